@@ -1,0 +1,285 @@
+//! The guest ABI: Linux x86-64 types and constants as a guest sees them.
+//! Constants come from `linux-raw-sys`; this module adds the `Pod` marker
+//! that lets typed user-memory accessors copy these structs as bytes.
+
+pub mod errno;
+
+pub use errno::{Errno, KResult};
+pub use linux_raw_sys::general as linux;
+
+/// Plain old data: every bit pattern is valid and the type has no padding
+/// that could leak kernel memory when copied out. Implemented only for
+/// `#[repr(C)]` guest ABI structs and integers.
+///
+/// # Safety
+/// Implementors must be `Copy`, `#[repr(C)]` (or primitive), valid for all
+/// bit patterns, and contain no pointers or references.
+pub unsafe trait Pod: Copy + 'static {
+    fn zeroed() -> Self {
+        // SAFETY: Pod types are valid for the all-zero bit pattern.
+        unsafe { std::mem::zeroed() }
+    }
+    fn as_bytes(&self) -> &[u8] {
+        // SAFETY: Pod types are plain bytes of their full size.
+        unsafe { std::slice::from_raw_parts(self as *const Self as *const u8, size_of::<Self>()) }
+    }
+    fn as_bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: Pod types accept any bit pattern, so any byte write is valid.
+        unsafe { std::slice::from_raw_parts_mut(self as *mut Self as *mut u8, size_of::<Self>()) }
+    }
+}
+
+macro_rules! pod {
+    ($($t:ty),* $(,)?) => { $(
+        // SAFETY: a primitive or #[repr(C)] ABI struct of integers only.
+        unsafe impl Pod for $t {}
+    )* };
+}
+
+pod!(u8, u16, u32, u64, i8, i16, i32, i64, usize, isize);
+pod!(Stat, Statx, StatxTimestamp, StatFs, Timespec, Timeval, Timezone, Iovec, Rlimit, Rusage, Tms, Utsname, Sysinfo, Sigaltstack, Termios, Winsize, Itimerval,);
+
+/// `struct stat` (x86-64 layout, 144 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Stat {
+    pub st_dev: u64,
+    pub st_ino: u64,
+    pub st_nlink: u64,
+    pub st_mode: u32,
+    pub st_uid: u32,
+    pub st_gid: u32,
+    pub pad0: u32,
+    pub st_rdev: u64,
+    pub st_size: i64,
+    pub st_blksize: i64,
+    pub st_blocks: i64,
+    pub st_atime: Timespec,
+    pub st_mtime: Timespec,
+    pub st_ctime: Timespec,
+    pub reserved: [i64; 3],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timespec {
+    pub tv_sec: i64,
+    pub tv_nsec: i64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Timeval {
+    pub tv_sec: i64,
+    pub tv_usec: i64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Itimerval {
+    pub it_interval: Timeval,
+    pub it_value: Timeval,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Timezone {
+    pub tz_minuteswest: i32,
+    pub tz_dsttime: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct StatxTimestamp {
+    pub tv_sec: i64,
+    pub tv_nsec: u32,
+    pub reserved: i32,
+}
+
+/// `struct statx` (256 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Statx {
+    pub stx_mask: u32,
+    pub stx_blksize: u32,
+    pub stx_attributes: u64,
+    pub stx_nlink: u32,
+    pub stx_uid: u32,
+    pub stx_gid: u32,
+    pub stx_mode: u16,
+    pub spare0: u16,
+    pub stx_ino: u64,
+    pub stx_size: u64,
+    pub stx_blocks: u64,
+    pub stx_attributes_mask: u64,
+    pub stx_atime: StatxTimestamp,
+    pub stx_btime: StatxTimestamp,
+    pub stx_ctime: StatxTimestamp,
+    pub stx_mtime: StatxTimestamp,
+    pub stx_rdev_major: u32,
+    pub stx_rdev_minor: u32,
+    pub stx_dev_major: u32,
+    pub stx_dev_minor: u32,
+    pub spare2: [u64; 14],
+}
+
+/// `struct statfs` (x86-64, 120 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct StatFs {
+    pub f_type: i64,
+    pub f_bsize: i64,
+    pub f_blocks: u64,
+    pub f_bfree: u64,
+    pub f_bavail: u64,
+    pub f_files: u64,
+    pub f_ffree: u64,
+    pub f_fsid: [i32; 2],
+    pub f_namelen: i64,
+    pub f_frsize: i64,
+    pub f_flags: i64,
+    pub f_spare: [i64; 4],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Iovec {
+    pub base: u64,
+    pub len: u64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Rlimit {
+    pub cur: u64,
+    pub max: u64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Rusage {
+    pub ru_utime: Timeval,
+    pub ru_stime: Timeval,
+    pub rest: [i64; 14],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Tms {
+    pub tms_utime: i64,
+    pub tms_stime: i64,
+    pub tms_cutime: i64,
+    pub tms_cstime: i64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Utsname {
+    pub sysname: [u8; 65],
+    pub nodename: [u8; 65],
+    pub release: [u8; 65],
+    pub version: [u8; 65],
+    pub machine: [u8; 65],
+    pub domainname: [u8; 65],
+}
+
+/// `struct sysinfo` (x86-64, 112 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Sysinfo {
+    pub uptime: i64,
+    pub loads: [u64; 3],
+    pub totalram: u64,
+    pub freeram: u64,
+    pub sharedram: u64,
+    pub bufferram: u64,
+    pub totalswap: u64,
+    pub freeswap: u64,
+    pub procs: u16,
+    pub pad: [u16; 3],
+    pub totalhigh: u64,
+    pub freehigh: u64,
+    pub mem_unit: u32,
+    pub pad2: [u8; 4],
+}
+
+/// `stack_t`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Sigaltstack {
+    pub ss_sp: u64,
+    pub ss_flags: i32,
+    pub pad: i32,
+    pub ss_size: u64,
+}
+
+/// Kernel `struct termios` as used by TCGETS/TCSETS (36 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Termios {
+    pub c_iflag: u32,
+    pub c_oflag: u32,
+    pub c_cflag: u32,
+    pub c_lflag: u32,
+    pub c_line: u8,
+    pub c_cc: [u8; 19],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Winsize {
+    pub ws_row: u16,
+    pub ws_col: u16,
+    pub ws_xpixel: u16,
+    pub ws_ypixel: u16,
+}
+
+const _: () = {
+    assert!(size_of::<Stat>() == 144);
+    assert!(size_of::<Statx>() == 256);
+    assert!(size_of::<StatFs>() == 120);
+    assert!(size_of::<Sysinfo>() == 112);
+    assert!(size_of::<Rusage>() == 144);
+    assert!(size_of::<Termios>() == 36);
+    assert!(size_of::<Utsname>() == 390);
+};
+
+// SAFETY: an array of Pod elements has no padding between elements and
+// accepts any bit pattern.
+unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
+
+/// `struct linux_dirent64` header; the name follows it.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct Dirent64Header {
+    pub d_ino: u64,
+    pub d_off: i64,
+    pub d_reclen: u16,
+    pub d_type: u8,
+}
+// The header is 19 bytes of fields; the name starts right after d_type, so
+// callers write fields individually rather than copying this padded struct.
+
+/// Guest kernel `struct k_sigaction` for rt_sigaction (x86-64 layout).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct KSigaction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+pod!(KSigaction);
+
+/// Page size of the guest (x86-64 base pages).
+pub const PAGE_SIZE: u64 = 4096;
+pub const PAGE_SHIFT: u32 = 12;
+
+pub fn page_align_down(x: u64) -> u64 {
+    x & !(PAGE_SIZE - 1)
+}
+
+/// Rounds up to a page boundary; `None` when that overflows.
+pub fn page_align_up(x: u64) -> Option<u64> {
+    x.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
+}

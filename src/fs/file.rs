@@ -1,0 +1,265 @@
+//! Open files and fd tables. A `File` is one open file description (shared
+//! by dup and fork); its behaviour comes from `FileOps`, which a filesystem
+//! supplies for special files and the VFS supplies for regular files and
+//! directories.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::abi::{Errno, KResult};
+use crate::fs::inode::{DirEntry, InodeRef, Metadata, S_IFDIR, S_IFMT, S_IFREG};
+use crate::fs::path::Path;
+
+/// Open-file status flags (Linux's O_* values, x86-64).
+pub const O_ACCMODE: u32 = 0o3;
+pub const O_RDONLY: u32 = 0;
+pub const O_WRONLY: u32 = 1;
+pub const O_RDWR: u32 = 2;
+pub const O_CREAT: u32 = 0o100;
+pub const O_EXCL: u32 = 0o200;
+pub const O_NOCTTY: u32 = 0o400;
+pub const O_TRUNC: u32 = 0o1000;
+pub const O_APPEND: u32 = 0o2000;
+pub const O_NONBLOCK: u32 = 0o4000;
+pub const O_DSYNC: u32 = 0o10000;
+pub const O_ASYNC: u32 = 0o20000;
+pub const O_DIRECT: u32 = 0o40000;
+pub const O_LARGEFILE: u32 = 0o100000;
+pub const O_DIRECTORY: u32 = 0o200000;
+pub const O_NOFOLLOW: u32 = 0o400000;
+pub const O_NOATIME: u32 = 0o1000000;
+pub const O_CLOEXEC: u32 = 0o2000000;
+pub const O_SYNC: u32 = 0o4010000;
+pub const O_PATH: u32 = 0o10000000;
+pub const O_TMPFILE: u32 = 0o20200000;
+
+/// Flags F_SETFL may change (Linux: fs/fcntl.c SETFL_MASK).
+pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME | O_ASYNC;
+const O_NDELAY: u32 = O_NONBLOCK;
+
+/// Readiness bits for poll.
+pub const POLLIN: u16 = 0x1;
+pub const POLLPRI: u16 = 0x2;
+pub const POLLOUT: u16 = 0x4;
+pub const POLLERR: u16 = 0x8;
+pub const POLLHUP: u16 = 0x10;
+pub const POLLNVAL: u16 = 0x20;
+pub const POLLRDNORM: u16 = 0x40;
+pub const POLLWRNORM: u16 = 0x100;
+
+/// What an open file does. `pos` is the file position for seekable files;
+/// stream files ignore it.
+pub trait FileOps: Send + Sync {
+    fn read(&self, file: &File, buf: &mut [u8], pos: &mut u64) -> KResult<usize>;
+    fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize>;
+    /// Whether lseek/pread/pwrite work (ESPIPE otherwise).
+    fn seekable(&self) -> bool {
+        true
+    }
+    /// Streams (pipes, ttys, sockets) return what is there; regular files
+    /// are read in full by looping syscalls.
+    fn is_stream(&self) -> bool {
+        false
+    }
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> KResult<u64> {
+        Err(Errno::ENOTTY)
+    }
+    fn poll(&self, _file: &File) -> u16 {
+        POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
+    }
+    /// Directory reading for getdents64.
+    fn readdir(&self, _file: &File, _pos: &mut u64, _sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+    /// The size for SEEK_END; the inode's size by default.
+    fn size(&self, file: &File) -> KResult<u64> {
+        Ok(file.inode.metadata()?.size)
+    }
+}
+
+/// One open file description.
+pub struct File {
+    pub inode: InodeRef,
+    /// Where it was opened, for /proc/<pid>/fd and fchdir; None for
+    /// anonymous files (pipes, sockets).
+    pub path: Option<Path>,
+    pub ops: Arc<dyn FileOps>,
+    flags: AtomicU32,
+    pub pos: Mutex<u64>,
+}
+
+impl File {
+    pub fn new(inode: InodeRef, path: Option<Path>, ops: Arc<dyn FileOps>, flags: u32) -> Arc<File> {
+        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !O_CLOEXEC), pos: Mutex::new(0) })
+    }
+
+    /// Opens an inode reached by path, using its own ops if it has any.
+    pub fn open_path(path: Path, flags: u32) -> KResult<Arc<File>> {
+        let inode = path.inode().clone();
+        let ops: Arc<dyn FileOps> = match inode.open(flags)? {
+            Some(ops) => ops,
+            None => {
+                let md = inode.metadata()?;
+                match md.mode & S_IFMT {
+                    S_IFDIR => Arc::new(DirectoryFile),
+                    S_IFREG => Arc::new(RegularFile),
+                    _ => return Err(Errno::ENXIO),
+                }
+            }
+        };
+        Ok(File::new(inode, Some(path), ops, flags))
+    }
+
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    pub fn set_status_flags(&self, new: u32) {
+        let old = self.flags();
+        self.flags.store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
+    }
+
+    pub fn readable(&self) -> bool {
+        let acc = self.flags() & O_ACCMODE;
+        self.flags() & O_PATH == 0 && (acc == O_RDONLY || acc == O_RDWR)
+    }
+
+    pub fn writable(&self) -> bool {
+        let acc = self.flags() & O_ACCMODE;
+        self.flags() & O_PATH == 0 && (acc == O_WRONLY || acc == O_RDWR)
+    }
+
+    pub fn nonblocking(&self) -> bool {
+        self.flags() & O_NONBLOCK != 0
+    }
+
+    pub fn metadata(&self) -> KResult<Metadata> {
+        self.inode.metadata()
+    }
+}
+
+/// Generic ops for regular files: data through the inode.
+pub struct RegularFile;
+
+impl FileOps for RegularFile {
+    fn read(&self, file: &File, buf: &mut [u8], pos: &mut u64) -> KResult<usize> {
+        let n = file.inode.read_at(*pos, buf)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+    fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
+        if file.flags() & O_APPEND != 0 {
+            *pos = file.inode.metadata()?.size;
+        }
+        let n = file.inode.write_at(*pos, buf)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// Generic ops for directories: getdents through the inode; read is EISDIR.
+pub struct DirectoryFile;
+
+impl FileOps for DirectoryFile {
+    fn read(&self, _file: &File, _buf: &mut [u8], _pos: &mut u64) -> KResult<usize> {
+        Err(Errno::EISDIR)
+    }
+    fn write(&self, _file: &File, _buf: &[u8], _pos: &mut u64) -> KResult<usize> {
+        Err(Errno::EISDIR)
+    }
+    fn readdir(&self, file: &File, pos: &mut u64, sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
+        let mut last = *pos;
+        file.inode.readdir(*pos, &mut |e| {
+            let next = e.next_offset;
+            let more = sink(e);
+            if more {
+                last = next;
+            }
+            more
+        })?;
+        *pos = last;
+        Ok(())
+    }
+}
+
+/// One slot of an fd table.
+#[derive(Clone)]
+pub struct FdEntry {
+    pub file: Arc<File>,
+    pub cloexec: bool,
+}
+
+/// A task's file descriptor table (shared by CLONE_FILES).
+#[derive(Clone, Default)]
+pub struct FdTable {
+    entries: Vec<Option<FdEntry>>,
+}
+
+impl FdTable {
+    pub fn new() -> FdTable {
+        FdTable { entries: Vec::new() }
+    }
+
+    pub fn get(&self, fd: i32) -> KResult<Arc<File>> {
+        self.entry(fd).map(|e| e.file.clone())
+    }
+
+    pub fn entry(&self, fd: i32) -> KResult<&FdEntry> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        self.entries.get(fd as usize).and_then(|e| e.as_ref()).ok_or(Errno::EBADF)
+    }
+
+    pub fn entry_mut(&mut self, fd: i32) -> KResult<&mut FdEntry> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        self.entries.get_mut(fd as usize).and_then(|e| e.as_mut()).ok_or(Errno::EBADF)
+    }
+
+    /// Installs `file` at the lowest free fd >= `min` below `limit`.
+    pub fn install(&mut self, file: Arc<File>, cloexec: bool, min: i32, limit: u64) -> KResult<i32> {
+        let start = min.max(0) as usize;
+        let slot = (start..).find(|&i| i >= self.entries.len() || self.entries[i].is_none()).unwrap_or(start);
+        if slot as u64 >= limit {
+            return Err(Errno::EMFILE);
+        }
+        self.put(slot as i32, file, cloexec);
+        Ok(slot as i32)
+    }
+
+    /// Puts `file` at exactly `fd`, returning what was there (closed by the caller).
+    pub fn put(&mut self, fd: i32, file: Arc<File>, cloexec: bool) -> Option<FdEntry> {
+        let i = fd as usize;
+        if i >= self.entries.len() {
+            self.entries.resize(i + 1, None);
+        }
+        self.entries[i].replace(FdEntry { file, cloexec })
+    }
+
+    pub fn remove(&mut self, fd: i32) -> KResult<FdEntry> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        let e = self.entries.get_mut(fd as usize).and_then(|e| e.take()).ok_or(Errno::EBADF)?;
+        while matches!(self.entries.last(), Some(None)) {
+            self.entries.pop();
+        }
+        Ok(e)
+    }
+
+    /// Every open fd, for close_range and /proc/<pid>/fd.
+    pub fn fds(&self) -> Vec<i32> {
+        self.entries.iter().enumerate().filter(|(_, e)| e.is_some()).map(|(i, _)| i as i32).collect()
+    }
+
+    /// Closes the close-on-exec fds (execve).
+    pub fn close_on_exec(&mut self) {
+        for e in self.entries.iter_mut() {
+            if e.as_ref().is_some_and(|e| e.cloexec) {
+                *e = None;
+            }
+        }
+    }
+}

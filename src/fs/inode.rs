@@ -1,0 +1,161 @@
+//! The inode interface every filesystem implements. Defaults answer the way
+//! Linux does for an object that lacks the operation (e.g. `lookup` on a
+//! regular file is ENOTDIR), so a filesystem implements only what it has.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use crate::abi::{Errno, KResult, StatFs, Timespec};
+use crate::fs::file::FileOps;
+
+pub type InodeRef = Arc<dyn Inode>;
+
+/// File type bits of `st_mode` (Linux: include/uapi/linux/stat.h).
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFSOCK: u32 = 0o140000;
+pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFREG: u32 = 0o100000;
+pub const S_IFBLK: u32 = 0o060000;
+pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFIFO: u32 = 0o010000;
+
+/// `d_type` values for getdents64.
+pub fn dtype_of_mode(mode: u32) -> u8 {
+    match mode & S_IFMT {
+        S_IFIFO => 1,
+        S_IFCHR => 2,
+        S_IFDIR => 4,
+        S_IFBLK => 6,
+        S_IFREG => 8,
+        S_IFLNK => 10,
+        S_IFSOCK => 12,
+        _ => 0,
+    }
+}
+
+/// An inode's metadata as `stat` reports it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Metadata {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub nlink: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: u64,
+    pub blksize: u64,
+    pub blocks: u64,
+    pub atime: Timespec,
+    pub mtime: Timespec,
+    pub ctime: Timespec,
+}
+
+impl Metadata {
+    pub fn file_type(&self) -> u32 {
+        self.mode & S_IFMT
+    }
+    pub fn is_dir(&self) -> bool {
+        self.file_type() == S_IFDIR
+    }
+}
+
+/// Attribute changes for `setattr` (chmod, chown, truncate, utimensat).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SetAttr {
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub size: Option<u64>,
+    pub atime: Option<Timespec>,
+    pub mtime: Option<Timespec>,
+}
+
+/// One directory entry as `readdir` yields it.
+pub struct DirEntry<'a> {
+    pub ino: u64,
+    pub dtype: u8,
+    pub name: &'a [u8],
+    /// The offset at which reading resumes after this entry.
+    pub next_offset: u64,
+}
+
+/// Flags for `rename` (renameat2).
+pub const RENAME_NOREPLACE: u32 = 1;
+pub const RENAME_EXCHANGE: u32 = 2;
+
+pub trait Inode: Send + Sync + Any {
+    fn metadata(&self) -> KResult<Metadata>;
+
+    /// The filesystem's `statfs` answer.
+    fn statfs(&self) -> KResult<StatFs>;
+
+    fn as_any(&self) -> &dyn Any;
+
+    // ---- directories ----
+    fn lookup(&self, _name: &[u8]) -> KResult<InodeRef> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Creates a regular file, directory, FIFO, socket or device node; `mode`
+    /// carries the type bits (already masked by umask). EEXIST if present.
+    fn create(&self, _name: &[u8], _mode: u32, _rdev: u64, _uid: u32, _gid: u32) -> KResult<InodeRef> {
+        Err(Errno::ENOTDIR)
+    }
+    fn symlink(&self, _name: &[u8], _target: &[u8], _uid: u32, _gid: u32) -> KResult<InodeRef> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Adds a hard link `name` to `target` (same filesystem: checked by caller).
+    fn link(&self, _name: &[u8], _target: &InodeRef) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Removes a non-directory entry.
+    fn unlink(&self, _name: &[u8]) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Removes an empty directory entry.
+    fn rmdir(&self, _name: &[u8]) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Moves `old_name` in this directory to `new_name` in `new_dir` (same fs).
+    fn rename(&self, _old_name: &[u8], _new_dir: &InodeRef, _new_name: &[u8], _flags: u32) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Calls `sink` for entries from `offset` on (including "." and "..");
+    /// stops early when `sink` returns false.
+    fn readdir(&self, _offset: u64, _sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+
+    // ---- symlinks ----
+    fn readlink(&self) -> KResult<Vec<u8>> {
+        Err(Errno::EINVAL)
+    }
+
+    // ---- data ----
+    fn read_at(&self, _offset: u64, _buf: &mut [u8]) -> KResult<usize> {
+        Err(Errno::EINVAL)
+    }
+    fn write_at(&self, _offset: u64, _buf: &[u8]) -> KResult<usize> {
+        Err(Errno::EINVAL)
+    }
+    fn setattr(&self, _attr: &SetAttr) -> KResult<()> {
+        Err(Errno::EPERM)
+    }
+    fn sync(&self) -> KResult<()> {
+        Ok(())
+    }
+
+    /// Special files (devices, proc files with their own behaviour) return
+    /// their own open-file operations; `None` means "a plain regular file or
+    /// directory" and the VFS uses its generic ones.
+    fn open(&self, _flags: u32) -> KResult<Option<Arc<dyn FileOps>>> {
+        Ok(None)
+    }
+
+    /// For /proc/<pid>/fd-style "magic" links: the path the link resolves to
+    /// directly, bypassing a textual walk. `None` for ordinary symlinks.
+    fn magic_link(&self) -> Option<crate::fs::path::Path> {
+        None
+    }
+}

@@ -1,0 +1,91 @@
+//! Path resolution on behalf of a task: `*at` semantics (dirfd, AT_FDCWD,
+//! AT_EMPTY_PATH) and permission checks (Linux's generic_permission, with
+//! uid 0 holding CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH).
+
+use crate::abi::{Errno, KResult};
+use crate::fs::inode::{Metadata, S_IFDIR, S_IFMT};
+use crate::fs::path::{self, Path, WalkContext};
+use crate::task::{Creds, Task};
+
+pub const AT_FDCWD: i32 = -100;
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+pub const AT_REMOVEDIR: u32 = 0x200;
+pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
+pub const AT_NO_AUTOMOUNT: u32 = 0x800;
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+pub const AT_EACCESS: u32 = 0x200;
+
+pub const MAY_EXEC: u32 = 1;
+pub const MAY_WRITE: u32 = 2;
+pub const MAY_READ: u32 = 4;
+
+/// DAC check of `mask` (MAY_*) against an inode's mode and owner.
+pub fn may_access(creds: &Creds, md: &Metadata, mask: u32) -> KResult<()> {
+    let mode = md.mode;
+    if creds.is_root() {
+        // Root may do anything except execute a file with no x bit at all.
+        if mask & MAY_EXEC != 0 && md.mode & S_IFMT != S_IFDIR && mode & 0o111 == 0 {
+            return Err(Errno::EACCES);
+        }
+        return Ok(());
+    }
+    let bits = if creds.fsuid == md.uid {
+        (mode >> 6) & 7
+    } else if creds.in_group(md.gid) {
+        (mode >> 3) & 7
+    } else {
+        mode & 7
+    };
+    if bits & mask == mask { Ok(()) } else { Err(Errno::EACCES) }
+}
+
+/// The directory a relative path starts from: cwd or the dirfd's directory.
+pub fn start_dir(task: &Task, dirfd: i32, path: &[u8]) -> KResult<Path> {
+    if path.first() == Some(&b'/') {
+        return Ok(task.fs().root.clone());
+    }
+    if dirfd == AT_FDCWD {
+        return Ok(task.fs().cwd.clone());
+    }
+    let file = task.files().get(dirfd)?;
+    let p = file.path.clone().ok_or(Errno::ENOTDIR)?;
+    if !path.is_empty() && !p.metadata()?.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(p)
+}
+
+/// Resolves `path` relative to `dirfd`. With AT_EMPTY_PATH and an empty
+/// path, the dirfd's own file is the result.
+pub fn resolve_at(task: &Task, dirfd: i32, path: &[u8], follow: bool, empty_ok: bool) -> KResult<Path> {
+    if path.is_empty() {
+        if !empty_ok {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == AT_FDCWD {
+            return Ok(task.fs().cwd.clone());
+        }
+        let file = task.files().get(dirfd)?;
+        return file.path.clone().ok_or(Errno::EBADF);
+    }
+    let start = start_dir(task, dirfd, path)?;
+    let root = task.fs().root.clone();
+    let creds = task.creds();
+    let search = |md: &Metadata| may_access(&creds, md, MAY_EXEC);
+    let cx = WalkContext { mounts: &task.kernel.mounts, root: &root, start: &start, may_search: &search };
+    path::walk(&cx, path, follow)
+}
+
+/// Resolves all but the last component; returns (directory, last name,
+/// path had a trailing slash).
+pub fn resolve_parent_at(task: &Task, dirfd: i32, path: &[u8]) -> KResult<(Path, Vec<u8>, bool)> {
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let start = start_dir(task, dirfd, path)?;
+    let root = task.fs().root.clone();
+    let creds = task.creds();
+    let search = |md: &Metadata| may_access(&creds, md, MAY_EXEC);
+    let cx = WalkContext { mounts: &task.kernel.mounts, root: &root, start: &start, may_search: &search };
+    path::walk_parent(&cx, path)
+}

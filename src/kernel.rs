@@ -1,0 +1,89 @@
+//! The kernel as a whole: guest RAM, the platform, the mount table, the
+//! console and the task table. One `Kernel` per vkernel process.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
+
+use crate::fs::path::{MountTable, Path};
+use crate::mm::frame::PhysMemory;
+use crate::platform::Platform;
+use crate::task::Task;
+
+pub struct Config {
+    pub memory: u64,
+    pub verbose: bool,
+    pub hostname: Vec<u8>,
+}
+
+pub struct Kernel {
+    pub config: Config,
+    pub phys: Arc<PhysMemory>,
+    pub platform: Arc<dyn Platform>,
+    pub mounts: MountTable,
+    /// The root of the mount tree, where PID 1 starts.
+    pub root: Mutex<Option<Path>>,
+    pub tasks: Mutex<BTreeMap<i32, Weak<Task>>>,
+    boot: Instant,
+    /// Wall-clock time at boot, for CLOCK_REALTIME (nanoseconds since the epoch).
+    boot_realtime_ns: i128,
+    unimplemented_logged: Mutex<HashSet<u64>>,
+}
+
+impl Kernel {
+    pub fn new(config: Config, phys: Arc<PhysMemory>, platform: Arc<dyn Platform>) -> Arc<Kernel> {
+        let boot = Instant::now();
+        let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0);
+        Arc::new(Kernel {
+            config,
+            phys,
+            platform,
+            mounts: MountTable::new(),
+            root: Mutex::new(None),
+            tasks: Mutex::new(BTreeMap::new()),
+            boot,
+            boot_realtime_ns: real,
+            unimplemented_logged: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Nanoseconds since boot (CLOCK_MONOTONIC for the guest).
+    pub fn monotonic_ns(&self) -> u64 {
+        self.boot.elapsed().as_nanos() as u64
+    }
+
+    /// CLOCK_REALTIME: the host's wall clock, read fresh so host clock
+    /// adjustments show through as on a real machine.
+    pub fn realtime_ns(&self) -> i128 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i128)
+            .unwrap_or(self.boot_realtime_ns + self.monotonic_ns() as i128)
+    }
+
+    pub fn boot_realtime_ns(&self) -> i128 {
+        self.boot_realtime_ns
+    }
+
+    pub fn root(&self) -> Path {
+        self.root.lock().unwrap_or_else(|e| e.into_inner()).clone().expect("root mounted at boot")
+    }
+
+    pub fn task(&self, tid: i32) -> Option<Arc<Task>> {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).get(&tid).and_then(|w| w.upgrade())
+    }
+
+    pub fn live_tasks(&self) -> Vec<Arc<Task>> {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).values().filter_map(|w| w.upgrade()).collect()
+    }
+
+    /// Logs an unimplemented system call once per number (with -v).
+    pub fn log_unimplemented(&self, nr: u64, name: &str) {
+        if self.config.verbose && self.unimplemented_logged.lock().unwrap_or_else(|e| e.into_inner()).insert(nr) {
+            eprintln!("vkernel: unimplemented system call {nr} ({name}): ENOSYS");
+        }
+    }
+}
+
+/// times() counts clock ticks from boot.
+pub const INITIAL_JIFFIES: u64 = 0;

@@ -1,0 +1,223 @@
+//! Guest physical memory: one memfd of exactly `-m` bytes, mapped once into
+//! vkernel, handed out as 4 KiB frames by a buddy allocator so that runs of
+//! frames are contiguous in the memfd (one host mmap per run). Frames are
+//! reference counted; a frame whose count drops to zero is freed and its
+//! pages are punched out of the memfd so the host gets the memory back.
+
+use std::collections::BTreeSet;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use crate::abi::{Errno, KResult, PAGE_SIZE};
+
+/// Largest block: 2^10 frames = 4 MiB.
+const MAX_ORDER: usize = 10;
+
+/// A frame number: the memfd offset divided by the page size.
+pub type Frame = u32;
+
+struct Buddy {
+    free: [BTreeSet<Frame>; MAX_ORDER + 1],
+}
+
+impl Buddy {
+    fn new(frames: u32) -> Buddy {
+        let mut b = Buddy { free: Default::default() };
+        let mut start = 0u32;
+        while start < frames {
+            // The largest aligned block that fits from `start`.
+            let mut order = MAX_ORDER;
+            while order > 0 && (start % (1 << order) != 0 || start + (1 << order) > frames) {
+                order -= 1;
+            }
+            b.free[order].insert(start);
+            start += 1 << order;
+        }
+        b
+    }
+
+    fn alloc(&mut self, order: usize) -> Option<Frame> {
+        let found = (order..=MAX_ORDER).find(|&o| !self.free[o].is_empty())?;
+        let block = self.free[found].pop_first()?;
+        // Split down, returning the upper halves to the free lists.
+        for o in (order..found).rev() {
+            self.free[o].insert(block + (1 << o));
+        }
+        Some(block)
+    }
+
+    fn free(&mut self, mut frame: Frame, mut order: usize) {
+        while order < MAX_ORDER {
+            let buddy = frame ^ (1 << order);
+            if !self.free[order].remove(&buddy) {
+                break;
+            }
+            frame = frame.min(buddy);
+            order += 1;
+        }
+        self.free[order].insert(frame);
+    }
+}
+
+/// The guest's RAM.
+pub struct PhysMemory {
+    memfd: OwnedFd,
+    base: *mut u8,
+    frames: u32,
+    buddy: Mutex<Buddy>,
+    refs: Box<[AtomicU32]>,
+    free_frames: AtomicU64,
+}
+
+// SAFETY: `base` points at a shared mapping that lives as long as `self`;
+// all access to frame contents goes through methods that take the frame
+// number, and concurrent guest-visible races on RAM are the guest's own.
+unsafe impl Send for PhysMemory {}
+// SAFETY: as above; the allocator state is behind a Mutex, counts are atomic.
+unsafe impl Sync for PhysMemory {}
+
+impl PhysMemory {
+    /// Creates the memfd of `size` bytes (a whole number of pages) and maps it.
+    pub fn new(size: u64) -> std::io::Result<PhysMemory> {
+        let frames = u32::try_from(size / PAGE_SIZE).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: memfd_create with a valid NUL-terminated name.
+        let fd = unsafe { libc::memfd_create(c"vkernel-ram".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd was just returned by memfd_create and is owned by nobody else.
+        let memfd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: ftruncate on our own memfd.
+        if unsafe { libc::ftruncate(fd, size as i64) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: a fresh shared mapping of the whole memfd; nothing else is at
+        // the address the kernel picks.
+        let base =
+            unsafe { libc::mmap(std::ptr::null_mut(), size as usize, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED | libc::MAP_NORESERVE, fd, 0) };
+        if base == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        let refs = (0..frames).map(|_| AtomicU32::new(0)).collect::<Vec<_>>().into_boxed_slice();
+        Ok(PhysMemory { memfd, base: base as *mut u8, frames, buddy: Mutex::new(Buddy::new(frames)), refs, free_frames: AtomicU64::new(frames as u64) })
+    }
+
+    pub fn memfd(&self) -> i32 {
+        self.memfd.as_raw_fd()
+    }
+
+    pub fn total_frames(&self) -> u64 {
+        self.frames as u64
+    }
+
+    pub fn free_frame_count(&self) -> u64 {
+        self.free_frames.load(Ordering::Relaxed)
+    }
+
+    /// Allocates 2^order contiguous frames, each with a reference count of one.
+    /// Their contents are zero (freed frames are punched out of the memfd).
+    pub fn alloc(&self, order: usize) -> KResult<Frame> {
+        let frame = self.buddy.lock().unwrap_or_else(|e| e.into_inner()).alloc(order).ok_or(Errno::ENOMEM)?;
+        for f in frame..frame + (1 << order) {
+            self.refs[f as usize].store(1, Ordering::Relaxed);
+        }
+        self.free_frames.fetch_sub(1 << order, Ordering::Relaxed);
+        Ok(frame)
+    }
+
+    /// Takes another reference on a frame.
+    pub fn get(&self, frame: Frame) {
+        self.refs[frame as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn ref_count(&self, frame: Frame) -> u32 {
+        self.refs[frame as usize].load(Ordering::Relaxed)
+    }
+
+    /// Drops a reference; the last one frees the frame.
+    pub fn put(&self, frame: Frame) {
+        if self.refs[frame as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.punch(frame, 1);
+            self.buddy.lock().unwrap_or_else(|e| e.into_inner()).free(frame, 0);
+            self.free_frames.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Returns pages to the host; they read back as zeros.
+    fn punch(&self, frame: Frame, count: u32) {
+        // SAFETY: fallocate on our own memfd within its size.
+        unsafe {
+            libc::fallocate(
+                self.memfd.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                frame as i64 * PAGE_SIZE as i64,
+                count as i64 * PAGE_SIZE as i64,
+            );
+        }
+    }
+
+    /// The bytes of one frame through vkernel's own mapping.
+    ///
+    /// Guest threads may write the same frame concurrently through their own
+    /// mappings, as on real hardware; callers copy in and out, never keep it.
+    #[allow(clippy::mut_from_ref)]
+    pub fn frame_bytes(&self, frame: Frame) -> &mut [u8] {
+        assert!(frame < self.frames, "frame out of range");
+        // SAFETY: the frame lies inside the mapping made in `new`, which
+        // lives as long as self.
+        unsafe { std::slice::from_raw_parts_mut(self.base.add(frame as usize * PAGE_SIZE as usize), PAGE_SIZE as usize) }
+    }
+
+    pub fn offset_of(frame: Frame) -> u64 {
+        frame as u64 * PAGE_SIZE
+    }
+}
+
+impl Drop for PhysMemory {
+    fn drop(&mut self) {
+        // SAFETY: unmapping the mapping made in `new`; no references remain.
+        unsafe { libc::munmap(self.base as *mut libc::c_void, self.frames as usize * PAGE_SIZE as usize) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buddy_splits_and_merges_back_to_one_block() {
+        let mut b = Buddy::new(1 << MAX_ORDER);
+        let a = b.alloc(0).unwrap();
+        let c = b.alloc(4).unwrap();
+        assert_ne!(a, c);
+        assert_eq!(c % 16, 0, "order-4 blocks are aligned");
+        for f in c..c + 16 {
+            b.free(f, 0);
+        }
+        b.free(a, 0);
+        assert_eq!(b.free[MAX_ORDER].len(), 1);
+    }
+
+    #[test]
+    fn allocation_past_the_end_fails() {
+        let mut b = Buddy::new(3);
+        assert!(b.alloc(0).is_some());
+        assert!(b.alloc(0).is_some());
+        assert!(b.alloc(0).is_some());
+        assert!(b.alloc(0).is_none());
+        assert!(b.alloc(2).is_none());
+    }
+
+    #[test]
+    fn freed_frames_read_as_zero_and_count_back() {
+        let pm = PhysMemory::new(64 * PAGE_SIZE).unwrap();
+        let f = pm.alloc(0).unwrap();
+        pm.frame_bytes(f)[7] = 9;
+        pm.put(f);
+        assert_eq!(pm.free_frame_count(), 64);
+        let g = pm.alloc(0).unwrap();
+        assert_eq!(g, f);
+        assert_eq!(pm.frame_bytes(g)[7], 0);
+    }
+}

@@ -1,0 +1,413 @@
+//! Changing an address space's layout: mmap, munmap, mprotect, mremap, brk,
+//! madvise. Argument checks mirror Linux's mm/mmap.c, mm/mremap.c and
+//! mm/mprotect.c so guests see the same errno.
+
+use crate::abi::{Errno, KResult, PAGE_SIZE, page_align_up};
+use crate::mm::vma::*;
+use crate::mm::{MMAP_MIN_ADDR, Mm, MmState, TASK_SIZE};
+
+pub const MREMAP_MAYMOVE: u32 = 1;
+pub const MREMAP_FIXED: u32 = 2;
+pub const MREMAP_DONTUNMAP: u32 = 4;
+
+pub const MADV_NORMAL: u32 = 0;
+pub const MADV_RANDOM: u32 = 1;
+pub const MADV_SEQUENTIAL: u32 = 2;
+pub const MADV_WILLNEED: u32 = 3;
+pub const MADV_DONTNEED: u32 = 4;
+pub const MADV_FREE: u32 = 8;
+pub const MADV_REMOVE: u32 = 9;
+pub const MADV_DONTFORK: u32 = 10;
+pub const MADV_DOFORK: u32 = 11;
+pub const MADV_MERGEABLE: u32 = 12;
+pub const MADV_UNMERGEABLE: u32 = 13;
+pub const MADV_HUGEPAGE: u32 = 14;
+pub const MADV_NOHUGEPAGE: u32 = 15;
+pub const MADV_DONTDUMP: u32 = 16;
+pub const MADV_DODUMP: u32 = 17;
+pub const MADV_WIPEONFORK: u32 = 18;
+pub const MADV_KEEPONFORK: u32 = 19;
+pub const MADV_COLD: u32 = 20;
+pub const MADV_PAGEOUT: u32 = 21;
+
+/// A request to map something, already decoded by the syscall layer.
+pub struct MapRequest {
+    pub addr: u64,
+    pub len: u64,
+    pub prot: u32,
+    pub flags: u32,
+    pub backing: Backing,
+    pub label: &'static str,
+}
+
+impl MmState {
+    /// Finds a free range of `len` bytes, top-down below `mmap_base`.
+    pub fn find_free(&self, len: u64, below: u64) -> Option<u64> {
+        let mut top = below.min(TASK_SIZE);
+        for (_, v) in self.vmas.range(..top).rev() {
+            if v.end <= top && top - v.end >= len {
+                return Some(top - len);
+            }
+            top = top.min(v.start);
+        }
+        if top >= MMAP_MIN_ADDR + len { Some(top - len) } else { None }
+    }
+
+    fn range_is_free(&self, start: u64, end: u64) -> bool {
+        match self.first_vma_above(start) {
+            Some(v) => v.start >= end,
+            None => true,
+        }
+    }
+
+    /// Splits VMAs so that `at` is a boundary.
+    fn split_at(&mut self, at: u64) {
+        let key = match self.vmas.range(..at).next_back() {
+            Some((&k, v)) if v.end > at => k,
+            _ => return,
+        };
+        if let Some(v) = self.vmas.get_mut(&key) {
+            let tail = v.split_off(at);
+            self.vmas.insert(at, tail);
+        }
+    }
+
+    /// Removes every VMA and page in [start, end).
+    pub fn unmap_range(&mut self, start: u64, end: u64) {
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
+        for k in keys {
+            self.vmas.remove(&k);
+        }
+        self.drop_pages(start, end);
+    }
+
+    /// Inserts a VMA (range already free), merging with neighbours.
+    pub fn insert_vma(&mut self, vma: Vma) {
+        let start = vma.start;
+        self.vmas.insert(start, vma);
+        self.merge_around(start);
+    }
+
+    fn merge_around(&mut self, start: u64) {
+        // Merge with the next one.
+        if let Some(v) = self.vmas.get(&start).cloned() {
+            if let Some(next) = self.vmas.get(&v.end).cloned() {
+                if v.can_merge(&next) {
+                    self.vmas.remove(&next.start);
+                    if let Some(cur) = self.vmas.get_mut(&start) {
+                        cur.end = next.end;
+                    }
+                }
+            }
+        }
+        // Merge into the previous one.
+        let prev = self.vmas.range(..start).next_back().map(|(_, v)| v.clone());
+        if let (Some(prev), Some(cur)) = (prev, self.vmas.get(&start).cloned()) {
+            if prev.can_merge(&cur) {
+                self.vmas.remove(&start);
+                if let Some(p) = self.vmas.get_mut(&prev.start) {
+                    p.end = cur.end;
+                }
+            }
+        }
+    }
+
+    /// Maps a new region; returns its address.
+    pub fn map(&mut self, req: MapRequest) -> KResult<u64> {
+        let len = page_align_up(req.len).ok_or(Errno::ENOMEM)?;
+        if len == 0 || len > TASK_SIZE {
+            return Err(Errno::ENOMEM);
+        }
+        let fixed = req.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+        let addr = if fixed {
+            if req.addr % PAGE_SIZE != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let end = req.addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+            if end > TASK_SIZE {
+                return Err(Errno::ENOMEM);
+            }
+            if req.addr < MMAP_MIN_ADDR {
+                return Err(Errno::EPERM);
+            }
+            if req.flags & MAP_FIXED_NOREPLACE != 0 && req.flags & MAP_FIXED == 0 && !self.range_is_free(req.addr, end) {
+                return Err(Errno::EEXIST);
+            }
+            self.unmap_range(req.addr, end);
+            req.addr
+        } else {
+            let hint = crate::abi::page_align_down(req.addr);
+            if hint >= MMAP_MIN_ADDR && hint.checked_add(len).is_some_and(|e| e <= TASK_SIZE && self.range_is_free(hint, e)) {
+                hint
+            } else {
+                self.find_free(len, self.mmap_base).ok_or(Errno::ENOMEM)?
+            }
+        };
+        let mut flags = req.flags & (MAP_TYPE | MAP_GROWSDOWN);
+        if flags & MAP_TYPE == MAP_SHARED_VALIDATE {
+            flags = (flags & !MAP_TYPE) | MAP_SHARED;
+        }
+        self.insert_vma(Vma { start: addr, end: addr + len, prot: req.prot, flags, backing: req.backing, label: req.label });
+        Ok(addr)
+    }
+
+    pub fn protect(&mut self, start: u64, len: u64, prot: u32) -> KResult<()> {
+        if start % PAGE_SIZE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut prot = prot;
+        let grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+        if grows == PROT_GROWSDOWN | PROT_GROWSUP || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | grows) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+        let len = page_align_up(len).ok_or(Errno::ENOMEM)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
+        // The whole range must be mapped (ENOMEM otherwise), checked before
+        // anything changes.
+        let mut cursor = start;
+        while cursor < end {
+            match self.find_vma(cursor) {
+                Some(v) => cursor = v.end,
+                None => return Err(Errno::ENOMEM),
+            }
+        }
+        // A shared file mapping opened read-only cannot become writable;
+        // our shared mappings are anonymous, so nothing to refuse yet.
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
+        for k in &keys {
+            if let Some(v) = self.vmas.get_mut(k) {
+                v.prot = prot;
+            }
+        }
+        self.unmap_host_range(start, end);
+        for k in keys {
+            if self.vmas.contains_key(&k) {
+                self.merge_around(k);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn advise(&mut self, start: u64, len: u64, advice: u32) -> KResult<()> {
+        if start % PAGE_SIZE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let known = matches!(
+            advice,
+            MADV_NORMAL
+                | MADV_RANDOM
+                | MADV_SEQUENTIAL
+                | MADV_WILLNEED
+                | MADV_DONTNEED
+                | MADV_FREE
+                | MADV_REMOVE
+                | MADV_DONTFORK
+                | MADV_DOFORK
+                | MADV_MERGEABLE
+                | MADV_UNMERGEABLE
+                | MADV_HUGEPAGE
+                | MADV_NOHUGEPAGE
+                | MADV_DONTDUMP
+                | MADV_DODUMP
+                | MADV_WIPEONFORK
+                | MADV_KEEPONFORK
+                | MADV_COLD
+                | MADV_PAGEOUT
+        );
+        if !known {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_align_up(len).ok_or(Errno::EINVAL)?;
+        let end = start.checked_add(len).ok_or(Errno::EINVAL)?;
+        if len == 0 {
+            return Ok(());
+        }
+        // Linux applies the advice to mapped parts and returns ENOMEM if
+        // any part of the range was unmapped.
+        let mut unmapped = false;
+        let mut cursor = start;
+        while cursor < end {
+            match self.first_vma_above(cursor).cloned() {
+                Some(v) if v.start < end => {
+                    if v.start > cursor {
+                        unmapped = true;
+                    }
+                    let (s, e) = (cursor.max(v.start), end.min(v.end));
+                    if matches!(advice, MADV_DONTNEED | MADV_FREE | MADV_REMOVE | MADV_PAGEOUT) {
+                        if advice == MADV_REMOVE && v.flags & MAP_TYPE != MAP_SHARED {
+                            return Err(Errno::EINVAL);
+                        }
+                        // Private pages are dropped (zero or file data on
+                        // next touch); shared pages persist in their object.
+                        if advice != MADV_PAGEOUT {
+                            self.drop_pages(s, e);
+                        }
+                    }
+                    cursor = v.end;
+                }
+                _ => {
+                    unmapped = true;
+                    break;
+                }
+            }
+        }
+        if unmapped { Err(Errno::ENOMEM) } else { Ok(()) }
+    }
+
+    pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> KResult<u64> {
+        if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0 || old % PAGE_SIZE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0 {
+            return Err(Errno::EINVAL);
+        }
+        if flags & MREMAP_DONTUNMAP != 0 {
+            // Needs MAYMOVE and equal sizes; not supported beyond that check.
+            if flags & MREMAP_MAYMOVE == 0 || old_len != new_len {
+                return Err(Errno::EINVAL);
+            }
+            return Err(Errno::EINVAL);
+        }
+        let old_len = page_align_up(old_len).ok_or(Errno::EINVAL)?;
+        let new_len = page_align_up(new_len).ok_or(Errno::EINVAL)?;
+        if new_len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let vma = self.find_vma(old).cloned().ok_or(Errno::EFAULT)?;
+        if old_len == 0 {
+            // Duplicating a shared mapping: only for MAP_SHARED (Linux).
+            return Err(Errno::EINVAL);
+        }
+        let old_end = old.checked_add(old_len).ok_or(Errno::EINVAL)?;
+        if old_end > vma.end {
+            return Err(Errno::EFAULT);
+        }
+        if flags & MREMAP_FIXED != 0 {
+            if new_addr % PAGE_SIZE != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let new_end = new_addr.checked_add(new_len).ok_or(Errno::EINVAL)?;
+            if new_end > TASK_SIZE {
+                return Err(Errno::EINVAL);
+            }
+            if new_addr < old_end && old < new_end {
+                return Err(Errno::EINVAL);
+            }
+            self.unmap_range(new_addr, new_end);
+            return self.move_range(&vma, old, old_len, new_addr, new_len);
+        }
+        if new_len <= old_len {
+            self.unmap_range(old + new_len, old_end);
+            return Ok(old);
+        }
+        // Grow in place when this is the VMA's tail and the gap is free.
+        let grow_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
+        if old_end == vma.end && grow_end <= TASK_SIZE && self.range_is_free(old_end, grow_end) {
+            let mut tail = vma.clone();
+            tail.start = vma.start;
+            tail.end = grow_end;
+            if let Some(v) = self.vmas.get_mut(&vma.start) {
+                v.end = grow_end;
+            }
+            return Ok(old);
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            return Err(Errno::ENOMEM);
+        }
+        let dest = self.find_free(new_len, self.mmap_base).ok_or(Errno::ENOMEM)?;
+        self.move_range(&vma, old, old_len, dest, new_len)
+    }
+
+    /// Moves [old, old+old_len) of `vma` to `dest` with size `new_len`,
+    /// keeping the frames (no copy).
+    fn move_range(&mut self, vma: &Vma, old: u64, old_len: u64, dest: u64, new_len: u64) -> KResult<u64> {
+        let mut moved = vma.clone();
+        moved.start = old;
+        moved.end = old + old_len;
+        let delta = old - vma.start;
+        match &mut moved.backing {
+            Backing::Anonymous => {}
+            Backing::Shared { pgoff, .. } => *pgoff += delta / PAGE_SIZE,
+            Backing::File { offset, .. } => *offset += delta,
+        }
+        let pages: Vec<(u64, crate::mm::Pte)> = self.pages.range(old / PAGE_SIZE..(old + old_len) / PAGE_SIZE).map(|(&k, &p)| (k, p)).collect();
+        // Take the pages out without releasing their frames.
+        for (k, p) in &pages {
+            self.pages.remove(k);
+            if p.host != crate::mm::HostMapping::None {
+                self.queue(crate::mm::HostOp::Unmap { addr: k * PAGE_SIZE, len: PAGE_SIZE });
+            }
+        }
+        self.unmap_range(old, old + old_len);
+        moved.start = dest;
+        moved.end = dest + new_len;
+        if moved.label == "[stack]" {
+            moved.label = "";
+        }
+        self.insert_vma(moved);
+        let shift = dest as i128 - old as i128;
+        for (k, mut p) in pages {
+            if (k * PAGE_SIZE) < old + new_len.min(old_len) {
+                p.host = crate::mm::HostMapping::None;
+                let nk = ((k * PAGE_SIZE) as i128 + shift) as u64 / PAGE_SIZE;
+                self.pages.insert(nk, p);
+            } else {
+                self.deferred_frees.push(p.frame);
+            }
+        }
+        Ok(dest)
+    }
+
+    /// brk: moves the program break; returns the new (or unchanged) break.
+    pub fn set_brk(&mut self, new: u64) -> u64 {
+        if new < self.brk_start {
+            return self.brk;
+        }
+        let Some(old_top) = page_align_up(self.brk) else { return self.brk };
+        let Some(new_top) = page_align_up(new) else { return self.brk };
+        if new_top > old_top {
+            if new_top > self.mmap_base.min(TASK_SIZE) || !self.range_is_free(old_top, new_top) {
+                return self.brk;
+            }
+            self.insert_vma(Vma {
+                start: old_top,
+                end: new_top,
+                prot: PROT_READ | PROT_WRITE,
+                flags: MAP_PRIVATE,
+                backing: Backing::Anonymous,
+                label: "[heap]",
+            });
+        } else if new_top < old_top {
+            self.unmap_range(new_top, old_top);
+        }
+        self.brk = new;
+        new
+    }
+}
+
+impl Mm {
+    pub fn map(&self, req: MapRequest) -> KResult<u64> {
+        self.lock().map(req)
+    }
+
+    pub fn unmap(&self, addr: u64, len: u64) -> KResult<()> {
+        if addr % PAGE_SIZE != 0 || len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_align_up(len).ok_or(Errno::EINVAL)?;
+        let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
+        if end > TASK_SIZE {
+            return Err(Errno::EINVAL);
+        }
+        self.lock().unmap_range(addr, end);
+        Ok(())
+    }
+}

@@ -1,0 +1,487 @@
+//! Guest address spaces: VMAs, vkernel's own page table, the fault path and
+//! copies to and from guest memory. The page table here is the truth; a
+//! stub's host mappings are a cache rebuilt on fault. Changes that the host
+//! must see are queued as `HostOp`s and applied by the platform before the
+//! guest runs again; frames unmapped from the page table are released only
+//! after that, so a stale host mapping can never expose a reused frame.
+
+pub mod frame;
+pub mod map;
+pub mod vma;
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::abi::{Errno, KResult, PAGE_SIZE, Pod};
+use frame::{Frame, PhysMemory};
+use vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE, Vma};
+
+/// Guest addresses are below this; the stub lives above it.
+pub const TASK_SIZE: u64 = crate::platform::STUB_REGION_START;
+/// Lowest address a guest may map (Linux's default vm.mmap_min_addr).
+pub const MMAP_MIN_ADDR: u64 = 0x10000;
+/// Pages mapped around a fault in one go (64 KiB).
+const FAULT_AROUND_PAGES: u64 = 16;
+const FAULT_AROUND_ORDER: usize = 4;
+
+/// What the host must do to its mappings before the guest runs again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostOp {
+    Map { addr: u64, len: u64, prot: u32, offset: u64 },
+    Unmap { addr: u64, len: u64 },
+}
+
+/// How the host maps a page now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostMapping {
+    None,
+    /// Mapped without write although the VMA allows it: copy-on-write.
+    ReadOnly,
+    Full,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Pte {
+    pub frame: Frame,
+    /// Private page whose frame may be shared (after fork): copy on write.
+    pub cow: bool,
+    pub host: HostMapping,
+}
+
+/// Why a fault could not be resolved: the signal the guest gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultError {
+    /// SIGSEGV with SEGV_MAPERR: nothing mapped there.
+    MapErr,
+    /// SIGSEGV with SEGV_ACCERR: mapped, but not with that access.
+    AccErr,
+    /// SIGBUS with BUS_ADRERR: a file mapping beyond the end of the file.
+    Bus,
+    /// Guest RAM is exhausted.
+    OutOfMemory,
+}
+
+pub struct MmState {
+    pub vmas: BTreeMap<u64, Vma>,
+    pub pages: BTreeMap<u64, Pte>,
+    pub brk_start: u64,
+    pub brk: u64,
+    pub mmap_base: u64,
+    pub stack_top: u64,
+    pub arg_start: u64,
+    pub arg_end: u64,
+    pub env_start: u64,
+    pub env_end: u64,
+    host_ops: Vec<HostOp>,
+    deferred_frees: Vec<Frame>,
+}
+
+pub struct Mm {
+    pub id: u64,
+    pub phys: Arc<PhysMemory>,
+    state: Mutex<MmState>,
+}
+
+static NEXT_MM_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Mm {
+    pub fn new(phys: Arc<PhysMemory>) -> Arc<Mm> {
+        Arc::new(Mm {
+            id: NEXT_MM_ID.fetch_add(1, Ordering::Relaxed),
+            phys,
+            state: Mutex::new(MmState {
+                vmas: BTreeMap::new(),
+                pages: BTreeMap::new(),
+                brk_start: 0,
+                brk: 0,
+                mmap_base: 0,
+                stack_top: 0,
+                arg_start: 0,
+                arg_end: 0,
+                env_start: 0,
+                env_end: 0,
+                host_ops: Vec::new(),
+                deferred_frees: Vec::new(),
+            }),
+        })
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, MmState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The host changes queued since the last call, and the frames that may
+    /// be released once they are applied (see `release_frames`).
+    pub fn take_host_changes(&self) -> (Vec<HostOp>, Vec<Frame>) {
+        let mut st = self.lock();
+        (std::mem::take(&mut st.host_ops), std::mem::take(&mut st.deferred_frees))
+    }
+
+    pub fn release_frames(&self, frames: Vec<Frame>) {
+        for f in frames {
+            self.phys.put(f);
+        }
+    }
+
+    /// Forgets every host mapping (the host address space was lost or is
+    /// being rebuilt); pages are mapped again on fault.
+    pub fn forget_host_mappings(&self) {
+        let mut st = self.lock();
+        for pte in st.pages.values_mut() {
+            pte.host = HostMapping::None;
+        }
+        st.host_ops.clear();
+    }
+
+    /// Resolves a host fault at `addr`. Called when the stub got SIGSEGV.
+    pub fn handle_fault(&self, addr: u64) -> Result<(), FaultError> {
+        let mut st = self.lock();
+        st.handle_fault(&self.phys, addr)
+    }
+
+    /// Copies guest memory at `addr` into `buf`.
+    pub fn read_bytes_into(&self, addr: u64, buf: &mut [u8]) -> KResult<()> {
+        let mut st = self.lock();
+        let mut done = 0;
+        while done < buf.len() {
+            let va = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
+            let frame = st.frame_for_access(&self.phys, va, false)?;
+            let off = (va % PAGE_SIZE) as usize;
+            let n = (PAGE_SIZE as usize - off).min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&self.phys.frame_bytes(frame)[off..off + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    pub fn read_bytes(&self, addr: u64, len: usize) -> KResult<Vec<u8>> {
+        let mut v = vec![0u8; len];
+        self.read_bytes_into(addr, &mut v)?;
+        Ok(v)
+    }
+
+    /// Copies `data` into guest memory at `addr`.
+    pub fn write_bytes(&self, addr: u64, data: &[u8]) -> KResult<()> {
+        let mut st = self.lock();
+        let mut done = 0;
+        while done < data.len() {
+            let va = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
+            let frame = st.frame_for_access(&self.phys, va, true)?;
+            let off = (va % PAGE_SIZE) as usize;
+            let n = (PAGE_SIZE as usize - off).min(data.len() - done);
+            self.phys.frame_bytes(frame)[off..off + n].copy_from_slice(&data[done..done + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    pub fn read<T: Pod>(&self, addr: u64) -> KResult<T> {
+        let mut v = T::zeroed();
+        self.read_bytes_into(addr, v.as_bytes_mut())?;
+        Ok(v)
+    }
+
+    pub fn write<T: Pod>(&self, addr: u64, value: &T) -> KResult<()> {
+        self.write_bytes(addr, value.as_bytes())
+    }
+
+    /// Reads a NUL-terminated string of at most `max` bytes (without the
+    /// NUL); a longer one is ENAMETOOLONG, as for paths.
+    pub fn read_cstring(&self, addr: u64, max: usize) -> KResult<Vec<u8>> {
+        let mut st = self.lock();
+        let mut out = Vec::new();
+        let mut va = addr;
+        loop {
+            let frame = st.frame_for_access(&self.phys, va, false)?;
+            let off = (va % PAGE_SIZE) as usize;
+            let page = &self.phys.frame_bytes(frame)[off..];
+            match page.iter().position(|&c| c == 0) {
+                Some(n) => {
+                    out.extend_from_slice(&page[..n]);
+                    if out.len() > max {
+                        return Err(Errno::ENAMETOOLONG);
+                    }
+                    return Ok(out);
+                }
+                None => {
+                    out.extend_from_slice(page);
+                    if out.len() > max {
+                        return Err(Errno::ENAMETOOLONG);
+                    }
+                    va = va.checked_add(page.len() as u64).ok_or(Errno::EFAULT)?;
+                }
+            }
+        }
+    }
+
+    /// Resident guest pages (for /proc statm and status).
+    pub fn resident_pages(&self) -> u64 {
+        self.lock().pages.len() as u64
+    }
+
+    pub fn total_vm_pages(&self) -> u64 {
+        self.lock().vmas.values().map(|v| v.len() / PAGE_SIZE).sum()
+    }
+}
+
+impl Drop for Mm {
+    fn drop(&mut self) {
+        let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        for (_, pte) in std::mem::take(&mut st.pages) {
+            self.phys.put(pte.frame);
+        }
+        for f in std::mem::take(&mut st.deferred_frees) {
+            self.phys.put(f);
+        }
+    }
+}
+
+impl MmState {
+    /// The VMA containing `addr`.
+    pub fn find_vma(&self, addr: u64) -> Option<&Vma> {
+        self.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| addr < v.end)
+    }
+
+    /// The first VMA ending above `addr`.
+    pub fn first_vma_above(&self, addr: u64) -> Option<&Vma> {
+        if let Some(v) = self.find_vma(addr) {
+            return Some(v);
+        }
+        self.vmas.range((Bound::Excluded(addr), Bound::Unbounded)).next().map(|(_, v)| v)
+    }
+
+    fn queue(&mut self, op: HostOp) {
+        // Merge with the previous op when contiguous (common in munmap loops).
+        if let (Some(HostOp::Unmap { addr, len }), HostOp::Unmap { addr: a2, len: l2 }) = (self.host_ops.last_mut(), op) {
+            if *addr + *len == a2 {
+                *len += l2;
+                return;
+            }
+        }
+        self.host_ops.push(op);
+    }
+
+    /// Drops pages in [start, end) from the page table; frames are released
+    /// after the host unmap is applied.
+    pub fn drop_pages(&mut self, start: u64, end: u64) {
+        let keys: Vec<u64> = self.pages.range(start / PAGE_SIZE..end / PAGE_SIZE).map(|(&k, _)| k).collect();
+        let mut host_mapped = false;
+        for k in keys {
+            if let Some(pte) = self.pages.remove(&k) {
+                host_mapped |= pte.host != HostMapping::None;
+                self.deferred_frees.push(pte.frame);
+            }
+        }
+        if host_mapped {
+            self.queue(HostOp::Unmap { addr: start, len: end - start });
+        }
+    }
+
+    /// Removes host mappings in [start, end) but keeps the pages.
+    pub fn unmap_host_range(&mut self, start: u64, end: u64) {
+        let mut any = false;
+        for (_, pte) in self.pages.range_mut(start / PAGE_SIZE..end / PAGE_SIZE) {
+            if pte.host != HostMapping::None {
+                pte.host = HostMapping::None;
+                any = true;
+            }
+        }
+        if any {
+            self.queue(HostOp::Unmap { addr: start, len: end - start });
+        }
+    }
+
+    /// The frame backing `va` for a kernel access, faulting it in as the
+    /// guest's own access would; EFAULT where the guest would get SIGSEGV.
+    fn frame_for_access(&mut self, phys: &Arc<PhysMemory>, va: u64, write: bool) -> KResult<Frame> {
+        let vpn = va / PAGE_SIZE;
+        let vma = self.find_vma(va).ok_or(Errno::EFAULT)?;
+        let allowed = if write { vma.prot & PROT_WRITE != 0 } else { vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0 };
+        if !allowed {
+            return Err(Errno::EFAULT);
+        }
+        if !self.pages.contains_key(&vpn) {
+            let vma = vma.clone();
+            self.populate(phys, &vma, vpn, vpn + 1).map_err(|e| match e {
+                FaultError::OutOfMemory => Errno::ENOMEM,
+                _ => Errno::EFAULT,
+            })?;
+        }
+        let pte = *self.pages.get(&vpn).ok_or(Errno::EFAULT)?;
+        if write && pte.cow {
+            return self.break_cow(phys, vpn).map_err(|_| Errno::ENOMEM);
+        }
+        Ok(pte.frame)
+    }
+
+    /// Gives a private page its own frame before a write.
+    fn break_cow(&mut self, phys: &Arc<PhysMemory>, vpn: u64) -> Result<Frame, FaultError> {
+        let pte = *self.pages.get(&vpn).ok_or(FaultError::MapErr)?;
+        if phys.ref_count(pte.frame) == 1 {
+            let p = self.pages.get_mut(&vpn).ok_or(FaultError::MapErr)?;
+            p.cow = false;
+            if p.host == HostMapping::ReadOnly {
+                p.host = HostMapping::None;
+                self.queue(HostOp::Unmap { addr: vpn * PAGE_SIZE, len: PAGE_SIZE });
+            }
+            return Ok(pte.frame);
+        }
+        let new = phys.alloc(0).map_err(|_| FaultError::OutOfMemory)?;
+        phys.frame_bytes(new).copy_from_slice(phys.frame_bytes(pte.frame));
+        self.deferred_frees.push(pte.frame);
+        if pte.host != HostMapping::None {
+            self.queue(HostOp::Unmap { addr: vpn * PAGE_SIZE, len: PAGE_SIZE });
+        }
+        self.pages.insert(vpn, Pte { frame: new, cow: false, host: HostMapping::None });
+        Ok(new)
+    }
+
+    fn handle_fault(&mut self, phys: &Arc<PhysMemory>, addr: u64) -> Result<(), FaultError> {
+        let vpn = addr / PAGE_SIZE;
+        let vma = match self.find_vma(addr) {
+            Some(v) => v.clone(),
+            None => self.grow_stack_for(addr).ok_or(FaultError::MapErr)?,
+        };
+        if vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
+            return Err(FaultError::AccErr);
+        }
+        match self.pages.get(&vpn).copied() {
+            Some(pte) if pte.host == HostMapping::Full => Err(FaultError::AccErr),
+            Some(pte) if pte.host == HostMapping::ReadOnly => {
+                if vma.prot & PROT_WRITE == 0 {
+                    return Err(FaultError::AccErr);
+                }
+                self.break_cow(phys, vpn)?;
+                self.map_to_host(&vma, vpn, vpn + 1);
+                Ok(())
+            }
+            _ => {
+                // Fault around: the aligned window containing the page.
+                let win_start = (vpn & !(FAULT_AROUND_PAGES - 1)).max(vma.start / PAGE_SIZE);
+                let win_end = ((vpn | (FAULT_AROUND_PAGES - 1)) + 1).min(vma.end / PAGE_SIZE);
+                match self.populate(phys, &vma, win_start, win_end) {
+                    Ok(()) => {}
+                    // Memory is tight: settle for the one page.
+                    Err(FaultError::OutOfMemory) if win_end - win_start > 1 => self.populate(phys, &vma, vpn, vpn + 1)?,
+                    Err(e) => return Err(e),
+                }
+                self.map_to_host(&vma, win_start, win_end);
+                Ok(())
+            }
+        }
+    }
+
+    /// A fault just below a MAP_GROWSDOWN VMA extends it (stack growth),
+    /// up to RLIMIT_STACK-ish bounds checked by the caller's limit.
+    fn grow_stack_for(&mut self, addr: u64) -> Option<Vma> {
+        let above = self.vmas.range(addr..).next().map(|(_, v)| v.clone())?;
+        if above.flags & vma::MAP_GROWSDOWN == 0 {
+            return None;
+        }
+        let new_start = addr & !(PAGE_SIZE - 1);
+        // Linux keeps a guard gap (stack_guard_gap, 256 pages) to the VMA below.
+        let gap = 256 * PAGE_SIZE;
+        if let Some(below) = self.vmas.range(..new_start).next_back().map(|(_, v)| v) {
+            if below.end + gap > new_start {
+                return None;
+            }
+        }
+        if above.end - new_start > crate::task::limits::STACK_MAX_GROWTH || new_start < MMAP_MIN_ADDR {
+            return None;
+        }
+        let mut grown = self.vmas.remove(&above.start)?;
+        grown.start = new_start;
+        self.vmas.insert(new_start, grown.clone());
+        Some(grown)
+    }
+
+    /// Puts frames in the page table for absent pages in [first, end) of `vma`.
+    fn populate(&mut self, phys: &Arc<PhysMemory>, vma: &Vma, first: u64, end: u64) -> Result<(), FaultError> {
+        let absent: Vec<u64> = (first..end).filter(|v| !self.pages.contains_key(v)).collect();
+        if absent.is_empty() {
+            return Ok(());
+        }
+        match &vma.backing {
+            Backing::Anonymous => {
+                // A whole aligned window gets one contiguous block: one host mmap.
+                if absent.len() as u64 == FAULT_AROUND_PAGES && first % FAULT_AROUND_PAGES == 0 {
+                    if let Ok(block) = phys.alloc(FAULT_AROUND_ORDER) {
+                        for (i, vpn) in absent.iter().enumerate() {
+                            self.pages.insert(*vpn, Pte { frame: block + i as u32, cow: false, host: HostMapping::None });
+                        }
+                        return Ok(());
+                    }
+                }
+                for vpn in absent {
+                    let f = phys.alloc(0).map_err(|_| FaultError::OutOfMemory)?;
+                    self.pages.insert(vpn, Pte { frame: f, cow: false, host: HostMapping::None });
+                }
+            }
+            Backing::Shared { memory, pgoff } => {
+                for vpn in absent {
+                    let off = pgoff + (vpn - vma.start / PAGE_SIZE);
+                    let f = memory.frame_at(off).map_err(|_| FaultError::OutOfMemory)?;
+                    self.pages.insert(vpn, Pte { frame: f, cow: false, host: HostMapping::None });
+                }
+            }
+            Backing::File { inode, offset, file_end, .. } => {
+                let size = inode.metadata().map_err(|_| FaultError::Bus)?.size;
+                for vpn in absent {
+                    let file_off = offset + (vpn * PAGE_SIZE - vma.start);
+                    if file_off >= crate::abi::page_align_up(size).unwrap_or(u64::MAX) {
+                        // Entirely past EOF: SIGBUS for the faulting page, and
+                        // the window stops here.
+                        if vpn == first {
+                            return Err(FaultError::Bus);
+                        }
+                        break;
+                    }
+                    let f = phys.alloc(0).map_err(|_| FaultError::OutOfMemory)?;
+                    let want = PAGE_SIZE.min(file_end.saturating_sub(file_off)) as usize;
+                    if want > 0 {
+                        let buf = &mut phys.frame_bytes(f)[..want];
+                        let mut got = 0;
+                        while got < want {
+                            match inode.read_at(file_off + got as u64, &mut buf[got..]) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => got += n,
+                            }
+                        }
+                    }
+                    self.pages.insert(vpn, Pte { frame: f, cow: false, host: HostMapping::None });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues host mmaps for the present, unmapped pages in [first, end),
+    /// one per run of contiguous frames.
+    fn map_to_host(&mut self, vma: &Vma, first: u64, end: u64) {
+        let mut run: Option<(u64, u64, Frame, u32)> = None; // (start vpn, pages, first frame, prot)
+        let mut ops = Vec::new();
+        for (&vpn, pte) in self.pages.range_mut(first..end) {
+            if pte.host != HostMapping::None {
+                continue;
+            }
+            let private_writable = vma.flags & vma::MAP_TYPE == vma::MAP_PRIVATE && vma.prot & PROT_WRITE != 0;
+            let (prot, state) = if pte.cow && private_writable { (vma.prot & !PROT_WRITE, HostMapping::ReadOnly) } else { (vma.prot, HostMapping::Full) };
+            pte.host = state;
+            match &mut run {
+                Some((s, n, f, p)) if *s + *n == vpn && *f + *n as u32 == pte.frame && *p == prot => *n += 1,
+                _ => {
+                    if let Some(r) = run.take() {
+                        ops.push(r);
+                    }
+                    run = Some((vpn, 1, pte.frame, prot));
+                }
+            }
+        }
+        ops.extend(run);
+        for (s, n, f, prot) in ops {
+            self.queue(HostOp::Map { addr: s * PAGE_SIZE, len: n * PAGE_SIZE, prot, offset: PhysMemory::offset_of(f) });
+        }
+    }
+}

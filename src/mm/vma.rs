@@ -1,0 +1,128 @@
+//! Virtual memory areas: what a range of guest addresses is backed by and
+//! with which permissions.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::fs::inode::InodeRef;
+use crate::mm::frame::{Frame, PhysMemory};
+
+pub const PROT_READ: u32 = 1;
+pub const PROT_WRITE: u32 = 2;
+pub const PROT_EXEC: u32 = 4;
+pub const PROT_GROWSDOWN: u32 = 0x0100_0000;
+pub const PROT_GROWSUP: u32 = 0x0200_0000;
+
+pub const MAP_SHARED: u32 = 0x01;
+pub const MAP_PRIVATE: u32 = 0x02;
+pub const MAP_SHARED_VALIDATE: u32 = 0x03;
+pub const MAP_TYPE: u32 = 0x0f;
+pub const MAP_FIXED: u32 = 0x10;
+pub const MAP_ANONYMOUS: u32 = 0x20;
+pub const MAP_GROWSDOWN: u32 = 0x0100;
+pub const MAP_DENYWRITE: u32 = 0x0800;
+pub const MAP_EXECUTABLE: u32 = 0x1000;
+pub const MAP_LOCKED: u32 = 0x2000;
+pub const MAP_NORESERVE: u32 = 0x4000;
+pub const MAP_POPULATE: u32 = 0x8000;
+pub const MAP_NONBLOCK: u32 = 0x10000;
+pub const MAP_STACK: u32 = 0x20000;
+pub const MAP_HUGETLB: u32 = 0x40000;
+pub const MAP_SYNC: u32 = 0x80000;
+pub const MAP_FIXED_NOREPLACE: u32 = 0x100000;
+
+/// Memory shared between mappings (MAP_SHARED anonymous, shm): frames by
+/// page offset, created on first touch.
+pub struct SharedMemory {
+    phys: Arc<PhysMemory>,
+    pages: Mutex<HashMap<u64, Frame>>,
+}
+
+impl SharedMemory {
+    pub fn new(phys: Arc<PhysMemory>) -> Arc<SharedMemory> {
+        Arc::new(SharedMemory { phys, pages: Mutex::new(HashMap::new()) })
+    }
+
+    /// The frame at page offset `pgoff`, allocated (zeroed) on first use.
+    /// The caller receives its own reference.
+    pub fn frame_at(&self, pgoff: u64) -> crate::abi::KResult<Frame> {
+        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        let frame = match pages.get(&pgoff) {
+            Some(&f) => f,
+            None => {
+                let f = self.phys.alloc(0)?;
+                pages.insert(pgoff, f);
+                f
+            }
+        };
+        self.phys.get(frame);
+        Ok(frame)
+    }
+}
+
+impl Drop for SharedMemory {
+    fn drop(&mut self) {
+        for (_, f) in self.pages.get_mut().unwrap_or_else(|e| e.into_inner()).drain() {
+            self.phys.put(f);
+        }
+    }
+}
+
+#[derive(Clone)]
+pub enum Backing {
+    /// Private anonymous memory: zero on first touch.
+    Anonymous,
+    /// Shared memory; `pgoff` is the page offset of the VMA's start.
+    Shared { memory: Arc<SharedMemory>, pgoff: u64 },
+    /// A private mapping of a file: pages are copied from the file on first
+    /// touch. Bytes at file offsets >= `file_end` read as zero (an ELF
+    /// segment's bss tail shares its last file page).
+    File { inode: InodeRef, offset: u64, file_end: u64, name: Vec<u8>, dev: u64, ino: u64 },
+}
+
+#[derive(Clone)]
+pub struct Vma {
+    pub start: u64,
+    pub end: u64,
+    pub prot: u32,
+    /// MAP_SHARED / MAP_PRIVATE plus MAP_GROWSDOWN etc.
+    pub flags: u32,
+    pub backing: Backing,
+    /// For /proc/<pid>/maps: "[heap]", "[stack]" or empty.
+    pub label: &'static str,
+}
+
+impl Vma {
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// The part of this VMA from `at` on, with its backing offset adjusted.
+    pub fn split_off(&mut self, at: u64) -> Vma {
+        let mut tail = self.clone();
+        tail.start = at;
+        let delta = at - self.start;
+        match &mut tail.backing {
+            Backing::Anonymous => {}
+            Backing::Shared { pgoff, .. } => *pgoff += delta / 4096,
+            Backing::File { offset, .. } => *offset += delta,
+        }
+        self.end = at;
+        tail
+    }
+
+    /// Can `next` (starting at our end) be merged into this VMA?
+    pub fn can_merge(&self, next: &Vma) -> bool {
+        if self.end != next.start || self.prot != next.prot || self.flags != next.flags || self.label != next.label {
+            return false;
+        }
+        match (&self.backing, &next.backing) {
+            (Backing::Anonymous, Backing::Anonymous) => true,
+            (Backing::Shared { memory: a, pgoff: pa }, Backing::Shared { memory: b, pgoff: pb }) => Arc::ptr_eq(a, b) && pa + self.len() / 4096 == *pb,
+            (Backing::File { inode: a, offset: oa, file_end: ea, .. }, Backing::File { inode: b, offset: ob, file_end: eb, .. }) => {
+                Arc::ptr_eq(a, b) && oa + self.len() == *ob && ea == eb
+            }
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The only place where the host runs guest code. A `Platform` hands each
+//! kernel thread a `Context`; `Context::switch` applies the address space's
+//! queued host changes, loads the task's registers, runs the guest until
+//! something needs the kernel, and says what that was.
+
+pub mod ptrace;
+
+use std::sync::Arc;
+
+use crate::mm::Mm;
+use crate::mm::frame::PhysMemory;
+
+/// Guest general-purpose registers (the host's `user_regs_struct`).
+pub type Regs = libc::user_regs_struct;
+
+/// Registers for a fresh user-mode task: 64-bit code and stack
+/// segments, interrupts enabled, everything else zero.
+pub fn initial_regs() -> Regs {
+    // SAFETY: user_regs_struct is plain integers; all-zero is valid.
+    let mut r: Regs = unsafe { std::mem::zeroed() };
+    r.cs = 0x33;
+    r.ss = 0x2b;
+    r.eflags = 0x202;
+    r
+}
+
+/// Start of the region reserved for the stub at the top of every guest
+/// address space; guest addresses are below it.
+pub const STUB_REGION_START: u64 = 0x7fff_ff00_0000;
+
+/// Why `switch` returned.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// The guest made a system call: number in `orig_rax`.
+    Syscall,
+    /// The guest touched memory the host has not mapped (or not with that
+    /// access): SIGSEGV on the host.
+    Fault { addr: u64 },
+    /// A synchronous signal other than a fault: SIGTRAP (int3), SIGFPE,
+    /// SIGILL, SIGBUS; with the host's si_code and si_addr.
+    Signal { signo: i32, code: i32, addr: u64 },
+    /// The kernel interrupted the guest (a signal or kill for this task).
+    Interrupted,
+    /// The host side is gone (the stub was killed from outside).
+    Lost,
+}
+
+/// A kernel thread's handle on the platform.
+pub trait Context: Send {
+    /// Runs the guest in `mm` with `regs` until the next event.
+    fn switch(&mut self, mm: &Arc<Mm>, regs: &mut Regs) -> Event;
+    /// A handle other threads use to interrupt this context's guest.
+    fn interrupter(&self) -> Arc<dyn Interrupt>;
+    /// The host process id backing `mm`, if one exists.
+    fn host_pid(&self, mm_id: u64) -> Option<i32>;
+    /// Forgets the host address space for `mm` (exec, exit).
+    fn release(&mut self, mm_id: u64);
+}
+
+pub trait Interrupt: Send + Sync {
+    /// Makes a running `switch` return `Event::Interrupted` soon; harmless
+    /// if the guest is not running.
+    fn interrupt(&self);
+}
+
+pub trait Platform: Send + Sync {
+    fn new_context(&self) -> Box<dyn Context>;
+}
+
+/// The platform chosen at boot.
+pub fn create(phys: Arc<PhysMemory>) -> std::io::Result<Arc<dyn Platform>> {
+    Ok(Arc::new(ptrace::PtracePlatform::new(phys)?))
+}

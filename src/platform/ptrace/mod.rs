@@ -1,0 +1,392 @@
+//! The ptrace platform. Each guest address space is a stub process traced
+//! by the kernel thread that created it; guest code runs under
+//! PTRACE_SYSEMU so the host skips every guest system call. Host mappings
+//! are changed by running the stub's batch loop over an ops page.
+
+pub mod stub;
+
+use std::collections::HashMap;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+
+use crate::mm::frame::{Frame, PhysMemory};
+use crate::mm::{HostOp, Mm, TASK_SIZE};
+use crate::platform::{Context, Event, Interrupt, Platform, Regs};
+use stub::*;
+
+/// The host signal used to interrupt a running guest.
+pub const KICK_SIGNAL: i32 = libc::SIGUSR1;
+
+pub struct PtracePlatform {
+    phys: Arc<PhysMemory>,
+    stub_elf: OwnedFd,
+}
+
+impl PtracePlatform {
+    pub fn new(phys: Arc<PhysMemory>) -> std::io::Result<PtracePlatform> {
+        // SAFETY: memfd_create with a valid name; the fd is ours.
+        let fd = unsafe { libc::memfd_create(c"vkernel-stub".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh descriptor we own.
+        let stub_elf = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mut written = 0;
+        while written < STUB_ELF.len() {
+            // SAFETY: writing from a live slice to our own fd.
+            let n = unsafe { libc::write(fd, STUB_ELF[written..].as_ptr() as *const libc::c_void, STUB_ELF.len() - written) };
+            if n <= 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            written += n as usize;
+        }
+        Ok(PtracePlatform { phys, stub_elf })
+    }
+}
+
+impl Platform for PtracePlatform {
+    fn new_context(&self) -> Box<dyn Context> {
+        use std::os::fd::AsRawFd;
+        Box::new(PtraceContext {
+            phys: self.phys.clone(),
+            stub_elf: self.stub_elf.as_raw_fd(),
+            stubs: HashMap::new(),
+            kick: Arc::new(Kick { pid: AtomicI32::new(0) }),
+        })
+    }
+}
+
+struct Kick {
+    /// The stub currently running guest code for this context, or 0.
+    pid: AtomicI32,
+}
+
+impl Interrupt for Kick {
+    fn interrupt(&self) {
+        let pid = self.pid.load(Ordering::Acquire);
+        if pid > 0 {
+            // SAFETY: sending a signal to a stub process we created; a stale
+            // pid is a child of ours (not yet reaped) so it cannot be reused.
+            unsafe { libc::syscall(libc::SYS_tgkill, pid, pid, KICK_SIGNAL) };
+        }
+    }
+}
+
+/// A stub process: one guest address space on the host.
+struct Stub {
+    pid: i32,
+    mm: Weak<Mm>,
+    ops_frame: Frame,
+}
+
+struct PtraceContext {
+    phys: Arc<PhysMemory>,
+    stub_elf: i32,
+    stubs: HashMap<u64, Stub>,
+    kick: Arc<Kick>,
+}
+
+// SAFETY: all host calls below are plain syscalls on pids we created; the
+// structures passed are owned locals.
+fn ptrace(req: libc::c_uint, pid: i32, addr: u64, data: u64) -> i64 {
+    unsafe { libc::ptrace(req, pid, addr as *mut libc::c_void, data as *mut libc::c_void) }
+}
+
+fn wait_stub(pid: i32) -> i32 {
+    let mut status = 0;
+    loop {
+        // SAFETY: waiting for our own traced child; status is a local.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL | libc::__WNOTHREAD) };
+        if r == pid {
+            return status;
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return -1;
+        }
+    }
+}
+
+fn get_regs(pid: i32) -> Option<Regs> {
+    // SAFETY: Regs is plain data; PTRACE_GETREGS fills it.
+    let mut regs: Regs = unsafe { std::mem::zeroed() };
+    (ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs as *mut Regs as u64) == 0).then_some(regs)
+}
+
+fn set_regs(pid: i32, regs: &Regs) -> bool {
+    ptrace(libc::PTRACE_SETREGS, pid, 0, regs as *const Regs as u64) == 0
+}
+
+impl Stub {
+    /// Runs one host system call inside the stub.
+    fn inject(&self, template: &Regs, nr: i64, args: [u64; 6]) -> Result<i64, ()> {
+        let mut r = *template;
+        r.rip = SYSCALL_SITE;
+        r.rax = nr as u64;
+        r.orig_rax = u64::MAX;
+        (r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9) = (args[0], args[1], args[2], args[3], args[4], args[5]);
+        self.run_until_trap(&r).map(|r| r.rax as i64)
+    }
+
+    /// Runs the stub from `regs` until its int3.
+    fn run_until_trap(&self, regs: &Regs) -> Result<Regs, ()> {
+        if !set_regs(self.pid, regs) || ptrace(libc::PTRACE_CONT, self.pid, 0, 0) != 0 {
+            return Err(());
+        }
+        loop {
+            let status = wait_stub(self.pid);
+            if status == -1 || !libc::WIFSTOPPED(status) {
+                return Err(());
+            }
+            if libc::WSTOPSIG(status) == libc::SIGTRAP {
+                return get_regs(self.pid).ok_or(());
+            }
+            // A stray signal (a kick): drop it and go on.
+            if ptrace(libc::PTRACE_CONT, self.pid, 0, 0) != 0 {
+                return Err(());
+            }
+        }
+    }
+
+    /// Applies host mapping changes in batches of MAX_OPS.
+    fn apply(&self, phys: &PhysMemory, ops: &[HostOp]) -> Result<(), ()> {
+        let Some(template) = get_regs(self.pid) else { return Err(()) };
+        for chunk in ops.chunks(MAX_OPS) {
+            let page = phys.frame_bytes(self.ops_frame);
+            for (i, op) in chunk.iter().enumerate() {
+                let words: [u64; 7] = match *op {
+                    HostOp::Map { addr, len, prot, offset } => {
+                        [libc::SYS_mmap as u64, addr, len, prot as u64, (libc::MAP_SHARED | libc::MAP_FIXED) as u64, STUB_MEMFD as u64, offset]
+                    }
+                    HostOp::Unmap { addr, len } => [libc::SYS_munmap as u64, addr, len, 0, 0, 0, 0],
+                };
+                for (j, w) in words.iter().enumerate() {
+                    let at = i * OP_SIZE + j * 8;
+                    page[at..at + 8].copy_from_slice(&w.to_ne_bytes());
+                }
+            }
+            let mut r = template;
+            r.rip = BATCH_ENTRY;
+            r.rbx = OPS_ADDR;
+            r.r12 = chunk.len() as u64;
+            r.orig_rax = u64::MAX;
+            let done = self.run_until_trap(&r)?;
+            if done.r12 != 0 {
+                return Err(());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        // SAFETY: killing and reaping our own child.
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL);
+        }
+        wait_stub(self.pid);
+        // The ops frame is released by the context, which owns PhysMemory.
+    }
+}
+
+impl PtraceContext {
+    fn stub_for(&mut self, mm: &Arc<Mm>) -> Option<&Stub> {
+        if !self.stubs.contains_key(&mm.id) {
+            // Reap stubs of address spaces that are gone.
+            let dead: Vec<u64> = self.stubs.iter().filter(|(_, s)| s.mm.strong_count() == 0).map(|(&k, _)| k).collect();
+            for k in dead {
+                self.release(k);
+            }
+            let stub = self.spawn_stub(mm)?;
+            // A new host address space holds nothing yet.
+            mm.forget_host_mappings();
+            self.stubs.insert(mm.id, stub);
+        }
+        self.stubs.get(&mm.id)
+    }
+
+    fn spawn_stub(&self, mm: &Arc<Mm>) -> Option<Stub> {
+        let ops_frame = self.phys.alloc(0).ok()?;
+        let memfd = self.phys.memfd();
+        // SAFETY: getpid has no preconditions.
+        let parent = unsafe { libc::getpid() };
+        // SAFETY: fork in a threaded process; the child only makes raw
+        // system calls (async-signal-safe) before execveat.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: see above; these are raw syscalls with valid arguments.
+            unsafe { stub_child(memfd, self.stub_elf, parent) };
+        }
+        if pid < 0 {
+            self.phys.put(ops_frame);
+            return None;
+        }
+        let stub = Stub { pid, mm: Arc::downgrade(mm), ops_frame };
+        let status = wait_stub(pid);
+        if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
+            return None;
+        }
+        let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
+        if ptrace(libc::PTRACE_SETOPTIONS, pid, 0, opts as u64) != 0 {
+            return None;
+        }
+        let template = get_regs(pid)?;
+        // Empty the address space but for the stub itself.
+        stub.inject(&template, libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0]).ok()?;
+        stub.inject(&template, libc::SYS_munmap, [STUB_END, USER_TOP - STUB_END, 0, 0, 0, 0]).ok()?;
+        let ops_off = PhysMemory::offset_of(ops_frame);
+        let r = stub
+            .inject(
+                &template,
+                libc::SYS_mmap,
+                [OPS_ADDR, 4096, libc::PROT_READ as u64, (libc::MAP_SHARED | libc::MAP_FIXED) as u64, STUB_MEMFD as u64, ops_off],
+            )
+            .ok()?;
+        if r as u64 != OPS_ADDR {
+            return None;
+        }
+        // The filter program and its sock_fprog go in the ops page.
+        let filter = seccomp_filter();
+        let page = self.phys.frame_bytes(ops_frame);
+        let prog_at = 64usize;
+        for (i, ins) in filter.iter().enumerate() {
+            let at = prog_at + i * 8;
+            page[at..at + 2].copy_from_slice(&ins.code.to_ne_bytes());
+            page[at + 2] = ins.jt;
+            page[at + 3] = ins.jf;
+            page[at + 4..at + 8].copy_from_slice(&ins.k.to_ne_bytes());
+        }
+        page[0..2].copy_from_slice(&(filter.len() as u16).to_ne_bytes());
+        page[8..16].copy_from_slice(&(OPS_ADDR + prog_at as u64).to_ne_bytes());
+        if stub.inject(&template, libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0]).ok()? != 0 {
+            return None;
+        }
+        if stub.inject(&template, libc::SYS_seccomp, [libc::SECCOMP_SET_MODE_FILTER as u64, 0, OPS_ADDR, 0, 0, 0]).ok()? != 0 {
+            return None;
+        }
+        page.fill(0);
+        Some(stub)
+    }
+}
+
+/// The stub child between fork and exec: detach from the terminal, die with
+/// the tracer thread, keep only the guest-RAM memfd, ask to be traced, exec.
+///
+/// # Safety
+/// Must be called only in a freshly forked child; never returns.
+unsafe fn stub_child(memfd: i32, stub_elf: i32, parent: i32) -> ! {
+    // SAFETY: raw system calls with constant or checked arguments.
+    unsafe {
+        let empty: libc::sigset_t = std::mem::zeroed();
+        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty as *const _, 0usize, 8usize);
+        libc::syscall(libc::SYS_setsid);
+        libc::syscall(libc::SYS_prctl, libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+        if libc::syscall(libc::SYS_getppid) as i32 != parent {
+            libc::syscall(libc::SYS_exit_group, 1);
+        }
+        let elf_fd = STUB_MEMFD + 1;
+        if libc::syscall(libc::SYS_dup3, memfd, STUB_MEMFD, 0) < 0 || libc::syscall(libc::SYS_dup3, stub_elf, elf_fd, libc::O_CLOEXEC) < 0 {
+            libc::syscall(libc::SYS_exit_group, 1);
+        }
+        libc::syscall(libc::SYS_close_range, 0u32, (STUB_MEMFD - 1) as u32, 0u32);
+        libc::syscall(libc::SYS_close_range, (elf_fd + 1) as u32, u32::MAX, 0u32);
+        libc::syscall(libc::SYS_ptrace, libc::PTRACE_TRACEME, 0, 0, 0);
+        let argv: [*const libc::c_char; 2] = [c"vkernel-stub".as_ptr(), std::ptr::null()];
+        let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+        libc::syscall(libc::SYS_execveat, elf_fd, c"".as_ptr(), argv.as_ptr(), envp.as_ptr(), libc::AT_EMPTY_PATH);
+        libc::syscall(libc::SYS_exit_group, 127);
+        unreachable!()
+    }
+}
+
+impl Context for PtraceContext {
+    fn switch(&mut self, mm: &Arc<Mm>, regs: &mut Regs) -> Event {
+        let phys = self.phys.clone();
+        let Some(stub) = self.stub_for(mm) else { return Event::Lost };
+        let pid = stub.pid;
+        let (ops, frees) = mm.take_host_changes();
+        if !ops.is_empty() && stub.apply(&phys, &ops).is_err() {
+            // The host refused a mapping (e.g. too many host VMAs): the
+            // host mappings are only a cache, so drop them all and refault.
+            let Some(t) = get_regs(pid) else { return Event::Lost };
+            if stub.inject(&t, libc::SYS_munmap, [0, TASK_SIZE, 0, 0, 0, 0]).is_err() {
+                return Event::Lost;
+            }
+            mm.forget_host_mappings();
+        }
+        mm.release_frames(frees);
+        if !set_regs(pid, regs) {
+            return Event::Lost;
+        }
+        self.kick.pid.store(pid, Ordering::Release);
+        let event = run_guest(pid, regs);
+        self.kick.pid.store(0, Ordering::Release);
+        event
+    }
+
+    fn interrupter(&self) -> Arc<dyn Interrupt> {
+        self.kick.clone()
+    }
+
+    fn host_pid(&self, mm_id: u64) -> Option<i32> {
+        self.stubs.get(&mm_id).map(|s| s.pid)
+    }
+
+    fn release(&mut self, mm_id: u64) {
+        if let Some(stub) = self.stubs.remove(&mm_id) {
+            let frame = stub.ops_frame;
+            drop(stub);
+            self.phys.put(frame);
+        }
+    }
+}
+
+impl Drop for PtraceContext {
+    fn drop(&mut self) {
+        let ids: Vec<u64> = self.stubs.keys().copied().collect();
+        for id in ids {
+            self.release(id);
+        }
+    }
+}
+
+/// Resumes the guest under SYSEMU and waits for the next event.
+fn run_guest(pid: i32, regs: &mut Regs) -> Event {
+    if ptrace(libc::PTRACE_SYSEMU, pid, 0, 0) != 0 {
+        return Event::Lost;
+    }
+    loop {
+        let status = wait_stub(pid);
+        if status == -1 || !libc::WIFSTOPPED(status) {
+            return Event::Lost;
+        }
+        let sig = libc::WSTOPSIG(status);
+        let Some(r) = get_regs(pid) else { return Event::Lost };
+        *regs = r;
+        if sig == libc::SIGTRAP | 0x80 {
+            return Event::Syscall;
+        }
+        // SAFETY: siginfo_t is plain data filled by PTRACE_GETSIGINFO.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        if ptrace(libc::PTRACE_GETSIGINFO, pid, 0, &mut info as *mut _ as u64) != 0 {
+            return Event::Lost;
+        }
+        // SAFETY: si_addr is valid to read for fault signals.
+        let addr = unsafe { info.si_addr() } as u64;
+        match sig {
+            libc::SIGSEGV if info.si_code > 0 => return Event::Fault { addr },
+            libc::SIGTRAP | libc::SIGFPE | libc::SIGILL | libc::SIGBUS | libc::SIGSEGV if info.si_code > 0 || sig == libc::SIGTRAP => {
+                return Event::Signal { signo: sig, code: info.si_code, addr };
+            }
+            KICK_SIGNAL => return Event::Interrupted,
+            _ => {
+                // Any other host signal (a stray SIGINT, a group stop) is
+                // not the guest's business: suppress it and go on.
+                if ptrace(libc::PTRACE_SYSEMU, pid, 0, 0) != 0 {
+                    return Event::Lost;
+                }
+            }
+        }
+    }
+}

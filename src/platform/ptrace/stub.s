@@ -1,0 +1,41 @@
+# The stub: the only host code that ever runs inside a guest address space.
+# vkernel drives it with ptrace; it never runs on its own. Offsets are fixed
+# (see platform/ptrace/stub.rs) because vkernel jumps to them by address.
+# No stack is used: after start-up the stub's address space holds nothing
+# but this page and views of guest memory.
+    .intel_syntax noprefix
+    .text
+    .globl _start
+_start:
+1:  int3
+    jmp 1b
+
+# One injected system call: vkernel loads rax/rdi/rsi/rdx/r10/r8/r9 and
+# sets rip here; the result comes back in rax at the int3.
+    .org 0x10
+syscall_site:
+    syscall
+    int3
+
+# A batch of system calls read from the ops page: rbx points at the first
+# op (nr, a1..a6 as 7 quadwords), r12 holds the count. Stops at the first
+# error with r12 = ops not yet done (including the failed one).
+    .org 0x20
+batch_entry:
+2:  test r12, r12
+    jz 3f
+    mov rax, [rbx]
+    mov rdi, [rbx + 8]
+    mov rsi, [rbx + 16]
+    mov rdx, [rbx + 24]
+    mov r10, [rbx + 32]
+    mov r8, [rbx + 40]
+    mov r9, [rbx + 48]
+    syscall
+    cmp rax, -4095
+    jae 3f
+    add rbx, 56
+    dec r12
+    jmp 2b
+3:  int3
+    jmp 3b

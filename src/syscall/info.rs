@@ -1,0 +1,124 @@
+//! System information calls: uname, sysinfo, getrandom, CPU affinity and
+//! scheduling queries.
+
+use crate::abi::{Errno, KResult, Sysinfo, Utsname};
+use crate::syscall::{Sys, SyscallDef};
+use crate::syscalls;
+
+pub const SYSCALLS: &[SyscallDef] = syscalls![
+    __NR_uname => sys_uname,
+    __NR_sysinfo => sys_sysinfo,
+    __NR_getrandom => sys_getrandom,
+    __NR_sched_getaffinity => sys_sched_getaffinity,
+    __NR_sched_yield => sys_sched_yield,
+    __NR_getcpu => sys_getcpu,
+];
+
+/// The guest's uname: our own kernel name for release/version, the host's
+/// machine and node name (the hostname is per-kernel, from the config).
+pub fn utsname(sys: &Sys) -> Utsname {
+    let mut u = Utsname { sysname: [0; 65], nodename: [0; 65], release: [0; 65], version: [0; 65], machine: [0; 65], domainname: [0; 65] };
+    let put = |dst: &mut [u8; 65], s: &[u8]| {
+        let n = s.len().min(64);
+        dst[..n].copy_from_slice(&s[..n]);
+    };
+    // SAFETY: uname into a local.
+    let mut host: libc::utsname = unsafe { std::mem::zeroed() };
+    unsafe { libc::uname(&mut host) };
+    let field = |f: &[libc::c_char]| -> Vec<u8> { f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect() };
+    put(&mut u.sysname, b"Linux");
+    put(&mut u.nodename, &sys.task.kernel.config.hostname);
+    // Programs check the release to pick features; report the host's so
+    // they behave as they would natively on this machine.
+    put(&mut u.release, &field(&host.release));
+    put(&mut u.version, &field(&host.version));
+    put(&mut u.machine, b"x86_64");
+    put(&mut u.domainname, b"(none)");
+    u
+}
+
+fn sys_uname(sys: &mut Sys) -> KResult<u64> {
+    let u = utsname(sys);
+    sys.mm().write(sys.arg(0), &u)?;
+    Ok(0)
+}
+
+fn sys_sysinfo(sys: &mut Sys) -> KResult<u64> {
+    let k = &sys.task.kernel;
+    let info = Sysinfo {
+        uptime: (k.monotonic_ns() / 1_000_000_000) as i64,
+        totalram: k.phys.total_frames() * 4096,
+        freeram: k.phys.free_frame_count() * 4096,
+        procs: k.live_tasks().len() as u16,
+        mem_unit: 1,
+        ..Default::default()
+    };
+    sys.mm().write(sys.arg(0), &info)?;
+    Ok(0)
+}
+
+const GRND_NONBLOCK: u32 = 1;
+const GRND_RANDOM: u32 = 2;
+const GRND_INSECURE: u32 = 4;
+
+fn sys_getrandom(sys: &mut Sys) -> KResult<u64> {
+    let (buf, len, flags) = (sys.arg(0), sys.arg(1) as usize, sys.arg_u32(2));
+    if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0 || flags & (GRND_RANDOM | GRND_INSECURE) == GRND_RANDOM | GRND_INSECURE {
+        return Err(Errno::EINVAL);
+    }
+    // Linux returns at most 32 MiB - 1 per call.
+    let len = len.min((32 << 20) - 1);
+    let mut data = vec![0u8; len];
+    let mut got = 0;
+    while got < len {
+        // SAFETY: filling a live buffer.
+        let n = unsafe { libc::getrandom(data[got..].as_mut_ptr() as *mut libc::c_void, len - got, 0) };
+        if n < 0 {
+            return Err(Errno::last_host());
+        }
+        got += n as usize;
+    }
+    sys.mm().write_bytes(buf, &data)?;
+    Ok(len as u64)
+}
+
+/// The CPUs the guest may run on: the host CPUs vkernel may use.
+fn sys_sched_getaffinity(sys: &mut Sys) -> KResult<u64> {
+    let (pid, len, addr) = (sys.arg_i32(0), sys.arg(1) as usize, sys.arg(2));
+    if pid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if pid != 0 && sys.task.kernel.task(pid).is_none() {
+        return Err(Errno::ESRCH);
+    }
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    // Linux: the buffer must hold nr_cpu_ids bits and be a multiple of long.
+    let needed = cpus.div_ceil(64) * 8;
+    if len < needed || len % 8 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut mask = vec![0u8; needed];
+    for c in 0..cpus {
+        mask[c / 8] |= 1 << (c % 8);
+    }
+    sys.mm().write_bytes(addr, &mask)?;
+    Ok(needed as u64)
+}
+
+fn sys_sched_yield(_sys: &mut Sys) -> KResult<u64> {
+    std::thread::yield_now();
+    Ok(0)
+}
+
+fn sys_getcpu(sys: &mut Sys) -> KResult<u64> {
+    // SAFETY: sched_getcpu has no preconditions.
+    let cpu = unsafe { libc::sched_getcpu() }.max(0) as u32;
+    let mm = sys.mm();
+    if sys.arg(0) != 0 {
+        mm.write(sys.arg(0), &cpu)?;
+    }
+    if sys.arg(1) != 0 {
+        mm.write(sys.arg(1), &0u32)?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,149 @@
+//! System call dispatch: one table from number to handler, assembled from
+//! the per-family tables (fs.rs, mm.rs, ...). A handler decodes its
+//! arguments, rejects invalid ones, and calls the subsystem that owns the
+//! work; the dispatcher turns `Err(errno)` into `-errno` in rax.
+
+pub mod fs;
+pub mod info;
+pub mod mm;
+pub mod process;
+pub mod signal;
+pub mod time;
+
+use std::sync::{Arc, OnceLock};
+
+use crate::abi::{Errno, KResult};
+use crate::fs::path::PATH_MAX;
+use crate::mm::Mm;
+use crate::platform::Regs;
+use crate::task::Task;
+
+/// How a task leaves the run loop after a system call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// exit_group(status) / exit(status) of the last thread.
+    Group(i32),
+    /// The process dies of a signal (default action).
+    Signaled(i32),
+}
+
+/// One system call in progress.
+pub struct Sys<'a> {
+    pub task: &'a Arc<Task>,
+    pub regs: &'a mut Regs,
+    pub args: [u64; 6],
+    /// Set by exit/exit_group.
+    pub exit: Option<Exit>,
+    /// Set by handlers that load new registers (execve, rt_sigreturn):
+    /// the dispatcher must not overwrite rax.
+    pub regs_replaced: bool,
+}
+
+impl Sys<'_> {
+    pub fn mm(&self) -> Arc<Mm> {
+        self.task.mm()
+    }
+
+    pub fn arg(&self, i: usize) -> u64 {
+        self.args[i]
+    }
+
+    /// An `int` argument (Linux truncates to 32 bits).
+    pub fn arg_i32(&self, i: usize) -> i32 {
+        self.args[i] as i32
+    }
+
+    pub fn arg_u32(&self, i: usize) -> u32 {
+        self.args[i] as u32
+    }
+
+    /// A path argument: EFAULT for a bad pointer, ENAMETOOLONG past
+    /// PATH_MAX, ENOENT when empty (callers allowing AT_EMPTY_PATH use
+    /// `read_path_allow_empty`).
+    pub fn read_path(&self, addr: u64) -> KResult<Vec<u8>> {
+        let p = self.read_path_allow_empty(addr)?;
+        if p.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        Ok(p)
+    }
+
+    pub fn read_path_allow_empty(&self, addr: u64) -> KResult<Vec<u8>> {
+        self.mm().read_cstring(addr, PATH_MAX - 1)
+    }
+}
+
+pub type Handler = fn(&mut Sys) -> KResult<u64>;
+
+pub struct SyscallDef {
+    pub nr: u32,
+    pub name: &'static str,
+    pub handler: Handler,
+}
+
+/// Builds a family's table: `syscalls![__NR_read => sys_read, ...]`.
+#[macro_export]
+macro_rules! syscalls {
+    ($($nr:ident => $handler:path),* $(,)?) => {
+        &[$(
+            $crate::syscall::SyscallDef {
+                nr: linux_raw_sys::general::$nr,
+                name: stringify!($nr),
+                handler: $handler,
+            },
+        )*]
+    };
+}
+
+const TABLE_SIZE: usize = 512;
+
+struct Table {
+    entries: Vec<Option<(&'static str, Handler)>>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut entries: Vec<Option<(&'static str, Handler)>> = vec![None; TABLE_SIZE];
+        for family in [fs::SYSCALLS, mm::SYSCALLS, process::SYSCALLS, signal::SYSCALLS, time::SYSCALLS, info::SYSCALLS] {
+            for def in family {
+                assert!(entries[def.nr as usize].is_none(), "system call {} registered twice", def.name);
+                entries[def.nr as usize] = Some((def.name.trim_start_matches("__NR_"), def.handler));
+            }
+        }
+        Table { entries }
+    })
+}
+
+/// Services the system call in `regs` (number in orig_rax, arguments in
+/// rdi rsi rdx r10 r8 r9) and puts the result in rax.
+pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Option<Exit> {
+    let nr = regs.orig_rax;
+    let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
+    let entry = table().entries.get(nr as usize).copied().flatten();
+    let Some((_name, handler)) = entry else {
+        task.kernel.log_unimplemented(nr, "unknown");
+        regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
+        return None;
+    };
+    let mut sys = Sys { task, regs, args, exit: None, regs_replaced: false };
+    let result = handler(&mut sys);
+    let (exit, replaced) = (sys.exit, sys.regs_replaced);
+    if !replaced {
+        regs.rax = match result {
+            Ok(v) => v,
+            Err(e) => {
+                if e == Errno::ENOSYS {
+                    task.kernel.log_unimplemented(nr, _name);
+                }
+                (-(e.0 as i64)) as u64
+            }
+        };
+    }
+    exit
+}
+
+/// The name of a system call number, for logs.
+pub fn name_of(nr: u64) -> &'static str {
+    table().entries.get(nr as usize).copied().flatten().map(|(n, _)| n).unwrap_or("unknown")
+}

@@ -1,0 +1,183 @@
+//! Tasks: a guest thread with its registers, address space, files, fs
+//! context, credentials and signal state, driven by one kernel thread.
+//! Lock order: never hold a task lock while calling into `Mm` or the VFS
+//! except `files`/`fs`, which are leaves (see docs/architecture.md).
+
+pub mod exec;
+pub mod limits;
+pub mod run;
+
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::abi::{Rlimit, Sigaltstack};
+use crate::fs::FsContext;
+use crate::fs::file::FdTable;
+use crate::kernel::Kernel;
+use crate::mm::Mm;
+use crate::signal::SignalActions;
+
+/// User and group identities (Linux's struct cred, without capabilities:
+/// uid 0 has them all).
+#[derive(Clone, Debug)]
+pub struct Creds {
+    pub uid: u32,
+    pub euid: u32,
+    pub suid: u32,
+    pub fsuid: u32,
+    pub gid: u32,
+    pub egid: u32,
+    pub sgid: u32,
+    pub fsgid: u32,
+    pub groups: Vec<u32>,
+}
+
+impl Creds {
+    pub fn from_host() -> Creds {
+        // SAFETY: plain identity queries.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        let mut groups = vec![0 as libc::gid_t; 256];
+        // SAFETY: the buffer holds 256 entries.
+        let n = unsafe { libc::getgroups(256, groups.as_mut_ptr()) };
+        groups.truncate(n.max(0) as usize);
+        Creds { uid, euid, suid: euid, fsuid: euid, gid, egid, sgid: egid, fsgid: egid, groups }
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.fsuid == 0
+    }
+
+    pub fn in_group(&self, gid: u32) -> bool {
+        self.fsgid == gid || self.groups.contains(&gid)
+    }
+}
+
+/// Per-task signal state kept before delivery exists: the blocked mask and
+/// the alternate stack.
+#[derive(Clone, Copy, Default)]
+pub struct TaskSignals {
+    pub blocked: u64,
+    pub altstack: Sigaltstack,
+}
+
+pub struct Task {
+    pub tid: i32,
+    pub tgid: i32,
+    pub kernel: Arc<Kernel>,
+    mm: Mutex<Arc<Mm>>,
+    pub files: Arc<Mutex<FdTable>>,
+    pub fs: Arc<Mutex<FsContext>>,
+    pub creds: Mutex<Creds>,
+    pub sigactions: Arc<Mutex<SignalActions>>,
+    pub signals: Mutex<TaskSignals>,
+    pub rlimits: Arc<Mutex<[Rlimit; limits::RLIM_NLIMITS]>>,
+    pub comm: Mutex<[u8; 16]>,
+    pub exe: Mutex<Vec<u8>>,
+    pub clear_child_tid: AtomicU64,
+    pub robust_list: AtomicU64,
+    pub ppid: AtomicI32,
+    /// The host process running this task's guest code (for CPU times).
+    pub host_pid: AtomicI32,
+    pub pgid: AtomicI32,
+    pub sid: AtomicI32,
+    /// Guest CPU time counters for getrusage/times, in nanoseconds.
+    pub start_time_ns: u64,
+}
+
+impl Task {
+    pub fn mm(&self) -> Arc<Mm> {
+        self.mm.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_mm(&self, mm: Arc<Mm>) -> Arc<Mm> {
+        std::mem::replace(&mut *self.mm.lock().unwrap_or_else(|e| e.into_inner()), mm)
+    }
+
+    pub fn files(&self) -> MutexGuard<'_, FdTable> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn fs(&self) -> MutexGuard<'_, FsContext> {
+        self.fs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn creds(&self) -> Creds {
+        self.creds.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn rlimit(&self, resource: usize) -> Rlimit {
+        self.rlimits.lock().unwrap_or_else(|e| e.into_inner())[resource]
+    }
+
+    pub fn comm(&self) -> Vec<u8> {
+        let c = *self.comm.lock().unwrap_or_else(|e| e.into_inner());
+        c.iter().take_while(|&&b| b != 0).copied().collect()
+    }
+
+    pub fn set_comm(&self, name: &[u8]) {
+        let mut c = [0u8; 16];
+        let n = name.len().min(15);
+        c[..n].copy_from_slice(&name[..n]);
+        *self.comm.lock().unwrap_or_else(|e| e.into_inner()) = c;
+    }
+
+    /// Creates the first task (PID 1).
+    pub fn new_init(kernel: Arc<Kernel>, mm: Arc<Mm>, fs: FsContext, files: FdTable) -> Arc<Task> {
+        let now = kernel.monotonic_ns();
+        Arc::new(Task {
+            tid: 1,
+            tgid: 1,
+            kernel,
+            mm: Mutex::new(mm),
+            files: Arc::new(Mutex::new(files)),
+            fs: Arc::new(Mutex::new(fs)),
+            creds: Mutex::new(Creds::from_host()),
+            sigactions: Arc::new(Mutex::new(SignalActions::default())),
+            signals: Mutex::new(TaskSignals::default()),
+            rlimits: Arc::new(Mutex::new(limits::initial())),
+            comm: Mutex::new([0; 16]),
+            exe: Mutex::new(Vec::new()),
+            clear_child_tid: AtomicU64::new(0),
+            robust_list: AtomicU64::new(0),
+            ppid: AtomicI32::new(0),
+            host_pid: AtomicI32::new(0),
+            pgid: AtomicI32::new(1),
+            sid: AtomicI32::new(1),
+            start_time_ns: now,
+        })
+    }
+
+    pub fn ppid(&self) -> i32 {
+        self.ppid.load(Ordering::Relaxed)
+    }
+}
+
+thread_local! {
+    static CURRENT: std::cell::RefCell<Option<std::sync::Weak<Task>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Records the task this kernel thread drives (for /proc/self and logs).
+pub fn set_current(task: &Arc<Task>) {
+    CURRENT.with(|c| *c.borrow_mut() = Some(Arc::downgrade(task)));
+}
+
+/// The task the calling kernel thread drives, if any.
+pub fn current() -> Option<Arc<Task>> {
+    CURRENT.with(|c| c.borrow().as_ref().and_then(|w| w.upgrade()))
+}
+
+/// (user, system) CPU nanoseconds of a task: guest code runs in its stub
+/// (user time); the kernel thread servicing it accounts as system time.
+/// Must be called on the task's own kernel thread.
+pub fn cpu_times(task: &Task) -> (u64, u64) {
+    let read = |clock: libc::clockid_t| -> u64 {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime into a local.
+        if unsafe { libc::clock_gettime(clock, &mut ts) } == 0 { ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64 } else { 0 }
+    };
+    let pid = task.host_pid.load(Ordering::Relaxed);
+    // MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED) from Linux's posix-timers.
+    let user = if pid > 0 { read(((!pid) << 3) | 2) } else { 0 };
+    (user, read(libc::CLOCK_THREAD_CPUTIME_ID))
+}

@@ -1,0 +1,162 @@
+//! vkernel as an unprivileged user: when the tests run as root, run guest
+//! programs through `setpriv --reuid=65534 --regid=65534 --clear-groups`,
+//! natively and under vkernel, and compare; check the stub is sealed too.
+//! Skipped (with a message) when not root.
+
+mod common;
+
+use common::{Input, Link};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const NOBODY: &str = "65534";
+
+fn skip_unless_root(test: &str) -> bool {
+    if common::is_root() {
+        return false;
+    }
+    eprintln!("SKIPPED {test}: needs root to switch to uid 65534");
+    true
+}
+
+/// A world-readable copy of vkernel and the guest binaries: the build tree
+/// may sit under a directory the unprivileged user cannot enter.
+fn public_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        const PREFIX: &str = "vk-unprivileged-tests-";
+        // Remove copies left by earlier runs whose process is gone.
+        for entry in fs::read_dir("/tmp").into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix(PREFIX) {
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        let dir = PathBuf::from(format!("/tmp/{PREFIX}{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create the public test directory");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        dir
+    })
+}
+
+fn publish(src: &Path) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dst = public_dir().join(src.file_name().expect("file name"));
+    if !dst.exists() {
+        let tmp = dst.with_extension("partial");
+        fs::copy(src, &tmp).unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::rename(&tmp, &dst).unwrap();
+    }
+    dst
+}
+
+fn as_nobody(program: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.args([&format!("--reuid={NOBODY}"), &format!("--regid={NOBODY}"), "--clear-groups", "--"])
+        .arg(program)
+        .args(args)
+        .env_clear()
+        .envs(common::guest_env())
+        .current_dir("/");
+    cmd
+}
+
+fn vkernel_args<'a>(program: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["-m", common::GUEST_RAM, "--", program];
+    v.extend_from_slice(args);
+    v
+}
+
+fn check(program: &str, args: &[&str]) {
+    if skip_unless_root(program) {
+        return;
+    }
+    let bin = publish(&common::build(program, Link::Static));
+    let vk = publish(Path::new(common::VKERNEL));
+    let native = common::run_with(as_nobody(&bin, args), &Input::Null, common::TIMEOUT);
+    let bin_str = bin.to_string_lossy().into_owned();
+    let under = common::run_with(as_nobody(&vk, &vkernel_args(&bin_str, args)), &Input::Null, common::TIMEOUT);
+    common::assert_same(&native, &under);
+}
+
+#[test]
+fn startup_state_matches_as_nobody() {
+    check("startup", &["x", "y z"]);
+}
+
+#[test]
+fn identity_matches_as_nobody() {
+    check("identity", &[]);
+}
+
+#[test]
+fn memory_mappings_match_as_nobody() {
+    check("mem_mmap", &[]);
+}
+
+#[test]
+fn file_io_matches_as_nobody() {
+    check("files_io", &[]);
+}
+
+#[test]
+fn file_metadata_matches_as_nobody() {
+    check("files_meta", &[]);
+}
+
+#[test]
+fn bad_pointers_match_as_nobody() {
+    check("bad_pointers", &[]);
+}
+
+#[test]
+fn fpu_state_matches_as_nobody() {
+    check("fpu", &[]);
+}
+
+#[test]
+fn segfault_status_matches_as_nobody() {
+    check("faults", &["null-write"]);
+}
+
+#[test]
+fn stub_is_sealed_and_dies_with_vkernel_as_nobody() {
+    if skip_unless_root("stub_is_sealed_and_dies_with_vkernel_as_nobody") {
+        return;
+    }
+    let bin = publish(&common::build_in("sandbox", "idle", Link::Static));
+    let vk = publish(Path::new(common::VKERNEL));
+    let bin_str = bin.to_string_lossy().into_owned();
+    // setpriv execs vkernel in place, so the child's pid is vkernel's.
+    let mut cmd = as_nobody(&vk, &vkernel_args(&bin_str, &["sleep", "30"]));
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::inherit());
+    let mut child = cmd.spawn().expect("spawn setpriv vkernel");
+    let pid = child.id();
+    thread::sleep(Duration::from_millis(500));
+    let stubs = std::panic::catch_unwind(|| {
+        let stubs = common::settled_stubs(pid);
+        for &s in &stubs {
+            let uid = common::status_field(s, "Uid").unwrap_or_default();
+            assert!(uid.split_whitespace().all(|u| u == NOBODY), "stub {s} runs with Uid: {uid}");
+        }
+        stubs
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let stubs = stubs.unwrap_or_else(|e| std::panic::resume_unwind(e));
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while stubs.iter().any(|&s| !common::is_dead(s)) {
+        assert!(Instant::now() < deadline, "stubs {stubs:?} outlived vkernel by 2 s");
+        thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -13,6 +13,7 @@ use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -23,8 +24,20 @@ pub const VKERNEL: &str = env!("CARGO_BIN_EXE_vkernel");
 /// Guest RAM for every comparison run.
 pub const GUEST_RAM: &str = "256m";
 
-/// How long one run (native or vkernel) may take before it is killed.
-pub const TIMEOUT: Duration = Duration::from_secs(90);
+/// How long one run (native or vkernel) may take before it is killed;
+/// `VK_TEST_TIMEOUT` (seconds) overrides it.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// After this many runs of one test binary timed out, vkernel is likely hung
+/// everywhere; later runs get `SHORT_TIMEOUT` so CI still ends in time.
+const TIMEOUTS_BEFORE_SHORTENING: usize = 3;
+const SHORT_TIMEOUT: Duration = Duration::from_secs(5);
+static TIMEOUTS_SEEN: AtomicUsize = AtomicUsize::new(0);
+
+fn effective_timeout(asked: Duration) -> Duration {
+    let base = std::env::var("VK_TEST_TIMEOUT").ok().and_then(|s| s.parse().ok()).map(Duration::from_secs).unwrap_or(asked);
+    if TIMEOUTS_SEEN.load(Ordering::Relaxed) >= TIMEOUTS_BEFORE_SHORTENING { base.min(SHORT_TIMEOUT) } else { base }
+}
 
 /// Where busybox lives (the busybox-static package).
 pub const BUSYBOX: &str = "/bin/busybox";
@@ -234,12 +247,14 @@ pub fn run_with(mut cmd: Command, input: &Input, timeout: Duration) -> Outcome {
         let _ = err.read_to_end(&mut v);
         v
     });
+    let timeout = effective_timeout(timeout);
     let mut timed_out = false;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if start.elapsed() > timeout => {
                 timed_out = true;
+                TIMEOUTS_SEEN.fetch_add(1, Ordering::Relaxed);
                 let _ = child.kill();
                 break child.wait().expect("wait after kill");
             }

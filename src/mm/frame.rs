@@ -144,6 +144,33 @@ impl PhysMemory {
         }
     }
 
+    /// Drops one reference on each frame; frames freed by this are returned
+    /// to the host in as few contiguous punches as possible.
+    pub fn put_many(&self, frames: impl IntoIterator<Item = Frame>) {
+        let mut freed: Vec<Frame> = frames.into_iter().filter(|&f| self.refs[f as usize].fetch_sub(1, Ordering::AcqRel) == 1).collect();
+        if freed.is_empty() {
+            return;
+        }
+        freed.sort_unstable();
+        let mut run_start = freed[0];
+        let mut run_len = 0u32;
+        for &f in &freed {
+            if f == run_start + run_len {
+                run_len += 1;
+            } else {
+                self.punch(run_start, run_len);
+                run_start = f;
+                run_len = 1;
+            }
+        }
+        self.punch(run_start, run_len);
+        let mut buddy = self.buddy.lock().unwrap_or_else(|e| e.into_inner());
+        for &f in &freed {
+            buddy.free(f, 0);
+        }
+        self.free_frames.fetch_add(freed.len() as u64, Ordering::Relaxed);
+    }
+
     /// Returns pages to the host; they read back as zeros.
     fn punch(&self, frame: Frame, count: u32) {
         // SAFETY: fallocate on our own memfd within its size.

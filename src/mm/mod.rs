@@ -120,9 +120,7 @@ impl Mm {
     }
 
     pub fn release_frames(&self, frames: Vec<Frame>) {
-        for f in frames {
-            self.phys.put(f);
-        }
+        self.phys.put_many(frames);
     }
 
     /// Forgets every host mapping (the host address space was lost or is
@@ -229,12 +227,9 @@ impl Mm {
 impl Drop for Mm {
     fn drop(&mut self) {
         let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
-        for (_, pte) in std::mem::take(&mut st.pages) {
-            self.phys.put(pte.frame);
-        }
-        for f in std::mem::take(&mut st.deferred_frees) {
-            self.phys.put(f);
-        }
+        let pages = std::mem::take(&mut st.pages);
+        let deferred = std::mem::take(&mut st.deferred_frees);
+        self.phys.put_many(pages.into_values().map(|p| p.frame).chain(deferred));
     }
 }
 

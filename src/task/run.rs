@@ -29,6 +29,7 @@ impl ExitStatus {
 /// Runs `task` from `regs` until it exits.
 pub fn run(task: Arc<Task>, mut regs: Regs) -> ExitStatus {
     crate::task::set_current(&task);
+    crate::platform::pin_kernel_thread();
     let mut context = task.kernel.platform.new_context();
     let verbose = task.kernel.config.verbose;
     loop {

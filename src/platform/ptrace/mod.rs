@@ -285,8 +285,16 @@ unsafe fn stub_child(memfd: i32, stub_elf: i32, parent: i32) -> ! {
         if libc::syscall(libc::SYS_getppid) as i32 != parent {
             libc::syscall(libc::SYS_exit_group, 1);
         }
+        // Move both fds out of the way first: either may already sit at
+        // the target numbers, and dup3 refuses equal fds.
+        let high_mem = libc::syscall(libc::SYS_fcntl, memfd, libc::F_DUPFD, 1000);
+        let high_elf = libc::syscall(libc::SYS_fcntl, stub_elf, libc::F_DUPFD, 1000);
         let elf_fd = STUB_MEMFD + 1;
-        if libc::syscall(libc::SYS_dup3, memfd, STUB_MEMFD, 0) < 0 || libc::syscall(libc::SYS_dup3, stub_elf, elf_fd, libc::O_CLOEXEC) < 0 {
+        if high_mem < 0
+            || high_elf < 0
+            || libc::syscall(libc::SYS_dup3, high_mem, STUB_MEMFD, 0) < 0
+            || libc::syscall(libc::SYS_dup3, high_elf, elf_fd, libc::O_CLOEXEC) < 0
+        {
             libc::syscall(libc::SYS_exit_group, 1);
         }
         libc::syscall(libc::SYS_close_range, 0u32, (STUB_MEMFD - 1) as u32, 0u32);

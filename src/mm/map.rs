@@ -374,7 +374,8 @@ impl MmState {
         let Some(old_top) = page_align_up(self.brk) else { return self.brk };
         let Some(new_top) = page_align_up(new) else { return self.brk };
         if new_top > old_top {
-            if new_top > self.mmap_base.min(TASK_SIZE) || !self.range_is_free(old_top, new_top) {
+            // Linux's overcommit heuristic refuses growth beyond all of RAM.
+            if new_top - old_top > self.ram_bytes || new_top > self.mmap_base.min(TASK_SIZE) || !self.range_is_free(old_top, new_top) {
                 return self.brk;
             }
             self.insert_vma(Vma {

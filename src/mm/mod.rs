@@ -70,6 +70,8 @@ pub struct MmState {
     pub brk: u64,
     pub mmap_base: u64,
     pub stack_top: u64,
+    /// Size of guest RAM, for overcommit checks.
+    pub ram_bytes: u64,
     pub arg_start: u64,
     pub arg_end: u64,
     pub env_start: u64,
@@ -88,6 +90,7 @@ static NEXT_MM_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Mm {
     pub fn new(phys: Arc<PhysMemory>) -> Arc<Mm> {
+        let ram = phys.total_frames() * PAGE_SIZE;
         Arc::new(Mm {
             id: NEXT_MM_ID.fetch_add(1, Ordering::Relaxed),
             phys,
@@ -98,6 +101,7 @@ impl Mm {
                 brk: 0,
                 mmap_base: 0,
                 stack_top: 0,
+                ram_bytes: ram,
                 arg_start: 0,
                 arg_end: 0,
                 env_start: 0,

@@ -66,7 +66,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
     let shared = map_type != MAP_PRIVATE;
     let mm = sys.mm();
     let backing = if flags & MAP_ANONYMOUS != 0 {
-        anonymous_backing(sys, shared, len, prot)?
+        anonymous_backing(sys, shared, len, prot, flags)?
     } else {
         let file = sys.task.files().get(fd)?;
         let md = file.metadata()?;
@@ -81,7 +81,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
         }
         match md.mode & S_IFMT {
             // /dev/zero maps as anonymous memory.
-            S_IFCHR if md.rdev == crate::fs::make_dev(1, 5) => anonymous_backing(sys, shared, len, prot)?,
+            S_IFCHR if md.rdev == crate::fs::make_dev(1, 5) => anonymous_backing(sys, shared, len, prot, flags)?,
             S_IFREG if !shared => {
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
                 Backing::File { inode: file.inode.clone(), offset, file_end: u64::MAX, name, dev: md.dev, ino: md.ino }
@@ -94,11 +94,11 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
     mm.map(MapRequest { addr, len, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, backing, label })
 }
 
-fn anonymous_backing(sys: &Sys, shared: bool, len: u64, prot: u32) -> KResult<Backing> {
+fn anonymous_backing(sys: &Sys, shared: bool, len: u64, prot: u32, flags: u32) -> KResult<Backing> {
     let phys = &sys.task.kernel.phys;
     // Linux's heuristic overcommit refuses a single private writable
-    // mapping larger than all of RAM.
-    if !shared && prot & PROT_WRITE != 0 && len > phys.total_frames() * PAGE_SIZE {
+    // mapping larger than all of RAM, unless it asked for no reservation.
+    if !shared && prot & PROT_WRITE != 0 && flags & MAP_NORESERVE == 0 && len > phys.total_frames() * PAGE_SIZE {
         return Err(Errno::ENOMEM);
     }
     Ok(if shared { Backing::Shared { memory: SharedMemory::new(phys.clone()), pgoff: 0 } } else { Backing::Anonymous })

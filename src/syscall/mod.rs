@@ -3,6 +3,7 @@
 //! arguments, rejects invalid ones, and calls the subsystem that owns the
 //! work; the dispatcher turns `Err(errno)` into `-errno` in rax.
 
+pub mod creds;
 pub mod fs;
 pub mod info;
 pub mod mm;
@@ -105,7 +106,7 @@ fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut entries: Vec<Option<(&'static str, Handler)>> = vec![None; TABLE_SIZE];
-        for family in [fs::SYSCALLS, mm::SYSCALLS, process::SYSCALLS, signal::SYSCALLS, time::SYSCALLS, info::SYSCALLS] {
+        for family in [creds::SYSCALLS, fs::SYSCALLS, mm::SYSCALLS, process::SYSCALLS, signal::SYSCALLS, time::SYSCALLS, info::SYSCALLS] {
             for def in family {
                 assert!(entries[def.nr as usize].is_none(), "system call {} registered twice", def.name);
                 entries[def.nr as usize] = Some((def.name.trim_start_matches("__NR_"), def.handler));

@@ -37,7 +37,22 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_times => sys_times,
     __NR_arch_prctl => sys_arch_prctl,
     __NR_prctl => sys_prctl,
+    __NR_personality => sys_personality,
 ];
+
+/// Only the Linux personality exists; flags such as ADDR_NO_RANDOMIZE are
+/// kept (vkernel does not randomise yet, so they change nothing).
+fn sys_personality(sys: &mut Sys) -> KResult<u64> {
+    let new = sys.arg_u32(0);
+    let old = sys.task.personality.load(Ordering::Relaxed);
+    if new != 0xffff_ffff {
+        if new & 0xff != 0 {
+            return Err(Errno::EINVAL);
+        }
+        sys.task.personality.store(new, Ordering::Relaxed);
+    }
+    Ok(old as u64)
+}
 
 fn sys_exit(sys: &mut Sys) -> KResult<u64> {
     // With one thread per process so far, exit ends the process.
@@ -385,8 +400,25 @@ fn sys_prctl(sys: &mut Sys) -> KResult<u64> {
             Ok(0)
         }
         PR_GET_SECCOMP => Ok(0),
-        PR_GET_NO_NEW_PRIVS => Ok(0),
-        PR_SET_NO_NEW_PRIVS | PR_SET_PDEATHSIG | PR_GET_PDEATHSIG => Err(Errno::ENOSYS),
+        PR_GET_NO_NEW_PRIVS => Ok(task.no_new_privs.load(Ordering::Relaxed) as u64),
+        PR_SET_NO_NEW_PRIVS => {
+            if arg2 != 1 || sys.arg(2) != 0 || sys.arg(3) != 0 || sys.arg(4) != 0 {
+                return Err(Errno::EINVAL);
+            }
+            task.no_new_privs.store(true, Ordering::Relaxed);
+            Ok(0)
+        }
+        PR_SET_PDEATHSIG => {
+            if arg2 > 64 {
+                return Err(Errno::EINVAL);
+            }
+            task.pdeath_signal.store(arg2 as i32, Ordering::Relaxed);
+            Ok(0)
+        }
+        PR_GET_PDEATHSIG => {
+            sys.mm().write(arg2, &task.pdeath_signal.load(Ordering::Relaxed))?;
+            Ok(0)
+        }
         PR_CAPBSET_READ => {
             if arg2 > 40 {
                 return Err(Errno::EINVAL);

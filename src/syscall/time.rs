@@ -114,7 +114,9 @@ fn sys_clock_nanosleep(sys: &mut Sys) -> KResult<u64> {
     let (id, flags, req) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2));
     match id {
         CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI | CLOCK_PROCESS_CPUTIME_ID => {}
-        CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EINVAL),
+        // Linux: sleeping on the calling thread's own CPU clock is EINVAL in
+        // the kernel, but glibc answers EOPNOTSUPP before asking.
+        CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EOPNOTSUPP),
         _ => {
             clock_now(sys, id)?;
             return Err(Errno::EOPNOTSUPP);

@@ -149,10 +149,9 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         (AT_EGID, creds.egid as u64),
         (AT_SECURE, 0),
         (AT_CLKTCK, 100),
-        // SAFETY: getauxval has no preconditions.
-        (AT_HWCAP, unsafe { libc::getauxval(AT_HWCAP) }),
-        (AT_HWCAP2, unsafe { libc::getauxval(AT_HWCAP2) }),
-        (AT_MINSIGSTKSZ, unsafe { libc::getauxval(AT_MINSIGSTKSZ) }),
+        (AT_HWCAP, host_auxv(AT_HWCAP)),
+        (AT_HWCAP2, host_auxv(AT_HWCAP2)),
+        (AT_MINSIGSTKSZ, host_auxv(AT_MINSIGSTKSZ)),
     ];
     let sp = build_stack(&mm, &argv, &envp, &execfn, auxv, stack_limit)?;
     let mut regs: Regs = crate::platform::initial_regs();
@@ -163,6 +162,18 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
     regs.eflags = 0x202;
     let comm = exe_basename(&execfn);
     Ok(Image { mm, regs, exe_path, comm })
+}
+
+/// A value from the auxv the host kernel gave vkernel (the CPU facts the
+/// guest should see). Read from /proc/self/auxv: glibc's getauxval rewrites
+/// AT_HWCAP on x86-64.
+fn host_auxv(key: u64) -> u64 {
+    static AUXV: std::sync::OnceLock<Vec<(u64, u64)>> = std::sync::OnceLock::new();
+    let auxv = AUXV.get_or_init(|| {
+        let bytes = std::fs::read("/proc/self/auxv").unwrap_or_default();
+        bytes.chunks_exact(16).map(|c| (u64::from_ne_bytes(c[..8].try_into().unwrap_or([0; 8])), u64::from_ne_bytes(c[8..].try_into().unwrap_or([0; 8])))).collect()
+    });
+    auxv.iter().find(|(k, _)| *k == key).map(|&(_, v)| v).unwrap_or(0)
 }
 
 fn exe_basename(path: &[u8]) -> Vec<u8> {

@@ -77,6 +77,10 @@ pub struct Task {
     pub clear_child_tid: AtomicU64,
     pub robust_list: AtomicU64,
     pub ppid: AtomicI32,
+    /// PR_SET_PDEATHSIG: the signal sent when the parent dies.
+    pub pdeath_signal: AtomicI32,
+    pub no_new_privs: std::sync::atomic::AtomicBool,
+    pub personality: std::sync::atomic::AtomicU32,
     /// The host process running this task's guest code (for CPU times).
     pub host_pid: AtomicI32,
     pub pgid: AtomicI32,
@@ -141,6 +145,9 @@ impl Task {
             clear_child_tid: AtomicU64::new(0),
             robust_list: AtomicU64::new(0),
             ppid: AtomicI32::new(0),
+            pdeath_signal: AtomicI32::new(0),
+            no_new_privs: std::sync::atomic::AtomicBool::new(false),
+            personality: std::sync::atomic::AtomicU32::new(0),
             host_pid: AtomicI32::new(0),
             pgid: AtomicI32::new(1),
             sid: AtomicI32::new(1),

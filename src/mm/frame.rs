@@ -99,7 +99,10 @@ impl PhysMemory {
         if base == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        let refs = (0..frames).map(|_| AtomicU32::new(0)).collect::<Vec<_>>().into_boxed_slice();
+        // Zeroed allocation: the counts of frames never used stay untouched
+        // (and so take no host memory).
+        // SAFETY: an all-zero AtomicU32 is a valid count of zero.
+        let refs = unsafe { Box::<[AtomicU32]>::new_zeroed_slice(frames as usize).assume_init() };
         Ok(PhysMemory { memfd, base: base as *mut u8, frames, buddy: Mutex::new(Buddy::new(frames)), refs, free_frames: AtomicU64::new(frames as u64) })
     }
 

@@ -311,9 +311,6 @@ impl MmState {
         // Grow in place when this is the VMA's tail and the gap is free.
         let grow_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
         if old_end == vma.end && grow_end <= TASK_SIZE && self.range_is_free(old_end, grow_end) {
-            let mut tail = vma.clone();
-            tail.start = vma.start;
-            tail.end = grow_end;
             if let Some(v) = self.vmas.get_mut(&vma.start) {
                 v.end = grow_end;
             }
@@ -410,5 +407,111 @@ impl Mm {
         }
         self.lock().unmap_range(addr, end);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::mm::frame::PhysMemory;
+    use crate::mm::{HostMapping, HostOp};
+
+    fn mm() -> Arc<Mm> {
+        let mm = Mm::new(Arc::new(PhysMemory::new(256 * PAGE_SIZE).unwrap()));
+        mm.lock().mmap_base = 0x7000_0000_0000;
+        mm
+    }
+
+    fn anon(addr: u64, len: u64, flags: u32) -> MapRequest {
+        MapRequest { addr, len, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | flags, backing: Backing::Anonymous, label: "" }
+    }
+
+    #[test]
+    fn adjacent_anonymous_mappings_merge_and_split_on_munmap() {
+        let mm = mm();
+        let a = mm.map(anon(0x10_0000, 2 * PAGE_SIZE, MAP_FIXED)).unwrap();
+        mm.map(anon(a + 2 * PAGE_SIZE, PAGE_SIZE, MAP_FIXED)).unwrap();
+        assert_eq!(mm.lock().vmas.len(), 1);
+        mm.unmap(a + PAGE_SIZE, PAGE_SIZE).unwrap();
+        let st = mm.lock();
+        let ranges: Vec<(u64, u64)> = st.vmas.values().map(|v| (v.start, v.end)).collect();
+        assert_eq!(ranges, vec![(a, a + PAGE_SIZE), (a + 2 * PAGE_SIZE, a + 3 * PAGE_SIZE)]);
+    }
+
+    #[test]
+    fn fixed_noreplace_refuses_an_occupied_range() {
+        let mm = mm();
+        let a = mm.map(anon(0x20_0000, PAGE_SIZE, MAP_FIXED)).unwrap();
+        assert_eq!(mm.map(anon(a, PAGE_SIZE, MAP_FIXED_NOREPLACE)), Err(Errno::EEXIST));
+        assert_eq!(mm.map(anon(a + 1, PAGE_SIZE, MAP_FIXED)), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn written_pages_survive_mremap_move_and_unmapped_source_is_gone() {
+        let mm = mm();
+        let a = mm.map(anon(0x30_0000, 2 * PAGE_SIZE, MAP_FIXED)).unwrap();
+        mm.write_bytes(a + PAGE_SIZE + 7, b"moved").unwrap();
+        // Block in-place growth so the region must move.
+        mm.map(anon(a + 2 * PAGE_SIZE, PAGE_SIZE, MAP_FIXED)).unwrap();
+        let b = mm.lock().remap(a, 2 * PAGE_SIZE, 8 * PAGE_SIZE, MREMAP_MAYMOVE, 0).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(mm.read_bytes(b + PAGE_SIZE + 7, 5).unwrap(), b"moved");
+        assert_eq!(mm.read_bytes(a, 1), Err(Errno::EFAULT));
+        assert_eq!(mm.lock().remap(b, PAGE_SIZE, PAGE_SIZE, MREMAP_FIXED, 0), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn mprotect_needs_the_whole_range_mapped_and_drops_host_mappings() {
+        let mm = mm();
+        let a = mm.map(anon(0x40_0000, 4 * PAGE_SIZE, MAP_FIXED)).unwrap();
+        mm.handle_fault(a).unwrap();
+        let (ops, _) = mm.take_host_changes();
+        assert!(matches!(ops[0], HostOp::Map { addr, .. } if addr == a));
+        assert_eq!(mm.lock().protect(a, 8 * PAGE_SIZE, PROT_READ), Err(Errno::ENOMEM));
+        mm.lock().protect(a, PAGE_SIZE, PROT_READ).unwrap();
+        let (ops, _) = mm.take_host_changes();
+        assert_eq!(ops, vec![HostOp::Unmap { addr: a, len: PAGE_SIZE }]);
+        assert_eq!(mm.lock().pages[&(a / PAGE_SIZE)].host, HostMapping::None);
+        // A write through the kernel now faults like the guest would.
+        assert_eq!(mm.write_bytes(a, b"x"), Err(Errno::EFAULT));
+    }
+
+    #[test]
+    fn fault_on_unmapped_address_is_maperr_and_on_prot_none_is_accerr() {
+        let mm = mm();
+        assert_eq!(mm.handle_fault(0x50_0000), Err(crate::mm::FaultError::MapErr));
+        let mut req = anon(0x50_0000, PAGE_SIZE, MAP_FIXED);
+        req.prot = 0;
+        mm.map(req).unwrap();
+        assert_eq!(mm.handle_fault(0x50_0000), Err(crate::mm::FaultError::AccErr));
+    }
+
+    #[test]
+    fn brk_refuses_growth_beyond_ram_and_into_mappings() {
+        let mm = mm();
+        {
+            let mut st = mm.lock();
+            st.brk_start = 0x60_0000;
+            st.brk = 0x60_0000;
+            assert_eq!(st.set_brk(0x60_0000 + (1 << 40)), 0x60_0000);
+            assert_eq!(st.set_brk(0x60_0100), 0x60_0100);
+        }
+        mm.map(anon(0x60_4000, PAGE_SIZE, MAP_FIXED)).unwrap();
+        assert_eq!(mm.lock().set_brk(0x60_8000), 0x60_0100);
+    }
+
+    #[test]
+    fn freed_frames_are_released_only_after_the_host_unmap() {
+        let mm = mm();
+        let a = mm.map(anon(0x70_0000, PAGE_SIZE, MAP_FIXED)).unwrap();
+        mm.write_bytes(a, b"data").unwrap();
+        let before = mm.phys.free_frame_count();
+        mm.unmap(a, PAGE_SIZE).unwrap();
+        assert_eq!(mm.phys.free_frame_count(), before, "frame held until the host change is applied");
+        let (_, frees) = mm.take_host_changes();
+        mm.release_frames(frees);
+        assert_eq!(mm.phys.free_frame_count(), before + 1);
     }
 }

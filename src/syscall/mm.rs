@@ -90,8 +90,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
             _ => return Err(Errno::ENODEV),
         }
     };
-    let label = if flags & MAP_GROWSDOWN != 0 { "" } else { "" };
-    mm.map(MapRequest { addr, len, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, backing, label })
+    mm.map(MapRequest { addr, len, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, backing, label: "" })
 }
 
 fn anonymous_backing(sys: &Sys, shared: bool, len: u64, prot: u32, flags: u32) -> KResult<Backing> {

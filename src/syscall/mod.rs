@@ -120,6 +120,12 @@ fn table() -> &'static Table {
 /// rdi rsi rdx r10 r8 r9) and puts the result in rax.
 pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Option<Exit> {
     let nr = regs.orig_rax;
+    // `int 0x80` (the 32-bit ABI) also stops as a system call; it is not
+    // offered (as on a kernel without IA32 emulation).
+    if regs.rip >= 2 && task.mm().read::<[u8; 2]>(regs.rip - 2) == Ok([0xcd, 0x80]) {
+        regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
+        return None;
+    }
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
     let entry = table().entries.get(nr as usize).copied().flatten();
     let Some((_name, handler)) = entry else {

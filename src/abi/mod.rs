@@ -5,7 +5,6 @@
 pub mod errno;
 
 pub use errno::{Errno, KResult};
-pub use linux_raw_sys::general as linux;
 
 /// Plain old data: every bit pattern is valid and the type has no padding
 /// that could leak kernel memory when copied out. Implemented only for

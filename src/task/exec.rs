@@ -371,7 +371,7 @@ fn build_stack(mm: &Arc<Mm>, argv: &[Vec<u8>], envp: &[Vec<u8>], execfn: &[u8], 
         return Err(Errno::E2BIG);
     }
     let mut sp = STACK_TOP - 8; // a NULL word at the very top
-    let mut push_str = |s: &[u8], sp: &mut u64| -> KResult<u64> {
+    let push_str = |s: &[u8], sp: &mut u64| -> KResult<u64> {
         *sp -= s.len() as u64 + 1;
         let mut b = s.to_vec();
         b.push(0);

@@ -8,7 +8,7 @@ pub mod stub;
 use std::collections::HashMap;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 
 use crate::mm::frame::{Frame, PhysMemory};
 use crate::mm::{HostOp, Mm, TASK_SIZE};

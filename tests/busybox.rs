@@ -191,6 +191,13 @@ fn uname_matches() {
     bb("uname_matches", &["uname", "-s", "-m", "-o"]);
 }
 
+/// The full `uname -a` also needs vkernel to report the host's nodename,
+/// release, version and machine, as a guest on this host would see them.
+#[test]
+fn uname_a_matches_the_host() {
+    bb("uname_a_matches_the_host", &["uname", "-a"]);
+}
+
 #[test]
 fn head_and_tail_match() {
     bb("head_and_tail_match", &["head", "-n", "3", &fx("words.txt")]);

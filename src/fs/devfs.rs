@@ -1,1 +1,162 @@
-//! Placeholder: filled in by the filesystem work.
+//! devfs: /dev as Linux's devtmpfs has it, a tmpfs populated at boot with
+//! the character devices vkernel drives, plus the drivers themselves.
+//! Device nodes on any filesystem reach a driver by number through
+//! `open_char_device` (called by `File::open_path`).
+
+use std::sync::Arc;
+
+use crate::abi::{Errno, KResult};
+use crate::fs::file::{File, FileOps};
+use crate::fs::inode::{InodeRef, S_IFCHR, S_IFDIR};
+use crate::fs::{dev_major, dev_minor, make_dev, tmpfs};
+
+/// The "tty" group on Debian-like systems, owner of /dev/tty's group bits.
+const TTY_GID: u32 = 5;
+
+/// (name, major, minor, mode, gid)
+const DEVICES: &[(&str, u32, u32, u32, u32)] = &[
+    ("null", 1, 3, 0o666, 0),
+    ("zero", 1, 5, 0o666, 0),
+    ("full", 1, 7, 0o666, 0),
+    ("random", 1, 8, 0o666, 0),
+    ("urandom", 1, 9, 0o666, 0),
+    ("tty", 5, 0, 0o666, TTY_GID),
+    ("console", 5, 1, 0o600, 0),
+];
+
+const LINKS: &[(&str, &str)] = &[("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")];
+
+/// Builds a populated /dev. `shm` and `pts` are empty directories (boot
+/// mounts a tmpfs on /dev/shm).
+pub fn new_devfs() -> KResult<InodeRef> {
+    let root = tmpfs::new_tmpfs(1 << 20, 0o755, 0, 0);
+    for &(name, major, minor, mode, gid) in DEVICES {
+        root.create(name.as_bytes(), S_IFCHR | mode, make_dev(major, minor), 0, gid)?;
+    }
+    for &(name, target) in LINKS {
+        root.symlink(name.as_bytes(), target.as_bytes(), 0, 0)?;
+    }
+    root.create(b"shm", S_IFDIR | 0o1777, 0, 0, 0)?;
+    root.create(b"pts", S_IFDIR | 0o755, 0, 0, 0)?;
+    Ok(root)
+}
+
+/// The driver for character device `rdev`; ENXIO when there is none
+/// (Linux: chrdev_open).
+pub fn open_char_device(rdev: u64, _flags: u32) -> KResult<Arc<dyn FileOps>> {
+    match (dev_major(rdev), dev_minor(rdev)) {
+        (1, 3) => Ok(Arc::new(Null)),
+        (1, 5) => Ok(Arc::new(Zero)),
+        (1, 7) => Ok(Arc::new(Full)),
+        (1, 8) | (1, 9) => Ok(Arc::new(Random)),
+        (5, 0) => crate::tty::console::open_tty(),
+        (5, 1) => crate::tty::console::open_console(),
+        _ => Err(Errno::ENXIO),
+    }
+}
+
+/// lseek on the memory devices always lands at 0 (Linux: null_lseek).
+fn seek_zero(pos: &mut u64) -> KResult<u64> {
+    *pos = 0;
+    Ok(0)
+}
+
+/// /dev/null: reads are EOF, writes vanish.
+pub struct Null;
+
+impl FileOps for Null {
+    fn read(&self, _file: &File, _buf: &mut [u8], _pos: &mut u64) -> KResult<usize> {
+        Ok(0)
+    }
+    fn write(&self, _file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
+        Ok(buf.len())
+    }
+    fn llseek(&self, _file: &File, pos: &mut u64, _offset: i64, _whence: u32) -> KResult<u64> {
+        seek_zero(pos)
+    }
+}
+
+/// /dev/zero: reads are zeros, writes vanish.
+pub struct Zero;
+
+impl FileOps for Zero {
+    fn read(&self, _file: &File, buf: &mut [u8], _pos: &mut u64) -> KResult<usize> {
+        buf.fill(0);
+        Ok(buf.len())
+    }
+    fn write(&self, _file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
+        Ok(buf.len())
+    }
+    fn llseek(&self, _file: &File, pos: &mut u64, _offset: i64, _whence: u32) -> KResult<u64> {
+        seek_zero(pos)
+    }
+}
+
+/// /dev/full: reads are zeros, writes fail with ENOSPC.
+pub struct Full;
+
+impl FileOps for Full {
+    fn read(&self, _file: &File, buf: &mut [u8], _pos: &mut u64) -> KResult<usize> {
+        buf.fill(0);
+        Ok(buf.len())
+    }
+    fn write(&self, _file: &File, _buf: &[u8], _pos: &mut u64) -> KResult<usize> {
+        Err(Errno::ENOSPC)
+    }
+    fn llseek(&self, _file: &File, pos: &mut u64, _offset: i64, _whence: u32) -> KResult<u64> {
+        seek_zero(pos)
+    }
+}
+
+/// /dev/random and /dev/urandom: bytes from the host's getrandom; writes
+/// (entropy contributions) are accepted and ignored.
+pub struct Random;
+
+impl FileOps for Random {
+    fn read(&self, _file: &File, buf: &mut [u8], _pos: &mut u64) -> KResult<usize> {
+        fill_random(buf)?;
+        Ok(buf.len())
+    }
+    fn write(&self, _file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
+        Ok(buf.len())
+    }
+    fn llseek(&self, _file: &File, pos: &mut u64, _offset: i64, _whence: u32) -> KResult<u64> {
+        seek_zero(pos)
+    }
+}
+
+/// Fills `buf` from the host's random source.
+pub fn fill_random(buf: &mut [u8]) -> KResult<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        // SAFETY: getrandom into the unfilled tail of a live buffer.
+        let n = unsafe { libc::getrandom(buf[done..].as_mut_ptr() as *mut libc::c_void, buf.len() - done, 0) };
+        if n < 0 {
+            let e = Errno::last_host();
+            if e == Errno::EINTR {
+                continue;
+            }
+            return Err(e);
+        }
+        done += n as usize;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devfs_nodes_have_linux_numbers() {
+        let root = new_devfs().unwrap();
+        let null = root.lookup(b"null").unwrap().metadata().unwrap();
+        assert_eq!(null.mode, S_IFCHR | 0o666);
+        assert_eq!((dev_major(null.rdev), dev_minor(null.rdev)), (1, 3));
+        let tty = root.lookup(b"tty").unwrap().metadata().unwrap();
+        assert_eq!((dev_major(tty.rdev), dev_minor(tty.rdev), tty.gid), (5, 0, 5));
+        assert_eq!(root.lookup(b"stdout").unwrap().readlink().unwrap(), b"/proc/self/fd/1");
+        assert!(open_char_device(make_dev(1, 7), 0).is_ok());
+        assert_eq!(open_char_device(make_dev(42, 0), 0).err(), Some(Errno::ENXIO));
+    }
+}

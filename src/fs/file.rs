@@ -7,8 +7,41 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::abi::{Errno, KResult};
-use crate::fs::inode::{DirEntry, InodeRef, Metadata, S_IFDIR, S_IFMT, S_IFREG};
+use crate::fs::inode::{DirEntry, InodeRef, Metadata, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG};
 use crate::fs::path::Path;
+use crate::task::Task;
+
+pub const SEEK_SET: u32 = 0;
+pub const SEEK_CUR: u32 = 1;
+pub const SEEK_END: u32 = 2;
+pub const SEEK_DATA: u32 = 3;
+pub const SEEK_HOLE: u32 = 4;
+
+/// The largest file offset (Linux's MAX_LFS_FILESIZE on 64-bit).
+pub const MAX_FILE_OFFSET: u64 = i64::MAX as u64;
+
+/// Linux's generic_file_llseek: SEEK_DATA/SEEK_HOLE treat the whole file
+/// as data; a negative or overflowing result is EINVAL.
+pub fn generic_llseek(pos: u64, offset: i64, whence: u32, size: impl FnOnce() -> KResult<u64>) -> KResult<u64> {
+    let base: i128 = match whence {
+        SEEK_SET => 0,
+        SEEK_CUR => pos as i128,
+        SEEK_END => size()? as i128,
+        SEEK_DATA | SEEK_HOLE => {
+            let size = size()?;
+            if offset < 0 || offset as u64 >= size {
+                return Err(Errno::ENXIO);
+            }
+            return Ok(if whence == SEEK_DATA { offset as u64 } else { size });
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    let new = base + offset as i128;
+    if new < 0 || new > MAX_FILE_OFFSET as i128 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(new as u64)
+}
 
 /// Open-file status flags (Linux's O_* values, x86-64).
 pub const O_ACCMODE: u32 = 0o3;
@@ -64,6 +97,30 @@ pub trait FileOps: Send + Sync {
     fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> KResult<u64> {
         Err(Errno::ENOTTY)
     }
+    /// ioctl with the calling task at hand (most ioctls read or write a
+    /// structure in the caller's memory). Defaults to `ioctl`.
+    fn ioctl_task(&self, file: &File, _task: &Task, cmd: u32, arg: u64) -> KResult<u64> {
+        self.ioctl(file, cmd, arg)
+    }
+    /// lseek. The default is Linux's generic_file_llseek over `size`.
+    fn llseek(&self, file: &File, pos: &mut u64, offset: i64, whence: u32) -> KResult<u64> {
+        if !self.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        let new = generic_llseek(*pos, offset, whence, || self.size(file))?;
+        *pos = new;
+        Ok(new)
+    }
+    /// pread64: a read at `offset` that leaves the file position alone.
+    fn pread(&self, file: &File, buf: &mut [u8], offset: u64) -> KResult<usize> {
+        let mut pos = offset;
+        self.read(file, buf, &mut pos)
+    }
+    /// pwrite64: a write at `offset` that leaves the file position alone.
+    fn pwrite(&self, file: &File, buf: &[u8], offset: u64) -> KResult<usize> {
+        let mut pos = offset;
+        self.write(file, buf, &mut pos)
+    }
     fn poll(&self, _file: &File) -> u16 {
         POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
     }
@@ -94,8 +151,13 @@ impl File {
     }
 
     /// Opens an inode reached by path, using its own ops if it has any.
+    /// Device nodes on any filesystem reach their driver by device number
+    /// (Linux's init_special_inode); O_PATH opens touch no driver at all.
     pub fn open_path(path: Path, flags: u32) -> KResult<Arc<File>> {
         let inode = path.inode().clone();
+        if flags & O_PATH != 0 {
+            return Ok(File::new(inode, Some(path), Arc::new(PathFile), flags));
+        }
         let ops: Arc<dyn FileOps> = match inode.open(flags)? {
             Some(ops) => ops,
             None => {
@@ -103,6 +165,8 @@ impl File {
                 match md.mode & S_IFMT {
                     S_IFDIR => Arc::new(DirectoryFile),
                     S_IFREG => Arc::new(RegularFile),
+                    S_IFCHR => crate::fs::devfs::open_char_device(md.rdev, flags)?,
+                    // FIFOs, sockets and block devices have no driver yet.
                     _ => return Err(Errno::ENXIO),
                 }
             }
@@ -138,6 +202,12 @@ impl File {
     }
 }
 
+impl Drop for File {
+    fn drop(&mut self) {
+        crate::fs::lock::release_file_locks(self as *const File as usize);
+    }
+}
+
 /// Generic ops for regular files: data through the inode.
 pub struct RegularFile;
 
@@ -157,6 +227,25 @@ impl FileOps for RegularFile {
     }
 }
 
+/// An O_PATH file: a handle on a place in the tree, with no I/O at all
+/// (the syscall layer answers EBADF before these are reached).
+pub struct PathFile;
+
+impl FileOps for PathFile {
+    fn read(&self, _file: &File, _buf: &mut [u8], _pos: &mut u64) -> KResult<usize> {
+        Err(Errno::EBADF)
+    }
+    fn write(&self, _file: &File, _buf: &[u8], _pos: &mut u64) -> KResult<usize> {
+        Err(Errno::EBADF)
+    }
+    fn llseek(&self, _file: &File, _pos: &mut u64, _offset: i64, _whence: u32) -> KResult<u64> {
+        Err(Errno::EBADF)
+    }
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> KResult<u64> {
+        Err(Errno::EBADF)
+    }
+}
+
 /// Generic ops for directories: getdents through the inode; read is EISDIR.
 pub struct DirectoryFile;
 
@@ -166,6 +255,20 @@ impl FileOps for DirectoryFile {
     }
     fn write(&self, _file: &File, _buf: &[u8], _pos: &mut u64) -> KResult<usize> {
         Err(Errno::EISDIR)
+    }
+    /// Directory offsets are the filesystem's cookies: SEEK_SET and
+    /// SEEK_CUR only (Linux: dcache_dir_lseek).
+    fn llseek(&self, _file: &File, pos: &mut u64, offset: i64, whence: u32) -> KResult<u64> {
+        let new = match whence {
+            SEEK_SET => offset as i128,
+            SEEK_CUR => *pos as i128 + offset as i128,
+            _ => return Err(Errno::EINVAL),
+        };
+        if new < 0 || new > i64::MAX as i128 {
+            return Err(Errno::EINVAL);
+        }
+        *pos = new as u64;
+        Ok(*pos)
     }
     fn readdir(&self, file: &File, pos: &mut u64, sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
         let mut last = *pos;

@@ -20,6 +20,13 @@ pub const S_IFDIR: u32 = 0o040000;
 pub const S_IFCHR: u32 = 0o020000;
 pub const S_IFIFO: u32 = 0o010000;
 
+pub const S_ISUID: u32 = 0o4000;
+pub const S_ISGID: u32 = 0o2000;
+pub const S_ISVTX: u32 = 0o1000;
+
+/// statx: type, mode, nlink, uid, gid, atime, mtime, ctime, ino, size, blocks.
+pub const STATX_BASIC_STATS: u32 = 0x7ff;
+
 /// `d_type` values for getdents64.
 pub fn dtype_of_mode(mode: u32) -> u8 {
     match mode & S_IFMT {
@@ -53,6 +60,52 @@ pub struct Metadata {
 }
 
 impl Metadata {
+    /// `struct stat` for stat/fstat/newfstatat.
+    pub fn to_stat(&self) -> crate::abi::Stat {
+        crate::abi::Stat {
+            st_dev: self.dev,
+            st_ino: self.ino,
+            st_nlink: self.nlink,
+            st_mode: self.mode,
+            st_uid: self.uid,
+            st_gid: self.gid,
+            pad0: 0,
+            st_rdev: self.rdev,
+            st_size: self.size as i64,
+            st_blksize: self.blksize as i64,
+            st_blocks: self.blocks as i64,
+            st_atime: self.atime,
+            st_mtime: self.mtime,
+            st_ctime: self.ctime,
+            reserved: [0; 3],
+        }
+    }
+
+    /// `struct statx` with the basic stats (no birth time).
+    pub fn to_statx(&self) -> crate::abi::Statx {
+        use crate::fs::{dev_major, dev_minor};
+        let ts = |t: Timespec| crate::abi::StatxTimestamp { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec as u32, reserved: 0 };
+        crate::abi::Statx {
+            stx_mask: STATX_BASIC_STATS,
+            stx_blksize: self.blksize as u32,
+            stx_nlink: self.nlink as u32,
+            stx_uid: self.uid,
+            stx_gid: self.gid,
+            stx_mode: self.mode as u16,
+            stx_ino: self.ino,
+            stx_size: self.size,
+            stx_blocks: self.blocks,
+            stx_atime: ts(self.atime),
+            stx_ctime: ts(self.ctime),
+            stx_mtime: ts(self.mtime),
+            stx_rdev_major: dev_major(self.rdev),
+            stx_rdev_minor: dev_minor(self.rdev),
+            stx_dev_major: dev_major(self.dev),
+            stx_dev_minor: dev_minor(self.dev),
+            ..Default::default()
+        }
+    }
+
     pub fn file_type(&self) -> u32 {
         self.mode & S_IFMT
     }
@@ -156,6 +209,13 @@ pub trait Inode: Send + Sync + Any {
     /// For /proc/<pid>/fd-style "magic" links: the path the link resolves to
     /// directly, bypassing a textual walk. `None` for ordinary symlinks.
     fn magic_link(&self) -> Option<crate::fs::path::Path> {
+        None
+    }
+
+    /// What /proc/<pid>/fd/N shows for an open file with no path
+    /// ("pipe:[123]", "anon_inode:[eventfd]", a console's host name).
+    /// `None` lets procfs derive it from the file type.
+    fn link_name(&self) -> Option<Vec<u8>> {
         None
     }
 }

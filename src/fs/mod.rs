@@ -2,18 +2,21 @@
 //! filesystems vkernel provides. Host files are reached only through
 //! `hostfs`, read-only; every other filesystem lives in vkernel's memory.
 
+pub mod boot;
 pub mod devfs;
 pub mod file;
 pub mod hostfs;
 pub mod inode;
+pub mod lock;
 pub mod lookup;
+pub mod namei;
 pub mod path;
 pub mod procfs;
 pub mod tmpfs;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::abi::{Errno, KResult};
+use crate::abi::{Errno, KResult, Timespec};
 use path::Path;
 
 /// A task's filesystem context (shared by CLONE_FS): root, cwd and umask.
@@ -56,3 +59,17 @@ pub fn check_name(name: &[u8]) -> KResult<()> {
     }
     Ok(())
 }
+
+/// The current wall-clock time, for inode timestamps.
+pub fn now() -> Timespec {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Timespec { tv_sec: d.as_secs() as i64, tv_nsec: d.subsec_nanos() as i64 }
+}
+
+/// `statfs` f_flags bits (Linux: include/linux/statfs.h).
+pub const ST_RDONLY: i64 = 0x0001;
+pub const ST_NOSUID: i64 = 0x0002;
+pub const ST_NODEV: i64 = 0x0004;
+pub const ST_NOEXEC: i64 = 0x0008;
+pub const ST_VALID: i64 = 0x0020;
+pub const ST_RELATIME: i64 = 0x1000;

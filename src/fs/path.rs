@@ -152,6 +152,14 @@ impl MountTable {
         mounts.iter().rev().find(|m| m.covers == Some((mount_id, md.dev, md.ino))).cloned()
     }
 
+    /// Is something mounted on `path` (EBUSY for rmdir, rename, unlink)?
+    pub fn is_mountpoint(&self, path: &Path) -> bool {
+        match path.metadata() {
+            Ok(md) => self.mounted_on(path.mount.id, &md).is_some(),
+            Err(_) => false,
+        }
+    }
+
     /// Follows mounts stacked on `path` down to the topmost.
     fn cross_down(&self, mut path: Path) -> KResult<Path> {
         loop {

@@ -11,6 +11,7 @@ pub mod process;
 pub mod signal;
 pub mod time;
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
 use crate::abi::{Errno, KResult};
@@ -122,9 +123,17 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Option<Exit> {
     let nr = regs.orig_rax;
     // `int 0x80` (the 32-bit ABI) also stops as a system call; it is not
     // offered (as on a kernel without IA32 emulation).
-    if regs.rip >= 2 && task.mm().read::<[u8; 2]>(regs.rip - 2) == Ok([0xcd, 0x80]) {
-        regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
-        return None;
+    // The last site seen to hold `syscall` is remembered, so a loop around
+    // one libc wrapper pays for the check once.
+    if task.last_syscall_site.load(Ordering::Relaxed) != regs.rip {
+        match task.mm().read::<[u8; 2]>(regs.rip.wrapping_sub(2)) {
+            Ok([0xcd, 0x80]) => {
+                regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
+                return None;
+            }
+            Ok([0x0f, 0x05]) => task.last_syscall_site.store(regs.rip, Ordering::Relaxed),
+            _ => {}
+        }
     }
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
     let entry = table().entries.get(nr as usize).copied().flatten();

@@ -75,6 +75,8 @@ pub struct Task {
     pub comm: Mutex<[u8; 16]>,
     pub exe: Mutex<Vec<u8>>,
     pub clear_child_tid: AtomicU64,
+    /// Address after the last `syscall` instruction seen (see dispatch).
+    pub last_syscall_site: AtomicU64,
     pub robust_list: AtomicU64,
     pub ppid: AtomicI32,
     /// PR_SET_PDEATHSIG: the signal sent when the parent dies.
@@ -143,6 +145,7 @@ impl Task {
             comm: Mutex::new([0; 16]),
             exe: Mutex::new(Vec::new()),
             clear_child_tid: AtomicU64::new(0),
+            last_syscall_site: AtomicU64::new(0),
             robust_list: AtomicU64::new(0),
             ppid: AtomicI32::new(0),
             pdeath_signal: AtomicI32::new(0),

@@ -193,7 +193,7 @@ impl ProcInode {
 
 /// A path for an open file that has none (pipe, socket, console): a
 /// private one-entry mount, so following /proc/<pid>/fd/N reaches it.
-fn anon_path(inode: &InodeRef) -> Path {
+pub fn anon_path(inode: &InodeRef) -> Path {
     let root = Dentry::root(inode.clone());
     let mount =
         Arc::new(Mount { id: 0, root: root.clone(), mountpoint: None, covers: None, fstype: "anon_inodefs", source: "anon_inodefs".into(), read_only: false });

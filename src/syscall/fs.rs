@@ -5,9 +5,13 @@
 use std::sync::Arc;
 
 use crate::abi::{Errno, Iovec, KResult, Pod, Timespec, Timeval};
-use crate::fs::file::{File, MAX_FILE_OFFSET, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET};
+use crate::fs::file::{
+    File, MAX_FILE_OFFSET, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET,
+};
 use crate::fs::inode::{InodeRef, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SetAttr};
-use crate::fs::lookup::{AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, MAY_EXEC, may_access, resolve_at};
+use crate::fs::lookup::{
+    AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, MAY_EXEC, may_access, resolve_at,
+};
 use crate::fs::namei::{self, TimeArg};
 use crate::fs::path::Path;
 use crate::fs::{ST_RDONLY, ST_RELATIME, ST_VALID, lock, make_dev};
@@ -1010,11 +1014,7 @@ fn sys_unlinkat(sys: &mut Sys) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let path = sys.read_path(sys.arg(1))?;
-    if flags & AT_REMOVEDIR != 0 {
-        namei::rmdir(sys.task, sys.arg_i32(0), &path).map(|_| 0)
-    } else {
-        namei::unlink(sys.task, sys.arg_i32(0), &path).map(|_| 0)
-    }
+    if flags & AT_REMOVEDIR != 0 { namei::rmdir(sys.task, sys.arg_i32(0), &path).map(|_| 0) } else { namei::unlink(sys.task, sys.arg_i32(0), &path).map(|_| 0) }
 }
 
 fn sys_rmdir(sys: &mut Sys) -> KResult<u64> {

@@ -259,6 +259,8 @@ impl Inode for ProcInode {
             }
             None => (0, 0, self.fs.boot_time),
         };
+        // Linux gives fd links a size of 64 (proc_fd_instantiate).
+        let size = if matches!(self.node, Node::FdLink(..)) { 64 } else { 0 };
         Ok(Metadata {
             dev: self.fs.dev,
             ino: ino_of(self.node),
@@ -267,7 +269,7 @@ impl Inode for ProcInode {
             uid,
             gid,
             rdev: 0,
-            size: 0,
+            size,
             blksize: 1024,
             blocks: 0,
             atime: time,

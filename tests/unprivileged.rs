@@ -25,13 +25,15 @@ fn skip_unless_root(test: &str) -> bool {
 }
 
 /// A world-readable copy of vkernel and the guest binaries: the build tree
-/// may sit under a directory the unprivileged user cannot enter.
+/// may sit under a directory the unprivileged user cannot enter. It lives in
+/// /var/tmp, not /tmp: the guest's /tmp is vkernel's own tmpfs, so host
+/// files there are invisible to guests.
 fn public_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         const PREFIX: &str = "vk-unprivileged-tests-";
         // Remove copies left by earlier runs whose process is gone.
-        for entry in fs::read_dir("/tmp").into_iter().flatten().flatten() {
+        for entry in fs::read_dir("/var/tmp").into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if let Some(pid) = name.strip_prefix(PREFIX) {
                 if !Path::new(&format!("/proc/{pid}")).exists() {
@@ -39,7 +41,7 @@ fn public_dir() -> &'static Path {
                 }
             }
         }
-        let dir = PathBuf::from(format!("/tmp/{PREFIX}{}", std::process::id()));
+        let dir = PathBuf::from(format!("/var/tmp/{PREFIX}{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).expect("create the public test directory");
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();

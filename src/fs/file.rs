@@ -219,7 +219,9 @@ impl FileOps for RegularFile {
     }
     fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
         if file.flags() & O_APPEND != 0 {
-            *pos = file.inode.metadata()?.size;
+            let (n, end) = file.inode.append(buf)?;
+            *pos = end;
+            return Ok(n);
         }
         let n = file.inode.write_at(*pos, buf)?;
         *pos += n as u64;

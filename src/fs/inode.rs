@@ -192,6 +192,14 @@ pub trait Inode: Send + Sync + Any {
     fn write_at(&self, _offset: u64, _buf: &[u8]) -> KResult<usize> {
         Err(Errno::EINVAL)
     }
+    /// An O_APPEND write: at the end of the file, atomically with respect
+    /// to other appends where the filesystem can manage it. Returns the
+    /// bytes written and the new end.
+    fn append(&self, buf: &[u8]) -> KResult<(usize, u64)> {
+        let size = self.metadata()?.size;
+        let n = self.write_at(size, buf)?;
+        Ok((n, size + n as u64))
+    }
     fn setattr(&self, _attr: &SetAttr) -> KResult<()> {
         Err(Errno::EPERM)
     }

@@ -574,6 +574,47 @@ impl Inode for TmpInode {
 
     fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
         let mut st = self.lock();
+        self.write_locked(&mut st, offset, buf)
+    }
+
+    fn append(&self, buf: &[u8]) -> KResult<(usize, u64)> {
+        let mut st = self.lock();
+        let size = match &st.kind {
+            Kind::File(f) => f.size,
+            _ => 0,
+        };
+        let n = self.write_locked(&mut st, size, buf)?;
+        Ok((n, size + n as u64))
+    }
+
+    fn setattr(&self, attr: &SetAttr) -> KResult<()> {
+        let mut st = self.lock();
+        if let Some(size) = attr.size {
+            self.truncate(&mut st, size)?;
+            st.mtime = now();
+        }
+        if let Some(mode) = attr.mode {
+            st.mode = (st.mode & S_IFMT) | (mode & 0o7777);
+        }
+        if let Some(uid) = attr.uid {
+            st.uid = uid;
+        }
+        if let Some(gid) = attr.gid {
+            st.gid = gid;
+        }
+        if let Some(t) = attr.atime {
+            st.atime = t;
+        }
+        if let Some(t) = attr.mtime {
+            st.mtime = t;
+        }
+        st.ctime = now();
+        Ok(())
+    }
+}
+
+impl TmpInode {
+    fn write_locked(&self, st: &mut State, offset: u64, buf: &[u8]) -> KResult<usize> {
         let Kind::File(f) = &mut st.kind else {
             return Err(if matches!(st.kind, Kind::Dir(_)) { Errno::EISDIR } else { Errno::EINVAL });
         };
@@ -608,33 +649,6 @@ impl Inode for TmpInode {
         Ok(done)
     }
 
-    fn setattr(&self, attr: &SetAttr) -> KResult<()> {
-        let mut st = self.lock();
-        if let Some(size) = attr.size {
-            self.truncate(&mut st, size)?;
-            st.mtime = now();
-        }
-        if let Some(mode) = attr.mode {
-            st.mode = (st.mode & S_IFMT) | (mode & 0o7777);
-        }
-        if let Some(uid) = attr.uid {
-            st.uid = uid;
-        }
-        if let Some(gid) = attr.gid {
-            st.gid = gid;
-        }
-        if let Some(t) = attr.atime {
-            st.atime = t;
-        }
-        if let Some(t) = attr.mtime {
-            st.mtime = t;
-        }
-        st.ctime = now();
-        Ok(())
-    }
-}
-
-impl TmpInode {
     /// Re-inserts an entry without touching link counts or failing (used
     /// by rename, under the namespace lock, for names it just removed).
     fn insert_raw(&self, name: &[u8], inode: Arc<TmpInode>) {
@@ -839,6 +853,27 @@ mod tests {
         root.unlink(b"f").unwrap();
         drop(f);
         assert_eq!(root.statfs().unwrap().f_bfree, 2);
+    }
+
+    #[test]
+    fn concurrent_appends_never_overwrite_each_other() {
+        let root = fs();
+        let f = file(&root, "log", b"");
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let f = f.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..500 {
+                        f.append(b"0123456789").unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(f.metadata().unwrap().size, 4 * 500 * 10);
+        assert!(read_all(&f).chunks(10).all(|c| c == b"0123456789"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub struct Kernel {
     /// The root of the mount tree, where PID 1 starts.
     pub root: Mutex<Option<Path>>,
     pub tasks: Mutex<BTreeMap<i32, Weak<Task>>>,
+    pub futexes: crate::task::futex::FutexTable,
     boot: Instant,
     /// Wall-clock time at boot, for CLOCK_REALTIME (nanoseconds since the epoch).
     boot_realtime_ns: i128,
@@ -41,6 +42,7 @@ impl Kernel {
             mounts: MountTable::new(),
             root: Mutex::new(None),
             tasks: Mutex::new(BTreeMap::new()),
+            futexes: Default::default(),
             boot,
             boot_realtime_ns: real,
             unimplemented_logged: Mutex::new(HashSet::new()),

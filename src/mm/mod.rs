@@ -218,6 +218,11 @@ impl Mm {
         }
     }
 
+    /// The frame now backing `addr`, if the page is present.
+    pub fn frame_of(&self, addr: u64) -> Option<Frame> {
+        self.lock().pages.get(&(addr / PAGE_SIZE)).map(|p| p.frame)
+    }
+
     /// Resident guest pages (for /proc statm and status).
     pub fn resident_pages(&self) -> u64 {
         self.lock().pages.len() as u64

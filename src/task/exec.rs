@@ -111,7 +111,10 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
                 return Err(Errno::ELIBBAD);
             }
             let span = ielf.span();
-            let base = mm.lock().find_free(span, STACK_TOP).ok_or(Errno::ENOMEM)?;
+            let base = {
+                let st = mm.lock();
+                st.find_free(span, st.mmap_base).ok_or(Errno::ENOMEM)?
+            };
             let base = page_align_down(base);
             let ipath = ifile.to_bytes(&task.fs().root);
             let loaded = map_elf(&mm, &ielf, &iinode, base, &ipath)?;
@@ -171,7 +174,10 @@ fn host_auxv(key: u64) -> u64 {
     static AUXV: std::sync::OnceLock<Vec<(u64, u64)>> = std::sync::OnceLock::new();
     let auxv = AUXV.get_or_init(|| {
         let bytes = std::fs::read("/proc/self/auxv").unwrap_or_default();
-        bytes.chunks_exact(16).map(|c| (u64::from_ne_bytes(c[..8].try_into().unwrap_or([0; 8])), u64::from_ne_bytes(c[8..].try_into().unwrap_or([0; 8])))).collect()
+        bytes
+            .chunks_exact(16)
+            .map(|c| (u64::from_ne_bytes(c[..8].try_into().unwrap_or([0; 8])), u64::from_ne_bytes(c[8..].try_into().unwrap_or([0; 8]))))
+            .collect()
     });
     auxv.iter().find(|(k, _)| *k == key).map(|&(_, v)| v).unwrap_or(0)
 }

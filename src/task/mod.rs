@@ -4,6 +4,7 @@
 //! except `files`/`fs`, which are leaves (see docs/architecture.md).
 
 pub mod exec;
+pub mod futex;
 pub mod limits;
 pub mod run;
 

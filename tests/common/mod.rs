@@ -65,6 +65,8 @@ pub fn unique_name(prefix: &str) -> String {
 pub enum Link {
     Static,
     StaticPie,
+    /// A dynamically linked PIE, loaded by the host's ld.so (PT_INTERP).
+    Dynamic,
 }
 
 impl Link {
@@ -72,6 +74,7 @@ impl Link {
         match self {
             Link::Static => "static",
             Link::StaticPie => "pie",
+            Link::Dynamic => "dyn",
         }
     }
 
@@ -79,6 +82,7 @@ impl Link {
         match self {
             Link::Static => &["-static"],
             Link::StaticPie => &["-static-pie", "-fPIE"],
+            Link::Dynamic => &[],
         }
     }
 }

@@ -61,6 +61,7 @@ enum PidFile {
     Comm,
     Statm,
     Mounts,
+    Mountinfo,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -74,6 +75,7 @@ enum PidEntry {
     File(PidFile),
     Link(PidLink),
     FdDir,
+    TaskDir,
 }
 
 const PID_ENTRIES: &[(&str, PidEntry)] = &[
@@ -84,11 +86,13 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("exe", PidEntry::Link(PidLink::Exe)),
     ("fd", PidEntry::FdDir),
     ("maps", PidEntry::File(PidFile::Maps)),
+    ("mountinfo", PidEntry::File(PidFile::Mountinfo)),
     ("mounts", PidEntry::File(PidFile::Mounts)),
     ("root", PidEntry::Link(PidLink::Root)),
     ("stat", PidEntry::File(PidFile::Stat)),
     ("statm", PidEntry::File(PidFile::Statm)),
     ("status", PidEntry::File(PidFile::Status)),
+    ("task", PidEntry::TaskDir),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -103,6 +107,8 @@ enum Node {
     PidLink(i32, PidLink),
     FdDir(i32),
     FdLink(i32, i32),
+    /// /proc/<pid>/task: one directory per thread of the group.
+    TaskDir(i32),
 }
 
 pub struct ProcInode {
@@ -158,6 +164,7 @@ fn ino_of(node: Node) -> u64 {
         Node::PidFile(p, f) => pid_ino(p, 16 + f as u64),
         Node::PidLink(p, l) => pid_ino(p, 48 + l as u64),
         Node::FdDir(p) => pid_ino(p, 64),
+        Node::TaskDir(p) => pid_ino(p, 65),
         Node::FdLink(p, fd) => FD | ((p as u32 as u64) << 32) | fd as u32 as u64,
     }
 }
@@ -165,7 +172,7 @@ fn ino_of(node: Node) -> u64 {
 impl ProcInode {
     fn pid(&self) -> Option<i32> {
         match self.node {
-            Node::PidDir(p) | Node::PidFile(p, _) | Node::PidLink(p, _) | Node::FdDir(p) | Node::FdLink(p, _) => Some(p),
+            Node::PidDir(p) | Node::PidFile(p, _) | Node::PidLink(p, _) | Node::FdDir(p) | Node::FdLink(p, _) | Node::TaskDir(p) => Some(p),
             _ => None,
         }
     }
@@ -239,6 +246,7 @@ impl Inode for ProcInode {
             Node::PidFile(..) => (S_IFREG | 0o444, 1),
             Node::PidLink(..) => (S_IFLNK | 0o777, 1),
             Node::FdDir(_) => (S_IFDIR | 0o500, 2),
+            Node::TaskDir(_) => (S_IFDIR | 0o555, 3),
             Node::FdLink(pid, fd) => {
                 let file = self.open_file(pid, fd)?;
                 let mut mode = S_IFLNK;
@@ -310,7 +318,16 @@ impl Inode for ProcInode {
                     PidEntry::File(f) => Node::PidFile(pid, *f),
                     PidEntry::Link(l) => Node::PidLink(pid, *l),
                     PidEntry::FdDir => Node::FdDir(pid),
+                    PidEntry::TaskDir => Node::TaskDir(pid),
                 }))
+            }
+            Node::TaskDir(pid) => {
+                let tid = parse_number(name).ok_or(Errno::ENOENT)?;
+                let leader = fs.task(pid)?;
+                if fs.task(tid)?.tgid != leader.tgid {
+                    return Err(Errno::ENOENT);
+                }
+                Ok(fs.node(Node::PidDir(tid)))
             }
             Node::FdDir(pid) => {
                 let fd = parse_number(name).ok_or(Errno::ENOENT)?;
@@ -324,7 +341,7 @@ impl Inode for ProcInode {
     fn readdir(&self, offset: u64, sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
         let ino = ino_of(self.node);
         let parent_ino = match self.node {
-            Node::FdDir(p) => ino_of(Node::PidDir(p)),
+            Node::FdDir(p) | Node::TaskDir(p) => ino_of(Node::PidDir(p)),
             _ => 1,
         };
         let mut fixed: Vec<(Vec<u8>, u64, u8)> = vec![(b".".to_vec(), ino, 4), (b"..".to_vec(), parent_ino, 4)];
@@ -344,11 +361,12 @@ impl Inode for ProcInode {
                         PidEntry::File(f) => (Node::PidFile(pid, *f), 8),
                         PidEntry::Link(l) => (Node::PidLink(pid, *l), 10),
                         PidEntry::FdDir => (Node::FdDir(pid), 4),
+                        PidEntry::TaskDir => (Node::TaskDir(pid), 4),
                     };
                     fixed.push((n.as_bytes().to_vec(), ino_of(node), dtype));
                 }
             }
-            Node::FdDir(_) => {}
+            Node::FdDir(_) | Node::TaskDir(_) => {}
             _ => return Err(Errno::ENOTDIR),
         }
         for (i, (name, ino, dtype)) in fixed.iter().enumerate() {
@@ -367,6 +385,12 @@ impl Inode for ProcInode {
                 (pids, PID_OFFSET_BASE)
             }
             Node::FdDir(pid) => (self.fs.task(pid)?.files().fds(), fixed.len() as u64),
+            Node::TaskDir(pid) => {
+                let tgid = self.fs.task(pid)?.tgid;
+                let mut tids: Vec<i32> = self.fs.kernel()?.live_tasks().iter().filter(|t| t.tgid == tgid).map(|t| t.tid).collect();
+                tids.sort_unstable();
+                (tids, fixed.len() as u64)
+            }
             _ => (Vec::new(), 0),
         };
         for n in numbers {
@@ -377,6 +401,7 @@ impl Inode for ProcInode {
             let (node, dtype) = match self.node {
                 Node::Root => (Node::PidDir(n), 4),
                 Node::FdDir(pid) => (Node::FdLink(pid, n), 10),
+                Node::TaskDir(_) => (Node::PidDir(n), 4),
                 _ => continue,
             };
             let name = n.to_string();
@@ -624,6 +649,30 @@ pub fn mounts_content(kernel: &Kernel, root: &Path) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// /proc/<pid>/mountinfo (Linux: show_mountinfo).
+pub fn mountinfo_content(kernel: &Kernel, root: &Path) -> Vec<u8> {
+    let mut s = String::new();
+    for m in kernel.mounts.all() {
+        let (parent_id, point) = match &m.mountpoint {
+            Some((parent, dentry)) => (parent.id, Path { mount: parent.clone(), dentry: dentry.clone() }.to_bytes(root)),
+            None => (m.id, b"/".to_vec()),
+        };
+        let dev = m.root.inode.metadata().map(|md| md.dev).unwrap_or(0);
+        let opts = if m.read_only { "ro,relatime" } else { "rw,relatime" };
+        let sb = if m.read_only { "ro" } else { "rw" };
+        s.push_str(&format!(
+            "{} {parent_id} {}:{} / {} {opts} - {} {} {sb}\n",
+            m.id,
+            dev_major(dev),
+            dev_minor(dev),
+            escape_mount_field(&point),
+            m.fstype,
+            escape_mount_field(m.source.as_bytes()),
+        ));
+    }
+    s.into_bytes()
+}
+
 fn read_guest_range(task: &Task, start: u64, end: u64) -> Vec<u8> {
     if end <= start || end - start > 1 << 24 {
         return Vec::new();
@@ -671,6 +720,10 @@ fn pid_content(kernel: &Arc<Kernel>, task: &Arc<Task>, f: PidFile, fs: &ProcFs) 
         PidFile::Mounts => {
             let root = task.fs().root.clone();
             return mounts_content(kernel, &root);
+        }
+        PidFile::Mountinfo => {
+            let root = task.fs().root.clone();
+            return mountinfo_content(kernel, &root);
         }
         PidFile::Statm => {
             let mm = task.mm();

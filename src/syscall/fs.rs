@@ -362,10 +362,10 @@ fn sys_write(sys: &mut Sys) -> KResult<u64> {
 /// Checks for pread/pwrite: EINVAL for a negative offset, then EBADF, then
 /// ESPIPE for unseekable files (Linux: ksys_pread64, vfs_read).
 fn positional(sys: &Sys, fd: i32, offset: u64, write: bool) -> KResult<Arc<File>> {
-    let file = io_file(sys.task, fd)?;
     if (offset as i64) < 0 {
         return Err(Errno::EINVAL);
     }
+    let file = io_file(sys.task, fd)?;
     if (write && !file.writable()) || (!write && !file.readable()) {
         return Err(Errno::EBADF);
     }
@@ -1421,7 +1421,7 @@ fn copy_between(src: &File, dst: &File, count: usize, mut in_off: Option<&mut u6
             // The reader moved past bytes the writer did not take.
             if in_off.is_none() && src.ops.seekable() {
                 let mut pos = src.pos.lock().unwrap_or_else(|e| e.into_inner());
-                *pos -= (n - w) as u64;
+                *pos = pos.saturating_sub((n - w) as u64);
             }
             break;
         }

@@ -97,7 +97,16 @@ fn main() -> ExitCode {
             return fail(format!("{first} (see vkernel --help)"), 2);
         }
     };
-    match boot(options) {
+    // Whatever the guest did to the host terminal is undone on every way
+    // out: a normal exit, a boot error, or a panic in a kernel thread.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tty::console::restore_host_terminal();
+        default_hook(info);
+    }));
+    let result = boot(options);
+    tty::console::restore_host_terminal();
+    match result {
         Ok(code) => ExitCode::from(code),
         Err((msg, code)) => fail(msg, code),
     }

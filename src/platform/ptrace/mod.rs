@@ -78,6 +78,32 @@ struct Stub {
     pid: i32,
     mm: Weak<Mm>,
     ops_frame: Frame,
+    /// The registers the stopped host thread holds, when vkernel knows them
+    /// exactly: after a guest stop, until an injected call changes them.
+    host_regs: Option<Regs>,
+}
+
+/// The registers as bytes, for cheap comparison.
+fn regs_bytes(r: &Regs) -> &[u8] {
+    // SAFETY: user_regs_struct is plain integers without padding.
+    unsafe { std::slice::from_raw_parts(r as *const Regs as *const u8, size_of::<Regs>()) }
+}
+
+/// Offset of rax in `struct user` for PTRACE_POKEUSER.
+const RAX_OFFSET: u64 = 10 * 8;
+
+/// Loads `regs` into the stopped stub thread with as little work as
+/// possible: after most system calls only rax differs from what the host
+/// holds, and one word is cheaper to write than the whole set.
+fn load_regs(stub: &mut Stub, regs: &Regs) -> bool {
+    if let Some(host) = &stub.host_regs {
+        let mut with_rax = *host;
+        with_rax.rax = regs.rax;
+        if regs_bytes(&with_rax) == regs_bytes(regs) {
+            return host.rax == regs.rax || ptrace(libc::PTRACE_POKEUSER, stub.pid, RAX_OFFSET, regs.rax) == 0;
+        }
+    }
+    set_regs(stub.pid, regs)
 }
 
 struct PtraceContext {
@@ -191,7 +217,7 @@ impl Drop for Stub {
 }
 
 impl PtraceContext {
-    fn stub_for(&mut self, mm: &Arc<Mm>) -> Option<&Stub> {
+    fn stub_for(&mut self, mm: &Arc<Mm>) -> Option<&mut Stub> {
         if !self.stubs.contains_key(&mm.id) {
             // Reap stubs of address spaces that are gone.
             let dead: Vec<u64> = self.stubs.iter().filter(|(_, s)| s.mm.strong_count() == 0).map(|(&k, _)| k).collect();
@@ -203,7 +229,7 @@ impl PtraceContext {
             mm.forget_host_mappings();
             self.stubs.insert(mm.id, stub);
         }
-        self.stubs.get(&mm.id)
+        self.stubs.get_mut(&mm.id)
     }
 
     fn spawn_stub(&self, mm: &Arc<Mm>) -> Option<Stub> {
@@ -222,7 +248,7 @@ impl PtraceContext {
             self.phys.put(ops_frame);
             return None;
         }
-        let stub = Stub { pid, mm: Arc::downgrade(mm), ops_frame };
+        let stub = Stub { pid, mm: Arc::downgrade(mm), ops_frame, host_regs: None };
         let status = wait_stub(pid);
         if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
             return None;
@@ -311,9 +337,13 @@ unsafe fn stub_child(memfd: i32, stub_elf: i32, parent: i32) -> ! {
 impl Context for PtraceContext {
     fn switch(&mut self, mm: &Arc<Mm>, regs: &mut Regs) -> Event {
         let phys = self.phys.clone();
+        let kick = self.kick.clone();
         let Some(stub) = self.stub_for(mm) else { return Event::Lost };
         let pid = stub.pid;
         let (ops, frees) = mm.take_host_changes();
+        if !ops.is_empty() {
+            stub.host_regs = None;
+        }
         if !ops.is_empty() && stub.apply(&phys, &ops).is_err() {
             // The host refused a mapping (e.g. too many host VMAs): the
             // host mappings are only a cache, so drop them all and refault.
@@ -324,12 +354,13 @@ impl Context for PtraceContext {
             mm.forget_host_mappings();
         }
         mm.release_frames(frees);
-        if !set_regs(pid, regs) {
+        if !load_regs(stub, regs) {
             return Event::Lost;
         }
-        self.kick.pid.store(pid, Ordering::Release);
+        kick.pid.store(pid, Ordering::Release);
         let event = run_guest(pid, regs);
-        self.kick.pid.store(0, Ordering::Release);
+        kick.pid.store(0, Ordering::Release);
+        stub.host_regs = if matches!(event, Event::Lost) { None } else { Some(*regs) };
         event
     }
 

@@ -46,9 +46,21 @@ pub fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Scratch space cargo gives integration tests, kept between runs.
+/// Scratch space cargo gives integration tests, kept between runs. Guests
+/// see the host's files through vkernel's read-only root, except under /tmp
+/// and /dev/shm, where vkernel mounts its own tmpfs: a checkout there uses
+/// /var/tmp instead so guests can reach the test binaries and fixtures.
 pub fn scratch_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+    let cargo_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let hidden = cargo_dir.starts_with("/tmp") || cargo_dir.starts_with("/dev/shm");
+    if !hidden {
+        return cargo_dir;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let uid = fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0);
+    let dir = PathBuf::from(format!("/var/tmp/vkernel-test-scratch-{uid}"));
+    fs::create_dir_all(&dir).expect("create /var/tmp scratch directory");
+    dir
 }
 
 /// A name no other test or test run uses at the same time.

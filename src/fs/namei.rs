@@ -235,7 +235,10 @@ pub fn mknod(task: &Task, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> KResu
     Ok(())
 }
 
-pub fn symlink(task: &Task, target: &[u8], dirfd: i32, path: &[u8]) -> KResult<()> {
+/// The directory and name for a new non-directory entry (symlink, link),
+/// checked in Linux's order: EEXIST for "."/".." or an existing name, then
+/// ENOENT for a trailing slash, then EROFS.
+fn parent_for_new_name(task: &Task, dirfd: i32, path: &[u8]) -> KResult<(Path, Vec<u8>)> {
     let (dir, name, trailing_slash) = resolve_parent_at(task, dirfd, path)?;
     if !matches!(last_kind(&name), Last::Normal) {
         return Err(Errno::EEXIST);
@@ -247,6 +250,11 @@ pub fn symlink(task: &Task, target: &[u8], dirfd: i32, path: &[u8]) -> KResult<(
         return Err(Errno::ENOENT);
     }
     check_writable(&dir)?;
+    Ok((dir, name))
+}
+
+pub fn symlink(task: &Task, target: &[u8], dirfd: i32, path: &[u8]) -> KResult<()> {
+    let (dir, name) = parent_for_new_name(task, dirfd, path)?;
     let creds = task.creds();
     let dmd = dir.metadata()?;
     may_access(&creds, &dmd, MAY_WRITE | MAY_EXEC)?;
@@ -258,17 +266,7 @@ pub fn symlink(task: &Task, target: &[u8], dirfd: i32, path: &[u8]) -> KResult<(
 /// link/linkat: `follow` is AT_SYMLINK_FOLLOW; `old` may be the result of
 /// AT_EMPTY_PATH resolution already.
 pub fn link(task: &Task, old: &Path, newdirfd: i32, new: &[u8]) -> KResult<()> {
-    let (dir, name, trailing_slash) = resolve_parent_at(task, newdirfd, new)?;
-    if !matches!(last_kind(&name), Last::Normal) {
-        return Err(Errno::EEXIST);
-    }
-    if lookup_child(&dir, &name)?.is_some() {
-        return Err(Errno::EEXIST);
-    }
-    if trailing_slash {
-        return Err(Errno::ENOENT);
-    }
-    check_writable(&dir)?;
+    let (dir, name) = parent_for_new_name(task, newdirfd, new)?;
     if !Arc::ptr_eq(&old.mount, &dir.mount) {
         return Err(Errno::EXDEV);
     }

@@ -247,18 +247,6 @@ const _: () = {
 // accepts any bit pattern.
 unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
 
-/// `struct linux_dirent64` header; the name follows it.
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-pub struct Dirent64Header {
-    pub d_ino: u64,
-    pub d_off: i64,
-    pub d_reclen: u16,
-    pub d_type: u8,
-}
-// The header is 19 bytes of fields; the name starts right after d_type, so
-// callers write fields individually rather than copying this padded struct.
-
 /// Guest kernel `struct k_sigaction` for rt_sigaction (x86-64 layout).
 #[repr(C)]
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]

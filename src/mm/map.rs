@@ -270,10 +270,7 @@ impl MmState {
             return Err(Errno::EINVAL);
         }
         if flags & MREMAP_DONTUNMAP != 0 {
-            // Needs MAYMOVE and equal sizes; not supported beyond that check.
-            if flags & MREMAP_MAYMOVE == 0 || old_len != new_len {
-                return Err(Errno::EINVAL);
-            }
+            // Not offered yet; Linux kernels before 5.7 answer EINVAL too.
             return Err(Errno::EINVAL);
         }
         let old_len = page_align_up(old_len).ok_or(Errno::EINVAL)?;

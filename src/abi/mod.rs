@@ -260,7 +260,6 @@ pod!(KSigaction);
 
 /// Page size of the guest (x86-64 base pages).
 pub const PAGE_SIZE: u64 = 4096;
-pub const PAGE_SHIFT: u32 = 12;
 
 pub fn page_align_down(x: u64) -> u64 {
     x & !(PAGE_SIZE - 1)

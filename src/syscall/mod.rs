@@ -159,8 +159,3 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Option<Exit> {
     }
     exit
 }
-
-/// The name of a system call number, for logs.
-pub fn name_of(nr: u64) -> &'static str {
-    table().entries.get(nr as usize).copied().flatten().map(|(n, _)| n).unwrap_or("unknown")
-}

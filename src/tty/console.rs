@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::abi::{Errno, KResult, StatFs, Termios, Timespec, Winsize};
 use crate::fs::file::{FdTable, File, FileOps, O_APPEND, O_LARGEFILE, O_NONBLOCK, POLLIN, POLLOUT};
-use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFCHR, S_IFMT, S_IFREG};
+use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFMT, S_IFREG};
 use crate::fs::make_dev;
 use crate::kernel::Kernel;
 use crate::task::Task;
@@ -395,9 +395,4 @@ pub fn stdio_fd_table(_kernel: &Arc<Kernel>) -> FdTable {
         table.put(fd, console_file(fd, inode, flags), false);
     }
     table
-}
-
-/// Is this inode a terminal device node (for callers deciding on O_NOCTTY)?
-pub fn is_terminal_mode(md: &Metadata) -> bool {
-    md.mode & S_IFMT == S_IFCHR && matches!(crate::fs::dev_major(md.rdev), 4 | 5 | 136)
 }

@@ -24,6 +24,9 @@ pub struct Kernel {
     /// The root of the mount tree, where PID 1 starts.
     pub root: Mutex<Option<Path>>,
     pub tasks: Mutex<BTreeMap<i32, Weak<Task>>>,
+    /// Every process from fork until it is reaped (zombies included).
+    pub processes: Mutex<BTreeMap<i32, Arc<crate::task::process::Process>>>,
+    last_pid: Mutex<i32>,
     pub futexes: crate::task::futex::FutexTable,
     boot: Instant,
     /// Wall-clock time at boot, for CLOCK_REALTIME (nanoseconds since the epoch).
@@ -42,6 +45,8 @@ impl Kernel {
             mounts: MountTable::new(),
             root: Mutex::new(None),
             tasks: Mutex::new(BTreeMap::new()),
+            processes: Mutex::new(BTreeMap::new()),
+            last_pid: Mutex::new(1),
             futexes: Default::default(),
             boot,
             boot_realtime_ns: real,
@@ -73,6 +78,52 @@ impl Kernel {
 
     pub fn task(&self, tid: i32) -> Option<Arc<Task>> {
         self.tasks.lock().unwrap_or_else(|e| e.into_inner()).get(&tid).and_then(|w| w.upgrade())
+    }
+
+    /// Adds a new task (and, for a leader, its process) to the tables.
+    pub fn register(&self, task: &Arc<Task>) {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).insert(task.tid, Arc::downgrade(task));
+        if task.tid == task.tgid {
+            self.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(task.tgid, task.process.clone());
+        }
+    }
+
+    /// The next free process id (Linux wraps at pid_max, 4194304 on 64-bit,
+    /// skipping ids still in use by tasks, processes or groups).
+    pub fn alloc_pid(&self) -> Option<i32> {
+        const PID_MAX: i32 = 4_194_304;
+        let mut last = self.last_pid.lock().unwrap_or_else(|e| e.into_inner());
+        let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        let procs = self.processes.lock().unwrap_or_else(|e| e.into_inner());
+        let in_use = |p: i32| tasks.contains_key(&p) || procs.contains_key(&p) || procs.values().any(|q| q.pgid() == p || q.sid() == p);
+        let mut candidate = *last;
+        for _ in 0..PID_MAX {
+            candidate = if candidate >= PID_MAX - 1 { 300 } else { candidate + 1 };
+            if !in_use(candidate) {
+                *last = candidate;
+                return Some(candidate);
+            }
+        }
+        None
+    }
+
+    /// The leader task of live process `tgid`.
+    pub fn process_leader(&self, tgid: i32) -> Option<Arc<Task>> {
+        let p = self.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&tgid).cloned()?;
+        if matches!(p.state().lifecycle, crate::task::process::Lifecycle::Zombie { .. }) {
+            return None;
+        }
+        p.leader()
+    }
+
+    /// Leaders of every live process in group `pgid`.
+    pub fn process_group(&self, pgid: i32) -> Vec<Arc<Task>> {
+        self.all_process_leaders().into_iter().filter(|t| t.process.pgid() == pgid).collect()
+    }
+
+    pub fn all_process_leaders(&self) -> Vec<Arc<Task>> {
+        let procs: Vec<_> = self.processes.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        procs.iter().filter(|p| !matches!(p.state().lifecycle, crate::task::process::Lifecycle::Zombie { .. })).filter_map(|p| p.leader()).collect()
     }
 
     pub fn live_tasks(&self) -> Vec<Arc<Task>> {

@@ -132,7 +132,6 @@ fn boot(options: Options) -> Result<u8, (String, u8)> {
     let fs_context = fs::FsContext { root: root_path.clone(), cwd: initial_cwd(&kernel, &root_path), umask: current_umask() };
     let files = tty::console::stdio_fd_table(&kernel);
     let init = task::Task::new_init(kernel.clone(), mm::Mm::new(phys), fs_context, files);
-    kernel.tasks.lock().unwrap_or_else(|e| e.into_inner()).insert(init.tid, Arc::downgrade(&init));
 
     let argv: Vec<Vec<u8>> = options.command.iter().map(|a| a.as_bytes().to_vec()).collect();
     let envp: Vec<Vec<u8>> = std::env::vars_os().map(|(k, v)| [k.as_bytes(), b"=", v.as_bytes()].concat()).collect();
@@ -154,7 +153,7 @@ fn boot(options: Options) -> Result<u8, (String, u8)> {
     let runner = init.clone();
     let thread = std::thread::Builder::new()
         .name("vkernel-task-1".into())
-        .spawn(move || task::run::run(runner, regs))
+        .spawn(move || task::run::run(runner, regs, None))
         .map_err(|e| (format!("cannot start a kernel thread: {e}"), 1))?;
     let status = thread.join().map_err(|_| ("kernel thread panicked".to_string(), 70))?;
     Ok(status.shell_code() as u8)

@@ -5,7 +5,6 @@
 //! the reader's root) is `crate::task::current()`, set by the run loop.
 
 use std::any::Any;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
@@ -745,8 +744,8 @@ fn pid_content(kernel: &Arc<Kernel>, task: &Arc<Task>, f: PidFile, fs: &ProcFs) 
                 task.tid,
                 state_char(task),
                 task.ppid(),
-                task.pgid.load(Ordering::Relaxed),
-                task.sid.load(Ordering::Relaxed),
+                task.pgid(),
+                task.sid(),
                 thread_count(kernel, task),
             );
         }
@@ -785,8 +784,8 @@ fn pid_content(kernel: &Arc<Kernel>, task: &Arc<Task>, f: PidFile, fs: &ProcFs) 
                 tgid = task.tgid,
                 tid = task.tid,
                 ppid = task.ppid(),
-                pgid = task.pgid.load(Ordering::Relaxed),
-                sid = task.sid.load(Ordering::Relaxed),
+                pgid = task.pgid(),
+                sid = task.sid(),
                 fdsize = task.files().fds().last().map(|&f| ((f as u32 + 1).next_power_of_two()).max(64)).unwrap_or(64),
                 groups = groups.join(" "),
                 threads = thread_count(kernel, task),

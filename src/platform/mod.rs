@@ -51,6 +51,11 @@ pub trait Context: Send {
     fn switch(&mut self, mm: &Arc<Mm>, regs: &mut Regs) -> Event;
     /// A handle other threads use to interrupt this context's guest.
     fn interrupter(&self) -> Arc<dyn Interrupt>;
+    /// The guest's FPU/vector state (XSAVE standard format) in `mm`'s
+    /// host thread, creating the host side if needed.
+    fn extended_state(&mut self, mm: &Arc<Mm>) -> Option<Vec<u8>>;
+    /// Loads FPU/vector state; false if the host refuses it (bad image).
+    fn set_extended_state(&mut self, mm: &Arc<Mm>, state: &[u8]) -> bool;
     /// The host process id backing `mm`, if one exists.
     fn host_pid(&self, mm_id: u64) -> Option<i32>;
     /// Forgets the host address space for `mm` (exec, exit).

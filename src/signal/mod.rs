@@ -1,14 +1,53 @@
-//! Signal state: dispositions (shared by a thread group), masks and the
-//! alternate stack. Delivery with real frames comes with the process work;
-//! for now faults are fatal and state is recorded exactly.
+//! Signal state and sending: dispositions (shared by CLONE_SIGHAND), pending
+//! sets (per task and per process), `siginfo`, and the rules for which
+//! signals are dropped at send time. Delivery to handlers (frames,
+//! sigreturn) lives in `frame.rs` and the run loop.
 
-use crate::abi::KSigaction;
+pub mod frame;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::abi::{Errno, KResult, KSigaction};
+use crate::kernel::Kernel;
+use crate::task::Task;
 
 pub const NSIG: usize = 64;
-pub const SIGKILL: i32 = 9;
-pub const SIGSTOP: i32 = 19;
-pub const SIGSEGV: i32 = 11;
+pub const SIGHUP: i32 = 1;
+pub const SIGINT: i32 = 2;
+pub const SIGQUIT: i32 = 3;
+pub const SIGILL: i32 = 4;
+pub const SIGTRAP: i32 = 5;
+pub const SIGABRT: i32 = 6;
 pub const SIGBUS: i32 = 7;
+pub const SIGFPE: i32 = 8;
+pub const SIGKILL: i32 = 9;
+pub const SIGUSR1: i32 = 10;
+pub const SIGSEGV: i32 = 11;
+pub const SIGUSR2: i32 = 12;
+pub const SIGPIPE: i32 = 13;
+pub const SIGALRM: i32 = 14;
+pub const SIGTERM: i32 = 15;
+pub const SIGSTKFLT: i32 = 16;
+pub const SIGCHLD: i32 = 17;
+pub const SIGCONT: i32 = 18;
+pub const SIGSTOP: i32 = 19;
+pub const SIGTSTP: i32 = 20;
+pub const SIGTTIN: i32 = 21;
+pub const SIGTTOU: i32 = 22;
+pub const SIGURG: i32 = 23;
+pub const SIGXCPU: i32 = 24;
+pub const SIGXFSZ: i32 = 25;
+pub const SIGVTALRM: i32 = 26;
+pub const SIGPROF: i32 = 27;
+pub const SIGWINCH: i32 = 28;
+pub const SIGIO: i32 = 29;
+pub const SIGPWR: i32 = 30;
+pub const SIGSYS: i32 = 31;
+pub const SIGRTMIN: i32 = 32;
+
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
 
 pub const SA_NOCLDSTOP: u64 = 0x1;
 pub const SA_NOCLDWAIT: u64 = 0x2;
@@ -24,6 +63,19 @@ pub const SS_DISABLE: i32 = 2;
 pub const SS_AUTODISARM: i32 = 1 << 31;
 pub const MINSIGSTKSZ: u64 = 2048;
 
+/// si_code values.
+pub const SI_USER: i32 = 0;
+pub const SI_KERNEL: i32 = 0x80;
+pub const SI_QUEUE: i32 = -1;
+pub const SI_TIMER: i32 = -2;
+pub const SI_TKILL: i32 = -6;
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+pub const CLD_DUMPED: i32 = 3;
+pub const CLD_TRAPPED: i32 = 4;
+pub const CLD_STOPPED: i32 = 5;
+pub const CLD_CONTINUED: i32 = 6;
+
 /// The mask bit of signal `sig` (1-based).
 pub fn sigbit(sig: i32) -> u64 {
     1u64 << (sig - 1)
@@ -31,6 +83,129 @@ pub fn sigbit(sig: i32) -> u64 {
 
 /// Signals that can be neither caught, blocked nor ignored.
 pub const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+/// Signals whose default action stops the process.
+pub const STOP_SIGNALS: u64 = (1 << (SIGSTOP - 1)) | (1 << (SIGTSTP - 1)) | (1 << (SIGTTIN - 1)) | (1 << (SIGTTOU - 1));
+
+/// What a signal does when its handler is SIG_DFL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultAction {
+    Terminate,
+    CoreDump,
+    Stop,
+    Continue,
+    Ignore,
+}
+
+pub fn default_action(sig: i32) -> DefaultAction {
+    match sig {
+        SIGCHLD | SIGURG | SIGWINCH => DefaultAction::Ignore,
+        SIGCONT => DefaultAction::Continue,
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => DefaultAction::Stop,
+        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ | SIGSYS => DefaultAction::CoreDump,
+        _ => DefaultAction::Terminate,
+    }
+}
+
+/// A `siginfo_t` (128 bytes) in the guest's layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SigInfo {
+    pub bytes: [u8; 128],
+}
+
+impl SigInfo {
+    pub fn new(signo: i32, code: i32) -> SigInfo {
+        let mut s = SigInfo { bytes: [0; 128] };
+        s.put_i32(0, signo);
+        s.put_i32(8, code);
+        s
+    }
+
+    /// A signal the kernel itself sends (SI_KERNEL).
+    pub fn kernel(signo: i32) -> SigInfo {
+        SigInfo::new(signo, SI_KERNEL)
+    }
+
+    /// kill(2) and friends: the sender's pid and real uid.
+    pub fn user(signo: i32, code: i32, pid: i32, uid: u32) -> SigInfo {
+        let mut s = SigInfo::new(signo, code);
+        s.put_i32(16, pid);
+        s.put_i32(20, uid as i32);
+        s
+    }
+
+    /// A fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) at `addr`.
+    pub fn fault(signo: i32, code: i32, addr: u64) -> SigInfo {
+        let mut s = SigInfo::new(signo, code);
+        s.bytes[16..24].copy_from_slice(&addr.to_ne_bytes());
+        s
+    }
+
+    /// SIGCHLD about a child: pid, uid, status, user and system ticks.
+    pub fn child(code: i32, pid: i32, uid: u32, status: i32, utime: i64, stime: i64) -> SigInfo {
+        let mut s = SigInfo::user(SIGCHLD, code, pid, uid);
+        s.put_i32(24, status);
+        s.bytes[32..40].copy_from_slice(&utime.to_ne_bytes());
+        s.bytes[40..48].copy_from_slice(&stime.to_ne_bytes());
+        s
+    }
+
+    fn put_i32(&mut self, at: usize, v: i32) {
+        self.bytes[at..at + 4].copy_from_slice(&v.to_ne_bytes());
+    }
+
+    pub fn signo(&self) -> i32 {
+        i32::from_ne_bytes([self.bytes[0], self.bytes[1], self.bytes[2], self.bytes[3]])
+    }
+
+    pub fn code(&self) -> i32 {
+        i32::from_ne_bytes([self.bytes[8], self.bytes[9], self.bytes[10], self.bytes[11]])
+    }
+}
+
+/// Signals waiting for delivery. Standard signals are pending at most once;
+/// real-time signals queue every instance, in order.
+#[derive(Default, Clone)]
+pub struct SigPending {
+    pub set: u64,
+    queue: VecDeque<SigInfo>,
+}
+
+impl SigPending {
+    pub fn add(&mut self, info: SigInfo) {
+        let sig = info.signo();
+        if sig < SIGRTMIN && self.set & sigbit(sig) != 0 {
+            return;
+        }
+        self.set |= sigbit(sig);
+        self.queue.push_back(info);
+    }
+
+    /// Takes the lowest-numbered pending signal not in `blocked`.
+    pub fn take(&mut self, blocked: u64) -> Option<SigInfo> {
+        let ready = self.set & !blocked;
+        if ready == 0 {
+            return None;
+        }
+        let sig = ready.trailing_zeros() as i32 + 1;
+        self.take_signal(sig)
+    }
+
+    /// Takes the first queued instance of `sig`.
+    pub fn take_signal(&mut self, sig: i32) -> Option<SigInfo> {
+        let i = self.queue.iter().position(|s| s.signo() == sig)?;
+        let info = self.queue.remove(i)?;
+        if !self.queue.iter().any(|s| s.signo() == sig) {
+            self.set &= !sigbit(sig);
+        }
+        Some(info)
+    }
+
+    /// Drops every pending instance of the signals in `mask`.
+    pub fn discard(&mut self, mask: u64) {
+        self.queue.retain(|s| mask & sigbit(s.signo()) == 0);
+        self.set &= !mask;
+    }
+}
 
 /// A thread group's signal dispositions.
 #[derive(Clone)]
@@ -45,10 +220,14 @@ impl Default for SignalActions {
 }
 
 impl SignalActions {
+    pub fn get(&self, sig: i32) -> KSigaction {
+        self.actions[(sig - 1) as usize]
+    }
+
     /// execve: caught signals go back to default; ignored stay ignored.
     pub fn reset_for_exec(&mut self) {
         for a in self.actions.iter_mut() {
-            if a.handler != 1 {
+            if a.handler != SIG_IGN {
                 *a = KSigaction::default();
             } else {
                 a.flags = 0;
@@ -57,4 +236,128 @@ impl SignalActions {
             }
         }
     }
+
+    /// Would `sig` be dropped at send time (ignored and not blocked)?
+    pub fn ignores(&self, sig: i32) -> bool {
+        let a = self.get(sig);
+        a.handler == SIG_IGN || (a.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
+    }
+}
+
+pub fn valid_signal(sig: i32) -> KResult<()> {
+    if (1..=NSIG as i32).contains(&sig) { Ok(()) } else { Err(Errno::EINVAL) }
+}
+
+/// Queues `info` on one task (tkill, faults, SIGPIPE). Drops it when the
+/// task ignores it; wakes the task so it notices.
+pub fn send_to_task(task: &Arc<Task>, info: SigInfo) {
+    let sig = info.signo();
+    if !prepare_send(task, sig, false) {
+        return;
+    }
+    task.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.add(info);
+    task.notify_signal();
+}
+
+/// Queues `info` on a process (kill): any of its threads may take it.
+pub fn send_to_process(process_leader: &Arc<Task>, info: SigInfo) {
+    let sig = info.signo();
+    if !prepare_send(process_leader, sig, false) {
+        return;
+    }
+    process_leader.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).add(info);
+    process_leader.notify_signal();
+}
+
+/// A signal the kernel forces on a task for its own fault: it cannot be
+/// ignored or blocked (a blocked or ignored fault signal kills, as Linux's
+/// force_sig does by resetting the handler).
+pub fn force_on_task(task: &Arc<Task>, info: SigInfo) {
+    let sig = info.signo();
+    {
+        let mut actions = task.sigactions.lock().unwrap_or_else(|e| e.into_inner());
+        let blocked = task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked & sigbit(sig) != 0;
+        let idx = (sig - 1) as usize;
+        if blocked || actions.actions[idx].handler == SIG_IGN {
+            actions.actions[idx].handler = SIG_DFL;
+        }
+        task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked &= !sigbit(sig);
+    }
+    task.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.add(info);
+    task.notify_signal();
+}
+
+/// The send-time rules: SIGCONT resumes and drops pending stops, a stop
+/// signal drops pending SIGCONT; ignored signals are dropped, and init
+/// drops signals it has no handler for. Returns whether to queue it.
+fn prepare_send(task: &Arc<Task>, sig: i32, _forced: bool) -> bool {
+    let process = &task.process;
+    if sig == SIGCONT {
+        process.discard_pending(STOP_SIGNALS);
+        process.continue_if_stopped(task);
+    } else if STOP_SIGNALS & sigbit(sig) != 0 {
+        process.discard_pending(sigbit(SIGCONT));
+    }
+    let actions = task.sigactions.lock().unwrap_or_else(|e| e.into_inner());
+    let handler = actions.get(sig).handler;
+    // init ignores what it does not handle, even SIGKILL from inside.
+    if process.is_init() && handler == SIG_DFL {
+        return false;
+    }
+    let blocked = task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked & sigbit(sig) != 0;
+    if sig == SIGKILL {
+        return true;
+    }
+    !(actions.ignores(sig) && !blocked)
+}
+
+/// kill(pid, sig) targets: a process, a process group, or everyone.
+pub fn kill(kernel: &Arc<Kernel>, sender: &Arc<Task>, pid: i32, sig: i32) -> KResult<()> {
+    if sig != 0 {
+        valid_signal(sig)?;
+    }
+    let creds = sender.creds();
+    let info = SigInfo::user(sig, SI_USER, sender.tgid, creds.uid);
+    let targets: Vec<Arc<Task>> = match pid {
+        p if p > 0 => vec![kernel.process_leader(p).ok_or(Errno::ESRCH)?],
+        0 => kernel.process_group(sender.process.pgid()),
+        -1 => kernel.all_process_leaders().into_iter().filter(|t| t.tgid != 1 && t.tgid != sender.tgid).collect(),
+        p if p == i32::MIN => return Err(Errno::ESRCH),
+        p => kernel.process_group(-p),
+    };
+    if targets.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    let mut sent = false;
+    let mut denied = false;
+    for t in targets {
+        if !may_signal(&creds, &t, sig) {
+            denied = true;
+            continue;
+        }
+        sent = true;
+        if sig != 0 {
+            send_to_process(&t, info);
+        }
+    }
+    if sent {
+        Ok(())
+    } else if denied {
+        Err(Errno::EPERM)
+    } else {
+        Err(Errno::ESRCH)
+    }
+}
+
+/// Linux's kill_ok_by_cred: root, or a real/effective uid match with the
+/// target's real or saved uid; SIGCONT within a session is always allowed.
+pub fn may_signal(sender: &crate::task::Creds, target: &Arc<Task>, sig: i32) -> bool {
+    if sender.euid == 0 {
+        return true;
+    }
+    let t = target.creds();
+    if sender.euid == t.suid || sender.euid == t.uid || sender.uid == t.suid || sender.uid == t.uid {
+        return true;
+    }
+    sig == SIGCONT && crate::task::current().is_some_and(|me| me.process.sid() == target.process.sid())
 }

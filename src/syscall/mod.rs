@@ -26,8 +26,13 @@ use crate::task::Task;
 pub enum Exit {
     /// exit_group(status) / exit(status) of the last thread.
     Group(i32),
-    /// The process dies of a signal (default action).
-    Signaled(i32),
+}
+
+/// What the run loop must do after a system call.
+pub struct Outcome {
+    pub exit: Option<Exit>,
+    /// FPU state to load (rt_sigreturn).
+    pub xstate: Option<Vec<u8>>,
 }
 
 /// One system call in progress.
@@ -40,6 +45,8 @@ pub struct Sys<'a> {
     /// Set by handlers that load new registers (execve, rt_sigreturn):
     /// the dispatcher must not overwrite rax.
     pub regs_replaced: bool,
+    /// FPU state for the run loop to load (rt_sigreturn).
+    pub xstate: Option<Vec<u8>>,
 }
 
 impl Sys<'_> {
@@ -120,7 +127,7 @@ fn table() -> &'static Table {
 
 /// Services the system call in `regs` (number in orig_rax, arguments in
 /// rdi rsi rdx r10 r8 r9) and puts the result in rax.
-pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Option<Exit> {
+pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Outcome {
     let nr = regs.orig_rax;
     // `int 0x80` (the 32-bit ABI) also stops as a system call; it is not
     // offered (as on a kernel without IA32 emulation).
@@ -130,7 +137,7 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Option<Exit> {
         match task.mm().read::<[u8; 2]>(regs.rip.wrapping_sub(2)) {
             Ok([0xcd, 0x80]) => {
                 regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
-                return None;
+                return Outcome { exit: None, xstate: None };
             }
             Ok([0x0f, 0x05]) => task.last_syscall_site.store(regs.rip, Ordering::Relaxed),
             _ => {}
@@ -141,11 +148,11 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Option<Exit> {
     let Some((_name, handler)) = entry else {
         task.kernel.log_unimplemented(nr, "unknown");
         regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
-        return None;
+        return Outcome { exit: None, xstate: None };
     };
-    let mut sys = Sys { task, regs, args, exit: None, regs_replaced: false };
+    let mut sys = Sys { task, regs, args, exit: None, regs_replaced: false, xstate: None };
     let result = handler(&mut sys);
-    let (exit, replaced) = (sys.exit, sys.regs_replaced);
+    let (exit, replaced, xstate) = (sys.exit, sys.regs_replaced, sys.xstate.take());
     if !replaced {
         regs.rax = match result {
             Ok(v) => v,
@@ -157,5 +164,5 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Option<Exit> {
             }
         };
     }
-    exit
+    Outcome { exit, xstate }
 }

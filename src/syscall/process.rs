@@ -185,19 +185,19 @@ fn sys_getgroups(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_getpgrp(sys: &mut Sys) -> KResult<u64> {
-    Ok(sys.task.pgid.load(Ordering::Relaxed) as u64)
+    Ok(sys.task.pgid() as u64)
 }
 
 fn sys_getpgid(sys: &mut Sys) -> KResult<u64> {
     let pid = sys.arg_i32(0);
     let task = if pid == 0 { sys.task.clone() } else { sys.task.kernel.task(pid).ok_or(Errno::ESRCH)? };
-    Ok(task.pgid.load(Ordering::Relaxed) as u64)
+    Ok(task.pgid() as u64)
 }
 
 fn sys_getsid(sys: &mut Sys) -> KResult<u64> {
     let pid = sys.arg_i32(0);
     let task = if pid == 0 { sys.task.clone() } else { sys.task.kernel.task(pid).ok_or(Errno::ESRCH)? };
-    Ok(task.sid.load(Ordering::Relaxed) as u64)
+    Ok(task.sid() as u64)
 }
 
 fn sys_set_tid_address(sys: &mut Sys) -> KResult<u64> {

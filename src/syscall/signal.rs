@@ -1,11 +1,12 @@
-//! Signal system calls. Dispositions, masks and the alternate stack are
-//! recorded exactly; delivery to handlers comes with the process work, so
-//! for now a signal sent to oneself takes its default action or is ignored,
-//! and one with a handler is refused with ENOSYS rather than faked.
+//! Signal system calls: dispositions, masks, the alternate stack, sending
+//! (kill, tkill, tgkill, sigqueue), waiting (sigsuspend, pause,
+//! sigtimedwait) and rt_sigreturn. Delivery itself is in task/run.rs.
 
-use crate::abi::{Errno, KResult, KSigaction, Sigaltstack};
+use std::time::{Duration, Instant};
+
+use crate::abi::{Errno, KResult, KSigaction, Sigaltstack, Timespec};
 use crate::signal::*;
-use crate::syscall::{Exit, Sys, SyscallDef};
+use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
@@ -16,6 +17,12 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_kill => sys_kill,
     __NR_tkill => sys_tkill,
     __NR_tgkill => sys_tgkill,
+    __NR_rt_sigreturn => sys_rt_sigreturn,
+    __NR_rt_sigsuspend => sys_rt_sigsuspend,
+    __NR_pause => sys_pause,
+    __NR_rt_sigtimedwait => sys_rt_sigtimedwait,
+    __NR_rt_sigqueueinfo => sys_rt_sigqueueinfo,
+    __NR_rt_tgsigqueueinfo => sys_rt_tgsigqueueinfo,
 ];
 
 const SIG_BLOCK: i32 = 0;
@@ -23,8 +30,9 @@ const SIG_UNBLOCK: i32 = 1;
 const SIG_SETMASK: i32 = 2;
 const SIGSET_SIZE: u64 = 8;
 
-fn valid_signal(sig: i32) -> KResult<usize> {
-    if (1..=NSIG as i32).contains(&sig) { Ok(sig as usize - 1) } else { Err(Errno::EINVAL) }
+fn signal_index(sig: i32) -> KResult<usize> {
+    valid_signal(sig)?;
+    Ok(sig as usize - 1)
 }
 
 fn sys_rt_sigaction(sys: &mut Sys) -> KResult<u64> {
@@ -32,7 +40,7 @@ fn sys_rt_sigaction(sys: &mut Sys) -> KResult<u64> {
     if size != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    let idx = valid_signal(sig)?;
+    let idx = signal_index(sig)?;
     let mm = sys.mm();
     let new: Option<KSigaction> = if act_addr != 0 { Some(mm.read(act_addr)?) } else { None };
     if new.is_some() && (sig == SIGKILL || sig == SIGSTOP) {
@@ -44,6 +52,10 @@ fn sys_rt_sigaction(sys: &mut Sys) -> KResult<u64> {
         if let Some(mut a) = new {
             a.mask &= !UNBLOCKABLE;
             actions.actions[idx] = a;
+        }
+        // POSIX: setting a pending signal to be ignored discards it.
+        if actions.ignores(sig) {
+            sys.task.process.discard_pending(sigbit(sig));
         }
         old
     };
@@ -120,89 +132,197 @@ fn sys_sigaltstack(sys: &mut Sys) -> KResult<u64> {
     Ok(0)
 }
 
-/// Signals whose default action is to ignore them.
-fn default_ignored(sig: i32) -> bool {
-    matches!(sig, 17 | 18 | 23 | 28) // SIGCHLD SIGCONT SIGURG SIGWINCH
-}
-
-/// Signals whose default action is to stop.
-fn default_stops(sig: i32) -> bool {
-    matches!(sig, 19 | 20 | 21 | 22)
-}
-
-/// A signal sent by the task to itself (the only target that exists yet).
-fn signal_self(sys: &mut Sys, sig: i32) -> KResult<u64> {
-    if sig == 0 {
-        return Ok(0);
-    }
-    let idx = valid_signal(sig)?;
-    let action = sys.task.sigactions.lock().unwrap_or_else(|e| e.into_inner()).actions[idx];
-    let blocked = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked & sigbit(sig) != 0;
-    // PID 1 ignores signals it has no handler for (init semantics), except
-    // that SIGKILL/SIGSTOP from inside are also ignored for init.
-    let is_init = sys.task.tgid == 1;
-    match action.handler {
-        _ if is_init && action.handler == 0 => Ok(0),
-        1 => Ok(0),
-        0 if default_ignored(sig) => Ok(0),
-        0 if default_stops(sig) => Err(Errno::ENOSYS),
-        0 if blocked && sig != SIGKILL => Err(Errno::ENOSYS),
-        0 => {
-            sys.exit = Some(Exit::Signaled(sig));
-            Ok(0)
-        }
-        _ => Err(Errno::ENOSYS),
-    }
-}
-
-fn target_is_self(sys: &Sys, pid: i32) -> KResult<()> {
-    let me = sys.task.tgid;
-    if pid == me || pid == 0 || pid == -1 || pid == -me { Ok(()) } else { Err(Errno::ESRCH) }
-}
-
 fn sys_kill(sys: &mut Sys) -> KResult<u64> {
     let (pid, sig) = (sys.arg_i32(0), sys.arg_i32(1));
-    if sig != 0 {
-        valid_signal(sig)?;
-    }
-    target_is_self(sys, pid)?;
-    signal_self(sys, sig)
+    kill(&sys.task.kernel, sys.task, pid, sig)?;
+    Ok(0)
 }
 
-fn sys_tkill(sys: &mut Sys) -> KResult<u64> {
-    let (tid, sig) = (sys.arg_i32(0), sys.arg_i32(1));
+/// A signal for one thread (tkill/tgkill): `tgid` < 0 means any process.
+fn signal_thread(sys: &Sys, tgid: i32, tid: i32, info: SigInfo) -> KResult<u64> {
+    let sig = info.signo();
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
     if sig != 0 {
         valid_signal(sig)?;
     }
-    if tid != sys.task.tid {
+    let target = sys.task.kernel.task(tid).ok_or(Errno::ESRCH)?;
+    if tgid >= 0 && target.tgid != tgid {
         return Err(Errno::ESRCH);
     }
-    signal_self(sys, sig)
+    if !may_signal(&sys.task.creds(), &target, sig) {
+        return Err(Errno::EPERM);
+    }
+    if sig != 0 {
+        send_to_task(&target, info);
+    }
+    Ok(0)
+}
+
+fn sys_tkill(sys: &mut Sys) -> KResult<u64> {
+    let info = SigInfo::user(sys.arg_i32(1), SI_TKILL, sys.task.tgid, sys.task.creds().uid);
+    signal_thread(sys, -1, sys.arg_i32(0), info)
 }
 
 fn sys_tgkill(sys: &mut Sys) -> KResult<u64> {
-    let (tgid, tid, sig) = (sys.arg_i32(0), sys.arg_i32(1), sys.arg_i32(2));
-    if tgid <= 0 || tid <= 0 {
+    let tgid = sys.arg_i32(0);
+    if tgid <= 0 {
         return Err(Errno::EINVAL);
     }
-    if sig != 0 {
-        valid_signal(sig)?;
-    }
-    if tgid != sys.task.tgid || tid != sys.task.tid {
-        return Err(Errno::ESRCH);
-    }
-    signal_self(sys, sig)
+    let info = SigInfo::user(sys.arg_i32(2), SI_TKILL, sys.task.tgid, sys.task.creds().uid);
+    signal_thread(sys, tgid, sys.arg_i32(1), info)
 }
 
-/// Nothing is ever left pending yet (signals to oneself act at once), so
-/// the pending set is empty.
+/// The pending set as rt_sigpending reports it: pending and blocked.
 fn sys_rt_sigpending(sys: &mut Sys) -> KResult<u64> {
+    if sys.arg(1) > SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let set = {
+        let s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+        let shared = sys.task.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).set;
+        (s.pending.set | shared) & s.blocked
+    };
+    sys.mm().write_bytes(sys.arg(0), &set.to_ne_bytes()[..sys.arg(1) as usize])?;
+    Ok(0)
+}
+
+fn sys_rt_sigreturn(sys: &mut Sys) -> KResult<u64> {
+    let mm = sys.mm();
+    let restored = match frame::restore(&mm, sys.regs) {
+        Ok(r) => r,
+        Err(_) => {
+            // A frame that cannot be read is fatal (Linux: force SIGSEGV).
+            force_on_task(sys.task, SigInfo::kernel(SIGSEGV));
+            sys.regs_replaced = true;
+            return Ok(0);
+        }
+    };
+    {
+        let mut s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+        s.blocked = restored.mask;
+        // Restore the alternate stack unless we are running on it.
+        if !frame::on_altstack(&s.altstack, sys.regs.rsp) {
+            let a = restored.altstack;
+            if a.ss_flags & SS_DISABLE != 0 || a.ss_size == 0 {
+                s.altstack = Sigaltstack::default();
+            } else if a.ss_size >= MINSIGSTKSZ {
+                s.altstack = Sigaltstack { ss_sp: a.ss_sp, ss_flags: a.ss_flags & SS_AUTODISARM, pad: 0, ss_size: a.ss_size };
+            }
+        }
+    }
+    sys.xstate = restored.xstate;
+    sys.regs_replaced = true;
+    Ok(0)
+}
+
+/// Sleeps until a signal is delivered. Returns ERESTARTNOHAND, which the
+/// run loop turns into EINTR once a handler runs (and into a restart if
+/// the signal needed no handler).
+fn wait_for_signal(_sys: &Sys) -> KResult<u64> {
+    // With no condition, the wait ends only when a signal is pending.
+    let _ = crate::task::wait::wait_any::<()>(&[], None, || Ok(None));
+    Err(Errno::ERESTARTNOHAND)
+}
+
+fn sys_rt_sigsuspend(sys: &mut Sys) -> KResult<u64> {
     if sys.arg(1) != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    sys.mm().write(sys.arg(0), &0u64)?;
+    let mask: u64 = sys.mm().read(sys.arg(0))?;
+    {
+        let mut s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+        s.saved_mask = Some(s.blocked);
+        s.blocked = mask & !UNBLOCKABLE;
+    }
+    wait_for_signal(sys)
+}
+
+fn sys_pause(sys: &mut Sys) -> KResult<u64> {
+    wait_for_signal(sys)
+}
+
+fn sys_rt_sigtimedwait(sys: &mut Sys) -> KResult<u64> {
+    let (set_addr, info_addr, timeout_addr, size) = (sys.arg(0), sys.arg(1), sys.arg(2), sys.arg(3));
+    if size != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let mm = sys.mm();
+    let set: u64 = mm.read(set_addr)?;
+    let set = set & !UNBLOCKABLE;
+    let deadline = if timeout_addr != 0 {
+        let ts: Timespec = mm.read(timeout_addr)?;
+        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(Instant::now() + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+    } else {
+        None
+    };
+    let task = sys.task;
+    let take = || -> Option<SigInfo> {
+        let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
+        s.pending.take(!set).or_else(|| task.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).take(!set))
+    };
+    // While waiting, the awaited signals are unblocked for wake-up
+    // purposes only: they are taken here, never delivered.
+    let info = if let Some(i) = take() {
+        i
+    } else {
+        let saved = {
+            let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
+            let saved = s.blocked;
+            s.blocked &= !set;
+            saved
+        };
+        let r = crate::task::wait::wait_any(&[], deadline, || Ok(take()));
+        task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked = saved;
+        match r {
+            Ok(i) => i,
+            Err(Errno::ETIMEDOUT) => return Err(Errno::EAGAIN),
+            Err(Errno::ERESTARTSYS) => return Err(Errno::EINTR),
+            Err(e) => return Err(e),
+        }
+    };
+    if info_addr != 0 {
+        mm.write_bytes(info_addr, &info.bytes)?;
+    }
+    Ok(info.signo() as u64)
+}
+
+/// sigqueue(3): the caller supplies siginfo; a process may not pretend to
+/// be the kernel (si_code >= 0) when signalling another process.
+fn queued_info(sys: &Sys, sig: i32, target_tgid: i32) -> KResult<SigInfo> {
+    let mut info = SigInfo { bytes: [0; 128] };
+    sys.mm().read_bytes_into(sys.arg(2), &mut info.bytes)?;
+    if (info.code() >= 0 || info.code() == SI_TKILL) && target_tgid != sys.task.tgid {
+        return Err(Errno::EPERM);
+    }
+    info.bytes[0..4].copy_from_slice(&sig.to_ne_bytes());
+    Ok(info)
+}
+
+fn sys_rt_sigqueueinfo(sys: &mut Sys) -> KResult<u64> {
+    let (pid, sig) = (sys.arg_i32(0), sys.arg_i32(1));
+    valid_signal(sig)?;
+    let info = queued_info(sys, sig, pid)?;
+    let target = sys.task.kernel.process_leader(pid).ok_or(Errno::ESRCH)?;
+    if !may_signal(&sys.task.creds(), &target, sig) {
+        return Err(Errno::EPERM);
+    }
+    send_to_process(&target, info);
     Ok(0)
+}
+
+fn sys_rt_tgsigqueueinfo(sys: &mut Sys) -> KResult<u64> {
+    let (tgid, tid, sig) = (sys.arg_i32(0), sys.arg_i32(1), sys.arg_i32(2));
+    valid_signal(sig)?;
+    let mut info = SigInfo { bytes: [0; 128] };
+    sys.mm().read_bytes_into(sys.arg(3), &mut info.bytes)?;
+    if (info.code() >= 0 || info.code() == SI_TKILL) && tgid != sys.task.tgid {
+        return Err(Errno::EPERM);
+    }
+    info.bytes[0..4].copy_from_slice(&sig.to_ne_bytes());
+    signal_thread(sys, tgid, tid, info)
 }

@@ -103,8 +103,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
     let main = map_elf(&mm, &elf, &inode, bias, &exe_path)?;
     let (entry, interp_base) = match &elf.interp {
         Some(interp_path) => {
-            let ifile =
-                resolve_at(task, crate::fs::lookup::AT_FDCWD, interp_path, true, false)?;
+            let ifile = resolve_at(task, crate::fs::lookup::AT_FDCWD, interp_path, true, false)?;
             let iinode = ifile.inode().clone();
             let ielf = ElfFile::parse(&iinode)?;
             if ielf.interp.is_some() || ielf.header.e_type != ET_DYN {

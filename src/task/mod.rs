@@ -4,9 +4,12 @@
 //! except `files`/`fs`, which are leaves (see docs/architecture.md).
 
 pub mod exec;
+pub mod exit;
 pub mod futex;
 pub mod limits;
+pub mod process;
 pub mod run;
+pub mod wait;
 
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -54,18 +57,28 @@ impl Creds {
     }
 }
 
-/// Per-task signal state kept before delivery exists: the blocked mask and
-/// the alternate stack.
-#[derive(Clone, Copy, Default)]
+/// Per-task signal state: the blocked mask, signals pending for this task
+/// alone, and the alternate stack.
+#[derive(Clone, Default)]
 pub struct TaskSignals {
     pub blocked: u64,
+    pub pending: crate::signal::SigPending,
     pub altstack: Sigaltstack,
+    /// The mask to restore after a handler runs for rt_sigsuspend/pselect.
+    pub saved_mask: Option<u64>,
+    /// The address of the last fault, for the SIGSEGV frame's cr2.
+    pub fault_addr: u64,
 }
 
 pub struct Task {
     pub tid: i32,
     pub tgid: i32,
     pub kernel: Arc<Kernel>,
+    pub process: Arc<process::Process>,
+    /// Where this task's kernel thread sleeps when blocked.
+    pub sleeper: wait::Sleeper,
+    /// Interrupts the guest while it runs (set by the run loop).
+    pub interrupter: Mutex<Option<Arc<dyn crate::platform::Interrupt>>>,
     mm: Mutex<Arc<Mm>>,
     pub files: Arc<Mutex<FdTable>>,
     pub fs: Arc<Mutex<FsContext>>,
@@ -79,15 +92,12 @@ pub struct Task {
     /// Address after the last `syscall` instruction seen (see dispatch).
     pub last_syscall_site: AtomicU64,
     pub robust_list: AtomicU64,
-    pub ppid: AtomicI32,
     /// PR_SET_PDEATHSIG: the signal sent when the parent dies.
     pub pdeath_signal: AtomicI32,
     pub no_new_privs: std::sync::atomic::AtomicBool,
     pub personality: std::sync::atomic::AtomicU32,
     /// The host process running this task's guest code (for CPU times).
     pub host_pid: AtomicI32,
-    pub pgid: AtomicI32,
-    pub sid: AtomicI32,
     /// Guest CPU time counters for getrusage/times, in nanoseconds.
     pub start_time_ns: u64,
 }
@@ -132,10 +142,14 @@ impl Task {
     /// Creates the first task (PID 1).
     pub fn new_init(kernel: Arc<Kernel>, mm: Arc<Mm>, fs: FsContext, files: FdTable) -> Arc<Task> {
         let now = kernel.monotonic_ns();
-        Arc::new(Task {
+        let process = process::Process::new(1, None, 1, 1);
+        let task = Arc::new(Task {
             tid: 1,
             tgid: 1,
-            kernel,
+            kernel: kernel.clone(),
+            process: process.clone(),
+            sleeper: Default::default(),
+            interrupter: Mutex::new(None),
             mm: Mutex::new(mm),
             files: Arc::new(Mutex::new(files)),
             fs: Arc::new(Mutex::new(fs)),
@@ -148,19 +162,44 @@ impl Task {
             clear_child_tid: AtomicU64::new(0),
             last_syscall_site: AtomicU64::new(0),
             robust_list: AtomicU64::new(0),
-            ppid: AtomicI32::new(0),
             pdeath_signal: AtomicI32::new(0),
             no_new_privs: std::sync::atomic::AtomicBool::new(false),
             personality: std::sync::atomic::AtomicU32::new(0),
             host_pid: AtomicI32::new(0),
-            pgid: AtomicI32::new(1),
-            sid: AtomicI32::new(1),
             start_time_ns: now,
-        })
+        });
+        *process.leader.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&task);
+        kernel.register(&task);
+        task
     }
 
     pub fn ppid(&self) -> i32 {
-        self.ppid.load(Ordering::Relaxed)
+        self.process.ppid()
+    }
+
+    pub fn pgid(&self) -> i32 {
+        self.process.pgid()
+    }
+
+    pub fn sid(&self) -> i32 {
+        self.process.sid()
+    }
+
+    /// Is a signal deliverable now (pending and not blocked), or is the
+    /// task being killed? Blocking waits end when this turns true.
+    pub fn signal_pending(&self) -> bool {
+        let s = self.signals.lock().unwrap_or_else(|e| e.into_inner());
+        let shared = self.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).set;
+        (s.pending.set | shared) & !(s.blocked & !crate::signal::UNBLOCKABLE) != 0
+    }
+
+    /// A signal was queued: wake the task if it sleeps, interrupt it if it
+    /// runs guest code.
+    pub fn notify_signal(&self) {
+        self.sleeper.wake();
+        if let Some(i) = self.interrupter.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            i.interrupt();
+        }
     }
 }
 

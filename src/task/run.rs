@@ -1,13 +1,18 @@
 //! The task loop: one kernel thread drives one guest task, switching into
-//! the guest and servicing what comes back (system calls, faults, signals).
+//! the guest and servicing what comes back (system calls, faults, signals),
+//! and delivering signals before each return to the guest.
 
 use std::sync::Arc;
 
+use crate::abi::Errno;
 use crate::mm::FaultError;
-use crate::platform::{Event, Regs};
-use crate::signal::{SIGBUS, SIGKILL, SIGSEGV};
+use crate::platform::{Context, Event, Regs};
+use crate::signal::{self, DefaultAction, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGBUS, SIGKILL, SIGSEGV, SigInfo, frame};
 use crate::syscall::{self, Exit};
 use crate::task::Task;
+use crate::task::exit::{self as task_exit, status_signaled};
+use crate::task::limits::RLIMIT_CORE;
+use crate::task::process::Lifecycle;
 
 /// How a task ended, as wait status and shells see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,57 +29,202 @@ impl ExitStatus {
             ExitStatus::Signaled(s) => 128 + s,
         }
     }
+
+    fn from_wait_status(status: i32) -> ExitStatus {
+        if status & 0x7f == 0 { ExitStatus::Exited((status >> 8) & 0xff) } else { ExitStatus::Signaled(status & 0x7f) }
+    }
 }
 
-/// Runs `task` from `regs` until it exits.
-pub fn run(task: Arc<Task>, mut regs: Regs) -> ExitStatus {
+/// si_code values for faults.
+const SEGV_MAPERR: i32 = 1;
+const SEGV_ACCERR: i32 = 2;
+const BUS_ADRERR: i32 = 2;
+/// restart_syscall(2).
+const NR_RESTART_SYSCALL: u64 = 219;
+
+/// Runs `task` from `regs` until it exits; `xstate` is FPU state to load
+/// first (a forked child inherits its parent's).
+pub fn run(task: Arc<Task>, mut regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
     crate::task::set_current(&task);
     crate::platform::pin_kernel_thread();
     let mut context = task.kernel.platform.new_context();
+    *task.interrupter.lock().unwrap_or_else(|e| e.into_inner()) = Some(context.interrupter());
+    if let Some(x) = xstate {
+        context.set_extended_state(&task.mm(), &x);
+    }
     let verbose = task.kernel.config.verbose;
-    loop {
+    let mut restart: Option<Errno> = None;
+    let status = loop {
+        if let Some(status) = deliver_signals(&task, &mut regs, context.as_mut(), &mut restart) {
+            break status;
+        }
         let mm = task.mm();
         let event = context.switch(&mm, &mut regs);
         task.host_pid.store(context.host_pid(mm.id).unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
         match event {
             Event::Syscall => {
                 let old_mm = mm.id;
-                match syscall::dispatch(&task, &mut regs) {
-                    Some(Exit::Group(code)) => return ExitStatus::Exited(code),
-                    Some(Exit::Signaled(sig)) => return ExitStatus::Signaled(sig),
+                let outcome = syscall::dispatch(&task, &mut regs);
+                match outcome.exit {
+                    Some(Exit::Group(code)) => break task_exit::status_exited(code),
                     None => {}
                 }
+                if let Some(x) = outcome.xstate {
+                    if !context.set_extended_state(&task.mm(), &x) {
+                        signal::force_on_task(&task, SigInfo::kernel(SIGSEGV));
+                    }
+                }
+                let rax = regs.rax as i64;
+                if (-516..=-512).contains(&rax) {
+                    restart = Some(Errno(-rax as i32));
+                }
                 // After execve the old address space's stub can go.
-                let now = task.mm().id;
-                if now != old_mm {
+                if task.mm().id != old_mm {
                     drop(mm);
                     context.release(old_mm);
                 }
             }
             Event::Fault { addr } => {
                 if let Err(e) = mm.handle_fault(addr) {
-                    let sig = match e {
-                        FaultError::MapErr | FaultError::AccErr => SIGSEGV,
-                        FaultError::Bus => SIGBUS,
-                        FaultError::OutOfMemory => {
-                            eprintln!("vkernel: out of memory: killed process {} ({})", task.tgid, String::from_utf8_lossy(&task.comm()));
-                            SIGKILL
-                        }
-                    };
                     if verbose {
                         eprintln!("vkernel: pid {} fault at {addr:#x} rip {:#x}: {e:?}", task.tgid, regs.rip);
                     }
-                    return ExitStatus::Signaled(sig);
+                    let info = match e {
+                        FaultError::MapErr => SigInfo::fault(SIGSEGV, SEGV_MAPERR, addr),
+                        FaultError::AccErr => SigInfo::fault(SIGSEGV, SEGV_ACCERR, addr),
+                        FaultError::Bus => SigInfo::fault(SIGBUS, BUS_ADRERR, addr),
+                        FaultError::OutOfMemory => {
+                            eprintln!("vkernel: out of memory: killed process {} ({})", task.tgid, String::from_utf8_lossy(&task.comm()));
+                            SigInfo::kernel(SIGKILL)
+                        }
+                    };
+                    task.signals.lock().unwrap_or_else(|e| e.into_inner()).fault_addr = addr;
+                    signal::force_on_task(&task, info);
                 }
             }
-            Event::Signal { signo, .. } => {
+            Event::Signal { signo, code, addr } => {
                 if verbose {
                     eprintln!("vkernel: pid {} signal {signo} at rip {:#x}", task.tgid, regs.rip);
                 }
-                return ExitStatus::Signaled(signo);
+                signal::force_on_task(&task, SigInfo::fault(signo, code, addr));
             }
             Event::Interrupted => {}
-            Event::Lost => return ExitStatus::Signaled(SIGKILL),
+            Event::Lost => break status_signaled(SIGKILL, false),
         }
+    };
+    *task.interrupter.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    task_exit::exit_process(&task, status);
+    ExitStatus::from_wait_status(status)
+}
+
+/// Takes the next deliverable signal: this task's own first, then the
+/// process's.
+fn dequeue(task: &Task) -> Option<SigInfo> {
+    let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
+    let blocked = s.blocked & !signal::UNBLOCKABLE;
+    if let Some(info) = s.pending.take(blocked) {
+        return Some(info);
+    }
+    task.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).take(blocked)
+}
+
+/// Acts on pending signals before the guest runs again: default actions,
+/// stops, or a handler frame. Also settles an interrupted system call
+/// (restart or EINTR). Returns a wait status when the task must die.
+fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context, restart: &mut Option<Errno>) -> Option<i32> {
+    while let Some(info) = dequeue(task) {
+        let sig = info.signo();
+        if sig == SIGKILL {
+            return Some(status_signaled(SIGKILL, false));
+        }
+        let action = {
+            let mut actions = task.sigactions.lock().unwrap_or_else(|e| e.into_inner());
+            let a = actions.get(sig);
+            if a.handler > SIG_IGN && a.flags & SA_RESETHAND != 0 {
+                actions.actions[(sig - 1) as usize].handler = SIG_DFL;
+                actions.actions[(sig - 1) as usize].flags &= !SA_RESETHAND;
+            }
+            a
+        };
+        match action.handler {
+            SIG_IGN => continue,
+            SIG_DFL => match signal::default_action(sig) {
+                DefaultAction::Ignore | DefaultAction::Continue => continue,
+                DefaultAction::Stop => {
+                    if task.process.is_init() {
+                        continue;
+                    }
+                    stop(task, sig);
+                    continue;
+                }
+                DefaultAction::Terminate => return Some(status_signaled(sig, false)),
+                DefaultAction::CoreDump => return Some(status_signaled(sig, task.rlimit(RLIMIT_CORE).cur != 0)),
+            },
+            _ => {
+                // A handler runs: an interrupted call fails with EINTR
+                // unless it may restart (SA_RESTART) or must (NOINTR).
+                if let Some(e) = restart.take() {
+                    let restart_it = e == Errno::ERESTARTNOINTR || (e == Errno::ERESTARTSYS && action.flags & SA_RESTART != 0);
+                    if restart_it {
+                        regs.rax = regs.orig_rax;
+                        regs.rip -= 2;
+                    } else {
+                        regs.rax = (-(Errno::EINTR.0 as i64)) as u64;
+                    }
+                }
+                let mm = task.mm();
+                let xstate = context.extended_state(&mm).unwrap_or_default();
+                let (old_mask, mut altstack, fault_addr) = {
+                    let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
+                    let old = s.saved_mask.take().unwrap_or(s.blocked);
+                    let fa = if matches!(sig, signal::SIGSEGV | signal::SIGBUS) { std::mem::take(&mut s.fault_addr) } else { 0 };
+                    (old, s.altstack, fa)
+                };
+                if frame::setup(&mm, regs, &info, &action, old_mask, &mut altstack, &xstate, fault_addr).is_err() {
+                    // No room for the frame: Linux kills with SIGSEGV.
+                    return Some(status_signaled(SIGSEGV, task.rlimit(RLIMIT_CORE).cur != 0));
+                }
+                let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
+                s.altstack = altstack;
+                s.blocked = old_mask | action.mask;
+                if action.flags & SA_NODEFER == 0 {
+                    s.blocked |= signal::sigbit(sig);
+                }
+                s.blocked &= !signal::UNBLOCKABLE;
+                return None;
+            }
+        }
+    }
+    // No handler ran: an interrupted call restarts transparently.
+    if let Some(e) = restart.take() {
+        regs.rip -= 2;
+        regs.rax = if e == Errno::ERESTART_RESTARTBLOCK { NR_RESTART_SYSCALL } else { regs.orig_rax };
+    }
+    // rt_sigsuspend's temporary mask ends when it returns.
+    let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = s.saved_mask.take() {
+        s.blocked = m;
+    }
+    None
+}
+
+/// Job-control stop: the process stops, its parent is told, and the task
+/// sleeps until SIGCONT or SIGKILL.
+fn stop(task: &Arc<Task>, sig: i32) {
+    let process = &task.process;
+    {
+        let mut st = process.state();
+        st.lifecycle = Lifecycle::Stopped { signal: sig, reported: false };
+        st.continued = false;
+    }
+    task_exit::notify_parent(process, signal::CLD_STOPPED, sig);
+    task.sleeper.block_until(|| {
+        let killed = task.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.set & signal::sigbit(SIGKILL) != 0
+            || task.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).set & signal::sigbit(SIGKILL) != 0;
+        killed || !process.is_stopped()
+    });
+    let mut st = process.state();
+    if matches!(st.lifecycle, Lifecycle::Stopped { .. }) {
+        st.lifecycle = Lifecycle::Running;
     }
 }

@@ -265,7 +265,7 @@ impl FileOps for ConsoleFile {
             TIOCGPGRP => {
                 self.tty_fd()?;
                 let fg = FOREGROUND_PGRP.load(Ordering::Relaxed);
-                let pgrp = if fg > 0 { fg } else { task.pgid.load(Ordering::Relaxed) };
+                let pgrp = if fg > 0 { fg } else { task.pgid() };
                 mm.write(arg, &pgrp)?;
                 Ok(0)
             }
@@ -280,7 +280,7 @@ impl FileOps for ConsoleFile {
             }
             TIOCGSID => {
                 self.tty_fd()?;
-                mm.write(arg, &task.sid.load(Ordering::Relaxed))?;
+                mm.write(arg, &task.sid())?;
                 Ok(0)
             }
             TIOCSCTTY | TIOCNOTTY => {

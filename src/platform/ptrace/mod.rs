@@ -15,6 +15,9 @@ use crate::mm::{HostOp, Mm, TASK_SIZE};
 use crate::platform::{Context, Event, Interrupt, Platform, Regs};
 use stub::*;
 
+/// The regset of the XSAVE area (linux/elf.h).
+const NT_X86_XSTATE: u64 = 0x202;
+
 /// The host signal used to interrupt a running guest.
 pub const KICK_SIGNAL: i32 = libc::SIGUSR1;
 
@@ -366,6 +369,24 @@ impl Context for PtraceContext {
 
     fn interrupter(&self) -> Arc<dyn Interrupt> {
         self.kick.clone()
+    }
+
+    fn extended_state(&mut self, mm: &Arc<Mm>) -> Option<Vec<u8>> {
+        let stub = self.stub_for(mm)?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut iov = libc::iovec { iov_base: buf.as_mut_ptr() as *mut libc::c_void, iov_len: buf.len() };
+        if ptrace(libc::PTRACE_GETREGSET, stub.pid, NT_X86_XSTATE, &mut iov as *mut libc::iovec as u64) != 0 {
+            return None;
+        }
+        buf.truncate(iov.iov_len);
+        Some(buf)
+    }
+
+    fn set_extended_state(&mut self, mm: &Arc<Mm>, state: &[u8]) -> bool {
+        let Some(stub) = self.stub_for(mm) else { return false };
+        let mut copy = state.to_vec();
+        let mut iov = libc::iovec { iov_base: copy.as_mut_ptr() as *mut libc::c_void, iov_len: copy.len() };
+        ptrace(libc::PTRACE_SETREGSET, stub.pid, NT_X86_XSTATE, &mut iov as *mut libc::iovec as u64) == 0
     }
 
     fn host_pid(&self, mm_id: u64) -> Option<i32> {

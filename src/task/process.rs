@@ -1,0 +1,159 @@
+//! Processes (thread groups): parent and children, process group and
+//! session, the shared pending signals, job-control stop state and the
+//! zombie left for wait(). A process lives in the kernel's process table
+//! from fork until its parent reaps it.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use crate::signal::SigPending;
+use crate::task::Task;
+use crate::task::wait::WaitQueue;
+
+/// Where a process is in its life, as wait() reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lifecycle {
+    Running,
+    /// Stopped by `signal`; `reported` once a waiter has seen it.
+    Stopped {
+        signal: i32,
+        reported: bool,
+    },
+    /// Dead; `status` is the wait status word.
+    Zombie {
+        status: i32,
+    },
+}
+
+pub struct ProcessState {
+    pub lifecycle: Lifecycle,
+    /// Continued since the last WCONTINUED report.
+    pub continued: bool,
+    /// CPU time (ns) of the dead, for the parent's rusage.
+    pub user_ns: u64,
+    pub system_ns: u64,
+    /// CPU time of reaped children (RUSAGE_CHILDREN, times()).
+    pub children_user_ns: u64,
+    pub children_system_ns: u64,
+}
+
+pub struct Process {
+    pub tgid: i32,
+    parent: Mutex<Weak<Process>>,
+    parent_tgid: AtomicI32,
+    pub children: Mutex<Vec<Arc<Process>>>,
+    pgid: AtomicI32,
+    sid: AtomicI32,
+    pub state: Mutex<ProcessState>,
+    pub shared_pending: Mutex<SigPending>,
+    /// The signal sent to the parent on exit (SIGCHLD for fork).
+    pub exit_signal: AtomicI32,
+    /// Woken when a child changes state (wait4 sleeps here).
+    pub child_events: WaitQueue,
+    /// Woken when this process continues after a stop.
+    pub resumed: WaitQueue,
+    pub child_subreaper: AtomicBool,
+    /// The leader task (the one whose tid is the tgid).
+    pub leader: Mutex<Weak<Task>>,
+}
+
+impl Process {
+    pub fn new(tgid: i32, parent: Option<&Arc<Process>>, pgid: i32, sid: i32) -> Arc<Process> {
+        Arc::new(Process {
+            tgid,
+            parent: Mutex::new(parent.map(Arc::downgrade).unwrap_or_default()),
+            parent_tgid: AtomicI32::new(parent.map(|p| p.tgid).unwrap_or(0)),
+            children: Mutex::new(Vec::new()),
+            pgid: AtomicI32::new(pgid),
+            sid: AtomicI32::new(sid),
+            state: Mutex::new(ProcessState {
+                lifecycle: Lifecycle::Running,
+                continued: false,
+                user_ns: 0,
+                system_ns: 0,
+                children_user_ns: 0,
+                children_system_ns: 0,
+            }),
+            shared_pending: Mutex::new(SigPending::default()),
+            exit_signal: AtomicI32::new(crate::signal::SIGCHLD),
+            child_events: WaitQueue::new(),
+            resumed: WaitQueue::new(),
+            child_subreaper: AtomicBool::new(false),
+            leader: Mutex::new(Weak::new()),
+        })
+    }
+
+    pub fn is_init(&self) -> bool {
+        self.tgid == 1
+    }
+
+    pub fn pgid(&self) -> i32 {
+        self.pgid.load(Ordering::Relaxed)
+    }
+
+    pub fn set_pgid(&self, pgid: i32) {
+        self.pgid.store(pgid, Ordering::Relaxed)
+    }
+
+    pub fn sid(&self) -> i32 {
+        self.sid.load(Ordering::Relaxed)
+    }
+
+    pub fn set_sid(&self, sid: i32) {
+        self.sid.store(sid, Ordering::Relaxed)
+    }
+
+    pub fn ppid(&self) -> i32 {
+        self.parent_tgid.load(Ordering::Relaxed)
+    }
+
+    pub fn parent(&self) -> Option<Arc<Process>> {
+        self.parent.lock().unwrap_or_else(|e| e.into_inner()).upgrade()
+    }
+
+    pub fn set_parent(&self, parent: &Arc<Process>) {
+        *self.parent.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(parent);
+        self.parent_tgid.store(parent.tgid, Ordering::Relaxed);
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, ProcessState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn leader(&self) -> Option<Arc<Task>> {
+        self.leader.lock().unwrap_or_else(|e| e.into_inner()).upgrade()
+    }
+
+    pub fn discard_pending(&self, mask: u64) {
+        self.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).discard(mask);
+        if let Some(t) = self.leader() {
+            t.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.discard(mask);
+        }
+    }
+
+    /// SIGCONT: a stopped process runs again; its parent hears of it
+    /// (CLD_CONTINUED) unless it asked not to (SA_NOCLDSTOP).
+    pub fn continue_if_stopped(self: &Arc<Process>, _task: &Arc<Task>) {
+        let was_stopped = {
+            let mut st = self.state();
+            if matches!(st.lifecycle, Lifecycle::Stopped { .. }) {
+                st.lifecycle = Lifecycle::Running;
+                st.continued = true;
+                true
+            } else {
+                false
+            }
+        };
+        if was_stopped {
+            self.resumed.wake_all();
+            if let Some(t) = self.leader() {
+                t.sleeper.wake();
+            }
+            crate::task::exit::notify_parent(self, crate::signal::CLD_CONTINUED, crate::signal::SIGCONT);
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        matches!(self.state().lifecycle, Lifecycle::Stopped { .. })
+    }
+}

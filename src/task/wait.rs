@@ -1,0 +1,138 @@
+//! Wait queues: how a task blocks in the kernel. Every wait is
+//! interruptible: a signal for the task (or its death) wakes it and the
+//! wait returns ERESTARTSYS, which the run loop turns into EINTR or a
+//! restart. A blocked task sleeps on its own condition variable and costs
+//! no CPU.
+
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::Instant;
+
+use crate::abi::{Errno, KResult};
+use crate::task::Task;
+
+/// Where a task sleeps: a generation counter bumped by every wake-up, so a
+/// wake between "check the condition" and "sleep" is never lost.
+#[derive(Default)]
+pub struct Sleeper {
+    generation: Mutex<u64>,
+    cond: Condvar,
+}
+
+impl Sleeper {
+    pub fn generation(&self) -> u64 {
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn wake(&self) {
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.cond.notify_all();
+    }
+
+    /// Sleeps until `done()` holds, re-checking after every wake-up. Not
+    /// interruptible by signals: for job-control stops, which only SIGCONT
+    /// and SIGKILL end.
+    pub fn block_until(&self, mut done: impl FnMut() -> bool) {
+        loop {
+            let seen = self.generation();
+            if done() {
+                return;
+            }
+            self.sleep(seen, None);
+        }
+    }
+
+    /// Sleeps until the generation moves past `seen` or `deadline` passes.
+    fn sleep(&self, seen: u64, deadline: Option<Instant>) {
+        let mut g = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        while *g == seen {
+            match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return;
+                    }
+                    g = self.cond.wait_timeout(g, d - now).unwrap_or_else(|e| e.into_inner()).0;
+                }
+                None => g = self.cond.wait(g).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+    }
+}
+
+/// A list of tasks waiting for something (data in a pipe, a child to exit).
+#[derive(Default)]
+pub struct WaitQueue {
+    waiters: Mutex<Vec<Weak<Task>>>,
+}
+
+impl WaitQueue {
+    pub fn new() -> WaitQueue {
+        WaitQueue::default()
+    }
+
+    /// Wakes every task waiting here; they re-check their conditions.
+    pub fn wake_all(&self) {
+        let waiters: Vec<Arc<Task>> = self.waiters.lock().unwrap_or_else(|e| e.into_inner()).iter().filter_map(|w| w.upgrade()).collect();
+        for t in waiters {
+            t.sleeper.wake();
+        }
+    }
+
+    fn add(&self, task: &Arc<Task>) {
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(task));
+    }
+
+    fn remove(&self, task: &Arc<Task>) {
+        let mut w = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = w.iter().position(|x| std::ptr::eq(x.as_ptr(), Arc::as_ptr(task))) {
+            w.swap_remove(i);
+        }
+        w.retain(|x| x.strong_count() > 0);
+    }
+
+    /// Blocks the calling task until `ready` yields a value. See `wait_any`.
+    pub fn wait_event<T>(&self, ready: impl FnMut() -> KResult<Option<T>>) -> KResult<T> {
+        wait_any(&[self], None, ready)
+    }
+}
+
+/// Blocks the calling task until `ready()` returns `Some`, waking whenever
+/// one of `queues` is woken. Returns ERESTARTSYS when a signal becomes
+/// pending (or the task is being killed) and ETIMEDOUT when `deadline`
+/// passes. `ready` is called without any queue lock held.
+pub fn wait_any<T>(queues: &[&WaitQueue], deadline: Option<Instant>, mut ready: impl FnMut() -> KResult<Option<T>>) -> KResult<T> {
+    let Some(task) = crate::task::current() else {
+        // Not on a task's kernel thread (boot): nothing to wait for.
+        return ready()?.ok_or(Errno::EAGAIN);
+    };
+    for q in queues {
+        q.add(&task);
+    }
+    let result = loop {
+        let seen = task.sleeper.generation();
+        match ready() {
+            Ok(Some(v)) => break Ok(v),
+            Ok(None) => {}
+            Err(e) => break Err(e),
+        }
+        if task.signal_pending() {
+            break Err(Errno::ERESTARTSYS);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break Err(Errno::ETIMEDOUT);
+        }
+        task.sleeper.sleep(seen, deadline);
+    };
+    for q in queues {
+        q.remove(&task);
+    }
+    result
+}
+
+/// Sleeps until `deadline` unless a signal interrupts (ERESTARTSYS).
+pub fn sleep_until(deadline: Instant) -> KResult<()> {
+    match wait_any::<()>(&[], Some(deadline), || Ok(None)) {
+        Err(Errno::ETIMEDOUT) => Ok(()),
+        other => other,
+    }
+}

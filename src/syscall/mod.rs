@@ -8,6 +8,8 @@ pub mod fs;
 pub mod futex;
 pub mod info;
 pub mod mm;
+pub mod pipe;
+pub mod poll;
 pub mod process;
 pub mod signal;
 pub mod time;
@@ -115,7 +117,7 @@ fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut entries: Vec<Option<(&'static str, Handler)>> = vec![None; TABLE_SIZE];
-        for family in [creds::SYSCALLS, fs::SYSCALLS, futex::SYSCALLS, mm::SYSCALLS, process::SYSCALLS, signal::SYSCALLS, time::SYSCALLS, info::SYSCALLS] {
+        for family in [creds::SYSCALLS, fs::SYSCALLS, futex::SYSCALLS, mm::SYSCALLS, pipe::SYSCALLS, poll::SYSCALLS, process::SYSCALLS, signal::SYSCALLS, time::SYSCALLS, info::SYSCALLS] {
             for def in family {
                 assert!(entries[def.nr as usize].is_none(), "system call {} registered twice", def.name);
                 entries[def.nr as usize] = Some((def.name.trim_start_matches("__NR_"), def.handler));

@@ -218,6 +218,45 @@ impl Mm {
         }
     }
 
+    /// fork: a copy of this address space. Private pages are shared
+    /// copy-on-write (both sides lose host write access until they copy);
+    /// shared pages are shared.
+    pub fn fork_copy(&self) -> Arc<Mm> {
+        let child = Mm::new(self.phys.clone());
+        let mut st = self.lock();
+        let mut cst = child.lock();
+        cst.vmas = st.vmas.clone();
+        (cst.brk_start, cst.brk, cst.mmap_base, cst.stack_top) = (st.brk_start, st.brk, st.mmap_base, st.stack_top);
+        (cst.arg_start, cst.arg_end, cst.env_start, cst.env_end) = (st.arg_start, st.arg_end, st.env_start, st.env_end);
+        let mut write_protect: Vec<(u64, u64)> = Vec::new();
+        let vmas: Vec<Vma> = st.vmas.values().cloned().collect();
+        for vma in &vmas {
+            let private = vma.flags & vma::MAP_TYPE == vma::MAP_PRIVATE;
+            for (&vpn, pte) in st.pages.range_mut(vma.start / PAGE_SIZE..vma.end / PAGE_SIZE) {
+                self.phys.get(pte.frame);
+                if private {
+                    if pte.host == HostMapping::Full && vma.prot & PROT_WRITE != 0 {
+                        pte.host = HostMapping::None;
+                        match write_protect.last_mut() {
+                            Some((_, end)) if *end == vpn * PAGE_SIZE => *end += PAGE_SIZE,
+                            _ => write_protect.push((vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)),
+                        }
+                    }
+                    pte.cow = true;
+                }
+                cst.pages.insert(vpn, Pte { frame: pte.frame, cow: pte.cow, host: HostMapping::None });
+            }
+        }
+        // The parent keeps running on its host mappings: writable private
+        // pages must fault again so the first write copies.
+        for (start, end) in write_protect {
+            st.queue(HostOp::Unmap { addr: start, len: end - start });
+        }
+        drop(cst);
+        drop(st);
+        child
+    }
+
     /// The frame now backing `addr`, if the page is present.
     pub fn frame_of(&self, addr: u64) -> Option<Frame> {
         self.lock().pages.get(&(addr / PAGE_SIZE)).map(|p| p.frame)

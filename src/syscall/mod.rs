@@ -13,6 +13,7 @@ pub mod poll;
 pub mod process;
 pub mod signal;
 pub mod time;
+pub mod wait;
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
@@ -35,6 +36,8 @@ pub struct Outcome {
     pub exit: Option<Exit>,
     /// FPU state to load (rt_sigreturn).
     pub xstate: Option<Vec<u8>>,
+    /// A child to start (fork, vfork, clone).
+    pub spawn: Option<crate::task::fork::NewTask>,
 }
 
 /// One system call in progress.
@@ -49,6 +52,8 @@ pub struct Sys<'a> {
     pub regs_replaced: bool,
     /// FPU state for the run loop to load (rt_sigreturn).
     pub xstate: Option<Vec<u8>>,
+    /// A child created by fork/clone, for the run loop to start.
+    pub spawn: Option<crate::task::fork::NewTask>,
 }
 
 impl Sys<'_> {
@@ -117,7 +122,19 @@ fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut entries: Vec<Option<(&'static str, Handler)>> = vec![None; TABLE_SIZE];
-        for family in [creds::SYSCALLS, fs::SYSCALLS, futex::SYSCALLS, mm::SYSCALLS, pipe::SYSCALLS, poll::SYSCALLS, process::SYSCALLS, signal::SYSCALLS, time::SYSCALLS, info::SYSCALLS] {
+        for family in [
+            creds::SYSCALLS,
+            fs::SYSCALLS,
+            futex::SYSCALLS,
+            mm::SYSCALLS,
+            pipe::SYSCALLS,
+            poll::SYSCALLS,
+            process::SYSCALLS,
+            signal::SYSCALLS,
+            time::SYSCALLS,
+            wait::SYSCALLS,
+            info::SYSCALLS,
+        ] {
             for def in family {
                 assert!(entries[def.nr as usize].is_none(), "system call {} registered twice", def.name);
                 entries[def.nr as usize] = Some((def.name.trim_start_matches("__NR_"), def.handler));
@@ -139,7 +156,7 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Outcome {
         match task.mm().read::<[u8; 2]>(regs.rip.wrapping_sub(2)) {
             Ok([0xcd, 0x80]) => {
                 regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
-                return Outcome { exit: None, xstate: None };
+                return Outcome { exit: None, xstate: None, spawn: None };
             }
             Ok([0x0f, 0x05]) => task.last_syscall_site.store(regs.rip, Ordering::Relaxed),
             _ => {}
@@ -150,11 +167,11 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Outcome {
     let Some((_name, handler)) = entry else {
         task.kernel.log_unimplemented(nr, "unknown");
         regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
-        return Outcome { exit: None, xstate: None };
+        return Outcome { exit: None, xstate: None, spawn: None };
     };
-    let mut sys = Sys { task, regs, args, exit: None, regs_replaced: false, xstate: None };
+    let mut sys = Sys { task, regs, args, exit: None, regs_replaced: false, xstate: None, spawn: None };
     let result = handler(&mut sys);
-    let (exit, replaced, xstate) = (sys.exit, sys.regs_replaced, sys.xstate.take());
+    let (exit, replaced, xstate, spawn) = (sys.exit, sys.regs_replaced, sys.xstate.take(), sys.spawn.take());
     if !replaced {
         regs.rax = match result {
             Ok(v) => v,
@@ -166,5 +183,5 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Outcome {
             }
         };
     }
-    Outcome { exit, xstate }
+    Outcome { exit, xstate, spawn }
 }

@@ -106,6 +106,10 @@ fn do_execve(sys: &mut Sys, dirfd: i32, path: Vec<u8>, argv: u64, envp: u64, fla
     *task.exe.lock().unwrap_or_else(|e| e.into_inner()) = image.exe_path;
     task.clear_child_tid.store(0, Ordering::Relaxed);
     task.robust_list.store(0, Ordering::Relaxed);
+    task.exe_done_since_fork.store(true, Ordering::Relaxed);
+    if let Some(done) = task.vfork_done.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        done.complete();
+    }
     *sys.regs = image.regs;
     sys.regs_replaced = true;
     Ok(0)
@@ -360,6 +364,8 @@ const PR_SET_NAME: u32 = 15;
 const PR_GET_NAME: u32 = 16;
 const PR_GET_SECCOMP: u32 = 21;
 const PR_CAPBSET_READ: u32 = 23;
+const PR_SET_CHILD_SUBREAPER: u32 = 36;
+const PR_GET_CHILD_SUBREAPER: u32 = 37;
 const PR_SET_NO_NEW_PRIVS: u32 = 38;
 const PR_GET_NO_NEW_PRIVS: u32 = 39;
 const PR_GET_TID_ADDRESS: u32 = 40;
@@ -427,6 +433,14 @@ fn sys_prctl(sys: &mut Sys) -> KResult<u64> {
         }
         PR_GET_TID_ADDRESS => {
             sys.mm().write(arg2, &task.clear_child_tid.load(Ordering::Relaxed))?;
+            Ok(0)
+        }
+        PR_SET_CHILD_SUBREAPER => {
+            task.process.child_subreaper.store(arg2 != 0, Ordering::Relaxed);
+            Ok(0)
+        }
+        PR_GET_CHILD_SUBREAPER => {
+            sys.mm().write(arg2, &(task.process.child_subreaper.load(Ordering::Relaxed) as i32))?;
             Ok(0)
         }
         PR_GET_THP_DISABLE => Ok(0),

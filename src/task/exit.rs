@@ -78,6 +78,10 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
         }
     }
 
+    if let Some(done) = task.vfork_done.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        done.complete();
+    }
+
     // Release what the process holds: open files first, so pipe peers see
     // EOF, then memory.
     let files = std::mem::take(&mut *task.files());

@@ -5,6 +5,7 @@
 
 pub mod exec;
 pub mod exit;
+pub mod fork;
 pub mod futex;
 pub mod limits;
 pub mod process;
@@ -100,6 +101,12 @@ pub struct Task {
     pub host_pid: AtomicI32,
     /// Guest CPU time counters for getrusage/times, in nanoseconds.
     pub start_time_ns: u64,
+    /// The task has called execve since it was forked (setpgid: EACCES).
+    pub exe_done_since_fork: std::sync::atomic::AtomicBool,
+    /// Set for a vfork child until it execs or exits (the parent waits).
+    pub vfork_done: Mutex<Option<Arc<fork::VforkDone>>>,
+    /// nanosleep's deadline, kept for restart_syscall after a stop.
+    pub restart_deadline: Mutex<Option<(i32, std::time::Instant, u64)>>,
 }
 
 impl Task {
@@ -167,6 +174,9 @@ impl Task {
             personality: std::sync::atomic::AtomicU32::new(0),
             host_pid: AtomicI32::new(0),
             start_time_ns: now,
+            exe_done_since_fork: std::sync::atomic::AtomicBool::new(false),
+            vfork_done: Mutex::new(None),
+            restart_deadline: Mutex::new(None),
         });
         *process.leader.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&task);
         kernel.register(&task);

@@ -69,6 +69,9 @@ pub fn run(task: Arc<Task>, mut regs: Regs, xstate: Option<Vec<u8>>) -> ExitStat
                     Some(Exit::Group(code)) => break task_exit::status_exited(code),
                     None => {}
                 }
+                if let Some(new) = outcome.spawn {
+                    start_child(&task, context.as_mut(), &mm, new);
+                }
                 if let Some(x) = outcome.xstate {
                     if !context.set_extended_state(&task.mm(), &x) {
                         signal::force_on_task(&task, SigInfo::kernel(SIGSEGV));
@@ -115,6 +118,23 @@ pub fn run(task: Arc<Task>, mut regs: Regs, xstate: Option<Vec<u8>>) -> ExitStat
     *task.interrupter.lock().unwrap_or_else(|e| e.into_inner()) = None;
     task_exit::exit_process(&task, status);
     ExitStatus::from_wait_status(status)
+}
+
+/// Starts a forked child on its own kernel thread with the parent's FPU
+/// state; a vfork parent then waits until the child execs or exits.
+fn start_child(parent: &Arc<Task>, context: &mut dyn Context, mm: &Arc<crate::mm::Mm>, new: crate::task::fork::NewTask) {
+    let xstate = context.extended_state(mm);
+    let crate::task::fork::NewTask { task: child, regs, vfork } = new;
+    let name = format!("vkernel-task-{}", child.tid);
+    let spawned = std::thread::Builder::new().name(name).spawn(move || run(child, regs, xstate));
+    if spawned.is_err() {
+        eprintln!("vkernel: cannot start a kernel thread for a new task");
+        return;
+    }
+    if let Some(done) = vfork {
+        // Killable only, as in Linux.
+        parent.sleeper.block_until(|| done.is_done() || parent.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.set & signal::sigbit(SIGKILL) != 0);
+    }
 }
 
 /// Takes the next deliverable signal: this task's own first, then the

@@ -1,0 +1,176 @@
+//! fork/vfork/clone for processes: a new task and process with a copy (or
+//! share, per the clone flags) of the parent's address space, files, fs
+//! context and signal handlers. Threads (CLONE_THREAD, CLONE_VM without
+//! CLONE_VFORK) are not offered yet and are refused with ENOSYS.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::abi::{Errno, KResult};
+use crate::platform::Regs;
+use crate::task::process::Process;
+use crate::task::{Task, TaskSignals};
+
+pub const CSIGNAL: u64 = 0xff;
+pub const CLONE_VM: u64 = 0x100;
+pub const CLONE_FS: u64 = 0x200;
+pub const CLONE_FILES: u64 = 0x400;
+pub const CLONE_SIGHAND: u64 = 0x800;
+pub const CLONE_PIDFD: u64 = 0x1000;
+pub const CLONE_PTRACE: u64 = 0x2000;
+pub const CLONE_VFORK: u64 = 0x4000;
+pub const CLONE_PARENT: u64 = 0x8000;
+pub const CLONE_THREAD: u64 = 0x10000;
+pub const CLONE_NEWNS: u64 = 0x20000;
+pub const CLONE_SYSVSEM: u64 = 0x40000;
+pub const CLONE_SETTLS: u64 = 0x80000;
+pub const CLONE_PARENT_SETTID: u64 = 0x100000;
+pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+pub const CLONE_DETACHED: u64 = 0x400000;
+pub const CLONE_UNTRACED: u64 = 0x800000;
+pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
+pub const CLONE_NEWCGROUP: u64 = 0x2000000;
+pub const CLONE_NEWUTS: u64 = 0x4000000;
+pub const CLONE_NEWIPC: u64 = 0x8000000;
+pub const CLONE_NEWUSER: u64 = 0x10000000;
+pub const CLONE_NEWPID: u64 = 0x20000000;
+pub const CLONE_NEWNET: u64 = 0x40000000;
+pub const CLONE_IO: u64 = 0x80000000;
+const NAMESPACE_FLAGS: u64 = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+
+/// Completion a vfork parent waits on.
+pub struct VforkDone {
+    done: AtomicBool,
+    parent: std::sync::Weak<Task>,
+}
+
+impl VforkDone {
+    pub fn complete(&self) {
+        self.done.store(true, Ordering::Release);
+        if let Some(p) = self.parent.upgrade() {
+            p.sleeper.wake();
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+}
+
+/// clone(2)'s arguments.
+pub struct CloneArgs {
+    pub flags: u64,
+    pub stack: u64,
+    pub parent_tid: u64,
+    pub child_tid: u64,
+    pub tls: u64,
+}
+
+/// A child ready to run: the run loop gives it the parent's FPU state and
+/// starts its kernel thread.
+pub struct NewTask {
+    pub task: Arc<Task>,
+    pub regs: Regs,
+    pub vfork: Option<Arc<VforkDone>>,
+}
+
+/// Creates the child task and process. `regs` are the parent's registers
+/// at the system call.
+pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResult<NewTask> {
+    let flags = args.flags;
+    if flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & (CLONE_FS | CLONE_NEWNS) == CLONE_FS | CLONE_NEWNS {
+        return Err(Errno::EINVAL);
+    }
+    if flags & NAMESPACE_FLAGS != 0 {
+        // No namespaces in this kernel (as with CONFIG_*_NS off).
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_PIDFD != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
+        return Err(Errno::ENOSYS);
+    }
+    let exit_signal = (flags & CSIGNAL) as i32;
+    if exit_signal > crate::signal::NSIG as i32 {
+        return Err(Errno::EINVAL);
+    }
+    let kernel = &parent.kernel;
+    let pid = kernel.alloc_pid().ok_or(Errno::EAGAIN)?;
+
+    // vfork shares memory in Linux; here the child gets a copy-on-write
+    // copy and the parent waits until it execs or exits, which is what
+    // vfork callers rely on (they may only exec or _exit).
+    let mm = parent.mm().fork_copy();
+    let real_parent = if flags & CLONE_PARENT != 0 { parent.process.parent().unwrap_or_else(|| parent.process.clone()) } else { parent.process.clone() };
+    let process = Process::new(pid, Some(&real_parent), parent.process.pgid(), parent.process.sid());
+    process.exit_signal.store(exit_signal, Ordering::Relaxed);
+
+    let files = if flags & CLONE_FILES != 0 { parent.files.clone() } else { Arc::new(Mutex::new(parent.files().clone())) };
+    let fs = if flags & CLONE_FS != 0 { parent.fs.clone() } else { Arc::new(Mutex::new(parent.fs().clone())) };
+    let sigactions = if flags & CLONE_SIGHAND != 0 {
+        parent.sigactions.clone()
+    } else {
+        Arc::new(Mutex::new(parent.sigactions.lock().unwrap_or_else(|e| e.into_inner()).clone()))
+    };
+    let parent_signals = parent.signals.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let signals = TaskSignals { blocked: parent_signals.blocked, altstack: parent_signals.altstack, ..Default::default() };
+    let vfork = (flags & CLONE_VFORK != 0).then(|| Arc::new(VforkDone { done: AtomicBool::new(false), parent: Arc::downgrade(parent) }));
+
+    let child = Arc::new(Task {
+        tid: pid,
+        tgid: pid,
+        kernel: kernel.clone(),
+        process: process.clone(),
+        sleeper: Default::default(),
+        interrupter: Mutex::new(None),
+        mm: Mutex::new(mm.clone()),
+        files,
+        fs,
+        creds: Mutex::new(parent.creds()),
+        sigactions,
+        signals: Mutex::new(signals),
+        rlimits: Arc::new(Mutex::new(*parent.rlimits.lock().unwrap_or_else(|e| e.into_inner()))),
+        comm: Mutex::new(*parent.comm.lock().unwrap_or_else(|e| e.into_inner())),
+        exe: Mutex::new(parent.exe.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+        clear_child_tid: AtomicU64::new(if flags & CLONE_CHILD_CLEARTID != 0 { args.child_tid } else { 0 }),
+        last_syscall_site: AtomicU64::new(0),
+        robust_list: AtomicU64::new(0),
+        pdeath_signal: AtomicI32::new(0),
+        no_new_privs: AtomicBool::new(parent.no_new_privs.load(Ordering::Relaxed)),
+        personality: std::sync::atomic::AtomicU32::new(parent.personality.load(Ordering::Relaxed)),
+        host_pid: AtomicI32::new(0),
+        start_time_ns: kernel.monotonic_ns(),
+        exe_done_since_fork: AtomicBool::new(false),
+        vfork_done: Mutex::new(vfork.clone()),
+        restart_deadline: Mutex::new(None),
+    });
+    *process.leader.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&child);
+
+    if flags & CLONE_CHILD_SETTID != 0 {
+        mm.write(args.child_tid, &pid)?;
+    }
+    if flags & CLONE_PARENT_SETTID != 0 {
+        parent.mm().write(args.parent_tid, &pid)?;
+    }
+
+    let mut child_regs = *regs;
+    child_regs.rax = 0;
+    child_regs.orig_rax = u64::MAX;
+    if args.stack != 0 {
+        child_regs.rsp = args.stack;
+    }
+    if flags & CLONE_SETTLS != 0 {
+        child_regs.fs_base = args.tls;
+    }
+
+    real_parent.children.lock().unwrap_or_else(|e| e.into_inner()).push(process);
+    kernel.register(&child);
+    Ok(NewTask { task: child, regs: child_regs, vfork })
+}

@@ -28,6 +28,7 @@ pub struct Kernel {
     pub processes: Mutex<BTreeMap<i32, Arc<crate::task::process::Process>>>,
     last_pid: Mutex<i32>,
     pub futexes: crate::task::futex::FutexTable,
+    pub timers: Arc<crate::task::timer::Timers>,
     boot: Instant,
     /// Wall-clock time at boot, for CLOCK_REALTIME (nanoseconds since the epoch).
     boot_realtime_ns: i128,
@@ -48,6 +49,7 @@ impl Kernel {
             processes: Mutex::new(BTreeMap::new()),
             last_pid: Mutex::new(1),
             futexes: Default::default(),
+            timers: crate::task::timer::Timers::start(),
             boot,
             boot_realtime_ns: real,
             unimplemented_logged: Mutex::new(HashSet::new()),

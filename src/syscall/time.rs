@@ -1,8 +1,11 @@
 //! Time system calls: clocks, gettimeofday, time, sleeps.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::abi::{Errno, KResult, Timespec, Timeval, Timezone};
+use crate::task::process::RealTimer;
+use crate::task::wait;
+
+use crate::abi::{Errno, Itimerval, KResult, Timespec, Timeval, Timezone};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 
@@ -13,6 +16,10 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_time => sys_time,
     __NR_nanosleep => sys_nanosleep,
     __NR_clock_nanosleep => sys_clock_nanosleep,
+    __NR_restart_syscall => sys_restart_syscall,
+    __NR_getitimer => sys_getitimer,
+    __NR_setitimer => sys_setitimer,
+    __NR_alarm => sys_alarm,
 ];
 
 const CLOCK_REALTIME: i32 = 0;
@@ -98,20 +105,44 @@ fn read_timespec(sys: &Sys, addr: u64) -> KResult<Timespec> {
     Ok(ts)
 }
 
-fn sleep_ns(ns: i128) {
-    if ns > 0 {
-        std::thread::sleep(Duration::from_nanos(ns.min(u64::MAX as i128) as u64));
+/// Sleeps until `deadline`. When a signal interrupts, the remaining time
+/// goes to `rem_addr` (if any) and the call is set up for restart_syscall,
+/// as Linux does with ERESTART_RESTARTBLOCK: a handler turns it into EINTR,
+/// a stop and SIGCONT resume the same sleep.
+fn relative_sleep(sys: &Sys, clock: i32, deadline: Instant, rem_addr: u64) -> KResult<u64> {
+    match wait::sleep_until(deadline) {
+        Ok(()) => Ok(0),
+        Err(Errno::ERESTARTSYS) => {
+            if rem_addr != 0 {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let rem = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos() as i64 };
+                sys.mm().write(rem_addr, &rem)?;
+            }
+            *sys.task.restart_deadline.lock().unwrap_or_else(|e| e.into_inner()) = Some((clock, deadline, rem_addr));
+            Err(Errno::ERESTART_RESTARTBLOCK)
+        }
+        Err(e) => Err(e),
     }
 }
 
 fn sys_nanosleep(sys: &mut Sys) -> KResult<u64> {
     let ts = read_timespec(sys, sys.arg(0))?;
-    sleep_ns(ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128);
-    Ok(0)
+    let deadline = Instant::now() + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    relative_sleep(sys, CLOCK_MONOTONIC, deadline, sys.arg(1))
+}
+
+/// restart_syscall(2): resumes an interrupted relative sleep.
+fn sys_restart_syscall(sys: &mut Sys) -> KResult<u64> {
+    let saved = sys.task.restart_deadline.lock().unwrap_or_else(|e| e.into_inner()).take();
+    match saved {
+        Some((clock, deadline, rem)) => relative_sleep(sys, clock, deadline, rem),
+        // Nothing to restart: Linux's default restart block gives EINTR.
+        None => Err(Errno::EINTR),
+    }
 }
 
 fn sys_clock_nanosleep(sys: &mut Sys) -> KResult<u64> {
-    let (id, flags, req) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2));
+    let (id, flags, req, rem) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2), sys.arg(3));
     match id {
         CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI | CLOCK_PROCESS_CPUTIME_ID => {}
         // Linux: sleeping on the calling thread's own CPU clock is EINVAL in
@@ -125,16 +156,128 @@ fn sys_clock_nanosleep(sys: &mut Sys) -> KResult<u64> {
     let ts = read_timespec(sys, req)?;
     let want = ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128;
     if flags & TIMER_ABSTIME != 0 {
-        // Sleep until the clock reaches `want`, re-reading it.
+        // Sleep until the clock reaches `want`, re-reading it; an
+        // absolute sleep simply restarts after a signal (ERESTARTNOHAND).
         loop {
             let left = want - clock_now(sys, id)?;
             if left <= 0 {
-                break;
+                return Ok(0);
             }
-            sleep_ns(left);
+            match wait::sleep_until(Instant::now() + Duration::from_nanos(left.min(u64::MAX as i128) as u64)) {
+                Ok(()) => {}
+                Err(Errno::ERESTARTSYS) => return Err(Errno::ERESTARTNOHAND),
+                Err(e) => return Err(e),
+            }
         }
-    } else {
-        sleep_ns(want);
+    }
+    let deadline = Instant::now() + Duration::from_nanos(want.min(u64::MAX as i128) as u64);
+    relative_sleep(sys, id, deadline, rem)
+}
+
+const ITIMER_REAL: i32 = 0;
+const ITIMER_VIRTUAL: i32 = 1;
+const ITIMER_PROF: i32 = 2;
+
+fn to_timeval(d: Duration) -> Timeval {
+    Timeval { tv_sec: d.as_secs() as i64, tv_usec: d.subsec_micros() as i64 }
+}
+
+fn from_timeval(tv: &Timeval) -> KResult<Duration> {
+    if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000))
+}
+
+/// The current ITIMER_REAL setting (value left, interval).
+fn real_timer_value(sys: &Sys) -> Itimerval {
+    let t = sys.task.process.real_timer.lock().unwrap_or_else(|e| e.into_inner());
+    match t.as_ref() {
+        Some(timer) => {
+            let left = timer.deadline.saturating_duration_since(Instant::now());
+            // An armed timer never reports zero left (Linux rounds up).
+            let left = if left.is_zero() { Duration::from_micros(1) } else { left };
+            Itimerval { it_interval: to_timeval(timer.interval), it_value: to_timeval(left) }
+        }
+        None => Itimerval::default(),
+    }
+}
+
+/// Arms (or with a zero value disarms) ITIMER_REAL: SIGALRM at expiry,
+/// then every `interval`.
+fn set_real_timer(sys: &Sys, value: Duration, interval: Duration) {
+    let process = sys.task.process.clone();
+    let timers = sys.task.kernel.timers.clone();
+    let mut slot = process.real_timer.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(old) = slot.take() {
+        timers.cancel(old.id);
+    }
+    if value.is_zero() {
+        return;
+    }
+    let deadline = Instant::now() + value;
+    let id = arm(&timers, &process, deadline, interval);
+    *slot = Some(RealTimer { id, deadline, interval });
+}
+
+fn arm(
+    timers: &std::sync::Arc<crate::task::timer::Timers>,
+    process: &std::sync::Arc<crate::task::process::Process>,
+    deadline: Instant,
+    interval: Duration,
+) -> crate::task::timer::TimerId {
+    let weak = std::sync::Arc::downgrade(process);
+    let t2 = timers.clone();
+    timers.schedule(deadline, move || {
+        let Some(process) = weak.upgrade() else { return };
+        if let Some(leader) = process.leader() {
+            crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(crate::signal::SIGALRM));
+        }
+        let mut slot = process.real_timer.lock().unwrap_or_else(|e| e.into_inner());
+        if interval.is_zero() {
+            *slot = None;
+        } else {
+            let next = deadline + interval;
+            let id = arm(&t2, &process, next, interval);
+            *slot = Some(RealTimer { id, deadline: next, interval });
+        }
+    })
+}
+
+fn sys_getitimer(sys: &mut Sys) -> KResult<u64> {
+    let value = match sys.arg_i32(0) {
+        ITIMER_REAL => real_timer_value(sys),
+        ITIMER_VIRTUAL | ITIMER_PROF => return Err(Errno::ENOSYS),
+        _ => return Err(Errno::EINVAL),
+    };
+    sys.mm().write(sys.arg(1), &value)?;
+    Ok(0)
+}
+
+fn sys_setitimer(sys: &mut Sys) -> KResult<u64> {
+    let (which, new_addr, old_addr) = (sys.arg_i32(0), sys.arg(1), sys.arg(2));
+    match which {
+        ITIMER_REAL => {}
+        // CPU-time timers need guest CPU accounting: not offered yet.
+        ITIMER_VIRTUAL | ITIMER_PROF => return Err(Errno::ENOSYS),
+        _ => return Err(Errno::EINVAL),
+    }
+    let new: Itimerval = if new_addr != 0 { sys.mm().read(new_addr)? } else { Itimerval::default() };
+    let value = from_timeval(&new.it_value)?;
+    let interval = from_timeval(&new.it_interval)?;
+    let old = real_timer_value(sys);
+    set_real_timer(sys, value, interval);
+    if old_addr != 0 {
+        sys.mm().write(old_addr, &old)?;
     }
     Ok(0)
+}
+
+fn sys_alarm(sys: &mut Sys) -> KResult<u64> {
+    let secs = sys.arg_u32(0);
+    let old = real_timer_value(sys);
+    set_real_timer(sys, Duration::from_secs(secs as u64), Duration::ZERO);
+    // Whole seconds left, rounded to nearest (at least 1 if armed).
+    let left = old.it_value.tv_sec as u64 + if old.it_value.tv_usec >= 500_000 { 1 } else { 0 };
+    Ok(if left == 0 && (old.it_value.tv_sec != 0 || old.it_value.tv_usec != 0) { 1 } else { left })
 }

@@ -89,6 +89,9 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
     let (user, system) = crate::task::cpu_times(task);
     task.set_mm(crate::mm::Mm::new(kernel.phys.clone()));
 
+    if let Some(timer) = process.real_timer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        kernel.timers.cancel(timer.id);
+    }
     reparent_children(task, &process);
 
     let reap_now = {

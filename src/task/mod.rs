@@ -10,6 +10,7 @@ pub mod futex;
 pub mod limits;
 pub mod process;
 pub mod run;
+pub mod timer;
 pub mod wait;
 
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};

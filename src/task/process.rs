@@ -10,6 +10,13 @@ use crate::signal::SigPending;
 use crate::task::Task;
 use crate::task::wait::WaitQueue;
 
+/// ITIMER_REAL (and alarm): when it fires next, and its period.
+pub struct RealTimer {
+    pub id: crate::task::timer::TimerId,
+    pub deadline: std::time::Instant,
+    pub interval: std::time::Duration,
+}
+
 /// Where a process is in its life, as wait() reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lifecycle {
@@ -53,6 +60,7 @@ pub struct Process {
     /// Woken when this process continues after a stop.
     pub resumed: WaitQueue,
     pub child_subreaper: AtomicBool,
+    pub real_timer: Mutex<Option<RealTimer>>,
     /// The leader task (the one whose tid is the tgid).
     pub leader: Mutex<Weak<Task>>,
 }
@@ -79,6 +87,7 @@ impl Process {
             child_events: WaitQueue::new(),
             resumed: WaitQueue::new(),
             child_subreaper: AtomicBool::new(false),
+            real_timer: Mutex::new(None),
             leader: Mutex::new(Weak::new()),
         })
     }

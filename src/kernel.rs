@@ -29,6 +29,7 @@ pub struct Kernel {
     last_pid: Mutex<i32>,
     pub futexes: crate::task::futex::FutexTable,
     pub timers: Arc<crate::task::timer::Timers>,
+    pub workers: crate::task::run::Workers,
     boot: Instant,
     /// Wall-clock time at boot, for CLOCK_REALTIME (nanoseconds since the epoch).
     boot_realtime_ns: i128,
@@ -50,6 +51,7 @@ impl Kernel {
             last_pid: Mutex::new(1),
             futexes: Default::default(),
             timers: crate::task::timer::Timers::start(),
+            workers: Default::default(),
             boot,
             boot_realtime_ns: real,
             unimplemented_logged: Mutex::new(HashSet::new()),

@@ -58,8 +58,14 @@ pub trait Context: Send {
     fn set_extended_state(&mut self, mm: &Arc<Mm>, state: &[u8]) -> bool;
     /// The host process id backing `mm`, if one exists.
     fn host_pid(&self, mm_id: u64) -> Option<i32>;
-    /// Forgets the host address space for `mm` (exec, exit).
+    /// Forgets the host address space for `mm` (exec, exit); the host side
+    /// may be kept for reuse.
     fn release(&mut self, mm_id: u64);
+    /// Releases every address space (the task on this thread ended).
+    fn release_all(&mut self);
+    /// Gets a host address space ready in advance, so the next task this
+    /// context runs starts without waiting for one.
+    fn prepare(&mut self);
 }
 
 pub trait Interrupt: Send + Sync {

@@ -303,7 +303,11 @@ fn sys_getrusage(sys: &mut Sys) -> KResult<u64> {
             // ru_maxrss in KiB.
             ru.rest[0] = (sys.mm().resident_pages() * 4) as i64;
         }
-        RUSAGE_CHILDREN => {}
+        RUSAGE_CHILDREN => {
+            let st = sys.task.process.state();
+            ru.ru_utime = Timeval { tv_sec: (st.children_user_ns / 1_000_000_000) as i64, tv_usec: ((st.children_user_ns % 1_000_000_000) / 1000) as i64 };
+            ru.ru_stime = Timeval { tv_sec: (st.children_system_ns / 1_000_000_000) as i64, tv_usec: ((st.children_system_ns % 1_000_000_000) / 1000) as i64 };
+        }
         _ => return Err(Errno::EINVAL),
     }
     sys.mm().write(sys.arg(1), &ru)?;
@@ -313,7 +317,11 @@ fn sys_getrusage(sys: &mut Sys) -> KResult<u64> {
 fn sys_times(sys: &mut Sys) -> KResult<u64> {
     let (user, system) = crate::task::cpu_times(sys.task);
     let ticks = |ns: u64| (ns / 10_000_000) as i64;
-    let t = Tms { tms_utime: ticks(user), tms_stime: ticks(system), tms_cutime: 0, tms_cstime: 0 };
+    let (cu, cs) = {
+        let st = sys.task.process.state();
+        (st.children_user_ns, st.children_system_ns)
+    };
+    let t = Tms { tms_utime: ticks(user), tms_stime: ticks(system), tms_cutime: ticks(cu), tms_cstime: ticks(cs) };
     if sys.arg(0) != 0 {
         sys.mm().write(sys.arg(0), &t)?;
     }

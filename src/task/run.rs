@@ -2,7 +2,9 @@
 //! the guest and servicing what comes back (system calls, faults, signals),
 //! and delivering signals before each return to the guest.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
+
+use crate::kernel::Kernel;
 
 use crate::abi::Errno;
 use crate::mm::FaultError;
@@ -44,10 +46,87 @@ const NR_RESTART_SYSCALL: u64 = 219;
 
 /// Runs `task` from `regs` until it exits; `xstate` is FPU state to load
 /// first (a forked child inherits its parent's).
-pub fn run(task: Arc<Task>, mut regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
-    crate::task::set_current(&task);
+pub fn run(task: Arc<Task>, regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
     crate::platform::pin_kernel_thread();
     let mut context = task.kernel.platform.new_context();
+    run_on(context.as_mut(), task, regs, xstate)
+}
+
+/// A task waiting for a kernel thread.
+pub struct Job {
+    pub task: Arc<Task>,
+    pub regs: Regs,
+    pub xstate: Option<Vec<u8>>,
+}
+
+/// Idle kernel threads, each with a platform context and a ready host
+/// address space, so fork does not wait for a thread and a stub.
+#[derive(Default)]
+pub struct Workers {
+    idle: Mutex<Vec<mpsc::Sender<Job>>>,
+}
+
+/// Idle kernel threads kept around; more exit when their task ends.
+const MAX_IDLE_WORKERS: usize = 4;
+
+impl Workers {
+    /// Runs `job` on an idle kernel thread, or a new one.
+    pub fn start(kernel: &Arc<Kernel>, job: Job) {
+        let mut job = Some(job);
+        loop {
+            let idle = kernel.workers.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some(tx) = idle else { break };
+            match tx.send(job.take().expect("job present")) {
+                Ok(()) => break,
+                Err(mpsc::SendError(j)) => job = Some(j),
+            }
+        }
+        if let Some(j) = job {
+            spawn_worker(kernel.clone(), Some(j));
+        }
+        // Keep one warm thread ready for the next fork.
+        if kernel.workers.idle.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+            spawn_worker(kernel.clone(), None);
+        }
+    }
+}
+
+fn spawn_worker(kernel: Arc<Kernel>, first: Option<Job>) {
+    let spawned = std::thread::Builder::new().name("vkernel-worker".into()).spawn(move || {
+        crate::platform::pin_kernel_thread();
+        let mut context = kernel.platform.new_context();
+        let (tx, rx) = mpsc::channel::<Job>();
+        let mut next = first;
+        loop {
+            let job = match next.take() {
+                Some(j) => j,
+                None => {
+                    context.prepare();
+                    {
+                        let mut idle = kernel.workers.idle.lock().unwrap_or_else(|e| e.into_inner());
+                        if idle.len() >= MAX_IDLE_WORKERS {
+                            return;
+                        }
+                        idle.push(tx.clone());
+                    }
+                    match rx.recv() {
+                        Ok(j) => j,
+                        Err(_) => return,
+                    }
+                }
+            };
+            run_on(context.as_mut(), job.task, job.regs, job.xstate);
+            context.release_all();
+        }
+    });
+    if spawned.is_err() {
+        eprintln!("vkernel: cannot start a kernel thread");
+    }
+}
+
+/// Runs `task` on this kernel thread with `context` until it exits.
+fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
+    crate::task::set_current(&task);
     *task.interrupter.lock().unwrap_or_else(|e| e.into_inner()) = Some(context.interrupter());
     if let Some(x) = xstate {
         context.set_extended_state(&task.mm(), &x);
@@ -55,7 +134,7 @@ pub fn run(task: Arc<Task>, mut regs: Regs, xstate: Option<Vec<u8>>) -> ExitStat
     let verbose = task.kernel.config.verbose;
     let mut restart: Option<Errno> = None;
     let status = loop {
-        if let Some(status) = deliver_signals(&task, &mut regs, context.as_mut(), &mut restart) {
+        if let Some(status) = deliver_signals(&task, &mut regs, context, &mut restart) {
             break status;
         }
         let mm = task.mm();
@@ -70,7 +149,7 @@ pub fn run(task: Arc<Task>, mut regs: Regs, xstate: Option<Vec<u8>>) -> ExitStat
                     None => {}
                 }
                 if let Some(new) = outcome.spawn {
-                    start_child(&task, context.as_mut(), &mm, new);
+                    start_child(&task, context, &mm, new);
                 }
                 if let Some(x) = outcome.xstate {
                     if !context.set_extended_state(&task.mm(), &x) {
@@ -125,12 +204,8 @@ pub fn run(task: Arc<Task>, mut regs: Regs, xstate: Option<Vec<u8>>) -> ExitStat
 fn start_child(parent: &Arc<Task>, context: &mut dyn Context, mm: &Arc<crate::mm::Mm>, new: crate::task::fork::NewTask) {
     let xstate = context.extended_state(mm);
     let crate::task::fork::NewTask { task: child, regs, vfork } = new;
-    let name = format!("vkernel-task-{}", child.tid);
-    let spawned = std::thread::Builder::new().name(name).spawn(move || run(child, regs, xstate));
-    if spawned.is_err() {
-        eprintln!("vkernel: cannot start a kernel thread for a new task");
-        return;
-    }
+    let kernel = child.kernel.clone();
+    Workers::start(&kernel, Job { task: child, regs, xstate });
     if let Some(done) = vfork {
         // Killable only, as in Linux.
         parent.sleeper.block_until(|| done.is_done() || parent.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.set & signal::sigbit(SIGKILL) != 0);

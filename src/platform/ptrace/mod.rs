@@ -55,6 +55,7 @@ impl Platform for PtracePlatform {
             phys: self.phys.clone(),
             stub_elf: self.stub_elf.as_raw_fd(),
             stubs: HashMap::new(),
+            spare: Vec::new(),
             kick: Arc::new(Kick { pid: AtomicI32::new(0) }),
         })
     }
@@ -113,8 +114,15 @@ struct PtraceContext {
     phys: Arc<PhysMemory>,
     stub_elf: i32,
     stubs: HashMap<u64, Stub>,
+    /// Stubs no address space uses, kept for the next one (exec, the next
+    /// task of a pooled kernel thread): creating a stub costs a host fork
+    /// and exec, emptying one costs a single munmap.
+    spare: Vec<Stub>,
     kick: Arc<Kick>,
 }
+
+/// Spare stubs kept per kernel thread.
+const MAX_SPARE_STUBS: usize = 2;
 
 // SAFETY: all host calls below are plain syscalls on pids we created; the
 // structures passed are owned locals.
@@ -227,7 +235,17 @@ impl PtraceContext {
             for k in dead {
                 self.release(k);
             }
-            let stub = self.spawn_stub(mm)?;
+            let stub = match self.spare.pop() {
+                Some(mut stub) => {
+                    // Empty the recycled host address space first.
+                    let t = get_regs(stub.pid)?;
+                    stub.inject(&t, libc::SYS_munmap, [0, TASK_SIZE, 0, 0, 0, 0]).ok()?;
+                    stub.host_regs = None;
+                    stub.mm = Arc::downgrade(mm);
+                    stub
+                }
+                None => self.spawn_stub(Some(mm))?,
+            };
             // A new host address space holds nothing yet.
             mm.forget_host_mappings();
             self.stubs.insert(mm.id, stub);
@@ -235,7 +253,7 @@ impl PtraceContext {
         self.stubs.get_mut(&mm.id)
     }
 
-    fn spawn_stub(&self, mm: &Arc<Mm>) -> Option<Stub> {
+    fn spawn_stub(&self, mm: Option<&Arc<Mm>>) -> Option<Stub> {
         let ops_frame = self.phys.alloc(0).ok()?;
         let memfd = self.phys.memfd();
         // SAFETY: getpid has no preconditions.
@@ -251,7 +269,7 @@ impl PtraceContext {
             self.phys.put(ops_frame);
             return None;
         }
-        let stub = Stub { pid, mm: Arc::downgrade(mm), ops_frame, host_regs: None };
+        let stub = Stub { pid, mm: mm.map(Arc::downgrade).unwrap_or_default(), ops_frame, host_regs: None };
         let status = wait_stub(pid);
         if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
             return None;
@@ -394,19 +412,41 @@ impl Context for PtraceContext {
     }
 
     fn release(&mut self, mm_id: u64) {
-        if let Some(stub) = self.stubs.remove(&mm_id) {
+        if let Some(mut stub) = self.stubs.remove(&mm_id) {
+            if self.spare.len() < MAX_SPARE_STUBS {
+                stub.mm = Weak::new();
+                self.spare.push(stub);
+                return;
+            }
             let frame = stub.ops_frame;
             drop(stub);
             self.phys.put(frame);
+        }
+    }
+
+    fn prepare(&mut self) {
+        if self.spare.is_empty() {
+            if let Some(stub) = self.spawn_stub(None) {
+                self.spare.push(stub);
+            }
+        }
+    }
+
+    fn release_all(&mut self) {
+        let ids: Vec<u64> = self.stubs.keys().copied().collect();
+        for id in ids {
+            self.release(id);
         }
     }
 }
 
 impl Drop for PtraceContext {
     fn drop(&mut self) {
-        let ids: Vec<u64> = self.stubs.keys().copied().collect();
-        for id in ids {
-            self.release(id);
+        let stubs: Vec<Stub> = self.stubs.drain().map(|(_, s)| s).chain(self.spare.drain(..)).collect();
+        for stub in stubs {
+            let frame = stub.ops_frame;
+            drop(stub);
+            self.phys.put(frame);
         }
     }
 }

@@ -2,3 +2,4 @@
 //! the line discipline and pseudo-terminals.
 
 pub mod console;
+pub mod ldisc;

@@ -92,11 +92,23 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
     if let Some(timer) = process.real_timer.lock().unwrap_or_else(|e| e.into_inner()).take() {
         kernel.timers.cancel(timer.id);
     }
+    // Children in other groups of our session, and our own group, may be
+    // orphaned by this exit (checked before reparenting changes parents).
+    let mut groups: Vec<i32> = process.children.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|c| c.pgid()).collect();
+    groups.push(process.pgid());
+    groups.sort_unstable();
+    groups.dedup();
     reparent_children(task, &process);
+    {
+        let mut st = process.state();
+        st.lifecycle = Lifecycle::Zombie { status };
+    }
+    for pgid in groups {
+        hang_up_orphaned_group(kernel, pgid);
+    }
 
     let reap_now = {
         let mut st = process.state();
-        st.lifecycle = Lifecycle::Zombie { status };
         st.user_ns = user;
         st.system_ns = system;
         // Nobody will ever wait for it: a parent ignoring SIGCHLD or with
@@ -174,4 +186,30 @@ pub fn reap(kernel: &crate::kernel::Kernel, parent: &Arc<Process>, child: &Arc<P
     let mut pst = parent.state();
     pst.children_user_ns += u + cu;
     pst.children_system_ns += s + cs;
+}
+
+/// POSIX: a process group that becomes orphaned while some member is
+/// stopped gets SIGHUP then SIGCONT, so its jobs do not stay stopped with
+/// no shell left to continue them.
+fn hang_up_orphaned_group(kernel: &crate::kernel::Kernel, pgid: i32) {
+    let members = kernel.process_group(pgid);
+    if members.is_empty() || !members.iter().any(|t| t.process.is_stopped()) {
+        return;
+    }
+    if !is_orphaned_group(kernel, pgid) {
+        return;
+    }
+    for t in &members {
+        signal::send_to_process(t, SigInfo::kernel(signal::SIGHUP));
+        signal::send_to_process(t, SigInfo::kernel(signal::SIGCONT));
+    }
+}
+
+/// A group is orphaned when no member has a parent in another group of
+/// the same session (Linux's will_become_orphaned_pgrp).
+pub fn is_orphaned_group(kernel: &crate::kernel::Kernel, pgid: i32) -> bool {
+    kernel.process_group(pgid).iter().all(|t| match t.process.parent() {
+        Some(p) => matches!(p.state().lifecycle, Lifecycle::Zombie { .. }) || p.pgid() == pgid || p.sid() != t.process.sid() || p.is_init(),
+        None => true,
+    })
 }

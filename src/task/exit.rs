@@ -101,25 +101,22 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
     reparent_children(task, &process);
     {
         let mut st = process.state();
+        st.user_ns = user;
+        st.system_ns = system;
         st.lifecycle = Lifecycle::Zombie { status };
     }
     for pgid in groups {
         hang_up_orphaned_group(kernel, pgid);
     }
 
-    let reap_now = {
-        let mut st = process.state();
-        st.user_ns = user;
-        st.system_ns = system;
-        // Nobody will ever wait for it: a parent ignoring SIGCHLD or with
-        // SA_NOCLDWAIT has its children reaped at once.
-        match process.parent().and_then(|p| p.leader()) {
-            Some(parent) => {
-                let a = parent.sigactions.lock().unwrap_or_else(|e| e.into_inner()).get(SIGCHLD);
-                (a.handler == SIG_IGN || a.flags & SA_NOCLDWAIT != 0) && process.exit_signal.load(Ordering::Relaxed) == SIGCHLD
-            }
-            None => false,
+    // Nobody will ever wait for it: a parent ignoring SIGCHLD or with
+    // SA_NOCLDWAIT has its children reaped at once.
+    let reap_now = match process.parent().and_then(|p| p.leader()) {
+        Some(parent) => {
+            let a = parent.sigactions.lock().unwrap_or_else(|e| e.into_inner()).get(SIGCHLD);
+            (a.handler == SIG_IGN || a.flags & SA_NOCLDWAIT != 0) && process.exit_signal.load(Ordering::Relaxed) == SIGCHLD
         }
+        None => false,
     };
     kernel.tasks.lock().unwrap_or_else(|e| e.into_inner()).remove(&task.tid);
     let (code, field) = child_code(status);

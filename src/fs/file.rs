@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::abi::{Errno, KResult};
-use crate::fs::inode::{DirEntry, InodeRef, Metadata, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG};
+use crate::fs::inode::{DirEntry, InodeRef, Metadata, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::fs::path::Path;
 use crate::task::Task;
+use crate::task::wait::WaitQueue;
 
 pub const SEEK_SET: u32 = 0;
 pub const SEEK_CUR: u32 = 1;
@@ -124,6 +125,16 @@ pub trait FileOps: Send + Sync {
     fn poll(&self, _file: &File) -> u16 {
         POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
     }
+    /// Where a poller sleeps until `poll` may answer differently; woken on
+    /// every readiness change. None: readiness never changes (always ready).
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        None
+    }
+    /// The pipe behind a pipe or FIFO file (F_GETPIPE_SZ/F_SETPIPE_SZ;
+    /// Linux's get_pipe_info).
+    fn pipe(&self) -> Option<&crate::fs::pipe::Pipe> {
+        None
+    }
     /// Directory reading for getdents64.
     fn readdir(&self, _file: &File, _pos: &mut u64, _sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
         Err(Errno::ENOTDIR)
@@ -166,7 +177,8 @@ impl File {
                     S_IFDIR => Arc::new(DirectoryFile),
                     S_IFREG => Arc::new(RegularFile),
                     S_IFCHR => crate::fs::devfs::open_char_device(md.rdev, flags)?,
-                    // FIFOs, sockets and block devices have no driver yet.
+                    S_IFIFO => crate::fs::pipe::open_fifo(&inode, flags)?,
+                    // Sockets and block devices have no driver yet.
                     _ => return Err(Errno::ENXIO),
                 }
             }

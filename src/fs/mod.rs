@@ -11,6 +11,7 @@ pub mod lock;
 pub mod lookup;
 pub mod namei;
 pub mod path;
+pub mod pipe;
 pub mod procfs;
 pub mod tmpfs;
 

@@ -643,8 +643,15 @@ fn sys_fcntl(sys: &mut Sys) -> KResult<u64> {
             let other = file_of(task, arg as i32)?;
             Ok(Arc::ptr_eq(&file, &other) as u64)
         }
-        // Pipes and memfds are not files of this family yet.
-        F_SETPIPE_SZ | F_GETPIPE_SZ => Err(Errno::EBADF),
+        F_SETPIPE_SZ | F_GETPIPE_SZ => {
+            let pipe = file.ops.pipe().ok_or(Errno::EBADF)?;
+            if cmd == F_GETPIPE_SZ {
+                return Ok(pipe.size() as u64);
+            }
+            // Linux takes the size as an unsigned int; CAP_SYS_RESOURCE
+            // lifts the pipe-max-size limit.
+            Ok(pipe.set_size(arg as u32, task.creds().euid == 0)? as u64)
+        }
         F_SETLEASE | F_ADD_SEALS | F_GET_SEALS => Err(Errno::EINVAL),
         _ => Err(Errno::EINVAL),
     }

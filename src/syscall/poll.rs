@@ -1,5 +1,355 @@
-//! Placeholder: filled in by the pipes and polling work.
+//! Readiness system calls: poll, ppoll, select, pselect6 (Linux's
+//! fs/select.c) and the epoll family (fs/epoll.rs holds the epoll object).
+//! A call resolves its fds once, then sleeps on the wait queues their
+//! `FileOps` offer until one reports an event, the timeout passes or a
+//! signal arrives (ERESTARTNOHAND, as Linux returns).
 
-use crate::syscall::SyscallDef;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-pub const SYSCALLS: &[SyscallDef] = &[];
+use crate::abi::{Errno, KResult, Timespec, Timeval};
+use crate::fs::file::{File, O_PATH, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM};
+use crate::signal::UNBLOCKABLE;
+use crate::syscall::{Sys, SyscallDef};
+use crate::syscalls;
+use crate::task::Task;
+use crate::task::limits::RLIMIT_NOFILE;
+use crate::task::wait::{WaitQueue, wait_any};
+
+pub const SYSCALLS: &[SyscallDef] = syscalls![
+    __NR_poll => sys_poll,
+    __NR_ppoll => sys_ppoll,
+    __NR_select => sys_select,
+    __NR_pselect6 => sys_pselect6,
+];
+
+const POLLRDBAND: u16 = 0x80;
+const POLLWRBAND: u16 = 0x200;
+/// What select counts as readable, writable and exceptional.
+const POLLIN_SET: u16 = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
+const POLLOUT_SET: u16 = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
+const POLLEX_SET: u16 = POLLPRI;
+/// personality(2) STICKY_TIMEOUTS: select/ppoll leave the timeout alone.
+const STICKY_TIMEOUTS: u32 = 0x0400_0000;
+const SIGSET_SIZE: u64 = 8;
+const NSEC_PER_SEC: i64 = 1_000_000_000;
+
+/// How long a call may wait.
+#[derive(Clone, Copy)]
+pub enum Timeout {
+    /// Look once, never sleep (a zero timeout).
+    Now,
+    /// Until `start + length` (a deadline past Instant's range is Never).
+    For {
+        start: Instant,
+        length: Duration,
+    },
+    Never,
+}
+
+impl Timeout {
+    pub fn from_duration(length: Duration) -> Timeout {
+        if length.is_zero() { Timeout::Now } else { Timeout::For { start: Instant::now(), length } }
+    }
+
+    /// Linux's poll_select_set_timeout: EINVAL unless 0 <= nsec < 1e9 and sec >= 0.
+    fn from_timespec(sec: i64, nsec: i64) -> KResult<Timeout> {
+        if sec < 0 || !(0..NSEC_PER_SEC).contains(&nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(Timeout::from_duration(Duration::new(sec as u64, nsec as u32)))
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        match self {
+            Timeout::For { start, length } => start.checked_add(*length),
+            _ => None,
+        }
+    }
+
+    /// Time left, for the select/ppoll/pselect6 write-back.
+    fn remaining(&self) -> Duration {
+        match self {
+            Timeout::For { start, length } => length.saturating_sub(start.elapsed()),
+            _ => Duration::ZERO,
+        }
+    }
+}
+
+/// Sleeps until `scan` finds something (Some), the timeout passes (None)
+/// or a signal arrives (ERESTARTNOHAND), waking whenever one of `files`
+/// reports a change. Files without a wait queue never change readiness.
+pub fn wait_ready<T>(files: &[Arc<File>], extra: &[&WaitQueue], timeout: Timeout, mut scan: impl FnMut() -> Option<T>) -> KResult<Option<T>> {
+    let deadline = match timeout {
+        Timeout::Now => return Ok(scan()),
+        t => t.deadline(),
+    };
+    let mut queues: Vec<&WaitQueue> = extra.to_vec();
+    for f in files {
+        if let Some(q) = f.ops.wait_queue() {
+            if !queues.iter().any(|x| std::ptr::eq(*x, q)) {
+                queues.push(q);
+            }
+        }
+    }
+    match wait_any(&queues, deadline, || Ok(scan())) {
+        Ok(v) => Ok(Some(v)),
+        Err(Errno::ETIMEDOUT) => Ok(None),
+        Err(Errno::ERESTARTSYS) => Err(Errno::ERESTARTNOHAND),
+        Err(e) => Err(e),
+    }
+}
+
+/// A file as poll and select see it: O_PATH files are not there.
+fn pollable(task: &Task, fd: i32) -> Option<Arc<File>> {
+    task.files().get(fd).ok().filter(|f| f.flags() & O_PATH == 0)
+}
+
+// ---- poll and ppoll ----
+
+/// `struct pollfd` is 8 bytes: int fd; short events; short revents.
+const POLLFD_SIZE: usize = 8;
+
+/// Linux's do_sys_poll: EINVAL past RLIMIT_NOFILE, EFAULT for the array,
+/// then revents written back for every entry.
+fn do_sys_poll(sys: &Sys, addr: u64, nfds: u32, timeout: Timeout) -> KResult<u64> {
+    let task = sys.task;
+    if nfds as u64 > task.rlimit(RLIMIT_NOFILE).cur {
+        return Err(Errno::EINVAL);
+    }
+    let mm = sys.mm();
+    let mut raw = mm.read_bytes(addr, nfds as usize * POLLFD_SIZE)?;
+    // (fd slot, events filter, file) for every entry with fd >= 0.
+    let mut entries: Vec<(usize, u16, Option<Arc<File>>)> = Vec::new();
+    for (i, chunk) in raw.chunks_exact(POLLFD_SIZE).enumerate() {
+        let fd = i32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        let events = u16::from_ne_bytes([chunk[4], chunk[5]]);
+        if fd >= 0 {
+            entries.push((i, events | POLLERR | POLLHUP, pollable(task, fd)));
+        }
+    }
+    let files: Vec<Arc<File>> = entries.iter().filter_map(|e| e.2.clone()).collect();
+    let scan_all = || -> (usize, Vec<(usize, u16)>) {
+        let mut count = 0;
+        let mut out = Vec::with_capacity(entries.len());
+        for (i, filter, file) in &entries {
+            let revents = match file {
+                Some(f) => f.ops.poll(f) & filter,
+                None => POLLNVAL,
+            };
+            if revents != 0 {
+                count += 1;
+            }
+            out.push((*i, revents));
+        }
+        (count, out)
+    };
+    let result = wait_ready(&files, &[], timeout, || {
+        let (count, out) = scan_all();
+        (count > 0).then_some((count, out))
+    })?;
+    let (count, revents) = result.unwrap_or_else(|| (0, Vec::new()));
+    // Every revents is written: zero for entries with fd < 0 or no events.
+    for chunk in raw.chunks_exact_mut(POLLFD_SIZE) {
+        chunk[6] = 0;
+        chunk[7] = 0;
+    }
+    for (i, r) in revents {
+        raw[i * POLLFD_SIZE + 6..i * POLLFD_SIZE + 8].copy_from_slice(&r.to_ne_bytes());
+    }
+    if nfds > 0 {
+        mm.write_bytes(addr, &raw)?;
+    }
+    Ok(count as u64)
+}
+
+fn sys_poll(sys: &mut Sys) -> KResult<u64> {
+    let ms = sys.arg_i32(2);
+    let timeout = if ms < 0 { Timeout::Never } else { Timeout::from_duration(Duration::from_millis(ms as u64)) };
+    // Linux restarts an interrupted poll through restart_syscall with the
+    // time left; here a restart begins the whole timeout again.
+    do_sys_poll(sys, sys.arg(0), sys.arg_u32(1), timeout)
+}
+
+/// Installs a temporary signal mask (ppoll, pselect6): Linux's
+/// set_user_sigmask. The old mask goes to `saved_mask`.
+fn set_user_sigmask(sys: &Sys, addr: u64, size: u64) -> KResult<()> {
+    if addr == 0 {
+        return Ok(());
+    }
+    if size != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let mask: u64 = sys.mm().read(addr)?;
+    let mut s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+    s.saved_mask = Some(s.blocked);
+    s.blocked = mask & !UNBLOCKABLE;
+    Ok(())
+}
+
+/// Linux's poll_select_finish: the temporary mask ends unless a signal
+/// interrupted (the run loop restores it after the handler frame), and the
+/// time left is written back where the caller gave a timeout.
+fn poll_select_finish(sys: &Sys, timeout: Timeout, addr: u64, timeval: bool, ret: KResult<u64>) -> KResult<u64> {
+    if ret != Err(Errno::ERESTARTNOHAND) {
+        let mut s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = s.saved_mask.take() {
+            s.blocked = m;
+        }
+    }
+    if addr == 0 || matches!(timeout, Timeout::Now) {
+        return ret;
+    }
+    let written = if sys.task.personality.load(std::sync::atomic::Ordering::Relaxed) & STICKY_TIMEOUTS != 0 {
+        false
+    } else {
+        let left = timeout.remaining();
+        let mm = sys.mm();
+        if timeval {
+            mm.write(addr, &Timeval { tv_sec: left.as_secs() as i64, tv_usec: left.subsec_micros() as i64 }).is_ok()
+        } else {
+            mm.write(addr, &Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos() as i64 }).is_ok()
+        }
+    };
+    // Without the update the call cannot be restarted with the time left.
+    if !written && ret == Err(Errno::ERESTARTNOHAND) {
+        return Err(Errno::EINTR);
+    }
+    ret
+}
+
+fn read_timespec_timeout(sys: &Sys, addr: u64) -> KResult<Timeout> {
+    if addr == 0 {
+        return Ok(Timeout::Never);
+    }
+    let ts: Timespec = sys.mm().read(addr)?;
+    Timeout::from_timespec(ts.tv_sec, ts.tv_nsec)
+}
+
+fn sys_ppoll(sys: &mut Sys) -> KResult<u64> {
+    let (fds, nfds, ts_addr, mask_addr, mask_size) = (sys.arg(0), sys.arg_u32(1), sys.arg(2), sys.arg(3), sys.arg(4));
+    let timeout = read_timespec_timeout(sys, ts_addr)?;
+    set_user_sigmask(sys, mask_addr, mask_size)?;
+    let ret = do_sys_poll(sys, fds, nfds, timeout);
+    poll_select_finish(sys, timeout, ts_addr, false, ret)
+}
+
+// ---- select and pselect6 ----
+
+/// The fd table's capacity as select sees it (Linux's fdt->max_fds: at
+/// least 64, grown in powers of two).
+fn max_fds(task: &Task) -> usize {
+    let top = task.files().fds().last().map_or(0, |&fd| fd as usize + 1);
+    top.next_power_of_two().max(64)
+}
+
+/// Linux's core_sys_select: `n` clamped to the table, the three sets read,
+/// EBADF for a set bit naming no open fd, then the wait.
+fn core_sys_select(sys: &Sys, n: i32, addrs: [u64; 3], timeout: Timeout) -> KResult<u64> {
+    if n < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let task = sys.task;
+    let n = (n as usize).min(max_fds(task));
+    let words = n.div_ceil(64);
+    let mm = sys.mm();
+    let mut sets = [vec![0u64; words], vec![0u64; words], vec![0u64; words]];
+    for (set, &addr) in sets.iter_mut().zip(addrs.iter()) {
+        if addr != 0 && words > 0 {
+            let raw = mm.read_bytes(addr, words * 8)?;
+            for (w, chunk) in set.iter_mut().zip(raw.chunks_exact(8)) {
+                *w = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
+            }
+            // Bits at or past n are not looked at.
+            if n % 64 != 0 {
+                set[words - 1] &= (1u64 << (n % 64)) - 1;
+            }
+        }
+    }
+    // (fd, which sets ask for it, file).
+    let mut entries: Vec<(usize, [bool; 3], Option<Arc<File>>)> = Vec::new();
+    {
+        let files = task.files();
+        for fd in 0..n {
+            let (w, b) = (fd / 64, 1u64 << (fd % 64));
+            let want = [sets[0][w] & b != 0, sets[1][w] & b != 0, sets[2][w] & b != 0];
+            if !want.iter().any(|&x| x) {
+                continue;
+            }
+            let file = files.get(fd as i32).map_err(|_| Errno::EBADF)?;
+            // Unlike poll, select polls O_PATH files like any other
+            // (they answer with the default mask).
+            entries.push((fd, want, Some(file)));
+        }
+    }
+    let files: Vec<Arc<File>> = entries.iter().filter_map(|e| e.2.clone()).collect();
+    let scan = || -> (usize, [Vec<u64>; 3]) {
+        let mut res = [vec![0u64; words], vec![0u64; words], vec![0u64; words]];
+        let mut count = 0;
+        for (fd, want, file) in &entries {
+            let Some(f) = file else { continue };
+            let mask = f.ops.poll(f);
+            let (w, b) = (fd / 64, 1u64 << (fd % 64));
+            for (k, set) in [POLLIN_SET, POLLOUT_SET, POLLEX_SET].iter().enumerate() {
+                if want[k] && mask & set != 0 {
+                    res[k][w] |= b;
+                    count += 1;
+                }
+            }
+        }
+        (count, res)
+    };
+    let found = wait_ready(&files, &[], timeout, || {
+        let (count, res) = scan();
+        (count > 0).then_some((count, res))
+    })?;
+    let (count, res) = match found {
+        Some(r) => r,
+        None => {
+            // Nothing ready: a pending signal still makes it EINTR-ish,
+            // even for a zero timeout (Linux: core_sys_select).
+            if task.signal_pending() {
+                return Err(Errno::ERESTARTNOHAND);
+            }
+            (0, [vec![0u64; words], vec![0u64; words], vec![0u64; words]])
+        }
+    };
+    for (set, &addr) in res.iter().zip(addrs.iter()) {
+        if addr != 0 && words > 0 {
+            let bytes: Vec<u8> = set.iter().flat_map(|w| w.to_ne_bytes()).collect();
+            mm.write_bytes(addr, &bytes)?;
+        }
+    }
+    Ok(count as u64)
+}
+
+fn sys_select(sys: &mut Sys) -> KResult<u64> {
+    let tv_addr = sys.arg(4);
+    let timeout = if tv_addr != 0 {
+        let tv: Timeval = sys.mm().read(tv_addr)?;
+        if tv.tv_sec < 0 || tv.tv_usec < 0 {
+            return Err(Errno::EINVAL);
+        }
+        // select accepts tv_usec of a second or more and carries it over.
+        Timeout::from_timespec(tv.tv_sec.saturating_add(tv.tv_usec / 1_000_000), (tv.tv_usec % 1_000_000) * 1000)?
+    } else {
+        Timeout::Never
+    };
+    let ret = core_sys_select(sys, sys.arg_i32(0), [sys.arg(1), sys.arg(2), sys.arg(3)], timeout);
+    poll_select_finish(sys, timeout, tv_addr, true, ret)
+}
+
+fn sys_pselect6(sys: &mut Sys) -> KResult<u64> {
+    let (ts_addr, pack_addr) = (sys.arg(4), sys.arg(5));
+    // The sixth argument is { const sigset_t *ss; size_t ss_len; }.
+    let (mask_addr, mask_size) = if pack_addr != 0 {
+        let pack: [u64; 2] = sys.mm().read(pack_addr)?;
+        (pack[0], pack[1])
+    } else {
+        (0, 0)
+    };
+    let timeout = read_timespec_timeout(sys, ts_addr)?;
+    set_user_sigmask(sys, mask_addr, mask_size)?;
+    let ret = core_sys_select(sys, sys.arg_i32(0), [sys.arg(1), sys.arg(2), sys.arg(3)], timeout);
+    poll_select_finish(sys, timeout, ts_addr, false, ret)
+}

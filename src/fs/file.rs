@@ -130,9 +130,25 @@ pub trait FileOps: Send + Sync {
     fn wait_queue(&self) -> Option<&WaitQueue> {
         None
     }
+    /// Whether the file has a poll method of its own (epoll_ctl refuses
+    /// the others with EPERM, as Linux does regular files and /dev/null).
+    fn can_poll(&self) -> bool {
+        self.wait_queue().is_some()
+    }
+    /// A count that moves with every event on the file, so edge-triggered
+    /// epoll sees new data even while the file stays readable. None: epoll
+    /// falls back to readiness bits appearing.
+    fn event_count(&self) -> Option<u64> {
+        None
+    }
     /// The pipe behind a pipe or FIFO file (F_GETPIPE_SZ/F_SETPIPE_SZ;
     /// Linux's get_pipe_info).
     fn pipe(&self) -> Option<&crate::fs::pipe::Pipe> {
+        None
+    }
+    /// The object behind special files that system calls must recognise
+    /// (an epoll instance for epoll_ctl).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
     /// Directory reading for getdents64.
@@ -158,7 +174,7 @@ pub struct File {
 
 impl File {
     pub fn new(inode: InodeRef, path: Option<Path>, ops: Arc<dyn FileOps>, flags: u32) -> Arc<File> {
-        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !O_CLOEXEC), pos: Mutex::new(0) })
+        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !(O_CLOEXEC | O_NOCTTY)), pos: Mutex::new(0) })
     }
 
     /// Opens an inode reached by path, using its own ops if it has any.

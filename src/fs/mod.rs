@@ -4,6 +4,7 @@
 
 pub mod boot;
 pub mod devfs;
+pub mod epoll;
 pub mod file;
 pub mod hostfs;
 pub mod inode;

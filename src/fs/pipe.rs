@@ -163,6 +163,8 @@ pub struct Pipe {
     state: Mutex<PipeState>,
     /// Woken on every change: data in or out, an end opened or closed.
     queue: WaitQueue,
+    /// Bumped with every wake-up (edge-triggered epoll).
+    events: AtomicU64,
     /// The FIFO's (dev, ino) in the FIFO table; None for pipe(2).
     fifo_key: Option<(u64, u64)>,
 }
@@ -190,12 +192,20 @@ impl Pipe {
         Arc::new(Pipe {
             state: Mutex::new(PipeState { buf: PipeBuffer::new(PIPE_DEF_BUFFERS), readers, writers, r_counter: 1, w_counter: 1 }),
             queue: WaitQueue::new(),
+            events: AtomicU64::new(0),
             fifo_key,
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, PipeState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Tells waiters (readers, writers, pollers, FIFO openers) that the
+    /// state changed.
+    fn wake(&self) {
+        self.events.fetch_add(1, Ordering::Relaxed);
+        self.queue.wake_all();
     }
 
     /// F_GETPIPE_SZ.
@@ -220,7 +230,7 @@ impl Pipe {
         st.buf.resize(slots)?;
         let new = st.buf.size();
         drop(st);
-        self.queue.wake_all();
+        self.wake();
         Ok(new)
     }
 
@@ -240,7 +250,7 @@ impl Pipe {
             let n = st.buf.read(out);
             if n > 0 {
                 drop(st);
-                self.queue.wake_all();
+                self.wake();
                 return Ok(Some(n));
             }
             if st.writers == 0 {
@@ -278,7 +288,7 @@ impl Pipe {
             done += st.buf.fill(&data[done..], packet);
             drop(st);
             if done > before {
-                self.queue.wake_all();
+                self.wake();
             }
             if done == data.len() {
                 return Ok(Some(done));
@@ -359,7 +369,7 @@ impl Pipe {
             wait_for = Some((false, st.r_counter));
         }
         drop(st);
-        self.queue.wake_all();
+        self.wake();
         if let Some((writers, seen)) = wait_for {
             // On a signal `end` drops, which undoes the count (err_rd/err_wr).
             wait_any(&[&self.queue], None, || {
@@ -380,7 +390,7 @@ impl Pipe {
             st.writers -= 1;
         }
         drop(st);
-        self.queue.wake_all();
+        self.wake();
     }
 }
 
@@ -441,6 +451,10 @@ impl FileOps for PipeEnd {
 
     fn wait_queue(&self) -> Option<&WaitQueue> {
         Some(&self.pipe.queue)
+    }
+
+    fn event_count(&self) -> Option<u64> {
+        Some(self.pipe.events.load(Ordering::Relaxed))
     }
 
     fn pipe(&self) -> Option<&Pipe> {

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::abi::{Errno, KResult, Timespec, Timeval};
-use crate::fs::file::{File, O_PATH, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM};
+use crate::fs::epoll::{EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EventPoll};
+use crate::fs::file::{File, O_CLOEXEC, O_PATH, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM};
 use crate::signal::UNBLOCKABLE;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
@@ -21,6 +22,12 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_ppoll => sys_ppoll,
     __NR_select => sys_select,
     __NR_pselect6 => sys_pselect6,
+    __NR_epoll_create => sys_epoll_create,
+    __NR_epoll_create1 => sys_epoll_create1,
+    __NR_epoll_ctl => sys_epoll_ctl,
+    __NR_epoll_wait => sys_epoll_wait,
+    __NR_epoll_pwait => sys_epoll_pwait,
+    __NR_epoll_pwait2 => sys_epoll_pwait2,
 ];
 
 const POLLRDBAND: u16 = 0x80;
@@ -76,27 +83,41 @@ impl Timeout {
     }
 }
 
+/// How often files that cannot wake a waiter (no wait queue, e.g. a
+/// nested epoll file) are polled again while a call sleeps.
+const REPOLL_INTERVAL: Duration = Duration::from_millis(10);
+
 /// Sleeps until `scan` finds something (Some), the timeout passes (None)
 /// or a signal arrives (ERESTARTNOHAND), waking whenever one of `files`
-/// reports a change. Files without a wait queue never change readiness.
+/// (or `extra`) reports a change. Files with no wait queue are polled
+/// again every REPOLL_INTERVAL; always-ready ones never make it sleep.
 pub fn wait_ready<T>(files: &[Arc<File>], extra: &[&WaitQueue], timeout: Timeout, mut scan: impl FnMut() -> Option<T>) -> KResult<Option<T>> {
     let deadline = match timeout {
         Timeout::Now => return Ok(scan()),
         t => t.deadline(),
     };
     let mut queues: Vec<&WaitQueue> = extra.to_vec();
+    let mut unqueued = false;
     for f in files {
-        if let Some(q) = f.ops.wait_queue() {
-            if !queues.iter().any(|x| std::ptr::eq(*x, q)) {
-                queues.push(q);
-            }
+        match f.ops.wait_queue() {
+            Some(q) if !queues.iter().any(|x| std::ptr::eq(*x, q)) => queues.push(q),
+            Some(_) => {}
+            None => unqueued = true,
         }
     }
-    match wait_any(&queues, deadline, || Ok(scan())) {
-        Ok(v) => Ok(Some(v)),
-        Err(Errno::ETIMEDOUT) => Ok(None),
-        Err(Errno::ERESTARTSYS) => Err(Errno::ERESTARTNOHAND),
-        Err(e) => Err(e),
+    loop {
+        let tick = if unqueued { Some(Instant::now() + REPOLL_INTERVAL) } else { None };
+        let until = match (tick, deadline) {
+            (Some(t), Some(d)) => Some(t.min(d)),
+            (t, d) => t.or(d),
+        };
+        match wait_any(&queues, until, || Ok(scan())) {
+            Ok(v) => return Ok(Some(v)),
+            Err(Errno::ETIMEDOUT) if deadline.is_none_or(|d| Instant::now() < d) => continue,
+            Err(Errno::ETIMEDOUT) => return Ok(None),
+            Err(Errno::ERESTARTSYS) => return Err(Errno::ERESTARTNOHAND),
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -352,4 +373,157 @@ fn sys_pselect6(sys: &mut Sys) -> KResult<u64> {
     set_user_sigmask(sys, mask_addr, mask_size)?;
     let ret = core_sys_select(sys, sys.arg_i32(0), [sys.arg(1), sys.arg(2), sys.arg(3)], timeout);
     poll_select_finish(sys, timeout, ts_addr, false, ret)
+}
+
+// ---- epoll ----
+
+/// `struct epoll_event` is packed on x86-64: u32 events, u64 data.
+const EPOLL_EVENT_SIZE: usize = 12;
+/// Linux's EP_MAX_EVENTS: INT_MAX / sizeof(struct epoll_event).
+const EP_MAX_EVENTS: i32 = i32::MAX / EPOLL_EVENT_SIZE as i32;
+/// The end of the user address range (access_ok).
+const USER_END: u64 = 0x7fff_ffff_f000;
+
+fn install_epoll(sys: &Sys, cloexec: bool) -> KResult<u64> {
+    let file = crate::fs::epoll::create_epoll();
+    let limit = sys.task.rlimit(RLIMIT_NOFILE).cur;
+    Ok(sys.task.files().install(file, cloexec, 0, limit)? as u64)
+}
+
+fn sys_epoll_create(sys: &mut Sys) -> KResult<u64> {
+    if sys.arg_i32(0) <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    install_epoll(sys, false)
+}
+
+fn sys_epoll_create1(sys: &mut Sys) -> KResult<u64> {
+    let flags = sys.arg_u32(0);
+    if flags & !O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    install_epoll(sys, flags & O_CLOEXEC != 0)
+}
+
+fn epoll_of(file: &File) -> Option<&EventPoll> {
+    file.ops.as_any().and_then(|a| a.downcast_ref::<EventPoll>())
+}
+
+/// epoll_ctl in Linux's order: EFAULT for the event, EBADF for either fd,
+/// EPERM for a file without poll, EINVAL for a non-epoll or self target and
+/// misused EPOLLEXCLUSIVE, then ELOOP/EEXIST/ENOENT from the instance.
+fn sys_epoll_ctl(sys: &mut Sys) -> KResult<u64> {
+    let (epfd, op, fd, event_addr) = (sys.arg_i32(0), sys.arg_i32(1), sys.arg_i32(2), sys.arg(3));
+    let has_event = op != EPOLL_CTL_DEL;
+    let (events, data) = if has_event {
+        let raw: [u8; EPOLL_EVENT_SIZE] = sys.mm().read(event_addr)?;
+        let events = u32::from_ne_bytes([raw[0], raw[1], raw[2], raw[3]]);
+        let data = u64::from_ne_bytes(raw[4..12].try_into().unwrap_or([0; 8]));
+        (events, data)
+    } else {
+        (0, 0)
+    };
+    let (ep_file, target) = {
+        let files = sys.task.files();
+        (files.get(epfd)?, files.get(fd)?)
+    };
+    if target.flags() & O_PATH != 0 || ep_file.flags() & O_PATH != 0 {
+        return Err(Errno::EBADF);
+    }
+    if !target.ops.can_poll() {
+        return Err(Errno::EPERM);
+    }
+    let ep = epoll_of(&ep_file).ok_or(Errno::EINVAL)?;
+    if Arc::ptr_eq(&ep_file, &target) {
+        return Err(Errno::EINVAL);
+    }
+    if has_event && events & EPOLLEXCLUSIVE != 0 {
+        if op == EPOLL_CTL_MOD || (op == EPOLL_CTL_ADD && (epoll_of(&target).is_some() || events & !EPOLLEXCLUSIVE_OK_BITS != 0)) {
+            return Err(Errno::EINVAL);
+        }
+    }
+    if !matches!(op, EPOLL_CTL_ADD | EPOLL_CTL_DEL | EPOLL_CTL_MOD) {
+        return Err(Errno::EINVAL);
+    }
+    ep.ctl(op, fd, &target, (events, data))?;
+    Ok(0)
+}
+
+/// Linux's do_epoll_wait and ep_poll: EINVAL for maxevents, EFAULT for the
+/// buffer, EBADF/EINVAL for epfd; a signal ends the wait with EINTR (epoll
+/// is never restarted).
+fn do_epoll_wait(sys: &Sys, epfd: i32, addr: u64, maxevents: i32, timeout: Timeout) -> KResult<u64> {
+    if maxevents <= 0 || maxevents > EP_MAX_EVENTS {
+        return Err(Errno::EINVAL);
+    }
+    let len = maxevents as u64 * EPOLL_EVENT_SIZE as u64;
+    if addr.checked_add(len).is_none_or(|end| end > USER_END) {
+        return Err(Errno::EFAULT);
+    }
+    let file = sys.task.files().get(epfd)?;
+    let ep = epoll_of(&file).ok_or(Errno::EINVAL)?;
+    let max = maxevents as usize;
+    let events = loop {
+        // The interest list may change while we sleep: start over with
+        // the new list when epoll_ctl says so.
+        let generation = ep.generation();
+        let files = ep.files();
+        let found = wait_ready(&files, &[ep.queue()], timeout, || {
+            let ready = ep.collect(max);
+            if !ready.is_empty() {
+                Some(Some(ready))
+            } else if ep.generation() != generation {
+                Some(None)
+            } else {
+                None
+            }
+        });
+        match found {
+            Ok(Some(Some(ready))) => break ready,
+            Ok(Some(None)) => continue,
+            Ok(None) => break Vec::new(),
+            Err(Errno::ERESTARTNOHAND) => return Err(Errno::EINTR),
+            Err(e) => return Err(e),
+        }
+    };
+    let mut raw = Vec::with_capacity(events.len() * EPOLL_EVENT_SIZE);
+    for (ev, data) in &events {
+        raw.extend_from_slice(&ev.to_ne_bytes());
+        raw.extend_from_slice(&data.to_ne_bytes());
+    }
+    if !raw.is_empty() {
+        sys.mm().write_bytes(addr, &raw)?;
+    }
+    Ok(events.len() as u64)
+}
+
+fn ms_timeout(ms: i32) -> Timeout {
+    if ms < 0 { Timeout::Never } else { Timeout::from_duration(Duration::from_millis(ms as u64)) }
+}
+
+fn sys_epoll_wait(sys: &mut Sys) -> KResult<u64> {
+    do_epoll_wait(sys, sys.arg_i32(0), sys.arg(1), sys.arg_i32(2), ms_timeout(sys.arg_i32(3)))
+}
+
+/// epoll_pwait/epoll_pwait2: the temporary mask stays for the handler when
+/// a signal interrupted (EINTR), else it ends here.
+fn epoll_pwait_common(sys: &Sys, timeout: Timeout, mask_addr: u64, mask_size: u64) -> KResult<u64> {
+    set_user_sigmask(sys, mask_addr, mask_size)?;
+    let ret = do_epoll_wait(sys, sys.arg_i32(0), sys.arg(1), sys.arg_i32(2), timeout);
+    if ret != Err(Errno::EINTR) {
+        let mut s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = s.saved_mask.take() {
+            s.blocked = m;
+        }
+    }
+    ret
+}
+
+fn sys_epoll_pwait(sys: &mut Sys) -> KResult<u64> {
+    epoll_pwait_common(sys, ms_timeout(sys.arg_i32(3)), sys.arg(4), sys.arg(5))
+}
+
+fn sys_epoll_pwait2(sys: &mut Sys) -> KResult<u64> {
+    let timeout = read_timespec_timeout(sys, sys.arg(3))?;
+    epoll_pwait_common(sys, timeout, sys.arg(4), sys.arg(5))
 }

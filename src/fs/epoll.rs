@@ -1,0 +1,397 @@
+//! epoll instances (Linux's fs/eventpoll.c) and the anonymous inode their
+//! files sit on. An instance keeps its interest list keyed by (fd, file),
+//! like Linux, and finds ready items by polling them: level-triggered,
+//! EPOLLONESHOT, and EPOLLET through `FileOps::event_count`. Items hold no
+//! reference to their file: an item goes when its file's last reference
+//! does. Never holds the item lock while polling a file. The blocking wait
+//! is done by syscall/poll.rs.
+
+use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+
+use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs};
+use crate::fs::file::{File, FileOps, POLLIN, POLLRDNORM};
+use crate::fs::inode::{Inode, InodeRef, Metadata};
+use crate::fs::{new_anon_dev, now};
+use crate::task::wait::WaitQueue;
+
+pub const EPOLLIN: u32 = 0x1;
+pub const EPOLLOUT: u32 = 0x4;
+pub const EPOLLERR: u32 = 0x8;
+pub const EPOLLHUP: u32 = 0x10;
+pub const EPOLLEXCLUSIVE: u32 = 1 << 28;
+pub const EPOLLWAKEUP: u32 = 1 << 29;
+pub const EPOLLONESHOT: u32 = 1 << 30;
+pub const EPOLLET: u32 = 1 << 31;
+/// Bits that configure an item rather than name events.
+const EP_PRIVATE_BITS: u32 = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE;
+/// What an EPOLLEXCLUSIVE item may also ask for.
+pub const EPOLLEXCLUSIVE_OK_BITS: u32 = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+/// Linux's EP_MAX_NESTS: how deep epoll instances may watch each other.
+const EP_MAX_NESTS: usize = 4;
+
+pub const EPOLL_CTL_ADD: i32 = 1;
+pub const EPOLL_CTL_DEL: i32 = 2;
+pub const EPOLL_CTL_MOD: i32 = 3;
+
+const ANON_INODE_FS_MAGIC: i64 = 0x0904_1934;
+
+/// The inode every anonymous file (epoll, eventfd, timerfd, signalfd)
+/// reports: one shared inode number on anon_inodefs, mode 0600 with no
+/// file type bits, shown as "anon_inode:[name]".
+pub struct AnonInode {
+    name: &'static str,
+}
+
+impl AnonInode {
+    pub fn new(name: &'static str) -> InodeRef {
+        Arc::new(AnonInode { name })
+    }
+}
+
+fn anon_inodefs() -> (u64, crate::abi::Timespec) {
+    static FS: OnceLock<(u64, crate::abi::Timespec)> = OnceLock::new();
+    *FS.get_or_init(|| (new_anon_dev(), now()))
+}
+
+impl Inode for AnonInode {
+    fn metadata(&self) -> KResult<Metadata> {
+        let (dev, t) = anon_inodefs();
+        Ok(Metadata { dev, ino: 1, mode: 0o600, nlink: 1, blksize: PAGE_SIZE, atime: t, mtime: t, ctime: t, ..Default::default() })
+    }
+
+    fn statfs(&self) -> KResult<StatFs> {
+        Ok(StatFs { f_type: ANON_INODE_FS_MAGIC, f_bsize: PAGE_SIZE as i64, f_namelen: 255, f_frsize: PAGE_SIZE as i64, ..Default::default() })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn link_name(&self) -> Option<Vec<u8>> {
+        Some(format!("anon_inode:[{}]", self.name).into_bytes())
+    }
+}
+
+/// One watched (fd, file) pair.
+struct EpItem {
+    fd: i32,
+    file: Weak<File>,
+    /// The file's address: with `fd`, the item's identity (Linux's epitem key).
+    file_id: usize,
+    events: u32,
+    data: u64,
+    /// EPOLLET: the file's event count when last reported.
+    reported_count: Option<u64>,
+    /// EPOLLET for files without an event count: the last mask seen.
+    last_mask: u32,
+}
+
+/// One epoll instance: the `FileOps` of an epoll file.
+pub struct EventPoll {
+    items: Mutex<Vec<EpItem>>,
+    /// Woken by epoll_ctl so a waiter picks up the new interest list.
+    queue: WaitQueue,
+    /// Bumped by every epoll_ctl change.
+    generation: AtomicU64,
+}
+
+/// Serialises the loop check of adding one epoll instance to another
+/// (Linux's epnested_mutex).
+static NESTING: Mutex<()> = Mutex::new(());
+
+impl EventPoll {
+    pub fn new() -> EventPoll {
+        EventPoll { items: Mutex::new(Vec::new()), queue: WaitQueue::new(), generation: AtomicU64::new(0) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<EpItem>> {
+        let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        // Items of files whose last reference is gone are gone too.
+        items.retain(|i| i.file.strong_count() > 0);
+        items
+    }
+
+    pub fn queue(&self) -> &WaitQueue {
+        &self.queue
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// The files watched now, for a waiter to sleep on their queues.
+    pub fn files(&self) -> Vec<Arc<File>> {
+        self.lock().iter().filter_map(|i| i.file.upgrade()).collect()
+    }
+
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        self.queue.wake_all();
+    }
+
+    /// epoll_ctl once the arguments are checked: `event` is (events, data)
+    /// for ADD and MOD.
+    pub fn ctl(&self, op: i32, fd: i32, file: &Arc<File>, event: (u32, u64)) -> KResult<()> {
+        let file_id = Arc::as_ptr(file) as usize;
+        let _nesting = match file.ops.as_any().and_then(|a| a.downcast_ref::<EventPoll>()) {
+            Some(inner) if op == EPOLL_CTL_ADD => {
+                let guard = NESTING.lock().unwrap_or_else(|e| e.into_inner());
+                if std::ptr::eq(inner, self) || inner.reaches(self, EP_MAX_NESTS) {
+                    return Err(Errno::ELOOP);
+                }
+                Some(guard)
+            }
+            _ => None,
+        };
+        let mut items = self.lock();
+        let pos = items.iter().position(|i| i.fd == fd && i.file_id == file_id);
+        match (op, pos) {
+            (EPOLL_CTL_ADD, Some(_)) => return Err(Errno::EEXIST),
+            (EPOLL_CTL_ADD, None) => items.push(EpItem {
+                fd,
+                file: Arc::downgrade(file),
+                file_id,
+                events: event.0 | EPOLLERR | EPOLLHUP,
+                data: event.1,
+                reported_count: None,
+                last_mask: 0,
+            }),
+            (EPOLL_CTL_DEL, Some(p)) => {
+                items.remove(p);
+            }
+            (EPOLL_CTL_MOD, Some(p)) => {
+                let item = &mut items[p];
+                // An EPOLLEXCLUSIVE item cannot be modified (Linux: EINVAL).
+                if item.events & EPOLLEXCLUSIVE != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                item.events = event.0 | EPOLLERR | EPOLLHUP;
+                item.data = event.1;
+                item.reported_count = None;
+                item.last_mask = 0;
+            }
+            (EPOLL_CTL_DEL | EPOLL_CTL_MOD, None) => return Err(Errno::ENOENT),
+            _ => return Err(Errno::EINVAL),
+        }
+        drop(items);
+        self.changed();
+        Ok(())
+    }
+
+    /// Whether `target` is reachable through this instance's items within
+    /// `depth` levels (a loop or too deep a nest: ELOOP).
+    fn reaches(&self, target: &EventPoll, depth: usize) -> bool {
+        if depth == 0 {
+            return true;
+        }
+        for f in self.files() {
+            if let Some(inner) = f.ops.as_any().and_then(|a| a.downcast_ref::<EventPoll>()) {
+                if std::ptr::eq(inner, target) || inner.reaches(target, depth - 1) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Up to `max` ready events as (events, data), consuming edge-triggered
+    /// and one-shot readiness; `peek` only asks whether there is any.
+    fn scan(&self, max: usize, peek: bool) -> Vec<(u32, u64)> {
+        let watched: Vec<(i32, usize, Arc<File>, u32)> =
+            self.lock().iter().filter(|i| i.events & !EP_PRIVATE_BITS != 0).filter_map(|i| Some((i.fd, i.file_id, i.file.upgrade()?, i.events))).collect();
+        // Poll without the item lock: a file's poll may take its own locks
+        // (or another epoll's items).
+        let polled: Vec<(i32, usize, u32, Option<u64>)> =
+            watched.iter().map(|(fd, id, f, events)| (*fd, *id, f.ops.poll(f) as u32 & events, f.ops.event_count())).collect();
+        let mut out = Vec::new();
+        let mut items = self.lock();
+        let mut requeue = Vec::new();
+        for (fd, id, mask, count) in polled {
+            if out.len() >= max {
+                break;
+            }
+            let Some(p) = items.iter().position(|i| i.fd == fd && i.file_id == id) else { continue };
+            let item = &mut items[p];
+            let mask = mask & item.events;
+            let edge = item.events & EPOLLET != 0;
+            let report = mask != 0
+                && (!edge
+                    || match count {
+                        Some(c) => item.reported_count != Some(c),
+                        None => mask & !item.last_mask != 0,
+                    });
+            if !peek {
+                item.last_mask = mask;
+            }
+            if !report {
+                continue;
+            }
+            out.push((mask, item.data));
+            if peek {
+                break;
+            }
+            if edge {
+                item.reported_count = count;
+            }
+            if item.events & EPOLLONESHOT != 0 {
+                item.events &= EP_PRIVATE_BITS;
+            } else if !edge {
+                requeue.push(p);
+            }
+        }
+        // Level-triggered items go to the back, so a small maxevents still
+        // reaches every ready item in turn (Linux re-queues them at the tail).
+        let mut moved: Vec<EpItem> = requeue.into_iter().rev().map(|p| items.remove(p)).collect();
+        moved.reverse();
+        items.extend(moved);
+        out
+    }
+
+    /// Takes up to `max` ready events.
+    pub fn collect(&self, max: usize) -> Vec<(u32, u64)> {
+        self.scan(max, false)
+    }
+}
+
+impl Default for EventPoll {
+    fn default() -> Self {
+        EventPoll::new()
+    }
+}
+
+impl FileOps for EventPoll {
+    fn read(&self, _file: &File, _buf: &mut [u8], _pos: &mut u64) -> KResult<usize> {
+        Err(Errno::EINVAL)
+    }
+
+    fn write(&self, _file: &File, _buf: &[u8], _pos: &mut u64) -> KResult<usize> {
+        Err(Errno::EINVAL)
+    }
+
+    fn seekable(&self) -> bool {
+        false
+    }
+
+    /// Linux's eventpoll_fops use noop_llseek: the position, unchanged.
+    fn llseek(&self, _file: &File, pos: &mut u64, _offset: i64, _whence: u32) -> KResult<u64> {
+        Ok(*pos)
+    }
+
+    /// Readable while an event is ready. There is no single queue for it:
+    /// pollers of an epoll file re-check periodically (see syscall/poll.rs).
+    fn poll(&self, _file: &File) -> u16 {
+        if self.scan(1, true).is_empty() { 0 } else { POLLIN | POLLRDNORM }
+    }
+
+    fn can_poll(&self) -> bool {
+        true
+    }
+
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
+
+    fn size(&self, _file: &File) -> KResult<u64> {
+        Ok(0)
+    }
+}
+
+/// epoll_create1: a new epoll file (O_RDWR, like Linux's).
+pub fn create_epoll() -> Arc<File> {
+    File::new(AnonInode::new("eventpoll"), None, Arc::new(EventPoll::new()), crate::fs::file::O_RDWR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::pipe::create_pipe;
+
+    fn write(f: &Arc<File>, data: &[u8]) {
+        let mut pos = 0;
+        f.ops.write(f, data, &mut pos).unwrap();
+    }
+
+    fn read(f: &Arc<File>, n: usize) -> usize {
+        let mut buf = vec![0u8; n];
+        let mut pos = 0;
+        f.ops.read(f, &mut buf, &mut pos).unwrap()
+    }
+
+    fn ops(f: &Arc<File>) -> &EventPoll {
+        f.ops.as_any().and_then(|a| a.downcast_ref::<EventPoll>()).unwrap()
+    }
+
+    #[test]
+    fn level_triggered_reports_until_drained() {
+        let ep = create_epoll();
+        let (r, w) = create_pipe(0, 0, 0);
+        let e = ops(&ep);
+        e.ctl(EPOLL_CTL_ADD, 3, &r, (EPOLLIN, 7)).unwrap();
+        assert_eq!(e.ctl(EPOLL_CTL_ADD, 3, &r, (EPOLLIN, 7)), Err(Errno::EEXIST));
+        assert!(e.collect(8).is_empty());
+        write(&w, b"abc");
+        assert_eq!(e.collect(8), vec![(EPOLLIN, 7)]);
+        assert_eq!(e.collect(8), vec![(EPOLLIN, 7)]);
+        read(&r, 3);
+        assert!(e.collect(8).is_empty());
+        drop(w);
+        assert_eq!(e.collect(8), vec![(EPOLLHUP, 7)]);
+    }
+
+    #[test]
+    fn edge_triggered_reports_each_new_event_once() {
+        let ep = create_epoll();
+        let (r, w) = create_pipe(0, 0, 0);
+        let e = ops(&ep);
+        e.ctl(EPOLL_CTL_ADD, 3, &r, (EPOLLIN | EPOLLET, 1)).unwrap();
+        write(&w, b"a");
+        assert_eq!(e.collect(8).len(), 1);
+        assert!(e.collect(8).is_empty());
+        write(&w, b"b");
+        assert_eq!(e.collect(8).len(), 1);
+        assert!(e.collect(8).is_empty());
+    }
+
+    #[test]
+    fn oneshot_disarms_until_modified() {
+        let ep = create_epoll();
+        let (r, w) = create_pipe(0, 0, 0);
+        let e = ops(&ep);
+        e.ctl(EPOLL_CTL_ADD, 3, &r, (EPOLLIN | EPOLLONESHOT, 1)).unwrap();
+        write(&w, b"a");
+        assert_eq!(e.collect(8).len(), 1);
+        assert!(e.collect(8).is_empty());
+        e.ctl(EPOLL_CTL_MOD, 3, &r, (EPOLLIN | EPOLLONESHOT, 2)).unwrap();
+        assert_eq!(e.collect(8), vec![(EPOLLIN, 2)]);
+    }
+
+    #[test]
+    fn items_go_with_their_file_and_loops_are_refused() {
+        let ep = create_epoll();
+        let e = ops(&ep);
+        let (r, w) = create_pipe(0, 0, 0);
+        e.ctl(EPOLL_CTL_ADD, 4, &w, (EPOLLOUT, 9)).unwrap();
+        assert_eq!(e.collect(8), vec![(EPOLLOUT, 9)]);
+        drop(w);
+        assert!(e.collect(8).is_empty());
+        assert_eq!(e.ctl(EPOLL_CTL_DEL, 4, &r, (0, 0)), Err(Errno::ENOENT));
+        let ep2 = create_epoll();
+        ops(&ep2).ctl(EPOLL_CTL_ADD, 5, &ep, (EPOLLIN, 0)).unwrap();
+        assert_eq!(e.ctl(EPOLL_CTL_ADD, 6, &ep2, (EPOLLIN, 0)), Err(Errno::ELOOP));
+    }
+
+    #[test]
+    fn small_maxevents_rotates_through_ready_items() {
+        let ep = create_epoll();
+        let e = ops(&ep);
+        let (_r1, w1) = create_pipe(0, 0, 0);
+        let (_r2, w2) = create_pipe(0, 0, 0);
+        e.ctl(EPOLL_CTL_ADD, 1, &w1, (EPOLLOUT, 1)).unwrap();
+        e.ctl(EPOLL_CTL_ADD, 2, &w2, (EPOLLOUT, 2)).unwrap();
+        assert_eq!(e.collect(1), vec![(EPOLLOUT, 1)]);
+        assert_eq!(e.collect(1), vec![(EPOLLOUT, 2)]);
+        assert_eq!(e.collect(1), vec![(EPOLLOUT, 1)]);
+    }
+}

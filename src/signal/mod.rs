@@ -284,6 +284,9 @@ pub fn force_on_task(task: &Arc<Task>, info: SigInfo) {
         task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked &= !sigbit(sig);
     }
     task.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.add(info);
+    // A fault the process cannot handle kills even init (Linux clears
+    // SIGNAL_UNKILLABLE in force_sig_info_to_task).
+    task.process.lift_init_protection();
     task.notify_signal();
 }
 
@@ -300,15 +303,17 @@ fn prepare_send(task: &Arc<Task>, sig: i32, _forced: bool) -> bool {
     }
     let actions = task.sigactions.lock().unwrap_or_else(|e| e.into_inner());
     let handler = actions.get(sig).handler;
-    // init ignores what it does not handle, even SIGKILL from inside.
-    if process.is_init() && handler == SIG_DFL {
-        return false;
-    }
-    let blocked = task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked & sigbit(sig) != 0;
-    if sig == SIGKILL {
+    // Blocked signals are never dropped here: the handler may change
+    // before they are unblocked (Linux's sig_ignored).
+    let blocked = task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked & sigbit(sig) & !UNBLOCKABLE != 0;
+    if blocked {
         return true;
     }
-    !(actions.ignores(sig) && !blocked)
+    // init drops what it does not handle, even SIGKILL from inside.
+    if process.is_init() && handler == SIG_DFL && !process.init_protection_lifted() {
+        return false;
+    }
+    sig == SIGKILL || !actions.ignores(sig)
 }
 
 /// kill(pid, sig) targets: a process, a process group, or everyone.

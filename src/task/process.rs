@@ -60,6 +60,8 @@ pub struct Process {
     /// Woken when this process continues after a stop.
     pub resumed: WaitQueue,
     pub child_subreaper: AtomicBool,
+    /// init's protection from default actions, lifted by a forced fault.
+    init_unprotected: AtomicBool,
     pub real_timer: Mutex<Option<RealTimer>>,
     /// The leader task (the one whose tid is the tgid).
     pub leader: Mutex<Weak<Task>>,
@@ -87,6 +89,7 @@ impl Process {
             child_events: WaitQueue::new(),
             resumed: WaitQueue::new(),
             child_subreaper: AtomicBool::new(false),
+            init_unprotected: AtomicBool::new(false),
             real_timer: Mutex::new(None),
             leader: Mutex::new(Weak::new()),
         })
@@ -94,6 +97,14 @@ impl Process {
 
     pub fn is_init(&self) -> bool {
         self.tgid == 1
+    }
+
+    pub fn init_protection_lifted(&self) -> bool {
+        self.init_unprotected.load(Ordering::Relaxed)
+    }
+
+    pub fn lift_init_protection(&self) {
+        self.init_unprotected.store(true, Ordering::Relaxed);
     }
 
     pub fn pgid(&self) -> i32 {

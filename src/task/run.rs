@@ -243,6 +243,9 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
         };
         match action.handler {
             SIG_IGN => continue,
+            // init ignores signals it has no handler for (a blocked one
+            // may have been queued and unblocked since).
+            SIG_DFL if task.process.is_init() && !task.process.init_protection_lifted() => continue,
             SIG_DFL => match signal::default_action(sig) {
                 DefaultAction::Ignore | DefaultAction::Continue => continue,
                 DefaultAction::Stop => {

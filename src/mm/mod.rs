@@ -84,6 +84,9 @@ pub struct Mm {
     pub id: u64,
     pub phys: Arc<PhysMemory>,
     state: Mutex<MmState>,
+    /// Which host address space last ran this one (its pid); its host
+    /// mappings are the ones `Pte.host` describes.
+    host_owner: AtomicU64,
 }
 
 static NEXT_MM_ID: AtomicU64 = AtomicU64::new(1);
@@ -94,6 +97,7 @@ impl Mm {
         Arc::new(Mm {
             id: NEXT_MM_ID.fetch_add(1, Ordering::Relaxed),
             phys,
+            host_owner: AtomicU64::new(0),
             state: Mutex::new(MmState {
                 vmas: BTreeMap::new(),
                 pages: BTreeMap::new(),
@@ -125,6 +129,12 @@ impl Mm {
 
     pub fn release_frames(&self, frames: Vec<Frame>) {
         self.phys.put_many(frames);
+    }
+
+    /// Records `owner` as the host address space running this one and
+    /// returns the previous owner.
+    pub fn set_host_owner(&self, owner: u64) -> u64 {
+        self.host_owner.swap(owner, Ordering::Relaxed)
     }
 
     /// Forgets every host mapping (the host address space was lost or is

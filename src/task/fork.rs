@@ -1,7 +1,8 @@
 //! fork/vfork/clone for processes: a new task and process with a copy (or
 //! share, per the clone flags) of the parent's address space, files, fs
-//! context and signal handlers. Threads (CLONE_THREAD, CLONE_VM without
-//! CLONE_VFORK) are not offered yet and are refused with ENOSYS.
+//! context and signal handlers; vfork shares the address space. Threads
+//! (CLONE_THREAD, CLONE_VM without CLONE_VFORK) are not offered yet and are
+//! refused with ENOSYS.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -104,10 +105,10 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
     let kernel = &parent.kernel;
     let pid = kernel.alloc_pid().ok_or(Errno::EAGAIN)?;
 
-    // vfork shares memory in Linux; here the child gets a copy-on-write
-    // copy and the parent waits until it execs or exits, which is what
-    // vfork callers rely on (they may only exec or _exit).
-    let mm = parent.mm().fork_copy();
+    // vfork shares the address space: the parent sleeps until the child
+    // execs or exits, so only one of them runs in it at a time (each stub
+    // starts from empty host mappings when it takes over: see the platform).
+    let mm = if flags & CLONE_VFORK != 0 { parent.mm() } else { parent.mm().fork_copy() };
     let real_parent = if flags & CLONE_PARENT != 0 { parent.process.parent().unwrap_or_else(|| parent.process.clone()) } else { parent.process.clone() };
     let process = Process::new(pid, Some(&real_parent), parent.process.pgid(), parent.process.sid());
     process.exit_signal.store(exit_signal, Ordering::Relaxed);

@@ -248,6 +248,7 @@ impl PtraceContext {
             };
             // A new host address space holds nothing yet.
             mm.forget_host_mappings();
+            mm.set_host_owner(stub.pid as u64);
             self.stubs.insert(mm.id, stub);
         }
         self.stubs.get_mut(&mm.id)
@@ -361,6 +362,17 @@ impl Context for PtraceContext {
         let kick = self.kick.clone();
         let Some(stub) = self.stub_for(mm) else { return Event::Lost };
         let pid = stub.pid;
+        // Another stub ran this address space since we did (a vfork child
+        // shares its parent's): our host mappings may be stale, and the
+        // changes queued since went to the other stub. Start from empty.
+        if mm.set_host_owner(pid as u64) != pid as u64 {
+            let Some(t) = get_regs(pid) else { return Event::Lost };
+            if stub.inject(&t, libc::SYS_munmap, [0, TASK_SIZE, 0, 0, 0, 0]).is_err() {
+                return Event::Lost;
+            }
+            stub.host_regs = None;
+            mm.forget_host_mappings();
+        }
         let (ops, frees) = mm.take_host_changes();
         if !ops.is_empty() {
             stub.host_regs = None;

@@ -117,11 +117,14 @@ pub fn build_in(dir: &str, name: &str, link: Link) -> PathBuf {
         return path.clone();
     }
     let src = repo_dir().join("tests").join(dir).join(format!("{name}.c"));
-    let header = repo_dir().join("tests/guest/common.h");
+    // Any header in tests/guest (common.h, proc.h, ...) may be included.
+    let headers: Vec<PathBuf> = fs::read_dir(repo_dir().join("tests/guest"))
+        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "h")).collect())
+        .unwrap_or_default();
     let out_dir = scratch_dir().join("guest-bin");
     fs::create_dir_all(&out_dir).expect("create the guest binary directory");
     let out = out_dir.join(format!("{name}.{}", link.suffix()));
-    let newest_input = [mtime(&src), mtime(&header)].into_iter().flatten().max();
+    let newest_input = std::iter::once(mtime(&src)).chain(headers.iter().map(|h| mtime(h))).flatten().max();
     let fresh = match (mtime(&out), newest_input) {
         (Some(o), Some(i)) => o > i,
         _ => false,
@@ -432,6 +435,18 @@ pub fn compare(program: impl AsRef<Path>, args: &[&str], input: &Input) -> Outco
     let vk = run_vkernel(program.as_ref(), args, input);
     assert_same(&native, &vk);
     native
+}
+
+/// Tests for features still being built (issue 3: processes, signals,
+/// pipes, terminals) run only with `VK_ISSUE3_TESTS=1`; otherwise they print
+/// a SKIPPED line and pass, so the main branch stays green while the
+/// features land.
+pub fn issue3_enabled(test: &str) -> bool {
+    if std::env::var("VK_ISSUE3_TESTS").is_ok_and(|v| v == "1") {
+        return true;
+    }
+    eprintln!("SKIPPED {test} (set VK_ISSUE3_TESTS=1)");
+    false
 }
 
 /// Whether busybox is here; outside CI a missing busybox skips the test

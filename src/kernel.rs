@@ -111,6 +111,11 @@ impl Kernel {
         None
     }
 
+    /// Process `tgid`, zombies included.
+    pub fn process(&self, tgid: i32) -> Option<Arc<crate::task::process::Process>> {
+        self.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&tgid).cloned()
+    }
+
     /// The leader task of live process `tgid`.
     pub fn process_leader(&self, tgid: i32) -> Option<Arc<Task>> {
         let p = self.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&tgid).cloned()?;

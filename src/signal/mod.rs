@@ -324,7 +324,13 @@ pub fn kill(kernel: &Arc<Kernel>, sender: &Arc<Task>, pid: i32, sig: i32) -> KRe
     let creds = sender.creds();
     let info = SigInfo::user(sig, SI_USER, sender.tgid, creds.uid);
     let targets: Vec<Arc<Task>> = match pid {
-        p if p > 0 => vec![kernel.process_leader(p).ok_or(Errno::ESRCH)?],
+        p if p > 0 => match kernel.process_leader(p) {
+            Some(t) => vec![t],
+            // A zombie still exists: signalling it succeeds and does nothing
+            // (for the permission check its credentials are gone; allow).
+            None if kernel.process(p).is_some() => return Ok(()),
+            None => return Err(Errno::ESRCH),
+        },
         0 => kernel.process_group(sender.process.pgid()),
         -1 => kernel.all_process_leaders().into_iter().filter(|t| t.tgid != 1 && t.tgid != sender.tgid).collect(),
         p if p == i32::MIN => return Err(Errno::ESRCH),

@@ -192,16 +192,23 @@ fn sys_getpgrp(sys: &mut Sys) -> KResult<u64> {
     Ok(sys.task.pgid() as u64)
 }
 
+/// The process `pid` names (0: the caller), zombies included.
+fn process_of(sys: &Sys, pid: i32) -> KResult<std::sync::Arc<crate::task::process::Process>> {
+    if pid == 0 {
+        return Ok(sys.task.process.clone());
+    }
+    if pid < 0 {
+        return Err(Errno::ESRCH);
+    }
+    sys.task.kernel.process(pid).ok_or(Errno::ESRCH)
+}
+
 fn sys_getpgid(sys: &mut Sys) -> KResult<u64> {
-    let pid = sys.arg_i32(0);
-    let task = if pid == 0 { sys.task.clone() } else { sys.task.kernel.task(pid).ok_or(Errno::ESRCH)? };
-    Ok(task.pgid() as u64)
+    Ok(process_of(sys, sys.arg_i32(0))?.pgid() as u64)
 }
 
 fn sys_getsid(sys: &mut Sys) -> KResult<u64> {
-    let pid = sys.arg_i32(0);
-    let task = if pid == 0 { sys.task.clone() } else { sys.task.kernel.task(pid).ok_or(Errno::ESRCH)? };
-    Ok(task.sid() as u64)
+    Ok(process_of(sys, sys.arg_i32(0))?.sid() as u64)
 }
 
 fn sys_set_tid_address(sys: &mut Sys) -> KResult<u64> {

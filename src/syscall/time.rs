@@ -244,10 +244,78 @@ fn arm(
     })
 }
 
+/// CPU time a CPU itimer counts: user for VIRTUAL, user+system for PROF.
+fn process_cpu(task: &crate::task::Task, which: i32) -> u64 {
+    let (user, system) = crate::task::cpu_times(task);
+    if which == ITIMER_VIRTUAL { user } else { user + system }
+}
+
+fn cpu_timer_value(sys: &Sys, which: i32) -> Itimerval {
+    let slot = sys.task.process.cpu_timers.lock().unwrap_or_else(|e| e.into_inner())[(which - 1) as usize];
+    match slot {
+        Some(t) => {
+            let left = t.expires_ns.saturating_sub(process_cpu(sys.task, which)).max(1000);
+            Itimerval { it_interval: to_timeval(Duration::from_nanos(t.interval_ns)), it_value: to_timeval(Duration::from_nanos(left)) }
+        }
+        None => Itimerval::default(),
+    }
+}
+
+/// Granularity of the CPU-time timers (Linux's are tick based too).
+const CPU_TIMER_SAMPLE: Duration = Duration::from_millis(4);
+
+fn set_cpu_timer(sys: &Sys, which: i32, value: Duration, interval: Duration) {
+    let process = sys.task.process.clone();
+    {
+        let mut timers = process.cpu_timers.lock().unwrap_or_else(|e| e.into_inner());
+        timers[(which - 1) as usize] = (!value.is_zero()).then(|| crate::task::process::CpuTimer {
+            expires_ns: process_cpu(sys.task, which) + value.as_nanos() as u64,
+            interval_ns: interval.as_nanos() as u64,
+        });
+    }
+    if !value.is_zero() && !process.cpu_timer_sampling.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        sample_cpu_timers(sys.task.kernel.timers.clone(), std::sync::Arc::downgrade(&process));
+    }
+}
+
+/// Checks the CPU timers of a process every few milliseconds while any is
+/// armed, sending SIGVTALRM / SIGPROF when they expire.
+fn sample_cpu_timers(timers: std::sync::Arc<crate::task::timer::Timers>, process: std::sync::Weak<crate::task::process::Process>) {
+    let t2 = timers.clone();
+    timers.schedule(Instant::now() + CPU_TIMER_SAMPLE, move || {
+        let Some(p) = process.upgrade() else { return };
+        let Some(leader) = p.leader() else { return };
+        let mut armed = false;
+        for (i, sig) in [(0usize, crate::signal::SIGVTALRM), (1, crate::signal::SIGPROF)] {
+            let now = process_cpu(&leader, i as i32 + 1);
+            let fire = {
+                let mut slots = p.cpu_timers.lock().unwrap_or_else(|e| e.into_inner());
+                match slots[i] {
+                    Some(t) if now >= t.expires_ns => {
+                        slots[i] = (t.interval_ns > 0).then_some(crate::task::process::CpuTimer { expires_ns: now + t.interval_ns, ..t });
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if fire {
+                crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(sig));
+            }
+            armed |= p.cpu_timers.lock().unwrap_or_else(|e| e.into_inner())[i].is_some();
+        }
+        if armed {
+            sample_cpu_timers(t2, process);
+        } else {
+            p.cpu_timer_sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+}
+
 fn sys_getitimer(sys: &mut Sys) -> KResult<u64> {
-    let value = match sys.arg_i32(0) {
+    let which = sys.arg_i32(0);
+    let value = match which {
         ITIMER_REAL => real_timer_value(sys),
-        ITIMER_VIRTUAL | ITIMER_PROF => return Err(Errno::ENOSYS),
+        ITIMER_VIRTUAL | ITIMER_PROF => cpu_timer_value(sys, which),
         _ => return Err(Errno::EINVAL),
     };
     sys.mm().write(sys.arg(1), &value)?;
@@ -256,17 +324,18 @@ fn sys_getitimer(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_setitimer(sys: &mut Sys) -> KResult<u64> {
     let (which, new_addr, old_addr) = (sys.arg_i32(0), sys.arg(1), sys.arg(2));
-    match which {
-        ITIMER_REAL => {}
-        // CPU-time timers need guest CPU accounting: not offered yet.
-        ITIMER_VIRTUAL | ITIMER_PROF => return Err(Errno::ENOSYS),
-        _ => return Err(Errno::EINVAL),
+    if !matches!(which, ITIMER_REAL | ITIMER_VIRTUAL | ITIMER_PROF) {
+        return Err(Errno::EINVAL);
     }
     let new: Itimerval = if new_addr != 0 { sys.mm().read(new_addr)? } else { Itimerval::default() };
     let value = from_timeval(&new.it_value)?;
     let interval = from_timeval(&new.it_interval)?;
-    let old = real_timer_value(sys);
-    set_real_timer(sys, value, interval);
+    let old = if which == ITIMER_REAL { real_timer_value(sys) } else { cpu_timer_value(sys, which) };
+    if which == ITIMER_REAL {
+        set_real_timer(sys, value, interval);
+    } else {
+        set_cpu_timer(sys, which, value, interval);
+    }
     if old_addr != 0 {
         sys.mm().write(old_addr, &old)?;
     }

@@ -224,7 +224,7 @@ fn sys_waitid(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_setpgid(sys: &mut Sys) -> KResult<u64> {
     let (pid, pgid) = (sys.arg_i32(0), sys.arg_i32(1));
-    if pgid < 0 {
+    if pgid < 0 || pid < 0 {
         return Err(Errno::EINVAL);
     }
     let me = &sys.task.process;

@@ -146,7 +146,7 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
         pdeath_signal: AtomicI32::new(0),
         no_new_privs: AtomicBool::new(parent.no_new_privs.load(Ordering::Relaxed)),
         personality: std::sync::atomic::AtomicU32::new(parent.personality.load(Ordering::Relaxed)),
-        host_pid: AtomicI32::new(0),
+        cpu: Mutex::new(Default::default()),
         start_time_ns: kernel.monotonic_ns(),
         exe_done_since_fork: AtomicBool::new(false),
         vfork_done: Mutex::new(vfork.clone()),

@@ -13,7 +13,7 @@ pub mod run;
 pub mod timer;
 pub mod wait;
 
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::abi::{Rlimit, Sigaltstack};
@@ -98,8 +98,8 @@ pub struct Task {
     pub pdeath_signal: AtomicI32,
     pub no_new_privs: std::sync::atomic::AtomicBool,
     pub personality: std::sync::atomic::AtomicU32,
-    /// The host process running this task's guest code (for CPU times).
-    pub host_pid: AtomicI32,
+    /// CPU time accounting (see `CpuAccount`).
+    pub cpu: Mutex<CpuAccount>,
     /// Guest CPU time counters for getrusage/times, in nanoseconds.
     pub start_time_ns: u64,
     /// The task has called execve since it was forked (setpgid: EACCES).
@@ -173,7 +173,7 @@ impl Task {
             pdeath_signal: AtomicI32::new(0),
             no_new_privs: std::sync::atomic::AtomicBool::new(false),
             personality: std::sync::atomic::AtomicU32::new(0),
-            host_pid: AtomicI32::new(0),
+            cpu: Mutex::new(CpuAccount::default()),
             start_time_ns: now,
             exe_done_since_fork: std::sync::atomic::AtomicBool::new(false),
             vfork_done: Mutex::new(None),
@@ -228,17 +228,58 @@ pub fn current() -> Option<Arc<Task>> {
     CURRENT.with(|c| c.borrow().as_ref().and_then(|w| w.upgrade()))
 }
 
-/// (user, system) CPU nanoseconds of a task: guest code runs in its stub
-/// (user time); the kernel thread servicing it accounts as system time.
-/// Must be called on the task's own kernel thread.
+/// Reads a host CPU clock in nanoseconds (0 if it cannot be read).
+fn read_cpu_clock(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime into a local.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } == 0 { ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64 } else { 0 }
+}
+
+/// CPU clocks of host processes and threads (Linux's posix-cpu-timers
+/// encoding: MAKE_PROCESS_CPUCLOCK / MAKE_THREAD_CPUCLOCK with SCHED).
+fn host_process_cpu(pid: i32) -> u64 {
+    if pid > 0 { read_cpu_clock(((!pid) << 3) | 2) } else { 0 }
+}
+
+fn host_thread_cpu(tid: i32) -> u64 {
+    if tid > 0 { read_cpu_clock(((!tid) << 3) | 6) } else { 0 }
+}
+
+/// Where a task's CPU time comes from. Guest code runs in a stub (user
+/// time); the kernel thread servicing the task is its system time. Both
+/// are reused by later tasks, so each is measured from a base.
+#[derive(Default)]
+pub struct CpuAccount {
+    user_done: u64,
+    stub: i32,
+    stub_base: u64,
+    kernel_tid: i32,
+    kernel_base: u64,
+}
+
+impl CpuAccount {
+    /// The task starts running on the calling kernel thread.
+    pub fn start_on_this_thread(&mut self) {
+        // SAFETY: gettid has no preconditions.
+        self.kernel_tid = unsafe { libc::gettid() };
+        self.kernel_base = host_thread_cpu(self.kernel_tid);
+    }
+
+    /// The task's guest code now runs in stub `pid`.
+    pub fn switch_stub(&mut self, pid: i32) {
+        if pid == self.stub {
+            return;
+        }
+        self.user_done += host_process_cpu(self.stub).saturating_sub(self.stub_base);
+        self.stub = pid;
+        self.stub_base = host_process_cpu(pid);
+    }
+}
+
+/// (user, system) CPU nanoseconds of a task so far.
 pub fn cpu_times(task: &Task) -> (u64, u64) {
-    let read = |clock: libc::clockid_t| -> u64 {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: clock_gettime into a local.
-        if unsafe { libc::clock_gettime(clock, &mut ts) } == 0 { ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64 } else { 0 }
-    };
-    let pid = task.host_pid.load(Ordering::Relaxed);
-    // MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED) from Linux's posix-timers.
-    let user = if pid > 0 { read(((!pid) << 3) | 2) } else { 0 };
-    (user, read(libc::CLOCK_THREAD_CPUTIME_ID))
+    let a = task.cpu.lock().unwrap_or_else(|e| e.into_inner());
+    let user = a.user_done + host_process_cpu(a.stub).saturating_sub(a.stub_base);
+    let system = host_thread_cpu(a.kernel_tid).saturating_sub(a.kernel_base);
+    (user, system)
 }

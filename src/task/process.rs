@@ -17,6 +17,13 @@ pub struct RealTimer {
     pub interval: std::time::Duration,
 }
 
+/// ITIMER_VIRTUAL / ITIMER_PROF: expiry and period in process CPU time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuTimer {
+    pub expires_ns: u64,
+    pub interval_ns: u64,
+}
+
 /// Where a process is in its life, as wait() reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lifecycle {
@@ -63,6 +70,9 @@ pub struct Process {
     /// init's protection from default actions, lifted by a forced fault.
     init_unprotected: AtomicBool,
     pub real_timer: Mutex<Option<RealTimer>>,
+    /// [ITIMER_VIRTUAL, ITIMER_PROF], checked by a sampling timer.
+    pub cpu_timers: Mutex<[Option<CpuTimer>; 2]>,
+    pub cpu_timer_sampling: AtomicBool,
     /// The leader task (the one whose tid is the tgid).
     pub leader: Mutex<Weak<Task>>,
 }
@@ -91,6 +101,8 @@ impl Process {
             child_subreaper: AtomicBool::new(false),
             init_unprotected: AtomicBool::new(false),
             real_timer: Mutex::new(None),
+            cpu_timers: Mutex::new([None, None]),
+            cpu_timer_sampling: AtomicBool::new(false),
             leader: Mutex::new(Weak::new()),
         })
     }

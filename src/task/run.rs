@@ -127,6 +127,7 @@ fn spawn_worker(kernel: Arc<Kernel>, first: Option<Job>) {
 /// Runs `task` on this kernel thread with `context` until it exits.
 fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
     crate::task::set_current(&task);
+    task.cpu.lock().unwrap_or_else(|e| e.into_inner()).start_on_this_thread();
     *task.interrupter.lock().unwrap_or_else(|e| e.into_inner()) = Some(context.interrupter());
     if let Some(x) = xstate {
         context.set_extended_state(&task.mm(), &x);
@@ -139,7 +140,9 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
         }
         let mm = task.mm();
         let event = context.switch(&mm, &mut regs);
-        task.host_pid.store(context.host_pid(mm.id).unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+        if let Some(pid) = context.host_pid(mm.id) {
+            task.cpu.lock().unwrap_or_else(|e| e.into_inner()).switch_stub(pid);
+        }
         match event {
             Event::Syscall => {
                 let old_mm = mm.id;
@@ -289,11 +292,14 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
                     s.blocked |= signal::sigbit(sig);
                 }
                 s.blocked &= !signal::UNBLOCKABLE;
-                return None;
+                // Like Linux, keep going: every other deliverable signal
+                // gets a frame on top, so the last one taken runs first.
+                continue;
             }
         }
     }
-    // No handler ran: an interrupted call restarts transparently.
+    // No handler ran (`restart` is taken when one does): an interrupted
+    // call restarts transparently.
     if let Some(e) = restart.take() {
         regs.rip -= 2;
         regs.rax = if e == Errno::ERESTART_RESTARTBLOCK { NR_RESTART_SYSCALL } else { regs.orig_rax };

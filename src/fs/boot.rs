@@ -1,12 +1,12 @@
 //! The mount tree at boot: the host directory read-only at /, tmpfs on
-//! /tmp and /dev/shm, devfs on /dev, procfs on /proc. Called once by
+//! /tmp and /dev/shm, devfs on /dev, devpts on /dev/pts, procfs on /proc. Called once by
 //! main before PID 1 exists; errors are one line for a person.
 
 use std::sync::Arc;
 
 use crate::fs::inode::InodeRef;
 use crate::fs::path::{Path, WalkContext, walk};
-use crate::fs::{devfs, hostfs, procfs, tmpfs};
+use crate::fs::{devfs, devpts, hostfs, procfs, tmpfs};
 use crate::kernel::Kernel;
 
 /// Mount points vkernel needs at the root; they read as empty directories
@@ -27,6 +27,7 @@ pub fn mount_boot_filesystems(kernel: &Arc<Kernel>, root_dir: &std::path::Path) 
     let dev = devfs::new_devfs().map_err(|e| format!("cannot build /dev: {e}"))?;
     mount_at(kernel, &root, "/dev", dev, "devtmpfs", "udev")?;
     mount_at(kernel, &root, "/dev/shm", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
+    mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
     mount_at(kernel, &root, "/proc", procfs::new_procfs(kernel), "proc", "proc")?;
     Ok(())
 }

@@ -22,6 +22,7 @@ const DEVICES: &[(&str, u32, u32, u32, u32)] = &[
     ("urandom", 1, 9, 0o666, 0),
     ("tty", 5, 0, 0o666, TTY_GID),
     ("console", 5, 1, 0o600, 0),
+    ("ptmx", 5, 2, 0o666, TTY_GID),
 ];
 
 const LINKS: &[(&str, &str)] = &[("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")];
@@ -43,14 +44,16 @@ pub fn new_devfs() -> KResult<InodeRef> {
 
 /// The driver for character device `rdev`; ENXIO when there is none
 /// (Linux: chrdev_open).
-pub fn open_char_device(rdev: u64, _flags: u32) -> KResult<Arc<dyn FileOps>> {
+pub fn open_char_device(rdev: u64, flags: u32) -> KResult<Arc<dyn FileOps>> {
     match (dev_major(rdev), dev_minor(rdev)) {
         (1, 3) => Ok(Arc::new(Null)),
         (1, 5) => Ok(Arc::new(Zero)),
         (1, 7) => Ok(Arc::new(Full)),
         (1, 8) | (1, 9) => Ok(Arc::new(Random)),
-        (5, 0) => crate::tty::console::open_tty(),
-        (5, 1) => crate::tty::console::open_console(),
+        (5, 0) => crate::tty::console::open_tty(flags),
+        (5, 1) => crate::tty::console::open_console(flags),
+        (5, 2) => crate::tty::pty::open_master(flags),
+        (136, index) => crate::tty::pty::open_slave(index, flags),
         _ => Err(Errno::ENXIO),
     }
 }

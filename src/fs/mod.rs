@@ -4,6 +4,7 @@
 
 pub mod boot;
 pub mod devfs;
+pub mod devpts;
 pub mod epoll;
 pub mod file;
 pub mod hostfs;

@@ -172,7 +172,9 @@ pub fn open(task: &Task, dirfd: i32, path: &[u8], flags: u32, mode: u32) -> KRes
         let t = now();
         p.inode().setattr(&SetAttr { mtime: Some(t), ..Default::default() })?;
     }
-    let stored = (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
+    // O_NOCTTY reaches the driver (a tty decides whether to become the
+    // controlling terminal); File::new drops it from the stored flags.
+    let stored = (flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
     File::open_path(p, stored)
 }
 

@@ -738,9 +738,10 @@ fn pid_content(kernel: &Arc<Kernel>, task: &Arc<Task>, f: PidFile, fs: &ProcFs) 
             let start_ticks = task.start_time_ns / (1_000_000_000 / USER_HZ);
             let blocked = task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked;
             let (ign, cgt) = signal_sets(task);
+            let (tty_nr, tpgid) = crate::tty::proc_stat_tty(task.sid());
             let _ = writeln!(
                 s,
-                "{} ({comm}) {} {} {} {} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 {start_ticks} {vsize} {rss} 18446744073709551615 0 0 {start_stack} 0 0 0 {blocked} {ign} {cgt} 0 0 0 17 0 0 0 0 0 0 0 0 {brk_start} {arg_start} {arg_end} {env_start} {env_end} 0",
+                "{} ({comm}) {} {} {} {} {tty_nr} {tpgid} 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 {start_ticks} {vsize} {rss} 18446744073709551615 0 0 {start_stack} 0 0 0 {blocked} {ign} {cgt} 0 0 0 17 0 0 0 0 0 0 0 0 {brk_start} {arg_start} {arg_end} {env_start} {env_end} 0",
                 task.tid,
                 state_char(task),
                 task.ppid(),

@@ -1,38 +1,30 @@
-//! The console: guest fds 0-2 at boot are vkernel's own fds 0-2, and
-//! /dev/tty and /dev/console reach the host terminal. Terminal ioctls are
-//! answered from the host tty for now (the line discipline moves into
-//! vkernel later); a redirected fd keeps the host's type, so a guest sees
-//! a pipe or a regular file exactly as it would natively.
-//! Call `restore_host_terminal` on every exit path once TCSETS may have run.
+//! The console. When vkernel's stdin is a host terminal (and vkernel is in
+//! its foreground), the host terminal is put in raw mode and the console is
+//! a real `Tty`: a reader thread feeds host input to the line discipline,
+//! output goes to the host after output processing, host SIGWINCH resizes
+//! it, and it is the controlling terminal of PID 1's session. Otherwise
+//! guest fds 0-2 pass through to vkernel's own fds 0-2, keeping the host
+//! fd's type (a pipe or file looks exactly as it would natively).
+//! `restore_host_terminal` runs on every exit path: main, the panic hook,
+//! and handlers for the signals that end or stop vkernel.
 
 use std::any::Any;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::abi::{Errno, KResult, StatFs, Termios, Timespec, Winsize};
 use crate::fs::file::{FdTable, File, FileOps, O_APPEND, O_LARGEFILE, O_NONBLOCK, POLLIN, POLLOUT};
 use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFMT, S_IFREG};
 use crate::fs::make_dev;
+use crate::fs::path::{Path, WalkContext, walk};
 use crate::kernel::Kernel;
 use crate::task::Task;
-
-pub const TCGETS: u32 = 0x5401;
-pub const TCSETS: u32 = 0x5402;
-pub const TCSETSW: u32 = 0x5403;
-pub const TCSETSF: u32 = 0x5404;
-pub const TCSBRK: u32 = 0x5409;
-pub const TCXONC: u32 = 0x540a;
-pub const TCFLSH: u32 = 0x540b;
-pub const TIOCSCTTY: u32 = 0x540e;
-pub const TIOCGPGRP: u32 = 0x540f;
-pub const TIOCSPGRP: u32 = 0x5410;
-pub const TIOCOUTQ: u32 = 0x5411;
-pub const TIOCGWINSZ: u32 = 0x5413;
-pub const TIOCSWINSZ: u32 = 0x5414;
-pub const FIONREAD: u32 = 0x541b;
-pub const TIOCNOTTY: u32 = 0x5422;
-pub const TIOCGSID: u32 = 0x5429;
+use crate::tty::ldisc::{BRKINT, ECHO, ECHONL, ICANON, ICRNL, IEXTEN, IGNBRK, IGNCR, INLCR, ISIG, ISTRIP, IXON, OPOST, VMIN, VTIME};
+use crate::tty::{
+    Backend, FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP,
+    TIOCSWINSZ, Tty,
+};
 
 /// The foreground process group the guest set with TIOCSPGRP (0: none yet,
 /// the caller's own group is reported).
@@ -78,12 +70,262 @@ fn host_tcgets(fd: i32) -> KResult<Termios> {
     Ok(t)
 }
 
-/// Puts the host terminal back as it was before the guest changed it.
+/// Puts the host terminal back as it was before vkernel or the guest
+/// changed it.
 pub fn restore_host_terminal() {
+    if let Some(host) = HOST_TERMINAL.get() {
+        host.restore();
+        return;
+    }
     let saved = *SAVED_TERMIOS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((fd, t)) = saved {
         // SAFETY: TCSETS reads a kernel struct termios from a live value.
         unsafe { libc::ioctl(fd, TCSETS as _, &t as *const Termios) };
+    }
+}
+
+// ---- the console as a real terminal ----
+
+/// The host terminal vkernel drives in raw mode. Set once, before any
+/// signal handler that reads it is installed.
+struct HostTerminal {
+    fd: i32,
+    original: Termios,
+    raw: Termios,
+}
+
+impl HostTerminal {
+    /// Async-signal-safe: one ioctl.
+    fn restore(&self) {
+        // SAFETY: TCSETS reads a kernel struct termios from a live value.
+        unsafe { libc::ioctl(self.fd, TCSETS as _, &self.original as *const Termios) };
+    }
+
+    /// Async-signal-safe: raw mode again, unless vkernel was continued in
+    /// the background (setting it there would stop vkernel with SIGTTOU).
+    fn make_raw(&self) {
+        // SAFETY: plain queries and a TCSETS from a live value.
+        unsafe {
+            if libc::tcgetpgrp(self.fd) == libc::getpgrp() {
+                libc::ioctl(self.fd, TCSETS as _, &self.raw as *const Termios);
+            }
+        }
+    }
+}
+
+static HOST_TERMINAL: OnceLock<HostTerminal> = OnceLock::new();
+static CONSOLE: OnceLock<Arc<Tty>> = OnceLock::new();
+/// The write end of the pipe that wakes the reader thread from a handler.
+static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
+/// Events handlers leave for the reader thread.
+static EVENTS: AtomicU32 = AtomicU32::new(0);
+const EVENT_RESIZE: u32 = 1;
+
+/// cfmakeraw: no input or output processing, no echo, no signals.
+fn raw_termios(t: &Termios) -> Termios {
+    const PARMRK: u32 = 0o10;
+    const CSIZE: u32 = 0o60;
+    const PARENB: u32 = 0o400;
+    const CS8: u32 = 0o60;
+    let mut r = *t;
+    r.c_iflag &= !(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+    r.c_oflag &= !OPOST;
+    r.c_lflag &= !(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+    r.c_cflag = (r.c_cflag & !(CSIZE | PARENB)) | CS8;
+    r.c_cc[VMIN] = 1;
+    r.c_cc[VTIME] = 0;
+    r
+}
+
+fn wake_reader() {
+    let fd = WAKE_FD.load(Ordering::Relaxed);
+    if fd >= 0 {
+        // SAFETY: write of one byte from a static to our own pipe
+        // (async-signal-safe).
+        unsafe { libc::write(fd, b"x".as_ptr() as *const libc::c_void, 1) };
+    }
+}
+
+/// SIGTERM, SIGHUP, SIGINT, SIGQUIT to vkernel: put the terminal back and
+/// die of the signal (SA_RESETHAND made its action the default again).
+extern "C" fn on_fatal_signal(sig: libc::c_int) {
+    if let Some(host) = HOST_TERMINAL.get() {
+        host.restore();
+    }
+    // SAFETY: raise is async-signal-safe; SA_NODEFER leaves sig unblocked.
+    unsafe { libc::raise(sig) };
+}
+
+/// SIGTSTP to vkernel: put the terminal back and stop.
+extern "C" fn on_stop_signal(_sig: libc::c_int) {
+    if let Some(host) = HOST_TERMINAL.get() {
+        host.restore();
+    }
+    // SAFETY: raise is async-signal-safe.
+    unsafe { libc::raise(libc::SIGSTOP) };
+}
+
+/// SIGCONT: raw mode again; the window may have changed meanwhile.
+extern "C" fn on_continue(_sig: libc::c_int) {
+    if let Some(host) = HOST_TERMINAL.get() {
+        host.make_raw();
+    }
+    EVENTS.fetch_or(EVENT_RESIZE, Ordering::Relaxed);
+    wake_reader();
+}
+
+extern "C" fn on_window_change(_sig: libc::c_int) {
+    EVENTS.fetch_or(EVENT_RESIZE, Ordering::Relaxed);
+    wake_reader();
+}
+
+fn install_handler(sig: i32, handler: extern "C" fn(libc::c_int), flags: i32) {
+    // SAFETY: a zeroed sigaction is valid; the handler only makes
+    // async-signal-safe calls and reads statics set before installation.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = handler as usize;
+        sa.sa_flags = flags;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(sig, &sa, std::ptr::null_mut());
+    }
+}
+
+fn host_winsize(fd: i32) -> Winsize {
+    let mut w = Winsize::default();
+    // SAFETY: TIOCGWINSZ writes a struct winsize.
+    unsafe { libc::ioctl(fd, TIOCGWINSZ as _, &mut w as *mut Winsize) };
+    w
+}
+
+/// Writes all of `data` to host fd `fd` (the console's output); a host
+/// error drops the rest, as a dead terminal would.
+pub fn write_host(fd: i32, mut data: &[u8]) {
+    while !data.is_empty() {
+        // SAFETY: writing a live buffer to our own fd.
+        let n = unsafe { libc::write(fd, data.as_ptr() as *const libc::c_void, data.len()) };
+        if n > 0 {
+            data = &data[n as usize..];
+            continue;
+        }
+        match Errno::last_host() {
+            Errno::EINTR => {}
+            Errno::EAGAIN => {
+                let mut p = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+                // SAFETY: poll on one live pollfd.
+                unsafe { libc::poll(&mut p, 1, -1) };
+            }
+            _ => return,
+        }
+    }
+}
+
+/// Makes the console a real terminal if vkernel's stdin is a host terminal
+/// whose foreground vkernel is in: raw mode, signal handlers, the reader
+/// thread. The console starts as the controlling terminal of session 1
+/// with PID 1's group in the foreground.
+fn init_console(kernel: &Arc<Kernel>) -> Option<Arc<Tty>> {
+    let fd = 0;
+    // SAFETY: plain queries of our own fd and process.
+    if !is_tty(fd) || unsafe { libc::tcgetpgrp(fd) != libc::getpgrp() } {
+        return None;
+    }
+    let original = host_tcgets(fd).ok()?;
+    let out_fd = console_output_fd();
+    let mut pipe = [0i32; 2];
+    // SAFETY: pipe2 into a two-element array.
+    if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
+        return None;
+    }
+    let raw = raw_termios(&original);
+    if HOST_TERMINAL.set(HostTerminal { fd, original, raw }).is_err() {
+        return None;
+    }
+    WAKE_FD.store(pipe[1], Ordering::Relaxed);
+    for sig in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGQUIT] {
+        install_handler(sig, on_fatal_signal, libc::SA_RESETHAND | libc::SA_NODEFER);
+    }
+    install_handler(libc::SIGTSTP, on_stop_signal, libc::SA_RESTART);
+    install_handler(libc::SIGCONT, on_continue, libc::SA_RESTART);
+    install_handler(libc::SIGWINCH, on_window_change, libc::SA_RESTART);
+    if let Some(host) = HOST_TERMINAL.get() {
+        host.make_raw();
+    }
+    let tty = Tty::new(Backend::Console { out_fd }, kernel, original, host_winsize(fd));
+    {
+        let mut st = tty.lock();
+        st.session = 1;
+        st.pgrp = 1;
+    }
+    let reader = tty.clone();
+    let wake_read = pipe[0];
+    std::thread::Builder::new().name("vkernel-console".into()).spawn(move || read_host_input(reader, fd, wake_read)).ok()?;
+    let _ = CONSOLE.set(tty.clone());
+    Some(tty)
+}
+
+/// Where console output goes: fd 1 when it is the same terminal as fd 0,
+/// else a write-only reopen of fd 0's terminal.
+fn console_output_fd() -> i32 {
+    if same_terminal(1) {
+        return 1;
+    }
+    // SAFETY: open with a NUL-terminated literal path.
+    let fd = unsafe { libc::open(c"/proc/self/fd/0".as_ptr(), libc::O_WRONLY | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    if fd >= 0 { fd } else { 0 }
+}
+
+/// Is host fd `fd` the terminal on fd 0?
+fn same_terminal(fd: i32) -> bool {
+    if !is_tty(fd) {
+        return false;
+    }
+    match (host_fstat(0), host_fstat(fd)) {
+        (Ok(a), Ok(b)) => a.st_rdev == b.st_rdev,
+        _ => false,
+    }
+}
+
+/// The console's reader thread: host input to the line discipline, and
+/// window-size changes from the SIGWINCH handler.
+fn read_host_input(tty: Arc<Tty>, fd: i32, wake: i32) {
+    let mut buf = [0u8; 4096];
+    loop {
+        let mut fds = [libc::pollfd { fd, events: libc::POLLIN, revents: 0 }, libc::pollfd { fd: wake, events: libc::POLLIN, revents: 0 }];
+        // SAFETY: poll on two live pollfds.
+        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+            continue;
+        }
+        if fds[1].revents != 0 {
+            // SAFETY: draining our own non-blocking pipe into a live buffer.
+            while unsafe { libc::read(wake, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) } > 0 {}
+            if EVENTS.swap(0, Ordering::Relaxed) & EVENT_RESIZE != 0 {
+                tty.set_winsize(host_winsize(fd));
+            }
+        }
+        if fds[0].revents == 0 {
+            continue;
+        }
+        // SAFETY: reading into a live buffer from our own fd.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
+        if n < 0 && matches!(Errno::last_host(), Errno::EINTR | Errno::EAGAIN) {
+            continue;
+        }
+        if n <= 0 {
+            // The terminal is gone: readers see end of file.
+            tty.hangup();
+            return;
+        }
+        let mut rest = &buf[..n as usize];
+        while !rest.is_empty() {
+            let taken = tty.receive(rest);
+            rest = &rest[taken..];
+            if taken == 0 {
+                // The guest is not reading; hold the rest, as a throttled
+                // line would.
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
     }
 }
 
@@ -361,15 +603,29 @@ fn host_tty() -> Option<i32> {
     .map(|f| f.as_raw_fd())
 }
 
-/// /dev/tty: the controlling terminal, ENXIO without one (as natively).
-pub fn open_tty() -> KResult<Arc<dyn FileOps>> {
+/// /dev/tty: the caller's controlling terminal, ENXIO without one. When
+/// the console is not a terminal, PID 1's session (which natively would
+/// have inherited vkernel's) reaches the host's controlling terminal.
+pub fn open_tty(flags: u32) -> KResult<Arc<dyn FileOps>> {
+    let task = crate::task::current();
+    let sid = task.as_ref().map(|t| t.process.sid()).unwrap_or(1);
+    if let Some(tty) = crate::tty::controlling_tty(sid) {
+        return Ok(Arc::new(tty.open_slave(flags, false)));
+    }
+    if CONSOLE.get().is_some() || sid != 1 {
+        return Err(Errno::ENXIO);
+    }
     let fd = host_tty().ok_or(Errno::ENXIO)?;
     Ok(Arc::new(ConsoleFile::new(fd, fd)))
 }
 
-/// /dev/console: the host terminal if there is one, else vkernel's stdin
-/// and stdout.
-pub fn open_console() -> KResult<Arc<dyn FileOps>> {
+/// /dev/console: the console tty (never acquired as a controlling
+/// terminal by opening it, as in Linux), else the host terminal if there
+/// is one, else vkernel's stdin and stdout.
+pub fn open_console(flags: u32) -> KResult<Arc<dyn FileOps>> {
+    if let Some(tty) = CONSOLE.get() {
+        return Ok(Arc::new(tty.open_slave(flags, false)));
+    }
     match host_tty() {
         Some(fd) => Ok(Arc::new(ConsoleFile::new(fd, fd))),
         None => Ok(Arc::new(ConsoleFile::new(0, 1))),
@@ -380,10 +636,21 @@ pub fn console_file(host_fd: i32, inode: InodeRef, flags: u32) -> Arc<File> {
     File::new(inode, None, Arc::new(ConsoleFile::new(host_fd, host_fd)), flags)
 }
 
+/// /dev/console in the guest's tree, which console fds show as their path
+/// (so ttyname works).
+fn console_node(kernel: &Arc<Kernel>) -> Option<Path> {
+    let root = kernel.root();
+    let search = |_: &Metadata| Ok(());
+    let cx = WalkContext { mounts: &kernel.mounts, root: &root, start: &root, may_search: &search };
+    walk(&cx, b"/dev/console", true).ok()
+}
+
 /// PID 1's fd table: guest fds 0, 1 and 2 are vkernel's own, with the
 /// host fds' access modes and O_APPEND; a closed host fd stays closed.
-pub fn stdio_fd_table(_kernel: &Arc<Kernel>) -> FdTable {
+/// Fds on the host terminal become the console tty when there is one.
+pub fn stdio_fd_table(kernel: &Arc<Kernel>) -> FdTable {
     let mut table = FdTable::new();
+    let console = init_console(kernel);
     for fd in 0..3 {
         // SAFETY: F_GETFL only queries the fd.
         let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
@@ -391,6 +658,15 @@ pub fn stdio_fd_table(_kernel: &Arc<Kernel>) -> FdTable {
             continue;
         }
         let flags = (fl as u32 & (crate::fs::file::O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_LARGEFILE;
+        if let Some(tty) = console.as_ref().filter(|_| same_terminal(fd)) {
+            let ops = Arc::new(tty.open_slave(flags, false));
+            let file = match console_node(kernel) {
+                Some(path) => File::new(path.inode().clone(), Some(path), ops, flags),
+                None => File::new(Arc::new(ConsoleInode::new(fd)), None, ops, flags),
+            };
+            table.put(fd, file, false);
+            continue;
+        }
         let inode: InodeRef = Arc::new(ConsoleInode::new(fd));
         table.put(fd, console_file(fd, inode, flags), false);
     }

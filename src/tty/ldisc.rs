@@ -22,7 +22,6 @@ pub const ICRNL: u32 = 0o400;
 pub const IUCLC: u32 = 0o1000;
 pub const IXON: u32 = 0o2000;
 pub const IXANY: u32 = 0o4000;
-pub const IMAXBEL: u32 = 0o20000;
 pub const IUTF8: u32 = 0o40000;
 // c_oflag
 pub const OPOST: u32 = 0o1;

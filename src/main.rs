@@ -123,6 +123,7 @@ fn boot(options: Options) -> Result<u8, (String, u8)> {
         std::fs::write(pidfile, format!("{}\n", std::process::id())).map_err(|e| (format!("-p {}: {e}", pidfile.display()), 2))?;
     }
     let phys = Arc::new(mm::frame::PhysMemory::new(options.memory).map_err(|e| (format!("cannot allocate {} bytes of guest memory: {e}", options.memory), 1))?);
+    mm::frame::install_guest_ram(phys.clone());
     let platform = platform::create(phys.clone()).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
     let hostname = hostname();
     let kernel = Kernel::new(Config { memory: options.memory, verbose: options.verbose, hostname }, phys.clone(), platform);

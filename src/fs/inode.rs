@@ -214,6 +214,13 @@ pub trait Inode: Send + Sync + Any {
         Ok(None)
     }
 
+    /// The page cache of a file whose data lives in guest RAM (tmpfs):
+    /// MAP_SHARED mappings map these frames, so they see write() and
+    /// write() sees them. `None`: mappings get private copies.
+    fn page_cache(&self) -> Option<Arc<crate::mm::vma::SharedMemory>> {
+        None
+    }
+
     /// For /proc/<pid>/fd-style "magic" links: the path the link resolves to
     /// directly, bypassing a textual walk. `None` for ordinary symlinks.
     fn magic_link(&self) -> Option<crate::fs::path::Path> {

@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SetAttr, dtype_of_mode};
 use crate::fs::{check_name, new_anon_dev, now};
+use crate::mm::frame::guest_ram;
+use crate::mm::vma::SharedMemory;
 
 pub const TMPFS_MAGIC: i64 = 0x0102_1994;
 
@@ -72,11 +74,24 @@ struct Entry {
     inode: Arc<TmpInode>,
 }
 
-/// File data in page-sized chunks; absent pages are holes reading as zero.
-#[derive(Default)]
+/// File data: the file's page cache, in guest RAM, shared with MAP_SHARED
+/// mappings of the file. Absent pages are holes reading as zero.
 struct FileData {
-    pages: BTreeMap<u64, Box<[u8; PAGE]>>,
+    cache: Arc<SharedMemory>,
     size: u64,
+}
+
+impl FileData {
+    fn new() -> FileData {
+        let cache = SharedMemory::new(guest_ram().clone());
+        cache.set_size(0);
+        FileData { cache, size: 0 }
+    }
+
+    fn set_size(&mut self, size: u64) {
+        self.size = size;
+        self.cache.set_size(size);
+    }
 }
 
 impl TmpFs {
@@ -142,7 +157,7 @@ impl Drop for TmpInode {
     fn drop(&mut self) {
         let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
         if let Kind::File(f) = &st.kind {
-            self.fs.uncharge_pages(f.pages.len() as u64);
+            self.fs.uncharge_pages(f.cache.page_count());
         }
         self.fs.inodes.fetch_sub(1, Ordering::Relaxed);
     }
@@ -285,17 +300,17 @@ impl TmpInode {
         }
         if size < f.size {
             let keep = size.div_ceil(PAGE_SIZE);
-            let dropped = f.pages.split_off(&keep);
-            self.fs.uncharge_pages(dropped.len() as u64);
+            let dropped = f.cache.truncate_pages(keep);
+            self.fs.uncharge_pages(dropped);
             // Zero the tail of the last page so a later extension reads zeros.
             let off = (size % PAGE_SIZE) as usize;
             if off != 0 {
-                if let Some(page) = f.pages.get_mut(&(size / PAGE_SIZE)) {
-                    page[off..].fill(0);
+                if let Some(frame) = f.cache.lookup(size / PAGE_SIZE) {
+                    f.cache.phys().frame_bytes(frame)[off..].fill(0);
                 }
             }
         }
-        f.size = size;
+        f.set_size(size);
         Ok(())
     }
 }
@@ -305,7 +320,7 @@ impl Inode for TmpInode {
         let st = self.lock();
         let (size, blocks) = match &st.kind {
             Kind::Dir(d) => ((d.entries.len() as u64 + 2) * BOGO_DIRENT_SIZE, 0),
-            Kind::File(f) => (f.size, f.pages.len() as u64 * (PAGE_SIZE / 512)),
+            Kind::File(f) => (f.size, f.cache.page_count() * (PAGE_SIZE / 512)),
             Kind::Symlink(t) => (t.len() as u64, 0),
             Kind::Special => (0, 0),
         };
@@ -365,7 +380,7 @@ impl Inode for TmpInode {
         }
         let kind = match mode & S_IFMT {
             S_IFDIR => Kind::Dir(Dir { entries: BTreeMap::new(), names: HashMap::new(), next_cookie: FIRST_COOKIE, parent: self.me.clone() }),
-            S_IFREG | 0 => Kind::File(FileData::default()),
+            S_IFREG | 0 => Kind::File(FileData::new()),
             S_IFLNK => return Err(Errno::EINVAL),
             _ => Kind::Special,
         };
@@ -536,6 +551,13 @@ impl Inode for TmpInode {
         Ok(())
     }
 
+    fn page_cache(&self) -> Option<Arc<SharedMemory>> {
+        match &self.lock().kind {
+            Kind::File(f) => Some(f.cache.clone()),
+            _ => None,
+        }
+    }
+
     fn readlink(&self) -> KResult<Vec<u8>> {
         let mut st = self.lock();
         match &st.kind {
@@ -562,8 +584,8 @@ impl Inode for TmpInode {
             let pos = offset + done as u64;
             let (index, off) = (pos / PAGE_SIZE, (pos % PAGE_SIZE) as usize);
             let len = (PAGE - off).min(n - done);
-            match f.pages.get(&index) {
-                Some(page) => buf[done..done + len].copy_from_slice(&page[off..off + len]),
+            match f.cache.lookup(index) {
+                Some(frame) => buf[done..done + len].copy_from_slice(&f.cache.phys().frame_bytes(frame)[off..off + len]),
                 None => buf[done..done + len].fill(0),
             }
             done += len;
@@ -627,21 +649,29 @@ impl TmpInode {
             let pos = offset + done as u64;
             let (index, off) = (pos / PAGE_SIZE, (pos % PAGE_SIZE) as usize);
             let len = (PAGE - off).min(buf.len() - done);
-            if !f.pages.contains_key(&index) {
+            if f.cache.lookup(index).is_none() {
                 if let Err(e) = self.fs.charge_page() {
                     if done == 0 {
                         return Err(e);
                     }
                     break;
                 }
-                f.pages.insert(index, Box::new([0u8; PAGE]));
+                if f.cache.get_or_alloc(index).is_err() {
+                    // Guest RAM is full.
+                    self.fs.uncharge_pages(1);
+                    if done == 0 {
+                        return Err(Errno::ENOSPC);
+                    }
+                    break;
+                }
             }
-            if let Some(page) = f.pages.get_mut(&index) {
-                page[off..off + len].copy_from_slice(&buf[done..done + len]);
+            if let Some(frame) = f.cache.lookup(index) {
+                f.cache.phys().frame_bytes(frame)[off..off + len].copy_from_slice(&buf[done..done + len]);
             }
             done += len;
         }
-        f.size = f.size.max(offset + done as u64);
+        let size = f.size.max(offset + done as u64);
+        f.set_size(size);
         debug_assert!(offset + done as u64 <= end);
         let t = now();
         st.mtime = t;

@@ -204,6 +204,20 @@ impl PhysMemory {
     }
 }
 
+static GUEST_RAM: std::sync::OnceLock<std::sync::Arc<PhysMemory>> = std::sync::OnceLock::new();
+
+/// Makes `phys` the guest RAM that filesystems keep their page caches in.
+/// Called once at boot.
+pub fn install_guest_ram(phys: std::sync::Arc<PhysMemory>) {
+    let _ = GUEST_RAM.set(phys);
+}
+
+/// The guest RAM page caches live in. Unit tests that never booted get a
+/// private 64 MiB one.
+pub fn guest_ram() -> &'static std::sync::Arc<PhysMemory> {
+    GUEST_RAM.get_or_init(|| std::sync::Arc::new(PhysMemory::new(64 << 20).expect("memfd for a test guest RAM")))
+}
+
 impl Drop for PhysMemory {
     fn drop(&mut self) {
         // SAFETY: unmapping the mapping made in `new`; no references remain.

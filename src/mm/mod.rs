@@ -420,6 +420,11 @@ impl MmState {
                     Err(FaultError::OutOfMemory) if win_end - win_start > 1 => self.populate(phys, &vma, vpn, vpn + 1)?,
                     Err(e) => return Err(e),
                 }
+                // A file window stops at the end of the file: if the
+                // faulting page lies beyond it, that is SIGBUS.
+                if !self.pages.contains_key(&vpn) {
+                    return Err(FaultError::Bus);
+                }
                 self.map_to_host(&vma, win_start, win_end);
                 Ok(())
             }
@@ -473,8 +478,13 @@ impl MmState {
                 }
             }
             Backing::Shared { memory, pgoff } => {
+                let limit = memory.size().div_ceil(PAGE_SIZE);
                 for vpn in absent {
                     let off = pgoff + (vpn - vma.start / PAGE_SIZE);
+                    if off >= limit {
+                        // A file page wholly past the end: SIGBUS.
+                        break;
+                    }
                     let f = memory.frame_at(off).map_err(|_| FaultError::OutOfMemory)?;
                     self.pages.insert(vpn, Pte { frame: f, cow: false, host: HostMapping::None });
                 }

@@ -31,40 +31,85 @@ pub const MAP_HUGETLB: u32 = 0x40000;
 pub const MAP_SYNC: u32 = 0x80000;
 pub const MAP_FIXED_NOREPLACE: u32 = 0x100000;
 
-/// Memory shared between mappings (MAP_SHARED anonymous, shm): frames by
-/// page offset, created on first touch.
+/// Memory shared between mappings (MAP_SHARED anonymous, shm) and the
+/// page cache of tmpfs files: frames by page offset, created on first touch.
+/// For a file, `size` is its length: pages wholly beyond it are SIGBUS when
+/// mapped.
 pub struct SharedMemory {
     phys: Arc<PhysMemory>,
     pages: Mutex<HashMap<u64, Frame>>,
+    size: std::sync::atomic::AtomicU64,
 }
 
 impl SharedMemory {
     pub fn new(phys: Arc<PhysMemory>) -> Arc<SharedMemory> {
-        Arc::new(SharedMemory { phys, pages: Mutex::new(HashMap::new()) })
+        Arc::new(SharedMemory { phys, pages: Mutex::new(HashMap::new()), size: std::sync::atomic::AtomicU64::new(u64::MAX) })
+    }
+
+    pub fn phys(&self) -> &Arc<PhysMemory> {
+        &self.phys
+    }
+
+    fn pages(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Frame>> {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The frame at page offset `pgoff`, allocated (zeroed) on first use.
     /// The caller receives its own reference.
     pub fn frame_at(&self, pgoff: u64) -> crate::abi::KResult<Frame> {
-        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        let frame = match pages.get(&pgoff) {
-            Some(&f) => f,
+        let frame = self.get_or_alloc(pgoff)?;
+        self.phys.get(frame);
+        Ok(frame)
+    }
+
+    /// The frame at `pgoff`, allocated on first use (no extra reference).
+    pub fn get_or_alloc(&self, pgoff: u64) -> crate::abi::KResult<Frame> {
+        let mut pages = self.pages();
+        match pages.get(&pgoff) {
+            Some(&f) => Ok(f),
             None => {
                 let f = self.phys.alloc(0)?;
                 pages.insert(pgoff, f);
-                f
+                Ok(f)
             }
+        }
+    }
+
+    /// The frame at `pgoff` if the page exists (a hole otherwise).
+    pub fn lookup(&self, pgoff: u64) -> Option<Frame> {
+        self.pages().get(&pgoff).copied()
+    }
+
+    pub fn page_count(&self) -> u64 {
+        self.pages().len() as u64
+    }
+
+    /// Drops pages at offsets >= `first`; returns how many.
+    pub fn truncate_pages(&self, first: u64) -> u64 {
+        let dropped: Vec<Frame> = {
+            let mut pages = self.pages();
+            let keys: Vec<u64> = pages.keys().copied().filter(|&k| k >= first).collect();
+            keys.iter().filter_map(|k| pages.remove(k)).collect()
         };
-        self.phys.get(frame);
-        Ok(frame)
+        let n = dropped.len() as u64;
+        self.phys.put_many(dropped);
+        n
+    }
+
+    /// The file length bounding mappings (u64::MAX: anonymous memory).
+    pub fn size(&self) -> u64 {
+        self.size.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_size(&self, size: u64) {
+        self.size.store(size, std::sync::atomic::Ordering::Relaxed)
     }
 }
 
 impl Drop for SharedMemory {
     fn drop(&mut self) {
-        for (_, f) in self.pages.get_mut().unwrap_or_else(|e| e.into_inner()).drain() {
-            self.phys.put(f);
-        }
+        let frames: Vec<Frame> = self.pages.get_mut().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, f)| f).collect();
+        self.phys.put_many(frames);
     }
 }
 

@@ -82,11 +82,18 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
         match md.mode & S_IFMT {
             // /dev/zero maps as anonymous memory.
             S_IFCHR if md.rdev == crate::fs::make_dev(1, 5) => anonymous_backing(sys, shared, len, prot, flags)?,
-            S_IFREG if !shared => {
+            // Files with a page cache in guest RAM (tmpfs) share its frames.
+            S_IFREG if shared && file.inode.page_cache().is_some() => {
+                let memory = file.inode.page_cache().ok_or(Errno::ENODEV)?;
+                Backing::Shared { memory, pgoff: offset / PAGE_SIZE }
+            }
+            // Without one (the read-only host view), a shared mapping that
+            // cannot write behaves as a private copy; host-side changes
+            // made later are not seen.
+            S_IFREG if !shared || prot & PROT_WRITE == 0 => {
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
                 Backing::File { inode: file.inode.clone(), offset, file_end: u64::MAX, name, dev: md.dev, ino: md.ino }
             }
-            // Shared file mappings need the page cache: not yet.
             _ => return Err(Errno::ENODEV),
         }
     };

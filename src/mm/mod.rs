@@ -25,6 +25,10 @@ pub const MMAP_MIN_ADDR: u64 = 0x10000;
 /// Pages mapped around a fault in one go (64 KiB).
 const FAULT_AROUND_PAGES: u64 = 16;
 const FAULT_AROUND_ORDER: usize = 4;
+/// Copy-on-write pages copied together on a write fault (aligned window).
+const COW_AROUND_PAGES: u64 = 8;
+/// Pages on each side of a fault whose present pages are mapped together.
+const PRESENT_MAP_AROUND: u64 = 256;
 
 /// What the host must do to its mappings before the guest runs again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -407,10 +411,29 @@ impl MmState {
                     return Err(FaultError::AccErr);
                 }
                 self.break_cow(phys, vpn)?;
-                self.map_to_host(&vma, vpn, vpn + 1);
+                // Writes cluster (stacks, heaps): copy the neighbouring
+                // copy-on-write pages now, as memcpy is far cheaper than a
+                // fault round trip each.
+                let first = (vpn & !(COW_AROUND_PAGES - 1)).max(vma.start / PAGE_SIZE);
+                let end = ((vpn | (COW_AROUND_PAGES - 1)) + 1).min(vma.end / PAGE_SIZE);
+                for other in first..end {
+                    if other != vpn && self.pages.get(&other).is_some_and(|p| p.cow) && self.break_cow(phys, other).is_err() {
+                        break;
+                    }
+                }
+                self.map_to_host(&vma, first, end);
                 Ok(())
             }
-            _ => {
+            Some(_) => {
+                // Present but not mapped on the host (a fresh stub after
+                // fork or exec of a shared space, after mprotect): map every
+                // present page nearby in the VMA at once, not one window.
+                let first = (vpn.saturating_sub(PRESENT_MAP_AROUND)).max(vma.start / PAGE_SIZE);
+                let end = (vpn + PRESENT_MAP_AROUND).min(vma.end / PAGE_SIZE);
+                self.map_to_host(&vma, first, end);
+                Ok(())
+            }
+            None => {
                 // Fault around: the aligned window containing the page.
                 let win_start = (vpn & !(FAULT_AROUND_PAGES - 1)).max(vma.start / PAGE_SIZE);
                 let win_end = ((vpn | (FAULT_AROUND_PAGES - 1)) + 1).min(vma.end / PAGE_SIZE);

@@ -134,6 +134,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
     }
     let verbose = task.kernel.config.verbose;
     let mut restart: Option<Errno> = None;
+    let (mut syscalls, mut faults) = (0u64, 0u64);
     let status = loop {
         if let Some(status) = deliver_signals(&task, &mut regs, context, &mut restart) {
             break status;
@@ -145,6 +146,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
         }
         match event {
             Event::Syscall => {
+                syscalls += 1;
                 let old_mm = mm.id;
                 let outcome = syscall::dispatch(&task, &mut regs);
                 match outcome.exit {
@@ -170,6 +172,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
                 }
             }
             Event::Fault { addr } => {
+                faults += 1;
                 if let Err(e) = mm.handle_fault(addr) {
                     if verbose {
                         eprintln!("vkernel: pid {} fault at {addr:#x} rip {:#x}: {e:?}", task.tgid, regs.rip);
@@ -198,6 +201,9 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
         }
     };
     *task.interrupter.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    if verbose {
+        eprintln!("vkernel: pid {} exits: {syscalls} system calls, {faults} faults", task.tgid);
+    }
     task_exit::exit_process(&task, status);
     ExitStatus::from_wait_status(status)
 }

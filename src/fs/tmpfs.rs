@@ -611,7 +611,13 @@ impl Inode for TmpInode {
 
     fn setattr(&self, attr: &SetAttr) -> KResult<()> {
         let mut st = self.lock();
+        let mut shrunk = None;
         if let Some(size) = attr.size {
+            if let Kind::File(f) = &st.kind {
+                if size < f.size {
+                    shrunk = Some((f.cache.clone(), size.div_ceil(PAGE_SIZE)));
+                }
+            }
             self.truncate(&mut st, size)?;
             st.mtime = now();
         }
@@ -631,6 +637,11 @@ impl Inode for TmpInode {
             st.mtime = t;
         }
         st.ctime = now();
+        drop(st);
+        // Mapped pages past the new end go away (touching them is SIGBUS).
+        if let Some((cache, first)) = shrunk {
+            cache.unmap_from_mappers(first);
+        }
         Ok(())
     }
 }

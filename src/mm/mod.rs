@@ -266,8 +266,18 @@ impl Mm {
         for (start, end) in write_protect {
             st.queue(HostOp::Unmap { addr: start, len: end - start });
         }
+        let shared: Vec<Arc<vma::SharedMemory>> = vmas
+            .iter()
+            .filter_map(|v| match &v.backing {
+                Backing::Shared { memory, .. } => Some(memory.clone()),
+                _ => None,
+            })
+            .collect();
         drop(cst);
         drop(st);
+        for memory in shared {
+            memory.add_mapper(&child);
+        }
         child
     }
 
@@ -333,6 +343,26 @@ impl MmState {
         }
         if host_mapped {
             self.queue(HostOp::Unmap { addr: start, len: end - start });
+        }
+    }
+
+    /// Drops the pages of every VMA mapping `memory` at page offsets >=
+    /// `first` (the file was truncated).
+    pub fn drop_shared_pages(&mut self, memory: &Arc<vma::SharedMemory>, first: u64) {
+        let ranges: Vec<(u64, u64)> = self
+            .vmas
+            .values()
+            .filter_map(|v| match &v.backing {
+                Backing::Shared { memory: m, pgoff } if Arc::ptr_eq(m, memory) => {
+                    let skip = first.saturating_sub(*pgoff) * PAGE_SIZE;
+                    let start = v.start.saturating_add(skip);
+                    (start < v.end).then_some((start, v.end))
+                }
+                _ => None,
+            })
+            .collect();
+        for (start, end) in ranges {
+            self.drop_pages(start, end);
         }
     }
 

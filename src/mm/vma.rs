@@ -39,11 +39,13 @@ pub struct SharedMemory {
     phys: Arc<PhysMemory>,
     pages: Mutex<HashMap<u64, Frame>>,
     size: std::sync::atomic::AtomicU64,
+    /// Address spaces that map it (a reverse map, for truncation).
+    mappers: Mutex<Vec<std::sync::Weak<crate::mm::Mm>>>,
 }
 
 impl SharedMemory {
     pub fn new(phys: Arc<PhysMemory>) -> Arc<SharedMemory> {
-        Arc::new(SharedMemory { phys, pages: Mutex::new(HashMap::new()), size: std::sync::atomic::AtomicU64::new(u64::MAX) })
+        Arc::new(SharedMemory { phys, pages: Mutex::new(HashMap::new()), size: std::sync::atomic::AtomicU64::new(u64::MAX), mappers: Mutex::new(Vec::new()) })
     }
 
     pub fn phys(&self) -> &Arc<PhysMemory> {
@@ -94,6 +96,25 @@ impl SharedMemory {
         let n = dropped.len() as u64;
         self.phys.put_many(dropped);
         n
+    }
+
+    /// Records that `mm` maps this memory.
+    pub fn add_mapper(&self, mm: &Arc<crate::mm::Mm>) {
+        let mut m = self.mappers.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|w| w.strong_count() > 0);
+        if !m.iter().any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(mm))) {
+            m.push(Arc::downgrade(mm));
+        }
+    }
+
+    /// After a file shrank: removes pages at offsets >= `first` from every
+    /// mapping, so touching them is SIGBUS as on Linux. Call without
+    /// filesystem locks held (it takes address-space locks).
+    pub fn unmap_from_mappers(self: &Arc<Self>, first: u64) {
+        let mappers: Vec<Arc<crate::mm::Mm>> = self.mappers.lock().unwrap_or_else(|e| e.into_inner()).iter().filter_map(|w| w.upgrade()).collect();
+        for mm in mappers {
+            mm.lock().drop_shared_pages(self, first);
+        }
     }
 
     /// The file length bounding mappings (u64::MAX: anonymous memory).

@@ -97,6 +97,9 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
             _ => return Err(Errno::ENODEV),
         }
     };
+    if let Backing::Shared { memory, .. } = &backing {
+        memory.add_mapper(&mm);
+    }
     mm.map(MapRequest { addr, len, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, backing, label: "" })
 }
 

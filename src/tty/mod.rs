@@ -382,7 +382,10 @@ impl Tty {
         if let Some(task) = crate::task::current() {
             self.job_control(&task, SIGTTIN)?;
         }
-        if buf.is_empty() {
+        // A file of a hung-up tty reads end of file; a read that was
+        // waiting when the hangup came fails with EIO (Linux: n_tty_read
+        // sees TTY_OTHER_CLOSED, later reads reach hung_up_tty_read).
+        if buf.is_empty() || self.lock().hung_up {
             return Ok(0);
         }
         let nonblock = file.nonblocking();
@@ -394,13 +397,13 @@ impl Tty {
                     let n = st.ldisc.read(buf);
                     let signals = st.process_input();
                     self.finish(st, Vec::new(), signals);
-                    Some(n)
+                    Some(Ok(n))
                 } else if st.hung_up {
-                    Some(0)
+                    Some(Err(Errno::EIO))
                 } else {
                     None
                 }
-            });
+            })?;
         }
         let (vmin, vtime) = (termios.c_cc[VMIN] as usize, termios.c_cc[VTIME] as u64);
         let timer = Duration::from_millis(vtime * 100);
@@ -417,15 +420,14 @@ impl Tty {
                 if n > 0 {
                     let signals = st.process_input();
                     self.finish(st, Vec::new(), signals);
-                    Some(n)
+                    Some(Ok(n))
                 } else if st.hung_up {
-                    Some(0)
+                    Some(Err(Errno::EIO))
                 } else {
                     None
                 }
             });
-            match step {
-                Ok(0) => return Ok(done),
+            match step.and_then(|r| r) {
                 Ok(n) => done += n,
                 Err(Errno::EAGAIN) if once => return Ok(done),
                 Err(Errno::ETIMEDOUT) => return Ok(done),
@@ -571,7 +573,9 @@ impl Tty {
             st.pgrp = 0;
             session
         };
-        self.wake();
+        // Signal before waking: a woken reader checks the hangup before
+        // pending signals (EIO, as in n_tty_read), and the SIGHUP is then
+        // already there for its return to user mode.
         if session > 0 {
             if let Some(leader) = self.kernel.upgrade().and_then(|k| k.process_leader(session)) {
                 if leader.process.sid() == session {
@@ -580,6 +584,7 @@ impl Tty {
                 }
             }
         }
+        self.wake();
     }
 
     // ---- ioctls ----

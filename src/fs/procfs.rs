@@ -74,6 +74,7 @@ enum PidEntry {
     File(PidFile),
     Link(PidLink),
     FdDir,
+    FdInfoDir,
     TaskDir,
 }
 
@@ -84,6 +85,7 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("environ", PidEntry::File(PidFile::Environ)),
     ("exe", PidEntry::Link(PidLink::Exe)),
     ("fd", PidEntry::FdDir),
+    ("fdinfo", PidEntry::FdInfoDir),
     ("maps", PidEntry::File(PidFile::Maps)),
     ("mountinfo", PidEntry::File(PidFile::Mountinfo)),
     ("mounts", PidEntry::File(PidFile::Mounts)),
@@ -106,6 +108,9 @@ enum Node {
     PidLink(i32, PidLink),
     FdDir(i32),
     FdLink(i32, i32),
+    /// /proc/<pid>/fdinfo and its per-fd files.
+    FdInfoDir(i32),
+    FdInfo(i32, i32),
     /// /proc/<pid>/task: one directory per thread of the group.
     TaskDir(i32),
 }
@@ -152,6 +157,7 @@ impl ProcFs {
 fn ino_of(node: Node) -> u64 {
     const PER_PID: u64 = 1 << 62;
     const FD: u64 = 2 << 62;
+    const FDINFO: u64 = 3 << 62;
     let pid_ino = |pid: i32, k: u64| PER_PID | ((pid as u32 as u64) << 16) | k;
     match node {
         Node::Root => 1,
@@ -164,6 +170,8 @@ fn ino_of(node: Node) -> u64 {
         Node::PidLink(p, l) => pid_ino(p, 48 + l as u64),
         Node::FdDir(p) => pid_ino(p, 64),
         Node::TaskDir(p) => pid_ino(p, 65),
+        Node::FdInfoDir(p) => pid_ino(p, 66),
+        Node::FdInfo(p, fd) => FDINFO | ((p as u32 as u64) << 32) | fd as u32 as u64,
         Node::FdLink(p, fd) => FD | ((p as u32 as u64) << 32) | fd as u32 as u64,
     }
 }
@@ -171,7 +179,14 @@ fn ino_of(node: Node) -> u64 {
 impl ProcInode {
     fn pid(&self) -> Option<i32> {
         match self.node {
-            Node::PidDir(p) | Node::PidFile(p, _) | Node::PidLink(p, _) | Node::FdDir(p) | Node::FdLink(p, _) | Node::TaskDir(p) => Some(p),
+            Node::PidDir(p)
+            | Node::PidFile(p, _)
+            | Node::PidLink(p, _)
+            | Node::FdDir(p)
+            | Node::FdLink(p, _)
+            | Node::FdInfoDir(p)
+            | Node::FdInfo(p, _)
+            | Node::TaskDir(p) => Some(p),
             _ => None,
         }
     }
@@ -245,6 +260,8 @@ impl Inode for ProcInode {
             Node::PidFile(..) => (S_IFREG | 0o444, 1),
             Node::PidLink(..) => (S_IFLNK | 0o777, 1),
             Node::FdDir(_) => (S_IFDIR | 0o500, 2),
+            Node::FdInfoDir(_) => (S_IFDIR | 0o555, 2),
+            Node::FdInfo(..) => (S_IFREG | 0o444, 1),
             Node::TaskDir(_) => (S_IFDIR | 0o555, 3),
             Node::FdLink(pid, fd) => {
                 let file = self.open_file(pid, fd)?;
@@ -317,6 +334,7 @@ impl Inode for ProcInode {
                     PidEntry::File(f) => Node::PidFile(pid, *f),
                     PidEntry::Link(l) => Node::PidLink(pid, *l),
                     PidEntry::FdDir => Node::FdDir(pid),
+                    PidEntry::FdInfoDir => Node::FdInfoDir(pid),
                     PidEntry::TaskDir => Node::TaskDir(pid),
                 }))
             }
@@ -328,10 +346,10 @@ impl Inode for ProcInode {
                 }
                 Ok(fs.node(Node::PidDir(tid)))
             }
-            Node::FdDir(pid) => {
+            Node::FdDir(pid) | Node::FdInfoDir(pid) => {
                 let fd = parse_number(name).ok_or(Errno::ENOENT)?;
                 self.open_file(pid, fd).map_err(|_| Errno::ENOENT)?;
-                Ok(fs.node(Node::FdLink(pid, fd)))
+                Ok(fs.node(if matches!(self.node, Node::FdDir(_)) { Node::FdLink(pid, fd) } else { Node::FdInfo(pid, fd) }))
             }
             _ => Err(Errno::ENOTDIR),
         }
@@ -340,7 +358,7 @@ impl Inode for ProcInode {
     fn readdir(&self, offset: u64, sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
         let ino = ino_of(self.node);
         let parent_ino = match self.node {
-            Node::FdDir(p) | Node::TaskDir(p) => ino_of(Node::PidDir(p)),
+            Node::FdDir(p) | Node::FdInfoDir(p) | Node::TaskDir(p) => ino_of(Node::PidDir(p)),
             _ => 1,
         };
         let mut fixed: Vec<(Vec<u8>, u64, u8)> = vec![(b".".to_vec(), ino, 4), (b"..".to_vec(), parent_ino, 4)];
@@ -360,12 +378,13 @@ impl Inode for ProcInode {
                         PidEntry::File(f) => (Node::PidFile(pid, *f), 8),
                         PidEntry::Link(l) => (Node::PidLink(pid, *l), 10),
                         PidEntry::FdDir => (Node::FdDir(pid), 4),
+                        PidEntry::FdInfoDir => (Node::FdInfoDir(pid), 4),
                         PidEntry::TaskDir => (Node::TaskDir(pid), 4),
                     };
                     fixed.push((n.as_bytes().to_vec(), ino_of(node), dtype));
                 }
             }
-            Node::FdDir(_) | Node::TaskDir(_) => {}
+            Node::FdDir(_) | Node::FdInfoDir(_) | Node::TaskDir(_) => {}
             _ => return Err(Errno::ENOTDIR),
         }
         for (i, (name, ino, dtype)) in fixed.iter().enumerate() {
@@ -383,7 +402,7 @@ impl Inode for ProcInode {
                 pids.sort_unstable();
                 (pids, PID_OFFSET_BASE)
             }
-            Node::FdDir(pid) => (self.fs.task(pid)?.files().fds(), fixed.len() as u64),
+            Node::FdDir(pid) | Node::FdInfoDir(pid) => (self.fs.task(pid)?.files().fds(), fixed.len() as u64),
             Node::TaskDir(pid) => {
                 let tgid = self.fs.task(pid)?.tgid;
                 let mut tids: Vec<i32> = self.fs.kernel()?.live_tasks().iter().filter(|t| t.tgid == tgid).map(|t| t.tid).collect();
@@ -400,6 +419,7 @@ impl Inode for ProcInode {
             let (node, dtype) = match self.node {
                 Node::Root => (Node::PidDir(n), 4),
                 Node::FdDir(pid) => (Node::FdLink(pid, n), 10),
+                Node::FdInfoDir(pid) => (Node::FdInfo(pid, n), 8),
                 Node::TaskDir(_) => (Node::PidDir(n), 4),
                 _ => continue,
             };
@@ -520,6 +540,19 @@ impl ProcInode {
             Node::PidFile(pid, f) => {
                 let task = self.fs.task(pid)?;
                 Ok(pid_content(&kernel, &task, f, &self.fs))
+            }
+            Node::FdInfo(pid, fd) => {
+                let task = self.fs.task(pid)?;
+                let (file, cloexec) = {
+                    let files = task.files();
+                    let e = files.entry(fd)?;
+                    (e.file.clone(), e.cloexec)
+                };
+                let pos = *file.pos.lock().unwrap_or_else(|e| e.into_inner());
+                let flags = file.flags() | if cloexec { crate::fs::file::O_CLOEXEC } else { 0 };
+                let mnt = file.path.as_ref().map(|p| p.mount.id).unwrap_or(0);
+                let ino = file.inode.metadata().map(|m| m.ino).unwrap_or(0);
+                Ok(format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t{mnt}\nino:\t{ino}\n").into_bytes())
             }
             _ => Err(Errno::EISDIR),
         }

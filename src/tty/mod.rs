@@ -150,6 +150,8 @@ pub fn proc_stat_tty(sid: i32) -> (u32, i32) {
 /// Hook for the exit path: the leader of session `sid` exited. Its
 /// terminal's foreground process group gets SIGHUP and the terminal is
 /// free for another session (Linux: disassociate_ctty(1)).
+// Not called yet: the exit path (task/exit.rs) is to call it.
+#[allow(dead_code)]
 pub fn session_leader_exited(sid: i32) {
     if let Some(tty) = controlling_tty(sid) {
         let pgrp = {
@@ -166,13 +168,6 @@ pub fn session_leader_exited(sid: i32) {
 fn signal_ignored(task: &Task, sig: i32) -> bool {
     let blocked = task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked & sigbit(sig) != 0;
     blocked || task.sigactions.lock().unwrap_or_else(|e| e.into_inner()).get(sig).handler == SIG_IGN
-}
-
-/// Linux's will_become_orphaned_pgrp: no member has a parent in another
-/// group of the same session. Unlike Linux, a parent that is PID 1 counts
-/// (vkernel's PID 1 is often an interactive shell doing job control).
-fn pgrp_orphaned(kernel: &Kernel, pgrp: i32, sid: i32) -> bool {
-    !kernel.process_group(pgrp).iter().any(|t| t.process.parent().is_some_and(|p| p.pgid() != pgrp && p.sid() == sid))
 }
 
 fn session_alive(kernel: &Kernel, sid: i32) -> bool {
@@ -319,7 +314,7 @@ impl Tty {
         if signal_ignored(task, sig) {
             return if sig == SIGTTIN { Err(Errno::EIO) } else { Ok(()) };
         }
-        if pgrp_orphaned(&task.kernel, mine, session) {
+        if crate::task::exit::is_orphaned_group(&task.kernel, mine) {
             return Err(Errno::EIO);
         }
         for leader in task.kernel.process_group(mine) {

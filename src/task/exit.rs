@@ -99,6 +99,10 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
     groups.sort_unstable();
     groups.dedup();
     reparent_children(task, &process);
+    // A session leader's exit hangs up its controlling terminal.
+    if process.sid() == process.tgid {
+        crate::tty::session_leader_exited(process.sid());
+    }
     {
         let mut st = process.state();
         st.user_ns = user;

@@ -150,8 +150,6 @@ pub fn proc_stat_tty(sid: i32) -> (u32, i32) {
 /// Hook for the exit path: the leader of session `sid` exited. Its
 /// terminal's foreground process group gets SIGHUP and the terminal is
 /// free for another session (Linux: disassociate_ctty(1)).
-// Not called yet: the exit path (task/exit.rs) is to call it.
-#[allow(dead_code)]
 pub fn session_leader_exited(sid: i32) {
     if let Some(tty) = controlling_tty(sid) {
         let pgrp = {

@@ -215,6 +215,69 @@ def bench_memory_giveback(args, vk_bin, results):
     results.append((f"give back {mib} MiB after munmap", "-", verdict, "-"))
 
 
+BUSYBOX = "/bin/busybox"
+
+
+def bench_spawn(args, vk, results, label, target, argv):
+    n = args.spawns
+    print(f"== fork+exec+wait of {label}: {n} in a loop, timed inside (median of {args.reps})")
+    prog = os.path.join(args.bin, "spawn")
+    cmd = [prog, str(n)] + argv
+    nat = median_of(args.reps, lambda: field(checked(cmd, f"native spawn {label}")[1], "us_per_spawn"))
+    virt = median_of(args.reps, lambda: field(checked(vk + ["--"] + cmd, f"vkernel spawn {label}")[1], "us_per_spawn"))
+    print(f"   native  {nat:10.1f} us per fork+exec+wait")
+    print(f"   vkernel {virt:10.1f} us per fork+exec+wait")
+    print(f"   ratio   {virt / nat:10.1f}x   (target <= {target}x)")
+    results.append((f"fork+exec+wait {label}", f"{nat:.0f} us", f"{virt:.0f} us", f"{virt / nat:.1f}x"))
+
+
+def bench_spawn_tiny(args, vk, results):
+    bench_spawn(args, vk, results, "tiny static", 5, [os.path.join(args.bin, "true")])
+
+
+def bench_spawn_busybox(args, vk, results):
+    need_busybox()
+    bench_spawn(args, vk, results, "busybox true", 5, [BUSYBOX, "true"])
+
+
+def need_busybox():
+    if not os.path.exists(BUSYBOX):
+        raise Failed(f"{BUSYBOX} missing (apt-get install busybox-static)")
+
+
+def shell_wall(args, vk, script, what):
+    """Median wall time of `busybox sh -c script`, natively and under vkernel."""
+    cmd = [BUSYBOX, "sh", "-c", script]
+    nat = median_of(args.shell_reps, lambda: checked(cmd, f"native {what}", timeout=300)[0])
+    virt = median_of(args.shell_reps, lambda: checked(vk + ["--"] + cmd, f"vkernel {what}", timeout=300)[0])
+    return nat, virt
+
+
+def bench_pipeline(args, vk, results):
+    need_busybox()
+    count = args.pipe_mib * 16  # 64 KiB blocks
+    script = f"dd if=/dev/zero bs=64k count={count} 2>/dev/null | cat > /dev/null"
+    print(f"== pipeline throughput: busybox sh -c '{script}' (median of {args.shell_reps})")
+    nat, virt = shell_wall(args, vk, script, "pipeline")
+    n_rate, v_rate = args.pipe_mib / nat, args.pipe_mib / virt
+    print(f"   native  {n_rate:10.0f} MiB/s ({nat:.2f} s)")
+    print(f"   vkernel {v_rate:10.0f} MiB/s ({virt:.2f} s, including start-up)")
+    print(f"   ratio   {n_rate / v_rate:10.1f}x slower")
+    results.append(("pipeline dd | cat", f"{n_rate:.0f} MiB/s", f"{v_rate:.0f} MiB/s", f"{n_rate / v_rate:.1f}x"))
+
+
+def bench_shell(args, vk, results):
+    need_busybox()
+    n = args.substitutions
+    script = f'i=0; while [ $i -lt {n} ]; do x=$(echo $i); i=$((i + 1)); done; [ "$x" = {n - 1} ]'
+    print(f"== shell workload: {n} $(...) substitutions in a busybox sh loop (median of {args.shell_reps})")
+    nat, virt = shell_wall(args, vk, script, "shell loop")
+    print(f"   native  {nat * 1e3:10.1f} ms ({nat / n * 1e6:.0f} us per substitution)")
+    print(f"   vkernel {virt * 1e3:10.1f} ms ({virt / n * 1e6:.0f} us per substitution)")
+    print(f"   ratio   {virt / nat:10.1f}x")
+    results.append((f"sh: {n} $(...) substitutions", f"{nat * 1e3:.0f} ms", f"{virt * 1e3:.0f} ms", f"{virt / nat:.1f}x"))
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -223,11 +286,16 @@ def main():
     ap.add_argument("--bin", required=True, help="directory of built benchmark programs")
     ap.add_argument("--vkernel", required=True)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", help="comma-separated benchmark names to run (default: all)")
     args = ap.parse_args()
     args.reps = 3 if args.quick else 7
     args.startup_reps = 5 if args.quick else 20
     args.cpu_rounds = 5000 if args.quick else 20000
     args.touch_mib = 500
+    args.spawns = 50 if args.quick else 200
+    args.shell_reps = 1 if args.quick else 3
+    args.pipe_mib = 256 if args.quick else 1024
+    args.substitutions = 1000
     vk = [args.vkernel, "-m", "256m"]
 
     results = []
@@ -238,7 +306,13 @@ def main():
         ("cpu", bench_cpu, vk),
         ("memory-idle", bench_memory_idle, args.vkernel),
         ("memory-giveback", bench_memory_giveback, args.vkernel),
+        ("spawn-tiny", bench_spawn_tiny, vk),
+        ("spawn-busybox", bench_spawn_busybox, vk),
+        ("pipeline", bench_pipeline, vk),
+        ("shell-loop", bench_shell, vk),
     ]:
+        if args.only and name not in args.only.split(","):
+            continue
         try:
             fn(args, with_vk, results)
         except Failed as e:

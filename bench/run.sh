@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Benchmarks: native vs target/release/vkernel in the same run.
-#   bench/run.sh [--quick] [--no-build]
+#   bench/run.sh [--quick] [--no-build] [--only NAME,...]
 # Builds the release vkernel and the programs in bench/ (cc -static) into
 # target/bench/, then runs bench/bench.py, which prints medians and ratios.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 quick=()
+only=()
 build=1
-for arg in "$@"; do
+while [ $# -gt 0 ]; do
+    arg=$1
+    shift
     case "$arg" in
         --quick) quick=(--quick) ;;
         --no-build) build=0 ;;
+        --only) only=(--only "${1:?--only needs a list of names}"); shift ;;
         -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
         *) echo "bench/run.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
     esac
@@ -25,11 +29,11 @@ vkernel=target/release/vkernel
 
 out=target/bench
 mkdir -p "$out"
-for prog in getppid cpu idle touch; do
+for prog in getppid cpu idle touch spawn; do
     cc -O2 -static -Wall -o "$out/$prog" "bench/$prog.c"
 done
 cc -O2 -static -nostdlib -fno-stack-protector -Wall -o "$out/true" bench/true.c
 
 echo "host: $(uname -sr), $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo
-exec python3 bench/bench.py --bin "$out" --vkernel "$vkernel" "${quick[@]}"
+exec python3 bench/bench.py --bin "$out" --vkernel "$vkernel" "${quick[@]}" "${only[@]}"

@@ -123,7 +123,13 @@ impl Session {
             c
         } else {
             let mut c = Command::new(VKERNEL);
-            c.args(["-m", common::GUEST_RAM, "--", BUSYBOX, "sh", "-i"]);
+            // The interactive shell runs as a child of PID 1, as a login
+            // shell does on a real system: with the shell itself as init,
+            // Linux treats every job's group as orphaned (init's children
+            // do not count), so a background read gets EIO instead of the
+            // SIGTTIN stop a user expects. "; exit" keeps sh -c from
+            // exec'ing the shell in place.
+            c.args(["-m", common::GUEST_RAM, "--", BUSYBOX, "sh", "-c", "/bin/busybox sh -i; exit"]);
             c
         };
         cmd.env_clear()

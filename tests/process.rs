@@ -56,3 +56,46 @@ guest_test!(pipes_capacity_nonblocking_sigpipe_eof_and_packet_mode, "pipe_basic"
 guest_test!(pipe_buf_writes_stay_atomic_with_concurrent_writers, "pipe_atomic");
 guest_test!(fifos_open_blocking_and_data_across_fork, "pipe_fifo");
 guest_test!(poll_select_ppoll_pselect_on_pipes, "pipe_poll");
+
+/// Init semantics, checked under vkernel only (natively the program is not
+/// PID 1, so there is nothing to compare with): a signal without a handler
+/// sent to PID 1 from inside is ignored, even SIGKILL and SIGSTOP; a
+/// handled one is delivered; when PID 1 exits every other guest process is
+/// killed and vkernel exits with PID 1's status. (Not SIGINT: `sh -c`
+/// catches it itself and exits 130.)
+mod init_semantics {
+    use super::common::{self, BUSYBOX, Input};
+    use std::time::Duration;
+
+    fn vk_sh(test: &str, script: &str) -> Option<common::Outcome> {
+        if !common::issue3_enabled(test) || !common::have_busybox(test) {
+            return None;
+        }
+        Some(common::run_vkernel(BUSYBOX, &["sh", "-c", script], &Input::Null))
+    }
+
+    #[test]
+    fn pid_1_ignores_unhandled_signals_and_gets_handled_ones() {
+        let script = "echo pid=$$ ppid=$PPID; kill -TERM $$; kill -HUP $$; kill -USR2 $$; echo survived; \
+                      trap 'echo caught USR1' USR1; kill -USR1 $$; kill -KILL $$; echo survived KILL; kill -STOP $$; echo survived STOP; exit 7";
+        let Some(out) = vk_sh("pid_1_ignores_unhandled_signals_and_gets_handled_ones", script) else { return };
+        assert!(!out.timed_out, "timed out; stdout so far:\n{}", out.stdout_str());
+        assert_eq!(
+            out.stdout_str(),
+            "pid=1 ppid=0\nsurvived\ncaught USR1\nsurvived KILL\nsurvived STOP\n",
+            "stderr: {}",
+            out.stderr_str()
+        );
+        assert_eq!(out.status, 7, "stderr: {}", out.stderr_str());
+    }
+
+    #[test]
+    fn when_pid_1_exits_every_guest_process_is_killed() {
+        let script = "(sleep 100 &); sleep 100 & (trap '' TERM HUP; sleep 100) & echo started; sleep 0.3; exit 5";
+        let Some(out) = vk_sh("when_pid_1_exits_every_guest_process_is_killed", script) else { return };
+        assert!(!out.timed_out, "vkernel did not exit when PID 1 did; stdout:\n{}", out.stdout_str());
+        assert_eq!(out.stdout_str(), "started\n", "stderr: {}", out.stderr_str());
+        assert_eq!(out.status, 5, "stderr: {}", out.stderr_str());
+        assert!(out.elapsed < Duration::from_secs(10), "vkernel took {:?} to exit after PID 1 did", out.elapsed);
+    }
+}

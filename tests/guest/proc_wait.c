@@ -3,6 +3,9 @@
  * WSTOPPED, WCONTINUED, WNOWAIT, P_PID, P_PGID and P_ALL and the siginfo it
  * fills, zombies, SIGCHLD's siginfo, and the error cases. */
 #include "proc.h"
+#include <poll.h>
+#include <sys/select.h>
+#include <sys/stat.h>
 
 /* A child that sits in pause() with default signal actions, in its own
  * process group (a group with a parent outside it in the same session is
@@ -315,6 +318,102 @@ static void sigchld_info(void)
     signal(SIGCHLD, SIG_DFL);
 }
 
+
+/* SIGCONT discards pending stop signals, and a stop signal discards a
+ * pending SIGCONT, at the time they are sent. */
+static void cont_and_stop_cancel(void)
+{
+    int report[2], go[2];
+    pipe(report);
+    pipe(go);
+    pid_t p = xfork();
+    if (p == 0) {
+        setpgid(0, 0);
+        sigset_t m;
+        sigemptyset(&m);
+        sigaddset(&m, SIGTSTP);
+        sigaddset(&m, SIGCONT);
+        sigprocmask(SIG_BLOCK, &m, NULL);
+        write(report[1], "r", 1);
+        char b;
+        read(go[0], &b, 1); /* the parent has sent its signals */
+        sigset_t pend;
+        sigpending(&pend);
+        int bits = sigismember(&pend, SIGTSTP) | sigismember(&pend, SIGCONT) << 1;
+        write(report[1], &bits, sizeof bits);
+        read(go[0], &b, 1);
+        sigpending(&pend);
+        bits = sigismember(&pend, SIGTSTP) | sigismember(&pend, SIGCONT) << 1;
+        write(report[1], &bits, sizeof bits);
+        sigprocmask(SIG_UNBLOCK, &m, NULL); /* a pending SIGTSTP would stop us here */
+        _exit(6);
+    }
+    setpgid(p, p);
+    char b;
+    read(report[0], &b, 1);
+    kill(p, SIGTSTP);
+    kill(p, SIGCONT); /* discards the pending SIGTSTP */
+    write(go[1], "g", 1);
+    int bits = -1;
+    read_full(report[0], &bits, sizeof bits);
+    printf("blocked TSTP then CONT sent: pending TSTP %d CONT %d\n", bits & 1, bits >> 1);
+    kill(p, SIGTSTP); /* discards the pending SIGCONT */
+    write(go[1], "g", 1);
+    read_full(report[0], &bits, sizeof bits);
+    printf("then TSTP sent: pending TSTP %d CONT %d\n", bits & 1, bits >> 1);
+    int st = wait_status(p, WUNTRACED);
+    printf("after unblocking: %s\n", status_str(st));
+    if (WIFSTOPPED(st)) {
+        kill(p, SIGCONT);
+        printf("after SIGCONT: %s\n", status_str(wait_status(p, 0)));
+    }
+}
+
+/* A process blocked in each kind of waiting system call is ended by a
+ * fatal signal, and blocking costs it no CPU time. */
+static void killed_while_blocked(void)
+{
+    const char *what[] = {"pipe read", "pipe write", "nanosleep", "wait4", "poll", "pause", "sigsuspend", "FIFO open", "select"};
+    char fifo[256];
+    snprintf(fifo, sizeof fifo, "/tmp/vk-wait-fifo-%d", getpid());
+    mkfifo(fifo, 0600);
+    for (int i = 0; i < 9; i++) {
+        int p[2];
+        pipe(p);
+        pid_t c = xfork();
+        if (c == 0) {
+            static char big[70000];
+            struct timespec t = {100, 0};
+            sigset_t none;
+            sigemptyset(&none);
+            switch (i) {
+            case 0: read(p[0], big, 1); break;
+            case 1: write(p[1], big, sizeof big); break;
+            case 2: nanosleep(&t, NULL); break;
+            case 3: if (fork() == 0) { prctl(PR_SET_PDEATHSIG, SIGKILL); pause(); _exit(0); } wait(NULL); break;
+            case 4: poll(NULL, 0, 100000); break;
+            case 5: pause(); break;
+            case 6: sigsuspend(&none); break;
+            case 7: open(fifo, O_RDONLY); break;
+            case 8: select(0, NULL, NULL, NULL, &(struct timeval){100, 0}); break;
+            }
+            _exit(99);
+        }
+        sleep_ms(200);
+        kill(c, i % 2 ? SIGKILL : SIGTERM);
+        struct rusage ru;
+        int st = 0;
+        pid_t r;
+        while ((r = wait4(c, &st, 0, &ru)) < 0 && errno == EINTR)
+            ;
+        long cpu_ms = ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000 + ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000;
+        printf("blocked in %-17s %s; used under 100 ms of CPU in 200 ms: %s\n", what[i], status_str(st), cpu_ms < 100 ? "yes" : "no");
+        close(p[0]);
+        close(p[1]);
+    }
+    unlink(fifo);
+}
+
 int main(void)
 {
     reset_signals();
@@ -324,5 +423,7 @@ int main(void)
     section("zombies and waitid", zombies);
     section("process groups: P_PGID, -pgid, 0, P_ALL", by_group);
     section("SIGCHLD and its siginfo", sigchld_info);
+    section("SIGCONT and stop signals cancel each other", cont_and_stop_cancel);
+    section("killed while blocked", killed_while_blocked);
     return finish();
 }

@@ -121,7 +121,16 @@ impl PhysMemory {
     /// Allocates 2^order contiguous frames, each with a reference count of one.
     /// Their contents are zero (freed frames are punched out of the memfd).
     pub fn alloc(&self, order: usize) -> KResult<Frame> {
-        let frame = self.buddy.lock().unwrap_or_else(|e| e.into_inner()).alloc(order).ok_or(Errno::ENOMEM)?;
+        let block = self.buddy.lock().unwrap_or_else(|e| e.into_inner()).alloc(order);
+        let block = match block {
+            Some(b) => Some(b),
+            None => {
+                // Short of memory: give back cached file pages and retry.
+                crate::mm::vma::drop_recent_file_caches();
+                self.buddy.lock().unwrap_or_else(|e| e.into_inner()).alloc(order)
+            }
+        };
+        let frame = block.ok_or(Errno::ENOMEM)?;
         for f in frame..frame + (1 << order) {
             self.refs[f as usize].store(1, Ordering::Relaxed);
         }

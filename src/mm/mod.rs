@@ -542,8 +542,17 @@ impl MmState {
                     self.pages.insert(vpn, Pte { frame: f, cow: false, host: HostMapping::None });
                 }
             }
-            Backing::File { inode, offset, file_end, .. } => {
+            Backing::File { inode, offset, file_end, cache, .. } => {
                 let size = inode.metadata().map_err(|_| FaultError::Bus)?.size;
+                let read_page = |file_off: u64, buf: &mut [u8]| {
+                    let mut got = 0;
+                    while got < buf.len() {
+                        match inode.read_at(file_off + got as u64, &mut buf[got..]) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => got += n,
+                        }
+                    }
+                };
                 for vpn in absent {
                     let file_off = offset + (vpn * PAGE_SIZE - vma.start);
                     if file_off >= crate::abi::page_align_up(size).unwrap_or(u64::MAX) {
@@ -554,17 +563,19 @@ impl MmState {
                         }
                         break;
                     }
+                    // A whole page of file data is shared from the cache,
+                    // copy-on-write; a page the mapping cuts short (an ELF
+                    // segment's bss tail) gets its own copy.
+                    if let Some(cache) = cache.as_ref().filter(|_| file_off % PAGE_SIZE == 0 && file_off + PAGE_SIZE <= *file_end) {
+                        let f = cache.get_or_fill(file_off / PAGE_SIZE, |buf| read_page(file_off, buf)).map_err(|_| FaultError::OutOfMemory)?;
+                        phys.get(f);
+                        self.pages.insert(vpn, Pte { frame: f, cow: true, host: HostMapping::None });
+                        continue;
+                    }
                     let f = phys.alloc(0).map_err(|_| FaultError::OutOfMemory)?;
                     let want = PAGE_SIZE.min(file_end.saturating_sub(file_off)) as usize;
                     if want > 0 {
-                        let buf = &mut phys.frame_bytes(f)[..want];
-                        let mut got = 0;
-                        while got < want {
-                            match inode.read_at(file_off + got as u64, &mut buf[got..]) {
-                                Ok(0) | Err(_) => break,
-                                Ok(n) => got += n,
-                            }
-                        }
+                        read_page(file_off, &mut phys.frame_bytes(f)[..want]);
                     }
                     self.pages.insert(vpn, Pte { frame: f, cow: false, host: HostMapping::None });
                 }

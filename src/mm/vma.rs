@@ -77,6 +77,18 @@ impl SharedMemory {
         }
     }
 
+    /// The frame at `pgoff`, filled by `fill` when it is first created.
+    pub fn get_or_fill(&self, pgoff: u64, fill: impl FnOnce(&mut [u8])) -> crate::abi::KResult<Frame> {
+        let mut pages = self.pages();
+        if let Some(&f) = pages.get(&pgoff) {
+            return Ok(f);
+        }
+        let f = self.phys.alloc(0)?;
+        fill(self.phys.frame_bytes(f));
+        pages.insert(pgoff, f);
+        Ok(f)
+    }
+
     /// The frame at `pgoff` if the page exists (a hole otherwise).
     pub fn lookup(&self, pgoff: u64) -> Option<Frame> {
         self.pages().get(&pgoff).copied()
@@ -143,7 +155,57 @@ pub enum Backing {
     /// A private mapping of a file: pages are copied from the file on first
     /// touch. Bytes at file offsets >= `file_end` read as zero (an ELF
     /// segment's bss tail shares its last file page).
-    File { inode: InodeRef, offset: u64, file_end: u64, name: Vec<u8>, dev: u64, ino: u64 },
+    /// `cache` holds the file's pages shared by every private mapping of
+    /// it (copy-on-write), so repeated execs of one binary share frames.
+    File { inode: InodeRef, offset: u64, file_end: u64, name: Vec<u8>, dev: u64, ino: u64, cache: Option<Arc<SharedMemory>> },
+}
+
+/// The shared page cache for a file without one of its own (host files
+/// seen through the read-only root), keyed by identity and version so a
+/// file changed on the host gets a fresh cache. It lives while some
+/// mapping holds it.
+pub fn file_cache(inode: &InodeRef) -> Option<Arc<SharedMemory>> {
+    type Key = (u64, u64, i64, i64, u64);
+    static CACHES: std::sync::OnceLock<Mutex<HashMap<Key, std::sync::Weak<SharedMemory>>>> = std::sync::OnceLock::new();
+    let md = inode.metadata().ok()?;
+    let key = (md.dev, md.ino, md.mtime.tv_sec, md.mtime.tv_nsec, md.size);
+    let mut caches = CACHES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let cache = match caches.get(&key).and_then(|w| w.upgrade()) {
+        Some(c) => c,
+        None => {
+            caches.retain(|_, w| w.strong_count() > 0);
+            let cache = SharedMemory::new(crate::mm::frame::guest_ram().clone());
+            cache.set_size(md.size);
+            caches.insert(key, Arc::downgrade(&cache));
+            cache
+        }
+    };
+    drop(caches);
+    keep_recent(&cache);
+    Some(cache)
+}
+
+/// Recently mapped host files keep their cached pages after the last
+/// mapping goes (as Linux's page cache does), so running the same program
+/// again reads nothing. Dropped when guest RAM runs out.
+const RECENT_FILE_CACHES: usize = 16;
+
+fn recent() -> &'static Mutex<std::collections::VecDeque<Arc<SharedMemory>>> {
+    static RECENT: std::sync::OnceLock<Mutex<std::collections::VecDeque<Arc<SharedMemory>>>> = std::sync::OnceLock::new();
+    RECENT.get_or_init(Default::default)
+}
+
+fn keep_recent(cache: &Arc<SharedMemory>) {
+    let mut r = recent().lock().unwrap_or_else(|e| e.into_inner());
+    r.retain(|c| !Arc::ptr_eq(c, cache));
+    r.push_front(cache.clone());
+    r.truncate(RECENT_FILE_CACHES);
+}
+
+/// Frees the pages only the recent-file list holds (memory is short).
+pub fn drop_recent_file_caches() {
+    let dropped: Vec<Arc<SharedMemory>> = std::mem::take(&mut *recent().lock().unwrap_or_else(|e| e.into_inner())).into();
+    drop(dropped);
 }
 
 #[derive(Clone)]

@@ -309,6 +309,9 @@ fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, inode: &InodeRef, bias: u64, name: &[u8]
     let md = inode.metadata()?;
     let mut end = 0u64;
     let mut phdr_addr = None;
+    // Files with their own page cache (tmpfs) are copied on first touch;
+    // others share one cache among all their mappings.
+    let cache = if inode.page_cache().is_some() { None } else { crate::mm::vma::file_cache(inode) };
     let mut st = mm.lock();
     for ph in elf.phdrs.iter().filter(|p| p.p_type == PT_LOAD) {
         if ph.p_filesz > ph.p_memsz || ph.p_vaddr % PAGE_SIZE != ph.p_offset % PAGE_SIZE {
@@ -338,6 +341,7 @@ fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, inode: &InodeRef, bias: u64, name: &[u8]
                     name: name.to_vec(),
                     dev: md.dev,
                     ino: md.ino,
+                    cache: cache.clone(),
                 },
                 label: "",
             })?;

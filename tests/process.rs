@@ -80,12 +80,7 @@ mod init_semantics {
                       trap 'echo caught USR1' USR1; kill -USR1 $$; kill -KILL $$; echo survived KILL; kill -STOP $$; echo survived STOP; exit 7";
         let Some(out) = vk_sh("pid_1_ignores_unhandled_signals_and_gets_handled_ones", script) else { return };
         assert!(!out.timed_out, "timed out; stdout so far:\n{}", out.stdout_str());
-        assert_eq!(
-            out.stdout_str(),
-            "pid=1 ppid=0\nsurvived\ncaught USR1\nsurvived KILL\nsurvived STOP\n",
-            "stderr: {}",
-            out.stderr_str()
-        );
+        assert_eq!(out.stdout_str(), "pid=1 ppid=0\nsurvived\ncaught USR1\nsurvived KILL\nsurvived STOP\n", "stderr: {}", out.stderr_str());
         assert_eq!(out.status, 7, "stderr: {}", out.stderr_str());
     }
 

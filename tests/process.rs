@@ -6,16 +6,12 @@
 //! does its signal and process work in forked children and the top process
 //! only orchestrates (see `tests/guest/proc.h`).
 //!
-//! Gated: these run only with `VK_ISSUE3_TESTS=1` while the features land.
 
 mod common;
 
 use common::{Input, Link};
 
-fn check(test: &str, program: &str, link: Link, args: &[&str]) {
-    if !common::issue3_enabled(test) {
-        return;
-    }
+fn check(_test: &str, program: &str, link: Link, args: &[&str]) {
     let bin = common::build(program, link);
     let native = common::compare(&bin, args, &Input::Null);
     assert_eq!(native.status, 0, "{program} fails its own checks natively:\n{}", native.stdout_str());
@@ -68,7 +64,7 @@ mod init_semantics {
     use std::time::Duration;
 
     fn vk_sh(test: &str, script: &str) -> Option<common::Outcome> {
-        if !common::issue3_enabled(test) || !common::have_busybox(test) {
+        if !common::have_busybox(test) {
             return None;
         }
         Some(common::run_vkernel(BUSYBOX, &["sh", "-c", script], &Input::Null))

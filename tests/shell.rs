@@ -10,7 +10,6 @@
 //! `$$` when a trap is set, and use a nested `sh -c` when they need a shell
 //! that dies of a signal.
 //!
-//! Gated: these run only with `VK_ISSUE3_TESTS=1` while the features land.
 
 mod common;
 
@@ -18,7 +17,7 @@ use common::{BUSYBOX, Input};
 
 /// Run `busybox sh -c script` both ways and compare.
 fn sh(test: &str, script: &str) {
-    if !common::issue3_enabled(test) || !common::have_busybox(test) {
+    if !common::have_busybox(test) {
         return;
     }
     let native = common::run_native(BUSYBOX, &["sh", "-c", script], &Input::Null);

@@ -15,7 +15,6 @@
 //! `VK_SELFCHECK=1` runs the same sessions with busybox directly on the
 //! pty instead of under vkernel, to check the tests themselves.
 //!
-//! Gated: these run only with `VK_ISSUE3_TESTS=1` while the features land.
 
 mod common;
 
@@ -319,7 +318,7 @@ fn session(test: &str) -> Option<Session> {
 }
 
 fn session_sized(test: &str, rows: u16, cols: u16) -> Option<Session> {
-    if !common::issue3_enabled(test) || !common::have_busybox(test) {
+    if !common::have_busybox(test) {
         return None;
     }
     let mut s = Session::start(rows, cols);
@@ -497,7 +496,7 @@ fn host_pty_resize_reaches_stty_size_and_sigwinch() {
 
 #[test]
 fn host_terminal_settings_are_restored_after_exit() {
-    if !common::issue3_enabled("host_terminal_settings_are_restored_after_exit") || !common::have_busybox("host_terminal") {
+    if !common::have_busybox("host_terminal") {
         return;
     }
     for how in ["exit", "guest stty changes then exit", "SIGTERM to vkernel", "SIGHUP to vkernel"] {

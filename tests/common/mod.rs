@@ -437,18 +437,6 @@ pub fn compare(program: impl AsRef<Path>, args: &[&str], input: &Input) -> Outco
     native
 }
 
-/// Tests for features still being built (issue 3: processes, signals,
-/// pipes, terminals) run only with `VK_ISSUE3_TESTS=1`; otherwise they print
-/// a SKIPPED line and pass, so the main branch stays green while the
-/// features land.
-pub fn issue3_enabled(test: &str) -> bool {
-    if std::env::var("VK_ISSUE3_TESTS").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    eprintln!("SKIPPED {test} (set VK_ISSUE3_TESTS=1)");
-    false
-}
-
 /// Whether busybox is here; outside CI a missing busybox skips the test
 /// with a message, in CI (CI=true) it is a failure.
 pub fn have_busybox(test: &str) -> bool {

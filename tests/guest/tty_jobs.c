@@ -97,13 +97,17 @@ int main(void) {
         got = 0;
         catch(SIGHUP);
         write(pfd[1], "h", 1);
+        /* Whether the read is already waiting when the master closes is a
+         * race on a loaded machine (EIO if it was, 0 if not: both Linux),
+         * so only the outcomes every ordering shares are printed. */
         n = read(s, &c, 1);
-        printf("child: read after hangup: %d %s got %d\n", n, n < 0 ? errname(errno) : "", got);
+        printf("child: read after hangup ends: %s\n", n == 0 || (n < 0 && errno == EIO) ? "yes" : "no");
+        for (int i = 0; i < 100 && !got; i++)
+            usleep(10000);
+        printf("child: SIGHUP arrived: %s\n", got ? "yes" : "no");
         n = read(s, &c, 1);
-        printf("child: read again after hangup: %d %s\n", n, n < 0 ? errname(errno) : "");
-        n = write(s, "z", 1);
-        printf("child: write after hangup: %d %s\n", n, errname(errno));
-        printf("child: /dev/tty after hangup: %s\n", open("/dev/tty", O_RDWR) >= 0 ? "ok" : errname(errno));
+        printf("child: read again after hangup ends: %s\n", n == 0 || (n < 0 && errno == EIO) ? "yes" : "no");
+        printf("child: /dev/tty after hangup fails: %s\n", open("/dev/tty", O_RDWR) < 0 ? "yes" : "no");
         _exit(0);
     }
     char buf[512]; int n;

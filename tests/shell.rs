@@ -180,7 +180,7 @@ wait $p2; echo "fast: $?"
 wait $p1; echo "slow: $?"
 cat a b
 (exit 7) & wait $!; echo "exit 7 in background: $?"
-sh -c 'kill -TERM $$' & wait $!; echo "killed by TERM: $?"
+sh -c 'kill -TERM $$' & wait $! 2>/dev/null; echo "killed by TERM: $?"
 for i in 1 2 3 4 5 6 7 8; do (echo job$i > out.$i) & done
 wait
 cat out.1 out.2 out.3 out.4 out.5 out.6 out.7 out.8
@@ -197,6 +197,9 @@ fn kill_terminates_jobs_with_the_right_status() {
     sh(
         "kill_terminates_jobs_with_the_right_status",
         r#"
+# Whether the shell prints "Terminated" etc. for a background job killed
+# while `wait` runs depends on timing: those messages go to /dev/null.
+exec 3>&2 2>/dev/null
 sleep 10 & p=$!
 kill -0 $p && echo "alive"
 kill $p; wait $p; echo "after kill: $?"
@@ -205,6 +208,7 @@ sleep 10 & p=$!; kill -9 $p; wait $p; echo "after kill -9: $?"
 sleep 10 & p=$!; kill -s ALRM $p; wait $p; echo "after kill -s ALRM: $?"
 sleep 10 & p=$!; kill -USR1 $p; wait $p; echo "after kill -USR1: $?"
 sleep 10 & p=$!; kill -HUP $p; wait $p; echo "after kill -HUP: $?"
+exec 2>&3 3>&-
 kill -l | head -3
 kill -l 15; kill -l 9
 kill -NOSUCH 1 2>/dev/null; echo "bad signal name: $?"

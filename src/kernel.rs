@@ -40,6 +40,8 @@ impl Kernel {
     pub fn new(config: Config, phys: Arc<PhysMemory>, platform: Arc<dyn Platform>) -> Arc<Kernel> {
         let boot = Instant::now();
         let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0);
+        let timers = crate::task::timer::Timers::start();
+        return_free_pages_periodically(timers.clone(), Arc::downgrade(&phys));
         Arc::new(Kernel {
             config,
             phys,
@@ -50,7 +52,7 @@ impl Kernel {
             processes: Mutex::new(BTreeMap::new()),
             last_pid: Mutex::new(1),
             futexes: Default::default(),
-            timers: crate::task::timer::Timers::start(),
+            timers,
             workers: Default::default(),
             boot,
             boot_realtime_ns: real,
@@ -149,3 +151,15 @@ impl Kernel {
 
 /// times() counts clock ticks from boot.
 pub const INITIAL_JIFFIES: u64 = 0;
+
+/// How soon freed guest pages go back to the host.
+const RETURN_FREE_PAGES_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+fn return_free_pages_periodically(timers: Arc<crate::task::timer::Timers>, phys: std::sync::Weak<PhysMemory>) {
+    let t2 = timers.clone();
+    timers.schedule(std::time::Instant::now() + RETURN_FREE_PAGES_EVERY, move || {
+        let Some(p) = phys.upgrade() else { return };
+        p.return_free_pages();
+        return_free_pages_periodically(t2, phys);
+    });
+}

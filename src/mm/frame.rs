@@ -68,6 +68,12 @@ pub struct PhysMemory {
     buddy: Mutex<Buddy>,
     refs: Box<[AtomicU32]>,
     free_frames: AtomicU64,
+    /// Free frames whose pages the host still holds (one bit per frame):
+    /// freeing only marks them, `return_free_pages` punches them out a
+    /// moment later, and an allocation that gets one zeroes it itself.
+    /// Reusing a resident page is far cheaper than a host page fault.
+    dirty: Box<[AtomicU64]>,
+    dirty_count: AtomicU64,
 }
 
 // SAFETY: `base` points at a shared mapping that lives as long as `self`;
@@ -103,7 +109,18 @@ impl PhysMemory {
         // (and so take no host memory).
         // SAFETY: an all-zero AtomicU32 is a valid count of zero.
         let refs = unsafe { Box::<[AtomicU32]>::new_zeroed_slice(frames as usize).assume_init() };
-        Ok(PhysMemory { memfd, base: base as *mut u8, frames, buddy: Mutex::new(Buddy::new(frames)), refs, free_frames: AtomicU64::new(frames as u64) })
+        // SAFETY: as for `refs`: all-zero AtomicU64s are valid.
+        let dirty = unsafe { Box::<[AtomicU64]>::new_zeroed_slice((frames as usize).div_ceil(64)).assume_init() };
+        Ok(PhysMemory {
+            memfd,
+            base: base as *mut u8,
+            frames,
+            buddy: Mutex::new(Buddy::new(frames)),
+            refs,
+            free_frames: AtomicU64::new(frames as u64),
+            dirty,
+            dirty_count: AtomicU64::new(0),
+        })
     }
 
     pub fn memfd(&self) -> i32 {
@@ -119,7 +136,8 @@ impl PhysMemory {
     }
 
     /// Allocates 2^order contiguous frames, each with a reference count of one.
-    /// Their contents are zero (freed frames are punched out of the memfd).
+    /// Their contents are zero (punched pages read as zero; a recently freed
+    /// page still resident is cleared here).
     pub fn alloc(&self, order: usize) -> KResult<Frame> {
         let block = self.buddy.lock().unwrap_or_else(|e| e.into_inner()).alloc(order);
         let block = match block {
@@ -133,6 +151,9 @@ impl PhysMemory {
         let frame = block.ok_or(Errno::ENOMEM)?;
         for f in frame..frame + (1 << order) {
             self.refs[f as usize].store(1, Ordering::Relaxed);
+            if self.take_dirty(f) {
+                self.frame_bytes(f).fill(0);
+            }
         }
         self.free_frames.fetch_sub(1 << order, Ordering::Relaxed);
         Ok(frame)
@@ -149,33 +170,60 @@ impl PhysMemory {
 
     /// Drops a reference; the last one frees the frame.
     pub fn put(&self, frame: Frame) {
-        if self.refs[frame as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.punch(frame, 1);
-            self.buddy.lock().unwrap_or_else(|e| e.into_inner()).free(frame, 0);
-            self.free_frames.fetch_add(1, Ordering::Relaxed);
+        self.put_many([frame]);
+    }
+
+    fn mark_dirty(&self, f: Frame) {
+        let bit = 1u64 << (f % 64);
+        if self.dirty[f as usize / 64].fetch_or(bit, Ordering::AcqRel) & bit == 0 {
+            self.dirty_count.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// Drops one reference on each frame; frames freed by this are returned
-    /// to the host in as few contiguous punches as possible.
+    /// Clears `f`'s dirty bit; true if it was set.
+    fn take_dirty(&self, f: Frame) -> bool {
+        let bit = 1u64 << (f % 64);
+        let was = self.dirty[f as usize / 64].fetch_and(!bit, Ordering::AcqRel) & bit != 0;
+        if was {
+            self.dirty_count.fetch_sub(1, Ordering::Relaxed);
+        }
+        was
+    }
+
+    /// Punches every free frame the host still holds out of the memfd, in
+    /// whole free blocks. Runs a moment after frees (a kernel timer), so
+    /// host memory follows the guest's use within a fraction of a second.
+    pub fn return_free_pages(&self) {
+        if self.dirty_count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        // Under the allocator lock: a block being punched cannot be handed
+        // out meanwhile.
+        let buddy = self.buddy.lock().unwrap_or_else(|e| e.into_inner());
+        for (order, list) in buddy.free.iter().enumerate() {
+            for &block in list {
+                let n = 1u32 << order;
+                let mut any = false;
+                for f in block..block + n {
+                    any |= self.take_dirty(f);
+                }
+                if any {
+                    self.punch(block, n);
+                }
+            }
+        }
+    }
+
+    /// Drops one reference on each frame; frames freed by this go back to
+    /// the allocator (and to the host at the next `return_free_pages`).
     pub fn put_many(&self, frames: impl IntoIterator<Item = Frame>) {
-        let mut freed: Vec<Frame> = frames.into_iter().filter(|&f| self.refs[f as usize].fetch_sub(1, Ordering::AcqRel) == 1).collect();
+        let freed: Vec<Frame> = frames.into_iter().filter(|&f| self.refs[f as usize].fetch_sub(1, Ordering::AcqRel) == 1).collect();
         if freed.is_empty() {
             return;
         }
-        freed.sort_unstable();
-        let mut run_start = freed[0];
-        let mut run_len = 0u32;
         for &f in &freed {
-            if f == run_start + run_len {
-                run_len += 1;
-            } else {
-                self.punch(run_start, run_len);
-                run_start = f;
-                run_len = 1;
-            }
+            self.mark_dirty(f);
         }
-        self.punch(run_start, run_len);
         let mut buddy = self.buddy.lock().unwrap_or_else(|e| e.into_inner());
         for &f in &freed {
             buddy.free(f, 0);

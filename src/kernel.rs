@@ -132,6 +132,12 @@ impl Kernel {
         self.all_process_leaders().into_iter().filter(|t| t.process.pgid() == pgid).collect()
     }
 
+    /// The session of process group `pgid`, if any process (a zombie not
+    /// yet reaped included, as in Linux) is in it.
+    pub fn group_session(&self, pgid: i32) -> Option<i32> {
+        self.processes.lock().unwrap_or_else(|e| e.into_inner()).values().find(|p| p.pgid() == pgid).map(|p| p.sid())
+    }
+
     pub fn all_process_leaders(&self) -> Vec<Arc<Task>> {
         let procs: Vec<_> = self.processes.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
         procs.iter().filter(|p| !matches!(p.state().lifecycle, crate::task::process::Lifecycle::Zombie { .. })).filter_map(|p| p.leader()).collect()

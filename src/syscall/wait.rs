@@ -250,7 +250,7 @@ fn sys_setpgid(sys: &mut Sys) -> KResult<u64> {
     if target.sid() == target.tgid {
         return Err(Errno::EPERM);
     }
-    if pgid != target.tgid && !kernel.process_group(pgid).iter().any(|t| t.process.sid() == me.sid()) {
+    if pgid != target.tgid && kernel.group_session(pgid) != Some(me.sid()) {
         return Err(Errno::EPERM);
     }
     target.set_pgid(pgid);
@@ -260,7 +260,7 @@ fn sys_setpgid(sys: &mut Sys) -> KResult<u64> {
 fn sys_setsid(sys: &mut Sys) -> KResult<u64> {
     let me = &sys.task.process;
     // A process group leader (or anyone whose pid names a group) cannot.
-    if me.pgid() == me.tgid || !sys.task.kernel.process_group(me.tgid).is_empty() {
+    if me.pgid() == me.tgid || sys.task.kernel.group_session(me.tgid).is_some() {
         return Err(Errno::EPERM);
     }
     me.set_sid(me.tgid);

@@ -779,9 +779,10 @@ impl Tty {
         if pgrp < 0 {
             return Err(Errno::EINVAL);
         }
-        let members = task.kernel.process_group(pgrp);
-        let Some(member) = members.first() else { return Err(Errno::ESRCH) };
-        if member.process.sid() != sid {
+        // A group whose members have all exited but are not yet reaped
+        // still exists (a short job the shell has not waited for).
+        let Some(group_sid) = task.kernel.group_session(pgrp) else { return Err(Errno::ESRCH) };
+        if group_sid != sid {
             return Err(Errno::EPERM);
         }
         self.lock().pgrp = pgrp;

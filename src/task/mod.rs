@@ -204,6 +204,15 @@ impl Task {
         (s.pending.set | shared) & !(s.blocked & !crate::signal::UNBLOCKABLE) != 0
     }
 
+    /// Is SIGKILL pending for the task or its process? (Ends the waits
+    /// that nothing else may interrupt: job-control stops, vfork.)
+    pub fn sigkill_pending(&self) -> bool {
+        let bit = crate::signal::sigbit(crate::signal::SIGKILL);
+        let own = self.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.set;
+        let shared = self.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).set;
+        (own | shared) & bit != 0
+    }
+
     /// A signal was queued: wake the task if it sleeps, interrupt it if it
     /// runs guest code.
     pub fn notify_signal(&self) {

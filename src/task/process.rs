@@ -64,8 +64,6 @@ pub struct Process {
     pub exit_signal: AtomicI32,
     /// Woken when a child changes state (wait4 sleeps here).
     pub child_events: WaitQueue,
-    /// Woken when this process continues after a stop.
-    pub resumed: WaitQueue,
     pub child_subreaper: AtomicBool,
     /// init's protection from default actions, lifted by a forced fault.
     init_unprotected: AtomicBool,
@@ -97,7 +95,6 @@ impl Process {
             shared_pending: Mutex::new(SigPending::default()),
             exit_signal: AtomicI32::new(crate::signal::SIGCHLD),
             child_events: WaitQueue::new(),
-            resumed: WaitQueue::new(),
             child_subreaper: AtomicBool::new(false),
             init_unprotected: AtomicBool::new(false),
             real_timer: Mutex::new(None),
@@ -177,7 +174,6 @@ impl Process {
             }
         };
         if was_stopped {
-            self.resumed.wake_all();
             if let Some(t) = self.leader() {
                 t.sleeper.wake();
             }

@@ -217,7 +217,7 @@ fn start_child(parent: &Arc<Task>, context: &mut dyn Context, mm: &Arc<crate::mm
     Workers::start(&kernel, Job { task: child, regs, xstate });
     if let Some(done) = vfork {
         // Killable only, as in Linux.
-        parent.sleeper.block_until(|| done.is_done() || parent.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.set & signal::sigbit(SIGKILL) != 0);
+        parent.sleeper.block_until(|| done.is_done() || parent.sigkill_pending());
     }
 }
 
@@ -328,11 +328,7 @@ fn stop(task: &Arc<Task>, sig: i32) {
         st.continued = false;
     }
     task_exit::notify_parent(process, signal::CLD_STOPPED, sig);
-    task.sleeper.block_until(|| {
-        let killed = task.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.set & signal::sigbit(SIGKILL) != 0
-            || task.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).set & signal::sigbit(SIGKILL) != 0;
-        killed || !process.is_stopped()
-    });
+    task.sleeper.block_until(|| task.sigkill_pending() || !process.is_stopped());
     let mut st = process.state();
     if matches!(st.lifecycle, Lifecycle::Stopped { .. }) {
         st.lifecycle = Lifecycle::Running;

@@ -41,6 +41,7 @@ guest_test!(fork_trees_cow_memory_exit_codes_64_children_vfork_clone, "proc_fork
 guest_test!(wait_statuses_for_every_signal_stop_continue_waitid_zombies_sigchld, "proc_wait");
 guest_test!(exec_errors_scripts_cloexec_and_signal_state_across_exec, "proc_exec");
 guest_test!(sessions_groups_group_kill_orphans_subreaper_pdeathsig, "proc_groups");
+guest_test!(sigkill_to_a_process_ends_vfork_and_stop_waits, "proc_kill_waits");
 
 // Signals.
 guest_test!(siginfo_masks_pending_rt_order_resethand_nodefer_sigsuspend_sigtimedwait, "sig_deliver");

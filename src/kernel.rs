@@ -1,8 +1,9 @@
 //! The kernel as a whole: guest RAM, the platform, the mount table, the
 //! console and the task table. One `Kernel` per vkernel process.
 
+use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use crate::fs::path::{MountTable, Path};
@@ -79,18 +80,18 @@ impl Kernel {
     }
 
     pub fn root(&self) -> Path {
-        self.root.lock().unwrap_or_else(|e| e.into_inner()).clone().expect("root mounted at boot")
+        self.root.lock().clone().expect("root mounted at boot")
     }
 
     pub fn task(&self, tid: i32) -> Option<Arc<Task>> {
-        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).get(&tid).and_then(|w| w.upgrade())
+        self.tasks.lock().get(&tid).and_then(|w| w.upgrade())
     }
 
     /// Adds a new task (and, for a leader, its process) to the tables.
     pub fn register(&self, task: &Arc<Task>) {
-        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).insert(task.tid, Arc::downgrade(task));
+        self.tasks.lock().insert(task.tid, Arc::downgrade(task));
         if task.tid == task.tgid {
-            self.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(task.tgid, task.process.clone());
+            self.processes.lock().insert(task.tgid, task.process.clone());
         }
     }
 
@@ -98,9 +99,9 @@ impl Kernel {
     /// skipping ids still in use by tasks, processes or groups).
     pub fn alloc_pid(&self) -> Option<i32> {
         const PID_MAX: i32 = 4_194_304;
-        let mut last = self.last_pid.lock().unwrap_or_else(|e| e.into_inner());
-        let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        let procs = self.processes.lock().unwrap_or_else(|e| e.into_inner());
+        let mut last = self.last_pid.lock();
+        let tasks = self.tasks.lock();
+        let procs = self.processes.lock();
         let in_use = |p: i32| tasks.contains_key(&p) || procs.contains_key(&p) || procs.values().any(|q| q.pgid() == p || q.sid() == p);
         let mut candidate = *last;
         for _ in 0..PID_MAX {
@@ -115,12 +116,12 @@ impl Kernel {
 
     /// Process `tgid`, zombies included.
     pub fn process(&self, tgid: i32) -> Option<Arc<crate::task::process::Process>> {
-        self.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&tgid).cloned()
+        self.processes.lock().get(&tgid).cloned()
     }
 
     /// The leader task of live process `tgid`.
     pub fn process_leader(&self, tgid: i32) -> Option<Arc<Task>> {
-        let p = self.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&tgid).cloned()?;
+        let p = self.processes.lock().get(&tgid).cloned()?;
         if matches!(p.state().lifecycle, crate::task::process::Lifecycle::Zombie { .. }) {
             return None;
         }
@@ -135,21 +136,21 @@ impl Kernel {
     /// The session of process group `pgid`, if any process (a zombie not
     /// yet reaped included, as in Linux) is in it.
     pub fn group_session(&self, pgid: i32) -> Option<i32> {
-        self.processes.lock().unwrap_or_else(|e| e.into_inner()).values().find(|p| p.pgid() == pgid).map(|p| p.sid())
+        self.processes.lock().values().find(|p| p.pgid() == pgid).map(|p| p.sid())
     }
 
     pub fn all_process_leaders(&self) -> Vec<Arc<Task>> {
-        let procs: Vec<_> = self.processes.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        let procs: Vec<_> = self.processes.lock().values().cloned().collect();
         procs.iter().filter(|p| !matches!(p.state().lifecycle, crate::task::process::Lifecycle::Zombie { .. })).filter_map(|p| p.leader()).collect()
     }
 
     pub fn live_tasks(&self) -> Vec<Arc<Task>> {
-        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).values().filter_map(|w| w.upgrade()).collect()
+        self.tasks.lock().values().filter_map(|w| w.upgrade()).collect()
     }
 
     /// Logs an unimplemented system call once per number (with -v).
     pub fn log_unimplemented(&self, nr: u64, name: &str) {
-        if self.config.verbose && self.unimplemented_logged.lock().unwrap_or_else(|e| e.into_inner()).insert(nr) {
+        if self.config.verbose && self.unimplemented_logged.lock().insert(nr) {
             eprintln!("vkernel: unimplemented system call {nr} ({name}): ENOSYS");
         }
     }

@@ -148,7 +148,7 @@ fn boot(options: Options) -> Result<u8, (String, u8)> {
     })?;
     init.set_mm(image.mm);
     init.set_comm(&image.comm);
-    *init.exe.lock().unwrap_or_else(|e| e.into_inner()) = image.exe_path;
+    *init.exe.lock() = image.exe_path;
     let regs = image.regs;
 
     let runner = init.clone();

@@ -19,7 +19,7 @@ pub fn mount_boot_filesystems(kernel: &Arc<Kernel>, root_dir: &std::path::Path) 
     let source = root_dir.display().to_string();
     let root_mount = mounts.mount(host_root, None, "hostfs", &source, true).map_err(|e| format!("cannot mount {source} at /: {e}"))?;
     let root = Path { dentry: root_mount.root.clone(), mount: root_mount };
-    *kernel.root.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
+    *kernel.root.lock() = Some(root.clone());
 
     // Linux's tmpfs default: half of RAM.
     let tmpfs_size = kernel.config.memory / 2;

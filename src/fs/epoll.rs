@@ -6,9 +6,10 @@
 //! does. Never holds the item lock while polling a file. The blocking wait
 //! is done by syscall/poll.rs.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs};
 use crate::fs::file::{File, FileOps, POLLIN, POLLRDNORM};
@@ -107,7 +108,7 @@ impl EventPoll {
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<EpItem>> {
-        let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let mut items = self.items.lock();
         // Items of files whose last reference is gone are gone too.
         items.retain(|i| i.file.strong_count() > 0);
         items
@@ -137,7 +138,7 @@ impl EventPoll {
         let file_id = Arc::as_ptr(file) as usize;
         let _nesting = match file.ops.as_any().and_then(|a| a.downcast_ref::<EventPoll>()) {
             Some(inner) if op == EPOLL_CTL_ADD => {
-                let guard = NESTING.lock().unwrap_or_else(|e| e.into_inner());
+                let guard = NESTING.lock();
                 if std::ptr::eq(inner, self) || inner.reaches(self, EP_MAX_NESTS) {
                     return Err(Errno::ELOOP);
                 }

@@ -3,8 +3,9 @@
 //! supplies for special files and the VFS supplies for regular files and
 //! directories.
 
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::{DirEntry, InodeRef, Metadata, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};

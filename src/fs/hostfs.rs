@@ -5,11 +5,12 @@
 //! match a native run. Any change is EROFS. Data fds are opened lazily,
 //! cached per inode within a global budget, and closed when the inode drops.
 
+use parking_lot::Mutex;
 use std::any::Any;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crate::abi::{Errno, KResult, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, S_IFDIR, S_IFMT, S_IFREG, SetAttr};
@@ -131,7 +132,7 @@ impl HostFs {
 
 /// A host fd for one operation: the inode's cached one or a transient one.
 enum FdGuard<'a> {
-    Cached(std::sync::MutexGuard<'a, Option<OwnedFd>>),
+    Cached(parking_lot::MutexGuard<'a, Option<OwnedFd>>),
     Transient(OwnedFd),
 }
 
@@ -163,7 +164,7 @@ impl HostInode {
     /// The inode's host fd, opened for reading on first use. Holding the
     /// guard serializes users of the fd (lseek + getdents must not interleave).
     fn fd(&self) -> KResult<FdGuard<'_>> {
-        let mut g = self.fd.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = self.fd.lock();
         if g.is_some() {
             return Ok(FdGuard::Cached(g));
         }
@@ -181,7 +182,7 @@ impl HostInode {
 
 impl Drop for HostInode {
     fn drop(&mut self) {
-        if self.fd.get_mut().unwrap_or_else(|e| e.into_inner()).take().is_some() {
+        if self.fd.get_mut().take().is_some() {
             CACHED_FDS.fetch_sub(1, Ordering::Relaxed);
         }
     }

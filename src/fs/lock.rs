@@ -4,8 +4,8 @@
 //! kept in one table; a lock whose owning process is gone is dropped the
 //! next time the table is consulted, so exit needs no hook.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use crate::abi::{Errno, KResult};
 
@@ -55,7 +55,7 @@ fn conflicts(a: &Lock, family: Family, owner: Owner, write: bool, start: u64, en
 
 /// Runs `f` on the table after dropping locks of processes that are gone.
 fn with_table<R>(alive: &dyn Fn(i32) -> bool, f: impl FnOnce(&mut HashMap<Key, Vec<Lock>>) -> R) -> R {
-    let mut g = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = LOCKS.lock();
     let table = g.get_or_insert_with(HashMap::new);
     table.retain(|_, v| {
         v.retain(|l| !matches!(l.owner, Owner::Process(p) if !alive(p)));
@@ -126,7 +126,7 @@ pub fn flock(key: Key, file: usize, op: u32, alive: &dyn Fn(i32) -> bool) -> KRe
 
 /// close(2) drops the process's record locks on the file (POSIX).
 pub fn release_process_locks(key: Key, tgid: i32) {
-    let mut g = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = LOCKS.lock();
     if let Some(t) = g.as_mut() {
         if let Some(v) = t.get_mut(&key) {
             v.retain(|l| l.owner != Owner::Process(tgid));
@@ -140,7 +140,7 @@ pub fn release_process_locks(key: Key, tgid: i32) {
 /// The last reference to an open file description is gone: its OFD and
 /// flock locks go with it.
 pub fn release_file_locks(file: usize) {
-    let mut g = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = LOCKS.lock();
     if let Some(t) = g.as_mut() {
         if t.is_empty() {
             return;

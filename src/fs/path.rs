@@ -3,8 +3,9 @@
 //! Dentries are not cached yet: a walk builds the chain it needs, and
 //! identity is an inode's (dev, ino).
 
+use parking_lot::RwLock;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::{InodeRef, Metadata, S_IFDIR, S_IFLNK, S_IFMT};
@@ -138,17 +139,17 @@ impl MountTable {
             source: source.to_string(),
             read_only,
         });
-        self.mounts.write().unwrap_or_else(|e| e.into_inner()).push(mount.clone());
+        self.mounts.write().push(mount.clone());
         Ok(mount)
     }
 
     pub fn all(&self) -> Vec<Arc<Mount>> {
-        self.mounts.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.mounts.read().clone()
     }
 
     /// The mount stacked on (mount, dev, ino), newest first, if any.
     fn mounted_on(&self, mount_id: u64, md: &Metadata) -> Option<Arc<Mount>> {
-        let mounts = self.mounts.read().unwrap_or_else(|e| e.into_inner());
+        let mounts = self.mounts.read();
         mounts.iter().rev().find(|m| m.covers == Some((mount_id, md.dev, md.ino))).cloned()
     }
 

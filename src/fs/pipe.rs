@@ -5,10 +5,11 @@
 //! blocking or signalling. Called by syscall/pipe.rs (pipe2), by
 //! `File::open_path` for FIFO nodes, and by fcntl/ioctl/poll through `FileOps`.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
@@ -173,7 +174,7 @@ pub struct Pipe {
 /// shares one pipe while any of them keeps it open (Linux's inode->i_pipe).
 fn fifos() -> MutexGuard<'static, HashMap<(u64, u64), Weak<Pipe>>> {
     static FIFOS: OnceLock<Mutex<HashMap<(u64, u64), Weak<Pipe>>>> = OnceLock::new();
-    FIFOS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+    FIFOS.get_or_init(Default::default).lock()
 }
 
 impl Drop for Pipe {
@@ -198,7 +199,7 @@ impl Pipe {
     }
 
     fn lock(&self) -> MutexGuard<'_, PipeState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// Tells waiters (readers, writers, pollers, FIFO openers) that the
@@ -511,7 +512,7 @@ pub struct PipeInode {
 
 impl Inode for PipeInode {
     fn metadata(&self) -> KResult<Metadata> {
-        let a = self.attrs.lock().unwrap_or_else(|e| e.into_inner());
+        let a = self.attrs.lock();
         Ok(Metadata {
             dev: pipefs_dev(),
             ino: self.ino,
@@ -538,7 +539,7 @@ impl Inode for PipeInode {
     }
 
     fn setattr(&self, attr: &SetAttr) -> KResult<()> {
-        let mut a = self.attrs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut a = self.attrs.lock();
         if let Some(m) = attr.mode {
             a.mode = m & 0o7777;
         }

@@ -149,7 +149,7 @@ impl ProcFs {
     fn reader_root(&self) -> Option<Path> {
         match reader() {
             Some(t) => Some(t.fs().root.clone()),
-            None => self.kernel().ok().and_then(|k| k.root.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+            None => self.kernel().ok().and_then(|k| k.root.lock().clone()),
         }
     }
 }
@@ -441,7 +441,7 @@ impl Inode for ProcInode {
             }
             Node::MountsLink => Ok(b"self/mounts".to_vec()),
             Node::PidLink(pid, PidLink::Exe) => {
-                let exe = self.fs.task(pid)?.exe.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let exe = self.fs.task(pid)?.exe.lock().clone();
                 if exe.is_empty() { Err(Errno::ENOENT) } else { Ok(exe) }
             }
             Node::PidLink(..) => {
@@ -548,7 +548,7 @@ impl ProcInode {
                     let e = files.entry(fd)?;
                     (e.file.clone(), e.cloexec)
                 };
-                let pos = *file.pos.lock().unwrap_or_else(|e| e.into_inner());
+                let pos = *file.pos.lock();
                 let flags = file.flags() | if cloexec { crate::fs::file::O_CLOEXEC } else { 0 };
                 let mnt = file.path.as_ref().map(|p| p.mount.id).unwrap_or(0);
                 let ino = file.inode.metadata().map(|m| m.ino).unwrap_or(0);
@@ -769,7 +769,7 @@ fn pid_content(kernel: &Arc<Kernel>, task: &Arc<Task>, f: PidFile, fs: &ProcFs) 
                 (st.stack_top, st.arg_start, st.arg_end, st.env_start, st.env_end, st.brk_start)
             };
             let start_ticks = task.start_time_ns / (1_000_000_000 / USER_HZ);
-            let blocked = task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked;
+            let blocked = task.signals.lock().blocked;
             let (ign, cgt) = signal_sets(task);
             let (tty_nr, tpgid) = crate::tty::proc_stat_tty(task.sid());
             let _ = writeln!(
@@ -788,7 +788,7 @@ fn pid_content(kernel: &Arc<Kernel>, task: &Arc<Task>, f: PidFile, fs: &ProcFs) 
             let mm = task.mm();
             let (vm_kb, rss_kb) = (mm.total_vm_pages() * 4, mm.resident_pages() * 4);
             let umask = task.fs().umask;
-            let blocked = task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked;
+            let blocked = task.signals.lock().blocked;
             let (ign, cgt) = signal_sets(task);
             let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
             let state = match state_char(task) {
@@ -836,7 +836,7 @@ fn pid_content(kernel: &Arc<Kernel>, task: &Arc<Task>, f: PidFile, fs: &ProcFs) 
 
 /// (ignored, caught) signal sets of a task's thread group.
 fn signal_sets(task: &Task) -> (u64, u64) {
-    let actions = task.sigactions.lock().unwrap_or_else(|e| e.into_inner());
+    let actions = task.sigactions.lock();
     let (mut ign, mut cgt) = (0u64, 0u64);
     for (i, a) in actions.actions.iter().enumerate() {
         match a.handler {

@@ -5,10 +5,11 @@
 //! are serialized by one lock per filesystem; data I/O and lookups take
 //! only the inode's own lock. Never call out of the filesystem holding a lock.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SetAttr, dtype_of_mode};
@@ -137,7 +138,7 @@ impl TmpFs {
     }
 
     fn namespace(&self) -> MutexGuard<'_, ()> {
-        self.namespace.lock().unwrap_or_else(|e| e.into_inner())
+        self.namespace.lock()
     }
 
     fn charge_page(&self) -> KResult<()> {
@@ -155,7 +156,7 @@ impl TmpFs {
 
 impl Drop for TmpInode {
     fn drop(&mut self) {
-        let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        let st = self.state.get_mut();
         if let Kind::File(f) = &st.kind {
             self.fs.uncharge_pages(f.cache.page_count());
         }
@@ -174,7 +175,7 @@ fn touch_atime(st: &mut State) {
 
 impl TmpInode {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     fn arc(&self) -> Arc<TmpInode> {

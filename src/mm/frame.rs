@@ -4,9 +4,9 @@
 //! reference counted; a frame whose count drops to zero is freed and its
 //! pages are punched out of the memfd so the host gets the memory back.
 
+use parking_lot::Mutex;
 use std::collections::BTreeSet;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::abi::{Errno, KResult, PAGE_SIZE};
@@ -139,13 +139,13 @@ impl PhysMemory {
     /// Their contents are zero (punched pages read as zero; a recently freed
     /// page still resident is cleared here).
     pub fn alloc(&self, order: usize) -> KResult<Frame> {
-        let block = self.buddy.lock().unwrap_or_else(|e| e.into_inner()).alloc(order);
+        let block = self.buddy.lock().alloc(order);
         let block = match block {
             Some(b) => Some(b),
             None => {
                 // Short of memory: give back cached file pages and retry.
                 crate::mm::vma::drop_recent_file_caches();
-                self.buddy.lock().unwrap_or_else(|e| e.into_inner()).alloc(order)
+                self.buddy.lock().alloc(order)
             }
         };
         let frame = block.ok_or(Errno::ENOMEM)?;
@@ -199,7 +199,7 @@ impl PhysMemory {
         }
         // Under the allocator lock: a block being punched cannot be handed
         // out meanwhile.
-        let buddy = self.buddy.lock().unwrap_or_else(|e| e.into_inner());
+        let buddy = self.buddy.lock();
         for (order, list) in buddy.free.iter().enumerate() {
             for &block in list {
                 let n = 1u32 << order;
@@ -224,7 +224,7 @@ impl PhysMemory {
         for &f in &freed {
             self.mark_dirty(f);
         }
-        let mut buddy = self.buddy.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buddy = self.buddy.lock();
         for &f in &freed {
             buddy.free(f, 0);
         }

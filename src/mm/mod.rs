@@ -9,10 +9,11 @@ pub mod frame;
 pub mod map;
 pub mod vma;
 
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::abi::{Errno, KResult, PAGE_SIZE, Pod};
 use frame::{Frame, PhysMemory};
@@ -121,7 +122,7 @@ impl Mm {
     }
 
     pub fn lock(&self) -> MutexGuard<'_, MmState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// The host changes queued since the last call, and the frames that may
@@ -298,7 +299,7 @@ impl Mm {
 
 impl Drop for Mm {
     fn drop(&mut self) {
-        let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        let st = self.state.get_mut();
         let pages = std::mem::take(&mut st.pages);
         let deferred = std::mem::take(&mut st.deferred_frees);
         self.phys.put_many(pages.into_values().map(|p| p.frame).chain(deferred));

@@ -1,8 +1,9 @@
 //! Virtual memory areas: what a range of guest addresses is backed by and
 //! with which permissions.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::fs::inode::InodeRef;
 use crate::mm::frame::{Frame, PhysMemory};
@@ -52,8 +53,8 @@ impl SharedMemory {
         &self.phys
     }
 
-    fn pages(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Frame>> {
-        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    fn pages(&self) -> parking_lot::MutexGuard<'_, HashMap<u64, Frame>> {
+        self.pages.lock()
     }
 
     /// The frame at page offset `pgoff`, allocated (zeroed) on first use.
@@ -112,7 +113,7 @@ impl SharedMemory {
 
     /// Records that `mm` maps this memory.
     pub fn add_mapper(&self, mm: &Arc<crate::mm::Mm>) {
-        let mut m = self.mappers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut m = self.mappers.lock();
         m.retain(|w| w.strong_count() > 0);
         if !m.iter().any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(mm))) {
             m.push(Arc::downgrade(mm));
@@ -123,7 +124,7 @@ impl SharedMemory {
     /// mapping, so touching them is SIGBUS as on Linux. Call without
     /// filesystem locks held (it takes address-space locks).
     pub fn unmap_from_mappers(self: &Arc<Self>, first: u64) {
-        let mappers: Vec<Arc<crate::mm::Mm>> = self.mappers.lock().unwrap_or_else(|e| e.into_inner()).iter().filter_map(|w| w.upgrade()).collect();
+        let mappers: Vec<Arc<crate::mm::Mm>> = self.mappers.lock().iter().filter_map(|w| w.upgrade()).collect();
         for mm in mappers {
             mm.lock().drop_shared_pages(self, first);
         }
@@ -141,7 +142,7 @@ impl SharedMemory {
 
 impl Drop for SharedMemory {
     fn drop(&mut self) {
-        let frames: Vec<Frame> = self.pages.get_mut().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, f)| f).collect();
+        let frames: Vec<Frame> = self.pages.get_mut().drain().map(|(_, f)| f).collect();
         self.phys.put_many(frames);
     }
 }
@@ -169,7 +170,7 @@ pub fn file_cache(inode: &InodeRef) -> Option<Arc<SharedMemory>> {
     static CACHES: std::sync::OnceLock<Mutex<HashMap<Key, std::sync::Weak<SharedMemory>>>> = std::sync::OnceLock::new();
     let md = inode.metadata().ok()?;
     let key = (md.dev, md.ino, md.mtime.tv_sec, md.mtime.tv_nsec, md.size);
-    let mut caches = CACHES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let mut caches = CACHES.get_or_init(Default::default).lock();
     let cache = match caches.get(&key).and_then(|w| w.upgrade()) {
         Some(c) => c,
         None => {
@@ -196,7 +197,7 @@ fn recent() -> &'static Mutex<std::collections::VecDeque<Arc<SharedMemory>>> {
 }
 
 fn keep_recent(cache: &Arc<SharedMemory>) {
-    let mut r = recent().lock().unwrap_or_else(|e| e.into_inner());
+    let mut r = recent().lock();
     r.retain(|c| !Arc::ptr_eq(c, cache));
     r.push_front(cache.clone());
     r.truncate(RECENT_FILE_CACHES);
@@ -204,7 +205,7 @@ fn keep_recent(cache: &Arc<SharedMemory>) {
 
 /// Frees the pages only the recent-file list holds (memory is short).
 pub fn drop_recent_file_caches() {
-    let dropped: Vec<Arc<SharedMemory>> = std::mem::take(&mut *recent().lock().unwrap_or_else(|e| e.into_inner())).into();
+    let dropped: Vec<Arc<SharedMemory>> = std::mem::take(&mut *recent().lock()).into();
     drop(dropped);
 }
 

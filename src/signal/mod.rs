@@ -255,7 +255,7 @@ pub fn send_to_task(task: &Arc<Task>, info: SigInfo) {
     if !prepare_send(task, sig, false) {
         return;
     }
-    task.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.add(info);
+    task.signals.lock().pending.add(info);
     task.notify_signal();
 }
 
@@ -265,7 +265,7 @@ pub fn send_to_process(process_leader: &Arc<Task>, info: SigInfo) {
     if !prepare_send(process_leader, sig, false) {
         return;
     }
-    process_leader.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).add(info);
+    process_leader.process.shared_pending.lock().add(info);
     process_leader.notify_signal();
 }
 
@@ -275,15 +275,15 @@ pub fn send_to_process(process_leader: &Arc<Task>, info: SigInfo) {
 pub fn force_on_task(task: &Arc<Task>, info: SigInfo) {
     let sig = info.signo();
     {
-        let mut actions = task.sigactions.lock().unwrap_or_else(|e| e.into_inner());
-        let blocked = task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked & sigbit(sig) != 0;
+        let mut actions = task.sigactions.lock();
+        let blocked = task.signals.lock().blocked & sigbit(sig) != 0;
         let idx = (sig - 1) as usize;
         if blocked || actions.actions[idx].handler == SIG_IGN {
             actions.actions[idx].handler = SIG_DFL;
         }
-        task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked &= !sigbit(sig);
+        task.signals.lock().blocked &= !sigbit(sig);
     }
-    task.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.add(info);
+    task.signals.lock().pending.add(info);
     // A fault the process cannot handle kills even init (Linux clears
     // SIGNAL_UNKILLABLE in force_sig_info_to_task).
     task.process.lift_init_protection();
@@ -301,11 +301,11 @@ fn prepare_send(task: &Arc<Task>, sig: i32, _forced: bool) -> bool {
     } else if STOP_SIGNALS & sigbit(sig) != 0 {
         process.discard_pending(sigbit(SIGCONT));
     }
-    let actions = task.sigactions.lock().unwrap_or_else(|e| e.into_inner());
+    let actions = task.sigactions.lock();
     let handler = actions.get(sig).handler;
     // Blocked signals are never dropped here: the handler may change
     // before they are unblocked (Linux's sig_ignored).
-    let blocked = task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked & sigbit(sig) & !UNBLOCKABLE != 0;
+    let blocked = task.signals.lock().blocked & sigbit(sig) & !UNBLOCKABLE != 0;
     if blocked {
         return true;
     }

@@ -48,7 +48,7 @@ fn store_gids(c: &mut Creds, ids: Ids) {
 
 /// Applies `change` to the uid or gid set under the credentials lock.
 fn update(sys: &Sys, user: bool, change: impl FnOnce(&mut Ids, bool) -> KResult<()>) -> KResult<u64> {
-    let mut creds = sys.task.creds.lock().unwrap_or_else(|e| e.into_inner());
+    let mut creds = sys.task.creds.lock();
     let privileged = creds.euid == 0;
     let mut ids = if user { uids(&creds) } else { gids(&creds) };
     change(&mut ids, privileged)?;
@@ -121,7 +121,7 @@ fn set_res_id(sys: &Sys, user: bool, r: u32, e: u32, s: u32) -> KResult<u64> {
 
 /// setfsuid/setfsgid return the old value and never fail.
 fn set_fs_id(sys: &Sys, user: bool, id: u32) -> KResult<u64> {
-    let mut creds = sys.task.creds.lock().unwrap_or_else(|e| e.into_inner());
+    let mut creds = sys.task.creds.lock();
     let privileged = creds.euid == 0;
     let mut ids = if user { uids(&creds) } else { gids(&creds) };
     let old = ids.fs;
@@ -175,6 +175,6 @@ fn sys_setgroups(sys: &mut Sys) -> KResult<u64> {
     let bytes = sys.mm().read_bytes(list, size as usize * 4)?;
     let mut groups: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect();
     groups.sort_unstable();
-    sys.task.creds.lock().unwrap_or_else(|e| e.into_inner()).groups = groups;
+    sys.task.creds.lock().groups = groups;
     Ok(0)
 }

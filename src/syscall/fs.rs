@@ -278,7 +278,7 @@ fn read_into(sys: &Sys, file: &File, bufs: &UserBuffers, offset: Option<u64>) ->
         return Err(Errno::EBADF);
     }
     let stream = file.ops.is_stream() || !file.ops.seekable();
-    let mut pos_guard = if offset.is_none() && !stream { Some(file.pos.lock().unwrap_or_else(|e| e.into_inner())) } else { None };
+    let mut pos_guard = if offset.is_none() && !stream { Some(file.pos.lock()) } else { None };
     let mut done = 0usize;
     loop {
         let chunk = (bufs.total - done).min(IO_CHUNK);
@@ -313,7 +313,7 @@ fn write_from(sys: &Sys, file: &File, bufs: &UserBuffers, offset: Option<u64>) -
         return Err(Errno::EBADF);
     }
     let stream = file.ops.is_stream() || !file.ops.seekable();
-    let mut pos_guard = if offset.is_none() && !stream { Some(file.pos.lock().unwrap_or_else(|e| e.into_inner())) } else { None };
+    let mut pos_guard = if offset.is_none() && !stream { Some(file.pos.lock()) } else { None };
     let mut done = 0usize;
     loop {
         let chunk = (bufs.total - done).min(IO_CHUNK);
@@ -453,7 +453,7 @@ fn sys_lseek(sys: &mut Sys) -> KResult<u64> {
     if whence > 4 {
         return Err(Errno::EINVAL);
     }
-    let mut pos = file.pos.lock().unwrap_or_else(|e| e.into_inner());
+    let mut pos = file.pos.lock();
     file.ops.llseek(&file, &mut pos, offset, whence)
 }
 
@@ -672,7 +672,7 @@ fn record_lock(sys: &Sys, file: &Arc<File>, cmd: u32, arg: u64) -> KResult<u64> 
     }
     let base: i128 = match fl.l_whence as u32 {
         SEEK_SET => 0,
-        SEEK_CUR => *file.pos.lock().unwrap_or_else(|e| e.into_inner()) as i128,
+        SEEK_CUR => *file.pos.lock() as i128,
         SEEK_END => file.metadata()?.size as i128,
         _ => return Err(Errno::EINVAL),
     };
@@ -768,7 +768,7 @@ fn sys_ioctl(sys: &mut Sys) -> KResult<u64> {
             let ftype = md.mode & S_IFMT;
             match cmd {
                 FIONREAD if ftype == S_IFREG => {
-                    let pos = *file.pos.lock().unwrap_or_else(|e| e.into_inner());
+                    let pos = *file.pos.lock();
                     let avail = md.size.saturating_sub(pos).min(i32::MAX as u64) as i32;
                     put(sys, arg, &avail)?;
                     Ok(0)
@@ -875,7 +875,7 @@ fn getdents_common(sys: &Sys, record: &dyn Fn(&mut Vec<u8>, &crate::fs::inode::D
     let (fd, buf, count) = (sys.arg_i32(0), sys.arg(1), sys.arg_u32(2) as usize);
     let file = io_file(sys.task, fd)?;
     access_ok(buf, count)?;
-    let mut pos = file.pos.lock().unwrap_or_else(|e| e.into_inner());
+    let mut pos = file.pos.lock();
     let mut out = Vec::new();
     let mut new_pos = *pos;
     let mut too_small = false;
@@ -1393,7 +1393,7 @@ fn copy_between(src: &File, dst: &File, count: usize, mut in_off: Option<&mut u6
         let n = match in_off.as_deref_mut() {
             Some(off) => src.ops.pread(src, &mut buf[..want], *off),
             None => {
-                let mut pos = src.pos.lock().unwrap_or_else(|e| e.into_inner());
+                let mut pos = src.pos.lock();
                 src.ops.read(src, &mut buf[..want], &mut pos)
             }
         };
@@ -1408,7 +1408,7 @@ fn copy_between(src: &File, dst: &File, count: usize, mut in_off: Option<&mut u6
         let w = match out_off.as_deref_mut() {
             Some(off) => dst.ops.pwrite(dst, &buf[..n], *off),
             None => {
-                let mut pos = dst.pos.lock().unwrap_or_else(|e| e.into_inner());
+                let mut pos = dst.pos.lock();
                 dst.ops.write(dst, &buf[..n], &mut pos)
             }
         };
@@ -1427,7 +1427,7 @@ fn copy_between(src: &File, dst: &File, count: usize, mut in_off: Option<&mut u6
         if w < n {
             // The reader moved past bytes the writer did not take.
             if in_off.is_none() && src.ops.seekable() {
-                let mut pos = src.pos.lock().unwrap_or_else(|e| e.into_inner());
+                let mut pos = src.pos.lock();
                 *pos = pos.saturating_sub((n - w) as u64);
             }
             break;
@@ -1494,8 +1494,8 @@ fn sys_copy_file_range(sys: &mut Sys) -> KResult<u64> {
     let mut out_off = read_off(off_out_addr)?;
     let len = len.min(MAX_RW_COUNT);
     if (smd.dev, smd.ino) == (dmd.dev, dmd.ino) {
-        let a = in_off.unwrap_or(*src.pos.lock().unwrap_or_else(|e| e.into_inner()));
-        let b = out_off.unwrap_or(*dst.pos.lock().unwrap_or_else(|e| e.into_inner()));
+        let a = in_off.unwrap_or(*src.pos.lock());
+        let b = out_off.unwrap_or(*dst.pos.lock());
         if a < b + len as u64 && b < a + len as u64 {
             return Err(Errno::EINVAL);
         }

@@ -202,7 +202,7 @@ fn set_user_sigmask(sys: &Sys, addr: u64, size: u64) -> KResult<()> {
         return Err(Errno::EINVAL);
     }
     let mask: u64 = sys.mm().read(addr)?;
-    let mut s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = sys.task.signals.lock();
     s.saved_mask = Some(s.blocked);
     s.blocked = mask & !UNBLOCKABLE;
     Ok(())
@@ -213,7 +213,7 @@ fn set_user_sigmask(sys: &Sys, addr: u64, size: u64) -> KResult<()> {
 /// time left is written back where the caller gave a timeout.
 fn poll_select_finish(sys: &Sys, timeout: Timeout, addr: u64, timeval: bool, ret: KResult<u64>) -> KResult<u64> {
     if ret != Err(Errno::ERESTARTNOHAND) {
-        let mut s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = sys.task.signals.lock();
         if let Some(m) = s.saved_mask.take() {
             s.blocked = m;
         }
@@ -511,7 +511,7 @@ fn epoll_pwait_common(sys: &Sys, timeout: Timeout, mask_addr: u64, mask_size: u6
     set_user_sigmask(sys, mask_addr, mask_size)?;
     let ret = do_epoll_wait(sys, sys.arg_i32(0), sys.arg(1), sys.arg_i32(2), timeout);
     if ret != Err(Errno::EINTR) {
-        let mut s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = sys.task.signals.lock();
         if let Some(m) = s.saved_mask.take() {
             s.blocked = m;
         }

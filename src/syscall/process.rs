@@ -100,14 +100,14 @@ fn do_execve(sys: &mut Sys, dirfd: i32, path: Vec<u8>, argv: u64, envp: u64, fla
     let task = sys.task;
     task.set_mm(image.mm);
     task.files().close_on_exec();
-    task.sigactions.lock().unwrap_or_else(|e| e.into_inner()).reset_for_exec();
-    task.signals.lock().unwrap_or_else(|e| e.into_inner()).altstack = Default::default();
+    task.sigactions.lock().reset_for_exec();
+    task.signals.lock().altstack = Default::default();
     task.set_comm(&image.comm);
-    *task.exe.lock().unwrap_or_else(|e| e.into_inner()) = image.exe_path;
+    *task.exe.lock() = image.exe_path;
     task.clear_child_tid.store(0, Ordering::Relaxed);
     task.robust_list.store(0, Ordering::Relaxed);
     task.exe_done_since_fork.store(true, Ordering::Relaxed);
-    if let Some(done) = task.vfork_done.lock().unwrap_or_else(|e| e.into_inner()).take() {
+    if let Some(done) = task.vfork_done.lock().take() {
         done.complete();
     }
     *sys.regs = image.regs;
@@ -250,7 +250,7 @@ fn set_limit(sys: &Sys, resource: usize, new: Rlimit) -> KResult<()> {
     if new.cur > new.max {
         return Err(Errno::EINVAL);
     }
-    let mut limits = sys.task.rlimits.lock().unwrap_or_else(|e| e.into_inner());
+    let mut limits = sys.task.rlimits.lock();
     let old = limits[resource];
     // Raising the hard limit needs CAP_SYS_RESOURCE.
     if new.max > old.max && !sys.task.creds().is_root() {

@@ -47,7 +47,7 @@ fn sys_rt_sigaction(sys: &mut Sys) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let old = {
-        let mut actions = sys.task.sigactions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut actions = sys.task.sigactions.lock();
         let old = actions.actions[idx];
         if let Some(mut a) = new {
             a.mask &= !UNBLOCKABLE;
@@ -73,7 +73,7 @@ fn sys_rt_sigprocmask(sys: &mut Sys) -> KResult<u64> {
     let mm = sys.mm();
     let set: Option<u64> = if set_addr != 0 { Some(mm.read(set_addr)?) } else { None };
     let old = {
-        let mut s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = sys.task.signals.lock();
         let old = s.blocked;
         if let Some(set) = set {
             let new = match how {
@@ -96,7 +96,7 @@ fn sys_sigaltstack(sys: &mut Sys) -> KResult<u64> {
     let (ss_addr, old_addr) = (sys.arg(0), sys.arg(1));
     let mm = sys.mm();
     let rsp = sys.regs.rsp;
-    let mut state = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+    let mut state = sys.task.signals.lock();
     let cur = state.altstack;
     let on_stack = cur.ss_size != 0 && rsp.wrapping_sub(cur.ss_sp) < cur.ss_size;
     let mut old = cur;
@@ -180,8 +180,8 @@ fn sys_rt_sigpending(sys: &mut Sys) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let set = {
-        let s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
-        let shared = sys.task.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).set;
+        let s = sys.task.signals.lock();
+        let shared = sys.task.process.shared_pending.lock().set;
         (s.pending.set | shared) & s.blocked
     };
     sys.mm().write_bytes(sys.arg(0), &set.to_ne_bytes()[..sys.arg(1) as usize])?;
@@ -200,7 +200,7 @@ fn sys_rt_sigreturn(sys: &mut Sys) -> KResult<u64> {
         }
     };
     {
-        let mut s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = sys.task.signals.lock();
         s.blocked = restored.mask;
         // Restore the alternate stack unless we are running on it.
         if !frame::on_altstack(&s.altstack, sys.regs.rsp) {
@@ -232,7 +232,7 @@ fn sys_rt_sigsuspend(sys: &mut Sys) -> KResult<u64> {
     }
     let mask: u64 = sys.mm().read(sys.arg(0))?;
     {
-        let mut s = sys.task.signals.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = sys.task.signals.lock();
         s.saved_mask = Some(s.blocked);
         s.blocked = mask & !UNBLOCKABLE;
     }
@@ -262,8 +262,8 @@ fn sys_rt_sigtimedwait(sys: &mut Sys) -> KResult<u64> {
     };
     let task = sys.task;
     let take = || -> Option<SigInfo> {
-        let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
-        s.pending.take(!set).or_else(|| task.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).take(!set))
+        let mut s = task.signals.lock();
+        s.pending.take(!set).or_else(|| task.process.shared_pending.lock().take(!set))
     };
     // While waiting, the awaited signals are unblocked for wake-up
     // purposes only: they are taken here, never delivered.
@@ -271,13 +271,13 @@ fn sys_rt_sigtimedwait(sys: &mut Sys) -> KResult<u64> {
         i
     } else {
         let saved = {
-            let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
+            let mut s = task.signals.lock();
             let saved = s.blocked;
             s.blocked &= !set;
             saved
         };
         let r = crate::task::wait::wait_any(&[], deadline, || Ok(take()));
-        task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked = saved;
+        task.signals.lock().blocked = saved;
         match r {
             Ok(i) => i,
             Err(Errno::ETIMEDOUT) => return Err(Errno::EAGAIN),

@@ -118,7 +118,7 @@ fn relative_sleep(sys: &Sys, clock: i32, deadline: Instant, rem_addr: u64) -> KR
                 let rem = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos() as i64 };
                 sys.mm().write(rem_addr, &rem)?;
             }
-            *sys.task.restart_deadline.lock().unwrap_or_else(|e| e.into_inner()) = Some((clock, deadline, rem_addr));
+            *sys.task.restart_deadline.lock() = Some((clock, deadline, rem_addr));
             Err(Errno::ERESTART_RESTARTBLOCK)
         }
         Err(e) => Err(e),
@@ -133,7 +133,7 @@ fn sys_nanosleep(sys: &mut Sys) -> KResult<u64> {
 
 /// restart_syscall(2): resumes an interrupted relative sleep.
 fn sys_restart_syscall(sys: &mut Sys) -> KResult<u64> {
-    let saved = sys.task.restart_deadline.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let saved = sys.task.restart_deadline.lock().take();
     match saved {
         Some((clock, deadline, rem)) => relative_sleep(sys, clock, deadline, rem),
         // Nothing to restart: Linux's default restart block gives EINTR.
@@ -191,7 +191,7 @@ fn from_timeval(tv: &Timeval) -> KResult<Duration> {
 
 /// The current ITIMER_REAL setting (value left, interval).
 fn real_timer_value(sys: &Sys) -> Itimerval {
-    let t = sys.task.process.real_timer.lock().unwrap_or_else(|e| e.into_inner());
+    let t = sys.task.process.real_timer.lock();
     match t.as_ref() {
         Some(timer) => {
             let left = timer.deadline.saturating_duration_since(Instant::now());
@@ -208,7 +208,7 @@ fn real_timer_value(sys: &Sys) -> Itimerval {
 fn set_real_timer(sys: &Sys, value: Duration, interval: Duration) {
     let process = sys.task.process.clone();
     let timers = sys.task.kernel.timers.clone();
-    let mut slot = process.real_timer.lock().unwrap_or_else(|e| e.into_inner());
+    let mut slot = process.real_timer.lock();
     if let Some(old) = slot.take() {
         timers.cancel(old.id);
     }
@@ -233,7 +233,7 @@ fn arm(
         if let Some(leader) = process.leader() {
             crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(crate::signal::SIGALRM));
         }
-        let mut slot = process.real_timer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = process.real_timer.lock();
         if interval.is_zero() {
             *slot = None;
         } else {
@@ -251,7 +251,7 @@ fn process_cpu(task: &crate::task::Task, which: i32) -> u64 {
 }
 
 fn cpu_timer_value(sys: &Sys, which: i32) -> Itimerval {
-    let slot = sys.task.process.cpu_timers.lock().unwrap_or_else(|e| e.into_inner())[(which - 1) as usize];
+    let slot = sys.task.process.cpu_timers.lock()[(which - 1) as usize];
     match slot {
         Some(t) => {
             let left = t.expires_ns.saturating_sub(process_cpu(sys.task, which)).max(1000);
@@ -267,7 +267,7 @@ const CPU_TIMER_SAMPLE: Duration = Duration::from_millis(4);
 fn set_cpu_timer(sys: &Sys, which: i32, value: Duration, interval: Duration) {
     let process = sys.task.process.clone();
     {
-        let mut timers = process.cpu_timers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut timers = process.cpu_timers.lock();
         timers[(which - 1) as usize] = (!value.is_zero()).then(|| crate::task::process::CpuTimer {
             expires_ns: process_cpu(sys.task, which) + value.as_nanos() as u64,
             interval_ns: interval.as_nanos() as u64,
@@ -289,7 +289,7 @@ fn sample_cpu_timers(timers: std::sync::Arc<crate::task::timer::Timers>, process
         for (i, sig) in [(0usize, crate::signal::SIGVTALRM), (1, crate::signal::SIGPROF)] {
             let now = process_cpu(&leader, i as i32 + 1);
             let fire = {
-                let mut slots = p.cpu_timers.lock().unwrap_or_else(|e| e.into_inner());
+                let mut slots = p.cpu_timers.lock();
                 match slots[i] {
                     Some(t) if now >= t.expires_ns => {
                         slots[i] = (t.interval_ns > 0).then_some(crate::task::process::CpuTimer { expires_ns: now + t.interval_ns, ..t });
@@ -301,7 +301,7 @@ fn sample_cpu_timers(timers: std::sync::Arc<crate::task::timer::Timers>, process
             if fire {
                 crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(sig));
             }
-            armed |= p.cpu_timers.lock().unwrap_or_else(|e| e.into_inner())[i].is_some();
+            armed |= p.cpu_timers.lock()[i].is_some();
         }
         if armed {
             sample_cpu_timers(t2, process);

@@ -83,7 +83,7 @@ struct Report {
 /// none has news. ECHILD: no matching child at all.
 fn find_report(sys: &Sys, which: Which, options: u32) -> KResult<Option<Report>> {
     let me = &sys.task.process;
-    let children: Vec<Arc<Process>> = me.children.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let children: Vec<Arc<Process>> = me.children.lock().clone();
     let matching: Vec<&Arc<Process>> = children
         .iter()
         .filter(|c| match which {
@@ -232,7 +232,7 @@ fn sys_setpgid(sys: &mut Sys) -> KResult<u64> {
     let target = if pid == 0 || pid == me.tgid {
         me.clone()
     } else {
-        let t = kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&pid).cloned().ok_or(Errno::ESRCH)?;
+        let t = kernel.processes.lock().get(&pid).cloned().ok_or(Errno::ESRCH)?;
         // Only oneself or one's own children.
         if t.parent().is_none_or(|p| !Arc::ptr_eq(&p, me)) {
             return Err(Errno::ESRCH);

@@ -44,7 +44,7 @@ pub fn notify_parent(child: &Arc<Process>, code: i32, status: i32) {
         parent.child_events.wake_all();
         return;
     };
-    let action = parent_task.sigactions.lock().unwrap_or_else(|e| e.into_inner()).get(SIGCHLD);
+    let action = parent_task.sigactions.lock().get(SIGCHLD);
     let stop_report = code == CLD_STOPPED || code == CLD_CONTINUED;
     let sig = if stop_report { SIGCHLD } else { child.exit_signal.load(Ordering::Relaxed) };
     if sig > 0 && !(stop_report && action.flags & SA_NOCLDSTOP != 0) {
@@ -78,7 +78,7 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
         }
     }
 
-    if let Some(done) = task.vfork_done.lock().unwrap_or_else(|e| e.into_inner()).take() {
+    if let Some(done) = task.vfork_done.lock().take() {
         done.complete();
     }
 
@@ -89,12 +89,12 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
     let (user, system) = crate::task::cpu_times(task);
     task.set_mm(crate::mm::Mm::new(kernel.phys.clone()));
 
-    if let Some(timer) = process.real_timer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+    if let Some(timer) = process.real_timer.lock().take() {
         kernel.timers.cancel(timer.id);
     }
     // Children in other groups of our session, and our own group, may be
     // orphaned by this exit (checked before reparenting changes parents).
-    let mut groups: Vec<i32> = process.children.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|c| c.pgid()).collect();
+    let mut groups: Vec<i32> = process.children.lock().iter().map(|c| c.pgid()).collect();
     groups.push(process.pgid());
     groups.sort_unstable();
     groups.dedup();
@@ -117,12 +117,12 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
     // SA_NOCLDWAIT has its children reaped at once.
     let reap_now = match process.parent().and_then(|p| p.leader()) {
         Some(parent) => {
-            let a = parent.sigactions.lock().unwrap_or_else(|e| e.into_inner()).get(SIGCHLD);
+            let a = parent.sigactions.lock().get(SIGCHLD);
             (a.handler == SIG_IGN || a.flags & SA_NOCLDWAIT != 0) && process.exit_signal.load(Ordering::Relaxed) == SIGCHLD
         }
         None => false,
     };
-    kernel.tasks.lock().unwrap_or_else(|e| e.into_inner()).remove(&task.tid);
+    kernel.tasks.lock().remove(&task.tid);
     let (code, field) = child_code(status);
     if reap_now {
         if let Some(parent) = process.parent() {
@@ -138,7 +138,7 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
 /// ancestor, or to init.
 fn reparent_children(task: &Arc<Task>, process: &Arc<Process>) {
     let kernel = &task.kernel;
-    let children = std::mem::take(&mut *process.children.lock().unwrap_or_else(|e| e.into_inner()));
+    let children = std::mem::take(&mut *process.children.lock());
     if children.is_empty() {
         return;
     }
@@ -149,14 +149,14 @@ fn reparent_children(task: &Arc<Task>, process: &Arc<Process>) {
         }
         reaper = r.parent();
     }
-    let reaper = reaper.or_else(|| kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&1).cloned());
+    let reaper = reaper.or_else(|| kernel.processes.lock().get(&1).cloned());
     let Some(reaper) = reaper else { return };
     if Arc::ptr_eq(&reaper, process) {
         return;
     }
     for child in children {
         child.set_parent(&reaper);
-        reaper.children.lock().unwrap_or_else(|e| e.into_inner()).push(child.clone());
+        reaper.children.lock().push(child.clone());
         if let Some(leader) = child.leader() {
             let sig = leader.pdeath_signal.load(Ordering::Relaxed);
             if sig > 0 {
@@ -178,8 +178,8 @@ fn reparent_children(task: &Arc<Task>, process: &Arc<Process>) {
 /// Removes a zombie from its parent and the process table, adding its CPU
 /// time to the parent's children totals.
 pub fn reap(kernel: &crate::kernel::Kernel, parent: &Arc<Process>, child: &Arc<Process>) {
-    parent.children.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| !Arc::ptr_eq(c, child));
-    kernel.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(&child.tgid);
+    parent.children.lock().retain(|c| !Arc::ptr_eq(c, child));
+    kernel.processes.lock().remove(&child.tgid);
     let (u, s, cu, cs) = {
         let st = child.state();
         (st.user_ns, st.system_ns, st.children_user_ns, st.children_system_ns)

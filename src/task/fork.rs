@@ -4,8 +4,9 @@
 //! (CLONE_THREAD, CLONE_VM without CLONE_VFORK) are not offered yet and are
 //! refused with ENOSYS.
 
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crate::abi::{Errno, KResult};
 use crate::platform::Regs;
@@ -115,12 +116,8 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
 
     let files = if flags & CLONE_FILES != 0 { parent.files.clone() } else { Arc::new(Mutex::new(parent.files().clone())) };
     let fs = if flags & CLONE_FS != 0 { parent.fs.clone() } else { Arc::new(Mutex::new(parent.fs().clone())) };
-    let sigactions = if flags & CLONE_SIGHAND != 0 {
-        parent.sigactions.clone()
-    } else {
-        Arc::new(Mutex::new(parent.sigactions.lock().unwrap_or_else(|e| e.into_inner()).clone()))
-    };
-    let parent_signals = parent.signals.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let sigactions = if flags & CLONE_SIGHAND != 0 { parent.sigactions.clone() } else { Arc::new(Mutex::new(parent.sigactions.lock().clone())) };
+    let parent_signals = parent.signals.lock().clone();
     let signals = TaskSignals { blocked: parent_signals.blocked, altstack: parent_signals.altstack, ..Default::default() };
     let vfork = (flags & CLONE_VFORK != 0).then(|| Arc::new(VforkDone { done: AtomicBool::new(false), parent: Arc::downgrade(parent) }));
 
@@ -137,9 +134,9 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
         creds: Mutex::new(parent.creds()),
         sigactions,
         signals: Mutex::new(signals),
-        rlimits: Arc::new(Mutex::new(*parent.rlimits.lock().unwrap_or_else(|e| e.into_inner()))),
-        comm: Mutex::new(*parent.comm.lock().unwrap_or_else(|e| e.into_inner())),
-        exe: Mutex::new(parent.exe.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+        rlimits: Arc::new(Mutex::new(*parent.rlimits.lock())),
+        comm: Mutex::new(*parent.comm.lock()),
+        exe: Mutex::new(parent.exe.lock().clone()),
         clear_child_tid: AtomicU64::new(if flags & CLONE_CHILD_CLEARTID != 0 { args.child_tid } else { 0 }),
         last_syscall_site: AtomicU64::new(0),
         robust_list: AtomicU64::new(0),
@@ -152,7 +149,7 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
         vfork_done: Mutex::new(vfork.clone()),
         restart_deadline: Mutex::new(None),
     });
-    *process.leader.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&child);
+    *process.leader.lock() = Arc::downgrade(&child);
 
     if flags & CLONE_CHILD_SETTID != 0 {
         mm.write(args.child_tid, &pid)?;
@@ -171,7 +168,7 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
         child_regs.fs_base = args.tls;
     }
 
-    real_parent.children.lock().unwrap_or_else(|e| e.into_inner()).push(process);
+    real_parent.children.lock().push(process);
     kernel.register(&child);
     Ok(NewTask { task: child, regs: child_regs, vfork })
 }

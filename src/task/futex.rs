@@ -2,8 +2,9 @@
 //! by (address space, address); shared ones by the backing frame, so
 //! processes sharing memory meet on the same queue.
 
+use parking_lot::{Condvar, Mutex};
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::abi::{Errno, KResult};
@@ -33,14 +34,14 @@ impl FutexTable {
         if bitset == 0 {
             return Err(Errno::EINVAL);
         }
-        let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queues = self.queues.lock();
         if !still_equal()? {
             return Err(Errno::EAGAIN);
         }
         let me = Arc::new(Mutex::new(Waiter { bitset, woken: false }));
         queues.entry(key).or_default().push(me.clone());
         loop {
-            if me.lock().unwrap_or_else(|e| e.into_inner()).woken {
+            if me.lock().woken {
                 return Ok(());
             }
             match deadline {
@@ -55,9 +56,9 @@ impl FutexTable {
                         }
                         return Err(Errno::ETIMEDOUT);
                     }
-                    queues = self.wake.wait_timeout(queues, d - now).unwrap_or_else(|e| e.into_inner()).0;
+                    self.wake.wait_for(&mut queues, d - now);
                 }
-                None => queues = self.wake.wait(queues).unwrap_or_else(|e| e.into_inner()),
+                None => self.wake.wait(&mut queues),
             }
         }
     }
@@ -67,11 +68,11 @@ impl FutexTable {
         if bitset == 0 {
             return Err(Errno::EINVAL);
         }
-        let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queues = self.queues.lock();
         let Some(q) = queues.get_mut(&key) else { return Ok(0) };
         let mut woken = 0u64;
         q.retain(|w| {
-            let mut w = w.lock().unwrap_or_else(|e| e.into_inner());
+            let mut w = w.lock();
             if (woken as u32) < count && w.bitset & bitset != 0 {
                 w.woken = true;
                 woken += 1;
@@ -111,7 +112,7 @@ mod tests {
         let t = Arc::new(FutexTable::default());
         let t2 = t.clone();
         let waiter = std::thread::spawn(move || t2.wait(KEY, 0b10, Some(Instant::now() + Duration::from_secs(5)), || Ok(true)));
-        while t.queues.lock().unwrap().get(&KEY).is_none() {
+        while t.queues.lock().get(&KEY).is_none() {
             std::thread::yield_now();
         }
         assert_eq!(t.wake(KEY, 1, 0b01), Ok(0));

@@ -13,8 +13,9 @@ pub mod run;
 pub mod timer;
 pub mod wait;
 
+use parking_lot::{Mutex, MutexGuard};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicU64};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::abi::{Rlimit, Sigaltstack};
 use crate::fs::FsContext;
@@ -112,31 +113,31 @@ pub struct Task {
 
 impl Task {
     pub fn mm(&self) -> Arc<Mm> {
-        self.mm.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.mm.lock().clone()
     }
 
     pub fn set_mm(&self, mm: Arc<Mm>) -> Arc<Mm> {
-        std::mem::replace(&mut *self.mm.lock().unwrap_or_else(|e| e.into_inner()), mm)
+        std::mem::replace(&mut *self.mm.lock(), mm)
     }
 
     pub fn files(&self) -> MutexGuard<'_, FdTable> {
-        self.files.lock().unwrap_or_else(|e| e.into_inner())
+        self.files.lock()
     }
 
     pub fn fs(&self) -> MutexGuard<'_, FsContext> {
-        self.fs.lock().unwrap_or_else(|e| e.into_inner())
+        self.fs.lock()
     }
 
     pub fn creds(&self) -> Creds {
-        self.creds.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.creds.lock().clone()
     }
 
     pub fn rlimit(&self, resource: usize) -> Rlimit {
-        self.rlimits.lock().unwrap_or_else(|e| e.into_inner())[resource]
+        self.rlimits.lock()[resource]
     }
 
     pub fn comm(&self) -> Vec<u8> {
-        let c = *self.comm.lock().unwrap_or_else(|e| e.into_inner());
+        let c = *self.comm.lock();
         c.iter().take_while(|&&b| b != 0).copied().collect()
     }
 
@@ -144,7 +145,7 @@ impl Task {
         let mut c = [0u8; 16];
         let n = name.len().min(15);
         c[..n].copy_from_slice(&name[..n]);
-        *self.comm.lock().unwrap_or_else(|e| e.into_inner()) = c;
+        *self.comm.lock() = c;
     }
 
     /// Creates the first task (PID 1).
@@ -179,7 +180,7 @@ impl Task {
             vfork_done: Mutex::new(None),
             restart_deadline: Mutex::new(None),
         });
-        *process.leader.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&task);
+        *process.leader.lock() = Arc::downgrade(&task);
         kernel.register(&task);
         task
     }
@@ -199,8 +200,8 @@ impl Task {
     /// Is a signal deliverable now (pending and not blocked), or is the
     /// task being killed? Blocking waits end when this turns true.
     pub fn signal_pending(&self) -> bool {
-        let s = self.signals.lock().unwrap_or_else(|e| e.into_inner());
-        let shared = self.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).set;
+        let s = self.signals.lock();
+        let shared = self.process.shared_pending.lock().set;
         (s.pending.set | shared) & !(s.blocked & !crate::signal::UNBLOCKABLE) != 0
     }
 
@@ -208,8 +209,8 @@ impl Task {
     /// that nothing else may interrupt: job-control stops, vfork.)
     pub fn sigkill_pending(&self) -> bool {
         let bit = crate::signal::sigbit(crate::signal::SIGKILL);
-        let own = self.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.set;
-        let shared = self.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).set;
+        let own = self.signals.lock().pending.set;
+        let shared = self.process.shared_pending.lock().set;
         (own | shared) & bit != 0
     }
 
@@ -217,7 +218,7 @@ impl Task {
     /// runs guest code.
     pub fn notify_signal(&self) {
         self.sleeper.wake();
-        if let Some(i) = self.interrupter.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(i) = self.interrupter.lock().as_ref() {
             i.interrupt();
         }
     }
@@ -287,7 +288,7 @@ impl CpuAccount {
 
 /// (user, system) CPU nanoseconds of a task so far.
 pub fn cpu_times(task: &Task) -> (u64, u64) {
-    let a = task.cpu.lock().unwrap_or_else(|e| e.into_inner());
+    let a = task.cpu.lock();
     let user = a.user_done + host_process_cpu(a.stub).saturating_sub(a.stub_base);
     let system = host_thread_cpu(a.kernel_tid).saturating_sub(a.kernel_base);
     (user, system)

@@ -3,8 +3,9 @@
 //! zombie left for wait(). A process lives in the kernel's process table
 //! from fork until its parent reaps it.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 
 use crate::signal::SigPending;
 use crate::task::Task;
@@ -137,26 +138,26 @@ impl Process {
     }
 
     pub fn parent(&self) -> Option<Arc<Process>> {
-        self.parent.lock().unwrap_or_else(|e| e.into_inner()).upgrade()
+        self.parent.lock().upgrade()
     }
 
     pub fn set_parent(&self, parent: &Arc<Process>) {
-        *self.parent.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(parent);
+        *self.parent.lock() = Arc::downgrade(parent);
         self.parent_tgid.store(parent.tgid, Ordering::Relaxed);
     }
 
     pub fn state(&self) -> MutexGuard<'_, ProcessState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     pub fn leader(&self) -> Option<Arc<Task>> {
-        self.leader.lock().unwrap_or_else(|e| e.into_inner()).upgrade()
+        self.leader.lock().upgrade()
     }
 
     pub fn discard_pending(&self, mask: u64) {
-        self.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).discard(mask);
+        self.shared_pending.lock().discard(mask);
         if let Some(t) = self.leader() {
-            t.signals.lock().unwrap_or_else(|e| e.into_inner()).pending.discard(mask);
+            t.signals.lock().pending.discard(mask);
         }
     }
 

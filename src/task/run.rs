@@ -2,7 +2,8 @@
 //! the guest and servicing what comes back (system calls, faults, signals),
 //! and delivering signals before each return to the guest.
 
-use std::sync::{Arc, Mutex, mpsc};
+use parking_lot::Mutex;
+use std::sync::{Arc, mpsc};
 
 use crate::kernel::Kernel;
 
@@ -74,7 +75,7 @@ impl Workers {
     pub fn start(kernel: &Arc<Kernel>, job: Job) {
         let mut job = Some(job);
         loop {
-            let idle = kernel.workers.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let idle = kernel.workers.idle.lock().pop();
             let Some(tx) = idle else { break };
             match tx.send(job.take().expect("job present")) {
                 Ok(()) => break,
@@ -85,7 +86,7 @@ impl Workers {
             spawn_worker(kernel.clone(), Some(j));
         }
         // Keep one warm thread ready for the next fork.
-        if kernel.workers.idle.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+        if kernel.workers.idle.lock().is_empty() {
             spawn_worker(kernel.clone(), None);
         }
     }
@@ -103,7 +104,7 @@ fn spawn_worker(kernel: Arc<Kernel>, first: Option<Job>) {
                 None => {
                     context.prepare();
                     {
-                        let mut idle = kernel.workers.idle.lock().unwrap_or_else(|e| e.into_inner());
+                        let mut idle = kernel.workers.idle.lock();
                         if idle.len() >= MAX_IDLE_WORKERS {
                             return;
                         }
@@ -127,8 +128,8 @@ fn spawn_worker(kernel: Arc<Kernel>, first: Option<Job>) {
 /// Runs `task` on this kernel thread with `context` until it exits.
 fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
     crate::task::set_current(&task);
-    task.cpu.lock().unwrap_or_else(|e| e.into_inner()).start_on_this_thread();
-    *task.interrupter.lock().unwrap_or_else(|e| e.into_inner()) = Some(context.interrupter());
+    task.cpu.lock().start_on_this_thread();
+    *task.interrupter.lock() = Some(context.interrupter());
     if let Some(x) = xstate {
         context.set_extended_state(&task.mm(), &x);
     }
@@ -142,7 +143,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
         let mm = task.mm();
         let event = context.switch(&mm, &mut regs);
         if let Some(pid) = context.host_pid(mm.id) {
-            task.cpu.lock().unwrap_or_else(|e| e.into_inner()).switch_stub(pid);
+            task.cpu.lock().switch_stub(pid);
         }
         match event {
             Event::Syscall => {
@@ -186,7 +187,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
                             SigInfo::kernel(SIGKILL)
                         }
                     };
-                    task.signals.lock().unwrap_or_else(|e| e.into_inner()).fault_addr = addr;
+                    task.signals.lock().fault_addr = addr;
                     signal::force_on_task(&task, info);
                 }
             }
@@ -200,7 +201,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
             Event::Lost => break status_signaled(SIGKILL, false),
         }
     };
-    *task.interrupter.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    *task.interrupter.lock() = None;
     if verbose {
         eprintln!("vkernel: pid {} exits: {syscalls} system calls, {faults} faults", task.tgid);
     }
@@ -224,12 +225,12 @@ fn start_child(parent: &Arc<Task>, context: &mut dyn Context, mm: &Arc<crate::mm
 /// Takes the next deliverable signal: this task's own first, then the
 /// process's.
 fn dequeue(task: &Task) -> Option<SigInfo> {
-    let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = task.signals.lock();
     let blocked = s.blocked & !signal::UNBLOCKABLE;
     if let Some(info) = s.pending.take(blocked) {
         return Some(info);
     }
-    task.process.shared_pending.lock().unwrap_or_else(|e| e.into_inner()).take(blocked)
+    task.process.shared_pending.lock().take(blocked)
 }
 
 /// Acts on pending signals before the guest runs again: default actions,
@@ -242,7 +243,7 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
             return Some(status_signaled(SIGKILL, false));
         }
         let action = {
-            let mut actions = task.sigactions.lock().unwrap_or_else(|e| e.into_inner());
+            let mut actions = task.sigactions.lock();
             let a = actions.get(sig);
             if a.handler > SIG_IGN && a.flags & SA_RESETHAND != 0 {
                 actions.actions[(sig - 1) as usize].handler = SIG_DFL;
@@ -282,7 +283,7 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
                 let mm = task.mm();
                 let xstate = context.extended_state(&mm).unwrap_or_default();
                 let (old_mask, mut altstack, fault_addr) = {
-                    let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut s = task.signals.lock();
                     let old = s.saved_mask.take().unwrap_or(s.blocked);
                     let fa = if matches!(sig, signal::SIGSEGV | signal::SIGBUS) { std::mem::take(&mut s.fault_addr) } else { 0 };
                     (old, s.altstack, fa)
@@ -291,7 +292,7 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
                     // No room for the frame: Linux kills with SIGSEGV.
                     return Some(status_signaled(SIGSEGV, task.rlimit(RLIMIT_CORE).cur != 0));
                 }
-                let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
+                let mut s = task.signals.lock();
                 s.altstack = altstack;
                 s.blocked = old_mask | action.mask;
                 if action.flags & SA_NODEFER == 0 {
@@ -311,7 +312,7 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
         regs.rax = if e == Errno::ERESTART_RESTARTBLOCK { NR_RESTART_SYSCALL } else { regs.orig_rax };
     }
     // rt_sigsuspend's temporary mask ends when it returns.
-    let mut s = task.signals.lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = task.signals.lock();
     if let Some(m) = s.saved_mask.take() {
         s.blocked = m;
     }

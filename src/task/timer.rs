@@ -1,8 +1,9 @@
 //! Kernel timers: one thread sleeps until the earliest deadline and runs
 //! the expired callbacks (SIGALRM for alarm/setitimer). Cancelling is by id.
 
+use parking_lot::{Condvar, Mutex};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type Callback = Box<dyn FnOnce() + Send>;
@@ -33,7 +34,7 @@ impl Timers {
     }
 
     pub fn schedule(&self, deadline: Instant, callback: impl FnOnce() + Send + 'static) -> TimerId {
-        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut q = self.queue.lock();
         q.next_id += 1;
         let id = q.next_id;
         q.entries.insert((deadline, id), Box::new(callback));
@@ -43,11 +44,11 @@ impl Timers {
 
     /// Cancels a timer; false if it already ran.
     pub fn cancel(&self, id: TimerId) -> bool {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).entries.remove(&(id.0, id.1)).is_some()
+        self.queue.lock().entries.remove(&(id.0, id.1)).is_some()
     }
 
     fn run(&self) {
-        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut q = self.queue.lock();
         loop {
             let now = Instant::now();
             let due: Vec<(Instant, u64)> = q.entries.range(..=(now, u64::MAX)).map(|(k, _)| *k).collect();
@@ -57,15 +58,15 @@ impl Timers {
                 for cb in callbacks {
                     cb();
                 }
-                q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                q = self.queue.lock();
                 continue;
             }
-            q = match q.entries.keys().next() {
+            match q.entries.keys().next() {
                 Some(&(deadline, _)) => {
-                    self.cond.wait_timeout(q, deadline.saturating_duration_since(now).max(Duration::from_micros(1))).unwrap_or_else(|e| e.into_inner()).0
+                    self.cond.wait_for(&mut q, deadline.saturating_duration_since(now).max(Duration::from_micros(1)));
                 }
-                None => self.cond.wait(q).unwrap_or_else(|e| e.into_inner()),
-            };
+                None => self.cond.wait(&mut q),
+            }
         }
     }
 }

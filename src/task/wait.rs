@@ -4,7 +4,8 @@
 //! restart. A blocked task sleeps on its own condition variable and costs
 //! no CPU.
 
-use std::sync::{Arc, Condvar, Mutex, Weak};
+use parking_lot::{Condvar, Mutex};
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use crate::abi::{Errno, KResult};
@@ -20,11 +21,11 @@ pub struct Sleeper {
 
 impl Sleeper {
     pub fn generation(&self) -> u64 {
-        *self.generation.lock().unwrap_or_else(|e| e.into_inner())
+        *self.generation.lock()
     }
 
     pub fn wake(&self) {
-        *self.generation.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        *self.generation.lock() += 1;
         self.cond.notify_all();
     }
 
@@ -43,7 +44,7 @@ impl Sleeper {
 
     /// Sleeps until the generation moves past `seen` or `deadline` passes.
     fn sleep(&self, seen: u64, deadline: Option<Instant>) {
-        let mut g = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = self.generation.lock();
         while *g == seen {
             match deadline {
                 Some(d) => {
@@ -51,9 +52,9 @@ impl Sleeper {
                     if now >= d {
                         return;
                     }
-                    g = self.cond.wait_timeout(g, d - now).unwrap_or_else(|e| e.into_inner()).0;
+                    self.cond.wait_for(&mut g, d - now);
                 }
-                None => g = self.cond.wait(g).unwrap_or_else(|e| e.into_inner()),
+                None => self.cond.wait(&mut g),
             }
         }
     }
@@ -72,18 +73,18 @@ impl WaitQueue {
 
     /// Wakes every task waiting here; they re-check their conditions.
     pub fn wake_all(&self) {
-        let waiters: Vec<Arc<Task>> = self.waiters.lock().unwrap_or_else(|e| e.into_inner()).iter().filter_map(|w| w.upgrade()).collect();
+        let waiters: Vec<Arc<Task>> = self.waiters.lock().iter().filter_map(|w| w.upgrade()).collect();
         for t in waiters {
             t.sleeper.wake();
         }
     }
 
     fn add(&self, task: &Arc<Task>) {
-        self.waiters.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(task));
+        self.waiters.lock().push(Arc::downgrade(task));
     }
 
     fn remove(&self, task: &Arc<Task>) {
-        let mut w = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = self.waiters.lock();
         if let Some(i) = w.iter().position(|x| std::ptr::eq(x.as_ptr(), Arc::as_ptr(task))) {
             w.swap_remove(i);
         }

@@ -8,10 +8,11 @@
 //! `restore_host_terminal` runs on every exit path: main, the panic hook,
 //! and handlers for the signals that end or stop vkernel.
 
+use parking_lot::Mutex;
 use std::any::Any;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use crate::abi::{Errno, KResult, StatFs, Termios, Timespec, Winsize};
 use crate::fs::file::{FdTable, File, FileOps, O_APPEND, O_LARGEFILE, O_NONBLOCK, POLLIN, POLLOUT};
@@ -77,7 +78,7 @@ pub fn restore_host_terminal() {
         host.restore();
         return;
     }
-    let saved = *SAVED_TERMIOS.lock().unwrap_or_else(|e| e.into_inner());
+    let saved = *SAVED_TERMIOS.lock();
     if let Some((fd, t)) = saved {
         // SAFETY: TCSETS reads a kernel struct termios from a live value.
         unsafe { libc::ioctl(fd, TCSETS as _, &t as *const Termios) };
@@ -463,7 +464,7 @@ impl FileOps for ConsoleFile {
                 let fd = self.tty_fd()?;
                 let t: Termios = mm.read(arg)?;
                 {
-                    let mut saved = SAVED_TERMIOS.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut saved = SAVED_TERMIOS.lock();
                     if saved.is_none() {
                         *saved = Some((fd, host_tcgets(fd)?));
                     }

@@ -10,8 +10,9 @@ pub mod console;
 pub mod ldisc;
 pub mod pty;
 
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::abi::{Errno, KResult, Termios, Winsize};
@@ -121,7 +122,7 @@ pub struct Tty {
 static TTYS: Mutex<Vec<Weak<Tty>>> = Mutex::new(Vec::new());
 
 fn all_ttys() -> Vec<Arc<Tty>> {
-    let mut list = TTYS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut list = TTYS.lock();
     list.retain(|w| w.strong_count() > 0);
     list.iter().filter_map(|w| w.upgrade()).collect()
 }
@@ -164,8 +165,8 @@ pub fn session_leader_exited(sid: i32) {
 }
 
 fn signal_ignored(task: &Task, sig: i32) -> bool {
-    let blocked = task.signals.lock().unwrap_or_else(|e| e.into_inner()).blocked & sigbit(sig) != 0;
-    blocked || task.sigactions.lock().unwrap_or_else(|e| e.into_inner()).get(sig).handler == SIG_IGN
+    let blocked = task.signals.lock().blocked & sigbit(sig) != 0;
+    blocked || task.sigactions.lock().get(sig).handler == SIG_IGN
 }
 
 fn session_alive(kernel: &Kernel, sid: i32) -> bool {
@@ -197,12 +198,12 @@ impl Tty {
             master_wait: WaitQueue::new(),
             output_lock: Mutex::new(()),
         });
-        TTYS.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(&tty));
+        TTYS.lock().push(Arc::downgrade(&tty));
         tty
     }
 
     pub fn lock(&self) -> MutexGuard<'_, TtyState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// (major, minor): 5:1 for the console, 136:N for pty slaves.
@@ -248,7 +249,7 @@ impl Tty {
                 if out.is_empty() {
                     drop(st);
                 } else {
-                    let order = self.output_lock.lock().unwrap_or_else(|e| e.into_inner());
+                    let order = self.output_lock.lock();
                     drop(st);
                     console::write_host(out_fd, &out);
                     drop(order);

@@ -5,8 +5,9 @@
 //! Called by devfs (ptmx) and devpts; the index table is taken before the
 //! tty list, never the other way round.
 
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 
 use crate::abi::{Errno, KResult, Winsize};
 use crate::fs::file::{File, FileOps, O_ACCMODE, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK};
@@ -24,14 +25,14 @@ static PTYS: Mutex<BTreeMap<u32, Weak<Tty>>> = Mutex::new(BTreeMap::new());
 
 /// The pty with slave `index`, while its master is open.
 pub fn lookup(index: u32) -> Option<Arc<Tty>> {
-    let tty = PTYS.lock().unwrap_or_else(|e| e.into_inner()).get(&index)?.upgrade()?;
+    let tty = PTYS.lock().get(&index)?.upgrade()?;
     let open = tty.lock().master_open;
     open.then_some(tty)
 }
 
 /// Indices of the ptys whose masters are open, for readdir.
 pub fn indices() -> Vec<u32> {
-    let ptys: Vec<(u32, Arc<Tty>)> = PTYS.lock().unwrap_or_else(|e| e.into_inner()).iter().filter_map(|(&i, w)| Some((i, w.upgrade()?))).collect();
+    let ptys: Vec<(u32, Arc<Tty>)> = PTYS.lock().iter().filter_map(|(&i, w)| Some((i, w.upgrade()?))).collect();
     ptys.into_iter().filter(|(_, t)| t.lock().master_open).map(|(i, _)| i).collect()
 }
 
@@ -39,7 +40,7 @@ pub fn indices() -> Vec<u32> {
 pub fn open_master(_flags: u32) -> KResult<Arc<dyn FileOps>> {
     let task = crate::task::current().ok_or(Errno::ENXIO)?;
     let creds = task.creds();
-    let mut ptys = PTYS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut ptys = PTYS.lock();
     ptys.retain(|_, w| w.strong_count() > 0);
     let index = (0..PTY_MAX).find(|i| !ptys.contains_key(i)).ok_or(Errno::ENOSPC)?;
     // A slave starts from tty_std_termios with B38400 CS8 CREAD (Linux:

@@ -197,17 +197,9 @@ fn initial_cwd(kernel: &Arc<Kernel>, root: &fs::path::Path) -> fs::path::Path {
 }
 
 fn current_umask() -> u32 {
-    // SAFETY: umask has no preconditions; we put the old value back.
-    unsafe {
-        let old = libc::umask(0o022);
-        libc::umask(old);
-        old
-    }
+    platform::host::system::umask()
 }
 
 fn hostname() -> Vec<u8> {
-    let mut buf = [0u8; 65];
-    // SAFETY: gethostname into a local buffer of the stated size.
-    unsafe { libc::gethostname(buf.as_mut_ptr() as *mut libc::c_char, 64) };
-    buf.iter().take_while(|&&c| c != 0).copied().collect()
+    platform::host::system::hostname()
 }

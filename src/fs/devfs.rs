@@ -128,23 +128,7 @@ impl FileOps for Random {
     }
 }
 
-/// Fills `buf` from the host's random source.
-pub fn fill_random(buf: &mut [u8]) -> KResult<()> {
-    let mut done = 0;
-    while done < buf.len() {
-        // SAFETY: getrandom into the unfilled tail of a live buffer.
-        let n = unsafe { libc::getrandom(buf[done..].as_mut_ptr() as *mut libc::c_void, buf.len() - done, 0) };
-        if n < 0 {
-            let e = Errno::last_host();
-            if e == Errno::EINTR {
-                continue;
-            }
-            return Err(e);
-        }
-        done += n as usize;
-    }
-    Ok(())
-}
+pub use crate::platform::host::system::fill_random;
 
 #[cfg(test)]
 mod tests {

@@ -8,13 +8,13 @@
 use parking_lot::Mutex;
 use std::any::Any;
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::abi::{Errno, KResult, StatFs, Timespec};
+use crate::abi::{Errno, KResult, StatFs};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, S_IFDIR, S_IFMT, S_IFREG, SetAttr};
 use crate::fs::{ST_RDONLY, make_dev};
+use crate::platform::host::files::{self as host, HostFd, HostStat, OpenAs};
 
 /// Host fds kept open across calls, over all hostfs inodes; past this,
 /// each operation opens and closes its own.
@@ -26,7 +26,7 @@ static CACHED_FDS: AtomicUsize = AtomicUsize::new(0);
 const SYNTHETIC_INO_BASE: u64 = 0xffff_ff00_0000_0000;
 
 pub struct HostFs {
-    root: OwnedFd,
+    root: HostFd,
     /// Names at the root that read as empty directories when missing on the host.
     synthetic: Vec<Vec<u8>>,
     root_md: Metadata,
@@ -38,81 +38,31 @@ pub struct HostInode {
     rel: CString,
     md: Metadata,
     synthetic: bool,
-    fd: Mutex<Option<OwnedFd>>,
-}
-
-fn host_err() -> Errno {
-    Errno::last_host()
+    fd: Mutex<Option<HostFd>>,
 }
 
 fn cstring(bytes: &[u8]) -> KResult<CString> {
-    CString::new(bytes).map_err(|_| Errno::EINVAL)
+    host::cstring(bytes)
 }
 
-fn ts(sec: i64, nsec: i64) -> Timespec {
-    Timespec { tv_sec: sec, tv_nsec: nsec }
-}
-
-fn metadata_of(st: &libc::stat) -> Metadata {
-    // The host's dev_t is glibc's encoding, which equals Linux's new_encode_dev.
-    let dev = make_dev(libc::major(st.st_dev), libc::minor(st.st_dev));
-    let rdev = make_dev(libc::major(st.st_rdev), libc::minor(st.st_rdev));
+/// A host object's metadata as the guest sees it: the host's own numbers
+/// (the host's dev_t is glibc's encoding, which equals Linux's new_encode_dev).
+pub fn metadata_of(st: &HostStat) -> Metadata {
     Metadata {
-        dev,
-        ino: st.st_ino,
-        mode: st.st_mode,
-        nlink: st.st_nlink,
-        uid: st.st_uid,
-        gid: st.st_gid,
-        rdev,
-        size: st.st_size as u64,
-        blksize: st.st_blksize as u64,
-        blocks: st.st_blocks as u64,
-        atime: ts(st.st_atime, st.st_atime_nsec),
-        mtime: ts(st.st_mtime, st.st_mtime_nsec),
-        ctime: ts(st.st_ctime, st.st_ctime_nsec),
+        dev: make_dev(st.dev.0, st.dev.1),
+        ino: st.ino,
+        mode: st.mode,
+        nlink: st.nlink,
+        uid: st.uid,
+        gid: st.gid,
+        rdev: make_dev(st.rdev.0, st.rdev.1),
+        size: st.size,
+        blksize: st.blksize,
+        blocks: st.blocks,
+        atime: st.atime,
+        mtime: st.mtime,
+        ctime: st.ctime,
     }
-}
-
-/// `fstatat(dirfd, path, AT_SYMLINK_NOFOLLOW)` on the host.
-fn host_lstat(dirfd: i32, path: &CString) -> KResult<Metadata> {
-    // SAFETY: a zeroed stat is a valid out-buffer.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: path is NUL-terminated; st is a live out-buffer.
-    let r = unsafe { libc::fstatat(dirfd, path.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) };
-    if r < 0 {
-        return Err(host_err());
-    }
-    Ok(metadata_of(&st))
-}
-
-fn host_openat(dirfd: i32, path: &CString, flags: i32) -> KResult<OwnedFd> {
-    loop {
-        // SAFETY: path is NUL-terminated; the result is a new fd we own.
-        let fd = unsafe { libc::openat(dirfd, path.as_ptr(), flags | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NOCTTY) };
-        if fd >= 0 {
-            // SAFETY: fd was just returned by openat and is owned by no one else.
-            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
-        }
-        let e = host_err();
-        if e != Errno::EINTR {
-            return Err(e);
-        }
-    }
-}
-
-/// The host `statfs` of an open fd, in the guest's layout.
-pub fn host_fstatfs(fd: i32) -> KResult<StatFs> {
-    // SAFETY: a zeroed statfs is a valid out-buffer.
-    let mut sf: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: fd is ours; sf is a live out-buffer.
-    if unsafe { libc::fstatfs(fd, &mut sf) } < 0 {
-        return Err(host_err());
-    }
-    const _: () = assert!(size_of::<libc::statfs>() == size_of::<StatFs>());
-    // SAFETY: both are the kernel's 120-byte x86-64 struct statfs of plain
-    // integers, and StatFs is Pod.
-    Ok(unsafe { std::mem::transmute::<libc::statfs, StatFs>(sf) })
 }
 
 impl HostFs {
@@ -121,10 +71,10 @@ impl HostFs {
     pub fn new_root(dir: &std::path::Path, synthetic: &[&str]) -> Result<InodeRef, String> {
         use std::os::unix::ffi::OsStrExt;
         let path = cstring(dir.as_os_str().as_bytes()).map_err(|_| format!("root directory {} has a NUL byte in its name", dir.display()))?;
-        let root = host_openat(libc::AT_FDCWD, &path, libc::O_PATH | libc::O_DIRECTORY)
+        let root = HostFd::open_path(path.as_bytes(), OpenAs::PathDirectory)
             .map_err(|e| format!("cannot open root directory {}: {} (give an existing directory with --root)", dir.display(), e))?;
         let dot = cstring(b".").map_err(|e| e.to_string())?;
-        let root_md = host_lstat(root.as_raw_fd(), &dot).map_err(|e| format!("cannot stat root directory {}: {e}", dir.display()))?;
+        let root_md = root.lstat_at(&dot).map(|st| metadata_of(&st)).map_err(|e| format!("cannot stat root directory {}: {e}", dir.display()))?;
         let fs = Arc::new(HostFs { root, synthetic: synthetic.iter().map(|s| s.as_bytes().to_vec()).collect(), root_md });
         Ok(Arc::new(HostInode { rel: dot, md: fs.root_md, fs, synthetic: false, fd: Mutex::new(None) }))
     }
@@ -132,15 +82,15 @@ impl HostFs {
 
 /// A host fd for one operation: the inode's cached one or a transient one.
 enum FdGuard<'a> {
-    Cached(parking_lot::MutexGuard<'a, Option<OwnedFd>>),
-    Transient(OwnedFd),
+    Cached(parking_lot::MutexGuard<'a, Option<HostFd>>),
+    Transient(HostFd),
 }
 
 impl FdGuard<'_> {
-    fn raw(&self) -> i32 {
+    fn get(&self) -> KResult<&HostFd> {
         match self {
-            FdGuard::Cached(g) => g.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1),
-            FdGuard::Transient(f) => f.as_raw_fd(),
+            FdGuard::Cached(g) => g.as_ref().ok_or(Errno::EBADF),
+            FdGuard::Transient(f) => Ok(f),
         }
     }
 }
@@ -168,8 +118,8 @@ impl HostInode {
         if g.is_some() {
             return Ok(FdGuard::Cached(g));
         }
-        let flags = if self.md.is_dir() { libc::O_RDONLY | libc::O_DIRECTORY } else { libc::O_RDONLY };
-        let fd = host_openat(self.fs.root.as_raw_fd(), &self.rel, flags)?;
+        let how = if self.md.is_dir() { OpenAs::ReadDirectory } else { OpenAs::Read };
+        let fd = self.fs.root.open_at(&self.rel, how)?;
         if CACHED_FDS.fetch_add(1, Ordering::Relaxed) < CACHED_FD_BUDGET {
             *g = Some(fd);
             Ok(FdGuard::Cached(g))
@@ -194,7 +144,7 @@ impl Inode for HostInode {
     }
 
     fn statfs(&self) -> KResult<StatFs> {
-        let mut sf = host_fstatfs(self.fs.root.as_raw_fd())?;
+        let mut sf = self.fs.root.statfs()?;
         sf.f_flags |= ST_RDONLY;
         Ok(sf)
     }
@@ -211,7 +161,7 @@ impl Inode for HostInode {
             return Err(Errno::ENOENT);
         }
         let rel = self.child_path(name)?;
-        match host_lstat(self.fs.root.as_raw_fd(), &rel) {
+        match self.fs.root.lstat_at(&rel).map(|st| metadata_of(&st)) {
             Ok(md) => Ok(Arc::new(HostInode { fs: self.fs.clone(), rel, md, synthetic: false, fd: Mutex::new(None) })),
             Err(Errno::ENOENT) if self.is_root() => {
                 let i = self.fs.synthetic.iter().position(|s| s == name).ok_or(Errno::ENOENT)?;
@@ -262,53 +212,14 @@ impl Inode for HostInode {
             return Ok(());
         }
         let fd = self.fd()?;
-        let raw = fd.raw();
-        // SAFETY: lseek on our own directory fd; the guard serializes it.
-        if unsafe { libc::lseek(raw, offset as i64, libc::SEEK_SET) } < 0 {
-            return Err(host_err());
-        }
-        let mut buf = vec![0u8; 32 * 1024];
-        loop {
-            // SAFETY: getdents64 into a live buffer of the given length.
-            let n = unsafe { libc::syscall(libc::SYS_getdents64, raw, buf.as_mut_ptr(), buf.len()) };
-            if n < 0 {
-                return Err(host_err());
-            }
-            if n == 0 {
-                return Ok(());
-            }
-            let mut off = 0usize;
-            while off + 19 <= n as usize {
-                let rec = &buf[off..n as usize];
-                let ino = u64::from_ne_bytes(rec[0..8].try_into().unwrap_or_default());
-                let next = i64::from_ne_bytes(rec[8..16].try_into().unwrap_or_default()) as u64;
-                let reclen = u16::from_ne_bytes(rec[16..18].try_into().unwrap_or_default()) as usize;
-                let dtype = rec[18];
-                if reclen < 19 || reclen > rec.len() {
-                    return Err(Errno::EIO);
-                }
-                let name_area = &rec[19..reclen];
-                let name = &name_area[..name_area.iter().position(|&c| c == 0).unwrap_or(name_area.len())];
-                if !sink(DirEntry { ino, dtype, name, next_offset: next }) {
-                    return Ok(());
-                }
-                off += reclen;
-            }
-        }
+        fd.get()?.read_dir_from(offset, &mut |ino, next_offset, dtype, name| sink(DirEntry { ino, dtype, name, next_offset }))
     }
 
     fn readlink(&self) -> KResult<Vec<u8>> {
         if self.md.mode & S_IFMT != crate::fs::inode::S_IFLNK {
             return Err(Errno::EINVAL);
         }
-        let mut buf = vec![0u8; crate::fs::path::PATH_MAX];
-        // SAFETY: rel is NUL-terminated; buf is a live buffer of its length.
-        let n = unsafe { libc::readlinkat(self.fs.root.as_raw_fd(), self.rel.as_ptr(), buf.as_mut_ptr() as *mut libc::c_char, buf.len()) };
-        if n < 0 {
-            return Err(host_err());
-        }
-        buf.truncate(n as usize);
-        Ok(buf)
+        self.fs.root.readlink_at(&self.rel)
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
@@ -317,21 +228,8 @@ impl Inode for HostInode {
             S_IFDIR => return Err(Errno::EISDIR),
             _ => return Err(Errno::EINVAL),
         }
-        if offset > i64::MAX as u64 {
-            return Ok(0);
-        }
         let fd = self.fd()?;
-        loop {
-            // SAFETY: pread into a live buffer from our own fd.
-            let n = unsafe { libc::pread(fd.raw(), buf.as_mut_ptr() as *mut libc::c_void, buf.len(), offset as i64) };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            let e = host_err();
-            if e != Errno::EINTR {
-                return Err(e);
-            }
-        }
+        fd.get()?.pread(buf, offset)
     }
 
     /// Opening checks the host's own permission now (ACLs, capabilities),

@@ -566,12 +566,7 @@ fn kb_line(out: &mut String, name: &str, kb: u64) {
 }
 
 fn host_release() -> String {
-    // SAFETY: a zeroed utsname is a valid out-buffer.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: uname into a live local.
-    unsafe { libc::uname(&mut u) };
-    let bytes: Vec<u8> = u.release.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+    String::from_utf8_lossy(&crate::platform::host::system::kernel_release().0).into_owned()
 }
 
 fn cpu_count() -> usize {

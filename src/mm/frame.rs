@@ -6,10 +6,10 @@
 
 use parking_lot::Mutex;
 use std::collections::BTreeSet;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::abi::{Errno, KResult, PAGE_SIZE};
+use crate::platform::host::ram::GuestRam;
 
 /// Largest block: 2^10 frames = 4 MiB.
 const MAX_ORDER: usize = 10;
@@ -62,8 +62,7 @@ impl Buddy {
 
 /// The guest's RAM.
 pub struct PhysMemory {
-    memfd: OwnedFd,
-    base: *mut u8,
+    ram: GuestRam,
     frames: u32,
     buddy: Mutex<Buddy>,
     refs: Box<[AtomicU32]>,
@@ -76,35 +75,11 @@ pub struct PhysMemory {
     dirty_count: AtomicU64,
 }
 
-// SAFETY: `base` points at a shared mapping that lives as long as `self`;
-// all access to frame contents goes through methods that take the frame
-// number, and concurrent guest-visible races on RAM are the guest's own.
-unsafe impl Send for PhysMemory {}
-// SAFETY: as above; the allocator state is behind a Mutex, counts are atomic.
-unsafe impl Sync for PhysMemory {}
-
 impl PhysMemory {
     /// Creates the memfd of `size` bytes (a whole number of pages) and maps it.
     pub fn new(size: u64) -> std::io::Result<PhysMemory> {
-        let frames = u32::try_from(size / PAGE_SIZE).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
-        // SAFETY: memfd_create with a valid NUL-terminated name.
-        let fd = unsafe { libc::memfd_create(c"vkernel-ram".as_ptr(), libc::MFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: fd was just returned by memfd_create and is owned by nobody else.
-        let memfd = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: ftruncate on our own memfd.
-        if unsafe { libc::ftruncate(fd, size as i64) } < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: a fresh shared mapping of the whole memfd; nothing else is at
-        // the address the kernel picks.
-        let base =
-            unsafe { libc::mmap(std::ptr::null_mut(), size as usize, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED | libc::MAP_NORESERVE, fd, 0) };
-        if base == libc::MAP_FAILED {
-            return Err(std::io::Error::last_os_error());
-        }
+        let frames = u32::try_from(size / PAGE_SIZE).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        let ram = GuestRam::new(frames as u64 * PAGE_SIZE)?;
         // Zeroed allocation: the counts of frames never used stay untouched
         // (and so take no host memory).
         // SAFETY: an all-zero AtomicU32 is a valid count of zero.
@@ -112,8 +87,7 @@ impl PhysMemory {
         // SAFETY: as for `refs`: all-zero AtomicU64s are valid.
         let dirty = unsafe { Box::<[AtomicU64]>::new_zeroed_slice((frames as usize).div_ceil(64)).assume_init() };
         Ok(PhysMemory {
-            memfd,
-            base: base as *mut u8,
+            ram,
             frames,
             buddy: Mutex::new(Buddy::new(frames)),
             refs,
@@ -124,7 +98,12 @@ impl PhysMemory {
     }
 
     pub fn memfd(&self) -> i32 {
-        self.memfd.as_raw_fd()
+        self.ram.memfd()
+    }
+
+    /// The host object behind guest RAM (for the platform).
+    pub fn ram(&self) -> &GuestRam {
+        &self.ram
     }
 
     pub fn total_frames(&self) -> u64 {
@@ -233,15 +212,7 @@ impl PhysMemory {
 
     /// Returns pages to the host; they read back as zeros.
     fn punch(&self, frame: Frame, count: u32) {
-        // SAFETY: fallocate on our own memfd within its size.
-        unsafe {
-            libc::fallocate(
-                self.memfd.as_raw_fd(),
-                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-                frame as i64 * PAGE_SIZE as i64,
-                count as i64 * PAGE_SIZE as i64,
-            );
-        }
+        self.ram.punch(frame as u64 * PAGE_SIZE, count as u64 * PAGE_SIZE);
     }
 
     /// The bytes of one frame through vkernel's own mapping.
@@ -250,10 +221,7 @@ impl PhysMemory {
     /// mappings, as on real hardware; callers copy in and out, never keep it.
     #[allow(clippy::mut_from_ref)]
     pub fn frame_bytes(&self, frame: Frame) -> &mut [u8] {
-        assert!(frame < self.frames, "frame out of range");
-        // SAFETY: the frame lies inside the mapping made in `new`, which
-        // lives as long as self.
-        unsafe { std::slice::from_raw_parts_mut(self.base.add(frame as usize * PAGE_SIZE as usize), PAGE_SIZE as usize) }
+        self.ram.page(Self::offset_of(frame))
     }
 
     pub fn offset_of(frame: Frame) -> u64 {
@@ -273,13 +241,6 @@ pub fn install_guest_ram(phys: std::sync::Arc<PhysMemory>) {
 /// private 64 MiB one.
 pub fn guest_ram() -> &'static std::sync::Arc<PhysMemory> {
     GUEST_RAM.get_or_init(|| std::sync::Arc::new(PhysMemory::new(64 << 20).expect("memfd for a test guest RAM")))
-}
-
-impl Drop for PhysMemory {
-    fn drop(&mut self) {
-        // SAFETY: unmapping the mapping made in `new`; no references remain.
-        unsafe { libc::munmap(self.base as *mut libc::c_void, self.frames as usize * PAGE_SIZE as usize) };
-    }
 }
 
 #[cfg(test)]

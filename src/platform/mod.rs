@@ -3,6 +3,7 @@
 //! queued host changes, loads the task's registers, runs the guest until
 //! something needs the kernel, and says what that was.
 
+pub mod host;
 pub mod ptrace;
 
 use std::sync::Arc;
@@ -82,23 +83,7 @@ pub trait Platform: Send + Sync {
 /// CPUs vkernel may use. Stubs it creates inherit the pin: a ptrace round
 /// trip between threads on one CPU costs ~10 us, across CPUs ~45 us or more.
 pub fn pin_kernel_thread() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    // SAFETY: cpu_set_t is plain data; sched_{get,set}affinity on ourselves.
-    unsafe {
-        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
-            return;
-        }
-        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &allowed)).collect();
-        if cpus.is_empty() {
-            return;
-        }
-        let cpu = cpus[NEXT.fetch_add(1, Ordering::Relaxed) % cpus.len()];
-        let mut one: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut one);
-        libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &one);
-    }
+    host::system::pin_to_next_cpu();
 }
 
 /// The platform chosen at boot.

@@ -22,16 +22,13 @@ pub fn utsname(sys: &Sys) -> Utsname {
         let n = s.len().min(64);
         dst[..n].copy_from_slice(&s[..n]);
     };
-    // SAFETY: uname into a local.
-    let mut host: libc::utsname = unsafe { std::mem::zeroed() };
-    unsafe { libc::uname(&mut host) };
-    let field = |f: &[libc::c_char]| -> Vec<u8> { f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect() };
+    let (release, version) = crate::platform::host::system::kernel_release();
     put(&mut u.sysname, b"Linux");
     put(&mut u.nodename, &sys.task.kernel.config.hostname);
     // Programs check the release to pick features; report the host's so
     // they behave as they would natively on this machine.
-    put(&mut u.release, &field(&host.release));
-    put(&mut u.version, &field(&host.version));
+    put(&mut u.release, &release);
+    put(&mut u.version, &version);
     put(&mut u.machine, b"x86_64");
     put(&mut u.domainname, b"(none)");
     u
@@ -69,15 +66,7 @@ fn sys_getrandom(sys: &mut Sys) -> KResult<u64> {
     // Linux returns at most 32 MiB - 1 per call.
     let len = len.min((32 << 20) - 1);
     let mut data = vec![0u8; len];
-    let mut got = 0;
-    while got < len {
-        // SAFETY: filling a live buffer.
-        let n = unsafe { libc::getrandom(data[got..].as_mut_ptr() as *mut libc::c_void, len - got, 0) };
-        if n < 0 {
-            return Err(Errno::last_host());
-        }
-        got += n as usize;
-    }
+    crate::platform::host::system::fill_random(&mut data)?;
     sys.mm().write_bytes(buf, &data)?;
     Ok(len as u64)
 }
@@ -111,8 +100,7 @@ fn sys_sched_yield(_sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_getcpu(sys: &mut Sys) -> KResult<u64> {
-    // SAFETY: sched_getcpu has no preconditions.
-    let cpu = unsafe { libc::sched_getcpu() }.max(0) as u32;
+    let cpu = crate::platform::host::system::current_cpu();
     let mm = sys.mm();
     if sys.arg(0) != 0 {
         mm.write(sys.arg(0), &cpu)?;

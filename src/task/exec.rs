@@ -397,8 +397,7 @@ fn build_stack(mm: &Arc<Mm>, argv: &[Vec<u8>], envp: &[Vec<u8>], execfn: &[u8], 
     sp &= !15;
     sp -= 16;
     let mut random = [0u8; 16];
-    // SAFETY: getrandom into a local buffer.
-    unsafe { libc::getrandom(random.as_mut_ptr() as *mut libc::c_void, 16, 0) };
+    crate::platform::host::system::fill_random(&mut random)?;
     mm.write_bytes(sp, &random)?;
     let random_addr = sp;
     auxv.push((AT_RANDOM, random_addr));

@@ -41,13 +41,7 @@ pub struct Creds {
 
 impl Creds {
     pub fn from_host() -> Creds {
-        // SAFETY: plain identity queries.
-        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-        let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
-        let mut groups = vec![0 as libc::gid_t; 256];
-        // SAFETY: the buffer holds 256 entries.
-        let n = unsafe { libc::getgroups(256, groups.as_mut_ptr()) };
-        groups.truncate(n.max(0) as usize);
+        let (uid, gid, euid, egid, groups) = crate::platform::host::system::identity();
         Creds { uid, euid, suid: euid, fsuid: euid, gid, egid, sgid: egid, fsgid: egid, groups }
     }
 
@@ -238,22 +232,7 @@ pub fn current() -> Option<Arc<Task>> {
     CURRENT.with(|c| c.borrow().as_ref().and_then(|w| w.upgrade()))
 }
 
-/// Reads a host CPU clock in nanoseconds (0 if it cannot be read).
-fn read_cpu_clock(clock: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime into a local.
-    if unsafe { libc::clock_gettime(clock, &mut ts) } == 0 { ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64 } else { 0 }
-}
-
-/// CPU clocks of host processes and threads (Linux's posix-cpu-timers
-/// encoding: MAKE_PROCESS_CPUCLOCK / MAKE_THREAD_CPUCLOCK with SCHED).
-fn host_process_cpu(pid: i32) -> u64 {
-    if pid > 0 { read_cpu_clock(((!pid) << 3) | 2) } else { 0 }
-}
-
-fn host_thread_cpu(tid: i32) -> u64 {
-    if tid > 0 { read_cpu_clock(((!tid) << 3) | 6) } else { 0 }
-}
+use crate::platform::host::system::{process_cpu_ns as host_process_cpu, thread_cpu_ns as host_thread_cpu};
 
 /// Where a task's CPU time comes from. Guest code runs in a stub (user
 /// time); the kernel thread servicing the task is its system time. Both
@@ -270,8 +249,7 @@ pub struct CpuAccount {
 impl CpuAccount {
     /// The task starts running on the calling kernel thread.
     pub fn start_on_this_thread(&mut self) {
-        // SAFETY: gettid has no preconditions.
-        self.kernel_tid = unsafe { libc::gettid() };
+        self.kernel_tid = crate::platform::host::system::gettid();
         self.kernel_base = host_thread_cpu(self.kernel_tid);
     }
 

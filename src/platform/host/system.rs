@@ -1,0 +1,132 @@
+//! Facts about the host vkernel runs on and the few services it borrows:
+//! the identity and limits vkernel started with, uname, randomness, CPU
+//! clocks of host threads and processes, and CPU placement.
+
+use crate::abi::{Errno, KResult, Rlimit};
+
+/// The user and groups vkernel runs as: (uid, gid, euid, egid, groups).
+pub fn identity() -> (u32, u32, u32, u32, Vec<u32>) {
+    // SAFETY: plain identity queries without arguments.
+    let (uid, gid, euid, egid) = unsafe { (libc::getuid(), libc::getgid(), libc::geteuid(), libc::getegid()) };
+    let mut groups = vec![0 as libc::gid_t; 256];
+    // SAFETY: the buffer holds 256 entries.
+    let n = unsafe { libc::getgroups(256, groups.as_mut_ptr()) };
+    groups.truncate(n.max(0) as usize);
+    (uid, gid, euid, egid, groups)
+}
+
+/// vkernel's own umask (PID 1 starts with it).
+pub fn umask() -> u32 {
+    // SAFETY: umask has no preconditions; we put the old value back.
+    unsafe {
+        let old = libc::umask(0o022);
+        libc::umask(old);
+        old
+    }
+}
+
+/// The host's name (the guest's hostname starts as this).
+pub fn hostname() -> Vec<u8> {
+    let mut buf = [0u8; 65];
+    // SAFETY: gethostname into a local buffer of the stated size.
+    unsafe { libc::gethostname(buf.as_mut_ptr() as *mut libc::c_char, 64) };
+    buf.iter().take_while(|&&c| c != 0).copied().collect()
+}
+
+/// The host kernel's (release, version) strings.
+pub fn kernel_release() -> (Vec<u8>, Vec<u8>) {
+    // SAFETY: a zeroed utsname is a valid out-buffer.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: uname into a live local.
+    unsafe { libc::uname(&mut u) };
+    let field = |f: &[libc::c_char]| -> Vec<u8> { f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect() };
+    (field(&u.release), field(&u.version))
+}
+
+/// Fills `buf` from the host's random source.
+pub fn fill_random(buf: &mut [u8]) -> KResult<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        // SAFETY: getrandom into the unfilled tail of a live buffer.
+        let n = unsafe { libc::getrandom(buf[done..].as_mut_ptr() as *mut libc::c_void, buf.len() - done, 0) };
+        if n < 0 {
+            let e = Errno::last_host();
+            if e == Errno::EINTR {
+                continue;
+            }
+            return Err(e);
+        }
+        done += n as usize;
+    }
+    Ok(())
+}
+
+/// The host CPU the calling thread runs on.
+pub fn current_cpu() -> u32 {
+    // SAFETY: sched_getcpu has no preconditions.
+    unsafe { libc::sched_getcpu() }.max(0) as u32
+}
+
+/// The number of CPUs vkernel may use.
+pub fn cpu_count() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// The limits vkernel itself runs under, resource by resource.
+pub fn rlimits<const N: usize>() -> [Rlimit; N] {
+    let mut l = [Rlimit { cur: u64::MAX, max: u64::MAX }; N];
+    for (i, slot) in l.iter_mut().enumerate() {
+        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: querying our own limits into a local.
+        if unsafe { libc::getrlimit(i as libc::__rlimit_resource_t, &mut r) } == 0 {
+            *slot = Rlimit { cur: r.rlim_cur, max: r.rlim_max };
+        }
+    }
+    l
+}
+
+/// The calling host thread's id.
+pub fn gettid() -> i32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
+}
+
+/// Reads a host CPU clock in nanoseconds (0 if it cannot be read).
+fn read_cpu_clock(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime into a local.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } == 0 { ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64 } else { 0 }
+}
+
+/// CPU time of host process `pid` (Linux's posix-cpu-timers encoding:
+/// MAKE_PROCESS_CPUCLOCK with CPUCLOCK_SCHED).
+pub fn process_cpu_ns(pid: i32) -> u64 {
+    if pid > 0 { read_cpu_clock(((!pid) << 3) | 2) } else { 0 }
+}
+
+/// CPU time of host thread `tid` (MAKE_THREAD_CPUCLOCK with CPUCLOCK_SCHED).
+pub fn thread_cpu_ns(tid: i32) -> u64 {
+    if tid > 0 { read_cpu_clock(((!tid) << 3) | 6) } else { 0 }
+}
+
+/// Pins the calling host thread to one CPU, chosen round-robin among the
+/// CPUs vkernel may use. Threads and processes it creates inherit the pin.
+pub fn pin_to_next_cpu() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    // SAFETY: cpu_set_t is plain data; sched_{get,set}affinity on ourselves.
+    unsafe {
+        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
+            return;
+        }
+        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &allowed)).collect();
+        if cpus.is_empty() {
+            return;
+        }
+        let cpu = cpus[NEXT.fetch_add(1, Ordering::Relaxed) % cpus.len()];
+        let mut one: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut one);
+        libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &one);
+    }
+}

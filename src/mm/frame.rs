@@ -229,6 +229,21 @@ impl PhysMemory {
     }
 }
 
+/// The platform borrows single pages (a stub's ops page).
+impl crate::platform::GuestMemory for PhysMemory {
+    fn ram(&self) -> &GuestRam {
+        &self.ram
+    }
+
+    fn alloc_page(&self) -> Option<u64> {
+        self.alloc(0).ok().map(Self::offset_of)
+    }
+
+    fn free_page(&self, offset: u64) {
+        self.put((offset / PAGE_SIZE) as Frame);
+    }
+}
+
 static GUEST_RAM: std::sync::OnceLock<std::sync::Arc<PhysMemory>> = std::sync::OnceLock::new();
 
 /// Makes `phys` the guest RAM that filesystems keep their page caches in.

@@ -414,6 +414,7 @@ mod tests {
     use super::*;
     use crate::mm::frame::PhysMemory;
     use crate::mm::{HostMapping, HostOp};
+    use crate::platform::AddressSpace;
 
     fn mm() -> Arc<Mm> {
         let mm = Mm::new(Arc::new(PhysMemory::new(256 * PAGE_SIZE).unwrap()));
@@ -464,11 +465,11 @@ mod tests {
         let mm = mm();
         let a = mm.map(anon(0x40_0000, 4 * PAGE_SIZE, MAP_FIXED)).unwrap();
         mm.handle_fault(a).unwrap();
-        let (ops, _) = mm.take_host_changes();
+        let ops = mm.take_host_changes().ops;
         assert!(matches!(ops[0], HostOp::Map { addr, .. } if addr == a));
         assert_eq!(mm.lock().protect(a, 8 * PAGE_SIZE, PROT_READ), Err(Errno::ENOMEM));
         mm.lock().protect(a, PAGE_SIZE, PROT_READ).unwrap();
-        let (ops, _) = mm.take_host_changes();
+        let ops = mm.take_host_changes().ops;
         assert_eq!(ops, vec![HostOp::Unmap { addr: a, len: PAGE_SIZE }]);
         assert_eq!(mm.lock().pages[&(a / PAGE_SIZE)].host, HostMapping::None);
         // A write through the kernel now faults like the guest would.
@@ -507,8 +508,8 @@ mod tests {
         let before = mm.phys.free_frame_count();
         mm.unmap(a, PAGE_SIZE).unwrap();
         assert_eq!(mm.phys.free_frame_count(), before, "frame held until the host change is applied");
-        let (_, frees) = mm.take_host_changes();
-        mm.release_frames(frees);
+        let changes = mm.take_host_changes();
+        mm.host_changes_applied(changes);
         assert_eq!(mm.phys.free_frame_count(), before + 1);
     }
 }

@@ -31,12 +31,7 @@ const COW_AROUND_PAGES: u64 = 8;
 /// Pages on each side of a fault whose present pages are mapped together.
 const PRESENT_MAP_AROUND: u64 = 256;
 
-/// What the host must do to its mappings before the guest runs again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostOp {
-    Map { addr: u64, len: u64, prot: u32, offset: u64 },
-    Unmap { addr: u64, len: u64 },
-}
+pub use crate::platform::HostOp;
 
 /// How the host maps a page now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,33 +118,6 @@ impl Mm {
 
     pub fn lock(&self) -> MutexGuard<'_, MmState> {
         self.state.lock()
-    }
-
-    /// The host changes queued since the last call, and the frames that may
-    /// be released once they are applied (see `release_frames`).
-    pub fn take_host_changes(&self) -> (Vec<HostOp>, Vec<Frame>) {
-        let mut st = self.lock();
-        (std::mem::take(&mut st.host_ops), std::mem::take(&mut st.deferred_frees))
-    }
-
-    pub fn release_frames(&self, frames: Vec<Frame>) {
-        self.phys.put_many(frames);
-    }
-
-    /// Records `owner` as the host address space running this one and
-    /// returns the previous owner.
-    pub fn set_host_owner(&self, owner: u64) -> u64 {
-        self.host_owner.swap(owner, Ordering::Relaxed)
-    }
-
-    /// Forgets every host mapping (the host address space was lost or is
-    /// being rebuilt); pages are mapped again on fault.
-    pub fn forget_host_mappings(&self) {
-        let mut st = self.lock();
-        for pte in st.pages.values_mut() {
-            pte.host = HostMapping::None;
-        }
-        st.host_ops.clear();
     }
 
     /// Resolves a host fault at `addr`. Called when the stub got SIGSEGV.
@@ -294,6 +262,38 @@ impl Mm {
 
     pub fn total_vm_pages(&self) -> u64 {
         self.lock().vmas.values().map(|v| v.len() / PAGE_SIZE).sum()
+    }
+}
+
+/// The platform's view: the host changes queued since the last switch.
+impl crate::platform::AddressSpace for Mm {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The host changes queued since the last call, and the frames that may
+    /// be released once they are applied.
+    fn take_host_changes(&self) -> crate::platform::HostChanges {
+        let mut st = self.lock();
+        crate::platform::HostChanges { ops: std::mem::take(&mut st.host_ops), deferred_frees: std::mem::take(&mut st.deferred_frees) }
+    }
+
+    fn host_changes_applied(&self, changes: crate::platform::HostChanges) {
+        self.phys.put_many(changes.deferred_frees);
+    }
+
+    fn set_host_owner(&self, owner: u64) -> u64 {
+        self.host_owner.swap(owner, Ordering::Relaxed)
+    }
+
+    /// Forgets every host mapping (the host address space was lost or is
+    /// being rebuilt); pages are mapped again on fault.
+    fn forget_host_mappings(&self) {
+        let mut st = self.lock();
+        for pte in st.pages.values_mut() {
+            pte.host = HostMapping::None;
+        }
+        st.host_ops.clear();
     }
 }
 

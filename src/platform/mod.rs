@@ -8,9 +8,6 @@ pub mod ptrace;
 
 use std::sync::Arc;
 
-use crate::mm::Mm;
-use crate::mm::frame::PhysMemory;
-
 /// Guest general-purpose registers (the host's `user_regs_struct`).
 pub type Regs = libc::user_regs_struct;
 
@@ -28,6 +25,50 @@ pub fn initial_regs() -> Regs {
 /// Start of the region reserved for the stub at the top of every guest
 /// address space; guest addresses are below it.
 pub const STUB_REGION_START: u64 = 0x7fff_ff00_0000;
+
+/// A change the host must make to a stub's mappings before the guest
+/// runs again: map a range of the guest-RAM memfd at a guest address, or
+/// unmap a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostOp {
+    Map { addr: u64, len: u64, prot: u32, offset: u64 },
+    Unmap { addr: u64, len: u64 },
+}
+
+/// Host changes an address space queued, and the guest-RAM frames that
+/// may be reused only once those changes are applied (so a stale host
+/// mapping can never expose a reused frame).
+#[derive(Default)]
+pub struct HostChanges {
+    pub ops: Vec<HostOp>,
+    pub deferred_frees: Vec<u32>,
+}
+
+/// A guest address space as the platform sees it: a source of host
+/// mapping changes. Its own page table (in mm) is the truth; the host's
+/// mappings are a cache the platform may drop and rebuild at any time.
+pub trait AddressSpace: Send + Sync {
+    /// A number no other address space has, for as long as this one lives.
+    fn id(&self) -> u64;
+    fn take_host_changes(&self) -> HostChanges;
+    /// The changes taken were applied (or the host mappings dropped).
+    fn host_changes_applied(&self, changes: HostChanges);
+    /// Records `owner` (a host pid) as the host address space running this
+    /// one and returns the previous owner.
+    fn set_host_owner(&self, owner: u64) -> u64;
+    /// Every host mapping is gone; pages are mapped again on fault.
+    fn forget_host_mappings(&self);
+}
+
+/// Guest RAM as the platform sees it: the host memfd stubs map, and pages
+/// the platform borrows for itself (a stub's ops page). The frame
+/// allocator in mm implements it.
+pub trait GuestMemory: Send + Sync {
+    fn ram(&self) -> &host::ram::GuestRam;
+    /// A zeroed page of guest RAM; its offset in the memfd.
+    fn alloc_page(&self) -> Option<u64>;
+    fn free_page(&self, offset: u64);
+}
 
 /// Why `switch` returned.
 #[derive(Clone, Copy, Debug)]
@@ -48,20 +89,20 @@ pub enum Event {
 
 /// A kernel thread's handle on the platform.
 pub trait Context: Send {
-    /// Runs the guest in `mm` with `regs` until the next event.
-    fn switch(&mut self, mm: &Arc<Mm>, regs: &mut Regs) -> Event;
+    /// Runs the guest in `space` with `regs` until the next event.
+    fn switch(&mut self, space: &Arc<dyn AddressSpace>, regs: &mut Regs) -> Event;
     /// A handle other threads use to interrupt this context's guest.
     fn interrupter(&self) -> Arc<dyn Interrupt>;
-    /// The guest's FPU/vector state (XSAVE standard format) in `mm`'s
+    /// The guest's FPU/vector state (XSAVE standard format) in `space`'s
     /// host thread, creating the host side if needed.
-    fn extended_state(&mut self, mm: &Arc<Mm>) -> Option<Vec<u8>>;
+    fn extended_state(&mut self, space: &Arc<dyn AddressSpace>) -> Option<Vec<u8>>;
     /// Loads FPU/vector state; false if the host refuses it (bad image).
-    fn set_extended_state(&mut self, mm: &Arc<Mm>, state: &[u8]) -> bool;
-    /// The host process id backing `mm`, if one exists.
-    fn host_pid(&self, mm_id: u64) -> Option<i32>;
-    /// Forgets the host address space for `mm` (exec, exit); the host side
-    /// may be kept for reuse.
-    fn release(&mut self, mm_id: u64);
+    fn set_extended_state(&mut self, space: &Arc<dyn AddressSpace>, state: &[u8]) -> bool;
+    /// The host process id backing address space `id`, if one exists.
+    fn host_pid(&self, id: u64) -> Option<i32>;
+    /// Forgets the host side of address space `id` (exec, exit); it may be
+    /// kept for reuse.
+    fn release(&mut self, id: u64);
     /// Releases every address space (the task on this thread ended).
     fn release_all(&mut self);
     /// Gets a host address space ready in advance, so the next task this
@@ -87,6 +128,6 @@ pub fn pin_kernel_thread() {
 }
 
 /// The platform chosen at boot.
-pub fn create(phys: Arc<PhysMemory>) -> std::io::Result<Arc<dyn Platform>> {
-    Ok(Arc::new(ptrace::PtracePlatform::new(phys)?))
+pub fn create(memory: Arc<dyn GuestMemory>) -> std::io::Result<Arc<dyn Platform>> {
+    Ok(Arc::new(ptrace::PtracePlatform::new(memory)?))
 }

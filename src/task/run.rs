@@ -45,6 +45,11 @@ const BUS_ADRERR: i32 = 2;
 /// restart_syscall(2).
 const NR_RESTART_SYSCALL: u64 = 219;
 
+/// An address space as the platform sees it.
+fn space(mm: &Arc<crate::mm::Mm>) -> Arc<dyn crate::platform::AddressSpace> {
+    mm.clone()
+}
+
 /// Runs `task` from `regs` until it exits; `xstate` is FPU state to load
 /// first (a forked child inherits its parent's).
 pub fn run(task: Arc<Task>, regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
@@ -131,7 +136,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
     task.cpu.lock().start_on_this_thread();
     *task.interrupter.lock() = Some(context.interrupter());
     if let Some(x) = xstate {
-        context.set_extended_state(&task.mm(), &x);
+        context.set_extended_state(&space(&task.mm()), &x);
     }
     let verbose = task.kernel.config.verbose;
     let mut restart: Option<Errno> = None;
@@ -141,7 +146,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
             break status;
         }
         let mm = task.mm();
-        let event = context.switch(&mm, &mut regs);
+        let event = context.switch(&space(&mm), &mut regs);
         if let Some(pid) = context.host_pid(mm.id) {
             task.cpu.lock().switch_stub(pid);
         }
@@ -158,7 +163,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
                     start_child(&task, context, &mm, new);
                 }
                 if let Some(x) = outcome.xstate {
-                    if !context.set_extended_state(&task.mm(), &x) {
+                    if !context.set_extended_state(&space(&task.mm()), &x) {
                         signal::force_on_task(&task, SigInfo::kernel(SIGSEGV));
                     }
                 }
@@ -212,7 +217,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
 /// Starts a forked child on its own kernel thread with the parent's FPU
 /// state; a vfork parent then waits until the child execs or exits.
 fn start_child(parent: &Arc<Task>, context: &mut dyn Context, mm: &Arc<crate::mm::Mm>, new: crate::task::fork::NewTask) {
-    let xstate = context.extended_state(mm);
+    let xstate = context.extended_state(&space(mm));
     let crate::task::fork::NewTask { task: child, regs, vfork } = new;
     let kernel = child.kernel.clone();
     Workers::start(&kernel, Job { task: child, regs, xstate });
@@ -281,7 +286,7 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
                     }
                 }
                 let mm = task.mm();
-                let xstate = context.extended_state(&mm).unwrap_or_default();
+                let xstate = context.extended_state(&space(&mm)).unwrap_or_default();
                 let (old_mask, mut altstack, fault_addr) = {
                     let mut s = task.signals.lock();
                     let old = s.saved_mask.take().unwrap_or(s.blocked);

@@ -10,9 +10,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Weak};
 
-use crate::mm::frame::{Frame, PhysMemory};
-use crate::mm::{HostOp, Mm, TASK_SIZE};
-use crate::platform::{Context, Event, Interrupt, Platform, Regs};
+use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostOp, Interrupt, Platform, Regs, STUB_REGION_START};
 use stub::*;
 
 /// The regset of the XSAVE area (linux/elf.h).
@@ -22,12 +20,12 @@ const NT_X86_XSTATE: u64 = 0x202;
 pub const KICK_SIGNAL: i32 = libc::SIGUSR1;
 
 pub struct PtracePlatform {
-    phys: Arc<PhysMemory>,
+    memory: Arc<dyn GuestMemory>,
     stub_elf: OwnedFd,
 }
 
 impl PtracePlatform {
-    pub fn new(phys: Arc<PhysMemory>) -> std::io::Result<PtracePlatform> {
+    pub fn new(memory: Arc<dyn GuestMemory>) -> std::io::Result<PtracePlatform> {
         // SAFETY: memfd_create with a valid name; the fd is ours.
         let fd = unsafe { libc::memfd_create(c"vkernel-stub".as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
@@ -44,7 +42,7 @@ impl PtracePlatform {
             }
             written += n as usize;
         }
-        Ok(PtracePlatform { phys, stub_elf })
+        Ok(PtracePlatform { memory, stub_elf })
     }
 }
 
@@ -52,7 +50,7 @@ impl Platform for PtracePlatform {
     fn new_context(&self) -> Box<dyn Context> {
         use std::os::fd::AsRawFd;
         Box::new(PtraceContext {
-            phys: self.phys.clone(),
+            memory: self.memory.clone(),
             stub_elf: self.stub_elf.as_raw_fd(),
             stubs: HashMap::new(),
             spare: Vec::new(),
@@ -80,8 +78,9 @@ impl Interrupt for Kick {
 /// A stub process: one guest address space on the host.
 struct Stub {
     pid: i32,
-    mm: Weak<Mm>,
-    ops_frame: Frame,
+    space: Weak<dyn AddressSpace>,
+    /// Offset in guest RAM of the page the batch loop reads its ops from.
+    ops_page: u64,
     /// The registers the stopped host thread holds, when vkernel knows them
     /// exactly: after a guest stop, until an injected call changes them.
     host_regs: Option<Regs>,
@@ -111,7 +110,7 @@ fn load_regs(stub: &mut Stub, regs: &Regs) -> bool {
 }
 
 struct PtraceContext {
-    phys: Arc<PhysMemory>,
+    memory: Arc<dyn GuestMemory>,
     stub_elf: i32,
     stubs: HashMap<u64, Stub>,
     /// Stubs no address space uses, kept for the next one (exec, the next
@@ -186,10 +185,10 @@ impl Stub {
     }
 
     /// Applies host mapping changes in batches of MAX_OPS.
-    fn apply(&self, phys: &PhysMemory, ops: &[HostOp]) -> Result<(), ()> {
+    fn apply(&self, memory: &dyn GuestMemory, ops: &[HostOp]) -> Result<(), ()> {
         let Some(template) = get_regs(self.pid) else { return Err(()) };
         for chunk in ops.chunks(MAX_OPS) {
-            let page = phys.frame_bytes(self.ops_frame);
+            let page = memory.ram().page(self.ops_page);
             for (i, op) in chunk.iter().enumerate() {
                 let words: [u64; 7] = match *op {
                     HostOp::Map { addr, len, prot, offset } => {
@@ -223,15 +222,16 @@ impl Drop for Stub {
             libc::kill(self.pid, libc::SIGKILL);
         }
         wait_stub(self.pid);
-        // The ops frame is released by the context, which owns PhysMemory.
+        // The ops page is released by the context, which owns the memory.
     }
 }
 
 impl PtraceContext {
-    fn stub_for(&mut self, mm: &Arc<Mm>) -> Option<&mut Stub> {
-        if !self.stubs.contains_key(&mm.id) {
+    fn stub_for(&mut self, mm: &Arc<dyn AddressSpace>) -> Option<&mut Stub> {
+        let id = mm.id();
+        if !self.stubs.contains_key(&id) {
             // Reap stubs of address spaces that are gone.
-            let dead: Vec<u64> = self.stubs.iter().filter(|(_, s)| s.mm.strong_count() == 0).map(|(&k, _)| k).collect();
+            let dead: Vec<u64> = self.stubs.iter().filter(|(_, s)| s.space.strong_count() == 0).map(|(&k, _)| k).collect();
             for k in dead {
                 self.release(k);
             }
@@ -239,9 +239,9 @@ impl PtraceContext {
                 Some(mut stub) => {
                     // Empty the recycled host address space first.
                     let t = get_regs(stub.pid)?;
-                    stub.inject(&t, libc::SYS_munmap, [0, TASK_SIZE, 0, 0, 0, 0]).ok()?;
+                    stub.inject(&t, libc::SYS_munmap, [0, STUB_REGION_START, 0, 0, 0, 0]).ok()?;
                     stub.host_regs = None;
-                    stub.mm = Arc::downgrade(mm);
+                    stub.space = Arc::downgrade(mm);
                     stub
                 }
                 None => self.spawn_stub(Some(mm))?,
@@ -249,14 +249,14 @@ impl PtraceContext {
             // A new host address space holds nothing yet.
             mm.forget_host_mappings();
             mm.set_host_owner(stub.pid as u64);
-            self.stubs.insert(mm.id, stub);
+            self.stubs.insert(id, stub);
         }
-        self.stubs.get_mut(&mm.id)
+        self.stubs.get_mut(&id)
     }
 
-    fn spawn_stub(&self, mm: Option<&Arc<Mm>>) -> Option<Stub> {
-        let ops_frame = self.phys.alloc(0).ok()?;
-        let memfd = self.phys.memfd();
+    fn spawn_stub(&self, mm: Option<&Arc<dyn AddressSpace>>) -> Option<Stub> {
+        let ops_page = self.memory.alloc_page()?;
+        let memfd = self.memory.ram().memfd();
         // SAFETY: getpid has no preconditions.
         let parent = unsafe { libc::getpid() };
         // SAFETY: fork in a threaded process; the child only makes raw
@@ -267,10 +267,14 @@ impl PtraceContext {
             unsafe { stub_child(memfd, self.stub_elf, parent) };
         }
         if pid < 0 {
-            self.phys.put(ops_frame);
+            self.memory.free_page(ops_page);
             return None;
         }
-        let stub = Stub { pid, mm: mm.map(Arc::downgrade).unwrap_or_default(), ops_frame, host_regs: None };
+        let space: Weak<dyn AddressSpace> = match mm {
+            Some(m) => Arc::downgrade(m),
+            None => Weak::<NoSpace>::new(),
+        };
+        let stub = Stub { pid, space, ops_page, host_regs: None };
         let status = wait_stub(pid);
         if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
             return None;
@@ -283,7 +287,7 @@ impl PtraceContext {
         // Empty the address space but for the stub itself.
         stub.inject(&template, libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0]).ok()?;
         stub.inject(&template, libc::SYS_munmap, [STUB_END, USER_TOP - STUB_END, 0, 0, 0, 0]).ok()?;
-        let ops_off = PhysMemory::offset_of(ops_frame);
+        let ops_off = ops_page;
         let r = stub
             .inject(
                 &template,
@@ -296,7 +300,7 @@ impl PtraceContext {
         }
         // The filter program and its sock_fprog go in the ops page.
         let filter = seccomp_filter();
-        let page = self.phys.frame_bytes(ops_frame);
+        let page = self.memory.ram().page(ops_page);
         let prog_at = 64usize;
         for (i, ins) in filter.iter().enumerate() {
             let at = prog_at + i * 8;
@@ -357,8 +361,8 @@ unsafe fn stub_child(memfd: i32, stub_elf: i32, parent: i32) -> ! {
 }
 
 impl Context for PtraceContext {
-    fn switch(&mut self, mm: &Arc<Mm>, regs: &mut Regs) -> Event {
-        let phys = self.phys.clone();
+    fn switch(&mut self, mm: &Arc<dyn AddressSpace>, regs: &mut Regs) -> Event {
+        let memory = self.memory.clone();
         let kick = self.kick.clone();
         let Some(stub) = self.stub_for(mm) else { return Event::Lost };
         let pid = stub.pid;
@@ -367,26 +371,26 @@ impl Context for PtraceContext {
         // changes queued since went to the other stub. Start from empty.
         if mm.set_host_owner(pid as u64) != pid as u64 {
             let Some(t) = get_regs(pid) else { return Event::Lost };
-            if stub.inject(&t, libc::SYS_munmap, [0, TASK_SIZE, 0, 0, 0, 0]).is_err() {
+            if stub.inject(&t, libc::SYS_munmap, [0, STUB_REGION_START, 0, 0, 0, 0]).is_err() {
                 return Event::Lost;
             }
             stub.host_regs = None;
             mm.forget_host_mappings();
         }
-        let (ops, frees) = mm.take_host_changes();
-        if !ops.is_empty() {
+        let changes = mm.take_host_changes();
+        if !changes.ops.is_empty() {
             stub.host_regs = None;
         }
-        if !ops.is_empty() && stub.apply(&phys, &ops).is_err() {
+        if !changes.ops.is_empty() && stub.apply(&*memory, &changes.ops).is_err() {
             // The host refused a mapping (e.g. too many host VMAs): the
             // host mappings are only a cache, so drop them all and refault.
             let Some(t) = get_regs(pid) else { return Event::Lost };
-            if stub.inject(&t, libc::SYS_munmap, [0, TASK_SIZE, 0, 0, 0, 0]).is_err() {
+            if stub.inject(&t, libc::SYS_munmap, [0, STUB_REGION_START, 0, 0, 0, 0]).is_err() {
                 return Event::Lost;
             }
             mm.forget_host_mappings();
         }
-        mm.release_frames(frees);
+        mm.host_changes_applied(changes);
         if !load_regs(stub, regs) {
             return Event::Lost;
         }
@@ -401,7 +405,7 @@ impl Context for PtraceContext {
         self.kick.clone()
     }
 
-    fn extended_state(&mut self, mm: &Arc<Mm>) -> Option<Vec<u8>> {
+    fn extended_state(&mut self, mm: &Arc<dyn AddressSpace>) -> Option<Vec<u8>> {
         let stub = self.stub_for(mm)?;
         let mut buf = vec![0u8; 64 * 1024];
         let mut iov = libc::iovec { iov_base: buf.as_mut_ptr() as *mut libc::c_void, iov_len: buf.len() };
@@ -412,7 +416,7 @@ impl Context for PtraceContext {
         Some(buf)
     }
 
-    fn set_extended_state(&mut self, mm: &Arc<Mm>, state: &[u8]) -> bool {
+    fn set_extended_state(&mut self, mm: &Arc<dyn AddressSpace>, state: &[u8]) -> bool {
         let Some(stub) = self.stub_for(mm) else { return false };
         let mut copy = state.to_vec();
         let mut iov = libc::iovec { iov_base: copy.as_mut_ptr() as *mut libc::c_void, iov_len: copy.len() };
@@ -426,13 +430,13 @@ impl Context for PtraceContext {
     fn release(&mut self, mm_id: u64) {
         if let Some(mut stub) = self.stubs.remove(&mm_id) {
             if self.spare.len() < MAX_SPARE_STUBS {
-                stub.mm = Weak::new();
+                stub.space = Weak::<NoSpace>::new();
                 self.spare.push(stub);
                 return;
             }
-            let frame = stub.ops_frame;
+            let page = stub.ops_page;
             drop(stub);
-            self.phys.put(frame);
+            self.memory.free_page(page);
         }
     }
 
@@ -456,11 +460,29 @@ impl Drop for PtraceContext {
     fn drop(&mut self) {
         let stubs: Vec<Stub> = self.stubs.drain().map(|(_, s)| s).chain(self.spare.drain(..)).collect();
         for stub in stubs {
-            let frame = stub.ops_frame;
+            let page = stub.ops_page;
             drop(stub);
-            self.phys.put(frame);
+            self.memory.free_page(page);
         }
     }
+}
+
+/// The address space of a spare stub: none (a `Weak` to nothing needs a
+/// concrete type).
+struct NoSpace;
+
+impl AddressSpace for NoSpace {
+    fn id(&self) -> u64 {
+        0
+    }
+    fn take_host_changes(&self) -> crate::platform::HostChanges {
+        Default::default()
+    }
+    fn host_changes_applied(&self, _changes: crate::platform::HostChanges) {}
+    fn set_host_owner(&self, _owner: u64) -> u64 {
+        0
+    }
+    fn forget_host_mappings(&self) {}
 }
 
 /// Resumes the guest under SYSEMU and waits for the next event.

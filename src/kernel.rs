@@ -29,7 +29,7 @@ pub struct Kernel {
     pub processes: Mutex<BTreeMap<i32, Arc<crate::task::process::Process>>>,
     last_pid: Mutex<i32>,
     pub futexes: crate::task::futex::FutexTable,
-    pub timers: Arc<crate::task::timer::Timers>,
+    pub timers: Arc<crate::sched::timer::Timers>,
     pub workers: crate::task::run::Workers,
     boot: Instant,
     /// Wall-clock time at boot, for CLOCK_REALTIME (nanoseconds since the epoch).
@@ -41,7 +41,7 @@ impl Kernel {
     pub fn new(config: Config, phys: Arc<PhysMemory>, platform: Arc<dyn Platform>) -> Arc<Kernel> {
         let boot = Instant::now();
         let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0);
-        let timers = crate::task::timer::Timers::start();
+        let timers = crate::sched::timer::Timers::start();
         return_free_pages_periodically(timers.clone(), Arc::downgrade(&phys));
         Arc::new(Kernel {
             config,
@@ -162,7 +162,7 @@ pub const INITIAL_JIFFIES: u64 = 0;
 /// How soon freed guest pages go back to the host.
 const RETURN_FREE_PAGES_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
-fn return_free_pages_periodically(timers: Arc<crate::task::timer::Timers>, phys: std::sync::Weak<PhysMemory>) {
+fn return_free_pages_periodically(timers: Arc<crate::sched::timer::Timers>, phys: std::sync::Weak<PhysMemory>) {
     let t2 = timers.clone();
     timers.schedule(std::time::Instant::now() + RETURN_FREE_PAGES_EVERY, move || {
         let Some(p) = phys.upgrade() else { return };

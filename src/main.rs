@@ -7,6 +7,7 @@ mod fs;
 mod kernel;
 mod mm;
 mod platform;
+mod sched;
 mod signal;
 mod syscall;
 mod task;
@@ -187,7 +188,7 @@ fn find_and_load(init: &Arc<task::Task>, program: &[u8], argv: Vec<Vec<u8>>, env
 /// has it (the host's / by default), else in /.
 fn initial_cwd(kernel: &Arc<Kernel>, root: &fs::path::Path) -> fs::path::Path {
     let Ok(cwd) = std::env::current_dir() else { return root.clone() };
-    let creds = task::Creds::from_host();
+    let creds = sched::Creds::from_host();
     let search = |md: &fs::inode::Metadata| fs::lookup::may_access(&creds, md, fs::lookup::MAY_EXEC);
     let cx = fs::path::WalkContext { mounts: &kernel.mounts, root, start: root, may_search: &search };
     match fs::path::walk(&cx, cwd.as_os_str().as_bytes(), true) {

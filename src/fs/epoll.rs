@@ -15,7 +15,7 @@ use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs};
 use crate::fs::file::{File, FileOps, POLLIN, POLLRDNORM};
 use crate::fs::inode::{Inode, InodeRef, Metadata};
 use crate::fs::{new_anon_dev, now};
-use crate::task::wait::WaitQueue;
+use crate::sched::wait::WaitQueue;
 
 pub const EPOLLIN: u32 = 0x1;
 pub const EPOLLOUT: u32 = 0x4;

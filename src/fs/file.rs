@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::{DirEntry, InodeRef, Metadata, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::fs::path::Path;
+use crate::sched::wait::WaitQueue;
 use crate::task::Task;
-use crate::task::wait::WaitQueue;
 
 pub const SEEK_SET: u32 = 0;
 pub const SEEK_CUR: u32 = 1;

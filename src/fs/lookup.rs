@@ -5,7 +5,8 @@
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::{Metadata, S_IFDIR, S_IFMT};
 use crate::fs::path::{self, Path, WalkContext};
-use crate::task::{Creds, Task};
+use crate::sched::Creds;
+use crate::task::Task;
 
 pub const AT_FDCWD: i32 = -100;
 pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;

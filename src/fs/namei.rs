@@ -13,7 +13,8 @@ use crate::fs::inode::{InodeRef, Metadata, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S
 use crate::fs::lookup::{MAY_EXEC, MAY_READ, MAY_WRITE, may_access, resolve_at, resolve_parent_at};
 use crate::fs::now;
 use crate::fs::path::{Dentry, Path};
-use crate::task::{Creds, Task};
+use crate::sched::Creds;
+use crate::task::Task;
 
 /// The kind of the last component `walk_parent` reported.
 enum Last {

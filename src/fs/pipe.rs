@@ -15,8 +15,8 @@ use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFIFO, SetAttr};
 use crate::fs::{new_anon_dev, now};
+use crate::sched::wait::{WaitQueue, wait_any};
 use crate::task::Task;
-use crate::task::wait::{WaitQueue, wait_any};
 
 const PAGE: usize = PAGE_SIZE as usize;
 /// Buffers in a new pipe: 16 pages, 64 KiB (Linux's PIPE_DEF_BUFFERS).

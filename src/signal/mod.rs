@@ -362,7 +362,7 @@ pub fn kill(kernel: &Arc<Kernel>, sender: &Arc<Task>, pid: i32, sig: i32) -> KRe
 
 /// Linux's kill_ok_by_cred: root, or a real/effective uid match with the
 /// target's real or saved uid; SIGCONT within a session is always allowed.
-pub fn may_signal(sender: &crate::task::Creds, target: &Arc<Task>, sig: i32) -> bool {
+pub fn may_signal(sender: &crate::sched::Creds, target: &Arc<Task>, sig: i32) -> bool {
     if sender.euid == 0 {
         return true;
     }

@@ -3,9 +3,9 @@
 //! CAP_SETUID and CAP_SETGID.
 
 use crate::abi::{Errno, KResult};
+use crate::sched::Creds;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
-use crate::task::Creds;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_setuid => sys_setuid,

@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use crate::abi::{Errno, KResult, Timespec, Timeval};
 use crate::fs::epoll::{EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EventPoll};
 use crate::fs::file::{File, O_CLOEXEC, O_PATH, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM};
+use crate::sched::wait::{WaitQueue, wait_any};
 use crate::signal::UNBLOCKABLE;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 use crate::task::Task;
 use crate::task::limits::RLIMIT_NOFILE;
-use crate::task::wait::{WaitQueue, wait_any};
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_poll => sys_poll,

@@ -222,7 +222,7 @@ fn sys_rt_sigreturn(sys: &mut Sys) -> KResult<u64> {
 /// the signal needed no handler).
 fn wait_for_signal(_sys: &Sys) -> KResult<u64> {
     // With no condition, the wait ends only when a signal is pending.
-    let _ = crate::task::wait::wait_any::<()>(&[], None, || Ok(None));
+    let _ = crate::sched::wait::wait_any::<()>(&[], None, || Ok(None));
     Err(Errno::ERESTARTNOHAND)
 }
 
@@ -276,7 +276,7 @@ fn sys_rt_sigtimedwait(sys: &mut Sys) -> KResult<u64> {
             s.blocked &= !set;
             saved
         };
-        let r = crate::task::wait::wait_any(&[], deadline, || Ok(take()));
+        let r = crate::sched::wait::wait_any(&[], deadline, || Ok(take()));
         task.signals.lock().blocked = saved;
         match r {
             Ok(i) => i,

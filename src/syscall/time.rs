@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::sched::wait;
 use crate::task::process::RealTimer;
-use crate::task::wait;
 
 use crate::abi::{Errno, Itimerval, KResult, Timespec, Timeval, Timezone};
 use crate::syscall::{Sys, SyscallDef};
@@ -221,11 +221,11 @@ fn set_real_timer(sys: &Sys, value: Duration, interval: Duration) {
 }
 
 fn arm(
-    timers: &std::sync::Arc<crate::task::timer::Timers>,
+    timers: &std::sync::Arc<crate::sched::timer::Timers>,
     process: &std::sync::Arc<crate::task::process::Process>,
     deadline: Instant,
     interval: Duration,
-) -> crate::task::timer::TimerId {
+) -> crate::sched::timer::TimerId {
     let weak = std::sync::Arc::downgrade(process);
     let t2 = timers.clone();
     timers.schedule(deadline, move || {
@@ -280,7 +280,7 @@ fn set_cpu_timer(sys: &Sys, which: i32, value: Duration, interval: Duration) {
 
 /// Checks the CPU timers of a process every few milliseconds while any is
 /// armed, sending SIGVTALRM / SIGPROF when they expire.
-fn sample_cpu_timers(timers: std::sync::Arc<crate::task::timer::Timers>, process: std::sync::Weak<crate::task::process::Process>) {
+fn sample_cpu_timers(timers: std::sync::Arc<crate::sched::timer::Timers>, process: std::sync::Weak<crate::task::process::Process>) {
     let t2 = timers.clone();
     timers.schedule(Instant::now() + CPU_TIMER_SAMPLE, move || {
         let Some(p) = process.upgrade() else { return };

@@ -150,7 +150,7 @@ fn wait_for_child(sys: &Sys, which: Which, options: u32) -> KResult<Option<Repor
         return find_report(sys, which, options);
     }
     let queue = &sys.task.process.child_events;
-    crate::task::wait::wait_any(&[queue], None, || find_report(sys, which, options).map(|r| r.map(Some)))
+    crate::sched::wait::wait_any(&[queue], None, || find_report(sys, which, options).map(|r| r.map(Some)))
 }
 
 fn timeval(ns: u64) -> Timeval {

@@ -10,8 +10,6 @@ pub mod futex;
 pub mod limits;
 pub mod process;
 pub mod run;
-pub mod timer;
-pub mod wait;
 
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
@@ -24,35 +22,7 @@ use crate::kernel::Kernel;
 use crate::mm::Mm;
 use crate::signal::SignalActions;
 
-/// User and group identities (Linux's struct cred, without capabilities:
-/// uid 0 has them all).
-#[derive(Clone, Debug)]
-pub struct Creds {
-    pub uid: u32,
-    pub euid: u32,
-    pub suid: u32,
-    pub fsuid: u32,
-    pub gid: u32,
-    pub egid: u32,
-    pub sgid: u32,
-    pub fsgid: u32,
-    pub groups: Vec<u32>,
-}
-
-impl Creds {
-    pub fn from_host() -> Creds {
-        let (uid, gid, euid, egid, groups) = crate::platform::host::system::identity();
-        Creds { uid, euid, suid: euid, fsuid: euid, gid, egid, sgid: egid, fsgid: egid, groups }
-    }
-
-    pub fn is_root(&self) -> bool {
-        self.fsuid == 0
-    }
-
-    pub fn in_group(&self, gid: u32) -> bool {
-        self.fsgid == gid || self.groups.contains(&gid)
-    }
-}
+pub use crate::sched::Creds;
 
 /// Per-task signal state: the blocked mask, signals pending for this task
 /// alone, and the alternate stack.
@@ -73,7 +43,7 @@ pub struct Task {
     pub kernel: Arc<Kernel>,
     pub process: Arc<process::Process>,
     /// Where this task's kernel thread sleeps when blocked.
-    pub sleeper: wait::Sleeper,
+    pub sleeper: Arc<crate::sched::wait::Sleeper>,
     /// Interrupts the guest while it runs (set by the run loop).
     pub interrupter: Mutex<Option<Arc<dyn crate::platform::Interrupt>>>,
     mm: Mutex<Arc<Mm>>,
@@ -222,9 +192,54 @@ thread_local! {
     static CURRENT: std::cell::RefCell<Option<std::sync::Weak<Task>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Records the task this kernel thread drives (for /proc/self and logs).
+/// Records the task this kernel thread drives (for /proc/self, logs, and
+/// the layers below through `sched::current`).
 pub fn set_current(task: &Arc<Task>) {
     CURRENT.with(|c| *c.borrow_mut() = Some(Arc::downgrade(task)));
+    let weak: std::sync::Weak<dyn crate::sched::CurrentTask> = Arc::downgrade(task) as std::sync::Weak<dyn crate::sched::CurrentTask>;
+    crate::sched::current::set_current(weak);
+}
+
+impl crate::sched::CurrentTask for Task {
+    fn tid(&self) -> i32 {
+        self.tid
+    }
+    fn tgid(&self) -> i32 {
+        self.tgid
+    }
+    fn pgid(&self) -> i32 {
+        self.process.pgid()
+    }
+    fn sid(&self) -> i32 {
+        self.process.sid()
+    }
+    fn creds(&self) -> Creds {
+        Task::creds(self)
+    }
+    fn mm(&self) -> Arc<Mm> {
+        Task::mm(self)
+    }
+    fn rlimit(&self, resource: usize) -> Rlimit {
+        Task::rlimit(self, resource)
+    }
+    fn sleeper(&self) -> &Arc<crate::sched::wait::Sleeper> {
+        &self.sleeper
+    }
+    fn signal_pending(&self) -> bool {
+        Task::signal_pending(self)
+    }
+    fn fatal_signal_pending(&self) -> bool {
+        self.sigkill_pending()
+    }
+    fn signal_blocked_or_ignored(&self, sig: i32) -> bool {
+        let blocked = self.signals.lock().blocked & crate::signal::sigbit(sig) != 0;
+        blocked || self.sigactions.lock().get(sig).handler == crate::signal::SIG_IGN
+    }
+    fn send_signal_to_self(&self, sig: i32) {
+        let Some(me) = current().filter(|t| t.tid == self.tid) else { return };
+        let uid = me.creds().uid;
+        crate::signal::send_to_task(&me, crate::signal::SigInfo::user(sig, crate::signal::SI_USER, me.tgid, uid));
+    }
 }
 
 /// The task the calling kernel thread drives, if any.

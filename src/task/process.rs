@@ -7,13 +7,13 @@ use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Weak};
 
+use crate::sched::wait::WaitQueue;
 use crate::signal::SigPending;
 use crate::task::Task;
-use crate::task::wait::WaitQueue;
 
 /// ITIMER_REAL (and alarm): when it fires next, and its period.
 pub struct RealTimer {
-    pub id: crate::task::timer::TimerId,
+    pub id: crate::sched::timer::TimerId,
     pub deadline: std::time::Instant,
     pub interval: std::time::Duration,
 }

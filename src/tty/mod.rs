@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 use crate::abi::{Errno, KResult, Termios, Winsize};
 use crate::fs::file::{File, FileOps, O_NOCTTY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::kernel::Kernel;
+use crate::sched::wait::{WaitQueue, wait_any};
 use crate::signal::{SIG_IGN, SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH, SigInfo, send_to_process, sigbit};
 use crate::task::Task;
-use crate::task::wait::{WaitQueue, wait_any};
 use ldisc::{LineDiscipline, VMIN, VSTART, VSTOP, VTIME};
 
 pub const TCGETS: u32 = 0x5401;

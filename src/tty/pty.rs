@@ -11,8 +11,8 @@ use std::sync::{Arc, Weak};
 
 use crate::abi::{Errno, KResult, Winsize};
 use crate::fs::file::{File, FileOps, O_ACCMODE, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK};
+use crate::sched::wait::WaitQueue;
 use crate::task::Task;
-use crate::task::wait::WaitQueue;
 use crate::tty::ldisc::{B38400, CREAD, CS8, std_termios};
 use crate::tty::{Backend, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCSIG, TIOCSPTLCK, Tty};
 

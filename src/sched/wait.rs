@@ -9,7 +9,6 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use crate::abi::{Errno, KResult};
-use crate::task::Task;
 
 /// Where a task sleeps: a generation counter bumped by every wake-up, so a
 /// wake between "check the condition" and "sleep" is never lost.
@@ -63,7 +62,7 @@ impl Sleeper {
 /// A list of tasks waiting for something (data in a pipe, a child to exit).
 #[derive(Default)]
 pub struct WaitQueue {
-    waiters: Mutex<Vec<Weak<Task>>>,
+    waiters: Mutex<Vec<Weak<Sleeper>>>,
 }
 
 impl WaitQueue {
@@ -73,19 +72,19 @@ impl WaitQueue {
 
     /// Wakes every task waiting here; they re-check their conditions.
     pub fn wake_all(&self) {
-        let waiters: Vec<Arc<Task>> = self.waiters.lock().iter().filter_map(|w| w.upgrade()).collect();
-        for t in waiters {
-            t.sleeper.wake();
+        let waiters: Vec<Arc<Sleeper>> = self.waiters.lock().iter().filter_map(|w| w.upgrade()).collect();
+        for s in waiters {
+            s.wake();
         }
     }
 
-    fn add(&self, task: &Arc<Task>) {
-        self.waiters.lock().push(Arc::downgrade(task));
+    fn add(&self, sleeper: &Arc<Sleeper>) {
+        self.waiters.lock().push(Arc::downgrade(sleeper));
     }
 
-    fn remove(&self, task: &Arc<Task>) {
+    fn remove(&self, sleeper: &Arc<Sleeper>) {
         let mut w = self.waiters.lock();
-        if let Some(i) = w.iter().position(|x| std::ptr::eq(x.as_ptr(), Arc::as_ptr(task))) {
+        if let Some(i) = w.iter().position(|x| std::ptr::eq(x.as_ptr(), Arc::as_ptr(sleeper))) {
             w.swap_remove(i);
         }
         w.retain(|x| x.strong_count() > 0);
@@ -102,15 +101,16 @@ impl WaitQueue {
 /// pending (or the task is being killed) and ETIMEDOUT when `deadline`
 /// passes. `ready` is called without any queue lock held.
 pub fn wait_any<T>(queues: &[&WaitQueue], deadline: Option<Instant>, mut ready: impl FnMut() -> KResult<Option<T>>) -> KResult<T> {
-    let Some(task) = crate::task::current() else {
+    let Some(task) = crate::sched::current() else {
         // Not on a task's kernel thread (boot): nothing to wait for.
         return ready()?.ok_or(Errno::EAGAIN);
     };
+    let sleeper = task.sleeper().clone();
     for q in queues {
-        q.add(&task);
+        q.add(&sleeper);
     }
     let result = loop {
-        let seen = task.sleeper.generation();
+        let seen = sleeper.generation();
         match ready() {
             Ok(Some(v)) => break Ok(v),
             Ok(None) => {}
@@ -122,10 +122,10 @@ pub fn wait_any<T>(queues: &[&WaitQueue], deadline: Option<Instant>, mut ready: 
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break Err(Errno::ETIMEDOUT);
         }
-        task.sleeper.sleep(seen, deadline);
+        sleeper.sleep(seen, deadline);
     };
     for q in queues {
-        q.remove(&task);
+        q.remove(&sleeper);
     }
     result
 }

@@ -1,0 +1,13 @@
+//! Kernel primitives every subsystem above mm builds on: how a kernel
+//! thread sleeps and is woken (wait queues), kernel timers, credentials,
+//! and the narrow handle on "the task this kernel thread runs" through
+//! which filesystems, terminals and sockets reach task identity and
+//! signals without naming the task layer.
+
+pub mod cred;
+pub mod current;
+pub mod timer;
+pub mod wait;
+
+pub use cred::Creds;
+pub use current::{CurrentTask, current};

@@ -49,7 +49,7 @@ pub fn new_devpts() -> InodeRef {
 pub fn slave_path(task: &Task, index: u32) -> (InodeRef, Option<Path>) {
     let root = task.fs().root.clone();
     let search = |_: &Metadata| Ok(());
-    let cx = WalkContext { mounts: &task.kernel.mounts, root: &root, start: &root, may_search: &search };
+    let cx = WalkContext { mounts: &task.system.mounts, root: &root, start: &root, may_search: &search };
     match walk(&cx, format!("/dev/pts/{index}").as_bytes(), true) {
         Ok(p) if p.inode().as_any().downcast_ref::<DevPtsInode>().is_some_and(|i| i.node == Node::Slave(index)) => (p.inode().clone(), Some(p)),
         _ => (Arc::new(DevPtsInode { node: Node::Slave(index) }), None),

@@ -73,7 +73,7 @@ pub fn resolve_at(task: &Task, dirfd: i32, path: &[u8], follow: bool, empty_ok: 
     let root = task.fs().root.clone();
     let creds = task.creds();
     let search = |md: &Metadata| may_access(&creds, md, MAY_EXEC);
-    let cx = WalkContext { mounts: &task.kernel.mounts, root: &root, start: &start, may_search: &search };
+    let cx = WalkContext { mounts: &task.system.mounts, root: &root, start: &start, may_search: &search };
     path::walk(&cx, path, follow)
 }
 
@@ -87,6 +87,6 @@ pub fn resolve_parent_at(task: &Task, dirfd: i32, path: &[u8]) -> KResult<(Path,
     let root = task.fs().root.clone();
     let creds = task.creds();
     let search = |md: &Metadata| may_access(&creds, md, MAY_EXEC);
-    let cx = WalkContext { mounts: &task.kernel.mounts, root: &root, start: &start, may_search: &search };
+    let cx = WalkContext { mounts: &task.system.mounts, root: &root, start: &start, may_search: &search };
     path::walk_parent(&cx, path)
 }

@@ -2,7 +2,6 @@
 //! filesystems vkernel provides. Host files are reached only through
 //! `hostfs`, read-only; every other filesystem lives in vkernel's memory.
 
-pub mod boot;
 pub mod devfs;
 pub mod devpts;
 pub mod epoll;

@@ -52,7 +52,7 @@ fn check_writable(path: &Path) -> KResult<()> {
 }
 
 fn is_mountpoint(task: &Task, path: &Path) -> bool {
-    task.kernel.mounts.is_mountpoint(path)
+    task.system.mounts.is_mountpoint(path)
 }
 
 /// Linux's may_delete: write+search on the directory, and the sticky bit

@@ -12,9 +12,9 @@ use crate::fs::file::{File, FileOps, O_ACCMODE, O_RDWR, O_WRONLY};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 use crate::fs::path::{Dentry, Mount, Path};
 use crate::fs::{dev_major, dev_minor, new_anon_dev, now};
-use crate::kernel::Kernel;
 use crate::mm::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::task::Task;
+use crate::task::system::System as Kernel;
 
 pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 
@@ -576,7 +576,7 @@ fn cpu_count() -> usize {
 fn global_content(kernel: &Arc<Kernel>, g: Global, fs: &ProcFs) -> Vec<u8> {
     use std::fmt::Write;
     let mut s = String::new();
-    let uptime_ns = kernel.monotonic_ns();
+    let uptime_ns = crate::sched::clock::monotonic_ns();
     match g {
         Global::Meminfo => {
             let total = kernel.config.memory / 1024;
@@ -635,7 +635,7 @@ fn global_content(kernel: &Arc<Kernel>, g: Global, fs: &ProcFs) -> Vec<u8> {
             for i in 0..cpu_count() {
                 let _ = writeln!(s, "cpu{i} 0 0 0 {ticks} 0 0 0 0 0 0");
             }
-            let btime = (kernel.boot_realtime_ns() / 1_000_000_000) as i64;
+            let btime = (crate::sched::clock::boot_realtime_ns() / 1_000_000_000) as i64;
             let _ = writeln!(
                 s,
                 "intr 0\nctxt 0\nbtime {btime}\nprocesses {}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0",

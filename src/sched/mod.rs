@@ -4,6 +4,7 @@
 //! which filesystems, terminals and sockets reach task identity and
 //! signals without naming the task layer.
 
+pub mod clock;
 pub mod cred;
 pub mod current;
 pub mod timer;

@@ -24,8 +24,14 @@ pub struct Timers {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimerId(Instant, u64);
 
+/// The kernel's timer thread, started on first use.
+pub fn timers() -> &'static Arc<Timers> {
+    static TIMERS: std::sync::OnceLock<Arc<Timers>> = std::sync::OnceLock::new();
+    TIMERS.get_or_init(Timers::start)
+}
+
 impl Timers {
-    /// Starts the timer thread.
+    /// Starts a timer thread.
     pub fn start() -> Arc<Timers> {
         let timers = Arc::new(Timers { queue: Mutex::new(Queue::default()), cond: Condvar::new() });
         let t = timers.clone();

@@ -9,8 +9,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::abi::{Errno, KResult, KSigaction};
-use crate::kernel::Kernel;
 use crate::task::Task;
+use crate::task::system::System as Kernel;
 
 pub const NSIG: usize = 64;
 pub const SIGHUP: i32 = 1;

@@ -690,7 +690,7 @@ fn record_lock(sys: &Sys, file: &Arc<File>, cmd: u32, arg: u64) -> KResult<u64> 
     let key = (md.dev, md.ino);
     let task = sys.task;
     let owner = if ofd { lock::Owner::File(Arc::as_ptr(file) as usize) } else { lock::Owner::Process(task.tgid) };
-    let kernel = task.kernel.clone();
+    let kernel = task.system.clone();
     let alive = move |pid: i32| kernel.task(pid).is_some();
     if matches!(cmd, F_GETLK | F_OFD_GETLK) {
         match lock::test(key, owner, fl.l_type == lock::F_WRLCK, start, end, &alive) {
@@ -729,7 +729,7 @@ fn sys_flock(sys: &mut Sys) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let md = file.metadata()?;
-    let kernel = sys.task.kernel.clone();
+    let kernel = sys.task.system.clone();
     let alive = move |pid: i32| kernel.task(pid).is_some();
     loop {
         match lock::flock((md.dev, md.ino), Arc::as_ptr(&file) as usize, kind, &alive) {

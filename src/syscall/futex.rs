@@ -40,7 +40,7 @@ fn sys_futex(sys: &mut Sys) -> KResult<u64> {
             None => return Err(Errno::EFAULT),
         }
     };
-    let futexes = &sys.task.kernel.futexes;
+    let futexes = &sys.task.system.futexes;
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
             let bitset = if cmd == FUTEX_WAIT { FUTEX_BITSET_MATCH_ANY } else { val3 };
@@ -57,7 +57,7 @@ fn sys_futex(sys: &mut Sys) -> KResult<u64> {
                     Instant::now() + Duration::from_nanos(ns.min(u64::MAX as u128) as u64)
                 } else {
                     // Absolute, on CLOCK_MONOTONIC or CLOCK_REALTIME.
-                    let now = if op & FUTEX_CLOCK_REALTIME != 0 { sys.task.kernel.realtime_ns() } else { sys.task.kernel.monotonic_ns() as i128 };
+                    let now = if op & FUTEX_CLOCK_REALTIME != 0 { crate::sched::clock::realtime_ns() } else { crate::sched::clock::monotonic_ns() as i128 };
                     let left = (ns as i128 - now).max(0) as u64;
                     Instant::now() + Duration::from_nanos(left)
                 })

@@ -24,7 +24,7 @@ pub fn utsname(sys: &Sys) -> Utsname {
     };
     let (release, version) = crate::platform::host::system::kernel_release();
     put(&mut u.sysname, b"Linux");
-    put(&mut u.nodename, &sys.task.kernel.config.hostname);
+    put(&mut u.nodename, &sys.task.system.config.hostname);
     // Programs check the release to pick features; report the host's so
     // they behave as they would natively on this machine.
     put(&mut u.release, &release);
@@ -41,9 +41,9 @@ fn sys_uname(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_sysinfo(sys: &mut Sys) -> KResult<u64> {
-    let k = &sys.task.kernel;
+    let k = &sys.task.system;
     let info = Sysinfo {
-        uptime: (k.monotonic_ns() / 1_000_000_000) as i64,
+        uptime: (crate::sched::clock::monotonic_ns() / 1_000_000_000) as i64,
         totalram: k.phys.total_frames() * 4096,
         freeram: k.phys.free_frame_count() * 4096,
         procs: k.live_tasks().len() as u16,
@@ -77,7 +77,7 @@ fn sys_sched_getaffinity(sys: &mut Sys) -> KResult<u64> {
     if pid < 0 {
         return Err(Errno::EINVAL);
     }
-    if pid != 0 && sys.task.kernel.task(pid).is_none() {
+    if pid != 0 && sys.task.system.task(pid).is_none() {
         return Err(Errno::ESRCH);
     }
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);

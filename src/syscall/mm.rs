@@ -105,7 +105,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn anonymous_backing(sys: &Sys, shared: bool, len: u64, prot: u32, flags: u32) -> KResult<Backing> {
-    let phys = &sys.task.kernel.phys;
+    let phys = &sys.task.system.phys;
     // Linux's heuristic overcommit refuses a single private writable
     // mapping larger than all of RAM, unless it asked for no reservation.
     if !shared && prot & PROT_WRITE != 0 && flags & MAP_NORESERVE == 0 && len > phys.total_frames() * PAGE_SIZE {

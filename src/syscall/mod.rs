@@ -165,7 +165,7 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Outcome {
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
     let entry = table().entries.get(nr as usize).copied().flatten();
     let Some((_name, handler)) = entry else {
-        task.kernel.log_unimplemented(nr, "unknown");
+        task.system.log_unimplemented(nr, "unknown");
         regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
         return Outcome { exit: None, xstate: None, spawn: None };
     };
@@ -177,7 +177,7 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Outcome {
             Ok(v) => v,
             Err(e) => {
                 if e == Errno::ENOSYS {
-                    task.kernel.log_unimplemented(nr, _name);
+                    task.system.log_unimplemented(nr, _name);
                 }
                 (-(e.0 as i64)) as u64
             }

@@ -200,7 +200,7 @@ fn process_of(sys: &Sys, pid: i32) -> KResult<std::sync::Arc<crate::task::proces
     if pid < 0 {
         return Err(Errno::ESRCH);
     }
-    sys.task.kernel.process(pid).ok_or(Errno::ESRCH)
+    sys.task.system.process(pid).ok_or(Errno::ESRCH)
 }
 
 fn sys_getpgid(sys: &mut Sys) -> KResult<u64> {
@@ -229,7 +229,7 @@ fn sys_set_robust_list(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_get_robust_list(sys: &mut Sys) -> KResult<u64> {
     let pid = sys.arg_i32(0);
-    let task = if pid == 0 { sys.task.clone() } else { sys.task.kernel.task(pid).ok_or(Errno::ESRCH)? };
+    let task = if pid == 0 { sys.task.clone() } else { sys.task.system.task(pid).ok_or(Errno::ESRCH)? };
     let mm = sys.mm();
     mm.write(sys.arg(1), &task.robust_list.load(Ordering::Relaxed))?;
     mm.write(sys.arg(2), &ROBUST_LIST_HEAD_SIZE)?;
@@ -266,7 +266,7 @@ fn set_limit(sys: &Sys, resource: usize, new: Rlimit) -> KResult<()> {
 
 fn sys_prlimit64(sys: &mut Sys) -> KResult<u64> {
     let (pid, resource, new_addr, old_addr) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2), sys.arg(3));
-    if pid != 0 && pid != sys.task.tgid && sys.task.kernel.task(pid).is_none() {
+    if pid != 0 && pid != sys.task.tgid && sys.task.system.task(pid).is_none() {
         return Err(Errno::ESRCH);
     }
     let resource = check_resource(resource)?;
@@ -332,7 +332,7 @@ fn sys_times(sys: &mut Sys) -> KResult<u64> {
     if sys.arg(0) != 0 {
         sys.mm().write(sys.arg(0), &t)?;
     }
-    Ok(sys.task.kernel.monotonic_ns() / 10_000_000 + crate::kernel::INITIAL_JIFFIES)
+    Ok(crate::sched::clock::monotonic_ns() / 10_000_000 + crate::sched::clock::INITIAL_JIFFIES)
 }
 
 const ARCH_SET_GS: u32 = 0x1001;

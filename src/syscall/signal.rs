@@ -134,7 +134,7 @@ fn sys_sigaltstack(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_kill(sys: &mut Sys) -> KResult<u64> {
     let (pid, sig) = (sys.arg_i32(0), sys.arg_i32(1));
-    kill(&sys.task.kernel, sys.task, pid, sig)?;
+    kill(&sys.task.system, sys.task, pid, sig)?;
     Ok(0)
 }
 
@@ -147,7 +147,7 @@ fn signal_thread(sys: &Sys, tgid: i32, tid: i32, info: SigInfo) -> KResult<u64> 
     if sig != 0 {
         valid_signal(sig)?;
     }
-    let target = sys.task.kernel.task(tid).ok_or(Errno::ESRCH)?;
+    let target = sys.task.system.task(tid).ok_or(Errno::ESRCH)?;
     if tgid >= 0 && target.tgid != tgid {
         return Err(Errno::ESRCH);
     }
@@ -307,7 +307,7 @@ fn sys_rt_sigqueueinfo(sys: &mut Sys) -> KResult<u64> {
     let (pid, sig) = (sys.arg_i32(0), sys.arg_i32(1));
     valid_signal(sig)?;
     let info = queued_info(sys, sig, pid)?;
-    let target = sys.task.kernel.process_leader(pid).ok_or(Errno::ESRCH)?;
+    let target = sys.task.system.process_leader(pid).ok_or(Errno::ESRCH)?;
     if !may_signal(&sys.task.creds(), &target, sig) {
         return Err(Errno::EPERM);
     }

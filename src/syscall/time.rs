@@ -37,13 +37,12 @@ const TIMER_ABSTIME: u32 = 1;
 
 /// The guest's clock `id` now, in nanoseconds.
 fn clock_now(sys: &Sys, id: i32) -> KResult<i128> {
-    let k = &sys.task.kernel;
     Ok(match id {
-        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_REALTIME_ALARM => k.realtime_ns(),
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_REALTIME_ALARM => crate::sched::clock::realtime_ns(),
         // TAI is 37 s ahead of UTC (with the host's default tai offset of 0,
         // Linux reports TAI == REALTIME; match that).
-        CLOCK_TAI => k.realtime_ns(),
-        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME | CLOCK_BOOTTIME_ALARM => k.monotonic_ns() as i128,
+        CLOCK_TAI => crate::sched::clock::realtime_ns(),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME | CLOCK_BOOTTIME_ALARM => crate::sched::clock::monotonic_ns() as i128,
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => {
             let (u, s) = crate::task::cpu_times(sys.task);
             (u + s) as i128
@@ -77,7 +76,7 @@ fn sys_clock_getres(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_gettimeofday(sys: &mut Sys) -> KResult<u64> {
-    let now = sys.task.kernel.realtime_ns();
+    let now = crate::sched::clock::realtime_ns();
     let mm = sys.mm();
     if sys.arg(0) != 0 {
         let tv = Timeval { tv_sec: now.div_euclid(1_000_000_000) as i64, tv_usec: (now.rem_euclid(1_000_000_000) / 1000) as i64 };
@@ -90,7 +89,7 @@ fn sys_gettimeofday(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_time(sys: &mut Sys) -> KResult<u64> {
-    let secs = sys.task.kernel.realtime_ns().div_euclid(1_000_000_000) as i64;
+    let secs = crate::sched::clock::realtime_ns().div_euclid(1_000_000_000) as i64;
     if sys.arg(0) != 0 {
         sys.mm().write(sys.arg(0), &secs)?;
     }
@@ -207,7 +206,7 @@ fn real_timer_value(sys: &Sys) -> Itimerval {
 /// then every `interval`.
 fn set_real_timer(sys: &Sys, value: Duration, interval: Duration) {
     let process = sys.task.process.clone();
-    let timers = sys.task.kernel.timers.clone();
+    let timers = crate::sched::timer::timers().clone();
     let mut slot = process.real_timer.lock();
     if let Some(old) = slot.take() {
         timers.cancel(old.id);
@@ -274,7 +273,7 @@ fn set_cpu_timer(sys: &Sys, which: i32, value: Duration, interval: Duration) {
         });
     }
     if !value.is_zero() && !process.cpu_timer_sampling.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        sample_cpu_timers(sys.task.kernel.timers.clone(), std::sync::Arc::downgrade(&process));
+        sample_cpu_timers(crate::sched::timer::timers().clone(), std::sync::Arc::downgrade(&process));
     }
 }
 

@@ -114,7 +114,7 @@ fn find_report(sys: &Sys, which: Which, options: u32) -> KResult<Option<Report>>
                 };
                 drop(st);
                 if options & WNOWAIT == 0 {
-                    reap(&sys.task.kernel, me, child);
+                    reap(&sys.task.system, me, child);
                 }
                 return Ok(Some(report));
             }
@@ -228,7 +228,7 @@ fn sys_setpgid(sys: &mut Sys) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let me = &sys.task.process;
-    let kernel = &sys.task.kernel;
+    let kernel = &sys.task.system;
     let target = if pid == 0 || pid == me.tgid {
         me.clone()
     } else {
@@ -260,7 +260,7 @@ fn sys_setpgid(sys: &mut Sys) -> KResult<u64> {
 fn sys_setsid(sys: &mut Sys) -> KResult<u64> {
     let me = &sys.task.process;
     // A process group leader (or anyone whose pid names a group) cannot.
-    if me.pgid() == me.tgid || sys.task.kernel.group_session(me.tgid).is_some() {
+    if me.pgid() == me.tgid || sys.task.system.group_session(me.tgid).is_some() {
         return Err(Errno::EPERM);
     }
     me.set_sid(me.tgid);

@@ -89,7 +89,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         return load_depth(task, crate::fs::lookup::AT_FDCWD, &interp, new_argv, envp, false, depth + 1);
     }
     let elf = ElfFile::parse(&inode)?;
-    let mm = Mm::new(task.kernel.phys.clone());
+    let mm = Mm::new(task.system.phys.clone());
     let stack_limit = task.rlimit(RLIMIT_STACK).cur;
     {
         let mut st = mm.lock();

@@ -62,7 +62,7 @@ pub fn notify_parent(child: &Arc<Process>, code: i32, status: i32) {
 /// memory released, children reparented, parent told. The caller's kernel
 /// thread ends afterwards.
 pub fn exit_process(task: &Arc<Task>, status: i32) {
-    let kernel = &task.kernel;
+    let kernel = &task.system;
     let process = task.process.clone();
 
     // CLONE_CHILD_CLEARTID: clear the tid word and wake a joiner.
@@ -90,7 +90,7 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
     task.set_mm(crate::mm::Mm::new(kernel.phys.clone()));
 
     if let Some(timer) = process.real_timer.lock().take() {
-        kernel.timers.cancel(timer.id);
+        crate::sched::timer::timers().cancel(timer.id);
     }
     // Children in other groups of our session, and our own group, may be
     // orphaned by this exit (checked before reparenting changes parents).
@@ -137,7 +137,7 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
 /// Hands the children of a dying process to the nearest subreaper
 /// ancestor, or to init.
 fn reparent_children(task: &Arc<Task>, process: &Arc<Process>) {
-    let kernel = &task.kernel;
+    let kernel = &task.system;
     let children = std::mem::take(&mut *process.children.lock());
     if children.is_empty() {
         return;
@@ -177,7 +177,7 @@ fn reparent_children(task: &Arc<Task>, process: &Arc<Process>) {
 
 /// Removes a zombie from its parent and the process table, adding its CPU
 /// time to the parent's children totals.
-pub fn reap(kernel: &crate::kernel::Kernel, parent: &Arc<Process>, child: &Arc<Process>) {
+pub fn reap(kernel: &crate::task::system::System, parent: &Arc<Process>, child: &Arc<Process>) {
     parent.children.lock().retain(|c| !Arc::ptr_eq(c, child));
     kernel.processes.lock().remove(&child.tgid);
     let (u, s, cu, cs) = {
@@ -192,7 +192,7 @@ pub fn reap(kernel: &crate::kernel::Kernel, parent: &Arc<Process>, child: &Arc<P
 /// POSIX: a process group that becomes orphaned while some member is
 /// stopped gets SIGHUP then SIGCONT, so its jobs do not stay stopped with
 /// no shell left to continue them.
-fn hang_up_orphaned_group(kernel: &crate::kernel::Kernel, pgid: i32) {
+fn hang_up_orphaned_group(kernel: &crate::task::system::System, pgid: i32) {
     let members = kernel.process_group(pgid);
     if members.is_empty() || !members.iter().any(|t| t.process.is_stopped()) {
         return;
@@ -208,7 +208,7 @@ fn hang_up_orphaned_group(kernel: &crate::kernel::Kernel, pgid: i32) {
 
 /// A group is orphaned when no member has a parent in another group of
 /// the same session (Linux's will_become_orphaned_pgrp).
-pub fn is_orphaned_group(kernel: &crate::kernel::Kernel, pgid: i32) -> bool {
+pub fn is_orphaned_group(kernel: &crate::task::system::System, pgid: i32) -> bool {
     kernel.process_group(pgid).iter().all(|t| match t.process.parent() {
         Some(p) => matches!(p.state().lifecycle, Lifecycle::Zombie { .. }) || p.pgid() == pgid || p.sid() != t.process.sid() || p.is_init(),
         None => true,

@@ -103,7 +103,7 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
     if exit_signal > crate::signal::NSIG as i32 {
         return Err(Errno::EINVAL);
     }
-    let kernel = &parent.kernel;
+    let kernel = &parent.system;
     let pid = kernel.alloc_pid().ok_or(Errno::EAGAIN)?;
 
     // vfork shares the address space: the parent sleeps until the child
@@ -124,7 +124,7 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
     let child = Arc::new(Task {
         tid: pid,
         tgid: pid,
-        kernel: kernel.clone(),
+        system: kernel.clone(),
         process: process.clone(),
         sleeper: Default::default(),
         interrupter: Mutex::new(None),
@@ -144,7 +144,7 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
         no_new_privs: AtomicBool::new(parent.no_new_privs.load(Ordering::Relaxed)),
         personality: std::sync::atomic::AtomicU32::new(parent.personality.load(Ordering::Relaxed)),
         cpu: Mutex::new(Default::default()),
-        start_time_ns: kernel.monotonic_ns(),
+        start_time_ns: crate::sched::clock::monotonic_ns(),
         exe_done_since_fork: AtomicBool::new(false),
         vfork_done: Mutex::new(vfork.clone()),
         restart_deadline: Mutex::new(None),

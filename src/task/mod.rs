@@ -9,7 +9,7 @@ pub mod fork;
 pub mod futex;
 pub mod limits;
 pub mod process;
-pub mod run;
+pub mod system;
 
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
@@ -18,9 +18,9 @@ use std::sync::atomic::{AtomicI32, AtomicU64};
 use crate::abi::{Rlimit, Sigaltstack};
 use crate::fs::FsContext;
 use crate::fs::file::FdTable;
-use crate::kernel::Kernel;
 use crate::mm::Mm;
 use crate::signal::SignalActions;
+use crate::task::system::System;
 
 pub use crate::sched::Creds;
 
@@ -40,7 +40,7 @@ pub struct TaskSignals {
 pub struct Task {
     pub tid: i32,
     pub tgid: i32,
-    pub kernel: Arc<Kernel>,
+    pub system: Arc<System>,
     pub process: Arc<process::Process>,
     /// Where this task's kernel thread sleeps when blocked.
     pub sleeper: Arc<crate::sched::wait::Sleeper>,
@@ -113,13 +113,13 @@ impl Task {
     }
 
     /// Creates the first task (PID 1).
-    pub fn new_init(kernel: Arc<Kernel>, mm: Arc<Mm>, fs: FsContext, files: FdTable) -> Arc<Task> {
-        let now = kernel.monotonic_ns();
+    pub fn new_init(system: Arc<System>, mm: Arc<Mm>, fs: FsContext, files: FdTable) -> Arc<Task> {
+        let now = crate::sched::clock::monotonic_ns();
         let process = process::Process::new(1, None, 1, 1);
         let task = Arc::new(Task {
             tid: 1,
             tgid: 1,
-            kernel: kernel.clone(),
+            system: system.clone(),
             process: process.clone(),
             sleeper: Default::default(),
             interrupter: Mutex::new(None),
@@ -145,7 +145,7 @@ impl Task {
             restart_deadline: Mutex::new(None),
         });
         *process.leader.lock() = Arc::downgrade(&task);
-        kernel.register(&task);
+        system.register(&task);
         task
     }
 

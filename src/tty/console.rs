@@ -17,8 +17,8 @@ use crate::abi::{Errno, KResult, StatFs, Termios, Winsize};
 use crate::fs::file::{FdTable, File, FileOps, O_APPEND, O_LARGEFILE, O_NONBLOCK, POLLIN, POLLOUT};
 use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFMT, S_IFREG};
 use crate::fs::path::{Path, WalkContext, walk};
-use crate::kernel::Kernel;
 use crate::task::Task;
+use crate::task::system::System as Kernel;
 use crate::tty::{
     Backend, FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP,
     TIOCSWINSZ, Tty,

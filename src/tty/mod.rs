@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use crate::abi::{Errno, KResult, Termios, Winsize};
 use crate::fs::file::{File, FileOps, O_NOCTTY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
-use crate::kernel::Kernel;
 use crate::sched::wait::{WaitQueue, wait_any};
 use crate::signal::{SIG_IGN, SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH, SigInfo, send_to_process, sigbit};
 use crate::task::Task;
+use crate::task::system::System as Kernel;
 use ldisc::{LineDiscipline, VMIN, VSTART, VSTOP, VTIME};
 
 pub const TCGETS: u32 = 0x5401;
@@ -313,10 +313,10 @@ impl Tty {
         if signal_ignored(task, sig) {
             return if sig == SIGTTIN { Err(Errno::EIO) } else { Ok(()) };
         }
-        if crate::task::exit::is_orphaned_group(&task.kernel, mine) {
+        if crate::task::exit::is_orphaned_group(&task.system, mine) {
             return Err(Errno::EIO);
         }
-        for leader in task.kernel.process_group(mine) {
+        for leader in task.system.process_group(mine) {
             send_to_process(&leader, SigInfo::kernel(sig));
         }
         Err(Errno::ERESTARTSYS)
@@ -349,7 +349,7 @@ impl Tty {
             return false;
         }
         let owner = self.lock().session;
-        if owner != 0 && owner != sid && !steal && session_alive(&task.kernel, owner) {
+        if owner != 0 && owner != sid && !steal && session_alive(&task.system, owner) {
             return false;
         }
         let mut st = self.lock();
@@ -760,7 +760,7 @@ impl Tty {
         }
         let root = task.creds().euid == 0;
         let owner = self.lock().session;
-        if owner != 0 && session_alive(&task.kernel, owner) && !(arg == 1 && root) {
+        if owner != 0 && session_alive(&task.system, owner) && !(arg == 1 && root) {
             return Err(Errno::EPERM);
         }
         if !file.readable() && !root {
@@ -782,7 +782,7 @@ impl Tty {
         }
         // A group whose members have all exited but are not yet reaped
         // still exists (a short job the shell has not waited for).
-        let Some(group_sid) = task.kernel.group_session(pgrp) else { return Err(Errno::ESRCH) };
+        let Some(group_sid) = task.system.group_session(pgrp) else { return Err(Errno::ESRCH) };
         if group_sid != sid {
             return Err(Errno::EPERM);
         }

@@ -47,7 +47,7 @@ pub fn open_master(_flags: u32) -> KResult<Arc<dyn FileOps>> {
     // unix98_pty_init).
     let mut termios = std_termios();
     termios.c_cflag = B38400 | CS8 | CREAD;
-    let tty = Tty::new(Backend::Pty { index }, &task.kernel, termios, Winsize::default());
+    let tty = Tty::new(Backend::Pty { index }, &task.system, termios, Winsize::default());
     {
         let mut st = tty.lock();
         st.master_open = true;

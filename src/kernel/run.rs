@@ -5,8 +5,6 @@
 use parking_lot::Mutex;
 use std::sync::{Arc, mpsc};
 
-use crate::kernel::Kernel;
-
 use crate::abi::Errno;
 use crate::mm::FaultError;
 use crate::platform::{Context, Event, Regs};
@@ -54,7 +52,7 @@ fn space(mm: &Arc<crate::mm::Mm>) -> Arc<dyn crate::platform::AddressSpace> {
 /// first (a forked child inherits its parent's).
 pub fn run(task: Arc<Task>, regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
     crate::platform::pin_kernel_thread();
-    let mut context = task.kernel.platform.new_context();
+    let mut context = crate::kernel::platform().new_context();
     run_on(context.as_mut(), task, regs, xstate)
 }
 
@@ -72,15 +70,20 @@ pub struct Workers {
     idle: Mutex<Vec<mpsc::Sender<Job>>>,
 }
 
+fn workers() -> &'static Workers {
+    static WORKERS: std::sync::OnceLock<Workers> = std::sync::OnceLock::new();
+    WORKERS.get_or_init(Workers::default)
+}
+
 /// Idle kernel threads kept around; more exit when their task ends.
 const MAX_IDLE_WORKERS: usize = 4;
 
 impl Workers {
     /// Runs `job` on an idle kernel thread, or a new one.
-    pub fn start(kernel: &Arc<Kernel>, job: Job) {
+    pub fn start(job: Job) {
         let mut job = Some(job);
         loop {
-            let idle = kernel.workers.idle.lock().pop();
+            let idle = workers().idle.lock().pop();
             let Some(tx) = idle else { break };
             match tx.send(job.take().expect("job present")) {
                 Ok(()) => break,
@@ -88,19 +91,19 @@ impl Workers {
             }
         }
         if let Some(j) = job {
-            spawn_worker(kernel.clone(), Some(j));
+            spawn_worker(Some(j));
         }
         // Keep one warm thread ready for the next fork.
-        if kernel.workers.idle.lock().is_empty() {
-            spawn_worker(kernel.clone(), None);
+        if workers().idle.lock().is_empty() {
+            spawn_worker(None);
         }
     }
 }
 
-fn spawn_worker(kernel: Arc<Kernel>, first: Option<Job>) {
+fn spawn_worker(first: Option<Job>) {
     let spawned = std::thread::Builder::new().name("vkernel-worker".into()).spawn(move || {
         crate::platform::pin_kernel_thread();
-        let mut context = kernel.platform.new_context();
+        let mut context = crate::kernel::platform().new_context();
         let (tx, rx) = mpsc::channel::<Job>();
         let mut next = first;
         loop {
@@ -109,7 +112,7 @@ fn spawn_worker(kernel: Arc<Kernel>, first: Option<Job>) {
                 None => {
                     context.prepare();
                     {
-                        let mut idle = kernel.workers.idle.lock();
+                        let mut idle = workers().idle.lock();
                         if idle.len() >= MAX_IDLE_WORKERS {
                             return;
                         }
@@ -138,7 +141,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
     if let Some(x) = xstate {
         context.set_extended_state(&space(&task.mm()), &x);
     }
-    let verbose = task.kernel.config.verbose;
+    let verbose = task.system.config.verbose;
     let mut restart: Option<Errno> = None;
     let (mut syscalls, mut faults) = (0u64, 0u64);
     let status = loop {
@@ -219,8 +222,7 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
 fn start_child(parent: &Arc<Task>, context: &mut dyn Context, mm: &Arc<crate::mm::Mm>, new: crate::task::fork::NewTask) {
     let xstate = context.extended_state(&space(mm));
     let crate::task::fork::NewTask { task: child, regs, vfork } = new;
-    let kernel = child.kernel.clone();
-    Workers::start(&kernel, Job { task: child, regs, xstate });
+    Workers::start(Job { task: child, regs, xstate });
     if let Some(done) = vfork {
         // Killable only, as in Linux.
         parent.sleeper.block_until(|| done.is_done() || parent.sigkill_pending());

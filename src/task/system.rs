@@ -1,15 +1,16 @@
-//! The kernel as a whole: guest RAM, the platform, the mount table, the
-//! console and the task table. One `Kernel` per vkernel process.
+//! The machine-wide state tasks share: the task and process tables with
+//! pid allocation, futexes, the mount tree, the UTS names, guest RAM and
+//! the kernel's own settings. One `System` per vkernel process; every task
+//! holds it.
 
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Weak};
-use std::time::Instant;
 
 use crate::fs::path::{MountTable, Path};
 use crate::mm::frame::PhysMemory;
-use crate::platform::Platform;
 use crate::task::Task;
+use crate::task::process::{Lifecycle, Process};
 
 pub struct Config {
     pub memory: u64,
@@ -17,66 +18,34 @@ pub struct Config {
     pub hostname: Vec<u8>,
 }
 
-pub struct Kernel {
+pub struct System {
     pub config: Config,
     pub phys: Arc<PhysMemory>,
-    pub platform: Arc<dyn Platform>,
     pub mounts: MountTable,
     /// The root of the mount tree, where PID 1 starts.
     pub root: Mutex<Option<Path>>,
     pub tasks: Mutex<BTreeMap<i32, Weak<Task>>>,
     /// Every process from fork until it is reaped (zombies included).
-    pub processes: Mutex<BTreeMap<i32, Arc<crate::task::process::Process>>>,
+    pub processes: Mutex<BTreeMap<i32, Arc<Process>>>,
     last_pid: Mutex<i32>,
     pub futexes: crate::task::futex::FutexTable,
-    pub timers: Arc<crate::sched::timer::Timers>,
-    pub workers: crate::task::run::Workers,
-    boot: Instant,
-    /// Wall-clock time at boot, for CLOCK_REALTIME (nanoseconds since the epoch).
-    boot_realtime_ns: i128,
     unimplemented_logged: Mutex<HashSet<u64>>,
 }
 
-impl Kernel {
-    pub fn new(config: Config, phys: Arc<PhysMemory>, platform: Arc<dyn Platform>) -> Arc<Kernel> {
-        let boot = Instant::now();
-        let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0);
-        let timers = crate::sched::timer::Timers::start();
-        return_free_pages_periodically(timers.clone(), Arc::downgrade(&phys));
-        Arc::new(Kernel {
+impl System {
+    pub fn new(config: Config, phys: Arc<PhysMemory>) -> Arc<System> {
+        crate::sched::clock::start();
+        Arc::new(System {
             config,
             phys,
-            platform,
             mounts: MountTable::new(),
             root: Mutex::new(None),
             tasks: Mutex::new(BTreeMap::new()),
             processes: Mutex::new(BTreeMap::new()),
             last_pid: Mutex::new(1),
             futexes: Default::default(),
-            timers,
-            workers: Default::default(),
-            boot,
-            boot_realtime_ns: real,
             unimplemented_logged: Mutex::new(HashSet::new()),
         })
-    }
-
-    /// Nanoseconds since boot (CLOCK_MONOTONIC for the guest).
-    pub fn monotonic_ns(&self) -> u64 {
-        self.boot.elapsed().as_nanos() as u64
-    }
-
-    /// CLOCK_REALTIME: the host's wall clock, read fresh so host clock
-    /// adjustments show through as on a real machine.
-    pub fn realtime_ns(&self) -> i128 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as i128)
-            .unwrap_or(self.boot_realtime_ns + self.monotonic_ns() as i128)
-    }
-
-    pub fn boot_realtime_ns(&self) -> i128 {
-        self.boot_realtime_ns
     }
 
     pub fn root(&self) -> Path {
@@ -115,14 +84,14 @@ impl Kernel {
     }
 
     /// Process `tgid`, zombies included.
-    pub fn process(&self, tgid: i32) -> Option<Arc<crate::task::process::Process>> {
+    pub fn process(&self, tgid: i32) -> Option<Arc<Process>> {
         self.processes.lock().get(&tgid).cloned()
     }
 
     /// The leader task of live process `tgid`.
     pub fn process_leader(&self, tgid: i32) -> Option<Arc<Task>> {
         let p = self.processes.lock().get(&tgid).cloned()?;
-        if matches!(p.state().lifecycle, crate::task::process::Lifecycle::Zombie { .. }) {
+        if matches!(p.state().lifecycle, Lifecycle::Zombie { .. }) {
             return None;
         }
         p.leader()
@@ -141,7 +110,7 @@ impl Kernel {
 
     pub fn all_process_leaders(&self) -> Vec<Arc<Task>> {
         let procs: Vec<_> = self.processes.lock().values().cloned().collect();
-        procs.iter().filter(|p| !matches!(p.state().lifecycle, crate::task::process::Lifecycle::Zombie { .. })).filter_map(|p| p.leader()).collect()
+        procs.iter().filter(|p| !matches!(p.state().lifecycle, Lifecycle::Zombie { .. })).filter_map(|p| p.leader()).collect()
     }
 
     pub fn live_tasks(&self) -> Vec<Arc<Task>> {
@@ -154,19 +123,4 @@ impl Kernel {
             eprintln!("vkernel: unimplemented system call {nr} ({name}): ENOSYS");
         }
     }
-}
-
-/// times() counts clock ticks from boot.
-pub const INITIAL_JIFFIES: u64 = 0;
-
-/// How soon freed guest pages go back to the host.
-const RETURN_FREE_PAGES_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
-
-fn return_free_pages_periodically(timers: Arc<crate::sched::timer::Timers>, phys: std::sync::Weak<PhysMemory>) {
-    let t2 = timers.clone();
-    timers.schedule(std::time::Instant::now() + RETURN_FREE_PAGES_EVERY, move || {
-        let Some(p) = phys.upgrade() else { return };
-        p.return_free_pages();
-        return_free_pages_periodically(t2, phys);
-    });
 }

@@ -1,0 +1,160 @@
+//! Boot: guest RAM, the platform, the system tables, the mount tree (the
+//! host directory read-only at /, tmpfs on /tmp and /dev/shm, devfs on
+//! /dev, devpts on /dev/pts, procfs on /proc), PID 1's files and program,
+//! and its kernel thread. Errors are one line for a person and an exit
+//! status.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::abi::Errno;
+use crate::fs::FsContext;
+use crate::fs::inode::InodeRef;
+use crate::fs::path::{Path, WalkContext, walk};
+use crate::fs::{devfs, devpts, hostfs, procfs, tmpfs};
+use crate::mm::Mm;
+use crate::task::Task;
+use crate::task::exec;
+use crate::task::system::{Config, System};
+
+/// What the command line asks of the machine.
+pub struct BootOptions {
+    pub memory: u64,
+    pub root: PathBuf,
+    pub pidfile: Option<PathBuf>,
+    pub verbose: bool,
+    pub command: Vec<OsString>,
+}
+
+pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
+    let root = &options.root;
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err((format!("--root {}: not a directory", root.display()), 2)),
+        Err(e) => return Err((format!("--root {}: {e}", root.display()), 2)),
+    }
+    if let Some(pidfile) = &options.pidfile {
+        std::fs::write(pidfile, format!("{}\n", std::process::id())).map_err(|e| (format!("-p {}: {e}", pidfile.display()), 2))?;
+    }
+    let phys =
+        Arc::new(crate::mm::frame::PhysMemory::new(options.memory).map_err(|e| (format!("cannot allocate {} bytes of guest memory: {e}", options.memory), 1))?);
+    crate::mm::frame::install_guest_ram(phys.clone());
+    return_free_pages_periodically(Arc::downgrade(&phys));
+    let platform = crate::platform::create(phys.clone()).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
+    let _ = super::PLATFORM.set(platform);
+    let hostname = crate::platform::host::system::hostname();
+    let system = System::new(Config { memory: options.memory, verbose: options.verbose, hostname }, phys.clone());
+    mount_boot_filesystems(&system, root).map_err(|e| (e, 1))?;
+
+    let root_path = system.root();
+    let fs_context = FsContext { root: root_path.clone(), cwd: initial_cwd(&system, &root_path), umask: crate::platform::host::system::umask() };
+    let files = crate::tty::console::stdio_fd_table(&system);
+    let init = Task::new_init(system.clone(), Mm::new(phys), fs_context, files);
+
+    let argv: Vec<Vec<u8>> = options.command.iter().map(|a| a.as_bytes().to_vec()).collect();
+    let envp: Vec<Vec<u8>> = std::env::vars_os().map(|(k, v)| [k.as_bytes(), b"=", v.as_bytes()].concat()).collect();
+    let program = argv[0].clone();
+    let image = find_and_load(&init, &program, argv, envp).map_err(|e| {
+        let shown = String::from_utf8_lossy(&program).into_owned();
+        match e {
+            Errno::ENOENT => (format!("{shown}: no such file or directory in the guest's root"), 127),
+            Errno::EACCES => (format!("{shown}: permission denied (not an executable regular file)"), 126),
+            Errno::ENOEXEC => (format!("{shown}: exec format error (not an x86-64 ELF program or #! script)"), 126),
+            other => (format!("{shown}: cannot execute: {other}"), 126),
+        }
+    })?;
+    init.set_mm(image.mm);
+    init.set_comm(&image.comm);
+    *init.exe.lock() = image.exe_path;
+    let regs = image.regs;
+
+    let runner = init.clone();
+    let thread = std::thread::Builder::new()
+        .name("vkernel-task-1".into())
+        .spawn(move || super::run::run(runner, regs, None))
+        .map_err(|e| (format!("cannot start a kernel thread: {e}"), 1))?;
+    let status = thread.join().map_err(|_| ("kernel thread panicked".to_string(), 70))?;
+    Ok(status.shell_code() as u8)
+}
+
+/// Resolves PROGRAM like a shell: a name without '/' is searched in PATH.
+fn find_and_load(init: &Arc<Task>, program: &[u8], argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<exec::Image, Errno> {
+    use crate::fs::lookup::AT_FDCWD;
+    if program.contains(&b'/') {
+        return exec::load(init, AT_FDCWD, program, argv, envp, false);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    let mut first_error = Errno::ENOENT;
+    for dir in path.as_bytes().split(|&c| c == b':').filter(|d| !d.is_empty()) {
+        let candidate = [dir, b"/", program].concat();
+        match exec::load(init, AT_FDCWD, &candidate, argv.clone(), envp.clone(), false) {
+            Ok(image) => return Ok(image),
+            Err(Errno::ENOENT) | Err(Errno::ENOTDIR) => {}
+            Err(e) => {
+                if first_error == Errno::ENOENT {
+                    first_error = e;
+                }
+            }
+        }
+    }
+    Err(first_error)
+}
+
+/// PID 1 starts in vkernel's own working directory when the guest root
+/// has it (the host's / by default), else in /.
+fn initial_cwd(system: &Arc<System>, root: &Path) -> Path {
+    let Ok(cwd) = std::env::current_dir() else { return root.clone() };
+    let creds = crate::sched::Creds::from_host();
+    let search = |md: &crate::fs::inode::Metadata| crate::fs::lookup::may_access(&creds, md, crate::fs::lookup::MAY_EXEC);
+    let cx = WalkContext { mounts: &system.mounts, root, start: root, may_search: &search };
+    match walk(&cx, cwd.as_os_str().as_bytes(), true) {
+        Ok(p) if p.metadata().map(|m| m.is_dir()).unwrap_or(false) => p,
+        _ => root.clone(),
+    }
+}
+
+/// Mount points vkernel needs at the root; they read as empty directories
+/// when the host tree lacks them.
+const MOUNT_POINTS: &[&str] = &["tmp", "dev", "proc"];
+
+fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path) -> Result<(), String> {
+    let mounts = &kernel.mounts;
+    let host_root = hostfs::HostFs::new_root(root_dir, MOUNT_POINTS)?;
+    let source = root_dir.display().to_string();
+    let root_mount = mounts.mount(host_root, None, "hostfs", &source, true).map_err(|e| format!("cannot mount {source} at /: {e}"))?;
+    let root = Path { dentry: root_mount.root.clone(), mount: root_mount };
+    *kernel.root.lock() = Some(root.clone());
+
+    // Linux's tmpfs default: half of RAM.
+    let tmpfs_size = kernel.config.memory / 2;
+    mount_at(kernel, &root, "/tmp", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
+    let dev = devfs::new_devfs().map_err(|e| format!("cannot build /dev: {e}"))?;
+    mount_at(kernel, &root, "/dev", dev, "devtmpfs", "udev")?;
+    mount_at(kernel, &root, "/dev/shm", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
+    mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
+    mount_at(kernel, &root, "/proc", procfs::new_procfs(kernel), "proc", "proc")?;
+    Ok(())
+}
+
+fn mount_at(kernel: &System, root: &Path, at: &str, fs: InodeRef, fstype: &'static str, source: &str) -> Result<(), String> {
+    let search = |_: &crate::fs::inode::Metadata| Ok(());
+    let cx = WalkContext { mounts: &kernel.mounts, root, start: root, may_search: &search };
+    let place = walk(&cx, at.as_bytes(), true).map_err(|e| format!("cannot mount {fstype} on {at}: {at} in the guest root: {e}"))?;
+    kernel.mounts.mount(fs, Some(&place), fstype, source, false).map_err(|e| format!("cannot mount {fstype} on {at}: {e}"))?;
+    Ok(())
+}
+
+/// How soon freed guest pages go back to the host.
+const RETURN_FREE_PAGES_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Punches freed guest pages out of the memfd every so often, so vkernel's
+/// host footprint follows what the guest uses.
+fn return_free_pages_periodically(phys: std::sync::Weak<crate::mm::frame::PhysMemory>) {
+    crate::sched::timer::timers().schedule(std::time::Instant::now() + RETURN_FREE_PAGES_EVERY, move || {
+        let Some(p) = phys.upgrade() else { return };
+        p.return_free_pages();
+        return_free_pages_periodically(phys);
+    });
+}

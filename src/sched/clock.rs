@@ -1,0 +1,48 @@
+//! The guest's clocks: CLOCK_MONOTONIC counts from vkernel's boot,
+//! CLOCK_REALTIME is the host's wall clock read fresh (so host clock
+//! adjustments show through as on a real machine).
+
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+struct Boot {
+    at: Instant,
+    realtime_ns: i128,
+}
+
+fn boot() -> &'static Boot {
+    static BOOT: OnceLock<Boot> = OnceLock::new();
+    BOOT.get_or_init(|| Boot { at: Instant::now(), realtime_ns: wall_clock_ns().unwrap_or(0) })
+}
+
+fn wall_clock_ns() -> Option<i128> {
+    SystemTime::now().duration_since(UNIX_EPOCH).ok().map(|d| d.as_nanos() as i128)
+}
+
+/// Starts the clocks (the moment of boot); later calls do nothing.
+pub fn start() {
+    boot();
+}
+
+/// The host instant of boot.
+pub fn boot_instant() -> Instant {
+    boot().at
+}
+
+/// Nanoseconds since boot (CLOCK_MONOTONIC for the guest).
+pub fn monotonic_ns() -> u64 {
+    boot().at.elapsed().as_nanos() as u64
+}
+
+/// CLOCK_REALTIME in nanoseconds since the epoch.
+pub fn realtime_ns() -> i128 {
+    wall_clock_ns().unwrap_or_else(|| boot().realtime_ns + monotonic_ns() as i128)
+}
+
+/// The wall-clock time of boot (btime in /proc/stat).
+pub fn boot_realtime_ns() -> i128 {
+    boot().realtime_ns
+}
+
+/// times() counts clock ticks from boot.
+pub const INITIAL_JIFFIES: u64 = 0;

@@ -1,14 +1,14 @@
 //! devfs: /dev as Linux's devtmpfs has it, a tmpfs populated at boot with
-//! the character devices vkernel drives, plus the drivers themselves.
-//! Device nodes on any filesystem reach a driver by number through
-//! `open_char_device` (called by `File::open_path`).
+//! the character devices vkernel drives, plus the memory devices' driver
+//! (1:x: null, zero, full, random, urandom), registered in `chrdev`.
 
 use std::sync::Arc;
 
 use crate::abi::{Errno, KResult};
+use crate::fs::chrdev::{self, CharDevice};
 use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{InodeRef, S_IFCHR, S_IFDIR};
-use crate::fs::{dev_major, dev_minor, make_dev, tmpfs};
+use crate::fs::{make_dev, tmpfs};
 
 /// The "tty" group on Debian-like systems, owner of /dev/tty's group bits.
 const TTY_GID: u32 = 5;
@@ -42,20 +42,24 @@ pub fn new_devfs() -> KResult<InodeRef> {
     Ok(root)
 }
 
-/// The driver for character device `rdev`; ENXIO when there is none
-/// (Linux: chrdev_open).
-pub fn open_char_device(rdev: u64, flags: u32) -> KResult<Arc<dyn FileOps>> {
-    match (dev_major(rdev), dev_minor(rdev)) {
-        (1, 3) => Ok(Arc::new(Null)),
-        (1, 5) => Ok(Arc::new(Zero)),
-        (1, 7) => Ok(Arc::new(Full)),
-        (1, 8) | (1, 9) => Ok(Arc::new(Random)),
-        (5, 0) => crate::tty::console::open_tty(flags),
-        (5, 1) => crate::tty::console::open_console(flags),
-        (5, 2) => crate::tty::pty::open_master(flags),
-        (136, index) => crate::tty::pty::open_slave(index, flags),
-        _ => Err(Errno::ENXIO),
+/// The memory devices (Linux's drivers/char/mem.c), major 1.
+struct MemoryDevices;
+
+impl CharDevice for MemoryDevices {
+    fn open(&self, minor: u32, _flags: u32) -> KResult<Arc<dyn FileOps>> {
+        match minor {
+            3 => Ok(Arc::new(Null)),
+            5 => Ok(Arc::new(Zero)),
+            7 => Ok(Arc::new(Full)),
+            8 | 9 => Ok(Arc::new(Random)),
+            _ => Err(Errno::ENXIO),
+        }
     }
+}
+
+/// Registers the memory devices' driver (at boot).
+pub fn register_devices() {
+    chrdev::register(1, 0..=255, Arc::new(MemoryDevices));
 }
 
 /// lseek on the memory devices always lands at 0 (Linux: null_lseek).
@@ -133,9 +137,11 @@ pub use crate::platform::host::system::fill_random;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fs::{dev_major, dev_minor};
 
     #[test]
     fn devfs_nodes_have_linux_numbers() {
+        register_devices();
         let root = new_devfs().unwrap();
         let null = root.lookup(b"null").unwrap().metadata().unwrap();
         assert_eq!(null.mode, S_IFCHR | 0o666);
@@ -143,7 +149,7 @@ mod tests {
         let tty = root.lookup(b"tty").unwrap().metadata().unwrap();
         assert_eq!((dev_major(tty.rdev), dev_minor(tty.rdev), tty.gid), (5, 0, 5));
         assert_eq!(root.lookup(b"stdout").unwrap().readlink().unwrap(), b"/proc/self/fd/1");
-        assert!(open_char_device(make_dev(1, 7), 0).is_ok());
-        assert_eq!(open_char_device(make_dev(42, 0), 0).err(), Some(Errno::ENXIO));
+        assert!(chrdev::open(make_dev(1, 7), 0).is_ok());
+        assert_eq!(chrdev::open(make_dev(42, 0), 0).err(), Some(Errno::ENXIO));
     }
 }

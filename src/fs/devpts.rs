@@ -1,17 +1,43 @@
 //! devpts: /dev/pts, one character device node per pty whose master is
-//! open (136:N, named N) and `ptmx` (5:2). The nodes are views of the pty
-//! table in tty::pty, read on every lookup; there is one instance, mounted
-//! by boot at /dev/pts with Linux's default options (mode=600, ptmxmode=000).
+//! open (136:N, named N) and `ptmx` (5:2). The pty driver adds a node when
+//! a master opens and removes it when the master closes; opening a node
+//! reaches the driver by number. There is one instance, mounted by boot at
+//! /dev/pts with Linux's default options (mode=600, ptmxmode=000).
 
+use parking_lot::Mutex;
 use std::any::Any;
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use crate::abi::{Errno, KResult, StatFs, Timespec};
-use crate::fs::file::FileOps;
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, S_IFCHR, S_IFDIR, SetAttr};
-use crate::fs::path::{Path, WalkContext, walk};
+use crate::fs::path::{MountTable, Path, WalkContext, walk};
 use crate::fs::{make_dev, new_anon_dev, now};
-use crate::task::Task;
+
+/// A slave node's permissions (grantpt changes them).
+#[derive(Clone, Copy)]
+struct Slave {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+}
+
+/// The slave nodes that exist: one per pty whose master is open.
+static SLAVES: Mutex<BTreeMap<u32, Slave>> = Mutex::new(BTreeMap::new());
+
+/// A pty master opened: /dev/pts/`index` appears, owned by the opener.
+pub fn add_slave(index: u32, uid: u32, gid: u32, mode: u32) {
+    SLAVES.lock().insert(index, Slave { mode, uid, gid });
+}
+
+/// The master closed: the node goes.
+pub fn remove_slave(index: u32) {
+    SLAVES.lock().remove(&index);
+}
+
+fn slave(index: u32) -> KResult<Slave> {
+    SLAVES.lock().get(&index).copied().ok_or(Errno::ENOENT)
+}
 
 /// Linux's DEVPTS_SUPER_MAGIC.
 const DEVPTS_MAGIC: i64 = 0x1cd1;
@@ -46,10 +72,9 @@ pub fn new_devpts() -> InodeRef {
 
 /// The slave node of pty `index`, with its path when the caller's root
 /// reaches /dev/pts/N (for /proc/<pid>/fd and ttyname).
-pub fn slave_path(task: &Task, index: u32) -> (InodeRef, Option<Path>) {
-    let root = task.fs().root.clone();
+pub fn slave_path(root: &Path, mounts: &MountTable, index: u32) -> (InodeRef, Option<Path>) {
     let search = |_: &Metadata| Ok(());
-    let cx = WalkContext { mounts: &task.system.mounts, root: &root, start: &root, may_search: &search };
+    let cx = WalkContext { mounts, root, start: root, may_search: &search };
     match walk(&cx, format!("/dev/pts/{index}").as_bytes(), true) {
         Ok(p) if p.inode().as_any().downcast_ref::<DevPtsInode>().is_some_and(|i| i.node == Node::Slave(index)) => (p.inode().clone(), Some(p)),
         _ => (Arc::new(DevPtsInode { node: Node::Slave(index) }), None),
@@ -72,8 +97,7 @@ impl Inode for DevPtsInode {
             Node::Root => (S_IFDIR | 0o755, 2, 0, 0, 0),
             Node::Ptmx => (S_IFCHR, 1, 0, 0, make_dev(5, 2)),
             Node::Slave(n) => {
-                let tty = crate::tty::pty::lookup(n).ok_or(Errno::ENOENT)?;
-                let st = tty.lock();
+                let st = slave(n)?;
                 (S_IFCHR | st.mode, 1, st.uid, st.gid, make_dev(136, n))
             }
         };
@@ -110,7 +134,7 @@ impl Inode for DevPtsInode {
             return Ok(Arc::new(DevPtsInode { node: Node::Ptmx }));
         }
         let index = std::str::from_utf8(name).ok().filter(|s| !s.starts_with('0') || s.len() == 1).and_then(|s| s.parse::<u32>().ok()).ok_or(Errno::ENOENT)?;
-        crate::tty::pty::lookup(index).ok_or(Errno::ENOENT)?;
+        slave(index)?;
         Ok(Arc::new(DevPtsInode { node: Node::Slave(index) }))
     }
 
@@ -129,7 +153,8 @@ impl Inode for DevPtsInode {
                 return Ok(());
             }
         }
-        for index in crate::tty::pty::indices() {
+        let indices: Vec<u32> = SLAVES.lock().keys().copied().collect();
+        for index in indices {
             let cookie = index as u64 + 3;
             if cookie < offset {
                 continue;
@@ -145,8 +170,8 @@ impl Inode for DevPtsInode {
     /// chmod/chown of a slave node (grantpt); the root and ptmx keep theirs.
     fn setattr(&self, attr: &SetAttr) -> KResult<()> {
         let Node::Slave(n) = self.node else { return Err(Errno::EPERM) };
-        let tty = crate::tty::pty::lookup(n).ok_or(Errno::ENOENT)?;
-        let mut st = tty.lock();
+        let mut slaves = SLAVES.lock();
+        let st = slaves.get_mut(&n).ok_or(Errno::ENOENT)?;
         if let Some(mode) = attr.mode {
             st.mode = mode & 0o7777;
         }
@@ -157,14 +182,6 @@ impl Inode for DevPtsInode {
             st.gid = gid;
         }
         Ok(())
-    }
-
-    fn open(&self, flags: u32) -> KResult<Option<Arc<dyn FileOps>>> {
-        match self.node {
-            Node::Root => Ok(None),
-            Node::Ptmx => crate::tty::pty::open_master(flags).map(Some),
-            Node::Slave(n) => crate::tty::pty::open_slave(n, flags).map(Some),
-        }
     }
 }
 

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::{DirEntry, InodeRef, Metadata, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::fs::path::Path;
+use crate::sched::CurrentTask;
 use crate::sched::wait::WaitQueue;
-use crate::task::Task;
 
 pub const SEEK_SET: u32 = 0;
 pub const SEEK_CUR: u32 = 1;
@@ -96,13 +96,10 @@ pub trait FileOps: Send + Sync {
     fn is_stream(&self) -> bool {
         false
     }
-    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> KResult<u64> {
+    /// A device-specific ioctl; `caller` is the calling task (most
+    /// ioctls read or write a structure in its memory).
+    fn ioctl(&self, _file: &File, _caller: &dyn CurrentTask, _cmd: u32, _arg: u64) -> KResult<u64> {
         Err(Errno::ENOTTY)
-    }
-    /// ioctl with the calling task at hand (most ioctls read or write a
-    /// structure in the caller's memory). Defaults to `ioctl`.
-    fn ioctl_task(&self, file: &File, _task: &Task, cmd: u32, arg: u64) -> KResult<u64> {
-        self.ioctl(file, cmd, arg)
     }
     /// lseek. The default is Linux's generic_file_llseek over `size`.
     fn llseek(&self, file: &File, pos: &mut u64, offset: i64, whence: u32) -> KResult<u64> {
@@ -193,7 +190,7 @@ impl File {
                 match md.mode & S_IFMT {
                     S_IFDIR => Arc::new(DirectoryFile),
                     S_IFREG => Arc::new(RegularFile),
-                    S_IFCHR => crate::fs::devfs::open_char_device(md.rdev, flags)?,
+                    S_IFCHR => crate::fs::chrdev::open(md.rdev, flags)?,
                     S_IFIFO => crate::fs::pipe::open_fifo(&inode, flags)?,
                     // Sockets and block devices have no driver yet.
                     _ => return Err(Errno::ENXIO),
@@ -272,7 +269,7 @@ impl FileOps for PathFile {
     fn llseek(&self, _file: &File, _pos: &mut u64, _offset: i64, _whence: u32) -> KResult<u64> {
         Err(Errno::EBADF)
     }
-    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> KResult<u64> {
+    fn ioctl(&self, _file: &File, _caller: &dyn CurrentTask, _cmd: u32, _arg: u64) -> KResult<u64> {
         Err(Errno::EBADF)
     }
 }

@@ -234,3 +234,21 @@ pub trait Inode: Send + Sync + Any {
         None
     }
 }
+
+/// An inode's data as mm reads it for a private file mapping.
+pub struct MappedInode(pub InodeRef);
+
+impl crate::mm::vma::FileData for MappedInode {
+    fn size(&self) -> KResult<u64> {
+        Ok(self.0.metadata()?.size)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
+        self.0.read_at(offset, buf)
+    }
+
+    fn version(&self) -> KResult<(u64, u64, i64, i64, u64)> {
+        let md = self.0.metadata()?;
+        Ok((md.dev, md.ino, md.mtime.tv_sec, md.mtime.tv_nsec, md.size))
+    }
+}

@@ -5,8 +5,22 @@
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::{Metadata, S_IFDIR, S_IFMT};
 use crate::fs::path::{self, Path, WalkContext};
+use std::sync::Arc;
+
+use crate::fs::FsContext;
+use crate::fs::file::File;
+use crate::fs::path::MountTable;
 use crate::sched::Creds;
-use crate::task::Task;
+
+/// The calling task as path resolution sees it: its root, cwd and umask,
+/// its open files (for dirfds), its credentials and its mount tree. The
+/// task layer implements it.
+pub trait FsCaller {
+    fn fs(&self) -> parking_lot::MutexGuard<'_, FsContext>;
+    fn file(&self, fd: i32) -> KResult<Arc<File>>;
+    fn creds(&self) -> Creds;
+    fn mounts(&self) -> &MountTable;
+}
 
 pub const AT_FDCWD: i32 = -100;
 pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
@@ -41,14 +55,14 @@ pub fn may_access(creds: &Creds, md: &Metadata, mask: u32) -> KResult<()> {
 }
 
 /// The directory a relative path starts from: cwd or the dirfd's directory.
-pub fn start_dir(task: &Task, dirfd: i32, path: &[u8]) -> KResult<Path> {
+pub fn start_dir(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<Path> {
     if path.first() == Some(&b'/') {
         return Ok(task.fs().root.clone());
     }
     if dirfd == AT_FDCWD {
         return Ok(task.fs().cwd.clone());
     }
-    let file = task.files().get(dirfd)?;
+    let file = task.file(dirfd)?;
     let p = file.path.clone().ok_or(Errno::ENOTDIR)?;
     if !path.is_empty() && !p.metadata()?.is_dir() {
         return Err(Errno::ENOTDIR);
@@ -58,7 +72,7 @@ pub fn start_dir(task: &Task, dirfd: i32, path: &[u8]) -> KResult<Path> {
 
 /// Resolves `path` relative to `dirfd`. With AT_EMPTY_PATH and an empty
 /// path, the dirfd's own file is the result.
-pub fn resolve_at(task: &Task, dirfd: i32, path: &[u8], follow: bool, empty_ok: bool) -> KResult<Path> {
+pub fn resolve_at(task: &dyn FsCaller, dirfd: i32, path: &[u8], follow: bool, empty_ok: bool) -> KResult<Path> {
     if path.is_empty() {
         if !empty_ok {
             return Err(Errno::ENOENT);
@@ -66,20 +80,20 @@ pub fn resolve_at(task: &Task, dirfd: i32, path: &[u8], follow: bool, empty_ok: 
         if dirfd == AT_FDCWD {
             return Ok(task.fs().cwd.clone());
         }
-        let file = task.files().get(dirfd)?;
+        let file = task.file(dirfd)?;
         return file.path.clone().ok_or(Errno::EBADF);
     }
     let start = start_dir(task, dirfd, path)?;
     let root = task.fs().root.clone();
     let creds = task.creds();
     let search = |md: &Metadata| may_access(&creds, md, MAY_EXEC);
-    let cx = WalkContext { mounts: &task.system.mounts, root: &root, start: &start, may_search: &search };
+    let cx = WalkContext { mounts: task.mounts(), root: &root, start: &start, may_search: &search };
     path::walk(&cx, path, follow)
 }
 
 /// Resolves all but the last component; returns (directory, last name,
 /// path had a trailing slash).
-pub fn resolve_parent_at(task: &Task, dirfd: i32, path: &[u8]) -> KResult<(Path, Vec<u8>, bool)> {
+pub fn resolve_parent_at(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<(Path, Vec<u8>, bool)> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -87,6 +101,6 @@ pub fn resolve_parent_at(task: &Task, dirfd: i32, path: &[u8]) -> KResult<(Path,
     let root = task.fs().root.clone();
     let creds = task.creds();
     let search = |md: &Metadata| may_access(&creds, md, MAY_EXEC);
-    let cx = WalkContext { mounts: &task.system.mounts, root: &root, start: &start, may_search: &search };
+    let cx = WalkContext { mounts: task.mounts(), root: &root, start: &start, may_search: &search };
     path::walk_parent(&cx, path)
 }

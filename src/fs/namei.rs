@@ -10,11 +10,10 @@ use crate::fs::file::{
     File, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TMPFILE, O_TRUNC, O_WRONLY,
 };
 use crate::fs::inode::{InodeRef, Metadata, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, SetAttr};
-use crate::fs::lookup::{MAY_EXEC, MAY_READ, MAY_WRITE, may_access, resolve_at, resolve_parent_at};
+use crate::fs::lookup::{FsCaller, MAY_EXEC, MAY_READ, MAY_WRITE, may_access, resolve_at, resolve_parent_at};
 use crate::fs::now;
 use crate::fs::path::{Dentry, Path};
 use crate::sched::Creds;
-use crate::task::Task;
 
 /// The kind of the last component `walk_parent` reported.
 enum Last {
@@ -51,8 +50,8 @@ fn check_writable(path: &Path) -> KResult<()> {
     if path.mount.read_only { Err(Errno::EROFS) } else { Ok(()) }
 }
 
-fn is_mountpoint(task: &Task, path: &Path) -> bool {
-    task.system.mounts.is_mountpoint(path)
+fn is_mountpoint(task: &dyn FsCaller, path: &Path) -> bool {
+    task.mounts().is_mountpoint(path)
 }
 
 /// Linux's may_delete: write+search on the directory, and the sticky bit
@@ -73,7 +72,7 @@ fn new_owner(creds: &Creds, dir: &Metadata) -> (u32, u32) {
 
 /// Creates `name` in `dir` after the checks every creating call shares
 /// (EEXIST, EROFS, EACCES in Linux's order). `mode` carries the type.
-fn create_in(task: &Task, dir: &Path, name: &[u8], mode: u32, rdev: u64) -> KResult<Path> {
+fn create_in(task: &dyn FsCaller, dir: &Path, name: &[u8], mode: u32, rdev: u64) -> KResult<Path> {
     if lookup_child(dir, name)?.is_some() {
         return Err(Errno::EEXIST);
     }
@@ -90,14 +89,14 @@ fn create_in(task: &Task, dir: &Path, name: &[u8], mode: u32, rdev: u64) -> KRes
     Ok(child_path(dir, name, inode))
 }
 
-fn umask(task: &Task) -> u32 {
+fn umask(task: &dyn FsCaller) -> u32 {
     task.fs().umask
 }
 
 // ---- open ----
 
 /// open/openat/creat: resolves, creates if asked, checks and opens.
-pub fn open(task: &Task, dirfd: i32, path: &[u8], flags: u32, mode: u32) -> KResult<Arc<File>> {
+pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32) -> KResult<Arc<File>> {
     if flags & O_PATH != 0 {
         let flags = flags & (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC);
         let p = resolve_at(task, dirfd, path, flags & O_NOFOLLOW == 0, false)?;
@@ -181,7 +180,7 @@ pub fn open(task: &Task, dirfd: i32, path: &[u8], flags: u32, mode: u32) -> KRes
 
 /// O_TMPFILE: an unnamed regular file in a directory (created, then
 /// unlinked before anyone can see it).
-fn open_tmpfile(task: &Task, dirfd: i32, path: &[u8], flags: u32, mode: u32) -> KResult<Arc<File>> {
+fn open_tmpfile(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32) -> KResult<Arc<File>> {
     let acc = flags & O_ACCMODE;
     if acc != O_WRONLY && acc != O_RDWR {
         return Err(Errno::EINVAL);
@@ -203,7 +202,7 @@ fn open_tmpfile(task: &Task, dirfd: i32, path: &[u8], flags: u32, mode: u32) -> 
 
 // ---- creating names ----
 
-pub fn mkdir(task: &Task, dirfd: i32, path: &[u8], mode: u32) -> KResult<()> {
+pub fn mkdir(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32) -> KResult<()> {
     let (dir, name, _) = resolve_parent_at(task, dirfd, path)?;
     if !matches!(last_kind(&name), Last::Normal) {
         return Err(Errno::EEXIST);
@@ -213,7 +212,7 @@ pub fn mkdir(task: &Task, dirfd: i32, path: &[u8], mode: u32) -> KResult<()> {
 }
 
 /// mknod: `dev` is already in vkernel's encoding.
-pub fn mknod(task: &Task, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> KResult<()> {
+pub fn mknod(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> KResult<()> {
     let ftype = match mode & S_IFMT {
         0 | S_IFREG => S_IFREG,
         t @ (S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK) => t,
@@ -241,7 +240,7 @@ pub fn mknod(task: &Task, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> KResu
 /// The directory and name for a new non-directory entry (symlink, link),
 /// checked in Linux's order: EEXIST for "."/".." or an existing name, then
 /// ENOENT for a trailing slash, then EROFS.
-fn parent_for_new_name(task: &Task, dirfd: i32, path: &[u8]) -> KResult<(Path, Vec<u8>)> {
+fn parent_for_new_name(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<(Path, Vec<u8>)> {
     let (dir, name, trailing_slash) = resolve_parent_at(task, dirfd, path)?;
     if !matches!(last_kind(&name), Last::Normal) {
         return Err(Errno::EEXIST);
@@ -256,7 +255,7 @@ fn parent_for_new_name(task: &Task, dirfd: i32, path: &[u8]) -> KResult<(Path, V
     Ok((dir, name))
 }
 
-pub fn symlink(task: &Task, target: &[u8], dirfd: i32, path: &[u8]) -> KResult<()> {
+pub fn symlink(task: &dyn FsCaller, target: &[u8], dirfd: i32, path: &[u8]) -> KResult<()> {
     let (dir, name) = parent_for_new_name(task, dirfd, path)?;
     let creds = task.creds();
     let dmd = dir.metadata()?;
@@ -268,7 +267,7 @@ pub fn symlink(task: &Task, target: &[u8], dirfd: i32, path: &[u8]) -> KResult<(
 
 /// link/linkat: `follow` is AT_SYMLINK_FOLLOW; `old` may be the result of
 /// AT_EMPTY_PATH resolution already.
-pub fn link(task: &Task, old: &Path, newdirfd: i32, new: &[u8]) -> KResult<()> {
+pub fn link(task: &dyn FsCaller, old: &Path, newdirfd: i32, new: &[u8]) -> KResult<()> {
     let (dir, name) = parent_for_new_name(task, newdirfd, new)?;
     if !Arc::ptr_eq(&old.mount, &dir.mount) {
         return Err(Errno::EXDEV);
@@ -292,7 +291,7 @@ pub fn link(task: &Task, old: &Path, newdirfd: i32, new: &[u8]) -> KResult<()> {
 
 // ---- removing names ----
 
-pub fn unlink(task: &Task, dirfd: i32, path: &[u8]) -> KResult<()> {
+pub fn unlink(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
     let (dir, name, trailing_slash) = resolve_parent_at(task, dirfd, path)?;
     if !matches!(last_kind(&name), Last::Normal) {
         return Err(Errno::EISDIR);
@@ -313,7 +312,7 @@ pub fn unlink(task: &Task, dirfd: i32, path: &[u8]) -> KResult<()> {
     dir.inode().unlink(&name)
 }
 
-pub fn rmdir(task: &Task, dirfd: i32, path: &[u8]) -> KResult<()> {
+pub fn rmdir(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
     let (dir, name, _) = resolve_parent_at(task, dirfd, path)?;
     match last_kind(&name) {
         Last::Dot => return Err(Errno::EINVAL),
@@ -339,7 +338,7 @@ pub fn rmdir(task: &Task, dirfd: i32, path: &[u8]) -> KResult<()> {
     dir.inode().rmdir(&name)
 }
 
-pub fn rename(task: &Task, olddirfd: i32, old: &[u8], newdirfd: i32, new: &[u8], flags: u32) -> KResult<()> {
+pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new: &[u8], flags: u32) -> KResult<()> {
     use crate::fs::inode::{RENAME_EXCHANGE, RENAME_NOREPLACE};
     const RENAME_WHITEOUT: u32 = 4;
     if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 {
@@ -417,7 +416,7 @@ pub fn rename(task: &Task, olddirfd: i32, old: &[u8], newdirfd: i32, new: &[u8],
 
 /// Linux's setattr_prepare for chmod: owner or root; the set-group-ID bit
 /// drops for a non-member.
-pub fn chmod(task: &Task, path: &Path, mode: u32) -> KResult<()> {
+pub fn chmod(task: &dyn FsCaller, path: &Path, mode: u32) -> KResult<()> {
     let md = path.metadata()?;
     check_writable(path)?;
     let creds = task.creds();
@@ -433,7 +432,7 @@ pub fn chmod(task: &Task, path: &Path, mode: u32) -> KResult<()> {
 
 /// chown with -1 meaning "unchanged"; clears set-user-ID (and
 /// set-group-ID with group execute) on non-directories.
-pub fn chown(task: &Task, path: &Path, uid: Option<u32>, gid: Option<u32>) -> KResult<()> {
+pub fn chown(task: &dyn FsCaller, path: &Path, uid: Option<u32>, gid: Option<u32>) -> KResult<()> {
     let md = path.metadata()?;
     check_writable(path)?;
     let creds = task.creds();
@@ -473,7 +472,7 @@ pub enum TimeArg {
 
 /// utimensat and friends. Explicit times need ownership; "now" needs
 /// ownership or write permission (Linux: inode_owner_or_capable).
-pub fn set_times(task: &Task, path: &Path, atime: TimeArg, mtime: TimeArg) -> KResult<()> {
+pub fn set_times(task: &dyn FsCaller, path: &Path, atime: TimeArg, mtime: TimeArg) -> KResult<()> {
     if atime == TimeArg::Omit && mtime == TimeArg::Omit {
         return Ok(());
     }
@@ -498,7 +497,7 @@ pub fn set_times(task: &Task, path: &Path, atime: TimeArg, mtime: TimeArg) -> KR
 }
 
 /// truncate(2) by path: Linux's vfs_truncate order of errors.
-pub fn truncate_path(task: &Task, path: &Path, len: u64) -> KResult<()> {
+pub fn truncate_path(task: &dyn FsCaller, path: &Path, len: u64) -> KResult<()> {
     let md = path.metadata()?;
     match md.mode & S_IFMT {
         S_IFDIR => return Err(Errno::EISDIR),
@@ -511,7 +510,7 @@ pub fn truncate_path(task: &Task, path: &Path, len: u64) -> KResult<()> {
 }
 
 /// access/faccessat: checks with the real ids unless `effective`.
-pub fn access(task: &Task, path: &Path, mode: u32, effective: bool) -> KResult<()> {
+pub fn access(task: &dyn FsCaller, path: &Path, mode: u32, effective: bool) -> KResult<()> {
     let md = path.metadata()?;
     if mode == 0 {
         return Ok(());

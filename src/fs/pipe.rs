@@ -15,8 +15,8 @@ use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFIFO, SetAttr};
 use crate::fs::{new_anon_dev, now};
+use crate::sched::CurrentTask;
 use crate::sched::wait::{WaitQueue, wait_any};
-use crate::task::Task;
 
 const PAGE: usize = PAGE_SIZE as usize;
 /// Buffers in a new pipe: 16 pages, 64 KiB (Linux's PIPE_DEF_BUFFERS).
@@ -418,10 +418,8 @@ impl FileOps for PipeEnd {
     fn write(&self, file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
         let (r, sigpipe) = self.pipe.write(buf, file.nonblocking(), file.flags() & O_DIRECT != 0);
         if sigpipe {
-            if let Some(task) = crate::task::current() {
-                // Linux's send_sig(SIGPIPE, current, 0): SI_USER from itself.
-                let uid = task.creds().uid;
-                crate::signal::send_to_task(&task, crate::signal::SigInfo::user(crate::signal::SIGPIPE, 0, task.tgid, uid));
+            if let Some(task) = crate::sched::current() {
+                task.send_signal_to_self(crate::signal::SIGPIPE);
             }
         }
         r
@@ -435,7 +433,7 @@ impl FileOps for PipeEnd {
         true
     }
 
-    fn ioctl_task(&self, _file: &File, task: &Task, cmd: u32, arg: u64) -> KResult<u64> {
+    fn ioctl(&self, _file: &File, task: &dyn CurrentTask, cmd: u32, arg: u64) -> KResult<u64> {
         match cmd {
             FIONREAD => {
                 let n = self.pipe.available().min(i32::MAX as usize) as i32;

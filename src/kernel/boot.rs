@@ -46,11 +46,14 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     let _ = super::PLATFORM.set(platform);
     let hostname = crate::platform::host::system::hostname();
     let system = System::new(Config { memory: options.memory, verbose: options.verbose, hostname }, phys.clone());
+    crate::sched::processes::install(system.clone());
+    crate::fs::devfs::register_devices();
+    crate::tty::register_devices();
     mount_boot_filesystems(&system, root).map_err(|e| (e, 1))?;
 
     let root_path = system.root();
     let fs_context = FsContext { root: root_path.clone(), cwd: initial_cwd(&system, &root_path), umask: crate::platform::host::system::umask() };
-    let files = crate::tty::console::stdio_fd_table(&system);
+    let files = crate::tty::console::stdio_fd_table(&root_path, &system.mounts);
     let init = Task::new_init(system.clone(), Mm::new(phys), fs_context, files);
 
     let argv: Vec<Vec<u8>> = options.command.iter().map(|a| a.as_bytes().to_vec()).collect();

@@ -23,6 +23,8 @@ use vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE, Vma};
 pub const TASK_SIZE: u64 = crate::platform::STUB_REGION_START;
 /// Lowest address a guest may map (Linux's default vm.mmap_min_addr).
 pub const MMAP_MIN_ADDR: u64 = 0x10000;
+/// How far a stack may grow below its initial top.
+pub const STACK_MAX_GROWTH: u64 = 8 << 20;
 /// Pages mapped around a fault in one go (64 KiB).
 const FAULT_AROUND_PAGES: u64 = 16;
 const FAULT_AROUND_ORDER: usize = 4;
@@ -500,7 +502,7 @@ impl MmState {
                 return None;
             }
         }
-        if above.end - new_start > crate::task::limits::STACK_MAX_GROWTH || new_start < MMAP_MIN_ADDR {
+        if above.end - new_start > STACK_MAX_GROWTH || new_start < MMAP_MIN_ADDR {
             return None;
         }
         let mut grown = self.vmas.remove(&above.start)?;
@@ -543,12 +545,12 @@ impl MmState {
                     self.pages.insert(vpn, Pte { frame: f, cow: false, host: HostMapping::None });
                 }
             }
-            Backing::File { inode, offset, file_end, cache, .. } => {
-                let size = inode.metadata().map_err(|_| FaultError::Bus)?.size;
+            Backing::File { file, offset, file_end, cache, .. } => {
+                let size = file.size().map_err(|_| FaultError::Bus)?;
                 let read_page = |file_off: u64, buf: &mut [u8]| {
                     let mut got = 0;
                     while got < buf.len() {
-                        match inode.read_at(file_off + got as u64, &mut buf[got..]) {
+                        match file.read_at(file_off + got as u64, &mut buf[got..]) {
                             Ok(0) | Err(_) => break,
                             Ok(n) => got += n,
                         }

@@ -5,7 +5,6 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::fs::inode::InodeRef;
 use crate::mm::frame::{Frame, PhysMemory};
 
 pub const PROT_READ: u32 = 1;
@@ -31,6 +30,16 @@ pub const MAP_STACK: u32 = 0x20000;
 pub const MAP_HUGETLB: u32 = 0x40000;
 pub const MAP_SYNC: u32 = 0x80000;
 pub const MAP_FIXED_NOREPLACE: u32 = 0x100000;
+
+/// File data as a private file mapping reads it. Filesystems implement it
+/// for their files (mm never names fs).
+pub trait FileData: Send + Sync {
+    fn size(&self) -> crate::abi::KResult<u64>;
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> crate::abi::KResult<usize>;
+    /// Identity and version: (dev, ino, mtime seconds, mtime nanoseconds,
+    /// size). Pages cached for one version are never shown for another.
+    fn version(&self) -> crate::abi::KResult<(u64, u64, i64, i64, u64)>;
+}
 
 /// Memory shared between mappings (MAP_SHARED anonymous, shm) and the
 /// page cache of tmpfs files: frames by page offset, created on first touch.
@@ -158,25 +167,25 @@ pub enum Backing {
     /// segment's bss tail shares its last file page).
     /// `cache` holds the file's pages shared by every private mapping of
     /// it (copy-on-write), so repeated execs of one binary share frames.
-    File { inode: InodeRef, offset: u64, file_end: u64, name: Vec<u8>, dev: u64, ino: u64, cache: Option<Arc<SharedMemory>> },
+    File { file: Arc<dyn FileData>, offset: u64, file_end: u64, name: Vec<u8>, dev: u64, ino: u64, cache: Option<Arc<SharedMemory>> },
 }
 
 /// The shared page cache for a file without one of its own (host files
 /// seen through the read-only root), keyed by identity and version so a
 /// file changed on the host gets a fresh cache. It lives while some
 /// mapping holds it.
-pub fn file_cache(inode: &InodeRef) -> Option<Arc<SharedMemory>> {
+pub fn file_cache(file: &dyn FileData) -> Option<Arc<SharedMemory>> {
     type Key = (u64, u64, i64, i64, u64);
     static CACHES: std::sync::OnceLock<Mutex<HashMap<Key, std::sync::Weak<SharedMemory>>>> = std::sync::OnceLock::new();
-    let md = inode.metadata().ok()?;
-    let key = (md.dev, md.ino, md.mtime.tv_sec, md.mtime.tv_nsec, md.size);
+    let key = file.version().ok()?;
+    let size = key.4;
     let mut caches = CACHES.get_or_init(Default::default).lock();
     let cache = match caches.get(&key).and_then(|w| w.upgrade()) {
         Some(c) => c,
         None => {
             caches.retain(|_, w| w.strong_count() > 0);
             let cache = SharedMemory::new(crate::mm::frame::guest_ram().clone());
-            cache.set_size(md.size);
+            cache.set_size(size);
             caches.insert(key, Arc::downgrade(&cache));
             cache
         }
@@ -248,8 +257,8 @@ impl Vma {
         match (&self.backing, &next.backing) {
             (Backing::Anonymous, Backing::Anonymous) => true,
             (Backing::Shared { memory: a, pgoff: pa }, Backing::Shared { memory: b, pgoff: pb }) => Arc::ptr_eq(a, b) && pa + self.len() / 4096 == *pb,
-            (Backing::File { inode: a, offset: oa, file_end: ea, .. }, Backing::File { inode: b, offset: ob, file_end: eb, .. }) => {
-                Arc::ptr_eq(a, b) && oa + self.len() == *ob && ea == eb
+            (Backing::File { dev: da, ino: ia, offset: oa, file_end: ea, .. }, Backing::File { dev: db, ino: ib, offset: ob, file_end: eb, .. }) => {
+                (da, ia) == (db, ib) && oa + self.len() == *ob && ea == eb
             }
             _ => false,
         }

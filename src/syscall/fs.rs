@@ -462,7 +462,7 @@ fn sys_lseek(sys: &mut Sys) -> KResult<u64> {
 fn do_open(sys: &Sys, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> KResult<u64> {
     let path = sys.read_path(path_addr)?;
     let mode = if flags & O_CREAT != 0 || flags & O_TMPFILE == O_TMPFILE { mode } else { 0 };
-    let file = namei::open(sys.task, dirfd, &path, flags, mode)?;
+    let file = namei::open(&**sys.task, dirfd, &path, flags, mode)?;
     let limit = nofile_limit(sys.task);
     Ok(sys.task.files().install(file, flags & O_CLOEXEC != 0, 0, limit)? as u64)
 }
@@ -746,6 +746,7 @@ const FIOCLEX: u32 = 0x5451;
 const FIOASYNC: u32 = 0x5452;
 const FIOQSIZE: u32 = 0x5460;
 const FIGETBSZ: u32 = 2;
+const TIOCGPTPEER: u32 = 0x5441;
 
 fn sys_ioctl(sys: &mut Sys) -> KResult<u64> {
     let (fd, cmd, arg) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2));
@@ -781,7 +782,14 @@ fn sys_ioctl(sys: &mut Sys) -> KResult<u64> {
                     put(sys, arg, &(md.size as i64))?;
                     Ok(0)
                 }
-                _ => file.ops.ioctl_task(&file, task, cmd, arg),
+                TIOCGPTPEER => {
+                    let root = task.fs().root.clone();
+                    let flags = arg as u32;
+                    let peer = crate::tty::pty::open_peer(&file, &root, &task.system.mounts, flags)?;
+                    let limit = nofile_limit(task);
+                    Ok(task.files().install(peer, flags & O_CLOEXEC != 0, 0, limit)? as u64)
+                }
+                _ => file.ops.ioctl(&file, &**task, cmd, arg),
             }
         }
     }
@@ -793,7 +801,7 @@ fn stat_path(sys: &Sys, dirfd: i32, path: &[u8], flags: u32) -> KResult<InodeRef
     if path.is_empty() && flags & AT_EMPTY_PATH != 0 && dirfd != AT_FDCWD {
         return Ok(file_of(sys.task, dirfd)?.inode.clone());
     }
-    Ok(resolve_at(sys.task, dirfd, path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?.inode().clone())
+    Ok(resolve_at(&**sys.task, dirfd, path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?.inode().clone())
 }
 
 fn write_stat(sys: &Sys, inode: &InodeRef, buf: u64) -> KResult<u64> {
@@ -858,7 +866,7 @@ fn write_statfs(sys: &Sys, path: &Path, buf: u64) -> KResult<u64> {
 
 fn sys_statfs(sys: &mut Sys) -> KResult<u64> {
     let path = sys.read_path(sys.arg(0))?;
-    let p = resolve_at(sys.task, AT_FDCWD, &path, true, false)?;
+    let p = resolve_at(&**sys.task, AT_FDCWD, &path, true, false)?;
     write_statfs(sys, &p, sys.arg(1))
 }
 
@@ -958,7 +966,7 @@ fn enter_dir(task: &Task, p: &Path) -> KResult<()> {
 
 fn sys_chdir(sys: &mut Sys) -> KResult<u64> {
     let path = sys.read_path(sys.arg(0))?;
-    let p = resolve_at(sys.task, AT_FDCWD, &path, true, false)?;
+    let p = resolve_at(&**sys.task, AT_FDCWD, &path, true, false)?;
     enter_dir(sys.task, &p)?;
     sys.task.fs().cwd = p;
     Ok(0)
@@ -974,7 +982,7 @@ fn sys_fchdir(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_chroot(sys: &mut Sys) -> KResult<u64> {
     let path = sys.read_path(sys.arg(0))?;
-    let p = resolve_at(sys.task, AT_FDCWD, &path, true, false)?;
+    let p = resolve_at(&**sys.task, AT_FDCWD, &path, true, false)?;
     enter_dir(sys.task, &p)?;
     if !sys.task.creds().is_root() {
         return Err(Errno::EPERM);
@@ -985,12 +993,12 @@ fn sys_chroot(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_mkdir(sys: &mut Sys) -> KResult<u64> {
     let path = sys.read_path(sys.arg(0))?;
-    namei::mkdir(sys.task, AT_FDCWD, &path, sys.arg_u32(1)).map(|_| 0)
+    namei::mkdir(&**sys.task, AT_FDCWD, &path, sys.arg_u32(1)).map(|_| 0)
 }
 
 fn sys_mkdirat(sys: &mut Sys) -> KResult<u64> {
     let path = sys.read_path(sys.arg(1))?;
-    namei::mkdir(sys.task, sys.arg_i32(0), &path, sys.arg_u32(2)).map(|_| 0)
+    namei::mkdir(&**sys.task, sys.arg_i32(0), &path, sys.arg_u32(2)).map(|_| 0)
 }
 
 /// Linux's new_decode_dev for the 32-bit dev_t of mknod.
@@ -1002,17 +1010,17 @@ fn decode_dev(dev: u32) -> u64 {
 
 fn sys_mknod(sys: &mut Sys) -> KResult<u64> {
     let path = sys.read_path(sys.arg(0))?;
-    namei::mknod(sys.task, AT_FDCWD, &path, sys.arg_u32(1), decode_dev(sys.arg_u32(2))).map(|_| 0)
+    namei::mknod(&**sys.task, AT_FDCWD, &path, sys.arg_u32(1), decode_dev(sys.arg_u32(2))).map(|_| 0)
 }
 
 fn sys_mknodat(sys: &mut Sys) -> KResult<u64> {
     let path = sys.read_path(sys.arg(1))?;
-    namei::mknod(sys.task, sys.arg_i32(0), &path, sys.arg_u32(2), decode_dev(sys.arg_u32(3))).map(|_| 0)
+    namei::mknod(&**sys.task, sys.arg_i32(0), &path, sys.arg_u32(2), decode_dev(sys.arg_u32(3))).map(|_| 0)
 }
 
 fn sys_unlink(sys: &mut Sys) -> KResult<u64> {
     let path = sys.read_path(sys.arg(0))?;
-    namei::unlink(sys.task, AT_FDCWD, &path).map(|_| 0)
+    namei::unlink(&**sys.task, AT_FDCWD, &path).map(|_| 0)
 }
 
 fn sys_unlinkat(sys: &mut Sys) -> KResult<u64> {
@@ -1021,18 +1029,22 @@ fn sys_unlinkat(sys: &mut Sys) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let path = sys.read_path(sys.arg(1))?;
-    if flags & AT_REMOVEDIR != 0 { namei::rmdir(sys.task, sys.arg_i32(0), &path).map(|_| 0) } else { namei::unlink(sys.task, sys.arg_i32(0), &path).map(|_| 0) }
+    if flags & AT_REMOVEDIR != 0 {
+        namei::rmdir(&**sys.task, sys.arg_i32(0), &path).map(|_| 0)
+    } else {
+        namei::unlink(&**sys.task, sys.arg_i32(0), &path).map(|_| 0)
+    }
 }
 
 fn sys_rmdir(sys: &mut Sys) -> KResult<u64> {
     let path = sys.read_path(sys.arg(0))?;
-    namei::rmdir(sys.task, AT_FDCWD, &path).map(|_| 0)
+    namei::rmdir(&**sys.task, AT_FDCWD, &path).map(|_| 0)
 }
 
 fn do_rename(sys: &Sys, olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags: u32) -> KResult<u64> {
     let old = sys.read_path(old)?;
     let new = sys.read_path(new)?;
-    namei::rename(sys.task, olddirfd, &old, newdirfd, &new, flags).map(|_| 0)
+    namei::rename(&**sys.task, olddirfd, &old, newdirfd, &new, flags).map(|_| 0)
 }
 
 fn sys_rename(sys: &mut Sys) -> KResult<u64> {
@@ -1057,8 +1069,8 @@ fn do_link(sys: &Sys, olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags: u
     if old.is_empty() && !sys.task.creds().is_root() {
         return Err(Errno::ENOENT);
     }
-    let src = resolve_or_fd(sys.task, olddirfd, &old, flags & AT_SYMLINK_FOLLOW != 0, flags & AT_EMPTY_PATH != 0)?;
-    namei::link(sys.task, &src, newdirfd, &new).map(|_| 0)
+    let src = resolve_or_fd(&**sys.task, olddirfd, &old, flags & AT_SYMLINK_FOLLOW != 0, flags & AT_EMPTY_PATH != 0)?;
+    namei::link(&**sys.task, &src, newdirfd, &new).map(|_| 0)
 }
 
 fn sys_link(sys: &mut Sys) -> KResult<u64> {
@@ -1072,13 +1084,13 @@ fn sys_linkat(sys: &mut Sys) -> KResult<u64> {
 fn sys_symlink(sys: &mut Sys) -> KResult<u64> {
     let target = sys.read_path(sys.arg(0))?;
     let path = sys.read_path(sys.arg(1))?;
-    namei::symlink(sys.task, &target, AT_FDCWD, &path).map(|_| 0)
+    namei::symlink(&**sys.task, &target, AT_FDCWD, &path).map(|_| 0)
 }
 
 fn sys_symlinkat(sys: &mut Sys) -> KResult<u64> {
     let target = sys.read_path(sys.arg(0))?;
     let path = sys.read_path(sys.arg(2))?;
-    namei::symlink(sys.task, &target, sys.arg_i32(1), &path).map(|_| 0)
+    namei::symlink(&**sys.task, &target, sys.arg_i32(1), &path).map(|_| 0)
 }
 
 fn do_readlink(sys: &Sys, dirfd: i32, path: u64, buf: u64, size: i32) -> KResult<u64> {
@@ -1089,7 +1101,7 @@ fn do_readlink(sys: &Sys, dirfd: i32, path: u64, buf: u64, size: i32) -> KResult
     if path.is_empty() && dirfd == AT_FDCWD {
         return Err(Errno::ENOENT);
     }
-    let p = resolve_or_fd(sys.task, dirfd, &path, false, true)?;
+    let p = resolve_or_fd(&**sys.task, dirfd, &path, false, true)?;
     if p.metadata()?.mode & S_IFMT != S_IFLNK {
         return Err(Errno::EINVAL);
     }
@@ -1115,8 +1127,8 @@ fn do_access(sys: &Sys, dirfd: i32, path: u64, mode: u32, flags: u32) -> KResult
         return Err(Errno::EINVAL);
     }
     let path = read_path_flags(sys, path, flags)?;
-    let p = resolve_or_fd(sys.task, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
-    namei::access(sys.task, &p, mode, flags & AT_EACCESS != 0).map(|_| 0)
+    let p = resolve_or_fd(&**sys.task, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
+    namei::access(&**sys.task, &p, mode, flags & AT_EACCESS != 0).map(|_| 0)
 }
 
 fn sys_access(sys: &mut Sys) -> KResult<u64> {
@@ -1139,8 +1151,8 @@ fn sys_truncate(sys: &mut Sys) -> KResult<u64> {
     if len < 0 {
         return Err(Errno::EINVAL);
     }
-    let p = resolve_at(sys.task, AT_FDCWD, &path, true, false)?;
-    namei::truncate_path(sys.task, &p, len as u64).map(|_| 0)
+    let p = resolve_at(&**sys.task, AT_FDCWD, &path, true, false)?;
+    namei::truncate_path(&**sys.task, &p, len as u64).map(|_| 0)
 }
 
 fn sys_ftruncate(sys: &mut Sys) -> KResult<u64> {
@@ -1274,9 +1286,9 @@ fn do_utimes(sys: &Sys, dirfd: i32, path_addr: u64, times: Option<(TimeArg, Time
         fd_path(&*file_of(sys.task, dirfd)?)
     } else {
         let path = read_path_flags(sys, path_addr, flags)?;
-        resolve_or_fd(sys.task, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?
+        resolve_or_fd(&**sys.task, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?
     };
-    namei::set_times(sys.task, &p, atime, mtime).map(|_| 0)
+    namei::set_times(&**sys.task, &p, atime, mtime).map(|_| 0)
 }
 
 fn sys_utimensat(sys: &mut Sys) -> KResult<u64> {
@@ -1331,11 +1343,11 @@ fn do_chmod(sys: &Sys, dirfd: i32, path: u64, mode: u32, flags: u32) -> KResult<
         return Err(Errno::EINVAL);
     }
     let path = read_path_flags(sys, path, flags)?;
-    let p = resolve_or_fd(sys.task, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
+    let p = resolve_or_fd(&**sys.task, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
     if p.metadata()?.mode & S_IFMT == S_IFLNK {
         return Err(Errno::EOPNOTSUPP);
     }
-    namei::chmod(sys.task, &p, mode).map(|_| 0)
+    namei::chmod(&**sys.task, &p, mode).map(|_| 0)
 }
 
 fn sys_chmod(sys: &mut Sys) -> KResult<u64> {
@@ -1352,7 +1364,7 @@ fn sys_fchmodat2(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_fchmod(sys: &mut Sys) -> KResult<u64> {
     let file = io_file(sys.task, sys.arg_i32(0))?;
-    namei::chmod(sys.task, &fd_path(&file), sys.arg_u32(1)).map(|_| 0)
+    namei::chmod(&**sys.task, &fd_path(&file), sys.arg_u32(1)).map(|_| 0)
 }
 
 fn do_chown(sys: &Sys, dirfd: i32, path: u64, uid: u64, gid: u64, flags: u32) -> KResult<u64> {
@@ -1360,8 +1372,8 @@ fn do_chown(sys: &Sys, dirfd: i32, path: u64, uid: u64, gid: u64, flags: u32) ->
         return Err(Errno::EINVAL);
     }
     let path = read_path_flags(sys, path, flags)?;
-    let p = resolve_or_fd(sys.task, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
-    namei::chown(sys.task, &p, id_arg(uid), id_arg(gid)).map(|_| 0)
+    let p = resolve_or_fd(&**sys.task, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
+    namei::chown(&**sys.task, &p, id_arg(uid), id_arg(gid)).map(|_| 0)
 }
 
 fn sys_chown(sys: &mut Sys) -> KResult<u64> {
@@ -1378,7 +1390,7 @@ fn sys_fchownat(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_fchown(sys: &mut Sys) -> KResult<u64> {
     let file = io_file(sys.task, sys.arg_i32(0))?;
-    namei::chown(sys.task, &fd_path(&file), id_arg(sys.arg(1)), id_arg(sys.arg(2))).map(|_| 0)
+    namei::chown(&**sys.task, &fd_path(&file), id_arg(sys.arg(1)), id_arg(sys.arg(2))).map(|_| 0)
 }
 
 // ---- copying between files ----
@@ -1529,7 +1541,7 @@ fn xattr_known_namespace(name: &[u8]) -> bool {
 
 fn xattr_target(sys: &Sys, path_addr: u64, follow: bool) -> KResult<Path> {
     let path = sys.read_path(path_addr)?;
-    resolve_at(sys.task, AT_FDCWD, &path, follow, false)
+    resolve_at(&**sys.task, AT_FDCWD, &path, follow, false)
 }
 
 fn getxattr_common(sys: &Sys, name_addr: u64) -> KResult<u64> {

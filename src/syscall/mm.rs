@@ -2,7 +2,9 @@
 //! msync, mlock family.
 
 use crate::abi::{Errno, KResult, PAGE_SIZE};
-use crate::fs::inode::{S_IFCHR, S_IFMT, S_IFREG};
+use std::sync::Arc;
+
+use crate::fs::inode::{MappedInode, S_IFCHR, S_IFMT, S_IFREG};
 use crate::mm::map::MapRequest;
 use crate::mm::vma::*;
 use crate::syscall::{Sys, SyscallDef};
@@ -92,8 +94,9 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
             // made later are not seen.
             S_IFREG if !shared || prot & PROT_WRITE == 0 => {
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
-                let cache = if file.inode.page_cache().is_some() { None } else { crate::mm::vma::file_cache(&file.inode) };
-                Backing::File { inode: file.inode.clone(), offset, file_end: u64::MAX, name, dev: md.dev, ino: md.ino, cache }
+                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone()));
+                let cache = if file.inode.page_cache().is_some() { None } else { crate::mm::vma::file_cache(&*data) };
+                Backing::File { file: data, offset, file_end: u64::MAX, name, dev: md.dev, ino: md.ino, cache }
             }
             _ => return Err(Errno::ENODEV),
         }

@@ -23,9 +23,6 @@ pub const RLIMIT_RTTIME: usize = 15;
 pub const RLIM_NLIMITS: usize = 16;
 pub const RLIM_INFINITY: u64 = u64::MAX;
 
-/// How far a stack may grow below its initial top.
-pub const STACK_MAX_GROWTH: u64 = 8 << 20;
-
 /// PID 1 starts with the limits vkernel itself runs under, so programs see
 /// what they would see natively.
 pub fn initial() -> [Rlimit; RLIM_NLIMITS] {

@@ -286,3 +286,19 @@ pub fn cpu_times(task: &Task) -> (u64, u64) {
     let system = host_thread_cpu(a.kernel_tid).saturating_sub(a.kernel_base);
     (user, system)
 }
+
+/// What path resolution needs of the calling task.
+impl crate::fs::lookup::FsCaller for Task {
+    fn fs(&self) -> MutexGuard<'_, FsContext> {
+        Task::fs(self)
+    }
+    fn file(&self, fd: i32) -> crate::abi::KResult<Arc<crate::fs::file::File>> {
+        self.files().get(fd)
+    }
+    fn creds(&self) -> Creds {
+        Task::creds(self)
+    }
+    fn mounts(&self) -> &crate::fs::path::MountTable {
+        &self.system.mounts
+    }
+}

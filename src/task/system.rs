@@ -124,3 +124,36 @@ impl System {
         }
     }
 }
+
+/// What the layers below see of the process table.
+impl crate::sched::processes::Processes for System {
+    fn signal_process(&self, pid: i32, sig: i32) {
+        if let Some(leader) = self.process_leader(pid) {
+            crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(sig));
+        }
+    }
+
+    fn signal_session_leader(&self, sid: i32, sig: i32) {
+        if let Some(leader) = self.process_leader(sid).filter(|l| l.process.sid() == sid) {
+            crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(sig));
+        }
+    }
+
+    fn signal_group(&self, pgid: i32, sig: i32) {
+        for leader in self.process_group(pgid) {
+            crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(sig));
+        }
+    }
+
+    fn session_alive(&self, sid: i32) -> bool {
+        self.all_process_leaders().iter().any(|t| t.process.sid() == sid)
+    }
+
+    fn group_session(&self, pgid: i32) -> Option<i32> {
+        System::group_session(self, pgid)
+    }
+
+    fn is_orphaned_group(&self, pgid: i32) -> bool {
+        crate::task::exit::is_orphaned_group(self, pgid)
+    }
+}

@@ -16,9 +16,8 @@ use std::sync::{Arc, OnceLock};
 use crate::abi::{Errno, KResult, StatFs, Termios, Winsize};
 use crate::fs::file::{FdTable, File, FileOps, O_APPEND, O_LARGEFILE, O_NONBLOCK, POLLIN, POLLOUT};
 use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFMT, S_IFREG};
-use crate::fs::path::{Path, WalkContext, walk};
-use crate::task::Task;
-use crate::task::system::System as Kernel;
+use crate::fs::path::{MountTable, Path, WalkContext, walk};
+use crate::sched::CurrentTask;
 use crate::tty::{
     Backend, FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP,
     TIOCSWINSZ, Tty,
@@ -65,9 +64,9 @@ impl host::ConsoleInput for ConsoleSink {
 /// whose foreground vkernel is in: raw mode, signal handlers, the reader
 /// thread. The console starts as the controlling terminal of session 1
 /// with PID 1's group in the foreground.
-fn init_console(kernel: &Arc<Kernel>) -> Option<Arc<Tty>> {
+fn init_console() -> Option<Arc<Tty>> {
     let raw = host::enter_raw_mode()?;
-    let tty = Tty::new(Backend::Console { out_fd: raw.out_fd }, kernel, raw.original, raw.winsize);
+    let tty = Tty::new(Backend::Console { out_fd: raw.out_fd }, raw.original, raw.winsize);
     {
         let mut st = tty.lock();
         st.session = 1;
@@ -178,7 +177,7 @@ impl FileOps for ConsoleFile {
         r
     }
 
-    fn ioctl_task(&self, _file: &File, task: &Task, cmd: u32, arg: u64) -> KResult<u64> {
+    fn ioctl(&self, _file: &File, task: &dyn CurrentTask, cmd: u32, arg: u64) -> KResult<u64> {
         let mm = task.mm();
         match cmd {
             FIONREAD => {
@@ -287,8 +286,7 @@ impl Inode for ConsoleInode {
 /// the console is not a terminal, PID 1's session (which natively would
 /// have inherited vkernel's) reaches the host's controlling terminal.
 pub fn open_tty(flags: u32) -> KResult<Arc<dyn FileOps>> {
-    let task = crate::task::current();
-    let sid = task.as_ref().map(|t| t.process.sid()).unwrap_or(1);
+    let sid = crate::sched::current().map(|t| t.sid()).unwrap_or(1);
     if let Some(tty) = crate::tty::controlling_tty(sid) {
         return Ok(Arc::new(tty.open_slave(flags, false)));
     }
@@ -318,25 +316,24 @@ pub fn console_file(host_fd: i32, inode: InodeRef, flags: u32) -> Arc<File> {
 
 /// /dev/console in the guest's tree, which console fds show as their path
 /// (so ttyname works).
-fn console_node(kernel: &Arc<Kernel>) -> Option<Path> {
-    let root = kernel.root();
+fn console_node(root: &Path, mounts: &MountTable) -> Option<Path> {
     let search = |_: &Metadata| Ok(());
-    let cx = WalkContext { mounts: &kernel.mounts, root: &root, start: &root, may_search: &search };
+    let cx = WalkContext { mounts, root, start: root, may_search: &search };
     walk(&cx, b"/dev/console", true).ok()
 }
 
 /// PID 1's fd table: guest fds 0, 1 and 2 are vkernel's own, with the
 /// host fds' access modes and O_APPEND; a closed host fd stays closed.
 /// Fds on the host terminal become the console tty when there is one.
-pub fn stdio_fd_table(kernel: &Arc<Kernel>) -> FdTable {
+pub fn stdio_fd_table(root: &Path, mounts: &MountTable) -> FdTable {
     let mut table = FdTable::new();
-    let console = init_console(kernel);
+    let console = init_console();
     for fd in 0..3 {
         let Some(fl) = host::status_flags(fd) else { continue };
         let flags = (fl & (crate::fs::file::O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_LARGEFILE;
         if let Some(tty) = console.as_ref().filter(|_| host::same_terminal_as_stdin(fd)) {
             let ops = Arc::new(tty.open_slave(flags, false));
-            let file = match console_node(kernel) {
+            let file = match console_node(root, mounts) {
                 Some(path) => File::new(path.inode().clone(), Some(path), ops, flags),
                 None => File::new(Arc::new(ConsoleInode::new(fd)), None, ops, flags),
             };

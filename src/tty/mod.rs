@@ -10,6 +10,28 @@ pub mod console;
 pub mod ldisc;
 pub mod pty;
 
+/// Registers the terminal drivers: /dev/tty, /dev/console and /dev/ptmx
+/// (5:0-2) and the pty slaves (136:x). Called once at boot.
+pub fn register_devices() {
+    use crate::fs::chrdev;
+    chrdev::register(5, 0..=2, Arc::new(TerminalDevices));
+    chrdev::register(136, 0..=u32::MAX, Arc::new(pty::SlaveDevices));
+}
+
+/// /dev/tty, /dev/console and /dev/ptmx.
+struct TerminalDevices;
+
+impl crate::fs::chrdev::CharDevice for TerminalDevices {
+    fn open(&self, minor: u32, flags: u32) -> KResult<Arc<dyn FileOps>> {
+        match minor {
+            0 => console::open_tty(flags),
+            1 => console::open_console(flags),
+            2 => pty::open_master(flags),
+            _ => Err(Errno::ENXIO),
+        }
+    }
+}
+
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
@@ -17,10 +39,10 @@ use std::time::{Duration, Instant};
 
 use crate::abi::{Errno, KResult, Termios, Winsize};
 use crate::fs::file::{File, FileOps, O_NOCTTY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::sched::CurrentTask;
+use crate::sched::processes::processes;
 use crate::sched::wait::{WaitQueue, wait_any};
-use crate::signal::{SIG_IGN, SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH, SigInfo, send_to_process, sigbit};
-use crate::task::Task;
-use crate::task::system::System as Kernel;
+use crate::signal::{SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH};
 use ldisc::{LineDiscipline, VMIN, VSTART, VSTOP, VTIME};
 
 pub const TCGETS: u32 = 0x5401;
@@ -99,15 +121,10 @@ pub struct TtyState {
     pub slave_closed: bool,
     /// Pty: slave opens fail with EIO until unlockpt.
     pub locked: bool,
-    /// Pty: the /dev/pts node's permissions.
-    pub mode: u32,
-    pub uid: u32,
-    pub gid: u32,
 }
 
 pub struct Tty {
     pub backend: Backend,
-    kernel: Weak<Kernel>,
     state: Mutex<TtyState>,
     /// Woken on every change console or slave readers, writers and pollers
     /// wait for (input, output room, termios, hangup).
@@ -164,20 +181,14 @@ pub fn session_leader_exited(sid: i32) {
     }
 }
 
-fn signal_ignored(task: &Task, sig: i32) -> bool {
-    let blocked = task.signals.lock().blocked & sigbit(sig) != 0;
-    blocked || task.sigactions.lock().get(sig).handler == SIG_IGN
-}
-
-fn session_alive(kernel: &Kernel, sid: i32) -> bool {
-    kernel.all_process_leaders().iter().any(|t| t.process.sid() == sid)
+fn session_alive(sid: i32) -> bool {
+    processes().is_some_and(|p| p.session_alive(sid))
 }
 
 impl Tty {
-    pub fn new(backend: Backend, kernel: &Arc<Kernel>, termios: Termios, winsize: Winsize) -> Arc<Tty> {
+    pub fn new(backend: Backend, termios: Termios, winsize: Winsize) -> Arc<Tty> {
         let tty = Arc::new(Tty {
             backend,
-            kernel: Arc::downgrade(kernel),
             state: Mutex::new(TtyState {
                 ldisc: LineDiscipline::new(termios),
                 input: VecDeque::new(),
@@ -190,9 +201,6 @@ impl Tty {
                 slave_opens: 0,
                 slave_closed: false,
                 locked: true,
-                mode: 0o600,
-                uid: 0,
-                gid: 0,
             }),
             wait: WaitQueue::new(),
             master_wait: WaitQueue::new(),
@@ -225,11 +233,9 @@ impl Tty {
         if pgrp <= 0 || signals.is_empty() {
             return;
         }
-        let Some(kernel) = self.kernel.upgrade() else { return };
+        let Some(procs) = processes() else { return };
         for &sig in signals {
-            for leader in kernel.process_group(pgrp) {
-                send_to_process(&leader, SigInfo::kernel(sig));
-            }
+            procs.signal_group(pgrp, sig);
         }
     }
 
@@ -301,24 +307,23 @@ impl Tty {
     /// its controlling terminal gets `sig` (SIGTTIN for reads, SIGTTOU for
     /// writes under TOSTOP and for changes) and the call restarts once it
     /// is continued; EIO when it ignores SIGTTIN or its group is orphaned.
-    fn job_control(&self, task: &Task, sig: i32) -> KResult<()> {
+    fn job_control(&self, task: &dyn CurrentTask, sig: i32) -> KResult<()> {
         let (session, pgrp) = {
             let st = self.lock();
             (st.session, st.pgrp)
         };
-        let mine = task.process.pgid();
-        if session == 0 || task.process.sid() != session || pgrp == 0 || mine == pgrp {
+        let mine = task.pgid();
+        if session == 0 || task.sid() != session || pgrp == 0 || mine == pgrp {
             return Ok(());
         }
-        if signal_ignored(task, sig) {
+        if task.signal_blocked_or_ignored(sig) {
             return if sig == SIGTTIN { Err(Errno::EIO) } else { Ok(()) };
         }
-        if crate::task::exit::is_orphaned_group(&task.system, mine) {
+        let Some(procs) = processes() else { return Ok(()) };
+        if procs.is_orphaned_group(mine) {
             return Err(Errno::EIO);
         }
-        for leader in task.system.process_group(mine) {
-            send_to_process(&leader, SigInfo::kernel(sig));
-        }
+        procs.signal_group(mine, sig);
         Err(Errno::ERESTARTSYS)
     }
 
@@ -334,8 +339,8 @@ impl Tty {
             st.slave_closed = false;
         }
         if may_acquire && flags & O_NOCTTY == 0 {
-            if let Some(task) = crate::task::current() {
-                self.acquire(&task, false);
+            if let Some(task) = crate::sched::current() {
+                self.acquire(&*task, false);
             }
         }
         TtyFile { tty: self.clone() }
@@ -343,13 +348,13 @@ impl Tty {
 
     /// Makes this the controlling terminal of `task`'s session if the task
     /// leads a session without one and the tty is free (or `steal`).
-    fn acquire(&self, task: &Task, steal: bool) -> bool {
-        let sid = task.process.sid();
-        if sid != task.tgid || controlling_tty(sid).is_some() {
+    fn acquire(&self, task: &dyn CurrentTask, steal: bool) -> bool {
+        let sid = task.sid();
+        if sid != task.tgid() || controlling_tty(sid).is_some() {
             return false;
         }
         let owner = self.lock().session;
-        if owner != 0 && owner != sid && !steal && session_alive(&task.system, owner) {
+        if owner != 0 && owner != sid && !steal && session_alive(owner) {
             return false;
         }
         let mut st = self.lock();
@@ -357,7 +362,7 @@ impl Tty {
             return false;
         }
         st.session = sid;
-        st.pgrp = task.process.pgid();
+        st.pgrp = task.pgid();
         true
     }
 
@@ -373,8 +378,8 @@ impl Tty {
 
     /// Linux's n_tty_read with VMIN/VTIME.
     pub fn read(&self, file: &File, buf: &mut [u8]) -> KResult<usize> {
-        if let Some(task) = crate::task::current() {
-            self.job_control(&task, SIGTTIN)?;
+        if let Some(task) = crate::sched::current() {
+            self.job_control(&*task, SIGTTIN)?;
         }
         // A file of a hung-up tty reads end of file; a read that was
         // waiting when the hangup came fails with EIO (Linux: n_tty_read
@@ -439,9 +444,9 @@ impl Tty {
     /// Linux's n_tty_write: output processing, blocking while output is
     /// stopped or the master's queue is full.
     pub fn write(&self, file: &File, data: &[u8]) -> KResult<usize> {
-        if let Some(task) = crate::task::current() {
+        if let Some(task) = crate::sched::current() {
             if self.lock().ldisc.tostop() {
-                self.job_control(&task, SIGTTOU)?;
+                self.job_control(&*task, SIGTTOU)?;
             }
         }
         let nonblock = file.nonblocking();
@@ -558,6 +563,9 @@ impl Tty {
     /// The master's last file closed: the slave hangs up, its session
     /// leader gets SIGHUP and SIGCONT (Linux: pty_close, tty_vhangup).
     fn master_closed(&self) {
+        if let Backend::Pty { index } = self.backend {
+            crate::fs::devpts::remove_slave(index);
+        }
         let session = {
             let mut st = self.lock();
             st.master_open = false;
@@ -571,11 +579,9 @@ impl Tty {
         // pending signals (EIO, as in n_tty_read), and the SIGHUP is then
         // already there for its return to user mode.
         if session > 0 {
-            if let Some(leader) = self.kernel.upgrade().and_then(|k| k.process_leader(session)) {
-                if leader.process.sid() == session {
-                    send_to_process(&leader, SigInfo::kernel(SIGHUP));
-                    send_to_process(&leader, SigInfo::kernel(SIGCONT));
-                }
+            if let Some(procs) = processes() {
+                procs.signal_session_leader(session, SIGHUP);
+                procs.signal_session_leader(session, SIGCONT);
             }
         }
         self.wake();
@@ -585,7 +591,7 @@ impl Tty {
 
     /// Terminal ioctls on either side; on the master, the termios, window
     /// size and job-control requests act on the slave as in Linux.
-    pub fn ioctl(self: &Arc<Tty>, file: &File, task: &Task, cmd: u32, arg: u64, master: bool) -> KResult<u64> {
+    pub fn ioctl(self: &Arc<Tty>, file: &File, task: &dyn CurrentTask, cmd: u32, arg: u64, master: bool) -> KResult<u64> {
         if !master && self.lock().hung_up {
             return Err(if cmd == TIOCSPGRP { Errno::ENOTTY } else { Errno::EIO });
         }
@@ -695,7 +701,7 @@ impl Tty {
             TIOCSTI => {
                 // Linux: only into one's own controlling terminal, or with
                 // CAP_SYS_ADMIN.
-                if self.lock().session != task.process.sid() && task.creds().euid != 0 {
+                if self.lock().session != task.sid() && task.creds().euid != 0 {
                     return Err(Errno::EPERM);
                 }
                 let c: u8 = mm.read(arg)?;
@@ -704,14 +710,14 @@ impl Tty {
             }
             TIOCSCTTY => self.tiocsctty(file, task, arg),
             TIOCNOTTY => {
-                let sid = task.process.sid();
+                let sid = task.sid();
                 if self.lock().session != sid || sid == 0 {
                     return Err(Errno::ENOTTY);
                 }
                 // Only a session leader gives the terminal up for its whole
                 // session; vkernel keeps no per-process ctty, so another
                 // member's TIOCNOTTY changes nothing.
-                if sid == task.tgid {
+                if sid == task.tgid() {
                     let pgrp = {
                         let mut st = self.lock();
                         let pgrp = st.pgrp;
@@ -725,7 +731,7 @@ impl Tty {
             }
             TIOCGPGRP => {
                 let st = self.lock();
-                if !master && st.session != task.process.sid() {
+                if !master && st.session != task.sid() {
                     return Err(Errno::ENOTTY);
                 }
                 let pgrp = st.pgrp;
@@ -736,7 +742,7 @@ impl Tty {
             TIOCSPGRP => self.tiocspgrp(task, arg),
             TIOCGSID => {
                 let st = self.lock();
-                if (!master && st.session != task.process.sid()) || st.session == 0 {
+                if (!master && st.session != task.sid()) || st.session == 0 {
                     return Err(Errno::ENOTTY);
                 }
                 let sid = st.session;
@@ -750,17 +756,17 @@ impl Tty {
     }
 
     /// Linux's tiocsctty.
-    fn tiocsctty(&self, file: &File, task: &Task, arg: u64) -> KResult<u64> {
-        let sid = task.process.sid();
-        if sid == task.tgid && self.lock().session == sid {
+    fn tiocsctty(&self, file: &File, task: &dyn CurrentTask, arg: u64) -> KResult<u64> {
+        let sid = task.sid();
+        if sid == task.tgid() && self.lock().session == sid {
             return Ok(0);
         }
-        if sid != task.tgid || controlling_tty(sid).is_some() {
+        if sid != task.tgid() || controlling_tty(sid).is_some() {
             return Err(Errno::EPERM);
         }
         let root = task.creds().euid == 0;
         let owner = self.lock().session;
-        if owner != 0 && session_alive(&task.system, owner) && !(arg == 1 && root) {
+        if owner != 0 && session_alive(owner) && !(arg == 1 && root) {
             return Err(Errno::EPERM);
         }
         if !file.readable() && !root {
@@ -770,8 +776,8 @@ impl Tty {
     }
 
     /// Linux's tiocspgrp.
-    fn tiocspgrp(&self, task: &Task, arg: u64) -> KResult<u64> {
-        let sid = task.process.sid();
+    fn tiocspgrp(&self, task: &dyn CurrentTask, arg: u64) -> KResult<u64> {
+        let sid = task.sid();
         if self.lock().session != sid || sid == 0 {
             return Err(Errno::ENOTTY);
         }
@@ -782,7 +788,7 @@ impl Tty {
         }
         // A group whose members have all exited but are not yet reaped
         // still exists (a short job the shell has not waited for).
-        let Some(group_sid) = task.system.group_session(pgrp) else { return Err(Errno::ESRCH) };
+        let Some(group_sid) = processes().and_then(|p| p.group_session(pgrp)) else { return Err(Errno::ESRCH) };
         if group_sid != sid {
             return Err(Errno::EPERM);
         }
@@ -836,7 +842,7 @@ impl FileOps for TtyFile {
     fn is_stream(&self) -> bool {
         true
     }
-    fn ioctl_task(&self, file: &File, task: &Task, cmd: u32, arg: u64) -> KResult<u64> {
+    fn ioctl(&self, file: &File, task: &dyn CurrentTask, cmd: u32, arg: u64) -> KResult<u64> {
         self.tty.ioctl(file, task, cmd, arg, false)
     }
     fn poll(&self, _file: &File) -> u16 {

@@ -11,8 +11,8 @@ use std::sync::{Arc, Weak};
 
 use crate::abi::{Errno, KResult, Winsize};
 use crate::fs::file::{File, FileOps, O_ACCMODE, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK};
+use crate::sched::CurrentTask;
 use crate::sched::wait::WaitQueue;
-use crate::task::Task;
 use crate::tty::ldisc::{B38400, CREAD, CS8, std_termios};
 use crate::tty::{Backend, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCSIG, TIOCSPTLCK, Tty};
 
@@ -30,15 +30,9 @@ pub fn lookup(index: u32) -> Option<Arc<Tty>> {
     open.then_some(tty)
 }
 
-/// Indices of the ptys whose masters are open, for readdir.
-pub fn indices() -> Vec<u32> {
-    let ptys: Vec<(u32, Arc<Tty>)> = PTYS.lock().iter().filter_map(|(&i, w)| Some((i, w.upgrade()?))).collect();
-    ptys.into_iter().filter(|(_, t)| t.lock().master_open).map(|(i, _)| i).collect()
-}
-
 /// /dev/ptmx: a new pair with a locked slave owned by the caller.
 pub fn open_master(_flags: u32) -> KResult<Arc<dyn FileOps>> {
-    let task = crate::task::current().ok_or(Errno::ENXIO)?;
+    let task = crate::sched::current().ok_or(Errno::ENXIO)?;
     let creds = task.creds();
     let mut ptys = PTYS.lock();
     ptys.retain(|_, w| w.strong_count() > 0);
@@ -47,17 +41,21 @@ pub fn open_master(_flags: u32) -> KResult<Arc<dyn FileOps>> {
     // unix98_pty_init).
     let mut termios = std_termios();
     termios.c_cflag = B38400 | CS8 | CREAD;
-    let tty = Tty::new(Backend::Pty { index }, &task.system, termios, Winsize::default());
-    {
-        let mut st = tty.lock();
-        st.master_open = true;
-        // devpts without gid= and mode= options: the opener's ids, 0600.
-        st.uid = creds.fsuid;
-        st.gid = creds.fsgid;
-        st.mode = 0o600;
-    }
+    let tty = Tty::new(Backend::Pty { index }, termios, Winsize::default());
+    tty.lock().master_open = true;
+    // devpts without gid= and mode= options: the opener's ids, 0600.
+    crate::fs::devpts::add_slave(index, creds.fsuid, creds.fsgid, 0o600);
     ptys.insert(index, Arc::downgrade(&tty));
     Ok(Arc::new(PtyMaster { tty }))
+}
+
+/// The pty slaves, 136:N.
+pub struct SlaveDevices;
+
+impl crate::fs::chrdev::CharDevice for SlaveDevices {
+    fn open(&self, minor: u32, flags: u32) -> KResult<Arc<dyn FileOps>> {
+        open_slave(minor, flags)
+    }
 }
 
 /// /dev/pts/N: EIO while locked or once the master is gone.
@@ -73,7 +71,7 @@ pub fn open_slave(index: u32, flags: u32) -> KResult<Arc<dyn FileOps>> {
 }
 
 /// The master-only ioctls (Linux: pty_unix98_ioctl).
-pub fn master_ioctl(tty: &Arc<Tty>, task: &Task, cmd: u32, arg: u64) -> KResult<u64> {
+pub fn master_ioctl(tty: &Arc<Tty>, task: &dyn CurrentTask, cmd: u32, arg: u64) -> KResult<u64> {
     let Backend::Pty { index } = tty.backend else { return Err(Errno::ENOTTY) };
     let mm = task.mm();
     match cmd {
@@ -91,7 +89,8 @@ pub fn master_ioctl(tty: &Arc<Tty>, task: &Task, cmd: u32, arg: u64) -> KResult<
             mm.write(arg, &locked)?;
             Ok(0)
         }
-        TIOCGPTPEER => open_peer(task, index, arg as u32),
+        // The system call layer opens the peer and installs the fd.
+        TIOCGPTPEER => Err(Errno::ENOTTY),
         TIOCSIG => {
             let sig = arg as i32;
             if !(1..=64).contains(&sig) {
@@ -110,17 +109,18 @@ pub fn master_ioctl(tty: &Arc<Tty>, task: &Task, cmd: u32, arg: u64) -> KResult<
     }
 }
 
-/// TIOCGPTPEER: opens the slave through devpts and installs it as a new
-/// fd of the caller (Linux: ptm_open_peer).
-fn open_peer(task: &Task, index: u32, flags: u32) -> KResult<u64> {
+/// TIOCGPTPEER: the slave of the pty whose master is `master`, opened
+/// through devpts as seen from `root` (Linux: ptm_open_peer); ENOTTY when
+/// `master` is not a pty master. The caller installs the fd.
+pub fn open_peer(master: &File, root: &crate::fs::path::Path, mounts: &crate::fs::path::MountTable, flags: u32) -> KResult<Arc<File>> {
+    let tty = master.ops.as_any().and_then(|a| a.downcast_ref::<PtyMaster>()).map(|m| m.tty.clone()).ok_or(Errno::ENOTTY)?;
+    let Backend::Pty { index } = tty.backend else { return Err(Errno::ENOTTY) };
     if flags & !(O_ACCMODE | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_LARGEFILE) != 0 {
         return Err(Errno::EINVAL);
     }
     let ops = open_slave(index, flags)?;
-    let (inode, path) = crate::fs::devpts::slave_path(task, index);
-    let file = File::new(inode, path, ops, (flags & !O_NOCTTY) | O_LARGEFILE);
-    let limit = task.rlimit(crate::task::limits::RLIMIT_NOFILE).cur;
-    Ok(task.files().install(file, flags & O_CLOEXEC != 0, 0, limit)? as u64)
+    let (inode, path) = crate::fs::devpts::slave_path(root, mounts, index);
+    Ok(File::new(inode, path, ops, (flags & !O_NOCTTY) | O_LARGEFILE))
 }
 
 /// An open pty master.
@@ -147,8 +147,11 @@ impl FileOps for PtyMaster {
     fn is_stream(&self) -> bool {
         true
     }
-    fn ioctl_task(&self, file: &File, task: &Task, cmd: u32, arg: u64) -> KResult<u64> {
+    fn ioctl(&self, file: &File, task: &dyn CurrentTask, cmd: u32, arg: u64) -> KResult<u64> {
         self.tty.ioctl(file, task, cmd, arg, true)
+    }
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
     fn poll(&self, _file: &File) -> u16 {
         self.tty.poll_master()

@@ -47,6 +47,7 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     let hostname = crate::platform::host::system::hostname();
     let system = System::new(Config { memory: options.memory, verbose: options.verbose, hostname }, phys.clone());
     crate::sched::processes::install(system.clone());
+    crate::fs::procfs::install_view(system.clone());
     crate::fs::devfs::register_devices();
     crate::tty::register_devices();
     mount_boot_filesystems(&system, root).map_err(|e| (e, 1))?;
@@ -137,7 +138,7 @@ fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path) -> R
     mount_at(kernel, &root, "/dev", dev, "devtmpfs", "udev")?;
     mount_at(kernel, &root, "/dev/shm", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
     mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
-    mount_at(kernel, &root, "/proc", procfs::new_procfs(kernel), "proc", "proc")?;
+    mount_at(kernel, &root, "/proc", procfs::new_procfs(), "proc", "proc")?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod exit;
 pub mod fork;
 pub mod futex;
 pub mod limits;
+pub mod proc;
 pub mod process;
 pub mod system;
 

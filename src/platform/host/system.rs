@@ -130,3 +130,8 @@ pub fn pin_to_next_cpu() {
         libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &one);
     }
 }
+
+/// The host's /proc/cpuinfo (the guest sees the CPUs it runs on).
+pub fn cpuinfo() -> Vec<u8> {
+    std::fs::read("/proc/cpuinfo").unwrap_or_else(|_| b"processor\t: 0\n\n".to_vec())
+}

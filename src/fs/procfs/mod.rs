@@ -1,30 +1,67 @@
-//! procfs on /proc: per-process directories built from live tasks, the
-//! `self` link, fd magic links, and system files (meminfo, cpuinfo, mounts,
-//! ...). File contents are generated at open time, a snapshot as Linux's
-//! seq files give. "Who is asking" (for /proc/self and paths relative to
-//! the reader's root) is `crate::task::current()`, set by the run loop.
+//! procfs on /proc: per-process directories, the `self` link, fd magic
+//! links, and system files (meminfo, cpuinfo, mounts, ...). File contents
+//! are generated at open time, a snapshot as Linux's seq files give. The
+//! processes come from a `ProcessView` the task layer installs at boot (fs
+//! never names the task layer); "who is asking" (for /proc/self and paths
+//! relative to the reader's root) is `sched::current()`.
+
+mod system;
 
 use std::any::Any;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock};
 
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps, O_ACCMODE, O_RDWR, O_WRONLY};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
-use crate::fs::path::{Dentry, Mount, Path};
-use crate::fs::{dev_major, dev_minor, new_anon_dev, now};
-use crate::mm::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE};
-use crate::task::Task;
-use crate::task::system::System as Kernel;
+use crate::fs::path::{Dentry, Mount, MountTable, Path};
+use crate::fs::{new_anon_dev, now};
+pub use system::{USER_HZ, mountinfo_content, mounts_content};
 
 pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 
 /// Offsets at or above this in /proc's root are process directories.
 const PID_OFFSET_BASE: u64 = 1 << 20;
-/// Clock ticks per second as /proc reports times (USER_HZ).
-const USER_HZ: u64 = 100;
+
+/// The processes /proc shows, as the task layer offers them.
+pub trait ProcessView: Send + Sync {
+    /// Live thread groups, by id.
+    fn process_ids(&self) -> Vec<i32>;
+    /// The live threads of group `tgid`.
+    fn thread_ids(&self, tgid: i32) -> Vec<i32>;
+    /// The live task `tid` (a thread id; /proc/<tid> works for threads too).
+    fn task(&self, tid: i32) -> Option<Arc<dyn ProcTask>>;
+    /// (live tasks, the highest task id), for loadavg and stat.
+    fn task_counts(&self) -> (usize, i32);
+    /// The root of the mount tree (paths for readers that are no task).
+    fn root(&self) -> Option<Path>;
+    fn mounts(&self) -> &MountTable;
+}
+
+/// One task as /proc shows it.
+pub trait ProcTask: Send + Sync {
+    fn tid(&self) -> i32;
+    fn tgid(&self) -> i32;
+    /// The owner of its /proc entries: (euid, egid).
+    fn owner(&self) -> (u32, u32);
+    /// Open file `fd` and its close-on-exec flag.
+    fn file(&self, fd: i32) -> KResult<(Arc<File>, bool)>;
+    fn fds(&self) -> Vec<i32>;
+    fn cwd(&self) -> Path;
+    fn root(&self) -> Path;
+    fn exe(&self) -> Vec<u8>;
+    fn set_comm(&self, name: &[u8]);
+    /// The contents of a per-process file.
+    fn content(&self, file: PidFile) -> Vec<u8>;
+}
+
+static VIEW: OnceLock<Arc<dyn ProcessView>> = OnceLock::new();
+
+/// Installs the processes /proc shows (once, at boot).
+pub fn install_view(view: Arc<dyn ProcessView>) {
+    let _ = VIEW.set(view);
+}
 
 pub struct ProcFs {
-    kernel: Weak<Kernel>,
     dev: u64,
     boot_time: Timespec,
 }
@@ -51,7 +88,7 @@ const GLOBALS: &[(&str, Global)] = &[
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum PidFile {
+pub enum PidFile {
     Stat,
     Status,
     Cmdline,
@@ -120,25 +157,25 @@ pub struct ProcInode {
     node: Node,
 }
 
-/// A new procfs for `kernel`; returns its root directory.
-pub fn new_procfs(kernel: &Arc<Kernel>) -> InodeRef {
-    let fs = Arc::new(ProcFs { kernel: Arc::downgrade(kernel), dev: new_anon_dev(), boot_time: now() });
+/// A new procfs; returns its root directory.
+pub fn new_procfs() -> InodeRef {
+    let fs = Arc::new(ProcFs { dev: new_anon_dev(), boot_time: now() });
     Arc::new(ProcInode { fs, node: Node::Root })
 }
 
-/// The task on whose behalf this kernel thread works.
-fn reader() -> Option<Arc<Task>> {
-    crate::task::current()
+fn view() -> KResult<&'static Arc<dyn ProcessView>> {
+    VIEW.get().ok_or(Errno::ENOENT)
+}
+
+/// (tgid, tid) of the task on whose behalf this kernel thread works.
+fn reader() -> Option<(i32, i32)> {
+    crate::sched::current().map(|t| (t.tgid(), t.tid()))
 }
 
 impl ProcFs {
-    fn kernel(&self) -> KResult<Arc<Kernel>> {
-        self.kernel.upgrade().ok_or(Errno::ENOENT)
-    }
-
-    /// The live task `pid` (a thread id; /proc/<tid> works for threads too).
-    fn task(&self, pid: i32) -> KResult<Arc<Task>> {
-        self.kernel()?.task(pid).ok_or(Errno::ENOENT)
+    /// The live task `pid`.
+    fn task(&self, pid: i32) -> KResult<Arc<dyn ProcTask>> {
+        view()?.task(pid).ok_or(Errno::ENOENT)
     }
 
     fn node(self: &Arc<Self>, node: Node) -> InodeRef {
@@ -147,9 +184,10 @@ impl ProcFs {
 
     /// The root the reader sees paths from.
     fn reader_root(&self) -> Option<Path> {
-        match reader() {
-            Some(t) => Some(t.fs().root.clone()),
-            None => self.kernel().ok().and_then(|k| k.root.lock().clone()),
+        let view = view().ok()?;
+        match reader().and_then(|(_, tid)| view.task(tid)) {
+            Some(t) => Some(t.root()),
+            None => view.root(),
         }
     }
 }
@@ -192,7 +230,7 @@ impl ProcInode {
     }
 
     fn open_file(&self, pid: i32, fd: i32) -> KResult<Arc<File>> {
-        self.fs.task(pid)?.files().get(fd)
+        Ok(self.fs.task(pid)?.file(fd)?.0)
     }
 
     /// The place a magic link (fd, cwd, root) points at.
@@ -205,8 +243,8 @@ impl ProcInode {
                     None => anon_path(&file.inode),
                 })
             }
-            Node::PidLink(pid, PidLink::Cwd) => Ok(self.fs.task(pid)?.fs().cwd.clone()),
-            Node::PidLink(pid, PidLink::Root) => Ok(self.fs.task(pid)?.fs().root.clone()),
+            Node::PidLink(pid, PidLink::Cwd) => Ok(self.fs.task(pid)?.cwd()),
+            Node::PidLink(pid, PidLink::Root) => Ok(self.fs.task(pid)?.root()),
             _ => Err(Errno::EINVAL),
         }
     }
@@ -277,9 +315,8 @@ impl Inode for ProcInode {
         };
         let (uid, gid, time) = match self.pid() {
             Some(pid) => {
-                let task = self.fs.task(pid)?;
-                let c = task.creds();
-                (c.euid, c.egid, now())
+                let (uid, gid) = self.fs.task(pid)?.owner();
+                (uid, gid, now())
             }
             None => (0, 0, self.fs.boot_time),
         };
@@ -341,7 +378,7 @@ impl Inode for ProcInode {
             Node::TaskDir(pid) => {
                 let tid = parse_number(name).ok_or(Errno::ENOENT)?;
                 let leader = fs.task(pid)?;
-                if fs.task(tid)?.tgid != leader.tgid {
+                if fs.task(tid)?.tgid() != leader.tgid() {
                     return Err(Errno::ENOENT);
                 }
                 Ok(fs.node(Node::PidDir(tid)))
@@ -398,14 +435,14 @@ impl Inode for ProcInode {
         // Numbered entries sort by number, at offsets that stay put.
         let (numbers, base): (Vec<i32>, u64) = match self.node {
             Node::Root => {
-                let mut pids: Vec<i32> = self.fs.kernel()?.live_tasks().iter().filter(|t| t.tid == t.tgid).map(|t| t.tid).collect();
+                let mut pids = view()?.process_ids();
                 pids.sort_unstable();
                 (pids, PID_OFFSET_BASE)
             }
-            Node::FdDir(pid) | Node::FdInfoDir(pid) => (self.fs.task(pid)?.files().fds(), fixed.len() as u64),
+            Node::FdDir(pid) | Node::FdInfoDir(pid) => (self.fs.task(pid)?.fds(), fixed.len() as u64),
             Node::TaskDir(pid) => {
-                let tgid = self.fs.task(pid)?.tgid;
-                let mut tids: Vec<i32> = self.fs.kernel()?.live_tasks().iter().filter(|t| t.tgid == tgid).map(|t| t.tid).collect();
+                let tgid = self.fs.task(pid)?.tgid();
+                let mut tids = view()?.thread_ids(tgid);
                 tids.sort_unstable();
                 (tids, fixed.len() as u64)
             }
@@ -433,15 +470,14 @@ impl Inode for ProcInode {
 
     fn readlink(&self) -> KResult<Vec<u8>> {
         match self.node {
-            Node::SelfLink => Ok(reader().map(|t| t.tgid).unwrap_or(1).to_string().into_bytes()),
+            Node::SelfLink => Ok(reader().map(|(tgid, _)| tgid).unwrap_or(1).to_string().into_bytes()),
             Node::ThreadSelfLink => {
-                let t = reader();
-                let (tgid, tid) = t.map(|t| (t.tgid, t.tid)).unwrap_or((1, 1));
+                let (tgid, tid) = reader().unwrap_or((1, 1));
                 Ok(format!("{tgid}/task/{tid}").into_bytes())
             }
             Node::MountsLink => Ok(b"self/mounts".to_vec()),
             Node::PidLink(pid, PidLink::Exe) => {
-                let exe = self.fs.task(pid)?.exe.lock().clone();
+                let exe = self.fs.task(pid)?.exe();
                 if exe.is_empty() { Err(Errno::ENOENT) } else { Ok(exe) }
             }
             Node::PidLink(..) => {
@@ -534,20 +570,11 @@ impl FileOps for SnapshotFile {
 
 impl ProcInode {
     fn generate(&self) -> KResult<Vec<u8>> {
-        let kernel = self.fs.kernel()?;
         match self.node {
-            Node::Global(g) => Ok(global_content(&kernel, g, &self.fs)),
-            Node::PidFile(pid, f) => {
-                let task = self.fs.task(pid)?;
-                Ok(pid_content(&kernel, &task, f, &self.fs))
-            }
+            Node::Global(g) => Ok(system::global_content(view()?.as_ref(), g)),
+            Node::PidFile(pid, f) => Ok(self.fs.task(pid)?.content(f)),
             Node::FdInfo(pid, fd) => {
-                let task = self.fs.task(pid)?;
-                let (file, cloexec) = {
-                    let files = task.files();
-                    let e = files.entry(fd)?;
-                    (e.file.clone(), e.cloexec)
-                };
+                let (file, cloexec) = self.fs.task(pid)?.file(fd)?;
                 let pos = *file.pos.lock();
                 let flags = file.flags() | if cloexec { crate::fs::file::O_CLOEXEC } else { 0 };
                 let mnt = file.path.as_ref().map(|p| p.mount.id).unwrap_or(0);
@@ -557,320 +584,6 @@ impl ProcInode {
             _ => Err(Errno::EISDIR),
         }
     }
-}
-
-fn kb_line(out: &mut String, name: &str, kb: u64) {
-    use std::fmt::Write;
-    let label = format!("{name}:");
-    let _ = writeln!(out, "{label:<16}{kb:>8} kB");
-}
-
-fn host_release() -> String {
-    String::from_utf8_lossy(&crate::platform::host::system::kernel_release().0).into_owned()
-}
-
-fn cpu_count() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-}
-
-fn global_content(kernel: &Arc<Kernel>, g: Global, fs: &ProcFs) -> Vec<u8> {
-    use std::fmt::Write;
-    let mut s = String::new();
-    let uptime_ns = crate::sched::clock::monotonic_ns();
-    match g {
-        Global::Meminfo => {
-            let total = kernel.config.memory / 1024;
-            let free = kernel.phys.free_frame_count() * (PAGE_SIZE / 1024);
-            for (name, v) in [
-                ("MemTotal", total),
-                ("MemFree", free),
-                ("MemAvailable", free),
-                ("Buffers", 0),
-                ("Cached", 0),
-                ("SwapCached", 0),
-                ("Active", 0),
-                ("Inactive", 0),
-                ("SwapTotal", 0),
-                ("SwapFree", 0),
-                ("Dirty", 0),
-                ("Writeback", 0),
-                ("AnonPages", total.saturating_sub(free)),
-                ("Mapped", 0),
-                ("Shmem", 0),
-                ("Slab", 0),
-                ("CommitLimit", total),
-                ("Committed_AS", total.saturating_sub(free)),
-                ("VmallocTotal", 34359738367),
-                ("VmallocUsed", 0),
-                ("VmallocChunk", 0),
-                ("HugePages_Total", 0),
-            ] {
-                if name.starts_with("HugePages") {
-                    let _ = writeln!(s, "{:<16}{v:>8}", format!("{name}:"));
-                } else {
-                    kb_line(&mut s, name, v);
-                }
-            }
-            kb_line(&mut s, "Hugepagesize", 2048);
-        }
-        Global::Cpuinfo => return std::fs::read("/proc/cpuinfo").unwrap_or_else(|_| b"processor\t: 0\n\n".to_vec()),
-        Global::Uptime => {
-            let cs = uptime_ns / 10_000_000;
-            let idle = cs * cpu_count() as u64;
-            let _ = writeln!(s, "{}.{:02} {}.{:02}", cs / 100, cs % 100, idle / 100, idle % 100);
-        }
-        Global::Filesystems => {
-            for (nodev, name) in [(true, "proc"), (true, "tmpfs"), (true, "devtmpfs"), (true, "hostfs")] {
-                let _ = writeln!(s, "{}\t{name}", if nodev { "nodev" } else { "" });
-            }
-        }
-        Global::Loadavg => {
-            let tasks = kernel.live_tasks();
-            let last = tasks.iter().map(|t| t.tid).max().unwrap_or(1);
-            let _ = writeln!(s, "0.00 0.00 0.00 1/{} {last}", tasks.len());
-        }
-        Global::Stat => {
-            let ticks = uptime_ns / (1_000_000_000 / USER_HZ);
-            let _ = writeln!(s, "cpu  0 0 0 {} 0 0 0 0 0 0", ticks * cpu_count() as u64);
-            for i in 0..cpu_count() {
-                let _ = writeln!(s, "cpu{i} 0 0 0 {ticks} 0 0 0 0 0 0");
-            }
-            let btime = (crate::sched::clock::boot_realtime_ns() / 1_000_000_000) as i64;
-            let _ = writeln!(
-                s,
-                "intr 0\nctxt 0\nbtime {btime}\nprocesses {}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0",
-                kernel.live_tasks().len()
-            );
-        }
-        Global::Version => {
-            let _ = writeln!(s, "Linux version {} (vkernel) #1 SMP PREEMPT_DYNAMIC", host_release());
-        }
-    }
-    let _ = fs;
-    s.into_bytes()
-}
-
-/// Linux's mangle() for /proc/mounts fields: space, tab, newline, backslash.
-fn escape_mount_field(field: &[u8]) -> String {
-    let mut out = String::new();
-    for &c in field {
-        match c {
-            b' ' | b'\t' | b'\n' | b'\\' => out.push_str(&format!("\\{c:03o}")),
-            _ => out.push(c as char),
-        }
-    }
-    out
-}
-
-/// /proc/<pid>/mounts: every mount visible from `root`, oldest first.
-pub fn mounts_content(kernel: &Kernel, root: &Path) -> Vec<u8> {
-    let mut s = String::new();
-    for m in kernel.mounts.all() {
-        let point = match &m.mountpoint {
-            Some((parent, dentry)) => Path { mount: parent.clone(), dentry: dentry.clone() }.to_bytes(root),
-            None => b"/".to_vec(),
-        };
-        let opts = if m.read_only { "ro,relatime" } else { "rw,relatime" };
-        s.push_str(&format!("{} {} {} {opts} 0 0\n", escape_mount_field(m.source.as_bytes()), escape_mount_field(&point), m.fstype));
-    }
-    s.into_bytes()
-}
-
-/// /proc/<pid>/mountinfo (Linux: show_mountinfo).
-pub fn mountinfo_content(kernel: &Kernel, root: &Path) -> Vec<u8> {
-    let mut s = String::new();
-    for m in kernel.mounts.all() {
-        let (parent_id, point) = match &m.mountpoint {
-            Some((parent, dentry)) => (parent.id, Path { mount: parent.clone(), dentry: dentry.clone() }.to_bytes(root)),
-            None => (m.id, b"/".to_vec()),
-        };
-        let dev = m.root.inode.metadata().map(|md| md.dev).unwrap_or(0);
-        let opts = if m.read_only { "ro,relatime" } else { "rw,relatime" };
-        let sb = if m.read_only { "ro" } else { "rw" };
-        s.push_str(&format!(
-            "{} {parent_id} {}:{} / {} {opts} - {} {} {sb}\n",
-            m.id,
-            dev_major(dev),
-            dev_minor(dev),
-            escape_mount_field(&point),
-            m.fstype,
-            escape_mount_field(m.source.as_bytes()),
-        ));
-    }
-    s.into_bytes()
-}
-
-fn read_guest_range(task: &Task, start: u64, end: u64) -> Vec<u8> {
-    if end <= start || end - start > 1 << 24 {
-        return Vec::new();
-    }
-    task.mm().read_bytes(start, (end - start) as usize).unwrap_or_default()
-}
-
-/// Threads in `task`'s thread group.
-fn thread_count(kernel: &Kernel, task: &Task) -> usize {
-    kernel.live_tasks().iter().filter(|t| t.tgid == task.tgid).count().max(1)
-}
-
-fn state_char(task: &Task) -> char {
-    match reader() {
-        Some(r) if r.tid == task.tid => 'R',
-        _ => 'S',
-    }
-}
-
-fn pid_content(kernel: &Arc<Kernel>, task: &Arc<Task>, f: PidFile, fs: &ProcFs) -> Vec<u8> {
-    use std::fmt::Write;
-    let mut s = String::new();
-    let comm = String::from_utf8_lossy(&task.comm()).into_owned();
-    match f {
-        PidFile::Cmdline => {
-            let (start, end) = {
-                let mm = task.mm();
-                let st = mm.lock();
-                (st.arg_start, st.arg_end)
-            };
-            return read_guest_range(task, start, end);
-        }
-        PidFile::Environ => {
-            let (start, end) = {
-                let mm = task.mm();
-                let st = mm.lock();
-                (st.env_start, st.env_end)
-            };
-            return read_guest_range(task, start, end);
-        }
-        PidFile::Comm => {
-            let _ = writeln!(s, "{comm}");
-        }
-        PidFile::Maps => return maps_content(task),
-        PidFile::Mounts => {
-            let root = task.fs().root.clone();
-            return mounts_content(kernel, &root);
-        }
-        PidFile::Mountinfo => {
-            let root = task.fs().root.clone();
-            return mountinfo_content(kernel, &root);
-        }
-        PidFile::Statm => {
-            let mm = task.mm();
-            let _ = writeln!(s, "{} {} 0 0 0 0 0", mm.total_vm_pages(), mm.resident_pages());
-        }
-        PidFile::Stat => {
-            let mm = task.mm();
-            let (vsize, rss) = (mm.total_vm_pages() * PAGE_SIZE, mm.resident_pages());
-            let (start_stack, arg_start, arg_end, env_start, env_end, brk_start) = {
-                let st = mm.lock();
-                (st.stack_top, st.arg_start, st.arg_end, st.env_start, st.env_end, st.brk_start)
-            };
-            let start_ticks = task.start_time_ns / (1_000_000_000 / USER_HZ);
-            let blocked = task.signals.lock().blocked;
-            let (ign, cgt) = signal_sets(task);
-            let (tty_nr, tpgid) = crate::tty::proc_stat_tty(task.sid());
-            let _ = writeln!(
-                s,
-                "{} ({comm}) {} {} {} {} {tty_nr} {tpgid} 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 {start_ticks} {vsize} {rss} 18446744073709551615 0 0 {start_stack} 0 0 0 {blocked} {ign} {cgt} 0 0 0 17 0 0 0 0 0 0 0 0 {brk_start} {arg_start} {arg_end} {env_start} {env_end} 0",
-                task.tid,
-                state_char(task),
-                task.ppid(),
-                task.pgid(),
-                task.sid(),
-                thread_count(kernel, task),
-            );
-        }
-        PidFile::Status => {
-            let c = task.creds();
-            let mm = task.mm();
-            let (vm_kb, rss_kb) = (mm.total_vm_pages() * 4, mm.resident_pages() * 4);
-            let umask = task.fs().umask;
-            let blocked = task.signals.lock().blocked;
-            let (ign, cgt) = signal_sets(task);
-            let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
-            let state = match state_char(task) {
-                'R' => "R (running)",
-                _ => "S (sleeping)",
-            };
-            let ncpu = cpu_count();
-            let _ = write!(
-                s,
-                "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\t{state}\nTgid:\t{tgid}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
-                 Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{fdsize}\nGroups:\t{groups} \n\
-                 NStgid:\t{tgid}\nNSpid:\t{tid}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n\
-                 VmPeak:\t{vm_kb:>8} kB\nVmSize:\t{vm_kb:>8} kB\nVmLck:\t{z:>8} kB\nVmPin:\t{z:>8} kB\nVmHWM:\t{rss_kb:>8} kB\nVmRSS:\t{rss_kb:>8} kB\n\
-                 RssAnon:\t{rss_kb:>8} kB\nRssFile:\t{z:>8} kB\nRssShmem:\t{z:>8} kB\nVmData:\t{z:>8} kB\nVmStk:\t{z:>8} kB\nVmExe:\t{z:>8} kB\n\
-                 VmLib:\t{z:>8} kB\nVmPTE:\t{z:>8} kB\nVmSwap:\t{z:>8} kB\nThreads:\t{threads}\nSigQ:\t0/63498\nSigPnd:\t{z:016x}\nShdPnd:\t{z:016x}\n\
-                 SigBlk:\t{blocked:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\nCapInh:\t{z:016x}\nCapPrm:\t{caps:016x}\nCapEff:\t{caps:016x}\n\
-                 CapBnd:\t000001ffffffffff\nCapAmb:\t{z:016x}\nNoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed:\t{cpus:x}\nCpus_allowed_list:\t0-{last_cpu}\n\
-                 voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
-                c.uid,
-                c.euid,
-                c.suid,
-                c.fsuid,
-                c.gid,
-                c.egid,
-                c.sgid,
-                c.fsgid,
-                tgid = task.tgid,
-                tid = task.tid,
-                ppid = task.ppid(),
-                pgid = task.pgid(),
-                sid = task.sid(),
-                fdsize = task.files().fds().last().map(|&f| ((f as u32 + 1).next_power_of_two()).max(64)).unwrap_or(64),
-                groups = groups.join(" "),
-                threads = thread_count(kernel, task),
-                z = 0u64,
-                caps = if c.euid == 0 { 0x1ff_ffff_ffffu64 } else { 0 },
-                cpus = (1u64 << ncpu.min(63)) - 1,
-                last_cpu = ncpu - 1,
-            );
-        }
-    }
-    let _ = fs;
-    s.into_bytes()
-}
-
-/// (ignored, caught) signal sets of a task's thread group.
-fn signal_sets(task: &Task) -> (u64, u64) {
-    let actions = task.sigactions.lock();
-    let (mut ign, mut cgt) = (0u64, 0u64);
-    for (i, a) in actions.actions.iter().enumerate() {
-        match a.handler {
-            0 => {}
-            1 => ign |= 1 << i,
-            _ => cgt |= 1 << i,
-        }
-    }
-    (ign, cgt)
-}
-
-fn maps_content(task: &Task) -> Vec<u8> {
-    use std::fmt::Write;
-    let mut s = String::new();
-    let mm = task.mm();
-    let st = mm.lock();
-    for vma in st.vmas.values() {
-        let perms = format!(
-            "{}{}{}{}",
-            if vma.prot & PROT_READ != 0 { 'r' } else { '-' },
-            if vma.prot & PROT_WRITE != 0 { 'w' } else { '-' },
-            if vma.prot & PROT_EXEC != 0 { 'x' } else { '-' },
-            if vma.flags & crate::mm::vma::MAP_SHARED != 0 { 's' } else { 'p' },
-        );
-        let (offset, dev, ino, name): (u64, u64, u64, Vec<u8>) = match &vma.backing {
-            Backing::File { offset, name, dev, ino, .. } => (*offset, *dev, *ino, name.clone()),
-            Backing::Shared { pgoff, .. } => (pgoff * PAGE_SIZE, 1, 0, b"/dev/zero (deleted)".to_vec()),
-            _ => (0, 0, 0, vma.label.as_bytes().to_vec()),
-        };
-        let name = if name.is_empty() { vma.label.as_bytes().to_vec() } else { name };
-        let line = format!("{:08x}-{:08x} {perms} {offset:08x} {:02x}:{:02x} {ino} ", vma.start, vma.end, dev_major(dev), dev_minor(dev));
-        if name.is_empty() {
-            let _ = writeln!(s, "{line}");
-        } else {
-            // Linux pads the name to column 73 (seq_pad).
-            let _ = writeln!(s, "{line:<73}{}", String::from_utf8_lossy(&name));
-        }
-    }
-    s.into_bytes()
 }
 
 #[cfg(test)]
@@ -905,17 +618,5 @@ mod tests {
         inos.sort_unstable();
         inos.dedup();
         assert_eq!(inos.len(), nodes.len());
-    }
-
-    #[test]
-    fn mount_fields_are_escaped() {
-        assert_eq!(escape_mount_field(b"a b\\c"), "a\\040b\\134c");
-    }
-
-    #[test]
-    fn meminfo_lines_are_aligned() {
-        let mut s = String::new();
-        kb_line(&mut s, "MemTotal", 65536);
-        assert_eq!(s, "MemTotal:          65536 kB\n");
     }
 }

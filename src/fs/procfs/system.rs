@@ -1,0 +1,167 @@
+//! The system-wide files of /proc: meminfo, cpuinfo, uptime, loadavg,
+//! stat, version, filesystems, and the mount tables.
+
+use crate::abi::PAGE_SIZE;
+use crate::fs::path::{MountTable, Path};
+use crate::fs::procfs::{Global, ProcessView};
+use crate::fs::{dev_major, dev_minor};
+
+/// Clock ticks per second as /proc reports times (USER_HZ).
+pub const USER_HZ: u64 = 100;
+
+fn kb_line(out: &mut String, name: &str, kb: u64) {
+    use std::fmt::Write;
+    let label = format!("{name}:");
+    let _ = writeln!(out, "{label:<16}{kb:>8} kB");
+}
+
+fn host_release() -> String {
+    String::from_utf8_lossy(&crate::platform::host::system::kernel_release().0).into_owned()
+}
+
+fn cpu_count() -> usize {
+    crate::platform::host::system::cpu_count()
+}
+
+pub fn global_content(view: &dyn ProcessView, g: Global) -> Vec<u8> {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let uptime_ns = crate::sched::clock::monotonic_ns();
+    match g {
+        Global::Meminfo => {
+            let ram = crate::mm::frame::guest_ram();
+            let total = ram.total_frames() * (PAGE_SIZE / 1024);
+            let free = ram.free_frame_count() * (PAGE_SIZE / 1024);
+            for (name, v) in [
+                ("MemTotal", total),
+                ("MemFree", free),
+                ("MemAvailable", free),
+                ("Buffers", 0),
+                ("Cached", 0),
+                ("SwapCached", 0),
+                ("Active", 0),
+                ("Inactive", 0),
+                ("SwapTotal", 0),
+                ("SwapFree", 0),
+                ("Dirty", 0),
+                ("Writeback", 0),
+                ("AnonPages", total.saturating_sub(free)),
+                ("Mapped", 0),
+                ("Shmem", 0),
+                ("Slab", 0),
+                ("CommitLimit", total),
+                ("Committed_AS", total.saturating_sub(free)),
+                ("VmallocTotal", 34359738367),
+                ("VmallocUsed", 0),
+                ("VmallocChunk", 0),
+                ("HugePages_Total", 0),
+            ] {
+                if name.starts_with("HugePages") {
+                    let _ = writeln!(s, "{:<16}{v:>8}", format!("{name}:"));
+                } else {
+                    kb_line(&mut s, name, v);
+                }
+            }
+            kb_line(&mut s, "Hugepagesize", 2048);
+        }
+        Global::Cpuinfo => return crate::platform::host::system::cpuinfo(),
+        Global::Uptime => {
+            let cs = uptime_ns / 10_000_000;
+            let idle = cs * cpu_count() as u64;
+            let _ = writeln!(s, "{}.{:02} {}.{:02}", cs / 100, cs % 100, idle / 100, idle % 100);
+        }
+        Global::Filesystems => {
+            for (nodev, name) in [(true, "proc"), (true, "tmpfs"), (true, "devtmpfs"), (true, "hostfs")] {
+                let _ = writeln!(s, "{}\t{name}", if nodev { "nodev" } else { "" });
+            }
+        }
+        Global::Loadavg => {
+            let (count, last) = view.task_counts();
+            let _ = writeln!(s, "0.00 0.00 0.00 1/{count} {last}");
+        }
+        Global::Stat => {
+            let ticks = uptime_ns / (1_000_000_000 / USER_HZ);
+            let _ = writeln!(s, "cpu  0 0 0 {} 0 0 0 0 0 0", ticks * cpu_count() as u64);
+            for i in 0..cpu_count() {
+                let _ = writeln!(s, "cpu{i} 0 0 0 {ticks} 0 0 0 0 0 0");
+            }
+            let btime = (crate::sched::clock::boot_realtime_ns() / 1_000_000_000) as i64;
+            let _ = writeln!(
+                s,
+                "intr 0\nctxt 0\nbtime {btime}\nprocesses {}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0",
+                view.task_counts().0
+            );
+        }
+        Global::Version => {
+            let _ = writeln!(s, "Linux version {} (vkernel) #1 SMP PREEMPT_DYNAMIC", host_release());
+        }
+    }
+    s.into_bytes()
+}
+
+/// Linux's mangle() for /proc/mounts fields: space, tab, newline, backslash.
+fn escape_mount_field(field: &[u8]) -> String {
+    let mut out = String::new();
+    for &c in field {
+        match c {
+            b' ' | b'\t' | b'\n' | b'\\' => out.push_str(&format!("\\{c:03o}")),
+            _ => out.push(c as char),
+        }
+    }
+    out
+}
+
+/// /proc/<pid>/mounts: every mount visible from `root`, oldest first.
+pub fn mounts_content(mounts: &MountTable, root: &Path) -> Vec<u8> {
+    let mut s = String::new();
+    for m in mounts.all() {
+        let point = match &m.mountpoint {
+            Some((parent, dentry)) => Path { mount: parent.clone(), dentry: dentry.clone() }.to_bytes(root),
+            None => b"/".to_vec(),
+        };
+        let opts = if m.read_only { "ro,relatime" } else { "rw,relatime" };
+        s.push_str(&format!("{} {} {} {opts} 0 0\n", escape_mount_field(m.source.as_bytes()), escape_mount_field(&point), m.fstype));
+    }
+    s.into_bytes()
+}
+
+/// /proc/<pid>/mountinfo (Linux: show_mountinfo).
+pub fn mountinfo_content(mounts: &MountTable, root: &Path) -> Vec<u8> {
+    let mut s = String::new();
+    for m in mounts.all() {
+        let (parent_id, point) = match &m.mountpoint {
+            Some((parent, dentry)) => (parent.id, Path { mount: parent.clone(), dentry: dentry.clone() }.to_bytes(root)),
+            None => (m.id, b"/".to_vec()),
+        };
+        let dev = m.root.inode.metadata().map(|md| md.dev).unwrap_or(0);
+        let opts = if m.read_only { "ro,relatime" } else { "rw,relatime" };
+        let sb = if m.read_only { "ro" } else { "rw" };
+        s.push_str(&format!(
+            "{} {parent_id} {}:{} / {} {opts} - {} {} {sb}\n",
+            m.id,
+            dev_major(dev),
+            dev_minor(dev),
+            escape_mount_field(&point),
+            m.fstype,
+            escape_mount_field(m.source.as_bytes()),
+        ));
+    }
+    s.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_fields_are_escaped() {
+        assert_eq!(escape_mount_field(b"a b\\c"), "a\\040b\\134c");
+    }
+
+    #[test]
+    fn meminfo_lines_are_aligned() {
+        let mut s = String::new();
+        kb_line(&mut s, "MemTotal", 65536);
+        assert_eq!(s, "MemTotal:          65536 kB\n");
+    }
+}

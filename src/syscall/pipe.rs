@@ -15,15 +15,13 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
 
 /// O_NOTIFICATION_PIPE (watch queues) shares O_EXCL's bit.
 const O_NOTIFICATION_PIPE: u32 = O_EXCL;
-/// Linux's answer for watch queues on a kernel built without them.
-const ENOPKG: Errno = Errno(65);
-
 fn do_pipe2(sys: &Sys, fds_addr: u64, flags: u32) -> KResult<u64> {
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE) != 0 {
         return Err(Errno::EINVAL);
     }
     if flags & O_NOTIFICATION_PIPE != 0 {
-        return Err(ENOPKG);
+        // Linux's answer for watch queues on a kernel built without them.
+        return Err(Errno::ENOPKG);
     }
     let task = sys.task;
     let creds = task.creds();

@@ -11,6 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
+use crate::abi::signal::SIGPIPE;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFIFO, SetAttr};
@@ -421,7 +422,7 @@ impl FileOps for PipeEnd {
             if let Some(task) = crate::task::current() {
                 // Linux's send_sig(SIGPIPE, current, 0): SI_USER from itself.
                 let uid = task.creds().uid;
-                crate::signal::send_to_task(&task, crate::signal::SigInfo::user(crate::signal::SIGPIPE, 0, task.tgid, uid));
+                crate::signal::send_to_task(&task, crate::signal::SigInfo::user(SIGPIPE, 0, task.tgid, uid));
             }
         }
         r

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::abi::signal::SIGSET_SIZE;
 use crate::abi::{Errno, KResult, Timespec, Timeval};
 use crate::fs::epoll::{EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EventPoll};
 use crate::fs::file::{File, O_CLOEXEC, O_PATH, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM};
@@ -38,7 +39,6 @@ const POLLOUT_SET: u16 = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
 const POLLEX_SET: u16 = POLLPRI;
 /// personality(2) STICKY_TIMEOUTS: select/ppoll leave the timeout alone.
 const STICKY_TIMEOUTS: u32 = 0x0400_0000;
-const SIGSET_SIZE: u64 = 8;
 const NSEC_PER_SEC: i64 = 1_000_000_000;
 
 /// How long a call may wait.

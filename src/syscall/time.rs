@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use crate::task::process::RealTimer;
 use crate::task::wait;
 
+use crate::abi::signal::{SIGALRM, SIGPROF, SIGVTALRM};
 use crate::abi::{Errno, Itimerval, KResult, Timespec, Timeval, Timezone};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
@@ -231,7 +232,7 @@ fn arm(
     timers.schedule(deadline, move || {
         let Some(process) = weak.upgrade() else { return };
         if let Some(leader) = process.leader() {
-            crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(crate::signal::SIGALRM));
+            crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(SIGALRM));
         }
         let mut slot = process.real_timer.lock();
         if interval.is_zero() {
@@ -286,7 +287,7 @@ fn sample_cpu_timers(timers: std::sync::Arc<crate::task::timer::Timers>, process
         let Some(p) = process.upgrade() else { return };
         let Some(leader) = p.leader() else { return };
         let mut armed = false;
-        for (i, sig) in [(0usize, crate::signal::SIGVTALRM), (1, crate::signal::SIGPROF)] {
+        for (i, sig) in [(0usize, SIGVTALRM), (1, SIGPROF)] {
             let now = process_cpu(&leader, i as i32 + 1);
             let fire = {
                 let mut slots = p.cpu_timers.lock();

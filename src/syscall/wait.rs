@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use crate::abi::signal::{CLD_CONTINUED, CLD_STOPPED, SIGCHLD, SIGCONT};
 use crate::abi::{Errno, KResult, Rusage, Timeval};
-use crate::signal::{CLD_CONTINUED, CLD_STOPPED, SIGCHLD, SigInfo};
+use crate::signal::SigInfo;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 use crate::task::exit::{STATUS_CONTINUED, child_code, reap, status_stopped};
@@ -128,15 +129,7 @@ fn find_report(sys: &Sys, which: Which, options: u32) -> KResult<Option<Report>>
                 if options & WNOWAIT == 0 {
                     st.continued = false;
                 }
-                return Ok(Some(Report {
-                    pid: child.tgid,
-                    uid,
-                    status: STATUS_CONTINUED,
-                    code: CLD_CONTINUED,
-                    field: crate::signal::SIGCONT,
-                    user_ns: 0,
-                    system_ns: 0,
-                }));
+                return Ok(Some(Report { pid: child.tgid, uid, status: STATUS_CONTINUED, code: CLD_CONTINUED, field: SIGCONT, user_ns: 0, system_ns: 0 }));
             }
             _ => {}
         }

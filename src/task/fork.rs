@@ -8,6 +8,7 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
+use crate::abi::signal::NSIG;
 use crate::abi::{Errno, KResult};
 use crate::platform::Regs;
 use crate::task::process::Process;
@@ -100,7 +101,7 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
         return Err(Errno::ENOSYS);
     }
     let exit_signal = (flags & CSIGNAL) as i32;
-    if exit_signal > crate::signal::NSIG as i32 {
+    if exit_signal > NSIG as i32 {
         return Err(Errno::EINVAL);
     }
     let kernel = &parent.kernel;

@@ -17,6 +17,7 @@ use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicU64};
 
+use crate::abi::signal::SIGKILL;
 use crate::abi::{Rlimit, Sigaltstack};
 use crate::fs::FsContext;
 use crate::fs::file::FdTable;
@@ -208,7 +209,7 @@ impl Task {
     /// Is SIGKILL pending for the task or its process? (Ends the waits
     /// that nothing else may interrupt: job-control stops, vfork.)
     pub fn sigkill_pending(&self) -> bool {
-        let bit = crate::signal::sigbit(crate::signal::SIGKILL);
+        let bit = crate::signal::sigbit(SIGKILL);
         let own = self.signals.lock().pending.set;
         let shared = self.process.shared_pending.lock().set;
         (own | shared) & bit != 0

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 
 use crate::abi::Termios;
-use crate::signal::{SIGINT, SIGQUIT, SIGTSTP};
+use crate::abi::signal::{SIGINT, SIGQUIT, SIGTSTP};
 
 /// Linux's N_TTY_BUF_SIZE: the input queue holds one byte less.
 pub const N_TTY_BUF_SIZE: usize = 4096;

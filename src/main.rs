@@ -162,7 +162,7 @@ fn boot(options: Options) -> Result<u8, (String, u8)> {
 
 /// Resolves PROGRAM like a shell: a name without '/' is searched in PATH.
 fn find_and_load(init: &Arc<task::Task>, program: &[u8], argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<task::exec::Image, Errno> {
-    use fs::lookup::AT_FDCWD;
+    use crate::abi::fcntl::AT_FDCWD;
     if program.contains(&b'/') {
         return task::exec::load(init, AT_FDCWD, program, argv, envp, false);
     }

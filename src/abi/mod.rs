@@ -3,6 +3,7 @@
 //! that lets typed user-memory accessors copy these structs as bytes.
 
 pub mod errno;
+pub mod fcntl;
 pub mod signal;
 
 pub use errno::{Errno, KResult};

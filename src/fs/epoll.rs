@@ -11,6 +11,7 @@ use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
+use crate::abi::fcntl::O_RDWR;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs};
 use crate::fs::file::{File, FileOps, POLLIN, POLLRDNORM};
 use crate::fs::inode::{Inode, InodeRef, Metadata};
@@ -301,7 +302,7 @@ impl FileOps for EventPoll {
 
 /// epoll_create1: a new epoll file (O_RDWR, like Linux's).
 pub fn create_epoll() -> Arc<File> {
-    File::new(AnonInode::new("eventpoll"), None, Arc::new(EventPoll::new()), crate::fs::file::O_RDWR)
+    File::new(AnonInode::new("eventpoll"), None, Arc::new(EventPoll::new()), O_RDWR)
 }
 
 #[cfg(test)]

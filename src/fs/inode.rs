@@ -134,10 +134,6 @@ pub struct DirEntry<'a> {
     pub next_offset: u64,
 }
 
-/// Flags for `rename` (renameat2).
-pub const RENAME_NOREPLACE: u32 = 1;
-pub const RENAME_EXCHANGE: u32 = 2;
-
 pub trait Inode: Send + Sync + Any {
     fn metadata(&self) -> KResult<Metadata>;
 

@@ -1,6 +1,7 @@
 //! Memory system calls: brk, mmap, munmap, mprotect, mremap, madvise,
 //! msync, mlock family.
 
+use crate::abi::fcntl::O_PATH;
 use crate::abi::{Errno, KResult, PAGE_SIZE};
 use crate::fs::inode::{S_IFCHR, S_IFMT, S_IFREG};
 use crate::mm::map::MapRequest;
@@ -70,7 +71,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
     } else {
         let file = sys.task.files().get(fd)?;
         let md = file.metadata()?;
-        if file.flags() & crate::fs::file::O_PATH != 0 {
+        if file.flags() & O_PATH != 0 {
             return Err(Errno::EBADF);
         }
         if !file.readable() {

@@ -2,8 +2,8 @@
 //! FIFOs, F_SETPIPE_SZ) lives in fs/pipe.rs; this file only decodes
 //! arguments and installs the two files.
 
+use crate::abi::fcntl::{O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_NOTIFICATION_PIPE};
 use crate::abi::{Errno, KResult};
-use crate::fs::file::{O_CLOEXEC, O_DIRECT, O_EXCL, O_NONBLOCK};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 use crate::task::limits::RLIMIT_NOFILE;
@@ -13,8 +13,6 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_pipe2 => sys_pipe2,
 ];
 
-/// O_NOTIFICATION_PIPE (watch queues) shares O_EXCL's bit.
-const O_NOTIFICATION_PIPE: u32 = O_EXCL;
 fn do_pipe2(sys: &Sys, fds_addr: u64, flags: u32) -> KResult<u64> {
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE) != 0 {
         return Err(Errno::EINVAL);

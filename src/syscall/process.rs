@@ -2,6 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
+use crate::abi::fcntl::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
 use crate::abi::{Errno, KResult, Rlimit, Rusage, Timeval, Tms};
 use crate::fs::path::PATH_MAX;
 use crate::syscall::{Exit, Sys, SyscallDef};
@@ -89,7 +90,6 @@ fn read_string_array(sys: &Sys, mut addr: u64) -> KResult<Vec<Vec<u8>>> {
 }
 
 fn do_execve(sys: &mut Sys, dirfd: i32, path: Vec<u8>, argv: u64, envp: u64, flags: u32) -> KResult<u64> {
-    use crate::fs::lookup::{AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW};
     if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -117,7 +117,7 @@ fn do_execve(sys: &mut Sys, dirfd: i32, path: Vec<u8>, argv: u64, envp: u64, fla
 
 fn sys_execve(sys: &mut Sys) -> KResult<u64> {
     let path = sys.read_path(sys.arg(0))?;
-    do_execve(sys, crate::fs::lookup::AT_FDCWD, path, sys.arg(1), sys.arg(2), 0)
+    do_execve(sys, AT_FDCWD, path, sys.arg(1), sys.arg(2), 0)
 }
 
 fn sys_execveat(sys: &mut Sys) -> KResult<u64> {

@@ -14,8 +14,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use crate::abi::fcntl::{O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK};
 use crate::abi::{Errno, KResult, StatFs, Termios, Timespec, Winsize};
-use crate::fs::file::{FdTable, File, FileOps, O_APPEND, O_LARGEFILE, O_NONBLOCK, POLLIN, POLLOUT};
+use crate::fs::file::{FdTable, File, FileOps, POLLIN, POLLOUT};
 use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFMT, S_IFREG};
 use crate::fs::make_dev;
 use crate::fs::path::{Path, WalkContext, walk};
@@ -658,7 +659,7 @@ pub fn stdio_fd_table(kernel: &Arc<Kernel>) -> FdTable {
         if fl < 0 {
             continue;
         }
-        let flags = (fl as u32 & (crate::fs::file::O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_LARGEFILE;
+        let flags = (fl as u32 & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_LARGEFILE;
         if let Some(tty) = console.as_ref().filter(|_| same_terminal(fd)) {
             let ops = Arc::new(tty.open_slave(flags, false));
             let file = match console_node(kernel) {

@@ -15,9 +15,10 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use crate::abi::fcntl::O_NOCTTY;
 use crate::abi::signal::{SIG_IGN, SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH};
 use crate::abi::{Errno, KResult, Termios, Winsize};
-use crate::fs::file::{File, FileOps, O_NOCTTY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::fs::file::{File, FileOps, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::kernel::Kernel;
 use crate::signal::{SigInfo, send_to_process, sigbit};
 use crate::task::Task;

@@ -9,8 +9,9 @@ use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 
+use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK};
 use crate::abi::{Errno, KResult, Winsize};
-use crate::fs::file::{File, FileOps, O_ACCMODE, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK};
+use crate::fs::file::{File, FileOps};
 use crate::task::Task;
 use crate::task::wait::WaitQueue;
 use crate::tty::ldisc::{B38400, CREAD, CS8, std_termios};

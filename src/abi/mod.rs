@@ -5,6 +5,7 @@
 pub mod errno;
 pub mod fcntl;
 pub mod signal;
+pub mod stat;
 
 pub use errno::{Errno, KResult};
 

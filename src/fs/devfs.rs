@@ -5,9 +5,10 @@
 
 use std::sync::Arc;
 
+use crate::abi::stat::{S_IFCHR, S_IFDIR};
 use crate::abi::{Errno, KResult};
 use crate::fs::file::{File, FileOps};
-use crate::fs::inode::{InodeRef, S_IFCHR, S_IFDIR};
+use crate::fs::inode::InodeRef;
 use crate::fs::{dev_major, dev_minor, make_dev, tmpfs};
 
 /// The "tty" group on Debian-like systems, owner of /dev/tty's group bits.

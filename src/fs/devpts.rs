@@ -6,9 +6,10 @@
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
+use crate::abi::stat::{S_IFCHR, S_IFDIR};
 use crate::abi::{Errno, KResult, StatFs, Timespec};
 use crate::fs::file::FileOps;
-use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, S_IFCHR, S_IFDIR, SetAttr};
+use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::path::{Path, WalkContext, walk};
 use crate::fs::{make_dev, new_anon_dev, now};
 use crate::task::Task;

@@ -11,8 +11,9 @@ use crate::abi::fcntl::{
     O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NDELAY, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA,
     SEEK_END, SEEK_HOLE, SEEK_SET,
 };
+use crate::abi::stat::{S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult};
-use crate::fs::inode::{DirEntry, InodeRef, Metadata, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
+use crate::fs::inode::{DirEntry, InodeRef, Metadata};
 use crate::fs::path::Path;
 use crate::task::Task;
 use crate::task::wait::WaitQueue;

@@ -12,8 +12,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult, StatFs, Timespec};
-use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, S_IFDIR, S_IFMT, S_IFREG, SetAttr};
+use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::{ST_RDONLY, make_dev};
 
 /// Host fds kept open across calls, over all hostfs inodes; past this,
@@ -298,7 +299,7 @@ impl Inode for HostInode {
     }
 
     fn readlink(&self) -> KResult<Vec<u8>> {
-        if self.md.mode & S_IFMT != crate::fs::inode::S_IFLNK {
+        if self.md.mode & S_IFMT != S_IFLNK {
             return Err(Errno::EINVAL);
         }
         let mut buf = vec![0u8; crate::fs::path::PATH_MAX];

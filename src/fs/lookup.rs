@@ -3,8 +3,9 @@
 //! uid 0 holding CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH).
 
 use crate::abi::fcntl::AT_FDCWD;
+use crate::abi::stat::{S_IFDIR, S_IFMT};
 use crate::abi::{Errno, KResult};
-use crate::fs::inode::{Metadata, S_IFDIR, S_IFMT};
+use crate::fs::inode::Metadata;
 use crate::fs::path::{self, Path, WalkContext};
 use crate::task::{Creds, Task};
 

@@ -9,9 +9,10 @@ use crate::abi::fcntl::{
     O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TMPFILE, O_TRUNC, O_WRONLY,
     RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT,
 };
+use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX};
 use crate::abi::{Errno, KResult, Timespec};
 use crate::fs::file::File;
-use crate::fs::inode::{InodeRef, Metadata, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, SetAttr};
+use crate::fs::inode::{InodeRef, Metadata, SetAttr};
 use crate::fs::lookup::{MAY_EXEC, MAY_READ, MAY_WRITE, may_access, resolve_at, resolve_parent_at};
 use crate::fs::now;
 use crate::fs::path::{Dentry, Path};

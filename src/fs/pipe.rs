@@ -13,9 +13,10 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use crate::abi::fcntl::{O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
 use crate::abi::signal::SIGPIPE;
+use crate::abi::stat::S_IFIFO;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
-use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFIFO, SetAttr};
+use crate::fs::inode::{Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::{new_anon_dev, now};
 use crate::task::Task;
 use crate::task::wait::{WaitQueue, wait_any};

@@ -8,9 +8,10 @@ use std::any::Any;
 use std::sync::{Arc, Weak};
 
 use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY};
+use crate::abi::stat::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps};
-use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
+use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata};
 use crate::fs::path::{Dentry, Mount, Path};
 use crate::fs::{dev_major, dev_minor, new_anon_dev, now};
 use crate::kernel::Kernel;

@@ -11,9 +11,10 @@ use crate::abi::fcntl::{
     F_SETPIPE_SZ, F_SETSIG, F_UNLCK, F_WRLCK, FALLOC_FL_KEEP_SIZE, FD_CLOEXEC, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT,
     O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET,
 };
+use crate::abi::stat::{S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, STATX_RESERVED, UTIME_NOW, UTIME_OMIT};
 use crate::abi::{Errno, Iovec, KResult, Pod, Timespec, Timeval};
 use crate::fs::file::{File, MAX_FILE_OFFSET};
-use crate::fs::inode::{InodeRef, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SetAttr};
+use crate::fs::inode::{InodeRef, SetAttr};
 use crate::fs::lookup::{MAY_EXEC, may_access, resolve_at};
 use crate::fs::namei::{self, TimeArg};
 use crate::fs::path::Path;
@@ -804,7 +805,6 @@ fn sys_newfstatat(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_statx(sys: &mut Sys) -> KResult<u64> {
-    const STATX_RESERVED: u32 = 0x8000_0000;
     let (dirfd, flags, mask) = (sys.arg_i32(0), sys.arg_u32(2), sys.arg_u32(3));
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) != 0 || flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE {
         return Err(Errno::EINVAL);
@@ -1170,7 +1170,7 @@ fn sys_sync_file_range(sys: &mut Sys) -> KResult<u64> {
     }
     let file = io_file(sys.task, sys.arg_i32(0))?;
     match file.metadata()?.mode & S_IFMT {
-        S_IFREG | S_IFDIR | crate::fs::inode::S_IFBLK | S_IFLNK => Ok(0),
+        S_IFREG | S_IFDIR | S_IFBLK | S_IFLNK => Ok(0),
         _ => Err(Errno::ESPIPE),
     }
 }
@@ -1216,9 +1216,6 @@ fn sys_umask(sys: &mut Sys) -> KResult<u64> {
 }
 
 // ---- times, modes, owners ----
-
-const UTIME_NOW: i64 = (1 << 30) - 1;
-const UTIME_OMIT: i64 = (1 << 30) - 2;
 
 fn time_arg(ts: Timespec) -> KResult<TimeArg> {
     match ts.tv_nsec {

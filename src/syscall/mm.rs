@@ -2,8 +2,8 @@
 //! msync, mlock family.
 
 use crate::abi::fcntl::O_PATH;
+use crate::abi::stat::{S_IFCHR, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult, PAGE_SIZE};
-use crate::fs::inode::{S_IFCHR, S_IFMT, S_IFREG};
 use crate::mm::map::MapRequest;
 use crate::mm::vma::*;
 use crate::syscall::{Sys, SyscallDef};

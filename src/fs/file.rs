@@ -11,6 +11,7 @@ use crate::abi::fcntl::{
     O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NDELAY, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA,
     SEEK_END, SEEK_HOLE, SEEK_SET,
 };
+use crate::abi::poll::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::abi::stat::{S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::{DirEntry, InodeRef, Metadata};
@@ -46,16 +47,6 @@ pub fn generic_llseek(pos: u64, offset: i64, whence: u32, size: impl FnOnce() ->
 
 /// Flags F_SETFL may change (Linux: fs/fcntl.c SETFL_MASK).
 pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME | O_ASYNC;
-
-/// Readiness bits for poll.
-pub const POLLIN: u16 = 0x1;
-pub const POLLPRI: u16 = 0x2;
-pub const POLLOUT: u16 = 0x4;
-pub const POLLERR: u16 = 0x8;
-pub const POLLHUP: u16 = 0x10;
-pub const POLLNVAL: u16 = 0x20;
-pub const POLLRDNORM: u16 = 0x40;
-pub const POLLWRNORM: u16 = 0x100;
 
 /// What an open file does. `pos` is the file position for seekable files;
 /// stream files ignore it.

@@ -12,10 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::abi::fcntl::{O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
+use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::abi::signal::SIGPIPE;
 use crate::abi::stat::S_IFIFO;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
-use crate::fs::file::{File, FileOps, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::{new_anon_dev, now};
 use crate::task::Task;

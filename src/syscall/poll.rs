@@ -8,10 +8,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::abi::fcntl::{O_CLOEXEC, O_PATH};
+use crate::abi::poll::{
+    EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLEXCLUSIVE, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND,
+    POLLWRNORM,
+};
 use crate::abi::signal::SIGSET_SIZE;
 use crate::abi::{Errno, KResult, Timespec, Timeval};
-use crate::fs::epoll::{EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EventPoll};
-use crate::fs::file::{File, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM};
+use crate::fs::epoll::{EPOLLEXCLUSIVE_OK_BITS, EventPoll};
+use crate::fs::file::File;
 use crate::signal::UNBLOCKABLE;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
@@ -32,8 +36,6 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_epoll_pwait2 => sys_epoll_pwait2,
 ];
 
-const POLLRDBAND: u16 = 0x80;
-const POLLWRBAND: u16 = 0x200;
 /// What select counts as readable, writable and exceptional.
 const POLLIN_SET: u16 = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
 const POLLOUT_SET: u16 = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;

@@ -15,9 +15,10 @@ use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::abi::fcntl::{O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK};
+use crate::abi::poll::{POLLIN, POLLOUT};
 use crate::abi::stat::{S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult, StatFs, Termios, Timespec, Winsize};
-use crate::fs::file::{FdTable, File, FileOps, POLLIN, POLLOUT};
+use crate::fs::file::{FdTable, File, FileOps};
 use crate::fs::inode::{Inode, InodeRef, Metadata};
 use crate::fs::make_dev;
 use crate::fs::path::{Path, WalkContext, walk};

@@ -16,9 +16,10 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::abi::fcntl::O_NOCTTY;
+use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::abi::signal::{SIG_IGN, SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH};
 use crate::abi::{Errno, KResult, Termios, Winsize};
-use crate::fs::file::{File, FileOps, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::fs::file::{File, FileOps};
 use crate::kernel::Kernel;
 use crate::signal::{SigInfo, send_to_process, sigbit};
 use crate::task::Task;

@@ -4,6 +4,7 @@
 
 pub mod errno;
 pub mod fcntl;
+pub mod mman;
 pub mod poll;
 pub mod signal;
 pub mod stat;

@@ -8,6 +8,7 @@ use std::any::Any;
 use std::sync::{Arc, Weak};
 
 use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY};
+use crate::abi::mman::{MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::abi::stat::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps};
@@ -15,7 +16,7 @@ use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata};
 use crate::fs::path::{Dentry, Mount, Path};
 use crate::fs::{dev_major, dev_minor, new_anon_dev, now};
 use crate::kernel::Kernel;
-use crate::mm::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::mm::vma::Backing;
 use crate::task::Task;
 
 pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
@@ -861,7 +862,7 @@ fn maps_content(task: &Task) -> Vec<u8> {
             if vma.prot & PROT_READ != 0 { 'r' } else { '-' },
             if vma.prot & PROT_WRITE != 0 { 'w' } else { '-' },
             if vma.prot & PROT_EXEC != 0 { 'x' } else { '-' },
-            if vma.flags & crate::mm::vma::MAP_SHARED != 0 { 's' } else { 'p' },
+            if vma.flags & MAP_SHARED != 0 { 's' } else { 'p' },
         );
         let (offset, dev, ino, name): (u64, u64, u64, Vec<u8>) = match &vma.backing {
             Backing::File { offset, name, dev, ino, .. } => (*offset, *dev, *ino, name.clone()),

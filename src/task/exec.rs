@@ -8,12 +8,13 @@ use goblin::elf::header::{EM_X86_64, ET_DYN, ET_EXEC};
 use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_PHDR, ProgramHeader};
 
 use crate::abi::fcntl::AT_FDCWD;
+use crate::abi::mman::{MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::abi::stat::{S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult, PAGE_SIZE, page_align_down, page_align_up};
 use crate::fs::inode::InodeRef;
 use crate::fs::lookup::{MAY_EXEC, may_access, resolve_at};
 use crate::mm::map::MapRequest;
-use crate::mm::vma::{Backing, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::mm::vma::Backing;
 use crate::mm::{Mm, TASK_SIZE};
 use crate::platform::Regs;
 use crate::task::Task;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use crate::abi::sched::{CLONE_VFORK, CLONE_VM};
 use crate::abi::signal::{CLD_CONTINUED, CLD_STOPPED, SIGCHLD, SIGCONT};
 use crate::abi::{Errno, KResult, Rusage, Timeval};
 use crate::signal::SigInfo;
@@ -36,7 +37,7 @@ fn sys_fork(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_vfork(sys: &mut Sys) -> KResult<u64> {
-    do_clone(sys, CloneArgs { flags: fork::CLONE_VM | fork::CLONE_VFORK | SIGCHLD as u64, stack: 0, parent_tid: 0, child_tid: 0, tls: 0 })
+    do_clone(sys, CloneArgs { flags: CLONE_VM | CLONE_VFORK | SIGCHLD as u64, stack: 0, parent_tid: 0, child_tid: 0, tls: 0 })
 }
 
 /// x86-64 argument order: flags, stack, parent_tid, child_tid, tls.

@@ -9,6 +9,7 @@ pub mod poll;
 pub mod sched;
 pub mod signal;
 pub mod stat;
+pub mod time;
 
 pub use errno::{Errno, KResult};
 

@@ -10,6 +10,7 @@ pub mod sched;
 pub mod signal;
 pub mod stat;
 pub mod time;
+pub mod wait;
 
 pub use errno::{Errno, KResult};
 

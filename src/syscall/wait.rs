@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use crate::abi::sched::{CLONE_VFORK, CLONE_VM};
 use crate::abi::signal::{CLD_CONTINUED, CLD_STOPPED, SIGCHLD, SIGCONT};
+use crate::abi::wait::{P_ALL, P_PGID, P_PID, P_PIDFD, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED};
 use crate::abi::{Errno, KResult, Rusage, Timeval};
 use crate::signal::SigInfo;
 use crate::syscall::{Sys, SyscallDef};
@@ -50,16 +51,6 @@ fn sys_clone(sys: &mut Sys) -> KResult<u64> {
 fn sys_clone3(_sys: &mut Sys) -> KResult<u64> {
     Err(Errno::ENOSYS)
 }
-
-const WNOHANG: u32 = 1;
-const WUNTRACED: u32 = 2;
-const WSTOPPED: u32 = 2;
-const WEXITED: u32 = 4;
-const WCONTINUED: u32 = 8;
-const WNOWAIT: u32 = 0x0100_0000;
-const WNOTHREAD: u32 = 0x2000_0000;
-const WALL: u32 = 0x4000_0000;
-const WCLONE: u32 = 0x8000_0000;
 
 /// Which children a wait is about.
 #[derive(Clone, Copy)]
@@ -176,11 +167,6 @@ fn sys_wait4(sys: &mut Sys) -> KResult<u64> {
     }
     Ok(r.pid as u64)
 }
-
-const P_ALL: u32 = 0;
-const P_PID: u32 = 1;
-const P_PGID: u32 = 2;
-const P_PIDFD: u32 = 3;
 
 fn sys_waitid(sys: &mut Sys) -> KResult<u64> {
     let (idtype, id, info_addr, options, rusage_addr) = (sys.arg_u32(0), sys.arg_i32(1), sys.arg(2), sys.arg_u32(3), sys.arg(4));

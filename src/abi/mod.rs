@@ -6,6 +6,7 @@ pub mod errno;
 pub mod fcntl;
 pub mod mman;
 pub mod poll;
+pub mod resource;
 pub mod sched;
 pub mod signal;
 pub mod stat;

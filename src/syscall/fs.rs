@@ -11,6 +11,7 @@ use crate::abi::fcntl::{
     F_SETPIPE_SZ, F_SETSIG, F_UNLCK, F_WRLCK, FALLOC_FL_KEEP_SIZE, FD_CLOEXEC, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT,
     O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET,
 };
+use crate::abi::resource::RLIMIT_NOFILE;
 use crate::abi::stat::{S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, STATX_RESERVED, UTIME_NOW, UTIME_OMIT};
 use crate::abi::{Errno, Iovec, KResult, Pod, Timespec, Timeval};
 use crate::fs::file::{File, MAX_FILE_OFFSET};
@@ -22,7 +23,6 @@ use crate::fs::{ST_RDONLY, ST_RELATIME, ST_VALID, lock, make_dev};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 use crate::task::Task;
-use crate::task::limits::RLIMIT_NOFILE;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_read => sys_read,

@@ -3,10 +3,10 @@
 //! arguments and installs the two files.
 
 use crate::abi::fcntl::{O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_NOTIFICATION_PIPE};
+use crate::abi::resource::RLIMIT_NOFILE;
 use crate::abi::{Errno, KResult};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
-use crate::task::limits::RLIMIT_NOFILE;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_pipe => sys_pipe,

@@ -12,6 +12,7 @@ use crate::abi::poll::{
     EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLEXCLUSIVE, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND,
     POLLWRNORM,
 };
+use crate::abi::resource::RLIMIT_NOFILE;
 use crate::abi::signal::SIGSET_SIZE;
 use crate::abi::{Errno, KResult, Timespec, Timeval};
 use crate::fs::epoll::{EPOLLEXCLUSIVE_OK_BITS, EventPoll};
@@ -20,7 +21,6 @@ use crate::signal::UNBLOCKABLE;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 use crate::task::Task;
-use crate::task::limits::RLIMIT_NOFILE;
 use crate::task::wait::{WaitQueue, wait_any};
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![

@@ -3,11 +3,11 @@
 use std::sync::atomic::Ordering;
 
 use crate::abi::fcntl::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
 use crate::abi::{Errno, KResult, Rlimit, Rusage, Timeval, Tms};
 use crate::fs::path::PATH_MAX;
 use crate::syscall::{Exit, Sys, SyscallDef};
 use crate::syscalls;
-use crate::task::limits::*;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_exit => sys_exit,
@@ -294,10 +294,6 @@ fn sys_setrlimit(sys: &mut Sys) -> KResult<u64> {
     set_limit(sys, resource, new)?;
     Ok(0)
 }
-
-const RUSAGE_SELF: i32 = 0;
-const RUSAGE_CHILDREN: i32 = -1;
-const RUSAGE_THREAD: i32 = 1;
 
 fn sys_getrusage(sys: &mut Sys) -> KResult<u64> {
     let who = sys.arg_i32(0);

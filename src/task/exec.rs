@@ -9,6 +9,7 @@ use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_GNU_STACK, PT_INTERP, PT_
 
 use crate::abi::fcntl::AT_FDCWD;
 use crate::abi::mman::{MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::abi::resource::RLIMIT_STACK;
 use crate::abi::stat::{S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult, PAGE_SIZE, page_align_down, page_align_up};
 use crate::fs::inode::InodeRef;
@@ -18,7 +19,6 @@ use crate::mm::vma::Backing;
 use crate::mm::{Mm, TASK_SIZE};
 use crate::platform::Regs;
 use crate::task::Task;
-use crate::task::limits::RLIMIT_STACK;
 
 /// Top of the initial stack (below the stub region, with a gap).
 pub const STACK_TOP: u64 = TASK_SIZE - 0x100_0000;

@@ -17,6 +17,7 @@ use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicU64};
 
+use crate::abi::resource::RLIM_NLIMITS;
 use crate::abi::signal::SIGKILL;
 use crate::abi::{Rlimit, Sigaltstack};
 use crate::fs::FsContext;
@@ -89,7 +90,7 @@ pub struct Task {
     pub creds: Mutex<Creds>,
     pub sigactions: Arc<Mutex<SignalActions>>,
     pub signals: Mutex<TaskSignals>,
-    pub rlimits: Arc<Mutex<[Rlimit; limits::RLIM_NLIMITS]>>,
+    pub rlimits: Arc<Mutex<[Rlimit; RLIM_NLIMITS]>>,
     pub comm: Mutex<[u8; 16]>,
     pub exe: Mutex<Vec<u8>>,
     pub clear_child_tid: AtomicU64,

@@ -8,6 +8,7 @@ use std::sync::{Arc, mpsc};
 use crate::kernel::Kernel;
 
 use crate::abi::Errno;
+use crate::abi::resource::RLIMIT_CORE;
 use crate::abi::signal::{BUS_ADRERR, CLD_STOPPED, SA_NODEFER, SA_RESETHAND, SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIG_DFL, SIG_IGN, SIGBUS, SIGKILL, SIGSEGV};
 use crate::mm::FaultError;
 use crate::platform::{Context, Event, Regs};
@@ -15,7 +16,6 @@ use crate::signal::{self, DefaultAction, SigInfo, frame};
 use crate::syscall::{self, Exit};
 use crate::task::Task;
 use crate::task::exit::{self as task_exit, status_signaled};
-use crate::task::limits::RLIMIT_CORE;
 use crate::task::process::Lifecycle;
 
 /// How a task ended, as wait status and shells see it.

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 
 use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK};
+use crate::abi::resource::RLIMIT_NOFILE;
 use crate::abi::{Errno, KResult, Winsize};
 use crate::fs::file::{File, FileOps};
 use crate::task::Task;
@@ -120,7 +121,7 @@ fn open_peer(task: &Task, index: u32, flags: u32) -> KResult<u64> {
     let ops = open_slave(index, flags)?;
     let (inode, path) = crate::fs::devpts::slave_path(task, index);
     let file = File::new(inode, path, ops, (flags & !O_NOCTTY) | O_LARGEFILE);
-    let limit = task.rlimit(crate::task::limits::RLIMIT_NOFILE).cur;
+    let limit = task.rlimit(RLIMIT_NOFILE).cur;
     Ok(task.files().install(file, flags & O_CLOEXEC != 0, 0, limit)? as u64)
 }
 

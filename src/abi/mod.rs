@@ -10,6 +10,7 @@ pub mod resource;
 pub mod sched;
 pub mod signal;
 pub mod stat;
+pub mod termios;
 pub mod time;
 pub mod wait;
 

@@ -17,6 +17,9 @@ use std::sync::{Arc, OnceLock};
 use crate::abi::fcntl::{O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK};
 use crate::abi::poll::{POLLIN, POLLOUT};
 use crate::abi::stat::{S_IFMT, S_IFREG};
+use crate::abi::termios::{
+    BRKINT, CS8, CSIZE, ECHO, ECHONL, ICANON, ICRNL, IEXTEN, IGNBRK, IGNCR, INLCR, ISIG, ISTRIP, IXON, OPOST, PARENB, PARMRK, VMIN, VTIME,
+};
 use crate::abi::{Errno, KResult, StatFs, Termios, Timespec, Winsize};
 use crate::fs::file::{FdTable, File, FileOps};
 use crate::fs::inode::{Inode, InodeRef, Metadata};
@@ -24,7 +27,6 @@ use crate::fs::make_dev;
 use crate::fs::path::{Path, WalkContext, walk};
 use crate::kernel::Kernel;
 use crate::task::Task;
-use crate::tty::ldisc::{BRKINT, ECHO, ECHONL, ICANON, ICRNL, IEXTEN, IGNBRK, IGNCR, INLCR, ISIG, ISTRIP, IXON, OPOST, VMIN, VTIME};
 use crate::tty::{
     Backend, FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP,
     TIOCSWINSZ, Tty,
@@ -127,10 +129,6 @@ const EVENT_RESIZE: u32 = 1;
 
 /// cfmakeraw: no input or output processing, no echo, no signals.
 fn raw_termios(t: &Termios) -> Termios {
-    const PARMRK: u32 = 0o10;
-    const CSIZE: u32 = 0o60;
-    const PARENB: u32 = 0o400;
-    const CS8: u32 = 0o60;
     let mut r = *t;
     r.c_iflag &= !(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
     r.c_oflag &= !OPOST;

@@ -18,13 +18,14 @@ use std::time::{Duration, Instant};
 use crate::abi::fcntl::O_NOCTTY;
 use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::abi::signal::{SIG_IGN, SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH};
+use crate::abi::termios::{ICANON, TCIFLUSH, TCIOFF, TCIOFLUSH, TCION, TCOFLUSH, TCOOFF, TCOON, VMIN, VSTART, VSTOP, VTIME};
 use crate::abi::{Errno, KResult, Termios, Winsize};
 use crate::fs::file::{File, FileOps};
 use crate::kernel::Kernel;
 use crate::signal::{SigInfo, send_to_process, sigbit};
 use crate::task::Task;
 use crate::task::wait::{WaitQueue, wait_any};
-use ldisc::{LineDiscipline, VMIN, VSTART, VSTOP, VTIME};
+use ldisc::LineDiscipline;
 
 pub const TCGETS: u32 = 0x5401;
 pub const TCSETS: u32 = 0x5402;
@@ -54,14 +55,6 @@ pub const TIOCGDEV: u32 = 0x8004_5432;
 pub const TIOCSIG: u32 = 0x4004_5436;
 pub const TIOCGPTLCK: u32 = 0x8004_5439;
 pub const TIOCGPTPEER: u32 = 0x5441;
-
-const TCOOFF: u64 = 0;
-const TCOON: u64 = 1;
-const TCIOFF: u64 = 2;
-const TCION: u64 = 3;
-const TCIFLUSH: u64 = 0;
-const TCOFLUSH: u64 = 1;
-const TCIOFLUSH: u64 = 2;
 
 /// Device bytes the line discipline has not taken yet (Linux's tty flip
 /// buffers are limited to 64 KiB).
@@ -387,7 +380,7 @@ impl Tty {
         }
         let nonblock = file.nonblocking();
         let termios = self.lock().ldisc.termios();
-        if termios.c_lflag & ldisc::ICANON != 0 {
+        if termios.c_lflag & ICANON != 0 {
             return self.wait_for(&self.wait, nonblock, None, || {
                 let mut st = self.lock();
                 if st.ldisc.input_available(1) {

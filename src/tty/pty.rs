@@ -11,11 +11,12 @@ use std::sync::{Arc, Weak};
 
 use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK};
 use crate::abi::resource::RLIMIT_NOFILE;
+use crate::abi::termios::{B38400, CREAD, CS8};
 use crate::abi::{Errno, KResult, Winsize};
 use crate::fs::file::{File, FileOps};
 use crate::task::Task;
 use crate::task::wait::WaitQueue;
-use crate::tty::ldisc::{B38400, CREAD, CS8, std_termios};
+use crate::tty::ldisc::std_termios;
 use crate::tty::{Backend, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCSIG, TIOCSPTLCK, Tty};
 
 /// Linux's default kernel.pty.max.

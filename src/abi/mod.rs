@@ -4,6 +4,7 @@
 
 pub mod errno;
 pub mod fcntl;
+pub mod ioctl;
 pub mod mman;
 pub mod poll;
 pub mod resource;

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::abi::fcntl::{O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
+use crate::abi::ioctl::FIONREAD;
 use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::abi::signal::SIGPIPE;
 use crate::abi::stat::S_IFIFO;
@@ -29,7 +30,6 @@ pub const PIPE_DEF_BUFFERS: usize = 16;
 /// without CAP_SYS_RESOURCE.
 pub const PIPE_MAX_SIZE: u32 = 1 << 20;
 pub const PIPEFS_MAGIC: i64 = 0x5049_5045;
-const FIONREAD: u32 = 0x541b;
 
 /// One buffer of the ring: at most a page of data, of which `data[offset..]`
 /// is still unread.

@@ -11,6 +11,7 @@ use crate::abi::fcntl::{
     F_SETPIPE_SZ, F_SETSIG, F_UNLCK, F_WRLCK, FALLOC_FL_KEEP_SIZE, FD_CLOEXEC, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT,
     O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET,
 };
+use crate::abi::ioctl::{FIGETBSZ, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, FIOQSIZE};
 use crate::abi::resource::RLIMIT_NOFILE;
 use crate::abi::stat::{S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, STATX_RESERVED, UTIME_NOW, UTIME_OMIT};
 use crate::abi::{Errno, Iovec, KResult, Pod, Timespec, Timeval};
@@ -713,14 +714,6 @@ fn sys_flock(sys: &mut Sys) -> KResult<u64> {
         }
     }
 }
-
-const FIONREAD: u32 = 0x541b;
-const FIONBIO: u32 = 0x5421;
-const FIONCLEX: u32 = 0x5450;
-const FIOCLEX: u32 = 0x5451;
-const FIOASYNC: u32 = 0x5452;
-const FIOQSIZE: u32 = 0x5460;
-const FIGETBSZ: u32 = 2;
 
 fn sys_ioctl(sys: &mut Sys) -> KResult<u64> {
     let (fd, cmd, arg) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2));

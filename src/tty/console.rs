@@ -15,6 +15,9 @@ use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::abi::fcntl::{O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK};
+use crate::abi::ioctl::{
+    FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ,
+};
 use crate::abi::poll::{POLLIN, POLLOUT};
 use crate::abi::stat::{S_IFMT, S_IFREG};
 use crate::abi::termios::{
@@ -27,10 +30,7 @@ use crate::fs::make_dev;
 use crate::fs::path::{Path, WalkContext, walk};
 use crate::kernel::Kernel;
 use crate::task::Task;
-use crate::tty::{
-    Backend, FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP,
-    TIOCSWINSZ, Tty,
-};
+use crate::tty::{Backend, Tty};
 
 /// The foreground process group the guest set with TIOCSPGRP (0: none yet,
 /// the caller's own group is reported).

@@ -16,6 +16,10 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::abi::fcntl::O_NOCTTY;
+use crate::abi::ioctl::{
+    FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSBRKP, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCEXCL, TIOCGDEV, TIOCGETD, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY,
+    TIOCNXCL, TIOCOUTQ, TIOCSCTTY, TIOCSETD, TIOCSPGRP, TIOCSTI, TIOCSWINSZ,
+};
 use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::abi::signal::{SIG_IGN, SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH};
 use crate::abi::termios::{ICANON, TCIFLUSH, TCIOFF, TCIOFLUSH, TCION, TCOFLUSH, TCOOFF, TCOON, VMIN, VSTART, VSTOP, VTIME};
@@ -26,35 +30,6 @@ use crate::signal::{SigInfo, send_to_process, sigbit};
 use crate::task::Task;
 use crate::task::wait::{WaitQueue, wait_any};
 use ldisc::LineDiscipline;
-
-pub const TCGETS: u32 = 0x5401;
-pub const TCSETS: u32 = 0x5402;
-pub const TCSETSW: u32 = 0x5403;
-pub const TCSETSF: u32 = 0x5404;
-pub const TCSBRK: u32 = 0x5409;
-pub const TCXONC: u32 = 0x540a;
-pub const TCFLSH: u32 = 0x540b;
-pub const TIOCEXCL: u32 = 0x540c;
-pub const TIOCNXCL: u32 = 0x540d;
-pub const TIOCSCTTY: u32 = 0x540e;
-pub const TIOCGPGRP: u32 = 0x540f;
-pub const TIOCSPGRP: u32 = 0x5410;
-pub const TIOCOUTQ: u32 = 0x5411;
-pub const TIOCSTI: u32 = 0x5412;
-pub const TIOCGWINSZ: u32 = 0x5413;
-pub const TIOCSWINSZ: u32 = 0x5414;
-pub const FIONREAD: u32 = 0x541b;
-pub const TIOCNOTTY: u32 = 0x5422;
-pub const TIOCSETD: u32 = 0x5423;
-pub const TIOCGETD: u32 = 0x5424;
-pub const TCSBRKP: u32 = 0x5425;
-pub const TIOCGSID: u32 = 0x5429;
-pub const TIOCGPTN: u32 = 0x8004_5430;
-pub const TIOCSPTLCK: u32 = 0x4004_5431;
-pub const TIOCGDEV: u32 = 0x8004_5432;
-pub const TIOCSIG: u32 = 0x4004_5436;
-pub const TIOCGPTLCK: u32 = 0x8004_5439;
-pub const TIOCGPTPEER: u32 = 0x5441;
 
 /// Device bytes the line discipline has not taken yet (Linux's tty flip
 /// buffers are limited to 64 KiB).

@@ -1,5 +1,6 @@
 //! The one kernel error type: a Linux errno. Handlers return `KResult<T>`;
 //! the syscall dispatcher turns an `Err(Errno)` into `-errno` for the guest.
+//! The numbers come from linux-raw-sys.
 
 // The errno table is Linux's list; not every value is produced yet.
 #![allow(dead_code)]
@@ -13,14 +14,16 @@ pub struct Errno(pub i32);
 pub type KResult<T> = Result<T, Errno>;
 
 macro_rules! errnos {
-    ($($name:ident = $val:expr),* $(,)?) => {
+    (uapi: $($name:ident),* ; internal: $($iname:ident = $ival:expr),* $(,)?) => {
         impl Errno {
-            $(pub const $name: Errno = Errno($val);)*
+            $(pub const $name: Errno = Errno(linux_raw_sys::errno::$name as i32);)*
+            $(pub const $iname: Errno = Errno($ival);)*
 
             /// The symbolic name, for logs.
             pub fn name(self) -> &'static str {
-                match self.0 {
-                    $($val => stringify!($name),)*
+                match self {
+                    $(Self::$name => stringify!($name),)*
+                    $(Self::$iname => stringify!($iname),)*
                     _ => "E?",
                 }
             }
@@ -29,23 +32,19 @@ macro_rules! errnos {
 }
 
 errnos! {
-    EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7,
-    ENOEXEC = 8, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13,
-    EFAULT = 14, ENOTBLK = 15, EBUSY = 16, EEXIST = 17, EXDEV = 18, ENODEV = 19,
-    ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOTTY = 25,
-    ETXTBSY = 26, EFBIG = 27, ENOSPC = 28, ESPIPE = 29, EROFS = 30, EMLINK = 31,
-    EPIPE = 32, EDOM = 33, ERANGE = 34, EDEADLK = 35, ENAMETOOLONG = 36,
-    ENOLCK = 37, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, ENOMSG = 42, EIDRM = 43,
-    ENODATA = 61, ELIBBAD = 80, ETIME = 62, EOVERFLOW = 75, EBADFD = 77, EILSEQ = 84,
-    ENOTSOCK = 88, EDESTADDRREQ = 89, EMSGSIZE = 90, EPROTOTYPE = 91,
-    ENOPROTOOPT = 92, EPROTONOSUPPORT = 93, EOPNOTSUPP = 95, EAFNOSUPPORT = 97,
-    EADDRINUSE = 98, EADDRNOTAVAIL = 99, ENETUNREACH = 101, ECONNABORTED = 103,
-    ECONNRESET = 104, ENOBUFS = 105, EISCONN = 106, ENOTCONN = 107,
-    ETIMEDOUT = 110, ECONNREFUSED = 111, EALREADY = 114, EINPROGRESS = 115,
-    ESTALE = 116, EDQUOT = 122, ECANCELED = 125,
-    // Kernel-internal restart codes; never seen by a guest (Linux: include/linux/errno.h).
-    ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514,
-    ERESTART_RESTARTBLOCK = 516,
+    uapi:
+    EPERM, ENOENT, ESRCH, EINTR, EIO, ENXIO, E2BIG, ENOEXEC, EBADF, ECHILD, EAGAIN, ENOMEM, EACCES,
+    EFAULT, ENOTBLK, EBUSY, EEXIST, EXDEV, ENODEV, ENOTDIR, EISDIR, EINVAL, ENFILE, EMFILE, ENOTTY,
+    ETXTBSY, EFBIG, ENOSPC, ESPIPE, EROFS, EMLINK, EPIPE, EDOM, ERANGE, EDEADLK, ENAMETOOLONG,
+    ENOLCK, ENOSYS, ENOTEMPTY, ELOOP, ENOMSG, EIDRM, ENODATA, ETIME, ENOPKG, ELIBBAD, EOVERFLOW,
+    EBADFD, EILSEQ, ENOTSOCK, EDESTADDRREQ, EMSGSIZE, EPROTOTYPE, ENOPROTOOPT, EPROTONOSUPPORT,
+    EOPNOTSUPP, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH, ECONNABORTED, ECONNRESET,
+    ENOBUFS, EISCONN, ENOTCONN, ETIMEDOUT, ECONNREFUSED, EALREADY, EINPROGRESS, ESTALE, EDQUOT,
+    ECANCELED;
+    // Kernel-internal restart codes; never seen by a guest and not in the uapi
+    // headers (Linux: include/linux/errno.h).
+    internal:
+    ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516,
 }
 
 impl Errno {

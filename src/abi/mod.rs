@@ -3,6 +3,17 @@
 //! that lets typed user-memory accessors copy these structs as bytes.
 
 pub mod errno;
+pub mod fcntl;
+pub mod ioctl;
+pub mod mman;
+pub mod poll;
+pub mod resource;
+pub mod sched;
+pub mod signal;
+pub mod stat;
+pub mod termios;
+pub mod time;
+pub mod wait;
 
 pub use errno::{Errno, KResult};
 

@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
+use crate::abi::stat::{S_IFCHR, S_IFDIR};
 use crate::abi::{Errno, KResult};
 use crate::fs::chrdev::{self, CharDevice};
 use crate::fs::file::{File, FileOps};
-use crate::fs::inode::{InodeRef, S_IFCHR, S_IFDIR};
+use crate::fs::inode::InodeRef;
 use crate::fs::{make_dev, tmpfs};
 
 /// The "tty" group on Debian-like systems, owner of /dev/tty's group bits.

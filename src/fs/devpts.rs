@@ -9,8 +9,9 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use crate::abi::stat::{S_IFCHR, S_IFDIR};
 use crate::abi::{Errno, KResult, StatFs, Timespec};
-use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, S_IFCHR, S_IFDIR, SetAttr};
+use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::path::{MountTable, Path, WalkContext, walk};
 use crate::fs::{make_dev, new_anon_dev, now};
 

@@ -11,30 +11,22 @@ use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
+use crate::abi::fcntl::O_RDWR;
+use crate::abi::poll::{
+    EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLWAKEUP, POLLIN, POLLRDNORM,
+};
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs};
-use crate::fs::file::{File, FileOps, POLLIN, POLLRDNORM};
+use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{Inode, InodeRef, Metadata};
 use crate::fs::{new_anon_dev, now};
 use crate::sched::wait::WaitQueue;
 
-pub const EPOLLIN: u32 = 0x1;
-pub const EPOLLOUT: u32 = 0x4;
-pub const EPOLLERR: u32 = 0x8;
-pub const EPOLLHUP: u32 = 0x10;
-pub const EPOLLEXCLUSIVE: u32 = 1 << 28;
-pub const EPOLLWAKEUP: u32 = 1 << 29;
-pub const EPOLLONESHOT: u32 = 1 << 30;
-pub const EPOLLET: u32 = 1 << 31;
 /// Bits that configure an item rather than name events.
 const EP_PRIVATE_BITS: u32 = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE;
 /// What an EPOLLEXCLUSIVE item may also ask for.
 pub const EPOLLEXCLUSIVE_OK_BITS: u32 = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
 /// Linux's EP_MAX_NESTS: how deep epoll instances may watch each other.
 const EP_MAX_NESTS: usize = 4;
-
-pub const EPOLL_CTL_ADD: i32 = 1;
-pub const EPOLL_CTL_DEL: i32 = 2;
-pub const EPOLL_CTL_MOD: i32 = 3;
 
 const ANON_INODE_FS_MAGIC: i64 = 0x0904_1934;
 
@@ -301,7 +293,7 @@ impl FileOps for EventPoll {
 
 /// epoll_create1: a new epoll file (O_RDWR, like Linux's).
 pub fn create_epoll() -> Arc<File> {
-    File::new(AnonInode::new("eventpoll"), None, Arc::new(EventPoll::new()), crate::fs::file::O_RDWR)
+    File::new(AnonInode::new("eventpoll"), None, Arc::new(EventPoll::new()), O_RDWR)
 }
 
 #[cfg(test)]

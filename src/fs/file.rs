@@ -7,17 +7,17 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::abi::fcntl::{
+    O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NDELAY, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA,
+    SEEK_END, SEEK_HOLE, SEEK_SET,
+};
+use crate::abi::poll::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::abi::stat::{S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult};
-use crate::fs::inode::{DirEntry, InodeRef, Metadata, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
+use crate::fs::inode::{DirEntry, InodeRef, Metadata};
 use crate::fs::path::Path;
 use crate::sched::CurrentTask;
 use crate::sched::wait::WaitQueue;
-
-pub const SEEK_SET: u32 = 0;
-pub const SEEK_CUR: u32 = 1;
-pub const SEEK_END: u32 = 2;
-pub const SEEK_DATA: u32 = 3;
-pub const SEEK_HOLE: u32 = 4;
 
 /// The largest file offset (Linux's MAX_LFS_FILESIZE on 64-bit).
 pub const MAX_FILE_OFFSET: u64 = i64::MAX as u64;
@@ -45,42 +45,8 @@ pub fn generic_llseek(pos: u64, offset: i64, whence: u32, size: impl FnOnce() ->
     Ok(new as u64)
 }
 
-/// Open-file status flags (Linux's O_* values, x86-64).
-pub const O_ACCMODE: u32 = 0o3;
-pub const O_RDONLY: u32 = 0;
-pub const O_WRONLY: u32 = 1;
-pub const O_RDWR: u32 = 2;
-pub const O_CREAT: u32 = 0o100;
-pub const O_EXCL: u32 = 0o200;
-pub const O_NOCTTY: u32 = 0o400;
-pub const O_TRUNC: u32 = 0o1000;
-pub const O_APPEND: u32 = 0o2000;
-pub const O_NONBLOCK: u32 = 0o4000;
-pub const O_DSYNC: u32 = 0o10000;
-pub const O_ASYNC: u32 = 0o20000;
-pub const O_DIRECT: u32 = 0o40000;
-pub const O_LARGEFILE: u32 = 0o100000;
-pub const O_DIRECTORY: u32 = 0o200000;
-pub const O_NOFOLLOW: u32 = 0o400000;
-pub const O_NOATIME: u32 = 0o1000000;
-pub const O_CLOEXEC: u32 = 0o2000000;
-pub const O_SYNC: u32 = 0o4010000;
-pub const O_PATH: u32 = 0o10000000;
-pub const O_TMPFILE: u32 = 0o20200000;
-
 /// Flags F_SETFL may change (Linux: fs/fcntl.c SETFL_MASK).
 pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT | O_NOATIME | O_ASYNC;
-const O_NDELAY: u32 = O_NONBLOCK;
-
-/// Readiness bits for poll.
-pub const POLLIN: u16 = 0x1;
-pub const POLLPRI: u16 = 0x2;
-pub const POLLOUT: u16 = 0x4;
-pub const POLLERR: u16 = 0x8;
-pub const POLLHUP: u16 = 0x10;
-pub const POLLNVAL: u16 = 0x20;
-pub const POLLRDNORM: u16 = 0x40;
-pub const POLLWRNORM: u16 = 0x100;
 
 /// What an open file does. `pos` is the file position for seekable files;
 /// stream files ignore it.

@@ -11,8 +11,9 @@ use std::ffi::CString;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult, StatFs};
-use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, S_IFDIR, S_IFMT, S_IFREG, SetAttr};
+use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::{ST_RDONLY, make_dev};
 use crate::platform::host::files::{self as host, HostFd, HostStat, OpenAs};
 
@@ -216,7 +217,7 @@ impl Inode for HostInode {
     }
 
     fn readlink(&self) -> KResult<Vec<u8>> {
-        if self.md.mode & S_IFMT != crate::fs::inode::S_IFLNK {
+        if self.md.mode & S_IFMT != S_IFLNK {
             return Err(Errno::EINVAL);
         }
         self.fs.root.readlink_at(&self.rel)

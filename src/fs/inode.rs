@@ -5,27 +5,11 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, STATX_BASIC_STATS};
 use crate::abi::{Errno, KResult, StatFs, Timespec};
 use crate::fs::file::FileOps;
 
 pub type InodeRef = Arc<dyn Inode>;
-
-/// File type bits of `st_mode` (Linux: include/uapi/linux/stat.h).
-pub const S_IFMT: u32 = 0o170000;
-pub const S_IFSOCK: u32 = 0o140000;
-pub const S_IFLNK: u32 = 0o120000;
-pub const S_IFREG: u32 = 0o100000;
-pub const S_IFBLK: u32 = 0o060000;
-pub const S_IFDIR: u32 = 0o040000;
-pub const S_IFCHR: u32 = 0o020000;
-pub const S_IFIFO: u32 = 0o010000;
-
-pub const S_ISUID: u32 = 0o4000;
-pub const S_ISGID: u32 = 0o2000;
-pub const S_ISVTX: u32 = 0o1000;
-
-/// statx: type, mode, nlink, uid, gid, atime, mtime, ctime, ino, size, blocks.
-pub const STATX_BASIC_STATS: u32 = 0x7ff;
 
 /// `d_type` values for getdents64.
 pub fn dtype_of_mode(mode: u32) -> u8 {
@@ -133,10 +117,6 @@ pub struct DirEntry<'a> {
     /// The offset at which reading resumes after this entry.
     pub next_offset: u64,
 }
-
-/// Flags for `rename` (renameat2).
-pub const RENAME_NOREPLACE: u32 = 1;
-pub const RENAME_EXCHANGE: u32 = 2;
 
 pub trait Inode: Send + Sync + Any {
     fn metadata(&self) -> KResult<Metadata>;

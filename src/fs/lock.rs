@@ -7,16 +7,8 @@
 use parking_lot::Mutex;
 use std::collections::HashMap;
 
+use crate::abi::fcntl::{F_UNLCK, F_WRLCK, LOCK_EX, LOCK_UN};
 use crate::abi::{Errno, KResult};
-
-pub const F_RDLCK: i16 = 0;
-pub const F_WRLCK: i16 = 1;
-pub const F_UNLCK: i16 = 2;
-
-pub const LOCK_SH: u32 = 1;
-pub const LOCK_EX: u32 = 2;
-pub const LOCK_NB: u32 = 4;
-pub const LOCK_UN: u32 = 8;
 
 /// Who holds a lock.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -155,6 +147,7 @@ pub fn release_file_locks(file: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::fcntl::{F_RDLCK, LOCK_NB, LOCK_SH};
 
     const ALIVE: &dyn Fn(i32) -> bool = &|_| true;
 

@@ -2,8 +2,10 @@
 //! AT_EMPTY_PATH) and permission checks (Linux's generic_permission, with
 //! uid 0 holding CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH).
 
+use crate::abi::fcntl::AT_FDCWD;
+use crate::abi::stat::{S_IFDIR, S_IFMT};
 use crate::abi::{Errno, KResult};
-use crate::fs::inode::{Metadata, S_IFDIR, S_IFMT};
+use crate::fs::inode::Metadata;
 use crate::fs::path::{self, Path, WalkContext};
 use std::sync::Arc;
 
@@ -21,14 +23,6 @@ pub trait FsCaller {
     fn creds(&self) -> Creds;
     fn mounts(&self) -> &MountTable;
 }
-
-pub const AT_FDCWD: i32 = -100;
-pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
-pub const AT_REMOVEDIR: u32 = 0x200;
-pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
-pub const AT_NO_AUTOMOUNT: u32 = 0x800;
-pub const AT_EMPTY_PATH: u32 = 0x1000;
-pub const AT_EACCESS: u32 = 0x200;
 
 pub const MAY_EXEC: u32 = 1;
 pub const MAY_WRITE: u32 = 2;

@@ -5,11 +5,14 @@
 
 use std::sync::Arc;
 
-use crate::abi::{Errno, KResult, Timespec};
-use crate::fs::file::{
-    File, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TMPFILE, O_TRUNC, O_WRONLY,
+use crate::abi::fcntl::{
+    O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TMPFILE, O_TRUNC, O_WRONLY,
+    RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT,
 };
-use crate::fs::inode::{InodeRef, Metadata, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, SetAttr};
+use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX};
+use crate::abi::{Errno, KResult, Timespec};
+use crate::fs::file::File;
+use crate::fs::inode::{InodeRef, Metadata, SetAttr};
 use crate::fs::lookup::{FsCaller, MAY_EXEC, MAY_READ, MAY_WRITE, may_access, resolve_at, resolve_parent_at};
 use crate::fs::now;
 use crate::fs::path::{Dentry, Path};
@@ -339,8 +342,6 @@ pub fn rmdir(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
 }
 
 pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new: &[u8], flags: u32) -> KResult<()> {
-    use crate::fs::inode::{RENAME_EXCHANGE, RENAME_NOREPLACE};
-    const RENAME_WHITEOUT: u32 = 4;
     if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 {
         return Err(Errno::EINVAL);
     }

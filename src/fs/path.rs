@@ -7,8 +7,9 @@ use parking_lot::RwLock;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT};
 use crate::abi::{Errno, KResult};
-use crate::fs::inode::{InodeRef, Metadata, S_IFDIR, S_IFLNK, S_IFMT};
+use crate::fs::inode::{InodeRef, Metadata};
 
 pub const PATH_MAX: usize = 4096;
 pub const NAME_MAX: usize = 255;

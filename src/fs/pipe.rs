@@ -11,9 +11,14 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
+use crate::abi::fcntl::{O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
+use crate::abi::ioctl::FIONREAD;
+use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::abi::signal::SIGPIPE;
+use crate::abi::stat::S_IFIFO;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
-use crate::fs::file::{File, FileOps, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
-use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFIFO, SetAttr};
+use crate::fs::file::{File, FileOps};
+use crate::fs::inode::{Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::{new_anon_dev, now};
 use crate::sched::CurrentTask;
 use crate::sched::wait::{WaitQueue, wait_any};
@@ -25,7 +30,6 @@ pub const PIPE_DEF_BUFFERS: usize = 16;
 /// without CAP_SYS_RESOURCE.
 pub const PIPE_MAX_SIZE: u32 = 1 << 20;
 pub const PIPEFS_MAGIC: i64 = 0x5049_5045;
-const FIONREAD: u32 = 0x541b;
 
 /// One buffer of the ring: at most a page of data, of which `data[offset..]`
 /// is still unread.
@@ -419,7 +423,7 @@ impl FileOps for PipeEnd {
         let (r, sigpipe) = self.pipe.write(buf, file.nonblocking(), file.flags() & O_DIRECT != 0);
         if sigpipe {
             if let Some(task) = crate::sched::current() {
-                task.send_signal_to_self(crate::signal::SIGPIPE);
+                task.send_signal_to_self(SIGPIPE);
             }
         }
         r

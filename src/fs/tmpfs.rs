@@ -11,8 +11,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
+use crate::abi::fcntl::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
-use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SetAttr, dtype_of_mode};
+use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr, dtype_of_mode};
 use crate::fs::{check_name, new_anon_dev, now};
 use crate::mm::frame::guest_ram;
 use crate::mm::vma::SharedMemory;

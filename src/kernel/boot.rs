@@ -85,7 +85,7 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
 
 /// Resolves PROGRAM like a shell: a name without '/' is searched in PATH.
 fn find_and_load(init: &Arc<Task>, program: &[u8], argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<exec::Image, Errno> {
-    use crate::fs::lookup::AT_FDCWD;
+    use crate::abi::fcntl::AT_FDCWD;
     if program.contains(&b'/') {
         return exec::load(init, AT_FDCWD, program, argv, envp, false);
     }

@@ -6,13 +6,14 @@ use parking_lot::Mutex;
 use std::sync::{Arc, mpsc};
 
 use crate::abi::Errno;
+use crate::abi::resource::RLIMIT_CORE;
+use crate::abi::signal::{BUS_ADRERR, CLD_STOPPED, SA_NODEFER, SA_RESETHAND, SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIG_DFL, SIG_IGN, SIGBUS, SIGKILL, SIGSEGV};
 use crate::mm::FaultError;
 use crate::platform::{Context, Event, Regs};
-use crate::signal::{self, DefaultAction, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGBUS, SIGKILL, SIGSEGV, SigInfo, frame};
+use crate::signal::{self, DefaultAction, SigInfo, frame};
 use crate::syscall::{self, Exit};
 use crate::task::Task;
 use crate::task::exit::{self as task_exit, status_signaled};
-use crate::task::limits::RLIMIT_CORE;
 use crate::task::process::Lifecycle;
 
 /// How a task ended, as wait status and shells see it.
@@ -36,10 +37,6 @@ impl ExitStatus {
     }
 }
 
-/// si_code values for faults.
-const SEGV_MAPERR: i32 = 1;
-const SEGV_ACCERR: i32 = 2;
-const BUS_ADRERR: i32 = 2;
 /// restart_syscall(2).
 const NR_RESTART_SYSCALL: u64 = 219;
 
@@ -292,7 +289,7 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
                 let (old_mask, mut altstack, fault_addr) = {
                     let mut s = task.signals.lock();
                     let old = s.saved_mask.take().unwrap_or(s.blocked);
-                    let fa = if matches!(sig, signal::SIGSEGV | signal::SIGBUS) { std::mem::take(&mut s.fault_addr) } else { 0 };
+                    let fa = if matches!(sig, SIGSEGV | SIGBUS) { std::mem::take(&mut s.fault_addr) } else { 0 };
                     (old, s.altstack, fa)
                 };
                 if frame::setup(&mm, regs, &info, &action, old_mask, &mut altstack, &xstate, fault_addr).is_err() {
@@ -335,7 +332,7 @@ fn stop(task: &Arc<Task>, sig: i32) {
         st.lifecycle = Lifecycle::Stopped { signal: sig, reported: false };
         st.continued = false;
     }
-    task_exit::notify_parent(process, signal::CLD_STOPPED, sig);
+    task_exit::notify_parent(process, CLD_STOPPED, sig);
     task.sleeper.block_until(|| task.sigkill_pending() || !process.is_stopped());
     let mut st = process.state();
     if matches!(st.lifecycle, Lifecycle::Stopped { .. }) {

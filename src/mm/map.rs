@@ -2,33 +2,15 @@
 //! madvise. Argument checks mirror Linux's mm/mmap.c, mm/mremap.c and
 //! mm/mprotect.c so guests see the same errno.
 
+use crate::abi::mman::{
+    MADV_COLD, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE, MADV_KEEPONFORK, MADV_MERGEABLE,
+    MADV_NOHUGEPAGE, MADV_NORMAL, MADV_PAGEOUT, MADV_RANDOM, MADV_REMOVE, MADV_SEQUENTIAL, MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK, MAP_FIXED,
+    MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_EXEC,
+    PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
+};
 use crate::abi::{Errno, KResult, PAGE_SIZE, page_align_up};
 use crate::mm::vma::*;
 use crate::mm::{MMAP_MIN_ADDR, Mm, MmState, TASK_SIZE};
-
-pub const MREMAP_MAYMOVE: u32 = 1;
-pub const MREMAP_FIXED: u32 = 2;
-pub const MREMAP_DONTUNMAP: u32 = 4;
-
-pub const MADV_NORMAL: u32 = 0;
-pub const MADV_RANDOM: u32 = 1;
-pub const MADV_SEQUENTIAL: u32 = 2;
-pub const MADV_WILLNEED: u32 = 3;
-pub const MADV_DONTNEED: u32 = 4;
-pub const MADV_FREE: u32 = 8;
-pub const MADV_REMOVE: u32 = 9;
-pub const MADV_DONTFORK: u32 = 10;
-pub const MADV_DOFORK: u32 = 11;
-pub const MADV_MERGEABLE: u32 = 12;
-pub const MADV_UNMERGEABLE: u32 = 13;
-pub const MADV_HUGEPAGE: u32 = 14;
-pub const MADV_NOHUGEPAGE: u32 = 15;
-pub const MADV_DONTDUMP: u32 = 16;
-pub const MADV_DODUMP: u32 = 17;
-pub const MADV_WIPEONFORK: u32 = 18;
-pub const MADV_KEEPONFORK: u32 = 19;
-pub const MADV_COLD: u32 = 20;
-pub const MADV_PAGEOUT: u32 = 21;
 
 /// A request to map something, already decoded by the syscall layer.
 pub struct MapRequest {

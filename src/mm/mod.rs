@@ -15,9 +15,10 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::abi::mman::{MAP_GROWSDOWN, MAP_PRIVATE, MAP_TYPE, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::abi::{Errno, KResult, PAGE_SIZE, Pod};
 use frame::{Frame, PhysMemory};
-use vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE, Vma};
+use vma::{Backing, Vma};
 
 /// Guest addresses are below this; the stub lives above it.
 pub const TASK_SIZE: u64 = crate::platform::STUB_REGION_START;
@@ -216,7 +217,7 @@ impl Mm {
         let mut write_protect: Vec<(u64, u64)> = Vec::new();
         let vmas: Vec<Vma> = st.vmas.values().cloned().collect();
         for vma in &vmas {
-            let private = vma.flags & vma::MAP_TYPE == vma::MAP_PRIVATE;
+            let private = vma.flags & MAP_TYPE == MAP_PRIVATE;
             for (&vpn, pte) in st.pages.range_mut(vma.start / PAGE_SIZE..vma.end / PAGE_SIZE) {
                 self.phys.get(pte.frame);
                 if private {
@@ -491,7 +492,7 @@ impl MmState {
     /// up to RLIMIT_STACK-ish bounds checked by the caller's limit.
     fn grow_stack_for(&mut self, addr: u64) -> Option<Vma> {
         let above = self.vmas.range(addr..).next().map(|(_, v)| v.clone())?;
-        if above.flags & vma::MAP_GROWSDOWN == 0 {
+        if above.flags & MAP_GROWSDOWN == 0 {
             return None;
         }
         let new_start = addr & !(PAGE_SIZE - 1);
@@ -596,7 +597,7 @@ impl MmState {
             if pte.host != HostMapping::None {
                 continue;
             }
-            let private_writable = vma.flags & vma::MAP_TYPE == vma::MAP_PRIVATE && vma.prot & PROT_WRITE != 0;
+            let private_writable = vma.flags & MAP_TYPE == MAP_PRIVATE && vma.prot & PROT_WRITE != 0;
             let (prot, state) = if pte.cow && private_writable { (vma.prot & !PROT_WRITE, HostMapping::ReadOnly) } else { (vma.prot, HostMapping::Full) };
             pte.host = state;
             match &mut run {

@@ -9,16 +9,14 @@
 //! The XSAVE image of the FPU/vector state sits above the frame, 64-byte
 //! aligned, and uc_mcontext.fpstate points at it.
 
+use crate::abi::signal::{
+    FP_XSTATE_MAGIC1, FP_XSTATE_MAGIC2, SA_ONSTACK, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, UC_FP_XSTATE, UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS,
+};
 use crate::abi::{Errno, KResult, KSigaction, Sigaltstack};
 use crate::mm::Mm;
 use crate::platform::Regs;
-use crate::signal::{SA_ONSTACK, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK, SigInfo, UNBLOCKABLE};
+use crate::signal::{SigInfo, UNBLOCKABLE};
 
-const UC_FP_XSTATE: u64 = 1;
-const UC_SIGCONTEXT_SS: u64 = 2;
-const UC_STRICT_RESTORE_SS: u64 = 4;
-const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
-const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
 const FRAME_SIZE: u64 = 440;
 const UC: u64 = 8;
 const MCONTEXT: u64 = UC + 40;

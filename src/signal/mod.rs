@@ -8,73 +8,13 @@ pub mod frame;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use crate::abi::signal::{
+    NSIG, SI_KERNEL, SI_USER, SIG_DFL, SIG_IGN, SIGABRT, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGILL, SIGKILL, SIGQUIT, SIGRTMIN, SIGSEGV, SIGSTOP, SIGSYS,
+    SIGTRAP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SIGXCPU, SIGXFSZ,
+};
 use crate::abi::{Errno, KResult, KSigaction};
 use crate::task::Task;
 use crate::task::system::System as Kernel;
-
-pub const NSIG: usize = 64;
-pub const SIGHUP: i32 = 1;
-pub const SIGINT: i32 = 2;
-pub const SIGQUIT: i32 = 3;
-pub const SIGILL: i32 = 4;
-pub const SIGTRAP: i32 = 5;
-pub const SIGABRT: i32 = 6;
-pub const SIGBUS: i32 = 7;
-pub const SIGFPE: i32 = 8;
-pub const SIGKILL: i32 = 9;
-pub const SIGUSR1: i32 = 10;
-pub const SIGSEGV: i32 = 11;
-pub const SIGUSR2: i32 = 12;
-pub const SIGPIPE: i32 = 13;
-pub const SIGALRM: i32 = 14;
-pub const SIGTERM: i32 = 15;
-pub const SIGSTKFLT: i32 = 16;
-pub const SIGCHLD: i32 = 17;
-pub const SIGCONT: i32 = 18;
-pub const SIGSTOP: i32 = 19;
-pub const SIGTSTP: i32 = 20;
-pub const SIGTTIN: i32 = 21;
-pub const SIGTTOU: i32 = 22;
-pub const SIGURG: i32 = 23;
-pub const SIGXCPU: i32 = 24;
-pub const SIGXFSZ: i32 = 25;
-pub const SIGVTALRM: i32 = 26;
-pub const SIGPROF: i32 = 27;
-pub const SIGWINCH: i32 = 28;
-pub const SIGIO: i32 = 29;
-pub const SIGPWR: i32 = 30;
-pub const SIGSYS: i32 = 31;
-pub const SIGRTMIN: i32 = 32;
-
-pub const SIG_DFL: u64 = 0;
-pub const SIG_IGN: u64 = 1;
-
-pub const SA_NOCLDSTOP: u64 = 0x1;
-pub const SA_NOCLDWAIT: u64 = 0x2;
-pub const SA_SIGINFO: u64 = 0x4;
-pub const SA_RESTORER: u64 = 0x0400_0000;
-pub const SA_ONSTACK: u64 = 0x0800_0000;
-pub const SA_RESTART: u64 = 0x1000_0000;
-pub const SA_NODEFER: u64 = 0x4000_0000;
-pub const SA_RESETHAND: u64 = 0x8000_0000;
-
-pub const SS_ONSTACK: i32 = 1;
-pub const SS_DISABLE: i32 = 2;
-pub const SS_AUTODISARM: i32 = 1 << 31;
-pub const MINSIGSTKSZ: u64 = 2048;
-
-/// si_code values.
-pub const SI_USER: i32 = 0;
-pub const SI_KERNEL: i32 = 0x80;
-pub const SI_QUEUE: i32 = -1;
-pub const SI_TIMER: i32 = -2;
-pub const SI_TKILL: i32 = -6;
-pub const CLD_EXITED: i32 = 1;
-pub const CLD_KILLED: i32 = 2;
-pub const CLD_DUMPED: i32 = 3;
-pub const CLD_TRAPPED: i32 = 4;
-pub const CLD_STOPPED: i32 = 5;
-pub const CLD_CONTINUED: i32 = 6;
 
 /// The mask bit of signal `sig` (1-based).
 pub fn sigbit(sig: i32) -> u64 {

@@ -4,21 +4,26 @@
 
 use std::sync::Arc;
 
+use crate::abi::fcntl::{
+    AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, CLOSE_RANGE_CLOEXEC,
+    CLOSE_RANGE_UNSHARE, F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_DUPFD_QUERY, F_GET_SEALS, F_GETFD, F_GETFL, F_GETLEASE, F_GETLK, F_GETOWN, F_GETOWN_EX,
+    F_GETPIPE_SZ, F_GETSIG, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_RDLCK, F_SETFD, F_SETFL, F_SETLEASE, F_SETLK, F_SETLKW, F_SETOWN, F_SETOWN_EX,
+    F_SETPIPE_SZ, F_SETSIG, F_UNLCK, F_WRLCK, FALLOC_FL_KEEP_SIZE, FD_CLOEXEC, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT,
+    O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET,
+};
+use crate::abi::ioctl::{FIGETBSZ, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, FIOQSIZE, TIOCGPTPEER};
+use crate::abi::resource::RLIMIT_NOFILE;
+use crate::abi::stat::{S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, STATX_RESERVED, UTIME_NOW, UTIME_OMIT};
 use crate::abi::{Errno, Iovec, KResult, Pod, Timespec, Timeval};
-use crate::fs::file::{
-    File, MAX_FILE_OFFSET, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET,
-};
-use crate::fs::inode::{InodeRef, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SetAttr};
-use crate::fs::lookup::{
-    AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, MAY_EXEC, may_access, resolve_at,
-};
+use crate::fs::file::{File, MAX_FILE_OFFSET};
+use crate::fs::inode::{InodeRef, SetAttr};
+use crate::fs::lookup::{MAY_EXEC, may_access, resolve_at};
 use crate::fs::namei::{self, TimeArg};
 use crate::fs::path::Path;
 use crate::fs::{ST_RDONLY, ST_RELATIME, ST_VALID, lock, make_dev};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 use crate::task::Task;
-use crate::task::limits::RLIMIT_NOFILE;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_read => sys_read,
@@ -494,8 +499,6 @@ fn sys_close(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_close_range(sys: &mut Sys) -> KResult<u64> {
-    const CLOSE_RANGE_UNSHARE: u32 = 2;
-    const CLOSE_RANGE_CLOEXEC: u32 = 4;
     let (first, last, flags) = (sys.arg_u32(0), sys.arg_u32(1), sys.arg_u32(2));
     if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
         return Err(Errno::EINVAL);
@@ -575,33 +578,6 @@ struct Flock {
 // SAFETY: a #[repr(C)] struct of integers with explicit padding fields.
 unsafe impl Pod for Flock {}
 
-const F_DUPFD: u32 = 0;
-const F_GETFD: u32 = 1;
-const F_SETFD: u32 = 2;
-const F_GETFL: u32 = 3;
-const F_SETFL: u32 = 4;
-const F_GETLK: u32 = 5;
-const F_SETLK: u32 = 6;
-const F_SETLKW: u32 = 7;
-const F_SETOWN: u32 = 8;
-const F_GETOWN: u32 = 9;
-const F_SETSIG: u32 = 10;
-const F_GETSIG: u32 = 11;
-const F_SETOWN_EX: u32 = 15;
-const F_GETOWN_EX: u32 = 16;
-const F_OFD_GETLK: u32 = 36;
-const F_OFD_SETLK: u32 = 37;
-const F_OFD_SETLKW: u32 = 38;
-const F_SETLEASE: u32 = 1024;
-const F_GETLEASE: u32 = 1025;
-const F_DUPFD_QUERY: u32 = 1027;
-const F_DUPFD_CLOEXEC: u32 = 1030;
-const F_SETPIPE_SZ: u32 = 1031;
-const F_GETPIPE_SZ: u32 = 1032;
-const F_GET_SEALS: u32 = 1034;
-const F_ADD_SEALS: u32 = 1033;
-const FD_CLOEXEC: u64 = 1;
-
 fn sys_fcntl(sys: &mut Sys) -> KResult<u64> {
     let (fd, cmd, arg) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2));
     let task = sys.task;
@@ -638,7 +614,7 @@ fn sys_fcntl(sys: &mut Sys) -> KResult<u64> {
             sys.mm().read::<[i32; 2]>(arg)?;
             Ok(0)
         }
-        F_GETLEASE => Ok(lock::F_UNLCK as u64),
+        F_GETLEASE => Ok(F_UNLCK as u64),
         F_DUPFD_QUERY => {
             let other = file_of(task, arg as i32)?;
             Ok(Arc::ptr_eq(&file, &other) as u64)
@@ -667,7 +643,7 @@ fn record_lock(sys: &Sys, file: &Arc<File>, cmd: u32, arg: u64) -> KResult<u64> 
     if ofd && fl.l_pid != 0 {
         return Err(Errno::EINVAL);
     }
-    if !matches!(fl.l_type, lock::F_RDLCK | lock::F_WRLCK | lock::F_UNLCK) {
+    if !matches!(fl.l_type, F_RDLCK | F_WRLCK | F_UNLCK) {
         return Err(Errno::EINVAL);
     }
     let base: i128 = match fl.l_whence as u32 {
@@ -693,20 +669,20 @@ fn record_lock(sys: &Sys, file: &Arc<File>, cmd: u32, arg: u64) -> KResult<u64> 
     let kernel = task.system.clone();
     let alive = move |pid: i32| kernel.task(pid).is_some();
     if matches!(cmd, F_GETLK | F_OFD_GETLK) {
-        match lock::test(key, owner, fl.l_type == lock::F_WRLCK, start, end, &alive) {
+        match lock::test(key, owner, fl.l_type == F_WRLCK, start, end, &alive) {
             Some(l) => {
-                fl.l_type = if l.write { lock::F_WRLCK } else { lock::F_RDLCK };
+                fl.l_type = if l.write { F_WRLCK } else { F_RDLCK };
                 fl.l_whence = SEEK_SET as i16;
                 fl.l_start = l.start as i64;
                 fl.l_len = if l.end == u64::MAX { 0 } else { (l.end - l.start) as i64 };
                 fl.l_pid = l.pid;
             }
-            None => fl.l_type = lock::F_UNLCK,
+            None => fl.l_type = F_UNLCK,
         }
         put(sys, arg, &fl)?;
         return Ok(0);
     }
-    if fl.l_type == lock::F_RDLCK && !file.readable() || fl.l_type == lock::F_WRLCK && !file.writable() {
+    if fl.l_type == F_RDLCK && !file.readable() || fl.l_type == F_WRLCK && !file.writable() {
         return Err(Errno::EBADF);
     }
     let pid = if ofd { -1 } else { task.tgid };
@@ -724,8 +700,8 @@ fn record_lock(sys: &Sys, file: &Arc<File>, cmd: u32, arg: u64) -> KResult<u64> 
 fn sys_flock(sys: &mut Sys) -> KResult<u64> {
     let (fd, op) = (sys.arg_i32(0), sys.arg_u32(1));
     let file = io_file(sys.task, fd)?;
-    let kind = op & !lock::LOCK_NB;
-    if !matches!(kind, lock::LOCK_SH | lock::LOCK_EX | lock::LOCK_UN) {
+    let kind = op & !LOCK_NB;
+    if !matches!(kind, LOCK_SH | LOCK_EX | LOCK_UN) {
         return Err(Errno::EINVAL);
     }
     let md = file.metadata()?;
@@ -733,20 +709,11 @@ fn sys_flock(sys: &mut Sys) -> KResult<u64> {
     let alive = move |pid: i32| kernel.task(pid).is_some();
     loop {
         match lock::flock((md.dev, md.ino), Arc::as_ptr(&file) as usize, kind, &alive) {
-            Err(Errno::EAGAIN) if op & lock::LOCK_NB == 0 => std::thread::sleep(std::time::Duration::from_millis(5)),
+            Err(Errno::EAGAIN) if op & LOCK_NB == 0 => std::thread::sleep(std::time::Duration::from_millis(5)),
             r => return r.map(|_| 0),
         }
     }
 }
-
-const FIONREAD: u32 = 0x541b;
-const FIONBIO: u32 = 0x5421;
-const FIONCLEX: u32 = 0x5450;
-const FIOCLEX: u32 = 0x5451;
-const FIOASYNC: u32 = 0x5452;
-const FIOQSIZE: u32 = 0x5460;
-const FIGETBSZ: u32 = 2;
-const TIOCGPTPEER: u32 = 0x5441;
 
 fn sys_ioctl(sys: &mut Sys) -> KResult<u64> {
     let (fd, cmd, arg) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2));
@@ -838,8 +805,6 @@ fn sys_newfstatat(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_statx(sys: &mut Sys) -> KResult<u64> {
-    const AT_STATX_SYNC_TYPE: u32 = 0x6000;
-    const STATX_RESERVED: u32 = 0x8000_0000;
     let (dirfd, flags, mask) = (sys.arg_i32(0), sys.arg_u32(2), sys.arg_u32(3));
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) != 0 || flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE {
         return Err(Errno::EINVAL);
@@ -1172,7 +1137,6 @@ fn sys_ftruncate(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
-    const FALLOC_FL_KEEP_SIZE: u32 = 1;
     let (fd, mode, offset, len) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2) as i64, sys.arg(3) as i64);
     if offset < 0 || len <= 0 {
         return Err(Errno::EINVAL);
@@ -1210,7 +1174,7 @@ fn sys_sync_file_range(sys: &mut Sys) -> KResult<u64> {
     }
     let file = io_file(sys.task, sys.arg_i32(0))?;
     match file.metadata()?.mode & S_IFMT {
-        S_IFREG | S_IFDIR | crate::fs::inode::S_IFBLK | S_IFLNK => Ok(0),
+        S_IFREG | S_IFDIR | S_IFBLK | S_IFLNK => Ok(0),
         _ => Err(Errno::ESPIPE),
     }
 }
@@ -1256,9 +1220,6 @@ fn sys_umask(sys: &mut Sys) -> KResult<u64> {
 }
 
 // ---- times, modes, owners ----
-
-const UTIME_NOW: i64 = (1 << 30) - 1;
-const UTIME_OMIT: i64 = (1 << 30) - 2;
 
 fn time_arg(ts: Timespec) -> KResult<TimeArg> {
     match ts.tv_nsec {

@@ -1,10 +1,17 @@
 //! Memory system calls: brk, mmap, munmap, mprotect, mremap, madvise,
 //! msync, mlock family.
 
+use crate::abi::fcntl::O_PATH;
+use crate::abi::mman::{
+    MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
+    MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MS_ASYNC, MS_INVALIDATE,
+    MS_SYNC, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
+};
+use crate::abi::stat::{S_IFCHR, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult, PAGE_SIZE};
 use std::sync::Arc;
 
-use crate::fs::inode::{MappedInode, S_IFCHR, S_IFMT, S_IFREG};
+use crate::fs::inode::MappedInode;
 use crate::mm::map::MapRequest;
 use crate::mm::vma::*;
 use crate::syscall::{Sys, SyscallDef};
@@ -72,7 +79,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
     } else {
         let file = sys.task.files().get(fd)?;
         let md = file.metadata()?;
-        if file.flags() & crate::fs::file::O_PATH != 0 {
+        if file.flags() & O_PATH != 0 {
             return Err(Errno::EBADF);
         }
         if !file.readable() {
@@ -136,10 +143,6 @@ fn sys_madvise(sys: &mut Sys) -> KResult<u64> {
     Ok(0)
 }
 
-const MS_ASYNC: u32 = 1;
-const MS_INVALIDATE: u32 = 2;
-const MS_SYNC: u32 = 4;
-
 fn sys_msync(sys: &mut Sys) -> KResult<u64> {
     let (addr, len, flags) = (sys.arg(0), sys.arg(1), sys.arg_u32(2));
     if addr % PAGE_SIZE != 0 || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 || flags & (MS_ASYNC | MS_SYNC) == MS_ASYNC | MS_SYNC {
@@ -176,10 +179,6 @@ fn sys_mlock(sys: &mut Sys) -> KResult<u64> {
     }
     Ok(0)
 }
-
-const MCL_CURRENT: u32 = 1;
-const MCL_FUTURE: u32 = 2;
-const MCL_ONFAULT: u32 = 4;
 
 fn sys_mlockall(sys: &mut Sys) -> KResult<u64> {
     let flags = sys.arg_u32(0);

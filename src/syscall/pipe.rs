@@ -2,28 +2,24 @@
 //! FIFOs, F_SETPIPE_SZ) lives in fs/pipe.rs; this file only decodes
 //! arguments and installs the two files.
 
+use crate::abi::fcntl::{O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_NOTIFICATION_PIPE};
+use crate::abi::resource::RLIMIT_NOFILE;
 use crate::abi::{Errno, KResult};
-use crate::fs::file::{O_CLOEXEC, O_DIRECT, O_EXCL, O_NONBLOCK};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
-use crate::task::limits::RLIMIT_NOFILE;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_pipe => sys_pipe,
     __NR_pipe2 => sys_pipe2,
 ];
 
-/// O_NOTIFICATION_PIPE (watch queues) shares O_EXCL's bit.
-const O_NOTIFICATION_PIPE: u32 = O_EXCL;
-/// Linux's answer for watch queues on a kernel built without them.
-const ENOPKG: Errno = Errno(65);
-
 fn do_pipe2(sys: &Sys, fds_addr: u64, flags: u32) -> KResult<u64> {
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE) != 0 {
         return Err(Errno::EINVAL);
     }
     if flags & O_NOTIFICATION_PIPE != 0 {
-        return Err(ENOPKG);
+        // Linux's answer for watch queues on a kernel built without them.
+        return Err(Errno::ENOPKG);
     }
     let task = sys.task;
     let creds = task.creds();

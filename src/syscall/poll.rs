@@ -7,15 +7,21 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::abi::fcntl::{O_CLOEXEC, O_PATH};
+use crate::abi::poll::{
+    EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLEXCLUSIVE, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND,
+    POLLWRNORM,
+};
+use crate::abi::resource::RLIMIT_NOFILE;
+use crate::abi::signal::SIGSET_SIZE;
 use crate::abi::{Errno, KResult, Timespec, Timeval};
-use crate::fs::epoll::{EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EventPoll};
-use crate::fs::file::{File, O_CLOEXEC, O_PATH, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM};
+use crate::fs::epoll::{EPOLLEXCLUSIVE_OK_BITS, EventPoll};
+use crate::fs::file::File;
 use crate::sched::wait::{WaitQueue, wait_any};
 use crate::signal::UNBLOCKABLE;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 use crate::task::Task;
-use crate::task::limits::RLIMIT_NOFILE;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_poll => sys_poll,
@@ -30,15 +36,12 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_epoll_pwait2 => sys_epoll_pwait2,
 ];
 
-const POLLRDBAND: u16 = 0x80;
-const POLLWRBAND: u16 = 0x200;
 /// What select counts as readable, writable and exceptional.
 const POLLIN_SET: u16 = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
 const POLLOUT_SET: u16 = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
 const POLLEX_SET: u16 = POLLPRI;
 /// personality(2) STICKY_TIMEOUTS: select/ppoll leave the timeout alone.
 const STICKY_TIMEOUTS: u32 = 0x0400_0000;
-const SIGSET_SIZE: u64 = 8;
 const NSEC_PER_SEC: i64 = 1_000_000_000;
 
 /// How long a call may wait.

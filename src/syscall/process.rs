@@ -2,11 +2,12 @@
 
 use std::sync::atomic::Ordering;
 
+use crate::abi::fcntl::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
 use crate::abi::{Errno, KResult, Rlimit, Rusage, Timeval, Tms};
 use crate::fs::path::PATH_MAX;
 use crate::syscall::{Exit, Sys, SyscallDef};
 use crate::syscalls;
-use crate::task::limits::*;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_exit => sys_exit,
@@ -89,7 +90,6 @@ fn read_string_array(sys: &Sys, mut addr: u64) -> KResult<Vec<Vec<u8>>> {
 }
 
 fn do_execve(sys: &mut Sys, dirfd: i32, path: Vec<u8>, argv: u64, envp: u64, flags: u32) -> KResult<u64> {
-    use crate::fs::lookup::{AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW};
     if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -117,7 +117,7 @@ fn do_execve(sys: &mut Sys, dirfd: i32, path: Vec<u8>, argv: u64, envp: u64, fla
 
 fn sys_execve(sys: &mut Sys) -> KResult<u64> {
     let path = sys.read_path(sys.arg(0))?;
-    do_execve(sys, crate::fs::lookup::AT_FDCWD, path, sys.arg(1), sys.arg(2), 0)
+    do_execve(sys, AT_FDCWD, path, sys.arg(1), sys.arg(2), 0)
 }
 
 fn sys_execveat(sys: &mut Sys) -> KResult<u64> {
@@ -294,10 +294,6 @@ fn sys_setrlimit(sys: &mut Sys) -> KResult<u64> {
     set_limit(sys, resource, new)?;
     Ok(0)
 }
-
-const RUSAGE_SELF: i32 = 0;
-const RUSAGE_CHILDREN: i32 = -1;
-const RUSAGE_THREAD: i32 = 1;
 
 fn sys_getrusage(sys: &mut Sys) -> KResult<u64> {
     let who = sys.arg_i32(0);

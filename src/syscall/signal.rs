@@ -4,6 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::abi::signal::{
+    MINSIGSTKSZ, SI_TKILL, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGKILL, SIGSEGV, SIGSET_SIZE, SIGSTOP, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK,
+};
 use crate::abi::{Errno, KResult, KSigaction, Sigaltstack, Timespec};
 use crate::signal::*;
 use crate::syscall::{Sys, SyscallDef};
@@ -24,11 +27,6 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_rt_sigqueueinfo => sys_rt_sigqueueinfo,
     __NR_rt_tgsigqueueinfo => sys_rt_tgsigqueueinfo,
 ];
-
-const SIG_BLOCK: i32 = 0;
-const SIG_UNBLOCK: i32 = 1;
-const SIG_SETMASK: i32 = 2;
-const SIGSET_SIZE: u64 = 8;
 
 fn signal_index(sig: i32) -> KResult<usize> {
     valid_signal(sig)?;

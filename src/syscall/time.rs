@@ -5,6 +5,11 @@ use std::time::{Duration, Instant};
 use crate::sched::wait;
 use crate::task::process::RealTimer;
 
+use crate::abi::signal::{SIGALRM, SIGPROF, SIGVTALRM};
+use crate::abi::time::{
+    CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
+    CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL, TIMER_ABSTIME,
+};
 use crate::abi::{Errno, Itimerval, KResult, Timespec, Timeval, Timezone};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
@@ -21,19 +26,6 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_setitimer => sys_setitimer,
     __NR_alarm => sys_alarm,
 ];
-
-const CLOCK_REALTIME: i32 = 0;
-const CLOCK_MONOTONIC: i32 = 1;
-const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
-const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-const CLOCK_MONOTONIC_RAW: i32 = 4;
-const CLOCK_REALTIME_COARSE: i32 = 5;
-const CLOCK_MONOTONIC_COARSE: i32 = 6;
-const CLOCK_BOOTTIME: i32 = 7;
-const CLOCK_REALTIME_ALARM: i32 = 8;
-const CLOCK_BOOTTIME_ALARM: i32 = 9;
-const CLOCK_TAI: i32 = 11;
-const TIMER_ABSTIME: u32 = 1;
 
 /// The guest's clock `id` now, in nanoseconds.
 fn clock_now(sys: &Sys, id: i32) -> KResult<i128> {
@@ -173,10 +165,6 @@ fn sys_clock_nanosleep(sys: &mut Sys) -> KResult<u64> {
     relative_sleep(sys, id, deadline, rem)
 }
 
-const ITIMER_REAL: i32 = 0;
-const ITIMER_VIRTUAL: i32 = 1;
-const ITIMER_PROF: i32 = 2;
-
 fn to_timeval(d: Duration) -> Timeval {
     Timeval { tv_sec: d.as_secs() as i64, tv_usec: d.subsec_micros() as i64 }
 }
@@ -230,7 +218,7 @@ fn arm(
     timers.schedule(deadline, move || {
         let Some(process) = weak.upgrade() else { return };
         if let Some(leader) = process.leader() {
-            crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(crate::signal::SIGALRM));
+            crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(SIGALRM));
         }
         let mut slot = process.real_timer.lock();
         if interval.is_zero() {
@@ -285,7 +273,7 @@ fn sample_cpu_timers(timers: std::sync::Arc<crate::sched::timer::Timers>, proces
         let Some(p) = process.upgrade() else { return };
         let Some(leader) = p.leader() else { return };
         let mut armed = false;
-        for (i, sig) in [(0usize, crate::signal::SIGVTALRM), (1, crate::signal::SIGPROF)] {
+        for (i, sig) in [(0usize, SIGVTALRM), (1, SIGPROF)] {
             let now = process_cpu(&leader, i as i32 + 1);
             let fire = {
                 let mut slots = p.cpu_timers.lock();

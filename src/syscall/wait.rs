@@ -4,8 +4,11 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use crate::abi::sched::{CLONE_VFORK, CLONE_VM};
+use crate::abi::signal::{CLD_CONTINUED, CLD_STOPPED, SIGCHLD, SIGCONT};
+use crate::abi::wait::{P_ALL, P_PGID, P_PID, P_PIDFD, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED};
 use crate::abi::{Errno, KResult, Rusage, Timeval};
-use crate::signal::{CLD_CONTINUED, CLD_STOPPED, SIGCHLD, SigInfo};
+use crate::signal::SigInfo;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 use crate::task::exit::{STATUS_CONTINUED, child_code, reap, status_stopped};
@@ -35,7 +38,7 @@ fn sys_fork(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_vfork(sys: &mut Sys) -> KResult<u64> {
-    do_clone(sys, CloneArgs { flags: fork::CLONE_VM | fork::CLONE_VFORK | SIGCHLD as u64, stack: 0, parent_tid: 0, child_tid: 0, tls: 0 })
+    do_clone(sys, CloneArgs { flags: CLONE_VM | CLONE_VFORK | SIGCHLD as u64, stack: 0, parent_tid: 0, child_tid: 0, tls: 0 })
 }
 
 /// x86-64 argument order: flags, stack, parent_tid, child_tid, tls.
@@ -48,16 +51,6 @@ fn sys_clone(sys: &mut Sys) -> KResult<u64> {
 fn sys_clone3(_sys: &mut Sys) -> KResult<u64> {
     Err(Errno::ENOSYS)
 }
-
-const WNOHANG: u32 = 1;
-const WUNTRACED: u32 = 2;
-const WSTOPPED: u32 = 2;
-const WEXITED: u32 = 4;
-const WCONTINUED: u32 = 8;
-const WNOWAIT: u32 = 0x0100_0000;
-const WNOTHREAD: u32 = 0x2000_0000;
-const WALL: u32 = 0x4000_0000;
-const WCLONE: u32 = 0x8000_0000;
 
 /// Which children a wait is about.
 #[derive(Clone, Copy)]
@@ -128,15 +121,7 @@ fn find_report(sys: &Sys, which: Which, options: u32) -> KResult<Option<Report>>
                 if options & WNOWAIT == 0 {
                     st.continued = false;
                 }
-                return Ok(Some(Report {
-                    pid: child.tgid,
-                    uid,
-                    status: STATUS_CONTINUED,
-                    code: CLD_CONTINUED,
-                    field: crate::signal::SIGCONT,
-                    user_ns: 0,
-                    system_ns: 0,
-                }));
+                return Ok(Some(Report { pid: child.tgid, uid, status: STATUS_CONTINUED, code: CLD_CONTINUED, field: SIGCONT, user_ns: 0, system_ns: 0 }));
             }
             _ => {}
         }
@@ -182,11 +167,6 @@ fn sys_wait4(sys: &mut Sys) -> KResult<u64> {
     }
     Ok(r.pid as u64)
 }
-
-const P_ALL: u32 = 0;
-const P_PID: u32 = 1;
-const P_PGID: u32 = 2;
-const P_PIDFD: u32 = 3;
 
 fn sys_waitid(sys: &mut Sys) -> KResult<u64> {
     let (idtype, id, info_addr, options, rusage_addr) = (sys.arg_u32(0), sys.arg_i32(1), sys.arg(2), sys.arg_u32(3), sys.arg(4));

@@ -7,15 +7,18 @@ use std::sync::Arc;
 use goblin::elf::header::{EM_X86_64, ET_DYN, ET_EXEC};
 use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_PHDR, ProgramHeader};
 
+use crate::abi::fcntl::AT_FDCWD;
+use crate::abi::mman::{MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::abi::resource::RLIMIT_STACK;
+use crate::abi::stat::{S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult, PAGE_SIZE, page_align_down, page_align_up};
-use crate::fs::inode::{InodeRef, S_IFMT, S_IFREG};
+use crate::fs::inode::InodeRef;
 use crate::fs::lookup::{MAY_EXEC, may_access, resolve_at};
 use crate::mm::map::MapRequest;
-use crate::mm::vma::{Backing, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::mm::vma::Backing;
 use crate::mm::{Mm, TASK_SIZE};
 use crate::platform::Regs;
 use crate::task::Task;
-use crate::task::limits::RLIMIT_STACK;
 
 /// Top of the initial stack (below the stub region, with a gap).
 pub const STACK_TOP: u64 = TASK_SIZE - 0x100_0000;
@@ -86,7 +89,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         new_argv.extend(arg);
         new_argv.push(if path.is_empty() { exe_path.clone() } else { path.to_vec() });
         new_argv.extend(argv.into_iter().skip(1));
-        return load_depth(task, crate::fs::lookup::AT_FDCWD, &interp, new_argv, envp, false, depth + 1);
+        return load_depth(task, AT_FDCWD, &interp, new_argv, envp, false, depth + 1);
     }
     let elf = ElfFile::parse(&inode)?;
     let mm = Mm::new(task.system.phys.clone());
@@ -103,7 +106,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
     let main = map_elf(&mm, &elf, &inode, bias, &exe_path)?;
     let (entry, interp_base) = match &elf.interp {
         Some(interp_path) => {
-            let ifile = resolve_at(task, crate::fs::lookup::AT_FDCWD, interp_path, true, false)?;
+            let ifile = resolve_at(task, AT_FDCWD, interp_path, true, false)?;
             let iinode = ifile.inode().clone();
             let ielf = ElfFile::parse(&iinode)?;
             if ielf.interp.is_some() || ielf.header.e_type != ET_DYN {

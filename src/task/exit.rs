@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::signal::{self, CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT, SIG_IGN, SIGCHLD, SigInfo};
+use crate::abi::signal::{CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT, SIG_IGN, SIGCHLD, SIGCONT, SIGHUP};
+use crate::signal::{self, SigInfo};
 use crate::task::Task;
 use crate::task::process::{Lifecycle, Process};
 
@@ -201,8 +202,8 @@ fn hang_up_orphaned_group(kernel: &crate::task::system::System, pgid: i32) {
         return;
     }
     for t in &members {
-        signal::send_to_process(t, SigInfo::kernel(signal::SIGHUP));
-        signal::send_to_process(t, SigInfo::kernel(signal::SIGCONT));
+        signal::send_to_process(t, SigInfo::kernel(SIGHUP));
+        signal::send_to_process(t, SigInfo::kernel(SIGCONT));
     }
 }
 

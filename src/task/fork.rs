@@ -8,36 +8,16 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
+use crate::abi::sched::{
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
+    CLONE_NEWUTS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL,
+};
+use crate::abi::signal::NSIG;
 use crate::abi::{Errno, KResult};
 use crate::platform::Regs;
 use crate::task::process::Process;
 use crate::task::{Task, TaskSignals};
 
-pub const CSIGNAL: u64 = 0xff;
-pub const CLONE_VM: u64 = 0x100;
-pub const CLONE_FS: u64 = 0x200;
-pub const CLONE_FILES: u64 = 0x400;
-pub const CLONE_SIGHAND: u64 = 0x800;
-pub const CLONE_PIDFD: u64 = 0x1000;
-pub const CLONE_PTRACE: u64 = 0x2000;
-pub const CLONE_VFORK: u64 = 0x4000;
-pub const CLONE_PARENT: u64 = 0x8000;
-pub const CLONE_THREAD: u64 = 0x10000;
-pub const CLONE_NEWNS: u64 = 0x20000;
-pub const CLONE_SYSVSEM: u64 = 0x40000;
-pub const CLONE_SETTLS: u64 = 0x80000;
-pub const CLONE_PARENT_SETTID: u64 = 0x100000;
-pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
-pub const CLONE_DETACHED: u64 = 0x400000;
-pub const CLONE_UNTRACED: u64 = 0x800000;
-pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
-pub const CLONE_NEWCGROUP: u64 = 0x2000000;
-pub const CLONE_NEWUTS: u64 = 0x4000000;
-pub const CLONE_NEWIPC: u64 = 0x8000000;
-pub const CLONE_NEWUSER: u64 = 0x10000000;
-pub const CLONE_NEWPID: u64 = 0x20000000;
-pub const CLONE_NEWNET: u64 = 0x40000000;
-pub const CLONE_IO: u64 = 0x80000000;
 const NAMESPACE_FLAGS: u64 = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
 
 /// Completion a vfork parent waits on.
@@ -100,7 +80,7 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
         return Err(Errno::ENOSYS);
     }
     let exit_signal = (flags & CSIGNAL) as i32;
-    if exit_signal > crate::signal::NSIG as i32 {
+    if exit_signal > NSIG as i32 {
         return Err(Errno::EINVAL);
     }
     let kernel = &parent.system;

@@ -16,6 +16,8 @@ use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicU64};
 
+use crate::abi::resource::RLIM_NLIMITS;
+use crate::abi::signal::SIGKILL;
 use crate::abi::{Rlimit, Sigaltstack};
 use crate::fs::FsContext;
 use crate::fs::file::FdTable;
@@ -53,7 +55,7 @@ pub struct Task {
     pub creds: Mutex<Creds>,
     pub sigactions: Arc<Mutex<SignalActions>>,
     pub signals: Mutex<TaskSignals>,
-    pub rlimits: Arc<Mutex<[Rlimit; limits::RLIM_NLIMITS]>>,
+    pub rlimits: Arc<Mutex<[Rlimit; RLIM_NLIMITS]>>,
     pub comm: Mutex<[u8; 16]>,
     pub exe: Mutex<Vec<u8>>,
     pub clear_child_tid: AtomicU64,
@@ -173,7 +175,7 @@ impl Task {
     /// Is SIGKILL pending for the task or its process? (Ends the waits
     /// that nothing else may interrupt: job-control stops, vfork.)
     pub fn sigkill_pending(&self) -> bool {
-        let bit = crate::signal::sigbit(crate::signal::SIGKILL);
+        let bit = crate::signal::sigbit(SIGKILL);
         let own = self.signals.lock().pending.set;
         let shared = self.process.shared_pending.lock().set;
         (own | shared) & bit != 0
@@ -234,12 +236,12 @@ impl crate::sched::CurrentTask for Task {
     }
     fn signal_blocked_or_ignored(&self, sig: i32) -> bool {
         let blocked = self.signals.lock().blocked & crate::signal::sigbit(sig) != 0;
-        blocked || self.sigactions.lock().get(sig).handler == crate::signal::SIG_IGN
+        blocked || self.sigactions.lock().get(sig).handler == crate::abi::signal::SIG_IGN
     }
     fn send_signal_to_self(&self, sig: i32) {
         let Some(me) = current().filter(|t| t.tid == self.tid) else { return };
         let uid = me.creds().uid;
-        crate::signal::send_to_task(&me, crate::signal::SigInfo::user(sig, crate::signal::SI_USER, me.tgid, uid));
+        crate::signal::send_to_task(&me, crate::signal::SigInfo::user(sig, crate::abi::signal::SI_USER, me.tgid, uid));
     }
 }
 

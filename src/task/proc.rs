@@ -5,12 +5,13 @@
 
 use std::sync::Arc;
 
+use crate::abi::mman::{MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::abi::{KResult, PAGE_SIZE};
 use crate::fs::file::File;
 use crate::fs::path::{MountTable, Path};
 use crate::fs::procfs::{PidFile, ProcTask, ProcessView, USER_HZ, mountinfo_content, mounts_content};
 use crate::fs::{dev_major, dev_minor};
-use crate::mm::vma::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::mm::vma::Backing;
 use crate::task::Task;
 use crate::task::system::System;
 
@@ -242,7 +243,7 @@ fn maps_content(task: &Task) -> Vec<u8> {
             if vma.prot & PROT_READ != 0 { 'r' } else { '-' },
             if vma.prot & PROT_WRITE != 0 { 'w' } else { '-' },
             if vma.prot & PROT_EXEC != 0 { 'x' } else { '-' },
-            if vma.flags & crate::mm::vma::MAP_SHARED != 0 { 's' } else { 'p' },
+            if vma.flags & MAP_SHARED != 0 { 's' } else { 'p' },
         );
         let (offset, dev, ino, name): (u64, u64, u64, Vec<u8>) = match &vma.backing {
             Backing::File { offset, name, dev, ino, .. } => (*offset, *dev, *ino, name.clone()),

@@ -7,6 +7,7 @@ use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Weak};
 
+use crate::abi::signal::{CLD_CONTINUED, SIGCHLD, SIGCONT};
 use crate::sched::wait::WaitQueue;
 use crate::signal::SigPending;
 use crate::task::Task;
@@ -94,7 +95,7 @@ impl Process {
                 children_system_ns: 0,
             }),
             shared_pending: Mutex::new(SigPending::default()),
-            exit_signal: AtomicI32::new(crate::signal::SIGCHLD),
+            exit_signal: AtomicI32::new(SIGCHLD),
             child_events: WaitQueue::new(),
             child_subreaper: AtomicBool::new(false),
             init_unprotected: AtomicBool::new(false),
@@ -178,7 +179,7 @@ impl Process {
             if let Some(t) = self.leader() {
                 t.sleeper.wake();
             }
-            crate::task::exit::notify_parent(self, crate::signal::CLD_CONTINUED, crate::signal::SIGCONT);
+            crate::task::exit::notify_parent(self, CLD_CONTINUED, SIGCONT);
         }
     }
 

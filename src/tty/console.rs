@@ -8,27 +8,26 @@
 //! `restore_host_terminal` runs on every exit path: main, the panic hook,
 //! and handlers for the signals that end or stop vkernel.
 
-use parking_lot::Mutex;
 use std::any::Any;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use crate::abi::fcntl::{O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK};
+use crate::abi::ioctl::{
+    FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ,
+};
+use crate::abi::poll::{POLLIN, POLLOUT};
+use crate::abi::stat::{S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult, StatFs, Termios, Winsize};
-use crate::fs::file::{FdTable, File, FileOps, O_APPEND, O_LARGEFILE, O_NONBLOCK, POLLIN, POLLOUT};
-use crate::fs::inode::{Inode, InodeRef, Metadata, S_IFMT, S_IFREG};
+use crate::fs::file::{FdTable, File, FileOps};
+use crate::fs::inode::{Inode, InodeRef, Metadata};
 use crate::fs::path::{MountTable, Path, WalkContext, walk};
 use crate::sched::CurrentTask;
-use crate::tty::{
-    Backend, FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCOUTQ, TIOCSCTTY, TIOCSPGRP,
-    TIOCSWINSZ, Tty,
-};
+use crate::tty::{Backend, Tty};
 
 /// The foreground process group the guest set with TIOCSPGRP (0: none yet,
 /// the caller's own group is reported).
 static FOREGROUND_PGRP: AtomicI32 = AtomicI32::new(0);
-
-/// The host terminal's settings before the guest first changed them.
-static SAVED_TERMIOS: Mutex<Option<(i32, Termios)>> = Mutex::new(None);
 
 use crate::platform::host::terminal as host;
 
@@ -330,7 +329,7 @@ pub fn stdio_fd_table(root: &Path, mounts: &MountTable) -> FdTable {
     let console = init_console();
     for fd in 0..3 {
         let Some(fl) = host::status_flags(fd) else { continue };
-        let flags = (fl & (crate::fs::file::O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_LARGEFILE;
+        let flags = (fl & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_LARGEFILE;
         if let Some(tty) = console.as_ref().filter(|_| host::same_terminal_as_stdin(fd)) {
             let ops = Arc::new(tty.open_slave(flags, false));
             let file = match console_node(root, mounts) {

@@ -7,65 +7,15 @@
 use std::collections::VecDeque;
 
 use crate::abi::Termios;
-use crate::signal::{SIGINT, SIGQUIT, SIGTSTP};
+use crate::abi::signal::{SIGINT, SIGQUIT, SIGTSTP};
+use crate::abi::termios::{
+    B38400, CREAD, CS8, ECHO, ECHOCTL, ECHOE, ECHOK, ECHOKE, ECHONL, ECHOPRT, HUPCL, ICANON, ICRNL, IEXTEN, IGNCR, INLCR, ISIG, ISTRIP, IUCLC, IUTF8, IXANY,
+    IXON, NOFLSH, OCRNL, OLCUC, ONLCR, ONLRET, ONOCR, OPOST, TABDLY, TOSTOP, VEOF, VEOL, VEOL2, VERASE, VINTR, VKILL, VLNEXT, VMIN, VQUIT, VREPRINT, VSTART,
+    VSTOP, VSUSP, VTIME, VWERASE, XTABS,
+};
 
 /// Linux's N_TTY_BUF_SIZE: the input queue holds one byte less.
 pub const N_TTY_BUF_SIZE: usize = 4096;
-
-// c_iflag
-pub const IGNBRK: u32 = 0o1;
-pub const BRKINT: u32 = 0o2;
-pub const ISTRIP: u32 = 0o40;
-pub const INLCR: u32 = 0o100;
-pub const IGNCR: u32 = 0o200;
-pub const ICRNL: u32 = 0o400;
-pub const IUCLC: u32 = 0o1000;
-pub const IXON: u32 = 0o2000;
-pub const IXANY: u32 = 0o4000;
-pub const IUTF8: u32 = 0o40000;
-// c_oflag
-pub const OPOST: u32 = 0o1;
-pub const OLCUC: u32 = 0o2;
-pub const ONLCR: u32 = 0o4;
-pub const OCRNL: u32 = 0o10;
-pub const ONOCR: u32 = 0o20;
-pub const ONLRET: u32 = 0o40;
-pub const TABDLY: u32 = 0o14000;
-pub const XTABS: u32 = 0o14000;
-// c_cflag
-pub const B38400: u32 = 0o17;
-pub const CS8: u32 = 0o60;
-pub const CREAD: u32 = 0o200;
-pub const HUPCL: u32 = 0o2000;
-// c_lflag
-pub const ISIG: u32 = 0o1;
-pub const ICANON: u32 = 0o2;
-pub const ECHO: u32 = 0o10;
-pub const ECHOE: u32 = 0o20;
-pub const ECHOK: u32 = 0o40;
-pub const ECHONL: u32 = 0o100;
-pub const NOFLSH: u32 = 0o200;
-pub const TOSTOP: u32 = 0o400;
-pub const ECHOCTL: u32 = 0o1000;
-pub const ECHOPRT: u32 = 0o2000;
-pub const ECHOKE: u32 = 0o4000;
-pub const IEXTEN: u32 = 0o100000;
-// c_cc indices
-pub const VINTR: usize = 0;
-pub const VQUIT: usize = 1;
-pub const VERASE: usize = 2;
-pub const VKILL: usize = 3;
-pub const VEOF: usize = 4;
-pub const VTIME: usize = 5;
-pub const VMIN: usize = 6;
-pub const VSTART: usize = 8;
-pub const VSTOP: usize = 9;
-pub const VSUSP: usize = 10;
-pub const VEOL: usize = 11;
-pub const VREPRINT: usize = 12;
-pub const VWERASE: usize = 14;
-pub const VLNEXT: usize = 15;
-pub const VEOL2: usize = 16;
 
 /// Linux's INIT_C_CC: ^C ^\ DEL ^U ^D, TIME 0, MIN 1, ^Q ^S ^Z, EOL off,
 /// ^R ^O ^W ^V.

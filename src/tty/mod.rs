@@ -37,50 +37,20 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use crate::abi::fcntl::O_NOCTTY;
+use crate::abi::ioctl::{
+    FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSBRKP, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCEXCL, TIOCGDEV, TIOCGETD, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY,
+    TIOCNXCL, TIOCOUTQ, TIOCSCTTY, TIOCSETD, TIOCSPGRP, TIOCSTI, TIOCSWINSZ,
+};
+use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::abi::signal::{SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH};
+use crate::abi::termios::{ICANON, TCIFLUSH, TCIOFF, TCIOFLUSH, TCION, TCOFLUSH, TCOOFF, TCOON, VMIN, VSTART, VSTOP, VTIME};
 use crate::abi::{Errno, KResult, Termios, Winsize};
-use crate::fs::file::{File, FileOps, O_NOCTTY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::fs::file::{File, FileOps};
 use crate::sched::CurrentTask;
 use crate::sched::processes::processes;
 use crate::sched::wait::{WaitQueue, wait_any};
-use crate::signal::{SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH};
-use ldisc::{LineDiscipline, VMIN, VSTART, VSTOP, VTIME};
-
-pub const TCGETS: u32 = 0x5401;
-pub const TCSETS: u32 = 0x5402;
-pub const TCSETSW: u32 = 0x5403;
-pub const TCSETSF: u32 = 0x5404;
-pub const TCSBRK: u32 = 0x5409;
-pub const TCXONC: u32 = 0x540a;
-pub const TCFLSH: u32 = 0x540b;
-pub const TIOCEXCL: u32 = 0x540c;
-pub const TIOCNXCL: u32 = 0x540d;
-pub const TIOCSCTTY: u32 = 0x540e;
-pub const TIOCGPGRP: u32 = 0x540f;
-pub const TIOCSPGRP: u32 = 0x5410;
-pub const TIOCOUTQ: u32 = 0x5411;
-pub const TIOCSTI: u32 = 0x5412;
-pub const TIOCGWINSZ: u32 = 0x5413;
-pub const TIOCSWINSZ: u32 = 0x5414;
-pub const FIONREAD: u32 = 0x541b;
-pub const TIOCNOTTY: u32 = 0x5422;
-pub const TIOCSETD: u32 = 0x5423;
-pub const TIOCGETD: u32 = 0x5424;
-pub const TCSBRKP: u32 = 0x5425;
-pub const TIOCGSID: u32 = 0x5429;
-pub const TIOCGPTN: u32 = 0x8004_5430;
-pub const TIOCSPTLCK: u32 = 0x4004_5431;
-pub const TIOCGDEV: u32 = 0x8004_5432;
-pub const TIOCSIG: u32 = 0x4004_5436;
-pub const TIOCGPTLCK: u32 = 0x8004_5439;
-pub const TIOCGPTPEER: u32 = 0x5441;
-
-const TCOOFF: u64 = 0;
-const TCOON: u64 = 1;
-const TCIOFF: u64 = 2;
-const TCION: u64 = 3;
-const TCIFLUSH: u64 = 0;
-const TCOFLUSH: u64 = 1;
-const TCIOFLUSH: u64 = 2;
+use ldisc::LineDiscipline;
 
 /// Device bytes the line discipline has not taken yet (Linux's tty flip
 /// buffers are limited to 64 KiB).
@@ -389,7 +359,7 @@ impl Tty {
         }
         let nonblock = file.nonblocking();
         let termios = self.lock().ldisc.termios();
-        if termios.c_lflag & ldisc::ICANON != 0 {
+        if termios.c_lflag & ICANON != 0 {
             return self.wait_for(&self.wait, nonblock, None, || {
                 let mut st = self.lock();
                 if st.ldisc.input_available(1) {

@@ -9,16 +9,18 @@ use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 
+use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK};
+use crate::abi::ioctl::{TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCPKT, TIOCSIG, TIOCSPTLCK};
+use crate::abi::termios::{B38400, CREAD, CS8};
 use crate::abi::{Errno, KResult, Winsize};
-use crate::fs::file::{File, FileOps, O_ACCMODE, O_CLOEXEC, O_LARGEFILE, O_NOCTTY, O_NONBLOCK};
+use crate::fs::file::{File, FileOps};
 use crate::sched::CurrentTask;
 use crate::sched::wait::WaitQueue;
-use crate::tty::ldisc::{B38400, CREAD, CS8, std_termios};
-use crate::tty::{Backend, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCSIG, TIOCSPTLCK, Tty};
+use crate::tty::ldisc::std_termios;
+use crate::tty::{Backend, Tty};
 
 /// Linux's default kernel.pty.max.
 const PTY_MAX: u32 = 4096;
-const TIOCPKT: u32 = 0x5420;
 
 /// Pty indices in use (a pair keeps its index until both sides are gone).
 static PTYS: Mutex<BTreeMap<u32, Weak<Tty>>> = Mutex::new(BTreeMap::new());

@@ -10,9 +10,11 @@ mod system;
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
+use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY};
+use crate::abi::stat::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
-use crate::fs::file::{File, FileOps, O_ACCMODE, O_RDWR, O_WRONLY};
-use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
+use crate::fs::file::{File, FileOps};
+use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata};
 use crate::fs::path::{Dentry, Mount, MountTable, Path};
 use crate::fs::{new_anon_dev, now};
 pub use system::{USER_HZ, mountinfo_content, mounts_content};
@@ -576,7 +578,7 @@ impl ProcInode {
             Node::FdInfo(pid, fd) => {
                 let (file, cloexec) = self.fs.task(pid)?.file(fd)?;
                 let pos = *file.pos.lock();
-                let flags = file.flags() | if cloexec { crate::fs::file::O_CLOEXEC } else { 0 };
+                let flags = file.flags() | if cloexec { O_CLOEXEC } else { 0 };
                 let mnt = file.path.as_ref().map(|p| p.mount.id).unwrap_or(0);
                 let ino = file.inode.metadata().map(|m| m.ino).unwrap_or(0);
                 Ok(format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t{mnt}\nino:\t{ino}\n").into_bytes())

@@ -151,7 +151,6 @@ fn exported_macros(src: &Path, files: &[PathBuf]) -> HashMap<String, String> {
 }
 
 #[test]
-#[ignore = "the restructure is under way"]
 fn no_module_names_a_higher_layer() {
     let map = read_layer_map();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");

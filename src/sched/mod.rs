@@ -8,6 +8,7 @@ pub mod clock;
 pub mod cred;
 pub mod current;
 pub mod processes;
+pub mod time;
 pub mod timer;
 pub mod wait;
 

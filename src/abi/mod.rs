@@ -78,7 +78,7 @@ pub struct Timespec {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub struct Timeval {
     pub tv_sec: i64,
     pub tv_usec: i64,

@@ -71,7 +71,7 @@ impl Deadline {
     /// now, as an absolute realtime timer is).
     pub fn at_realtime(ns: i128) -> Deadline {
         let offset = crate::sched::clock::realtime_ns() - now_ns() as i128;
-        Deadline::at_monotonic((ns - offset).clamp(0, KTIME_MAX as i128) as i64)
+        Deadline::at_monotonic(ns.saturating_sub(offset).clamp(0, KTIME_MAX as i128) as i64)
     }
 
     pub fn is_never(self) -> bool {

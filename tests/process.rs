@@ -48,6 +48,9 @@ guest_test!(siginfo_masks_pending_rt_order_resethand_nodefer_sigsuspend_sigtimed
 guest_test!(faults_give_siginfo_altstack_recovers_and_handlers_edit_context, "sig_faults");
 guest_test!(restart_vs_eintr_timers_alarm_nanosleep_and_pause, "sig_interrupt");
 
+// File locks.
+guest_test!(setlkw_ofd_and_flock_waits_end_for_signals_kill_and_edeadlk, "lock_wait");
+
 // Pipes, FIFOs and poll.
 guest_test!(pipes_capacity_nonblocking_sigpipe_eof_and_packet_mode, "pipe_basic");
 guest_test!(pipe_buf_writes_stay_atomic_with_concurrent_writers, "pipe_atomic");

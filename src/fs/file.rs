@@ -351,12 +351,26 @@ impl FdTable {
         self.entries.iter().enumerate().filter(|(_, e)| e.is_some()).map(|(i, _)| i as i32).collect()
     }
 
-    /// Closes the close-on-exec fds (execve).
-    pub fn close_on_exec(&mut self) {
+    /// Takes the close-on-exec fds out of the table (execve); the caller
+    /// closes them with `close_fd`.
+    pub fn take_close_on_exec(&mut self) -> Vec<Arc<File>> {
+        let mut closed = Vec::new();
         for e in self.entries.iter_mut() {
             if e.as_ref().is_some_and(|e| e.cloexec) {
-                *e = None;
+                closed.extend(e.take().map(|e| e.file));
             }
         }
+        closed
     }
+}
+
+/// Process `tgid` closed one of its fds for `file` (close, dup2 over it,
+/// close_range, close-on-exec): its POSIX record locks on the file go
+/// (Linux: filp_close, locks_remove_posix). The open file description
+/// itself ends when its last reference drops.
+pub fn close_fd(file: Arc<File>, tgid: i32) {
+    if let Ok(md) = file.inode.metadata() {
+        crate::fs::lock::release_process_locks((md.dev, md.ino), tgid);
+    }
+    drop(file);
 }

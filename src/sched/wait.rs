@@ -66,8 +66,8 @@ pub struct WaitQueue {
 }
 
 impl WaitQueue {
-    pub fn new() -> WaitQueue {
-        WaitQueue::default()
+    pub const fn new() -> WaitQueue {
+        WaitQueue { waiters: Mutex::new(Vec::new()) }
     }
 
     /// Wakes every task waiting here; they re-check their conditions.

@@ -8,8 +8,8 @@ use crate::abi::fcntl::{
     AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, CLOSE_RANGE_CLOEXEC,
     CLOSE_RANGE_UNSHARE, F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_DUPFD_QUERY, F_GET_SEALS, F_GETFD, F_GETFL, F_GETLEASE, F_GETLK, F_GETOWN, F_GETOWN_EX,
     F_GETPIPE_SZ, F_GETSIG, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_RDLCK, F_SETFD, F_SETFL, F_SETLEASE, F_SETLK, F_SETLKW, F_SETOWN, F_SETOWN_EX,
-    F_SETPIPE_SZ, F_SETSIG, F_UNLCK, F_WRLCK, FALLOC_FL_KEEP_SIZE, FD_CLOEXEC, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT,
-    O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET,
+    F_SETPIPE_SZ, F_SETSIG, F_UNLCK, F_WRLCK, FALLOC_FL_KEEP_SIZE, FD_CLOEXEC, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
+    O_WRONLY, SEEK_SET,
 };
 use crate::abi::ioctl::{FIGETBSZ, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, FIOQSIZE, TIOCGPTPEER};
 use crate::abi::resource::RLIMIT_NOFILE;
@@ -484,12 +484,8 @@ fn sys_creat(sys: &mut Sys) -> KResult<u64> {
     do_open(sys, AT_FDCWD, sys.arg(0), O_CREAT | O_WRONLY | O_TRUNC, sys.arg_u32(1))
 }
 
-/// After an fd is closed: POSIX record locks of the process on that file go.
 fn closed(task: &Task, file: Arc<File>) {
-    if let Ok(md) = file.inode.metadata() {
-        lock::release_process_locks((md.dev, md.ino), task.tgid);
-    }
-    drop(file);
+    crate::fs::file::close_fd(file, task.tgid);
 }
 
 fn sys_close(sys: &mut Sys) -> KResult<u64> {
@@ -646,30 +642,14 @@ fn record_lock(sys: &Sys, file: &Arc<File>, cmd: u32, arg: u64) -> KResult<u64> 
     if !matches!(fl.l_type, F_RDLCK | F_WRLCK | F_UNLCK) {
         return Err(Errno::EINVAL);
     }
-    let base: i128 = match fl.l_whence as u32 {
-        SEEK_SET => 0,
-        SEEK_CUR => *file.pos.lock() as i128,
-        SEEK_END => file.metadata()?.size as i128,
-        _ => return Err(Errno::EINVAL),
-    };
-    let mut start = base + fl.l_start as i128;
-    let mut end: i128 = if fl.l_len == 0 { u64::MAX as i128 } else { start + fl.l_len as i128 };
-    if fl.l_len < 0 {
-        end = start;
-        start += fl.l_len as i128;
-    }
-    if start < 0 {
-        return Err(Errno::EINVAL);
-    }
-    let (start, end) = (start as u64, end.min(u64::MAX as i128) as u64);
+    let pos = *file.pos.lock();
+    let (start, end) = lock::record_range(fl.l_whence, fl.l_start, fl.l_len, pos, || Ok(file.metadata()?.size))?;
     let md = file.metadata()?;
     let key = (md.dev, md.ino);
-    let task = sys.task;
-    let owner = if ofd { lock::Owner::File(Arc::as_ptr(file) as usize) } else { lock::Owner::Process(task.tgid) };
-    let kernel = task.system.clone();
-    let alive = move |pid: i32| kernel.task(pid).is_some();
+    let tgid = sys.task.tgid;
+    let owner = if ofd { lock::Owner::File(Arc::as_ptr(file) as usize) } else { lock::Owner::Process(tgid) };
     if matches!(cmd, F_GETLK | F_OFD_GETLK) {
-        match lock::test(key, owner, fl.l_type == F_WRLCK, start, end, &alive) {
+        match lock::test(key, owner, fl.l_type == F_WRLCK, start, end) {
             Some(l) => {
                 fl.l_type = if l.write { F_WRLCK } else { F_RDLCK };
                 fl.l_whence = SEEK_SET as i16;
@@ -685,34 +665,15 @@ fn record_lock(sys: &Sys, file: &Arc<File>, cmd: u32, arg: u64) -> KResult<u64> 
     if fl.l_type == F_RDLCK && !file.readable() || fl.l_type == F_WRLCK && !file.writable() {
         return Err(Errno::EBADF);
     }
-    let pid = if ofd { -1 } else { task.tgid };
-    loop {
-        match lock::set(key, owner, pid, fl.l_type, start, end, &alive) {
-            Err(Errno::EAGAIN) if matches!(cmd, F_SETLKW | F_OFD_SETLKW) => {
-                // TODO: a wait queue woken by unlock, interruptible by signals.
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            r => return r.map(|_| 0),
-        }
-    }
+    let pid = if ofd { -1 } else { tgid };
+    lock::set(key, owner, pid, fl.l_type, start, end, matches!(cmd, F_SETLKW | F_OFD_SETLKW)).map(|_| 0)
 }
 
 fn sys_flock(sys: &mut Sys) -> KResult<u64> {
     let (fd, op) = (sys.arg_i32(0), sys.arg_u32(1));
     let file = io_file(sys.task, fd)?;
-    let kind = op & !LOCK_NB;
-    if !matches!(kind, LOCK_SH | LOCK_EX | LOCK_UN) {
-        return Err(Errno::EINVAL);
-    }
     let md = file.metadata()?;
-    let kernel = sys.task.system.clone();
-    let alive = move |pid: i32| kernel.task(pid).is_some();
-    loop {
-        match lock::flock((md.dev, md.ino), Arc::as_ptr(&file) as usize, kind, &alive) {
-            Err(Errno::EAGAIN) if op & LOCK_NB == 0 => std::thread::sleep(std::time::Duration::from_millis(5)),
-            r => return r.map(|_| 0),
-        }
-    }
+    lock::flock((md.dev, md.ino), Arc::as_ptr(&file) as usize, op).map(|_| 0)
 }
 
 fn sys_ioctl(sys: &mut Sys) -> KResult<u64> {

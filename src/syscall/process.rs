@@ -99,7 +99,10 @@ fn do_execve(sys: &mut Sys, dirfd: i32, path: Vec<u8>, argv: u64, envp: u64, fla
     // Point of no return: the new image replaces the old one.
     let task = sys.task;
     task.set_mm(image.mm);
-    task.files().close_on_exec();
+    let closed = task.files().take_close_on_exec();
+    for file in closed {
+        crate::fs::file::close_fd(file, task.tgid);
+    }
     task.sigactions.lock().reset_for_exec();
     task.signals.lock().altstack = Default::default();
     task.set_comm(&image.comm);

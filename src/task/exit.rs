@@ -87,6 +87,7 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
     // EOF, then memory.
     let files = std::mem::take(&mut *task.files());
     drop(files);
+    crate::fs::lock::release_all_process_locks(process.tgid);
     let (user, system) = crate::task::cpu_times(task);
     task.set_mm(crate::mm::Mm::new(kernel.phys.clone()));
 

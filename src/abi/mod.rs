@@ -4,6 +4,7 @@
 
 pub mod errno;
 pub mod fcntl;
+pub mod futex;
 pub mod ioctl;
 pub mod mman;
 pub mod poll;

@@ -2,6 +2,7 @@
 //! Constants come from `linux-raw-sys`; this module adds the `Pod` marker
 //! that lets typed user-memory accessors copy these structs as bytes.
 
+pub mod auxvec;
 pub mod errno;
 pub mod fcntl;
 pub mod futex;

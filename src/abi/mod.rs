@@ -7,6 +7,7 @@ pub mod errno;
 pub mod fcntl;
 pub mod futex;
 pub mod ioctl;
+pub mod limits;
 pub mod mman;
 pub mod poll;
 pub mod prctl;

@@ -12,6 +12,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::abi::limits::PATH_MAX;
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
@@ -302,7 +303,7 @@ impl Inode for HostInode {
         if self.md.mode & S_IFMT != S_IFLNK {
             return Err(Errno::EINVAL);
         }
-        let mut buf = vec![0u8; crate::fs::path::PATH_MAX];
+        let mut buf = vec![0u8; PATH_MAX];
         // SAFETY: rel is NUL-terminated; buf is a live buffer of its length.
         let n = unsafe { libc::readlinkat(self.fs.root.as_raw_fd(), self.rel.as_ptr(), buf.as_mut_ptr() as *mut libc::c_char, buf.len()) };
         if n < 0 {

@@ -19,6 +19,7 @@ pub mod tmpfs;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::abi::limits::NAME_MAX;
 use crate::abi::{Errno, KResult, Timespec};
 use path::Path;
 
@@ -57,7 +58,7 @@ pub fn check_name(name: &[u8]) -> KResult<()> {
     if name.is_empty() || name == b"." || name == b".." {
         return Err(Errno::EEXIST);
     }
-    if name.len() > path::NAME_MAX {
+    if name.len() > NAME_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
     Ok(())

@@ -12,6 +12,7 @@ use crate::abi::fcntl::{
     O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET,
 };
 use crate::abi::ioctl::{FIGETBSZ, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, FIOQSIZE};
+use crate::abi::limits::{XATTR_NAME_MAX, XATTR_SIZE_MAX};
 use crate::abi::resource::RLIMIT_NOFILE;
 use crate::abi::stat::{S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, STATX_RESERVED, UTIME_NOW, UTIME_OMIT};
 use crate::abi::{Errno, Iovec, KResult, Pod, Timespec, Timeval};
@@ -1473,9 +1474,6 @@ fn sys_copy_file_range(sys: &mut Sys) -> KResult<u64> {
 }
 
 // ---- extended attributes: none are stored; names are validated ----
-
-const XATTR_NAME_MAX: usize = 255;
-const XATTR_SIZE_MAX: u64 = 65536;
 
 fn xattr_name(sys: &Sys, addr: u64) -> KResult<Vec<u8>> {
     let name = sys.mm().read_cstring(addr, XATTR_NAME_MAX).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::ERANGE } else { e })?;

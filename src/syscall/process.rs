@@ -3,6 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::abi::fcntl::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+use crate::abi::limits::PATH_MAX;
 use crate::abi::prctl::{
     ARCH_GET_CPUID, ARCH_GET_FS, ARCH_GET_GS, ARCH_SET_CPUID, ARCH_SET_FS, ARCH_SET_GS, PR_CAPBSET_READ, PR_GET_CHILD_SUBREAPER, PR_GET_DUMPABLE, PR_GET_NAME,
     PR_GET_NO_NEW_PRIVS, PR_GET_PDEATHSIG, PR_GET_SECCOMP, PR_GET_THP_DISABLE, PR_GET_TID_ADDRESS, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NAME,
@@ -10,7 +11,6 @@ use crate::abi::prctl::{
 };
 use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
 use crate::abi::{Errno, KResult, Rlimit, Rusage, Timeval, Tms};
-use crate::fs::path::PATH_MAX;
 use crate::syscall::{Exit, Sys, SyscallDef};
 use crate::syscalls;
 

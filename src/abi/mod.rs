@@ -17,6 +17,7 @@ pub mod signal;
 pub mod stat;
 pub mod termios;
 pub mod time;
+pub mod uio;
 pub mod wait;
 
 pub use errno::{Errno, KResult};

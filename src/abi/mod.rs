@@ -15,6 +15,7 @@ pub mod resource;
 pub mod sched;
 pub mod signal;
 pub mod stat;
+pub mod statfs;
 pub mod termios;
 pub mod time;
 pub mod uio;

@@ -7,6 +7,7 @@ use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
 use crate::abi::stat::{S_IFCHR, S_IFDIR};
+use crate::abi::statfs::DEVPTS_MAGIC;
 use crate::abi::{Errno, KResult, StatFs, Timespec};
 use crate::fs::file::FileOps;
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
@@ -14,8 +15,6 @@ use crate::fs::path::{Path, WalkContext, walk};
 use crate::fs::{make_dev, new_anon_dev, now};
 use crate::task::Task;
 
-/// Linux's DEVPTS_SUPER_MAGIC.
-const DEVPTS_MAGIC: i64 = 0x1cd1;
 const ROOT_INO: u64 = 1;
 const PTMX_INO: u64 = 2;
 

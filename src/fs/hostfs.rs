@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::abi::limits::PATH_MAX;
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use crate::abi::statfs::ST_RDONLY;
 use crate::abi::{Errno, KResult, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
-use crate::fs::{ST_RDONLY, make_dev};
+use crate::fs::make_dev;
 
 /// Host fds kept open across calls, over all hostfs inodes; past this,
 /// each operation opens and closes its own.

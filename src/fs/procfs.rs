@@ -10,6 +10,7 @@ use std::sync::{Arc, Weak};
 use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY};
 use crate::abi::mman::{MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::abi::stat::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
+use crate::abi::statfs::PROC_SUPER_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata};
@@ -18,8 +19,6 @@ use crate::fs::{dev_major, dev_minor, new_anon_dev, now};
 use crate::kernel::Kernel;
 use crate::mm::vma::Backing;
 use crate::task::Task;
-
-pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 
 /// Offsets at or above this in /proc's root are process directories.
 const PID_OFFSET_BASE: u64 = 1 << 20;

@@ -15,6 +15,7 @@ use crate::abi::ioctl::{FIGETBSZ, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD
 use crate::abi::limits::{XATTR_NAME_MAX, XATTR_SIZE_MAX};
 use crate::abi::resource::RLIMIT_NOFILE;
 use crate::abi::stat::{S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, STATX_RESERVED, UTIME_NOW, UTIME_OMIT};
+use crate::abi::statfs::{ST_RDONLY, ST_RELATIME, ST_VALID};
 use crate::abi::uio::{IOV_MAX, RWF_APPEND, RWF_DSYNC, RWF_HIPRI, RWF_NOWAIT, RWF_SYNC};
 use crate::abi::{Errno, Iovec, KResult, Pod, Timespec, Timeval};
 use crate::fs::file::{File, MAX_FILE_OFFSET};
@@ -22,7 +23,7 @@ use crate::fs::inode::{InodeRef, SetAttr};
 use crate::fs::lookup::{MAY_EXEC, may_access, resolve_at};
 use crate::fs::namei::{self, TimeArg};
 use crate::fs::path::Path;
-use crate::fs::{ST_RDONLY, ST_RELATIME, ST_VALID, lock, make_dev};
+use crate::fs::{lock, make_dev};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 use crate::task::Task;

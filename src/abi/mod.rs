@@ -11,6 +11,7 @@ pub mod limits;
 pub mod mman;
 pub mod poll;
 pub mod prctl;
+pub mod random;
 pub mod resource;
 pub mod sched;
 pub mod signal;

@@ -9,6 +9,7 @@ pub mod futex;
 pub mod ioctl;
 pub mod limits;
 pub mod mman;
+pub mod personality;
 pub mod poll;
 pub mod prctl;
 pub mod random;

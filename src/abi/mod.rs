@@ -21,6 +21,7 @@ pub mod statfs;
 pub mod termios;
 pub mod time;
 pub mod uio;
+pub mod unistd;
 pub mod wait;
 
 pub use errno::{Errno, KResult};

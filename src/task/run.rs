@@ -10,6 +10,7 @@ use crate::kernel::Kernel;
 use crate::abi::Errno;
 use crate::abi::resource::RLIMIT_CORE;
 use crate::abi::signal::{BUS_ADRERR, CLD_STOPPED, SA_NODEFER, SA_RESETHAND, SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIG_DFL, SIG_IGN, SIGBUS, SIGKILL, SIGSEGV};
+use crate::abi::unistd::NR_RESTART_SYSCALL;
 use crate::mm::FaultError;
 use crate::platform::{Context, Event, Regs};
 use crate::signal::{self, DefaultAction, SigInfo, frame};
@@ -38,9 +39,6 @@ impl ExitStatus {
         if status & 0x7f == 0 { ExitStatus::Exited((status >> 8) & 0xff) } else { ExitStatus::Signaled(status & 0x7f) }
     }
 }
-
-/// restart_syscall(2).
-const NR_RESTART_SYSCALL: u64 = 219;
 
 /// Runs `task` from `regs` until it exits; `xstate` is FPU state to load
 /// first (a forked child inherits its parent's).

@@ -1,18 +1,29 @@
 //! The guest ABI: Linux x86-64 types and constants as a guest sees them.
-//! Constants come from `linux-raw-sys`; this module adds the `Pod` marker
-//! that lets typed user-memory accessors copy these structs as bytes.
+//! Constants sit in one submodule per uapi header family (`fcntl`, `signal`,
+//! `mman`...) and come from `linux-raw-sys`; the few it lacks are written
+//! there, naming their Linux header. This module adds the `Pod` marker that
+//! lets typed user-memory accessors copy these structs as bytes.
 
+pub mod auxvec;
 pub mod errno;
 pub mod fcntl;
+pub mod futex;
 pub mod ioctl;
+pub mod limits;
 pub mod mman;
+pub mod personality;
 pub mod poll;
+pub mod prctl;
+pub mod random;
 pub mod resource;
 pub mod sched;
 pub mod signal;
 pub mod stat;
+pub mod statfs;
 pub mod termios;
 pub mod time;
+pub mod uio;
+pub mod unistd;
 pub mod wait;
 
 pub use errno::{Errno, KResult};
@@ -279,4 +290,36 @@ pub fn page_align_down(x: u64) -> u64 {
 /// Rounds up to a page boundary; `None` when that overflows.
 pub fn page_align_up(x: u64) -> Option<u64> {
     x.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sample of the values vkernel once typed by hand, chosen where taking
+    /// them from linux-raw-sys needs a cast that could change sign or width.
+    #[test]
+    fn abi_constants_keep_linux_values_and_signedness() {
+        assert_eq!(fcntl::AT_FDCWD, -100);
+        assert_eq!(fcntl::O_TMPFILE, 0o20200000);
+        assert_eq!(fcntl::F_UNLCK, 2i16);
+        assert_eq!(signal::NSIG, 64);
+        assert_eq!(signal::SIGSET_SIZE, 8);
+        assert_eq!(signal::SI_QUEUE, -1);
+        assert_eq!(signal::SI_TKILL, -6);
+        assert_eq!(signal::SS_AUTODISARM, i32::MIN);
+        assert_eq!(signal::SA_RESETHAND, 0x8000_0000u64);
+        assert_eq!(sched::CLONE_IO, 0x8000_0000u64);
+        assert_eq!(resource::RLIM_INFINITY, u64::MAX);
+        assert_eq!(resource::RUSAGE_CHILDREN, -1);
+        assert_eq!(wait::WCLONE, 0x8000_0000u32);
+        assert_eq!(stat::UTIME_NOW, (1 << 30) - 1);
+        assert_eq!(statfs::PROC_SUPER_MAGIC, 0x9fa0i64);
+        assert_eq!(poll::EPOLLET, 1 << 31);
+        assert_eq!(ioctl::TIOCGPTN, 0x8004_5430);
+        assert_eq!(unistd::NR_RESTART_SYSCALL, 219);
+        assert_eq!(Errno::ENOENT.0, 2);
+        assert_eq!(Errno::ENOPKG.name(), "ENOPKG");
+        assert_eq!(Errno::ERESTARTSYS.0, 512);
+    }
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use crate::abi::stat::{S_IFCHR, S_IFDIR};
+use crate::abi::statfs::DEVPTS_MAGIC;
 use crate::abi::{Errno, KResult, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::path::{MountTable, Path, WalkContext, walk};
@@ -40,8 +41,6 @@ fn slave(index: u32) -> KResult<Slave> {
     SLAVES.lock().get(&index).copied().ok_or(Errno::ENOENT)
 }
 
-/// Linux's DEVPTS_SUPER_MAGIC.
-const DEVPTS_MAGIC: i64 = 0x1cd1;
 const ROOT_INO: u64 = 1;
 const PTMX_INO: u64 = 2;
 

@@ -15,6 +15,7 @@ use crate::abi::fcntl::O_RDWR;
 use crate::abi::poll::{
     EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLWAKEUP, POLLIN, POLLRDNORM,
 };
+use crate::abi::statfs::ANON_INODE_FS_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs};
 use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{Inode, InodeRef, Metadata};
@@ -27,8 +28,6 @@ const EP_PRIVATE_BITS: u32 = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSI
 pub const EPOLLEXCLUSIVE_OK_BITS: u32 = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
 /// Linux's EP_MAX_NESTS: how deep epoll instances may watch each other.
 const EP_MAX_NESTS: usize = 4;
-
-const ANON_INODE_FS_MAGIC: i64 = 0x0904_1934;
 
 /// The inode every anonymous file (epoll, eventfd, timerfd, signalfd)
 /// reports: one shared inode number on anon_inodefs, mode 0600 with no

@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use crate::abi::statfs::ST_RDONLY;
 use crate::abi::{Errno, KResult, StatFs};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
-use crate::fs::{ST_RDONLY, make_dev};
+use crate::fs::make_dev;
 use crate::platform::host::files::{self as host, HostFd, HostStat, OpenAs};
 
 /// Host fds kept open across calls, over all hostfs inodes; past this,

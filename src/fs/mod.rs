@@ -19,6 +19,7 @@ pub mod tmpfs;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::abi::limits::NAME_MAX;
 use crate::abi::{Errno, KResult, Timespec};
 use path::Path;
 
@@ -57,7 +58,7 @@ pub fn check_name(name: &[u8]) -> KResult<()> {
     if name.is_empty() || name == b"." || name == b".." {
         return Err(Errno::EEXIST);
     }
-    if name.len() > path::NAME_MAX {
+    if name.len() > NAME_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
     Ok(())
@@ -68,11 +69,3 @@ pub fn now() -> Timespec {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     Timespec { tv_sec: d.as_secs() as i64, tv_nsec: d.subsec_nanos() as i64 }
 }
-
-/// `statfs` f_flags bits (Linux: include/linux/statfs.h).
-pub const ST_RDONLY: i64 = 0x0001;
-pub const ST_NOSUID: i64 = 0x0002;
-pub const ST_NODEV: i64 = 0x0004;
-pub const ST_NOEXEC: i64 = 0x0008;
-pub const ST_VALID: i64 = 0x0020;
-pub const ST_RELATIME: i64 = 0x1000;

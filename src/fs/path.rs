@@ -7,12 +7,11 @@ use parking_lot::RwLock;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::abi::limits::{NAME_MAX, PATH_MAX};
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT};
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::{InodeRef, Metadata};
 
-pub const PATH_MAX: usize = 4096;
-pub const NAME_MAX: usize = 255;
 const MAX_SYMLINKS: u32 = 40;
 
 /// A name in a directory, with the chain up to its filesystem's root.

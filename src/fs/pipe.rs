@@ -16,6 +16,7 @@ use crate::abi::ioctl::FIONREAD;
 use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::abi::signal::SIGPIPE;
 use crate::abi::stat::S_IFIFO;
+use crate::abi::statfs::PIPEFS_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{Inode, InodeRef, Metadata, SetAttr};
@@ -29,7 +30,6 @@ pub const PIPE_DEF_BUFFERS: usize = 16;
 /// /proc/sys/fs/pipe-max-size: how far F_SETPIPE_SZ may grow a pipe
 /// without CAP_SYS_RESOURCE.
 pub const PIPE_MAX_SIZE: u32 = 1 << 20;
-pub const PIPEFS_MAGIC: i64 = 0x5049_5045;
 
 /// One buffer of the ring: at most a page of data, of which `data[offset..]`
 /// is still unread.

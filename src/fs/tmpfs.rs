@@ -13,13 +13,12 @@ use std::sync::{Arc, Weak};
 
 use crate::abi::fcntl::{RENAME_EXCHANGE, RENAME_NOREPLACE};
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use crate::abi::statfs::TMPFS_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr, dtype_of_mode};
 use crate::fs::{check_name, new_anon_dev, now};
 use crate::mm::frame::guest_ram;
 use crate::mm::vma::SharedMemory;
-
-pub const TMPFS_MAGIC: i64 = 0x0102_1994;
 
 const PAGE: usize = PAGE_SIZE as usize;
 /// Linux's shmem counts 20 bytes of directory size per entry.

@@ -8,6 +8,7 @@ use std::sync::{Arc, mpsc};
 use crate::abi::Errno;
 use crate::abi::resource::RLIMIT_CORE;
 use crate::abi::signal::{BUS_ADRERR, CLD_STOPPED, SA_NODEFER, SA_RESETHAND, SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIG_DFL, SIG_IGN, SIGBUS, SIGKILL, SIGSEGV};
+use crate::abi::unistd::NR_RESTART_SYSCALL;
 use crate::mm::FaultError;
 use crate::platform::{Context, Event, Regs};
 use crate::signal::{self, DefaultAction, SigInfo, frame};
@@ -36,9 +37,6 @@ impl ExitStatus {
         if status & 0x7f == 0 { ExitStatus::Exited((status >> 8) & 0xff) } else { ExitStatus::Signaled(status & 0x7f) }
     }
 }
-
-/// restart_syscall(2).
-const NR_RESTART_SYSCALL: u64 = 219;
 
 /// An address space as the platform sees it.
 fn space(mm: &Arc<crate::mm::Mm>) -> Arc<dyn crate::platform::AddressSpace> {

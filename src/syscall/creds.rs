@@ -2,6 +2,7 @@
 //! Linux's kernel/sys.c. Capabilities follow the effective uid: euid 0 holds
 //! CAP_SETUID and CAP_SETGID.
 
+use crate::abi::limits::NGROUPS_MAX;
 use crate::abi::{Errno, KResult};
 use crate::sched::Creds;
 use crate::syscall::{Sys, SyscallDef};
@@ -20,7 +21,6 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
 ];
 
 const KEEP: u32 = u32::MAX;
-const NGROUPS_MAX: usize = 65536;
 
 /// Which of a task's ids a credential call changes: (real, effective, saved, fs).
 struct Ids {

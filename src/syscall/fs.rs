@@ -12,15 +12,18 @@ use crate::abi::fcntl::{
     O_WRONLY, SEEK_SET,
 };
 use crate::abi::ioctl::{FIGETBSZ, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, FIOQSIZE, TIOCGPTPEER};
+use crate::abi::limits::{XATTR_NAME_MAX, XATTR_SIZE_MAX};
 use crate::abi::resource::RLIMIT_NOFILE;
 use crate::abi::stat::{S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, STATX_RESERVED, UTIME_NOW, UTIME_OMIT};
+use crate::abi::statfs::{ST_RDONLY, ST_RELATIME, ST_VALID};
+use crate::abi::uio::{IOV_MAX, RWF_APPEND, RWF_DSYNC, RWF_HIPRI, RWF_NOWAIT, RWF_SYNC};
 use crate::abi::{Errno, Iovec, KResult, Pod, Timespec, Timeval};
 use crate::fs::file::{File, MAX_FILE_OFFSET};
 use crate::fs::inode::{InodeRef, SetAttr};
 use crate::fs::lookup::{MAY_EXEC, may_access, resolve_at};
 use crate::fs::namei::{self, TimeArg};
 use crate::fs::path::Path;
-use crate::fs::{ST_RDONLY, ST_RELATIME, ST_VALID, lock, make_dev};
+use crate::fs::{lock, make_dev};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 use crate::task::Task;
@@ -123,8 +126,6 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
 const IO_CHUNK: usize = 1 << 20;
 /// Linux caps one read or write at MAX_RW_COUNT bytes.
 const MAX_RW_COUNT: usize = 0x7fff_f000;
-/// UIO_MAXIOV.
-const IOV_MAX: i32 = 1024;
 /// The end of the user address range (TASK_SIZE_MAX): access_ok fails above it.
 const USER_END: u64 = 0x7fff_ffff_f000;
 
@@ -413,11 +414,6 @@ fn sys_writev(sys: &mut Sys) -> KResult<u64> {
 /// preadv/pwritev and the v2 forms; offset -1 in the v2 forms means "the
 /// file position". Only flags 0 and RWF_HIPRI (a hint) are accepted.
 fn vectored_at(sys: &Sys, offset: u64, flags: Option<u64>, write: bool) -> KResult<u64> {
-    const RWF_HIPRI: u64 = 1;
-    const RWF_DSYNC: u64 = 2;
-    const RWF_SYNC: u64 = 4;
-    const RWF_NOWAIT: u64 = 8;
-    const RWF_APPEND: u64 = 16;
     if let Some(f) = flags {
         if f & !(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND) != 0 {
             return Err(Errno::EOPNOTSUPP);
@@ -1445,9 +1441,6 @@ fn sys_copy_file_range(sys: &mut Sys) -> KResult<u64> {
 }
 
 // ---- extended attributes: none are stored; names are validated ----
-
-const XATTR_NAME_MAX: usize = 255;
-const XATTR_SIZE_MAX: u64 = 65536;
 
 fn xattr_name(sys: &Sys, addr: u64) -> KResult<Vec<u8>> {
     let name = sys.mm().read_cstring(addr, XATTR_NAME_MAX).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::ERANGE } else { e })?;

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::abi::futex::{FUTEX_BITSET_MATCH_ANY, FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET};
 use crate::abi::{Errno, KResult, Timespec};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
@@ -11,14 +12,6 @@ use crate::task::futex::FutexKey;
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_futex => sys_futex,
 ];
-
-const FUTEX_WAIT: u32 = 0;
-const FUTEX_WAKE: u32 = 1;
-const FUTEX_WAIT_BITSET: u32 = 9;
-const FUTEX_WAKE_BITSET: u32 = 10;
-const FUTEX_PRIVATE_FLAG: u32 = 128;
-const FUTEX_CLOCK_REALTIME: u32 = 256;
-const FUTEX_BITSET_MATCH_ANY: u32 = u32::MAX;
 
 fn sys_futex(sys: &mut Sys) -> KResult<u64> {
     let (uaddr, op, val, timeout, val3) = (sys.arg(0), sys.arg_u32(1), sys.arg_u32(2), sys.arg(3), sys.arg_u32(5));

@@ -1,6 +1,7 @@
 //! System information calls: uname, sysinfo, getrandom, CPU affinity and
 //! scheduling queries.
 
+use crate::abi::random::{GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM};
 use crate::abi::{Errno, KResult, Sysinfo, Utsname};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
@@ -53,10 +54,6 @@ fn sys_sysinfo(sys: &mut Sys) -> KResult<u64> {
     sys.mm().write(sys.arg(0), &info)?;
     Ok(0)
 }
-
-const GRND_NONBLOCK: u32 = 1;
-const GRND_RANDOM: u32 = 2;
-const GRND_INSECURE: u32 = 4;
 
 fn sys_getrandom(sys: &mut Sys) -> KResult<u64> {
     let (buf, len, flags) = (sys.arg(0), sys.arg(1) as usize, sys.arg_u32(2));

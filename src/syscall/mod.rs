@@ -18,8 +18,8 @@ pub mod wait;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
+use crate::abi::limits::PATH_MAX;
 use crate::abi::{Errno, KResult};
-use crate::fs::path::PATH_MAX;
 use crate::mm::Mm;
 use crate::platform::Regs;
 use crate::task::Task;

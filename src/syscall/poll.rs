@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::abi::fcntl::{O_CLOEXEC, O_PATH};
+use crate::abi::personality::STICKY_TIMEOUTS;
 use crate::abi::poll::{
     EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLEXCLUSIVE, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND,
     POLLWRNORM,
@@ -40,8 +41,6 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
 const POLLIN_SET: u16 = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
 const POLLOUT_SET: u16 = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
 const POLLEX_SET: u16 = POLLPRI;
-/// personality(2) STICKY_TIMEOUTS: select/ppoll leave the timeout alone.
-const STICKY_TIMEOUTS: u32 = 0x0400_0000;
 const NSEC_PER_SEC: i64 = 1_000_000_000;
 
 /// How long a call may wait.

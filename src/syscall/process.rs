@@ -3,9 +3,14 @@
 use std::sync::atomic::Ordering;
 
 use crate::abi::fcntl::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+use crate::abi::limits::PATH_MAX;
+use crate::abi::prctl::{
+    ARCH_GET_CPUID, ARCH_GET_FS, ARCH_GET_GS, ARCH_SET_CPUID, ARCH_SET_FS, ARCH_SET_GS, PR_CAPBSET_READ, PR_GET_CHILD_SUBREAPER, PR_GET_DUMPABLE, PR_GET_NAME,
+    PR_GET_NO_NEW_PRIVS, PR_GET_PDEATHSIG, PR_GET_SECCOMP, PR_GET_THP_DISABLE, PR_GET_TID_ADDRESS, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NAME,
+    PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, PR_SET_THP_DISABLE,
+};
 use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
 use crate::abi::{Errno, KResult, Rlimit, Rusage, Timeval, Tms};
-use crate::fs::path::PATH_MAX;
 use crate::syscall::{Exit, Sys, SyscallDef};
 use crate::syscalls;
 
@@ -334,13 +339,6 @@ fn sys_times(sys: &mut Sys) -> KResult<u64> {
     Ok(crate::sched::clock::monotonic_ns() / 10_000_000 + crate::sched::clock::INITIAL_JIFFIES)
 }
 
-const ARCH_SET_GS: u32 = 0x1001;
-const ARCH_SET_FS: u32 = 0x1002;
-const ARCH_GET_FS: u32 = 0x1003;
-const ARCH_GET_GS: u32 = 0x1004;
-const ARCH_GET_CPUID: u32 = 0x1011;
-const ARCH_SET_CPUID: u32 = 0x1012;
-
 fn sys_arch_prctl(sys: &mut Sys) -> KResult<u64> {
     let (code, addr) = (sys.arg_u32(0), sys.arg(1));
     match code {
@@ -369,22 +367,6 @@ fn sys_arch_prctl(sys: &mut Sys) -> KResult<u64> {
         _ => Err(Errno::EINVAL),
     }
 }
-
-const PR_SET_PDEATHSIG: u32 = 1;
-const PR_GET_PDEATHSIG: u32 = 2;
-const PR_GET_DUMPABLE: u32 = 3;
-const PR_SET_DUMPABLE: u32 = 4;
-const PR_SET_NAME: u32 = 15;
-const PR_GET_NAME: u32 = 16;
-const PR_GET_SECCOMP: u32 = 21;
-const PR_CAPBSET_READ: u32 = 23;
-const PR_SET_CHILD_SUBREAPER: u32 = 36;
-const PR_GET_CHILD_SUBREAPER: u32 = 37;
-const PR_SET_NO_NEW_PRIVS: u32 = 38;
-const PR_GET_NO_NEW_PRIVS: u32 = 39;
-const PR_GET_TID_ADDRESS: u32 = 40;
-const PR_SET_THP_DISABLE: u32 = 41;
-const PR_GET_THP_DISABLE: u32 = 42;
 
 fn sys_prctl(sys: &mut Sys) -> KResult<u64> {
     let option = sys.arg_u32(0);

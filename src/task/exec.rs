@@ -7,6 +7,10 @@ use std::sync::Arc;
 use goblin::elf::header::{EM_X86_64, ET_DYN, ET_EXEC};
 use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_PHDR, ProgramHeader};
 
+use crate::abi::auxvec::{
+    AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS, AT_GID, AT_HWCAP, AT_HWCAP2, AT_MINSIGSTKSZ, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT,
+    AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_UID,
+};
 use crate::abi::fcntl::AT_FDCWD;
 use crate::abi::mman::{MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::abi::resource::RLIMIT_STACK;
@@ -30,27 +34,6 @@ const INITIAL_STACK: u64 = 128 * 1024;
 /// `#!` lines are read from the first 256 bytes (BINPRM_BUF_SIZE).
 const BINPRM_BUF_SIZE: usize = 256;
 const MAX_SCRIPT_DEPTH: u32 = 4;
-
-const AT_NULL: u64 = 0;
-const AT_PHDR: u64 = 3;
-const AT_PHENT: u64 = 4;
-const AT_PHNUM: u64 = 5;
-const AT_PAGESZ: u64 = 6;
-const AT_BASE: u64 = 7;
-const AT_FLAGS: u64 = 8;
-const AT_ENTRY: u64 = 9;
-const AT_UID: u64 = 11;
-const AT_EUID: u64 = 12;
-const AT_GID: u64 = 13;
-const AT_EGID: u64 = 14;
-const AT_PLATFORM: u64 = 15;
-const AT_HWCAP: u64 = 16;
-const AT_CLKTCK: u64 = 17;
-const AT_SECURE: u64 = 23;
-const AT_RANDOM: u64 = 25;
-const AT_HWCAP2: u64 = 26;
-const AT_EXECFN: u64 = 31;
-const AT_MINSIGSTKSZ: u64 = 51;
 
 /// A loaded program, ready to replace the caller's image.
 pub struct Image {

@@ -12,14 +12,13 @@ use std::sync::{Arc, OnceLock};
 
 use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY};
 use crate::abi::stat::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
+use crate::abi::statfs::PROC_SUPER_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata};
 use crate::fs::path::{Dentry, Mount, MountTable, Path};
 use crate::fs::{new_anon_dev, now};
 pub use system::{USER_HZ, mountinfo_content, mounts_content};
-
-pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 
 /// Offsets at or above this in /proc's root are process directories.
 const PID_OFFSET_BASE: u64 = 1 << 20;

@@ -9,6 +9,7 @@ pub mod epoll;
 pub mod file;
 pub mod hostfs;
 pub mod inode;
+pub mod io;
 pub mod lock;
 pub mod lookup;
 pub mod namei;

@@ -3,17 +3,28 @@
 //! arguments, rejects invalid ones, and calls the subsystem that owns the
 //! work; the dispatcher turns `Err(errno)` into `-errno` in rax.
 
+pub mod args;
+pub mod attr;
+pub mod copy;
 pub mod creds;
-pub mod fs;
+pub mod dir;
+pub mod fcntl;
 pub mod futex;
 pub mod info;
+pub mod ioctl;
 pub mod mm;
+pub mod namespace;
+pub mod open;
 pub mod pipe;
 pub mod poll;
 pub mod process;
+pub mod read_write;
 pub mod signal;
+pub mod stat;
+pub mod sync;
 pub mod time;
 pub mod wait;
+pub mod xattr;
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
@@ -124,7 +135,17 @@ fn table() -> &'static Table {
         let mut entries: Vec<Option<(&'static str, Handler)>> = vec![None; TABLE_SIZE];
         for family in [
             creds::SYSCALLS,
-            fs::SYSCALLS,
+            attr::SYSCALLS,
+            copy::SYSCALLS,
+            dir::SYSCALLS,
+            fcntl::SYSCALLS,
+            ioctl::SYSCALLS,
+            namespace::SYSCALLS,
+            open::SYSCALLS,
+            read_write::SYSCALLS,
+            stat::SYSCALLS,
+            sync::SYSCALLS,
+            xattr::SYSCALLS,
             futex::SYSCALLS,
             mm::SYSCALLS,
             pipe::SYSCALLS,

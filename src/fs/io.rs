@@ -1,0 +1,139 @@
+//! The VFS's data path between open files and guest memory (Linux's
+//! vfs_read/vfs_write/do_splice_direct): read and write through a file's
+//! position or at an offset, in chunks, and the kernel-buffer copy engine
+//! behind sendfile and copy_file_range. The file-position lock is held for
+//! the whole call, guest copies included, as Linux's f_pos_lock is.
+
+use crate::abi::{Errno, KResult};
+use crate::fs::file::File;
+use crate::mm::uaccess::UserBuffers;
+
+/// Bytes moved per step of a large read, write or copy.
+pub const IO_CHUNK: usize = 1 << 20;
+
+/// read/readv/pread: chunked for regular files (the whole count, short
+/// only at EOF), one step for streams. A copy fault after progress ends
+/// the call with what was copied; the file position counts only that.
+pub fn read_into(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResult<usize> {
+    if !file.readable() {
+        return Err(Errno::EBADF);
+    }
+    let stream = file.ops.is_stream() || !file.ops.seekable();
+    let mut pos_guard = if offset.is_none() && !stream { Some(file.pos.lock()) } else { None };
+    let mut done = 0usize;
+    loop {
+        let chunk = (bufs.len() - done).min(IO_CHUNK);
+        let mut data = vec![0u8; chunk];
+        let mut pos = match (offset, pos_guard.as_ref()) {
+            (Some(off), _) => off + done as u64,
+            (None, Some(g)) => **g,
+            (None, None) => 0,
+        };
+        let r = if offset.is_some() { file.ops.pread(file, &mut data, pos) } else { file.ops.read(file, &mut data, &mut pos) };
+        let n = match r {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => return Ok(done),
+        };
+        if bufs.copy_out(done, &data[..n]).is_err() {
+            return if done == 0 { Err(Errno::EFAULT) } else { Ok(done) };
+        }
+        if let Some(g) = pos_guard.as_mut() {
+            **g = pos;
+        }
+        done += n;
+        if stream || n < chunk || done == bufs.len() {
+            return Ok(done);
+        }
+    }
+}
+
+/// write/writev/pwrite: the whole buffer unless the file takes less.
+pub fn write_from(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResult<usize> {
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    let stream = file.ops.is_stream() || !file.ops.seekable();
+    let mut pos_guard = if offset.is_none() && !stream { Some(file.pos.lock()) } else { None };
+    let mut done = 0usize;
+    loop {
+        let chunk = (bufs.len() - done).min(IO_CHUNK);
+        let data = match bufs.copy_in(done, chunk) {
+            Ok(d) => d,
+            Err(e) => return if done == 0 { Err(e) } else { Ok(done) },
+        };
+        let r = match (offset, pos_guard.as_mut()) {
+            (Some(off), _) => file.ops.pwrite(file, &data, off + done as u64),
+            (None, Some(pos)) => file.ops.write(file, &data, pos),
+            (None, None) => {
+                let mut p = 0;
+                file.ops.write(file, &data, &mut p)
+            }
+        };
+        let n = match r {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => return Ok(done),
+        };
+        done += n;
+        if n < chunk || done == bufs.len() {
+            return Ok(done);
+        }
+    }
+}
+
+/// Moves up to `count` bytes from `src` to `dst` through a kernel buffer.
+/// `in_off` reads at an explicit offset (advanced), else at src's position.
+pub fn copy_between(src: &File, dst: &File, count: usize, mut in_off: Option<&mut u64>, mut out_off: Option<&mut u64>) -> KResult<usize> {
+    let mut done = 0usize;
+    let mut buf = vec![0u8; count.min(IO_CHUNK).max(1)];
+    while done < count {
+        let want = (count - done).min(buf.len());
+        let n = match in_off.as_deref_mut() {
+            Some(off) => src.ops.pread(src, &mut buf[..want], *off),
+            None => {
+                let mut pos = src.pos.lock();
+                src.ops.read(src, &mut buf[..want], &mut pos)
+            }
+        };
+        let n = match n {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        if n == 0 {
+            break;
+        }
+        let w = match out_off.as_deref_mut() {
+            Some(off) => dst.ops.pwrite(dst, &buf[..n], *off),
+            None => {
+                let mut pos = dst.pos.lock();
+                dst.ops.write(dst, &buf[..n], &mut pos)
+            }
+        };
+        let w = match w {
+            Ok(w) => w,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        if let Some(off) = in_off.as_deref_mut() {
+            *off += w as u64;
+        }
+        if let Some(off) = out_off.as_deref_mut() {
+            *off += w as u64;
+        }
+        done += w;
+        if w < n {
+            // The reader moved past bytes the writer did not take.
+            if in_off.is_none() && src.ops.seekable() {
+                let mut pos = src.pos.lock();
+                *pos = pos.saturating_sub((n - w) as u64);
+            }
+            break;
+        }
+        if src.ops.is_stream() && n < want {
+            break;
+        }
+    }
+    Ok(done)
+}

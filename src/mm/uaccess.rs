@@ -1,0 +1,130 @@
+//! Guest memory as system calls reach it: `Mm::read::<T>`, `Mm::write`,
+//! `read_bytes`/`write_bytes` and `read_cstring` (in mm/mod.rs) for single
+//! objects, and here the user-range check and `UserBuffers`, the scattered
+//! buffer of read/write/readv/writev/sendmsg. Every access translates
+//! through vkernel's page table and gives EFAULT where the guest itself
+//! would fault.
+
+use std::sync::Arc;
+
+use crate::abi::uio::IOV_MAX;
+use crate::abi::{Errno, Iovec, KResult, Pod};
+use crate::mm::Mm;
+
+/// The end of the user address range (Linux's TASK_SIZE_MAX): access_ok
+/// fails above it.
+pub const USER_END: u64 = 0x7fff_ffff_f000;
+/// Linux caps one read or write at MAX_RW_COUNT bytes.
+pub const MAX_RW_COUNT: usize = 0x7fff_f000;
+
+/// Linux's access_ok: the range lies in the user half (an empty range
+/// anywhere is fine).
+pub fn access_ok(addr: u64, len: usize) -> KResult<()> {
+    match addr.checked_add(len as u64) {
+        Some(end) if end <= USER_END || len == 0 => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
+/// Guest memory as one virtual buffer made of (address, length) pieces.
+pub struct UserBuffers {
+    mm: Arc<Mm>,
+    segs: Vec<(u64, usize)>,
+    total: usize,
+}
+
+impl UserBuffers {
+    /// One buffer of `len` bytes at `addr` (capped at MAX_RW_COUNT).
+    pub fn single(mm: Arc<Mm>, addr: u64, len: usize) -> KResult<UserBuffers> {
+        let len = len.min(MAX_RW_COUNT);
+        access_ok(addr, len)?;
+        Ok(UserBuffers { mm, segs: vec![(addr, len)], total: len })
+    }
+
+    /// An iovec array of `count` entries at `addr`: EINVAL for a bad count
+    /// or length, EFAULT for a bad array or buffer; the total is capped at
+    /// MAX_RW_COUNT as Linux's rw_copy_check_uvector does.
+    pub fn iovec(mm: Arc<Mm>, addr: u64, count: i32) -> KResult<UserBuffers> {
+        if !(0..=IOV_MAX).contains(&count) {
+            return Err(Errno::EINVAL);
+        }
+        let raw = mm.read_bytes(addr, count as usize * size_of::<Iovec>())?;
+        let mut segs = Vec::with_capacity(count as usize);
+        let mut total: usize = 0;
+        for chunk in raw.chunks_exact(size_of::<Iovec>()) {
+            let mut iov = Iovec::default();
+            iov.as_bytes_mut().copy_from_slice(chunk);
+            if iov.len > isize::MAX as u64 {
+                return Err(Errno::EINVAL);
+            }
+            let len = (iov.len as usize).min(MAX_RW_COUNT - total);
+            access_ok(iov.base, len)?;
+            total += len;
+            if len > 0 {
+                segs.push((iov.base, len));
+            }
+        }
+        Ok(UserBuffers { mm, segs, total })
+    }
+
+    /// The total length.
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Copies `data` to the virtual buffer at `start`.
+    pub fn copy_out(&self, start: usize, data: &[u8]) -> KResult<()> {
+        let (mut at, mut done) = (0usize, 0usize);
+        for &(addr, len) in &self.segs {
+            if done == data.len() {
+                break;
+            }
+            let seg_end = at + len;
+            if seg_end > start + done {
+                let off = start + done - at;
+                let n = (len - off).min(data.len() - done);
+                self.mm.write_bytes(addr + off as u64, &data[done..done + n])?;
+                done += n;
+            }
+            at = seg_end;
+        }
+        Ok(())
+    }
+
+    /// Copies `len` bytes of the virtual buffer from `start`.
+    pub fn copy_in(&self, start: usize, len: usize) -> KResult<Vec<u8>> {
+        let mut out = Vec::with_capacity(len);
+        let mut at = 0usize;
+        for &(addr, seg_len) in &self.segs {
+            if out.len() == len {
+                break;
+            }
+            let seg_end = at + seg_len;
+            let want = start + out.len();
+            if seg_end > want {
+                let off = want - at;
+                let n = (seg_len - off).min(len - out.len());
+                out.extend_from_slice(&self.mm.read_bytes(addr + off as u64, n)?);
+            }
+            at = seg_end;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_ok_rejects_kernel_and_wrapping_ranges() {
+        assert!(access_ok(0x1000, 10).is_ok());
+        assert!(access_ok(0xffff_8000_0000_0000, 10).is_err());
+        assert!(access_ok(u64::MAX - 1, 10).is_err());
+        assert!(access_ok(0xffff_8000_0000_0000, 0).is_ok());
+    }
+}

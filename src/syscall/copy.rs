@@ -1,0 +1,87 @@
+//! sendfile and copy_file_range: decode offsets, then the VFS copy engine
+//! (fs::io::copy_between) moves the bytes.
+
+use crate::abi::fcntl::O_APPEND;
+use crate::abi::stat::{S_IFMT, S_IFREG};
+use crate::abi::{Errno, KResult};
+use crate::fs::io::copy_between;
+use crate::mm::uaccess::MAX_RW_COUNT;
+use crate::syscall::args::*;
+use crate::syscall::{Sys, SyscallDef};
+use crate::syscalls;
+
+pub const SYSCALLS: &[SyscallDef] = syscalls![
+    __NR_sendfile => sys_sendfile,
+    __NR_copy_file_range => sys_copy_file_range,
+];
+
+fn sys_sendfile(sys: &mut Sys) -> KResult<u64> {
+    let (out_fd, in_fd, off_addr, count) = (sys.arg_i32(0), sys.arg_i32(1), sys.arg(2), sys.arg(3) as usize);
+    let src = io_file(sys.task, in_fd)?;
+    let dst = io_file(sys.task, out_fd)?;
+    if !src.readable() || !dst.writable() {
+        return Err(Errno::EBADF);
+    }
+    if dst.flags() & O_APPEND != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let count = count.min(MAX_RW_COUNT);
+    if off_addr != 0 {
+        let off: i64 = sys.mm().read(off_addr)?;
+        if off < 0 {
+            return Err(Errno::EINVAL);
+        }
+        if !src.ops.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        let mut off = off as u64;
+        let n = copy_between(&src, &dst, count, Some(&mut off), None)?;
+        put(sys, off_addr, &(off as i64))?;
+        return Ok(n as u64);
+    }
+    Ok(copy_between(&src, &dst, count, None, None)? as u64)
+}
+
+fn sys_copy_file_range(sys: &mut Sys) -> KResult<u64> {
+    let (fd_in, off_in_addr, fd_out, off_out_addr, len, flags) = (sys.arg_i32(0), sys.arg(1), sys.arg_i32(2), sys.arg(3), sys.arg(4) as usize, sys.arg_u32(5));
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let src = io_file(sys.task, fd_in)?;
+    let dst = io_file(sys.task, fd_out)?;
+    if !src.readable() || !dst.writable() || dst.flags() & O_APPEND != 0 {
+        return Err(Errno::EBADF);
+    }
+    let (smd, dmd) = (src.metadata()?, dst.metadata()?);
+    if smd.is_dir() || dmd.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    if smd.mode & S_IFMT != S_IFREG || dmd.mode & S_IFMT != S_IFREG {
+        return Err(Errno::EINVAL);
+    }
+    let read_off = |addr: u64| -> KResult<Option<u64>> {
+        if addr == 0 {
+            return Ok(None);
+        }
+        let v: i64 = sys.mm().read(addr)?;
+        if v < 0 { Err(Errno::EINVAL) } else { Ok(Some(v as u64)) }
+    };
+    let mut in_off = read_off(off_in_addr)?;
+    let mut out_off = read_off(off_out_addr)?;
+    let len = len.min(MAX_RW_COUNT);
+    if (smd.dev, smd.ino) == (dmd.dev, dmd.ino) {
+        let a = in_off.unwrap_or(*src.pos.lock());
+        let b = out_off.unwrap_or(*dst.pos.lock());
+        if a < b + len as u64 && b < a + len as u64 {
+            return Err(Errno::EINVAL);
+        }
+    }
+    let n = copy_between(&src, &dst, len, in_off.as_mut(), out_off.as_mut())?;
+    if let Some(off) = in_off {
+        put(sys, off_in_addr, &(off as i64))?;
+    }
+    if let Some(off) = out_off {
+        put(sys, off_out_addr, &(off as i64))?;
+    }
+    Ok(n as u64)
+}

@@ -1,0 +1,139 @@
+//! fcntl and flock: fd flags, status flags, record and OFD locks (decoded
+//! here, kept by fs::lock), pipe sizes and the rest of fcntl's commands.
+
+use std::sync::Arc;
+
+use crate::abi::fcntl::{
+    F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_DUPFD_QUERY, F_GET_SEALS, F_GETFD, F_GETFL, F_GETLEASE, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETPIPE_SZ, F_GETSIG,
+    F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_RDLCK, F_SETFD, F_SETFL, F_SETLEASE, F_SETLK, F_SETLKW, F_SETOWN, F_SETOWN_EX, F_SETPIPE_SZ, F_SETSIG, F_UNLCK,
+    F_WRLCK, FD_CLOEXEC, O_PATH, SEEK_SET,
+};
+use crate::abi::{Errno, KResult, Pod};
+use crate::fs::file::File;
+use crate::fs::lock;
+use crate::syscall::args::*;
+use crate::syscall::{Sys, SyscallDef};
+use crate::syscalls;
+
+pub const SYSCALLS: &[SyscallDef] = syscalls![
+    __NR_fcntl => sys_fcntl,
+    __NR_flock => sys_flock,
+];
+
+/// `struct flock` (x86-64, 32 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+struct Flock {
+    l_type: i16,
+    l_whence: i16,
+    pad0: i32,
+    l_start: i64,
+    l_len: i64,
+    l_pid: i32,
+    pad1: i32,
+}
+
+// SAFETY: a #[repr(C)] struct of integers with explicit padding fields.
+unsafe impl Pod for Flock {}
+
+fn sys_fcntl(sys: &mut Sys) -> KResult<u64> {
+    let (fd, cmd, arg) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2));
+    let task = sys.task;
+    let file = file_of(task, fd)?;
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let limit = nofile_limit(task);
+            if arg >= limit || arg > i32::MAX as u64 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(task.files().install(file, cmd == F_DUPFD_CLOEXEC, arg as i32, limit)? as u64)
+        }
+        F_GETFD => Ok(if task.files().entry(fd)?.cloexec { FD_CLOEXEC } else { 0 }),
+        F_SETFD => {
+            task.files().entry_mut(fd)?.cloexec = arg & FD_CLOEXEC != 0;
+            Ok(0)
+        }
+        F_GETFL => Ok(file.flags() as u64),
+        F_SETFL => {
+            if file.flags() & O_PATH != 0 {
+                return Err(Errno::EBADF);
+            }
+            file.set_status_flags(arg as u32);
+            Ok(0)
+        }
+        F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => record_lock(sys, &file, cmd, arg),
+        F_GETOWN | F_GETSIG => Ok(0),
+        F_SETOWN | F_SETSIG => Ok(0),
+        F_GETOWN_EX => {
+            put(sys, arg, &[0i32; 2])?;
+            Ok(0)
+        }
+        F_SETOWN_EX => {
+            sys.mm().read::<[i32; 2]>(arg)?;
+            Ok(0)
+        }
+        F_GETLEASE => Ok(F_UNLCK as u64),
+        F_DUPFD_QUERY => {
+            let other = file_of(task, arg as i32)?;
+            Ok(Arc::ptr_eq(&file, &other) as u64)
+        }
+        F_SETPIPE_SZ | F_GETPIPE_SZ => {
+            let pipe = file.ops.pipe().ok_or(Errno::EBADF)?;
+            if cmd == F_GETPIPE_SZ {
+                return Ok(pipe.size() as u64);
+            }
+            // Linux takes the size as an unsigned int; CAP_SYS_RESOURCE
+            // lifts the pipe-max-size limit.
+            Ok(pipe.set_size(arg as u32, task.creds().euid == 0)? as u64)
+        }
+        F_SETLEASE | F_ADD_SEALS | F_GET_SEALS => Err(Errno::EINVAL),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// fcntl record locks (POSIX per process, OFD per open file).
+fn record_lock(sys: &Sys, file: &Arc<File>, cmd: u32, arg: u64) -> KResult<u64> {
+    if file.flags() & O_PATH != 0 {
+        return Err(Errno::EBADF);
+    }
+    let mut fl: Flock = sys.mm().read(arg)?;
+    let ofd = matches!(cmd, F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW);
+    if ofd && fl.l_pid != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !matches!(fl.l_type, F_RDLCK | F_WRLCK | F_UNLCK) {
+        return Err(Errno::EINVAL);
+    }
+    let pos = *file.pos.lock();
+    let (start, end) = lock::record_range(fl.l_whence, fl.l_start, fl.l_len, pos, || Ok(file.metadata()?.size))?;
+    let md = file.metadata()?;
+    let key = (md.dev, md.ino);
+    let tgid = sys.task.tgid;
+    let owner = if ofd { lock::Owner::File(Arc::as_ptr(file) as usize) } else { lock::Owner::Process(tgid) };
+    if matches!(cmd, F_GETLK | F_OFD_GETLK) {
+        match lock::test(key, owner, fl.l_type == F_WRLCK, start, end) {
+            Some(l) => {
+                fl.l_type = if l.write { F_WRLCK } else { F_RDLCK };
+                fl.l_whence = SEEK_SET as i16;
+                fl.l_start = l.start as i64;
+                fl.l_len = if l.end == u64::MAX { 0 } else { (l.end - l.start) as i64 };
+                fl.l_pid = l.pid;
+            }
+            None => fl.l_type = F_UNLCK,
+        }
+        put(sys, arg, &fl)?;
+        return Ok(0);
+    }
+    if fl.l_type == F_RDLCK && !file.readable() || fl.l_type == F_WRLCK && !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    let pid = if ofd { -1 } else { tgid };
+    lock::set(key, owner, pid, fl.l_type, start, end, matches!(cmd, F_SETLKW | F_OFD_SETLKW)).map(|_| 0)
+}
+
+fn sys_flock(sys: &mut Sys) -> KResult<u64> {
+    let (fd, op) = (sys.arg_i32(0), sys.arg_u32(1));
+    let file = io_file(sys.task, fd)?;
+    let md = file.metadata()?;
+    lock::flock((md.dev, md.ino), Arc::as_ptr(&file) as usize, op).map(|_| 0)
+}

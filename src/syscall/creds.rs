@@ -3,12 +3,20 @@
 //! CAP_SETUID and CAP_SETGID.
 
 use crate::abi::limits::NGROUPS_MAX;
-use crate::abi::{Errno, KResult};
 use crate::sched::Creds;
-use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
 
+use crate::abi::{Errno, KResult};
+use crate::syscall::{Sys, SyscallDef};
+
 pub const SYSCALLS: &[SyscallDef] = syscalls![
+    __NR_getuid => sys_getuid,
+    __NR_geteuid => sys_geteuid,
+    __NR_getgid => sys_getgid,
+    __NR_getegid => sys_getegid,
+    __NR_getresuid => sys_getresuid,
+    __NR_getresgid => sys_getresgid,
+    __NR_getgroups => sys_getgroups,
     __NR_setuid => sys_setuid,
     __NR_setgid => sys_setgid,
     __NR_setreuid => sys_setreuid,
@@ -177,4 +185,55 @@ fn sys_setgroups(sys: &mut Sys) -> KResult<u64> {
     groups.sort_unstable();
     sys.task.creds.lock().groups = groups;
     Ok(0)
+}
+
+fn sys_getuid(sys: &mut Sys) -> KResult<u64> {
+    Ok(sys.task.creds().uid as u64)
+}
+
+fn sys_geteuid(sys: &mut Sys) -> KResult<u64> {
+    Ok(sys.task.creds().euid as u64)
+}
+
+fn sys_getgid(sys: &mut Sys) -> KResult<u64> {
+    Ok(sys.task.creds().gid as u64)
+}
+
+fn sys_getegid(sys: &mut Sys) -> KResult<u64> {
+    Ok(sys.task.creds().egid as u64)
+}
+
+fn sys_getresuid(sys: &mut Sys) -> KResult<u64> {
+    let c = sys.task.creds();
+    let mm = sys.mm();
+    mm.write(sys.arg(0), &c.uid)?;
+    mm.write(sys.arg(1), &c.euid)?;
+    mm.write(sys.arg(2), &c.suid)?;
+    Ok(0)
+}
+
+fn sys_getresgid(sys: &mut Sys) -> KResult<u64> {
+    let c = sys.task.creds();
+    let mm = sys.mm();
+    mm.write(sys.arg(0), &c.gid)?;
+    mm.write(sys.arg(1), &c.egid)?;
+    mm.write(sys.arg(2), &c.sgid)?;
+    Ok(0)
+}
+
+fn sys_getgroups(sys: &mut Sys) -> KResult<u64> {
+    let size = sys.arg_i32(0);
+    let groups = sys.task.creds().groups;
+    if size < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if size == 0 {
+        return Ok(groups.len() as u64);
+    }
+    if (size as usize) < groups.len() {
+        return Err(Errno::EINVAL);
+    }
+    let bytes: Vec<u8> = groups.iter().flat_map(|g| g.to_ne_bytes()).collect();
+    sys.mm().write_bytes(sys.arg(1), &bytes)?;
+    Ok(groups.len() as u64)
 }

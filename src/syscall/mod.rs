@@ -5,9 +5,11 @@
 
 pub mod args;
 pub mod attr;
+pub mod clone;
 pub mod copy;
 pub mod creds;
 pub mod dir;
+pub mod exec;
 pub mod fcntl;
 pub mod futex;
 pub mod info;
@@ -19,6 +21,8 @@ pub mod pipe;
 pub mod poll;
 pub mod process;
 pub mod read_write;
+pub mod resource;
+pub mod session;
 pub mod signal;
 pub mod stat;
 pub mod sync;
@@ -136,6 +140,10 @@ fn table() -> &'static Table {
         for family in [
             creds::SYSCALLS,
             attr::SYSCALLS,
+            clone::SYSCALLS,
+            exec::SYSCALLS,
+            resource::SYSCALLS,
+            session::SYSCALLS,
             copy::SYSCALLS,
             dir::SYSCALLS,
             fcntl::SYSCALLS,

@@ -2,45 +2,25 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::abi::fcntl::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
-use crate::abi::limits::PATH_MAX;
 use crate::abi::prctl::{
     ARCH_GET_CPUID, ARCH_GET_FS, ARCH_GET_GS, ARCH_SET_CPUID, ARCH_SET_FS, ARCH_SET_GS, PR_CAPBSET_READ, PR_GET_CHILD_SUBREAPER, PR_GET_DUMPABLE, PR_GET_NAME,
     PR_GET_NO_NEW_PRIVS, PR_GET_PDEATHSIG, PR_GET_SECCOMP, PR_GET_THP_DISABLE, PR_GET_TID_ADDRESS, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NAME,
     PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, PR_SET_THP_DISABLE,
 };
-use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
-use crate::abi::{Errno, KResult, Rlimit, Rusage, Timeval, Tms};
+use crate::abi::{Errno, KResult};
 use crate::syscall::{Exit, Sys, SyscallDef};
 use crate::syscalls;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_exit => sys_exit,
     __NR_exit_group => sys_exit_group,
-    __NR_execve => sys_execve,
-    __NR_execveat => sys_execveat,
     __NR_getpid => sys_getpid,
     __NR_getppid => sys_getppid,
     __NR_gettid => sys_gettid,
-    __NR_getuid => sys_getuid,
-    __NR_geteuid => sys_geteuid,
-    __NR_getgid => sys_getgid,
-    __NR_getegid => sys_getegid,
-    __NR_getresuid => sys_getresuid,
-    __NR_getresgid => sys_getresgid,
-    __NR_getgroups => sys_getgroups,
-    __NR_getpgrp => sys_getpgrp,
-    __NR_getpgid => sys_getpgid,
-    __NR_getsid => sys_getsid,
     __NR_set_tid_address => sys_set_tid_address,
     __NR_set_robust_list => sys_set_robust_list,
     __NR_get_robust_list => sys_get_robust_list,
     __NR_rseq => sys_rseq,
-    __NR_prlimit64 => sys_prlimit64,
-    __NR_getrlimit => sys_getrlimit,
-    __NR_setrlimit => sys_setrlimit,
-    __NR_getrusage => sys_getrusage,
-    __NR_times => sys_times,
     __NR_arch_prctl => sys_arch_prctl,
     __NR_prctl => sys_prctl,
     __NR_personality => sys_personality,
@@ -71,68 +51,6 @@ fn sys_exit_group(sys: &mut Sys) -> KResult<u64> {
     Ok(0)
 }
 
-/// Reads a NULL-terminated array of string pointers (argv, envp).
-fn read_string_array(sys: &Sys, mut addr: u64) -> KResult<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    if addr == 0 {
-        return Ok(out);
-    }
-    let mm = sys.mm();
-    let mut total = 0usize;
-    loop {
-        let p: u64 = mm.read(addr)?;
-        if p == 0 {
-            return Ok(out);
-        }
-        let s = mm.read_cstring(p, 128 * 1024).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
-        total += s.len() + 1 + 8;
-        if total > 6 << 20 || out.len() >= 0x7fff_ffff {
-            return Err(Errno::E2BIG);
-        }
-        out.push(s);
-        addr += 8;
-    }
-}
-
-fn do_execve(sys: &mut Sys, dirfd: i32, path: Vec<u8>, argv: u64, envp: u64, flags: u32) -> KResult<u64> {
-    if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let argv = read_string_array(sys, argv)?;
-    let envp = read_string_array(sys, envp)?;
-    let image = crate::task::exec::load(sys.task, dirfd, &path, argv, envp, flags & AT_EMPTY_PATH != 0)?;
-    // Point of no return: the new image replaces the old one.
-    let task = sys.task;
-    task.set_mm(image.mm);
-    let closed = task.files().take_close_on_exec();
-    for file in closed {
-        crate::fs::file::close_fd(file, task.tgid);
-    }
-    task.sigactions.lock().reset_for_exec();
-    task.signals.lock().altstack = Default::default();
-    task.set_comm(&image.comm);
-    *task.exe.lock() = image.exe_path;
-    task.clear_child_tid.store(0, Ordering::Relaxed);
-    task.robust_list.store(0, Ordering::Relaxed);
-    task.exe_done_since_fork.store(true, Ordering::Relaxed);
-    if let Some(done) = task.vfork_done.lock().take() {
-        done.complete();
-    }
-    *sys.regs = image.regs;
-    sys.regs_replaced = true;
-    Ok(0)
-}
-
-fn sys_execve(sys: &mut Sys) -> KResult<u64> {
-    let path = sys.read_path(sys.arg(0))?;
-    do_execve(sys, AT_FDCWD, path, sys.arg(1), sys.arg(2), 0)
-}
-
-fn sys_execveat(sys: &mut Sys) -> KResult<u64> {
-    let path = sys.mm().read_cstring(sys.arg(1), PATH_MAX - 1)?;
-    do_execve(sys, sys.arg_i32(0), path, sys.arg(2), sys.arg(3), sys.arg_u32(4))
-}
-
 fn sys_getpid(sys: &mut Sys) -> KResult<u64> {
     Ok(sys.task.tgid as u64)
 }
@@ -143,80 +61,6 @@ fn sys_getppid(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_gettid(sys: &mut Sys) -> KResult<u64> {
     Ok(sys.task.tid as u64)
-}
-
-fn sys_getuid(sys: &mut Sys) -> KResult<u64> {
-    Ok(sys.task.creds().uid as u64)
-}
-
-fn sys_geteuid(sys: &mut Sys) -> KResult<u64> {
-    Ok(sys.task.creds().euid as u64)
-}
-
-fn sys_getgid(sys: &mut Sys) -> KResult<u64> {
-    Ok(sys.task.creds().gid as u64)
-}
-
-fn sys_getegid(sys: &mut Sys) -> KResult<u64> {
-    Ok(sys.task.creds().egid as u64)
-}
-
-fn sys_getresuid(sys: &mut Sys) -> KResult<u64> {
-    let c = sys.task.creds();
-    let mm = sys.mm();
-    mm.write(sys.arg(0), &c.uid)?;
-    mm.write(sys.arg(1), &c.euid)?;
-    mm.write(sys.arg(2), &c.suid)?;
-    Ok(0)
-}
-
-fn sys_getresgid(sys: &mut Sys) -> KResult<u64> {
-    let c = sys.task.creds();
-    let mm = sys.mm();
-    mm.write(sys.arg(0), &c.gid)?;
-    mm.write(sys.arg(1), &c.egid)?;
-    mm.write(sys.arg(2), &c.sgid)?;
-    Ok(0)
-}
-
-fn sys_getgroups(sys: &mut Sys) -> KResult<u64> {
-    let size = sys.arg_i32(0);
-    let groups = sys.task.creds().groups;
-    if size < 0 {
-        return Err(Errno::EINVAL);
-    }
-    if size == 0 {
-        return Ok(groups.len() as u64);
-    }
-    if (size as usize) < groups.len() {
-        return Err(Errno::EINVAL);
-    }
-    let bytes: Vec<u8> = groups.iter().flat_map(|g| g.to_ne_bytes()).collect();
-    sys.mm().write_bytes(sys.arg(1), &bytes)?;
-    Ok(groups.len() as u64)
-}
-
-fn sys_getpgrp(sys: &mut Sys) -> KResult<u64> {
-    Ok(sys.task.pgid() as u64)
-}
-
-/// The process `pid` names (0: the caller), zombies included.
-fn process_of(sys: &Sys, pid: i32) -> KResult<std::sync::Arc<crate::task::process::Process>> {
-    if pid == 0 {
-        return Ok(sys.task.process.clone());
-    }
-    if pid < 0 {
-        return Err(Errno::ESRCH);
-    }
-    sys.task.system.process(pid).ok_or(Errno::ESRCH)
-}
-
-fn sys_getpgid(sys: &mut Sys) -> KResult<u64> {
-    Ok(process_of(sys, sys.arg_i32(0))?.pgid() as u64)
-}
-
-fn sys_getsid(sys: &mut Sys) -> KResult<u64> {
-    Ok(process_of(sys, sys.arg_i32(0))?.sid() as u64)
 }
 
 fn sys_set_tid_address(sys: &mut Sys) -> KResult<u64> {
@@ -248,95 +92,6 @@ fn sys_get_robust_list(sys: &mut Sys) -> KResult<u64> {
 /// CONFIG_RSEQ); glibc falls back when it sees ENOSYS.
 fn sys_rseq(_sys: &mut Sys) -> KResult<u64> {
     Err(Errno::ENOSYS)
-}
-
-fn check_resource(resource: u32) -> KResult<usize> {
-    if (resource as usize) < RLIM_NLIMITS { Ok(resource as usize) } else { Err(Errno::EINVAL) }
-}
-
-fn set_limit(sys: &Sys, resource: usize, new: Rlimit) -> KResult<()> {
-    if new.cur > new.max {
-        return Err(Errno::EINVAL);
-    }
-    let mut limits = sys.task.rlimits.lock();
-    let old = limits[resource];
-    // Raising the hard limit needs CAP_SYS_RESOURCE.
-    if new.max > old.max && !sys.task.creds().is_root() {
-        return Err(Errno::EPERM);
-    }
-    // Linux: RLIMIT_NOFILE may not exceed fs.nr_open (1048576 by default).
-    if resource == RLIMIT_NOFILE && new.max > 1 << 20 {
-        return Err(Errno::EPERM);
-    }
-    limits[resource] = new;
-    Ok(())
-}
-
-fn sys_prlimit64(sys: &mut Sys) -> KResult<u64> {
-    let (pid, resource, new_addr, old_addr) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2), sys.arg(3));
-    if pid != 0 && pid != sys.task.tgid && sys.task.system.task(pid).is_none() {
-        return Err(Errno::ESRCH);
-    }
-    let resource = check_resource(resource)?;
-    let mm = sys.mm();
-    let new: Option<Rlimit> = if new_addr != 0 { Some(mm.read(new_addr)?) } else { None };
-    let old = sys.task.rlimit(resource);
-    if let Some(new) = new {
-        set_limit(sys, resource, new)?;
-    }
-    if old_addr != 0 {
-        mm.write(old_addr, &old)?;
-    }
-    Ok(0)
-}
-
-fn sys_getrlimit(sys: &mut Sys) -> KResult<u64> {
-    let resource = check_resource(sys.arg_u32(0))?;
-    sys.mm().write(sys.arg(1), &sys.task.rlimit(resource))?;
-    Ok(0)
-}
-
-fn sys_setrlimit(sys: &mut Sys) -> KResult<u64> {
-    let resource = check_resource(sys.arg_u32(0))?;
-    let new: Rlimit = sys.mm().read(sys.arg(1))?;
-    set_limit(sys, resource, new)?;
-    Ok(0)
-}
-
-fn sys_getrusage(sys: &mut Sys) -> KResult<u64> {
-    let who = sys.arg_i32(0);
-    let mut ru = Rusage::default();
-    match who {
-        RUSAGE_SELF | RUSAGE_THREAD => {
-            let (user, system) = crate::task::cpu_times(sys.task);
-            ru.ru_utime = Timeval { tv_sec: (user / 1_000_000_000) as i64, tv_usec: ((user % 1_000_000_000) / 1000) as i64 };
-            ru.ru_stime = Timeval { tv_sec: (system / 1_000_000_000) as i64, tv_usec: ((system % 1_000_000_000) / 1000) as i64 };
-            // ru_maxrss in KiB.
-            ru.rest[0] = (sys.mm().resident_pages() * 4) as i64;
-        }
-        RUSAGE_CHILDREN => {
-            let st = sys.task.process.state();
-            ru.ru_utime = Timeval { tv_sec: (st.children_user_ns / 1_000_000_000) as i64, tv_usec: ((st.children_user_ns % 1_000_000_000) / 1000) as i64 };
-            ru.ru_stime = Timeval { tv_sec: (st.children_system_ns / 1_000_000_000) as i64, tv_usec: ((st.children_system_ns % 1_000_000_000) / 1000) as i64 };
-        }
-        _ => return Err(Errno::EINVAL),
-    }
-    sys.mm().write(sys.arg(1), &ru)?;
-    Ok(0)
-}
-
-fn sys_times(sys: &mut Sys) -> KResult<u64> {
-    let (user, system) = crate::task::cpu_times(sys.task);
-    let ticks = |ns: u64| (ns / 10_000_000) as i64;
-    let (cu, cs) = {
-        let st = sys.task.process.state();
-        (st.children_user_ns, st.children_system_ns)
-    };
-    let t = Tms { tms_utime: ticks(user), tms_stime: ticks(system), tms_cutime: ticks(cu), tms_cstime: ticks(cs) };
-    if sys.arg(0) != 0 {
-        sys.mm().write(sys.arg(0), &t)?;
-    }
-    Ok(crate::sched::clock::monotonic_ns() / 10_000_000 + crate::sched::clock::INITIAL_JIFFIES)
 }
 
 fn sys_arch_prctl(sys: &mut Sys) -> KResult<u64> {

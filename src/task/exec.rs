@@ -3,6 +3,7 @@
 //! (argv, envp, auxv) the way Linux's fs/binfmt_elf.c lays it out.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use goblin::elf::header::{EM_X86_64, ET_DYN, ET_EXEC};
 use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_PHDR, ProgramHeader};
@@ -424,4 +425,28 @@ mod tests {
         assert_eq!(parse_shebang(b"#! /usr/bin/env  python3 -u \nx").unwrap(), (b"/usr/bin/env".to_vec(), Some(b"python3 -u".to_vec())));
         assert_eq!(parse_shebang(b"#!   \n"), Err(Errno::ENOEXEC));
     }
+}
+
+/// The point of no return of execve: `task` takes the new image (its
+/// address space, name and executable), closes its close-on-exec files,
+/// resets caught signals and the alternate stack, forgets the thread
+/// words set for the old image, and releases a vfork parent. Returns the
+/// registers the task starts from.
+pub fn commit(task: &Arc<Task>, image: Image) -> crate::platform::Regs {
+    task.set_mm(image.mm);
+    let closed = task.files().take_close_on_exec();
+    for file in closed {
+        crate::fs::file::close_fd(file, task.tgid);
+    }
+    task.sigactions.lock().reset_for_exec();
+    task.signals.lock().altstack = Default::default();
+    task.set_comm(&image.comm);
+    *task.exe.lock() = image.exe_path;
+    task.clear_child_tid.store(0, Ordering::Relaxed);
+    task.robust_list.store(0, Ordering::Relaxed);
+    task.exe_done_since_fork.store(true, Ordering::Relaxed);
+    if let Some(done) = task.vfork_done.lock().take() {
+        done.complete();
+    }
+    image.regs
 }

@@ -10,7 +10,9 @@ pub mod futex;
 pub mod limits;
 pub mod proc;
 pub mod process;
+pub mod session;
 pub mod system;
+pub mod wait;
 
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;

@@ -193,3 +193,25 @@ fn the_checker_sees_paths_in_groups_and_ignores_comments_and_strings() {
     let names: Vec<String> = named_modules(&code).into_iter().map(|(_, n)| n).collect();
     assert_eq!(names, ["fs", "task", "mm", "abi"]);
 }
+
+/// `unsafe` lives only where vkernel touches the host or raw guest memory.
+#[test]
+fn unsafe_code_is_only_in_platform_and_mm() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let module = module_of(&src, file);
+        if module == "platform" || module == "mm" {
+            continue;
+        }
+        let code = code_only(&fs::read_to_string(file).expect("read source"));
+        for (i, line) in code.lines().enumerate() {
+            if line.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "unsafe") {
+                found.push(format!("{}:{}: {}", file.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "unsafe outside platform/ and mm/:\n{}", found.join("\n"));
+}

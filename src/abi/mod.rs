@@ -29,40 +29,26 @@ pub mod wait;
 pub use errno::{Errno, KResult};
 
 /// Plain old data: every bit pattern is valid and the type has no padding
-/// that could leak kernel memory when copied out. Implemented only for
-/// `#[repr(C)]` guest ABI structs and integers.
-///
-/// # Safety
-/// Implementors must be `Copy`, `#[repr(C)]` (or primitive), valid for all
-/// bit patterns, and contain no pointers or references.
-pub unsafe trait Pod: Copy + 'static {
-    fn zeroed() -> Self {
-        // SAFETY: Pod types are valid for the all-zero bit pattern.
-        unsafe { std::mem::zeroed() }
+/// that could leak kernel memory when copied out. bytemuck's derive checks
+/// both at compile time for the `#[repr(C)]` guest ABI structs; this trait
+/// only adds the byte views the user-memory accessors use.
+pub trait Pod: bytemuck::Pod {
+    fn new_zeroed() -> Self {
+        bytemuck::Zeroable::zeroed()
     }
     fn as_bytes(&self) -> &[u8] {
-        // SAFETY: Pod types are plain bytes of their full size.
-        unsafe { std::slice::from_raw_parts(self as *const Self as *const u8, size_of::<Self>()) }
+        bytemuck::bytes_of(self)
     }
     fn as_bytes_mut(&mut self) -> &mut [u8] {
-        // SAFETY: Pod types accept any bit pattern, so any byte write is valid.
-        unsafe { std::slice::from_raw_parts_mut(self as *mut Self as *mut u8, size_of::<Self>()) }
+        bytemuck::bytes_of_mut(self)
     }
 }
 
-macro_rules! pod {
-    ($($t:ty),* $(,)?) => { $(
-        // SAFETY: a primitive or #[repr(C)] ABI struct of integers only.
-        unsafe impl Pod for $t {}
-    )* };
-}
-
-pod!(u8, u16, u32, u64, i8, i16, i32, i64, usize, isize);
-pod!(Stat, Statx, StatxTimestamp, StatFs, Timespec, Timeval, Timezone, Iovec, Rlimit, Rusage, Tms, Utsname, Sysinfo, Sigaltstack, Termios, Winsize, Itimerval,);
+impl<T: bytemuck::Pod> Pod for T {}
 
 /// `struct stat` (x86-64 layout, 144 bytes).
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Stat {
     pub st_dev: u64,
     pub st_ino: u64,
@@ -82,35 +68,35 @@ pub struct Stat {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, PartialOrd, Ord, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Timespec {
     pub tv_sec: i64,
     pub tv_nsec: i64,
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Timeval {
     pub tv_sec: i64,
     pub tv_usec: i64,
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Itimerval {
     pub it_interval: Timeval,
     pub it_value: Timeval,
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Timezone {
     pub tz_minuteswest: i32,
     pub tz_dsttime: i32,
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct StatxTimestamp {
     pub tv_sec: i64,
     pub tv_nsec: u32,
@@ -119,7 +105,7 @@ pub struct StatxTimestamp {
 
 /// `struct statx` (256 bytes).
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Statx {
     pub stx_mask: u32,
     pub stx_blksize: u32,
@@ -146,7 +132,7 @@ pub struct Statx {
 
 /// `struct statfs` (x86-64, 120 bytes).
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct StatFs {
     pub f_type: i64,
     pub f_bsize: i64,
@@ -163,21 +149,21 @@ pub struct StatFs {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Iovec {
     pub base: u64,
     pub len: u64,
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Rlimit {
     pub cur: u64,
     pub max: u64,
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Rusage {
     pub ru_utime: Timeval,
     pub ru_stime: Timeval,
@@ -185,7 +171,7 @@ pub struct Rusage {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Tms {
     pub tms_utime: i64,
     pub tms_stime: i64,
@@ -194,7 +180,7 @@ pub struct Tms {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Utsname {
     pub sysname: [u8; 65],
     pub nodename: [u8; 65],
@@ -206,7 +192,7 @@ pub struct Utsname {
 
 /// `struct sysinfo` (x86-64, 112 bytes).
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Sysinfo {
     pub uptime: i64,
     pub loads: [u64; 3],
@@ -226,7 +212,7 @@ pub struct Sysinfo {
 
 /// `stack_t`.
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Sigaltstack {
     pub ss_sp: u64,
     pub ss_flags: i32,
@@ -236,7 +222,7 @@ pub struct Sigaltstack {
 
 /// Kernel `struct termios` as used by TCGETS/TCSETS (36 bytes).
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Termios {
     pub c_iflag: u32,
     pub c_oflag: u32,
@@ -247,7 +233,7 @@ pub struct Termios {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Winsize {
     pub ws_row: u16,
     pub ws_col: u16,
@@ -265,20 +251,15 @@ const _: () = {
     assert!(size_of::<Utsname>() == 390);
 };
 
-// SAFETY: an array of Pod elements has no padding between elements and
-// accepts any bit pattern.
-unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
-
 /// Guest kernel `struct k_sigaction` for rt_sigaction (x86-64 layout).
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct KSigaction {
     pub handler: u64,
     pub flags: u64,
     pub restorer: u64,
     pub mask: u64,
 }
-pod!(KSigaction);
 
 /// Page size of the guest (x86-64 base pages).
 pub const PAGE_SIZE: u64 = 4096;

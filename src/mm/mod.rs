@@ -167,7 +167,7 @@ impl Mm {
     }
 
     pub fn read<T: Pod>(&self, addr: u64) -> KResult<T> {
-        let mut v = T::zeroed();
+        let mut v = T::new_zeroed();
         self.read_bytes_into(addr, v.as_bytes_mut())?;
         Ok(v)
     }

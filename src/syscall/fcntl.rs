@@ -8,7 +8,7 @@ use crate::abi::fcntl::{
     F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_RDLCK, F_SETFD, F_SETFL, F_SETLEASE, F_SETLK, F_SETLKW, F_SETOWN, F_SETOWN_EX, F_SETPIPE_SZ, F_SETSIG, F_UNLCK,
     F_WRLCK, FD_CLOEXEC, O_PATH, SEEK_SET,
 };
-use crate::abi::{Errno, KResult, Pod};
+use crate::abi::{Errno, KResult};
 use crate::fs::file::File;
 use crate::fs::lock;
 use crate::syscall::args::*;
@@ -22,7 +22,7 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
 
 /// `struct flock` (x86-64, 32 bytes).
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 struct Flock {
     l_type: i16,
     l_whence: i16,
@@ -32,9 +32,6 @@ struct Flock {
     l_pid: i32,
     pad1: i32,
 }
-
-// SAFETY: a #[repr(C)] struct of integers with explicit padding fields.
-unsafe impl Pod for Flock {}
 
 fn sys_fcntl(sys: &mut Sys) -> KResult<u64> {
     let (fd, cmd, arg) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2));

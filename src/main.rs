@@ -40,7 +40,7 @@ struct Options {
     verbose: bool,
 
     /// The program to run as guest PID 1, and its arguments
-    #[arg(value_name = "PROGRAM", required = true, num_args = 1.., allow_hyphen_values = true)]
+    #[arg(value_name = "PROGRAM", required = true, num_args = 1..)]
     command: Vec<OsString>,
 }
 
@@ -87,7 +87,13 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // One line for a person: clap's first line without its prefix.
+            // One line for a person: clap's first line without its prefix,
+            // or for an unknown option, its name.
+            if e.kind() == ErrorKind::UnknownArgument {
+                if let Some(clap::error::ContextValue::String(arg)) = e.get(clap::error::ContextKind::InvalidArg) {
+                    return fail(format!("unknown option '{arg}' (see vkernel --help; put -- before a program whose name starts with '-')"), 2);
+                }
+            }
             let text = e.render().to_string();
             let first = text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
             return fail(format!("{first} (see vkernel --help)"), 2);
@@ -95,11 +101,7 @@ fn main() -> ExitCode {
     };
     // Whatever the guest did to the host terminal is undone on every way
     // out: a normal exit, a boot error, or a panic in a kernel thread.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        tty::console::restore_host_terminal();
-        default_hook(info);
-    }));
+    sched::panic::install_hook(tty::console::restore_host_terminal);
     let result = kernel::boot::boot(kernel::boot::BootOptions {
         memory: options.memory,
         root: options.root,

@@ -20,6 +20,7 @@ pub mod sched;
 pub mod signal;
 pub mod stat;
 pub mod statfs;
+pub mod syscall_names;
 pub mod termios;
 pub mod time;
 pub mod uio;

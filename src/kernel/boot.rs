@@ -44,6 +44,7 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     return_free_pages_periodically(Arc::downgrade(&phys));
     let platform = crate::platform::create(phys.clone()).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
     let _ = super::PLATFORM.set(platform);
+    arm_test_hooks();
     let hostname = crate::platform::host::system::hostname();
     let system = System::new(Config { memory: options.memory, verbose: options.verbose, hostname }, phys.clone());
     crate::sched::processes::install(system.clone());
@@ -161,4 +162,18 @@ fn return_free_pages_periodically(phys: std::sync::Weak<crate::mm::frame::PhysMe
         p.return_free_pages();
         return_free_pages_periodically(phys);
     });
+}
+
+/// Test-only hooks for the panic policy, from vkernel's own environment
+/// (a guest cannot set it): VKERNEL_TEST_PANIC_SYSCALL=<nr> makes that
+/// system call panic in the kernel; VKERNEL_TEST_PANIC_TIMER=1 makes one
+/// kernel timer callback panic shortly after boot.
+fn arm_test_hooks() {
+    if let Some(nr) = std::env::var("VKERNEL_TEST_PANIC_SYSCALL").ok().and_then(|v| v.parse::<u64>().ok()) {
+        super::run::PANIC_ON_SYSCALL.store(nr, std::sync::atomic::Ordering::Relaxed);
+    }
+    if std::env::var_os("VKERNEL_TEST_PANIC_TIMER").is_some() {
+        crate::sched::timer::timers()
+            .schedule(std::time::Instant::now() + std::time::Duration::from_millis(1), || panic!("injected panic (VKERNEL_TEST_PANIC_TIMER)"));
+    }
 }

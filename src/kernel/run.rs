@@ -3,6 +3,7 @@
 //! and delivering signals before each return to the guest.
 
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 
 use crate::abi::Errno;
@@ -11,6 +12,7 @@ use crate::abi::signal::{BUS_ADRERR, CLD_STOPPED, SA_NODEFER, SA_RESETHAND, SA_R
 use crate::abi::unistd::NR_RESTART_SYSCALL;
 use crate::mm::FaultError;
 use crate::platform::{Context, Event, Regs};
+use crate::sched::panic;
 use crate::signal::{self, DefaultAction, SigInfo, frame};
 use crate::syscall::{self, Exit};
 use crate::task::Task;
@@ -128,6 +130,17 @@ fn spawn_worker(first: Option<Job>) {
     }
 }
 
+/// A system call number that panics on purpose (tests of the panic
+/// policy; set at boot from VKERNEL_TEST_PANIC_SYSCALL).
+pub static PANIC_ON_SYSCALL: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// What a task's kernel thread is doing, for the report of a panic.
+#[derive(Clone, Copy)]
+enum Activity {
+    Running,
+    Syscall { nr: u64, args: [u64; 6] },
+}
+
 /// Runs `task` on this kernel thread with `context` until it exits.
 fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
     crate::task::set_current(&task);
@@ -136,80 +149,129 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
     if let Some(x) = xstate {
         context.set_extended_state(&space(&task.mm()), &x);
     }
-    let verbose = task.system.config.verbose;
     let mut restart: Option<Errno> = None;
-    let (mut syscalls, mut faults) = (0u64, 0u64);
+    let mut counts = (0u64, 0u64);
+    let mut activity = Activity::Running;
     let status = loop {
-        if let Some(status) = deliver_signals(&task, &mut regs, context, &mut restart) {
-            break status;
-        }
-        let mm = task.mm();
-        let event = context.switch(&space(&mm), &mut regs);
-        if let Some(pid) = context.host_pid(mm.id) {
-            task.cpu.lock().switch_stub(pid);
-        }
-        match event {
-            Event::Syscall => {
-                syscalls += 1;
-                let old_mm = mm.id;
-                let outcome = syscall::dispatch(&task, &mut regs);
-                match outcome.exit {
-                    Some(Exit::Group(code)) => break task_exit::status_exited(code),
-                    None => {}
-                }
-                if let Some(new) = outcome.spawn {
-                    start_child(&task, context, &mm, new);
-                }
-                if let Some(x) = outcome.xstate {
-                    if !context.set_extended_state(&space(&task.mm()), &x) {
-                        signal::force_on_task(&task, SigInfo::kernel(SIGSEGV));
-                    }
-                }
-                let rax = regs.rax as i64;
-                if (-516..=-512).contains(&rax) {
-                    restart = Some(Errno(-rax as i32));
-                }
-                // After execve the old address space's stub can go.
-                if task.mm().id != old_mm {
-                    drop(mm);
-                    context.release(old_mm);
-                }
+        match panic::guarded(|| step(context, &task, &mut regs, &mut restart, &mut counts, &mut activity)) {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(msg) => {
+                // The panic policy (sched/panic.rs): report, then kill the
+                // process as the OOM killer would.
+                let what = match activity {
+                    Activity::Syscall { nr, args } => format!(
+                        "system call {}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x})",
+                        crate::abi::syscall_names::name(nr),
+                        args[0],
+                        args[1],
+                        args[2],
+                        args[3],
+                        args[4],
+                        args[5]
+                    ),
+                    Activity::Running => "the run loop".to_string(),
+                };
+                panic::report(&format!("{what} of pid {} ({})", task.tgid, String::from_utf8_lossy(&task.comm())), &msg);
+                eprintln!("vkernel: killed process {} ({}) after an internal error", task.tgid, String::from_utf8_lossy(&task.comm()));
+                activity = Activity::Running;
+                restart = None;
+                signal::force_on_task(&task, SigInfo::kernel(SIGKILL));
             }
-            Event::Fault { addr } => {
-                faults += 1;
-                if let Err(e) = mm.handle_fault(addr) {
-                    if verbose {
-                        eprintln!("vkernel: pid {} fault at {addr:#x} rip {:#x}: {e:?}", task.tgid, regs.rip);
-                    }
-                    let info = match e {
-                        FaultError::MapErr => SigInfo::fault(SIGSEGV, SEGV_MAPERR, addr),
-                        FaultError::AccErr => SigInfo::fault(SIGSEGV, SEGV_ACCERR, addr),
-                        FaultError::Bus => SigInfo::fault(SIGBUS, BUS_ADRERR, addr),
-                        FaultError::OutOfMemory => {
-                            eprintln!("vkernel: out of memory: killed process {} ({})", task.tgid, String::from_utf8_lossy(&task.comm()));
-                            SigInfo::kernel(SIGKILL)
-                        }
-                    };
-                    task.signals.lock().fault_addr = addr;
-                    signal::force_on_task(&task, info);
-                }
-            }
-            Event::Signal { signo, code, addr } => {
-                if verbose {
-                    eprintln!("vkernel: pid {} signal {signo} at rip {:#x}", task.tgid, regs.rip);
-                }
-                signal::force_on_task(&task, SigInfo::fault(signo, code, addr));
-            }
-            Event::Interrupted => {}
-            Event::Lost => break status_signaled(SIGKILL, false),
         }
     };
     *task.interrupter.lock() = None;
-    if verbose {
-        eprintln!("vkernel: pid {} exits: {syscalls} system calls, {faults} faults", task.tgid);
+    if task.system.config.verbose {
+        eprintln!("vkernel: pid {} exits: {} system calls, {} faults", task.tgid, counts.0, counts.1);
     }
-    task_exit::exit_process(&task, status);
+    if let Err(msg) = panic::guarded(|| task_exit::exit_process(&task, status)) {
+        panic::report(&format!("the exit of pid {}", task.tgid), &msg);
+        task_exit::exit_after_error(&task, status);
+    }
     ExitStatus::from_wait_status(status)
+}
+
+/// One trip through the guest and back: deliver signals, run the guest,
+/// service what stopped it. Some(status) when the task ends.
+fn step(
+    context: &mut dyn Context,
+    task: &Arc<Task>,
+    regs: &mut Regs,
+    restart: &mut Option<Errno>,
+    counts: &mut (u64, u64),
+    activity: &mut Activity,
+) -> Option<i32> {
+    let verbose = task.system.config.verbose;
+    if let Some(status) = deliver_signals(task, regs, context, restart) {
+        return Some(status);
+    }
+    let mm = task.mm();
+    let event = context.switch(&space(&mm), regs);
+    if let Some(pid) = context.host_pid(mm.id) {
+        task.cpu.lock().switch_stub(pid);
+    }
+    match event {
+        Event::Syscall => {
+            counts.0 += 1;
+            let old_mm = mm.id;
+            let nr = regs.orig_rax as u32 as u64;
+            *activity = Activity::Syscall { nr, args: [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9] };
+            if nr == PANIC_ON_SYSCALL.load(Ordering::Relaxed) {
+                panic!("injected panic (VKERNEL_TEST_PANIC_SYSCALL={nr})");
+            }
+            let outcome = syscall::dispatch(task, regs);
+            *activity = Activity::Running;
+            match outcome.exit {
+                Some(Exit::Group(code)) => return Some(task_exit::status_exited(code)),
+                None => {}
+            }
+            if let Some(new) = outcome.spawn {
+                start_child(task, context, &mm, new);
+            }
+            if let Some(x) = outcome.xstate {
+                if !context.set_extended_state(&space(&task.mm()), &x) {
+                    signal::force_on_task(task, SigInfo::kernel(SIGSEGV));
+                }
+            }
+            let rax = regs.rax as i64;
+            if (-516..=-512).contains(&rax) {
+                *restart = Some(Errno(-rax as i32));
+            }
+            // After execve the old address space's stub can go.
+            if task.mm().id != old_mm {
+                drop(mm);
+                context.release(old_mm);
+            }
+        }
+        Event::Fault { addr } => {
+            counts.1 += 1;
+            if let Err(e) = mm.handle_fault(addr) {
+                if verbose {
+                    eprintln!("vkernel: pid {} fault at {addr:#x} rip {:#x}: {e:?}", task.tgid, regs.rip);
+                }
+                let info = match e {
+                    FaultError::MapErr => SigInfo::fault(SIGSEGV, SEGV_MAPERR, addr),
+                    FaultError::AccErr => SigInfo::fault(SIGSEGV, SEGV_ACCERR, addr),
+                    FaultError::Bus => SigInfo::fault(SIGBUS, BUS_ADRERR, addr),
+                    FaultError::OutOfMemory => {
+                        eprintln!("vkernel: out of memory: killed process {} ({})", task.tgid, String::from_utf8_lossy(&task.comm()));
+                        SigInfo::kernel(SIGKILL)
+                    }
+                };
+                task.signals.lock().fault_addr = addr;
+                signal::force_on_task(task, info);
+            }
+        }
+        Event::Signal { signo, code, addr } => {
+            if verbose {
+                eprintln!("vkernel: pid {} signal {signo} at rip {:#x}", task.tgid, regs.rip);
+            }
+            signal::force_on_task(task, SigInfo::fault(signo, code, addr));
+        }
+        Event::Interrupted => {}
+        Event::Lost => return Some(status_signaled(SIGKILL, false)),
+    }
+    None
 }
 
 /// Starts a forked child on its own kernel thread with the parent's FPU

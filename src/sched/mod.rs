@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod cred;
 pub mod current;
+pub mod panic;
 pub mod processes;
 pub mod time;
 pub mod timer;

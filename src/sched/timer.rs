@@ -61,8 +61,12 @@ impl Timers {
             if !due.is_empty() {
                 let callbacks: Vec<Callback> = due.iter().filter_map(|k| q.entries.remove(k)).collect();
                 drop(q);
+                // A callback that panics is reported and the thread goes on:
+                // every other timer in the system still fires.
                 for cb in callbacks {
-                    cb();
+                    if let Err(msg) = crate::sched::panic::guarded(cb) {
+                        crate::sched::panic::report("a kernel timer", &msg);
+                    }
                 }
                 q = self.queue.lock();
                 continue;

@@ -130,9 +130,10 @@ pub fn wait_any<T>(queues: &[&WaitQueue], deadline: Option<Instant>, mut ready: 
     result
 }
 
-/// Sleeps until `deadline` unless a signal interrupts (ERESTARTSYS).
-pub fn sleep_until(deadline: Instant) -> KResult<()> {
-    match wait_any::<()>(&[], Some(deadline), || Ok(None)) {
+/// Sleeps until `deadline` (None: until a signal) unless a signal
+/// interrupts (ERESTARTSYS).
+pub fn sleep_until(deadline: Option<Instant>) -> KResult<()> {
+    match wait_any::<()>(&[], deadline, || Ok(None)) {
         Err(Errno::ETIMEDOUT) => Ok(()),
         other => other,
     }

@@ -176,7 +176,9 @@ fn table() -> &'static Table {
 /// Services the system call in `regs` (number in orig_rax, arguments in
 /// rdi rsi rdx r10 r8 r9) and puts the result in rax.
 pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Outcome {
-    let nr = regs.orig_rax;
+    // Linux takes the number as an int (do_syscall_64): the high half of
+    // rax does not count.
+    let nr = regs.orig_rax as u32 as u64;
     // `int 0x80` (the 32-bit ABI) also stops as a system call; it is not
     // offered (as on a kernel without IA32 emulation).
     // The last site seen to hold `syscall` is remembered, so a loop around
@@ -194,7 +196,7 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Outcome {
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
     let entry = table().entries.get(nr as usize).copied().flatten();
     let Some((_name, handler)) = entry else {
-        task.system.log_unimplemented(nr, "unknown");
+        task.system.log_unimplemented(nr, crate::abi::syscall_names::name(nr));
         regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
         return Outcome { exit: None, xstate: None, spawn: None };
     };

@@ -353,8 +353,10 @@ fn sys_select(sys: &mut Sys) -> KResult<u64> {
         if tv.tv_sec < 0 || tv.tv_usec < 0 {
             return Err(Errno::EINVAL);
         }
-        // select accepts tv_usec of a second or more and carries it over.
-        Timeout::from_timespec(tv.tv_sec.saturating_add(tv.tv_usec / 1_000_000), (tv.tv_usec % 1_000_000) * 1000)?
+        // select accepts tv_usec of a second or more and carries it over;
+        // a carry that overflows tv_sec is a negative time (EINVAL), as in
+        // Linux's kern_select.
+        Timeout::from_timespec(tv.tv_sec.wrapping_add(tv.tv_usec / 1_000_000), (tv.tv_usec % 1_000_000) * 1000)?
     } else {
         Timeout::Never
     };

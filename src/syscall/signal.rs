@@ -1,13 +1,12 @@
 //! Signal system calls: dispositions, masks, the alternate stack, sending
 //! (kill, tkill, tgkill, sigqueue), waiting (sigsuspend, pause,
-//! sigtimedwait) and rt_sigreturn. Delivery itself is in task/run.rs.
-
-use std::time::{Duration, Instant};
+//! sigtimedwait) and rt_sigreturn. Delivery itself is in kernel/run.rs.
 
 use crate::abi::signal::{
     MINSIGSTKSZ, SI_TKILL, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGKILL, SIGSEGV, SIGSET_SIZE, SIGSTOP, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK,
 };
 use crate::abi::{Errno, KResult, KSigaction, Sigaltstack, Timespec};
+use crate::sched::time::{Deadline, timespec_ns};
 use crate::signal::*;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
@@ -249,12 +248,10 @@ fn sys_rt_sigtimedwait(sys: &mut Sys) -> KResult<u64> {
     let mm = sys.mm();
     let set: u64 = mm.read(set_addr)?;
     let set = set & !UNBLOCKABLE;
+    // No timeout, or one saturated to "forever", waits until a signal.
     let deadline = if timeout_addr != 0 {
         let ts: Timespec = mm.read(timeout_addr)?;
-        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-            return Err(Errno::EINVAL);
-        }
-        Some(Instant::now() + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+        Deadline::after_ns(timespec_ns(&ts)?).instant()
     } else {
         None
     };

@@ -1,11 +1,9 @@
 //! Time system calls: clocks, gettimeofday, time, sleeps.
 
-use std::time::{Duration, Instant};
-
+use crate::sched::time::{Deadline, KTIME_MAX, ns_to_timespec, ns_to_timeval, timespec_ns, timeval_ns};
 use crate::sched::wait;
-use crate::task::process::RealTimer;
+use crate::task::{RestartBlock, itimer};
 
-use crate::abi::signal::{SIGALRM, SIGPROF, SIGVTALRM};
 use crate::abi::time::{
     CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
     CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL, TIMER_ABSTIME,
@@ -88,28 +86,25 @@ fn sys_time(sys: &mut Sys) -> KResult<u64> {
     Ok(secs as u64)
 }
 
-fn read_timespec(sys: &Sys, addr: u64) -> KResult<Timespec> {
+/// A guest timespec argument as nanoseconds (EFAULT, EINVAL as Linux;
+/// huge values saturate to "forever").
+fn read_timespec_ns(sys: &Sys, addr: u64) -> KResult<i64> {
     let ts: Timespec = sys.mm().read(addr)?;
-    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(ts)
+    timespec_ns(&ts)
 }
 
 /// Sleeps until `deadline`. When a signal interrupts, the remaining time
 /// goes to `rem_addr` (if any) and the call is set up for restart_syscall,
 /// as Linux does with ERESTART_RESTARTBLOCK: a handler turns it into EINTR,
 /// a stop and SIGCONT resume the same sleep.
-fn relative_sleep(sys: &Sys, clock: i32, deadline: Instant, rem_addr: u64) -> KResult<u64> {
-    match wait::sleep_until(deadline) {
+fn relative_sleep(sys: &Sys, deadline: Deadline, rem_addr: u64) -> KResult<u64> {
+    match wait::sleep_until(deadline.instant()) {
         Ok(()) => Ok(0),
         Err(Errno::ERESTARTSYS) => {
             if rem_addr != 0 {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let rem = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos() as i64 };
-                sys.mm().write(rem_addr, &rem)?;
+                sys.mm().write(rem_addr, &ns_to_timespec(deadline.remaining_ns()))?;
             }
-            *sys.task.restart_deadline.lock() = Some((clock, deadline, rem_addr));
+            *sys.task.restart_block.lock() = Some(RestartBlock::Sleep { deadline, rem_addr });
             Err(Errno::ERESTART_RESTARTBLOCK)
         }
         Err(e) => Err(e),
@@ -117,16 +112,18 @@ fn relative_sleep(sys: &Sys, clock: i32, deadline: Instant, rem_addr: u64) -> KR
 }
 
 fn sys_nanosleep(sys: &mut Sys) -> KResult<u64> {
-    let ts = read_timespec(sys, sys.arg(0))?;
-    let deadline = Instant::now() + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
-    relative_sleep(sys, CLOCK_MONOTONIC, deadline, sys.arg(1))
+    let ns = read_timespec_ns(sys, sys.arg(0))?;
+    relative_sleep(sys, Deadline::after_ns(ns), sys.arg(1))
 }
 
-/// restart_syscall(2): resumes an interrupted relative sleep.
+/// restart_syscall(2): resumes the call the restart block describes.
 fn sys_restart_syscall(sys: &mut Sys) -> KResult<u64> {
-    let saved = sys.task.restart_deadline.lock().take();
+    let saved = sys.task.restart_block.lock().take();
     match saved {
-        Some((clock, deadline, rem)) => relative_sleep(sys, clock, deadline, rem),
+        Some(RestartBlock::Sleep { deadline, rem_addr }) => relative_sleep(sys, deadline, rem_addr),
+        Some(RestartBlock::FutexWait { uaddr, val, bitset, deadline, private }) => {
+            crate::syscall::futex::restart_wait(sys, uaddr, val, bitset, deadline, private)
+        }
         // Nothing to restart: Linux's default restart block gives EINTR.
         None => Err(Errno::EINTR),
     }
@@ -144,167 +141,42 @@ fn sys_clock_nanosleep(sys: &mut Sys) -> KResult<u64> {
             return Err(Errno::EOPNOTSUPP);
         }
     }
-    let ts = read_timespec(sys, req)?;
-    let want = ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128;
+    let want = read_timespec_ns(sys, req)?;
     if flags & TIMER_ABSTIME != 0 {
         // Sleep until the clock reaches `want`, re-reading it; an
         // absolute sleep simply restarts after a signal (ERESTARTNOHAND).
         loop {
-            let left = want - clock_now(sys, id)?;
-            if left <= 0 {
+            let left = (want as i128 - clock_now(sys, id)?).clamp(0, KTIME_MAX as i128) as i64;
+            if left == 0 {
                 return Ok(0);
             }
-            match wait::sleep_until(Instant::now() + Duration::from_nanos(left.min(u64::MAX as i128) as u64)) {
+            match wait::sleep_until(Deadline::after_ns(left).instant()) {
                 Ok(()) => {}
                 Err(Errno::ERESTARTSYS) => return Err(Errno::ERESTARTNOHAND),
                 Err(e) => return Err(e),
             }
         }
     }
-    let deadline = Instant::now() + Duration::from_nanos(want.min(u64::MAX as i128) as u64);
-    relative_sleep(sys, id, deadline, rem)
+    relative_sleep(sys, Deadline::after_ns(want), rem)
 }
 
-fn to_timeval(d: Duration) -> Timeval {
-    Timeval { tv_sec: d.as_secs() as i64, tv_usec: d.subsec_micros() as i64 }
+/// An itimerval in nanoseconds (EINVAL for a negative or >= 1e6 tv_usec,
+/// or a negative tv_sec, as Linux's timeval_valid).
+fn itimerval_ns(it: &Itimerval) -> KResult<(i64, i64)> {
+    Ok((timeval_ns(&it.it_value)?, timeval_ns(&it.it_interval)?))
 }
 
-fn from_timeval(tv: &Timeval) -> KResult<Duration> {
-    if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000))
-}
-
-/// The current ITIMER_REAL setting (value left, interval).
-fn real_timer_value(sys: &Sys) -> Itimerval {
-    let t = sys.task.process.real_timer.lock();
-    match t.as_ref() {
-        Some(timer) => {
-            let left = timer.deadline.saturating_duration_since(Instant::now());
-            // An armed timer never reports zero left (Linux rounds up).
-            let left = if left.is_zero() { Duration::from_micros(1) } else { left };
-            Itimerval { it_interval: to_timeval(timer.interval), it_value: to_timeval(left) }
-        }
-        None => Itimerval::default(),
-    }
-}
-
-/// Arms (or with a zero value disarms) ITIMER_REAL: SIGALRM at expiry,
-/// then every `interval`.
-fn set_real_timer(sys: &Sys, value: Duration, interval: Duration) {
-    let process = sys.task.process.clone();
-    let timers = crate::sched::timer::timers().clone();
-    let mut slot = process.real_timer.lock();
-    if let Some(old) = slot.take() {
-        timers.cancel(old.id);
-    }
-    if value.is_zero() {
-        return;
-    }
-    let deadline = Instant::now() + value;
-    let id = arm(&timers, &process, deadline, interval);
-    *slot = Some(RealTimer { id, deadline, interval });
-}
-
-fn arm(
-    timers: &std::sync::Arc<crate::sched::timer::Timers>,
-    process: &std::sync::Arc<crate::task::process::Process>,
-    deadline: Instant,
-    interval: Duration,
-) -> crate::sched::timer::TimerId {
-    let weak = std::sync::Arc::downgrade(process);
-    let t2 = timers.clone();
-    timers.schedule(deadline, move || {
-        let Some(process) = weak.upgrade() else { return };
-        if let Some(leader) = process.leader() {
-            crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(SIGALRM));
-        }
-        let mut slot = process.real_timer.lock();
-        if interval.is_zero() {
-            *slot = None;
-        } else {
-            let next = deadline + interval;
-            let id = arm(&t2, &process, next, interval);
-            *slot = Some(RealTimer { id, deadline: next, interval });
-        }
-    })
-}
-
-/// CPU time a CPU itimer counts: user for VIRTUAL, user+system for PROF.
-fn process_cpu(task: &crate::task::Task, which: i32) -> u64 {
-    let (user, system) = crate::task::cpu_times(task);
-    if which == ITIMER_VIRTUAL { user } else { user + system }
-}
-
-fn cpu_timer_value(sys: &Sys, which: i32) -> Itimerval {
-    let slot = sys.task.process.cpu_timers.lock()[(which - 1) as usize];
-    match slot {
-        Some(t) => {
-            let left = t.expires_ns.saturating_sub(process_cpu(sys.task, which)).max(1000);
-            Itimerval { it_interval: to_timeval(Duration::from_nanos(t.interval_ns)), it_value: to_timeval(Duration::from_nanos(left)) }
-        }
-        None => Itimerval::default(),
-    }
-}
-
-/// Granularity of the CPU-time timers (Linux's are tick based too).
-const CPU_TIMER_SAMPLE: Duration = Duration::from_millis(4);
-
-fn set_cpu_timer(sys: &Sys, which: i32, value: Duration, interval: Duration) {
-    let process = sys.task.process.clone();
-    {
-        let mut timers = process.cpu_timers.lock();
-        timers[(which - 1) as usize] = (!value.is_zero()).then(|| crate::task::process::CpuTimer {
-            expires_ns: process_cpu(sys.task, which) + value.as_nanos() as u64,
-            interval_ns: interval.as_nanos() as u64,
-        });
-    }
-    if !value.is_zero() && !process.cpu_timer_sampling.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        sample_cpu_timers(crate::sched::timer::timers().clone(), std::sync::Arc::downgrade(&process));
-    }
-}
-
-/// Checks the CPU timers of a process every few milliseconds while any is
-/// armed, sending SIGVTALRM / SIGPROF when they expire.
-fn sample_cpu_timers(timers: std::sync::Arc<crate::sched::timer::Timers>, process: std::sync::Weak<crate::task::process::Process>) {
-    let t2 = timers.clone();
-    timers.schedule(Instant::now() + CPU_TIMER_SAMPLE, move || {
-        let Some(p) = process.upgrade() else { return };
-        let Some(leader) = p.leader() else { return };
-        let mut armed = false;
-        for (i, sig) in [(0usize, SIGVTALRM), (1, SIGPROF)] {
-            let now = process_cpu(&leader, i as i32 + 1);
-            let fire = {
-                let mut slots = p.cpu_timers.lock();
-                match slots[i] {
-                    Some(t) if now >= t.expires_ns => {
-                        slots[i] = (t.interval_ns > 0).then_some(crate::task::process::CpuTimer { expires_ns: now + t.interval_ns, ..t });
-                        true
-                    }
-                    _ => false,
-                }
-            };
-            if fire {
-                crate::signal::send_to_process(&leader, crate::signal::SigInfo::kernel(sig));
-            }
-            armed |= p.cpu_timers.lock()[i].is_some();
-        }
-        if armed {
-            sample_cpu_timers(t2, process);
-        } else {
-            p.cpu_timer_sampling.store(false, std::sync::atomic::Ordering::Relaxed);
-        }
-    });
+fn itimer_value(sys: &Sys, which: i32) -> Itimerval {
+    let (value, interval) = if which == ITIMER_REAL { itimer::real_timer(&sys.task.process) } else { itimer::cpu_timer(sys.task, which) };
+    Itimerval { it_interval: ns_to_timeval(interval), it_value: ns_to_timeval(value) }
 }
 
 fn sys_getitimer(sys: &mut Sys) -> KResult<u64> {
     let which = sys.arg_i32(0);
-    let value = match which {
-        ITIMER_REAL => real_timer_value(sys),
-        ITIMER_VIRTUAL | ITIMER_PROF => cpu_timer_value(sys, which),
-        _ => return Err(Errno::EINVAL),
-    };
+    if !matches!(which, ITIMER_REAL | ITIMER_VIRTUAL | ITIMER_PROF) {
+        return Err(Errno::EINVAL);
+    }
+    let value = itimer_value(sys, which);
     sys.mm().write(sys.arg(1), &value)?;
     Ok(0)
 }
@@ -315,13 +187,12 @@ fn sys_setitimer(sys: &mut Sys) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let new: Itimerval = if new_addr != 0 { sys.mm().read(new_addr)? } else { Itimerval::default() };
-    let value = from_timeval(&new.it_value)?;
-    let interval = from_timeval(&new.it_interval)?;
-    let old = if which == ITIMER_REAL { real_timer_value(sys) } else { cpu_timer_value(sys, which) };
+    let (value, interval) = itimerval_ns(&new)?;
+    let old = itimer_value(sys, which);
     if which == ITIMER_REAL {
-        set_real_timer(sys, value, interval);
+        itimer::set_real_timer(&sys.task.process, value, interval);
     } else {
-        set_cpu_timer(sys, which, value, interval);
+        itimer::set_cpu_timer(sys.task, which, value, interval);
     }
     if old_addr != 0 {
         sys.mm().write(old_addr, &old)?;
@@ -331,8 +202,8 @@ fn sys_setitimer(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_alarm(sys: &mut Sys) -> KResult<u64> {
     let secs = sys.arg_u32(0);
-    let old = real_timer_value(sys);
-    set_real_timer(sys, Duration::from_secs(secs as u64), Duration::ZERO);
+    let old = itimer_value(sys, ITIMER_REAL);
+    itimer::set_real_timer(&sys.task.process, secs as i64 * 1_000_000_000, 0);
     // Whole seconds left, rounded to nearest (at least 1 if armed).
     let left = old.it_value.tv_sec as u64 + if old.it_value.tv_usec >= 500_000 { 1 } else { 0 };
     Ok(if left == 0 && (old.it_value.tv_sec != 0 || old.it_value.tv_usec != 0) { 1 } else { left })

@@ -91,9 +91,7 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
     let (user, system) = crate::task::cpu_times(task);
     task.set_mm(crate::mm::Mm::new(kernel.phys.clone()));
 
-    if let Some(timer) = process.real_timer.lock().take() {
-        crate::sched::timer::timers().cancel(timer.id);
-    }
+    crate::task::itimer::cancel_real_timer(&process);
     // Children in other groups of our session, and our own group, may be
     // orphaned by this exit (checked before reparenting changes parents).
     let mut groups: Vec<i32> = process.children.lock().iter().map(|c| c.pgid()).collect();
@@ -215,4 +213,15 @@ pub fn is_orphaned_group(kernel: &crate::task::system::System, pgid: i32) -> boo
         Some(p) => matches!(p.state().lifecycle, Lifecycle::Zombie { .. }) || p.pgid() == pgid || p.sid() != t.process.sid() || p.is_init(),
         None => true,
     })
+}
+
+/// What is left of an exit when `exit_process` itself failed (an internal
+/// error): the process still becomes a zombie its parent can reap, so
+/// nobody waits for it forever.
+pub fn exit_after_error(task: &Arc<Task>, status: i32) {
+    let process = task.process.clone();
+    process.state().lifecycle = Lifecycle::Zombie { status };
+    task.system.tasks.lock().remove(&task.tid);
+    let (code, field) = child_code(status);
+    notify_parent(&process, code, field);
 }

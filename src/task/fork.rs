@@ -127,7 +127,7 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
         start_time_ns: crate::sched::clock::monotonic_ns(),
         exe_done_since_fork: AtomicBool::new(false),
         vfork_done: Mutex::new(vfork.clone()),
-        restart_deadline: Mutex::new(None),
+        restart_block: Mutex::new(None),
     });
     *process.leader.lock() = Arc::downgrade(&child);
 

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod exit;
 pub mod fork;
 pub mod futex;
+pub mod itimer;
 pub mod limits;
 pub mod proc;
 pub mod process;
@@ -28,6 +29,18 @@ use crate::signal::SignalActions;
 use crate::task::system::System;
 
 pub use crate::sched::Creds;
+
+/// What restart_syscall resumes (Linux's restart_block): a call that was
+/// interrupted with ERESTART_RESTARTBLOCK continues with its original
+/// deadline after a stop or a signal without a handler.
+#[derive(Clone, Copy, Debug)]
+pub enum RestartBlock {
+    /// A relative sleep (nanosleep, clock_nanosleep) until `deadline`; the
+    /// time left goes to `rem_addr` when interrupted again.
+    Sleep { deadline: crate::sched::time::Deadline, rem_addr: u64 },
+    /// A futex wait with a timeout (Linux's futex_wait_restart).
+    FutexWait { uaddr: u64, val: u32, bitset: u32, deadline: crate::sched::time::Deadline, private: bool },
+}
 
 /// Per-task signal state: the blocked mask, signals pending for this task
 /// alone, and the alternate stack.
@@ -76,8 +89,8 @@ pub struct Task {
     pub exe_done_since_fork: std::sync::atomic::AtomicBool,
     /// Set for a vfork child until it execs or exits (the parent waits).
     pub vfork_done: Mutex<Option<Arc<fork::VforkDone>>>,
-    /// nanosleep's deadline, kept for restart_syscall after a stop.
-    pub restart_deadline: Mutex<Option<(i32, std::time::Instant, u64)>>,
+    /// What restart_syscall resumes after an ERESTART_RESTARTBLOCK.
+    pub restart_block: Mutex<Option<RestartBlock>>,
 }
 
 impl Task {
@@ -147,7 +160,7 @@ impl Task {
             start_time_ns: now,
             exe_done_since_fork: std::sync::atomic::AtomicBool::new(false),
             vfork_done: Mutex::new(None),
-            restart_deadline: Mutex::new(None),
+            restart_block: Mutex::new(None),
         });
         *process.leader.lock() = Arc::downgrade(&task);
         system.register(&task);

@@ -12,19 +12,7 @@ use crate::sched::wait::WaitQueue;
 use crate::signal::SigPending;
 use crate::task::Task;
 
-/// ITIMER_REAL (and alarm): when it fires next, and its period.
-pub struct RealTimer {
-    pub id: crate::sched::timer::TimerId,
-    pub deadline: std::time::Instant,
-    pub interval: std::time::Duration,
-}
-
-/// ITIMER_VIRTUAL / ITIMER_PROF: expiry and period in process CPU time.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CpuTimer {
-    pub expires_ns: u64,
-    pub interval_ns: u64,
-}
+pub use crate::task::itimer::{CpuTimer, RealTimer};
 
 /// Where a process is in its life, as wait() reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -382,8 +382,19 @@ impl RawConsole {
 }
 
 /// The console's reader thread: host input to the line discipline, and
-/// window-size changes from the SIGWINCH handler.
+/// window-size changes from the SIGWINCH handler. A panic in the console
+/// code it calls is reported and the reader goes on (the console must not
+/// die with it).
 fn read_host_input(sink: impl ConsoleInput, fd: i32, wake: i32) {
+    loop {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_loop(&sink, fd, wake))) {
+            Ok(()) => return,
+            Err(_) => eprintln!("vkernel: internal error in the console reader; it goes on"),
+        }
+    }
+}
+
+fn read_loop(sink: &impl ConsoleInput, fd: i32, wake: i32) {
     let mut buf = [0u8; 4096];
     loop {
         let mut fds = [libc::pollfd { fd, events: libc::POLLIN, revents: 0 }, libc::pollfd { fd: wake, events: libc::POLLIN, revents: 0 }];

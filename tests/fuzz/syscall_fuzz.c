@@ -1009,6 +1009,18 @@ static void one_call(void)
                 a[i] = sig_arg(1);
     if (policy == '%')
         make_exec_args(a, nr == SYS_execveat ? 1 : 0);
+    if (nr == SYS_futex && !one_in(4)) {
+        /* Mostly real operations on a word holding the expected value, so
+         * that waits block (and the tick or another worker ends them). */
+        a[1] = PICK(0, 1, 9, 10, 3, 4, 5, 6, 7, 8, 11, 12, 13) | (one_in(2) ? 128 : 0) | (one_in(4) ? 256 : 0);
+        uint64_t w = a[0];
+        int readable = (w >= (uint64_t)buf && w + 4 <= (uint64_t)buf + BUF_SIZE) ||
+                       (w >= (uint64_t)sh->futex && w + 4 <= (uint64_t)(sh->futex + 16));
+        if (readable && (w & 3) == 0 && !one_in(4))
+            a[2] = (uint64_t)(uint32_t) * (volatile int *)w;
+        if (one_in(2))
+            a[5] = ~0u; /* FUTEX_BITSET_MATCH_ANY */
+    }
     struct slot_state *st = &sh->slot[my_slot];
     st->nr = nr;
     for (int i = 0; i < 6; i++)
@@ -1482,6 +1494,10 @@ int main(int argc, char **argv)
     }
     if (left && !lost_count) {
         printf("FUZZ HANG: processes left 5 s after kill(-1, SIGKILL)\n");
+        /* Likely a planned-fork child of one of these (it shares the
+         * record of its worker's slot). */
+        for (int i = 0; i < workers; i++)
+            report_lost(i, "a process of this slot may be the one left");
         lost_count++;
     }
     remove_tree(top, 0);

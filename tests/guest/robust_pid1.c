@@ -32,7 +32,7 @@ static void clock_sleeps(void)
                syscall(SYS_clock_nanosleep, CLOCK_REALTIME, TIMER_ABSTIME, &forever, NULL), EINTR);
 }
 
-static void sigtimedwait(void)
+static void timed_signal_wait(void)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -69,7 +69,7 @@ static const struct {
     const char *name;
     void (*fn)(void);
 } checks[] = {
-    {"nanosleep", sleeps}, {"clock_nanosleep", clock_sleeps}, {"rt_sigtimedwait", sigtimedwait},
+    {"nanosleep", sleeps}, {"clock_nanosleep", clock_sleeps}, {"rt_sigtimedwait", timed_signal_wait},
     {"futex", futexes},    {"setitimer", itimer},
 };
 

@@ -7,11 +7,13 @@
 # Defaults: seeds 1-100, 20000 calls per seed, 4 workers, 60 s per seed.
 # --avoid-known passes -t -s futex,futex_waitv,futex_wait (see
 # tests/FUZZ_FINDINGS.md) to look past the findings not fixed yet.
-# A run fails on a vkernel panic ("panicked" on stderr, exit 70/101), a hang
+# A run fails on a vkernel panic ("panicked" on stderr, exit 70/101) or
+# crash (an abort, a fatal signal), a hang
 # (vkernel still running 30 s after the guest's limit), a process the kernel
 # lost (the fuzzer's FUZZ HANG lines), a vkernel-stub left running, or a
-# change in the canary directory the guest is pointed at. Logs of failing
-# seeds stay in DIR (default target/fuzz/runs); the summary is DIR/summary.
+# change in the canary directory the guest is pointed at. Logs stay in DIR
+# (default target/fuzz/runs; stderr only for failing seeds); the summary is
+# DIR/summary.
 # The fuzzer only ever runs under vkernel: never run the binary by hand on
 # the host (it refuses to, but do not try).
 set -uo pipefail
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
         --flags) read -r -a more <<<"${1:?}"; flags+=("${more[@]}"); shift ;;
         --out) out=${1:?}; shift ;;
         --no-build) build=0 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "bench/fuzz.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -69,7 +71,7 @@ canary_before=$(snapshot)
 orphan_stubs() {
     local p ppid
     for p in /proc/[0-9]*; do
-        [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "vkernel-stub " ] || continue
+        [ "$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null)" = "vkernel-stub " ] || continue
         ppid=$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null)
         [ -n "$ppid" ] || continue
         case "$(readlink "/proc/$ppid/exe" 2>/dev/null)" in
@@ -99,7 +101,11 @@ for seed in $(seq "$first" "$last"); do
         calls_at=$(grep -m1 -E '^ +[0-9]+: vkernel::syscall::' "$log.err" | sed 's/^ *[0-9]*: //')
         why+=("PANIC $where${calls_at:+ in $calls_at}")
     fi
-    [ $status = 137 ] && why+=("HANG: vkernel killed $((seconds + 30)) s after start")
+    if [ $status = 137 ]; then
+        why+=("HANG: vkernel killed $((seconds + 30)) s after start")
+    elif [ $status -gt 128 ] || grep -q -e 'memory allocation of' -e 'fatal runtime error' "$log.err"; then
+        why+=("CRASH: vkernel died (exit $status): $(grep -m1 -e 'memory allocation' -e 'fatal runtime' "$log.err")")
+    fi
     while read -r line; do why+=("$line"); done < <(grep '^FUZZ HANG' "$log.out")
     if ! grep -q 'FUZZ RESULT: ok' "$log.out" && [ ${#why[@]} = 0 ]; then
         why+=("no FUZZ RESULT: ok (exit $status)")
@@ -121,7 +127,7 @@ for seed in $(seq "$first" "$last"); do
             echo "    trace it:  add -v -w 1 (every call on stderr before it is made)"
         } | tee -a "$summary"
     else
-        rm -f "$log.out" "$log.err"
+        rm -f "$log.err"
         printf 'seed %s ok (%s calls)\n' "$seed" "${made:-?}"
     fi
 done
@@ -129,7 +135,7 @@ elapsed=$(($(date +%s) - started))
 echo "fuzz campaign done: $runs seeds, $total_calls calls, $failed failing seed(s), ${elapsed} s" | tee -a "$summary"
 if [ "$failed" -gt 0 ]; then
     echo "distinct failures:" | tee -a "$summary"
-    grep -E '^    (PANIC|HANG|FUZZ HANG|LEFT|HOST|no FUZZ)' "$summary" \
+    grep -E '^    (PANIC|CRASH|HANG|FUZZ HANG|LEFT|HOST|no FUZZ)' "$summary" \
         | sed -E 's/worker [0-9]+ generation [0-9]+, after [0-9]+ calls; //; s/ 0x[0-9a-f]+//g; s/\([0-9]+\) [0-9]+\.[0-9]+ s//' \
         | sort | uniq -c | sort -rn | tee -a "$summary"
 fi

@@ -3,6 +3,7 @@
 //! could damage the machine (the program refuses to run unless it is PID 1
 //! under vkernel). A run fails on:
 //!   - a vkernel panic: "panicked" on stderr, or exit status 70 or 101;
+//!     or a crash: an abort (failed allocation) or a fatal signal;
 //!   - a hang: the guest must finish within its own time limit; vkernel is
 //!     killed after `RUN_LIMIT`;
 //!   - a process the kernel lost: the fuzzer's own report (a worker not
@@ -209,6 +210,9 @@ fn fuzz(seed: u64, calls: u32, flags: &[&str]) {
     }
     if stderr.contains("panicked") || code == 70 || code == 101 {
         problems.push(format!("PANIC: vkernel exit status {code}"));
+    }
+    if !timed_out && (code > 128 || stderr.contains("memory allocation of") || stderr.contains("fatal runtime error")) {
+        problems.push(format!("CRASH: vkernel itself died (exit status {code}: an abort or a fatal signal)"));
     }
     if !stdout.contains("FUZZ RESULT: ok") {
         problems.push("the fuzzer did not report FUZZ RESULT: ok".to_string());

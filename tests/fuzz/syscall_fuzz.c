@@ -603,6 +603,8 @@ static const struct sysdef *by_nr[MAX_NR];
 
 static int my_slot;
 static long my_gen;
+static unsigned char creates_fd[MAX_NR], creates_fd_pair[MAX_NR], creates_map[MAX_NR];
+static uint64_t maps[16], map_lens[16]; /* recent mmap/mremap/shmat results */
 static char *buf, *ro_page, *none_page, *play;
 static int fds[24];
 static int n_fds;
@@ -610,7 +612,21 @@ static pid_t self_pid, child_pid;
 static int trace_fd = -1;
 static long long now_real_sec;
 static sigjmp_buf env;
+/* Half the calls get mostly plausible arguments (valid fds, aligned
+ * pointers into the buffer, small lengths and flags, existing paths), so
+ * that they get past the first checks into the code behind them. */
+static int gentle;
 static volatile int faults_in_a_row;
+
+static void add_fd(int fd)
+{
+    if (fd < 0)
+        return;
+    if (n_fds < (int)(sizeof fds / sizeof fds[0]))
+        fds[n_fds++] = fd;
+    else
+        fds[below(n_fds)] = fd;
+}
 
 static long long mono_ms(void)
 {
@@ -638,6 +654,8 @@ static uint64_t any64(void)
 
 static uint64_t flags_arg(void)
 {
+    if (gentle && !one_in(3))
+        return one_in(2) ? 0 : one_in(2) ? below(8) : 1ull << below(20);
     switch (below(7)) {
     case 0: return 0;
     case 1: return 1ull << below(32);
@@ -651,6 +669,8 @@ static uint64_t flags_arg(void)
 
 static uint64_t len_arg(void)
 {
+    if (gentle && !one_in(4))
+        return PICK(0, 1, 8, 16, 64, 512, 4096, below(4096));
     if (one_in(3))
         return below(256);
     return PICK(0, 1, 2, 7, 8, 16, 64, 100, 4095, 4096, 4097, BUF_SIZE, BUF_SIZE + 1, 1 << 20, 1ull << 31, 1ull << 32,
@@ -664,6 +684,8 @@ static uint64_t off_arg(void)
 
 static uint64_t count_arg(void)
 {
+    if (gentle && !one_in(4))
+        return 1 + below(4);
     return PICK(0, 1, 1, 2, 3, 8, 64, 1024, 65536, INT_MAX, UINT_MAX, ~0ull, below(32));
 }
 
@@ -685,6 +707,8 @@ static uint64_t sigsetsize_arg(void) { return one_in(8) ? PICK(0, 4, 16, 128, ~0
 
 static uint64_t ptr_arg(void)
 {
+    if (gentle && !one_in(6))
+        return (uint64_t)(buf + (below(8192) & ~7ull));
     switch (below(24)) {
     case 0: return 0;
     case 1: return (uint64_t)(ro_page + below(4096));
@@ -698,6 +722,12 @@ static uint64_t ptr_arg(void)
     case 9: return (uint64_t)(buf + BUF_SIZE - below(16)); /* runs into the guard page */
     case 10: return rnd();
     case 11: return (uint64_t)(play + below(PLAY_SIZE));
+    case 15: {
+        int i = (int)below(16);
+        if (maps[i])
+            return maps[i] + below(map_lens[i] ? map_lens[i] : 4096);
+        return (uint64_t)(buf + below(BUF_SIZE));
+    }
     case 12:
     case 13: return (uint64_t)(buf + below(BUF_SIZE)); /* any alignment */
     default: return (uint64_t)(buf + (below(4096) & ~7ull));
@@ -706,7 +736,7 @@ static uint64_t ptr_arg(void)
 
 static uint64_t fd_arg(void)
 {
-    if (n_fds && below(10) < 7)
+    if (n_fds && (below(10) < 7 || (gentle && !one_in(10))))
         return (uint64_t)(int64_t)fds[below(n_fds)];
     return PICK(0, 1, 2, ~0ull, (uint64_t)(int64_t)AT_FDCWD, 1023, 1024, 65535, INT_MAX, (uint64_t)(int64_t)INT_MIN,
                 3 + below(40), rnd());
@@ -724,6 +754,8 @@ static char long_name[300];
 
 static uint64_t path_arg(void)
 {
+    if (gentle && !one_in(6))
+        return (uint64_t)fixed_paths[below(8)]; /* f0 d0 p0 l0 l1 d0/sub d0/sub/f nonexistent */
     switch (below(24)) {
     case 0: return 0;
     case 1: return KERNEL_ADDR;
@@ -758,6 +790,12 @@ static uint64_t mm_addr(void)
     case 4: return (RANDOM_LO + below(RANDOM_HI - RANDOM_LO)) & ~4095ull;
     case 5: return (uint64_t)(play + below(PLAY_SIZE)); /* misaligned */
     case 6: return -4096ull;
+    case 7: {
+        int i = (int)below(16);
+        if (maps[i])
+            return maps[i] + (one_in(2) ? 0 : below(map_lens[i]) & ~4095ull);
+    }
+        /* fall through */
     default: return (uint64_t)(play + (below(PLAY_SIZE) & ~4095ull));
     }
 }
@@ -976,8 +1014,9 @@ static void one_call(void)
     long nr;
     uint64_t a[6];
     const struct sysdef *d = NULL;
+    gentle = one_in(2);
     int r = (int)below(100);
-    if (r < 60 && n_focus) {
+    if (r < 75 && n_focus) {
         do {
             nr = focus[below(n_focus)];
             d = by_nr[nr];
@@ -1027,12 +1066,47 @@ static void one_call(void)
         st->args[i] = (long)a[i];
     if (trace)
         trace_call(nr, d ? d->name : "?", a);
+    long ret;
     if (policy == '@')
-        raw6_fork_like(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        ret = raw6_fork_like(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     else
-        raw6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        ret = raw6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     st->calls++;
+    if (trace) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "w%d = %ld\n", my_slot, ret);
+        raw6(SYS_write, trace_fd, (long)line, n, 0, 0, 0);
+    }
+    /* Later calls use what this one made: fds and mappings. */
+    if (nr >= 0 && nr < MAX_NR && ret >= 0) {
+        if (creates_fd[nr] && ret < 65536)
+            add_fd((int)ret);
+        uint64_t pair = nr == SYS_socketpair ? a[3] : a[0];
+        if (creates_fd_pair[nr] && pair >= (uint64_t)buf && pair + 8 <= (uint64_t)buf + BUF_SIZE) {
+            add_fd(((int *)pair)[0]);
+            add_fd(((int *)pair)[1]);
+        }
+        if (creates_map[nr] && (ret & 4095) == 0 && ret > 0) {
+            int i = (int)below(16);
+            maps[i] = (uint64_t)ret;
+            uint64_t len = nr == SYS_mremap ? a[2] : a[1];
+            map_lens[i] = len && len < (1ull << 30) ? len : 4096;
+        }
+    }
     faults_in_a_row = 0;
+}
+
+/* Touch a recent mapping from user space: the fault path, not a call. */
+static void touch_a_mapping(void)
+{
+    int i = (int)below(16);
+    if (!maps[i])
+        return;
+    volatile char *p = (volatile char *)(maps[i] + below(map_lens[i]));
+    if (one_in(2))
+        (void)*p;
+    else
+        *p = (char)rnd();
 }
 
 static void on_fault(int sig)
@@ -1094,11 +1168,6 @@ static void make_files(void)
     mkdir("a/b/c", 0755);
 }
 
-static void add_fd(int fd)
-{
-    if (fd >= 0 && n_fds < (int)(sizeof fds / sizeof fds[0]))
-        fds[n_fds++] = fd;
-}
 
 static void open_fds(void)
 {
@@ -1199,6 +1268,8 @@ static void run_calls(long count, int may_fork)
             set_up_signals();
         if (may_fork && one_in(64))
             planned_fork();
+        if (one_in(8))
+            touch_a_mapping();
         one_call();
     }
 }
@@ -1370,6 +1441,21 @@ int main(int argc, char **argv)
         by_nr[sysdefs[i].nr] = &sysdefs[i];
         if (sysdefs[i].sig[0] == '!' || sysdefs[i].sig[0] == '#')
             never[sysdefs[i].nr] = 1;
+    }
+    static const char *const fd_makers[] = {
+        "open", "openat", "openat2", "creat", "dup", "dup2", "dup3", "fcntl", "socket", "accept", "accept4",
+        "epoll_create", "epoll_create1", "eventfd", "eventfd2", "memfd_create", "timerfd_create", "signalfd",
+        "signalfd4", "inotify_init", "inotify_init1", "pidfd_open", "pidfd_getfd", "userfaultfd", "perf_event_open",
+        "fanotify_init", "io_uring_setup", "open_by_handle_at", "memfd_secret", "mq_open"};
+    static const char *const pair_makers[] = {"pipe", "pipe2", "socketpair"};
+    static const char *const map_makers[] = {"mmap", "mremap", "shmat"};
+    for (unsigned j = 0; j < sizeof sysdefs / sizeof sysdefs[0]; j++) {
+        for (unsigned i = 0; i < sizeof fd_makers / sizeof fd_makers[0]; i++)
+            creates_fd[sysdefs[j].nr] |= !strcmp(fd_makers[i], sysdefs[j].name);
+        for (unsigned i = 0; i < sizeof pair_makers / sizeof pair_makers[0]; i++)
+            creates_fd_pair[sysdefs[j].nr] |= !strcmp(pair_makers[i], sysdefs[j].name);
+        for (unsigned i = 0; i < sizeof map_makers / sizeof map_makers[0]; i++)
+            creates_map[sysdefs[j].nr] |= !strcmp(map_makers[i], sysdefs[j].name);
     }
     for (unsigned i = 0; i < sizeof focus_names / sizeof focus_names[0]; i++)
         for (unsigned j = 0; j < sizeof sysdefs / sizeof sysdefs[0]; j++)

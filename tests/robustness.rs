@@ -203,6 +203,19 @@ robust!(
     "robust_syscall_numbers"
 );
 
+/// rt_sigreturn with crafted frames kills the caller, never the kernel.
+mod sigreturn {
+    use super::*;
+
+    robust!(rt_sigreturn_with_a_bad_rip_rsp_eflags_or_fpstate_kills_only_the_caller, "robust_sigreturn");
+    robust!(
+        #[ignore = "fails until rt_sigreturn honours the frame's code selector (robustness issue, wrong behaviour): cs 0 or 0x10 resumes normally under vkernel; on Linux the return to user mode faults (SIGSEGV)"]
+        rt_sigreturn_with_a_non_user_code_selector_gets_sigsegv,
+        "robust_sigreturn",
+        "selectors"
+    );
+}
+
 /// An option vkernel does not know is a one-line error with exit status 2,
 /// also where the program belongs; a path is always the program.
 mod command_line {

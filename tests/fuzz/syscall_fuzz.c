@@ -27,7 +27,9 @@
  * only the worker itself, its own child, or pids that do not exist: never
  * 0, -1, a process group, or the parent. fork, vfork, clone and clone3
  * children exit at once (in assembly, touching no memory); a planned
- * fork() every so often runs a few calls in a child and waits for it.
+ * fork() every so often runs a few calls in a child and waits for it, and
+ * a planned execve runs a small generated ELF with random header and
+ * program-header damage (the loader's inputs) in a child.
  * Paths are relative to a fresh directory under /tmp, plus fixed host
  * paths (read-only in the guest) and the -p PATHs (canaries the harness
  * watches).
@@ -47,6 +49,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1221,6 +1224,146 @@ static void map_regions(void)
 
 static void run_calls(long count, int may_fork);
 
+/* ----- execve of a small generated ELF with random header fields ----- */
+
+struct elf_image {
+    unsigned char e_ident[16];
+    uint16_t e_type, e_machine;
+    uint32_t e_version;
+    uint64_t e_entry, e_phoff, e_shoff;
+    uint32_t e_flags;
+    uint16_t e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx;
+    struct {
+        uint32_t p_type, p_flags;
+        uint64_t p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align;
+    } ph[4];
+    unsigned char code[16];
+    char interp[32];
+};
+
+static uint64_t elf_u64(uint64_t good)
+{
+    if (!one_in(16))
+        return good;
+    return PICK(0, 1, ~0ull, 0x8000000000000000ull, 0x0000800000000000ull, 0x7ffffffff000ull, good + 1, good - 4096,
+                good << 20, rnd(), 1ull << 47, 0x400000);
+}
+
+/* A valid static ELF (one PT_LOAD, code: exit(0)), then random damage. */
+static void write_random_elf(const char *path)
+{
+    struct elf_image e;
+    memset(&e, 0, sizeof e);
+    memcpy(e.e_ident, "\x7f" "ELF\x02\x01\x01", 7);
+    int dyn = one_in(2);
+    uint64_t base = dyn ? 0 : 0x400000;
+    uint64_t code_off = offsetof(struct elf_image, code);
+    e.e_type = dyn ? 3 : 2;
+    e.e_machine = 62;
+    e.e_version = 1;
+    e.e_entry = base + code_off;
+    e.e_phoff = offsetof(struct elf_image, ph);
+    e.e_ehsize = 64;
+    e.e_phentsize = 56;
+    e.e_phnum = 1 + (uint16_t)below(4);
+    e.ph[0].p_type = 1;
+    e.ph[0].p_flags = 5;
+    e.ph[0].p_offset = 0;
+    e.ph[0].p_vaddr = e.ph[0].p_paddr = base;
+    e.ph[0].p_filesz = e.ph[0].p_memsz = sizeof e;
+    e.ph[0].p_align = 4096;
+    static const uint32_t types[] = {1, 1, 3, 0x6474e551, 0x6474e552, 4, 6, 7, 0x6474e553, 2, 0x70000001};
+    for (int i = 1; i < 4; i++) {
+        e.ph[i].p_type = types[below(sizeof types / sizeof types[0])];
+        e.ph[i].p_flags = (uint32_t)below(8);
+        e.ph[i].p_offset = one_in(2) ? 0 : below(sizeof e);
+        e.ph[i].p_vaddr = e.ph[i].p_paddr = base + 4096 * below(64) + (one_in(4) ? below(4096) : 0);
+        if (one_in(2)) /* congruent with the offset, as a loader wants */
+            e.ph[i].p_vaddr = e.ph[i].p_paddr = (e.ph[i].p_vaddr & ~4095ull) + (e.ph[i].p_offset & 4095);
+        e.ph[i].p_filesz = below(sizeof e);
+        e.ph[i].p_memsz = e.ph[i].p_filesz + (one_in(2) ? 4096 * below(1024) : 0);
+        e.ph[i].p_align = one_in(2) ? 4096 : 1ull << below(40);
+        if (e.ph[i].p_type == 3) { /* PT_INTERP */
+            static const char *const interps[] = {"/proc/self/exe", "f0", "/lib64/ld-linux-x86-64.so.2", "nonexistent",
+                                                  "/etc/passwd", "d0", "self.elf"};
+            const char *in = interps[below(sizeof interps / sizeof interps[0])];
+            strncpy(e.interp, in, sizeof e.interp - 1);
+            e.ph[i].p_offset = offsetof(struct elf_image, interp);
+            e.ph[i].p_filesz = strlen(e.interp) + (one_in(4) ? below(3) : 1);
+        }
+    }
+    /* mov eax, 60; xor edi, edi; syscall */
+    static const unsigned char code[] = {0xb8, 0x3c, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05};
+    memcpy(e.code, code, sizeof code);
+    /* Damage. */
+    e.e_entry = elf_u64(e.e_entry);
+    e.e_phoff = elf_u64(e.e_phoff);
+    if (one_in(8))
+        e.e_phnum = (uint16_t)PICK(0, 5, 512, 513, 0xffff, below(20));
+    if (one_in(8))
+        e.e_phentsize = (uint16_t)PICK(0, 32, 55, 57, 64, 0xffff);
+    if (one_in(10))
+        e.e_type = (uint16_t)below(6);
+    for (int i = 0; i < 4; i++) {
+        e.ph[i].p_offset = elf_u64(e.ph[i].p_offset);
+        e.ph[i].p_vaddr = elf_u64(e.ph[i].p_vaddr);
+        e.ph[i].p_filesz = elf_u64(e.ph[i].p_filesz);
+        e.ph[i].p_memsz = elf_u64(e.ph[i].p_memsz);
+        e.ph[i].p_align = elf_u64(e.ph[i].p_align);
+        if (one_in(6))
+            e.ph[i].p_flags = (uint32_t)rnd();
+    }
+    if (one_in(3))
+        ((unsigned char *)&e)[below(sizeof e)] = (unsigned char)rnd();
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0755);
+    if (fd < 0)
+        return;
+    size_t len = one_in(8) ? below(sizeof e) : sizeof e; /* sometimes truncated */
+    write(fd, &e, len);
+    close(fd);
+}
+
+/* Write a damaged ELF and exec it in a child: execve fails, or the image
+ * runs and exits or dies; SIGKILL ends it after 300 ms in any case. */
+static void planned_exec(void)
+{
+    static const char path[] = "self.elf";
+    write_random_elf(path);
+    pid_t c = fork();
+    if (c == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        char *argv[] = {"elf", NULL}, *envp[] = {NULL};
+        raw6(SYS_execve, (long)path, (long)argv, (long)envp, 0, 0, 0);
+        raw6(SYS_exit, 127, 0, 0, 0, 0, 0);
+    }
+    if (c < 0)
+        return;
+    long long start = mono_ms(), killed = 0;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(c, &st, WNOHANG);
+        if (r == c && trace) {
+            char line[96];
+            int n = snprintf(line, sizeof line, "w%d exec of a damaged ELF: %s %d\n", my_slot,
+                             WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+            raw6(SYS_write, trace_fd, (long)line, n, 0, 0, 0);
+        }
+        if (r == c || (r < 0 && errno == ECHILD))
+            return;
+        long long now = mono_ms();
+        if (!killed && now - start > 300) {
+            kill(c, SIGKILL);
+            killed = now;
+        }
+        if (killed && now - killed > KILL_GRACE_MS) {
+            sh->slot[my_slot].child_stuck = c;
+            return;
+        }
+        struct timespec t = {0, 2000000};
+        nanosleep(&t, NULL);
+    }
+}
+
 /* fork() a child that makes a few calls, then wait for it (at most
  * 200 ms, then SIGKILL, which must end it within KILL_GRACE_MS). */
 static void planned_fork(void)
@@ -1268,6 +1411,8 @@ static void run_calls(long count, int may_fork)
             set_up_signals();
         if (may_fork && one_in(64))
             planned_fork();
+        if (may_fork && one_in(48))
+            planned_exec();
         if (one_in(8))
             touch_a_mapping();
         one_call();

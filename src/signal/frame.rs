@@ -20,6 +20,9 @@ use crate::signal::{SigInfo, UNBLOCKABLE};
 const FRAME_SIZE: u64 = 440;
 const UC: u64 = 8;
 const MCONTEXT: u64 = UC + 40;
+/// The user code selectors (Linux's __USER_CS, __USER32_CS).
+const USER_CS: u64 = 0x33;
+const USER32_CS: u64 = 0x23;
 const SIGMASK: u64 = UC + 296;
 const INFO: u64 = 312;
 /// eflags bits a handler may change through the saved context.
@@ -123,6 +126,8 @@ pub struct Restored {
     pub mask: u64,
     pub altstack: Sigaltstack,
     pub xstate: Option<Vec<u8>>,
+    /// The frame's code selector is not a user one: the return faults.
+    pub bad_selector: bool,
 }
 
 /// Reads the frame at `regs.rsp - 8` (the handler's `ret` popped pretcode)
@@ -136,6 +141,14 @@ pub fn restore(mm: &Mm, regs: &mut Regs) -> KResult<Restored> {
     (r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15) = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]);
     (r.rdi, r.rsi, r.rbp, r.rbx, r.rdx, r.rax, r.rcx, r.rsp, r.rip) = (w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15], w[16]);
     r.eflags = (regs.eflags & !FIX_EFLAGS) | (w[17] & FIX_EFLAGS);
+    // Linux forces the selectors' RPL to 3 (restore_sigcontext); a code
+    // selector that is not a user one then faults on the way back to user
+    // mode, which the guest sees as SIGSEGV.
+    let cs = (get(MCONTEXT + 144) & 0xffff) | 3;
+    let bad_selector = cs != USER_CS && cs != USER32_CS;
+    if !bad_selector {
+        r.cs = cs;
+    }
     r.orig_rax = u64::MAX;
     let mask = get(SIGMASK) & !UNBLOCKABLE;
     let altstack = Sigaltstack { ss_sp: get(UC + 16), ss_flags: get(UC + 24) as i32, pad: 0, ss_size: get(UC + 32) };
@@ -153,5 +166,5 @@ pub fn restore(mm: &Mm, regs: &mut Regs) -> KResult<Restored> {
         Some(mm.read_bytes(fp_addr, len)?)
     };
     *regs = r;
-    Ok(Restored { mask, altstack, xstate })
+    Ok(Restored { mask, altstack, xstate, bad_selector })
 }

@@ -211,6 +211,9 @@ fn sys_rt_sigreturn(sys: &mut Sys) -> KResult<u64> {
     }
     sys.xstate = restored.xstate;
     sys.regs_replaced = true;
+    if restored.bad_selector {
+        force_on_task(sys.task, SigInfo::kernel(SIGSEGV));
+    }
     Ok(0)
 }
 

@@ -22,15 +22,16 @@ fn sys_wait4(sys: &mut Sys) -> KResult<u64> {
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 {
         return Err(Errno::EINVAL);
     }
+    // -INT_MIN is not defined (Linux: kernel_wait4).
+    if pid == i32::MIN {
+        return Err(Errno::ESRCH);
+    }
     let which = match pid {
         -1 => Which::Any,
         0 => Which::Group(sys.task.process.pgid()),
         p if p < -1 => Which::Group(-p),
         p => Which::Pid(p),
     };
-    if pid == i32::MIN {
-        return Err(Errno::ESRCH);
-    }
     let Some(r) = do_wait(sys.task, which, options | WEXITED)? else { return Ok(0) };
     let mm = sys.mm();
     if status_addr != 0 {

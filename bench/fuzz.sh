@@ -7,7 +7,8 @@
 # Defaults: seeds 1-100, 20000 calls per seed, 4 workers, 60 s per seed.
 # --avoid-known passes -t -s futex,futex_waitv,futex_wait (see
 # tests/FUZZ_FINDINGS.md) to look past the findings not fixed yet.
-# A run fails on a vkernel panic ("panicked" on stderr, exit 70/101) or
+# A run fails on a vkernel panic ("panicked" or "internal error" on
+# stderr, exit 70/101) or
 # crash (an abort, a fatal signal), a hang
 # (vkernel still running 30 s after the guest's limit), a process the kernel
 # lost (the fuzzer's FUZZ HANG lines), a vkernel-stub left running, or a
@@ -42,7 +43,7 @@ done
 if [ "$build" = 1 ]; then
     cargo build --release --quiet || exit 1
 fi
-vkernel=$PWD/target/release/vkernel
+vkernel=${VKERNEL:-$PWD/target/release/vkernel}
 [ -x "$vkernel" ] || { echo "bench/fuzz.sh: $vkernel missing: run cargo build --release" >&2; exit 1; }
 mkdir -p target/fuzz "$out"
 fuzz=$PWD/target/fuzz/syscall_fuzz
@@ -96,8 +97,8 @@ for seed in $(seq "$first" "$last"); do
     made=$(sed -n 's/^syscall_fuzz: \([0-9]*\) calls made.*/\1/p' "$log.out")
     total_calls=$((total_calls + ${made:-0}))
     why=()
-    if grep -q panicked "$log.err" || [ $status = 70 ] || [ $status = 101 ]; then
-        where=$(grep -m1 -A1 panicked "$log.err" | tr '\n' ' ' | sed 's/thread .vkernel[^ ]* ([0-9]*) //')
+    if grep -qE 'panicked|internal error' "$log.err" || [ $status = 70 ] || [ $status = 101 ]; then
+        where=$(grep -m1 -E -A1 'panicked|internal error' "$log.err" | tr '\n' ' ' | sed 's/thread .vkernel[^ ]* ([0-9]*) //')
         calls_at=$(grep -m1 -E '^ +[0-9]+: vkernel::syscall::' "$log.err" | sed 's/^ *[0-9]*: //')
         why+=("PANIC $where${calls_at:+ in $calls_at}")
     fi

@@ -207,8 +207,8 @@ fn step(
     }
     let mm = task.mm();
     let event = context.switch(&space(&mm), regs);
-    if let Some(pid) = context.host_pid(mm.id) {
-        task.cpu.lock().switch_stub(pid);
+    if let Some((tgid, tid)) = context.host_thread(mm.id) {
+        task.cpu.lock().switch_stub(tgid, tid);
     }
     match event {
         Event::Syscall => {
@@ -243,9 +243,9 @@ fn step(
                 context.release(old_mm);
             }
         }
-        Event::Fault { addr } => {
+        Event::Fault { addr, generation } => {
             counts.1 += 1;
-            if let Err(e) = mm.handle_fault(addr) {
+            if let Err(e) = mm.handle_fault(addr, generation) {
                 if verbose {
                     eprintln!("vkernel: pid {} fault at {addr:#x} rip {:#x}: {e:?}", task.tgid, regs.rip);
                 }

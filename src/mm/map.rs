@@ -446,7 +446,7 @@ mod tests {
     fn mprotect_needs_the_whole_range_mapped_and_drops_host_mappings() {
         let mm = mm();
         let a = mm.map(anon(0x40_0000, 4 * PAGE_SIZE, MAP_FIXED)).unwrap();
-        mm.handle_fault(a).unwrap();
+        mm.handle_fault(a, mm.host_generation()).unwrap();
         let ops = mm.take_host_changes().ops;
         assert!(matches!(ops[0], HostOp::Map { addr, .. } if addr == a));
         assert_eq!(mm.lock().protect(a, 8 * PAGE_SIZE, PROT_READ), Err(Errno::ENOMEM));
@@ -461,11 +461,11 @@ mod tests {
     #[test]
     fn fault_on_unmapped_address_is_maperr_and_on_prot_none_is_accerr() {
         let mm = mm();
-        assert_eq!(mm.handle_fault(0x50_0000), Err(crate::mm::FaultError::MapErr));
+        assert_eq!(mm.handle_fault(0x50_0000, mm.host_generation()), Err(crate::mm::FaultError::MapErr));
         let mut req = anon(0x50_0000, PAGE_SIZE, MAP_FIXED);
         req.prot = 0;
         mm.map(req).unwrap();
-        assert_eq!(mm.handle_fault(0x50_0000), Err(crate::mm::FaultError::AccErr));
+        assert_eq!(mm.handle_fault(0x50_0000, mm.host_generation()), Err(crate::mm::FaultError::AccErr));
     }
 
     #[test]

@@ -91,6 +91,11 @@ pub struct Mm {
     /// Which host address space last ran this one (its pid); its host
     /// mappings are the ones `Pte.host` describes.
     host_owner: AtomicU64,
+    /// Held by the platform from taking host changes until they are
+    /// applied (several guest threads may run this address space).
+    host_sync: parking_lot::Mutex<()>,
+    /// Counts applications of host changes (see `handle_fault`).
+    host_generation: AtomicU64,
 }
 
 static NEXT_MM_ID: AtomicU64 = AtomicU64::new(1);
@@ -102,6 +107,8 @@ impl Mm {
             id: NEXT_MM_ID.fetch_add(1, Ordering::Relaxed),
             phys,
             host_owner: AtomicU64::new(0),
+            host_sync: parking_lot::Mutex::new(()),
+            host_generation: AtomicU64::new(0),
             state: Mutex::new(MmState {
                 vmas: BTreeMap::new(),
                 pages: BTreeMap::new(),
@@ -124,10 +131,20 @@ impl Mm {
         self.state.lock()
     }
 
-    /// Resolves a host fault at `addr`. Called when the stub got SIGSEGV.
-    pub fn handle_fault(&self, addr: u64) -> Result<(), FaultError> {
+    /// Resolves a host fault at `addr`. Called when the stub got SIGSEGV;
+    /// `generation` is the host generation the faulting thread saw when it
+    /// resumed the guest. With several threads, a fault on a page another
+    /// thread just mapped (or whose mapping is being applied) is stale: the
+    /// guest simply runs again.
+    pub fn handle_fault(&self, addr: u64, generation: u64) -> Result<(), FaultError> {
         let mut st = self.lock();
-        st.handle_fault(&self.phys, addr)
+        let stale = generation != self.host_generation.load(Ordering::Acquire) || !st.host_ops.is_empty() || self.host_sync.is_locked();
+        st.handle_fault(&self.phys, addr, stale)
+    }
+
+    /// The current host generation (see `handle_fault`).
+    pub fn host_generation(&self) -> u64 {
+        self.host_generation.load(Ordering::Acquire)
     }
 
     /// Copies guest memory at `addr` into `buf`.
@@ -275,6 +292,14 @@ impl crate::platform::AddressSpace for Mm {
         self.id
     }
 
+    fn host_sync(&self) -> &parking_lot::Mutex<()> {
+        &self.host_sync
+    }
+
+    fn host_generation(&self) -> u64 {
+        Mm::host_generation(self)
+    }
+
     /// The host changes queued since the last call, and the frames that may
     /// be released once they are applied.
     fn take_host_changes(&self) -> crate::platform::HostChanges {
@@ -283,6 +308,9 @@ impl crate::platform::AddressSpace for Mm {
     }
 
     fn host_changes_applied(&self, changes: crate::platform::HostChanges) {
+        if !changes.ops.is_empty() {
+            self.host_generation.fetch_add(1, Ordering::AcqRel);
+        }
         self.phys.put_many(changes.deferred_frees);
     }
 
@@ -430,7 +458,7 @@ impl MmState {
         Ok(new)
     }
 
-    fn handle_fault(&mut self, phys: &Arc<PhysMemory>, addr: u64) -> Result<(), FaultError> {
+    fn handle_fault(&mut self, phys: &Arc<PhysMemory>, addr: u64, stale: bool) -> Result<(), FaultError> {
         let vpn = addr / PAGE_SIZE;
         let vma = match self.find_vma(addr) {
             Some(v) => v.clone(),
@@ -440,7 +468,9 @@ impl MmState {
             return Err(FaultError::AccErr);
         }
         match self.pages.get(&vpn).copied() {
-            Some(pte) if pte.host == HostMapping::Full => Err(FaultError::AccErr),
+            Some(pte) if pte.host == HostMapping::Full => {
+                if stale { Ok(()) } else { Err(FaultError::AccErr) }
+            }
             Some(pte) if pte.host == HostMapping::ReadOnly => {
                 if vma.prot & PROT_WRITE == 0 {
                     return Err(FaultError::AccErr);

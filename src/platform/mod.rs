@@ -47,12 +47,20 @@ pub struct HostChanges {
 /// A guest address space as the platform sees it: a source of host
 /// mapping changes. Its own page table (in mm) is the truth; the host's
 /// mappings are a cache the platform may drop and rebuild at any time.
+/// Several host threads (the guest's threads) may run it at once: the
+/// platform holds `host_sync` from `take_host_changes` until
+/// `host_changes_applied`, so no thread resumes the guest between another
+/// thread's taking of changes and their application.
 pub trait AddressSpace: Send + Sync {
     /// A number no other address space has, for as long as this one lives.
     fn id(&self) -> u64;
+    fn host_sync(&self) -> &parking_lot::Mutex<()>;
     fn take_host_changes(&self) -> HostChanges;
     /// The changes taken were applied (or the host mappings dropped).
     fn host_changes_applied(&self, changes: HostChanges);
+    /// Counts applications of host changes; a fault seen by a thread that
+    /// resumed the guest before the latest one may be stale.
+    fn host_generation(&self) -> u64;
     /// Records `owner` (a host pid) as the host address space running this
     /// one and returns the previous owner.
     fn set_host_owner(&self, owner: u64) -> u64;
@@ -76,8 +84,9 @@ pub enum Event {
     /// The guest made a system call: number in `orig_rax`.
     Syscall,
     /// The guest touched memory the host has not mapped (or not with that
-    /// access): SIGSEGV on the host.
-    Fault { addr: u64 },
+    /// access): SIGSEGV on the host. `generation` is the address space's
+    /// host generation when this thread last resumed the guest.
+    Fault { addr: u64, generation: u64 },
     /// A synchronous signal other than a fault: SIGTRAP (int3), SIGFPE,
     /// SIGILL, SIGBUS; with the host's si_code and si_addr.
     Signal { signo: i32, code: i32, addr: u64 },
@@ -98,17 +107,34 @@ pub trait Context: Send {
     fn extended_state(&mut self, space: &Arc<dyn AddressSpace>) -> Option<Vec<u8>>;
     /// Loads FPU/vector state; false if the host refuses it (bad image).
     fn set_extended_state(&mut self, space: &Arc<dyn AddressSpace>, state: &[u8]) -> bool;
-    /// The host process id backing address space `id`, if one exists.
-    fn host_pid(&self, id: u64) -> Option<i32>;
+    /// The host thread backing address space `id` on this context, as
+    /// (process id, thread id), if one exists.
+    fn host_thread(&self, id: u64) -> Option<(i32, i32)>;
     /// Forgets the host side of address space `id` (exec, exit); it may be
     /// kept for reuse.
     fn release(&mut self, id: u64);
     /// Releases every address space (the task on this thread ended).
     fn release_all(&mut self);
     /// Gets a host address space ready in advance, so the next task this
-    /// context runs starts without waiting for one.
+    /// context runs starts without waiting for one; lets go of the host
+    /// sides of address spaces that are gone.
     fn prepare(&mut self);
+    /// A new host thread in `space`'s host address space for a new guest
+    /// thread, made by the context running `space` now (stopped in a
+    /// system call); another context adopts it with `adopt_thread`.
+    fn spawn_thread(&mut self, space: &Arc<dyn AddressSpace>) -> Option<ThreadSeed>;
+    /// Takes over a host thread made by `spawn_thread` as this context's
+    /// host side of `space`; false if it is gone.
+    fn adopt_thread(&mut self, space: &Arc<dyn AddressSpace>, seed: ThreadSeed) -> bool;
+    /// Host threads this context keeps for address spaces still alive but
+    /// not running here now (their other threads run elsewhere): while
+    /// there are any, the kernel thread must not end.
+    fn parked(&self) -> usize;
 }
+
+/// A host thread made for a new guest thread, on its way to the kernel
+/// thread that will run it. Dropping it unadopted disposes of the thread.
+pub struct ThreadSeed(pub Box<dyn std::any::Any + Send>);
 
 pub trait Interrupt: Send + Sync {
     /// Makes a running `switch` return `Event::Interrupted` soon; harmless

@@ -265,7 +265,7 @@ pub fn current() -> Option<Arc<Task>> {
     CURRENT.with(|c| c.borrow().as_ref().and_then(|w| w.upgrade()))
 }
 
-use crate::platform::host::system::{process_cpu_ns as host_process_cpu, thread_cpu_ns as host_thread_cpu};
+use crate::platform::host::system::thread_cpu_ns as host_thread_cpu;
 
 /// Where a task's CPU time comes from. Guest code runs in a stub (user
 /// time); the kernel thread servicing the task is its system time. Both
@@ -273,7 +273,7 @@ use crate::platform::host::system::{process_cpu_ns as host_process_cpu, thread_c
 #[derive(Default)]
 pub struct CpuAccount {
     user_done: u64,
-    stub: i32,
+    stub: (i32, i32),
     stub_base: u64,
     kernel_tid: i32,
     kernel_base: u64,
@@ -286,21 +286,28 @@ impl CpuAccount {
         self.kernel_base = host_thread_cpu(self.kernel_tid);
     }
 
-    /// The task's guest code now runs in stub `pid`.
-    pub fn switch_stub(&mut self, pid: i32) {
-        if pid == self.stub {
+    /// The task's guest code now runs in host thread `tid` of stub
+    /// process `tgid`.
+    pub fn switch_stub(&mut self, tgid: i32, tid: i32) {
+        if (tgid, tid) == self.stub {
             return;
         }
-        self.user_done += host_process_cpu(self.stub).saturating_sub(self.stub_base);
-        self.stub = pid;
-        self.stub_base = host_process_cpu(pid);
+        self.user_done += stub_cpu(self.stub).saturating_sub(self.stub_base);
+        self.stub = (tgid, tid);
+        self.stub_base = stub_cpu(self.stub);
     }
+}
+
+/// CPU time of one stub thread (its own, not its process's: the threads of
+/// a guest process share one stub process).
+fn stub_cpu((tgid, tid): (i32, i32)) -> u64 {
+    crate::platform::host::system::thread_cpu_ns_of(tgid, tid)
 }
 
 /// (user, system) CPU nanoseconds of a task so far.
 pub fn cpu_times(task: &Task) -> (u64, u64) {
     let a = task.cpu.lock();
-    let user = a.user_done + host_process_cpu(a.stub).saturating_sub(a.stub_base);
+    let user = a.user_done + stub_cpu(a.stub).saturating_sub(a.stub_base);
     let system = host_thread_cpu(a.kernel_tid).saturating_sub(a.kernel_base);
     (user, system)
 }

@@ -135,3 +135,29 @@ pub fn pin_to_next_cpu() {
 pub fn cpuinfo() -> Vec<u8> {
     std::fs::read("/proc/cpuinfo").unwrap_or_else(|_| b"processor\t: 0\n\n".to_vec())
 }
+
+/// Gives host thread `tid` (of a stub process) the calling thread's CPU
+/// affinity.
+pub fn pin_like_caller(tid: i32) {
+    // SAFETY: cpu_set_t is plain data; sched_{get,set}affinity on ourselves
+    // and on a thread of a process we created (same owner).
+    unsafe {
+        let mut mine: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut mine) == 0 {
+            libc::sched_setaffinity(tid, size_of::<libc::cpu_set_t>(), &mine);
+        }
+    }
+}
+
+/// CPU time of host thread `tid` of process `tgid` in nanoseconds, from
+/// /proc (a thread CPU clock of another process cannot be read), or the
+/// process clock when that fails.
+pub fn thread_cpu_ns_of(tgid: i32, tid: i32) -> u64 {
+    if tgid <= 0 {
+        return 0;
+    }
+    std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/schedstat"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|w| w.parse().ok()))
+        .unwrap_or_else(|| process_cpu_ns(tgid))
+}

@@ -7,10 +7,10 @@ pub mod stub;
 
 use std::collections::HashMap;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostOp, Interrupt, Platform, Regs, STUB_REGION_START};
+use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, ThreadSeed};
 use stub::*;
 
 /// The regset of the XSAVE area (linux/elf.h).
@@ -54,36 +54,89 @@ impl Platform for PtracePlatform {
             stub_elf: self.stub_elf.as_raw_fd(),
             stubs: HashMap::new(),
             spare: Vec::new(),
-            kick: Arc::new(Kick { pid: AtomicI32::new(0) }),
+            dying: Vec::new(),
+            kick: Arc::new(Kick { target: AtomicU64::new(0) }),
         })
     }
 }
 
 struct Kick {
-    /// The stub currently running guest code for this context, or 0.
-    pid: AtomicI32,
+    /// The host thread running guest code for this context now, as
+    /// (tgid << 32 | tid), or 0.
+    target: AtomicU64,
 }
 
 impl Interrupt for Kick {
     fn interrupt(&self) {
-        let pid = self.pid.load(Ordering::Acquire);
-        if pid > 0 {
-            // SAFETY: sending a signal to a stub process we created; a stale
-            // pid is a child of ours (not yet reaped) so it cannot be reused.
-            unsafe { libc::syscall(libc::SYS_tgkill, pid, pid, KICK_SIGNAL) };
+        let t = self.target.load(Ordering::Acquire);
+        if t != 0 {
+            let (tgid, tid) = ((t >> 32) as i32, t as u32 as i32);
+            // SAFETY: signalling a host thread of a stub process we created;
+            // a stale id is a thread of ours not yet reaped, so it cannot be
+            // reused by anyone else.
+            unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, KICK_SIGNAL) };
         }
     }
 }
 
-/// A stub process: one guest address space on the host.
-struct Stub {
-    pid: i32,
-    space: Weak<dyn AddressSpace>,
-    /// Offset in guest RAM of the page the batch loop reads its ops from.
+/// A stub process: the host side of one guest address space, shared by the
+/// host threads every kernel thread running that address space drives.
+struct HostProcess {
+    tgid: i32,
+    /// Offset in guest RAM of the page the batch loop reads its ops from
+    /// (one per process: appliers take the address space's `host_sync`).
     ops_page: u64,
+    memory: Arc<dyn GuestMemory>,
+    /// Live host threads of the process.
+    threads: AtomicUsize,
+}
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        self.memory.free_page(self.ops_page);
+    }
+}
+
+/// One host thread of a stub process, traced by this context's kernel
+/// thread.
+struct Stub {
+    tid: i32,
+    process: Arc<HostProcess>,
+    space: Weak<dyn AddressSpace>,
     /// The registers the stopped host thread holds, when vkernel knows them
     /// exactly: after a guest stop, until an injected call changes them.
     host_regs: Option<Regs>,
+}
+
+impl Stub {
+    fn is_leader(&self) -> bool {
+        self.tid == self.process.tgid
+    }
+
+    /// Alone in its process (the only host thread left).
+    fn alone(&self) -> bool {
+        self.process.threads.load(Ordering::Acquire) == 1
+    }
+}
+
+/// A host thread made by `spawn_thread`, not yet adopted.
+struct Seed {
+    tid: i32,
+    process: Arc<HostProcess>,
+    adopted: bool,
+}
+
+impl Drop for Seed {
+    fn drop(&mut self) {
+        if !self.adopted {
+            // Nobody will run it: take it over just to make it exit.
+            if seize(self.tid) {
+                let stub = Stub { tid: self.tid, process: self.process.clone(), space: Weak::<NoSpace>::new(), host_regs: None };
+                exit_thread(&stub);
+            }
+            self.process.threads.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
 }
 
 /// The registers as bytes, for cheap comparison.
@@ -103,20 +156,26 @@ fn load_regs(stub: &mut Stub, regs: &Regs) -> bool {
         let mut with_rax = *host;
         with_rax.rax = regs.rax;
         if regs_bytes(&with_rax) == regs_bytes(regs) {
-            return host.rax == regs.rax || ptrace(libc::PTRACE_POKEUSER, stub.pid, RAX_OFFSET, regs.rax) == 0;
+            return host.rax == regs.rax || ptrace(libc::PTRACE_POKEUSER, stub.tid, RAX_OFFSET, regs.rax) == 0;
         }
     }
-    set_regs(stub.pid, regs)
+    set_regs(stub.tid, regs)
 }
 
 struct PtraceContext {
     memory: Arc<dyn GuestMemory>,
     stub_elf: i32,
+    /// This kernel thread's host thread for each address space it runs or
+    /// keeps (parked while other threads of a live address space run
+    /// elsewhere).
     stubs: HashMap<u64, Stub>,
-    /// Stubs no address space uses, kept for the next one (exec, the next
-    /// task of a pooled kernel thread): creating a stub costs a host fork
-    /// and exec, emptying one costs a single munmap.
+    /// Single-threaded stub processes no address space uses, kept for the
+    /// next one (exec, the next task of a pooled kernel thread): creating a
+    /// stub costs a host fork and exec, emptying one costs a single munmap.
     spare: Vec<Stub>,
+    /// Killed stub leaders whose other threads are not all reaped yet (a
+    /// traced leader can be waited for only after them).
+    dying: Vec<i32>,
     kick: Arc<Kick>,
 }
 
@@ -130,15 +189,61 @@ fn ptrace(req: libc::c_uint, pid: i32, addr: u64, data: u64) -> i64 {
 }
 
 fn wait_stub(pid: i32) -> i32 {
+    wait_stub_flags(pid, 0).unwrap_or(-1)
+}
+
+/// waitpid on a host thread we trace; None when WNOHANG finds nothing or
+/// the wait fails.
+fn wait_stub_flags(pid: i32, flags: i32) -> Option<i32> {
     let mut status = 0;
     loop {
-        // SAFETY: waiting for our own traced child; status is a local.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL | libc::__WNOTHREAD) };
+        // SAFETY: waiting for our own traced thread; status is a local.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL | libc::__WNOTHREAD | flags) };
         if r == pid {
-            return status;
+            return Some(status);
+        }
+        if r == 0 {
+            return None;
         }
         if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return -1;
+            return None;
+        }
+    }
+}
+
+/// Takes over a running host thread of one of our stub processes and stops
+/// it (PTRACE_SEIZE + PTRACE_INTERRUPT).
+fn seize(tid: i32) -> bool {
+    let opts = (libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD) as u64;
+    if ptrace(libc::PTRACE_SEIZE, tid, 0, opts) != 0 || ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0) != 0 {
+        return false;
+    }
+    let status = wait_stub(tid);
+    status != -1 && libc::WIFSTOPPED(status)
+}
+
+/// Makes a stopped, traced, non-leader host thread exit (injected exit)
+/// and reaps it; a thread already dead is only reaped.
+fn exit_thread(stub: &Stub) {
+    if let Some(t) = get_regs(stub.tid) {
+        let mut r = t;
+        r.rip = SYSCALL_SITE;
+        r.rax = libc::SYS_exit as u64;
+        r.rdi = 0;
+        r.orig_rax = u64::MAX;
+        if set_regs(stub.tid, &r) {
+            ptrace(libc::PTRACE_CONT, stub.tid, 0, 0);
+        }
+    }
+    // The exit (or the death of the whole process) is reported once.
+    loop {
+        let status = wait_stub(stub.tid);
+        if status == -1 || libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+            return;
+        }
+        // Stopped by a stray signal on the way out: let it go on.
+        if ptrace(libc::PTRACE_CONT, stub.tid, 0, 0) != 0 {
+            return;
         }
     }
 }
@@ -156,8 +261,14 @@ fn set_regs(pid: i32, regs: &Regs) -> bool {
 impl Stub {
     /// Runs one host system call inside the stub.
     fn inject(&self, template: &Regs, nr: i64, args: [u64; 6]) -> Result<i64, ()> {
+        self.inject_at(SYSCALL_SITE, template, nr, args)
+    }
+
+    /// Runs one host system call at `site` (a `syscall` followed, on the
+    /// caller's path, by an int3).
+    fn inject_at(&self, site: u64, template: &Regs, nr: i64, args: [u64; 6]) -> Result<i64, ()> {
         let mut r = *template;
-        r.rip = SYSCALL_SITE;
+        r.rip = site;
         r.rax = nr as u64;
         r.orig_rax = u64::MAX;
         (r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9) = (args[0], args[1], args[2], args[3], args[4], args[5]);
@@ -166,19 +277,19 @@ impl Stub {
 
     /// Runs the stub from `regs` until its int3.
     fn run_until_trap(&self, regs: &Regs) -> Result<Regs, ()> {
-        if !set_regs(self.pid, regs) || ptrace(libc::PTRACE_CONT, self.pid, 0, 0) != 0 {
+        if !set_regs(self.tid, regs) || ptrace(libc::PTRACE_CONT, self.tid, 0, 0) != 0 {
             return Err(());
         }
         loop {
-            let status = wait_stub(self.pid);
+            let status = wait_stub(self.tid);
             if status == -1 || !libc::WIFSTOPPED(status) {
                 return Err(());
             }
-            if libc::WSTOPSIG(status) == libc::SIGTRAP {
-                return get_regs(self.pid).ok_or(());
+            if libc::WSTOPSIG(status) == libc::SIGTRAP && (status >> 16) != libc::PTRACE_EVENT_STOP {
+                return get_regs(self.tid).ok_or(());
             }
-            // A stray signal (a kick): drop it and go on.
-            if ptrace(libc::PTRACE_CONT, self.pid, 0, 0) != 0 {
+            // A stray signal (a kick) or a group stop: drop it and go on.
+            if ptrace(libc::PTRACE_CONT, self.tid, 0, 0) != 0 {
                 return Err(());
             }
         }
@@ -186,9 +297,9 @@ impl Stub {
 
     /// Applies host mapping changes in batches of MAX_OPS.
     fn apply(&self, memory: &dyn GuestMemory, ops: &[HostOp]) -> Result<(), ()> {
-        let Some(template) = get_regs(self.pid) else { return Err(()) };
+        let Some(template) = get_regs(self.tid) else { return Err(()) };
         for chunk in ops.chunks(MAX_OPS) {
-            let page = memory.ram().page(self.ops_page);
+            let page = memory.ram().page(self.process.ops_page);
             for (i, op) in chunk.iter().enumerate() {
                 let words: [u64; 7] = match *op {
                     HostOp::Map { addr, len, prot, offset } => {
@@ -215,30 +326,15 @@ impl Stub {
     }
 }
 
-impl Drop for Stub {
-    fn drop(&mut self) {
-        // SAFETY: killing and reaping our own child.
-        unsafe {
-            libc::kill(self.pid, libc::SIGKILL);
-        }
-        wait_stub(self.pid);
-        // The ops page is released by the context, which owns the memory.
-    }
-}
-
 impl PtraceContext {
     fn stub_for(&mut self, mm: &Arc<dyn AddressSpace>) -> Option<&mut Stub> {
         let id = mm.id();
         if !self.stubs.contains_key(&id) {
-            // Reap stubs of address spaces that are gone.
-            let dead: Vec<u64> = self.stubs.iter().filter(|(_, s)| s.space.strong_count() == 0).map(|(&k, _)| k).collect();
-            for k in dead {
-                self.release(k);
-            }
+            self.reap_dead();
             let stub = match self.spare.pop() {
                 Some(mut stub) => {
                     // Empty the recycled host address space first.
-                    let t = get_regs(stub.pid)?;
+                    let t = get_regs(stub.tid)?;
                     stub.inject(&t, libc::SYS_munmap, [0, STUB_REGION_START, 0, 0, 0, 0]).ok()?;
                     stub.host_regs = None;
                     stub.space = Arc::downgrade(mm);
@@ -248,10 +344,47 @@ impl PtraceContext {
             };
             // A new host address space holds nothing yet.
             mm.forget_host_mappings();
-            mm.set_host_owner(stub.pid as u64);
+            mm.set_host_owner(stub.process.tgid as u64);
             self.stubs.insert(id, stub);
         }
         self.stubs.get_mut(&id)
+    }
+
+    /// Lets go of the host threads of address spaces that are gone, and
+    /// reaps stub leaders killed earlier.
+    fn reap_dead(&mut self) {
+        let dead: Vec<u64> = self.stubs.iter().filter(|(_, s)| s.space.strong_count() == 0).map(|(&k, _)| k).collect();
+        for k in dead {
+            if let Some(stub) = self.stubs.remove(&k) {
+                self.retire(stub);
+            }
+        }
+        self.dying.retain(|&tid| wait_stub_flags(tid, libc::WNOHANG).is_none());
+    }
+
+    /// A host thread this context no longer needs: a single-threaded stub
+    /// goes to the spares; a thread of a shared process exits; a leader
+    /// kills its process (its other threads are reaped by their tracers).
+    fn retire(&mut self, mut stub: Stub) {
+        if stub.is_leader() && stub.alone() && self.spare.len() < MAX_SPARE_STUBS {
+            stub.space = Weak::<NoSpace>::new();
+            self.spare.push(stub);
+            return;
+        }
+        self.dispose(stub);
+    }
+
+    fn dispose(&mut self, stub: Stub) {
+        if stub.is_leader() {
+            // SAFETY: killing a stub process we created.
+            unsafe { libc::kill(stub.tid, libc::SIGKILL) };
+            if !reap_killed(stub.tid) {
+                self.dying.push(stub.tid);
+            }
+        } else {
+            exit_thread(&stub);
+        }
+        stub.process.threads.fetch_sub(1, Ordering::AcqRel);
     }
 
     fn spawn_stub(&self, mm: Option<&Arc<dyn AddressSpace>>) -> Option<Stub> {
@@ -274,7 +407,22 @@ impl PtraceContext {
             Some(m) => Arc::downgrade(m),
             None => Weak::<NoSpace>::new(),
         };
-        let stub = Stub { pid, space, ops_page, host_regs: None };
+        let process = Arc::new(HostProcess { tgid: pid, ops_page, memory: self.memory.clone(), threads: AtomicUsize::new(1) });
+        let stub = Stub { tid: pid, process, space, host_regs: None };
+        if self.setup_stub(&stub).is_none() {
+            // SAFETY: killing a half-made stub process we created.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            reap_killed(pid);
+            return None;
+        }
+        Some(stub)
+    }
+
+    /// The stub's first steps under our control: the tracing options, an
+    /// empty address space but for the stub, the ops page, no new
+    /// privileges, and the seccomp filter.
+    fn setup_stub(&self, stub: &Stub) -> Option<()> {
+        let (pid, ops_page) = (stub.tid, stub.process.ops_page);
         let status = wait_stub(pid);
         if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
             return None;
@@ -318,7 +466,7 @@ impl PtraceContext {
             return None;
         }
         page.fill(0);
-        Some(stub)
+        Some(())
     }
 }
 
@@ -365,12 +513,13 @@ impl Context for PtraceContext {
         let memory = self.memory.clone();
         let kick = self.kick.clone();
         let Some(stub) = self.stub_for(mm) else { return Event::Lost };
-        let pid = stub.pid;
-        // Another stub ran this address space since we did (a vfork child
-        // shares its parent's): our host mappings may be stale, and the
-        // changes queued since went to the other stub. Start from empty.
-        if mm.set_host_owner(pid as u64) != pid as u64 {
-            let Some(t) = get_regs(pid) else { return Event::Lost };
+        let (tgid, tid) = (stub.process.tgid, stub.tid);
+        let sync = mm.host_sync().lock();
+        // Another stub process ran this address space since we did (a
+        // vfork child shares its parent's): our host mappings may be stale,
+        // and the changes queued since went to the other one. Start empty.
+        if mm.set_host_owner(tgid as u64) != tgid as u64 {
+            let Some(t) = get_regs(tid) else { return Event::Lost };
             if stub.inject(&t, libc::SYS_munmap, [0, STUB_REGION_START, 0, 0, 0, 0]).is_err() {
                 return Event::Lost;
             }
@@ -384,19 +533,21 @@ impl Context for PtraceContext {
         if !changes.ops.is_empty() && stub.apply(&*memory, &changes.ops).is_err() {
             // The host refused a mapping (e.g. too many host VMAs): the
             // host mappings are only a cache, so drop them all and refault.
-            let Some(t) = get_regs(pid) else { return Event::Lost };
+            let Some(t) = get_regs(tid) else { return Event::Lost };
             if stub.inject(&t, libc::SYS_munmap, [0, STUB_REGION_START, 0, 0, 0, 0]).is_err() {
                 return Event::Lost;
             }
             mm.forget_host_mappings();
         }
         mm.host_changes_applied(changes);
+        let generation = mm.host_generation();
+        drop(sync);
         if !load_regs(stub, regs) {
             return Event::Lost;
         }
-        kick.pid.store(pid, Ordering::Release);
-        let event = run_guest(pid, regs);
-        kick.pid.store(0, Ordering::Release);
+        kick.target.store(((tgid as u64) << 32) | tid as u32 as u64, Ordering::Release);
+        let event = run_guest(tid, regs, generation);
+        kick.target.store(0, Ordering::Release);
         stub.host_regs = if matches!(event, Event::Lost) { None } else { Some(*regs) };
         event
     }
@@ -409,7 +560,7 @@ impl Context for PtraceContext {
         let stub = self.stub_for(mm)?;
         let mut buf = vec![0u8; 64 * 1024];
         let mut iov = libc::iovec { iov_base: buf.as_mut_ptr() as *mut libc::c_void, iov_len: buf.len() };
-        if ptrace(libc::PTRACE_GETREGSET, stub.pid, NT_X86_XSTATE, &mut iov as *mut libc::iovec as u64) != 0 {
+        if ptrace(libc::PTRACE_GETREGSET, stub.tid, NT_X86_XSTATE, &mut iov as *mut libc::iovec as u64) != 0 {
             return None;
         }
         buf.truncate(iov.iov_len);
@@ -420,27 +571,26 @@ impl Context for PtraceContext {
         let Some(stub) = self.stub_for(mm) else { return false };
         let mut copy = state.to_vec();
         let mut iov = libc::iovec { iov_base: copy.as_mut_ptr() as *mut libc::c_void, iov_len: copy.len() };
-        ptrace(libc::PTRACE_SETREGSET, stub.pid, NT_X86_XSTATE, &mut iov as *mut libc::iovec as u64) == 0
+        ptrace(libc::PTRACE_SETREGSET, stub.tid, NT_X86_XSTATE, &mut iov as *mut libc::iovec as u64) == 0
     }
 
-    fn host_pid(&self, mm_id: u64) -> Option<i32> {
-        self.stubs.get(&mm_id).map(|s| s.pid)
+    fn host_thread(&self, id: u64) -> Option<(i32, i32)> {
+        self.stubs.get(&id).map(|s| (s.process.tgid, s.tid))
     }
 
-    fn release(&mut self, mm_id: u64) {
-        if let Some(mut stub) = self.stubs.remove(&mm_id) {
-            if self.spare.len() < MAX_SPARE_STUBS {
-                stub.space = Weak::<NoSpace>::new();
-                self.spare.push(stub);
-                return;
-            }
-            let page = stub.ops_page;
-            drop(stub);
-            self.memory.free_page(page);
+    fn release(&mut self, id: u64) {
+        let Some(stub) = self.stubs.remove(&id) else { return };
+        // Other threads of a live address space still run in this stub
+        // process: keep our host thread parked for the next of them.
+        if stub.space.strong_count() > 0 && !stub.alone() {
+            self.stubs.insert(id, stub);
+            return;
         }
+        self.retire(stub);
     }
 
     fn prepare(&mut self) {
+        self.reap_dead();
         if self.spare.is_empty() {
             if let Some(stub) = self.spawn_stub(None) {
                 self.spare.push(stub);
@@ -454,17 +604,66 @@ impl Context for PtraceContext {
             self.release(id);
         }
     }
+
+    fn spawn_thread(&mut self, space: &Arc<dyn AddressSpace>) -> Option<ThreadSeed> {
+        const THREAD_FLAGS: u64 = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
+        let stub = self.stub_for(space)?;
+        let t = get_regs(stub.tid)?;
+        let tid = stub.inject_at(CLONE_SITE, &t, libc::SYS_clone, [THREAD_FLAGS, 0, 0, 0, 0, 0]).ok()?;
+        stub.host_regs = None;
+        if tid <= 0 {
+            return None;
+        }
+        stub.process.threads.fetch_add(1, Ordering::AcqRel);
+        Some(ThreadSeed(Box::new(Seed { tid: tid as i32, process: stub.process.clone(), adopted: false })))
+    }
+
+    fn adopt_thread(&mut self, space: &Arc<dyn AddressSpace>, seed: ThreadSeed) -> bool {
+        let Ok(mut seed) = seed.0.downcast::<Seed>() else { return false };
+        let id = space.id();
+        if self.stubs.contains_key(&id) {
+            // We kept a host thread of this address space: the new one is
+            // not needed (dropping the seed makes it exit).
+            return true;
+        }
+        if !seize(seed.tid) {
+            return false;
+        }
+        // The new host thread inherited the creating thread's CPU; run it
+        // where this kernel thread runs (a round trip across CPUs is slow,
+        // and two guest threads must be able to use two CPUs).
+        crate::platform::host::system::pin_like_caller(seed.tid);
+        seed.adopted = true;
+        self.stubs.insert(id, Stub { tid: seed.tid, process: seed.process.clone(), space: Arc::downgrade(space), host_regs: None });
+        true
+    }
+
+    fn parked(&self) -> usize {
+        self.stubs.values().filter(|s| s.space.strong_count() > 0).count()
+    }
 }
 
 impl Drop for PtraceContext {
     fn drop(&mut self) {
         let stubs: Vec<Stub> = self.stubs.drain().map(|(_, s)| s).chain(self.spare.drain(..)).collect();
         for stub in stubs {
-            let page = stub.ops_page;
-            drop(stub);
-            self.memory.free_page(page);
+            self.dispose(stub);
         }
     }
+}
+
+/// Reaps a stub leader just killed; false when it must wait for its other
+/// threads (reaped by their own tracers) first.
+fn reap_killed(pid: i32) -> bool {
+    for _ in 0..100 {
+        match wait_stub_flags(pid, libc::WNOHANG) {
+            Some(status) if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) => return true,
+            // A stop reported before the kill took effect: go on waiting.
+            Some(_) => {}
+            None => std::thread::yield_now(),
+        }
+    }
+    false
 }
 
 /// The address space of a spare stub: none (a `Weak` to nothing needs a
@@ -473,6 +672,13 @@ struct NoSpace;
 
 impl AddressSpace for NoSpace {
     fn id(&self) -> u64 {
+        0
+    }
+    fn host_sync(&self) -> &parking_lot::Mutex<()> {
+        static SYNC: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+        &SYNC
+    }
+    fn host_generation(&self) -> u64 {
         0
     }
     fn take_host_changes(&self) -> crate::platform::HostChanges {
@@ -486,7 +692,7 @@ impl AddressSpace for NoSpace {
 }
 
 /// Resumes the guest under SYSEMU and waits for the next event.
-fn run_guest(pid: i32, regs: &mut Regs) -> Event {
+fn run_guest(pid: i32, regs: &mut Regs, generation: u64) -> Event {
     if ptrace(libc::PTRACE_SYSEMU, pid, 0, 0) != 0 {
         return Event::Lost;
     }
@@ -496,6 +702,14 @@ fn run_guest(pid: i32, regs: &mut Regs) -> Event {
             return Event::Lost;
         }
         let sig = libc::WSTOPSIG(status);
+        // A group stop of the stub process (PTRACE_EVENT_STOP): not the
+        // guest's business.
+        if status >> 16 == libc::PTRACE_EVENT_STOP {
+            if ptrace(libc::PTRACE_SYSEMU, pid, 0, 0) != 0 {
+                return Event::Lost;
+            }
+            continue;
+        }
         let Some(r) = get_regs(pid) else { return Event::Lost };
         *regs = r;
         if sig == libc::SIGTRAP | 0x80 {
@@ -509,7 +723,7 @@ fn run_guest(pid: i32, regs: &mut Regs) -> Event {
         // SAFETY: si_addr is valid to read for fault signals.
         let addr = unsafe { info.si_addr() } as u64;
         match sig {
-            libc::SIGSEGV if info.si_code > 0 => return Event::Fault { addr },
+            libc::SIGSEGV if info.si_code > 0 => return Event::Fault { addr, generation },
             libc::SIGTRAP | libc::SIGFPE | libc::SIGILL | libc::SIGBUS | libc::SIGSEGV if info.si_code > 0 || sig == libc::SIGTRAP => {
                 return Event::Signal { signo: sig, code: info.si_code, addr };
             }

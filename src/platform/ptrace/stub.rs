@@ -11,6 +11,8 @@ pub const STUB_CODE: u64 = STUB_BASE + 0x1000;
 pub const SYSCALL_SITE: u64 = STUB_CODE + 0x10;
 /// The batch loop (rbx = ops, r12 = count).
 pub const BATCH_ENTRY: u64 = STUB_CODE + 0x20;
+/// `syscall` for clone: the parent traps, the new thread spins.
+pub const CLONE_SITE: u64 = STUB_CODE + 0x60;
 /// The page of operations shared with vkernel (read-only for the stub).
 pub const OPS_ADDR: u64 = STUB_BASE + 0x10000;
 /// End of the stub's mappings.
@@ -40,15 +42,16 @@ const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
 const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
 
-/// The stub's filter: only mmap, munmap and mprotect, only from the stub's
-/// code page; anything else kills the stub. Guest system calls never get
+/// The stub's filter: only mmap, munmap and mprotect, clone (a new host
+/// thread) and exit (a host thread leaving), only from the stub's code
+/// page; anything else kills the stub. Guest system calls never get
 /// here (PTRACE_SYSEMU skips them before seccomp runs); this is the wall
 /// behind that one.
 pub fn seccomp_filter() -> Vec<SockFilter> {
     let f = |code, jt, jf, k| SockFilter { code, jt, jf, k };
     let lo = STUB_CODE as u32;
     let hi = (STUB_CODE >> 32) as u32;
-    let allowed = [libc::SYS_mmap as u32, libc::SYS_munmap as u32, libc::SYS_mprotect as u32];
+    let allowed = [libc::SYS_mmap as u32, libc::SYS_munmap as u32, libc::SYS_mprotect as u32, libc::SYS_clone as u32, libc::SYS_exit as u32];
     // Layout: 0..=6 checks, 7 load nr, 8..8+n compares, then KILL, ALLOW.
     let n = allowed.len() as u8;
     let kill = 8 + n; // index of the KILL return

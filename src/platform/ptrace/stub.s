@@ -39,3 +39,17 @@ batch_entry:
     jmp 2b
 3:  int3
     jmp 3b
+
+# A new host thread for a new guest thread: vkernel injects clone here
+# (CLONE_VM | CLONE_THREAD | ..., same stack: nothing here uses it). The
+# parent stops at the int3 with the new thread's id in rax; the new thread
+# spins until the kernel thread that will run it seizes it with ptrace.
+    .org 0x60
+clone_site:
+    syscall
+    test rax, rax
+    jz 5f
+    int3
+4:  jmp 4b
+5:  pause
+    jmp 5b

@@ -55,7 +55,8 @@ esac
 # A scratch directory the guest can see (read-only): its cwd and a canary
 # tree (-p) the fuzzer throws paths at. Neither may change.
 # It stays after the campaign so that the reproduce commands work as shown.
-scratch=$PWD/$out/scratch
+case "$out" in /*) ;; *) out=$PWD/$out ;; esac
+scratch=$out/scratch
 case "$scratch" in
     /tmp/*|/dev/shm/*) echo "bench/fuzz.sh: $scratch is under /tmp, which the guest cannot see; use --out elsewhere" >&2; exit 1 ;;
 esac

@@ -305,6 +305,7 @@ fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, inode: &InodeRef, bias: u64, name: &[u8]
         if ph.p_filesz > ph.p_memsz || ph.p_vaddr % PAGE_SIZE != ph.p_offset % PAGE_SIZE {
             return Err(Errno::ENOEXEC);
         }
+        let file_end = ph.p_offset.checked_add(ph.p_filesz).ok_or(Errno::EOVERFLOW)?;
         let vaddr = bias.checked_add(ph.p_vaddr).ok_or(Errno::ENOEXEC)?;
         let mem_end = vaddr.checked_add(ph.p_memsz).ok_or(Errno::ENOEXEC)?;
         if mem_end > TASK_SIZE {
@@ -325,7 +326,7 @@ fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, inode: &InodeRef, bias: u64, name: &[u8]
                 backing: Backing::File {
                     file: data.clone(),
                     offset: ph.p_offset - (vaddr - start),
-                    file_end: ph.p_offset + ph.p_filesz,
+                    file_end,
                     name: name.to_vec(),
                     dev: md.dev,
                     ino: md.ino,
@@ -348,14 +349,16 @@ fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, inode: &InodeRef, bias: u64, name: &[u8]
         end = end.max(mem_end);
         // The program headers are usually inside the first segment.
         let ph_off = elf.header.e_phoff;
-        if phdr_addr.is_none() && ph.p_offset <= ph_off && ph_off < ph.p_offset + ph.p_filesz {
+        if phdr_addr.is_none() && ph.p_offset <= ph_off && ph_off < file_end {
             phdr_addr = Some(vaddr + (ph_off - ph.p_offset));
         }
     }
     if let Some(p) = elf.phdrs.iter().find(|p| p.p_type == PT_PHDR) {
-        phdr_addr = Some(bias + p.p_vaddr);
+        phdr_addr = Some(bias.wrapping_add(p.p_vaddr));
     }
-    Ok(Loaded { entry: bias + elf.header.e_entry, phdr: phdr_addr.unwrap_or(0), end })
+    // Like Linux, a wild entry point is not an exec error: the program
+    // faults when it starts.
+    Ok(Loaded { entry: bias.wrapping_add(elf.header.e_entry), phdr: phdr_addr.unwrap_or(0), end })
 }
 
 /// Writes strings, auxv, envp, argv and argc at the top of the stack;

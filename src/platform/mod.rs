@@ -3,6 +3,7 @@
 //! queued host changes, loads the task's registers, runs the guest until
 //! something needs the kernel, and says what that was.
 
+pub mod host;
 pub mod ptrace;
 
 use std::sync::Arc;

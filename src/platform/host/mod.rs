@@ -1,0 +1,3 @@
+//! Host calls for devices vkernel offers its guests.
+
+pub mod image;

@@ -3,10 +3,10 @@
 //! new blocks (allocating indirect blocks on the way) and range removal that
 //! frees indirect blocks left empty.
 
+use super::KResult;
 use super::fs::Inner;
 use super::inode::DiskInode;
 use super::layout::*;
-use super::KResult;
 use crate::abi::Errno;
 
 const DIRECT: u64 = 12;
@@ -203,4 +203,3 @@ impl Inner {
         (DIRECT + per + per * per + per * per * per).min(u32::MAX as u64)
     }
 }
-

@@ -301,11 +301,7 @@ impl Inner {
             // Merge with the left neighbour.
             if pos > 0 {
                 let mut prev = parse_extent(&leaf.entries[pos - 1]);
-                if prev.unwritten == x.unwritten
-                    && prev.end() == x.lblk as u64
-                    && prev.pblk + prev.len as u64 == x.pblk
-                    && prev.len + x.len <= limit
-                {
+                if prev.unwritten == x.unwritten && prev.end() == x.lblk as u64 && prev.pblk + prev.len as u64 == x.pblk && prev.len + x.len <= limit {
                     prev.len += x.len;
                     // And with the right one, if the new run closes a gap.
                     if let Some(next) = leaf.entries.get(pos).map(|e| parse_extent(e))

@@ -90,11 +90,7 @@ impl Inner {
         if from >= to {
             return Ok(());
         }
-        if inode.has_flag(FL_EXTENTS) {
-            self.ext_remove(ino, inode, from as u32, to, true)
-        } else {
-            self.map_remove_indirect(inode, from, to)
-        }
+        if inode.has_flag(FL_EXTENTS) { self.ext_remove(ino, inode, from as u32, to, true) } else { self.map_remove_indirect(inode, from, to) }
     }
 
     /// Allocates disk blocks for the hole at `m` (up to its length), mapping

@@ -463,6 +463,7 @@ impl Ext4 {
         if i.errored {
             return Err(Errno::EIO);
         }
+        i.finish_all_orphans()?;
         i.commit()?;
         i.checkpoint()?;
         i.close_journal()?;

@@ -143,10 +143,7 @@ impl Inner {
             if !inside(gd.block_bitmap, 1) || !inside(gd.inode_bitmap, 1) || !inside(gd.inode_table, itb) {
                 return Err(EUCLEAN);
             }
-            if gd.free_blocks > self.g.blocks_in_group(group)
-                || gd.free_inodes > self.g.inodes_per_group
-                || gd.itable_unused > self.g.inodes_per_group
-            {
+            if gd.free_blocks > self.g.blocks_in_group(group) || gd.free_inodes > self.g.inodes_per_group || gd.itable_unused > self.g.inodes_per_group {
                 return Err(EUCLEAN);
             }
             free_blocks += gd.free_blocks as u64;

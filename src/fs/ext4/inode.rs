@@ -311,8 +311,7 @@ impl Inner {
             return Err(EUCLEAN);
         }
         if self.g.has_csum() {
-            let stored = r16(&inode.raw, I_CSUM_LO) as u32
-                | if inode.has_extra(I_CSUM_HI + 2) { (r16(&inode.raw, I_CSUM_HI) as u32) << 16 } else { 0 };
+            let stored = r16(&inode.raw, I_CSUM_LO) as u32 | if inode.has_extra(I_CSUM_HI + 2) { (r16(&inode.raw, I_CSUM_HI) as u32) << 16 } else { 0 };
             // An all-zero record (never used, lazily initialised table) has
             // no checksum to check.
             if stored != self.inode_csum(ino, &inode) && inode.raw.iter().any(|&b| b != 0) {

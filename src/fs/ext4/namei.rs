@@ -406,6 +406,11 @@ impl Inner {
                 } else {
                     self.drop_link(tgt, &mut t)?;
                 }
+                if s.is_dir() && odir != ndir {
+                    let mut nd = self.read_inode(ndir)?;
+                    self.inc_dir_links(&mut nd)?;
+                    self.write_inode(ndir, &nd)?;
+                }
             }
             None => {
                 let mut nd = self.read_inode(ndir)?;

@@ -81,6 +81,27 @@ impl Inner {
         self.drain_orphan_file()
     }
 
+    /// Clean unmount: nobody holds anything open any more, so every inode
+    /// still on the orphan list is finished now.
+    pub fn finish_all_orphans(&mut self) -> KResult<()> {
+        if self.sb.get32(S_LAST_ORPHAN) == 0 {
+            return Ok(());
+        }
+        let mut cur = self.sb.get32(S_LAST_ORPHAN);
+        let mut seen = std::collections::HashSet::new();
+        let mut list = Vec::new();
+        while cur != 0 && cur <= self.g.inodes_count && seen.insert(cur) {
+            list.push(cur);
+            cur = self.read_inode(cur)?.dtime();
+        }
+        self.sb.set32(S_LAST_ORPHAN, 0);
+        self.sb_dirty = true;
+        for ino in list {
+            self.finish_orphan(ino)?;
+        }
+        Ok(())
+    }
+
     fn finish_orphan(&mut self, ino: u32) -> KResult<()> {
         let mut i = self.read_inode(ino)?;
         if i.mode() == 0 {

@@ -418,11 +418,7 @@ impl Superblock {
         if desc_size < 32 || desc_size > 1024 || !desc_size.is_power_of_two() || (is_64 && desc_size < 64) {
             return Err(corrupt("group descriptor size out of range"));
         }
-        let csum_seed = if incompat & INCOMPAT_CSUM_SEED != 0 {
-            r32(b, S_CHECKSUM_SEED)
-        } else {
-            crc32c(!0, &b[S_UUID..S_UUID + 16])
-        };
+        let csum_seed = if incompat & INCOMPAT_CSUM_SEED != 0 { r32(b, S_CHECKSUM_SEED) } else { crc32c(!0, &b[S_UUID..S_UUID + 16]) };
         let mut hash_seed = [0u32; 4];
         for (i, h) in hash_seed.iter_mut().enumerate() {
             *h = r32(b, S_HASH_SEED + 4 * i);

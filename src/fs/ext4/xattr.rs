@@ -96,7 +96,7 @@ fn parse_entries(area: &[u8], start: usize, base: usize) -> KResult<Vec<Attr>> {
         let voff = r16(area, off + 2) as usize;
         let vinum = r32(area, off + 4);
         let vsize = r32(area, off + 8) as usize;
-        if off + entry_len(name_len) > area.len() || vinum != 0 || name_len == 0 {
+        if off + entry_len(name_len) > area.len() || vinum != 0 {
             return Err(EUCLEAN);
         }
         let name = area[off + ENTRY_HDR..off + ENTRY_HDR + name_len].to_vec();
@@ -266,9 +266,11 @@ impl Inner {
         let mut i = self.read_inode(ino)?;
         let mut inline = self.ibody_attrs(&i)?;
         let mut block = self.block_attrs(&i)?;
-        let found_in = inline.iter().position(|a| a.index == index && a.name == name).map(|p| (true, p)).or_else(|| {
-            block.iter().position(|a| a.index == index && a.name == name).map(|p| (false, p))
-        });
+        let found_in = inline
+            .iter()
+            .position(|a| a.index == index && a.name == name)
+            .map(|p| (true, p))
+            .or_else(|| block.iter().position(|a| a.index == index && a.name == name).map(|p| (false, p)));
         match (found_in, &value) {
             (Some(_), Some(_)) if flags & XATTR_CREATE != 0 => return Err(Errno::EEXIST),
             (None, Some(_)) if flags & XATTR_REPLACE != 0 => return Err(Errno::ENODATA),

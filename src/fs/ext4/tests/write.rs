@@ -2,6 +2,7 @@
 //! clean unmount, the host's `e2fsck -fn` and debugfs reading bytes back.
 
 use std::collections::BTreeMap;
+use std::process::Command;
 
 use super::*;
 use crate::fs::ext4::inode::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFREG, S_IFSOCK, make_dev};
@@ -197,4 +198,156 @@ fn workload_on_ext3_passes_e2fsck() {
 #[test]
 fn workload_on_ext2_passes_e2fsck() {
     run_profile(&["-t", "ext2"]);
+}
+
+#[test]
+fn name_hashes_match_debugfs() {
+    use crate::fs::ext4::htree::name_hash;
+    let image = mkfs(&[], "8M", None);
+    let s = Scratch::new("hash");
+    let img = s.0.join("img");
+    std::fs::write(&img, &image).unwrap();
+    let names: Vec<Vec<u8>> = vec![
+        b"a".to_vec(),
+        b"hello".to_vec(),
+        b"file-number-00042-with-padding-to-fill-leaves".to_vec(),
+        "h\u{e9}llo-\u{fc}ml\u{e4}uts".as_bytes().to_vec(),
+        b"x".repeat(100),
+    ];
+    let algs = ["legacy", "half_md4", "tea", "legacy_unsigned", "half_md4_unsigned", "tea_unsigned"];
+    let seed_text = "01234567-89ab-cdef-0123-456789abcdef";
+    let seed = [0x6745_2301u32, 0xefcd_ab89, 0x6745_2301, 0xefcd_ab89];
+    let mut cmds = String::new();
+    // debugfs knows only the signed names; numbers reach every version.
+    for v in 0..algs.len() {
+        for n in &names {
+            let n = String::from_utf8(n.clone()).unwrap();
+            cmds.push_str(&format!("dx_hash -h {v} {n}\ndx_hash -h {v} -s {seed_text} {n}\n"));
+        }
+    }
+    let script = s.0.join("cmds");
+    std::fs::write(&script, cmds).unwrap();
+    let out = Command::new(tool("debugfs")).arg("-f").arg(&script).arg(&img).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let got: Vec<(u32, u32)> = text
+        .lines()
+        .filter(|l| l.starts_with("Hash of"))
+        .map(|l| {
+            let hex = |s: &str| u32::from_str_radix(s.trim_start_matches("0x").trim_end_matches(')'), 16).unwrap();
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (hex(w[w.len() - 3]), hex(w[w.len() - 1]))
+        })
+        .collect();
+    assert_eq!(got.len(), algs.len() * names.len() * 2, "{text}");
+    let mut k = 0;
+    for v in 0..6u8 {
+        for n in &names {
+            for sd in [[0u32; 4], seed] {
+                let (h, m) = name_hash(n, v, &sd).unwrap();
+                assert_eq!((h, m), got[k], "{} of {:?} seed {:?}", algs[v as usize], String::from_utf8_lossy(n), sd);
+                k += 1;
+            }
+        }
+    }
+}
+
+#[test]
+fn htree_grows_to_two_levels_on_1k_blocks() {
+    let d = disk(mkfs(&[], "32M", None));
+    let fs = mount(&d);
+    let root = fs.root();
+    let dir = fs.mkdir(root, b"huge", 0o755, 0, 0).unwrap().ino;
+    let name = |i: u32| format!("{i:06}-{}", "n".repeat(190));
+    for i in 0..2600 {
+        fs.create(dir, name(i).as_bytes(), REG, 0, 0, 0).unwrap();
+    }
+    for i in (0..2600).step_by(3) {
+        fs.lookup(dir, name(i).as_bytes()).unwrap();
+    }
+    let mut rng = Rng(99);
+    for _ in 0..800 {
+        let i = rng.below(2600) as u32;
+        if let Ok(ino) = fs.lookup(dir, name(i).as_bytes()) {
+            fs.unlink(dir, name(i).as_bytes()).unwrap();
+            fs.evict(ino).unwrap();
+        }
+    }
+    let listed = names(&fs, dir).len();
+    fs.unmount().unwrap();
+    let image = d.snapshot();
+    assert_clean(&image, "2600 long names");
+    let s = Scratch::new("htree");
+    std::fs::write(s.0.join("img"), &image).unwrap();
+    let out = Command::new(tool("debugfs")).arg("-R").arg("htree /huge").arg(s.0.join("img")).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Indirect levels: 1"), "{}", &text[..text.len().min(600)]);
+    let fs = mount(&d);
+    assert_eq!(names(&fs, dir).len(), listed);
+}
+
+#[test]
+fn rename_flags_and_errors_follow_linux() {
+    let d = disk(mkfs(&["-b", "4096"], "16M", None));
+    let fs = mount(&d);
+    let root = fs.root();
+    let a = create(&fs, root, "a", b"A");
+    let b = create(&fs, root, "b", b"B");
+    let dir = fs.mkdir(root, b"dir", 0o755, 0, 0).unwrap().ino;
+    let sub = fs.mkdir(dir, b"sub", 0o755, 0, 0).unwrap().ino;
+    assert_eq!(fs.rename(root, b"a", root, b"b", RENAME_NOREPLACE), Err(Errno::EEXIST));
+    assert_eq!(fs.rename(root, b"a", root, b"zz", RENAME_EXCHANGE), Err(Errno::ENOENT));
+    assert_eq!(fs.rename(root, b"a", root, b"b", 3), Err(Errno::EINVAL));
+    assert_eq!(fs.rename(root, b"dir", sub, b"x", 0), Err(Errno::EINVAL));
+    assert_eq!(fs.rename(root, b"a", root, b"dir", 0), Err(Errno::EISDIR));
+    assert_eq!(fs.rename(root, b"dir", root, b"a", 0), Err(Errno::ENOTDIR));
+    assert_eq!(fs.rename(root, b"nope", root, b"x", 0), Err(Errno::ENOENT));
+    fs.rename(root, b"a", root, b"b", RENAME_EXCHANGE).unwrap();
+    assert_eq!(fs.lookup(root, b"a").unwrap(), b);
+    assert_eq!(fs.lookup(root, b"b").unwrap(), a);
+    // Exchange a directory with a file in another directory.
+    fs.rename(root, b"a", dir, b"sub", RENAME_EXCHANGE).unwrap();
+    assert_eq!(fs.lookup(root, b"a").unwrap(), sub);
+    assert_eq!(walk(&fs, "/a/..").unwrap(), root);
+    assert_eq!(fs.getattr(dir).unwrap().nlink, 2);
+    assert_eq!(fs.getattr(root).unwrap().nlink, 5);
+    assert_eq!(fs.create(root, b"a", REG, 0, 0, 0), Err(Errno::EEXIST));
+    assert_eq!(fs.create(root, &[b'n'; 256], REG, 0, 0, 0), Err(Errno::ENAMETOOLONG));
+    assert_eq!(fs.unlink(root, b"a"), Err(Errno::EISDIR));
+    assert_eq!(fs.rmdir(root, b"b"), Err(Errno::ENOTDIR));
+    assert_eq!(fs.link(dir, root, b"dirlink"), Err(Errno::EPERM));
+    fs.unmount().unwrap();
+    assert_clean(&d.snapshot(), "renames");
+}
+
+#[test]
+fn a_full_disk_gives_enospc_and_recovers_after_deletes() {
+    let d = disk(mkfs(&["-b", "4096"], "16M", None));
+    let fs = mount(&d);
+    let root = fs.root();
+    let chunk = vec![0x5au8; 1 << 20];
+    let mut files = Vec::new();
+    let mut full = false;
+    for i in 0..64 {
+        let ino = fs.create(root, format!("f{i}").as_bytes(), REG, 0, 0, 0).unwrap().ino;
+        files.push(ino);
+        let n = fs.write(ino, 0, &chunk).unwrap_or(0);
+        if n < chunk.len() {
+            assert_eq!(fs.write(ino, n as u64, &chunk[n..]), Err(Errno::ENOSPC));
+            full = true;
+            break;
+        }
+    }
+    assert!(full, "a 16 MiB filesystem held 64 MiB");
+    let st = fs.statfs().unwrap();
+    assert_eq!(st.blocks_available, 0);
+    // Metadata still has its reserve: small directories can grow.
+    fs.mkdir(root, b"still-possible", 0o755, 0, 0).unwrap();
+    for (i, ino) in files.iter().enumerate().take(4) {
+        fs.unlink(root, format!("f{i}").as_bytes()).unwrap();
+        fs.evict(*ino).unwrap();
+    }
+    let again = fs.create(root, b"again", REG, 0, 0, 0).unwrap().ino;
+    assert_eq!(fs.write(again, 0, &chunk).unwrap(), chunk.len());
+    fs.unmount().unwrap();
+    assert_clean(&d.snapshot(), "filling the disk");
 }

@@ -83,6 +83,13 @@ impl Inner {
         Ok(())
     }
 
+    /// Whether the next operation should start by committing, so that
+    /// blocks freed in the running transaction become allocatable (never
+    /// mid-operation: a commit must hold whole operations).
+    pub fn wants_frees_applied(&self) -> bool {
+        !self.pending_free.is_empty() && self.free_blocks < self.reserved_for_metadata() + self.g.blocks_count / 16
+    }
+
     /// Linux keeps min(2%, 4096) clusters back even from root so that
     /// metadata can still be allocated when data has filled the disk.
     fn reserved_for_metadata(&self) -> u64 {
@@ -95,22 +102,13 @@ impl Inner {
         if want == 0 {
             return Err(Errno::EINVAL);
         }
-        for attempt in 0..2 {
-            let keep = if metadata { 0 } else { self.reserved_for_metadata() };
-            let avail = self.free_blocks.saturating_sub(keep);
-            if avail > 0 {
-                let want = (want as u64).min(avail) as u32;
-                if let Some(r) = self.alloc_blocks_scan(goal, want)? {
-                    return Ok(r);
-                }
+        let keep = if metadata { 0 } else { self.reserved_for_metadata() };
+        let avail = self.free_blocks.saturating_sub(keep);
+        if avail > 0 {
+            let want = (want as u64).min(avail) as u32;
+            if let Some(r) = self.alloc_blocks_scan(goal, want)? {
+                return Ok(r);
             }
-            // Blocks freed in the running transaction become usable once it
-            // commits (Linux: ext4_should_retry_alloc forces a commit).
-            if attempt == 0 && !self.pending_free.is_empty() {
-                self.commit()?;
-                continue;
-            }
-            break;
         }
         Err(Errno::ENOSPC)
     }

@@ -272,6 +272,9 @@ impl Ext4 {
         let mut inner = self.inner.lock();
         if write {
             inner.check_writable()?;
+            if inner.wants_frees_applied() {
+                inner.commit()?;
+            }
             if inner.tx_started.is_none() {
                 inner.tx_started = Some(Instant::now());
             }

@@ -1,1 +1,211 @@
+//! Crash consistency: a power cut after a random number of device writes
+//! (or after N commits), then recovery — by our replay and, separately, by
+//! e2fsprogs' — must give a clean filesystem whose contents are a state the
+//! workload passed through no earlier than its last completed fsync.
 
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use super::*;
+use crate::block::PowerCut;
+use crate::fs::ext4::inode::S_IFREG;
+
+type State = BTreeMap<String, Vec<u8>>;
+
+fn state_of(fs: &Ext4, dir: u32) -> State {
+    let mut out = State::new();
+    for (name, ino, _) in names(fs, dir) {
+        if name == b"." || name == b".." {
+            continue;
+        }
+        out.insert(String::from_utf8(name).unwrap(), read_all(fs, ino));
+    }
+    out
+}
+
+/// e2fsck -fy replays our journal with e2fsprogs' own recovery; the result
+/// must then check clean.
+fn e2fsprogs_recovers(image: &[u8]) -> Vec<u8> {
+    let s = Scratch::new("fsy");
+    let img = s.0.join("img");
+    std::fs::write(&img, image).unwrap();
+    let out = Command::new(tool("e2fsck")).arg("-fy").arg(&img).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let fixed_only_journal = !text.contains("Fix? yes") && !text.contains("Clear? yes") && !text.contains("Salvage? yes");
+    assert!(out.status.code().unwrap_or(8) <= 1 && fixed_only_journal, "e2fsck -fy on the crashed image:\n{text}");
+    let fixed = std::fs::read(&img).unwrap();
+    assert_clean(&fixed, "e2fsprogs' journal recovery");
+    fixed
+}
+
+/// Runs the workload with the power cut after `cut_after` device writes;
+/// returns whether the cut happened.
+fn crash_once(base: &[u8], seed: u64, cut_after: u64) -> bool {
+    let mem = disk(base.to_vec());
+    let cut = PowerCut::new(mem.clone());
+    let dev: Arc<dyn BlockDevice> = cut.clone();
+    let fs = Ext4::mount(dev, false).unwrap();
+    let root = fs.root();
+    let d = fs.mkdir(root, b"d", 0o755, 0, 0).unwrap().ino;
+    fs.fsync(d, false).unwrap();
+    let mut rng = Rng(seed);
+    let mut model = State::new();
+    let mut history = vec![model.clone()];
+    let mut durable = 0usize;
+    let mut next = 0u32;
+    cut.arm(cut_after);
+    for _ in 0..160 {
+        if cut.is_cut() && rng.below(4) == 0 {
+            break;
+        }
+        let r = rng.below(10);
+        let ok = (|| -> KResult<()> {
+            if r < 5 || model.is_empty() {
+                let name = format!("f{next}");
+                next += 1;
+                let len = rng.below(40_000) as usize;
+                let data = rng.bytes(len);
+                let ino = fs.create(d, name.as_bytes(), S_IFREG | 0o644, 0, 0, 0)?.ino;
+                model.insert(name.clone(), vec![]);
+                history.push(model.clone());
+                if len > 0 {
+                    fs.write(ino, 0, &data)?;
+                    model.insert(name, data);
+                    history.push(model.clone());
+                }
+            } else if r < 7 {
+                let keys: Vec<String> = model.keys().cloned().collect();
+                let from = keys[rng.below(keys.len() as u64) as usize].clone();
+                let to = if rng.below(2) == 0 { keys[rng.below(keys.len() as u64) as usize].clone() } else { format!("r{}", rng.below(1000)) };
+                let victim = if to != from { fs.lookup(d, to.as_bytes()).ok() } else { None };
+                fs.rename(d, from.as_bytes(), d, to.as_bytes(), 0)?;
+                if let Some(v) = victim {
+                    fs.evict(v)?;
+                }
+                let data = model.remove(&from).unwrap();
+                model.insert(to, data);
+                history.push(model.clone());
+            } else if r < 8 {
+                let keys: Vec<String> = model.keys().cloned().collect();
+                let name = keys[rng.below(keys.len() as u64) as usize].clone();
+                let ino = fs.lookup(d, name.as_bytes())?;
+                fs.unlink(d, name.as_bytes())?;
+                fs.evict(ino)?;
+                model.remove(&name);
+                history.push(model.clone());
+            } else {
+                fs.fsync(d, false)?;
+                if !cut.is_cut() {
+                    durable = history.len() - 1;
+                }
+            }
+            Ok(())
+        })();
+        if ok.is_err() {
+            // Only a dead disk may make the workload fail.
+            assert!(cut.is_cut(), "workload failed before the power cut: {ok:?}");
+            break;
+        }
+    }
+    let was_cut = cut.is_cut();
+    drop(fs);
+    let crashed = mem.snapshot();
+    let theirs = MemDisk::from_bytes(e2fsprogs_recovers(&crashed), true);
+    let dev: Arc<dyn BlockDevice> = theirs;
+    let fs = Ext4::mount(dev, true).unwrap();
+    let dd = walk(&fs, "/d").unwrap();
+    assert!(history[durable..].contains(&state_of(&fs, dd)), "seed {seed} cut {cut_after}: e2fsprogs recovered an unexpected state");
+    drop(fs);
+    let after = disk(crashed);
+    let fs = mount(&after);
+    let d = walk(&fs, "/d").unwrap();
+    let state = state_of(&fs, d);
+    assert!(
+        history[durable..].contains(&state),
+        "seed {seed} cut {cut_after}: recovered {:?} is no state since the last fsync",
+        state.iter().map(|(k, v)| (k.clone(), v.len())).collect::<Vec<_>>()
+    );
+    fs.unmount().unwrap();
+    assert_clean(&after.snapshot(), &format!("recovery (seed {seed}, cut after {cut_after} writes)"));
+    was_cut
+}
+
+fn crash_profile(args: &[&str], seeds: u64) {
+    let base = mkfs(args, "32M", None);
+    let mut rng = Rng(1234);
+    let mut cuts = 0;
+    for seed in 1..=seeds {
+        let at = rng.below(260);
+        cuts += crash_once(&base, seed, at) as u32;
+    }
+    assert!(cuts > 0, "no run was cut");
+}
+
+#[test]
+fn power_cuts_on_ext4_1k_recover_to_an_fsynced_state() {
+    crash_profile(&["-J", "size=1"], 10);
+}
+
+#[test]
+fn power_cuts_on_ext4_4k_recover_to_an_fsynced_state() {
+    crash_profile(&["-b", "4096"], 6);
+}
+
+#[test]
+fn power_cuts_on_ext3_recover_to_an_fsynced_state() {
+    crash_profile(&["-t", "ext3"], 6);
+}
+
+#[test]
+fn commit_budget_hook_stops_writing_after_n_commits() {
+    let base = mkfs(&[], "16M", None);
+    for budget in [1, 3, 6] {
+        let d = disk(base.clone());
+        let fs = mount(&d);
+        let root = fs.root();
+        let mut last_ok = 0;
+        fs.set_commit_budget(Some(budget));
+        for i in 0..10 {
+            let f = fs.create(root, format!("f{i}").as_bytes(), S_IFREG | 0o600, 0, 0, 0);
+            let Ok(f) = f else { break };
+            if fs.write(f.ino, 0, &[i as u8; 3000]).is_err() || fs.fsync(f.ino, false).is_err() {
+                break;
+            }
+            last_ok = i + 1;
+        }
+        drop(fs);
+        let image = d.snapshot();
+        let _ = e2fsprogs_recovers(&image);
+        let d2 = disk(image);
+        let fs = mount(&d2);
+        for i in 0..last_ok {
+            let ino = fs.lookup(root, format!("f{i}").as_bytes()).unwrap();
+            assert_eq!(read_all(&fs, ino), vec![i as u8; 3000]);
+        }
+        fs.unmount().unwrap();
+        assert_clean(&d2.snapshot(), "commit budget");
+    }
+}
+
+#[test]
+fn an_open_unlinked_file_is_freed_by_the_next_mount() {
+    let d = disk(mkfs(&["-b", "4096"], "16M", None));
+    let fs = mount(&d);
+    let root = fs.root();
+    let f = fs.create(root, b"tmp", S_IFREG | 0o600, 0, 0, 0).unwrap().ino;
+    fs.write(f, 0, &vec![1u8; 200_000]).unwrap();
+    fs.unlink(root, b"tmp").unwrap();
+    // Still readable through the open inode.
+    let mut b = [0u8; 4];
+    fs.read(f, 1000, &mut b).unwrap();
+    assert_eq!(b, [1; 4]);
+    fs.sync_fs().unwrap();
+    let free_before = fs.statfs().unwrap().blocks_free;
+    drop(fs);
+    let image = d.snapshot();
+    let d2 = disk(image);
+    let fs = mount(&d2);
+    assert!(fs.statfs().unwrap().blocks_free > free_before);
+    fs.unmount().unwrap();
+    assert_clean(&d2.snapshot(), "orphan cleanup at mount");
+}

@@ -154,6 +154,11 @@ impl BufferCache {
         self.committed.clear();
     }
 
+    /// Every cached block number (tests: where the metadata is).
+    pub fn cached(&self) -> Vec<u64> {
+        self.map.keys().copied().collect()
+    }
+
     pub fn running_count(&self) -> usize {
         self.running.len()
     }

@@ -480,6 +480,16 @@ impl Ext4 {
         self.inner.lock().commit_budget = n;
     }
 
+    /// Metadata blocks read so far, and the journal's blocks (tests).
+    pub fn metadata_blocks(&self) -> Vec<u64> {
+        let i = self.inner.lock();
+        let mut v = i.cache.cached();
+        for &(_, p, n) in &i.journal_extents {
+            v.extend(p..p + (n as u64).min(8));
+        }
+        v
+    }
+
     /// Every extent of a file (tests and FIEMAP).
     pub fn extents(&self, ino: u32) -> KResult<Vec<super::extent::Extent>> {
         self.with(false, |i| {

@@ -178,6 +178,19 @@ impl BufferCache {
         }
     }
 
+    /// Some blocks of the running transaction were logged (one piece of a
+    /// transaction too large for the log).
+    pub fn mark_committed_some(&mut self, blocks: &[u64]) {
+        for b in blocks {
+            if self.running.remove(b)
+                && let Some(e) = self.map.get_mut(b)
+            {
+                e.state = State::Committed;
+                self.committed.insert(*b);
+            }
+        }
+    }
+
     /// Writes every committed block home, contiguous runs in one call.
     pub fn write_back_committed(&mut self) -> KResult<()> {
         let blocks: Vec<u64> = self.committed.iter().copied().collect();

@@ -167,7 +167,7 @@ impl Inner {
         Ok(FsStat {
             block_size: self.g.block_size,
             blocks: self.g.blocks_count.saturating_sub(overhead),
-            blocks_free: free.saturating_sub(resv),
+            blocks_free: free,
             blocks_available: free.saturating_sub(reserved + resv),
             files: self.g.inodes_count as u64,
             files_free: self.free_inodes,

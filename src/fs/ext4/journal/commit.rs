@@ -138,6 +138,36 @@ impl Inner {
         let mut revokes: Vec<u64> = std::mem::take(&mut j.revokes).into_iter().filter(|b| !logged.contains(b)).collect();
         revokes.sort_unstable();
         revokes.dedup();
+        // An operation that changed more blocks than the log holds (a huge
+        // fragmented truncate) is logged as several transactions: each is
+        // atomic, as Linux's transaction restarts are.
+        let piece = (j.capacity() / 2) as usize;
+        let mut first = true;
+        for chunk in blocks.chunks(piece.max(1)) {
+            let rv = if first { std::mem::take(&mut revokes) } else { Vec::new() };
+            first = false;
+            self.log_transaction(chunk, &rv)?;
+            // Logged: a checkpoint before the next piece must write these home.
+            let nums: Vec<u64> = chunk.iter().map(|(b, _)| *b).collect();
+            self.cache.mark_committed_some(&nums);
+            if let Some(j) = self.journal.as_mut() {
+                j.journaled.extend(nums);
+            }
+        }
+        if blocks.is_empty() {
+            self.log_transaction(&[], &revokes)?;
+        }
+        let j = self.journal.as_mut().ok_or(EUCLEAN)?;
+        let half = j.used > j.capacity() / 2;
+        self.cache.mark_committed();
+        if half {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    fn log_transaction(&mut self, blocks: &[(u64, Vec<u8>)], revokes: &[u64]) -> KResult<()> {
+        let Some(j) = self.journal.as_mut() else { return Ok(()) };
         let bs = j.bs;
         let tb = j.tag_bytes();
         let tail = j.tail_bytes();
@@ -149,10 +179,7 @@ impl Inner {
         let revs = revokes.len().div_ceil(per_revoke);
         let total = (blocks.len() + descs + revs + 1) as u32;
         if total + 1 > j.capacity() {
-            // Larger than the whole log: this must not happen, since
-            // operations commit long before; refuse rather than write
-            // metadata home unprotected.
-            return Err(Errno::ENOSPC);
+            return Err(EUCLEAN);
         }
         if j.used + total > j.capacity() {
             self.checkpoint()?;
@@ -266,12 +293,6 @@ impl Inner {
         j.head = j.advance(commit_pos, 1);
         j.used += total;
         j.sequence = seq.wrapping_add(1);
-        j.journaled.extend(logged);
-        let half = j.used > j.capacity() / 2;
-        self.cache.mark_committed();
-        if half {
-            self.checkpoint()?;
-        }
         Ok(())
     }
 

@@ -360,3 +360,70 @@ fn a_full_disk_gives_enospc_and_recovers_after_deletes() {
     fs.unmount().unwrap();
     assert_clean(&d.snapshot(), "filling the disk");
 }
+
+#[test]
+fn concurrent_operations_from_many_threads_stay_consistent() {
+    let d = disk(mkfs(&["-b", "4096"], "64M", None));
+    let fs = mount(&d);
+    let root = fs.root();
+    std::thread::scope(|s| {
+        for t in 0..6u32 {
+            let fs = &fs;
+            s.spawn(move || {
+                let dir = fs.mkdir(root, format!("t{t}").as_bytes(), 0o755, 0, 0).unwrap().ino;
+                let mut rng = Rng(t as u64 + 1);
+                for i in 0..150 {
+                    let name = format!("f{i}");
+                    let n = rng.below(20_000) as usize;
+                    let data = rng.bytes(n);
+                    let ino = create(fs, dir, &name, &data);
+                    if i % 3 == 0 {
+                        fs.rename(dir, name.as_bytes(), root, format!("moved-{t}-{i}").as_bytes(), 0).unwrap();
+                    } else if i % 3 == 1 {
+                        fs.unlink(dir, name.as_bytes()).unwrap();
+                        fs.evict(ino).unwrap();
+                    } else {
+                        assert_eq!(read_all(fs, ino), data);
+                    }
+                    if i % 40 == 0 {
+                        fs.fsync(ino, false).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(names(&fs, root).len(), 2 + 1 + 6 + 6 * 50);
+    fs.unmount().unwrap();
+    assert_clean(&d.snapshot(), "six threads at once");
+}
+
+#[test]
+fn bulk_work_is_fast_enough() {
+    let d = disk(mkfs(&["-b", "4096"], "256M", None));
+    let fs = mount(&d);
+    let root = fs.root();
+    let t = std::time::Instant::now();
+    let f = create(&fs, root, "big", &[]);
+    let chunk = vec![0xabu8; 1 << 20];
+    for i in 0..100u64 {
+        fs.write(f, i << 20, &chunk).unwrap();
+    }
+    let write = t.elapsed();
+    let t = std::time::Instant::now();
+    let dir = fs.mkdir(root, b"files", 0o755, 0, 0).unwrap().ino;
+    for i in 0..5000 {
+        create(&fs, dir, &format!("file-{i}"), b"x");
+    }
+    let creates = t.elapsed();
+    let t = std::time::Instant::now();
+    let mut buf = vec![0u8; 1 << 20];
+    for i in 0..100u64 {
+        fs.read(f, i << 20, &mut buf).unwrap();
+    }
+    let read = t.elapsed();
+    eprintln!("100 MiB write {write:?}, 5000 creates {creates:?}, 100 MiB read {read:?}");
+    assert!(write.as_secs() < 5 && creates.as_secs() < 5 && read.as_secs() < 5);
+    assert!(fs.extents(f).unwrap().len() <= 8, "a sequential file is {} extents", fs.extents(f).unwrap().len());
+    fs.unmount().unwrap();
+    assert_clean(&d.snapshot(), "bulk work");
+}

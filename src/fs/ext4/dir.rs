@@ -227,6 +227,9 @@ impl Inner {
     /// Calls `sink(name, ino, ftype, next_cookie)` for entries from `cookie`
     /// on (a byte offset in the directory); stops when it returns false.
     pub fn dir_iterate(&mut self, ino: u32, dir: &DiskInode, cookie: u64, sink: &mut dyn FnMut(&[u8], u32, u8, u64) -> bool) -> KResult<()> {
+        if dir.has_flag(FL_INDEX) && self.g.has_dir_index() {
+            return self.dx_iterate(ino, dir, cookie, sink);
+        }
         let bs = self.g.block_size as u64;
         let blocks = self.dir_blocks(dir)?;
         let mut lblk = cookie / bs;

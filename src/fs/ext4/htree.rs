@@ -320,6 +320,14 @@ impl Inner {
 
     /// The next leaf in hash order if it continues `hash` (a collision chain).
     fn dx_next_leaf(&mut self, ino: u32, dir: &DiskInode, frames: &mut Vec<Frame>, hash: u32) -> KResult<Option<u64>> {
+        match self.dx_step(ino, dir, frames)? {
+            Some((leaf, key)) if key & !1 == hash => Ok(Some(leaf)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Moves `frames` to the next leaf in hash order: (leaf, its index key).
+    fn dx_step(&mut self, ino: u32, dir: &DiskInode, frames: &mut Vec<Frame>) -> KResult<Option<(u64, u32)>> {
         let blocks = self.dir_blocks(dir)?;
         let full = frames.len();
         let mut level = frames.len();
@@ -334,10 +342,7 @@ impl Inner {
             }
         }
         frames[level].at += 1;
-        let next_hash = frames[level].entries[frames[level].at].0;
-        if next_hash & !1 != hash {
-            return Ok(None);
-        }
+        let key = frames[level].entries[frames[level].at].0;
         frames.truncate(level + 1);
         // Walk down the leftmost path below the new position.
         let mut child = frames[level].entries[frames[level].at].1 as u64;
@@ -347,7 +352,62 @@ impl Inner {
             child = f.entries[0].1 as u64;
             frames.push(f);
         }
-        Ok(Some(child))
+        Ok(Some((child, key)))
+    }
+
+    /// readdir of an indexed directory in hash order, as Linux does, so a
+    /// cookie survives leaf splits made between calls: `.` is 0, `..` 1,
+    /// an entry's position is 3 + (major hash / 2, minor hash / 2).
+    pub fn dx_iterate(&mut self, ino: u32, dir: &DiskInode, cookie: u64, sink: &mut dyn FnMut(&[u8], u32, u8, u64) -> bool) -> KResult<()> {
+        let p0 = self.dir_pblk(ino, dir, 0)?;
+        let root = self.cache.get(p0)?.to_vec();
+        let dots = self.parse_dx_root_dots(&root)?;
+        let info = self.root_info(&root)?;
+        for (i, e) in dots.iter().enumerate() {
+            if cookie <= i as u64 && !sink(&e.name, e.ino, e.ftype, i as u64 + 1) {
+                return Ok(());
+            }
+        }
+        let start_hash = if cookie <= 3 { 0 } else { (((cookie - 3) >> 32) << 1) as u32 };
+        let v = info.hash_version + if self.g.hash_unsigned { UNSIGNED_DELTA } else { 0 };
+        let (mut frames, mut leaf, _) = self.dx_probe(ino, dir, start_hash)?;
+        let blocks = self.dir_blocks(dir)?;
+        let mut visited = 0u64;
+        loop {
+            // A leaf and the leaves continuing its last hash form one batch,
+            // so entries are handed out in position order.
+            let mut batch: Vec<(u64, RawEntry)> = Vec::new();
+            let mut next;
+            loop {
+                visited += 1;
+                if visited > blocks + 1 {
+                    return Err(EUCLEAN);
+                }
+                let (_, entries) = self.read_leaf(ino, dir, leaf)?;
+                for e in entries.into_iter().filter(|e| e.ino != 0) {
+                    let (h, m) = name_hash(&e.name, v, &self.g.hash_seed)?;
+                    let pos = 3 + (((h >> 1) as u64) << 32 | (m >> 1) as u64);
+                    if pos >= cookie {
+                        batch.push((pos, e));
+                    }
+                }
+                next = self.dx_step(ino, dir, &mut frames)?;
+                match next {
+                    Some((l, key)) if key & 1 != 0 => leaf = l,
+                    _ => break,
+                }
+            }
+            batch.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
+            for (pos, e) in batch {
+                if !sink(&e.name, e.ino, e.ftype, pos + 1) {
+                    return Ok(());
+                }
+            }
+            match next {
+                Some((l, _)) => leaf = l,
+                None => return Ok(()),
+            }
+        }
     }
 
     /// Looks `name` up through the index.

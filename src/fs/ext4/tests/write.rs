@@ -427,3 +427,45 @@ fn bulk_work_is_fast_enough() {
     fs.unmount().unwrap();
     assert_clean(&d.snapshot(), "bulk work");
 }
+
+#[test]
+fn readdir_in_chunks_sees_every_old_entry_once_while_the_htree_splits() {
+    for args in [&["-b", "4096"][..], &[][..]] {
+        let d = disk(mkfs(args, "32M", None));
+        let fs = mount(&d);
+        let root = fs.root();
+        let dir = fs.mkdir(root, b"d", 0o755, 0, 0).unwrap().ino;
+        let old: Vec<String> = (0..600).map(|i| format!("old-{i:04}-{}", "o".repeat(40))).collect();
+        for n in &old {
+            fs.create(dir, n.as_bytes(), REG, 0, 0, 0).unwrap();
+        }
+        let mut seen: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
+        let mut cookie = 0;
+        let mut added = 0;
+        loop {
+            let mut got = 0;
+            let mut last = None;
+            fs.readdir(dir, cookie, &mut |e| {
+                *seen.entry(e.name.to_vec()).or_default() += 1;
+                last = Some(e.next_cookie);
+                got += 1;
+                got < 25
+            })
+            .unwrap();
+            let Some(c) = last else { break };
+            cookie = c;
+            // Insertions between calls split leaves under the reader.
+            for _ in 0..20 {
+                fs.create(dir, format!("new-{added:05}-{}", "n".repeat(40)).as_bytes(), REG, 0, 0, 0).unwrap();
+                added += 1;
+            }
+        }
+        for n in &old {
+            assert_eq!(seen.get(n.as_bytes()), Some(&1), "{n} in {args:?}");
+        }
+        assert!(seen.values().all(|&c| c == 1), "an entry was returned twice");
+        assert_eq!(seen.get(&b".".to_vec()), Some(&1));
+        fs.unmount().unwrap();
+        assert_clean(&d.snapshot(), "readdir during inserts");
+    }
+}

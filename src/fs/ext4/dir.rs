@@ -48,6 +48,12 @@ pub fn rec_len_for(n: usize) -> usize {
     (8 + n + 3) & !3
 }
 
+/// A readdir consumer: (name, inode, file type, next cookie) -> go on?
+pub type DirSink<'a> = dyn FnMut(&[u8], u32, u8, u64) -> bool + 'a;
+
+/// Where a name was found: (inode, file type, directory block, offset).
+pub type DirHit = (u32, u8, u64, usize);
+
 /// One parsed entry of a directory block.
 #[derive(Clone, Debug)]
 pub struct RawEntry {
@@ -85,7 +91,7 @@ impl Inner {
             let rec_len = decode_rec_len(r16(data, off + 4), bs);
             let name_len = r8(data, off + 6) as usize;
             let ftype = r8(data, off + 7);
-            if rec_len < 12 || rec_len % 4 != 0 || rec_len < rec_len_for(name_len) || off + rec_len > end || ino > self.g.inodes_count {
+            if rec_len < 12 || !rec_len.is_multiple_of(4) || rec_len < rec_len_for(name_len) || off + rec_len > end || ino > self.g.inodes_count {
                 return Err(EUCLEAN);
             }
             if ino != 0 {
@@ -143,7 +149,7 @@ impl Inner {
     pub fn dir_blocks(&self, dir: &DiskInode) -> KResult<u64> {
         let bs = self.g.block_size as u64;
         let size = dir.size();
-        if size % bs != 0 || size / bs > u32::MAX as u64 {
+        if !size.is_multiple_of(bs) || size / bs > u32::MAX as u64 {
             return Err(EUCLEAN);
         }
         Ok(size / bs)
@@ -171,7 +177,7 @@ impl Inner {
     }
 
     /// Finds `name` in directory `ino`: (inode, file type, leaf lblk, offset).
-    pub fn dir_find(&mut self, ino: u32, dir: &DiskInode, name: &[u8]) -> KResult<Option<(u32, u8, u64, usize)>> {
+    pub fn dir_find(&mut self, ino: u32, dir: &DiskInode, name: &[u8]) -> KResult<Option<DirHit>> {
         if name.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -226,7 +232,7 @@ impl Inner {
 
     /// Calls `sink(name, ino, ftype, next_cookie)` for entries from `cookie`
     /// on (a byte offset in the directory); stops when it returns false.
-    pub fn dir_iterate(&mut self, ino: u32, dir: &DiskInode, cookie: u64, sink: &mut dyn FnMut(&[u8], u32, u8, u64) -> bool) -> KResult<()> {
+    pub fn dir_iterate(&mut self, ino: u32, dir: &DiskInode, cookie: u64, sink: &mut DirSink<'_>) -> KResult<()> {
         if dir.has_flag(FL_INDEX) && self.g.has_dir_index() {
             return self.dx_iterate(ino, dir, cookie, sink);
         }

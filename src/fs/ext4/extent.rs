@@ -287,10 +287,10 @@ impl Inner {
             let leaf_level = path.len() - 1;
             let leaf = &mut path[leaf_level].0;
             let pos = leaf.entries.iter().position(|e| r32(e, 0) > x.lblk).unwrap_or(leaf.entries.len());
-            if let Some(prev) = pos.checked_sub(1).map(|p| parse_extent(&leaf.entries[p])) {
-                if prev.end() > x.lblk as u64 {
-                    return Err(EUCLEAN);
-                }
+            if let Some(prev) = pos.checked_sub(1).map(|p| parse_extent(&leaf.entries[p]))
+                && prev.end() > x.lblk as u64
+            {
+                return Err(EUCLEAN);
             }
             if let Some(e) = leaf.entries.get(pos)
                 && x.end() > r32(e, 0) as u64
@@ -425,7 +425,7 @@ impl Inner {
         let root = self.read_node(inode, NodeRef::Root, None, seed)?;
         let mut reinsert = Vec::new();
         let mut budget = 1usize << 20;
-        let root = self.remove_in(ino, inode, root, from, to, free, seed, &mut reinsert, &mut budget)?;
+        let root = self.remove_in(inode, root, from, to, free, seed, &mut reinsert, &mut budget)?;
         let mut root = root;
         if root.entries.is_empty() && root.depth > 0 {
             root.depth = 0;
@@ -440,7 +440,6 @@ impl Inner {
     #[allow(clippy::too_many_arguments)]
     fn remove_in(
         &mut self,
-        ino: u32,
         inode: &mut DiskInode,
         mut node: Node,
         from: u32,
@@ -497,7 +496,7 @@ impl Inner {
             }
             let child_blk = index_child(&e);
             let child = self.read_node(inode, NodeRef::Block(child_blk), Some(node.depth - 1), seed)?;
-            let child = self.remove_in(ino, inode, child, from, to, free, seed, reinsert, budget)?;
+            let child = self.remove_in(inode, child, from, to, free, seed, reinsert, budget)?;
             if child.entries.is_empty() {
                 self.free_blocks(child_blk, 1, true)?;
                 self.inode_add_blocks(inode, -1)?;

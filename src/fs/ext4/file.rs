@@ -249,7 +249,7 @@ impl Inner {
                         self.dev.read_at(m.pblk * bs, &mut b)?;
                         edges.0 = Some(b.clone());
                     }
-                    if (in_block + n_est) % bs as usize != 0 && (blocks_est > 1 || in_block == 0) {
+                    if !(in_block + n_est).is_multiple_of(bs as usize) && (blocks_est > 1 || in_block == 0) {
                         self.dev.read_at((m.pblk + blocks_est as u64 - 1) * bs, &mut b)?;
                         edges.1 = Some(b);
                     }
@@ -296,7 +296,7 @@ impl Inner {
         let bs = self.g.block_size as u64;
         let old = inode.size();
         if size < old || size == 0 {
-            if size % bs != 0 {
+            if !size.is_multiple_of(bs) {
                 let m = self.map_lookup(ino, inode, size / bs, 1)?;
                 if m.pblk != 0 && !m.unwritten {
                     let mut b = vec![0u8; bs as usize];

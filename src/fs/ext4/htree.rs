@@ -5,7 +5,7 @@
 //! one-block directory into an indexed one lives here too.
 
 use super::csum::crc32c;
-use super::dir::{RawEntry, rec_len_for};
+use super::dir::{DirHit, DirSink, RawEntry, rec_len_for};
 use super::fs::Inner;
 use super::inode::{DiskInode, FL_INDEX};
 use super::layout::*;
@@ -358,7 +358,7 @@ impl Inner {
     /// readdir of an indexed directory in hash order, as Linux does, so a
     /// cookie survives leaf splits made between calls: `.` is 0, `..` 1,
     /// an entry's position is 3 + (major hash / 2, minor hash / 2).
-    pub fn dx_iterate(&mut self, ino: u32, dir: &DiskInode, cookie: u64, sink: &mut dyn FnMut(&[u8], u32, u8, u64) -> bool) -> KResult<()> {
+    pub fn dx_iterate(&mut self, ino: u32, dir: &DiskInode, cookie: u64, sink: &mut DirSink<'_>) -> KResult<()> {
         let p0 = self.dir_pblk(ino, dir, 0)?;
         let root = self.cache.get(p0)?.to_vec();
         let dots = self.parse_dx_root_dots(&root)?;
@@ -411,7 +411,7 @@ impl Inner {
     }
 
     /// Looks `name` up through the index.
-    pub fn dx_find(&mut self, ino: u32, dir: &DiskInode, name: &[u8]) -> KResult<Option<(u32, u8, u64, usize)>> {
+    pub fn dx_find(&mut self, ino: u32, dir: &DiskInode, name: &[u8]) -> KResult<Option<DirHit>> {
         if name == b"." || name == b".." {
             let p = self.dir_pblk(ino, dir, 0)?;
             let data = self.cache.get(p)?.to_vec();

@@ -181,9 +181,9 @@ impl DiskInode {
     /// Sets i_blocks from a sector count; EFBIG if it cannot be represented.
     pub fn set_sectors(&mut self, sectors: u64, huge_file: bool, bs: u32) -> KResult<()> {
         let mut flags = self.flags() & !FL_HUGE_FILE;
-        let value = if sectors < 1 << 32 {
-            sectors
-        } else if huge_file && sectors < 1 << 48 {
+        // Sectors fit in 32 bits, or 48 with huge_file; past that huge_file
+        // counts in filesystem blocks.
+        let value = if sectors < 1 << 32 || (huge_file && sectors < 1 << 48) {
             sectors
         } else if huge_file {
             flags |= FL_HUGE_FILE;

@@ -259,7 +259,7 @@ impl Geometry {
             return false;
         }
         let is_power = |mut g: u32, base: u32| {
-            while g % base == 0 {
+            while g.is_multiple_of(base) {
                 g /= base;
             }
             g == 1
@@ -391,7 +391,7 @@ impl Superblock {
         if blocks_per_group == 0 || blocks_per_group > block_size * 8 || r32(b, S_CLUSTERS_PER_GROUP) != blocks_per_group {
             return Err(corrupt("blocks per group out of range"));
         }
-        if inodes_per_group == 0 || inodes_per_group > block_size * 8 || inodes_per_group % (block_size / inode_size) != 0 {
+        if inodes_per_group == 0 || inodes_per_group > block_size * 8 || !inodes_per_group.is_multiple_of(block_size / inode_size) {
             return Err(corrupt("inodes per group out of range"));
         }
         let is_64 = incompat & INCOMPAT_64BIT != 0;
@@ -415,7 +415,7 @@ impl Superblock {
             return Err(corrupt("first inode out of range"));
         }
         let desc_size = if is_64 { r16(b, S_DESC_SIZE) as u32 } else { 32 };
-        if desc_size < 32 || desc_size > 1024 || !desc_size.is_power_of_two() || (is_64 && desc_size < 64) {
+        if !(32..=1024).contains(&desc_size) || !desc_size.is_power_of_two() || (is_64 && desc_size < 64) {
             return Err(corrupt("group descriptor size out of range"));
         }
         let csum_seed = if incompat & INCOMPAT_CSUM_SEED != 0 { r32(b, S_CHECKSUM_SEED) } else { crc32c(!0, &b[S_UUID..S_UUID + 16]) };

@@ -142,7 +142,7 @@ fn space_needed(attrs: &[Attr]) -> usize {
 
 /// VFS posix_acl_xattr (version 2, 8-byte entries) to ext4's disk form.
 fn acl_to_disk(v: &[u8]) -> KResult<Vec<u8>> {
-    if v.len() < 4 || (v.len() - 4) % 8 != 0 || r32(v, 0) != 2 {
+    if v.len() < 4 || !(v.len() - 4).is_multiple_of(8) || r32(v, 0) != 2 {
         return Err(Errno::EINVAL);
     }
     let mut out = Vec::with_capacity(v.len());

@@ -20,7 +20,7 @@ impl Inner {
         let inode = self.read_inode(ino)?;
         let bs = self.g.bs() as u64;
         let blocks = inode.size() / bs;
-        if blocks < 64 || blocks > (1 << 24) || blocks > self.g.blocks_count {
+        if !(64..=(1 << 24)).contains(&blocks) || blocks > self.g.blocks_count {
             return Err(EUCLEAN);
         }
         let mut map = Vec::new();

@@ -25,8 +25,8 @@ fn parse_tags(j: &Journal, block: &[u8]) -> KResult<Vec<Tag>> {
         let (flags, hi, csum) = if j.csum_v3() {
             (b32(block, off + 4), b32(block, off + 8) as u64, b32(block, off + 12))
         } else {
-            let flags = (b32(block, off + 4) & 0xffff) as u32;
-            let csum = (b32(block, off + 4) >> 16) as u32;
+            let flags = b32(block, off + 4) & 0xffff;
+            let csum = b32(block, off + 4) >> 16;
             let hi = if j.is_64() { b32(block, off + 8) as u64 } else { 0 };
             (flags, hi, csum)
         };

@@ -464,7 +464,7 @@ fn readdir_in_chunks_sees_every_old_entry_once_while_the_htree_splits() {
             assert_eq!(seen.get(n.as_bytes()), Some(&1), "{n} in {args:?}");
         }
         assert!(seen.values().all(|&c| c == 1), "an entry was returned twice");
-        assert_eq!(seen.get(&b".".to_vec()), Some(&1));
+        assert_eq!(seen.get(&b"."[..]), Some(&1));
         fs.unmount().unwrap();
         assert_clean(&d.snapshot(), "readdir during inserts");
     }

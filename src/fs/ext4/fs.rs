@@ -443,6 +443,20 @@ impl Ext4 {
         i.dev.flush()
     }
 
+    /// For a kernel timer (every second or so): commits the running
+    /// transaction once it is older than the commit interval, as jbd2's
+    /// commit thread does, so idle filesystems reach the disk too.
+    pub fn periodic_commit(&self) -> KResult<()> {
+        let mut i = self.inner.lock();
+        if i.read_only || i.errored {
+            return Ok(());
+        }
+        if i.tx_started.is_some_and(|t| t.elapsed() >= i.commit_interval) {
+            i.commit()?;
+        }
+        Ok(())
+    }
+
     pub fn sync_fs(&self) -> KResult<()> {
         let mut i = self.inner.lock();
         if i.read_only {

@@ -176,22 +176,23 @@ impl Inner {
         Ok(None)
     }
 
-    /// Frees a run of blocks at the next commit. Metadata blocks are also
-    /// dropped from the cache and revoked in the journal, so neither a
-    /// checkpoint nor a replay can write their old contents over a new owner.
-    pub fn free_blocks(&mut self, start: u64, len: u64, metadata: bool) -> KResult<()> {
+    /// Frees a run of blocks at the next commit. Any copy in the cache is
+    /// dropped and any block still in the log is revoked — directory and
+    /// symlink blocks are freed through the data path too — so neither a
+    /// checkpoint nor a replay can write old contents over a new owner.
+    pub fn free_blocks(&mut self, start: u64, len: u64, _metadata: bool) -> KResult<()> {
         if len == 0 {
             return Ok(());
         }
         if start.checked_add(len).is_none_or(|e| e > self.g.blocks_count) || self.zones.overlaps(start, len) {
             return Err(EUCLEAN);
         }
-        if metadata {
-            for b in start..start + len {
+        for b in start..start + len {
+            if self.cache.contains(b) {
                 self.cache.forget(b);
-                if let Some(j) = self.journal.as_mut() {
-                    j.revoke(b);
-                }
+            }
+            if let Some(j) = self.journal.as_mut() {
+                j.revoke(b);
             }
         }
         self.pending_free.push((start, len));

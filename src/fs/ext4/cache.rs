@@ -111,6 +111,7 @@ impl BufferCache {
     /// transaction.
     pub fn get_mut(&mut self, blk: u64) -> KResult<&mut [u8]> {
         self.load(blk)?;
+        self.home_if_committed(blk)?;
         self.running.insert(blk);
         self.committed.remove(&blk);
         let e = self.map.get_mut(&blk).ok_or(EUCLEAN)?;
@@ -126,12 +127,27 @@ impl BufferCache {
             let data = vec![0u8; self.bs].into_boxed_slice();
             self.insert(blk, Entry { data, state: State::Clean })?;
         }
+        self.home_if_committed(blk)?;
         self.running.insert(blk);
         self.committed.remove(&blk);
         let e = self.map.get_mut(&blk).ok_or(EUCLEAN)?;
         e.data.fill(0);
         e.state = State::Running;
         Ok(&mut e.data[..])
+    }
+
+    /// A committed block about to change again: its committed contents go
+    /// home first, so a checkpoint that empties the log never leaves the
+    /// last committed version of a block nowhere but in the old log.
+    fn home_if_committed(&mut self, blk: u64) -> KResult<()> {
+        if let Some(e) = self.map.get_mut(&blk)
+            && e.state == State::Committed
+        {
+            self.dev.write_at(blk * self.bs as u64, &e.data)?;
+            e.state = State::Clean;
+            self.committed.remove(&blk);
+        }
+        Ok(())
     }
 
     /// Whether the block is cached (for read paths that bypass the cache).

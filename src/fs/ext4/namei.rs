@@ -52,6 +52,11 @@ impl Inner {
                 if ino == 0 || ino > self.g.inodes_count {
                     return Err(EUCLEAN);
                 }
+                // Linux: "deleted inode referenced" is corruption.
+                let child = self.read_inode(ino)?;
+                if child.links() == 0 || child.mode() == 0 {
+                    return Err(EUCLEAN);
+                }
                 Ok(ino)
             }
             None => Err(Errno::ENOENT),

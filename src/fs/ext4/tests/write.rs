@@ -593,3 +593,28 @@ fn bad_checksums_and_corrupt_structures_give_euclean() {
         Some(EUCLEAN)
     );
 }
+
+#[test]
+fn running_out_of_inodes_gives_enospc() {
+    let d = disk(mkfs(&["-N", "64"], "8M", None));
+    let fs = mount(&d);
+    let root = fs.root();
+    let free = fs.statfs().unwrap().files_free;
+    let mut made = 0;
+    let err = loop {
+        match fs.create(root, format!("i{made}").as_bytes(), REG, 0, 0, 0) {
+            Ok(_) => made += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err, Errno::ENOSPC);
+    assert_eq!(made, free);
+    assert_eq!(fs.mkdir(root, b"d", 0o755, 0, 0).err(), Some(Errno::ENOSPC));
+    assert_eq!(fs.statfs().unwrap().files_free, 0);
+    let ino = fs.lookup(root, b"i0").unwrap();
+    fs.unlink(root, b"i0").unwrap();
+    fs.evict(ino).unwrap();
+    fs.mkdir(root, b"d", 0o755, 0, 0).unwrap();
+    fs.unmount().unwrap();
+    assert_clean(&d.snapshot(), "inode exhaustion");
+}

@@ -362,6 +362,19 @@ impl Ext4 {
         self.with(true, |i| i.file_write(ino, off, data))
     }
 
+    /// Writeback of several pages (guest frames, not contiguous in memory)
+    /// at consecutive file offsets, as one write.
+    pub fn write_vectored(&self, ino: u32, off: u64, bufs: &[&[u8]]) -> KResult<usize> {
+        let data: Vec<u8> = bufs.concat();
+        self.write(ino, off, &data)
+    }
+
+    /// FS_IOC_SETFLAGS: the user-modifiable inode flags (immutable, append,
+    /// noatime, ...); the VFS checks permission and enforces them.
+    pub fn set_inode_flags(&self, ino: u32, flags: u32) -> KResult<Attr> {
+        self.with(true, |i| i.set_inode_flags(ino, flags))
+    }
+
     pub fn truncate(&self, ino: u32, size: u64) -> KResult<()> {
         self.with(true, |i| i.truncate(ino, size))
     }

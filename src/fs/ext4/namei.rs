@@ -541,6 +541,17 @@ impl Inner {
         self.getattr(ino)
     }
 
+    pub fn set_inode_flags(&mut self, ino: u32, flags: u32) -> KResult<Attr> {
+        // Linux's EXT4_FL_USER_MODIFIABLE.
+        const MODIFIABLE: u32 = 0x604B_C0FF;
+        let mut i = self.read_inode(ino)?;
+        i.set_flags((i.flags() & !MODIFIABLE) | (flags & MODIFIABLE));
+        let now = self.now();
+        i.set_time(Time::Change, now);
+        self.write_inode(ino, &i)?;
+        self.getattr(ino)
+    }
+
     /// Frees an inode's data, tree and xattr blocks.
     pub fn release_blocks(&mut self, ino: u32, i: &mut DiskInode) -> KResult<()> {
         let has_map = matches!(i.file_type(), S_IFREG | S_IFDIR) || (i.is_symlink() && !self.is_fast_symlink(i));

@@ -618,3 +618,33 @@ fn running_out_of_inodes_gives_enospc() {
     fs.unmount().unwrap();
     assert_clean(&d.snapshot(), "inode exhaustion");
 }
+
+#[test]
+fn a_host_image_file_through_raw_image_stays_clean() {
+    use crate::block::raw::RawImage;
+    let s = Scratch::new("raw");
+    let path = s.0.join("disk.img");
+    std::fs::write(&path, mkfs(&[], "32M", None)).unwrap();
+    let mut expect = Expect::new();
+    {
+        let dev: Arc<dyn BlockDevice> = RawImage::open(&path, false).unwrap();
+        let fs = Ext4::mount(dev, false).unwrap();
+        let mut rng = Rng(21);
+        workload(&fs, &mut rng, &mut expect);
+        let f = walk(&fs, "/target").unwrap();
+        let pages = [vec![1u8; 4096], vec![2u8; 4096], vec![3u8; 100]];
+        let bufs: Vec<&[u8]> = pages.iter().map(|p| &p[..]).collect();
+        assert_eq!(fs.write_vectored(f, 0, &bufs).unwrap(), 8292);
+        expect.insert("/target".into(), pages.concat());
+        expect.insert("/many/hardlink".into(), pages.concat());
+        let a = fs.set_inode_flags(f, 0x10 | 0x80000).unwrap();
+        assert_eq!(a.flags & 0x10, 0x10);
+        fs.set_inode_flags(f, 0x80000).unwrap();
+        fs.unmount().unwrap();
+    }
+    let image = std::fs::read(&path).unwrap();
+    assert_clean(&image, "a workload on a host image file");
+    let dev: Arc<dyn BlockDevice> = RawImage::open(&path, true).unwrap();
+    let fs = Ext4::mount(dev, true).unwrap();
+    verify(&fs, &expect);
+}

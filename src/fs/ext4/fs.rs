@@ -128,6 +128,27 @@ impl Inner {
         self.dev.write_at(SUPERBLOCK_OFFSET, &self.sb.raw)
     }
 
+    /// First corruption seen while writing: the on-disk superblock says
+    /// so (state ERROR_FS, error count), as Linux's ext4_handle_error does,
+    /// so the next fsck checks. Only those fields change on disk.
+    fn record_error(&mut self) {
+        if self.read_only || self.dev.read_only() {
+            return;
+        }
+        let mut raw = vec![0u8; 1024];
+        if self.dev.read_at(SUPERBLOCK_OFFSET, &mut raw).is_err() || r16(&raw, S_MAGIC) != SUPER_MAGIC {
+            return;
+        }
+        let mut sb = Superblock { raw };
+        let state = sb.get16(S_STATE) | STATE_ERROR;
+        sb.set16(S_STATE, state);
+        let count = sb.get32(S_ERROR_COUNT).saturating_add(1);
+        sb.set32(S_ERROR_COUNT, count);
+        sb.update_csum();
+        let _ = self.dev.write_at(SUPERBLOCK_OFFSET, &sb.raw);
+        let _ = self.dev.flush();
+    }
+
     pub fn check_writable(&self) -> KResult<()> {
         if self.read_only || self.errored { Err(Errno::EROFS) } else { Ok(()) }
     }
@@ -283,6 +304,7 @@ impl Ext4 {
         match r {
             Err(e) if e == EUCLEAN || e == Errno::EIO => {
                 if write && !inner.errored {
+                    inner.record_error();
                     inner.errored = true;
                     if cfg!(not(test)) {
                         eprintln!("vkernel: ext4: error {e:?}: filesystem is now read-only");

@@ -124,6 +124,7 @@ pub const S_FLAGS: usize = 0x160;
 pub const S_LOG_GROUPS_PER_FLEX: usize = 0x174;
 pub const S_CHECKSUM_TYPE: usize = 0x175;
 pub const S_KBYTES_WRITTEN: usize = 0x178;
+pub const S_ERROR_COUNT: usize = 0x194;
 pub const S_BACKUP_BGS: usize = 0x24C;
 pub const S_CHECKSUM_SEED: usize = 0x270;
 pub const S_ORPHAN_FILE_INUM: usize = 0x280;

@@ -565,13 +565,17 @@ fn bad_checksums_and_corrupt_structures_give_euclean() {
     let at = found.expect("the file's inode record");
     let mut img = clean.clone();
     img[at + 0x10] ^= 1;
-    let dev: Arc<dyn BlockDevice> = disk(img);
+    let d_err = disk(img);
+    let dev: Arc<dyn BlockDevice> = d_err.clone();
     let fs = Ext4::mount(dev, false).unwrap();
     assert_eq!(fs.getattr(f).err(), Some(EUCLEAN));
     assert_eq!(fs.lookup(dir, b"file").err(), Some(EUCLEAN));
     // After a corruption the filesystem stops writing.
     assert_eq!(fs.write(f, 0, b"x").err(), Some(EUCLEAN));
     assert_eq!(fs.create(dir, b"new", REG, 0, 0, 0).err(), Some(Errno::EROFS));
+    drop(fs);
+    let on_disk = d_err.snapshot();
+    assert_eq!(u16::from_le_bytes([on_disk[1024 + 0x3A], on_disk[1024 + 0x3B]]) & 2, 2, "ERROR_FS recorded");
     // A directory block with a bad tail checksum.
     let m = {
         let dev: Arc<dyn BlockDevice> = disk(clean.clone());

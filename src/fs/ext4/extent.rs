@@ -344,16 +344,18 @@ impl Inner {
                 return Ok(());
             }
             // No room: make some, then walk down again.
-            self.make_room(ino, inode, &mut path, x.lblk, seed)?;
+            let levels = path.len();
+            self.make_room(ino, inode, &mut path, x.lblk, seed, levels)?;
         }
         Err(EUCLEAN)
     }
 
     /// Splits the lowest full node on `path` whose parent has room, or grows
-    /// the tree by one level when every node up to the root is full.
-    fn make_room(&mut self, ino: u32, inode: &mut DiskInode, path: &mut [(Node, usize)], lblk: u32, seed: u32) -> KResult<()> {
+    /// the tree by one level when every node up to the root is full. Levels
+    /// from `consider` down count as full whatever their fill.
+    fn make_room(&mut self, ino: u32, inode: &mut DiskInode, path: &mut [(Node, usize)], lblk: u32, seed: u32, consider: usize) -> KResult<()> {
         // The deepest level whose node still has room.
-        let room = (0..path.len()).rev().find(|&l| !path[l].0.is_full());
+        let room = (0..consider.min(path.len())).rev().find(|&l| !path[l].0.is_full());
         let goal = self.tree_goal(ino, inode, path);
         match room {
             None => {
@@ -400,6 +402,24 @@ impl Inner {
                 self.write_node(inode, &p, seed)
             }
         }
+    }
+
+    /// Makes sure the leaf that holds `lblk` has `slots` free entries, by
+    /// splitting it or growing the tree; fails (ENOSPC) before changing
+    /// anything when no block can be had. Lets a later remove-and-insert
+    /// in that leaf run without allocating.
+    pub fn ext_reserve_leaf(&mut self, ino: u32, inode: &mut DiskInode, lblk: u32, slots: usize) -> KResult<()> {
+        let seed = self.inode_seed(ino, inode.generation());
+        for _ in 0..(2 * MAX_DEPTH as usize + 4) {
+            let mut path = self.find_path(inode, lblk, seed)?;
+            let leaf = &path[path.len() - 1].0;
+            if leaf.max as usize - leaf.entries.len() >= slots {
+                return Ok(());
+            }
+            let leaf_level = path.len() - 1;
+            self.make_room(ino, inode, &mut path, lblk, seed, leaf_level)?;
+        }
+        Err(EUCLEAN)
     }
 
     /// Where new tree blocks should go: next to the file's data.

@@ -66,22 +66,44 @@ impl Inner {
         }
     }
 
-    /// Maps new disk blocks `pblk..pblk+len` at `lblk` (a hole).
-    fn map_insert(&mut self, ino: u32, inode: &mut DiskInode, lblk: u64, pblk: u64, len: u64, unwritten: bool) -> KResult<()> {
+    /// Maps new disk blocks `pblk..pblk+len` at `lblk` (a hole). Returns how
+    /// many blocks were mapped; an extent insert is all or nothing, an
+    /// indirect map may stop part way when an indirect block cannot be had.
+    fn map_insert(&mut self, ino: u32, inode: &mut DiskInode, lblk: u64, pblk: u64, len: u64, unwritten: bool) -> (u64, KResult<()>) {
+        let mut done = 0;
         if inode.has_flag(FL_EXTENTS) {
-            let mut done = 0;
             while done < len {
                 let n = (len - done).min(if unwritten { MAX_INIT_LEN as u64 - 1 } else { MAX_INIT_LEN as u64 });
-                self.ext_insert(ino, inode, Extent { lblk: (lblk + done) as u32, len: n as u32, pblk: pblk + done, unwritten })?;
+                if let Err(e) = self.ext_insert(ino, inode, Extent { lblk: (lblk + done) as u32, len: n as u32, pblk: pblk + done, unwritten }) {
+                    return (done, Err(e));
+                }
                 done += n;
             }
-            Ok(())
         } else {
-            for i in 0..len {
-                self.map_set_indirect(ino, inode, lblk + i, pblk + i)?;
+            while done < len {
+                if let Err(e) = self.map_set_indirect(ino, inode, lblk + done, pblk + done) {
+                    return (done, Err(e));
+                }
+                done += 1;
             }
-            Ok(())
         }
+        (done, Ok(()))
+    }
+
+    /// Allocates up to `want` blocks near `goal` and maps them at `lblk`;
+    /// blocks that could not be mapped go back. (first block, count).
+    fn alloc_and_map(&mut self, ino: u32, inode: &mut DiskInode, lblk: u64, want: u32, goal: u64, unwritten: bool) -> KResult<(u64, u64)> {
+        let (p, n) = self.alloc_blocks(goal, want, false)?;
+        self.inode_add_blocks(inode, n as i64)?;
+        let (mapped, r) = self.map_insert(ino, inode, lblk, p, n as u64, unwritten);
+        if mapped < n as u64 {
+            self.inode_add_blocks(inode, -((n as u64 - mapped) as i64))?;
+            self.free_blocks(p + mapped, n as u64 - mapped, false)?;
+        }
+        if mapped == 0 {
+            return Err(r.err().unwrap_or(Errno::ENOSPC));
+        }
+        Ok((p, mapped))
     }
 
     /// Unmaps [from, to), freeing the blocks.
@@ -97,17 +119,15 @@ impl Inner {
     /// them; returns the new mapping. The caller writes every block.
     fn fill_hole(&mut self, ino: u32, inode: &mut DiskInode, m: Mapping, goal: u64) -> KResult<Mapping> {
         let want = m.len.min(MAX_INIT_LEN as u64) as u32;
-        let (p, n) = self.alloc_blocks(goal, want, false)?;
-        self.inode_add_blocks(inode, n as i64)?;
-        if let Err(e) = self.map_insert(ino, inode, m.lblk, p, n as u64, false) {
-            let _ = self.free_blocks(p, n as u64, false);
-            return Err(e);
-        }
-        Ok(Mapping { lblk: m.lblk, len: n as u64, pblk: p, unwritten: false })
+        let (p, n) = self.alloc_and_map(ino, inode, m.lblk, want, goal, false)?;
+        Ok(Mapping { lblk: m.lblk, len: n, pblk: p, unwritten: false })
     }
 
     /// Turns an unwritten run into a written one (the caller writes it all).
     fn convert_unwritten(&mut self, ino: u32, inode: &mut DiskInode, m: Mapping) -> KResult<Mapping> {
+        // Cutting the run out of its extent and putting it back written
+        // adds at most two entries to that leaf: get them first.
+        self.ext_reserve_leaf(ino, inode, m.lblk as u32, 2)?;
         self.ext_remove(ino, inode, m.lblk as u32, m.lblk + m.len, false)?;
         self.ext_insert(ino, inode, Extent { lblk: m.lblk as u32, len: m.len as u32, pblk: m.pblk, unwritten: false })?;
         Ok(Mapping { unwritten: false, ..m })
@@ -333,11 +353,16 @@ impl Inner {
             let m = self.map_lookup(ino, &inode, lblk, last - lblk)?;
             if m.pblk == 0 {
                 let want = m.len.min(MAX_INIT_LEN as u64 - 1) as u32;
-                let (p, n) = self.alloc_blocks(goal, want, false)?;
-                self.inode_add_blocks(&mut inode, n as i64)?;
-                self.map_insert(ino, &mut inode, lblk, p, n as u64, true)?;
-                goal = p + n as u64;
-                lblk += n as u64;
+                let (p, n) = match self.alloc_and_map(ino, &mut inode, lblk, want, goal, true) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // What was allocated so far stays (Linux keeps it too).
+                        self.write_inode(ino, &inode)?;
+                        return Err(e);
+                    }
+                };
+                goal = p + n;
+                lblk += n;
             } else {
                 goal = m.pblk + m.len;
                 lblk += m.len;

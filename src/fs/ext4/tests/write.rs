@@ -652,3 +652,64 @@ fn a_host_image_file_through_raw_image_stays_clean() {
     let fs = Ext4::mount(dev, true).unwrap();
     verify(&fs, &expect);
 }
+
+#[test]
+fn a_disk_full_of_data_and_metadata_stays_consistent() {
+    for args in [&["-t", "ext3"][..], &[][..], &["-b", "4096"][..]] {
+        let d = disk(mkfs(args, "8M", None));
+        let fs = mount(&d);
+        let root = fs.root();
+        let bs = fs.geometry.block_size as u64;
+        // Fragmented files: every other block, so new blocks need new extents.
+        let mut sparse = Vec::new();
+        for i in 0..6 {
+            let f = create(&fs, root, &format!("s{i}"), &[]);
+            for k in 0..200u64 {
+                if fs.write(f, k * 2 * bs, &[7u8; 10]).is_err() {
+                    break;
+                }
+            }
+            sparse.push(f);
+        }
+        let pre = create(&fs, root, "prealloc", &[]);
+        let _ = fs.fallocate(pre, 0, 64 * bs, false);
+        // Fill the data space.
+        let fill = create(&fs, root, "fill", &[]);
+        let chunk = vec![1u8; 256 * 1024];
+        let mut off = 0u64;
+        while let Ok(n) = fs.write(fill, off, &chunk) {
+            off += n as u64;
+            if n < chunk.len() {
+                break;
+            }
+        }
+        // Then the metadata reserve: long-named hard links grow a directory
+        // block by block (no inodes needed) until nothing is left.
+        let links = fs.mkdir(root, b"links", 0o755, 0, 0).unwrap().ino;
+        let mut n = 0;
+        loop {
+            match fs.link(fill, links, format!("{n:08}{}", "l".repeat(240)).as_bytes()) {
+                Ok(()) => n += 1,
+                Err(e) => {
+                    assert!(e == Errno::ENOSPC || e == Errno::EMLINK, "{e:?}");
+                    break;
+                }
+            }
+        }
+        assert_eq!(fs.statfs().unwrap().blocks_free, 0, "{args:?}: the reserve is used up");
+        // Writes that need new tree or indirect blocks, and conversions of
+        // unwritten extents, on a disk with nothing left.
+        for (i, &f) in sparse.iter().enumerate() {
+            for k in 0..50u64 {
+                let r = fs.write(f, (k * 2 + 1) * bs + i as u64, b"x");
+                assert!(matches!(r, Ok(_) | Err(Errno::ENOSPC)), "{r:?}");
+            }
+        }
+        for k in 0..64u64 {
+            let r = fs.write(pre, k * bs + 5, b"in the middle");
+            assert!(matches!(r, Ok(_) | Err(Errno::ENOSPC)), "{r:?}");
+        }
+        fs.unmount().unwrap();
+        assert_clean(&d.snapshot(), &format!("a full disk on {args:?}"));
+    }
+}

@@ -123,6 +123,14 @@ impl Inner {
         }
     }
 
+    /// An orphan file block's checksum: the file's inode seed, the block's
+    /// disk address, then its entries.
+    fn orphan_block_csum(&self, oino: u32, generation: u32, pblk: u64, data: &[u8]) -> u32 {
+        let s = self.inode_seed(oino, generation);
+        let s = crc32c(s, &pblk.to_le_bytes());
+        crc32c(s, &data[..data.len() - 8])
+    }
+
     /// The orphan_file feature: entries are inode numbers in the file's
     /// blocks, each block ending in a magic and a checksum.
     fn drain_orphan_file(&mut self) -> KResult<()> {
@@ -145,6 +153,9 @@ impl Inner {
             if r32(&data, bs - 8) != ORPHAN_BLOCK_MAGIC {
                 return Err(EUCLEAN);
             }
+            if self.g.has_csum() && r32(&data, bs - 4) != self.orphan_block_csum(oino, of.generation(), m.pblk, &data) {
+                return Err(EUCLEAN);
+            }
             let mut changed = false;
             let mut data2 = data.clone();
             for k in 0..(bs - 8) / 4 {
@@ -159,9 +170,7 @@ impl Inner {
             }
             if changed {
                 if self.g.has_csum() {
-                    let s = self.inode_seed(oino, of.generation());
-                    let s = crc32c(s, &m.pblk.to_le_bytes());
-                    let c = crc32c(s, &data2[..bs - 8]);
+                    let c = self.orphan_block_csum(oino, of.generation(), m.pblk, &data2);
                     w32(&mut data2, bs - 4, c);
                 }
                 self.cache.get_mut(m.pblk)?.copy_from_slice(&data2);

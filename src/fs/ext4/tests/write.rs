@@ -713,3 +713,27 @@ fn a_disk_full_of_data_and_metadata_stays_consistent() {
         assert_clean(&d.snapshot(), &format!("a full disk on {args:?}"));
     }
 }
+
+#[test]
+fn nanosecond_and_post_2038_timestamps_survive_remount() {
+    let d = disk(mkfs(&[], "8M", None));
+    let fs = mount(&d);
+    let f = create(&fs, fs.root(), "t", b"x");
+    let mtime = Timespec { tv_sec: 1_700_000_000, tv_nsec: 123_456_789 };
+    let atime = Timespec { tv_sec: 5_000_000_000, tv_nsec: 999_999_999 };
+    fs.setattr(f, &SetAttr { mtime: Some(mtime), atime: Some(atime), ..Default::default() }).unwrap();
+    fs.unmount().unwrap();
+    let image = d.snapshot();
+    let fs = mount(&d);
+    let a = fs.getattr(f).unwrap();
+    assert_eq!((a.mtime, a.atime), (mtime, atime));
+    assert!(a.crtime.tv_sec > 0);
+    // debugfs shows each time as seconds:extra (nanoseconds << 2 | epoch bits).
+    let s = Scratch::new("stat");
+    std::fs::write(s.0.join("img"), &image).unwrap();
+    let out = Command::new(tool("debugfs")).arg("-R").arg("stat /t").arg(s.0.join("img")).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let shown = |t: Timespec| format!("{:#010x}:{:08x}", t.tv_sec as u32, ((t.tv_nsec as u32) << 2) | ((t.tv_sec >> 32) as u32 & 3));
+    assert!(text.contains(&format!("mtime: {}", shown(mtime))), "{text}");
+    assert!(text.contains(&format!("atime: {}", shown(atime))), "{text}");
+}

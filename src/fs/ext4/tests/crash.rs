@@ -49,10 +49,14 @@ fn e2fsprogs_recovers(image: &[u8]) -> Vec<u8> {
 /// Runs the workload with the power cut after `cut_after` device writes;
 /// returns whether the cut happened.
 fn crash_once(base: &[u8], seed: u64, cut_after: u64, steps: u32) -> bool {
+    crash_once_with(base, seed, cut_after, steps, 8192)
+}
+
+fn crash_once_with(base: &[u8], seed: u64, cut_after: u64, steps: u32, cache_blocks: usize) -> bool {
     let mem = disk(base.to_vec());
     let cut = PowerCut::new(mem.clone());
     let dev: Arc<dyn BlockDevice> = cut.clone();
-    let fs = Ext4::mount(dev, false).unwrap();
+    let fs = Ext4::mount_with(dev, MountOptions { cache_blocks, ..Default::default() }).unwrap();
     let root = fs.root();
     let d = fs.mkdir(root, b"d", 0o755, 0, 0).unwrap().ino;
     fs.fsync(d, false).unwrap();
@@ -429,4 +433,14 @@ fn inodes_in_the_orphan_file_are_freed_at_mount() {
     let out = d2.snapshot();
     assert_eq!(u32::from_le_bytes(out[1024 + 0x64..1024 + 0x68].try_into().unwrap()) & 0x10000, 0, "orphan_present cleared");
     assert_clean(&out, "draining the orphan file");
+}
+
+#[test]
+fn power_cuts_with_a_tiny_cache_recover_to_an_fsynced_state() {
+    let base = mkfs(&["-J", "size=1"], "32M", None);
+    let mut rng = Rng(4321);
+    for seed in 200..208 {
+        let at = 50 + rng.below(400);
+        crash_once_with(&base, seed, at, 300, 64);
+    }
 }

@@ -296,6 +296,11 @@ fn htree_grows_to_two_levels_on_1k_blocks() {
         }
     }
     let listed = names(&fs, dir).len();
+    // Moving the indexed directory rewrites ".." inside its htree root.
+    let other = fs.mkdir(root, b"other", 0o755, 0, 0).unwrap().ino;
+    fs.rename(root, b"huge", other, b"huge", 0).unwrap();
+    assert_eq!(walk(&fs, "/other/huge/..").unwrap(), other);
+    fs.rename(other, b"huge", root, b"huge", 0).unwrap();
     fs.unmount().unwrap();
     let image = d.snapshot();
     assert_clean(&image, "2600 long names");

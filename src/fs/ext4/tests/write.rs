@@ -494,6 +494,7 @@ fn workload_on_other_mkfs_feature_sets_passes_e2fsck() {
     for args in [
         &["-O", "meta_bg,^resize_inode"][..],
         &["-O", "orphan_file"][..],
+        &["-O", "metadata_csum_seed"][..],
         &["-O", "large_dir"][..],
         &["-O", "^has_journal"][..],
         &["-I", "128"][..],
@@ -756,4 +757,19 @@ fn workload_with_a_tiny_cache_passes_e2fsck() {
     // go home early.
     run_profile_with(&[], 64);
     run_profile_with(&["-t", "ext3"], 64);
+}
+
+#[test]
+fn unsupported_write_features_mount_read_only_only() {
+    let image = mkfs(&["-O", "fast_commit"], "16M", None);
+    let dev: Arc<dyn BlockDevice> = disk(image.clone());
+    assert_eq!(Ext4::mount(dev, false).err(), Some(Errno::EROFS));
+    let dev: Arc<dyn BlockDevice> = disk(image);
+    let fs = Ext4::mount(dev, true).unwrap();
+    assert!(names(&fs, fs.root()).len() >= 3);
+    assert_eq!(fs.create(fs.root(), b"x", REG, 0, 0, 0).err(), Some(Errno::EROFS));
+    // Features we cannot even read are a clear mount error.
+    let image = mkfs(&["-O", "inline_data"], "16M", None);
+    let dev: Arc<dyn BlockDevice> = disk(image);
+    assert_eq!(Ext4::mount(dev, true).err(), Some(Errno::EINVAL));
 }

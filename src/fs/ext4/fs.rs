@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -38,15 +38,7 @@ pub struct MountOptions {
 
 impl Default for MountOptions {
     fn default() -> MountOptions {
-        MountOptions {
-            read_only: false,
-            cache_blocks: 8192,
-            clock: Arc::new(|| {
-                let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-                Timespec { tv_sec: d.as_secs() as i64, tv_nsec: d.subsec_nanos() as i64 }
-            }),
-            commit_interval: Duration::from_secs(5),
-        }
+        MountOptions { read_only: false, cache_blocks: 8192, clock: Arc::new(crate::platform::host::clock::realtime), commit_interval: Duration::from_secs(5) }
     }
 }
 
@@ -70,7 +62,8 @@ pub struct Inner {
     pub errored: bool,
     pub clock: Arc<dyn Fn() -> Timespec + Send + Sync>,
     pub next_generation: u32,
-    pub tx_started: Option<Instant>,
+    /// When the running transaction began (by `clock`).
+    pub tx_started: Option<Timespec>,
     pub commit_interval: Duration,
     /// Test hook: commits allowed before the engine "loses power" and
     /// stops writing anything (None: unlimited).
@@ -217,13 +210,21 @@ impl Inner {
         Ok(total)
     }
 
+    /// Whether the running transaction is older than the commit interval.
+    fn tx_old(&self) -> bool {
+        let Some(t) = self.tx_started else { return false };
+        let now = self.now();
+        let age_ns = (now.tv_sec - t.tv_sec) as i128 * 1_000_000_000 + (now.tv_nsec - t.tv_nsec) as i128;
+        age_ns >= self.commit_interval.as_nanos() as i128
+    }
+
     /// Commits when the running transaction is big or old enough.
     pub fn maybe_commit(&mut self) -> KResult<()> {
         let limit = match &self.journal {
             Some(j) => (j.capacity() / 4) as usize,
             None => 4096,
         };
-        let old = self.tx_started.is_some_and(|t| t.elapsed() >= self.commit_interval);
+        let old = self.tx_old();
         if self.cache.running_count() >= limit || old {
             self.commit()?;
         }
@@ -297,7 +298,7 @@ impl Ext4 {
                 inner.commit()?;
             }
             if inner.tx_started.is_none() {
-                inner.tx_started = Some(Instant::now());
+                inner.tx_started = Some(inner.now());
             }
         }
         let r = f(&mut inner);
@@ -486,7 +487,7 @@ impl Ext4 {
         if i.read_only || i.errored {
             return Ok(());
         }
-        if i.tx_started.is_some_and(|t| t.elapsed() >= i.commit_interval) {
+        if i.tx_old() {
             i.commit()?;
         }
         Ok(())

@@ -307,7 +307,7 @@ impl Inner {
         let size = self.g.inode_size as usize;
         let raw = self.cache.get(block)?.get(off..off + size).ok_or(EUCLEAN)?.to_vec();
         let inode = DiskInode { raw };
-        if size > 128 && (128 + inode.extra_isize() > size || inode.extra_isize() % 4 != 0) {
+        if size > 128 && (128 + inode.extra_isize() > size || !inode.extra_isize().is_multiple_of(4)) {
             return Err(EUCLEAN);
         }
         if self.g.has_csum() {

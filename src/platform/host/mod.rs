@@ -1,3 +1,4 @@
 //! Host calls for devices vkernel offers its guests.
 
+pub mod clock;
 pub mod image;

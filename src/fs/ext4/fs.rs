@@ -407,15 +407,35 @@ impl Ext4 {
     }
 
     /// Directory entries from `cookie` on ("." and ".." included); `sink`
-    /// returns false to stop. Cookies are byte offsets in the directory.
+    /// returns false to stop (that entry is not consumed). Cookies are byte
+    /// offsets in linear directories, hash positions in htree ones. The
+    /// sink runs without the filesystem lock, so it may call back in.
     pub fn readdir(&self, dir: u32, cookie: u64, sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
-        self.with(false, |i| {
-            let d = i.read_inode(dir)?;
-            if !d.is_dir() {
-                return Err(Errno::ENOTDIR);
+        const BATCH: usize = 128;
+        let mut cookie = cookie;
+        loop {
+            let mut batch: Vec<(Vec<u8>, u32, u8, u64)> = Vec::with_capacity(BATCH);
+            self.with(false, |i| {
+                let d = i.read_inode(dir)?;
+                if !d.is_dir() {
+                    return Err(Errno::ENOTDIR);
+                }
+                i.dir_iterate(dir, &d, cookie, &mut |name, ino, ft, next| {
+                    batch.push((name.to_vec(), ino, ft, next));
+                    batch.len() < BATCH
+                })
+            })?;
+            let full = batch.len() == BATCH;
+            for (name, ino, ft, next) in &batch {
+                if !sink(DirEntry { ino: *ino, dtype: dtype_of_ftype(*ft), name, next_cookie: *next }) {
+                    return Ok(());
+                }
+                cookie = *next;
             }
-            i.dir_iterate(dir, &d, cookie, &mut |name, ino, ft, next| sink(DirEntry { ino, dtype: dtype_of_ftype(ft), name, next_cookie: next }))
-        })
+            if !full {
+                return Ok(());
+            }
+        }
     }
 
     pub fn fallocate(&self, ino: u32, off: u64, len: u64, keep_size: bool) -> KResult<()> {

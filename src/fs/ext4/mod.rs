@@ -6,8 +6,8 @@
 //!
 //! Lock order: `Ext4::inner` (one mutex per mounted filesystem) is the only
 //! lock; it is held for a whole operation, including device I/O, and never
-//! while calling back into the caller except for the readdir sink, which
-//! must not re-enter the same filesystem.
+//! while calling back into the caller (readdir feeds its sink in batches
+//! with the lock released).
 //!
 //! Corrupt on-disk data yields EUCLEAN (Linux's EFSCORRUPTED), never a
 //! panic: every structure is checked before use and every walk is bounded

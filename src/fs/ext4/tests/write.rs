@@ -773,3 +773,21 @@ fn unsupported_write_features_mount_read_only_only() {
     let dev: Arc<dyn BlockDevice> = disk(image);
     assert_eq!(Ext4::mount(dev, true).err(), Some(Errno::EINVAL));
 }
+
+#[test]
+fn a_readdir_sink_may_call_back_into_the_filesystem() {
+    let d = disk(mkfs(&[], "8M", None));
+    let fs = mount(&d);
+    let root = fs.root();
+    for i in 0..300 {
+        create(&fs, root, &format!("f{i}"), b"");
+    }
+    let mut n = 0;
+    fs.readdir(root, 0, &mut |e| {
+        fs.getattr(e.ino).unwrap();
+        n += 1;
+        true
+    })
+    .unwrap();
+    assert_eq!(n, 303);
+}

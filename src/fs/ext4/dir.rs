@@ -181,6 +181,10 @@ impl Inner {
         if name.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
+        if self.is_inline(dir) {
+            let entries = self.inline_dir_entries(ino, dir)?;
+            return Ok(entries.into_iter().find(|(_, e)| e.name == name).map(|(pos, e)| (e.ino, e.ftype, pos, 0)));
+        }
         if dir.has_flag(FL_INDEX) && self.g.has_dir_index() {
             match self.dx_find(ino, dir, name) {
                 Ok(r) => return Ok(r),
@@ -233,6 +237,19 @@ impl Inner {
     /// Calls `sink(name, ino, ftype, next_cookie)` for entries from `cookie`
     /// on (a byte offset in the directory); stops when it returns false.
     pub fn dir_iterate(&mut self, ino: u32, dir: &DiskInode, cookie: u64, sink: &mut DirSink<'_>) -> KResult<()> {
+        if self.is_inline(dir) {
+            let entries = self.inline_dir_entries(ino, dir)?;
+            for (i, (pos, e)) in entries.iter().enumerate() {
+                if *pos < cookie {
+                    continue;
+                }
+                let next = entries.get(i + 1).map(|(p, _)| *p).unwrap_or(u64::MAX >> 1);
+                if !sink(&e.name, e.ino, e.ftype, next) {
+                    return Ok(());
+                }
+            }
+            return Ok(());
+        }
         if dir.has_flag(FL_INDEX) && self.g.has_dir_index() {
             return self.dx_iterate(ino, dir, cookie, sink);
         }

@@ -139,6 +139,10 @@ impl Inner {
     /// fsync; without, holes are reported as they are.
     pub fn map_blocks(&mut self, ino: u32, lblk: u64, count: u64, allocate: bool) -> KResult<Vec<Mapping>> {
         let mut inode = self.read_inode(ino)?;
+        if self.is_inline(&inode) {
+            // No blocks: read such a file with `file_read`.
+            return Err(Errno::EOPNOTSUPP);
+        }
         let mut out = Vec::new();
         let mut pos = lblk;
         let end = lblk.saturating_add(count);
@@ -179,6 +183,12 @@ impl Inner {
             return Ok(0);
         }
         let len = (buf.len() as u64).min(size - off) as usize;
+        if self.is_inline(&inode) {
+            let data = self.inline_bytes(&inode)?;
+            let src = data.get(off as usize..off as usize + len).ok_or(EUCLEAN)?;
+            buf[..len].copy_from_slice(src);
+            return Ok(len);
+        }
         let bs = self.g.block_size as u64;
         let mut done = 0usize;
         let mut iterations = 0u64;

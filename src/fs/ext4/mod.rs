@@ -27,6 +27,7 @@ mod file;
 mod fs;
 mod group;
 mod htree;
+mod inline;
 mod inode;
 mod journal;
 mod layout;

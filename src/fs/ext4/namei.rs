@@ -237,6 +237,9 @@ impl Inner {
             return Err(Errno::EINVAL);
         }
         let size = i.size() as usize;
+        if self.is_inline(&i) {
+            return self.inline_bytes(&i)?.get(..size).map(|s| s.to_vec()).ok_or(EUCLEAN);
+        }
         if self.is_fast_symlink(&i) {
             if size >= I_BLOCK_LEN {
                 return Err(EUCLEAN);

@@ -63,7 +63,8 @@ const INCOMPAT_READ: u32 = INCOMPAT_FILETYPE
     | INCOMPAT_FLEX_BG
     | INCOMPAT_CSUM_SEED
     | INCOMPAT_LARGEDIR
-    | INCOMPAT_MMP;
+    | INCOMPAT_MMP
+    | INCOMPAT_INLINE_DATA;
 /// Read-only-compatible features we keep consistent when writing.
 const RO_COMPAT_WRITE: u32 = RO_COMPAT_SPARSE_SUPER
     | RO_COMPAT_LARGE_FILE
@@ -477,6 +478,9 @@ impl Superblock {
             return Some(format!("read-only-compatible features {:#x} are not supported for writing", ro & !RO_COMPAT_WRITE));
         }
         let incompat = r32(&self.raw, S_FEATURE_INCOMPAT);
+        if incompat & INCOMPAT_INLINE_DATA != 0 {
+            return Some("inline_data is supported read-only".into());
+        }
         if incompat & INCOMPAT_MMP != 0 {
             return Some("multi-mount protection is not supported for writing".into());
         }

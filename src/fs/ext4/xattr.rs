@@ -205,6 +205,11 @@ impl Inner {
         parse_entries(&i.raw, start + 4, start + 4)
     }
 
+    /// The "system.data" value holding inline data past i_block.
+    pub fn inline_tail(&mut self, i: &DiskInode) -> KResult<Vec<u8>> {
+        Ok(self.ibody_attrs(i)?.into_iter().find(|a| a.index == 7 && a.name == b"data").map(|a| a.value).unwrap_or_default())
+    }
+
     fn xattr_block_csum(&self, blk: u64, data: &[u8]) -> u32 {
         let mut d = data.to_vec();
         w32(&mut d, 0x10, 0);
@@ -246,7 +251,8 @@ impl Inner {
         let i = self.read_inode(ino)?;
         let mut all = self.ibody_attrs(&i)?;
         all.extend(self.block_attrs(&i)?);
-        Ok(all.iter().filter_map(|a| full_name(a.index, &a.name)).collect())
+        // "system.data" is inline file data, not an attribute (Linux hides it).
+        Ok(all.iter().filter(|a| !(a.index == 7 && a.name == b"data")).filter_map(|a| full_name(a.index, &a.name)).collect())
     }
 
     /// Sets (`Some`) or removes (`None`) an attribute.

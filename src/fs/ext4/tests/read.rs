@@ -11,7 +11,18 @@ use super::*;
 fn populate(root: &Path) {
     let mut rng = Rng(42);
     std::fs::create_dir_all(root.join("a/b/c/d/e/f")).unwrap();
-    for (name, len) in [("empty", 0), ("one", 1), ("b1023", 1023), ("b1024", 1024), ("b4095", 4095), ("b4096", 4096), ("b4097", 4097), ("mid", 100_000)] {
+    for (name, len) in [
+        ("empty", 0),
+        ("one", 1),
+        ("fits-i-block", 50),
+        ("needs-system-data", 110),
+        ("b1023", 1023),
+        ("b1024", 1024),
+        ("b4095", 4095),
+        ("b4096", 4096),
+        ("b4097", 4097),
+        ("mid", 100_000),
+    ] {
         std::fs::write(root.join(name), rng.bytes(len)).unwrap();
     }
     std::fs::write(root.join("a/b/c/d/e/f/deep.txt"), b"deep file\n").unwrap();
@@ -97,4 +108,9 @@ fn reads_ext4_without_metadata_csum() {
 fn reads_ext3_and_ext2_images() {
     check_profile(&["-t", "ext3"]);
     check_profile(&["-t", "ext2"]);
+}
+
+#[test]
+fn reads_inline_data_images() {
+    check_profile(&["-O", "inline_data"]);
 }

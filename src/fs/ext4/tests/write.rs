@@ -768,8 +768,14 @@ fn unsupported_write_features_mount_read_only_only() {
     let fs = Ext4::mount(dev, true).unwrap();
     assert!(names(&fs, fs.root()).len() >= 3);
     assert_eq!(fs.create(fs.root(), b"x", REG, 0, 0, 0).err(), Some(Errno::EROFS));
-    // Features we cannot even read are a clear mount error.
+    // inline_data is read-only too.
     let image = mkfs(&["-O", "inline_data"], "16M", None);
+    let dev: Arc<dyn BlockDevice> = disk(image.clone());
+    assert_eq!(Ext4::mount(dev, false).err(), Some(Errno::EROFS));
+    let dev: Arc<dyn BlockDevice> = disk(image);
+    Ext4::mount(dev, true).unwrap();
+    // Features we cannot even read are a clear mount error.
+    let image = mkfs(&["-O", "encrypt"], "16M", None);
     let dev: Arc<dyn BlockDevice> = disk(image);
     assert_eq!(Ext4::mount(dev, true).err(), Some(Errno::EINVAL));
 }

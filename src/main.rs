@@ -3,6 +3,7 @@
 //! command line, boot and shutdown; see docs/architecture.md for the rest.
 
 mod abi;
+mod block;
 mod fs;
 mod kernel;
 mod mm;

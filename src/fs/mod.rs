@@ -6,6 +6,7 @@ pub mod chrdev;
 pub mod devfs;
 pub mod devpts;
 pub mod epoll;
+pub mod ext4;
 pub mod file;
 pub mod hostfs;
 pub mod inode;

@@ -197,7 +197,7 @@ pub trait Inode: Send + Sync + Any {
     /// The page cache of a file whose data lives in guest RAM (tmpfs):
     /// MAP_SHARED mappings map these frames, so they see write() and
     /// write() sees them. `None`: mappings get private copies.
-    fn page_cache(&self) -> Option<Arc<crate::mm::vma::SharedMemory>> {
+    fn page_cache(&self) -> Option<Arc<crate::mm::page_cache::PageCache>> {
         None
     }
 

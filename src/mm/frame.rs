@@ -122,8 +122,14 @@ impl PhysMemory {
         let block = match block {
             Some(b) => Some(b),
             None => {
-                // Short of memory: give back cached file pages and retry.
-                crate::mm::vma::drop_recent_file_caches();
+                // Short of memory: give back cached file pages and retry. A
+                // failed multi-page block is fragmentation unless free
+                // frames are scarce too (its callers fall back to pages).
+                let batch = (self.frames as u64 / 64).max(1 << order);
+                if order == 0 || self.free_frame_count() < batch {
+                    crate::mm::vma::drop_recent_file_caches();
+                    crate::mm::page_cache::reclaim(self, batch);
+                }
                 self.buddy.lock().alloc(order)
             }
         };

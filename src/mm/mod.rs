@@ -7,8 +7,10 @@
 
 pub mod frame;
 pub mod map;
+pub mod page_cache;
 pub mod uaccess;
 pub mod vma;
+pub mod writeback;
 
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::BTreeMap;
@@ -147,6 +149,12 @@ impl Mm {
         self.host_generation.load(Ordering::Acquire)
     }
 
+    /// Whether host mapping changes are queued or being applied (so the
+    /// host may still map what the page table no longer does).
+    pub fn host_changes_pending(&self) -> bool {
+        self.host_sync.is_locked() || !self.lock().host_ops.is_empty()
+    }
+
     /// Copies guest memory at `addr` into `buf`.
     pub fn read_bytes_into(&self, addr: u64, buf: &mut [u8]) -> KResult<()> {
         let mut st = self.lock();
@@ -256,7 +264,7 @@ impl Mm {
         for (start, end) in write_protect {
             st.queue(HostOp::Unmap { addr: start, len: end - start });
         }
-        let shared: Vec<Arc<vma::SharedMemory>> = vmas
+        let shared: Vec<Arc<page_cache::PageCache>> = vmas
             .iter()
             .filter_map(|v| match &v.backing {
                 Backing::Shared { memory, .. } => Some(memory.clone()),
@@ -379,24 +387,60 @@ impl MmState {
         }
     }
 
-    /// Drops the pages of every VMA mapping `memory` at page offsets >=
-    /// `first` (the file was truncated).
-    pub fn drop_shared_pages(&mut self, memory: &Arc<vma::SharedMemory>, first: u64) {
-        let ranges: Vec<(u64, u64)> = self
-            .vmas
+    /// The address ranges where VMAs map page offsets [first, end) of
+    /// `memory`, with the page offset each range starts at.
+    fn shared_ranges(&self, memory: &Arc<page_cache::PageCache>, first: u64, end: u64, writable_only: bool) -> Vec<(u64, u64, u64)> {
+        self.vmas
             .values()
             .filter_map(|v| match &v.backing {
-                Backing::Shared { memory: m, pgoff } if Arc::ptr_eq(m, memory) => {
-                    let skip = first.saturating_sub(*pgoff) * PAGE_SIZE;
-                    let start = v.start.saturating_add(skip);
-                    (start < v.end).then_some((start, v.end))
+                Backing::Shared { memory: m, pgoff } if Arc::ptr_eq(m, memory) && (!writable_only || v.prot & PROT_WRITE != 0) => {
+                    let vma_pages = v.len() / PAGE_SIZE;
+                    let lo = first.max(*pgoff);
+                    let hi = end.min(pgoff.saturating_add(vma_pages));
+                    (lo < hi).then(|| (v.start + (lo - pgoff) * PAGE_SIZE, v.start + (hi - pgoff) * PAGE_SIZE, lo))
                 }
                 _ => None,
             })
-            .collect();
-        for (start, end) in ranges {
+            .collect()
+    }
+
+    /// Drops the pages of every VMA mapping `memory` at page offsets in
+    /// [first, end) (the file was truncated, or the pages were dropped).
+    pub fn drop_shared_pages(&mut self, memory: &Arc<page_cache::PageCache>, first: u64, end: u64) {
+        for (start, end, _) in self.shared_ranges(memory, first, end, false) {
             self.drop_pages(start, end);
         }
+    }
+
+    /// Writeback is about to clean pages [first, end) of `memory`: removes
+    /// writable host mappings of them, so the next write through this
+    /// address space faults and dirties the page again. Returns the page
+    /// offsets this address space may have written since they were last
+    /// clean: those it mapped writable, and with `pending` (host changes
+    /// queued but not applied, so earlier write-protections may not have
+    /// taken effect yet) every page it maps writable.
+    pub fn write_protect_shared(&mut self, memory: &Arc<page_cache::PageCache>, first: u64, end: u64, pending: bool) -> Vec<u64> {
+        let mut written = Vec::new();
+        for (start, end, pgoff) in self.shared_ranges(memory, first, end, true) {
+            let mut unmap: Vec<(u64, u64)> = Vec::new();
+            for (&vpn, pte) in self.pages.range_mut(start / PAGE_SIZE..end / PAGE_SIZE) {
+                let off = pgoff + (vpn - start / PAGE_SIZE);
+                if pte.host == HostMapping::Full || pending {
+                    written.push(off);
+                }
+                if pte.host == HostMapping::Full {
+                    pte.host = HostMapping::None;
+                    match unmap.last_mut() {
+                        Some((_, e)) if *e == vpn * PAGE_SIZE => *e += PAGE_SIZE,
+                        _ => unmap.push((vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)),
+                    }
+                }
+            }
+            for (s, e) in unmap {
+                self.queue(HostOp::Unmap { addr: s, len: e - s });
+            }
+        }
+        written
     }
 
     /// Removes host mappings in [start, end) but keeps the pages.
@@ -432,6 +476,16 @@ impl MmState {
         let pte = *self.pages.get(&vpn).ok_or(Errno::EFAULT)?;
         if write && pte.cow {
             return self.break_cow(phys, vpn).map_err(|_| Errno::ENOMEM);
+        }
+        if write && let Some(vma) = self.find_vma(va) {
+            // A kernel write into a shared file page dirties it as a
+            // guest store would (space reservation included).
+            if let Backing::Shared { memory, pgoff } = &vma.backing
+                && memory.has_store()
+            {
+                let off = pgoff + (vpn - vma.start / PAGE_SIZE);
+                memory.clone().mark_dirty(off).map_err(|_| Errno::EFAULT)?;
+            }
         }
         Ok(pte.frame)
     }
@@ -474,6 +528,17 @@ impl MmState {
             Some(pte) if pte.host == HostMapping::ReadOnly => {
                 if vma.prot & PROT_WRITE == 0 {
                     return Err(FaultError::AccErr);
+                }
+                if let Backing::Shared { memory, pgoff } = &vma.backing {
+                    // The first write to a clean file page through a shared
+                    // mapping (Linux's page_mkwrite): dirty it, map it writable.
+                    let off = pgoff + (vpn - vma.start / PAGE_SIZE);
+                    memory.clone().mark_dirty(off).map_err(|e| if e == Errno::ENOSPC { FaultError::Bus } else { FaultError::OutOfMemory })?;
+                    if let Some(p) = self.pages.get_mut(&vpn) {
+                        p.host = HostMapping::None;
+                    }
+                    self.map_to_host(&vma, vpn, vpn + 1);
+                    return Ok(());
                 }
                 self.break_cow(phys, vpn)?;
                 // Writes cluster (stacks, heaps): copy the neighbouring
@@ -567,13 +632,18 @@ impl MmState {
             }
             Backing::Shared { memory, pgoff } => {
                 let limit = memory.size().div_ceil(PAGE_SIZE);
+                if memory.has_store() {
+                    // One read from the store for the whole window.
+                    let from = pgoff + (first - vma.start / PAGE_SIZE);
+                    memory.ensure(from, end - first).map_err(|_| FaultError::Bus)?;
+                }
                 for vpn in absent {
                     let off = pgoff + (vpn - vma.start / PAGE_SIZE);
                     if off >= limit {
                         // A file page wholly past the end: SIGBUS.
                         break;
                     }
-                    let f = memory.frame_at(off).map_err(|_| FaultError::OutOfMemory)?;
+                    let f = memory.frame_at(off).map_err(|e| if e == Errno::ENOMEM { FaultError::OutOfMemory } else { FaultError::Bus })?;
                     self.pages.insert(vpn, Pte { frame: f, cow: false, host: HostMapping::None });
                 }
             }
@@ -602,8 +672,11 @@ impl MmState {
                     // copy-on-write; a page the mapping cuts short (an ELF
                     // segment's bss tail) gets its own copy.
                     if let Some(cache) = cache.as_ref().filter(|_| file_off % PAGE_SIZE == 0 && file_off + PAGE_SIZE <= *file_end) {
-                        let f = cache.get_or_fill(file_off / PAGE_SIZE, |buf| read_page(file_off, buf)).map_err(|_| FaultError::OutOfMemory)?;
-                        phys.get(f);
+                        if cache.has_store() && vpn == first {
+                            // A file with its own page cache: one read for the window.
+                            let _ = cache.ensure(file_off / PAGE_SIZE, end - first);
+                        }
+                        let f = cache.frame_filled(file_off / PAGE_SIZE, |buf| read_page(file_off, buf)).map_err(|_| FaultError::OutOfMemory)?;
                         self.pages.insert(vpn, Pte { frame: f, cow: true, host: HostMapping::None });
                         continue;
                     }
@@ -624,12 +697,23 @@ impl MmState {
     fn map_to_host(&mut self, vma: &Vma, first: u64, end: u64) {
         let mut run: Option<(u64, u64, Frame, u32)> = None; // (start vpn, pages, first frame, prot)
         let mut ops = Vec::new();
+        // Clean pages of a file with a store are mapped read-only in a
+        // writable shared mapping, so the first write is seen (and dirties).
+        let clean_file_pages = match &vma.backing {
+            Backing::Shared { memory, pgoff } if memory.has_store() && vma.prot & PROT_WRITE != 0 && first < end => {
+                let from = pgoff + (first - vma.start / PAGE_SIZE);
+                Some((first, memory.dirty_map(from, end - first)))
+            }
+            _ => None,
+        };
         for (&vpn, pte) in self.pages.range_mut(first..end) {
             if pte.host != HostMapping::None {
                 continue;
             }
             let private_writable = vma.flags & MAP_TYPE == MAP_PRIVATE && vma.prot & PROT_WRITE != 0;
-            let (prot, state) = if pte.cow && private_writable { (vma.prot & !PROT_WRITE, HostMapping::ReadOnly) } else { (vma.prot, HostMapping::Full) };
+            let clean = clean_file_pages.as_ref().is_some_and(|(base, dirty)| !dirty.get((vpn - base) as usize).copied().unwrap_or(false));
+            let (prot, state) =
+                if (pte.cow && private_writable) || clean { (vma.prot & !PROT_WRITE, HostMapping::ReadOnly) } else { (vma.prot, HostMapping::Full) };
             pte.host = state;
             match &mut run {
                 Some((s, n, f, p)) if *s + *n == vpn && *f + *n as u32 == pte.frame && *p == prot => *n += 1,

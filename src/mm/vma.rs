@@ -1,11 +1,11 @@
 //! Virtual memory areas: what a range of guest addresses is backed by and
-//! with which permissions.
+//! with which permissions, and the caches private file mappings share.
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::mm::frame::{Frame, PhysMemory};
+use crate::mm::page_cache::PageCache;
 
 /// File data as a private file mapping reads it. Filesystems implement it
 /// for their files (mm never names fs).
@@ -17,142 +17,27 @@ pub trait FileData: Send + Sync {
     fn version(&self) -> crate::abi::KResult<(u64, u64, i64, i64, u64)>;
 }
 
-/// Memory shared between mappings (MAP_SHARED anonymous, shm) and the
-/// page cache of tmpfs files: frames by page offset, created on first touch.
-/// For a file, `size` is its length: pages wholly beyond it are SIGBUS when
-/// mapped.
-pub struct SharedMemory {
-    phys: Arc<PhysMemory>,
-    pages: Mutex<HashMap<u64, Frame>>,
-    size: std::sync::atomic::AtomicU64,
-    /// Address spaces that map it (a reverse map, for truncation).
-    mappers: Mutex<Vec<std::sync::Weak<crate::mm::Mm>>>,
-}
-
-impl SharedMemory {
-    pub fn new(phys: Arc<PhysMemory>) -> Arc<SharedMemory> {
-        Arc::new(SharedMemory { phys, pages: Mutex::new(HashMap::new()), size: std::sync::atomic::AtomicU64::new(u64::MAX), mappers: Mutex::new(Vec::new()) })
-    }
-
-    pub fn phys(&self) -> &Arc<PhysMemory> {
-        &self.phys
-    }
-
-    fn pages(&self) -> parking_lot::MutexGuard<'_, HashMap<u64, Frame>> {
-        self.pages.lock()
-    }
-
-    /// The frame at page offset `pgoff`, allocated (zeroed) on first use.
-    /// The caller receives its own reference.
-    pub fn frame_at(&self, pgoff: u64) -> crate::abi::KResult<Frame> {
-        let frame = self.get_or_alloc(pgoff)?;
-        self.phys.get(frame);
-        Ok(frame)
-    }
-
-    /// The frame at `pgoff`, allocated on first use (no extra reference).
-    pub fn get_or_alloc(&self, pgoff: u64) -> crate::abi::KResult<Frame> {
-        let mut pages = self.pages();
-        match pages.get(&pgoff) {
-            Some(&f) => Ok(f),
-            None => {
-                let f = self.phys.alloc(0)?;
-                pages.insert(pgoff, f);
-                Ok(f)
-            }
-        }
-    }
-
-    /// The frame at `pgoff`, filled by `fill` when it is first created.
-    pub fn get_or_fill(&self, pgoff: u64, fill: impl FnOnce(&mut [u8])) -> crate::abi::KResult<Frame> {
-        let mut pages = self.pages();
-        if let Some(&f) = pages.get(&pgoff) {
-            return Ok(f);
-        }
-        let f = self.phys.alloc(0)?;
-        fill(self.phys.frame_bytes(f));
-        pages.insert(pgoff, f);
-        Ok(f)
-    }
-
-    /// The frame at `pgoff` if the page exists (a hole otherwise).
-    pub fn lookup(&self, pgoff: u64) -> Option<Frame> {
-        self.pages().get(&pgoff).copied()
-    }
-
-    pub fn page_count(&self) -> u64 {
-        self.pages().len() as u64
-    }
-
-    /// Drops pages at offsets >= `first`; returns how many.
-    pub fn truncate_pages(&self, first: u64) -> u64 {
-        let dropped: Vec<Frame> = {
-            let mut pages = self.pages();
-            let keys: Vec<u64> = pages.keys().copied().filter(|&k| k >= first).collect();
-            keys.iter().filter_map(|k| pages.remove(k)).collect()
-        };
-        let n = dropped.len() as u64;
-        self.phys.put_many(dropped);
-        n
-    }
-
-    /// Records that `mm` maps this memory.
-    pub fn add_mapper(&self, mm: &Arc<crate::mm::Mm>) {
-        let mut m = self.mappers.lock();
-        m.retain(|w| w.strong_count() > 0);
-        if !m.iter().any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(mm))) {
-            m.push(Arc::downgrade(mm));
-        }
-    }
-
-    /// After a file shrank: removes pages at offsets >= `first` from every
-    /// mapping, so touching them is SIGBUS as on Linux. Call without
-    /// filesystem locks held (it takes address-space locks).
-    pub fn unmap_from_mappers(self: &Arc<Self>, first: u64) {
-        let mappers: Vec<Arc<crate::mm::Mm>> = self.mappers.lock().iter().filter_map(|w| w.upgrade()).collect();
-        for mm in mappers {
-            mm.lock().drop_shared_pages(self, first);
-        }
-    }
-
-    /// The file length bounding mappings (u64::MAX: anonymous memory).
-    pub fn size(&self) -> u64 {
-        self.size.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    pub fn set_size(&self, size: u64) {
-        self.size.store(size, std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-impl Drop for SharedMemory {
-    fn drop(&mut self) {
-        let frames: Vec<Frame> = self.pages.get_mut().drain().map(|(_, f)| f).collect();
-        self.phys.put_many(frames);
-    }
-}
-
 #[derive(Clone)]
 pub enum Backing {
     /// Private anonymous memory: zero on first touch.
     Anonymous,
     /// Shared memory; `pgoff` is the page offset of the VMA's start.
-    Shared { memory: Arc<SharedMemory>, pgoff: u64 },
+    Shared { memory: Arc<PageCache>, pgoff: u64 },
     /// A private mapping of a file: pages are copied from the file on first
     /// touch. Bytes at file offsets >= `file_end` read as zero (an ELF
     /// segment's bss tail shares its last file page).
     /// `cache` holds the file's pages shared by every private mapping of
     /// it (copy-on-write), so repeated execs of one binary share frames.
-    File { file: Arc<dyn FileData>, offset: u64, file_end: u64, name: Vec<u8>, dev: u64, ino: u64, cache: Option<Arc<SharedMemory>> },
+    File { file: Arc<dyn FileData>, offset: u64, file_end: u64, name: Vec<u8>, dev: u64, ino: u64, cache: Option<Arc<PageCache>> },
 }
 
 /// The shared page cache for a file without one of its own (host files
 /// seen through the read-only root), keyed by identity and version so a
 /// file changed on the host gets a fresh cache. It lives while some
 /// mapping holds it.
-pub fn file_cache(file: &dyn FileData) -> Option<Arc<SharedMemory>> {
+pub fn file_cache(file: &dyn FileData) -> Option<Arc<PageCache>> {
     type Key = (u64, u64, i64, i64, u64);
-    static CACHES: std::sync::OnceLock<Mutex<HashMap<Key, std::sync::Weak<SharedMemory>>>> = std::sync::OnceLock::new();
+    static CACHES: std::sync::OnceLock<Mutex<HashMap<Key, std::sync::Weak<PageCache>>>> = std::sync::OnceLock::new();
     let key = file.version().ok()?;
     let size = key.4;
     let mut caches = CACHES.get_or_init(Default::default).lock();
@@ -160,7 +45,7 @@ pub fn file_cache(file: &dyn FileData) -> Option<Arc<SharedMemory>> {
         Some(c) => c,
         None => {
             caches.retain(|_, w| w.strong_count() > 0);
-            let cache = SharedMemory::new(crate::mm::frame::guest_ram().clone());
+            let cache = PageCache::refillable(crate::mm::frame::guest_ram().clone());
             cache.set_size(size);
             caches.insert(key, Arc::downgrade(&cache));
             cache
@@ -171,17 +56,30 @@ pub fn file_cache(file: &dyn FileData) -> Option<Arc<SharedMemory>> {
     Some(cache)
 }
 
+/// The cache a private mapping of a file shares pages from (copy-on-write):
+/// the file's own page cache when it reads from a store (a disk
+/// filesystem), else the version-keyed cache of a file without one (host
+/// files). A store-less page cache (tmpfs) is not shared: its holes must
+/// stay holes, so such mappings copy.
+pub fn private_file_cache(page_cache: Option<Arc<PageCache>>, file: &dyn FileData) -> Option<Arc<PageCache>> {
+    match page_cache {
+        Some(c) if c.has_store() => Some(c),
+        Some(_) => None,
+        None => file_cache(file),
+    }
+}
+
 /// Recently mapped host files keep their cached pages after the last
 /// mapping goes (as Linux's page cache does), so running the same program
 /// again reads nothing. Dropped when guest RAM runs out.
 const RECENT_FILE_CACHES: usize = 16;
 
-fn recent() -> &'static Mutex<std::collections::VecDeque<Arc<SharedMemory>>> {
-    static RECENT: std::sync::OnceLock<Mutex<std::collections::VecDeque<Arc<SharedMemory>>>> = std::sync::OnceLock::new();
+fn recent() -> &'static Mutex<std::collections::VecDeque<Arc<PageCache>>> {
+    static RECENT: std::sync::OnceLock<Mutex<std::collections::VecDeque<Arc<PageCache>>>> = std::sync::OnceLock::new();
     RECENT.get_or_init(Default::default)
 }
 
-fn keep_recent(cache: &Arc<SharedMemory>) {
+fn keep_recent(cache: &Arc<PageCache>) {
     let mut r = recent().lock();
     r.retain(|c| !Arc::ptr_eq(c, cache));
     r.push_front(cache.clone());
@@ -190,7 +88,7 @@ fn keep_recent(cache: &Arc<SharedMemory>) {
 
 /// Frees the pages only the recent-file list holds (memory is short).
 pub fn drop_recent_file_caches() {
-    let dropped: Vec<Arc<SharedMemory>> = std::mem::take(&mut *recent().lock()).into();
+    let dropped: Vec<Arc<PageCache>> = std::mem::take(&mut *recent().lock()).into();
     drop(dropped);
 }
 

@@ -102,7 +102,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
             S_IFREG if !shared || prot & PROT_WRITE == 0 => {
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
                 let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone()));
-                let cache = if file.inode.page_cache().is_some() { None } else { crate::mm::vma::file_cache(&*data) };
+                let cache = crate::mm::vma::private_file_cache(file.inode.page_cache(), &*data);
                 Backing::File { file: data, offset, file_end: u64::MAX, name, dev: md.dev, ino: md.ino, cache }
             }
             _ => return Err(Errno::ENODEV),
@@ -121,7 +121,7 @@ fn anonymous_backing(sys: &Sys, shared: bool, len: u64, prot: u32, flags: u32) -
     if !shared && prot & PROT_WRITE != 0 && flags & MAP_NORESERVE == 0 && len > phys.total_frames() * PAGE_SIZE {
         return Err(Errno::ENOMEM);
     }
-    Ok(if shared { Backing::Shared { memory: SharedMemory::new(phys.clone()), pgoff: 0 } } else { Backing::Anonymous })
+    Ok(if shared { Backing::Shared { memory: crate::mm::page_cache::PageCache::new(phys.clone()), pgoff: 0 } } else { Backing::Anonymous })
 }
 
 fn sys_munmap(sys: &mut Sys) -> KResult<u64> {

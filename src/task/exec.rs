@@ -299,7 +299,7 @@ fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, inode: &InodeRef, bias: u64, name: &[u8]
     // Files with their own page cache (tmpfs) are copied on first touch;
     // others share one cache among all their mappings.
     let data: std::sync::Arc<dyn crate::mm::vma::FileData> = std::sync::Arc::new(crate::fs::inode::MappedInode(inode.clone()));
-    let cache = if inode.page_cache().is_some() { None } else { crate::mm::vma::file_cache(&*data) };
+    let cache = crate::mm::vma::private_file_cache(inode.page_cache(), &*data);
     let mut st = mm.lock();
     for ph in elf.phdrs.iter().filter(|p| p.p_type == PT_LOAD) {
         if ph.p_filesz > ph.p_memsz || ph.p_vaddr % PAGE_SIZE != ph.p_offset % PAGE_SIZE {

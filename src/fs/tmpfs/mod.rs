@@ -18,7 +18,7 @@ use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr, dtype_of_mode};
 use crate::fs::{check_name, new_anon_dev, now};
 use crate::mm::frame::guest_ram;
-use crate::mm::vma::SharedMemory;
+use crate::mm::page_cache::PageCache;
 
 const PAGE: usize = PAGE_SIZE as usize;
 /// Linux's shmem counts 20 bytes of directory size per entry.
@@ -79,13 +79,13 @@ struct Entry {
 /// File data: the file's page cache, in guest RAM, shared with MAP_SHARED
 /// mappings of the file. Absent pages are holes reading as zero.
 struct FileData {
-    cache: Arc<SharedMemory>,
+    cache: Arc<PageCache>,
     size: u64,
 }
 
 impl FileData {
     fn new() -> FileData {
-        let cache = SharedMemory::new(guest_ram().clone());
+        let cache = PageCache::new(guest_ram().clone());
         cache.set_size(0);
         FileData { cache, size: 0 }
     }
@@ -553,7 +553,7 @@ impl Inode for TmpInode {
         Ok(())
     }
 
-    fn page_cache(&self) -> Option<Arc<SharedMemory>> {
+    fn page_cache(&self) -> Option<Arc<PageCache>> {
         match &self.lock().kind {
             Kind::File(f) => Some(f.cache.clone()),
             _ => None,

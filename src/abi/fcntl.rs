@@ -91,6 +91,7 @@ pub const RENAME_EXCHANGE: u32 = general::RENAME_EXCHANGE;
 pub const RENAME_WHITEOUT: u32 = general::RENAME_WHITEOUT;
 
 pub const FALLOC_FL_KEEP_SIZE: u32 = general::FALLOC_FL_KEEP_SIZE;
+pub const FALLOC_FL_PUNCH_HOLE: u32 = general::FALLOC_FL_PUNCH_HOLE;
 
 // Not in linux-raw-sys; from include/uapi/linux/close_range.h.
 pub const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;

@@ -183,8 +183,44 @@ pub trait Inode: Send + Sync + Any {
     fn setattr(&self, _attr: &SetAttr) -> KResult<()> {
         Err(Errno::EPERM)
     }
+    /// fsync/fdatasync: the file's data and metadata on stable storage.
     fn sync(&self) -> KResult<()> {
         Ok(())
+    }
+    /// syncfs: everything of this inode's filesystem on stable storage.
+    fn sync_fs(&self) -> KResult<()> {
+        Ok(())
+    }
+
+    /// fallocate(2) with a mode the VFS has validated: 0 or KEEP_SIZE
+    /// (preallocate), PUNCH_HOLE|KEEP_SIZE. Without preallocation, a
+    /// filesystem extends the size (what a guest can observe of it).
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> KResult<()> {
+        use crate::abi::fcntl::FALLOC_FL_KEEP_SIZE;
+        if mode & !FALLOC_FL_KEEP_SIZE != 0 {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+        if mode & FALLOC_FL_KEEP_SIZE == 0 && end > self.metadata()?.size {
+            self.setattr(&SetAttr { size: Some(end), ..Default::default() })?;
+        }
+        Ok(())
+    }
+
+    // ---- extended attributes, by full name ("user.x", "system.posix_acl_access");
+    // the VFS checks namespaces and permissions first ----
+    fn getxattr(&self, _name: &[u8]) -> KResult<Vec<u8>> {
+        Err(Errno::ENODATA)
+    }
+    fn listxattr(&self) -> KResult<Vec<Vec<u8>>> {
+        Ok(Vec::new())
+    }
+    /// `flags`: XATTR_CREATE, XATTR_REPLACE.
+    fn setxattr(&self, _name: &[u8], _value: &[u8], _flags: u32) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    fn removexattr(&self, _name: &[u8]) -> KResult<()> {
+        Err(Errno::ENODATA)
     }
 
     /// Special files (devices, proc files with their own behaviour) return
@@ -194,9 +230,10 @@ pub trait Inode: Send + Sync + Any {
         Ok(None)
     }
 
-    /// The page cache of a file whose data lives in guest RAM (tmpfs):
-    /// MAP_SHARED mappings map these frames, so they see write() and
-    /// write() sees them. `None`: mappings get private copies.
+    /// The page cache of a file whose data lives in guest RAM (tmpfs, or
+    /// a disk filesystem's cache): MAP_SHARED mappings map these frames, so
+    /// they see write() and write() sees them. `None`: mappings get
+    /// private copies.
     fn page_cache(&self) -> Option<Arc<crate::mm::page_cache::PageCache>> {
         None
     }

@@ -87,7 +87,7 @@ impl Inner {
     /// blocks freed in the running transaction become allocatable (never
     /// mid-operation: a commit must hold whole operations).
     pub fn wants_frees_applied(&self) -> bool {
-        !self.pending_free.is_empty() && self.free_blocks < self.reserved_for_metadata() + self.g.blocks_count / 16
+        !self.pending_free.is_empty() && self.free_blocks < self.reserved_for_metadata() + self.delalloc_reserved + self.g.blocks_count / 16
     }
 
     /// Linux keeps min(2%, 4096) clusters back even from root so that
@@ -96,13 +96,21 @@ impl Inner {
         (self.g.blocks_count / 50).min(4096)
     }
 
+    /// Whether `blocks` more can be promised to dirty pages: what is free
+    /// beyond earlier promises and the metadata reserve.
+    pub fn can_reserve(&self, blocks: u64) -> bool {
+        self.free_blocks.saturating_sub(self.delalloc_reserved + self.reserved_for_metadata()) >= blocks
+    }
+
     /// Allocates up to `want` contiguous blocks, near `goal`. `metadata`
-    /// allocations may use the last reserve. Returns (first block, count).
+    /// allocations may use the last reserve; neither takes blocks promised
+    /// to dirty pages (writeback releases its promise before allocating).
+    /// Returns (first block, count).
     pub fn alloc_blocks(&mut self, goal: u64, want: u32, metadata: bool) -> KResult<(u64, u32)> {
         if want == 0 {
             return Err(Errno::EINVAL);
         }
-        let keep = if metadata { 0 } else { self.reserved_for_metadata() };
+        let keep = self.delalloc_reserved + if metadata { 0 } else { self.reserved_for_metadata() };
         let avail = self.free_blocks.saturating_sub(keep);
         if avail > 0 {
             let want = (want as u64).min(avail) as u32;

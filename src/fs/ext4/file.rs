@@ -316,6 +316,78 @@ impl Inner {
         (done, Ok(()))
     }
 
+    /// Writeback of page-cache pages (see `Ext4::write_pages`). With
+    /// block-aligned pages each mapped run goes to the device as one
+    /// vectored write straight from the pages; otherwise (blocks larger
+    /// than a page) through the byte path, which merges partial blocks.
+    pub fn file_write_pages(&mut self, ino: u32, off: u64, bufs: &[&[u8]], size: u64) -> KResult<()> {
+        let mut inode = self.read_inode(ino)?;
+        if !inode.is_reg() {
+            return Err(if inode.is_dir() { Errno::EISDIR } else { Errno::EINVAL });
+        }
+        let bs = self.g.block_size as u64;
+        let total: u64 = bufs.iter().map(|b| b.len() as u64).sum();
+        let max = self.g.max_file_size(inode.has_flag(FL_EXTENTS));
+        // Whole blocks up to the one holding the last byte of the file.
+        let end = off.saturating_add(total).min(size.div_ceil(bs).saturating_mul(bs)).min(max);
+        if end <= off {
+            return if off >= max { Err(Errno::EFBIG) } else { Ok(()) };
+        }
+        let aligned = off.is_multiple_of(bs) && bufs.iter().all(|b| (b.len() as u64).is_multiple_of(bs));
+        let (done, result) = if aligned {
+            self.write_runs_vectored(ino, &mut inode, off, bufs, end)
+        } else {
+            let data: Vec<u8> = bufs.concat();
+            let len = (end - off).min(size.saturating_sub(off)) as usize;
+            let (n, r) = self.write_runs(ino, &mut inode, off, &data[..len]);
+            (n as u64, r)
+        };
+        let new_size = (off + done).min(size);
+        if new_size > inode.size() {
+            inode.set_size(new_size);
+        }
+        self.write_inode(ino, &inode)?;
+        result
+    }
+
+    /// Maps (allocating holes, converting unwritten runs) and writes
+    /// [off, end) from `bufs`, block-aligned; returns the bytes written.
+    fn write_runs_vectored(&mut self, ino: u32, inode: &mut DiskInode, off: u64, bufs: &[&[u8]], end: u64) -> (u64, KResult<()>) {
+        let bs = self.g.block_size as u64;
+        let mut goal = self.inode_goal(ino);
+        if off >= bs {
+            match self.map_lookup(ino, inode, off / bs - 1, 1) {
+                Ok(prev) if prev.pblk != 0 => goal = prev.pblk + 1,
+                Ok(_) => {}
+                Err(e) => return (0, Err(e)),
+            }
+        }
+        let mut pos = off;
+        while pos < end {
+            let step = (|| -> KResult<u64> {
+                let lblk = pos / bs;
+                let m = self.map_lookup(ino, inode, lblk, ((end - pos) / bs).clamp(1, MAX_RUN))?;
+                let m = if m.pblk == 0 {
+                    self.fill_hole(ino, inode, m, goal)?
+                } else if m.unwritten {
+                    self.convert_unwritten(ino, inode, m)?
+                } else {
+                    m
+                };
+                let n = (m.len * bs).min(end - pos);
+                let iov = byte_slices(bufs, pos - off, pos - off + n);
+                self.dev.write_vectored_at(m.pblk * bs, &iov)?;
+                goal = m.pblk + n / bs;
+                Ok(n)
+            })();
+            match step {
+                Ok(n) => pos += n,
+                Err(e) => return (pos - off, Err(e)),
+            }
+        }
+        (pos - off, Ok(()))
+    }
+
     /// Sets the file size, freeing blocks past a new end and zeroing the
     /// tail of a partial last block.
     pub fn truncate_inode(&mut self, ino: u32, inode: &mut DiskInode, size: u64) -> KResult<()> {
@@ -417,4 +489,24 @@ impl Inner {
         inode.set_time(Time::Change, now);
         self.write_inode(ino, &inode)
     }
+}
+
+/// The pieces of consecutive buffers covering bytes [from, to) of their
+/// concatenation.
+fn byte_slices<'a>(bufs: &[&'a [u8]], from: u64, to: u64) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    let mut base = 0u64;
+    for b in bufs {
+        let (start, end) = (base, base + b.len() as u64);
+        if end > from && start < to {
+            let lo = from.max(start) - start;
+            let hi = to.min(end) - start;
+            out.push(&b[lo as usize..hi as usize]);
+        }
+        base = end;
+        if base >= to {
+            break;
+        }
+    }
+    out
 }

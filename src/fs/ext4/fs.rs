@@ -56,6 +56,9 @@ pub struct Inner {
     pub free_inodes: u64,
     /// Runs freed in the running transaction, applied at commit.
     pub pending_free: Vec<(u64, u64)>,
+    /// Blocks promised to dirty pages of the page cache that have no disk
+    /// blocks yet (delayed allocation): other allocations leave them free.
+    pub delalloc_reserved: u64,
     pub sb_dirty: bool,
     pub read_only: bool,
     /// An unexpected error happened: no more writes or commits.
@@ -176,7 +179,8 @@ impl Inner {
         let overhead = self.overhead_blocks()?;
         let reserved = self.sb.reserved_blocks(is_64);
         let pending: u64 = self.pending_free.iter().map(|&(_, n)| n).sum();
-        let free = self.free_blocks + pending;
+        // Blocks promised to dirty pages count as used, as on Linux.
+        let free = (self.free_blocks + pending).saturating_sub(self.delalloc_reserved);
         let resv = (self.g.blocks_count / 50).min(4096);
         Ok(FsStat {
             block_size: self.g.block_size,
@@ -266,6 +270,7 @@ impl Ext4 {
             free_blocks: 0,
             free_inodes: 0,
             pending_free: Vec::new(),
+            delalloc_reserved: 0,
             sb_dirty: false,
             read_only: opts.read_only,
             errored: false,
@@ -390,6 +395,52 @@ impl Ext4 {
     pub fn write_vectored(&self, ino: u32, off: u64, bufs: &[&[u8]]) -> KResult<usize> {
         let data: Vec<u8> = bufs.concat();
         self.write(ino, off, &data)
+    }
+
+    /// Writeback from the page cache: whole pages (`bufs`, consecutive
+    /// from `off`) of a file `size` bytes long. Blocks are allocated for
+    /// holes (`release` reserved blocks are consumed first) and the data is
+    /// written, one vectored device write per mapped run, before the
+    /// metadata that maps it can commit (ordered mode). The times are left
+    /// alone (the write that dirtied the pages set them); i_size grows to
+    /// `size` at most.
+    pub fn write_pages(&self, ino: u32, off: u64, bufs: &[&[u8]], size: u64, release: u64) -> KResult<()> {
+        self.with(true, |i| {
+            i.delalloc_reserved = i.delalloc_reserved.saturating_sub(release);
+            i.file_write_pages(ino, off, bufs, size)
+        })
+    }
+
+    /// Reserves `blocks` for dirty pages to be allocated at writeback
+    /// (ENOSPC when they would not fit beside what is reserved already,
+    /// keeping Linux's reserve for metadata).
+    pub fn reserve_blocks(&self, blocks: u64) -> KResult<()> {
+        if blocks == 0 {
+            return Ok(());
+        }
+        let mut i = self.inner.lock();
+        i.check_writable()?;
+        if !i.can_reserve(blocks) && !i.pending_free.is_empty() {
+            // Blocks freed in the running transaction become free at commit.
+            i.commit()?;
+        }
+        if !i.can_reserve(blocks) {
+            return Err(Errno::ENOSPC);
+        }
+        i.delalloc_reserved += blocks;
+        Ok(())
+    }
+
+    /// Gives back reserved blocks (dirty pages dropped before writeback).
+    pub fn unreserve_blocks(&self, blocks: u64) {
+        let mut i = self.inner.lock();
+        i.delalloc_reserved = i.delalloc_reserved.saturating_sub(blocks);
+    }
+
+    /// The device the filesystem lives on (the page cache reads data
+    /// blocks found with `map_blocks` straight from it).
+    pub fn device(&self) -> Arc<dyn BlockDevice> {
+        self.inner.lock().dev.clone()
     }
 
     /// FS_IOC_SETFLAGS: the user-modifiable inode flags (immutable, append,

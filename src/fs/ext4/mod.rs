@@ -34,6 +34,8 @@ mod layout;
 mod namei;
 mod orphan;
 mod superblock;
+pub mod vfs;
+mod vfs_inode;
 mod xattr;
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 mod crash;
 mod fuzz;
 mod read;
+mod vfs;
 mod write;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,369 @@
+//! The VFS inode of an ext4 filesystem: `fs::inode::Inode` by inode number
+//! on the engine. Regular file data goes through the page cache (reads,
+//! writes, mappings); directories, symlinks and metadata go to the engine,
+//! which journals them. Times follow Linux: mtime/ctime at write(), atime
+//! by relatime rules on reads.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use super::vfs::{Ext4Fs, InodeHandle};
+use super::{Attr, SetAttr as EngineSetAttr};
+use crate::abi::fcntl::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, RENAME_EXCHANGE};
+use crate::abi::stat::{S_IFDIR, S_IFMT};
+use crate::abi::statfs::EXT4_SUPER_MAGIC;
+use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
+use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
+use crate::mm::page_cache::PageCache;
+
+/// ext4's EXT4_EXTENTS_FL: the file maps its blocks with an extent tree.
+const FL_EXTENTS: u32 = 0x0008_0000;
+/// Within this, write() does not set mtime again (Linux's coarse clock tick).
+const MTIME_GRANULARITY_NS: i128 = 4_000_000;
+
+pub struct Ext4Inode {
+    handle: Arc<InodeHandle>,
+    /// The type bits of the mode (they never change).
+    file_type: u32,
+    cache: Option<Arc<PageCache>>,
+}
+
+fn ns(t: Timespec) -> i128 {
+    t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128
+}
+
+/// Linux's relatime: atime moves when it is not newer than mtime or
+/// ctime, or is a day old.
+fn needs_atime(a: &Attr, now: Timespec) -> bool {
+    a.atime <= a.mtime || a.atime <= a.ctime || now.tv_sec - a.atime.tv_sec >= 24 * 3600
+}
+
+impl Ext4Inode {
+    pub fn new(handle: Arc<InodeHandle>, mode: u32, cache: Option<Arc<PageCache>>) -> Ext4Inode {
+        Ext4Inode { handle, file_type: mode & S_IFMT, cache }
+    }
+
+    fn fs(&self) -> &Arc<Ext4Fs> {
+        &self.handle.fs
+    }
+
+    fn ino(&self) -> u32 {
+        self.handle.ino
+    }
+
+    fn engine(&self) -> &super::Ext4 {
+        &self.handle.fs.engine
+    }
+
+    fn child(&self, ino: u32) -> KResult<InodeRef> {
+        Ok(self.fs().inode(ino)?)
+    }
+
+    /// An inode of the same filesystem behind an `InodeRef`, or EXDEV.
+    fn same_fs<'a>(&self, other: &'a InodeRef) -> KResult<&'a Ext4Inode> {
+        let o = other.as_any().downcast_ref::<Ext4Inode>().ok_or(Errno::EXDEV)?;
+        if !Arc::ptr_eq(o.fs(), self.fs()) {
+            return Err(Errno::EXDEV);
+        }
+        Ok(o)
+    }
+
+    fn regular_cache(&self) -> KResult<&Arc<PageCache>> {
+        match &self.cache {
+            Some(c) => Ok(c),
+            None if self.file_type == S_IFDIR => Err(Errno::EISDIR),
+            None => Err(Errno::EINVAL),
+        }
+    }
+
+    /// Relatime after a read of data, a directory or a link target.
+    fn touch_atime(&self) {
+        if self.fs().read_only || self.fs().is_unmounted() {
+            return;
+        }
+        let now = self.fs().now();
+        if let Ok(a) = self.engine().getattr(self.ino())
+            && needs_atime(&a, now)
+        {
+            let _ = self.engine().setattr(self.ino(), &EngineSetAttr { atime: Some(now), ctime: Some(a.ctime), ..Default::default() });
+        }
+    }
+
+    /// write() changed the file: mtime and ctime become now (at most once
+    /// per clock tick).
+    fn touch_mtime(&self) -> KResult<()> {
+        let now = self.fs().now();
+        let mut last = self.handle.mtime_set.lock();
+        if last.is_some_and(|t| (ns(now) - ns(t)).abs() < MTIME_GRANULARITY_NS) {
+            return Ok(());
+        }
+        self.engine().setattr(self.ino(), &EngineSetAttr { mtime: Some(now), ctime: Some(now), ..Default::default() })?;
+        *last = Some(now);
+        Ok(())
+    }
+
+    fn max_file_size(&self) -> KResult<u64> {
+        let a = self.engine().getattr(self.ino())?;
+        Ok(self.engine().geometry.max_file_size(a.flags & FL_EXTENTS != 0))
+    }
+
+    fn write_data(&self, cache: &Arc<PageCache>, offset: u64, buf: &[u8]) -> KResult<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let max = self.max_file_size()?;
+        if offset >= max {
+            return Err(Errno::EFBIG);
+        }
+        let len = (buf.len() as u64).min(max - offset) as usize;
+        let n = cache.write(offset, &buf[..len])?;
+        self.touch_mtime()?;
+        Ok(n)
+    }
+
+    /// truncate/ftruncate/O_TRUNC: the cache first (pages past the end go,
+    /// the new last page's tail is zeroed), then the disk.
+    fn set_size(&self, cache: &Arc<PageCache>, size: u64, attr: &EngineSetAttr) -> KResult<()> {
+        if size > self.max_file_size()? {
+            return Err(Errno::EFBIG);
+        }
+        let keep = size.div_ceil(PAGE_SIZE);
+        let shrunk = {
+            let _io = cache.io_exclusive();
+            let old = cache.size();
+            if size < old {
+                cache.set_size(size);
+                cache.truncate_pages(keep);
+                cache.zero_from(size);
+            }
+            self.engine().setattr(self.ino(), &EngineSetAttr { size: Some(size), ..*attr })?;
+            cache.set_size(size);
+            size < old
+        };
+        // Mapped pages past the new end go away (touching them is SIGBUS).
+        if shrunk {
+            cache.unmap_from_mappers(keep);
+        }
+        Ok(())
+    }
+}
+
+impl Inode for Ext4Inode {
+    fn metadata(&self) -> KResult<Metadata> {
+        let a = self.engine().getattr(self.ino())?;
+        // The page cache knows the size writes have reached; the disk
+        // learns it at writeback.
+        let size = match &self.cache {
+            Some(c) => c.size(),
+            None => a.size,
+        };
+        Ok(Metadata {
+            dev: self.fs().dev,
+            ino: a.ino as u64,
+            mode: a.mode,
+            nlink: a.nlink as u64,
+            uid: a.uid,
+            gid: a.gid,
+            rdev: a.rdev,
+            size,
+            blksize: a.blksize as u64,
+            blocks: a.blocks,
+            atime: a.atime,
+            mtime: a.mtime,
+            ctime: a.ctime,
+        })
+    }
+
+    fn statfs(&self) -> KResult<StatFs> {
+        let s = self.engine().statfs()?;
+        Ok(StatFs {
+            f_type: EXT4_SUPER_MAGIC,
+            f_bsize: s.block_size as i64,
+            f_blocks: s.blocks,
+            f_bfree: s.blocks_free,
+            f_bavail: s.blocks_available,
+            f_files: s.files,
+            f_ffree: s.files_free,
+            f_fsid: [s.fsid[0] as i32, s.fsid[1] as i32],
+            f_namelen: s.name_max as i64,
+            f_frsize: s.block_size as i64,
+            f_flags: 0,
+            f_spare: [0; 4],
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn lookup(&self, name: &[u8]) -> KResult<InodeRef> {
+        let ino = self.engine().lookup(self.ino(), name)?;
+        self.child(ino)
+    }
+
+    fn create(&self, name: &[u8], mode: u32, rdev: u64, uid: u32, gid: u32) -> KResult<InodeRef> {
+        let attr = if mode & S_IFMT == S_IFDIR {
+            self.engine().mkdir(self.ino(), name, mode & 0o7777, uid, gid)?
+        } else {
+            self.engine().create(self.ino(), name, mode, uid, gid, rdev)?
+        };
+        self.child(attr.ino)
+    }
+
+    fn symlink(&self, name: &[u8], target: &[u8], uid: u32, gid: u32) -> KResult<InodeRef> {
+        let attr = self.engine().symlink(self.ino(), name, target, uid, gid)?;
+        self.child(attr.ino)
+    }
+
+    fn link(&self, name: &[u8], target: &InodeRef) -> KResult<()> {
+        let target = self.same_fs(target)?;
+        self.engine().link(target.ino(), self.ino(), name)
+    }
+
+    fn unlink(&self, name: &[u8]) -> KResult<()> {
+        let victim = self.engine().lookup(self.ino(), name)?;
+        self.engine().unlink(self.ino(), name)?;
+        self.fs().forget_if_unlinked(victim);
+        Ok(())
+    }
+
+    fn rmdir(&self, name: &[u8]) -> KResult<()> {
+        let victim = self.engine().lookup(self.ino(), name)?;
+        self.engine().rmdir(self.ino(), name)?;
+        self.fs().forget_if_unlinked(victim);
+        Ok(())
+    }
+
+    fn rename(&self, old_name: &[u8], new_dir: &InodeRef, new_name: &[u8], flags: u32) -> KResult<()> {
+        let new_dir = self.same_fs(new_dir)?;
+        let target = self.engine().lookup(new_dir.ino(), new_name).ok();
+        if target.is_some() && flags & RENAME_EXCHANGE == 0 {
+            // Replacing a file: its new contents reach the disk with the
+            // rename, not after (ext4's auto_da_alloc), so a crash leaves
+            // the old file or the complete new one.
+            if let Ok(source) = self.engine().lookup(self.ino(), old_name)
+                && let Some(cache) = self.fs().live_cache(source)
+            {
+                cache.write_back_all()?;
+            }
+        }
+        self.engine().rename(self.ino(), old_name, new_dir.ino(), new_name, flags)?;
+        if let Some(t) = target {
+            self.fs().forget_if_unlinked(t);
+        }
+        Ok(())
+    }
+
+    fn readdir(&self, offset: u64, sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
+        self.engine().readdir(self.ino(), offset, &mut |e| sink(DirEntry { ino: e.ino as u64, dtype: e.dtype, name: e.name, next_offset: e.next_cookie }))?;
+        self.touch_atime();
+        Ok(())
+    }
+
+    fn readlink(&self) -> KResult<Vec<u8>> {
+        let target = self.engine().readlink(self.ino())?;
+        self.touch_atime();
+        Ok(target)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
+        let cache = self.regular_cache()?;
+        let n = cache.read(offset, buf)?;
+        self.touch_atime();
+        Ok(n)
+    }
+
+    fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
+        let cache = self.regular_cache()?;
+        self.write_data(cache, offset, buf)
+    }
+
+    fn append(&self, buf: &[u8]) -> KResult<(usize, u64)> {
+        let cache = self.regular_cache()?;
+        let _one_at_a_time = self.handle.append.lock();
+        let size = cache.size();
+        let n = self.write_data(cache, size, buf)?;
+        Ok((n, size + n as u64))
+    }
+
+    fn setattr(&self, attr: &SetAttr) -> KResult<()> {
+        let mut a = EngineSetAttr { mode: attr.mode, uid: attr.uid, gid: attr.gid, atime: attr.atime, mtime: attr.mtime, ..Default::default() };
+        if let Some(size) = attr.size {
+            let cache = self.regular_cache()?;
+            let now = self.fs().now();
+            a.mtime = a.mtime.or(Some(now));
+            return self.set_size(cache, size, &a);
+        }
+        self.engine().setattr(self.ino(), &a)?;
+        Ok(())
+    }
+
+    fn sync(&self) -> KResult<()> {
+        if let Some(c) = &self.cache {
+            let written = c.write_back_all();
+            if let Some(e) = c.take_error() {
+                return Err(e);
+            }
+            written?;
+        }
+        self.engine().fsync(self.ino(), false)
+    }
+
+    fn sync_fs(&self) -> KResult<()> {
+        self.fs().sync()
+    }
+
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> KResult<()> {
+        let cache = self.regular_cache()?;
+        let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+        let (first, last) = (offset / PAGE_SIZE, end.div_ceil(PAGE_SIZE));
+        if mode & FALLOC_FL_PUNCH_HOLE != 0 {
+            {
+                let _io = cache.io_exclusive();
+                // Whole pages leave the cache; partial ones are zeroed there.
+                let (full_first, full_end) = (offset.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
+                cache.drop_range(full_first, full_end);
+                cache.zero_range_in_page(offset, end.min(full_first * PAGE_SIZE));
+                cache.zero_range_in_page((full_end * PAGE_SIZE).max(offset), end);
+                self.engine().punch_hole(self.ino(), offset, len)?;
+            }
+            cache.unmap_range_from_mappers(offset.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
+            return Ok(());
+        }
+        if end > self.max_file_size()? {
+            return Err(Errno::EFBIG);
+        }
+        let _io = cache.io_exclusive();
+        let keep_size = mode & FALLOC_FL_KEEP_SIZE != 0;
+        self.engine().fallocate(self.ino(), offset, len, keep_size)?;
+        // Pages there have disk blocks now: their reservations go back.
+        let freed = cache.forget_holes(first, last);
+        if freed > 0 {
+            self.engine().unreserve_blocks(freed);
+        }
+        if !keep_size && end > cache.size() {
+            cache.set_size(end);
+        }
+        Ok(())
+    }
+
+    fn getxattr(&self, name: &[u8]) -> KResult<Vec<u8>> {
+        self.engine().getxattr(self.ino(), name)
+    }
+
+    fn listxattr(&self) -> KResult<Vec<Vec<u8>>> {
+        self.engine().listxattr(self.ino())
+    }
+
+    fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
+        self.engine().setxattr(self.ino(), name, value, flags)
+    }
+
+    fn removexattr(&self, name: &[u8]) -> KResult<()> {
+        self.engine().removexattr(self.ino(), name)
+    }
+
+    fn page_cache(&self) -> Option<Arc<PageCache>> {
+        self.cache.clone()
+    }
+}

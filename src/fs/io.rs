@@ -4,6 +4,7 @@
 //! behind sendfile and copy_file_range. The file-position lock is held for
 //! the whole call, guest copies included, as Linux's f_pos_lock is.
 
+use crate::abi::fcntl::O_DSYNC;
 use crate::abi::{Errno, KResult};
 use crate::fs::file::File;
 use crate::mm::uaccess::UserBuffers;
@@ -48,8 +49,18 @@ pub fn read_into(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResul
     }
 }
 
-/// write/writev/pwrite: the whole buffer unless the file takes less.
+/// write/writev/pwrite: the whole buffer unless the file takes less. On a
+/// file opened O_SYNC or O_DSYNC the data (and metadata) is durable when
+/// the call returns.
 pub fn write_from(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResult<usize> {
+    let n = write_from_unsynced(file, bufs, offset)?;
+    if n > 0 && file.flags() & O_DSYNC != 0 {
+        file.inode.sync()?;
+    }
+    Ok(n)
+}
+
+fn write_from_unsynced(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResult<usize> {
     if !file.writable() {
         return Err(Errno::EBADF);
     }

@@ -721,6 +721,18 @@ impl PageCache {
         result
     }
 
+    /// msync(MS_SYNC): writes back [first, end) and makes it durable;
+    /// reports a writeback error not yet reported.
+    pub fn sync_range(self: &Arc<Self>, first: u64, end: u64) -> KResult<()> {
+        let Some(store) = self.store.clone() else { return Ok(()) };
+        let written = self.write_back(first, end);
+        if let Some(e) = self.take_error() {
+            return Err(e);
+        }
+        written?;
+        store.sync()
+    }
+
     /// Leaves `DIRTY` once clean.
     fn settle_registration(self: &Arc<Self>) {
         let mut removed = None;

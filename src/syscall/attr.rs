@@ -1,7 +1,7 @@
 //! Attributes: access checks, sizes (truncate, fallocate), times (the
 //! utime family), modes and owners, and the umask.
 
-use crate::abi::fcntl::{AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, FALLOC_FL_KEEP_SIZE};
+use crate::abi::fcntl::{AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
 use crate::abi::stat::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, UTIME_NOW, UTIME_OMIT};
 use crate::abi::{Errno, KResult, Timespec, Timeval};
 use crate::fs::file::MAX_FILE_OFFSET;
@@ -100,14 +100,13 @@ fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
         S_IFIFO => return Err(Errno::ESPIPE),
         _ => return Err(Errno::ENODEV),
     }
-    if mode & !FALLOC_FL_KEEP_SIZE != 0 {
+    // Preallocation (0, KEEP_SIZE) and hole punching (PUNCH_HOLE needs
+    // KEEP_SIZE, as on Linux); the other modes are not offered.
+    if mode != 0 && mode != FALLOC_FL_KEEP_SIZE && mode != FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE {
         return Err(Errno::EOPNOTSUPP);
     }
-    let end = (offset as u64).checked_add(len as u64).filter(|&e| e <= MAX_FILE_OFFSET).ok_or(Errno::EFBIG)?;
-    if mode & FALLOC_FL_KEEP_SIZE == 0 && end > md.size {
-        file.inode.setattr(&SetAttr { size: Some(end), ..Default::default() })?;
-    }
-    Ok(0)
+    (offset as u64).checked_add(len as u64).filter(|&e| e <= MAX_FILE_OFFSET).ok_or(Errno::EFBIG)?;
+    file.inode.fallocate(mode, offset as u64, len as u64).map(|_| 0)
 }
 
 fn sys_umask(sys: &mut Sys) -> KResult<u64> {

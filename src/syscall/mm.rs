@@ -149,16 +149,33 @@ fn sys_msync(sys: &mut Sys) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let end = addr.checked_add(crate::abi::page_align_up(len).ok_or(Errno::ENOMEM)?).ok_or(Errno::ENOMEM)?;
-    // Every mapping we support keeps its data in guest RAM: nothing to
-    // write back, but the range must be mapped.
+    // The range must be mapped; MS_SYNC writes shared file pages in it
+    // back and makes them durable (MS_ASYNC: dirty pages are already
+    // tracked, as on Linux).
     let mm = sys.mm();
-    let st = mm.lock();
-    let mut cursor = addr;
-    while cursor < end {
-        match st.find_vma(cursor) {
-            Some(v) => cursor = v.end,
-            None => return Err(Errno::ENOMEM),
+    let mut to_sync = Vec::new();
+    {
+        let st = mm.lock();
+        let mut cursor = addr;
+        while cursor < end {
+            match st.find_vma(cursor) {
+                Some(v) => {
+                    if let Backing::Shared { memory, pgoff } = &v.backing
+                        && flags & MS_SYNC != 0
+                        && memory.has_store()
+                    {
+                        let from = pgoff + (cursor.max(v.start) - v.start) / PAGE_SIZE;
+                        let to = pgoff + (end.min(v.end) - v.start).div_ceil(PAGE_SIZE);
+                        to_sync.push((memory.clone(), from, to));
+                    }
+                    cursor = v.end;
+                }
+                None => return Err(Errno::ENOMEM),
+            }
         }
+    }
+    for (memory, from, to) in to_sync {
+        memory.sync_range(from, to)?;
     }
     Ok(0)
 }

@@ -7,6 +7,7 @@ mod block;
 mod fs;
 mod kernel;
 mod mm;
+mod net;
 mod platform;
 mod sched;
 mod signal;

@@ -18,6 +18,7 @@ pub mod random;
 pub mod resource;
 pub mod sched;
 pub mod signal;
+pub mod socket;
 pub mod stat;
 pub mod statfs;
 pub mod syscall_names;

@@ -13,6 +13,7 @@ pub const PROC_SUPER_MAGIC: i64 = general::PROC_SUPER_MAGIC as i64;
 pub const ANON_INODE_FS_MAGIC: i64 = general::ANON_INODE_FS_MAGIC as i64;
 /// Linux spells it `DEVPTS_SUPER_MAGIC`.
 pub const DEVPTS_MAGIC: i64 = general::DEVPTS_SUPER_MAGIC as i64;
+pub const SOCKFS_MAGIC: i64 = general::SOCKFS_MAGIC as i64;
 
 // Not in linux-raw-sys; from include/linux/statfs.h.
 pub const ST_RDONLY: i64 = 0x0001;

@@ -215,7 +215,9 @@ pub fn mkdir(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32) -> KResult
 }
 
 /// mknod: `dev` is already in vkernel's encoding.
-pub fn mknod(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> KResult<()> {
+/// mknod/mknodat (and bind(2) of a unix socket, which needs the new
+/// node's identity): the path of the node made.
+pub fn mknod(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> KResult<Path> {
     let ftype = match mode & S_IFMT {
         0 | S_IFREG => S_IFREG,
         t @ (S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK) => t,
@@ -236,8 +238,7 @@ pub fn mknod(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32, dev: u64) 
         return Err(Errno::EPERM);
     }
     let rdev = if matches!(ftype, S_IFCHR | S_IFBLK) { dev } else { 0 };
-    create_in(task, &dir, &name, ftype | (mode & 0o7777 & !umask(task)), rdev)?;
-    Ok(())
+    create_in(task, &dir, &name, ftype | (mode & 0o7777 & !umask(task)), rdev)
 }
 
 /// The directory and name for a new non-directory entry (symlink, link),

@@ -24,6 +24,7 @@ pub mod read_write;
 pub mod resource;
 pub mod session;
 pub mod signal;
+pub mod socket;
 pub mod stat;
 pub mod sync;
 pub mod time;
@@ -160,6 +161,7 @@ fn table() -> &'static Table {
             poll::SYSCALLS,
             process::SYSCALLS,
             signal::SYSCALLS,
+            socket::SYSCALLS,
             time::SYSCALLS,
             wait::SYSCALLS,
             info::SYSCALLS,

@@ -44,6 +44,25 @@ macro_rules! guest_test {
 }
 
 guest_test!(stream_options_io_shutdown_epipe_econnreset_poll_timeouts_and_signals, "unix_stream");
+guest_test!(path_and_abstract_names_connect_errors_backlog_peercred_and_autobind, "unix_names");
+
+/// Families vkernel does not offer yet answer EAFNOSUPPORT (natively they
+/// exist, so there is nothing to compare with).
+#[test]
+fn inet_inet6_and_netlink_sockets_are_eafnosupport() {
+    let bin = common::build("unix_names", Link::Static);
+    let out = common::run_vkernel(&bin, &["families"], &Input::Null);
+    assert_eq!(
+        out.stdout_str(),
+        "socket(AF_INET, SOCK_STREAM): -1 EAFNOSUPPORT\n\
+         socket(AF_INET6, SOCK_DGRAM): -1 EAFNOSUPPORT\n\
+         socket(AF_NETLINK, SOCK_RAW): -1 EAFNOSUPPORT\n\
+         socketpair(AF_INET, SOCK_STREAM): -1 EAFNOSUPPORT\n",
+        "stderr: {}",
+        out.stderr_str()
+    );
+    assert_eq!(out.status, 0);
+}
 
 #[test]
 fn python3_socketpair_and_a_listening_socket() {

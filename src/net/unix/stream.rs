@@ -93,6 +93,10 @@ pub fn connect(sock: &UnixSocket, caller: &dyn FsCaller, addr: &[u8], nonblock: 
             }
             continue;
         }
+        if std::ptr::eq(&*other, sock) {
+            // A listener connecting to itself (Linux rejects it by its state).
+            return Err(Errno::EINVAL);
+        }
         let mut st = sock.state.lock();
         if st.state != SkState::Close {
             return Err(if st.state == SkState::Established { Errno::EISCONN } else { Errno::EINVAL });

@@ -47,6 +47,7 @@ guest_test!(stream_options_io_shutdown_epipe_econnreset_poll_timeouts_and_signal
 guest_test!(path_and_abstract_names_connect_errors_backlog_peercred_and_autobind, "unix_names");
 guest_test!(datagram_boundaries_truncation_queue_limit_connect_eperm_and_mmsg, "unix_dgram");
 guest_test!(seqpacket_records_truncation_eof_epipe_and_connections, "unix_seqpacket");
+guest_test!(scm_rights_cloexec_ctrunc_peek_max_fds_across_fork_and_scm_credentials, "unix_rights");
 
 /// Families vkernel does not offer yet answer EAFNOSUPPORT (natively they
 /// exist, so there is nothing to compare with).

@@ -99,7 +99,7 @@ static __attribute__((unused)) long recv_fds(int sock, int *fds, int max, int *n
     m.msg_iov = &iov;
     m.msg_iovlen = 1;
     m.msg_control = u.buf;
-    m.msg_controllen = max > 0 ? CMSG_SPACE(max * sizeof(int)) : 0;
+    m.msg_controllen = max > 0 ? CMSG_LEN(max * sizeof(int)) : 0;
     if (max == 0)
         m.msg_control = NULL;
     long r = recvmsg(sock, &m, flags);

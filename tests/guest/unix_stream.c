@@ -4,11 +4,14 @@
  * read/write/readv/writev/send/recv and MSG_PEEK, MSG_DONTWAIT,
  * MSG_WAITALL, shutdown in each direction, EPIPE and SIGPIPE (and
  * MSG_NOSIGNAL), ECONNRESET when a peer closes with unread data, poll
- * readiness in each state, a full send buffer, SO_RCVTIMEO/SO_SNDTIMEO,
+ * readiness in each state, epoll (edge-triggered) and select, a full
+ * send buffer, SO_RCVTIMEO/SO_SNDTIMEO,
  * and signals interrupting blocked calls (EINTR, SA_RESTART, and EINTR
  * despite SA_RESTART with a timeout). */
 #include "sock.h"
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 
 static void socket_arguments(void)
 {
@@ -282,6 +285,51 @@ static void blocking_across_fork(void)
     close(sv[0]);
 }
 
+static void epoll_and_select(void)
+{
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {EPOLLIN | EPOLLET, {.fd = sv[1]}};
+    EXPECT_EQ("epoll_ctl ADD a socket (edge-triggered)", epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev), 0);
+    pid_t c = xfork();
+    if (c == 0) {
+        sleep_ms(50);
+        write(sv[0], "a", 1);
+        sleep_ms(50);
+        write(sv[0], "b", 1);
+        _exit(0);
+    }
+    struct epoll_event out[4];
+    EXPECT_EQ("epoll_wait wakes for data from another process", epoll_wait(ep, out, 4, 5000), 1);
+    printf("  events %#x\n", out[0].events);
+    EXPECT_EQ("  nothing new yet", epoll_wait(ep, out, 4, 0), 0);
+    EXPECT_EQ("  new data is a new edge", epoll_wait(ep, out, 4, 5000), 1);
+    wait_status(c, 0);
+    char buf[8];
+    read(sv[1], buf, sizeof buf);
+    close(sv[0]);
+    EXPECT_EQ("the peer closing is an edge", epoll_wait(ep, out, 4, 5000), 1);
+    printf("  events %#x\n", out[0].events);
+    close(ep);
+    int t[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, t);
+    fd_set r, w;
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_SET(t[0], &r);
+    FD_SET(t[0], &w);
+    struct timeval tv = {0, 0};
+    EXPECT_EQ("select: a fresh pair is writable, not readable", select(t[0] + 1, &r, &w, NULL, &tv), 1);
+    write(t[1], "x", 1);
+    FD_ZERO(&r);
+    FD_SET(t[0], &r);
+    EXPECT_EQ("  readable once data came", select(t[0] + 1, &r, NULL, NULL, &tv), 1);
+    close(t[0]);
+    close(t[1]);
+    close(sv[1]);
+}
+
 static void full_buffer(void)
 {
     int sv[2];
@@ -408,6 +456,7 @@ int main(void)
     section("socketpair I/O", pair_io);
     section("shutdown, close, EPIPE, ECONNRESET, poll", shutdown_and_close);
     section("blocking I/O across fork", blocking_across_fork);
+    section("epoll and select", epoll_and_select);
     section("a full send buffer", full_buffer);
     section("SO_RCVTIMEO and SO_SNDTIMEO", timeouts);
     section("signals and blocked calls", interrupted);

@@ -227,7 +227,7 @@ pub fn sendmsg(sock: &UnixSocket, msg: SendMsg<'_>) -> KResult<usize> {
                 }
                 continue;
             }
-            if !our_peer_is_other || sock.peer_wake_me(&other, &mut ost) {
+            if !our_peer_is_other || sock.peer_wake_me(&mut ost) {
                 return Err(Errno::EAGAIN);
             }
         }

@@ -265,14 +265,14 @@ impl UnixSocket {
         self.wake();
     }
 
-    /// Linux's unix_dgram_peer_wake_me: if `other`'s queue is full (and it
-    /// lives), `self` is woken when it drains; true when `self` must wait.
-    fn peer_wake_me(&self, other: &UnixSocket, other_st: &mut UnixState) -> bool {
+    /// Linux's unix_dgram_peer_wake_me: if the peer's queue (`other_st`) is
+    /// full and it lives, `self` is woken when it drains; true when `self`
+    /// must wait.
+    fn peer_wake_me(&self, other_st: &mut UnixState) -> bool {
         if other_st.recvq_full() && !other_st.dead {
             if !other_st.peer_waiters.iter().any(|w| std::ptr::eq(w.as_ptr(), self)) {
                 other_st.peer_waiters.push(self.me.clone());
             }
-            let _ = other;
             return true;
         }
         false
@@ -508,7 +508,7 @@ impl Socket for UnixSocket {
             if let Some(other) = peer.filter(|p| !std::ptr::eq(&**p, self)) {
                 let mut ost = other.state.lock();
                 let connected_back = ost.peer.as_ref().is_some_and(|p| std::ptr::eq(&**p, self));
-                if !connected_back && self.peer_wake_me(&other, &mut ost) {
+                if !connected_back && self.peer_wake_me(&mut ost) {
                     writable = false;
                 }
             }

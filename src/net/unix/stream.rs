@@ -54,7 +54,7 @@ pub fn connect(sock: &UnixSocket, caller: &dyn FsCaller, addr: &[u8], nonblock: 
         names::autobind(sock)?;
     }
     let (_, sndtimeo) = sock.timeouts();
-    let timeo = if nonblock { Timeo::NOW } else { sndtimeo };
+    let mut timeo = if nonblock { Timeo::NOW } else { sndtimeo };
     let deadline = timeo.deadline();
     let cred = peercred_now();
     let me = sock.arc();
@@ -81,15 +81,10 @@ pub fn connect(sock: &UnixSocket, caller: &dyn FsCaller, addr: &[u8], nonblock: 
                 Ok((ost.dead || ost.shutdown & RCV_SHUTDOWN != 0 || !ost.recvq_full()).then_some(()))
             });
             match r {
-                Ok(()) | Err(Errno::EAGAIN) => {}
+                Ok(()) => {}
+                // The timeout is used up: one more look, then EAGAIN.
+                Err(Errno::EAGAIN) => timeo = Timeo::NOW,
                 Err(e) => return Err(e),
-            }
-            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-                // The wait used up the timeout: one more look, then EAGAIN.
-                let ost = other.state.lock();
-                if ost.recvq_full() && !ost.dead && ost.shutdown & RCV_SHUTDOWN == 0 && ost.state == SkState::Listen {
-                    return Err(Errno::EAGAIN);
-                }
             }
             continue;
         }

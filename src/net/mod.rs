@@ -666,6 +666,16 @@ impl SocketInode {
     pub fn mode(&self) -> u32 {
         self.attrs.lock().mode
     }
+
+    /// A connection's inode belongs to the task that accepts it (Linux
+    /// allocates it in accept).
+    pub fn set_owner_to_caller(&self) {
+        if let Some(c) = crate::sched::current().map(|t| t.creds()) {
+            let mut a = self.attrs.lock();
+            a.uid = c.fsuid;
+            a.gid = c.fsgid;
+        }
+    }
 }
 
 impl Inode for SocketInode {

@@ -153,6 +153,7 @@ pub fn accept(sock: &UnixSocket, nonblock: bool) -> KResult<Arc<UnixSocket>> {
     // Connectors waiting for room in the backlog may go on.
     sock.wake();
     conn.state.lock().has_file = true;
+    conn.inode.set_owner_to_caller();
     Ok(conn)
 }
 

@@ -2,6 +2,7 @@
 //! filesystems vkernel provides. Host files are reached only through
 //! `hostfs`, read-only; every other filesystem lives in vkernel's memory.
 
+pub mod blkdev;
 pub mod chrdev;
 pub mod devfs;
 pub mod devpts;

@@ -9,6 +9,7 @@ pub mod devpts;
 pub mod epoll;
 pub mod ext4;
 pub mod file;
+pub mod fstype;
 pub mod hostfs;
 pub mod inode;
 pub mod io;

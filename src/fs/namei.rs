@@ -50,7 +50,7 @@ fn lookup_child(dir: &Path, name: &[u8]) -> KResult<Option<Path>> {
 }
 
 fn check_writable(path: &Path) -> KResult<()> {
-    if path.mount.read_only { Err(Errno::EROFS) } else { Ok(()) }
+    if path.mount.read_only() { Err(Errno::EROFS) } else { Ok(()) }
 }
 
 fn is_mountpoint(task: &dyn FsCaller, path: &Path) -> bool {

@@ -62,6 +62,7 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     crate::fs::devfs::register_devices();
     crate::tty::register_devices();
     register_block_devices(disks);
+    crate::fs::fstype::register_builtin();
     mount_boot_filesystems(&system, root).map_err(|e| (e, 1))?;
 
     let root_path = system.root();
@@ -146,7 +147,7 @@ fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path) -> R
     // Linux's tmpfs default: half of RAM.
     let tmpfs_size = kernel.config.memory / 2;
     mount_at(kernel, &root, "/tmp", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
-    let dev = devfs::new_devfs().map_err(|e| format!("cannot build /dev: {e}"))?;
+    let dev = devfs::devtmpfs().map_err(|e| format!("cannot build /dev: {e}"))?;
     mount_at(kernel, &root, "/dev", dev, "devtmpfs", "udev")?;
     mount_at(kernel, &root, "/dev/shm", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
     mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;

@@ -87,7 +87,7 @@ fn setxattr_common(sys: &Sys, p: &Path, name_addr: u64, size: u64, flags: u32) -
     if size > XATTR_SIZE_MAX {
         return Err(Errno::E2BIG);
     }
-    if p.mount.read_only {
+    if p.mount.read_only() {
         return Err(Errno::EROFS);
     }
     let _ = name;
@@ -111,7 +111,7 @@ fn sys_fsetxattr(sys: &mut Sys) -> KResult<u64> {
 
 fn removexattr_common(sys: &Sys, p: &Path, name_addr: u64) -> KResult<u64> {
     let name = xattr_name(sys, name_addr)?;
-    if p.mount.read_only {
+    if p.mount.read_only() {
         return Err(Errno::EROFS);
     }
     if !xattr_known_namespace(&name) {

@@ -65,6 +65,16 @@ fn sync_block_nodes(root: &InodeRef) {
     }
 }
 
+/// The one devtmpfs instance (built on first use; boot mounts it on /dev).
+pub fn devtmpfs() -> KResult<InodeRef> {
+    static INSTANCE: std::sync::OnceLock<InodeRef> = std::sync::OnceLock::new();
+    if let Some(root) = INSTANCE.get() {
+        return Ok(root.clone());
+    }
+    let root = new_devfs()?;
+    Ok(INSTANCE.get_or_init(|| root).clone())
+}
+
 /// Called after a disk's partitions changed (BLKRRPART).
 pub fn refresh_block_nodes() {
     let roots: Vec<InodeRef> = DEV_ROOTS.lock().iter().filter_map(|w| w.upgrade()).collect();

@@ -158,6 +158,10 @@ impl File {
             Some(ops) => ops,
             None => {
                 let md = inode.metadata()?;
+                // A device node on a nodev mount opens no device (may_open).
+                if matches!(md.mode & S_IFMT, S_IFCHR | S_IFBLK) && path.mount.nodev() {
+                    return Err(Errno::EACCES);
+                }
                 match md.mode & S_IFMT {
                     S_IFDIR => Arc::new(DirectoryFile),
                     S_IFREG => Arc::new(RegularFile),

@@ -15,6 +15,7 @@ pub mod inode;
 pub mod io;
 pub mod lock;
 pub mod lookup;
+pub mod mount;
 pub mod namei;
 pub mod path;
 pub mod pipe;

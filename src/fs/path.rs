@@ -56,6 +56,8 @@ pub struct Mount {
     /// The mount's root within its filesystem ("/" unless a bind mount).
     pub root_path: Vec<u8>,
     flags: AtomicU32,
+    /// MNT_EXPIRE's mark (a second expiring umount unmounts).
+    expiry: std::sync::atomic::AtomicBool,
 }
 
 impl Mount {
@@ -72,6 +74,7 @@ impl Mount {
             sb,
             root_path: b"/".to_vec(),
             flags: AtomicU32::new(MNT_RELATIME),
+            expiry: Default::default(),
         })
     }
 
@@ -81,6 +84,11 @@ impl Mount {
 
     pub fn set_flags(&self, flags: u32) {
         self.flags.store(flags, Ordering::Relaxed);
+    }
+
+    /// Marks the mount for MNT_EXPIRE; returns whether it was marked before.
+    pub fn mark_expiry(&self) -> bool {
+        self.expiry.swap(true, Ordering::Relaxed)
     }
 
     /// Writes are EROFS: the mount or its filesystem is read-only.
@@ -221,7 +229,7 @@ impl MountTable {
                 let root_is_dir = root.inode.metadata()?.is_dir();
                 // A directory covers a directory, a file a file (bind mounts).
                 if md.is_dir() != root_is_dir {
-                    return Err(if root_is_dir { Errno::ENOTDIR } else { Errno::EISDIR });
+                    return Err(Errno::ENOTDIR);
                 }
                 Some((p.mount.id, md.dev, md.ino))
             }
@@ -237,6 +245,7 @@ impl MountTable {
             sb,
             root_path,
             flags: AtomicU32::new(flags),
+            expiry: Default::default(),
         });
         self.mounts.write().push(mount.clone());
         Ok(mount)

@@ -15,6 +15,7 @@ pub mod futex;
 pub mod info;
 pub mod ioctl;
 pub mod mm;
+pub mod mount;
 pub mod namespace;
 pub mod open;
 pub mod pipe;
@@ -157,6 +158,7 @@ fn table() -> &'static Table {
             xattr::SYSCALLS,
             futex::SYSCALLS,
             mm::SYSCALLS,
+            mount::SYSCALLS,
             pipe::SYSCALLS,
             poll::SYSCALLS,
             process::SYSCALLS,

@@ -7,6 +7,7 @@ mod block;
 mod fs;
 mod kernel;
 mod mm;
+mod net;
 mod platform;
 mod sched;
 mod signal;
@@ -29,8 +30,21 @@ struct Options {
     memory: u64,
 
     /// Host directory shown read-only as the guest's / (default: the host's /)
-    #[arg(long = "root", value_name = "DIR", default_value = "/")]
-    root: PathBuf,
+    #[arg(long = "root", value_name = "DIR")]
+    root: Option<PathBuf>,
+
+    /// A disk image, read-write, as /dev/vda, /dev/vdb, ... (raw or qcow2;
+    /// repeatable, at most 16)
+    #[arg(short = 'r', value_name = "FILE")]
+    disks: Vec<PathBuf>,
+
+    /// A CD-ROM image, read-only, as /dev/sr0, /dev/sr1, ... (repeatable)
+    #[arg(short = 'c', value_name = "FILE")]
+    cdroms: Vec<PathBuf>,
+
+    /// Kernel environment NAME=VALUE, e.g. root=/dev/vda1 (repeatable)
+    #[arg(short = 'e', value_name = "NAME=VALUE", value_parser = parse_kernel_env)]
+    kernel_env: Vec<(String, String)>,
 
     /// Write vkernel's own process id to FILE
     #[arg(short = 'p', long = "pidfile", value_name = "FILE")]
@@ -74,6 +88,15 @@ fn parse_size(s: &str) -> Result<u64, String> {
     Ok(bytes & !(abi::PAGE_SIZE - 1))
 }
 
+/// `NAME=VALUE` for -e: NAME non-empty, without blanks.
+fn parse_kernel_env(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => Ok((name.to_string(), value.to_string())),
+        Some(_) => Err("the name before '=' must be non-empty and without blanks (e.g. -e root=/dev/vda1)".to_string()),
+        None => Err("use NAME=VALUE (e.g. -e root=/dev/vda1)".to_string()),
+    }
+}
+
 fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
     eprintln!("vkernel: {msg}");
     ExitCode::from(code)
@@ -106,6 +129,9 @@ fn main() -> ExitCode {
     let result = kernel::boot::boot(kernel::boot::BootOptions {
         memory: options.memory,
         root: options.root,
+        disks: options.disks,
+        cdroms: options.cdroms,
+        kernel_env: options.kernel_env,
         pidfile: options.pidfile,
         verbose: options.verbose,
         command: options.command,

@@ -131,6 +131,19 @@ fn segfault_status_matches_as_nobody() {
     check("faults", &["null-write"]);
 }
 
+/// Unprivileged, SCM_RIGHTS meets the in-flight limit (ETOOMANYREFS) and
+/// SCM_CREDENTIALS refuses other ids (EPERM).
+#[test]
+fn unix_socket_rights_and_credentials_match_as_nobody() {
+    check("unix_rights", &[]);
+}
+
+/// Unprivileged, connecting needs write permission on the socket node.
+#[test]
+fn unix_socket_names_match_as_nobody() {
+    check("unix_names", &[]);
+}
+
 #[test]
 fn stub_is_sealed_and_dies_with_vkernel_as_nobody() {
     if skip_unless_root("stub_is_sealed_and_dies_with_vkernel_as_nobody") {

@@ -29,3 +29,6 @@ pub const EPOLLET: u32 = general::EPOLLET;
 pub const EPOLL_CTL_ADD: i32 = general::EPOLL_CTL_ADD as i32;
 pub const EPOLL_CTL_DEL: i32 = general::EPOLL_CTL_DEL as i32;
 pub const EPOLL_CTL_MOD: i32 = general::EPOLL_CTL_MOD as i32;
+
+/// The peer shut down writing (sockets; Linux: include/uapi/asm-generic/poll.h).
+pub const POLLRDHUP: u16 = general::POLLRDHUP as u16;

@@ -15,6 +15,7 @@ pub const ANON_INODE_FS_MAGIC: i64 = general::ANON_INODE_FS_MAGIC as i64;
 pub const DEVPTS_MAGIC: i64 = general::DEVPTS_SUPER_MAGIC as i64;
 /// ext2, ext3 and ext4 share one magic.
 pub const EXT4_SUPER_MAGIC: i64 = general::EXT4_SUPER_MAGIC as i64;
+pub const SOCKFS_MAGIC: i64 = general::SOCKFS_MAGIC as i64;
 
 // Not in linux-raw-sys; from include/linux/statfs.h.
 pub const ST_RDONLY: i64 = 0x0001;

@@ -55,7 +55,7 @@ pub fn read_into(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResul
 pub fn write_from(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResult<usize> {
     let n = write_from_unsynced(file, bufs, offset)?;
     if n > 0 && file.flags() & O_DSYNC != 0 {
-        file.inode.sync()?;
+        file.ops.fsync(file)?;
     }
     Ok(n)
 }

@@ -2,17 +2,20 @@
 //! filesystems vkernel provides. Host files are reached only through
 //! `hostfs`, read-only; every other filesystem lives in vkernel's memory.
 
+pub mod blkdev;
 pub mod chrdev;
 pub mod devfs;
 pub mod devpts;
 pub mod epoll;
 pub mod ext4;
 pub mod file;
+pub mod fstype;
 pub mod hostfs;
 pub mod inode;
 pub mod io;
 pub mod lock;
 pub mod lookup;
+pub mod mount;
 pub mod namei;
 pub mod path;
 pub mod pipe;

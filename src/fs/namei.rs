@@ -50,7 +50,7 @@ fn lookup_child(dir: &Path, name: &[u8]) -> KResult<Option<Path>> {
 }
 
 fn check_writable(path: &Path) -> KResult<()> {
-    if path.mount.read_only { Err(Errno::EROFS) } else { Ok(()) }
+    if path.mount.read_only() { Err(Errno::EROFS) } else { Ok(()) }
 }
 
 fn is_mountpoint(task: &dyn FsCaller, path: &Path) -> bool {
@@ -177,7 +177,9 @@ pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32)
     }
     // O_NOCTTY reaches the driver (a tty decides whether to become the
     // controlling terminal); File::new drops it from the stored flags.
-    let stored = (flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
+    // O_EXCL without O_CREAT asks a block device for exclusive use.
+    let excl = if ftype == S_IFBLK && flags & O_CREAT == 0 { flags & O_EXCL } else { 0 };
+    let stored = (flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE | excl;
     File::open_path(p, stored)
 }
 
@@ -215,7 +217,9 @@ pub fn mkdir(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32) -> KResult
 }
 
 /// mknod: `dev` is already in vkernel's encoding.
-pub fn mknod(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> KResult<()> {
+/// mknod/mknodat (and bind(2) of a unix socket, which needs the new
+/// node's identity): the path of the node made.
+pub fn mknod(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> KResult<Path> {
     let ftype = match mode & S_IFMT {
         0 | S_IFREG => S_IFREG,
         t @ (S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK) => t,
@@ -236,8 +240,7 @@ pub fn mknod(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32, dev: u64) 
         return Err(Errno::EPERM);
     }
     let rdev = if matches!(ftype, S_IFCHR | S_IFBLK) { dev } else { 0 };
-    create_in(task, &dir, &name, ftype | (mode & 0o7777 & !umask(task)), rdev)?;
-    Ok(())
+    create_in(task, &dir, &name, ftype | (mode & 0o7777 & !umask(task)), rdev)
 }
 
 /// The directory and name for a new non-directory entry (symlink, link),

@@ -5,11 +5,12 @@
 
 use parking_lot::RwLock;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::abi::limits::{NAME_MAX, PATH_MAX};
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT};
 use crate::abi::{Errno, KResult};
+use crate::fs::fstype::SuperBlock;
 use crate::fs::inode::{InodeRef, Metadata};
 
 const MAX_SYMLINKS: u32 = 40;
@@ -27,17 +28,85 @@ impl Dentry {
     }
 }
 
-/// A filesystem attached somewhere in the tree.
+/// Per-mount flags (Linux's MNT_*), as mount(2) and /proc show them.
+pub const MNT_NOSUID: u32 = 0x01;
+pub const MNT_NODEV: u32 = 0x02;
+pub const MNT_NOEXEC: u32 = 0x04;
+pub const MNT_NOATIME: u32 = 0x08;
+pub const MNT_NODIRATIME: u32 = 0x10;
+pub const MNT_RELATIME: u32 = 0x20;
+pub const MNT_READONLY: u32 = 0x40;
+pub const MNT_NOSYMFOLLOW: u32 = 0x80;
+
+/// A filesystem attached somewhere in the tree (Linux's struct mount).
 pub struct Mount {
     pub id: u64,
+    /// The directory it shows at its mount point: the filesystem's root,
+    /// or for a bind mount the bound subtree (a fresh parentless dentry, so
+    /// `..` and path names stop here).
     pub root: Arc<Dentry>,
     /// Where it is attached: the parent mount and the dentry covered.
     pub mountpoint: Option<(Arc<Mount>, Arc<Dentry>)>,
-    /// (dev, ino) of the covered directory, for fast crossing checks.
+    /// (mount id, dev, ino) of the covered directory, for fast crossing checks.
     pub covers: Option<(u64, u64, u64)>,
     pub fstype: &'static str,
     pub source: String,
-    pub read_only: bool,
+    /// The filesystem instance, shared with every other mount of it.
+    pub sb: Arc<SuperBlock>,
+    /// The mount's root within its filesystem ("/" unless a bind mount).
+    pub root_path: Vec<u8>,
+    flags: AtomicU32,
+    /// MNT_EXPIRE's mark (a second expiring umount unmounts).
+    expiry: std::sync::atomic::AtomicBool,
+}
+
+impl Mount {
+    /// A mount in no table (anonymous inodes' private mounts).
+    pub fn detached(root: InodeRef, fstype: &'static str) -> Arc<Mount> {
+        let sb = SuperBlock::new(root.clone(), fstype, false, String::new(), None);
+        Arc::new(Mount {
+            id: 0,
+            root: Dentry::root(root),
+            mountpoint: None,
+            covers: None,
+            fstype,
+            source: fstype.to_string(),
+            sb,
+            root_path: b"/".to_vec(),
+            flags: AtomicU32::new(MNT_RELATIME),
+            expiry: Default::default(),
+        })
+    }
+
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    pub fn set_flags(&self, flags: u32) {
+        self.flags.store(flags, Ordering::Relaxed);
+    }
+
+    /// Marks the mount for MNT_EXPIRE; returns whether it was marked before.
+    pub fn mark_expiry(&self) -> bool {
+        self.expiry.swap(true, Ordering::Relaxed)
+    }
+
+    /// Writes are EROFS: the mount or its filesystem is read-only.
+    pub fn read_only(&self) -> bool {
+        self.flags() & MNT_READONLY != 0 || self.sb.read_only()
+    }
+
+    pub fn noexec(&self) -> bool {
+        self.flags() & MNT_NOEXEC != 0
+    }
+
+    pub fn nosuid(&self) -> bool {
+        self.flags() & MNT_NOSUID != 0
+    }
+
+    pub fn nodev(&self) -> bool {
+        self.flags() & MNT_NODEV != 0
+    }
 }
 
 /// A place in the tree: a dentry within a mount.
@@ -58,12 +127,25 @@ impl Path {
 
     /// The absolute path as seen from `root` (for getcwd and /proc links).
     pub fn to_bytes(&self, root: &Path) -> Vec<u8> {
+        self.path_from(root).0
+    }
+
+    /// The path as seen from `root`, or None when this place is not below
+    /// `root` (/proc/<pid>/mounts skips such mounts).
+    pub fn to_bytes_within(&self, root: &Path) -> Option<Vec<u8>> {
+        let (path, inside) = self.path_from(root);
+        inside.then_some(path)
+    }
+
+    fn path_from(&self, root: &Path) -> (Vec<u8>, bool) {
+        let mut inside = false;
         let mut parts: Vec<&[u8]> = Vec::new();
         let mut mount = self.mount.clone();
         let mut dentry = self.dentry.clone();
         let mut chain: Vec<Arc<Dentry>> = Vec::new();
         loop {
             if Arc::ptr_eq(&mount, &root.mount) && same_dentry(&dentry, &root.dentry) {
+                inside = true;
                 break;
             }
             match &dentry.parent {
@@ -85,14 +167,14 @@ impl Path {
             parts.push(&d.name);
         }
         if parts.is_empty() {
-            return b"/".to_vec();
+            return (b"/".to_vec(), inside);
         }
         let mut out = Vec::new();
         for p in parts {
             out.push(b'/');
             out.extend_from_slice(p);
         }
-        out
+        (out, inside)
     }
 }
 
@@ -120,10 +202,33 @@ impl MountTable {
     /// Mounts a filesystem whose root is `root`; `at` = None makes it the
     /// root mount.
     pub fn mount(&self, root: InodeRef, at: Option<&Path>, fstype: &'static str, source: &str, read_only: bool) -> KResult<Arc<Mount>> {
+        self.mount_with_options(root, at, fstype, source, read_only, "")
+    }
+
+    /// `mount` with filesystem options for /proc/mounts.
+    pub fn mount_with_options(
+        &self,
+        root: InodeRef,
+        at: Option<&Path>,
+        fstype: &'static str,
+        source: &str,
+        read_only: bool,
+        options: &str,
+    ) -> KResult<Arc<Mount>> {
+        let sb = SuperBlock::new(root, fstype, read_only, options.to_string(), None);
+        let root = Dentry::root(sb.root.clone());
+        self.attach(sb, root, b"/".to_vec(), at, source, MNT_RELATIME)
+    }
+
+    /// Attaches superblock `sb` (its subtree `root`, at `root_path` within
+    /// it) on `at`, with per-mount `flags` (MNT_*).
+    pub fn attach(&self, sb: Arc<SuperBlock>, root: Arc<Dentry>, root_path: Vec<u8>, at: Option<&Path>, source: &str, flags: u32) -> KResult<Arc<Mount>> {
         let covers = match at {
             Some(p) => {
                 let md = p.metadata()?;
-                if !md.is_dir() {
+                let root_is_dir = root.inode.metadata()?.is_dir();
+                // A directory covers a directory, a file a file (bind mounts).
+                if md.is_dir() != root_is_dir {
                     return Err(Errno::ENOTDIR);
                 }
                 Some((p.mount.id, md.dev, md.ino))
@@ -132,15 +237,47 @@ impl MountTable {
         };
         let mount = Arc::new(Mount {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            root: Dentry::root(root),
+            root,
             mountpoint: at.map(|p| (p.mount.clone(), p.dentry.clone())),
             covers,
-            fstype,
+            fstype: sb.fstype,
             source: source.to_string(),
-            read_only,
+            sb,
+            root_path,
+            flags: AtomicU32::new(flags),
+            expiry: Default::default(),
         });
         self.mounts.write().push(mount.clone());
         Ok(mount)
+    }
+
+    /// Takes `mount` and everything mounted below it out of the tree
+    /// (umount, MNT_DETACH); open files keep their mounts alive.
+    pub fn detach_tree(&self, mount: &Arc<Mount>) -> Vec<Arc<Mount>> {
+        let mut table = self.mounts.write();
+        let mut gone: Vec<Arc<Mount>> = vec![mount.clone()];
+        let mut i = 0;
+        while i < gone.len() {
+            let id = gone[i].id;
+            for m in table.iter() {
+                if m.mountpoint.as_ref().is_some_and(|(p, _)| p.id == id) && !gone.iter().any(|g| g.id == m.id) {
+                    gone.push(m.clone());
+                }
+            }
+            i += 1;
+        }
+        table.retain(|m| !gone.iter().any(|g| g.id == m.id));
+        gone
+    }
+
+    /// Mounts attached directly on `mount`.
+    pub fn children(&self, mount: &Mount) -> Vec<Arc<Mount>> {
+        self.mounts.read().iter().filter(|m| m.mountpoint.as_ref().is_some_and(|(p, _)| p.id == mount.id)).cloned().collect()
+    }
+
+    /// Is `mount` still in the table?
+    pub fn contains(&self, mount: &Mount) -> bool {
+        self.mounts.read().iter().any(|m| m.id == mount.id)
     }
 
     pub fn all(&self) -> Vec<Arc<Mount>> {

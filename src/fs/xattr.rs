@@ -105,7 +105,7 @@ pub fn list(task: &dyn FsCaller, path: &Path) -> KResult<Vec<u8>> {
 /// setxattr with XATTR_CREATE / XATTR_REPLACE in `flags`.
 pub fn set(task: &dyn FsCaller, path: &Path, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
     let ns = namespace(name)?;
-    if path.mount.read_only {
+    if path.mount.read_only() {
         return Err(Errno::EROFS);
     }
     let md = path.metadata()?;
@@ -120,7 +120,7 @@ pub fn set(task: &dyn FsCaller, path: &Path, name: &[u8], value: &[u8], flags: u
 /// removexattr.
 pub fn remove(task: &dyn FsCaller, path: &Path, name: &[u8]) -> KResult<()> {
     let ns = namespace(name)?;
-    if path.mount.read_only {
+    if path.mount.read_only() {
         return Err(Errno::EROFS);
     }
     let md = path.metadata()?;

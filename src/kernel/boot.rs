@@ -22,19 +22,29 @@ use crate::task::system::{Config, System};
 /// What the command line asks of the machine.
 pub struct BootOptions {
     pub memory: u64,
-    pub root: PathBuf,
+    /// `--root`; None when not given (the host's /).
+    pub root: Option<PathBuf>,
+    /// `-r` images: read-write disks vda, vdb, ...
+    pub disks: Vec<PathBuf>,
+    /// `-c` images: read-only CD-ROMs sr0, ...
+    pub cdroms: Vec<PathBuf>,
+    /// `-e NAME=VALUE` in order (root=, ...).
+    pub kernel_env: Vec<(String, String)>,
     pub pidfile: Option<PathBuf>,
     pub verbose: bool,
     pub command: Vec<OsString>,
 }
 
 pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
-    let root = &options.root;
+    let root = &options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
     match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return Err((format!("--root {}: not a directory", root.display()), 2)),
         Err(e) => return Err((format!("--root {}: {e}", root.display()), 2)),
     }
+    // Disk images are opened and locked before anything else, so a bad one
+    // is an error before boot.
+    let disks = crate::block::registry::open_at_boot(&options.disks, &options.cdroms).map_err(|e| (e, 2))?;
     if let Some(pidfile) = &options.pidfile {
         std::fs::write(pidfile, format!("{}\n", std::process::id())).map_err(|e| (format!("-p {}: {e}", pidfile.display()), 2))?;
     }
@@ -51,6 +61,8 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     crate::fs::procfs::install_view(system.clone());
     crate::fs::devfs::register_devices();
     crate::tty::register_devices();
+    register_block_devices(disks);
+    crate::fs::fstype::register_builtin();
     mount_boot_filesystems(&system, root).map_err(|e| (e, 1))?;
 
     let root_path = system.root();
@@ -135,7 +147,7 @@ fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path) -> R
     // Linux's tmpfs default: half of RAM.
     let tmpfs_size = kernel.config.memory / 2;
     mount_at(kernel, &root, "/tmp", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
-    let dev = devfs::new_devfs().map_err(|e| format!("cannot build /dev: {e}"))?;
+    let dev = devfs::devtmpfs().map_err(|e| format!("cannot build /dev: {e}"))?;
     mount_at(kernel, &root, "/dev", dev, "devtmpfs", "udev")?;
     mount_at(kernel, &root, "/dev/shm", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
     mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
@@ -149,6 +161,14 @@ fn mount_at(kernel: &System, root: &Path, at: &str, fs: InodeRef, fstype: &'stat
     let place = walk(&cx, at.as_bytes(), true).map_err(|e| format!("cannot mount {fstype} on {at}: {at} in the guest root: {e}"))?;
     kernel.mounts.mount(fs, Some(&place), fstype, source, false).map_err(|e| format!("cannot mount {fstype} on {at}: {e}"))?;
     Ok(())
+}
+
+/// The disks' majors go to the registry that opened them.
+fn register_block_devices(disks: Arc<crate::block::registry::Registry>) {
+    use crate::block::registry::{BLOCK_EXT_MAJOR, SCSI_CDROM_MAJOR, VIRTIO_BLK_MAJOR};
+    for major in [VIRTIO_BLK_MAJOR, SCSI_CDROM_MAJOR, BLOCK_EXT_MAJOR] {
+        crate::fs::blkdev::register(major, disks.clone());
+    }
 }
 
 /// How soon freed guest pages go back to the host.

@@ -88,6 +88,10 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
         if shared && prot & PROT_WRITE != 0 && !file.writable() {
             return Err(Errno::EACCES);
         }
+        // No executable mappings of files on a noexec mount (do_mmap).
+        if prot & PROT_EXEC != 0 && file.path.as_ref().is_some_and(|p| p.mount.noexec()) {
+            return Err(Errno::EPERM);
+        }
         match md.mode & S_IFMT {
             // /dev/zero maps as anonymous memory.
             S_IFCHR if md.rdev == crate::fs::make_dev(1, 5) => anonymous_backing(sys, shared, len, prot, flags)?,

@@ -15,6 +15,7 @@ pub mod futex;
 pub mod info;
 pub mod ioctl;
 pub mod mm;
+pub mod mount;
 pub mod namespace;
 pub mod open;
 pub mod pipe;
@@ -24,6 +25,7 @@ pub mod read_write;
 pub mod resource;
 pub mod session;
 pub mod signal;
+pub mod socket;
 pub mod stat;
 pub mod sync;
 pub mod time;
@@ -156,10 +158,12 @@ fn table() -> &'static Table {
             xattr::SYSCALLS,
             futex::SYSCALLS,
             mm::SYSCALLS,
+            mount::SYSCALLS,
             pipe::SYSCALLS,
             poll::SYSCALLS,
             process::SYSCALLS,
             signal::SYSCALLS,
+            socket::SYSCALLS,
             time::SYSCALLS,
             wait::SYSCALLS,
             info::SYSCALLS,

@@ -79,7 +79,7 @@ fn sys_statx(sys: &mut Sys) -> KResult<u64> {
 fn write_statfs(sys: &Sys, path: &Path, buf: u64) -> KResult<u64> {
     let mut sf = path.inode().statfs()?;
     sf.f_flags |= ST_VALID | ST_RELATIME;
-    if path.mount.read_only {
+    if path.mount.read_only() {
         sf.f_flags |= ST_RDONLY;
     }
     put(sys, buf, &sf)?;

@@ -55,7 +55,9 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
     let file = resolve_at(task, dirfd, path, true, empty_ok)?;
     let inode = file.inode().clone();
     let md = inode.metadata()?;
-    if md.mode & S_IFMT != S_IFREG {
+    // A noexec mount runs nothing (do_open_execat); nosuid needs nothing
+    // here, as exec does not honour set-user-ID bits at all yet.
+    if md.mode & S_IFMT != S_IFREG || file.mount.noexec() {
         return Err(Errno::EACCES);
     }
     may_access(&task.creds(), &md, MAY_EXEC)?;
@@ -91,6 +93,9 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
     let (entry, interp_base) = match &elf.interp {
         Some(interp_path) => {
             let ifile = resolve_at(task, AT_FDCWD, interp_path, true, false)?;
+            if ifile.mount.noexec() {
+                return Err(Errno::EACCES);
+            }
             let iinode = ifile.inode().clone();
             let ielf = ElfFile::parse(&iinode)?;
             if ielf.interp.is_some() || ielf.header.e_type != ET_DYN {

@@ -255,9 +255,8 @@ impl ProcInode {
 /// private one-entry mount, so following /proc/<pid>/fd/N reaches it.
 pub fn anon_path(inode: &InodeRef) -> Path {
     let root = Dentry::root(inode.clone());
-    let mount =
-        Arc::new(Mount { id: 0, root: root.clone(), mountpoint: None, covers: None, fstype: "anon_inodefs", source: "anon_inodefs".into(), read_only: false });
-    Path { mount, dentry: root }
+    let mount = Mount::detached(inode.clone(), "anon_inodefs");
+    Path { dentry: mount.root.clone(), mount }
 }
 
 /// What readlink shows for an open file: its path, " (deleted)" once

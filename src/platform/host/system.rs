@@ -161,3 +161,10 @@ pub fn thread_cpu_ns_of(tgid: i32, tid: i32) -> u64 {
         .and_then(|s| s.split_whitespace().next().and_then(|w| w.parse().ok()))
         .unwrap_or_else(|| process_cpu_ns(tgid))
 }
+
+/// A host network sysctl under /proc/sys/net (e.g. "core/wmem_default"),
+/// so that socket buffer sizes and queue limits answer as the host's
+/// kernel would; None when it cannot be read.
+pub fn net_sysctl(name: &str) -> Option<i64> {
+    std::fs::read_to_string(format!("/proc/sys/net/{name}")).ok()?.trim().parse().ok()
+}

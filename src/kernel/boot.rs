@@ -1,8 +1,8 @@
-//! Boot: guest RAM, the platform, the system tables, the mount tree (the
-//! host directory read-only at /, tmpfs on /tmp and /dev/shm, devfs on
-//! /dev, devpts on /dev/pts, procfs on /proc), PID 1's files and program,
-//! and its kernel thread. Errors are one line for a person and an exit
-//! status.
+//! Boot: guest RAM, the platform, the system tables, the mount tree (at /
+//! a host directory read-only, or a disk's filesystem; tmpfs on /tmp and
+//! /dev/shm, devfs on /dev, devpts on /dev/pts, procfs on /proc), PID 1's
+//! files and program, and its kernel thread; when PID 1 exits, shutdown.
+//! Errors are one line for a person and an exit status.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -36,15 +36,21 @@ pub struct BootOptions {
 }
 
 pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
-    let root = &options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
-    match std::fs::metadata(root) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err((format!("--root {}: not a directory", root.display()), 2)),
-        Err(e) => return Err((format!("--root {}: {e}", root.display()), 2)),
-    }
+    // SIGTERM becomes a clean shutdown (kernel/shutdown.rs): blocked here,
+    // before any thread exists, so every thread inherits the mask.
+    crate::platform::host::termination::block_sigterm();
     // Disk images are opened and locked before anything else, so a bad one
-    // is an error before boot.
+    // is an error before boot; so is a root that cannot be.
     let disks = crate::block::registry::open_at_boot(&options.disks, &options.cdroms).map_err(|e| (e, 2))?;
+    register_filesystem_types();
+    let root = choose_root(&options, &disks)?;
+    if let RootSource::Host(dir) = &root {
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err((format!("--root {}: not a directory", dir.display()), 2)),
+            Err(e) => return Err((format!("--root {}: {e}", dir.display()), 2)),
+        }
+    }
     if let Some(pidfile) = &options.pidfile {
         std::fs::write(pidfile, format!("{}\n", std::process::id())).map_err(|e| (format!("-p {}: {e}", pidfile.display()), 2))?;
     }
@@ -62,8 +68,8 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     crate::fs::devfs::register_devices();
     crate::tty::register_devices();
     register_block_devices(disks);
-    crate::fs::fstype::register_builtin();
-    mount_boot_filesystems(&system, root).map_err(|e| (e, 1))?;
+    mount_boot_filesystems(&system, &root).map_err(|e| (e, 1))?;
+    super::shutdown::handle_sigterm(&system);
 
     let root_path = system.root();
     let fs_context = FsContext { root: root_path.clone(), cwd: initial_cwd(&system, &root_path), umask: crate::platform::host::system::umask() };
@@ -92,8 +98,10 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
         .name("vkernel-task-1".into())
         .spawn(move || super::run::run(runner, regs, None))
         .map_err(|e| (format!("cannot start a kernel thread: {e}"), 1))?;
-    let status = thread.join().map_err(|_| ("kernel thread panicked".to_string(), 70))?;
-    Ok(status.shell_code() as u8)
+    let status = thread.join().map_err(|_| ("kernel thread panicked".to_string(), 70));
+    // PID 1 is gone: the machine shuts down (disks written back, unmounted).
+    super::shutdown::run(&system);
+    Ok(status?.shell_code() as u8)
 }
 
 /// Resolves PROGRAM like a shell: a name without '/' is searched in PATH.
@@ -133,15 +141,104 @@ fn initial_cwd(system: &Arc<System>, root: &Path) -> Path {
 }
 
 /// Mount points vkernel needs at the root; they read as empty directories
-/// when the host tree lacks them.
+/// when the host tree lacks them, and are made on a disk root that lacks them.
 const MOUNT_POINTS: &[&str] = &["tmp", "dev", "proc"];
 
-fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path) -> Result<(), String> {
+/// Where `/` comes from.
+enum RootSource {
+    /// A host directory, read-only (`--root`, or the host's / by default).
+    Host(PathBuf),
+    /// A filesystem on a disk, a partition or a CD-ROM.
+    Device { node: Arc<crate::block::registry::BlockNode>, fstype: crate::fs::fstype::FileSystemType },
+}
+
+/// Every filesystem type the machine knows, for mount(2) and the root.
+fn register_filesystem_types() {
+    crate::fs::fstype::register_builtin();
+    crate::fs::ext4::vfs::register();
+}
+
+/// Picks the root: `--root DIR`; else the disk or partition `-e
+/// root=/dev/NAME` names; else the first `-r` disk (the whole disk, or its
+/// first partition holding a filesystem), or without one the first `-c`
+/// CD-ROM; else the host's /. A disk that holds nothing bootable is an
+/// error before boot.
+fn choose_root(options: &BootOptions, disks: &crate::block::registry::Registry) -> Result<RootSource, (String, u8)> {
+    use crate::block::registry::DiskKind;
+    use crate::fs::fstype::probe;
+    let named = options.kernel_env.iter().rev().find(|(k, _)| k == "root").map(|(_, v)| v.as_str());
+    if let Some(dir) = &options.root {
+        if let Some(name) = named {
+            return Err((format!("--root {} and -e root={name} both name the root: give one of them", dir.display()), 2));
+        }
+        return Ok(RootSource::Host(dir.clone()));
+    }
+    let nodes = disks.all_nodes();
+    if let Some(name) = named {
+        let short = name.strip_prefix("/dev/").unwrap_or(name);
+        let Some(node) = nodes.iter().find(|n| n.name == short) else {
+            let known: Vec<String> = nodes.iter().map(|n| format!("/dev/{}", n.name)).collect();
+            let known = if known.is_empty() { "none: give a disk with -r".to_string() } else { known.join(", ") };
+            return Err((format!("-e root={name}: no such disk or partition (there are: {known})"), 2));
+        };
+        let fstype = probe(&*node.device).ok_or_else(|| (format!("-e root={name}: no filesystem vkernel can mount there (it reads ext2, ext3 and ext4)"), 2))?;
+        return Ok(RootSource::Device { node: node.clone(), fstype });
+    }
+    let first = disks.disks().iter().find(|d| d.node.kind == DiskKind::Virtio).or_else(|| disks.disks().first());
+    let Some(disk) = first else { return Ok(RootSource::Host(PathBuf::from("/"))) };
+    let candidates = std::iter::once(disk.node.clone()).chain(disk.partitions());
+    for node in candidates {
+        if let Some(fstype) = probe(&*node.device) {
+            return Ok(RootSource::Device { node, fstype });
+        }
+    }
+    let option = if disk.node.kind == DiskKind::Cdrom { "-c" } else { "-r" };
+    Err((
+        format!(
+            "{option} {}: no filesystem to boot from on the disk or its partitions (vkernel reads ext2, ext3 and ext4: make one with mkfs.ext4, or give --root DIR to use the disk only as /dev/{})",
+            disk.image.display(),
+            disk.node.name
+        ),
+        2,
+    ))
+}
+
+/// Mounts the root filesystem a device holds.
+fn mount_root_device(kernel: &Arc<System>, node: &crate::block::registry::BlockNode, fstype: &crate::fs::fstype::FileSystemType) -> Result<Path, String> {
+    let source = format!("/dev/{}", node.name);
+    let flags = if node.read_only() { crate::abi::mount::MS_RDONLY } else { 0 };
+    let rdev = crate::fs::blkdev::rdev_of(node);
+    let sb = crate::fs::fstype::get_super(fstype, Some(rdev), &source, flags, "").map_err(|e| format!("cannot mount {source} ({}) as /: {e}", fstype.name))?;
+    let root = crate::fs::path::Dentry::root(sb.root.clone());
+    let m = kernel
+        .mounts
+        .attach(sb, root, b"/".to_vec(), None, &source, crate::fs::path::MNT_RELATIME)
+        .map_err(|e| format!("cannot mount {source} as /: {e}"))?;
+    let root = Path { dentry: m.root.clone(), mount: m };
+    // A root image without the mount points gets them (as empty
+    // directories), unless it is read-only.
+    if !root.mount.read_only() {
+        for dir in MOUNT_POINTS {
+            if root.inode().lookup(dir.as_bytes()).err() == Some(Errno::ENOENT) {
+                let mode = if *dir == "tmp" { 0o1777 } else { 0o755 };
+                root.inode().create(dir.as_bytes(), crate::abi::stat::S_IFDIR | mode, 0, 0, 0).map_err(|e| format!("cannot make /{dir} on {source}: {e}"))?;
+            }
+        }
+    }
+    Ok(root)
+}
+
+fn mount_boot_filesystems(kernel: &Arc<System>, source: &RootSource) -> Result<(), String> {
     let mounts = &kernel.mounts;
-    let host_root = hostfs::HostFs::new_root(root_dir, MOUNT_POINTS)?;
-    let source = root_dir.display().to_string();
-    let root_mount = mounts.mount(host_root, None, "hostfs", &source, true).map_err(|e| format!("cannot mount {source} at /: {e}"))?;
-    let root = Path { dentry: root_mount.root.clone(), mount: root_mount };
+    let root = match source {
+        RootSource::Host(root_dir) => {
+            let host_root = hostfs::HostFs::new_root(root_dir, MOUNT_POINTS)?;
+            let source = root_dir.display().to_string();
+            let root_mount = mounts.mount(host_root, None, "hostfs", &source, true).map_err(|e| format!("cannot mount {source} at /: {e}"))?;
+            Path { dentry: root_mount.root.clone(), mount: root_mount }
+        }
+        RootSource::Device { node, fstype } => mount_root_device(kernel, node, fstype)?,
+    };
     *kernel.root.lock() = Some(root.clone());
 
     // Linux's tmpfs default: half of RAM.

@@ -5,6 +5,7 @@
 
 pub mod boot;
 pub mod run;
+pub mod shutdown;
 
 use std::sync::{Arc, OnceLock};
 

@@ -595,6 +595,33 @@ impl Ext4 {
         Ok(())
     }
 
+    /// Remount read-write after a read-only mount or a clean `unmount`
+    /// (remount,rw): recovery was done at mount, so this starts writing
+    /// as a read-write mount does.
+    pub fn remount_read_write(&self) -> KResult<()> {
+        let mut i = self.inner.lock();
+        if !i.read_only {
+            return Ok(());
+        }
+        if i.errored || i.dev.read_only() || i.sb.write_blocker().is_some() {
+            return Err(Errno::EROFS);
+        }
+        if i.journal.as_ref().is_some_and(|j| j.needs_recovery()) {
+            // A read-only mount of an unclean journal never replayed it.
+            return Err(Errno::EROFS);
+        }
+        i.read_only = false;
+        let r = (|| {
+            i.start_writing()?;
+            i.process_orphans()?;
+            i.commit()
+        })();
+        if r.is_err() {
+            i.read_only = true;
+        }
+        r
+    }
+
     /// Test hook: allow `n` more commits, then drop every later write as if
     /// power were cut (the disk keeps what reached it).
     pub fn set_commit_budget(&self, n: Option<u32>) {

@@ -18,7 +18,9 @@ use std::sync::{Arc, Weak};
 use super::fs::{Ext4, MountOptions};
 use super::vfs_inode::Ext4Inode;
 use crate::abi::{Errno, KResult, PAGE_SIZE, Timespec};
+use crate::abi::mount::MS_RDONLY;
 use crate::block::BlockDevice;
+use crate::fs::fstype::{self, FileSystemType, MountRequest, SuperBlock, SuperOps};
 use crate::fs::inode::InodeRef;
 use crate::mm::page_cache::{PageCache, PageStore};
 
@@ -34,7 +36,8 @@ pub struct Ext4Fs {
     pub engine: Arc<Ext4>,
     /// st_dev of every inode (the block device's number).
     pub dev: u64,
-    pub read_only: bool,
+    /// Mounted (or remounted) read-only.
+    read_only: AtomicBool,
     /// "ext4", "ext3" or "ext2": what the filesystem was mounted as.
     pub fstype: &'static str,
     inodes: Mutex<HashMap<u32, Weak<InodeHandle>>>,
@@ -70,6 +73,77 @@ pub fn probe(dev: &dyn BlockDevice) -> Option<&'static str> {
     }
 }
 
+/// Registers ext4, ext3 and ext2 with the VFS's filesystem types (at
+/// boot). All three are this engine; the name decides what the image
+/// must be (ext2 and ext3 refuse ext4's features, ext3 needs a journal)
+/// and what /proc/mounts shows.
+pub fn register() {
+    type MountFn = fn(&MountRequest<'_>) -> KResult<Arc<SuperBlock>>;
+    type ProbeFn = fn(&dyn BlockDevice) -> bool;
+    let types: [(&'static str, MountFn, ProbeFn); 3] = [
+        ("ext4", |r| mount_request(r, "ext4"), |d| probe(d) == Some("ext4")),
+        ("ext3", |r| mount_request(r, "ext3"), |d| probe(d) == Some("ext3")),
+        ("ext2", |r| mount_request(r, "ext2"), |d| probe(d) == Some("ext2")),
+    ];
+    for (name, mount, probe) in types {
+        fstype::register(FileSystemType { name, requires_device: true, mount, probe: Some(probe) });
+    }
+}
+
+/// Mount options ext4 accepts (and keeps to what it does: ordered data,
+/// errors=remount-ro, xattrs and ACLs always on).
+fn check_options(options: &str) -> KResult<()> {
+    for (name, value) in fstype::options(options) {
+        let ok = match (name, value) {
+            ("errors", Some("remount-ro" | "continue" | "panic")) => true,
+            ("data", Some("ordered")) => true,
+            ("barrier" | "nobarrier" | "user_xattr" | "acl" | "auto_da_alloc" | "delalloc", None) => true,
+            ("commit", Some(v)) => v.parse::<u32>().is_ok(),
+            _ => false,
+        };
+        if !ok {
+            return Err(Errno::EINVAL);
+        }
+    }
+    Ok(())
+}
+
+fn mount_request(req: &MountRequest<'_>, fstype: &'static str) -> KResult<Arc<SuperBlock>> {
+    let device = req.device.clone().ok_or(Errno::ENOTBLK)?;
+    check_options(req.options)?;
+    let found = probe(&*device).ok_or(Errno::EINVAL)?;
+    // Linux's "couldn't mount as ext2/ext3 due to feature incompatibilities".
+    let compatible = match fstype {
+        "ext2" => found != "ext4",
+        "ext3" => found == "ext3",
+        _ => true,
+    };
+    if !compatible {
+        return Err(Errno::EINVAL);
+    }
+    let read_only = req.flags & MS_RDONLY != 0;
+    let (fs, root) = mount(device, req.dev.unwrap_or_else(crate::fs::new_anon_dev), read_only, fstype)?;
+    Ok(SuperBlock::new(root, fstype, read_only, String::new(), Some(Box::new(Ext4Super(fs)))))
+}
+
+/// What the VFS tells a mounted filesystem.
+struct Ext4Super(Arc<Ext4Fs>);
+
+impl SuperOps for Ext4Super {
+    fn sync(&self) -> KResult<()> {
+        self.0.sync()
+    }
+    fn remount(&self, flags: u64, options: &str) -> KResult<()> {
+        check_options(options)?;
+        self.0.remount(flags & MS_RDONLY != 0)
+    }
+    fn unmount(&self) {
+        if let Err(e) = self.0.unmount() {
+            eprintln!("vkernel: unmounting {} {}:{}: {e}", self.0.fstype, crate::fs::dev_major(self.0.dev), crate::fs::dev_minor(self.0.dev));
+        }
+    }
+}
+
 /// Mounts the filesystem on `device` as `fstype` with st_dev `dev`;
 /// returns it and its root directory.
 pub fn mount(device: Arc<dyn BlockDevice>, dev: u64, read_only: bool, fstype: &'static str) -> KResult<(Arc<Ext4Fs>, InodeRef)> {
@@ -78,7 +152,7 @@ pub fn mount(device: Arc<dyn BlockDevice>, dev: u64, read_only: bool, fstype: &'
     let fs = Arc::new_cyclic(|me| Ext4Fs {
         engine,
         dev,
-        read_only,
+        read_only: AtomicBool::new(read_only),
         fstype,
         inodes: Mutex::new(HashMap::new()),
         recent: Mutex::new(VecDeque::new()),
@@ -87,16 +161,7 @@ pub fn mount(device: Arc<dyn BlockDevice>, dev: u64, read_only: bool, fstype: &'
     });
     let root = fs.inode(fs.engine.root())?;
     if !read_only {
-        // The journal's commit of an old transaction, after each background
-        // writeback pass (about once a second).
-        let weak = Arc::downgrade(&fs);
-        crate::mm::writeback::register_periodic(move || match weak.upgrade() {
-            Some(fs) if !fs.unmounted.load(Ordering::Acquire) => {
-                let _ = fs.engine.periodic_commit();
-                true
-            }
-            _ => false,
-        });
+        fs.register_periodic_commit();
     }
     let mut mounted = MOUNTED.lock();
     mounted.retain(|w| w.strong_count() > 0);
@@ -202,7 +267,7 @@ impl Ext4Fs {
     /// syncfs: dirty pages written, the journal committed and
     /// checkpointed, the device flushed.
     pub fn sync(&self) -> KResult<()> {
-        if self.read_only || self.unmounted.load(Ordering::Acquire) {
+        if self.read_only() || self.is_unmounted() {
             return Ok(());
         }
         let written = self.write_back();
@@ -217,7 +282,7 @@ impl Ext4Fs {
         if self.unmounted.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let written = if self.read_only { Ok(()) } else { self.write_back() };
+        let written = if self.read_only() { Ok(()) } else { self.write_back() };
         let recent = std::mem::take(&mut *self.recent.lock());
         drop(recent);
         self.engine.unmount()?;
@@ -226,6 +291,41 @@ impl Ext4Fs {
 
     pub fn is_unmounted(&self) -> bool {
         self.unmounted.load(Ordering::Acquire)
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.read_only.load(Ordering::Acquire)
+    }
+
+    /// MS_REMOUNT: to read-only, everything is written back and the disk
+    /// left clean; back to read-write, the journal starts again.
+    pub fn remount(&self, read_only: bool) -> KResult<()> {
+        if self.is_unmounted() || read_only == self.read_only() {
+            return Ok(());
+        }
+        if read_only {
+            self.write_back()?;
+            self.read_only.store(true, Ordering::Release);
+            self.engine.unmount()
+        } else {
+            self.engine.remount_read_write()?;
+            self.read_only.store(false, Ordering::Release);
+            self.register_periodic_commit();
+            Ok(())
+        }
+    }
+
+    fn register_periodic_commit(&self) {
+        // The journal's commit of an old transaction, after each background
+        // writeback pass (about once a second).
+        let weak = self.me.clone();
+        crate::mm::writeback::register_periodic(move || match weak.upgrade() {
+            Some(fs) if !fs.is_unmounted() && !fs.read_only() => {
+                let _ = fs.engine.periodic_commit();
+                true
+            }
+            _ => false,
+        });
     }
 
     /// The current time for timestamps the VFS glue sets.
@@ -337,7 +437,7 @@ impl PageStore for InodeHandle {
     }
 
     fn reserve(&self, units: u64) -> KResult<()> {
-        if self.fs.read_only || self.fs.is_unmounted() {
+        if self.fs.read_only() || self.fs.is_unmounted() {
             return Err(Errno::EROFS);
         }
         self.fs.engine.reserve_blocks(units)
@@ -365,7 +465,7 @@ impl Drop for InodeHandle {
             }
         }
         // The last user let go: an inode without links is freed now.
-        if !self.fs.read_only && !self.fs.is_unmounted() && self.fs.engine.getattr(self.ino).is_ok_and(|a| a.nlink == 0) {
+        if !self.fs.read_only() && !self.fs.is_unmounted() && self.fs.engine.getattr(self.ino).is_ok_and(|a| a.nlink == 0) {
             let _ = self.fs.engine.evict(self.ino);
         }
     }

@@ -78,7 +78,7 @@ impl Ext4Inode {
 
     /// Relatime after a read of data, a directory or a link target.
     fn touch_atime(&self) {
-        if self.fs().read_only || self.fs().is_unmounted() {
+        if self.fs().read_only() || self.fs().is_unmounted() {
             return;
         }
         let now = self.fs().now();

@@ -9,3 +9,4 @@ pub mod image;
 pub mod ram;
 pub mod system;
 pub mod terminal;
+pub mod termination;

@@ -444,9 +444,25 @@ impl PageCache {
             }
             Err(e) => return Err(e),
         };
+        // Frames for the new pages, taken before the cache's lock: memory
+        // may have to come from this very cache's clean pages.
+        let absent_pages = {
+            let st = self.state.lock();
+            (first..first + pages_allowed).filter(|i| !st.pages.contains_key(i)).count()
+        };
+        let mut spare = Vec::with_capacity(absent_pages);
+        let mut result = Ok(());
+        for _ in 0..absent_pages {
+            match self.phys.alloc(0) {
+                Ok(f) => spare.push(f),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
         let mut done = 0usize;
         let mut used = 0u64;
-        let mut result = Ok(());
         {
             let mut st = self.state.lock();
             let mut newly_dirty = 0u64;
@@ -455,12 +471,9 @@ impl PageCache {
                 let (from, to) = (off.max(start), end.min(start + PAGE_SIZE));
                 let page = match st.pages.get_mut(&idx) {
                     Some(p) => p,
-                    None => match self.phys.alloc(0) {
-                        Ok(f) => st.pages.entry(idx).or_insert(Page { frame: f, dirty: false, holes: hole_of(idx) }),
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
+                    None => match spare.pop() {
+                        Some(f) => st.pages.entry(idx).or_insert(Page { frame: f, dirty: false, holes: hole_of(idx) }),
+                        None => break,
                     },
                 };
                 let src = &data[(from - off) as usize..(to - off) as usize];
@@ -479,6 +492,7 @@ impl PageCache {
                 self.grow_size(off + done as u64);
             }
         }
+        self.phys.put_many(spare);
         // Pages dirtied by someone else meanwhile needed less than we took.
         if reserved > used {
             store.unreserve(reserved - used);

@@ -32,7 +32,8 @@ fn model_on(label: &str, mkfs_args: &[&str], ram: &str, seeds: &[u64], ops: u32)
     let root = s.path("root");
     rootfs(&root, &["disk_model"], &[]);
     let image = s.path("disk.img");
-    mkfs(&image, mkfs_args, "128M", Some(&root));
+    // Room for every seed's tree (a full disk would make the runs differ).
+    mkfs(&image, mkfs_args, &format!("{}M", 64 + seeds.len() as u32 * ops / 20), Some(&root));
     let ops = ops.to_string();
     let mut native_out = String::new();
     let mut script = String::new();

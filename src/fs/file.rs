@@ -128,6 +128,11 @@ pub trait FileOps: Send + Sync {
     fn size(&self, file: &File) -> KResult<u64> {
         Ok(file.inode.metadata()?.size)
     }
+    /// A read at `pos` that hands the bytes to `sink` in pieces (see
+    /// `Inode::read_pieces`); None: read through a buffer.
+    fn read_pieces(&self, _file: &File, _pos: u64, _len: usize, _sink: &mut dyn FnMut(&[u8]) -> KResult<()>) -> Option<KResult<usize>> {
+        None
+    }
 }
 
 /// One open file description.
@@ -218,6 +223,9 @@ impl FileOps for RegularFile {
         let n = file.inode.read_at(*pos, buf)?;
         *pos += n as u64;
         Ok(n)
+    }
+    fn read_pieces(&self, file: &File, pos: u64, len: usize, sink: &mut dyn FnMut(&[u8]) -> KResult<()>) -> Option<KResult<usize>> {
+        file.inode.read_pieces(pos, len, sink)
     }
     fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
         if file.flags() & O_APPEND != 0 {

@@ -172,6 +172,12 @@ pub trait Inode: Send + Sync + Any {
     fn write_at(&self, _offset: u64, _buf: &[u8]) -> KResult<usize> {
         Err(Errno::EINVAL)
     }
+    /// A read that hands the file's bytes from `offset` (at most `len`) to
+    /// `sink` in pieces, straight from the page cache rather than through
+    /// a kernel buffer; None: the filesystem has no such path (`read_at`).
+    fn read_pieces(&self, _offset: u64, _len: usize, _sink: &mut dyn FnMut(&[u8]) -> KResult<()>) -> Option<KResult<usize>> {
+        None
+    }
     /// An O_APPEND write: at the end of the file, atomically with respect
     /// to other appends where the filesystem can manage it. Returns the
     /// bytes written and the new end.

@@ -21,6 +21,23 @@ pub fn read_into(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResul
     }
     let stream = file.ops.is_stream() || !file.ops.seekable();
     let mut pos_guard = if offset.is_none() && !stream { Some(file.pos.lock()) } else { None };
+    if !stream {
+        // A page cache hands its pages over without a kernel buffer.
+        let pos = offset.unwrap_or_else(|| pos_guard.as_deref().copied().unwrap_or(0));
+        let mut copied = 0usize;
+        let direct = file.ops.read_pieces(file, pos, bufs.len(), &mut |piece| {
+            bufs.copy_out(copied, piece).map_err(|_| Errno::EFAULT)?;
+            copied += piece.len();
+            Ok(())
+        });
+        if let Some(r) = direct {
+            let n = r?;
+            if let Some(g) = pos_guard.as_mut() {
+                **g = pos + n as u64;
+            }
+            return Ok(n);
+        }
+    }
     let mut done = 0usize;
     loop {
         let chunk = (bufs.len() - done).min(IO_CHUNK);

@@ -385,6 +385,19 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
     } else if tmd.is_some() && flags & RENAME_NOREPLACE != 0 {
         return Err(Errno::EEXIST);
     }
+    // Linux's lock_rename trap: a source that is an ancestor of the new
+    // parent is EINVAL; a target that is an ancestor of the old parent is
+    // ENOTEMPTY (before any check of the two objects' types).
+    if smd.is_dir() && is_ancestor_of(&source, &ndir) {
+        return Err(Errno::EINVAL);
+    }
+    if flags & RENAME_EXCHANGE == 0
+        && let Some(t) = &target
+        && tmd.as_ref().is_some_and(|m| m.is_dir())
+        && is_ancestor_of(t, &odir)
+    {
+        return Err(Errno::ENOTEMPTY);
+    }
     if let Some(tmd) = &tmd {
         if (tmd.dev, tmd.ino) == (smd.dev, smd.ino) {
             return Ok(());
@@ -414,6 +427,20 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
         return Err(Errno::EBUSY);
     }
     odir.inode().rename(&oname, ndir.inode(), &nname, flags)
+}
+
+/// Whether `a` is `b` or one of `b`'s ancestors within its mount (by the
+/// chain of dentries the walk built).
+fn is_ancestor_of(a: &Path, b: &Path) -> bool {
+    let Ok(am) = a.metadata() else { return false };
+    let mut d = Some(b.dentry.clone());
+    while let Some(cur) = d {
+        if cur.inode.metadata().is_ok_and(|m| (m.dev, m.ino) == (am.dev, am.ino)) {
+            return true;
+        }
+        d = cur.parent.clone();
+    }
+    false
 }
 
 // ---- attributes ----

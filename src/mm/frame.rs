@@ -216,6 +216,22 @@ impl PhysMemory {
         self.free_frames.fetch_add(freed.len() as u64, Ordering::Relaxed);
     }
 
+    /// Has the host back these frames now (in one call per contiguous
+    /// run): frames about to be filled by a host read or a large copy.
+    pub fn populate(&self, frames: &[Frame]) {
+        let mut i = 0;
+        while i < frames.len() {
+            let mut j = i + 1;
+            while j < frames.len() && frames[j] == frames[j - 1] + 1 {
+                j += 1;
+            }
+            if j - i >= 4 {
+                self.ram.populate(Self::offset_of(frames[i]), (j - i) as u64 * PAGE_SIZE);
+            }
+            i = j;
+        }
+    }
+
     /// Returns pages to the host; they read back as zeros.
     fn punch(&self, frame: Frame, count: u32) {
         self.ram.punch(frame as u64 * PAGE_SIZE, count as u64 * PAGE_SIZE);

@@ -466,6 +466,12 @@ impl MmState {
         if !allowed {
             return Err(Errno::EFAULT);
         }
+        // A kernel write into a shared file page dirties it as a guest
+        // store would (space reservation included).
+        let shared_file = match &vma.backing {
+            Backing::Shared { memory, pgoff } if write && memory.has_store() => Some((memory.clone(), pgoff + (vpn - vma.start / PAGE_SIZE))),
+            _ => None,
+        };
         if !self.pages.contains_key(&vpn) {
             let vma = vma.clone();
             self.populate(phys, &vma, vpn, vpn + 1).map_err(|e| match e {
@@ -477,15 +483,8 @@ impl MmState {
         if write && pte.cow {
             return self.break_cow(phys, vpn).map_err(|_| Errno::ENOMEM);
         }
-        if write && let Some(vma) = self.find_vma(va) {
-            // A kernel write into a shared file page dirties it as a
-            // guest store would (space reservation included).
-            if let Backing::Shared { memory, pgoff } = &vma.backing
-                && memory.has_store()
-            {
-                let off = pgoff + (vpn - vma.start / PAGE_SIZE);
-                memory.clone().mark_dirty(off).map_err(|_| Errno::EFAULT)?;
-            }
+        if let Some((memory, off)) = shared_file {
+            memory.mark_dirty(off).map_err(|_| Errno::EFAULT)?;
         }
         Ok(pte.frame)
     }

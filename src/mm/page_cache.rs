@@ -283,6 +283,7 @@ impl PageCache {
                 Err(_) => break,
             }
         }
+        self.phys.populate(&frames);
         let holes = {
             let mut bufs: Vec<&mut [u8]> = frames.iter().map(|&f| self.phys.frame_bytes(f)).collect();
             store.read_pages(index, &mut bufs)
@@ -360,6 +361,74 @@ impl PageCache {
         }
         let end_page = (off + n as u64).div_ceil(PAGE_SIZE);
         self.state.lock().next_sequential = end_page;
+        Ok(n)
+    }
+
+    /// read(2) without a kernel buffer: hands the bytes at `off` (at most
+    /// `len`, short at the end of the file) to `sink` page by page, with no
+    /// lock held while it runs (it copies to guest memory, which takes
+    /// address-space locks). A sink error ends the read: an error if
+    /// nothing was delivered, else the count so far.
+    pub fn read_pieces(self: &Arc<Self>, off: u64, len: usize, sink: &mut dyn FnMut(&[u8]) -> KResult<()>) -> KResult<usize> {
+        self.touch();
+        let size = self.size();
+        if off >= size || len == 0 {
+            return Ok(0);
+        }
+        let n = (size - off).min(len as u64) as usize;
+        let mut done = 0usize;
+        let mut misses = 0;
+        while done < n {
+            // A batch of cached pages, each with a reference held.
+            let (batch, missing) = {
+                let st = self.state.lock();
+                let mut batch: Vec<(Frame, usize, usize)> = Vec::new();
+                let mut missing = None;
+                let mut at = done;
+                while at < n && batch.len() < 256 {
+                    let pos = off + at as u64;
+                    let (idx, in_page) = (pos / PAGE_SIZE, (pos % PAGE_SIZE) as usize);
+                    let take = (PAGE - in_page).min(n - at);
+                    match st.pages.get(&idx) {
+                        Some(p) => {
+                            self.phys.get(p.frame);
+                            batch.push((p.frame, in_page, take));
+                        }
+                        None => {
+                            missing = Some(idx);
+                            break;
+                        }
+                    }
+                    at += take;
+                }
+                (batch, missing)
+            };
+            let mut failed = None;
+            for &(frame, from, take) in &batch {
+                if failed.is_none() {
+                    match sink(&self.phys.frame_bytes(frame)[from..from + take]) {
+                        Ok(()) => done += take,
+                        Err(e) => failed = Some(e),
+                    }
+                }
+            }
+            self.phys.put_many(batch.iter().map(|b| b.0));
+            if let Some(e) = failed {
+                return if done > 0 { Ok(done) } else { Err(e) };
+            }
+            if let Some(idx) = missing {
+                misses += 1;
+                if misses > 64 {
+                    return if done > 0 { Ok(done) } else { Err(Errno::ENOMEM) };
+                }
+                let wanted = ((off + n as u64).div_ceil(PAGE_SIZE) - idx).max(1);
+                let count = self.readahead(idx, wanted);
+                if let Err(e) = self.ensure(idx, count) {
+                    return if done > 0 { Ok(done) } else { Err(e) };
+                }
+            }
+        }
+        self.state.lock().next_sequential = (off + n as u64).div_ceil(PAGE_SIZE);
         Ok(n)
     }
 
@@ -461,6 +530,7 @@ impl PageCache {
                 }
             }
         }
+        self.phys.populate(&spare);
         let mut done = 0usize;
         let mut used = 0u64;
         {
@@ -657,6 +727,35 @@ impl PageCache {
             p.holes = 0;
         }
         freed
+    }
+
+    /// The disk blocks under page `pgoff` changed without the cache (the
+    /// file shrank into it, or a hole was punched through it): asks the
+    /// store again what the page needs, adjusting a dirty page's reservation.
+    pub fn refresh_holes(&self, pgoff: u64) {
+        let Some(store) = self.store.as_ref() else { return };
+        if !self.state.lock().pages.contains_key(&pgoff) {
+            return;
+        }
+        let Ok(h) = store.holes(pgoff, 1) else { return };
+        let now = h.first().copied().unwrap_or(0);
+        let (was, dirty) = {
+            let mut st = self.state.lock();
+            match st.pages.get_mut(&pgoff) {
+                Some(p) => {
+                    let was = p.holes;
+                    p.holes = now;
+                    (was, p.dirty)
+                }
+                None => return,
+            }
+        };
+        if dirty && now > was {
+            // Space freed by the same change covers it (best effort).
+            let _ = store.reserve((now - was) as u64);
+        } else if dirty && now < was {
+            store.unreserve((was - now) as u64);
+        }
     }
 
     /// Takes the writeback error not yet reported (fsync reports it once).

@@ -103,7 +103,8 @@ impl Inner {
     }
 
     /// Allocates up to `want` contiguous blocks, near `goal`. `metadata`
-    /// allocations may use the last reserve; neither takes blocks promised
+    /// allocations (extent tree and indirect blocks, which writeback may
+    /// need on a full disk) may use the last reserve; neither takes blocks promised
     /// to dirty pages (writeback releases its promise before allocating).
     /// Returns (first block, count).
     pub fn alloc_blocks(&mut self, goal: u64, want: u32, metadata: bool) -> KResult<(u64, u32)> {

@@ -354,7 +354,9 @@ impl Inner {
     pub fn dir_grow(&mut self, ino: u32, dir: &mut DiskInode) -> KResult<(u64, u64)> {
         let blocks = self.dir_blocks(dir)?;
         let goal = if blocks > 0 { self.dir_pblk(ino, dir, blocks - 1)? + 1 } else { self.inode_goal(ino) };
-        let (p, _) = self.alloc_blocks(goal, 1, true)?;
+        // Directory blocks leave Linux's reserve to the extent and map
+        // blocks writeback may need (ext4_has_free_clusters).
+        let (p, _) = self.alloc_blocks(goal, 1, false)?;
         self.inode_add_blocks(dir, 1)?;
         if let Err(e) = self.dir_map_block(ino, dir, blocks, p) {
             self.inode_add_blocks(dir, -1)?;

@@ -22,6 +22,16 @@ pub struct Mapping {
 /// Most blocks one write moves in a single device call.
 const MAX_RUN: u64 = 2048;
 
+/// A run of a writeback done without the lock: file bytes [from, to) go
+/// to the disk at block `pblk`; `unwritten` until converted.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteRun {
+    pub from: u64,
+    pub to: u64,
+    pub pblk: u64,
+    pub unwritten: bool,
+}
+
 impl Inner {
     /// A goal for an inode's first blocks: the start of its group.
     pub fn inode_goal(&self, ino: u32) -> u64 {
@@ -350,6 +360,82 @@ impl Inner {
         result
     }
 
+    /// First half of a writeback that writes without the lock (extent
+    /// files with block-aligned pages): maps [off, off+total) — holes get
+    /// new blocks as *unwritten* extents, which read as zeros until the
+    /// second half converts them, so a commit in between exposes nothing —
+    /// and returns the runs to write. None: this file takes the locked path.
+    pub fn write_pages_prepare(&mut self, ino: u32, off: u64, bufs: &[&[u8]], size: u64) -> KResult<Option<Vec<WriteRun>>> {
+        let mut inode = self.read_inode(ino)?;
+        if !inode.is_reg() {
+            return Err(if inode.is_dir() { Errno::EISDIR } else { Errno::EINVAL });
+        }
+        let bs = self.g.block_size as u64;
+        let aligned = off.is_multiple_of(bs) && bufs.iter().all(|b| (b.len() as u64).is_multiple_of(bs));
+        if !inode.has_flag(FL_EXTENTS) || !aligned {
+            return Ok(None);
+        }
+        let total: u64 = bufs.iter().map(|b| b.len() as u64).sum();
+        let max = self.g.max_file_size(true);
+        let end = off.saturating_add(total).min(size.div_ceil(bs).saturating_mul(bs)).min(max);
+        if end <= off {
+            return if off >= max { Err(Errno::EFBIG) } else { Ok(Some(Vec::new())) };
+        }
+        let mut goal = self.inode_goal(ino);
+        if off >= bs {
+            let prev = self.map_lookup(ino, &inode, off / bs - 1, 1)?;
+            if prev.pblk != 0 {
+                goal = prev.pblk + 1;
+            }
+        }
+        let mut runs = Vec::new();
+        let mut pos = off;
+        let mut result = Ok(());
+        while pos < end {
+            let lblk = pos / bs;
+            let step = (|| -> KResult<Mapping> {
+                let m = self.map_lookup(ino, &inode, lblk, ((end - pos) / bs).clamp(1, MAX_RUN))?;
+                if m.pblk != 0 {
+                    return Ok(m);
+                }
+                let want = m.len.min(MAX_INIT_LEN as u64 - 1) as u32;
+                let (p, n) = self.alloc_and_map(ino, &mut inode, lblk, want, goal, true)?;
+                Ok(Mapping { lblk, len: n, pblk: p, unwritten: true })
+            })();
+            match step {
+                Ok(m) => {
+                    let n = (m.len * bs).min(end - pos);
+                    runs.push(WriteRun { from: pos, to: pos + n, pblk: m.pblk, unwritten: m.unwritten });
+                    goal = m.pblk + n / bs;
+                    pos += n;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        // What was mapped stays mapped (unwritten: it reads as zeros).
+        self.write_inode(ino, &inode)?;
+        result.map(|_| Some(runs))
+    }
+
+    /// Second half: the runs are on the device; unwritten ones become
+    /// written and i_size grows to `size` at most.
+    pub fn write_pages_finish(&mut self, ino: u32, runs: &[WriteRun], size: u64) -> KResult<()> {
+        let bs = self.g.block_size as u64;
+        let mut inode = self.read_inode(ino)?;
+        for r in runs.iter().filter(|r| r.unwritten) {
+            let m = Mapping { lblk: r.from / bs, len: (r.to - r.from) / bs, pblk: r.pblk, unwritten: true };
+            self.convert_unwritten(ino, &mut inode, m)?;
+        }
+        let end = runs.last().map(|r| r.to).unwrap_or(0).min(size);
+        if end > inode.size() {
+            inode.set_size(end);
+        }
+        self.write_inode(ino, &inode)
+    }
+
     /// Maps (allocating holes, converting unwritten runs) and writes
     /// [off, end) from `bufs`, block-aligned; returns the bytes written.
     fn write_runs_vectored(&mut self, ino: u32, inode: &mut DiskInode, off: u64, bufs: &[&[u8]], end: u64) -> (u64, KResult<()>) {
@@ -493,7 +579,7 @@ impl Inner {
 
 /// The pieces of consecutive buffers covering bytes [from, to) of their
 /// concatenation.
-fn byte_slices<'a>(bufs: &[&'a [u8]], from: u64, to: u64) -> Vec<&'a [u8]> {
+pub fn byte_slices<'a>(bufs: &[&'a [u8]], from: u64, to: u64) -> Vec<&'a [u8]> {
     let mut out = Vec::new();
     let mut base = 0u64;
     for b in bufs {

@@ -405,10 +405,24 @@ impl Ext4 {
     /// alone (the write that dirtied the pages set them); i_size grows to
     /// `size` at most.
     pub fn write_pages(&self, ino: u32, off: u64, bufs: &[&[u8]], size: u64, release: u64) -> KResult<()> {
-        self.with(true, |i| {
+        // Extent files write their data without the lock (other calls,
+        // including the writer dirtying more pages, need not wait for the
+        // device): blocks mapped as unwritten first, converted after.
+        let runs = self.with(true, |i| {
             i.delalloc_reserved = i.delalloc_reserved.saturating_sub(release);
-            i.file_write_pages(ino, off, bufs, size)
-        })
+            i.write_pages_prepare(ino, off, bufs, size)
+        })?;
+        let Some(runs) = runs else {
+            return self.with(true, |i| i.file_write_pages(ino, off, bufs, size));
+        };
+        if runs.is_empty() {
+            return Ok(());
+        }
+        let (dev, bs) = (self.device(), self.geometry.block_size as u64);
+        for r in &runs {
+            dev.write_vectored_at(r.pblk * bs, &super::file::byte_slices(bufs, r.from - off, r.to - off))?;
+        }
+        self.with(true, |i| i.write_pages_finish(ino, &runs, size))
     }
 
     /// Reserves `blocks` for dirty pages to be allocated at writeback

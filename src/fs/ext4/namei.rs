@@ -197,7 +197,7 @@ impl Inner {
             b[..target.len()].copy_from_slice(target);
         } else {
             let goal = self.inode_goal(ino);
-            let (p, _) = match self.alloc_blocks(goal, 1, true) {
+            let (p, _) = match self.alloc_blocks(goal, 1, false) {
                 Ok(r) => r,
                 Err(e) => {
                     self.discard_inode(ino, &mut i)?;

@@ -29,7 +29,7 @@ const PAGE: u64 = PAGE_SIZE;
 /// recently used inodes), so reading a file again reads no disk.
 const RECENT_FILES: usize = 256;
 /// Metadata blocks the engine caches (host memory, not guest RAM).
-const METADATA_CACHE_BLOCKS: usize = 2048;
+const METADATA_CACHE_BLOCKS: usize = 8192;
 
 /// One mounted ext2/ext3/ext4 filesystem.
 pub struct Ext4Fs {
@@ -42,6 +42,10 @@ pub struct Ext4Fs {
     pub fstype: &'static str,
     inodes: Mutex<HashMap<u32, Weak<InodeHandle>>>,
     recent: Mutex<VecDeque<(u32, Arc<PageCache>)>>,
+    /// Names looked up or changed, by directory: Some(ino), or None for a
+    /// name known absent. Every namespace change goes through the glue,
+    /// which keeps it exact (the VFS has no dentry cache).
+    names: Mutex<NameCache>,
     unmounted: AtomicBool,
     me: Weak<Ext4Fs>,
 }
@@ -156,6 +160,7 @@ pub fn mount(device: Arc<dyn BlockDevice>, dev: u64, read_only: bool, fstype: &'
         fstype,
         inodes: Mutex::new(HashMap::new()),
         recent: Mutex::new(VecDeque::new()),
+        names: Mutex::new(NameCache::default()),
         unmounted: AtomicBool::new(false),
         me: me.clone(),
     });
@@ -188,24 +193,37 @@ impl Ext4Fs {
     /// The VFS inode for `ino` (sharing the handle and page cache of any
     /// live one).
     pub fn inode(&self, ino: u32) -> KResult<Arc<Ext4Inode>> {
-        let attr = self.engine.getattr(ino)?;
-        if attr.mode == 0 {
-            return Err(super::EUCLEAN);
-        }
-        let handle = {
-            let mut inodes = self.inodes.lock();
-            match inodes.get(&ino).and_then(|w| w.upgrade()) {
-                Some(h) => h,
-                None => {
-                    let h = Arc::new(InodeHandle { fs: self.arc(), ino, cache: Mutex::new(Weak::new()), append: Mutex::new(()), mtime_set: Mutex::new(None) });
-                    if inodes.len() >= 1024 && inodes.len().is_power_of_two() {
-                        inodes.retain(|_, w| w.strong_count() > 0);
+        let live = self.inodes.lock().get(&ino).and_then(|w| w.upgrade());
+        let handle = match live {
+            Some(h) => h,
+            None => {
+                let attr = self.engine.getattr(ino)?;
+                if attr.mode == 0 {
+                    return Err(super::EUCLEAN);
+                }
+                let mut inodes = self.inodes.lock();
+                match inodes.get(&ino).and_then(|w| w.upgrade()) {
+                    Some(h) => h,
+                    None => {
+                        let h = Arc::new(InodeHandle {
+                            fs: self.arc(),
+                            ino,
+                            cache: Mutex::new(Weak::new()),
+                            append: Mutex::new(()),
+                            mtime_set: Mutex::new(None),
+                            attr: Mutex::new((0, Some(attr))),
+                            unlinked: AtomicBool::new(false),
+                        });
+                        if inodes.len() >= 1024 && inodes.len().is_power_of_two() {
+                            inodes.retain(|_, w| w.strong_count() > 0);
+                        }
+                        inodes.insert(ino, Arc::downgrade(&h));
+                        h
                     }
-                    inodes.insert(ino, Arc::downgrade(&h));
-                    h
                 }
             }
         };
+        let attr = handle.attr()?;
         let cache = if attr.mode & crate::abi::stat::S_IFMT == crate::abi::stat::S_IFREG {
             let cache = handle.page_cache(attr.size);
             self.keep_recent(ino, &cache);
@@ -233,13 +251,66 @@ impl Ext4Fs {
     /// `ino` may have lost its last link: it must not linger in the
     /// recent list (its last user frees it).
     pub fn forget_if_unlinked(&self, ino: u32) {
-        if self.engine.getattr(ino).is_ok_and(|a| a.nlink == 0) {
-            let removed = {
-                let mut recent = self.recent.lock();
-                recent.iter().position(|(i, _)| *i == ino).and_then(|pos| recent.remove(pos))
-            };
-            drop(removed);
+        self.attr_changed(ino);
+        if !self.engine.getattr(ino).is_ok_and(|a| a.nlink == 0) {
+            return;
         }
+        let removed = {
+            let mut recent = self.recent.lock();
+            recent.iter().position(|(i, _)| *i == ino).and_then(|pos| recent.remove(pos))
+        };
+        drop(removed);
+        let live = self.inodes.lock().get(&ino).and_then(|w| w.upgrade());
+        match live {
+            // Its last user frees it.
+            Some(h) => h.unlinked.store(true, Ordering::Release),
+            // Nobody holds it: it goes now.
+            None => {
+                let _ = self.engine.evict(ino);
+            }
+        }
+    }
+
+    /// The engine changed `ino`'s attributes: its cached ones are stale.
+    pub fn attr_changed(&self, ino: u32) {
+        let live = self.inodes.lock().get(&ino).and_then(|w| w.upgrade());
+        if let Some(h) = live {
+            h.forget_attr();
+        }
+    }
+
+    /// `name` in directory `dir`: from the name cache, else the engine.
+    pub fn lookup(&self, dir: u32, name: &[u8]) -> KResult<u32> {
+        if let Some(known) = self.names.lock().get(dir, name) {
+            return known.ok_or(Errno::ENOENT);
+        }
+        match self.engine.lookup(dir, name) {
+            Ok(ino) => {
+                self.names.lock().set(dir, name, Some(ino));
+                Ok(ino)
+            }
+            Err(Errno::ENOENT) => {
+                self.names.lock().set(dir, name, None);
+                Err(Errno::ENOENT)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records what `name` in `dir` now is (after a change the glue made),
+    /// or forgets it (`Forget`) when the outcome is unknown (an error).
+    pub fn name_changed(&self, dir: u32, name: &[u8], now: NameState) {
+        let mut names = self.names.lock();
+        match now {
+            NameState::Is(ino) => names.set(dir, name, Some(ino)),
+            NameState::Gone => names.set(dir, name, None),
+            NameState::Forget => names.forget(dir, name),
+        }
+    }
+
+    /// Directory `dir` was removed: its names go (its number may return).
+    pub fn dir_removed(&self, dir: u32) {
+        self.names.lock().forget_dir(dir);
     }
 
     /// The live page cache of `ino`, if any.
@@ -334,6 +405,56 @@ impl Ext4Fs {
     }
 }
 
+/// What a name is after a change.
+pub enum NameState {
+    Is(u32),
+    Gone,
+    Forget,
+}
+
+/// Bounded cache of directory entries (positive and negative).
+#[derive(Default)]
+struct NameCache {
+    dirs: HashMap<u32, HashMap<Vec<u8>, Option<u32>>>,
+    entries: usize,
+}
+
+/// Entries the name cache holds before it starts over.
+const NAME_CACHE_ENTRIES: usize = 65536;
+
+impl NameCache {
+    fn get(&self, dir: u32, name: &[u8]) -> Option<Option<u32>> {
+        self.dirs.get(&dir)?.get(name).copied()
+    }
+
+    fn set(&mut self, dir: u32, name: &[u8], ino: Option<u32>) {
+        if name == b"." || name == b".." {
+            return;
+        }
+        if self.entries >= NAME_CACHE_ENTRIES {
+            self.dirs.clear();
+            self.entries = 0;
+        }
+        if self.dirs.entry(dir).or_default().insert(name.to_vec(), ino).is_none() {
+            self.entries += 1;
+        }
+    }
+
+    fn forget(&mut self, dir: u32, name: &[u8]) {
+        if let Some(d) = self.dirs.get_mut(&dir)
+            && d.remove(name).is_some()
+        {
+            self.entries -= 1;
+        }
+    }
+
+    fn forget_dir(&mut self, dir: u32) {
+        if let Some(d) = self.dirs.remove(&dir) {
+            self.entries -= d.len();
+        }
+    }
+}
+
 /// What one inode number is while anything uses it: the VFS inodes and
 /// the page cache share it; the last to go frees an unlinked inode.
 pub struct InodeHandle {
@@ -345,9 +466,39 @@ pub struct InodeHandle {
     /// When write() last set mtime and ctime: within one clock tick they
     /// are not set again (Linux's coarse file_update_time).
     pub mtime_set: Mutex<Option<Timespec>>,
+    /// The inode's attributes as the engine last reported them; every
+    /// glue operation that changes them forgets them (`forget_attr`).
+    attr: Mutex<(u64, Option<super::Attr>)>,
+    /// The glue saw its last link go: the last user frees it.
+    unlinked: AtomicBool,
 }
 
 impl InodeHandle {
+    /// The inode's attributes (cached; see `forget_attr`).
+    pub fn attr(&self) -> KResult<super::Attr> {
+        let generation = {
+            let cached = self.attr.lock();
+            if let Some(a) = cached.1 {
+                return Ok(a);
+            }
+            cached.0
+        };
+        let a = self.fs.engine.getattr(self.ino)?;
+        // Kept only if nothing changed the inode meanwhile.
+        let mut cached = self.attr.lock();
+        if cached.0 == generation {
+            cached.1 = Some(a);
+        }
+        Ok(a)
+    }
+
+    /// The engine changed this inode: the next `attr` asks it again.
+    pub fn forget_attr(&self) {
+        let mut cached = self.attr.lock();
+        cached.0 += 1;
+        cached.1 = None;
+    }
+
     /// The file's page cache: the live one, or a new one of `size` bytes.
     fn page_cache(self: &Arc<Self>, size: u64) -> Arc<PageCache> {
         let mut slot = self.cache.lock();
@@ -448,7 +599,9 @@ impl PageStore for InodeHandle {
     }
 
     fn write_pages(&self, index: u64, bufs: &[&[u8]], size: u64, reserved: u64) -> KResult<()> {
-        self.fs.engine.write_pages(self.ino, index * PAGE, bufs, size, reserved)
+        let r = self.fs.engine.write_pages(self.ino, index * PAGE, bufs, size, reserved);
+        self.forget_attr();
+        r
     }
 
     fn sync(&self) -> KResult<()> {
@@ -465,7 +618,11 @@ impl Drop for InodeHandle {
             }
         }
         // The last user let go: an inode without links is freed now.
-        if !self.fs.read_only() && !self.fs.is_unmounted() && self.fs.engine.getattr(self.ino).is_ok_and(|a| a.nlink == 0) {
+        if self.unlinked.load(Ordering::Acquire)
+            && !self.fs.read_only()
+            && !self.fs.is_unmounted()
+            && self.fs.engine.getattr(self.ino).is_ok_and(|a| a.nlink == 0)
+        {
             let _ = self.fs.engine.evict(self.ino);
         }
     }

@@ -7,7 +7,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use super::vfs::{Ext4Fs, InodeHandle};
+use super::vfs::{Ext4Fs, InodeHandle, NameState};
 use super::{Attr, SetAttr as EngineSetAttr};
 use crate::abi::fcntl::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, RENAME_EXCHANGE};
 use crate::abi::stat::{S_IFDIR, S_IFMT};
@@ -68,6 +68,18 @@ impl Ext4Inode {
         Ok(o)
     }
 
+    /// Records a new name's outcome in the name cache (the directory's
+    /// times and link count changed too).
+    fn named(&self, name: &[u8], attr: KResult<Attr>) -> KResult<Attr> {
+        self.handle.forget_attr();
+        let state = match &attr {
+            Ok(a) => NameState::Is(a.ino),
+            Err(_) => NameState::Forget,
+        };
+        self.fs().name_changed(self.ino(), name, state);
+        attr
+    }
+
     fn regular_cache(&self) -> KResult<&Arc<PageCache>> {
         match &self.cache {
             Some(c) => Ok(c),
@@ -82,10 +94,11 @@ impl Ext4Inode {
             return;
         }
         let now = self.fs().now();
-        if let Ok(a) = self.engine().getattr(self.ino())
+        if let Ok(a) = self.handle.attr()
             && needs_atime(&a, now)
         {
             let _ = self.engine().setattr(self.ino(), &EngineSetAttr { atime: Some(now), ctime: Some(a.ctime), ..Default::default() });
+            self.handle.forget_attr();
         }
     }
 
@@ -97,13 +110,15 @@ impl Ext4Inode {
         if last.is_some_and(|t| (ns(now) - ns(t)).abs() < MTIME_GRANULARITY_NS) {
             return Ok(());
         }
-        self.engine().setattr(self.ino(), &EngineSetAttr { mtime: Some(now), ctime: Some(now), ..Default::default() })?;
+        let r = self.engine().setattr(self.ino(), &EngineSetAttr { mtime: Some(now), ctime: Some(now), ..Default::default() });
+        self.handle.forget_attr();
+        r?;
         *last = Some(now);
         Ok(())
     }
 
     fn max_file_size(&self) -> KResult<u64> {
-        let a = self.engine().getattr(self.ino())?;
+        let a = self.handle.attr()?;
         Ok(self.engine().geometry.max_file_size(a.flags & FL_EXTENTS != 0))
     }
 
@@ -136,8 +151,14 @@ impl Ext4Inode {
                 cache.truncate_pages(keep);
                 cache.zero_from(size);
             }
-            self.engine().setattr(self.ino(), &EngineSetAttr { size: Some(size), ..*attr })?;
+            let r = self.engine().setattr(self.ino(), &EngineSetAttr { size: Some(size), ..*attr });
+            self.handle.forget_attr();
+            r?;
             cache.set_size(size);
+            if size < old {
+                // Blocks smaller than a page: the new last page lost some.
+                cache.refresh_holes(size / PAGE_SIZE);
+            }
             size < old
         };
         // Mapped pages past the new end go away (touching them is SIGBUS).
@@ -150,7 +171,7 @@ impl Ext4Inode {
 
 impl Inode for Ext4Inode {
     fn metadata(&self) -> KResult<Metadata> {
-        let a = self.engine().getattr(self.ino())?;
+        let a = self.handle.attr()?;
         // The page cache knows the size writes have reached; the disk
         // learns it at writeback.
         let size = match &self.cache {
@@ -197,59 +218,108 @@ impl Inode for Ext4Inode {
     }
 
     fn lookup(&self, name: &[u8]) -> KResult<InodeRef> {
-        let ino = self.engine().lookup(self.ino(), name)?;
+        let ino = self.fs().lookup(self.ino(), name)?;
         self.child(ino)
     }
 
     fn create(&self, name: &[u8], mode: u32, rdev: u64, uid: u32, gid: u32) -> KResult<InodeRef> {
         let attr = if mode & S_IFMT == S_IFDIR {
-            self.engine().mkdir(self.ino(), name, mode & 0o7777, uid, gid)?
+            self.engine().mkdir(self.ino(), name, mode & 0o7777, uid, gid)
         } else {
-            self.engine().create(self.ino(), name, mode, uid, gid, rdev)?
+            self.engine().create(self.ino(), name, mode, uid, gid, rdev)
         };
+        let attr = self.named(name, attr)?;
         self.child(attr.ino)
     }
 
     fn symlink(&self, name: &[u8], target: &[u8], uid: u32, gid: u32) -> KResult<InodeRef> {
-        let attr = self.engine().symlink(self.ino(), name, target, uid, gid)?;
+        let attr = self.engine().symlink(self.ino(), name, target, uid, gid);
+        let attr = self.named(name, attr)?;
         self.child(attr.ino)
     }
 
     fn link(&self, name: &[u8], target: &InodeRef) -> KResult<()> {
         let target = self.same_fs(target)?;
-        self.engine().link(target.ino(), self.ino(), name)
+        let r = self.engine().link(target.ino(), self.ino(), name);
+        self.handle.forget_attr();
+        target.handle.forget_attr();
+        match r {
+            Ok(()) => {
+                self.fs().name_changed(self.ino(), name, NameState::Is(target.ino()));
+                Ok(())
+            }
+            Err(e) => {
+                self.fs().name_changed(self.ino(), name, NameState::Forget);
+                Err(e)
+            }
+        }
     }
 
     fn unlink(&self, name: &[u8]) -> KResult<()> {
-        let victim = self.engine().lookup(self.ino(), name)?;
-        self.engine().unlink(self.ino(), name)?;
+        let victim = self.fs().lookup(self.ino(), name)?;
+        let r = self.engine().unlink(self.ino(), name);
+        self.handle.forget_attr();
+        self.fs().attr_changed(victim);
+        self.fs().name_changed(self.ino(), name, if r.is_ok() { NameState::Gone } else { NameState::Forget });
+        r?;
         self.fs().forget_if_unlinked(victim);
         Ok(())
     }
 
     fn rmdir(&self, name: &[u8]) -> KResult<()> {
-        let victim = self.engine().lookup(self.ino(), name)?;
-        self.engine().rmdir(self.ino(), name)?;
+        let victim = self.fs().lookup(self.ino(), name)?;
+        let r = self.engine().rmdir(self.ino(), name);
+        self.handle.forget_attr();
+        self.fs().attr_changed(victim);
+        self.fs().name_changed(self.ino(), name, if r.is_ok() { NameState::Gone } else { NameState::Forget });
+        r?;
+        self.fs().dir_removed(victim);
         self.fs().forget_if_unlinked(victim);
         Ok(())
     }
 
     fn rename(&self, old_name: &[u8], new_dir: &InodeRef, new_name: &[u8], flags: u32) -> KResult<()> {
         let new_dir = self.same_fs(new_dir)?;
-        let target = self.engine().lookup(new_dir.ino(), new_name).ok();
+        let source = self.fs().lookup(self.ino(), old_name).ok();
+        let target = self.fs().lookup(new_dir.ino(), new_name).ok();
         if target.is_some() && flags & RENAME_EXCHANGE == 0 {
             // Replacing a file: its new contents reach the disk with the
             // rename, not after (ext4's auto_da_alloc), so a crash leaves
             // the old file or the complete new one.
-            if let Ok(source) = self.engine().lookup(self.ino(), old_name)
-                && let Some(cache) = self.fs().live_cache(source)
-            {
+            if let Some(cache) = source.and_then(|s| self.fs().live_cache(s)) {
                 cache.write_back_all()?;
             }
         }
-        self.engine().rename(self.ino(), old_name, new_dir.ino(), new_name, flags)?;
-        if let Some(t) = target {
-            self.fs().forget_if_unlinked(t);
+        let r = self.engine().rename(self.ino(), old_name, new_dir.ino(), new_name, flags);
+        let fs = self.fs();
+        self.handle.forget_attr();
+        new_dir.handle.forget_attr();
+        for ino in [source, target].into_iter().flatten() {
+            fs.attr_changed(ino);
+        }
+        match (&r, source) {
+            (Ok(()), Some(src)) if source != target => {
+                if flags & RENAME_EXCHANGE != 0 {
+                    fs.name_changed(self.ino(), old_name, target.map_or(NameState::Forget, NameState::Is));
+                } else {
+                    fs.name_changed(self.ino(), old_name, NameState::Gone);
+                }
+                fs.name_changed(new_dir.ino(), new_name, NameState::Is(src));
+            }
+            (Ok(()), _) => {}
+            _ => {
+                fs.name_changed(self.ino(), old_name, NameState::Forget);
+                fs.name_changed(new_dir.ino(), new_name, NameState::Forget);
+            }
+        }
+        r?;
+        if let Some(t) = target
+            && flags & RENAME_EXCHANGE == 0
+            && source != target
+        {
+            // A replaced directory is gone; so may be a replaced file.
+            fs.dir_removed(t);
+            fs.forget_if_unlinked(t);
         }
         Ok(())
     }
@@ -273,6 +343,18 @@ impl Inode for Ext4Inode {
         Ok(n)
     }
 
+    fn read_pieces(&self, offset: u64, len: usize, sink: &mut dyn FnMut(&[u8]) -> KResult<()>) -> Option<KResult<usize>> {
+        let cache = match self.regular_cache() {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        };
+        let r = cache.read_pieces(offset, len, sink);
+        if r.is_ok() {
+            self.touch_atime();
+        }
+        Some(r)
+    }
+
     fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
         let cache = self.regular_cache()?;
         self.write_data(cache, offset, buf)
@@ -294,8 +376,9 @@ impl Inode for Ext4Inode {
             a.mtime = a.mtime.or(Some(now));
             return self.set_size(cache, size, &a);
         }
-        self.engine().setattr(self.ino(), &a)?;
-        Ok(())
+        let r = self.engine().setattr(self.ino(), &a);
+        self.handle.forget_attr();
+        r.map(|_| ())
     }
 
     fn sync(&self) -> KResult<()> {
@@ -325,7 +408,11 @@ impl Inode for Ext4Inode {
                 cache.drop_range(full_first, full_end);
                 cache.zero_range_in_page(offset, end.min(full_first * PAGE_SIZE));
                 cache.zero_range_in_page((full_end * PAGE_SIZE).max(offset), end);
-                self.engine().punch_hole(self.ino(), offset, len)?;
+                let r = self.engine().punch_hole(self.ino(), offset, len);
+                self.handle.forget_attr();
+                r?;
+                cache.refresh_holes(offset / PAGE_SIZE);
+                cache.refresh_holes((end - 1) / PAGE_SIZE);
             }
             cache.unmap_range_from_mappers(offset.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
             return Ok(());
@@ -335,7 +422,9 @@ impl Inode for Ext4Inode {
         }
         let _io = cache.io_exclusive();
         let keep_size = mode & FALLOC_FL_KEEP_SIZE != 0;
-        self.engine().fallocate(self.ino(), offset, len, keep_size)?;
+        let r = self.engine().fallocate(self.ino(), offset, len, keep_size);
+        self.handle.forget_attr();
+        r?;
         // Pages there have disk blocks now: their reservations go back.
         let freed = cache.forget_holes(first, last);
         if freed > 0 {
@@ -356,11 +445,15 @@ impl Inode for Ext4Inode {
     }
 
     fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
-        self.engine().setxattr(self.ino(), name, value, flags)
+        let r = self.engine().setxattr(self.ino(), name, value, flags);
+        self.handle.forget_attr();
+        r
     }
 
     fn removexattr(&self, name: &[u8]) -> KResult<()> {
-        self.engine().removexattr(self.ino(), name)
+        let r = self.engine().removexattr(self.ino(), name);
+        self.handle.forget_attr();
+        r
     }
 
     fn page_cache(&self) -> Option<Arc<PageCache>> {

@@ -355,7 +355,7 @@ impl Inner {
             old
         } else {
             let goal = self.inode_goal(ino);
-            let (b, _) = self.alloc_blocks(goal, 1, true)?;
+            let (b, _) = self.alloc_blocks(goal, 1, false)?;
             if old != 0 {
                 self.xattr_release(ino, i)?;
             }

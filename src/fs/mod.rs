@@ -18,6 +18,7 @@ pub mod path;
 pub mod pipe;
 pub mod procfs;
 pub mod tmpfs;
+pub mod xattr;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

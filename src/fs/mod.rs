@@ -14,6 +14,7 @@ pub mod io;
 pub mod lock;
 pub mod lookup;
 pub mod namei;
+pub mod overlay;
 pub mod path;
 pub mod pipe;
 pub mod procfs;

@@ -18,6 +18,7 @@ pub mod overlay;
 pub mod path;
 pub mod pipe;
 pub mod procfs;
+pub mod share;
 pub mod tmpfs;
 pub mod xattr;
 

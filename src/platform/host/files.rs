@@ -376,6 +376,14 @@ impl HostFd {
         check(unsafe { libc::linkat(self.raw(), old_name.as_ptr(), new_dir.raw(), new_name.as_ptr(), 0) })
     }
 
+    /// A hard link `new_dir/new_name` to the object this fd holds (through
+    /// /proc/self/fd, which needs no capability, unlike AT_EMPTY_PATH).
+    pub fn link_into(&self, new_dir: &HostFd, new_name: &CStr) -> KResult<()> {
+        let p = proc_fd_path(self.raw());
+        // SAFETY: both paths are NUL-terminated.
+        check(unsafe { libc::linkat(libc::AT_FDCWD, p.as_ptr(), new_dir.raw(), new_name.as_ptr(), libc::AT_SYMLINK_FOLLOW) })
+    }
+
     /// renameat2 with RENAME_NOREPLACE / RENAME_EXCHANGE flags.
     pub fn rename_at(&self, old_name: &CStr, new_dir: &HostFd, new_name: &CStr, flags: u32) -> KResult<()> {
         // SAFETY: both names are NUL-terminated.

@@ -25,7 +25,12 @@ impl OvlInode {
         if let Some(u) = self.upper() {
             return Ok(u);
         }
-        let parent = self.state.lock().parent.clone().ok_or(Errno::EIO)?;
+        let Some(parent) = self.state.lock().parent.clone() else {
+            // The root's upper directory exists from the start (with the
+            // lower root's attributes); it only joins the node now.
+            let mut st = self.state.lock();
+            return Ok(st.upper.get_or_insert_with(|| self.fs.upper_root.clone()).clone());
+        };
         parent.copy_up(true)?;
         let _copying = self.copy_lock.lock();
         let (upper, lower, removed) = {

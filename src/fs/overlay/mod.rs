@@ -77,6 +77,9 @@ pub struct OverlayFs {
     dev: u64,
     /// The upper tmpfs's root, holding `upper/` (the layer) and `work/`.
     upper_top: InodeRef,
+    /// The layer's root: the root node's upper part from its first change,
+    /// so until then / shows the lower root's own attributes.
+    upper_root: InodeRef,
     work: InodeRef,
     lower_root: InodeRef,
     namespace: RwLock<()>,
@@ -207,6 +210,7 @@ pub fn new_overlay(lower_root: InodeRef, upper_bytes: u64) -> KResult<InodeRef> 
     let fs = Arc::new(OverlayFs {
         dev: new_anon_dev(),
         upper_top: top,
+        upper_root: upper,
         work,
         lower_root: lower_root.clone(),
         namespace: RwLock::new(()),
@@ -214,7 +218,7 @@ pub fn new_overlay(lower_root: InodeRef, upper_bytes: u64) -> KResult<InodeRef> 
         overflow: Mutex::new(HashMap::new()),
         next_temp: AtomicU64::new(1),
     });
-    let parts = Parts { upper: Some(upper), lower: Some(lower_root), lower_path: Vec::new(), origin: Some((lmd.dev, lmd.ino, lmd.nlink)), is_dir: true };
+    let parts = Parts { upper: None, lower: Some(lower_root), lower_path: Vec::new(), origin: Some((lmd.dev, lmd.ino, lmd.nlink)), is_dir: true };
     Ok(OvlInode::new(fs, None, b"/".to_vec(), parts))
 }
 

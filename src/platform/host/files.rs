@@ -324,18 +324,6 @@ impl HostFd {
         dir.as_ref().unwrap_or(self).open_at(&name, how)
     }
 
-    /// Opens the object this fd holds again with other access (an O_PATH
-    /// handle becoming a data fd), through /proc/self/fd: the same object
-    /// even if it was renamed meanwhile.
-    pub fn reopen(&self, how: OpenAs) -> KResult<HostFd> {
-        let p = proc_fd_path(self.raw());
-        let fd = retry(|| {
-            // SAFETY: p is NUL-terminated; the result is a new fd we own.
-            unsafe { libc::open(p.as_ptr(), how.flags() | libc::O_CLOEXEC | libc::O_NOCTTY) as isize }
-        })?;
-        Ok(HostFd::owned(fd))
-    }
-
     /// Creates and opens a regular file `name` in this directory
     /// (O_CREAT|O_EXCL: never an existing file, never through a symlink).
     pub fn create_at(&self, name: &CStr, how: OpenAs, mode: u32) -> KResult<HostFd> {
@@ -367,13 +355,6 @@ impl HostFd {
     pub fn unlink_at(&self, name: &CStr, dir: bool) -> KResult<()> {
         // SAFETY: name is NUL-terminated.
         check(unsafe { libc::unlinkat(self.raw(), name.as_ptr(), if dir { libc::AT_REMOVEDIR } else { 0 }) })
-    }
-
-    /// A hard link `new_dir/new_name` to `old_name` here (a final symlink
-    /// is linked itself, not followed).
-    pub fn link_at(&self, old_name: &CStr, new_dir: &HostFd, new_name: &CStr) -> KResult<()> {
-        // SAFETY: both names are NUL-terminated; no AT_SYMLINK_FOLLOW.
-        check(unsafe { libc::linkat(self.raw(), old_name.as_ptr(), new_dir.raw(), new_name.as_ptr(), 0) })
     }
 
     /// A hard link `new_dir/new_name` to the object this fd holds (through

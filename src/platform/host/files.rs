@@ -291,7 +291,11 @@ impl HostFd {
         if bytes.first() == Some(&b'/') || bytes.split(|&c| c == b'/').any(|c| c == b"..") {
             return Err(Errno::EXDEV);
         }
-        let flags = how.flags() | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NOCTTY;
+        let mut flags = how.flags() | libc::O_CLOEXEC | libc::O_NOFOLLOW;
+        // openat2 refuses flags O_PATH ignores.
+        if flags & libc::O_PATH == 0 {
+            flags |= libc::O_NOCTTY;
+        }
         if have_openat2() {
             let open_how = OpenHow { flags: flags as u64, mode: 0, resolve: libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS };
             let mut tries = 0;

@@ -87,7 +87,13 @@ impl OvlInode {
             self.fs.discard(&temp, is_dir);
             return Err(e);
         }
-        self.state.lock().upper = Some(copy.clone());
+        let mut st = self.state.lock();
+        st.upper = Some(copy.clone());
+        // A non-directory's lower object is only its origin now (recorded);
+        // letting it go closes its host fd.
+        if !is_dir {
+            st.lower = None;
+        }
         Ok(copy)
     }
 }

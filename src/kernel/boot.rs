@@ -184,7 +184,7 @@ fn mount_share(kernel: &System, root: &Path, s: &Share) -> Result<(), String> {
     let fs = share::ShareFs::new_root(&s.host, !s.read_only).map_err(|e| format!("{what}: {e}"))?;
     make_mount_point(kernel, root, &s.guest).map_err(|e| format!("{what}: {e}"))?;
     let place = walk_boot(kernel, root, &s.guest).map_err(|e| format!("{what}: {} in the guest: {e}", s.guest))?;
-    let source = s.host.display().to_string();
+    let source = std::fs::canonicalize(&s.host).unwrap_or_else(|_| s.host.clone()).display().to_string();
     kernel.mounts.mount(fs, Some(&place), "hostfs", &source, s.read_only).map_err(|e| format!("{what}: {e}"))?;
     Ok(())
 }
@@ -195,8 +195,9 @@ fn walk_boot(kernel: &System, root: &Path, at: &str) -> Result<Path, Errno> {
     walk(&cx, at.as_bytes(), true)
 }
 
-/// Makes directory `at` and its parents where they are missing (in the
-/// overlay's upper layer or a tmpfs: never on the host).
+/// Makes directory `at` and its parents where they are missing: in the
+/// overlay's upper layer or a tmpfs, never on the host (unless `at` lies
+/// inside an earlier read-write share).
 fn make_mount_point(kernel: &System, root: &Path, at: &str) -> Result<(), String> {
     let mut done = String::new();
     for comp in at.split('/').filter(|c| !c.is_empty()) {

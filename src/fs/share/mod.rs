@@ -45,6 +45,9 @@ struct Fds {
     read: Option<Arc<HostFd>>,
     /// Writing (O_RDWR where the host allows it, else O_WRONLY).
     write: Option<Arc<HostFd>>,
+    /// O_APPEND writes: at the host's end of the file, atomically with
+    /// host processes appending too.
+    append: Option<Arc<HostFd>>,
 }
 
 pub struct ShareInode {
@@ -66,6 +69,7 @@ enum Kind {
     Path,
     Read,
     Write,
+    Append,
 }
 
 /// A name for a host call: one component, never "." or "..".
@@ -98,7 +102,7 @@ impl ShareFs {
 impl Drop for ShareInode {
     fn drop(&mut self) {
         let fds = self.fds.get_mut();
-        let held = [fds.path.is_some(), fds.read.is_some(), fds.write.is_some()].iter().filter(|&&h| h).count();
+        let held = [fds.path.is_some(), fds.read.is_some(), fds.write.is_some(), fds.append.is_some()].iter().filter(|&&h| h).count();
         CACHED_FDS.fetch_sub(held, Ordering::Relaxed);
     }
 }
@@ -133,6 +137,7 @@ impl ShareInode {
             Kind::Path => &mut fds.path,
             Kind::Read => &mut fds.read,
             Kind::Write => &mut fds.write,
+            Kind::Append => &mut fds.append,
         };
         if let Some(fd) = slot {
             return Ok(fd.clone());
@@ -145,6 +150,7 @@ impl ShareInode {
                 Err(Errno::EACCES) => self.open_fresh(OpenAs::Write)?,
                 r => r?,
             },
+            Kind::Append => self.open_fresh(OpenAs::Append)?,
         });
         if CACHED_FDS.fetch_add(1, Ordering::Relaxed) < CACHED_FD_BUDGET {
             *slot = Some(fd.clone());
@@ -342,6 +348,17 @@ impl Inode for ShareInode {
         }
         self.check_writable()?;
         self.fd(Kind::Write)?.pwrite(buf, offset)
+    }
+
+    /// pwrite on an O_APPEND fd writes at the end (Linux ignores the offset).
+    fn append(&self, buf: &[u8]) -> KResult<(usize, u64)> {
+        if self.ftype != S_IFREG {
+            return Err(Errno::EINVAL);
+        }
+        self.check_writable()?;
+        let fd = self.fd(Kind::Append)?;
+        let n = fd.pwrite(buf, 0)?;
+        Ok((n, metadata_of(&fd.lstat_at(c"")?).size))
     }
 
     fn setattr(&self, attr: &SetAttr) -> KResult<()> {

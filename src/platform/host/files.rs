@@ -57,9 +57,10 @@ pub enum OpenAs {
     ReadDirectory,
     /// An O_PATH handle on any object (a symlink itself, not its target).
     Path,
-    /// Data for reading and writing, or writing only.
+    /// Data for reading and writing, or writing only, or appending.
     ReadWrite,
     Write,
+    Append,
 }
 
 impl OpenAs {
@@ -71,6 +72,7 @@ impl OpenAs {
             OpenAs::Path => libc::O_PATH,
             OpenAs::ReadWrite => libc::O_RDWR,
             OpenAs::Write => libc::O_WRONLY,
+            OpenAs::Append => libc::O_WRONLY | libc::O_APPEND,
         }
     }
 }

@@ -438,3 +438,55 @@ impl Inode for ShareInode {
         self.fd(Kind::Path)?.removexattr(&host::cstring(name)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("vk-share-test-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("share/d")).unwrap();
+        std::fs::create_dir_all(dir.join("outside")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn changes_reach_the_host_and_metadata_is_fresh() {
+        let dir = tree("rw");
+        let root = ShareFs::new_root(&dir.join("share"), true).unwrap();
+        let f = root.create(b"f", S_IFREG | 0o600, 0, 0, 0).unwrap();
+        assert_eq!(f.write_at(0, b"hello").unwrap(), 5);
+        assert_eq!(std::fs::read(dir.join("share/f")).unwrap(), b"hello");
+        std::fs::write(dir.join("share/f"), b"host wrote more").unwrap();
+        assert_eq!(f.metadata().unwrap().size, 15);
+        let d = root.lookup(b"d").unwrap();
+        root.rename(b"f", &d, b"g", 0).unwrap();
+        assert!(dir.join("share/d/g").exists());
+        assert_eq!(root.create(b"dev", crate::abi::stat::S_IFCHR | 0o600, 0, 0, 0).err(), Some(Errno::EPERM));
+        let ro = ShareFs::new_root(&dir.join("share"), false).unwrap();
+        assert_eq!(ro.create(b"x", S_IFREG | 0o600, 0, 0, 0).err(), Some(Errno::EROFS));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_host_symlink_is_a_symlink_and_a_swapped_directory_keeps_writes_inside() {
+        let dir = tree("swap");
+        let root = ShareFs::new_root(&dir.join("share"), true).unwrap();
+        std::os::unix::fs::symlink(dir.join("outside"), dir.join("share/link")).unwrap();
+        let link = root.lookup(b"link").unwrap();
+        assert_eq!(link.metadata().unwrap().mode & S_IFMT, S_IFLNK);
+        assert_eq!(link.lookup(b"x").err(), Some(Errno::ENOTDIR));
+        assert_eq!(link.create(b"x", S_IFREG | 0o644, 0, 0, 0).err(), Some(Errno::ENOTDIR));
+        assert_eq!(root.lookup(b"..").err(), Some(Errno::ENOENT));
+        // The host swaps d for a symlink after the guest looked d up: the
+        // guest's d is still the directory (now d.old), inside the share.
+        let d = root.lookup(b"d").unwrap();
+        std::fs::rename(dir.join("share/d"), dir.join("share/d.old")).unwrap();
+        std::os::unix::fs::symlink(dir.join("outside"), dir.join("share/d")).unwrap();
+        d.create(b"f", S_IFREG | 0o644, 0, 0, 0).unwrap();
+        assert!(dir.join("share/d.old/f").exists());
+        assert_eq!(std::fs::read_dir(dir.join("outside")).unwrap().count(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

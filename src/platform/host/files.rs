@@ -316,6 +316,12 @@ impl HostFd {
                 return Err(e);
             }
         }
+        self.open_stepwise(rel, how)
+    }
+
+    /// `open_beneath` without openat2: one O_NOFOLLOW step per component.
+    fn open_stepwise(&self, rel: &CStr, how: OpenAs) -> KResult<HostFd> {
+        let bytes = rel.to_bytes();
         let parts: Vec<&[u8]> = bytes.split(|&c| c == b'/').filter(|c| !c.is_empty() && *c != b".").collect();
         let Some((last, dirs)) = parts.split_last() else {
             return self.open_at(c".", how);
@@ -493,5 +499,34 @@ impl HostFd {
             }
             r => r,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_beneath_refuses_symlinks_and_dot_dot_both_ways() {
+        let dir = std::env::temp_dir().join(format!("vk-files-test-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        std::fs::write(dir.join("a/b/f"), b"x").unwrap();
+        std::os::unix::fs::symlink("/", dir.join("a/up")).unwrap();
+        std::os::unix::fs::symlink("b", dir.join("a/rel")).unwrap();
+        let root = HostFd::open_path(dir.as_os_str().as_encoded_bytes(), OpenAs::PathDirectory).unwrap();
+        for stepwise in [false, true] {
+            let open = |rel: &CStr, how| if stepwise { root.open_stepwise(rel, how) } else { root.open_beneath(rel, how) };
+            assert!(open(c"a/b/f", OpenAs::Read).is_ok());
+            assert!(open(c".", OpenAs::PathDirectory).is_ok());
+            assert!(matches!(open(c"a/up/etc", OpenAs::Path).err(), Some(Errno::ELOOP | Errno::ENOTDIR)));
+            assert!(matches!(open(c"a/rel/f", OpenAs::Read).err(), Some(Errno::ELOOP | Errno::ENOTDIR)));
+            assert_eq!(open(c"a/rel", OpenAs::Read).err(), Some(Errno::ELOOP));
+            // O_PATH opens a final symlink itself.
+            let link = open(c"a/rel", OpenAs::Path).unwrap();
+            assert_eq!(link.readlink_at(c"").unwrap(), b"b");
+        }
+        assert_eq!(root.open_beneath(c"a/../a", OpenAs::Path).err(), Some(Errno::EXDEV));
+        assert_eq!(root.open_beneath(c"/etc", OpenAs::Path).err(), Some(Errno::EXDEV));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

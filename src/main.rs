@@ -89,31 +89,33 @@ fn parse_size(s: &str) -> Result<u64, String> {
 /// `HOST:GUEST[:ro|:rw]`: HOST an existing directory, GUEST absolute and
 /// without `.` or `..` components.
 fn parse_share(s: &str) -> Result<kernel::boot::Share, String> {
+    // clap shows the value itself; these say what is wrong with it.
     let parts: Vec<&str> = s.split(':').collect();
     let (host, guest, read_only) = match parts.as_slice() {
         [host, guest] => (*host, *guest, false),
         [host, guest, "ro"] => (*host, *guest, true),
         [host, guest, "rw"] => (*host, *guest, false),
-        [_, _, other] => return Err(format!("'{s}': unknown suffix ':{other}' (use :ro or :rw)")),
-        _ => return Err(format!("'{s}' is not HOST:GUEST or HOST:GUEST:ro")),
+        [_, _, other] => return Err(format!("unknown suffix ':{other}' (use :ro or :rw)")),
+        _ => return Err("use HOST:GUEST or HOST:GUEST:ro".to_string()),
     };
     if host.is_empty() {
-        return Err(format!("'{s}': the host directory is missing (HOST:GUEST)"));
+        return Err("the host directory is missing (HOST:GUEST)".to_string());
     }
     match std::fs::metadata(host) {
         Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(format!("'{s}': {host} is not a directory")),
-        Err(e) => return Err(format!("'{s}': {host}: {e}")),
+        Ok(_) => return Err(format!("{host} is not a directory")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(format!("{host} does not exist")),
+        Err(e) => return Err(format!("{host}: {e}")),
     }
     if !guest.starts_with('/') {
-        return Err(format!("'{s}': the guest path '{guest}' must be absolute"));
+        return Err(format!("the guest path '{guest}' must be absolute"));
     }
     if guest.split('/').any(|c| c == "." || c == "..") {
-        return Err(format!("'{s}': the guest path '{guest}' must not contain . or .."));
+        return Err(format!("the guest path '{guest}' must not contain . or .."));
     }
     let guest = guest.trim_end_matches('/');
     if guest.is_empty() {
-        return Err(format!("'{s}': a share cannot be mounted on / (use --root)"));
+        return Err("a share cannot be mounted on / (use --root)".to_string());
     }
     Ok(kernel::boot::Share { host: PathBuf::from(host), guest: guest.to_string(), read_only })
 }

@@ -1,6 +1,8 @@
 //! The VFS: inodes, dentries and mounts, open files, fd tables, and the
 //! filesystems vkernel provides. Host files are reached only through
-//! `hostfs`, read-only; every other filesystem lives in vkernel's memory.
+//! `hostfs` (read-only, the overlay's lower layer) and `share` (the
+//! directories `--share` names, confined to them); every other filesystem,
+//! the overlay's upper layer included, lives in guest RAM or vkernel's memory.
 
 pub mod chrdev;
 pub mod devfs;
@@ -14,10 +16,13 @@ pub mod io;
 pub mod lock;
 pub mod lookup;
 pub mod namei;
+pub mod overlay;
 pub mod path;
 pub mod pipe;
 pub mod procfs;
+pub mod share;
 pub mod tmpfs;
+pub mod xattr;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

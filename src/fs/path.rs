@@ -38,6 +38,9 @@ pub struct Mount {
     pub fstype: &'static str,
     pub source: String,
     pub read_only: bool,
+    /// Filesystem options /proc/mounts shows after rw/ro (e.g. an
+    /// overlay's lowerdir=...), or empty.
+    pub options: String,
 }
 
 /// A place in the tree: a dentry within a mount.
@@ -120,6 +123,19 @@ impl MountTable {
     /// Mounts a filesystem whose root is `root`; `at` = None makes it the
     /// root mount.
     pub fn mount(&self, root: InodeRef, at: Option<&Path>, fstype: &'static str, source: &str, read_only: bool) -> KResult<Arc<Mount>> {
+        self.mount_with_options(root, at, fstype, source, read_only, "")
+    }
+
+    /// `mount` with filesystem options for /proc/mounts.
+    pub fn mount_with_options(
+        &self,
+        root: InodeRef,
+        at: Option<&Path>,
+        fstype: &'static str,
+        source: &str,
+        read_only: bool,
+        options: &str,
+    ) -> KResult<Arc<Mount>> {
         let covers = match at {
             Some(p) => {
                 let md = p.metadata()?;
@@ -138,6 +154,7 @@ impl MountTable {
             fstype,
             source: source.to_string(),
             read_only,
+            options: options.to_string(),
         });
         self.mounts.write().push(mount.clone());
         Ok(mount)

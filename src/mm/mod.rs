@@ -502,7 +502,11 @@ impl MmState {
         }
         match self.pages.get(&vpn).copied() {
             Some(pte) if pte.host == HostMapping::Full => {
-                if stale { Ok(()) } else { Err(FaultError::AccErr) }
+                if stale {
+                    Ok(())
+                } else {
+                    Err(FaultError::AccErr)
+                }
             }
             Some(pte) if pte.host == HostMapping::ReadOnly => {
                 if vma.prot & PROT_WRITE == 0 {

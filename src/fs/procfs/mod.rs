@@ -255,8 +255,16 @@ impl ProcInode {
 /// private one-entry mount, so following /proc/<pid>/fd/N reaches it.
 pub fn anon_path(inode: &InodeRef) -> Path {
     let root = Dentry::root(inode.clone());
-    let mount =
-        Arc::new(Mount { id: 0, root: root.clone(), mountpoint: None, covers: None, fstype: "anon_inodefs", source: "anon_inodefs".into(), read_only: false });
+    let mount = Arc::new(Mount {
+        id: 0,
+        root: root.clone(),
+        mountpoint: None,
+        covers: None,
+        fstype: "anon_inodefs",
+        source: "anon_inodefs".into(),
+        read_only: false,
+        options: String::new(),
+    });
     Path { mount, dentry: root }
 }
 

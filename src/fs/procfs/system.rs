@@ -71,7 +71,7 @@ pub fn global_content(view: &dyn ProcessView, g: Global) -> Vec<u8> {
             let _ = writeln!(s, "{}.{:02} {}.{:02}", cs / 100, cs % 100, idle / 100, idle % 100);
         }
         Global::Filesystems => {
-            for (nodev, name) in [(true, "proc"), (true, "tmpfs"), (true, "devtmpfs"), (true, "hostfs")] {
+            for (nodev, name) in [(true, "proc"), (true, "tmpfs"), (true, "devtmpfs"), (true, "hostfs"), (true, "overlay")] {
                 let _ = writeln!(s, "{}\t{name}", if nodev { "nodev" } else { "" });
             }
         }
@@ -119,7 +119,10 @@ pub fn mounts_content(mounts: &MountTable, root: &Path) -> Vec<u8> {
             Some((parent, dentry)) => Path { mount: parent.clone(), dentry: dentry.clone() }.to_bytes(root),
             None => b"/".to_vec(),
         };
-        let opts = if m.read_only { "ro,relatime" } else { "rw,relatime" };
+        let mut opts = if m.read_only { "ro,relatime" } else { "rw,relatime" }.to_string();
+        if !m.options.is_empty() {
+            opts = format!("{opts},{}", m.options);
+        }
         s.push_str(&format!("{} {} {} {opts} 0 0\n", escape_mount_field(m.source.as_bytes()), escape_mount_field(&point), m.fstype));
     }
     s.into_bytes()
@@ -135,7 +138,10 @@ pub fn mountinfo_content(mounts: &MountTable, root: &Path) -> Vec<u8> {
         };
         let dev = m.root.inode.metadata().map(|md| md.dev).unwrap_or(0);
         let opts = if m.read_only { "ro,relatime" } else { "rw,relatime" };
-        let sb = if m.read_only { "ro" } else { "rw" };
+        let mut sb = if m.read_only { "ro" } else { "rw" }.to_string();
+        if !m.options.is_empty() {
+            sb = format!("{sb},{}", m.options);
+        }
         s.push_str(&format!(
             "{} {parent_id} {}:{} / {} {opts} - {} {} {sb}\n",
             m.id,

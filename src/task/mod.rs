@@ -123,6 +123,16 @@ impl Task {
         self.files.lock().clone()
     }
 
+    /// Gives the task a private copy of its fd table if another process
+    /// shares it (exec, unshare(CLONE_FILES)).
+    pub fn unshare_files(&self) {
+        let mut table = self.files.lock();
+        if Arc::strong_count(&table) > 1 {
+            let copy = table.lock().clone();
+            *table = Arc::new(Mutex::new(copy));
+        }
+    }
+
     /// Replaces the fd table; returns the old one (closed when its last
     /// sharer lets go).
     pub fn set_files_table(&self, table: Arc<Mutex<FdTable>>) -> Arc<Mutex<FdTable>> {

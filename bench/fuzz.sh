@@ -136,7 +136,7 @@ echo "fuzz campaign done: $runs seeds, $total_calls calls, $failed failing seed(
 if [ "$failed" -gt 0 ]; then
     echo "distinct failures:" | tee -a "$summary"
     grep -E '^    (PANIC|CRASH|HANG|FUZZ HANG|LEFT|HOST|no FUZZ)' "$summary" \
-        | sed -E 's/worker [0-9]+ generation [0-9]+, after [0-9]+ calls; //; s/ 0x[0-9a-f]+//g; s/\([0-9]+\) [0-9]+\.[0-9]+ s//' \
+        | sed -E 's/worker [0-9]+ generation [0-9]+, after [0-9]+ calls; //; s/(last call [a-z_0-9?]+\(-?[0-9]+\)).*/\1/; s/\(exit [0-9]+, [0-9?]+ calls\)//' \
         | sort | uniq -c | sort -rn | tee -a "$summary"
 fi
 [ "$failed" = 0 ]

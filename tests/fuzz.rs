@@ -291,13 +291,13 @@ seeds!(
 #[test]
 #[ignore = "fails until huge times saturate and futex waits end for signals (robustness issue, items 1-3): the fuzzer loses a worker in nanosleep/rt_sigtimedwait/setitimer/futex within a few hundred calls"]
 fn full_seed_1() {
-    fuzz(1, 2000, &[]);
+    fuzz(1, 4000, &[]);
 }
 
 #[test]
 #[ignore = "fails until huge times saturate and futex waits end for signals (robustness issue, items 1-3): the fuzzer loses a worker in nanosleep/rt_sigtimedwait/setitimer/futex within a few hundred calls"]
 fn full_seed_2() {
-    fuzz(2, 2000, &[]);
+    fuzz(2, 4000, &[]);
 }
 
 /// The harness itself: the fuzzer refuses to run outside vkernel (this is

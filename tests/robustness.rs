@@ -203,6 +203,41 @@ robust!(
     "robust_syscall_numbers"
 );
 
+/// Edge values (huge, negative, misaligned lengths, offsets, addresses and
+/// counts) for the memory, file, fd and path calls.
+mod edge_arguments {
+    use super::*;
+
+    robust!(mmap_munmap_mprotect_mremap_madvise_msync_brk_take_edge_values, "robust_args", "mm");
+    robust!(read_write_lseek_truncate_fallocate_readv_sendfile_getdents_take_edge_values, "robust_args", "io");
+    robust!(close_dup_fcntl_locks_pipes_epoll_poll_select_take_edge_values, "robust_args", "fd");
+    robust!(path_calls_take_long_empty_and_odd_paths_and_unknown_flags, "robust_args", "path");
+    robust!(
+        #[ignore = "fails until mm argument checks match Linux (robustness issue, wrong errno): mmap MAP_PRIVATE|MAP_SHARED accepted (Linux EINVAL), anonymous offset -4096 EOVERFLOW (Linux ok), prot -1 EINVAL (Linux ok), mincore ENOSYS, mlock len -1 ENOMEM (Linux 0)"]
+        mm_edge_values_that_differ_today,
+        "robust_args",
+        "mm-known"
+    );
+    robust!(
+        #[ignore = "fails until rw_verify_area's checks exist (robustness issue, wrong errno): pread/pwrite at INT64_MAX and sendfile count (size_t)-1 give 0/EFBIG/bytes (Linux EINVAL: pos + count overflows); write of 0 bytes from a kernel address gives 0 (Linux EFAULT)"]
+        io_edge_values_that_differ_today,
+        "robust_args",
+        "io-known"
+    );
+    robust!(
+        #[ignore = "fails until fcntl checks match Linux (robustness issue, wrong errno): F_SETFL with every bit set gives 0 (Linux EINVAL), F_SETLK at INT64_MAX with len 2 gives 0 (Linux EOVERFLOW)"]
+        fd_edge_values_that_differ_today,
+        "robust_args",
+        "fd-known"
+    );
+    robust!(
+        #[ignore = "fails until openat2 exists (ENOSYS today; Linux EINVAL for size 0)"]
+        path_edge_values_that_differ_today,
+        "robust_args",
+        "path-known"
+    );
+}
+
 /// rt_sigreturn with crafted frames kills the caller, never the kernel.
 mod sigreturn {
     use super::*;

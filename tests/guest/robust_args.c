@@ -1,0 +1,325 @@
+/* Edge values for common calls, natively and under vkernel: huge, negative
+ * and misaligned lengths, offsets, addresses and counts for the memory,
+ * file and fd calls, and what each answers (a count, "ok", or the errno).
+ * Runs in forked children in a fresh directory under /dev/shm (tmpfs both
+ * natively and under vkernel, so file-size limits match); nothing outside
+ * it is touched, and it is removed at the end. The point is the same answer as Linux for every row, and no
+ * dead kernel.
+ * Usage: robust_args [mm|io|fd|path|mm-known|io-known|fd-known|path-known]
+ * (default: every group but the -known ones, which hold the rows that differ
+ * from Linux today). */
+#include "proc.h"
+#include <limits.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+
+#include <ftw.h>
+
+#define KERNEL_ADDR 0xffff800000000000ull
+
+static char event_area[4096];
+static void *b_event(void) { return event_area; }
+#define NONCANONICAL 0x0000800000000000ull
+
+/* Print a row: a small non-negative result as a number ("count") or "ok"
+ * for an address, else the errno. */
+static void row(const char *label, long r, int is_addr)
+{
+    if (r < 0 && r > -4096)
+        printf("%-58s -1 %s\n", label, errname((int)-r));
+    else if (is_addr)
+        printf("%-58s ok\n", label);
+    else
+        printf("%-58s %ld\n", label, r);
+}
+
+static long raw_result;
+/* CALL rows match Linux today; KNOWN rows are the differences listed in
+ * tests/FUZZ_FINDINGS.md, run only by the GROUP-known arguments. */
+static int known_only;
+#define KNOWN(label, is_addr, ...)                                                                                     \
+    do {                                                                                                               \
+        if (known_only)                                                                                                \
+            ROW(label, is_addr, __VA_ARGS__);                                                                          \
+    } while (0)
+#define CALL(label, is_addr, ...)                                                                                      \
+    do {                                                                                                               \
+        if (!known_only)                                                                                               \
+            ROW(label, is_addr, __VA_ARGS__);                                                                          \
+    } while (0)
+#define ROW(label, is_addr, ...)                                                                                       \
+    do {                                                                                                               \
+        errno = 0;                                                                                                     \
+        raw_result = syscall(__VA_ARGS__);                                                                             \
+        row((label), raw_result == -1 ? -errno : raw_result, (is_addr));                                               \
+    } while (0)
+
+static void mm(void)
+{
+    const long P = 4096;
+    CALL("mmap len 0", 1, SYS_mmap, 0, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CALL("mmap len -1", 1, SYS_mmap, 0, -1L, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CALL("mmap len 2^47", 1, SYS_mmap, 0, 1L << 47, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    CALL("mmap len 2^63", 1, SYS_mmap, 0, 1UL << 63, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CALL("mmap len -4096 (page-aligned up wraps)", 1, SYS_mmap, 0, -4096L, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CALL("mmap no MAP_PRIVATE/SHARED", 1, SYS_mmap, 0, P, PROT_READ, MAP_ANONYMOUS, -1, 0);
+    KNOWN("mmap both MAP_PRIVATE and SHARED", 1, SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CALL("mmap MAP_FIXED misaligned", 1, SYS_mmap, 0x10000001, P, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+         0);
+    CALL("mmap MAP_FIXED at a kernel address", 1, SYS_mmap, KERNEL_ADDR, P, PROT_READ,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    CALL("mmap MAP_FIXED ending past the user range", 1, SYS_mmap, NONCANONICAL - P, 2 * P, PROT_READ,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    CALL("mmap hint at a kernel address (ignored)", 1, SYS_mmap, KERNEL_ADDR, P, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+         0);
+    CALL("mmap file offset misaligned", 1, SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, 0, 1);
+    CALL("mmap bad fd", 1, SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, 999, 0);
+    KNOWN("mmap anonymous with offset -4096", 1, SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, -4096L);
+    KNOWN("mmap prot all bits", 1, SYS_mmap, 0, P, -1L, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CALL("mmap unknown flag bits", 1, SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | 0x800000000L, -1, 0);
+    CALL("munmap 0 len 0", 0, SYS_munmap, 0, 0);
+    CALL("munmap misaligned", 0, SYS_munmap, 0x10000001, P);
+    CALL("munmap len -1", 0, SYS_munmap, 0x10000000, -1L);
+    CALL("munmap kernel address", 0, SYS_munmap, KERNEL_ADDR, P);
+    CALL("munmap unmapped range", 0, SYS_munmap, 0x100000000000L, P);
+    CALL("mprotect misaligned", 0, SYS_mprotect, 0x10000001, P, PROT_READ);
+    CALL("mprotect unmapped", 0, SYS_mprotect, 0x100000000000L, P, PROT_READ);
+    CALL("mprotect len -1", 0, SYS_mprotect, 0x100000000000L, -1L, PROT_READ);
+    CALL("mprotect len 0", 0, SYS_mprotect, 0x100000000000L, 0, PROT_READ);
+    CALL("mprotect bad prot bits", 0, SYS_mprotect, 0x100000000000L, P, 0x100);
+    char *m = mmap(NULL, 4 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CALL("mremap old len 0 (private)", 1, SYS_mremap, m, 0, P, MREMAP_MAYMOVE, 0);
+    CALL("mremap new len 0", 1, SYS_mremap, m, P, 0, MREMAP_MAYMOVE, 0);
+    CALL("mremap new len -1", 1, SYS_mremap, m, P, -1L, MREMAP_MAYMOVE, 0);
+    CALL("mremap misaligned", 1, SYS_mremap, m + 1, P, 2 * P, MREMAP_MAYMOVE, 0);
+    CALL("mremap FIXED without MAYMOVE", 1, SYS_mremap, m, P, P, MREMAP_FIXED, 0x100000000000L);
+    CALL("mremap FIXED onto itself", 1, SYS_mremap, m, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, m);
+    CALL("mremap FIXED overlapping", 1, SYS_mremap, m, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, m + P);
+    CALL("mremap FIXED to a kernel address", 1, SYS_mremap, m, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, KERNEL_ADDR);
+    CALL("mremap unknown flags", 1, SYS_mremap, m, P, P, 0x80, 0);
+    CALL("mremap unmapped source", 1, SYS_mremap, 0x100000000000L, P, 2 * P, MREMAP_MAYMOVE, 0);
+    CALL("mremap grow in place into a hole (no MAYMOVE)", 1, SYS_mremap, m, 4 * P, 8 * P, 0, 0);
+    CALL("madvise misaligned", 0, SYS_madvise, m + 1, P, MADV_DONTNEED);
+    CALL("madvise unknown advice", 0, SYS_madvise, m, P, 12345);
+    CALL("madvise unmapped DONTNEED", 0, SYS_madvise, 0x100000000000L, P, MADV_DONTNEED);
+    CALL("madvise len -1", 0, SYS_madvise, m, -1L, MADV_NORMAL);
+    CALL("msync misaligned", 0, SYS_msync, m + 1, P, MS_SYNC);
+    CALL("msync ASYNC|SYNC", 0, SYS_msync, m, P, MS_ASYNC | MS_SYNC);
+    CALL("msync unmapped", 0, SYS_msync, 0x100000000000L, P, MS_SYNC);
+    KNOWN("mincore misaligned", 0, SYS_mincore, m + 1, P, m);
+    KNOWN("mincore vec at a kernel address", 0, SYS_mincore, m, P, KERNEL_ADDR);
+    KNOWN("mincore unmapped", 0, SYS_mincore, 0x100000000000L, P, m);
+    KNOWN("mlock len -1", 0, SYS_mlock, m, -1L);
+    CALL("brk 0 (query)", 1, SYS_brk, 0);
+    CALL("brk kernel address (refused: returns the current break)", 1, SYS_brk, KERNEL_ADDR);
+}
+
+static void io(void)
+{
+    int fd = open("f", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    write(fd, "0123456789", 10);
+    char b[64];
+    CALL("read count -1 (clamped to MAX_RW_COUNT; buffer faults)", 0, SYS_read, fd, b, -1L);
+    CALL("read count 2^62 at offset 10 (EOF)", 0, SYS_read, fd, b, 1L << 62);
+    lseek(fd, 0, SEEK_SET);
+    CALL("read into a kernel address", 0, SYS_read, fd, KERNEL_ADDR, 4);
+    CALL("read into a non-canonical address", 0, SYS_read, fd, NONCANONICAL, 4);
+    CALL("read count 0 into NULL", 0, SYS_read, fd, 0, 0);
+    CALL("write from NULL", 0, SYS_write, fd, 0, 4);
+    KNOWN("write count 0 from a kernel address", 0, SYS_write, fd, KERNEL_ADDR, 0);
+    CALL("pread offset -1", 0, SYS_pread64, fd, b, 4, -1L);
+    KNOWN("pread offset INT64_MAX", 0, SYS_pread64, fd, b, 4, INT64_MAX);
+    KNOWN("pwrite offset INT64_MAX", 0, SYS_pwrite64, fd, b, 4, INT64_MAX);
+    KNOWN("pwrite offset INT64_MAX - 2, 4 bytes", 0, SYS_pwrite64, fd, b, 4, INT64_MAX - 2);
+    CALL("lseek SEEK_SET -1", 0, SYS_lseek, fd, -1L, SEEK_SET);
+    CALL("lseek SEEK_CUR INT64_MAX", 0, SYS_lseek, fd, INT64_MAX, SEEK_CUR);
+    CALL("lseek SEEK_END INT64_MIN", 0, SYS_lseek, fd, INT64_MIN, SEEK_END);
+    CALL("lseek whence 5", 0, SYS_lseek, fd, 0, 5);
+    CALL("lseek whence -1", 0, SYS_lseek, fd, 0, -1);
+    CALL("lseek SEEK_DATA past EOF", 0, SYS_lseek, fd, 100, SEEK_DATA);
+    CALL("lseek SEEK_HOLE at 0", 0, SYS_lseek, fd, 0, SEEK_HOLE);
+    CALL("ftruncate -1", 0, SYS_ftruncate, fd, -1L);
+    CALL("ftruncate INT64_MAX", 0, SYS_ftruncate, fd, INT64_MAX);
+    CALL("truncate path to -1", 0, SYS_truncate, "f", -1L);
+    CALL("fallocate len 0", 0, SYS_fallocate, fd, 0, 0, 0);
+    CALL("fallocate offset -1", 0, SYS_fallocate, fd, 0, -1L, 10);
+    CALL("fallocate offset+len overflows", 0, SYS_fallocate, fd, 0, INT64_MAX, 10);
+    CALL("fallocate unknown mode", 0, SYS_fallocate, fd, 0x1000, 0, 10);
+    struct iovec iov[2] = {{b, 4}, {(void *)KERNEL_ADDR, 4}};
+    lseek(fd, 0, SEEK_SET);
+    CALL("readv second iovec at a kernel address", 0, SYS_readv, fd, iov, 2);
+    CALL("readv count -1", 0, SYS_readv, fd, iov, -1);
+    CALL("readv count 1025", 0, SYS_readv, fd, iov, 1025);
+    CALL("readv count 0", 0, SYS_readv, fd, iov, 0);
+    struct iovec neg[2] = {{b, 4}, {b, (size_t)-1}};
+    CALL("readv iov_len -1 (EINVAL: > SSIZE_MAX)", 0, SYS_readv, fd, neg, 2);
+    struct iovec big[2] = {{b, (size_t)INT64_MAX}, {b, (size_t)INT64_MAX}};
+    CALL("readv iov_lens summing past SSIZE_MAX", 0, SYS_readv, fd, big, 2);
+    CALL("preadv offset -1", 0, SYS_preadv, fd, iov, 1, -1L, 0);
+    CALL("preadv2 unknown flags", 0, SYS_preadv2, fd, iov, 1, 0, 0, 0x40000000);
+    KNOWN("sendfile count -1 to /dev/null", 0, SYS_sendfile, open("/dev/null", O_WRONLY), fd, 0, -1L);
+    long off = -1;
+    CALL("sendfile offset -1", 0, SYS_sendfile, open("/dev/null", O_WRONLY), fd, &off, 4);
+    CALL("copy_file_range count 0", 0, SYS_copy_file_range, fd, 0, fd, 0, 0, 0);
+    CALL("copy_file_range unknown flags", 0, SYS_copy_file_range, fd, 0, fd, 0, 4, 1);
+    CALL("getdents64 count 0", 0, SYS_getdents64, open(".", O_RDONLY | O_DIRECTORY), b, 0);
+    CALL("getdents64 count 1", 0, SYS_getdents64, open(".", O_RDONLY | O_DIRECTORY), b, 1);
+    CALL("getdents64 on a file", 0, SYS_getdents64, fd, b, sizeof b);
+    CALL("readlink bufsiz 0", 0, SYS_readlink, "/proc/self/exe", b, 0);
+    CALL("readlink bufsiz -1", 0, SYS_readlink, "/proc/self/cwd", b, -1);
+    CALL("getcwd size 0", 0, SYS_getcwd, b, 0);
+    CALL("getcwd size 1", 0, SYS_getcwd, b, 1);
+    CALL("getcwd to a kernel address", 0, SYS_getcwd, KERNEL_ADDR, 64);
+    CALL("getrandom len 0", 0, SYS_getrandom, 0, 0, 0);
+    CALL("getrandom bad flags", 0, SYS_getrandom, b, 4, 0x100);
+    CALL("getrandom into a kernel address", 0, SYS_getrandom, KERNEL_ADDR, 4, 0);
+}
+
+static void fds(void)
+{
+    CALL("close -1", 0, SYS_close, -1);
+    CALL("close INT_MAX", 0, SYS_close, INT_MAX);
+    CALL("fcntl F_GETFD on fd 2^32 + 1 (an int: fd 1)", 0, SYS_fcntl, (1L << 32) + 1, F_GETFD);
+    CALL("dup2 to -1", 0, SYS_dup2, 0, -1);
+    CALL("dup2 to 2^20 (past RLIMIT_NOFILE)", 0, SYS_dup2, 0, 1 << 20);
+    CALL("dup2 to INT_MAX", 0, SYS_dup2, 0, INT_MAX);
+    CALL("dup3 same fd", 0, SYS_dup3, 0, 0, 0);
+    CALL("dup3 bad flags", 0, SYS_dup3, 0, 50, 1);
+    CALL("fcntl F_DUPFD -1", 0, SYS_fcntl, 0, F_DUPFD, -1);
+    CALL("fcntl F_DUPFD INT_MAX", 0, SYS_fcntl, 0, F_DUPFD, INT_MAX);
+    CALL("fcntl unknown command", 0, SYS_fcntl, 0, 12345, 0);
+    KNOWN("fcntl F_SETFL all bits", 0, SYS_fcntl, open("/dev/null", O_RDONLY), F_SETFL, -1);
+    CALL("fcntl F_SETPIPE_SZ on a file", 0, SYS_fcntl, 0, F_SETPIPE_SZ, 4096);
+    int p[2];
+    pipe(p);
+    CALL("fcntl F_SETPIPE_SZ 0 (rounds up)", 0, SYS_fcntl, p[0], F_SETPIPE_SZ, 0);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = -1, .l_len = 1};
+    int fd = open("f", O_RDWR);
+    CALL("fcntl F_SETLK start -1", 0, SYS_fcntl, fd, F_SETLK, &fl);
+    fl.l_start = INT64_MAX;
+    fl.l_len = 2;
+    KNOWN("fcntl F_SETLK start INT64_MAX, len 2", 0, SYS_fcntl, fd, F_SETLK, &fl);
+    fl.l_start = 10;
+    fl.l_len = -20;
+    CALL("fcntl F_SETLK negative len reaching before 0", 0, SYS_fcntl, fd, F_SETLK, &fl);
+    fl.l_type = 7;
+    fl.l_len = 1;
+    CALL("fcntl F_SETLK bad l_type", 0, SYS_fcntl, fd, F_SETLK, &fl);
+    CALL("fcntl F_SETLK lock at a kernel address", 0, SYS_fcntl, fd, F_SETLK, KERNEL_ADDR);
+    CALL("close_range first > last", 0, SYS_close_range, 10, 5, 0);
+    CALL("close_range unknown flags", 0, SYS_close_range, 1000, 1001, 0x80);
+    CALL("pipe2 unknown flags", 0, SYS_pipe2, p, 0x1);
+    CALL("pipe to a kernel address", 0, SYS_pipe, KERNEL_ADDR);
+    CALL("epoll_create 0", 0, SYS_epoll_create, 0);
+    CALL("epoll_create -1", 0, SYS_epoll_create, -1);
+    CALL("epoll_create1 bad flags", 0, SYS_epoll_create1, 1);
+    int ep = epoll_create1(0);
+    CALL("epoll_ctl add itself", 0, SYS_epoll_ctl, ep, 1, ep, b_event());
+    CALL("epoll_ctl bad op", 0, SYS_epoll_ctl, ep, 9, p[0], b_event());
+    CALL("epoll_ctl event at a kernel address", 0, SYS_epoll_ctl, ep, 1, p[0], KERNEL_ADDR);
+    CALL("epoll_wait maxevents 0", 0, SYS_epoll_wait, ep, b_event(), 0, 0);
+    CALL("epoll_wait maxevents -1", 0, SYS_epoll_wait, ep, b_event(), -1, 0);
+    CALL("epoll_wait maxevents INT_MAX", 0, SYS_epoll_wait, ep, b_event(), INT_MAX, 0);
+    CALL("poll nfds 2^20 (past RLIMIT_NOFILE)", 0, SYS_poll, b_event(), 1 << 20, 0);
+    CALL("poll nfds -1", 0, SYS_poll, b_event(), -1, 0);
+    struct timeval zero = {0, 0};
+    CALL("select nfds -1", 0, SYS_select, -1, 0, 0, 0, &zero);
+    CALL("select nfds INT_MAX, no sets", 0, SYS_select, INT_MAX, 0, 0, 0, &zero);
+}
+
+static void paths(void)
+{
+    static char longp[5000];
+    memset(longp, 'a', sizeof longp - 1);
+    static char longc[300];
+    memset(longc, 'c', sizeof longc - 1);
+    CALL("open a 4999-byte path", 0, SYS_open, longp, O_RDONLY);
+    CALL("open a 299-byte name", 0, SYS_open, longc, O_RDONLY);
+    CALL("open a 299-byte name O_CREAT", 0, SYS_open, longc, O_CREAT | O_WRONLY, 0600);
+    CALL("open path at a kernel address", 0, SYS_open, KERNEL_ADDR, O_RDONLY);
+    CALL("open empty path", 0, SYS_open, "", O_RDONLY);
+    CALL("open unknown flag bits", 0, SYS_open, "/dev/null", O_RDONLY | 0x40000000);
+    CALL("open O_CREAT|O_DIRECTORY", 0, SYS_open, "newdir", O_CREAT | O_DIRECTORY, 0600);
+    CALL("open O_TMPFILE without write", 0, SYS_open, ".", O_TMPFILE | O_RDONLY, 0600);
+    CALL("open mode with high bits", 0, SYS_open, "m", O_CREAT | O_WRONLY, 0xfffff);
+    KNOWN("openat2 size 0", 0, SYS_openat2, AT_FDCWD, "/dev/null", b_event(), 0);
+    CALL("openat AT_FDCWD-1", 0, SYS_openat, AT_FDCWD - 1, "x", O_RDONLY);
+    CALL("mkdir a trailing-slash name", 0, SYS_mkdir, "d/", 0755);
+    CALL("rmdir .", 0, SYS_rmdir, ".");
+    CALL("rmdir ..", 0, SYS_rmdir, "..");
+    CALL("rename a dir into itself", 0, SYS_rename, "d", "d/x");
+    CALL("rename . to x", 0, SYS_rename, ".", "x");
+    CALL("renameat2 unknown flags", 0, SYS_renameat2, AT_FDCWD, "d", AT_FDCWD, "e", 0x100);
+    CALL("renameat2 NOREPLACE|EXCHANGE", 0, SYS_renameat2, AT_FDCWD, "d", AT_FDCWD, "e", 3);
+    CALL("link a dir", 0, SYS_link, "d", "dlink");
+    CALL("symlink empty target", 0, SYS_symlink, "", "s");
+    CALL("unlinkat unknown flags", 0, SYS_unlinkat, AT_FDCWD, "f", 0x1);
+    CALL("unlinkat AT_REMOVEDIR on a file", 0, SYS_unlinkat, AT_FDCWD, "f", AT_REMOVEDIR);
+    CALL("fchmodat unknown flags", 0, SYS_fchmodat, AT_FDCWD, "f", 0644, 0x1);
+    CALL("faccessat2 unknown flags", 0, SYS_faccessat2, AT_FDCWD, "f", R_OK, 0x1);
+    CALL("faccessat bad mode", 0, SYS_faccessat, AT_FDCWD, "f", 0x10);
+    CALL("newfstatat unknown flags", 0, SYS_newfstatat, AT_FDCWD, "f", b_event(), 0x1);
+    CALL("statx unknown flags", 0, SYS_statx, AT_FDCWD, "f", 0x80000, 0xfff, b_event());
+    CALL("statx mask with reserved bit", 0, SYS_statx, AT_FDCWD, "f", 0, 0x80000000, b_event());
+    CALL("mknod a block device (as the caller)", 0, SYS_mknod, "blk", S_IFBLK | 0600, 0);
+    CALL("mknod bad type", 0, SYS_mknod, "bad", 0170000 | 0600, 0);
+    CALL("chdir to a file", 0, SYS_chdir, "f");
+    CALL("utimensat NULL path, AT_FDCWD", 0, SYS_utimensat, AT_FDCWD, 0, 0, 0);
+    CALL("utimensat unknown flags", 0, SYS_utimensat, AT_FDCWD, "f", 0, 0x1);
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(void);
+} groups[] = {{"mm", mm}, {"io", io}, {"fd", fds}, {"path", paths}};
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+    (void)st;
+    (void)f;
+    return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int main(int argc, char **argv)
+{
+    reset_signals();
+    no_core_dumps();
+    static char dir[] = "/dev/shm/vk-robust-args-XXXXXX";
+    if (!mkdtemp(dir)) {
+        printf("mkdtemp: %s  FAIL\n", errname(errno));
+        return 1;
+    }
+    const char *want = argc > 1 ? argv[1] : NULL;
+    if (want && strstr(want, "-known")) {
+        known_only = 1;
+        static char base[16];
+        snprintf(base, sizeof base, "%.*s", (int)(strstr(want, "-known") - want), want);
+        want = base;
+    }
+    for (unsigned i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        if (want && strcmp(want, groups[i].name))
+            continue;
+        printf("== %s\n", groups[i].name);
+        fflush(stdout);
+        pid_t c = xfork();
+        if (c == 0) {
+            if (chdir(dir) < 0)
+                _exit(3);
+            mkdir("d", 0755);
+            close(open("f", O_CREAT | O_WRONLY, 0644));
+            groups[i].fn();
+            fflush(stdout);
+            _exit(0);
+        }
+        int st = wait_status(c, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+            printf("child: %s  FAIL\n", status_str(st));
+            vk_failures++;
+        }
+    }
+    nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    return finish();
+}

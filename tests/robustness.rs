@@ -212,6 +212,14 @@ mod edge_arguments {
     robust!(read_write_lseek_truncate_fallocate_readv_sendfile_getdents_take_edge_values, "robust_args", "io");
     robust!(close_dup_fcntl_locks_pipes_epoll_poll_select_take_edge_values, "robust_args", "fd");
     robust!(path_calls_take_long_empty_and_odd_paths_and_unknown_flags, "robust_args", "path");
+    robust!(signal_calls_take_bad_sizes_numbers_pids_and_pointers, "robust_args", "sig");
+    robust!(process_calls_take_bad_options_ids_resources_and_pointers, "robust_args", "proc");
+    robust!(
+        #[ignore = "fails until getpriority/setpriority exist (ENOSYS; Linux EINVAL for which 9), sched_getaffinity(-1) gives ESRCH, and clone3 is offered or checks its arguments first (ENOSYS for size 0, 4097 and a kernel address; Linux EINVAL, E2BIG, EFAULT)"]
+        proc_edge_values_that_differ_today,
+        "robust_args",
+        "proc-known"
+    );
     robust!(
         #[ignore = "fails until mm argument checks match Linux (robustness issue, wrong errno): mmap MAP_PRIVATE|MAP_SHARED accepted (Linux EINVAL), anonymous offset -4096 EOVERFLOW (Linux ok), prot -1 EINVAL (Linux ok), mincore ENOSYS, mlock len -1 ENOMEM (Linux 0)"]
         mm_edge_values_that_differ_today,

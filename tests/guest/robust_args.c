@@ -5,13 +5,15 @@
  * natively and under vkernel, so file-size limits match); nothing outside
  * it is touched, and it is removed at the end. The point is the same answer as Linux for every row, and no
  * dead kernel.
- * Usage: robust_args [mm|io|fd|path|mm-known|io-known|fd-known|path-known]
+ * Usage: robust_args [mm|io|fd|path|sig|proc|GROUP-known]
  * (default: every group but the -known ones, which hold the rows that differ
  * from Linux today). */
 #include "proc.h"
 #include <limits.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/epoll.h>
 #include <sys/uio.h>
@@ -271,10 +273,137 @@ static void paths(void)
     CALL("utimensat unknown flags", 0, SYS_utimensat, AT_FDCWD, "f", 0, 0x1);
 }
 
+static void on_nothing(int s) { (void)s; }
+
+static void sigs(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_nothing;
+    sa.sa_flags = 0x04000000; /* SA_RESTORER: the raw call wants one */
+    sa.sa_restorer = (void (*)(void))1;
+    uint64_t set = 0;
+    signal(SIGUSR1, SIG_IGN); /* the rows below may send it to us */
+    CALL("rt_sigaction sigsetsize 4", 0, SYS_rt_sigaction, SIGUSR1, &sa, 0, 4);
+    CALL("rt_sigaction sigsetsize 16", 0, SYS_rt_sigaction, SIGUSR1, &sa, 0, 16);
+    CALL("rt_sigaction signal 0", 0, SYS_rt_sigaction, 0, &sa, 0, 8);
+    CALL("rt_sigaction signal 65", 0, SYS_rt_sigaction, 65, &sa, 0, 8);
+    CALL("rt_sigaction signal -1", 0, SYS_rt_sigaction, -1, &sa, 0, 8);
+    CALL("rt_sigaction SIGKILL", 0, SYS_rt_sigaction, SIGKILL, &sa, 0, 8);
+    CALL("rt_sigaction SIGSTOP query only", 0, SYS_rt_sigaction, SIGSTOP, 0, &sa, 8);
+    CALL("rt_sigaction act at a kernel address", 0, SYS_rt_sigaction, SIGUSR1, KERNEL_ADDR, 0, 8);
+    CALL("rt_sigaction oldact at a kernel address", 0, SYS_rt_sigaction, SIGUSR1, 0, KERNEL_ADDR, 8);
+    CALL("rt_sigprocmask how 7", 0, SYS_rt_sigprocmask, 7, &set, 0, 8);
+    CALL("rt_sigprocmask how 7, no set", 0, SYS_rt_sigprocmask, 7, 0, 0, 8);
+    CALL("rt_sigprocmask sigsetsize 0", 0, SYS_rt_sigprocmask, SIG_BLOCK, &set, 0, 0);
+    CALL("rt_sigprocmask set at a kernel address", 0, SYS_rt_sigprocmask, SIG_BLOCK, KERNEL_ADDR, 0, 8);
+    CALL("rt_sigpending sigsetsize 16", 0, SYS_rt_sigpending, &set, 16);
+    CALL("rt_sigpending sigsetsize 4", 0, SYS_rt_sigpending, &set, 4);
+    CALL("rt_sigsuspend sigsetsize 4", 0, SYS_rt_sigsuspend, &set, 4);
+    CALL("rt_sigtimedwait sigsetsize 4", 0, SYS_rt_sigtimedwait, &set, 0, 0, 4);
+    CALL("kill self signal 65", 0, SYS_kill, getpid(), 65);
+    CALL("kill self signal -1", 0, SYS_kill, getpid(), -1);
+    CALL("kill self signal 0", 0, SYS_kill, getpid(), 0);
+    CALL("kill pid INT_MIN (a group that cannot exist)", 0, SYS_kill, INT_MIN, 0);
+    CALL("kill a pid that does not exist", 0, SYS_kill, 0x3ffffff0, 0);
+    CALL("tgkill tgid 0", 0, SYS_tgkill, 0, getpid(), 0);
+    CALL("tgkill a tid of another tgid", 0, SYS_tgkill, getppid(), getpid(), 0);
+    CALL("tgkill signal 65", 0, SYS_tgkill, getpid(), getpid(), 65);
+    CALL("tkill tid -1", 0, SYS_tkill, -1, 0);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_code = SI_KERNEL; /* only the kernel may send SI_KERNEL or SI_USER */
+    CALL("rt_sigqueueinfo to self with si_code SI_KERNEL", 0, SYS_rt_sigqueueinfo, getpid(), SIGUSR1, &si);
+    si.si_code = SI_QUEUE;
+    CALL("rt_sigqueueinfo signal 65", 0, SYS_rt_sigqueueinfo, getpid(), 65, &si);
+    CALL("rt_sigqueueinfo info at a kernel address", 0, SYS_rt_sigqueueinfo, getpid(), SIGUSR1, KERNEL_ADDR);
+    stack_t ss = {.ss_sp = event_area, .ss_size = 1024, .ss_flags = 0};
+    CALL("sigaltstack size 1024 (below MINSIGSTKSZ)", 0, SYS_sigaltstack, &ss, 0);
+    ss.ss_size = 65536;
+    ss.ss_flags = 0x7;
+    CALL("sigaltstack unknown flags", 0, SYS_sigaltstack, &ss, 0);
+    ss.ss_flags = SS_DISABLE;
+    ss.ss_size = 0;
+    CALL("sigaltstack SS_DISABLE with size 0", 0, SYS_sigaltstack, &ss, 0);
+    CALL("sigaltstack at a kernel address", 0, SYS_sigaltstack, KERNEL_ADDR, 0);
+    CALL("alarm 0 (none pending)", 0, SYS_alarm, 0);
+    CALL("getitimer which 3", 0, SYS_getitimer, 3, event_area);
+    CALL("getitimer which -1", 0, SYS_getitimer, -1, event_area);
+    CALL("getitimer to a kernel address", 0, SYS_getitimer, ITIMER_REAL, KERNEL_ADDR);
+    CALL("clock_gettime clock 99", 0, SYS_clock_gettime, 99, event_area);
+    CALL("clock_gettime clock -1 (a process CPU clock of pid 0)", 0, SYS_clock_gettime, -1, event_area);
+    CALL("clock_gettime to a kernel address", 0, SYS_clock_gettime, CLOCK_MONOTONIC, KERNEL_ADDR);
+    CALL("clock_getres clock 99", 0, SYS_clock_getres, 99, event_area);
+    CALL("clock_getres NULL", 0, SYS_clock_getres, CLOCK_MONOTONIC, 0);
+    CALL("clock_nanosleep clock 99", 0, SYS_clock_nanosleep, 99, 0, event_area, 0);
+    CALL("clock_nanosleep unknown flags", 0, SYS_clock_nanosleep, CLOCK_MONOTONIC, 0x10, event_area, 0);
+}
+
+static void procs(void)
+{
+    int st;
+    CALL("wait4 unknown options", 0, SYS_wait4, -1, &st, 0x10000000, 0);
+    CALL("wait4 no children", 0, SYS_wait4, -1, &st, WNOHANG, 0);
+    CALL("wait4 INT_MIN", 0, SYS_wait4, INT_MIN, &st, WNOHANG, 0);
+    CALL("waitid idtype 9", 0, SYS_waitid, 9, 0, event_area, WEXITED, 0);
+    CALL("waitid no options", 0, SYS_waitid, P_ALL, 0, event_area, 0, 0);
+    CALL("waitid P_PID -1", 0, SYS_waitid, P_PID, -1, event_area, WEXITED | WNOHANG, 0);
+    CALL("setpgid -1", 0, SYS_setpgid, -1, 0);
+    CALL("setpgid pgid -1", 0, SYS_setpgid, 0, -1);
+    CALL("setpgid a pid that does not exist", 0, SYS_setpgid, 0x3ffffff0, 0);
+    CALL("getpgid a pid that does not exist", 0, SYS_getpgid, 0x3ffffff0);
+    CALL("getsid -1", 0, SYS_getsid, -1);
+    KNOWN("getpriority which 9", 0, SYS_getpriority, 9, 0);
+    KNOWN("setpriority which 9", 0, SYS_setpriority, 9, 0, 0);
+    struct rlimit rl = {10, 5};
+    CALL("setrlimit cur above max", 0, SYS_setrlimit, RLIMIT_NOFILE, &rl);
+    CALL("setrlimit resource 99", 0, SYS_setrlimit, 99, &rl);
+    CALL("getrlimit resource 99", 0, SYS_getrlimit, 99, &rl);
+    CALL("getrlimit resource -1", 0, SYS_getrlimit, -1, &rl);
+    CALL("getrlimit to a kernel address", 0, SYS_getrlimit, RLIMIT_NOFILE, KERNEL_ADDR);
+    CALL("prlimit64 resource 99", 0, SYS_prlimit64, 0, 99, 0, &rl);
+    CALL("prlimit64 a pid that does not exist", 0, SYS_prlimit64, 0x3ffffff0, RLIMIT_NOFILE, 0, &rl);
+    CALL("prlimit64 pid -1", 0, SYS_prlimit64, -1, RLIMIT_NOFILE, 0, &rl);
+    CALL("getrusage who 9", 0, SYS_getrusage, 9, event_area);
+    CALL("getrusage to a kernel address", 0, SYS_getrusage, RUSAGE_SELF, KERNEL_ADDR);
+    CALL("getgroups size -1", 0, SYS_getgroups, -1, event_area);
+    CALL("getgroups to a kernel address", 0, SYS_getgroups, 65536, KERNEL_ADDR);
+    CALL("setgroups size -1", 0, SYS_setgroups, -1, event_area);
+    CALL("setgroups size 70000", 0, SYS_setgroups, 70000, event_area);
+    CALL("prctl option 9999", 0, SYS_prctl, 9999, 0, 0, 0, 0);
+    CALL("prctl PR_SET_PDEATHSIG 65", 0, SYS_prctl, PR_SET_PDEATHSIG, 65, 0, 0, 0);
+    CALL("prctl PR_GET_PDEATHSIG to a kernel address", 0, SYS_prctl, PR_GET_PDEATHSIG, KERNEL_ADDR, 0, 0, 0);
+    CALL("prctl PR_SET_NAME at a kernel address", 0, SYS_prctl, PR_SET_NAME, KERNEL_ADDR, 0, 0, 0);
+    CALL("prctl PR_SET_DUMPABLE 2", 0, SYS_prctl, PR_SET_DUMPABLE, 2, 0, 0, 0);
+    CALL("arch_prctl unknown code", 0, SYS_arch_prctl, 0x9999, 0);
+    CALL("arch_prctl ARCH_SET_FS non-canonical", 0, SYS_arch_prctl, 0x1002, NONCANONICAL);
+    CALL("arch_prctl ARCH_GET_FS to a kernel address", 0, SYS_arch_prctl, 0x1003, KERNEL_ADDR);
+    CALL("personality 0xffffffff (query)", 0, SYS_personality, 0xffffffff);
+    CALL("umask 0777777 (masked)", 0, SYS_umask, 0777777);
+    CALL("umask back", 0, SYS_umask, 022);
+    CALL("uname to a kernel address", 0, SYS_uname, KERNEL_ADDR);
+    CALL("sysinfo to a kernel address", 0, SYS_sysinfo, KERNEL_ADDR);
+    CALL("times to a kernel address", 0, SYS_times, KERNEL_ADDR);
+    CALL("sched_getaffinity len 0", 0, SYS_sched_getaffinity, 0, 0, event_area);
+    CALL("sched_getaffinity len 7", 0, SYS_sched_getaffinity, 0, 7, event_area);
+    KNOWN("sched_getaffinity pid -1", 0, SYS_sched_getaffinity, -1, 128, event_area);
+    CALL("set_robust_list len 0", 0, SYS_set_robust_list, event_area, 0);
+    CALL("execve NULL path", 0, SYS_execve, 0, 0, 0);
+    CALL("execve argv at a kernel address", 0, SYS_execve, "/proc/self/exe", KERNEL_ADDR, 0);
+    CALL("execve a directory", 0, SYS_execve, "d", 0, 0);
+    CALL("execve a file without x", 0, SYS_execve, "f", 0, 0);
+    CALL("execveat unknown flags", 0, SYS_execveat, AT_FDCWD, "f", 0, 0, 0x80000);
+    KNOWN("clone3 size 0", 0, SYS_clone3, event_area, 0);
+    KNOWN("clone3 size 4097", 0, SYS_clone3, event_area, 4097);
+    KNOWN("clone3 at a kernel address", 0, SYS_clone3, KERNEL_ADDR, 88);
+    CALL("clone CLONE_THREAD without CLONE_SIGHAND", 0, SYS_clone, 0x00010000, 0, 0, 0, 0);
+    CALL("clone CLONE_SIGHAND without CLONE_VM", 0, SYS_clone, 0x00000800, 0, 0, 0, 0);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
-} groups[] = {{"mm", mm}, {"io", io}, {"fd", fds}, {"path", paths}};
+} groups[] = {{"mm", mm}, {"io", io}, {"fd", fds}, {"path", paths}, {"sig", sigs}, {"proc", procs}};
 
 static int remove_one(const char *path, const struct stat *st, int type, struct FTW *f)
 {

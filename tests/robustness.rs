@@ -246,11 +246,13 @@ mod edge_arguments {
     );
 }
 
-/// rt_sigreturn with crafted frames kills the caller, never the kernel.
+/// rt_sigreturn with crafted frames, and signal frames that cannot be
+/// built, kill the caller, never the kernel.
 mod sigreturn {
     use super::*;
 
     robust!(rt_sigreturn_with_a_bad_rip_rsp_eflags_or_fpstate_kills_only_the_caller, "robust_sigreturn");
+    robust!(a_signal_frame_that_cannot_be_built_or_returned_from_kills_with_sigsegv, "robust_sigframe");
     robust!(
         #[ignore = "fails until rt_sigreturn honours the frame's code selector (robustness issue, wrong behaviour): cs 0 or 0x10 resumes normally under vkernel; on Linux the return to user mode faults (SIGSEGV)"]
         rt_sigreturn_with_a_non_user_code_selector_gets_sigsegv,

@@ -214,6 +214,7 @@ mod edge_arguments {
     robust!(path_calls_take_long_empty_and_odd_paths_and_unknown_flags, "robust_args", "path");
     robust!(signal_calls_take_bad_sizes_numbers_pids_and_pointers, "robust_args", "sig");
     robust!(process_calls_take_bad_options_ids_resources_and_pointers, "robust_args", "proc");
+    robust!(pty_ioctls_take_bad_termios_sizes_groups_and_pointers, "robust_args", "tty");
     robust!(
         #[ignore = "fails until getpriority/setpriority exist (ENOSYS; Linux EINVAL for which 9), sched_getaffinity(-1) gives ESRCH, and clone3 is offered or checks its arguments first (ENOSYS for size 0, 4097 and a kernel address; Linux EINVAL, E2BIG, EFAULT)"]
         proc_edge_values_that_differ_today,

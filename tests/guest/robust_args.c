@@ -5,13 +5,15 @@
  * natively and under vkernel, so file-size limits match); nothing outside
  * it is touched, and it is removed at the end. The point is the same answer as Linux for every row, and no
  * dead kernel.
- * Usage: robust_args [mm|io|fd|path|sig|proc|GROUP-known]
+ * Usage: robust_args [mm|io|fd|path|sig|proc|tty|GROUP-known]
  * (default: every group but the -known ones, which hold the rows that differ
  * from Linux today). */
 #include "proc.h"
 #include <limits.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -400,10 +402,64 @@ static void procs(void)
     CALL("clone CLONE_SIGHAND without CLONE_VM", 0, SYS_clone, 0x00000800, 0, 0, 0, 0);
 }
 
+static void ttys(void)
+{
+    int m = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+    if (m < 0) {
+        printf("open /dev/ptmx: -1 %s\n", errname(errno));
+        return;
+    }
+    int unlock = 0;
+    CALL("TIOCSPTLCK 0 on the master", 0, SYS_ioctl, m, TIOCSPTLCK, &unlock);
+    CALL("TIOCGPTN to a kernel address", 0, SYS_ioctl, m, TIOCGPTN, KERNEL_ADDR);
+    char name[64];
+    int n = -1;
+    ioctl(m, TIOCGPTN, &n);
+    snprintf(name, sizeof name, "/dev/pts/%d", n);
+    int sl = open(name, O_RDWR | O_NOCTTY);
+    CALL("unknown ioctl on the master", 0, SYS_ioctl, m, 0x12345678, 0);
+    CALL("unknown ioctl on the slave", 0, SYS_ioctl, sl, 0x5499, 0);
+    CALL("unknown ioctl on a pipe", 0, SYS_ioctl, open("/dev/null", O_RDONLY), 0x5401, event_area);
+    CALL("TCGETS to a kernel address", 0, SYS_ioctl, sl, TCGETS, KERNEL_ADDR);
+    CALL("TCSETS from a kernel address", 0, SYS_ioctl, sl, TCSETS, KERNEL_ADDR);
+    struct termios t;
+    tcgetattr(sl, &t);
+    struct termios junk;
+    memset(&junk, 0xff, sizeof junk);
+    CALL("TCSETS with every bit set", 0, SYS_ioctl, sl, TCSETS, &junk);
+    tcsetattr(sl, TCSANOW, &t);
+    memset(&junk, 0, sizeof junk);
+    CALL("TCSETS all zero", 0, SYS_ioctl, sl, TCSETS, &junk);
+    tcsetattr(sl, TCSANOW, &t);
+    struct winsize ws = {0xffff, 0xffff, 0xffff, 0xffff};
+    CALL("TIOCSWINSZ 65535 x 65535", 0, SYS_ioctl, sl, TIOCSWINSZ, &ws);
+    CALL("TIOCGWINSZ back", 0, SYS_ioctl, sl, TIOCGWINSZ, &ws);
+    printf("  rows %u cols %u\n", ws.ws_row, ws.ws_col);
+    CALL("TIOCSWINSZ from a kernel address", 0, SYS_ioctl, sl, TIOCSWINSZ, KERNEL_ADDR);
+    int pg = 0x3ffffff0;
+    CALL("TIOCSPGRP to a group that does not exist (not our tty)", 0, SYS_ioctl, sl, TIOCSPGRP, &pg);
+    CALL("TIOCGPGRP (not our controlling tty)", 0, SYS_ioctl, sl, TIOCGPGRP, &pg);
+    CALL("TIOCGSID (not our controlling tty)", 0, SYS_ioctl, sl, TIOCGSID, &pg);
+    CALL("TCFLSH 7", 0, SYS_ioctl, sl, TCFLSH, 7);
+    CALL("TCXONC 9", 0, SYS_ioctl, sl, TCXONC, 9);
+    int bad = -1;
+    CALL("TIOCSETD -1", 0, SYS_ioctl, sl, TIOCSETD, &bad);
+    CALL("FIONREAD to a kernel address", 0, SYS_ioctl, sl, FIONREAD, KERNEL_ADDR);
+    CALL("FIONBIO from a kernel address", 0, SYS_ioctl, sl, FIONBIO, KERNEL_ADDR);
+    CALL("TIOCPKT on the slave", 0, SYS_ioctl, sl, TIOCPKT, &unlock);
+    CALL("write 0 bytes to the master", 0, SYS_write, m, event_area, 0);
+    CALL("read with count 0 from the slave", 0, SYS_read, sl, event_area, 0);
+    close(sl);
+    CALL("read the master after the slave closed (nonblocking: EIO)", 0, SYS_fcntl, m, F_SETFL, O_NONBLOCK);
+    CALL("  read", 0, SYS_read, m, event_area, 16);
+    close(m);
+    CALL("open /dev/pts/999", 0, SYS_open, "/dev/pts/999", O_RDWR | O_NOCTTY);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
-} groups[] = {{"mm", mm}, {"io", io}, {"fd", fds}, {"path", paths}, {"sig", sigs}, {"proc", procs}};
+} groups[] = {{"tty", ttys}, {"mm", mm}, {"io", io}, {"fd", fds}, {"path", paths}, {"sig", sigs}, {"proc", procs}};
 
 static int remove_one(const char *path, const struct stat *st, int type, struct FTW *f)
 {

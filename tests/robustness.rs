@@ -215,6 +215,13 @@ mod edge_arguments {
     robust!(signal_calls_take_bad_sizes_numbers_pids_and_pointers, "robust_args", "sig");
     robust!(process_calls_take_bad_options_ids_resources_and_pointers, "robust_args", "proc");
     robust!(pty_ioctls_take_bad_termios_sizes_groups_and_pointers, "robust_args", "tty");
+    robust!(dev_and_proc_files_take_edge_values, "robust_args", "dev");
+    robust!(
+        #[ignore = "fails until read checks access_ok on the whole count (robustness issue, memory corruption): read(/dev/zero, buf, (size_t)-1) clamps to MAX_RW_COUNT and zeroes all memory after buf (the process dies of SIGSEGV); Linux EFAULT. Also: write(/dev/null, buf, 2^40) EFAULT (Linux: the count, unread), lseek SEEK_END on /proc/self/maps succeeds (Linux EINVAL), mkdir/unlink in /proc ENOTDIR (Linux ENOENT/EPERM)"]
+        dev_and_proc_edge_values_that_differ_today,
+        "robust_args",
+        "dev-known"
+    );
     robust!(
         #[ignore = "fails until getpriority/setpriority exist (ENOSYS; Linux EINVAL for which 9), sched_getaffinity(-1) gives ESRCH, and clone3 is offered or checks its arguments first (ENOSYS for size 0, 4097 and a kernel address; Linux EINVAL, E2BIG, EFAULT)"]
         proc_edge_values_that_differ_today,
@@ -228,7 +235,7 @@ mod edge_arguments {
         "mm-known"
     );
     robust!(
-        #[ignore = "fails until rw_verify_area's checks exist (robustness issue, wrong errno): pread/pwrite at INT64_MAX and sendfile count (size_t)-1 give 0/EFBIG/bytes (Linux EINVAL: pos + count overflows); write of 0 bytes from a kernel address gives 0 (Linux EFAULT)"]
+        #[ignore = "fails until a faulting pipe read keeps its data (robustness issue, data loss: read into NULL or a half-mapped buffer gives EFAULT and the 20 bytes are gone; Linux keeps them) and rw_verify_area's checks exist (wrong errno): pread/pwrite at INT64_MAX and sendfile count (size_t)-1 give 0/EFBIG/bytes (Linux EINVAL: pos + count overflows); write of 0 bytes from a kernel address gives 0 (Linux EFAULT)"]
         io_edge_values_that_differ_today,
         "robust_args",
         "io-known"

@@ -5,7 +5,7 @@
  * natively and under vkernel, so file-size limits match); nothing outside
  * it is touched, and it is removed at the end. The point is the same answer as Linux for every row, and no
  * dead kernel.
- * Usage: robust_args [mm|io|fd|path|sig|proc|tty|GROUP-known]
+ * Usage: robust_args [mm|io|fd|path|sig|proc|tty|dev|GROUP-known]
  * (default: every group but the -known ones, which hold the rows that differ
  * from Linux today). */
 #include "proc.h"
@@ -121,8 +121,44 @@ static void mm(void)
     CALL("brk kernel address (refused: returns the current break)", 1, SYS_brk, KERNEL_ADDR);
 }
 
+/* A call on a pipe holding 20 bytes, then how many bytes are left in it:
+ * a failing call must not eat the data. */
+static void pipe_row(const char *label, int known, int which, char *edge)
+{
+    if (known != known_only)
+        return;
+    int fd[2];
+    if (pipe(fd) < 0)
+        return;
+    write(fd[1], "0123456789abcdefghij", 20);
+    struct iovec iov[2] = {{event_area, 5}, {(void *)KERNEL_ADDR, 10}};
+    errno = 0;
+    long n = which == 0   ? syscall(SYS_read, fd[0], NULL, 20)
+             : which == 1 ? syscall(SYS_read, fd[0], edge, 20)
+             : which == 2 ? syscall(SYS_readv, fd[0], iov, 2)
+             : which == 3 ? syscall(SYS_write, fd[1], edge, 20)
+                          : syscall(SYS_read, fd[0], edge, 5);
+    int e = errno;
+    fcntl(fd[0], F_SETFL, O_NONBLOCK);
+    char rest[64];
+    long m = read(fd[0], rest, sizeof rest);
+    char line[128];
+    snprintf(line, sizeof line, "pipe with 20 bytes, %s", label);
+    printf("%-58s %ld %s, then %ld bytes left\n", line, n, n < 0 ? errname(e) : "", m);
+    close(fd[0]);
+    close(fd[1]);
+}
+
 static void io(void)
 {
+    char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(two + 4096, 4096);
+    char *edge = two + 4096 - 10; /* 10 mapped bytes, then a hole */
+    pipe_row("read 20 into NULL", 1, 0, edge);
+    pipe_row("read 20 into 10 mapped bytes", 1, 1, edge);
+    pipe_row("readv 5 + 10 at a kernel address", 0, 2, edge);
+    pipe_row("write 20 from 10 mapped bytes", 0, 3, edge);
+    pipe_row("read 5 into 10 mapped bytes", 0, 4, edge);
     int fd = open("f", O_CREAT | O_RDWR | O_TRUNC, 0644);
     write(fd, "0123456789", 10);
     char b[64];
@@ -456,10 +492,49 @@ static void ttys(void)
     CALL("open /dev/pts/999", 0, SYS_open, "/dev/pts/999", O_RDWR | O_NOCTTY);
 }
 
+static void devs(void)
+{
+    static char big[1 << 16];
+    int full = open("/dev/full", O_RDWR), zero = open("/dev/zero", O_RDWR), null = open("/dev/null", O_RDWR);
+    int ur = open("/dev/urandom", O_RDONLY);
+    CALL("write /dev/full", 0, SYS_write, full, big, 10);
+    CALL("read /dev/full", 0, SYS_read, full, big, 10);
+    CALL("read /dev/zero 64 KiB", 0, SYS_read, zero, big, sizeof big);
+    CALL("read /dev/zero into a kernel address", 0, SYS_read, zero, KERNEL_ADDR, 10);
+    KNOWN("read /dev/zero count -1 into a small buffer", 0, SYS_read, zero, event_area, -1L);
+    CALL("write /dev/null from a kernel address", 0, SYS_write, null, KERNEL_ADDR, 10);
+    KNOWN("write /dev/null count 2^40", 0, SYS_write, null, big, 1L << 40);
+    CALL("read /dev/null", 0, SYS_read, null, big, 10);
+    CALL("read /dev/urandom 64 KiB", 0, SYS_read, ur, big, sizeof big);
+    CALL("write /dev/urandom", 0, SYS_write, ur, big, 10);
+    CALL("lseek /dev/zero to INT64_MAX", 0, SYS_lseek, zero, INT64_MAX, SEEK_SET);
+    CALL("lseek /dev/null SEEK_END -1", 0, SYS_lseek, null, -1L, SEEK_END);
+    CALL("pread /dev/zero at offset -1", 0, SYS_pread64, zero, big, 10, -1L);
+    CALL("mmap /dev/zero shared", 1, SYS_mmap, 0, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, zero, 0);
+    CALL("mmap /dev/null", 1, SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE, null, 0);
+    CALL("ftruncate /dev/null", 0, SYS_ftruncate, null, 0);
+    CALL("fallocate /dev/zero", 0, SYS_fallocate, zero, 0, 0, 10);
+    int maps = open("/proc/self/maps", O_RDONLY);
+    CALL("pread /proc/self/maps at 2^40", 0, SYS_pread64, maps, big, 10, 1L << 40);
+    CALL("pread /proc/self/maps at -1", 0, SYS_pread64, maps, big, 10, -1L);
+    KNOWN("lseek /proc/self/maps SEEK_END", 0, SYS_lseek, maps, 0, SEEK_END);
+    CALL("write /proc/self/maps", 0, SYS_write, maps, big, 10);
+    int st = open("/proc/self/status", O_RDONLY);
+    CALL("read /proc/self/status into a kernel address", 0, SYS_read, st, KERNEL_ADDR, 10);
+    CALL("open /proc/self/stat for writing", 0, SYS_open, "/proc/self/stat", O_WRONLY);
+    CALL("open /proc/self/nonexistent", 0, SYS_open, "/proc/self/nonexistent", O_RDONLY);
+    CALL("open /proc/999999/status", 0, SYS_open, "/proc/999999/status", O_RDONLY);
+    CALL("readlink /proc/self/fd/999", 0, SYS_readlink, "/proc/self/fd/999", big, 100);
+    CALL("open /proc/self/fd/999", 0, SYS_open, "/proc/self/fd/999", O_RDONLY);
+    KNOWN("mkdir in /proc", 0, SYS_mkdir, "/proc/vk-robust", 0755);
+    KNOWN("unlink in /proc", 0, SYS_unlink, "/proc/self/status");
+    CALL("mkdir in /dev", 0, SYS_mkdir, "/dev/vk-robust-no-such-dir/x", 0755);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
-} groups[] = {{"tty", ttys}, {"mm", mm}, {"io", io}, {"fd", fds}, {"path", paths}, {"sig", sigs}, {"proc", procs}};
+} groups[] = {{"dev", devs}, {"tty", ttys}, {"mm", mm}, {"io", io}, {"fd", fds}, {"path", paths}, {"sig", sigs}, {"proc", procs}};
 
 static int remove_one(const char *path, const struct stat *st, int type, struct FTW *f)
 {

@@ -117,6 +117,12 @@ mod huge_times {
         "robust_waits",
         "fcntl_setlkw"
     );
+    robust!(
+        #[ignore = "fails until a long sendfile stops for signals (robustness issue, found by the fuzzer, seed 135): a 4 GiB sendfile into a full pty master ignores handled signals, SIGSTOP and SIGKILL"]
+        sendfile_into_a_full_pty_ends_for_a_signal_with_a_partial_count_or_sigkill,
+        "robust_waits",
+        "sendfile_pty"
+    );
     robust!(sigsuspend_ends_for_a_handled_signal_or_sigkill, "robust_waits", "sigsuspend");
     robust!(pause_ends_for_a_handled_signal_or_sigkill, "robust_waits", "pause");
 }

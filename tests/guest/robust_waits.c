@@ -12,7 +12,8 @@
  *   - shared futexes and semaphores in MAP_SHARED memory are woken by the
  *     other process.
  * Waits without a time are here too (wait4, pipe and FIFO reads, a FIFO
- * open, flock and F_SETLKW behind someone else's lock, sigsuspend, pause).
+ * open, flock and F_SETLKW behind someone else's lock, a 4 GiB sendfile
+ * into a full pty, sigsuspend, pause).
  * Every blocked call runs in a grandchild of the top process; only the
  * orchestrating child prints, so the output is the same natively and under
  * vkernel (no pids or times; "left: huge" for a written-back time > 1e9 s).
@@ -426,6 +427,27 @@ static void b_setlkw(const struct variant *v)
     SYSCALL_RESULT(fcntl(lock_fd, F_SETLKW, &fl));
 }
 
+/* sendfile of 4 GiB of zeros into a pty master nobody reads: it blocks once
+ * the pty is full. A signal ends it with the count copied so far (shown as
+ * 1: the count depends on the pty's buffer size). */
+static int pty_master = -1;
+static void prep_pty(void)
+{
+    pty_master = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+    if (pty_master < 0 || unlockpt(pty_master) < 0)
+        _exit(97);
+}
+static void b_sendfile_pty(const struct variant *v)
+{
+    (void)v;
+    int z = open("/dev/zero", O_RDONLY);
+    SYSCALL_RESULT(syscall(SYS_sendfile, pty_master, z, NULL, 1ull << 32));
+    if (sh->ret > 0) {
+        sh->ret = 1;
+        note("a partial count");
+    }
+}
+
 static void b_sigsuspend(const struct variant *v)
 {
     (void)v;
@@ -482,6 +504,7 @@ static const struct call calls[] = {
     {"fifo_open", no_timeout, prep_fifo_name, b_fifo_open, NO_WAKE},
     {"flock", no_timeout, prep_flock, b_flock, NO_WAKE},
     {"fcntl_setlkw", no_timeout, prep_posix_lock, b_setlkw, NO_WAKE},
+    {"sendfile_pty", no_timeout, prep_pty, b_sendfile_pty, NO_WAKE},
     {"sigsuspend", no_timeout, NULL, b_sigsuspend, NO_WAKE},
     {"pause", no_timeout, NULL, b_pause, NO_WAKE},
 };

@@ -66,13 +66,11 @@ mod huge_times {
     robust!(fifo_read_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fifo_read");
     robust!(fifo_open_without_a_writer_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fifo_open");
     robust!(
-        #[ignore = "fails until lock waits end for signals (robustness issue, like item 2): flock blocked behind another LOCK_EX ignores handled signals, SIGSTOP and SIGKILL"]
         flock_behind_another_lock_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill,
         "robust_waits",
         "flock"
     );
     robust!(
-        #[ignore = "fails until lock waits end for signals (robustness issue, like item 2): fcntl(F_SETLKW) behind another process's lock ignores handled signals, SIGSTOP and SIGKILL"]
         fcntl_setlkw_behind_another_process_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill,
         "robust_waits",
         "fcntl_setlkw"

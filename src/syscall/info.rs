@@ -87,11 +87,13 @@ fn affinity_target(sys: &Sys, pid: i32) -> KResult<std::sync::Arc<crate::task::T
 }
 
 fn sys_sched_getaffinity(sys: &mut Sys) -> KResult<u64> {
-    let (pid, len, addr) = (sys.arg_i32(0), sys.arg(1) as usize, sys.arg(2));
+    // Linux's len is an unsigned int, and so is its bit count.
+    let (pid, len, addr) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2));
     // Linux: the buffer must hold nr_cpu_ids bits and be a multiple of long.
-    if len * 8 < crate::platform::host::system::possible_cpus() || len % 8 != 0 {
+    if (len.wrapping_mul(8) as usize) < crate::platform::host::system::possible_cpus() || len % 8 != 0 {
         return Err(Errno::EINVAL);
     }
+    let len = len as usize;
     let target = affinity_target(sys, pid)?;
     let mask = target.affinity.lock().clone();
     let bytes: Vec<u8> = mask.iter().flat_map(|w| w.to_ne_bytes()).take(cpumask_bytes().min(len)).collect();
@@ -103,7 +105,7 @@ fn sys_sched_getaffinity(sys: &mut Sys) -> KResult<u64> {
 /// may use (EINVAL when nothing is left). Another user's task needs
 /// CAP_SYS_NICE (EPERM).
 fn sys_sched_setaffinity(sys: &mut Sys) -> KResult<u64> {
-    let (pid, len, addr) = (sys.arg_i32(0), sys.arg(1) as usize, sys.arg(2));
+    let (pid, len, addr) = (sys.arg_i32(0), sys.arg_u32(1) as usize, sys.arg(2));
     let n = len.min(cpumask_bytes());
     let mut raw = vec![0u8; cpumask_bytes()];
     sys.mm().read_bytes_into(addr, &mut raw[..n])?;

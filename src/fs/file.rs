@@ -123,6 +123,11 @@ pub trait FileOps: Send + Sync {
     fn size(&self, file: &File) -> KResult<u64> {
         Ok(file.inode.metadata()?.size)
     }
+    /// Lines /proc/<pid>/fdinfo/<fd> shows after the common ones
+    /// (eventfd-count, a timerfd's ticks, a pidfd's Pid).
+    fn fdinfo(&self, _file: &File) -> String {
+        String::new()
+    }
 }
 
 /// One open file description.

@@ -4,6 +4,7 @@
 //! directories `--share` names, confined to them); every other filesystem,
 //! the overlay's upper layer included, lives in guest RAM or vkernel's memory.
 
+pub mod anon;
 pub mod chrdev;
 pub mod devfs;
 pub mod devpts;

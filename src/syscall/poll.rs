@@ -85,8 +85,10 @@ impl Timeout {
     }
 }
 
-/// How often files that cannot wake a waiter (no wait queue, e.g. a
-/// nested epoll file) are polled again while a call sleeps.
+/// How often files that cannot wake a waiter are polled again while a
+/// call sleeps. Every kernel file has a wait queue; the exception is the
+/// console passed through from vkernel's own host fds (a pipe or file the
+/// host gave vkernel), whose readiness only the host knows.
 const REPOLL_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Sleeps until `scan` finds something (Some), the timeout passes (None)
@@ -467,26 +469,28 @@ fn do_epoll_wait(sys: &Sys, epfd: i32, addr: u64, maxevents: i32, timeout: Timeo
     let file = sys.task.files().get(epfd)?;
     let ep = epoll_of(&file).ok_or(Errno::EINVAL)?;
     let max = maxevents as usize;
+    // The instance's queue hears of every watched file and of epoll_ctl;
+    // only files without a wait queue (the host console) need a re-poll.
+    let deadline = match timeout {
+        Timeout::Now => None,
+        t => Some(t.deadline()),
+    };
     let events = loop {
-        // The interest list may change while we sleep: start over with
-        // the new list when epoll_ctl says so.
-        let generation = ep.generation();
-        let files = ep.files();
-        let found = wait_ready(&files, &[ep.queue()], timeout, || {
+        let Some(deadline) = deadline else { break ep.collect(max) };
+        let tick = ep.has_unqueued_items().then(|| Instant::now() + REPOLL_INTERVAL);
+        let until = match (tick, deadline) {
+            (Some(t), Some(d)) => Some(t.min(d)),
+            (t, d) => t.or(d),
+        };
+        let found = wait_any(&[ep.waiters()], until, || {
             let ready = ep.collect(max);
-            if !ready.is_empty() {
-                Some(Some(ready))
-            } else if ep.generation() != generation {
-                Some(None)
-            } else {
-                None
-            }
+            Ok((!ready.is_empty()).then_some(ready))
         });
         match found {
-            Ok(Some(Some(ready))) => break ready,
-            Ok(Some(None)) => continue,
-            Ok(None) => break Vec::new(),
-            Err(Errno::ERESTARTNOHAND) => return Err(Errno::EINTR),
+            Ok(ready) => break ready,
+            Err(Errno::ETIMEDOUT) if deadline.is_none_or(|d| Instant::now() < d) => continue,
+            Err(Errno::ETIMEDOUT) => break Vec::new(),
+            Err(Errno::ERESTARTSYS) => return Err(Errno::EINTR),
             Err(e) => return Err(e),
         }
     };

@@ -24,7 +24,7 @@ use crate::abi::time::{
     CLOCK_REALTIME_COARSE, CLOCK_TAI,
 };
 use crate::abi::{Errno, KResult};
-use crate::sched::time::{Deadline, KTIME_MAX};
+use crate::sched::time::{Deadline, KTIME_MAX, realtime_to_monotonic_ns};
 use crate::sched::timer::{TimerId, timers};
 use crate::signal::{SigInfo, SigPending, send_to_process, send_to_task};
 use crate::task::Task;
@@ -295,6 +295,7 @@ impl PosixTimer {
             }
             return;
         }
+        // A time before boot is simply due (at_monotonic clamps it to 0).
         let Some(mut at) = Deadline::at_monotonic(e).instant() else { return };
         if let Some(nb) = not_before {
             at = at.max(nb);
@@ -351,7 +352,7 @@ impl PosixTimer {
         } else {
             st.interval_ns = interval_ns;
             st.expires = Some(match (&self.clock, absolute) {
-                (TimerClock::Realtime, true) => Deadline::at_realtime(value_ns as i128).monotonic_ns(),
+                (TimerClock::Realtime, true) => realtime_to_monotonic_ns(value_ns as i128),
                 (TimerClock::Monotonic, true) => value_ns,
                 (TimerClock::Cpu(_), true) => value_ns,
                 (TimerClock::Cpu(c), false) => (c.now_ns().min(KTIME_MAX as u64) as i64).saturating_add(value_ns),

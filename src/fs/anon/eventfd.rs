@@ -86,7 +86,12 @@ impl FileOps for EventFd {
         Ok(8)
     }
 
+    /// Exactly eight bytes (Linux: EINVAL for any other length, though a
+    /// read may offer more).
     fn write(&self, file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
+        if buf.len() != 8 {
+            return Err(Errno::EINVAL);
+        }
         let v = super::u64_from(buf)?;
         self.add(v, file.nonblocking())?;
         Ok(8)

@@ -19,15 +19,16 @@ use crate::abi::poll::{POLLIN, POLLRDNORM};
 use crate::abi::{Errno, KResult};
 use crate::fs::file::{File, FileOps};
 use crate::sched::CurrentTask;
-use crate::sched::time::{Deadline, ns_to_timespec};
+use crate::sched::time::{Deadline, KTIME_MAX, ns_to_timespec, realtime_to_monotonic_ns};
 use crate::sched::timer::{TimerId, timers};
 use crate::sched::wait::{WaitQueue, wait_any};
 
 struct TimerState {
     /// Expirations not read yet.
     ticks: u64,
-    /// The next expiry; None while disarmed.
-    deadline: Option<Deadline>,
+    /// The next expiry on the monotonic clock (negative before boot,
+    /// KTIME_MAX never); None while disarmed.
+    deadline: Option<i64>,
     interval_ns: i64,
     /// The kernel timer, while one is scheduled.
     timer: Option<TimerId>,
@@ -77,6 +78,10 @@ pub fn clock_was_set() {
 /// (value left, interval) in nanoseconds, as timerfd_gettime reports.
 pub type Setting = (i64, i64);
 
+fn monotonic_now() -> i64 {
+    Deadline::after_ns(0).monotonic_ns()
+}
+
 impl TimerFd {
     /// `realtime`: the clock is CLOCK_REALTIME (or its alarm variant).
     pub fn new(clockid: i32, realtime: bool) -> Arc<TimerFd> {
@@ -108,7 +113,8 @@ impl TimerFd {
     /// at read time); a one-shot timer that expired is disarmed.
     fn expire(st: &mut TimerState) {
         let Some(deadline) = st.deadline else { return };
-        if !deadline.has_passed() {
+        let now = monotonic_now();
+        if deadline > now || deadline == KTIME_MAX {
             return;
         }
         if st.interval_ns <= 0 {
@@ -116,10 +122,9 @@ impl TimerFd {
             st.deadline = None;
             return;
         }
-        let late = Deadline::after_ns(0).monotonic_ns().saturating_sub(deadline.monotonic_ns());
-        let periods = (late / st.interval_ns).saturating_add(1);
+        let periods = (now.saturating_sub(deadline) / st.interval_ns).saturating_add(1);
         st.ticks = st.ticks.saturating_add(periods as u64);
-        st.deadline = Some(deadline.plus_ns(periods.saturating_mul(st.interval_ns)));
+        st.deadline = Some(deadline.saturating_add(periods.saturating_mul(st.interval_ns)));
     }
 
     /// Schedules the kernel timer for the current deadline, unless
@@ -132,7 +137,7 @@ impl TimerFd {
         if st.ticks > 0 {
             return;
         }
-        let Some(at) = st.deadline.and_then(|d| d.instant()) else { return };
+        let Some(at) = st.deadline.and_then(|d| Deadline::at_monotonic(d).instant()) else { return };
         let (weak, generation) = (self.this.clone(), st.generation);
         st.timer = Some(timers().schedule(at, move || {
             let Some(t) = weak.upgrade() else { return };
@@ -155,7 +160,7 @@ impl TimerFd {
     fn current(st: &mut TimerState) -> Setting {
         TimerFd::expire(st);
         match st.deadline {
-            Some(d) => (d.remaining_ns(), st.interval_ns),
+            Some(d) => (d.saturating_sub(monotonic_now()).max(0), st.interval_ns),
             None => (0, st.interval_ns),
         }
     }
@@ -182,9 +187,9 @@ impl TimerFd {
             st.interval_ns = interval_ns;
             st.deadline = match (value_ns, flags & TFD_TIMER_ABSTIME != 0) {
                 (0, _) => None,
-                (v, true) if self.realtime => Some(Deadline::at_realtime(v as i128)),
-                (v, true) => Some(Deadline::at_monotonic(v)),
-                (v, false) => Some(Deadline::after_ns(v)),
+                (v, true) if self.realtime => Some(realtime_to_monotonic_ns(v as i128)),
+                (v, true) => Some(v),
+                (v, false) => Some(Deadline::after_ns(v).monotonic_ns()),
             };
             st.cancel_on_set = self.realtime && flags & TFD_TIMER_ABSTIME != 0 && flags & TFD_TIMER_CANCEL_ON_SET != 0;
             self.arm(&mut st);

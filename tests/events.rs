@@ -42,3 +42,4 @@ event_test!(eventfd_counter_semaphore_blocking_and_epoll_edge_nested_exclusive, 
 event_test!(timerfd_one_shot_periodic_abstime_cancel_on_set_blocking_and_epoll, "event_timerfd");
 event_test!(signalfd_reads_kill_sigqueue_sigchld_many_at_once_and_wakes_pollers, "event_signalfd");
 event_test!(posix_timers_signal_thread_id_none_overruns_abstime_fork_exec_and_cpu_clocks, "event_posix_timers");
+event_test!(pidfd_open_poll_waitid_send_signal_and_getfd, "event_pidfd");

@@ -238,8 +238,8 @@ fn sys_pidfd_send_signal(sys: &mut Sys) -> KResult<u64> {
 
 /// pidfd_getfd(pidfd, fd, flags): a duplicate of another process's open
 /// file, close-on-exec. EINVAL for flags, EBADF for a non-pidfd, ESRCH
-/// once reaped, EPERM unless the caller may trace it (root, or the same
-/// user), EBADF for a closed fd there.
+/// once it has exited, EPERM unless the caller may trace it (root, or the
+/// same user), EBADF for a closed fd there.
 fn sys_pidfd_getfd(sys: &mut Sys) -> KResult<u64> {
     let (pidfd, fd, flags) = (sys.arg_i32(0), sys.arg_i32(1), sys.arg_u32(2));
     if flags != 0 {
@@ -247,14 +247,11 @@ fn sys_pidfd_getfd(sys: &mut Sys) -> KResult<u64> {
     }
     let file = sys.task.files().get(pidfd)?;
     let p = pidfd::of(&file)?;
-    if p.reaped() {
-        return Err(Errno::ESRCH);
-    }
-    let Some(target) = p.process.leader() else { return Err(Errno::ESRCH) };
+    let target = p.process.leader().filter(|_| !p.exited()).ok_or(Errno::ESRCH)?;
     if !may_trace(&sys.task.creds(), &target.creds()) {
         return Err(Errno::EPERM);
     }
-    let theirs = if p.exited() { return Err(Errno::EBADF) } else { target.files().get(fd)? };
+    let theirs = target.files().get(fd)?;
     install(sys, theirs, true)
 }
 

@@ -6,14 +6,16 @@
 use std::sync::Arc;
 
 use crate::abi::event::{
-    EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE, PIDFD_NONBLOCK, PIDFD_SIGNAL_PROCESS_GROUP, PIDFD_SIGNAL_THREAD, PIDFD_SIGNAL_THREAD_GROUP, PIDFD_THREAD,
-    SFD_CLOEXEC, SFD_NONBLOCK, TFD_CLOEXEC, TFD_NONBLOCK, TFD_SETTIME_FLAGS,
+    ALL_INOTIFY_BITS, EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE, IN_CLOEXEC, IN_DONT_FOLLOW, IN_MASK_ADD, IN_MASK_CREATE, IN_NONBLOCK, IN_ONLYDIR,
+    PIDFD_NONBLOCK, PIDFD_SIGNAL_PROCESS_GROUP, PIDFD_SIGNAL_THREAD, PIDFD_SIGNAL_THREAD_GROUP, PIDFD_THREAD, SFD_CLOEXEC, SFD_NONBLOCK, TFD_CLOEXEC,
+    TFD_NONBLOCK, TFD_SETTIME_FLAGS,
 };
-use crate::abi::fcntl::{O_NONBLOCK, O_RDWR};
+use crate::abi::fcntl::{AT_FDCWD, O_NONBLOCK, O_RDONLY, O_RDWR};
 use crate::abi::signal::{SI_TKILL, SI_USER, SIGSET_SIZE};
 use crate::abi::time::{CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM};
 use crate::abi::{Errno, Itimerspec, KResult};
 use crate::fs::anon::eventfd::EventFd;
+use crate::fs::anon::inotify::Inotify;
 use crate::fs::anon::signalfd::SignalFd;
 use crate::fs::anon::timerfd::TimerFd;
 use crate::fs::anon::{anon_file, ops_of};
@@ -40,6 +42,10 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_pidfd_open => sys_pidfd_open,
     __NR_pidfd_send_signal => sys_pidfd_send_signal,
     __NR_pidfd_getfd => sys_pidfd_getfd,
+    __NR_inotify_init => sys_inotify_init,
+    __NR_inotify_init1 => sys_inotify_init1,
+    __NR_inotify_add_watch => sys_inotify_add_watch,
+    __NR_inotify_rm_watch => sys_inotify_rm_watch,
 ];
 
 /// Installs a new file at the lowest free fd.
@@ -259,4 +265,48 @@ fn sys_pidfd_getfd(sys: &mut Sys) -> KResult<u64> {
 /// capabilities beyond root and without dumpability (not modelled).
 fn may_trace(me: &crate::sched::Creds, them: &crate::sched::Creds) -> bool {
     me.euid == 0 || (me.uid == them.uid && me.uid == them.euid && me.uid == them.suid && me.gid == them.gid && me.gid == them.egid && me.gid == them.sgid)
+}
+
+// ---- inotify ----
+
+fn do_inotify_init1(sys: &Sys, flags: u32) -> KResult<u64> {
+    if flags & !(IN_CLOEXEC | IN_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = anon_file("inotify", Inotify::new(), O_RDONLY | (flags & O_NONBLOCK));
+    install(sys, file, flags & IN_CLOEXEC != 0)
+}
+
+fn sys_inotify_init(sys: &mut Sys) -> KResult<u64> {
+    do_inotify_init1(sys, 0)
+}
+
+fn sys_inotify_init1(sys: &mut Sys) -> KResult<u64> {
+    do_inotify_init1(sys, sys.arg_u32(0))
+}
+
+/// inotify_add_watch(fd, path, mask) in Linux's order: the mask, the fd
+/// (EBADF, EINVAL unless inotify), the path (IN_DONT_FOLLOW, IN_ONLYDIR),
+/// read permission on it, then the watch.
+fn sys_inotify_add_watch(sys: &mut Sys) -> KResult<u64> {
+    let (fd, path_addr, mask) = (sys.arg_i32(0), sys.arg(1), sys.arg_u32(2));
+    if mask & IN_MASK_ADD != 0 && mask & IN_MASK_CREATE != 0 || mask & ALL_INOTIFY_BITS == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = file_of(sys.task, fd)?;
+    let inotify = ops_of::<Inotify>(&file)?;
+    let path = sys.read_path(path_addr)?;
+    let p = crate::fs::lookup::resolve_at(&**sys.task, AT_FDCWD, &path, mask & IN_DONT_FOLLOW == 0, false)?;
+    let md = p.metadata()?;
+    if mask & IN_ONLYDIR != 0 && !md.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    crate::fs::lookup::may_access(&sys.task.creds(), &md, crate::fs::lookup::MAY_READ)?;
+    Ok(inotify.add_watch((md.dev, md.ino), mask)? as u64)
+}
+
+fn sys_inotify_rm_watch(sys: &mut Sys) -> KResult<u64> {
+    let file = file_of(sys.task, sys.arg_i32(0))?;
+    ops_of::<Inotify>(&file)?.rm_watch(sys.arg_i32(1))?;
+    Ok(0)
 }

@@ -6,7 +6,7 @@
 //! the caller's signals through `sched::CurrentTask`).
 
 pub mod eventfd;
-// pub mod inotify;
+pub mod inotify;
 pub mod signalfd;
 pub mod timerfd;
 

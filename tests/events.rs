@@ -43,3 +43,6 @@ event_test!(timerfd_one_shot_periodic_abstime_cancel_on_set_blocking_and_epoll, 
 event_test!(signalfd_reads_kill_sigqueue_sigchld_many_at_once_and_wakes_pollers, "event_signalfd");
 event_test!(posix_timers_signal_thread_id_none_overruns_abstime_fork_exec_and_cpu_clocks, "event_posix_timers");
 event_test!(pidfd_open_poll_waitid_send_signal_and_getfd, "event_pidfd");
+event_test!(inotify_events_cookies_self_events_flags_reading_and_dnotify_sigio, "event_inotify");
+event_test!(splice_tee_vmsplice_between_files_and_pipes, "event_splice");
+event_test!(sigio_owners_f_setsig_from_pipes_and_ptys, "event_sigio");

@@ -24,6 +24,7 @@ pub mod path;
 pub mod pipe;
 pub mod procfs;
 pub mod share;
+pub mod splice;
 pub mod tmpfs;
 pub mod xattr;
 

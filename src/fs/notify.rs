@@ -113,9 +113,10 @@ fn isdir(is_dir: bool) -> u32 {
     if is_dir { IN_ISDIR } else { 0 }
 }
 
-/// The inode is gone: IN_DELETE_SELF, then every mark on it goes.
-fn inode_gone(key: Key, is_dir: bool) {
-    deliver(key, IN_DELETE_SELF | isdir(is_dir), 0, None);
+/// The inode is gone: IN_DELETE_SELF (never with IN_ISDIR, as Linux
+/// reports it), then every mark on it goes.
+fn inode_gone(key: Key) {
+    deliver(key, IN_DELETE_SELF, 0, None);
     let marks = table().lock().remove(&key).unwrap_or_default();
     MARKS.fetch_sub(marks.len(), Ordering::Relaxed);
     for m in marks {
@@ -209,7 +210,7 @@ pub fn removed(dir: &Path, name: &[u8], victim: Victim) {
         deliver(victim.key, IN_ATTRIB, 0, None);
     }
     if victim.gone {
-        inode_gone(victim.key, victim.is_dir);
+        inode_gone(victim.key);
     }
     if let Some((key, _)) = key_of(dir.inode()) {
         deliver(key, IN_DELETE | isdir(victim.is_dir), 0, Some(name));
@@ -234,9 +235,9 @@ pub fn moved(old_dir: &Path, old_name: &[u8], new_dir: &Path, new_name: &[u8], s
     if let Some(t) = replaced {
         deliver(t.key, IN_ATTRIB | isdir(t.is_dir), 0, None);
     }
-    deliver(source.key, IN_MOVE_SELF | flag, 0, None);
+    deliver(source.key, IN_MOVE_SELF, 0, None);
     if let Some(t) = replaced.filter(|t| t.gone) {
-        inode_gone(t.key, t.is_dir);
+        inode_gone(t.key);
     }
 }
 

@@ -132,6 +132,25 @@ impl PipeBuffer {
         done
     }
 
+    /// Copies out what is there, up to `out.len()`, leaving it (tee).
+    pub fn peek(&self, out: &mut [u8]) -> usize {
+        let mut done = 0;
+        for slot in &self.slots {
+            if done == out.len() {
+                break;
+            }
+            let n = slot.len().min(out.len() - done);
+            out[done..done + n].copy_from_slice(&slot.data[slot.offset..slot.offset + n]);
+            done += n;
+        }
+        done
+    }
+
+    /// Bytes the free buffers can take.
+    pub fn room(&self) -> usize {
+        self.max_slots.saturating_sub(self.slots.len()) * PAGE
+    }
+
     /// Changes the capacity; EBUSY when more buffers are in use.
     pub fn resize(&mut self, max_slots: usize) -> KResult<()> {
         if self.slots.len() > max_slots {
@@ -321,6 +340,49 @@ impl Pipe {
         // And pipe_write its O_ASYNC readers at the end of every write.
         self.fasync_readers.kill(POLL_IN);
         (r, sigpipe)
+    }
+
+    /// splice's ipipe_prep: waits until there is data (true) or no writer
+    /// is left (false: end of file); EAGAIN instead of waiting if
+    /// `nonblock`.
+    pub fn wait_data(&self, nonblock: bool) -> KResult<bool> {
+        wait_any(&[&self.queue], None, || {
+            let st = self.lock();
+            if !st.buf.is_empty() {
+                return Ok(Some(true));
+            }
+            if st.writers == 0 {
+                return Ok(Some(false));
+            }
+            if nonblock { Err(Errno::EAGAIN) } else { Ok(None) }
+        })
+    }
+
+    /// splice's wait_for_space: waits until the buffers have room and
+    /// returns how much; EPIPE (and SIGPIPE for the caller) without readers.
+    pub fn wait_room(&self, nonblock: bool) -> KResult<usize> {
+        let r = wait_any(&[&self.queue], None, || {
+            let st = self.lock();
+            if st.readers == 0 {
+                return Err(Errno::EPIPE);
+            }
+            let room = st.buf.room();
+            if room > 0 {
+                return Ok(Some(room));
+            }
+            if nonblock { Err(Errno::EAGAIN) } else { Ok(None) }
+        });
+        if r == Err(Errno::EPIPE) {
+            if let Some(task) = crate::sched::current() {
+                task.send_signal_to_self(SIGPIPE);
+            }
+        }
+        r
+    }
+
+    /// tee: a copy of up to `out.len()` bytes of what is there.
+    pub fn peek(&self, out: &mut [u8]) -> usize {
+        self.lock().buf.peek(out)
     }
 
     /// pipe_poll for an end open for `read` and/or `write`. `hup_after`

@@ -312,6 +312,19 @@ impl FileOps for EventPoll {
     fn size(&self, _file: &File) -> KResult<u64> {
         Ok(0)
     }
+
+    /// One line per item, as Linux's ep_show_fdinfo.
+    fn fdinfo(&self, _file: &File) -> String {
+        let mut out = String::new();
+        for item in self.lock().iter() {
+            let Some(f) = item.file.upgrade() else { continue };
+            let md = f.metadata().unwrap_or_default();
+            let sdev = (crate::fs::dev_major(md.dev) << 20) | crate::fs::dev_minor(md.dev);
+            let pos = *f.pos.lock();
+            out.push_str(&format!("tfd: {:8} events: {:8x} data: {:16x}  pos:{} ino:{:x} sdev:{:x}\n", item.fd, item.events, item.data, pos, md.ino, sdev));
+        }
+        out
+    }
 }
 
 /// epoll_create1: a new epoll file (O_RDWR, like Linux's).

@@ -18,11 +18,12 @@ use crate::abi::signal::SIGSET_SIZE;
 use crate::abi::{Errno, KResult, Timespec, Timeval};
 use crate::fs::epoll::{EPOLLEXCLUSIVE_OK_BITS, EventPoll};
 use crate::fs::file::File;
+use crate::sched::time::Deadline;
 use crate::sched::wait::{WaitQueue, wait_any};
 use crate::signal::UNBLOCKABLE;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
-use crate::task::Task;
+use crate::task::{RestartBlock, Task};
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_poll => sys_poll,
@@ -190,10 +191,30 @@ fn do_sys_poll(sys: &Sys, addr: u64, nfds: u32, timeout: Timeout) -> KResult<u64
 
 fn sys_poll(sys: &mut Sys) -> KResult<u64> {
     let ms = sys.arg_i32(2);
-    let timeout = if ms < 0 { Timeout::Never } else { Timeout::from_duration(Duration::from_millis(ms as u64)) };
-    // Linux restarts an interrupted poll through restart_syscall with the
-    // time left; here a restart begins the whole timeout again.
-    do_sys_poll(sys, sys.arg(0), sys.arg_u32(1), timeout)
+    let deadline = (ms >= 0).then(|| Deadline::after_ns(ms as i64 * 1_000_000));
+    poll_until(sys, sys.arg(0), sys.arg_u32(1), deadline)
+}
+
+/// poll until `deadline` (None: no timeout). Interrupted by a signal, it
+/// is set up to go on through restart_syscall with the time left (Linux's
+/// do_restart_poll): a handler makes it EINTR, a stop and SIGCONT resume it.
+fn poll_until(sys: &Sys, fds: u64, nfds: u32, deadline: Option<Deadline>) -> KResult<u64> {
+    let timeout = match deadline {
+        None => Timeout::Never,
+        Some(d) => Timeout::from_duration(Duration::from_nanos(d.remaining_ns() as u64)),
+    };
+    match do_sys_poll(sys, fds, nfds, timeout) {
+        Err(Errno::ERESTARTNOHAND) => {
+            *sys.task.restart_block.lock() = Some(RestartBlock::Poll { fds, nfds, deadline });
+            Err(Errno::ERESTART_RESTARTBLOCK)
+        }
+        r => r,
+    }
+}
+
+/// restart_syscall for an interrupted poll.
+pub fn restart_poll(sys: &Sys, fds: u64, nfds: u32, deadline: Option<Deadline>) -> KResult<u64> {
+    poll_until(sys, fds, nfds, deadline)
 }
 
 /// Installs a temporary signal mask (ppoll, pselect6): Linux's

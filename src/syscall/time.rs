@@ -126,6 +126,7 @@ fn sys_restart_syscall(sys: &mut Sys) -> KResult<u64> {
         Some(RestartBlock::FutexWait { uaddr, val, bitset, deadline, private }) => {
             crate::syscall::futex::restart_wait(sys, uaddr, val, bitset, deadline, private)
         }
+        Some(RestartBlock::Poll { fds, nfds, deadline }) => crate::syscall::poll::restart_poll(sys, fds, nfds, deadline),
         // Nothing to restart: Linux's default restart block gives EINTR.
         None => Err(Errno::EINTR),
     }

@@ -43,6 +43,9 @@ pub enum RestartBlock {
     Sleep { deadline: crate::sched::time::Deadline, rem_addr: u64 },
     /// A futex wait with a timeout (Linux's futex_wait_restart).
     FutexWait { uaddr: u64, val: u32, bitset: u32, deadline: crate::sched::time::Deadline, private: bool },
+    /// poll(2) on `nfds` entries at `fds` until `deadline` (None: no
+    /// timeout), as Linux's do_restart_poll.
+    Poll { fds: u64, nfds: u32, deadline: Option<crate::sched::time::Deadline> },
 }
 
 /// Per-task signal state: the blocked mask, signals pending for this task

@@ -214,6 +214,53 @@ static void exclusive(void)
     close(fd2);
 }
 
+/* A poll stopped and continued goes on with the time it had left
+ * (restart_syscall), and a handled signal still makes it EINTR. */
+static volatile int usr1;
+static void on_usr1(int s) { (void)s; usr1++; }
+
+static void poll_restart(void)
+{
+    int fd = eventfd(0, 0);
+    int out[2];
+    pipe(out);
+    pid_t c = xfork();
+    if (c == 0) {
+        long long t0 = now_ns();
+        struct pollfd p = {fd, POLLIN, 0};
+        int r = poll(&p, 1, 600);
+        long ms = ms_since(t0);
+        char line[64];
+        int n = snprintf(line, sizeof line, "%d %d", r, ms >= 550 && ms < 850);
+        write(out[1], line, n);
+        _exit(0);
+    }
+    sleep_ms(100);
+    kill(c, SIGSTOP);
+    sleep_ms(300);
+    kill(c, SIGCONT);
+    wait_status(c, 0);
+    char line[64] = {0};
+    read(out[0], line, sizeof line - 1);
+    int r = -9, in_time = 0;
+    sscanf(line, "%d %d", &r, &in_time);
+    printf("poll(600 ms) stopped for 300 ms: returns %d after about 600 ms in all: %s\n", r, in_time ? "yes" : "no");
+
+    set_handler(SIGUSR1, on_usr1, 0);
+    pid_t me = getpid();
+    c = xfork();
+    if (c == 0) {
+        sleep_ms(100);
+        kill(me, SIGUSR1);
+        _exit(0);
+    }
+    struct pollfd p = {fd, POLLIN, 0};
+    errno = 0;
+    int n = poll(&p, 1, 2000);
+    printf("poll and a handled signal: %d %s, handler ran %d\n", n, errname(errno), usr1);
+    wait_status(c, 0);
+}
+
 int main(void)
 {
     reset_signals();
@@ -223,5 +270,6 @@ int main(void)
     section("blocked reads, writes, poll and epoll wake for the other side", blocking);
     section("edge-triggered and nested epoll", edge_and_nested);
     section("EPOLLEXCLUSIVE wakes one waiter", exclusive);
+    section("poll restarts with the time left", poll_restart);
     return finish();
 }

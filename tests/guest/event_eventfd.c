@@ -183,14 +183,15 @@ static void exclusive(void)
                 _exit(3);
             write(ready[1], "r", 1);
             struct epoll_event out;
-            int n = epoll_wait(ep, &out, 1, 1500);
+            int n = epoll_wait(ep, &out, 1, 2000);
             _exit(n == 1 ? 0 : n == 0 ? 1 : 2);
         }
     }
     char b;
     for (int i = 0; i < 3; i++)
         read(ready[0], &b, 1);
-    sleep_ms(300);
+    /* Time for all three to be asleep in epoll_wait. */
+    sleep_ms(500);
     uint64_t one = 1;
     write(fd, &one, 8);
     int woke = 0, timed_out = 0;
@@ -231,7 +232,7 @@ static void poll_restart(void)
         int r = poll(&p, 1, 600);
         long ms = ms_since(t0);
         char line[64];
-        int n = snprintf(line, sizeof line, "%d %d", r, ms >= 550 && ms < 850);
+        int n = snprintf(line, sizeof line, "%d %d", r, ms >= 550 && ms < 900);
         write(out[1], line, n);
         _exit(0);
     }

@@ -17,7 +17,7 @@ static void lifecycle(void)
     long long t0 = now_ns();
     pid_t c = xfork();
     if (c == 0) {
-        sleep_ms(150);
+        sleep_ms(300);
         _exit(3);
     }
     int fd = pidfd_open(c, 0);
@@ -29,7 +29,7 @@ static void lifecycle(void)
     printf("fdinfo Pid is the child: %s\n", strcmp(fdinfo_line(fd, "Pid:"), want) ? "no" : "yes");
     printf("poll while it runs: %s\n", pollbits(poll_one(fd, POLLIN, 0)));
     int r = poll_one(fd, POLLIN, 5000);
-    printf("poll until it exits: %s, after its 150 ms: %s\n", pollbits(r), ms_since(t0) >= 100 ? "yes" : "no");
+    printf("poll until it exits: %s, after its 300 ms: %s\n", pollbits(r), ms_since(t0) >= 250 ? "yes" : "no");
     siginfo_t si;
     memset(&si, 0, sizeof si);
     EXPECT_EQ("waitid(P_PIDFD, WEXITED)", waitid(P_PIDFD, fd, &si, WEXITED), 0);
@@ -188,7 +188,8 @@ static void errors(void)
     pid_t c = xfork();
     if (c == 0)
         _exit(0);
-    sleep_ms(100);
+    siginfo_t si;
+    waitid(P_PID, c, &si, WEXITED | WNOWAIT);
     fd = pidfd_open(c, 0);
     CHECK("pidfd_open of a zombie", fd >= 0);
     printf("poll on the zombie: %s\n", pollbits(poll_one(fd, POLLIN, 0)));

@@ -84,13 +84,16 @@ static void overruns(void)
     sigaddset(&s, SIGUSR2);
     timer_t t = make(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGUSR2, 0);
     struct itimerspec it = spec(10000000, 10000000);
+    long long t0 = now_ns();
     timer_settime(t, 0, &it, NULL);
     sleep_ms(105);
     siginfo_t si;
     sigwaitinfo(&s, &si);
+    /* One signal for the periods that passed: the rest are overruns. */
+    long periods = ms_since(t0) / 10;
     int o = si.si_overrun;
-    printf("overrun after ~10 periods blocked: between 6 and 12: %s, timer_getoverrun agrees: %s\n", o >= 6 && o <= 12 ? "yes" : "no",
-           timer_getoverrun(t) == o ? "yes" : "no");
+    printf("overrun after ~10 periods blocked: at least 6, and the periods that passed less one (give or take 2): %s, timer_getoverrun agrees: %s\n",
+           o >= 6 && o >= periods - 3 && o <= periods + 1 ? "yes" : "no", timer_getoverrun(t) == o ? "yes" : "no");
     struct itimerspec cur;
     timer_gettime(t, &cur);
     printf("interval %lld, value in (0, 10 ms]: %s\n", ts_ns(cur.it_interval), ts_ns(cur.it_value) > 0 && ts_ns(cur.it_value) <= 10000000 ? "yes" : "no");
@@ -118,7 +121,9 @@ static void thread_id_and_none(void)
     timer_t t = make(CLOCK_MONOTONIC, SIGEV_THREAD_ID, SIGRTMIN, 0);
     struct itimerspec it = spec(20000000, 0);
     timer_settime(t, 0, &it, NULL);
-    sleep_ms(100);
+    for (int i = 0; i < 300 && !thread_hits; i++)
+        sleep_ms(10);
+    sleep_ms(50);
     printf("SIGEV_THREAD_ID to this thread: %d signal(s)\n", thread_hits);
     timer_delete(t);
     struct sigevent ev;
@@ -238,21 +243,27 @@ static void cpu_clocks(void)
     EXPECT_EQ("clock_gettime(thread clock)", clock_gettime(tc, &b), 0);
     EXPECT_EQ("clock_getres(process clock)", clock_getres(pc, &r), 0);
     printf("resolution: %ld ns\n", r.tv_nsec);
-    busy(30, CLOCK_MONOTONIC);
+    /* Spin for 30 ms of this thread's CPU time (not wall time: a loaded
+     * machine may give less CPU than wall time). */
+    busy(30, tc);
     struct timespec a2, b2, p2;
     clock_gettime(pc, &a2);
     clock_gettime(tc, &b2);
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &p2);
-    printf("30 ms of spinning shows on both clocks: %s\n", ts_ns(a2) - ts_ns(a) >= 20000000 && ts_ns(b2) - ts_ns(b) >= 20000000 ? "yes" : "no");
+    printf("30 ms of spinning shows on both clocks: %s\n", ts_ns(a2) - ts_ns(a) >= 29000000 && ts_ns(b2) - ts_ns(b) >= 29000000 ? "yes" : "no");
     printf("CLOCK_PROCESS_CPUTIME_ID agrees with the process clock: %s\n", llabs(ts_ns(p2) - ts_ns(a2)) < 50000000 ? "yes" : "no");
     /* Another process's clock, by pid. */
+    int spun[2];
+    pipe(spun);
     pid_t c = xfork();
     if (c == 0) {
         busy(50, CLOCK_PROCESS_CPUTIME_ID);
+        write(spun[1], "s", 1);
         sleep_ms(300);
         _exit(0);
     }
-    sleep_ms(150);
+    char done;
+    read(spun[0], &done, 1);
     clockid_t cc;
     EXPECT_EQ("clock_getcpuclockid(child)", clock_getcpuclockid(c, &cc), 0);
     struct timespec ct;

@@ -256,7 +256,11 @@ fn complete_signal(target: &Arc<Task>, sig: i32) {
     let threads = target.process.threads();
     match threads.iter().find(|t| wants(t)) {
         Some(t) => t.notify_signal(),
-        None => threads.iter().for_each(|t| t.sleeper.wake()),
+        None => {
+            threads.iter().for_each(|t| t.sleeper.wake());
+            // signalfd pollers look too (notify_signal does this otherwise).
+            crate::sched::current::signal_queued().wake_all();
+        }
     }
 }
 

@@ -4,11 +4,13 @@
 //! directories `--share` names, confined to them); every other filesystem,
 //! the overlay's upper layer included, lives in guest RAM or vkernel's memory.
 
+pub mod anon;
 pub mod chrdev;
 pub mod devfs;
 pub mod devpts;
 pub mod epoll;
 pub mod ext4;
+pub mod fasync;
 pub mod file;
 pub mod hostfs;
 pub mod inode;
@@ -16,11 +18,13 @@ pub mod io;
 pub mod lock;
 pub mod lookup;
 pub mod namei;
+pub mod notify;
 pub mod overlay;
 pub mod path;
 pub mod pipe;
 pub mod procfs;
 pub mod share;
+pub mod splice;
 pub mod tmpfs;
 pub mod xattr;
 

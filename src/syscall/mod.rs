@@ -9,6 +9,7 @@ pub mod clone;
 pub mod copy;
 pub mod creds;
 pub mod dir;
+pub mod event;
 pub mod exec;
 pub mod fcntl;
 pub mod futex;
@@ -29,6 +30,7 @@ pub mod socket;
 pub mod stat;
 pub mod sync;
 pub mod time;
+pub mod timer;
 pub mod wait;
 pub mod xattr;
 
@@ -150,6 +152,7 @@ fn table() -> &'static Table {
             session::SYSCALLS,
             copy::SYSCALLS,
             dir::SYSCALLS,
+            event::SYSCALLS,
             fcntl::SYSCALLS,
             ioctl::SYSCALLS,
             namespace::SYSCALLS,
@@ -167,6 +170,7 @@ fn table() -> &'static Table {
             signal::SYSCALLS,
             socket::SYSCALLS,
             time::SYSCALLS,
+            timer::SYSCALLS,
             wait::SYSCALLS,
             info::SYSCALLS,
         ] {

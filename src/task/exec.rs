@@ -477,6 +477,7 @@ pub fn commit(task: &Arc<Task>, image: Image) -> crate::platform::Regs {
     }
     task.sigactions.lock().reset_for_exec();
     task.signals.lock().altstack = Default::default();
+    crate::task::posix_timer::delete_all(&task.process);
     task.set_comm(&image.comm);
     *task.exe.lock() = image.exe_path;
     task.clear_child_tid.store(0, Ordering::Relaxed);

@@ -3,12 +3,15 @@
 //! Lock order: never hold a task lock while calling into `Mm` or the VFS
 //! except `files`/`fs`, which are leaves (see docs/architecture.md).
 
+pub mod cpu_clock;
 pub mod exec;
 pub mod exit;
 pub mod fork;
 pub mod futex;
 pub mod itimer;
 pub mod limits;
+pub mod pidfd;
+pub mod posix_timer;
 pub mod proc;
 pub mod process;
 pub mod session;
@@ -40,6 +43,9 @@ pub enum RestartBlock {
     Sleep { deadline: crate::sched::time::Deadline, rem_addr: u64 },
     /// A futex wait with a timeout (Linux's futex_wait_restart).
     FutexWait { uaddr: u64, val: u32, bitset: u32, deadline: crate::sched::time::Deadline, private: bool },
+    /// poll(2) on `nfds` entries at `fds` until `deadline` (None: no
+    /// timeout), as Linux's do_restart_poll.
+    Poll { fds: u64, nfds: u32, deadline: Option<crate::sched::time::Deadline> },
 }
 
 /// Per-task signal state: the blocked mask, signals pending for this task
@@ -237,6 +243,7 @@ impl Task {
     /// runs guest code.
     pub fn notify_signal(&self) {
         self.sleeper.wake();
+        crate::sched::current::signal_queued().wake_all();
         if let Some(i) = self.interrupter.lock().as_ref() {
             i.interrupt();
         }
@@ -294,6 +301,15 @@ impl crate::sched::CurrentTask for Task {
         let Some(me) = current().filter(|t| t.tid() == self.tid()) else { return };
         let uid = me.creds().uid;
         crate::signal::send_to_task(&me, crate::signal::SigInfo::user(sig, crate::abi::signal::SI_USER, me.tgid, uid));
+    }
+    fn dequeue_signal(&self, mask: u64) -> Option<[u8; 128]> {
+        let mut s = self.signals.lock();
+        let info = s.pending.take(!mask).or_else(|| self.process.shared_pending.lock().take(!mask));
+        info.map(|i| i.bytes)
+    }
+    fn pending_signals(&self) -> u64 {
+        let own = self.signals.lock().pending.set;
+        own | self.process.shared_pending.lock().set
     }
 }
 

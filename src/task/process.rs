@@ -75,6 +75,10 @@ pub struct Process {
     pub thread_exited: WaitQueue,
     /// membarrier(2) registrations of the address space (reset by exec).
     pub membarrier_registrations: std::sync::atomic::AtomicU32,
+    /// POSIX timers (timer_create).
+    pub posix_timers: Mutex<crate::task::posix_timer::PosixTimers>,
+    /// Woken when the process exits and when it is reaped (pidfd pollers).
+    pub exit_waiters: WaitQueue,
 }
 
 impl Process {
@@ -109,6 +113,8 @@ impl Process {
             exec_tid: AtomicI32::new(0),
             thread_exited: WaitQueue::new(),
             membarrier_registrations: std::sync::atomic::AtomicU32::new(0),
+            posix_timers: Mutex::new(Default::default()),
+            exit_waiters: WaitQueue::new(),
         })
     }
 

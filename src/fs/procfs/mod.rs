@@ -588,7 +588,8 @@ impl ProcInode {
                 let flags = file.flags() | if cloexec { O_CLOEXEC } else { 0 };
                 let mnt = file.path.as_ref().map(|p| p.mount.id).unwrap_or(0);
                 let ino = file.inode.metadata().map(|m| m.ino).unwrap_or(0);
-                Ok(format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t{mnt}\nino:\t{ino}\n").into_bytes())
+                let extra = file.ops.fdinfo(&file);
+                Ok(format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t{mnt}\nino:\t{ino}\n{extra}").into_bytes())
             }
             _ => Err(Errno::EISDIR),
         }

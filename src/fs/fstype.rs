@@ -298,6 +298,7 @@ pub fn register_builtin() {
     ] {
         register(FileSystemType { name, requires_device: false, mount, probe: None });
     }
+    register(crate::fs::iso9660::filesystem_type());
 }
 
 #[cfg(test)]

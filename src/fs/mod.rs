@@ -13,6 +13,7 @@ pub mod fstype;
 pub mod hostfs;
 pub mod inode;
 pub mod io;
+pub mod iso9660;
 pub mod lock;
 pub mod lookup;
 pub mod mount;

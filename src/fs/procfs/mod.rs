@@ -16,7 +16,7 @@ use crate::abi::statfs::PROC_SUPER_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata};
-use crate::fs::path::{Dentry, Mount, MountTable, Path};
+use crate::fs::path::{Mount, MountTable, Path};
 use crate::fs::{new_anon_dev, now};
 pub use system::{USER_HZ, mountinfo_content, mounts_content};
 
@@ -254,7 +254,6 @@ impl ProcInode {
 /// A path for an open file that has none (pipe, socket, console): a
 /// private one-entry mount, so following /proc/<pid>/fd/N reaches it.
 pub fn anon_path(inode: &InodeRef) -> Path {
-    let root = Dentry::root(inode.clone());
     let mount = Mount::detached(inode.clone(), "anon_inodefs");
     Path { dentry: mount.root.clone(), mount }
 }

@@ -63,7 +63,13 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     crate::tty::register_devices();
     register_block_devices(disks);
     crate::fs::fstype::register_builtin();
-    mount_boot_filesystems(&system, root).map_err(|e| (e, 1))?;
+    // `-c` alone (no -r, no --root): / is the first CD-ROM.
+    let cd_root = options.root.is_none() && options.disks.is_empty() && !options.cdroms.is_empty();
+    if cd_root {
+        mount_cdrom_root(&system).map_err(|e| (e, 1))?;
+    } else {
+        mount_boot_filesystems(&system, root).map_err(|e| (e, 1))?;
+    }
 
     let root_path = system.root();
     let fs_context = FsContext { root: root_path.clone(), cwd: initial_cwd(&system, &root_path), umask: crate::platform::host::system::umask() };
@@ -153,6 +159,43 @@ fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path) -> R
     mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
     mount_at(kernel, &root, "/proc", procfs::new_procfs(), "proc", "proc")?;
     Ok(())
+}
+
+/// / from the first CD-ROM (iso9660, read-only), then the usual kernel
+/// filesystems where the image has directories for them (a missing one
+/// is skipped, as Linux's devtmpfs automount skips a missing /dev).
+fn mount_cdrom_root(kernel: &Arc<System>) -> Result<(), String> {
+    use crate::fs::fstype;
+    let node = crate::fs::blkdev::all_nodes().into_iter().find(|n| n.name == "sr0").ok_or("no CD-ROM to boot from")?;
+    let t = fstype::probe(&*node.device).ok_or("-c: the first CD-ROM image holds no filesystem vkernel can mount (expected ISO 9660)")?;
+    let rdev = crate::fs::blkdev::rdev_of(&node);
+    let sb = fstype::get_super(&t, Some(rdev), "/dev/sr0", crate::abi::mount::MS_RDONLY, "").map_err(|e| format!("-c: cannot mount the CD-ROM as {}: {e}", t.name))?;
+    let root_dentry = crate::fs::path::Dentry::root(sb.root.clone());
+    let flags = crate::fs::path::MNT_READONLY | crate::fs::path::MNT_RELATIME;
+    let root_mount = kernel.mounts.attach(sb, root_dentry, b"/".to_vec(), None, "/dev/sr0", flags).map_err(|e| format!("cannot mount the CD-ROM at /: {e}"))?;
+    let root = Path { dentry: root_mount.root.clone(), mount: root_mount };
+    *kernel.root.lock() = Some(root.clone());
+    let tmpfs_size = kernel.config.memory / 2;
+    let present = |at: &str| walk_boot(kernel, &root, at).is_ok_and(|p| p.metadata().is_ok_and(|m| m.is_dir()));
+    if present("/tmp") {
+        mount_at(kernel, &root, "/tmp", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
+    }
+    if present("/dev") {
+        let dev = devfs::devtmpfs().map_err(|e| format!("cannot build /dev: {e}"))?;
+        mount_at(kernel, &root, "/dev", dev, "devtmpfs", "udev")?;
+        mount_at(kernel, &root, "/dev/shm", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
+        mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
+    }
+    if present("/proc") {
+        mount_at(kernel, &root, "/proc", procfs::new_procfs(), "proc", "proc")?;
+    }
+    Ok(())
+}
+
+fn walk_boot(kernel: &System, root: &Path, at: &str) -> Result<Path, Errno> {
+    let search = |_: &crate::fs::inode::Metadata| Ok(());
+    let cx = WalkContext { mounts: &kernel.mounts, root, start: root, may_search: &search };
+    walk(&cx, at.as_bytes(), true)
 }
 
 fn mount_at(kernel: &System, root: &Path, at: &str, fs: InodeRef, fstype: &'static str, source: &str) -> Result<(), String> {

@@ -288,6 +288,11 @@ fn mount_devtmpfs(req: &MountRequest<'_>) -> KResult<Arc<SuperBlock>> {
     Ok(simple_super(crate::fs::devfs::devtmpfs()?, "devtmpfs", req, String::new()))
 }
 
+fn mount_sysfs(req: &MountRequest<'_>) -> KResult<Arc<SuperBlock>> {
+    no_options(req)?;
+    Ok(simple_super(crate::fs::sysfs::new_sysfs(), "sysfs", req, String::new()))
+}
+
 /// Registers the filesystems every vkernel has (at boot).
 pub fn register_builtin() {
     for (name, mount) in [
@@ -295,6 +300,7 @@ pub fn register_builtin() {
         ("proc", mount_proc),
         ("devpts", mount_devpts),
         ("devtmpfs", mount_devtmpfs),
+        ("sysfs", mount_sysfs),
     ] {
         register(FileSystemType { name, requires_device: false, mount, probe: None });
     }

@@ -21,6 +21,7 @@ pub mod namei;
 pub mod path;
 pub mod pipe;
 pub mod procfs;
+pub mod sysfs;
 pub mod tmpfs;
 
 use std::sync::atomic::{AtomicU64, Ordering};

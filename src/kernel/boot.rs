@@ -13,7 +13,7 @@ use crate::abi::Errno;
 use crate::fs::FsContext;
 use crate::fs::inode::InodeRef;
 use crate::fs::path::{Path, WalkContext, walk};
-use crate::fs::{devfs, devpts, hostfs, procfs, tmpfs};
+use crate::fs::{devfs, devpts, hostfs, procfs, sysfs, tmpfs};
 use crate::mm::Mm;
 use crate::task::Task;
 use crate::task::exec;
@@ -140,7 +140,7 @@ fn initial_cwd(system: &Arc<System>, root: &Path) -> Path {
 
 /// Mount points vkernel needs at the root; they read as empty directories
 /// when the host tree lacks them.
-const MOUNT_POINTS: &[&str] = &["tmp", "dev", "proc"];
+const MOUNT_POINTS: &[&str] = &["tmp", "dev", "proc", "sys"];
 
 fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path) -> Result<(), String> {
     let mounts = &kernel.mounts;
@@ -158,6 +158,7 @@ fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path) -> R
     mount_at(kernel, &root, "/dev/shm", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
     mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
     mount_at(kernel, &root, "/proc", procfs::new_procfs(), "proc", "proc")?;
+    mount_at(kernel, &root, "/sys", sysfs::new_sysfs(), "sysfs", "sysfs")?;
     Ok(())
 }
 
@@ -169,7 +170,8 @@ fn mount_cdrom_root(kernel: &Arc<System>) -> Result<(), String> {
     let node = crate::fs::blkdev::all_nodes().into_iter().find(|n| n.name == "sr0").ok_or("no CD-ROM to boot from")?;
     let t = fstype::probe(&*node.device).ok_or("-c: the first CD-ROM image holds no filesystem vkernel can mount (expected ISO 9660)")?;
     let rdev = crate::fs::blkdev::rdev_of(&node);
-    let sb = fstype::get_super(&t, Some(rdev), "/dev/sr0", crate::abi::mount::MS_RDONLY, "").map_err(|e| format!("-c: cannot mount the CD-ROM as {}: {e}", t.name))?;
+    let sb = fstype::get_super(&t, Some(rdev), "/dev/sr0", crate::abi::mount::MS_RDONLY, "")
+        .map_err(|e| format!("-c: cannot mount the CD-ROM as {}: {e}", t.name))?;
     let root_dentry = crate::fs::path::Dentry::root(sb.root.clone());
     let flags = crate::fs::path::MNT_READONLY | crate::fs::path::MNT_RELATIME;
     let root_mount = kernel.mounts.attach(sb, root_dentry, b"/".to_vec(), None, "/dev/sr0", flags).map_err(|e| format!("cannot mount the CD-ROM at /: {e}"))?;
@@ -188,6 +190,9 @@ fn mount_cdrom_root(kernel: &Arc<System>) -> Result<(), String> {
     }
     if present("/proc") {
         mount_at(kernel, &root, "/proc", procfs::new_procfs(), "proc", "proc")?;
+    }
+    if present("/sys") {
+        mount_at(kernel, &root, "/sys", sysfs::new_sysfs(), "sysfs", "sysfs")?;
     }
     Ok(())
 }

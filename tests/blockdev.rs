@@ -60,9 +60,22 @@ fn ok(out: &Outcome) {
 fn block_device_reads_and_writes_like_a_file() {
     let dir = scratch("bd-io");
     let prog = common::build("blockdev_io", Link::Static);
-    // Natively on a regular file of the same size, as nobody in scratch.
-    let native_file = image(&dir, "native.bin", 4 << 20);
-    let native = common::run_native(&prog, &["io", s(&native_file)], &Input::Null);
+    // Natively on a regular file of the same size, in a scratch directory
+    // in /var/tmp that nobody (uid 65534) can use, as nobody when root.
+    use std::os::unix::fs::PermissionsExt;
+    let public = PathBuf::from("/var/tmp").join(common::unique_name("vk-blockdev"));
+    fs::create_dir_all(&public).unwrap();
+    fs::set_permissions(&public, fs::Permissions::from_mode(0o777)).unwrap();
+    let native_prog = public.join("blockdev_io");
+    fs::copy(&prog, &native_prog).unwrap();
+    let native_file = image(&public, "native.bin", 4 << 20);
+    fs::set_permissions(&native_file, fs::Permissions::from_mode(0o666)).unwrap();
+    let native = if common::is_root() {
+        let setpriv = ["--reuid=65534", "--regid=65534", "--clear-groups", s(&native_prog), "io", s(&native_file)];
+        common::run_native("setpriv", &setpriv, &Input::Null)
+    } else {
+        common::run_native(&native_prog, &["io", s(&native_file)], &Input::Null)
+    };
     let disk = image(&dir, "disk.img", 4 << 20);
     let vk = run_with_disks(&["-r", s(&disk)], &prog, &["io", "/dev/vda"]);
     common::assert_same(&native, &vk);
@@ -70,6 +83,7 @@ fn block_device_reads_and_writes_like_a_file() {
     // What the guest wrote is in the image, byte for byte as natively.
     assert_eq!(fs::read(&disk).unwrap(), fs::read(&native_file).unwrap());
     let _ = fs::remove_dir_all(&dir);
+    let _ = fs::remove_dir_all(&public);
 }
 
 #[test]

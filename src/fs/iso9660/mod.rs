@@ -6,7 +6,8 @@
 //! descriptor) and EIO afterwards, never a panic; every walk is bounded.
 //!
 //! Mount options: norock, nojoliet, map=normal|off, uid=, gid=, mode=,
-//! dmode= (the last four apply where Rock Ridge gives no owner or mode).
+//! dmode= (the last four apply where Rock Ridge gives no owner or mode;
+//! without them files are r-x for all and directories too, as on Linux).
 
 mod dir;
 mod rock;
@@ -44,7 +45,7 @@ struct Options {
 }
 
 fn parse_options(s: &str) -> KResult<Options> {
-    let mut o = Options { rock: true, joliet: true, lower: true, uid: 0, gid: 0, fmode: 0o444, dmode: 0o555 };
+    let mut o = Options { rock: true, joliet: true, lower: true, uid: 0, gid: 0, fmode: 0o555, dmode: 0o555 };
     for (name, value) in fstype::options(s) {
         let num = |radix: u32| value.and_then(|v| u32::from_str_radix(v, radix).ok()).ok_or(Errno::EINVAL);
         match name {

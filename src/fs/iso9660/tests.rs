@@ -110,7 +110,7 @@ fn joliet_names_without_rock_ridge_and_plain_names_without_either() {
     let image = make_iso(&dir, &tree, &["-J", "-R"]);
     let sb = mount_bytes(image.clone(), "norock").unwrap();
     assert!(names(&sb.root).contains(&"Hello World.txt".to_string()));
-    assert_eq!(walk(&sb.root, "script.sh").metadata().unwrap().mode, S_IFREG | 0o444);
+    assert_eq!(walk(&sb.root, "script.sh").metadata().unwrap().mode, S_IFREG | 0o555);
     let sb = mount_bytes(image, "norock,nojoliet").unwrap();
     assert!(names(&sb.root).contains(&"hello_wo.txt".to_string()), "{:?}", names(&sb.root));
     let _ = std::fs::remove_dir_all(&dir);

@@ -52,7 +52,7 @@ case "$fuzz" in
     /tmp/*|/dev/shm/*) echo "bench/fuzz.sh: $fuzz is under /tmp, which the guest cannot see; use a checkout elsewhere" >&2; exit 1 ;;
 esac
 
-# A scratch directory the guest can see (read-only): its cwd and a canary
+# A scratch directory the guest sees through its copy-on-write root: its cwd and a canary
 # tree (-p) the fuzzer throws paths at. Neither may change.
 # It stays after the campaign so that the reproduce commands work as shown.
 case "$out" in /*) ;; *) out=$PWD/$out ;; esac

@@ -28,6 +28,7 @@ pub mod time;
 pub mod uio;
 pub mod unistd;
 pub mod wait;
+pub mod xattr;
 
 pub use errno::{Errno, KResult};
 

@@ -293,6 +293,14 @@ fn mount_sysfs(req: &MountRequest<'_>) -> KResult<Arc<SuperBlock>> {
     Ok(simple_super(crate::fs::sysfs::new_sysfs(), "sysfs", req, String::new()))
 }
 
+/// overlay and hostfs exist (boot mounts the root and --share directories
+/// with them, so /proc/filesystems lists them) but take host paths as
+/// options, which a guest cannot name: mount(2) of them is EINVAL, as
+/// Linux's overlay answers a mount without a usable lowerdir.
+fn mount_boot_only(_req: &MountRequest<'_>) -> KResult<Arc<SuperBlock>> {
+    Err(Errno::EINVAL)
+}
+
 /// Registers the filesystems every vkernel has (at boot).
 pub fn register_builtin() {
     for (name, mount) in [
@@ -301,6 +309,8 @@ pub fn register_builtin() {
         ("devpts", mount_devpts),
         ("devtmpfs", mount_devtmpfs),
         ("sysfs", mount_sysfs),
+        ("overlay", mount_boot_only),
+        ("hostfs", mount_boot_only),
     ] {
         register(FileSystemType { name, requires_device: false, mount, probe: None });
     }

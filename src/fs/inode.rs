@@ -186,6 +186,38 @@ pub trait Inode: Send + Sync + Any {
     fn sync(&self) -> KResult<()> {
         Ok(())
     }
+    /// fallocate(2) with `mode` already limited to what the VFS accepts
+    /// (0 or FALLOC_FL_KEEP_SIZE). Filesystems without block allocation
+    /// only extend the size, as the VFS did before filesystems had it.
+    fn allocate(&self, mode: u32, offset: u64, len: u64) -> KResult<()> {
+        let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+        if mode & crate::abi::fcntl::FALLOC_FL_KEEP_SIZE == 0 && end > self.metadata()?.size {
+            self.setattr(&SetAttr { size: Some(end), ..Default::default() })?;
+        }
+        Ok(())
+    }
+
+    // ---- extended attributes ----
+    // The VFS (fs/xattr.rs) has checked permissions and the name's length;
+    // a filesystem answers for the namespaces it stores. The defaults are
+    // Linux's for a filesystem without xattr handlers.
+
+    /// The value of attribute `name`.
+    fn getxattr(&self, _name: &[u8]) -> KResult<Vec<u8>> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Sets `name`; `flags` is XATTR_CREATE (EEXIST when present),
+    /// XATTR_REPLACE (ENODATA when absent) or 0.
+    fn setxattr(&self, _name: &[u8], _value: &[u8], _flags: u32) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Every attribute's name (the VFS hides trusted.* from the unprivileged).
+    fn listxattr(&self) -> KResult<Vec<Vec<u8>>> {
+        Ok(Vec::new())
+    }
+    fn removexattr(&self, _name: &[u8]) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
 
     /// Special files (devices, proc files with their own behaviour) return
     /// their own open-file operations; `None` means "a plain regular file or

@@ -1,6 +1,8 @@
 //! The VFS: inodes, dentries and mounts, open files, fd tables, and the
 //! filesystems vkernel provides. Host files are reached only through
-//! `hostfs`, read-only; every other filesystem lives in vkernel's memory.
+//! `hostfs` (read-only, the overlay's lower layer) and `share` (the
+//! directories `--share` names, confined to them); every other filesystem,
+//! the overlay's upper layer included, lives in guest RAM or vkernel's memory.
 
 pub mod blkdev;
 pub mod chrdev;
@@ -18,11 +20,14 @@ pub mod lock;
 pub mod lookup;
 pub mod mount;
 pub mod namei;
+pub mod overlay;
 pub mod path;
 pub mod pipe;
 pub mod procfs;
+pub mod share;
 pub mod sysfs;
 pub mod tmpfs;
+pub mod xattr;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

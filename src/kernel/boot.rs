@@ -1,8 +1,9 @@
-//! Boot: guest RAM, the platform, the system tables, the mount tree (the
-//! host directory read-only at /, tmpfs on /tmp and /dev/shm, devfs on
-//! /dev, devpts on /dev/pts, procfs on /proc), PID 1's files and program,
-//! and its kernel thread. Errors are one line for a person and an exit
-//! status.
+//! Boot: guest RAM, the platform, the system tables, the mount tree (at /
+//! an overlay of the host directory under a tmpfs upper layer, or with
+//! --read-only the host directory itself read-only; tmpfs on /tmp and
+//! /dev/shm, devfs on /dev, devpts on /dev/pts, procfs on /proc, then the
+//! --share directories), PID 1's files and program, and its kernel
+//! thread. Errors are one line for a person and an exit status.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -13,11 +14,20 @@ use crate::abi::Errno;
 use crate::fs::FsContext;
 use crate::fs::inode::InodeRef;
 use crate::fs::path::{Path, WalkContext, walk};
-use crate::fs::{devfs, devpts, hostfs, procfs, sysfs, tmpfs};
+use crate::fs::{devfs, devpts, hostfs, overlay, procfs, share, sysfs, tmpfs};
 use crate::mm::Mm;
 use crate::task::Task;
 use crate::task::exec;
 use crate::task::system::{Config, System};
+
+/// A host directory to mount in the guest (`--share HOST:GUEST[:ro]`).
+#[derive(Clone, Debug)]
+pub struct Share {
+    pub host: PathBuf,
+    /// Absolute, without `.` or `..` components or a trailing slash.
+    pub guest: String,
+    pub read_only: bool,
+}
 
 /// What the command line asks of the machine.
 pub struct BootOptions {
@@ -30,6 +40,9 @@ pub struct BootOptions {
     pub cdroms: Vec<PathBuf>,
     /// `-e NAME=VALUE` in order (root=, ...).
     pub kernel_env: Vec<(String, String)>,
+    /// The host directory itself at /, read-only (no overlay).
+    pub read_only: bool,
+    pub shares: Vec<Share>,
     pub pidfile: Option<PathBuf>,
     pub verbose: bool,
     pub command: Vec<OsString>,
@@ -68,13 +81,14 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     if cd_root {
         mount_cdrom_root(&system).map_err(|e| (e, 1))?;
     } else {
-        mount_boot_filesystems(&system, root).map_err(|e| (e, 1))?;
+        mount_boot_filesystems(&system, root, options.read_only, &options.shares).map_err(|e| (e, 1))?;
     }
 
     let root_path = system.root();
     let fs_context = FsContext { root: root_path.clone(), cwd: initial_cwd(&system, &root_path), umask: crate::platform::host::system::umask() };
     let files = crate::tty::console::stdio_fd_table(&root_path, &system.mounts);
     let init = Task::new_init(system.clone(), Mm::new(phys), fs_context, files);
+    crate::platform::host::system::raise_open_file_limit();
 
     let argv: Vec<Vec<u8>> = options.command.iter().map(|a| a.as_bytes().to_vec()).collect();
     let envp: Vec<Vec<u8>> = std::env::vars_os().map(|(k, v)| [k.as_bytes(), b"=", v.as_bytes()].concat()).collect();
@@ -138,20 +152,34 @@ fn initial_cwd(system: &Arc<System>, root: &Path) -> Path {
     }
 }
 
-/// Mount points vkernel needs at the root; they read as empty directories
-/// when the host tree lacks them.
+/// Mount points vkernel needs at the root. A read-only root shows them as
+/// empty directories when the host tree lacks them; an overlay makes them
+/// in its upper layer.
 const MOUNT_POINTS: &[&str] = &["tmp", "dev", "proc", "sys"];
 
-fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path) -> Result<(), String> {
+fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path, read_only: bool, shares: &[Share]) -> Result<(), String> {
     let mounts = &kernel.mounts;
-    let host_root = hostfs::HostFs::new_root(root_dir, MOUNT_POINTS)?;
     let source = root_dir.display().to_string();
-    let root_mount = mounts.mount(host_root, None, "hostfs", &source, true).map_err(|e| format!("cannot mount {source} at /: {e}"))?;
+    // Linux's tmpfs default: half of RAM (the overlay's upper layer too).
+    let tmpfs_size = kernel.config.memory / 2;
+    let root_mount = if read_only {
+        let host_root = hostfs::HostFs::new_root(root_dir, MOUNT_POINTS)?;
+        mounts.mount(host_root, None, "hostfs", &source, true)
+    } else {
+        let lower = hostfs::HostFs::new_root(root_dir, &[])?;
+        let root = overlay::new_overlay(lower, tmpfs_size).map_err(|e| format!("cannot build the overlay over {source}: {e}"))?;
+        let options = format!("lowerdir={}", mount_option(&source));
+        mounts.mount_with_options(root, None, "overlay", "overlay", false, &options)
+    }
+    .map_err(|e| format!("cannot mount {source} at /: {e}"))?;
     let root = Path { dentry: root_mount.root.clone(), mount: root_mount };
     *kernel.root.lock() = Some(root.clone());
+    if !read_only {
+        for point in MOUNT_POINTS {
+            make_mount_point(kernel, &root, &format!("/{point}"))?;
+        }
+    }
 
-    // Linux's tmpfs default: half of RAM.
-    let tmpfs_size = kernel.config.memory / 2;
     mount_at(kernel, &root, "/tmp", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
     let dev = devfs::devtmpfs().map_err(|e| format!("cannot build /dev: {e}"))?;
     mount_at(kernel, &root, "/dev", dev, "devtmpfs", "udev")?;
@@ -159,6 +187,53 @@ fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path) -> R
     mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
     mount_at(kernel, &root, "/proc", procfs::new_procfs(), "proc", "proc")?;
     mount_at(kernel, &root, "/sys", sysfs::new_sysfs(), "sysfs", "sysfs")?;
+    for s in shares {
+        mount_share(kernel, &root, s)?;
+    }
+    Ok(())
+}
+
+/// /proc/mounts separates options with commas and fields with blanks.
+fn mount_option(value: &str) -> String {
+    value.chars().map(|c| if matches!(c, ',' | ' ' | '\t' | '\n' | '\\') { format!("\\{:03o}", c as u32) } else { c.to_string() }).collect()
+}
+
+fn mount_share(kernel: &System, root: &Path, s: &Share) -> Result<(), String> {
+    let what = format!("--share {}:{}", s.host.display(), s.guest);
+    let fs = share::ShareFs::new_root(&s.host, !s.read_only).map_err(|e| format!("{what}: {e}"))?;
+    make_mount_point(kernel, root, &s.guest).map_err(|e| format!("{what}: {e}"))?;
+    let place = walk_boot(kernel, root, &s.guest).map_err(|e| format!("{what}: {} in the guest: {e}", s.guest))?;
+    let source = std::fs::canonicalize(&s.host).unwrap_or_else(|_| s.host.clone()).display().to_string();
+    kernel.mounts.mount(fs, Some(&place), "hostfs", &source, s.read_only).map_err(|e| format!("{what}: {e}"))?;
+    Ok(())
+}
+
+fn walk_boot(kernel: &System, root: &Path, at: &str) -> Result<Path, Errno> {
+    let search = |_: &crate::fs::inode::Metadata| Ok(());
+    let cx = WalkContext { mounts: &kernel.mounts, root, start: root, may_search: &search };
+    walk(&cx, at.as_bytes(), true)
+}
+
+/// Makes directory `at` and its parents where they are missing: in the
+/// overlay's upper layer or a tmpfs, never on the host (unless `at` lies
+/// inside an earlier read-write share).
+fn make_mount_point(kernel: &System, root: &Path, at: &str) -> Result<(), String> {
+    let mut done = String::new();
+    for comp in at.split('/').filter(|c| !c.is_empty()) {
+        let parent = walk_boot(kernel, root, if done.is_empty() { "/" } else { &done }).map_err(|e| format!("{done}: {e}"))?;
+        done = format!("{done}/{comp}");
+        match walk_boot(kernel, root, &done) {
+            Ok(p) if p.metadata().is_ok_and(|m| m.is_dir()) => continue,
+            Ok(_) => return Err(format!("{done} is not a directory in the guest")),
+            Err(Errno::ENOENT) => {}
+            Err(e) => return Err(format!("{done}: {e}")),
+        }
+        if parent.mount.read_only() {
+            return Err(format!("{done} does not exist in the read-only root (create it, or drop --read-only)"));
+        }
+        let mode = crate::abi::stat::S_IFDIR | 0o755;
+        parent.inode().create(comp.as_bytes(), mode, 0, 0, 0).map_err(|e| format!("cannot create the mount point {done}: {e}"))?;
+    }
     Ok(())
 }
 
@@ -197,16 +272,8 @@ fn mount_cdrom_root(kernel: &Arc<System>) -> Result<(), String> {
     Ok(())
 }
 
-fn walk_boot(kernel: &System, root: &Path, at: &str) -> Result<Path, Errno> {
-    let search = |_: &crate::fs::inode::Metadata| Ok(());
-    let cx = WalkContext { mounts: &kernel.mounts, root, start: root, may_search: &search };
-    walk(&cx, at.as_bytes(), true)
-}
-
 fn mount_at(kernel: &System, root: &Path, at: &str, fs: InodeRef, fstype: &'static str, source: &str) -> Result<(), String> {
-    let search = |_: &crate::fs::inode::Metadata| Ok(());
-    let cx = WalkContext { mounts: &kernel.mounts, root, start: root, may_search: &search };
-    let place = walk(&cx, at.as_bytes(), true).map_err(|e| format!("cannot mount {fstype} on {at}: {at} in the guest root: {e}"))?;
+    let place = walk_boot(kernel, root, at).map_err(|e| format!("cannot mount {fstype} on {at}: {at} in the guest root: {e}"))?;
     kernel.mounts.mount(fs, Some(&place), fstype, source, false).map_err(|e| format!("cannot mount {fstype} on {at}: {e}"))?;
     Ok(())
 }

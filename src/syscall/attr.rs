@@ -103,11 +103,8 @@ fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
     if mode & !FALLOC_FL_KEEP_SIZE != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    let end = (offset as u64).checked_add(len as u64).filter(|&e| e <= MAX_FILE_OFFSET).ok_or(Errno::EFBIG)?;
-    if mode & FALLOC_FL_KEEP_SIZE == 0 && end > md.size {
-        file.inode.setattr(&SetAttr { size: Some(end), ..Default::default() })?;
-    }
-    Ok(0)
+    (offset as u64).checked_add(len as u64).filter(|&e| e <= MAX_FILE_OFFSET).ok_or(Errno::EFBIG)?;
+    file.inode.allocate(mode, offset as u64, len as u64).map(|_| 0)
 }
 
 fn sys_umask(sys: &mut Sys) -> KResult<u64> {

@@ -17,7 +17,7 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
 
 fn do_clone(sys: &mut Sys, args: CloneArgs) -> KResult<u64> {
     let new = fork::clone_process(sys.task, &args, sys.regs)?;
-    let pid = new.task.tid;
+    let pid = new.task.tid();
     sys.spawn = Some(new);
     Ok(pid as u64)
 }

@@ -20,21 +20,8 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_futex => sys_futex,
 ];
 
-/// Resolves the futex word at `uaddr` to its queue key (EINVAL when
-/// misaligned, EFAULT when unmapped).
 fn futex_key(mm: &Mm, uaddr: u64, private: bool) -> KResult<FutexKey> {
-    if uaddr % 4 != 0 {
-        return Err(Errno::EINVAL);
-    }
-    if private {
-        return Ok(FutexKey::Private { mm: mm.id, addr: uaddr });
-    }
-    // Shared futexes meet on the frame; resolving it also checks the address.
-    mm.read::<u32>(uaddr)?;
-    match mm.frame_of(uaddr) {
-        Some(frame) => Ok(FutexKey::Shared { frame, offset: (uaddr % 4096) as u32 }),
-        None => Err(Errno::EFAULT),
-    }
+    FutexKey::of(mm, uaddr, private)
 }
 
 /// Linux's futex_cmd_has_timeout.

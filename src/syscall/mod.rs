@@ -44,7 +44,9 @@ use crate::task::Task;
 /// How a task leaves the run loop after a system call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
-    /// exit_group(status) / exit(status) of the last thread.
+    /// exit(status): the calling thread ends.
+    Thread(i32),
+    /// exit_group(status): every thread of the process ends.
     Group(i32),
 }
 

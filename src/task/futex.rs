@@ -20,6 +20,29 @@ pub enum FutexKey {
     Shared { frame: u32, offset: u32 },
 }
 
+impl FutexKey {
+    /// The queue key of the futex word at `uaddr` (EINVAL when misaligned,
+    /// EFAULT when unmapped). Like Linux, a futex in a private mapping is
+    /// keyed by address space and address even without FUTEX_PRIVATE_FLAG;
+    /// one in shared memory meets other processes on its page.
+    pub fn of(mm: &crate::mm::Mm, uaddr: u64, private: bool) -> KResult<FutexKey> {
+        if uaddr % 4 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if private {
+            return Ok(FutexKey::Private { mm: mm.id, addr: uaddr });
+        }
+        mm.read::<u32>(uaddr)?;
+        if !mm.is_shared_mapping(uaddr) {
+            return Ok(FutexKey::Private { mm: mm.id, addr: uaddr });
+        }
+        match mm.frame_of(uaddr) {
+            Some(frame) => Ok(FutexKey::Shared { frame, offset: (uaddr % 4096) as u32 }),
+            None => Err(Errno::EFAULT),
+        }
+    }
+}
+
 /// One task waiting on a futex.
 pub struct Waiter {
     bitset: u32,

@@ -56,7 +56,9 @@ pub struct TaskSignals {
 }
 
 pub struct Task {
-    pub tid: i32,
+    /// Changes once at most: a non-leader thread that execs takes the
+    /// thread group's id (see `exec::de_thread`).
+    tid: AtomicI32,
     pub tgid: i32,
     pub system: Arc<System>,
     pub process: Arc<process::Process>,
@@ -65,7 +67,9 @@ pub struct Task {
     /// Interrupts the guest while it runs (set by the run loop).
     pub interrupter: Mutex<Option<Arc<dyn crate::platform::Interrupt>>>,
     mm: Mutex<Arc<Mm>>,
-    pub files: Arc<Mutex<FdTable>>,
+    /// The fd table, shared by CLONE_FILES; replaced when the task stops
+    /// sharing it (exec, unshare) or exits.
+    files: Mutex<Arc<Mutex<FdTable>>>,
     pub fs: Arc<Mutex<FsContext>>,
     pub creds: Mutex<Creds>,
     pub sigactions: Arc<Mutex<SignalActions>>,
@@ -102,8 +106,27 @@ impl Task {
         std::mem::replace(&mut *self.mm.lock(), mm)
     }
 
-    pub fn files(&self) -> MutexGuard<'_, FdTable> {
-        self.files.lock()
+    pub fn tid(&self) -> i32 {
+        self.tid.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_tid(&self, tid: i32) {
+        self.tid.store(tid, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn files(&self) -> parking_lot::ArcMutexGuard<parking_lot::RawMutex, FdTable> {
+        self.files.lock().lock_arc()
+    }
+
+    /// The fd table itself (CLONE_FILES shares it).
+    pub fn files_table(&self) -> Arc<Mutex<FdTable>> {
+        self.files.lock().clone()
+    }
+
+    /// Replaces the fd table; returns the old one (closed when its last
+    /// sharer lets go).
+    pub fn set_files_table(&self, table: Arc<Mutex<FdTable>>) -> Arc<Mutex<FdTable>> {
+        std::mem::replace(&mut *self.files.lock(), table)
     }
 
     pub fn fs(&self) -> MutexGuard<'_, FsContext> {
@@ -135,14 +158,14 @@ impl Task {
         let now = crate::sched::clock::monotonic_ns();
         let process = process::Process::new(1, None, 1, 1);
         let task = Arc::new(Task {
-            tid: 1,
+            tid: AtomicI32::new(1),
             tgid: 1,
             system: system.clone(),
             process: process.clone(),
             sleeper: Default::default(),
             interrupter: Mutex::new(None),
             mm: Mutex::new(mm),
-            files: Arc::new(Mutex::new(files)),
+            files: Mutex::new(Arc::new(Mutex::new(files))),
             fs: Arc::new(Mutex::new(fs)),
             creds: Mutex::new(Creds::from_host()),
             sigactions: Arc::new(Mutex::new(SignalActions::default())),
@@ -162,7 +185,7 @@ impl Task {
             vfork_done: Mutex::new(None),
             restart_block: Mutex::new(None),
         });
-        *process.leader.lock() = Arc::downgrade(&task);
+        process.add_thread(&task);
         system.register(&task);
         task
     }
@@ -220,7 +243,7 @@ pub fn set_current(task: &Arc<Task>) {
 
 impl crate::sched::CurrentTask for Task {
     fn tid(&self) -> i32 {
-        self.tid
+        Task::tid(self)
     }
     fn tgid(&self) -> i32 {
         self.tgid
@@ -254,7 +277,7 @@ impl crate::sched::CurrentTask for Task {
         blocked || self.sigactions.lock().get(sig).handler == crate::abi::signal::SIG_IGN
     }
     fn send_signal_to_self(&self, sig: i32) {
-        let Some(me) = current().filter(|t| t.tid == self.tid) else { return };
+        let Some(me) = current().filter(|t| t.tid() == self.tid()) else { return };
         let uid = me.creds().uid;
         crate::signal::send_to_task(&me, crate::signal::SigInfo::user(sig, crate::abi::signal::SI_USER, me.tgid, uid));
     }

@@ -39,6 +39,9 @@ pub struct ProcessState {
     /// CPU time of reaped children (RUSAGE_CHILDREN, times()).
     pub children_user_ns: u64,
     pub children_system_ns: u64,
+    /// CPU time of the process's threads that have exited.
+    pub dead_threads_user_ns: u64,
+    pub dead_threads_system_ns: u64,
 }
 
 pub struct Process {
@@ -61,8 +64,19 @@ pub struct Process {
     /// [ITIMER_VIRTUAL, ITIMER_PROF], checked by a sampling timer.
     pub cpu_timers: Mutex<[Option<CpuTimer>; 2]>,
     pub cpu_timer_sampling: AtomicBool,
-    /// The leader task (the one whose tid is the tgid).
-    pub leader: Mutex<Weak<Task>>,
+    /// The live threads, oldest (the leader, while it lives) first.
+    threads: Mutex<Vec<Weak<Task>>>,
+    /// Set when the whole group exits (exit_group, a fatal signal): the
+    /// wait status every thread dies with.
+    group_exit: Mutex<Option<i32>>,
+    /// The leader's own exit status when it ended before the others
+    /// (pthread_exit from main); the group reports it unless a group exit
+    /// overrides it, as Linux does.
+    leader_status: Mutex<Option<i32>>,
+    /// The thread whose execve is ending the others (0: none).
+    exec_tid: AtomicI32,
+    /// Woken when a thread exits (an exec waits for the others to go).
+    pub thread_exited: WaitQueue,
 }
 
 impl Process {
@@ -81,6 +95,8 @@ impl Process {
                 system_ns: 0,
                 children_user_ns: 0,
                 children_system_ns: 0,
+                dead_threads_user_ns: 0,
+                dead_threads_system_ns: 0,
             }),
             shared_pending: Mutex::new(SigPending::default()),
             exit_signal: AtomicI32::new(SIGCHLD),
@@ -90,7 +106,11 @@ impl Process {
             real_timer: Mutex::new(None),
             cpu_timers: Mutex::new([None, None]),
             cpu_timer_sampling: AtomicBool::new(false),
-            leader: Mutex::new(Weak::new()),
+            threads: Mutex::new(Vec::new()),
+            group_exit: Mutex::new(None),
+            leader_status: Mutex::new(None),
+            exec_tid: AtomicI32::new(0),
+            thread_exited: WaitQueue::new(),
         })
     }
 
@@ -139,13 +159,76 @@ impl Process {
         self.state.lock()
     }
 
+    /// A live thread to act on for the whole process: the leader while it
+    /// lives, else the oldest other thread. None once every thread ended.
     pub fn leader(&self) -> Option<Arc<Task>> {
-        self.leader.lock().upgrade()
+        self.threads.lock().iter().find_map(|w| w.upgrade())
+    }
+
+    /// The live threads, oldest first.
+    pub fn threads(&self) -> Vec<Arc<Task>> {
+        self.threads.lock().iter().filter_map(|w| w.upgrade()).collect()
+    }
+
+    pub fn thread_count(&self) -> usize {
+        self.threads.lock().len()
+    }
+
+    pub fn add_thread(&self, task: &Arc<Task>) {
+        self.threads.lock().push(Arc::downgrade(task));
+    }
+
+    /// Takes `task` out of the live threads; returns how many remain (the
+    /// one that sees 0 ends the process).
+    pub fn remove_thread(&self, task: &Task) -> usize {
+        let mut threads = self.threads.lock();
+        threads.retain(|w| !std::ptr::eq(w.as_ptr(), task));
+        threads.len()
+    }
+
+    /// Starts a group exit with wait status `status` unless one is already
+    /// under way; every other thread is killed. Returns the status the
+    /// group exits with (the first one set).
+    pub fn start_group_exit(&self, me: &Task, status: i32) -> i32 {
+        let status = *self.group_exit.lock().get_or_insert(status);
+        for t in self.threads() {
+            if !std::ptr::eq(&*t, me) {
+                t.signals.lock().pending.add(crate::signal::SigInfo::kernel(crate::abi::signal::SIGKILL));
+                t.notify_signal();
+            }
+        }
+        status
+    }
+
+    /// Is the whole group exiting?
+    pub fn group_exiting(&self) -> bool {
+        self.group_exit.lock().is_some()
+    }
+
+    pub fn group_exit_status(&self) -> Option<i32> {
+        *self.group_exit.lock()
+    }
+
+    pub fn set_leader_status(&self, status: i32) {
+        *self.leader_status.lock() = Some(status);
+    }
+
+    pub fn leader_status(&self) -> Option<i32> {
+        *self.leader_status.lock()
+    }
+
+    /// The thread whose exec is ending the others, if any.
+    pub fn exec_tid(&self) -> i32 {
+        self.exec_tid.load(Ordering::Acquire)
+    }
+
+    pub fn set_exec_tid(&self, tid: i32) {
+        self.exec_tid.store(tid, Ordering::Release)
     }
 
     pub fn discard_pending(&self, mask: u64) {
         self.shared_pending.lock().discard(mask);
-        if let Some(t) = self.leader() {
+        for t in self.threads() {
             t.signals.lock().pending.discard(mask);
         }
     }
@@ -164,7 +247,7 @@ impl Process {
             }
         };
         if was_stopped {
-            if let Some(t) = self.leader() {
+            for t in self.threads() {
                 t.sleeper.wake();
             }
             crate::task::exit::notify_parent(self, CLD_CONTINUED, SIGCONT);

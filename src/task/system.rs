@@ -58,8 +58,8 @@ impl System {
 
     /// Adds a new task (and, for a leader, its process) to the tables.
     pub fn register(&self, task: &Arc<Task>) {
-        self.tasks.lock().insert(task.tid, Arc::downgrade(task));
-        if task.tid == task.tgid {
+        self.tasks.lock().insert(task.tid(), Arc::downgrade(task));
+        if task.tid() == task.tgid {
             self.processes.lock().insert(task.tgid, task.process.clone());
         }
     }

@@ -85,6 +85,20 @@ pub fn rlimits<const N: usize>() -> [Rlimit; N] {
     l
 }
 
+/// Lifts vkernel's own soft limit on open files towards the hard one
+/// (at most 65536): host directory shares keep fds open. Called after the
+/// guest's limits were taken from vkernel's, so the guest sees the host's.
+pub fn raise_open_file_limit() {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: querying and setting our own limit through a local.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < 65536 {
+            r.rlim_cur = r.rlim_max.min(65536).max(r.rlim_cur);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+        }
+    }
+}
+
 /// The calling host thread's id.
 pub fn gettid() -> i32 {
     // SAFETY: gettid has no preconditions.

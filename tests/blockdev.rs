@@ -310,7 +310,10 @@ fn guest_mkfs_ext4_on_a_blank_disk_is_clean_for_the_host() {
     }
     let dir = scratch("bd-mkfs");
     let img = image(&dir, "blank.img", 64 << 20);
-    let out = sh(&["-r", s(&img)], "PATH=/usr/sbin:/sbin:$PATH; mkfs.ext4 -q -F /dev/vda && e2fsck -fn /dev/vda >/dev/null && blkid -o value -s TYPE /dev/vda && fdisk -l /dev/vda | head -1");
+    let out = sh(
+        &["-r", s(&img)],
+        "PATH=/usr/sbin:/sbin:$PATH; mkfs.ext4 -q -F /dev/vda && e2fsck -fn /dev/vda >/dev/null && blkid -o value -s TYPE /dev/vda && fdisk -l /dev/vda | head -1",
+    );
     ok(&out);
     assert_eq!(out.stdout_str(), "ext4\nDisk /dev/vda: 64 MiB, 67108864 bytes, 131072 sectors\n");
     let fsck = Command::new("e2fsck").args(["-fn", s(&img)]).output().unwrap();

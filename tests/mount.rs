@@ -115,6 +115,17 @@ expire: first call marks: -1 EAGAIN
 expire with detach: -1 EINVAL
 umount tmpfs: 0
 the mount point is empty again: yes
+mount to move: 0
+mount below it: 0
+move beneath itself: -1 ELOOP
+move a non-mount: -1 EINVAL
+move: 0
+moved: yes
+mountinfo /tmp/mv2: / rw,relatime - tmpfs mv rw
+mountinfo /tmp/mv2/in: / rw,relatime - tmpfs below rw
+write to a file opened before the move: 1
+umount below: 0
+umount moved: 0
 mount iso9660: 0
 mountinfo /tmp/cd: / ro,relatime - iso9660 /dev/sr0 ro
 exclusive open of a mounted device: -1 EBUSY

@@ -68,6 +68,8 @@ pub struct BlockNode {
     pub disk_name: String,
     /// Opens of this node (a partition's count makes BLKRRPART EBUSY).
     opens: Mutex<usize>,
+    /// BLKROSET's software write protection.
+    forced_read_only: std::sync::atomic::AtomicBool,
 }
 
 impl BlockNode {
@@ -94,6 +96,7 @@ impl BlockNode {
             kind,
             disk_name,
             opens: Mutex::new(0),
+            forced_read_only: Default::default(),
         })
     }
 
@@ -102,8 +105,15 @@ impl BlockNode {
         self.device.size() / 512
     }
 
+    /// Read-only media, or write-protected by BLKROSET.
     pub fn read_only(&self) -> bool {
-        self.device.read_only()
+        self.device.read_only() || self.forced_read_only.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// BLKROSET: protects (or unprotects) the device against writes
+    /// through its node and new read-write mounts; read-only media stay so.
+    pub fn set_read_only(&self, ro: bool) {
+        self.forced_read_only.store(ro, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn note_open(&self) {

@@ -269,6 +269,12 @@ impl FileOps for BlockFile {
             BLKRAGET | BLKFRAGET => put(caller, arg, &256u64),
             BLKSECTGET => put(caller, arg, &(u16::MAX)),
             BLKGETZONESZ | BLKGETNRZONES => put(caller, arg, &0u32),
+            BLKROSET => {
+                require_admin(caller)?;
+                let ro: i32 = caller.mm().read(arg)?;
+                node.set_read_only(ro != 0);
+                Ok(0)
+            }
             BLKFLSBUF => {
                 require_admin(caller)?;
                 node.device.flush().map(|_| 0)

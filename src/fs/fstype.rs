@@ -182,7 +182,7 @@ pub fn get_super(t: &FileSystemType, rdev: Option<u64>, source: &str, flags: u64
     let holder = NEXT_HOLDER.fetch_add(1, Ordering::Relaxed) | (1 << (usize::BITS - 1));
     let claim = Claimed::claim(rdev, holder)?;
     let device = claim.node.device.clone();
-    if device.read_only() && flags & crate::abi::mount::MS_RDONLY == 0 {
+    if claim.node.read_only() && flags & crate::abi::mount::MS_RDONLY == 0 {
         // Linux refuses a write-protected device for a read-write mount;
         // util-linux's mount then retries read-only.
         return Err(Errno::EACCES);

@@ -75,6 +75,13 @@ static long sysfs_number(const char *file)
     return n > 0 ? strtol(buf, NULL, 10) : -1;
 }
 
+static long sysfs_ro(const char *dev)
+{
+    char file[128];
+    snprintf(file, sizeof file, "/sys/block/%s/ro", strrchr(dev, '/') + 1);
+    return sysfs_number(file);
+}
+
 static void dev(const char *path, const char *partition)
 {
     unsigned char *buf;
@@ -133,6 +140,14 @@ static void dev(const char *path, const char *partition)
     EXPECT_ERR("BLKDISCARD past end", ioctl(fd, BLKDISCARD, past), EINVAL);
     EXPECT_EQ("BLKZEROOUT", ioctl(fd, BLKZEROOUT, range), 0);
     EXPECT_EQ("fsync", fsync(fd), 0);
+    int on = 1, off = 0, now = 0;
+    EXPECT_EQ("BLKROSET", ioctl(fd, BLKROSET, &on), 0);
+    EXPECT_EQ("BLKROGET after BLKROSET", ioctl(fd, BLKROGET, &now), 0);
+    CHECK("now read-only", now == 1);
+    EXPECT_ERR("write while BLKROSET", pwrite(fd, buf, 512, 1 << 20), EPERM);
+    CHECK("sysfs ro", sysfs_ro(path) == 1);
+    EXPECT_EQ("BLKROSET off", ioctl(fd, BLKROSET, &off), 0);
+    EXPECT_EQ("write after BLKROSET off", pwrite(fd, buf, 512, 1 << 20), 512);
     close(fd);
     int rofd = open(path, O_RDONLY);
     EXPECT_ERR("BLKDISCARD on O_RDONLY", ioctl(rofd, BLKDISCARD, range), EBADF);

@@ -153,6 +153,24 @@ int main(void)
     EXPECT_EQ("umount tmpfs", umount("/tmp/m"), 0);
     CHECK("the mount point is empty again", access("/tmp/m/data", F_OK) != 0);
 
+    /* MS_MOVE keeps the mount, what is below it and its open files. */
+    mkdir("/tmp/mv1", 0755);
+    mkdir("/tmp/mv2", 0755);
+    EXPECT_EQ("mount to move", mount("mv", "/tmp/mv1", "tmpfs", 0, NULL), 0);
+    mkdir("/tmp/mv1/in", 0755);
+    EXPECT_EQ("mount below it", mount("below", "/tmp/mv1/in", "tmpfs", 0, NULL), 0);
+    fd = open("/tmp/mv1/kept", O_CREAT | O_WRONLY, 0644);
+    EXPECT_ERR("move beneath itself", mount("/tmp/mv1", "/tmp/mv1/in", NULL, MS_MOVE, NULL), ELOOP);
+    EXPECT_ERR("move a non-mount", mount("/tmp/file", "/tmp/mv2", NULL, MS_MOVE, NULL), EINVAL);
+    EXPECT_EQ("move", mount("/tmp/mv1", "/tmp/mv2", NULL, MS_MOVE, NULL), 0);
+    CHECK("moved", access("/tmp/mv2/kept", F_OK) == 0 && access("/tmp/mv1/kept", F_OK) != 0);
+    show_mountinfo("/tmp/mv2");
+    show_mountinfo("/tmp/mv2/in");
+    EXPECT_EQ("write to a file opened before the move", write(fd, "x", 1), 1);
+    close(fd);
+    EXPECT_EQ("umount below", umount("/tmp/mv2/in"), 0);
+    EXPECT_EQ("umount moved", umount("/tmp/mv2"), 0);
+
     /* A CD-ROM, read-only; the device is claimed while mounted. */
     EXPECT_EQ("mount iso9660", mount("/dev/sr0", "/tmp/cd", "iso9660", MS_RDONLY, NULL), 0);
     show_mountinfo("/tmp/cd");

@@ -173,7 +173,7 @@ pub fn mountinfo_content(mounts: &MountTable, root: &Path) -> Vec<u8> {
     let mut s = String::new();
     for m in mounts.all() {
         let Some(point) = mount_point(&m, root) else { continue };
-        let parent_id = m.mountpoint.as_ref().map(|(p, _)| p.id).unwrap_or(m.id);
+        let parent_id = m.mountpoint().map(|(p, _)| p.id).unwrap_or(m.id);
         let dev = m.sb.dev;
         let mnt_rw = if m.flags() & MNT_READONLY != 0 { "ro" } else { "rw" };
         let sb_rw = if m.sb.read_only() { "ro" } else { "rw" };

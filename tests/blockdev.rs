@@ -14,28 +14,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn scratch(name: &str) -> PathBuf {
-    let d = common::scratch_dir().join(common::unique_name(name));
-    fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh").args(["-c", &format!("PATH=/usr/sbin:/sbin:$PATH command -v {tool}")]).output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(std::env::var_os("CI").is_none(), "{tool} is missing (.ci/run installs it)");
-        eprintln!("SKIPPED: {tool} is not installed");
-    }
-    found
-}
-
 /// vkernel with `disk_args` (-r/-c ...) before `--`. The host's / stays
 /// the root (`--root /`), so the disks are only devices.
 fn run_with_disks(disk_args: &[&str], program: &Path, args: &[&str]) -> Outcome {
-    let mut cmd = Command::new(common::VKERNEL);
-    cmd.args(["-m", common::GUEST_RAM, "--root", "/"]).args(disk_args).arg("--").arg(program).args(args);
-    cmd.env_clear().envs(common::guest_env()).current_dir("/");
-    common::run_with(cmd, &Input::Null, common::TIMEOUT)
+    let vk_args: Vec<&str> = ["--root", "/"].iter().chain(disk_args).copied().collect();
+    common::run_vkernel_with(&vk_args, program, args, &Input::Null)
 }
 
 fn sh(disk_args: &[&str], script: &str) -> Outcome {
@@ -59,7 +42,7 @@ fn ok(out: &Outcome) {
 
 #[test]
 fn block_device_reads_and_writes_like_a_file() {
-    let dir = scratch("bd-io");
+    let dir = common::fresh_scratch("bd-io");
     let prog = common::build("blockdev_io", Link::Static);
     // Natively on a regular file of the same size, in a scratch directory
     // in /var/tmp that nobody (uid 65534) can use, as nobody when root.
@@ -89,10 +72,10 @@ fn block_device_reads_and_writes_like_a_file() {
 
 #[test]
 fn block_device_ioctls_and_limits_match_linux() {
-    if !have("sfdisk") {
+    if !common::have_tool("sfdisk") {
         return;
     }
-    let dir = scratch("bd-dev");
+    let dir = common::fresh_scratch("bd-dev");
     let prog = common::build("blockdev_io", Link::Static);
     let disk = image(&dir, "disk.img", 8 << 20);
     let table = Command::new("sfdisk").args(["-q", s(&disk)]).stdin(std::process::Stdio::piped()).spawn().and_then(|mut c| {
@@ -125,10 +108,10 @@ fn block_device_ioctls_and_limits_match_linux() {
 
 #[test]
 fn cdrom_is_read_only_with_2048_byte_sectors() {
-    if !have("xorriso") {
+    if !common::have_tool("xorriso") {
         return;
     }
-    let dir = scratch("bd-cd");
+    let dir = common::fresh_scratch("bd-cd");
     fs::create_dir_all(dir.join("tree")).unwrap();
     fs::write(dir.join("tree/file"), b"x").unwrap();
     let iso = dir.join("cd.iso");
@@ -179,10 +162,10 @@ fn guest_partitions(img: &Path) -> Vec<(u32, u64, u64)> {
 
 #[test]
 fn mbr_partitions_from_sfdisk_are_the_guests_vda_n() {
-    if !have("sfdisk") {
+    if !common::have_tool("sfdisk") {
         return;
     }
-    let dir = scratch("bd-mbr");
+    let dir = common::fresh_scratch("bd-mbr");
     let img = image(&dir, "mbr.img", 64 << 20);
     let mut c = Command::new("sfdisk").args(["-q", s(&img)]).stdin(std::process::Stdio::piped()).spawn().unwrap();
     {
@@ -207,10 +190,10 @@ fn mbr_partitions_from_sfdisk_are_the_guests_vda_n() {
 
 #[test]
 fn gpt_partitions_from_sgdisk_keep_their_slot_numbers() {
-    if !have("sgdisk") || !have("sfdisk") {
+    if !common::have_tool("sgdisk") || !common::have_tool("sfdisk") {
         return;
     }
-    let dir = scratch("bd-gpt");
+    let dir = common::fresh_scratch("bd-gpt");
     let img = image(&dir, "gpt.img", 64 << 20);
     let st = Command::new("sgdisk").args(["-o", "-n", "1:2048:+8M", "-n", "3:0:+4M", "-n", "17:0:+2M", s(&img)]).output().unwrap();
     assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
@@ -229,7 +212,7 @@ fn gpt_partitions_from_sgdisk_keep_their_slot_numbers() {
 
 #[test]
 fn bad_images_are_one_line_and_exit_2_before_boot() {
-    let dir = scratch("bd-bad");
+    let dir = common::fresh_scratch("bd-bad");
     let img = image(&dir, "disk.img", 1 << 20);
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["-r".into(), s(&dir.join("missing.img")).into()], "no such file"),
@@ -260,7 +243,7 @@ fn bad_images_are_one_line_and_exit_2_before_boot() {
     let _ = holder.kill();
     let _ = holder.wait();
     assert!(locked, "a locked image was not refused");
-    if have("qemu-img") {
+    if common::have_tool("qemu-img") {
         let vmdk = dir.join("x.vmdk");
         assert!(Command::new("qemu-img").args(["create", "-q", "-f", "vmdk", s(&vmdk), "1M"]).status().unwrap().success());
         let out = run_with_disks(&["-r", s(&vmdk)], Path::new("/bin/true"), &[]);
@@ -272,10 +255,10 @@ fn bad_images_are_one_line_and_exit_2_before_boot() {
 
 #[test]
 fn qcow2_overlay_writes_never_reach_the_raw_backing_file() {
-    if !have("qemu-img") {
+    if !common::have_tool("qemu-img") {
         return;
     }
-    let dir = scratch("bd-qcow2");
+    let dir = common::fresh_scratch("bd-qcow2");
     let base = image(&dir, "base.raw", 16 << 20);
     let mut content = fs::read(&base).unwrap();
     for (i, b) in content.iter_mut().enumerate().take(1 << 20) {
@@ -305,10 +288,10 @@ fn qcow2_overlay_writes_never_reach_the_raw_backing_file() {
 
 #[test]
 fn guest_mkfs_ext4_on_a_blank_disk_is_clean_for_the_host() {
-    if !have("mkfs.ext4") || !have("e2fsck") {
+    if !common::have_tool("mkfs.ext4") || !common::have_tool("e2fsck") {
         return;
     }
-    let dir = scratch("bd-mkfs");
+    let dir = common::fresh_scratch("bd-mkfs");
     let img = image(&dir, "blank.img", 64 << 20);
     let out = sh(
         &["-r", s(&img)],
@@ -326,7 +309,7 @@ fn guest_mkfs_ext4_on_a_blank_disk_is_clean_for_the_host() {
 /// the partition clean and debugfs reads the file back.
 #[test]
 fn guest_partitions_formats_mounts_and_writes_a_disk_the_host_can_read() {
-    if !have("mkfs.ext4") || !have("e2fsck") || !have("debugfs") || !have("sfdisk") {
+    if !common::have_tool("mkfs.ext4") || !common::have_tool("e2fsck") || !common::have_tool("debugfs") || !common::have_tool("sfdisk") {
         return;
     }
     if !common::is_root() {
@@ -339,7 +322,7 @@ fn guest_partitions_formats_mounts_and_writes_a_disk_the_host_can_read() {
         eprintln!("SKIPPED: this tree has no ext4 VFS glue yet");
         return;
     }
-    let dir = scratch("bd-ext4");
+    let dir = common::fresh_scratch("bd-ext4");
     let img = image(&dir, "disk.img", 64 << 20);
     let script = "PATH=/usr/sbin:/sbin:$PATH; printf 'label: gpt\\n,20M,L\\n,,L\\n' | sfdisk -q /dev/vda && ls /dev/vda* && \
                   mkfs.ext4 -q /dev/vda2 && mkdir /tmp/mnt && mount /dev/vda2 /tmp/mnt && \

@@ -23,21 +23,6 @@ const MANIFEST: &str = r#"cd "$1" && find . -mindepth 1 | LC_ALL=C sort | while 
   else echo "$p f $(stat -c '%a %u:%g %s %Y %Z' "$p") $(md5sum < "$p" | cut -d' ' -f1)"; fi
 done"#;
 
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(std::env::var_os("CI").is_none(), "{tool} is missing (.ci/run installs it)");
-        eprintln!("SKIPPED: {tool} is not installed");
-    }
-    found
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = common::scratch_dir().join(common::unique_name(name));
-    fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -48,10 +33,7 @@ fn xorriso(tree: &Path, iso: &Path, args: &[&str]) {
 }
 
 fn vkernel(args: &[&str], script: &str) -> Outcome {
-    let mut cmd = Command::new(common::VKERNEL);
-    cmd.args(["-m", common::GUEST_RAM]).args(args).args(["--", "/bin/sh", "-c", script]);
-    cmd.env_clear().envs(common::guest_env()).current_dir("/");
-    common::run_with(cmd, &Input::Null, common::TIMEOUT)
+    common::run_vkernel_with(args, "/bin/sh", &["-c", script], &Input::Null)
 }
 
 /// A tree with what Rock Ridge carries: odd names, modes, owners, deep
@@ -97,10 +79,10 @@ fn fixture(dir: &Path) -> PathBuf {
 
 #[test]
 fn rock_ridge_cdrom_reads_back_identically_to_its_source_tree() {
-    if !have("xorriso") {
+    if !common::have_tool("xorriso") {
         return;
     }
-    let dir = scratch("iso-rr");
+    let dir = common::fresh_scratch("iso-rr");
     let tree = fixture(&dir);
     let iso = dir.join("cd.iso");
     xorriso(&tree, &iso, &["-R", "-J"]);
@@ -115,10 +97,10 @@ fn rock_ridge_cdrom_reads_back_identically_to_its_source_tree() {
 
 #[test]
 fn joliet_names_show_without_rock_ridge() {
-    if !have("xorriso") {
+    if !common::have_tool("xorriso") {
         return;
     }
-    let dir = scratch("iso-joliet");
+    let dir = common::fresh_scratch("iso-joliet");
     let tree = dir.join("tree");
     fs::create_dir_all(tree.join("Mixed Case Dir")).unwrap();
     fs::write(tree.join("Mixed Case Dir/Long File Name.txt"), b"joliet\n").unwrap();
@@ -139,10 +121,10 @@ fn joliet_names_show_without_rock_ridge() {
 
 #[test]
 fn a_cdrom_alone_is_the_root() {
-    if !have("xorriso") || !Path::new(common::BUSYBOX).exists() {
+    if !common::have_tool("xorriso") || !Path::new(common::BUSYBOX).exists() {
         return;
     }
-    let dir = scratch("iso-boot");
+    let dir = common::fresh_scratch("iso-boot");
     let tree = dir.join("tree");
     for d in ["bin", "dev", "proc", "tmp", "etc"] {
         fs::create_dir_all(tree.join(d)).unwrap();
@@ -164,10 +146,10 @@ fn a_cdrom_alone_is_the_root() {
 /// panics nor hangs. 32 images, 16 CD-ROMs per run.
 #[test]
 fn corrupted_cdroms_mounted_in_the_guest_never_crash_vkernel() {
-    if !have("xorriso") {
+    if !common::have_tool("xorriso") {
         return;
     }
-    let dir = scratch("iso-fuzz");
+    let dir = common::fresh_scratch("iso-fuzz");
     let tree = fixture(&dir);
     let iso = dir.join("clean.iso");
     xorriso(&tree, &iso, &["-R", "-J"]);

@@ -13,30 +13,12 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn scratch(name: &str) -> PathBuf {
-    let d = common::scratch_dir().join(common::unique_name(name));
-    fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(std::env::var_os("CI").is_none(), "{tool} is missing (.ci/run installs it)");
-        eprintln!("SKIPPED: {tool} is not installed");
-    }
-    found
-}
-
 fn vkernel(args: &[&str], program: &Path, prog_args: &[&str]) -> Outcome {
-    let mut cmd = Command::new(common::VKERNEL);
-    cmd.args(["-m", common::GUEST_RAM]).args(args).arg("--").arg(program).args(prog_args);
-    cmd.env_clear().envs(common::guest_env()).current_dir("/");
-    common::run_with(cmd, &Input::Null, common::TIMEOUT)
+    common::run_vkernel_with(args, program, prog_args, &Input::Null)
 }
 
 fn small_iso(dir: &Path) -> PathBuf {
@@ -145,10 +127,10 @@ fn mount_and_umount_give_linux_answers() {
         eprintln!("SKIPPED: the guest needs uid 0 to mount");
         return;
     }
-    if !have("xorriso") {
+    if !common::have_tool("xorriso") {
         return;
     }
-    let dir = scratch("mount-ops");
+    let dir = common::fresh_scratch("mount-ops");
     let prog = common::build("mount_ops", Link::Static);
     let out = vkernel(&["--root", "/", "-r", s(&blank(&dir)), "-c", s(&small_iso(&dir))], &prog, &[]);
     let got = out.stdout_str();
@@ -161,10 +143,10 @@ fn mount_and_umount_give_linux_answers() {
 
 #[test]
 fn util_linux_mount_a_and_untyped_mounts() {
-    if !common::is_root() || !have("xorriso") {
+    if !common::is_root() || !common::have_tool("xorriso") {
         return;
     }
-    let dir = scratch("mount-a");
+    let dir = common::fresh_scratch("mount-a");
     let iso = small_iso(&dir);
     let fstab = dir.join("fstab");
     fs::write(&fstab, "# a comment\n/dev/sr0 /tmp/cd auto ro 0 0\ntmpfs /tmp/t tmpfs size=2m,mode=700,nosuid 0 0\n").unwrap();
@@ -185,10 +167,10 @@ fn util_linux_mount_a_and_untyped_mounts() {
 
 #[test]
 fn busybox_mount_a_reads_etc_fstab() {
-    if !common::is_root() || !have("xorriso") || !Path::new(common::BUSYBOX).exists() {
+    if !common::is_root() || !common::have_tool("xorriso") || !Path::new(common::BUSYBOX).exists() {
         return;
     }
-    let dir = scratch("mount-bb");
+    let dir = common::fresh_scratch("mount-bb");
     let iso = small_iso(&dir);
     // A root of its own: busybox, /etc/fstab, mount points.
     let root = dir.join("root");

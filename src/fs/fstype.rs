@@ -35,7 +35,9 @@ pub struct MountRequest<'a> {
     /// Its number, which the filesystem's inodes report as st_dev; None
     /// for a nodev filesystem (it takes an anonymous one, `new_anon_dev`).
     pub dev: Option<u64>,
-    /// The source as given ("/dev/vda1", "tmpfs", "none").
+    /// The source as given ("/dev/vda1", "tmpfs", "none"), for a
+    /// filesystem that names it in its messages or options.
+    #[allow(dead_code)]
     pub source: &'a str,
     /// MS_* flags (MS_RDONLY decides a new superblock's read-only state).
     pub flags: u64,
@@ -193,7 +195,8 @@ pub fn get_super(t: &FileSystemType, rdev: Option<u64>, source: &str, flags: u64
     Ok(sb)
 }
 
-/// Every live superblock on a device (sync(2) writes them all back).
+/// Every live superblock on a device (sync(2) and shutdown write them back).
+#[allow(dead_code)]
 pub fn device_superblocks() -> Vec<Arc<SuperBlock>> {
     DEVICE_SUPERS.read().iter().filter_map(|(_, w)| w.upgrade()).collect()
 }

@@ -119,10 +119,6 @@ impl Mount {
         self.flags() & MNT_NOEXEC != 0
     }
 
-    pub fn nosuid(&self) -> bool {
-        self.flags() & MNT_NOSUID != 0
-    }
-
     pub fn nodev(&self) -> bool {
         self.flags() & MNT_NODEV != 0
     }

@@ -57,7 +57,6 @@ pub fn iso_time(b: &[u8]) -> Timespec {
     Timespec { tv_sec: t, tv_nsec: 0 }
 }
 
-pub const FLAG_HIDDEN: u8 = 0x01;
 pub const FLAG_DIRECTORY: u8 = 0x02;
 pub const FLAG_ASSOCIATED: u8 = 0x04;
 pub const FLAG_MULTI_EXTENT: u8 = 0x80;

@@ -115,6 +115,32 @@ impl Mount {
         self.flags() & MNT_READONLY != 0 || self.sb.read_only()
     }
 
+    /// statfs's f_flags for this mount (Linux: calculate_f_flags).
+    pub fn statfs_flags(&self) -> i64 {
+        use crate::abi::statfs::{ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME, ST_VALID};
+        const ST_NOATIME: i64 = 0x400;
+        const ST_NODIRATIME: i64 = 0x800;
+        const ST_NOSYMFOLLOW: i64 = 0x2000;
+        let mut f = ST_VALID;
+        for (mnt, st) in [
+            (MNT_NOSUID, ST_NOSUID),
+            (MNT_NODEV, ST_NODEV),
+            (MNT_NOEXEC, ST_NOEXEC),
+            (MNT_NOATIME, ST_NOATIME),
+            (MNT_NODIRATIME, ST_NODIRATIME),
+            (MNT_RELATIME, ST_RELATIME),
+            (MNT_NOSYMFOLLOW, ST_NOSYMFOLLOW),
+        ] {
+            if self.flags() & mnt != 0 {
+                f |= st;
+            }
+        }
+        if self.read_only() {
+            f |= ST_RDONLY;
+        }
+        f
+    }
+
     pub fn noexec(&self) -> bool {
         self.flags() & MNT_NOEXEC != 0
     }

@@ -202,8 +202,8 @@ impl IsoFs {
             f_fsid: [(self.dev & 0xffff_ffff) as i32, (self.dev >> 32) as i32],
             f_namelen: 255,
             f_frsize: self.block_size as i64,
-            // ST_RDONLY
-            f_flags: 1,
+            // The VFS adds the mount's flags (ST_RDONLY among them).
+            f_flags: 0,
             f_spare: [0; 4],
         }
     }

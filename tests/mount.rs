@@ -56,6 +56,8 @@ mount tmpfs: 0
 mountinfo /tmp/m: / rw,nosuid,nodev,relatime - tmpfs scratch rw,size=1024k,mode=750
 in /proc/mounts: yes
 in /proc/self/mounts: yes
+statfs: 0
+statfs flags: 0x1026
 stat mount root: 0
 mount root mode: 750
 write on tmpfs: 17

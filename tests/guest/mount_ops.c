@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
@@ -88,6 +89,9 @@ int main(void)
     show_mountinfo("/tmp/m");
     CHECK("in /proc/mounts", has_line("/proc/mounts", "scratch /tmp/m tmpfs rw,nosuid,nodev,relatime,size=1024k,mode=750 0 0"));
     CHECK("in /proc/self/mounts", has_line("/proc/self/mounts", "scratch /tmp/m tmpfs rw,nosuid,nodev,relatime,size=1024k,mode=750 0 0"));
+    struct statfs sf;
+    EXPECT_EQ("statfs", statfs("/tmp/m", &sf), 0);
+    printf("statfs flags: %#lx\n", (unsigned long)sf.f_flags);
     struct stat st;
     EXPECT_EQ("stat mount root", stat("/tmp/m", &st), 0);
     printf("mount root mode: %o\n", st.st_mode & 07777);

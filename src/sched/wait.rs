@@ -100,7 +100,17 @@ impl WaitQueue {
 /// one of `queues` is woken. Returns ERESTARTSYS when a signal becomes
 /// pending (or the task is being killed) and ETIMEDOUT when `deadline`
 /// passes. `ready` is called without any queue lock held.
-pub fn wait_any<T>(queues: &[&WaitQueue], deadline: Option<Instant>, mut ready: impl FnMut() -> KResult<Option<T>>) -> KResult<T> {
+pub fn wait_any<T>(queues: &[&WaitQueue], deadline: Option<Instant>, ready: impl FnMut() -> KResult<Option<T>>) -> KResult<T> {
+    wait_on(queues, deadline, false, ready)
+}
+
+/// Like `wait_any` on one queue, but only a kill ends the wait early
+/// (Linux's TASK_KILLABLE): EINTR then, as the caller is dying anyway.
+pub fn wait_killable<T>(queue: &WaitQueue, ready: impl FnMut() -> KResult<Option<T>>) -> KResult<T> {
+    wait_on(&[queue], None, true, ready)
+}
+
+fn wait_on<T>(queues: &[&WaitQueue], deadline: Option<Instant>, killable_only: bool, mut ready: impl FnMut() -> KResult<Option<T>>) -> KResult<T> {
     let Some(task) = crate::sched::current() else {
         // Not on a task's kernel thread (boot): nothing to wait for.
         return ready()?.ok_or(Errno::EAGAIN);
@@ -116,7 +126,11 @@ pub fn wait_any<T>(queues: &[&WaitQueue], deadline: Option<Instant>, mut ready: 
             Ok(None) => {}
             Err(e) => break Err(e),
         }
-        if task.signal_pending() {
+        if killable_only {
+            if task.fatal_signal_pending() {
+                break Err(Errno::EINTR);
+            }
+        } else if task.signal_pending() {
             break Err(Errno::ERESTARTSYS);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {

@@ -200,18 +200,40 @@ pub fn send_to_task(task: &Arc<Task>, info: SigInfo) {
 }
 
 /// Queues `info` on a process (kill): any of its threads may take it.
-pub fn send_to_process(process_leader: &Arc<Task>, info: SigInfo) {
+/// Queues a signal for the whole process of `target` (any of its
+/// threads) and wakes a thread that will take it.
+pub fn send_to_process(target: &Arc<Task>, info: SigInfo) {
     let sig = info.signo();
-    if !prepare_send(process_leader, sig, false) {
+    if !prepare_send(target, sig, false) {
         return;
     }
-    process_leader.process.shared_pending.lock().add(info);
-    process_leader.notify_signal();
+    target.process.shared_pending.lock().add(info);
+    complete_signal(target, sig);
 }
 
-/// A signal the kernel forces on a task for its own fault: it cannot be
-/// ignored or blocked (a blocked or ignored fault signal kills, as Linux's
-/// force_sig does by resetting the handler).
+/// Linux's complete_signal: a process-directed signal wakes one thread
+/// that does not block it, `target` first; SIGKILL wakes them all. When
+/// every thread blocks it, waiters that take it explicitly (sigwait) are
+/// woken to look.
+fn complete_signal(target: &Arc<Task>, sig: i32) {
+    let wants = |t: &Task| t.signals.lock().blocked & sigbit(sig) & !UNBLOCKABLE == 0;
+    if sig == SIGKILL {
+        for t in target.process.threads() {
+            t.notify_signal();
+        }
+        return;
+    }
+    if wants(target) {
+        target.notify_signal();
+        return;
+    }
+    let threads = target.process.threads();
+    match threads.iter().find(|t| wants(t)) {
+        Some(t) => t.notify_signal(),
+        None => threads.iter().for_each(|t| t.sleeper.wake()),
+    }
+}
+
 pub fn force_on_task(task: &Arc<Task>, info: SigInfo) {
     let sig = info.signo();
     {
@@ -264,7 +286,8 @@ pub fn kill(kernel: &Arc<Kernel>, sender: &Arc<Task>, pid: i32, sig: i32) -> KRe
     let creds = sender.creds();
     let info = SigInfo::user(sig, SI_USER, sender.tgid, creds.uid);
     let targets: Vec<Arc<Task>> = match pid {
-        p if p > 0 => match kernel.process_leader(p) {
+        // A thread id names its process, as in Linux.
+        p if p > 0 => match kernel.process_leader(p).or_else(|| kernel.task(p).filter(|t| !t.process.group_exiting())) {
             Some(t) => vec![t],
             // A zombie still exists: signalling it succeeds and does nothing
             // (for the permission check its credentials are gone; allow).

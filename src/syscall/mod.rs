@@ -13,6 +13,7 @@ pub mod exec;
 pub mod fcntl;
 pub mod futex;
 pub mod info;
+pub mod membarrier;
 pub mod ioctl;
 pub mod mm;
 pub mod mount;
@@ -159,6 +160,7 @@ fn table() -> &'static Table {
             sync::SYSCALLS,
             xattr::SYSCALLS,
             futex::SYSCALLS,
+            membarrier::SYSCALLS,
             mm::SYSCALLS,
             mount::SYSCALLS,
             pipe::SYSCALLS,

@@ -440,8 +440,42 @@ mod tests {
 /// resets caught signals and the alternate stack, forgets the thread
 /// words set for the old image, and releases a vfork parent. Returns the
 /// registers the task starts from.
+/// Linux's de_thread: before an exec replaces the image, every other
+/// thread of the process is killed and waited for, and a non-leader caller
+/// takes the process id as its thread id. Fails (EINTR, EAGAIN) only when
+/// the caller is being killed itself (a kill, a group exit, another
+/// thread's exec).
+pub fn de_thread(task: &Arc<Task>) -> KResult<()> {
+    let process = &task.process;
+    if process.thread_count() <= 1 {
+        return Ok(());
+    }
+    if process.group_exiting() || !process.claim_exec(task.tid()) {
+        return Err(Errno::EAGAIN);
+    }
+    for t in process.threads() {
+        if !Arc::ptr_eq(&t, task) {
+            t.signals.lock().pending.add(crate::signal::SigInfo::kernel(crate::abi::signal::SIGKILL));
+            t.notify_signal();
+        }
+    }
+    let waited = crate::sched::wait::wait_killable(&process.thread_exited, || Ok((process.thread_count() <= 1).then_some(())));
+    process.set_exec_tid(0);
+    waited?;
+    let tid = task.tid();
+    if tid != process.tgid {
+        let mut tasks = task.system.tasks.lock();
+        tasks.remove(&tid);
+        task.set_tid(process.tgid);
+        tasks.insert(process.tgid, Arc::downgrade(task));
+    }
+    Ok(())
+}
+
 pub fn commit(task: &Arc<Task>, image: Image) -> crate::platform::Regs {
     task.set_mm(image.mm);
+    task.process.membarrier_registrations.store(0, Ordering::Relaxed);
+    task.unshare_files();
     let closed = task.files().take_close_on_exec();
     for file in closed {
         crate::fs::file::close_fd(file, task.tgid);

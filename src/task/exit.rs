@@ -91,17 +91,18 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
         n
     };
     if remaining > 0 {
-        if task.tid() == process.tgid {
-            process.set_leader_status(status);
-        }
         task.system.tasks.lock().remove(&task.tid());
         drop_shared_state(task);
         process.thread_exited.wake_all();
+        task.system.futexes.thread_died();
         return status;
     }
-    let status = process.group_exit_status().or(process.leader_status()).unwrap_or(status);
+    // Without a group exit the last thread's status is the process's
+    // (what Linux reports, whichever thread led).
+    let status = process.group_exit_status().unwrap_or(status);
     exit_process(task, status);
     process.thread_exited.wake_all();
+    task.system.futexes.thread_died();
     status
 }
 

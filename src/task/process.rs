@@ -69,14 +69,12 @@ pub struct Process {
     /// Set when the whole group exits (exit_group, a fatal signal): the
     /// wait status every thread dies with.
     group_exit: Mutex<Option<i32>>,
-    /// The leader's own exit status when it ended before the others
-    /// (pthread_exit from main); the group reports it unless a group exit
-    /// overrides it, as Linux does.
-    leader_status: Mutex<Option<i32>>,
     /// The thread whose execve is ending the others (0: none).
     exec_tid: AtomicI32,
     /// Woken when a thread exits (an exec waits for the others to go).
     pub thread_exited: WaitQueue,
+    /// membarrier(2) registrations of the address space (reset by exec).
+    pub membarrier_registrations: std::sync::atomic::AtomicU32,
 }
 
 impl Process {
@@ -108,9 +106,9 @@ impl Process {
             cpu_timer_sampling: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
             group_exit: Mutex::new(None),
-            leader_status: Mutex::new(None),
             exec_tid: AtomicI32::new(0),
             thread_exited: WaitQueue::new(),
+            membarrier_registrations: std::sync::atomic::AtomicU32::new(0),
         })
     }
 
@@ -209,17 +207,15 @@ impl Process {
         *self.group_exit.lock()
     }
 
-    pub fn set_leader_status(&self, status: i32) {
-        *self.leader_status.lock() = Some(status);
-    }
-
-    pub fn leader_status(&self) -> Option<i32> {
-        *self.leader_status.lock()
-    }
-
     /// The thread whose exec is ending the others, if any.
     pub fn exec_tid(&self) -> i32 {
         self.exec_tid.load(Ordering::Acquire)
+    }
+
+    /// Marks `tid`'s exec as the one ending the other threads; false if
+    /// another thread's exec got there first.
+    pub fn claim_exec(&self, tid: i32) -> bool {
+        self.exec_tid.compare_exchange(0, tid, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 
     pub fn set_exec_tid(&self, tid: i32) {

@@ -344,3 +344,29 @@ fn guest_partitions_formats_mounts_and_writes_a_disk_the_host_can_read() {
     assert_eq!(String::from_utf8_lossy(&cat.stdout), "written in the guest\n");
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// BLKPG through util-linux's addpart, resizepart and delpart: Linux's
+/// numbering (blkext past 15), EBUSY for overlaps and partitions in use,
+/// ENXIO for a missing one; devfs and sysfs follow.
+#[test]
+fn blkpg_adds_resizes_and_deletes_partitions() {
+    if !common::have_tool("addpart") {
+        return;
+    }
+    let dir = common::fresh_scratch("bd-blkpg");
+    let img = image(&dir, "disk.img", 64 << 20);
+    let script = "PATH=/usr/sbin:/sbin:$PATH; addpart /dev/vda 1 2048 4096 && addpart /dev/vda 20 8192 2048 && \
+                  stat -c '%n %t:%T' /dev/vda1 /dev/vda20; addpart /dev/vda 2 3000 100 2>/dev/null || echo overlap refused; \
+                  resizepart /dev/vda 1 8000 2>/dev/null || echo overlapping resize refused; \
+                  resizepart /dev/vda 1 6000 && cat /sys/block/vda/vda1/size; \
+                  exec 3</dev/vda1; delpart /dev/vda 1 2>/dev/null || echo busy; exec 3<&-; \
+                  delpart /dev/vda 1 && delpart /dev/vda 20 && ls /dev/vda*; delpart /dev/vda 5 2>/dev/null || echo missing";
+    let out = sh(&["-r", s(&img)], script);
+    assert_eq!(
+        out.stdout_str(),
+        "/dev/vda1 fe:1\n/dev/vda20 103:0\noverlap refused\noverlapping resize refused\n6000\nbusy\n/dev/vda\nmissing\n",
+        "{}",
+        out.stderr_str()
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

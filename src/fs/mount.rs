@@ -70,6 +70,10 @@ pub fn mount(task: &dyn FsCaller, source: Option<&[u8]>, target: &[u8], fstype: 
         mnt_flags = (mnt_flags & !MNT_ATIME_MASK) | (target.mount.flags() & MNT_ATIME_MASK);
     }
     let options = data.map(|d| String::from_utf8_lossy(d).into_owned()).unwrap_or_default();
+    // A place in a lazily detached tree takes no mounts (check_mnt).
+    if !task.mounts().contains(&target.mount) {
+        return Err(Errno::EINVAL);
+    }
     if flags & (MS_REMOUNT | MS_BIND) == MS_REMOUNT | MS_BIND {
         return reconfigure_mount(task, &target, mnt_flags);
     }

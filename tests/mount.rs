@@ -68,6 +68,9 @@ umount with a file open: -1 EBUSY
 chdir in: 0
 umount with cwd inside: -1 EBUSY
 chdir out: 0
+umount with a mapping: -1 EBUSY
+copy a program: 0
+umount while a program runs from it: -1 EBUSY
 remount ro: 0
 write after remount ro: -1 EROFS
 mountinfo /tmp/m: / ro,nosuid,nodev,relatime - tmpfs scratch ro,size=1024k,mode=750

@@ -13,6 +13,7 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <signal.h>
 
 static int has_line(const char *file, const char *needle)
 {
@@ -60,8 +61,26 @@ static int run(const char *path)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-int main(void)
+/* Copies this program to `to` (a program on the mount under test). */
+static int copy_self(const char *to)
 {
+    static char buf[1 << 16];
+    int in = open("/proc/self/exe", O_RDONLY), out = open(to, O_CREAT | O_WRONLY | O_TRUNC, 0755);
+    ssize_t n;
+    while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, n) != n)
+            return -1;
+    close(in);
+    close(out);
+    return in >= 0 && out >= 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "pause")) {
+        pause();
+        return 0;
+    }
     setvbuf(stdout, NULL, _IONBF, 0);
     mkdir("/tmp/m", 0755);
     mkdir("/tmp/b", 0755);
@@ -109,6 +128,21 @@ int main(void)
     EXPECT_EQ("chdir in", chdir("/tmp/m"), 0);
     EXPECT_ERR("umount with cwd inside", umount("/tmp/m"), EBUSY);
     EXPECT_EQ("chdir out", chdir("/"), 0);
+    fd = open("/tmp/m/data", O_RDONLY);
+    void *pin = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    EXPECT_ERR("umount with a mapping", umount("/tmp/m"), EBUSY);
+    munmap(pin, 4096);
+    EXPECT_EQ("copy a program", copy_self("/tmp/m/prog"), 0);
+    pid_t runner = fork();
+    if (runner == 0) {
+        execl("/tmp/m/prog", "prog", "pause", (char *)NULL);
+        _exit(127);
+    }
+    usleep(200000);
+    EXPECT_ERR("umount while a program runs from it", umount("/tmp/m"), EBUSY);
+    kill(runner, SIGKILL);
+    waitpid(runner, NULL, 0);
 
     /* Remount: read-only, then noexec. */
     EXPECT_EQ("remount ro", mount(NULL, "/tmp/m", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL), 0);
@@ -121,6 +155,7 @@ int main(void)
     CHECK("mmap PROT_EXEC on noexec is EPERM", map == MAP_FAILED && errno == EPERM);
     map = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
     CHECK("mmap PROT_READ on noexec works", map != MAP_FAILED);
+    munmap(map, 4096);
     close(fd);
     EXPECT_EQ("remount rw", mount(NULL, "/tmp/m", NULL, MS_REMOUNT, NULL), 0);
 

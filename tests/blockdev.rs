@@ -75,6 +75,10 @@ fn block_device_ioctls_and_limits_match_linux() {
     if !common::have_tool("sfdisk") {
         return;
     }
+    if !common::is_root() {
+        eprintln!("SKIPPED: BLKFLSBUF, BLKROSET and BLKRRPART need uid 0 in the guest");
+        return;
+    }
     let dir = common::fresh_scratch("bd-dev");
     let prog = common::build("blockdev_io", Link::Static);
     let disk = image(&dir, "disk.img", 8 << 20);
@@ -351,6 +355,10 @@ fn guest_partitions_formats_mounts_and_writes_a_disk_the_host_can_read() {
 #[test]
 fn blkpg_adds_resizes_and_deletes_partitions() {
     if !common::have_tool("addpart") {
+        return;
+    }
+    if !common::is_root() {
+        eprintln!("SKIPPED: BLKPG needs uid 0 in the guest");
         return;
     }
     let dir = common::fresh_scratch("bd-blkpg");

@@ -65,16 +65,8 @@ mod huge_times {
     robust!(pipe_read_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "pipe_read");
     robust!(fifo_read_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fifo_read");
     robust!(fifo_open_without_a_writer_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fifo_open");
-    robust!(
-        flock_behind_another_lock_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill,
-        "robust_waits",
-        "flock"
-    );
-    robust!(
-        fcntl_setlkw_behind_another_process_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill,
-        "robust_waits",
-        "fcntl_setlkw"
-    );
+    robust!(flock_behind_another_lock_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "flock");
+    robust!(fcntl_setlkw_behind_another_process_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fcntl_setlkw");
     robust!(
         #[ignore = "fails until a long sendfile stops for signals (robustness issue, found by the fuzzer, seed 135): a 4 GiB sendfile into a full pty master ignores handled signals, SIGSTOP and SIGKILL"]
         sendfile_into_a_full_pty_ends_for_a_signal_with_a_partial_count_or_sigkill,

@@ -12,6 +12,7 @@ pub mod futex;
 pub mod ioctl;
 pub mod limits;
 pub mod mman;
+pub mod mount;
 pub mod personality;
 pub mod poll;
 pub mod prctl;

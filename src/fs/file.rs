@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::abi::fcntl::{
-    O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NDELAY, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA,
-    SEEK_END, SEEK_HOLE, SEEK_SET,
+    O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_EXCL, O_NDELAY, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR,
+    SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
 };
 use crate::abi::poll::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
-use crate::abi::stat::{S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
+use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult};
 use crate::fs::fasync::FileOwner;
 use crate::fs::inode::{DirEntry, InodeRef, Metadata};
@@ -120,6 +120,11 @@ pub trait FileOps: Send + Sync {
     fn readdir(&self, _file: &File, _pos: &mut u64, _sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
         Err(Errno::ENOTDIR)
     }
+    /// fsync/fdatasync: the inode's data and metadata reach the disk by
+    /// default; a device file flushes its device.
+    fn fsync(&self, file: &File) -> KResult<()> {
+        file.inode.sync()
+    }
     /// The size for SEEK_END; the inode's size by default.
     fn size(&self, file: &File) -> KResult<u64> {
         Ok(file.inode.metadata()?.size)
@@ -153,7 +158,7 @@ pub struct File {
 
 impl File {
     pub fn new(inode: InodeRef, path: Option<Path>, ops: Arc<dyn FileOps>, flags: u32) -> Arc<File> {
-        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !(O_CLOEXEC | O_NOCTTY)), pos: Mutex::new(0), owner: Mutex::new(FileOwner::default()) })
+        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !(O_CLOEXEC | O_NOCTTY | O_EXCL)), pos: Mutex::new(0), owner: Mutex::new(FileOwner::default()) })
     }
 
     /// Opens an inode reached by path, using its own ops if it has any.
@@ -168,12 +173,17 @@ impl File {
             Some(ops) => ops,
             None => {
                 let md = inode.metadata()?;
+                // A device node on a nodev mount opens no device (may_open).
+                if matches!(md.mode & S_IFMT, S_IFCHR | S_IFBLK) && path.mount.nodev() {
+                    return Err(Errno::EACCES);
+                }
                 match md.mode & S_IFMT {
                     S_IFDIR => Arc::new(DirectoryFile),
                     S_IFREG => Arc::new(RegularFile),
                     S_IFCHR => crate::fs::chrdev::open(md.rdev, flags)?,
                     S_IFIFO => crate::fs::pipe::open_fifo(&inode, flags)?,
-                    // Sockets and block devices have no driver yet.
+                    S_IFBLK => crate::fs::blkdev::open(md.rdev, flags)?,
+                    // Sockets have no driver.
                     _ => return Err(Errno::ENXIO),
                 }
             }

@@ -5,6 +5,7 @@
 //! the overlay's upper layer included, lives in guest RAM or vkernel's memory.
 
 pub mod anon;
+pub mod blkdev;
 pub mod chrdev;
 pub mod devfs;
 pub mod devpts;
@@ -12,11 +13,14 @@ pub mod epoll;
 pub mod ext4;
 pub mod fasync;
 pub mod file;
+pub mod fstype;
 pub mod hostfs;
 pub mod inode;
 pub mod io;
+pub mod iso9660;
 pub mod lock;
 pub mod lookup;
+pub mod mount;
 pub mod namei;
 pub mod notify;
 pub mod overlay;
@@ -25,6 +29,7 @@ pub mod pipe;
 pub mod procfs;
 pub mod share;
 pub mod splice;
+pub mod sysfs;
 pub mod tmpfs;
 pub mod xattr;
 

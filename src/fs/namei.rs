@@ -51,7 +51,7 @@ fn lookup_child(dir: &Path, name: &[u8]) -> KResult<Option<Path>> {
 }
 
 fn check_writable(path: &Path) -> KResult<()> {
-    if path.mount.read_only { Err(Errno::EROFS) } else { Ok(()) }
+    if path.mount.read_only() { Err(Errno::EROFS) } else { Ok(()) }
 }
 
 fn is_mountpoint(task: &dyn FsCaller, path: &Path) -> bool {
@@ -186,7 +186,9 @@ pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32)
     }
     // O_NOCTTY reaches the driver (a tty decides whether to become the
     // controlling terminal); File::new drops it from the stored flags.
-    let stored = (flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
+    // O_EXCL without O_CREAT asks a block device for exclusive use.
+    let excl = if ftype == S_IFBLK && flags & O_CREAT == 0 { flags & O_EXCL } else { 0 };
+    let stored = (flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE | excl;
     let file = File::open_path(p, stored)?;
     notify::opened(&file);
     Ok(file)

@@ -14,9 +14,10 @@ pub mod exec;
 pub mod fcntl;
 pub mod futex;
 pub mod info;
-pub mod membarrier;
 pub mod ioctl;
+pub mod membarrier;
 pub mod mm;
+pub mod mount;
 pub mod namespace;
 pub mod open;
 pub mod pipe;
@@ -164,6 +165,7 @@ fn table() -> &'static Table {
             futex::SYSCALLS,
             membarrier::SYSCALLS,
             mm::SYSCALLS,
+            mount::SYSCALLS,
             pipe::SYSCALLS,
             poll::SYSCALLS,
             process::SYSCALLS,

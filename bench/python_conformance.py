@@ -14,7 +14,7 @@ It passes when unittest printed `ok` or `expected failure` for it and no
 subtest of it failed. Cases lost to AF_INET/AF_INET6 (vkernel answers
 EAFNOSUPPORT until it has a network stack) are counted apart: their
 traceback names errno 97 / EAFNOSUPPORT, or their skip reason names IPv4,
-IPv6 or AF_INET.
+IPv6 or AF_INET, or they are in AF_INET_SILENT (checked by hand).
 """
 
 import argparse
@@ -31,6 +31,12 @@ REPORT = re.compile(r"^(FAIL|ERROR): (\w+) \(((?:\w+\.)*\w+)\)")
 FIXTURES = {"setUpClass", "tearDownClass", "setUpModule", "tearDownModule"}
 AF_INET_TRACE = re.compile(r"\[Errno 97\]|Address family not supported|EAFNOSUPPORT")
 AF_INET_SKIP = re.compile(r"IPv4|IPv6|IPV6|ipv6|AF_INET|inet_pton|inet6")
+# Cases that lose AF_INET without saying so, each checked by reading the test:
+# asyncio's create_server skips a family the kernel does not support, so a
+# server on HOSTv4 comes up with no socket at all.
+AF_INET_SILENT = [
+    re.compile(r"^test\.test_os\.TestSendfile\."),  # asyncSetUp: start_server(host=HOSTv4), then server.sockets[0]
+]
 
 PASS = {"ok", "expected failure"}
 WORSE = ["ok", "expected failure", "skipped", "unexpected success", "FAIL", "ERROR"]
@@ -49,8 +55,9 @@ class Case:
             detail = status[len("skipped") :].strip()
         if self.status is None or WORSE.index(kind) > WORSE.index(self.status):
             self.status = kind
-            if detail:
-                self.detail = detail
+            self.detail = detail or self.detail
+        elif kind == self.status and detail and not self.detail:
+            self.detail = detail
 
     def passed(self):
         return self.status in PASS
@@ -141,6 +148,8 @@ def count(cases):
 def is_af_inet(case):
     if case is None:
         return False
+    if case.status not in PASS and any(p.search(case.name) for p in AF_INET_SILENT):
+        return True
     if case.status == "skipped":
         return bool(AF_INET_SKIP.search(case.detail))
     return bool(AF_INET_TRACE.search(case.trace) or AF_INET_TRACE.search(case.detail))

@@ -42,6 +42,8 @@ pub struct BootOptions {
 }
 
 pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
+    // The CPUs vkernel may use, read before any kernel thread pins itself.
+    crate::platform::host::system::allowed_cpus();
     let root = &options.root;
     match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => {}

@@ -86,8 +86,14 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
         let n = process.remove_thread(task);
         st.dead_threads_user_ns += user;
         st.dead_threads_system_ns += system;
-        n
+        // A group stop this thread never parked for may be complete now.
+        let stop_completed = if n > 0 { process.complete_group_stop(&mut st) } else { None };
+        (n, stop_completed)
     };
+    let (remaining, stop_completed) = remaining;
+    if let Some(sig) = stop_completed {
+        notify_parent(&process, CLD_STOPPED, sig);
+    }
     if remaining > 0 {
         // Gone from the thread list and the task table before the joiner
         // wakes, so what it sees next (/proc/self/task, tgkill) no longer

@@ -94,6 +94,8 @@ pub struct Task {
     /// sched_setaffinity's mask: bit n set = may run on host CPU n
     /// (always within the CPUs vkernel may use).
     pub affinity: Mutex<Vec<u64>>,
+    /// The group stop (`Process` stop number) this thread last parked for.
+    pub stop_parked: std::sync::atomic::AtomicU64,
     /// CPU time accounting (see `CpuAccount`).
     pub cpu: Mutex<CpuAccount>,
     /// Guest CPU time counters for getrusage/times, in nanoseconds.
@@ -199,6 +201,7 @@ impl Task {
             no_new_privs: std::sync::atomic::AtomicBool::new(false),
             personality: std::sync::atomic::AtomicU32::new(0),
             affinity: Mutex::new(all_cpus_mask()),
+            stop_parked: std::sync::atomic::AtomicU64::new(0),
             cpu: Mutex::new(CpuAccount::default()),
             start_time_ns: now,
             exe_done_since_fork: std::sync::atomic::AtomicBool::new(false),
@@ -227,7 +230,7 @@ impl Task {
     pub fn signal_pending(&self) -> bool {
         let s = self.signals.lock();
         let shared = self.process.shared_pending.lock().set;
-        (s.pending.set | shared) & !(s.blocked & !crate::signal::UNBLOCKABLE) != 0
+        (s.pending.set | shared) & !(s.blocked & !crate::signal::UNBLOCKABLE) != 0 || self.process.group_stop_pending_for(self)
     }
 
     /// Is SIGKILL pending for the task or its process? (Ends the waits

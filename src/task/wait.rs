@@ -76,9 +76,9 @@ fn find_report(task: &Arc<Task>, which: &Which, options: u32) -> KResult<Option<
                 }
                 return Ok(Some(report));
             }
-            Lifecycle::Stopped { signal, reported: false } if options & WSTOPPED != 0 => {
+            Lifecycle::Stopped { signal, complete: true, reported: false } if options & WSTOPPED != 0 => {
                 if options & WNOWAIT == 0 {
-                    st.lifecycle = Lifecycle::Stopped { signal, reported: true };
+                    st.lifecycle = Lifecycle::Stopped { signal, complete: true, reported: true };
                 }
                 return Ok(Some(Report { pid: child.tgid, uid, status: status_stopped(signal), code: CLD_STOPPED, field: signal, user_ns: 0, system_ns: 0 }));
             }

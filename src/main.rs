@@ -25,11 +25,14 @@ use clap::Parser;
 #[derive(Parser, Debug)]
 #[command(name = "vkernel", version, about, long_about = None, trailing_var_arg = true)]
 struct Options {
-    /// Guest RAM: bytes, or with a K, M or G suffix (e.g. 64m, 1G)
-    #[arg(short = 'm', long = "memory", value_name = "SIZE", default_value = "256m", value_parser = parse_size)]
+    /// Guest RAM: bytes, or with a K, M or G suffix (e.g. 64m, 1G); the
+    /// host spends only what the guest touches
+    #[arg(short = 'm', long = "memory", value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     memory: u64,
 
-    /// Host directory shown read-only as the guest's / (default: the host's /)
+    /// Host directory the guest's / shows (default: the host's /, unless a
+    /// -r disk or a -c CD-ROM alone is the root); guest writes go to a
+    /// copy-on-write layer in guest RAM, never to the host
     #[arg(long = "root", value_name = "DIR")]
     root: Option<PathBuf>,
 
@@ -45,6 +48,15 @@ struct Options {
     /// Kernel environment NAME=VALUE, e.g. root=/dev/vda1 (repeatable)
     #[arg(short = 'e', value_name = "NAME=VALUE", value_parser = parse_kernel_env)]
     kernel_env: Vec<(String, String)>,
+
+    /// Show the root read-only instead (writes outside /tmp are EROFS)
+    #[arg(long = "read-only")]
+    read_only: bool,
+
+    /// Mount host directory HOST read-write at GUEST (read-only with :ro);
+    /// repeatable
+    #[arg(long = "share", value_name = "HOST:GUEST[:ro]", value_parser = parse_share)]
+    shares: Vec<kernel::boot::Share>,
 
     /// Write vkernel's own process id to FILE
     #[arg(short = 'p', long = "pidfile", value_name = "FILE")]
@@ -97,6 +109,40 @@ fn parse_kernel_env(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `HOST:GUEST[:ro|:rw]`: HOST an existing directory, GUEST absolute and
+/// without `.` or `..` components.
+fn parse_share(s: &str) -> Result<kernel::boot::Share, String> {
+    // clap shows the value itself; these say what is wrong with it.
+    let parts: Vec<&str> = s.split(':').collect();
+    let (host, guest, read_only) = match parts.as_slice() {
+        [host, guest] => (*host, *guest, false),
+        [host, guest, "ro"] => (*host, *guest, true),
+        [host, guest, "rw"] => (*host, *guest, false),
+        [_, _, other] => return Err(format!("unknown suffix ':{other}' (use :ro or :rw)")),
+        _ => return Err("use HOST:GUEST or HOST:GUEST:ro".to_string()),
+    };
+    if host.is_empty() {
+        return Err("the host directory is missing (HOST:GUEST)".to_string());
+    }
+    match std::fs::metadata(host) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(format!("{host} is not a directory")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(format!("{host} does not exist")),
+        Err(e) => return Err(format!("{host}: {e}")),
+    }
+    if !guest.starts_with('/') {
+        return Err(format!("the guest path '{guest}' must be absolute"));
+    }
+    if guest.split('/').any(|c| c == "." || c == "..") {
+        return Err(format!("the guest path '{guest}' must not contain . or .."));
+    }
+    let guest = guest.trim_end_matches('/');
+    if guest.is_empty() {
+        return Err("a share cannot be mounted on / (use --root)".to_string());
+    }
+    Ok(kernel::boot::Share { host: PathBuf::from(host), guest: guest.to_string(), read_only })
+}
+
 fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
     eprintln!("vkernel: {msg}");
     ExitCode::from(code)
@@ -132,6 +178,8 @@ fn main() -> ExitCode {
         disks: options.disks,
         cdroms: options.cdroms,
         kernel_env: options.kernel_env,
+        read_only: options.read_only,
+        shares: options.shares,
         pidfile: options.pidfile,
         verbose: options.verbose,
         command: options.command,

@@ -1,7 +1,8 @@
-//! What a guest must never do to the host: write outside its own tmpfs, see
-//! the host's /tmp, hold host files in its stub, run a stub without seccomp,
-//! or leave a stub behind when vkernel is killed. These run only under
-//! vkernel (the programs would change the host if run natively).
+//! What a guest must never do to the host: write outside its own tmpfs
+//! with `--read-only` (EROFS), see the host's /tmp, hold host files in its
+//! stub, run a stub without seccomp, or leave a stub behind when vkernel is
+//! killed. These run only under vkernel (the programs would change the host
+//! if run natively). tests/overlay.rs has the default, writable root.
 
 mod common;
 
@@ -44,7 +45,7 @@ impl Drop for Cleanup {
 }
 
 #[test]
-fn guest_writes_outside_tmpfs_get_erofs_and_tmp_stays_private() {
+fn read_only_root_writes_outside_tmpfs_get_erofs_and_tmp_stays_private() {
     let bin = common::build_in("sandbox", "isolation", Link::Static);
     let dir = HostDir::new("vk-iso");
     fs::write(dir.0.join("marker"), "host data\n").unwrap();
@@ -62,7 +63,7 @@ fn guest_writes_outside_tmpfs_get_erofs_and_tmp_stays_private() {
         PathBuf::from(format!("/dev/shm/{name}")),
     ]);
 
-    let out = common::run_vkernel(&bin, &[dir.0.to_str().unwrap(), &name, host_tmp.to_str().unwrap()], &Input::Null);
+    let out = common::run_vkernel_with(&["--read-only"], &bin, &[dir.0.to_str().unwrap(), &name, host_tmp.to_str().unwrap()], &Input::Null);
 
     // The host is unchanged whatever the guest reported.
     for p in [format!("/etc/{name}"), format!("/{name}"), format!("/usr/{name}"), format!("/tmp/{name}"), format!("/tmp/{name}.d"), format!("/dev/shm/{name}")]
@@ -78,8 +79,8 @@ fn guest_writes_outside_tmpfs_get_erofs_and_tmp_stays_private() {
 }
 
 #[test]
-fn busybox_mkdir_in_etc_is_erofs_and_writes_to_tmp_stay_in_the_guest() {
-    if !common::have_busybox("busybox_mkdir_in_etc_is_erofs_and_writes_to_tmp_stay_in_the_guest") {
+fn read_only_root_busybox_mkdir_in_etc_is_erofs_and_writes_to_tmp_stay_in_the_guest() {
+    if !common::have_busybox("read_only_root_busybox_mkdir_in_etc_is_erofs_and_writes_to_tmp_stay_in_the_guest") {
         return;
     }
     let name = common::unique_name("vk-iso-bb");
@@ -87,7 +88,7 @@ fn busybox_mkdir_in_etc_is_erofs_and_writes_to_tmp_stay_in_the_guest() {
     let tmp = PathBuf::from(format!("/tmp/{name}"));
     let _cleanup = Cleanup(vec![etc.clone(), tmp.clone()]);
 
-    let mkdir = common::run_vkernel(common::BUSYBOX, &["mkdir", etc.to_str().unwrap()], &Input::Null);
+    let mkdir = common::run_vkernel_with(&["--read-only"], common::BUSYBOX, &["mkdir", etc.to_str().unwrap()], &Input::Null);
     assert!(!etc.exists(), "guest mkdir reached the host: {}", etc.display());
     assert_eq!(mkdir.status, 1, "busybox mkdir /etc/x exit status");
     assert_eq!(mkdir.stderr_str(), format!("mkdir: can't create directory '{}': Read-only file system\n", etc.display()));

@@ -62,6 +62,7 @@ pub const BLKIOMIN: u32 = ioctl::BLKIOMIN;
 pub const BLKIOOPT: u32 = ioctl::BLKIOOPT;
 pub const BLKALIGNOFF: u32 = ioctl::BLKALIGNOFF;
 pub const BLKPBSZGET: u32 = ioctl::BLKPBSZGET;
+pub const BLKPG: u32 = ioctl::BLKPG;
 pub const BLKDISCARDZEROES: u32 = ioctl::BLKDISCARDZEROES;
 pub const BLKSECDISCARD: u32 = ioctl::BLKSECDISCARD;
 pub const BLKROTATIONAL: u32 = ioctl::BLKROTATIONAL;

@@ -10,3 +10,4 @@ pub const NAME_MAX: usize = general::NAME_MAX as usize;
 pub const NGROUPS_MAX: usize = general::NGROUPS_MAX as usize;
 pub const XATTR_NAME_MAX: usize = general::XATTR_NAME_MAX as usize;
 pub const XATTR_SIZE_MAX: u64 = general::XATTR_SIZE_MAX as u64;
+pub const XATTR_LIST_MAX: u64 = general::XATTR_LIST_MAX as u64;

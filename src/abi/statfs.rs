@@ -8,6 +8,7 @@
 use linux_raw_sys::general;
 
 pub const TMPFS_MAGIC: i64 = general::TMPFS_MAGIC as i64;
+pub const OVERLAYFS_SUPER_MAGIC: i64 = general::OVERLAYFS_SUPER_MAGIC as i64;
 pub const PIPEFS_MAGIC: i64 = general::PIPEFS_MAGIC as i64;
 pub const PROC_SUPER_MAGIC: i64 = general::PROC_SUPER_MAGIC as i64;
 pub const ANON_INODE_FS_MAGIC: i64 = general::ANON_INODE_FS_MAGIC as i64;

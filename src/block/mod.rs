@@ -71,6 +71,8 @@ pub trait BlockDriver: Send + Sync {
     fn release(&self, node: &registry::BlockNode, holder: usize);
     /// BLKRRPART.
     fn reread_partitions(&self, node: &registry::BlockNode) -> KResult<()>;
+    /// BLKPG: add, delete or resize one partition of a whole disk.
+    fn change_partition(&self, node: &registry::BlockNode, change: registry::PartitionChange, number: u32, start: u64, len: u64) -> KResult<()>;
 }
 
 fn check_range(size: u64, off: u64, len: usize) -> KResult<()> {

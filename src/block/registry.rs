@@ -68,6 +68,8 @@ pub struct BlockNode {
     pub disk_name: String,
     /// Opens of this node (a partition's count makes BLKRRPART EBUSY).
     opens: Mutex<usize>,
+    /// BLKROSET's software write protection.
+    forced_read_only: std::sync::atomic::AtomicBool,
 }
 
 impl BlockNode {
@@ -94,6 +96,7 @@ impl BlockNode {
             kind,
             disk_name,
             opens: Mutex::new(0),
+            forced_read_only: Default::default(),
         })
     }
 
@@ -102,8 +105,15 @@ impl BlockNode {
         self.device.size() / 512
     }
 
+    /// Read-only media, or write-protected by BLKROSET.
     pub fn read_only(&self) -> bool {
-        self.device.read_only()
+        self.device.read_only() || self.forced_read_only.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// BLKROSET: protects (or unprotects) the device against writes
+    /// through its node and new read-write mounts; read-only media stay so.
+    pub fn set_read_only(&self, ro: bool) {
+        self.forced_read_only.store(ro, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn note_open(&self) {
@@ -136,20 +146,21 @@ impl Disk {
         if node.kind == DiskKind::Cdrom {
             return Vec::new();
         }
-        let index = node.minor / VIRTIO_MINORS;
-        partition::scan(&*node.device, node.logical_block_size)
-            .into_iter()
-            .map(|p| {
-                let (major, minor) = if p.number < VIRTIO_MINORS {
-                    (node.major, index * VIRTIO_MINORS + p.number)
-                } else {
-                    *next_ext_minor += 1;
-                    (BLOCK_EXT_MAJOR, *next_ext_minor - 1)
-                };
-                let slice = Slice::new(node.device.clone(), p.start * 512, p.sectors * 512);
-                BlockNode::new(format!("{}{}", node.name, p.number), major, minor, slice, p.number, p.start, node.kind, node.name.clone())
-            })
-            .collect()
+        partition::scan(&*node.device, node.logical_block_size).into_iter().map(|p| self.partition_node(p, next_ext_minor)).collect()
+    }
+
+    /// The node of partition `p` of this disk: its own minor below 16,
+    /// blkext's past that.
+    fn partition_node(&self, p: partition::PartitionEntry, next_ext_minor: &mut u32) -> Arc<BlockNode> {
+        let node = &self.node;
+        let (major, minor) = if p.number < VIRTIO_MINORS {
+            (node.major, node.minor / VIRTIO_MINORS * VIRTIO_MINORS + p.number)
+        } else {
+            *next_ext_minor += 1;
+            (BLOCK_EXT_MAJOR, *next_ext_minor - 1)
+        };
+        let slice = Slice::new(node.device.clone(), p.start * 512, p.sectors * 512);
+        BlockNode::new(format!("{}{}", node.name, p.number), major, minor, slice, p.number, p.start, node.kind, node.name.clone())
     }
 }
 
@@ -332,6 +343,71 @@ impl Registry {
     }
 }
 
+/// BLKPG's operations (block/ioctl.c: blkpg_do_ioctl).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartitionChange {
+    Add,
+    Delete,
+    Resize,
+}
+
+impl Registry {
+    /// BLKPG on a whole disk: adds, deletes or resizes partition `number`
+    /// (`start`, `len` in bytes, already checked against the disk by the
+    /// caller). EINVAL on a partition or a CD-ROM, EBUSY for an overlap,
+    /// a taken number or a partition in use, ENXIO for a missing one.
+    pub fn change_partition(&self, node: &BlockNode, change: PartitionChange, number: u32, start: u64, len: u64) -> KResult<()> {
+        if node.partition != 0 || node.kind == DiskKind::Cdrom {
+            return Err(Errno::EINVAL);
+        }
+        if number == 0 || number >= partition::MAX_PARTITIONS {
+            return Err(Errno::EINVAL);
+        }
+        let disk = self.disk_of(node).ok_or(Errno::ENXIO)?;
+        let mut parts = disk.partitions.write();
+        let (start, sectors) = (start / 512, len / 512);
+        let overlaps = |p: &BlockNode| p.partition != number && start < p.start_sector + p.sectors() && p.start_sector < start + sectors;
+        let existing = parts.iter().position(|p| p.partition == number);
+        match change {
+            PartitionChange::Add => {
+                if existing.is_some() || parts.iter().any(|p| overlaps(p)) {
+                    return Err(Errno::EBUSY);
+                }
+                let entry = partition::PartitionEntry { number, start, sectors };
+                let new = disk.partition_node(entry, &mut self.next_ext_minor.lock());
+                parts.push(new);
+                parts.sort_by_key(|p| p.partition);
+            }
+            PartitionChange::Delete => {
+                let i = existing.ok_or(Errno::ENXIO)?;
+                if self.is_claimed(&parts[i]) || *parts[i].opens.lock() > 0 {
+                    return Err(Errno::EBUSY);
+                }
+                parts.remove(i);
+            }
+            PartitionChange::Resize => {
+                let i = existing.ok_or(Errno::ENXIO)?;
+                if parts[i].start_sector != start {
+                    return Err(Errno::EINVAL);
+                }
+                if parts.iter().any(|p| overlaps(p)) {
+                    return Err(Errno::EBUSY);
+                }
+                let entry = partition::PartitionEntry { number, start, sectors };
+                let old = parts[i].clone();
+                let mut new = disk.partition_node(entry, &mut self.next_ext_minor.lock());
+                // The same device numbers: open files and mounts keep it.
+                if let Some(n) = Arc::get_mut(&mut new) {
+                    n.major = old.major;
+                    n.minor = old.minor;
+                }
+                parts[i] = new;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl BlockDriver for Registry {
     fn node(&self, major: u32, minor: u32) -> Option<Arc<BlockNode>> {
         self.all_nodes().into_iter().find(|n| n.major == major && n.minor == minor)
@@ -347,6 +423,9 @@ impl BlockDriver for Registry {
     }
     fn reread_partitions(&self, node: &BlockNode) -> KResult<()> {
         Registry::reread_partitions(self, node)
+    }
+    fn change_partition(&self, node: &BlockNode, change: PartitionChange, number: u32, start: u64, len: u64) -> KResult<()> {
+        Registry::change_partition(self, node, change, number, start, len)
     }
 }
 

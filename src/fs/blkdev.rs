@@ -12,7 +12,7 @@ use crate::abi::fcntl::{O_ACCMODE, O_DIRECT, O_EXCL, O_RDONLY, SEEK_CUR, SEEK_EN
 use crate::abi::ioctl::*;
 use crate::abi::{Errno, KResult};
 use crate::block::BlockDriver;
-use crate::block::registry::{BlockNode, DiskKind};
+use crate::block::registry::{BlockNode, DiskKind, PartitionChange};
 use crate::fs::file::{File, FileOps};
 use crate::fs::{dev_major, dev_minor, make_dev};
 use crate::sched::CurrentTask;
@@ -189,6 +189,64 @@ impl BlockFile {
     }
 }
 
+/// struct blkpg_ioctl_arg (x86-64).
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct BlkpgIoctlArg {
+    op: i32,
+    flags: i32,
+    datalen: i32,
+    _pad: i32,
+    data: u64,
+}
+
+/// struct blkpg_partition.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct BlkpgPartition {
+    start: i64,
+    length: i64,
+    pno: i32,
+    devname: [u8; 64],
+    volname: [u8; 64],
+    _pad: i32,
+}
+
+const BLKPG_ADD_PARTITION: i32 = 1;
+const BLKPG_DEL_PARTITION: i32 = 2;
+const BLKPG_RESIZE_PARTITION: i32 = 3;
+
+impl BlockFile {
+    /// BLKPG's request, checked in blkpg_do_ioctl's order: EACCES without
+    /// CAP_SYS_ADMIN, EFAULT, EINVAL on a partition, for a bad number, an
+    /// unaligned or outside range, an unknown op.
+    fn blkpg_arg(&self, caller: &dyn CurrentTask, arg: u64) -> KResult<(PartitionChange, u32, u64, u64)> {
+        require_admin(caller)?;
+        let mm = caller.mm();
+        let req: BlkpgIoctlArg = mm.read(arg)?;
+        let p: BlkpgPartition = mm.read(req.data)?;
+        if self.node.partition != 0 || p.pno <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        if req.op == BLKPG_DEL_PARTITION {
+            return Ok((PartitionChange::Delete, p.pno as u32, 0, 0));
+        }
+        let block = self.node.logical_block_size as i64;
+        if p.start < 0 || p.length <= 0 || i64::MAX - p.length < p.start || (p.start | p.length) % block != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if (p.start + p.length) as u64 > self.node.device.size() {
+            return Err(Errno::EINVAL);
+        }
+        let change = match req.op {
+            BLKPG_ADD_PARTITION => PartitionChange::Add,
+            BLKPG_RESIZE_PARTITION => PartitionChange::Resize,
+            _ => return Err(Errno::EINVAL),
+        };
+        Ok((change, p.pno as u32, p.start as u64, p.length as u64))
+    }
+}
+
 fn put<T: crate::abi::Pod>(caller: &dyn CurrentTask, arg: u64, value: &T) -> KResult<u64> {
     caller.mm().write(arg, value)?;
     Ok(0)
@@ -269,6 +327,12 @@ impl FileOps for BlockFile {
             BLKRAGET | BLKFRAGET => put(caller, arg, &256u64),
             BLKSECTGET => put(caller, arg, &(u16::MAX)),
             BLKGETZONESZ | BLKGETNRZONES => put(caller, arg, &0u32),
+            BLKROSET => {
+                require_admin(caller)?;
+                let ro: i32 = caller.mm().read(arg)?;
+                node.set_read_only(ro != 0);
+                Ok(0)
+            }
             BLKFLSBUF => {
                 require_admin(caller)?;
                 node.device.flush().map(|_| 0)
@@ -276,6 +340,12 @@ impl FileOps for BlockFile {
             BLKRRPART => {
                 require_admin(caller)?;
                 self.driver.reread_partitions(node)?;
+                crate::fs::devfs::refresh_block_nodes();
+                Ok(0)
+            }
+            BLKPG => {
+                let (change, number, start, len) = self.blkpg_arg(caller, arg)?;
+                self.driver.change_partition(node, change, number, start, len)?;
                 crate::fs::devfs::refresh_block_nodes();
                 Ok(0)
             }

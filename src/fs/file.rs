@@ -14,6 +14,7 @@ use crate::abi::fcntl::{
 use crate::abi::poll::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult};
+use crate::fs::fasync::FileOwner;
 use crate::fs::inode::{DirEntry, InodeRef, Metadata};
 use crate::fs::path::Path;
 use crate::sched::CurrentTask;
@@ -133,6 +134,18 @@ pub trait FileOps: Send + Sync {
     fn read_pieces(&self, _file: &File, _pos: u64, _len: usize, _sink: &mut dyn FnMut(&[u8]) -> KResult<()>) -> Option<KResult<usize>> {
         None
     }
+    /// Lines /proc/<pid>/fdinfo/<fd> shows after the common ones
+    /// (eventfd-count, a timerfd's ticks, a pidfd's Pid).
+    fn fdinfo(&self, _file: &File) -> String {
+        String::new()
+    }
+    /// O_ASYNC turned on or off for `file`, reached through `fd`: a driver
+    /// that signals readiness (pipes, terminals, sockets) adds the file to
+    /// its `fs::fasync::FasyncList` or removes it (Linux's ->fasync).
+    /// Files without one just keep the flag.
+    fn fasync(&self, _file: &Arc<File>, _fd: i32, _on: bool) -> KResult<()> {
+        Ok(())
+    }
 }
 
 /// One open file description.
@@ -144,11 +157,13 @@ pub struct File {
     pub ops: Arc<dyn FileOps>,
     flags: AtomicU32,
     pub pos: Mutex<u64>,
+    /// F_SETOWN / F_SETSIG: whom O_ASYNC and dnotify signal.
+    owner: Mutex<FileOwner>,
 }
 
 impl File {
     pub fn new(inode: InodeRef, path: Option<Path>, ops: Arc<dyn FileOps>, flags: u32) -> Arc<File> {
-        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !(O_CLOEXEC | O_NOCTTY | O_EXCL)), pos: Mutex::new(0) })
+        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !(O_CLOEXEC | O_NOCTTY | O_EXCL)), pos: Mutex::new(0), owner: Mutex::new(FileOwner::default()) })
     }
 
     /// Opens an inode reached by path, using its own ops if it has any.
@@ -207,11 +222,20 @@ impl File {
     pub fn metadata(&self) -> KResult<Metadata> {
         self.inode.metadata()
     }
+
+    pub fn owner(&self) -> FileOwner {
+        *self.owner.lock()
+    }
+
+    pub fn set_owner(&self, owner: FileOwner) {
+        *self.owner.lock() = owner;
+    }
 }
 
 impl Drop for File {
     fn drop(&mut self) {
         crate::fs::lock::release_file_locks(self as *const File as usize);
+        crate::fs::notify::closed(self);
     }
 }
 
@@ -390,5 +414,6 @@ pub fn close_fd(file: Arc<File>, tgid: i32) {
     if let Ok(md) = file.inode.metadata() {
         crate::fs::lock::release_process_locks((md.dev, md.ino), tgid);
     }
+    crate::fs::notify::dnotify_flush(&file, tgid);
     drop(file);
 }

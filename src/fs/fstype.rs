@@ -35,7 +35,9 @@ pub struct MountRequest<'a> {
     /// Its number, which the filesystem's inodes report as st_dev; None
     /// for a nodev filesystem (it takes an anonymous one, `new_anon_dev`).
     pub dev: Option<u64>,
-    /// The source as given ("/dev/vda1", "tmpfs", "none").
+    /// The source as given ("/dev/vda1", "tmpfs", "none"), for a
+    /// filesystem that names it in its messages or options.
+    #[allow(dead_code)]
     pub source: &'a str,
     /// MS_* flags (MS_RDONLY decides a new superblock's read-only state).
     pub flags: u64,
@@ -182,7 +184,7 @@ pub fn get_super(t: &FileSystemType, rdev: Option<u64>, source: &str, flags: u64
     let holder = NEXT_HOLDER.fetch_add(1, Ordering::Relaxed) | (1 << (usize::BITS - 1));
     let claim = Claimed::claim(rdev, holder)?;
     let device = claim.node.device.clone();
-    if device.read_only() && flags & crate::abi::mount::MS_RDONLY == 0 {
+    if claim.node.read_only() && flags & crate::abi::mount::MS_RDONLY == 0 {
         // Linux refuses a write-protected device for a read-write mount;
         // util-linux's mount then retries read-only.
         return Err(Errno::EACCES);
@@ -193,7 +195,8 @@ pub fn get_super(t: &FileSystemType, rdev: Option<u64>, source: &str, flags: u64
     Ok(sb)
 }
 
-/// Every live superblock on a device (sync(2) writes them all back).
+/// Every live superblock on a device (sync(2) and shutdown write them back).
+#[allow(dead_code)]
 pub fn device_superblocks() -> Vec<Arc<SuperBlock>> {
     DEVICE_SUPERS.read().iter().filter_map(|(_, w)| w.upgrade()).collect()
 }
@@ -288,6 +291,19 @@ fn mount_devtmpfs(req: &MountRequest<'_>) -> KResult<Arc<SuperBlock>> {
     Ok(simple_super(crate::fs::devfs::devtmpfs()?, "devtmpfs", req, String::new()))
 }
 
+fn mount_sysfs(req: &MountRequest<'_>) -> KResult<Arc<SuperBlock>> {
+    no_options(req)?;
+    Ok(simple_super(crate::fs::sysfs::new_sysfs(), "sysfs", req, String::new()))
+}
+
+/// overlay and hostfs exist (boot mounts the root and --share directories
+/// with them, so /proc/filesystems lists them) but take host paths as
+/// options, which a guest cannot name: mount(2) of them is EINVAL, as
+/// Linux's overlay answers a mount without a usable lowerdir.
+fn mount_boot_only(_req: &MountRequest<'_>) -> KResult<Arc<SuperBlock>> {
+    Err(Errno::EINVAL)
+}
+
 /// Registers the filesystems every vkernel has (at boot).
 pub fn register_builtin() {
     for (name, mount) in [
@@ -295,9 +311,13 @@ pub fn register_builtin() {
         ("proc", mount_proc),
         ("devpts", mount_devpts),
         ("devtmpfs", mount_devtmpfs),
+        ("sysfs", mount_sysfs),
+        ("overlay", mount_boot_only),
+        ("hostfs", mount_boot_only),
     ] {
         register(FileSystemType { name, requires_device: false, mount, probe: None });
     }
+    register(crate::fs::iso9660::filesystem_type());
 }
 
 #[cfg(test)]

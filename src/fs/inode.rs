@@ -213,20 +213,27 @@ pub trait Inode: Send + Sync + Any {
         Ok(())
     }
 
-    // ---- extended attributes, by full name ("user.x", "system.posix_acl_access");
-    // the VFS checks namespaces and permissions first ----
+    // ---- extended attributes ----
+    // The VFS (fs/xattr.rs) has checked permissions and the name: a
+    // user.*, trusted.* or security.* name, or a POSIX ACL the VFS has
+    // validated. A filesystem answers for the names it stores. The
+    // defaults are Linux's for a filesystem without xattr handlers.
+
+    /// The value of attribute `name`.
     fn getxattr(&self, _name: &[u8]) -> KResult<Vec<u8>> {
-        Err(Errno::ENODATA)
+        Err(Errno::EOPNOTSUPP)
     }
-    fn listxattr(&self) -> KResult<Vec<Vec<u8>>> {
-        Ok(Vec::new())
-    }
-    /// `flags`: XATTR_CREATE, XATTR_REPLACE.
+    /// Sets `name`; `flags` is XATTR_CREATE (EEXIST when present),
+    /// XATTR_REPLACE (ENODATA when absent) or 0.
     fn setxattr(&self, _name: &[u8], _value: &[u8], _flags: u32) -> KResult<()> {
         Err(Errno::EOPNOTSUPP)
     }
+    /// Every attribute's name (the VFS hides trusted.* from the unprivileged).
+    fn listxattr(&self) -> KResult<Vec<Vec<u8>>> {
+        Ok(Vec::new())
+    }
     fn removexattr(&self, _name: &[u8]) -> KResult<()> {
-        Err(Errno::ENODATA)
+        Err(Errno::EOPNOTSUPP)
     }
 
     /// Special files (devices, proc files with their own behaviour) return
@@ -258,8 +265,10 @@ pub trait Inode: Send + Sync + Any {
     }
 }
 
-/// An inode's data as mm reads it for a private file mapping.
-pub struct MappedInode(pub InodeRef);
+/// An inode's data as mm reads it for a private file mapping. The mount
+/// it was mapped from stays in use while the mapping lives, as a VMA's
+/// file keeps its mount busy on Linux (umount is EBUSY).
+pub struct MappedInode(pub InodeRef, pub Option<Arc<crate::fs::path::Mount>>);
 
 impl crate::mm::vma::FileData for MappedInode {
     fn size(&self) -> KResult<u64> {

@@ -1,25 +1,35 @@
 //! The VFS: inodes, dentries and mounts, open files, fd tables, and the
 //! filesystems vkernel provides. Host files are reached only through
-//! `hostfs`, read-only; every other filesystem lives in vkernel's memory.
+//! `hostfs` (read-only, the overlay's lower layer) and `share` (the
+//! directories `--share` names, confined to them); every other filesystem,
+//! the overlay's upper layer included, lives in guest RAM or vkernel's memory.
 
+pub mod anon;
 pub mod blkdev;
 pub mod chrdev;
 pub mod devfs;
 pub mod devpts;
 pub mod epoll;
 pub mod ext4;
+pub mod fasync;
 pub mod file;
 pub mod fstype;
 pub mod hostfs;
 pub mod inode;
 pub mod io;
+pub mod iso9660;
 pub mod lock;
 pub mod lookup;
 pub mod mount;
 pub mod namei;
+pub mod notify;
+pub mod overlay;
 pub mod path;
 pub mod pipe;
 pub mod procfs;
+pub mod share;
+pub mod splice;
+pub mod sysfs;
 pub mod tmpfs;
 pub mod xattr;
 

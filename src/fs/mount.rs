@@ -70,6 +70,10 @@ pub fn mount(task: &dyn FsCaller, source: Option<&[u8]>, target: &[u8], fstype: 
         mnt_flags = (mnt_flags & !MNT_ATIME_MASK) | (target.mount.flags() & MNT_ATIME_MASK);
     }
     let options = data.map(|d| String::from_utf8_lossy(d).into_owned()).unwrap_or_default();
+    // A place in a lazily detached tree takes no mounts (check_mnt).
+    if !task.mounts().contains(&target.mount) {
+        return Err(Errno::EINVAL);
+    }
     if flags & (MS_REMOUNT | MS_BIND) == MS_REMOUNT | MS_BIND {
         return reconfigure_mount(task, &target, mnt_flags);
     }
@@ -207,7 +211,7 @@ fn copy_submounts(task: &dyn FsCaller, old: &Path, top: &Arc<Mount>) -> KResult<
     while i < copies.len() {
         let (orig, copy, base) = copies[i].clone();
         for child in mounts.children(&orig) {
-            let Some((_, covered)) = &child.mountpoint else { continue };
+            let Some((_, covered)) = child.mountpoint() else { continue };
             let covered_path = Path { mount: orig.clone(), dentry: covered.clone() };
             // Only mounts inside the bound subtree come along.
             let Some(rel) = relative_to(&covered_path, &base) else { continue };
@@ -254,13 +258,14 @@ fn change_type(_task: &dyn FsCaller, target: &Path, flags: u64) -> KResult<()> {
     Ok(())
 }
 
-/// MS_MOVE is not there yet.
-fn move_mount(task: &dyn FsCaller, source: &[u8], _target: &Path) -> KResult<()> {
+/// MS_MOVE: the mount at `source` (a mount root), with everything below
+/// it, moves onto `target` (do_move_mount); its id and open files stay.
+fn move_mount(task: &dyn FsCaller, source: &[u8], target: &Path) -> KResult<()> {
     let old = resolve_at(task, crate::abi::fcntl::AT_FDCWD, source, true, false)?;
     if !is_mount_root(&old) {
         return Err(Errno::EINVAL);
     }
-    Err(Errno::ENOSYS)
+    task.mounts().move_mount(&old.mount, target)
 }
 
 /// umount2(2) (ksys_umount, can_umount, do_umount).

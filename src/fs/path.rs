@@ -38,6 +38,15 @@ pub const MNT_RELATIME: u32 = 0x20;
 pub const MNT_READONLY: u32 = 0x40;
 pub const MNT_NOSYMFOLLOW: u32 = 0x80;
 
+/// Where a mount sits: the parent mount and the dentry covered, and
+/// (parent mount id, dev, ino) of the covered object for fast crossing
+/// checks. None for a root.
+#[derive(Clone, Default)]
+struct Attachment {
+    mountpoint: Option<(Arc<Mount>, Arc<Dentry>)>,
+    covers: Option<(u64, u64, u64)>,
+}
+
 /// A filesystem attached somewhere in the tree (Linux's struct mount).
 pub struct Mount {
     pub id: u64,
@@ -45,10 +54,8 @@ pub struct Mount {
     /// or for a bind mount the bound subtree (a fresh parentless dentry, so
     /// `..` and path names stop here).
     pub root: Arc<Dentry>,
-    /// Where it is attached: the parent mount and the dentry covered.
-    pub mountpoint: Option<(Arc<Mount>, Arc<Dentry>)>,
-    /// (mount id, dev, ino) of the covered directory, for fast crossing checks.
-    pub covers: Option<(u64, u64, u64)>,
+    /// Where it is attached (MS_MOVE changes it).
+    attachment: RwLock<Attachment>,
     pub fstype: &'static str,
     pub source: String,
     /// The filesystem instance, shared with every other mount of it.
@@ -67,8 +74,7 @@ impl Mount {
         Arc::new(Mount {
             id: 0,
             root: Dentry::root(root),
-            mountpoint: None,
-            covers: None,
+            attachment: RwLock::new(Attachment::default()),
             fstype,
             source: fstype.to_string(),
             sb,
@@ -80,6 +86,19 @@ impl Mount {
 
     pub fn flags(&self) -> u32 {
         self.flags.load(Ordering::Relaxed)
+    }
+
+    /// The parent mount and the dentry this mount covers (None: a root).
+    pub fn mountpoint(&self) -> Option<(Arc<Mount>, Arc<Dentry>)> {
+        self.attachment.read().mountpoint.clone()
+    }
+
+    fn covers(&self) -> Option<(u64, u64, u64)> {
+        self.attachment.read().covers
+    }
+
+    fn parent_id(&self) -> Option<u64> {
+        self.attachment.read().mountpoint.as_ref().map(|(p, _)| p.id)
     }
 
     pub fn set_flags(&self, flags: u32) {
@@ -96,12 +115,34 @@ impl Mount {
         self.flags() & MNT_READONLY != 0 || self.sb.read_only()
     }
 
-    pub fn noexec(&self) -> bool {
-        self.flags() & MNT_NOEXEC != 0
+    /// statfs's f_flags for this mount (Linux: calculate_f_flags).
+    pub fn statfs_flags(&self) -> i64 {
+        use crate::abi::statfs::{ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME, ST_VALID};
+        const ST_NOATIME: i64 = 0x400;
+        const ST_NODIRATIME: i64 = 0x800;
+        const ST_NOSYMFOLLOW: i64 = 0x2000;
+        let mut f = ST_VALID;
+        for (mnt, st) in [
+            (MNT_NOSUID, ST_NOSUID),
+            (MNT_NODEV, ST_NODEV),
+            (MNT_NOEXEC, ST_NOEXEC),
+            (MNT_NOATIME, ST_NOATIME),
+            (MNT_NODIRATIME, ST_NODIRATIME),
+            (MNT_RELATIME, ST_RELATIME),
+            (MNT_NOSYMFOLLOW, ST_NOSYMFOLLOW),
+        ] {
+            if self.flags() & mnt != 0 {
+                f |= st;
+            }
+        }
+        if self.read_only() {
+            f |= ST_RDONLY;
+        }
+        f
     }
 
-    pub fn nosuid(&self) -> bool {
-        self.flags() & MNT_NOSUID != 0
+    pub fn noexec(&self) -> bool {
+        self.flags() & MNT_NOEXEC != 0
     }
 
     pub fn nodev(&self) -> bool {
@@ -153,7 +194,7 @@ impl Path {
                     chain.push(dentry.clone());
                     dentry = parent.clone();
                 }
-                None => match &mount.mountpoint {
+                None => match &mount.mountpoint() {
                     Some((parent_mount, covered)) => {
                         let (m, d) = (parent_mount.clone(), covered.clone());
                         mount = m;
@@ -223,23 +264,11 @@ impl MountTable {
     /// Attaches superblock `sb` (its subtree `root`, at `root_path` within
     /// it) on `at`, with per-mount `flags` (MNT_*).
     pub fn attach(&self, sb: Arc<SuperBlock>, root: Arc<Dentry>, root_path: Vec<u8>, at: Option<&Path>, source: &str, flags: u32) -> KResult<Arc<Mount>> {
-        let covers = match at {
-            Some(p) => {
-                let md = p.metadata()?;
-                let root_is_dir = root.inode.metadata()?.is_dir();
-                // A directory covers a directory, a file a file (bind mounts).
-                if md.is_dir() != root_is_dir {
-                    return Err(Errno::ENOTDIR);
-                }
-                Some((p.mount.id, md.dev, md.ino))
-            }
-            None => None,
-        };
+        let attachment = Self::attachment_at(&root, at)?;
         let mount = Arc::new(Mount {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             root,
-            mountpoint: at.map(|p| (p.mount.clone(), p.dentry.clone())),
-            covers,
+            attachment: RwLock::new(attachment),
             fstype: sb.fstype,
             source: source.to_string(),
             sb,
@@ -251,6 +280,37 @@ impl MountTable {
         Ok(mount)
     }
 
+    /// Where a mount whose root is `root` attaches on `at`: a directory
+    /// covers a directory, a file a file (ENOTDIR otherwise).
+    fn attachment_at(root: &Arc<Dentry>, at: Option<&Path>) -> KResult<Attachment> {
+        let Some(p) = at else { return Ok(Attachment::default()) };
+        let md = p.metadata()?;
+        if md.is_dir() != root.inode.metadata()?.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(Attachment { mountpoint: Some((p.mount.clone(), p.dentry.clone())), covers: Some((p.mount.id, md.dev, md.ino)) })
+    }
+
+    /// MS_MOVE: `mount` (with everything below it) now sits on `to`.
+    /// EINVAL for a root or a mount not in the table, ELOOP for a place
+    /// inside the moved tree (Linux: do_move_mount).
+    pub fn move_mount(&self, mount: &Arc<Mount>, to: &Path) -> KResult<()> {
+        if mount.mountpoint().is_none() || !self.contains(mount) || !self.contains(&to.mount) {
+            return Err(Errno::EINVAL);
+        }
+        let mut p = Some(to.mount.clone());
+        while let Some(m) = p {
+            if m.id == mount.id {
+                return Err(Errno::ELOOP);
+            }
+            p = m.mountpoint().map(|(parent, _)| parent);
+        }
+        let attachment = Self::attachment_at(&mount.root, Some(to))?;
+        let _table = self.mounts.write();
+        *mount.attachment.write() = attachment;
+        Ok(())
+    }
+
     /// Takes `mount` and everything mounted below it out of the tree
     /// (umount, MNT_DETACH); open files keep their mounts alive.
     pub fn detach_tree(&self, mount: &Arc<Mount>) -> Vec<Arc<Mount>> {
@@ -260,7 +320,7 @@ impl MountTable {
         while i < gone.len() {
             let id = gone[i].id;
             for m in table.iter() {
-                if m.mountpoint.as_ref().is_some_and(|(p, _)| p.id == id) && !gone.iter().any(|g| g.id == m.id) {
+                if m.parent_id() == Some(id) && !gone.iter().any(|g| g.id == m.id) {
                     gone.push(m.clone());
                 }
             }
@@ -272,7 +332,7 @@ impl MountTable {
 
     /// Mounts attached directly on `mount`.
     pub fn children(&self, mount: &Mount) -> Vec<Arc<Mount>> {
-        self.mounts.read().iter().filter(|m| m.mountpoint.as_ref().is_some_and(|(p, _)| p.id == mount.id)).cloned().collect()
+        self.mounts.read().iter().filter(|m| m.parent_id() == Some(mount.id)).cloned().collect()
     }
 
     /// Is `mount` still in the table?
@@ -287,7 +347,7 @@ impl MountTable {
     /// The mount stacked on (mount, dev, ino), newest first, if any.
     fn mounted_on(&self, mount_id: u64, md: &Metadata) -> Option<Arc<Mount>> {
         let mounts = self.mounts.read();
-        mounts.iter().rev().find(|m| m.covers == Some((mount_id, md.dev, md.ino))).cloned()
+        mounts.iter().rev().find(|m| m.covers() == Some((mount_id, md.dev, md.ino))).cloned()
     }
 
     /// Is something mounted on `path` (EBUSY for rmdir, rename, unlink)?
@@ -431,7 +491,7 @@ fn step_up(cx: &WalkContext<'_>, mut current: Path) -> Path {
         if let Some(parent) = &current.dentry.parent {
             return Path { mount: current.mount.clone(), dentry: parent.clone() };
         }
-        match &current.mount.mountpoint {
+        match current.mount.mountpoint() {
             Some((m, d)) => current = Path { mount: m.clone(), dentry: d.clone() },
             None => return current,
         }

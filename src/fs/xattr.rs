@@ -1,14 +1,19 @@
-//! Extended attributes on behalf of a task: Linux's namespace rules and
-//! permission checks (fs/xattr.c xattr_permission, the capability checks
-//! of security.*, fs/posix_acl.c for system.posix_acl_*), then the
-//! filesystem's own xattr operations. Setting an access ACL updates the
-//! mode as Linux's posix_acl_update_mode does.
+//! Extended attributes on behalf of a task: Linux's order of checks (EROFS,
+//! fs/xattr.c xattr_permission, the capability module's rule for
+//! security.*, then the name's handler) and the POSIX ACL handler
+//! (fs/posix_acl.c: ACLs validated, an access ACL rewrites the mode, as
+//! posix_acl_update_mode does). Filesystems only store values
+//! (`Inode::getxattr` and friends). Syscall handlers decode names and
+//! buffers and call these; the overlay's copy-up goes to the inodes
+//! directly and takes whatever the upper layer stores.
 
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISVTX};
+use crate::abi::xattr::{security_prefix, system_prefix, trusted_prefix, user_prefix};
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::{Metadata, SetAttr};
 use crate::fs::lookup::{FsCaller, MAY_READ, MAY_WRITE, may_access};
 use crate::fs::path::Path;
+use crate::sched::Creds;
 
 pub const ACL_ACCESS: &[u8] = b"system.posix_acl_access";
 pub const ACL_DEFAULT: &[u8] = b"system.posix_acl_default";
@@ -21,114 +26,116 @@ const ACL_MASK: u16 = 0x10;
 const ACL_OTHER: u16 = 0x20;
 const ACL_XATTR_VERSION: u32 = 2;
 
-enum Namespace {
-    User,
-    Trusted,
-    Security,
+/// The handlers Linux's filesystems register: user.*, trusted.*,
+/// security.* and the two POSIX ACL names.
+enum Handler {
+    Stored,
     Acl,
 }
 
-/// The namespace of a full name; EOPNOTSUPP for names no handler takes,
-/// EINVAL for a bare prefix.
-fn namespace(name: &[u8]) -> KResult<Namespace> {
+/// Linux's xattr_resolve_name: EOPNOTSUPP for a name no handler takes
+/// (system.* other than the ACLs, names without a known prefix), EINVAL
+/// for a bare prefix.
+fn handler(name: &[u8]) -> KResult<Handler> {
     if name == ACL_ACCESS || name == ACL_DEFAULT {
-        return Ok(Namespace::Acl);
+        return Ok(Handler::Acl);
     }
-    let (ns, rest) = if let Some(r) = name.strip_prefix(b"user.") {
-        (Namespace::User, r)
-    } else if let Some(r) = name.strip_prefix(b"trusted.") {
-        (Namespace::Trusted, r)
-    } else if let Some(r) = name.strip_prefix(b"security.") {
-        (Namespace::Security, r)
-    } else {
-        return Err(Errno::EOPNOTSUPP);
-    };
-    if rest.is_empty() {
-        return Err(Errno::EINVAL);
+    for prefix in [user_prefix(), trusted_prefix(), security_prefix()] {
+        if let Some(rest) = name.strip_prefix(prefix) {
+            return if rest.is_empty() { Err(Errno::EINVAL) } else { Ok(Handler::Stored) };
+        }
     }
-    Ok(ns)
+    Err(Errno::EOPNOTSUPP)
 }
 
-fn owner_or_root(task: &dyn FsCaller, md: &Metadata) -> bool {
-    let c = task.creds();
-    c.is_root() || c.fsuid == md.uid
+/// The namespaces a filesystem storing arbitrary attributes accepts
+/// (the ACL names go through the VFS's ACL handler first).
+pub fn stored_namespace(name: &[u8]) -> bool {
+    matches!(handler(name), Ok(Handler::Stored))
 }
 
-/// Linux's xattr_permission for `write` (MAY_WRITE) or read access.
-fn permission(task: &dyn FsCaller, md: &Metadata, ns: &Namespace, write: bool) -> KResult<()> {
-    let creds = task.creds();
+fn owner_or_root(creds: &Creds, md: &Metadata) -> bool {
+    creds.is_root() || creds.fsuid == md.uid
+}
+
+/// Linux's xattr_permission for `name` on an inode with `md`.
+fn permission(creds: &Creds, md: &Metadata, name: &[u8], write: bool) -> KResult<()> {
+    // security.* and system.* are left to the capability module and the
+    // handlers.
+    if name.starts_with(security_prefix()) || name.starts_with(system_prefix()) {
+        return Ok(());
+    }
     let denied = if write { Errno::EPERM } else { Errno::ENODATA };
-    match ns {
-        Namespace::Trusted => {
-            if creds.is_root() { Ok(()) } else { Err(denied) }
+    if name.starts_with(trusted_prefix()) {
+        return if creds.is_root() { Ok(()) } else { Err(denied) };
+    }
+    if name.starts_with(user_prefix()) {
+        let ftype = md.mode & S_IFMT;
+        if ftype != S_IFREG && ftype != S_IFDIR {
+            return Err(denied);
         }
-        Namespace::Security => {
-            // The capability module: only CAP_SYS_ADMIN changes security.*.
-            if write && !creds.is_root() { Err(Errno::EPERM) } else { Ok(()) }
-        }
-        Namespace::Acl => Ok(()),
-        Namespace::User => {
-            let ftype = md.mode & S_IFMT;
-            if ftype != S_IFREG && ftype != S_IFDIR {
-                return Err(denied);
-            }
-            if ftype == S_IFDIR && md.mode & S_ISVTX != 0 && write && !owner_or_root(task, md) {
-                return Err(Errno::EPERM);
-            }
-            may_access(&creds, md, if write { MAY_WRITE } else { MAY_READ })
+        if ftype == S_IFDIR && md.mode & S_ISVTX != 0 && write && !owner_or_root(creds, md) {
+            return Err(Errno::EPERM);
         }
     }
+    may_access(creds, md, if write { MAY_WRITE } else { MAY_READ })
 }
 
-/// getxattr: the value.
+/// getxattr: the value of `name`.
 pub fn get(task: &dyn FsCaller, path: &Path, name: &[u8]) -> KResult<Vec<u8>> {
-    let ns = namespace(name)?;
     let md = path.metadata()?;
-    permission(task, &md, &ns, false)?;
+    permission(&task.creds(), &md, name, false)?;
+    handler(name)?;
     path.inode().getxattr(name)
 }
 
-/// listxattr: the names, each NUL-terminated; trusted.* only for root.
+/// listxattr: the names, each NUL-terminated (no permission is needed;
+/// trusted.* shows only to the privileged, as simple_xattr_list and
+/// ext4_xattr_list_entries do).
 pub fn list(task: &dyn FsCaller, path: &Path) -> KResult<Vec<u8>> {
     let root = task.creds().is_root();
     let mut out = Vec::new();
-    for n in path.inode().listxattr()? {
-        if n.starts_with(b"trusted.") && !root {
+    for name in path.inode().listxattr()? {
+        if !root && name.starts_with(trusted_prefix()) {
             continue;
         }
-        out.extend_from_slice(&n);
+        out.extend_from_slice(&name);
         out.push(0);
     }
     Ok(out)
 }
 
-/// setxattr with XATTR_CREATE / XATTR_REPLACE in `flags`.
-pub fn set(task: &dyn FsCaller, path: &Path, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
-    let ns = namespace(name)?;
+/// Checks shared by setxattr and removexattr: EROFS, then permission, then
+/// the capability module's rule for security.* (CAP_SYS_ADMIN), then the
+/// handler. Returns the handler and the inode's metadata.
+fn may_change(task: &dyn FsCaller, path: &Path, name: &[u8]) -> KResult<(Handler, Metadata)> {
     if path.mount.read_only() {
         return Err(Errno::EROFS);
     }
+    let creds = task.creds();
     let md = path.metadata()?;
-    permission(task, &md, &ns, true)?;
-    if let Namespace::Acl = ns {
-        // Linux's ACL handlers ignore XATTR_CREATE/XATTR_REPLACE.
-        return set_acl(task, path, &md, name, Some(value));
+    permission(&creds, &md, name, true)?;
+    if name.starts_with(security_prefix()) && !creds.is_root() {
+        return Err(Errno::EPERM);
     }
-    path.inode().setxattr(name, value, flags)
+    Ok((handler(name)?, md))
+}
+
+/// setxattr with XATTR_CREATE / XATTR_REPLACE in `flags`.
+pub fn set(task: &dyn FsCaller, path: &Path, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
+    match may_change(task, path, name)? {
+        // Linux's ACL handlers ignore XATTR_CREATE/XATTR_REPLACE.
+        (Handler::Acl, md) => set_acl(task, path, &md, name, Some(value)),
+        (Handler::Stored, _) => path.inode().setxattr(name, value, flags),
+    }
 }
 
 /// removexattr.
 pub fn remove(task: &dyn FsCaller, path: &Path, name: &[u8]) -> KResult<()> {
-    let ns = namespace(name)?;
-    if path.mount.read_only() {
-        return Err(Errno::EROFS);
+    match may_change(task, path, name)? {
+        (Handler::Acl, md) => set_acl(task, path, &md, name, None),
+        (Handler::Stored, _) => path.inode().removexattr(name),
     }
-    let md = path.metadata()?;
-    permission(task, &md, &ns, true)?;
-    if let Namespace::Acl = ns {
-        return set_acl(task, path, &md, name, None);
-    }
-    path.inode().removexattr(name)
 }
 
 /// One ACL entry of the VFS xattr form.
@@ -218,7 +225,7 @@ fn set_acl(task: &dyn FsCaller, path: &Path, md: &Metadata, name: &[u8], value: 
     if md.mode & S_IFMT == S_IFLNK {
         return Err(Errno::EOPNOTSUPP);
     }
-    if !owner_or_root(task, md) {
+    if !owner_or_root(&task.creds(), md) {
         return Err(Errno::EPERM);
     }
     let entries = match value {

@@ -1,8 +1,11 @@
 //! Boot: guest RAM, the platform, the system tables, the mount tree (at /
-//! a host directory read-only, or a disk's filesystem; tmpfs on /tmp and
-//! /dev/shm, devfs on /dev, devpts on /dev/pts, procfs on /proc), PID 1's
-//! files and program, and its kernel thread; when PID 1 exits, shutdown.
-//! Errors are one line for a person and an exit status.
+//! Boot: guest RAM, the platform, the system tables, the mount tree (at /
+//! a disk's filesystem, or an overlay of the host directory under a tmpfs
+//! upper layer, or with --read-only the host directory itself read-only;
+//! tmpfs on /tmp and /dev/shm, devfs on /dev, devpts on /dev/pts, procfs on
+//! /proc, sysfs on /sys, then the --share directories), PID 1's files and
+//! program, and its kernel thread; when PID 1 exits, shutdown. Errors are
+//! one line for a person and an exit status.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -13,11 +16,20 @@ use crate::abi::Errno;
 use crate::fs::FsContext;
 use crate::fs::inode::InodeRef;
 use crate::fs::path::{Path, WalkContext, walk};
-use crate::fs::{devfs, devpts, hostfs, procfs, tmpfs};
+use crate::fs::{devfs, devpts, hostfs, overlay, procfs, share, sysfs, tmpfs};
 use crate::mm::Mm;
 use crate::task::Task;
 use crate::task::exec;
 use crate::task::system::{Config, System};
+
+/// A host directory to mount in the guest (`--share HOST:GUEST[:ro]`).
+#[derive(Clone, Debug)]
+pub struct Share {
+    pub host: PathBuf,
+    /// Absolute, without `.` or `..` components or a trailing slash.
+    pub guest: String,
+    pub read_only: bool,
+}
 
 /// What the command line asks of the machine.
 pub struct BootOptions {
@@ -30,6 +42,9 @@ pub struct BootOptions {
     pub cdroms: Vec<PathBuf>,
     /// `-e NAME=VALUE` in order (root=, ...).
     pub kernel_env: Vec<(String, String)>,
+    /// The host directory itself at /, read-only (no overlay).
+    pub read_only: bool,
+    pub shares: Vec<Share>,
     pub pidfile: Option<PathBuf>,
     pub verbose: bool,
     pub command: Vec<OsString>,
@@ -39,6 +54,8 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     // SIGTERM becomes a clean shutdown (kernel/shutdown.rs): blocked here,
     // before any thread exists, so every thread inherits the mask.
     crate::platform::host::termination::block_sigterm();
+    // The CPUs vkernel may use, read before any kernel thread pins itself.
+    crate::platform::host::system::allowed_cpus();
     // Disk images are opened and locked before anything else, so a bad one
     // is an error before boot; so is a root that cannot be.
     let disks = crate::block::registry::open_at_boot(&options.disks, &options.cdroms).map_err(|e| (e, 2))?;
@@ -68,13 +85,14 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     crate::fs::devfs::register_devices();
     crate::tty::register_devices();
     register_block_devices(disks);
-    mount_boot_filesystems(&system, &root).map_err(|e| (e, 1))?;
+    mount_boot_filesystems(&system, &root, options.read_only, &options.shares).map_err(|e| (e, 1))?;
     super::shutdown::handle_sigterm(&system);
 
     let root_path = system.root();
     let fs_context = FsContext { root: root_path.clone(), cwd: initial_cwd(&system, &root_path), umask: crate::platform::host::system::umask() };
     let files = crate::tty::console::stdio_fd_table(&root_path, &system.mounts);
     let init = Task::new_init(system.clone(), Mm::new(phys), fs_context, files);
+    crate::platform::host::system::raise_open_file_limit();
 
     let argv: Vec<Vec<u8>> = options.command.iter().map(|a| a.as_bytes().to_vec()).collect();
     let envp: Vec<Vec<u8>> = std::env::vars_os().map(|(k, v)| [k.as_bytes(), b"=", v.as_bytes()].concat()).collect();
@@ -140,13 +158,15 @@ fn initial_cwd(system: &Arc<System>, root: &Path) -> Path {
     }
 }
 
-/// Mount points vkernel needs at the root; they read as empty directories
-/// when the host tree lacks them, and are made on a disk root that lacks them.
-const MOUNT_POINTS: &[&str] = &["tmp", "dev", "proc"];
+/// Mount points vkernel needs at the root. A read-only host root shows
+/// them as empty directories when the host tree lacks them; an overlay
+/// makes them in its upper layer, a writable disk root on the disk.
+const MOUNT_POINTS: &[&str] = &["tmp", "dev", "proc", "sys"];
 
 /// Where `/` comes from.
 enum RootSource {
-    /// A host directory, read-only (`--root`, or the host's / by default).
+    /// A host directory (`--root`, or the host's / by default): under an
+    /// overlay, or read-only with --read-only.
     Host(PathBuf),
     /// A filesystem on a disk, a partition or a CD-ROM.
     Device { node: Arc<crate::block::registry::BlockNode>, fstype: crate::fs::fstype::FileSystemType },
@@ -181,7 +201,8 @@ fn choose_root(options: &BootOptions, disks: &crate::block::registry::Registry) 
             let known = if known.is_empty() { "none: give a disk with -r".to_string() } else { known.join(", ") };
             return Err((format!("-e root={name}: no such disk or partition (there are: {known})"), 2));
         };
-        let fstype = probe(&*node.device).ok_or_else(|| (format!("-e root={name}: no filesystem vkernel can mount there (it reads ext2, ext3 and ext4)"), 2))?;
+        let fstype = probe(&*node.device)
+            .ok_or_else(|| (format!("-e root={name}: no filesystem vkernel can mount there (it reads ext2, ext3, ext4 and ISO 9660)"), 2))?;
         return Ok(RootSource::Device { node: node.clone(), fstype });
     }
     let first = disks.disks().iter().find(|d| d.node.kind == DiskKind::Virtio).or_else(|| disks.disks().first());
@@ -195,7 +216,7 @@ fn choose_root(options: &BootOptions, disks: &crate::block::registry::Registry) 
     let option = if disk.node.kind == DiskKind::Cdrom { "-c" } else { "-r" };
     Err((
         format!(
-            "{option} {}: no filesystem to boot from on the disk or its partitions (vkernel reads ext2, ext3 and ext4: make one with mkfs.ext4, or give --root DIR to use the disk only as /dev/{})",
+            "{option} {}: no filesystem to boot from on the disk or its partitions (vkernel reads ext2, ext3, ext4 and ISO 9660: make one with mkfs.ext4, or give --root DIR to use the disk only as /dev/{})",
             disk.image.display(),
             disk.node.name
         ),
@@ -203,59 +224,121 @@ fn choose_root(options: &BootOptions, disks: &crate::block::registry::Registry) 
     ))
 }
 
-/// Mounts the root filesystem a device holds.
+/// Mounts the root filesystem a device holds (read-only on a read-only
+/// device, as mount(8) falls back to for one).
 fn mount_root_device(kernel: &Arc<System>, node: &crate::block::registry::BlockNode, fstype: &crate::fs::fstype::FileSystemType) -> Result<Path, String> {
+    use crate::fs::path::{MNT_READONLY, MNT_RELATIME};
     let source = format!("/dev/{}", node.name);
-    let flags = if node.read_only() { crate::abi::mount::MS_RDONLY } else { 0 };
+    let (flags, mnt_flags) = if node.read_only() { (crate::abi::mount::MS_RDONLY, MNT_READONLY | MNT_RELATIME) } else { (0, MNT_RELATIME) };
     let rdev = crate::fs::blkdev::rdev_of(node);
     let sb = crate::fs::fstype::get_super(fstype, Some(rdev), &source, flags, "").map_err(|e| format!("cannot mount {source} ({}) as /: {e}", fstype.name))?;
     let root = crate::fs::path::Dentry::root(sb.root.clone());
-    let m = kernel
-        .mounts
-        .attach(sb, root, b"/".to_vec(), None, &source, crate::fs::path::MNT_RELATIME)
-        .map_err(|e| format!("cannot mount {source} as /: {e}"))?;
-    let root = Path { dentry: m.root.clone(), mount: m };
-    // A root image without the mount points gets them (as empty
-    // directories), unless it is read-only.
-    if !root.mount.read_only() {
-        for dir in MOUNT_POINTS {
-            if root.inode().lookup(dir.as_bytes()).err() == Some(Errno::ENOENT) {
-                let mode = if *dir == "tmp" { 0o1777 } else { 0o755 };
-                root.inode().create(dir.as_bytes(), crate::abi::stat::S_IFDIR | mode, 0, 0, 0).map_err(|e| format!("cannot make /{dir} on {source}: {e}"))?;
-            }
-        }
-    }
-    Ok(root)
+    let m = kernel.mounts.attach(sb, root, b"/".to_vec(), None, &source, mnt_flags).map_err(|e| format!("cannot mount {source} as /: {e}"))?;
+    Ok(Path { dentry: m.root.clone(), mount: m })
 }
 
-fn mount_boot_filesystems(kernel: &Arc<System>, source: &RootSource) -> Result<(), String> {
+/// / from a host directory: an overlay over it, or itself read-only.
+fn mount_host_root(kernel: &System, root_dir: &std::path::Path, read_only: bool, tmpfs_size: u64) -> Result<Path, String> {
     let mounts = &kernel.mounts;
+    let source = root_dir.display().to_string();
+    let root_mount = if read_only {
+        let host_root = hostfs::HostFs::new_root(root_dir, MOUNT_POINTS)?;
+        mounts.mount(host_root, None, "hostfs", &source, true)
+    } else {
+        let lower = hostfs::HostFs::new_root(root_dir, &[])?;
+        let root = overlay::new_overlay(lower, tmpfs_size).map_err(|e| format!("cannot build the overlay over {source}: {e}"))?;
+        let options = format!("lowerdir={}", mount_option(&source));
+        mounts.mount_with_options(root, None, "overlay", "overlay", false, &options)
+    }
+    .map_err(|e| format!("cannot mount {source} at /: {e}"))?;
+    Ok(Path { dentry: root_mount.root.clone(), mount: root_mount })
+}
+
+/// The root, then the kernel filesystems where the root has directories
+/// for them (a writable root gets the missing ones; on a read-only disk
+/// such as a CD-ROM a missing one is skipped, as Linux's devtmpfs
+/// automount skips a missing /dev), then the shares.
+fn mount_boot_filesystems(kernel: &Arc<System>, source: &RootSource, read_only: bool, shares: &[Share]) -> Result<(), String> {
+    // Linux's tmpfs default: half of RAM (the overlay's upper layer too).
+    let tmpfs_size = kernel.config.memory / 2;
     let root = match source {
-        RootSource::Host(root_dir) => {
-            let host_root = hostfs::HostFs::new_root(root_dir, MOUNT_POINTS)?;
-            let source = root_dir.display().to_string();
-            let root_mount = mounts.mount(host_root, None, "hostfs", &source, true).map_err(|e| format!("cannot mount {source} at /: {e}"))?;
-            Path { dentry: root_mount.root.clone(), mount: root_mount }
-        }
+        RootSource::Host(root_dir) => mount_host_root(kernel, root_dir, read_only, tmpfs_size)?,
         RootSource::Device { node, fstype } => mount_root_device(kernel, node, fstype)?,
     };
     *kernel.root.lock() = Some(root.clone());
+    if !root.mount.read_only() {
+        for point in MOUNT_POINTS {
+            make_mount_point(kernel, &root, &format!("/{point}"))?;
+        }
+    }
+    let present = |at: &str| walk_boot(kernel, &root, at).is_ok_and(|p| p.metadata().is_ok_and(|m| m.is_dir()));
+    if present("/tmp") {
+        mount_at(kernel, &root, "/tmp", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
+    }
+    if present("/dev") {
+        let dev = devfs::devtmpfs().map_err(|e| format!("cannot build /dev: {e}"))?;
+        mount_at(kernel, &root, "/dev", dev, "devtmpfs", "udev")?;
+        mount_at(kernel, &root, "/dev/shm", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
+        mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
+    }
+    if present("/proc") {
+        mount_at(kernel, &root, "/proc", procfs::new_procfs(), "proc", "proc")?;
+    }
+    if present("/sys") {
+        mount_at(kernel, &root, "/sys", sysfs::new_sysfs(), "sysfs", "sysfs")?;
+    }
+    for s in shares {
+        mount_share(kernel, &root, s)?;
+    }
+    Ok(())
+}
 
-    // Linux's tmpfs default: half of RAM.
-    let tmpfs_size = kernel.config.memory / 2;
-    mount_at(kernel, &root, "/tmp", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
-    let dev = devfs::devtmpfs().map_err(|e| format!("cannot build /dev: {e}"))?;
-    mount_at(kernel, &root, "/dev", dev, "devtmpfs", "udev")?;
-    mount_at(kernel, &root, "/dev/shm", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
-    mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
-    mount_at(kernel, &root, "/proc", procfs::new_procfs(), "proc", "proc")?;
+/// /proc/mounts separates options with commas and fields with blanks.
+fn mount_option(value: &str) -> String {
+    value.chars().map(|c| if matches!(c, ',' | ' ' | '\t' | '\n' | '\\') { format!("\\{:03o}", c as u32) } else { c.to_string() }).collect()
+}
+
+fn mount_share(kernel: &System, root: &Path, s: &Share) -> Result<(), String> {
+    let what = format!("--share {}:{}", s.host.display(), s.guest);
+    let fs = share::ShareFs::new_root(&s.host, !s.read_only).map_err(|e| format!("{what}: {e}"))?;
+    make_mount_point(kernel, root, &s.guest).map_err(|e| format!("{what}: {e}"))?;
+    let place = walk_boot(kernel, root, &s.guest).map_err(|e| format!("{what}: {} in the guest: {e}", s.guest))?;
+    let source = std::fs::canonicalize(&s.host).unwrap_or_else(|_| s.host.clone()).display().to_string();
+    kernel.mounts.mount(fs, Some(&place), "hostfs", &source, s.read_only).map_err(|e| format!("{what}: {e}"))?;
+    Ok(())
+}
+
+fn walk_boot(kernel: &System, root: &Path, at: &str) -> Result<Path, Errno> {
+    let search = |_: &crate::fs::inode::Metadata| Ok(());
+    let cx = WalkContext { mounts: &kernel.mounts, root, start: root, may_search: &search };
+    walk(&cx, at.as_bytes(), true)
+}
+
+/// Makes directory `at` and its parents where they are missing: in the
+/// overlay's upper layer or a tmpfs, never on the host (unless `at` lies
+/// inside an earlier read-write share).
+fn make_mount_point(kernel: &System, root: &Path, at: &str) -> Result<(), String> {
+    let mut done = String::new();
+    for comp in at.split('/').filter(|c| !c.is_empty()) {
+        let parent = walk_boot(kernel, root, if done.is_empty() { "/" } else { &done }).map_err(|e| format!("{done}: {e}"))?;
+        done = format!("{done}/{comp}");
+        match walk_boot(kernel, root, &done) {
+            Ok(p) if p.metadata().is_ok_and(|m| m.is_dir()) => continue,
+            Ok(_) => return Err(format!("{done} is not a directory in the guest")),
+            Err(Errno::ENOENT) => {}
+            Err(e) => return Err(format!("{done}: {e}")),
+        }
+        if parent.mount.read_only() {
+            return Err(format!("{done} does not exist in the read-only root (create it, or drop --read-only)"));
+        }
+        let mode = crate::abi::stat::S_IFDIR | if done == "/tmp" { 0o1777 } else { 0o755 };
+        parent.inode().create(comp.as_bytes(), mode, 0, 0, 0).map_err(|e| format!("cannot create the mount point {done}: {e}"))?;
+    }
     Ok(())
 }
 
 fn mount_at(kernel: &System, root: &Path, at: &str, fs: InodeRef, fstype: &'static str, source: &str) -> Result<(), String> {
-    let search = |_: &crate::fs::inode::Metadata| Ok(());
-    let cx = WalkContext { mounts: &kernel.mounts, root, start: root, may_search: &search };
-    let place = walk(&cx, at.as_bytes(), true).map_err(|e| format!("cannot mount {fstype} on {at}: {at} in the guest root: {e}"))?;
+    let place = walk_boot(kernel, root, at).map_err(|e| format!("cannot mount {fstype} on {at}: {at} in the guest root: {e}"))?;
     kernel.mounts.mount(fs, Some(&place), fstype, source, false).map_err(|e| format!("cannot mount {fstype} on {at}: {e}"))?;
     Ok(())
 }

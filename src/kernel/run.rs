@@ -16,8 +16,7 @@ use crate::sched::panic;
 use crate::signal::{self, DefaultAction, SigInfo, frame};
 use crate::syscall::{self, Exit};
 use crate::task::Task;
-use crate::task::exit::{self as task_exit, status_signaled};
-use crate::task::process::Lifecycle;
+use crate::task::exit::{self as task_exit, Ending, status_signaled};
 
 /// How a task ended, as wait status and shells see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +57,9 @@ pub struct Job {
     pub task: Arc<Task>,
     pub regs: Regs,
     pub xstate: Option<Vec<u8>>,
+    /// For a task sharing a running address space: the host thread made
+    /// for it, which the kernel thread running it adopts.
+    pub seed: Option<crate::platform::ThreadSeed>,
 }
 
 /// Idle kernel threads, each with a platform context and a ready host
@@ -74,6 +76,10 @@ fn workers() -> &'static Workers {
 
 /// Idle kernel threads kept around; more exit when their task ends.
 const MAX_IDLE_WORKERS: usize = 4;
+
+/// How often an idle kernel thread lets go of host threads of address
+/// spaces that have gone.
+const IDLE_TIDY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Workers {
     /// Runs `job` on an idle kernel thread, or a new one.
@@ -109,24 +115,47 @@ fn spawn_worker(first: Option<Job>) {
                 None => {
                     context.prepare();
                     {
+                        // A thread that still traces host threads of live
+                        // address spaces must stay: its exit would kill them.
                         let mut idle = workers().idle.lock();
-                        if idle.len() >= MAX_IDLE_WORKERS {
+                        if idle.len() >= MAX_IDLE_WORKERS && context.parked() == 0 {
                             return;
                         }
                         idle.push(tx.clone());
                     }
-                    match rx.recv() {
-                        Ok(j) => j,
-                        Err(_) => return,
+                    match idle_wait(context.as_mut(), &rx) {
+                        Some(j) => j,
+                        None => return,
                     }
                 }
             };
-            run_on(context.as_mut(), job.task, job.regs, job.xstate);
+            let Job { task, regs, xstate, seed } = job;
+            if let Some(seed) = seed {
+                if !context.adopt_thread(&space(&task.mm()), seed) {
+                    // No host thread: the task cannot run; it dies as if
+                    // killed before it started.
+                    task_exit::exit_task(&task, Ending::Group(status_signaled(SIGKILL, false)));
+                    continue;
+                }
+            }
+            run_on(context.as_mut(), task, regs, xstate);
             context.release_all();
         }
     });
     if spawned.is_err() {
         eprintln!("vkernel: cannot start a kernel thread");
+    }
+}
+
+/// Waits for the next job, tidying up the host side now and then. None
+/// when the pool is shutting this thread down.
+fn idle_wait(context: &mut dyn Context, rx: &mpsc::Receiver<Job>) -> Option<Job> {
+    loop {
+        match rx.recv_timeout(IDLE_TIDY_INTERVAL) {
+            Ok(j) => return Some(j),
+            Err(mpsc::RecvTimeoutError::Timeout) => context.prepare(),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+        }
     }
 }
 
@@ -152,9 +181,9 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
     let mut restart: Option<Errno> = None;
     let mut counts = (0u64, 0u64);
     let mut activity = Activity::Running;
-    let status = loop {
+    let ending = loop {
         match panic::guarded(|| step(context, &task, &mut regs, &mut restart, &mut counts, &mut activity)) {
-            Ok(Some(status)) => break status,
+            Ok(Some(ending)) => break ending,
             Ok(None) => {}
             Err(msg) => {
                 // The panic policy (sched/panic.rs): report, then kill the
@@ -182,12 +211,19 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
     };
     *task.interrupter.lock() = None;
     if task.system.config.verbose {
-        eprintln!("vkernel: pid {} exits: {} system calls, {} faults", task.tgid, counts.0, counts.1);
+        eprintln!("vkernel: task {} of pid {} exits: {} system calls, {} faults", task.tid(), task.tgid, counts.0, counts.1);
     }
-    if let Err(msg) = panic::guarded(|| task_exit::exit_process(&task, status)) {
-        panic::report(&format!("the exit of pid {}", task.tgid), &msg);
-        task_exit::exit_after_error(&task, status);
-    }
+    let status = match panic::guarded(|| task_exit::exit_task(&task, ending)) {
+        Ok(status) => status,
+        Err(msg) => {
+            let status = match ending {
+                Ending::Thread(s) | Ending::Group(s) => s,
+            };
+            panic::report(&format!("the exit of task {} of pid {}", task.tid(), task.tgid), &msg);
+            task_exit::exit_after_error(&task, status);
+            status
+        }
+    };
     ExitStatus::from_wait_status(status)
 }
 
@@ -200,10 +236,10 @@ fn step(
     restart: &mut Option<Errno>,
     counts: &mut (u64, u64),
     activity: &mut Activity,
-) -> Option<i32> {
+) -> Option<Ending> {
     let verbose = task.system.config.verbose;
-    if let Some(status) = deliver_signals(task, regs, context, restart) {
-        return Some(status);
+    if let Some(ending) = deliver_signals(task, regs, context, restart) {
+        return Some(ending);
     }
     let mm = task.mm();
     let event = context.switch(&space(&mm), regs);
@@ -222,11 +258,14 @@ fn step(
             let outcome = syscall::dispatch(task, regs);
             *activity = Activity::Running;
             match outcome.exit {
-                Some(Exit::Group(code)) => return Some(task_exit::status_exited(code)),
+                Some(Exit::Group(code)) => return Some(Ending::Group(task_exit::status_exited(code))),
+                Some(Exit::Thread(code)) => return Some(Ending::Thread(task_exit::status_exited(code))),
                 None => {}
             }
             if let Some(new) = outcome.spawn {
-                start_child(task, context, &mm, new);
+                if let Err(e) = start_child(task, context, &mm, new) {
+                    regs.rax = (-(e.0 as i64)) as u64;
+                }
             }
             if let Some(x) = outcome.xstate {
                 if !context.set_extended_state(&space(&task.mm()), &x) {
@@ -269,21 +308,34 @@ fn step(
             signal::force_on_task(task, SigInfo::fault(signo, code, addr));
         }
         Event::Interrupted => {}
-        Event::Lost => return Some(status_signaled(SIGKILL, false)),
+        Event::Lost => return Some(Ending::Group(status_signaled(SIGKILL, false))),
     }
     None
 }
 
-/// Starts a forked child on its own kernel thread with the parent's FPU
-/// state; a vfork parent then waits until the child execs or exits.
-fn start_child(parent: &Arc<Task>, context: &mut dyn Context, mm: &Arc<crate::mm::Mm>, new: crate::task::fork::NewTask) {
+/// Starts a new task on its own kernel thread with the parent's FPU
+/// state (a task sharing the address space gets a host thread in it
+/// first); a vfork parent then waits until the child execs or exits.
+fn start_child(parent: &Arc<Task>, context: &mut dyn Context, mm: &Arc<crate::mm::Mm>, new: crate::task::fork::NewTask) -> Result<(), Errno> {
     let xstate = context.extended_state(&space(mm));
-    let crate::task::fork::NewTask { task: child, regs, vfork } = new;
-    Workers::start(Job { task: child, regs, xstate });
+    let crate::task::fork::NewTask { task: child, regs, vfork, shares_space } = new;
+    let seed = if shares_space {
+        match context.spawn_thread(&space(mm)) {
+            Some(seed) => Some(seed),
+            None => {
+                crate::task::fork::abandon(&child);
+                return Err(Errno::EAGAIN);
+            }
+        }
+    } else {
+        None
+    };
+    Workers::start(Job { task: child, regs, xstate, seed });
     if let Some(done) = vfork {
         // Killable only, as in Linux.
         parent.sleeper.block_until(|| done.is_done() || parent.sigkill_pending());
     }
+    Ok(())
 }
 
 /// Takes the next deliverable signal: this task's own first, then the
@@ -299,12 +351,23 @@ fn dequeue(task: &Task) -> Option<SigInfo> {
 
 /// Acts on pending signals before the guest runs again: default actions,
 /// stops, or a handler frame. Also settles an interrupted system call
-/// (restart or EINTR). Returns a wait status when the task must die.
-fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context, restart: &mut Option<Errno>) -> Option<i32> {
-    while let Some(info) = dequeue(task) {
+/// (restart or EINTR). Returns how the task ends when it must die.
+fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context, restart: &mut Option<Errno>) -> Option<Ending> {
+    loop {
+        // A group stop under way holds every thread of the process.
+        if task.process.is_stopped() {
+            wait_while_stopped(task);
+        }
+        let Some(info) = dequeue(task) else { break };
         let sig = info.signo();
         if sig == SIGKILL {
-            return Some(status_signaled(SIGKILL, false));
+            let status = status_signaled(SIGKILL, false);
+            // Another thread's exec ends this one alone.
+            let exec_tid = task.process.exec_tid();
+            if exec_tid != 0 && exec_tid != task.tid() {
+                return Some(Ending::Thread(status));
+            }
+            return Some(Ending::Group(status));
         }
         let action = {
             let mut actions = task.sigactions.lock();
@@ -329,8 +392,8 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
                     stop(task, sig);
                     continue;
                 }
-                DefaultAction::Terminate => return Some(status_signaled(sig, false)),
-                DefaultAction::CoreDump => return Some(status_signaled(sig, task.rlimit(RLIMIT_CORE).cur != 0)),
+                DefaultAction::Terminate => return Some(Ending::Group(status_signaled(sig, false))),
+                DefaultAction::CoreDump => return Some(Ending::Group(status_signaled(sig, task.rlimit(RLIMIT_CORE).cur != 0))),
             },
             _ => {
                 // A handler runs: an interrupted call fails with EINTR
@@ -354,7 +417,7 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
                 };
                 if frame::setup(&mm, regs, &info, &action, old_mask, &mut altstack, &xstate, fault_addr).is_err() {
                     // No room for the frame: Linux kills with SIGSEGV.
-                    return Some(status_signaled(SIGSEGV, task.rlimit(RLIMIT_CORE).cur != 0));
+                    return Some(Ending::Group(status_signaled(SIGSEGV, task.rlimit(RLIMIT_CORE).cur != 0)));
                 }
                 let mut s = task.signals.lock();
                 s.altstack = altstack;
@@ -383,19 +446,30 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
     None
 }
 
-/// Job-control stop: the process stops, its parent is told, and the task
-/// sleeps until SIGCONT or SIGKILL.
+/// Job-control stop: a group stop begins; every thread parks for it (see
+/// `wait_while_stopped`) until SIGCONT or SIGKILL, and the parent is told
+/// when the last one has parked.
 fn stop(task: &Arc<Task>, sig: i32) {
     let process = &task.process;
-    {
-        let mut st = process.state();
-        st.lifecycle = Lifecycle::Stopped { signal: sig, reported: false };
-        st.continued = false;
+    process.begin_group_stop(&mut process.state(), sig);
+    // The other threads stop too: a sleeping one sees a signal pending
+    // (the stop) and comes back to the run loop, a running one is
+    // interrupted.
+    for t in process.threads() {
+        if !Arc::ptr_eq(&t, task) {
+            t.notify_signal();
+        }
     }
-    task_exit::notify_parent(process, CLD_STOPPED, sig);
-    task.sleeper.block_until(|| task.sigkill_pending() || !process.is_stopped());
-    let mut st = process.state();
-    if matches!(st.lifecycle, Lifecycle::Stopped { .. }) {
-        st.lifecycle = Lifecycle::Running;
+}
+
+/// Holds a thread of a stopped process until it is continued or killed.
+fn wait_while_stopped(task: &Arc<Task>) {
+    let process = &task.process;
+    let completed = process.park_for_group_stop(&mut process.state(), task);
+    if let Some(sig) = completed {
+        task_exit::notify_parent(process, CLD_STOPPED, sig);
     }
+    // A new stop begun after a SIGCONT this thread slept through must be
+    // parked for afresh (the caller's loop comes back here).
+    task.sleeper.block_until(|| task.sigkill_pending() || !process.is_stopped() || process.group_stop_pending_for(task));
 }

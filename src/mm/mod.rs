@@ -191,6 +191,39 @@ impl Mm {
         Ok(())
     }
 
+    /// Atomically updates the aligned u32 at `addr` as the guest's own
+    /// atomic instructions would see it: `update` gets the current value
+    /// and returns the new one (None leaves it). Returns the value found.
+    /// Futex operations (wake-op, robust lists) use it.
+    pub fn atomic_update_u32(&self, addr: u64, mut update: impl FnMut(u32) -> Option<u32>) -> KResult<u32> {
+        if addr % 4 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut st = self.lock();
+        let frame = st.frame_for_access(&self.phys, addr, true)?;
+        let off = (addr % PAGE_SIZE) as usize;
+        let bytes = self.phys.frame_bytes(frame);
+        // SAFETY: `off` is 4-aligned and inside the page, so the pointer is
+        // a valid, aligned u32 in guest RAM that lives as long as `phys`;
+        // guest threads touch it concurrently only with atomic accesses or
+        // data races the guest owns, as with any shared memory.
+        let word = unsafe { &*(bytes.as_mut_ptr().add(off) as *const std::sync::atomic::AtomicU32) };
+        let mut cur = word.load(Ordering::SeqCst);
+        loop {
+            let Some(new) = update(cur) else { return Ok(cur) };
+            match word.compare_exchange(cur, new, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => return Ok(cur),
+                Err(seen) => cur = seen,
+            }
+        }
+    }
+
+    /// Is `addr` in a shared mapping (MAP_SHARED, shm)? Futexes there are
+    /// keyed by the page, elsewhere by address space and address.
+    pub fn is_shared_mapping(&self, addr: u64) -> bool {
+        matches!(self.lock().find_vma(addr).map(|v| &v.backing), Some(crate::mm::vma::Backing::Shared { .. }))
+    }
+
     pub fn read<T: Pod>(&self, addr: u64) -> KResult<T> {
         let mut v = T::new_zeroed();
         self.read_bytes_into(addr, v.as_bytes_mut())?;

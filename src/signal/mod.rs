@@ -89,6 +89,16 @@ impl SigInfo {
         s
     }
 
+    /// A POSIX timer's signal (SI_TIMER): the timer id, the overrun count
+    /// and the sigevent's value.
+    pub fn timer(signo: i32, timer_id: i32, overrun: i32, value: u64) -> SigInfo {
+        let mut s = SigInfo::new(signo, crate::abi::signal::SI_TIMER);
+        s.put_i32(16, timer_id);
+        s.put_i32(20, overrun);
+        s.bytes[24..32].copy_from_slice(&value.to_ne_bytes());
+        s
+    }
+
     fn put_i32(&mut self, at: usize, v: i32) {
         self.bytes[at..at + 4].copy_from_slice(&v.to_ne_bytes());
     }
@@ -138,6 +148,22 @@ impl SigPending {
             self.set &= !sigbit(sig);
         }
         Some(info)
+    }
+
+    /// The first queued instance `pred` accepts (a POSIX timer finds its
+    /// own pending signal to count an overrun in it).
+    pub fn find_mut(&mut self, pred: impl Fn(&SigInfo) -> bool) -> Option<&mut SigInfo> {
+        self.queue.iter_mut().find(|s| pred(s))
+    }
+
+    /// Drops the queued instances `pred` accepts (a deleted or re-armed
+    /// POSIX timer's stale signal).
+    pub fn remove_matching(&mut self, pred: impl Fn(&SigInfo) -> bool) {
+        let before = self.queue.len();
+        self.queue.retain(|s| !pred(s));
+        if self.queue.len() != before {
+            self.set = self.queue.iter().fold(0, |set, s| set | sigbit(s.signo()));
+        }
     }
 
     /// Drops every pending instance of the signals in `mask`.
@@ -200,18 +226,44 @@ pub fn send_to_task(task: &Arc<Task>, info: SigInfo) {
 }
 
 /// Queues `info` on a process (kill): any of its threads may take it.
-pub fn send_to_process(process_leader: &Arc<Task>, info: SigInfo) {
+/// Queues a signal for the whole process of `target` (any of its
+/// threads) and wakes a thread that will take it.
+pub fn send_to_process(target: &Arc<Task>, info: SigInfo) {
     let sig = info.signo();
-    if !prepare_send(process_leader, sig, false) {
+    if !prepare_send(target, sig, false) {
         return;
     }
-    process_leader.process.shared_pending.lock().add(info);
-    process_leader.notify_signal();
+    target.process.shared_pending.lock().add(info);
+    complete_signal(target, sig);
 }
 
-/// A signal the kernel forces on a task for its own fault: it cannot be
-/// ignored or blocked (a blocked or ignored fault signal kills, as Linux's
-/// force_sig does by resetting the handler).
+/// Linux's complete_signal: a process-directed signal wakes one thread
+/// that does not block it, `target` first; SIGKILL wakes them all. When
+/// every thread blocks it, waiters that take it explicitly (sigwait) are
+/// woken to look.
+fn complete_signal(target: &Arc<Task>, sig: i32) {
+    let wants = |t: &Task| t.signals.lock().blocked & sigbit(sig) & !UNBLOCKABLE == 0;
+    if sig == SIGKILL {
+        for t in target.process.threads() {
+            t.notify_signal();
+        }
+        return;
+    }
+    if wants(target) {
+        target.notify_signal();
+        return;
+    }
+    let threads = target.process.threads();
+    match threads.iter().find(|t| wants(t)) {
+        Some(t) => t.notify_signal(),
+        None => {
+            threads.iter().for_each(|t| t.sleeper.wake());
+            // signalfd pollers look too (notify_signal does this otherwise).
+            crate::sched::current::signal_queued().wake_all();
+        }
+    }
+}
+
 pub fn force_on_task(task: &Arc<Task>, info: SigInfo) {
     let sig = info.signo();
     {
@@ -264,7 +316,8 @@ pub fn kill(kernel: &Arc<Kernel>, sender: &Arc<Task>, pid: i32, sig: i32) -> KRe
     let creds = sender.creds();
     let info = SigInfo::user(sig, SI_USER, sender.tgid, creds.uid);
     let targets: Vec<Arc<Task>> = match pid {
-        p if p > 0 => match kernel.process_leader(p) {
+        // A thread id names its process, as in Linux.
+        p if p > 0 => match kernel.process_leader(p).or_else(|| kernel.task(p).filter(|t| !t.process.group_exiting())) {
             Some(t) => vec![t],
             // A zombie still exists: signalling it succeeds and does nothing
             // (for the permission check its credentials are gone; allow).

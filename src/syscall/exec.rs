@@ -42,7 +42,9 @@ fn do_execve(sys: &mut Sys, dirfd: i32, path: Vec<u8>, argv: u64, envp: u64, fla
     let argv = read_string_array(sys, argv)?;
     let envp = read_string_array(sys, envp)?;
     let image = crate::task::exec::load(sys.task, dirfd, &path, argv, envp, flags & AT_EMPTY_PATH != 0)?;
-    // Point of no return: the new image replaces the old one.
+    // The other threads go first; then the point of no return: the new
+    // image replaces the old one.
+    crate::task::exec::de_thread(sys.task)?;
     let regs = crate::task::exec::commit(sys.task, image);
     *sys.regs = regs;
     sys.regs_replaced = true;

@@ -105,7 +105,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
             // made later are not seen.
             S_IFREG if !shared || prot & PROT_WRITE == 0 => {
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
-                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone()));
+                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone(), file.path.as_ref().map(|p| p.mount.clone())));
                 let cache = crate::mm::vma::private_file_cache(file.inode.page_cache(), &*data);
                 Backing::File { file: data, offset, file_end: u64::MAX, name, dev: md.dev, ino: md.ino, cache }
             }

@@ -9,11 +9,13 @@ pub mod clone;
 pub mod copy;
 pub mod creds;
 pub mod dir;
+pub mod event;
 pub mod exec;
 pub mod fcntl;
 pub mod futex;
 pub mod info;
 pub mod ioctl;
+pub mod membarrier;
 pub mod mm;
 pub mod mount;
 pub mod namespace;
@@ -29,6 +31,7 @@ pub mod socket;
 pub mod stat;
 pub mod sync;
 pub mod time;
+pub mod timer;
 pub mod wait;
 pub mod xattr;
 
@@ -44,7 +47,9 @@ use crate::task::Task;
 /// How a task leaves the run loop after a system call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
-    /// exit_group(status) / exit(status) of the last thread.
+    /// exit(status): the calling thread ends.
+    Thread(i32),
+    /// exit_group(status): every thread of the process ends.
     Group(i32),
 }
 
@@ -148,6 +153,7 @@ fn table() -> &'static Table {
             session::SYSCALLS,
             copy::SYSCALLS,
             dir::SYSCALLS,
+            event::SYSCALLS,
             fcntl::SYSCALLS,
             ioctl::SYSCALLS,
             namespace::SYSCALLS,
@@ -157,6 +163,7 @@ fn table() -> &'static Table {
             sync::SYSCALLS,
             xattr::SYSCALLS,
             futex::SYSCALLS,
+            membarrier::SYSCALLS,
             mm::SYSCALLS,
             mount::SYSCALLS,
             pipe::SYSCALLS,
@@ -165,6 +172,7 @@ fn table() -> &'static Table {
             signal::SYSCALLS,
             socket::SYSCALLS,
             time::SYSCALLS,
+            timer::SYSCALLS,
             wait::SYSCALLS,
             info::SYSCALLS,
         ] {

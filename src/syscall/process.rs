@@ -41,8 +41,7 @@ fn sys_personality(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_exit(sys: &mut Sys) -> KResult<u64> {
-    // With one thread per process so far, exit ends the process.
-    sys.exit = Some(Exit::Group(sys.arg_i32(0) & 0xff));
+    sys.exit = Some(Exit::Thread(sys.arg_i32(0) & 0xff));
     Ok(0)
 }
 
@@ -60,12 +59,12 @@ fn sys_getppid(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_gettid(sys: &mut Sys) -> KResult<u64> {
-    Ok(sys.task.tid as u64)
+    Ok(sys.task.tid() as u64)
 }
 
 fn sys_set_tid_address(sys: &mut Sys) -> KResult<u64> {
     sys.task.clear_child_tid.store(sys.arg(0), Ordering::Relaxed);
-    Ok(sys.task.tid as u64)
+    Ok(sys.task.tid() as u64)
 }
 
 /// sizeof(struct robust_list_head) on x86-64.

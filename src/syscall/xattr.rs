@@ -1,9 +1,11 @@
-//! Extended attributes: the get/set/list/remove families by path, by path
-//! without following a final symlink, and by fd. Names and sizes are
-//! checked here as Linux does; namespaces and permissions in `fs::xattr`.
+//! Extended attributes: names and buffers decoded in Linux's order (the
+//! name before the path, the fd before the name), sizes checked as
+//! fs/xattr.c does; the permission rules and the storage are the VFS's
+//! (`fs::xattr`) and the filesystem's.
 
 use crate::abi::fcntl::AT_FDCWD;
-use crate::abi::limits::{XATTR_NAME_MAX, XATTR_SIZE_MAX};
+use crate::abi::limits::{XATTR_LIST_MAX, XATTR_NAME_MAX, XATTR_SIZE_MAX};
+use crate::abi::xattr::{XATTR_CREATE, XATTR_REPLACE};
 use crate::abi::{Errno, KResult};
 use crate::fs::lookup::resolve_at;
 use crate::fs::path::Path;
@@ -27,9 +29,7 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_fremovexattr => sys_fremovexattr,
 ];
 
-/// Linux's XATTR_LIST_MAX: the most a listxattr result holds.
-const XATTR_LIST_MAX: usize = 65536;
-
+/// Linux's import_xattr_name: ERANGE for an empty or overlong name.
 fn xattr_name(sys: &Sys, addr: u64) -> KResult<Vec<u8>> {
     let name = sys.mm().read_cstring(addr, XATTR_NAME_MAX).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::ERANGE } else { e })?;
     if name.is_empty() {
@@ -43,107 +43,115 @@ fn xattr_target(sys: &Sys, path_addr: u64, follow: bool) -> KResult<Path> {
     resolve_at(&**sys.task, AT_FDCWD, &path, follow, false)
 }
 
-/// Copies a value or name list out: size 0 asks for the length; a buffer
-/// too small is ERANGE.
-fn copy_out(sys: &Sys, data: &[u8], addr: u64, size: u64) -> KResult<u64> {
+/// Copies a value or name list out: its size when `size` is 0, ERANGE
+/// when it does not fit.
+fn copy_out(sys: &Sys, data: &[u8], addr: u64, size: u64, max: u64) -> KResult<u64> {
     if size == 0 {
+        if data.len() as u64 > max {
+            return Err(Errno::E2BIG);
+        }
         return Ok(data.len() as u64);
     }
-    if (data.len() as u64) > size {
-        return Err(Errno::ERANGE);
+    if data.len() as u64 > size.min(max) {
+        return Err(if data.len() as u64 > max { Errno::E2BIG } else { Errno::ERANGE });
     }
     sys.mm().write_bytes(addr, data)?;
     Ok(data.len() as u64)
 }
 
-fn getxattr_common(sys: &Sys, p: &Path, name_addr: u64, value: u64, size: u64) -> KResult<u64> {
-    let name = xattr_name(sys, name_addr)?;
-    let v = xattr::get(&**sys.task, p, &name)?;
-    // Linux clamps the buffer to XATTR_SIZE_MAX (a value is never larger).
-    copy_out(sys, &v, value, size.min(XATTR_SIZE_MAX))
+fn getxattr_path(sys: &mut Sys, follow: bool) -> KResult<u64> {
+    let name = xattr_name(sys, sys.arg(1))?;
+    let p = xattr_target(sys, sys.arg(0), follow)?;
+    let value = xattr::get(&**sys.task, &p, &name)?;
+    copy_out(sys, &value, sys.arg(2), sys.arg(3), XATTR_SIZE_MAX)
 }
 
 fn sys_getxattr(sys: &mut Sys) -> KResult<u64> {
-    let p = xattr_target(sys, sys.arg(0), true)?;
-    getxattr_common(sys, &p, sys.arg(1), sys.arg(2), sys.arg(3))
+    getxattr_path(sys, true)
 }
 
 fn sys_lgetxattr(sys: &mut Sys) -> KResult<u64> {
-    let p = xattr_target(sys, sys.arg(0), false)?;
-    getxattr_common(sys, &p, sys.arg(1), sys.arg(2), sys.arg(3))
+    getxattr_path(sys, false)
 }
 
 fn sys_fgetxattr(sys: &mut Sys) -> KResult<u64> {
     let file = io_file(sys.task, sys.arg_i32(0))?;
-    getxattr_common(sys, &fd_path(&file), sys.arg(1), sys.arg(2), sys.arg(3))
+    let name = xattr_name(sys, sys.arg(1))?;
+    let value = xattr::get(&**sys.task, &fd_path(&file), &name)?;
+    copy_out(sys, &value, sys.arg(2), sys.arg(3), XATTR_SIZE_MAX)
 }
 
-fn listxattr_common(sys: &Sys, p: &Path, list: u64, size: u64) -> KResult<u64> {
+fn listxattr_at(sys: &Sys, p: &Path) -> KResult<u64> {
     let names = xattr::list(&**sys.task, p)?;
-    if names.len() > XATTR_LIST_MAX {
-        return Err(Errno::E2BIG);
-    }
-    copy_out(sys, &names, list, size.min(XATTR_LIST_MAX as u64))
+    copy_out(sys, &names, sys.arg(1), sys.arg(2), XATTR_LIST_MAX)
 }
 
 fn sys_listxattr(sys: &mut Sys) -> KResult<u64> {
     let p = xattr_target(sys, sys.arg(0), true)?;
-    listxattr_common(sys, &p, sys.arg(1), sys.arg(2))
+    listxattr_at(sys, &p)
 }
 
 fn sys_llistxattr(sys: &mut Sys) -> KResult<u64> {
     let p = xattr_target(sys, sys.arg(0), false)?;
-    listxattr_common(sys, &p, sys.arg(1), sys.arg(2))
+    listxattr_at(sys, &p)
 }
 
 fn sys_flistxattr(sys: &mut Sys) -> KResult<u64> {
     let file = io_file(sys.task, sys.arg_i32(0))?;
-    listxattr_common(sys, &fd_path(&file), sys.arg(1), sys.arg(2))
+    listxattr_at(sys, &fd_path(&file))
 }
 
-fn setxattr_common(sys: &Sys, p: &Path, name_addr: u64, value: u64, size: u64, flags: u32) -> KResult<u64> {
-    if flags & !3 != 0 {
+/// Linux's setxattr_copy: flags, then the name, then the value's size and
+/// bytes. Returns (name, value, flags).
+fn setxattr_args(sys: &Sys) -> KResult<(Vec<u8>, Vec<u8>, u32)> {
+    let (size, flags) = (sys.arg(3), sys.arg_u32(4));
+    if flags & !(XATTR_CREATE | XATTR_REPLACE) != 0 {
         return Err(Errno::EINVAL);
     }
-    let name = xattr_name(sys, name_addr)?;
+    let name = xattr_name(sys, sys.arg(1))?;
     if size > XATTR_SIZE_MAX {
         return Err(Errno::E2BIG);
     }
-    let data = if size == 0 { Vec::new() } else { sys.mm().read_bytes(value, size as usize)? };
-    xattr::set(&**sys.task, p, &name, &data, flags).map(|_| 0)
+    let value = if size == 0 { Vec::new() } else { sys.mm().read_bytes(sys.arg(2), size as usize)? };
+    Ok((name, value, flags))
+}
+
+fn setxattr_path(sys: &mut Sys, follow: bool) -> KResult<u64> {
+    let (name, value, flags) = setxattr_args(sys)?;
+    let p = xattr_target(sys, sys.arg(0), follow)?;
+    xattr::set(&**sys.task, &p, &name, &value, flags).map(|_| 0)
 }
 
 fn sys_setxattr(sys: &mut Sys) -> KResult<u64> {
-    let p = xattr_target(sys, sys.arg(0), true)?;
-    setxattr_common(sys, &p, sys.arg(1), sys.arg(2), sys.arg(3), sys.arg_u32(4))
+    setxattr_path(sys, true)
 }
 
 fn sys_lsetxattr(sys: &mut Sys) -> KResult<u64> {
-    let p = xattr_target(sys, sys.arg(0), false)?;
-    setxattr_common(sys, &p, sys.arg(1), sys.arg(2), sys.arg(3), sys.arg_u32(4))
+    setxattr_path(sys, false)
 }
 
 fn sys_fsetxattr(sys: &mut Sys) -> KResult<u64> {
     let file = io_file(sys.task, sys.arg_i32(0))?;
-    setxattr_common(sys, &fd_path(&file), sys.arg(1), sys.arg(2), sys.arg(3), sys.arg_u32(4))
+    let (name, value, flags) = setxattr_args(sys)?;
+    xattr::set(&**sys.task, &fd_path(&file), &name, &value, flags).map(|_| 0)
 }
 
-fn removexattr_common(sys: &Sys, p: &Path, name_addr: u64) -> KResult<u64> {
-    let name = xattr_name(sys, name_addr)?;
-    xattr::remove(&**sys.task, p, &name).map(|_| 0)
+fn removexattr_path(sys: &mut Sys, follow: bool) -> KResult<u64> {
+    let name = xattr_name(sys, sys.arg(1))?;
+    let p = xattr_target(sys, sys.arg(0), follow)?;
+    xattr::remove(&**sys.task, &p, &name).map(|_| 0)
 }
 
 fn sys_removexattr(sys: &mut Sys) -> KResult<u64> {
-    let p = xattr_target(sys, sys.arg(0), true)?;
-    removexattr_common(sys, &p, sys.arg(1))
+    removexattr_path(sys, true)
 }
 
 fn sys_lremovexattr(sys: &mut Sys) -> KResult<u64> {
-    let p = xattr_target(sys, sys.arg(0), false)?;
-    removexattr_common(sys, &p, sys.arg(1))
+    removexattr_path(sys, false)
 }
 
 fn sys_fremovexattr(sys: &mut Sys) -> KResult<u64> {
     let file = io_file(sys.task, sys.arg_i32(0))?;
-    removexattr_common(sys, &fd_path(&file), sys.arg(1))
+    let name = xattr_name(sys, sys.arg(1))?;
+    xattr::remove(&**sys.task, &fd_path(&file), &name).map(|_| 0)
 }

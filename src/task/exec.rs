@@ -89,7 +89,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         st.stack_top = STACK_TOP;
     }
     let bias = if elf.header.e_type == ET_DYN { ET_DYN_BASE } else { 0 };
-    let main = map_elf(&mm, &elf, &inode, bias, &exe_path)?;
+    let main = map_elf(&mm, &elf, &file, bias, &exe_path)?;
     let (entry, interp_base) = match &elf.interp {
         Some(interp_path) => {
             let ifile = resolve_at(task, AT_FDCWD, interp_path, true, false)?;
@@ -108,7 +108,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
             };
             let base = page_align_down(base);
             let ipath = ifile.to_bytes(&task.fs().root);
-            let loaded = map_elf(&mm, &ielf, &iinode, base, &ipath)?;
+            let loaded = map_elf(&mm, &ielf, &ifile, base, &ipath)?;
             (loaded.entry, base)
         }
         None => (main.entry, 0),
@@ -297,13 +297,16 @@ struct Loaded {
     end: u64,
 }
 
-fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, inode: &InodeRef, bias: u64, name: &[u8]) -> KResult<Loaded> {
+/// Maps `elf` (the file at `file`, whose mount stays in use while the
+/// program runs, as Linux's exe_file and VMAs keep it).
+fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, file: &crate::fs::path::Path, bias: u64, name: &[u8]) -> KResult<Loaded> {
+    let inode = file.inode();
     let md = inode.metadata()?;
     let mut end = 0u64;
     let mut phdr_addr = None;
     // Files with their own page cache (tmpfs) are copied on first touch;
     // others share one cache among all their mappings.
-    let data: std::sync::Arc<dyn crate::mm::vma::FileData> = std::sync::Arc::new(crate::fs::inode::MappedInode(inode.clone()));
+    let data: std::sync::Arc<dyn crate::mm::vma::FileData> = std::sync::Arc::new(crate::fs::inode::MappedInode(inode.clone(), Some(file.mount.clone())));
     let cache = crate::mm::vma::private_file_cache(inode.page_cache(), &*data);
     let mut st = mm.lock();
     for ph in elf.phdrs.iter().filter(|p| p.p_type == PT_LOAD) {
@@ -440,14 +443,49 @@ mod tests {
 /// resets caught signals and the alternate stack, forgets the thread
 /// words set for the old image, and releases a vfork parent. Returns the
 /// registers the task starts from.
+/// Linux's de_thread: before an exec replaces the image, every other
+/// thread of the process is killed and waited for, and a non-leader caller
+/// takes the process id as its thread id. Fails (EINTR, EAGAIN) only when
+/// the caller is being killed itself (a kill, a group exit, another
+/// thread's exec).
+pub fn de_thread(task: &Arc<Task>) -> KResult<()> {
+    let process = &task.process;
+    if process.thread_count() <= 1 {
+        return Ok(());
+    }
+    if process.group_exiting() || !process.claim_exec(task.tid()) {
+        return Err(Errno::EAGAIN);
+    }
+    for t in process.threads() {
+        if !Arc::ptr_eq(&t, task) {
+            t.signals.lock().pending.add(crate::signal::SigInfo::kernel(crate::abi::signal::SIGKILL));
+            t.notify_signal();
+        }
+    }
+    let waited = crate::sched::wait::wait_killable(&process.thread_exited, || Ok((process.thread_count() <= 1).then_some(())));
+    process.set_exec_tid(0);
+    waited?;
+    let tid = task.tid();
+    if tid != process.tgid {
+        let mut tasks = task.system.tasks.lock();
+        tasks.remove(&tid);
+        task.set_tid(process.tgid);
+        tasks.insert(process.tgid, Arc::downgrade(task));
+    }
+    Ok(())
+}
+
 pub fn commit(task: &Arc<Task>, image: Image) -> crate::platform::Regs {
     task.set_mm(image.mm);
+    task.process.membarrier_registrations.store(0, Ordering::Relaxed);
+    task.unshare_files();
     let closed = task.files().take_close_on_exec();
     for file in closed {
         crate::fs::file::close_fd(file, task.tgid);
     }
     task.sigactions.lock().reset_for_exec();
     task.signals.lock().altstack = Default::default();
+    crate::task::posix_timer::delete_all(&task.process);
     task.set_comm(&image.comm);
     *task.exe.lock() = image.exe_path;
     task.clear_child_tid.store(0, Ordering::Relaxed);

@@ -59,39 +59,149 @@ pub fn notify_parent(child: &Arc<Process>, code: i32, status: i32) {
     parent.child_events.wake_all();
 }
 
-/// Ends the process of `task` with wait status `status`: files closed,
-/// memory released, children reparented, parent told. The caller's kernel
-/// thread ends afterwards.
-pub fn exit_process(task: &Arc<Task>, status: i32) {
-    let kernel = &task.system;
-    let process = task.process.clone();
+/// How a task's run ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// exit(2): this thread alone, with a wait status.
+    Thread(i32),
+    /// exit_group(2) or a fatal signal: every thread of the process, with
+    /// a wait status (the first group exit's status wins).
+    Group(i32),
+}
 
-    // CLONE_CHILD_CLEARTID: clear the tid word and wake a joiner.
+/// Ends `task` (its kernel thread stops afterwards). The last thread of a
+/// process to go ends the process. Returns the wait status the task
+/// ended with.
+pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
+    let process = task.process.clone();
+    let status = match ending {
+        Ending::Group(status) => process.start_group_exit(task, status),
+        Ending::Thread(status) => status,
+    };
+    let (user, system) = crate::task::cpu_times(task);
+    let remaining = {
+        // Counted under the process state lock so exactly one thread sees
+        // itself last, with every other thread's time already added.
+        let mut st = process.state();
+        let n = process.remove_thread(task);
+        st.dead_threads_user_ns += user;
+        st.dead_threads_system_ns += system;
+        // A group stop this thread never parked for may be complete now.
+        let stop_completed = if n > 0 { process.complete_group_stop(&mut st) } else { None };
+        (n, stop_completed)
+    };
+    let (remaining, stop_completed) = remaining;
+    if let Some(sig) = stop_completed {
+        notify_parent(&process, CLD_STOPPED, sig);
+    }
+    if remaining > 0 {
+        // Gone from the thread list and the task table before the joiner
+        // wakes, so what it sees next (/proc/self/task, tgkill) no longer
+        // has this thread.
+        task.system.tasks.lock().remove(&task.tid());
+        release_thread(task);
+        drop_shared_state(task);
+        process.thread_exited.wake_all();
+        task.system.futexes.thread_died();
+        return status;
+    }
+    // Without a group exit the last thread's status is the process's
+    // (what Linux reports, whichever thread led).
+    let status = process.group_exit_status().unwrap_or(status);
+    release_thread(task);
+    exit_process(task, status);
+    process.thread_exited.wake_all();
+    task.system.futexes.thread_died();
+    status
+}
+
+/// What every exiting thread lets go of: its tid word (CLONE_CHILD_CLEARTID,
+/// so a joiner wakes), the robust futexes it holds, a vfork parent.
+fn release_thread(task: &Arc<Task>) {
+    let mm = task.mm();
+    exit_robust_list(task, &mm);
     let ctid = task.clear_child_tid.swap(0, Ordering::Relaxed);
-    if ctid != 0 {
-        let mm = task.mm();
-        if mm.write(ctid, &0u32).is_ok() {
-            let key = crate::task::futex::FutexKey::Private { mm: mm.id, addr: ctid };
-            let _ = kernel.futexes.wake(key, 1, u32::MAX);
-            if let Some(frame) = mm.frame_of(ctid) {
-                let _ = kernel.futexes.wake(crate::task::futex::FutexKey::Shared { frame, offset: (ctid % 4096) as u32 }, 1, u32::MAX);
-            }
+    if ctid != 0 && mm.write(ctid, &0u32).is_ok() {
+        if let Ok(key) = crate::task::futex::FutexKey::of(&mm, ctid, false) {
+            let _ = task.system.futexes.wake(key, 1, u32::MAX);
         }
     }
-
     if let Some(done) = task.vfork_done.lock().take() {
         done.complete();
     }
+}
+
+/// Drops this task's share of the fd table, fs context and address space
+/// (the last sharer's drop closes and frees them).
+fn drop_shared_state(task: &Arc<Task>) {
+    let files = task.set_files_table(Arc::new(parking_lot::Mutex::new(crate::fs::file::FdTable::new())));
+    drop(files);
+    task.set_mm(crate::mm::Mm::new(task.system.phys.clone()));
+}
+
+/// Linux's exit_robust_list: every futex on the dying thread's robust list
+/// (and the one it was about to take or release) that it owns gets
+/// FUTEX_OWNER_DIED, and one waiter is woken to recover it.
+fn exit_robust_list(task: &Arc<Task>, mm: &Arc<crate::mm::Mm>) {
+    const ROBUST_LIST_LIMIT: usize = 2048;
+    let head = task.robust_list.swap(0, Ordering::Relaxed);
+    if head == 0 {
+        return;
+    }
+    // struct robust_list_head { list.next, futex_offset, list_op_pending }
+    let Ok(first) = mm.read::<u64>(head) else { return };
+    let Ok(offset) = mm.read::<i64>(head + 8) else { return };
+    let Ok(pending) = mm.read::<u64>(head + 16) else { return };
+    let futex_of = |entry: u64| (entry & !1).checked_add_signed(offset);
+    let mut entry = first;
+    for _ in 0..ROBUST_LIST_LIMIT {
+        if entry & !1 == head {
+            break;
+        }
+        // Read the next entry before the futex changes hands.
+        let next = mm.read::<u64>(entry & !1);
+        if entry != pending {
+            if let Some(uaddr) = futex_of(entry) {
+                futex_owner_died(task, mm, uaddr);
+            }
+        }
+        match next {
+            Ok(n) => entry = n,
+            Err(_) => return,
+        }
+    }
+    if pending != 0 {
+        if let Some(uaddr) = futex_of(pending) {
+            futex_owner_died(task, mm, uaddr);
+        }
+    }
+}
+
+fn futex_owner_died(task: &Task, mm: &Arc<crate::mm::Mm>, uaddr: u64) {
+    use crate::abi::futex::{FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS};
+    let tid = task.tid() as u32;
+    let Ok(old) = mm.atomic_update_u32(uaddr, |v| (v & FUTEX_TID_MASK == tid).then_some((v & FUTEX_WAITERS) | FUTEX_OWNER_DIED)) else { return };
+    if old & FUTEX_TID_MASK == tid && old & FUTEX_WAITERS != 0 {
+        if let Ok(key) = crate::task::futex::FutexKey::of(mm, uaddr, false) {
+            let _ = task.system.futexes.wake(key, 1, u32::MAX);
+        }
+    }
+}
+
+/// Ends the process of `task`, its last thread, with wait status
+/// `status`: files closed, memory released, children reparented, parent
+/// told.
+fn exit_process(task: &Arc<Task>, status: i32) {
+    let kernel = &task.system;
+    let process = task.process.clone();
 
     // Release what the process holds: open files first, so pipe peers see
     // EOF, then memory.
-    let files = std::mem::take(&mut *task.files());
-    drop(files);
+    drop_shared_state(task);
     crate::fs::lock::release_all_process_locks(process.tgid);
-    let (user, system) = crate::task::cpu_times(task);
-    task.set_mm(crate::mm::Mm::new(kernel.phys.clone()));
 
     crate::task::itimer::cancel_real_timer(&process);
+    crate::task::posix_timer::delete_all(&process);
     // Children in other groups of our session, and our own group, may be
     // orphaned by this exit (checked before reparenting changes parents).
     let mut groups: Vec<i32> = process.children.lock().iter().map(|c| c.pgid()).collect();
@@ -105,10 +215,11 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
     }
     {
         let mut st = process.state();
-        st.user_ns = user;
-        st.system_ns = system;
+        st.user_ns = st.dead_threads_user_ns;
+        st.system_ns = st.dead_threads_system_ns;
         st.lifecycle = Lifecycle::Zombie { status };
     }
+    process.exit_waiters.wake_all();
     for pgid in groups {
         hang_up_orphaned_group(kernel, pgid);
     }
@@ -122,7 +233,7 @@ pub fn exit_process(task: &Arc<Task>, status: i32) {
         }
         None => false,
     };
-    kernel.tasks.lock().remove(&task.tid);
+    kernel.tasks.lock().remove(&task.tid());
     let (code, field) = child_code(status);
     if reap_now {
         if let Some(parent) = process.parent() {
@@ -187,6 +298,9 @@ pub fn reap(kernel: &crate::task::system::System, parent: &Arc<Process>, child: 
     let mut pst = parent.state();
     pst.children_user_ns += u + cu;
     pst.children_system_ns += s + cs;
+    drop(pst);
+    // pidfds of the reaped process see POLLHUP.
+    child.exit_waiters.wake_all();
 }
 
 /// POSIX: a process group that becomes orphaned while some member is
@@ -220,8 +334,13 @@ pub fn is_orphaned_group(kernel: &crate::task::system::System, pgid: i32) -> boo
 /// nobody waits for it forever.
 pub fn exit_after_error(task: &Arc<Task>, status: i32) {
     let process = task.process.clone();
+    task.system.tasks.lock().remove(&task.tid());
+    if process.remove_thread(task) > 0 {
+        process.thread_exited.wake_all();
+        return;
+    }
     process.state().lifecycle = Lifecycle::Zombie { status };
-    task.system.tasks.lock().remove(&task.tid);
+    process.exit_waiters.wake_all();
     let (code, field) = child_code(status);
     notify_parent(&process, code, field);
 }

@@ -3,12 +3,15 @@
 //! Lock order: never hold a task lock while calling into `Mm` or the VFS
 //! except `files`/`fs`, which are leaves (see docs/architecture.md).
 
+pub mod cpu_clock;
 pub mod exec;
 pub mod exit;
 pub mod fork;
 pub mod futex;
 pub mod itimer;
 pub mod limits;
+pub mod pidfd;
+pub mod posix_timer;
 pub mod proc;
 pub mod process;
 pub mod session;
@@ -40,6 +43,9 @@ pub enum RestartBlock {
     Sleep { deadline: crate::sched::time::Deadline, rem_addr: u64 },
     /// A futex wait with a timeout (Linux's futex_wait_restart).
     FutexWait { uaddr: u64, val: u32, bitset: u32, deadline: crate::sched::time::Deadline, private: bool },
+    /// poll(2) on `nfds` entries at `fds` until `deadline` (None: no
+    /// timeout), as Linux's do_restart_poll.
+    Poll { fds: u64, nfds: u32, deadline: Option<crate::sched::time::Deadline> },
 }
 
 /// Per-task signal state: the blocked mask, signals pending for this task
@@ -56,7 +62,9 @@ pub struct TaskSignals {
 }
 
 pub struct Task {
-    pub tid: i32,
+    /// Changes once at most: a non-leader thread that execs takes the
+    /// thread group's id (see `exec::de_thread`).
+    tid: AtomicI32,
     pub tgid: i32,
     pub system: Arc<System>,
     pub process: Arc<process::Process>,
@@ -65,7 +73,9 @@ pub struct Task {
     /// Interrupts the guest while it runs (set by the run loop).
     pub interrupter: Mutex<Option<Arc<dyn crate::platform::Interrupt>>>,
     mm: Mutex<Arc<Mm>>,
-    pub files: Arc<Mutex<FdTable>>,
+    /// The fd table, shared by CLONE_FILES; replaced when the task stops
+    /// sharing it (exec, unshare) or exits.
+    files: Mutex<Arc<Mutex<FdTable>>>,
     pub fs: Arc<Mutex<FsContext>>,
     pub creds: Mutex<Creds>,
     pub sigactions: Arc<Mutex<SignalActions>>,
@@ -81,6 +91,11 @@ pub struct Task {
     pub pdeath_signal: AtomicI32,
     pub no_new_privs: std::sync::atomic::AtomicBool,
     pub personality: std::sync::atomic::AtomicU32,
+    /// sched_setaffinity's mask: bit n set = may run on host CPU n
+    /// (always within the CPUs vkernel may use).
+    pub affinity: Mutex<Vec<u64>>,
+    /// The group stop (`Process` stop number) this thread last parked for.
+    pub stop_parked: std::sync::atomic::AtomicU64,
     /// CPU time accounting (see `CpuAccount`).
     pub cpu: Mutex<CpuAccount>,
     /// Guest CPU time counters for getrusage/times, in nanoseconds.
@@ -102,8 +117,37 @@ impl Task {
         std::mem::replace(&mut *self.mm.lock(), mm)
     }
 
-    pub fn files(&self) -> MutexGuard<'_, FdTable> {
-        self.files.lock()
+    pub fn tid(&self) -> i32 {
+        self.tid.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_tid(&self, tid: i32) {
+        self.tid.store(tid, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn files(&self) -> parking_lot::ArcMutexGuard<parking_lot::RawMutex, FdTable> {
+        self.files.lock().lock_arc()
+    }
+
+    /// The fd table itself (CLONE_FILES shares it).
+    pub fn files_table(&self) -> Arc<Mutex<FdTable>> {
+        self.files.lock().clone()
+    }
+
+    /// Gives the task a private copy of its fd table if another process
+    /// shares it (exec, unshare(CLONE_FILES)).
+    pub fn unshare_files(&self) {
+        let mut table = self.files.lock();
+        if Arc::strong_count(&table) > 1 {
+            let copy = table.lock().clone();
+            *table = Arc::new(Mutex::new(copy));
+        }
+    }
+
+    /// Replaces the fd table; returns the old one (closed when its last
+    /// sharer lets go).
+    pub fn set_files_table(&self, table: Arc<Mutex<FdTable>>) -> Arc<Mutex<FdTable>> {
+        std::mem::replace(&mut *self.files.lock(), table)
     }
 
     pub fn fs(&self) -> MutexGuard<'_, FsContext> {
@@ -135,14 +179,14 @@ impl Task {
         let now = crate::sched::clock::monotonic_ns();
         let process = process::Process::new(1, None, 1, 1);
         let task = Arc::new(Task {
-            tid: 1,
+            tid: AtomicI32::new(1),
             tgid: 1,
             system: system.clone(),
             process: process.clone(),
             sleeper: Default::default(),
             interrupter: Mutex::new(None),
             mm: Mutex::new(mm),
-            files: Arc::new(Mutex::new(files)),
+            files: Mutex::new(Arc::new(Mutex::new(files))),
             fs: Arc::new(Mutex::new(fs)),
             creds: Mutex::new(Creds::from_host()),
             sigactions: Arc::new(Mutex::new(SignalActions::default())),
@@ -156,13 +200,15 @@ impl Task {
             pdeath_signal: AtomicI32::new(0),
             no_new_privs: std::sync::atomic::AtomicBool::new(false),
             personality: std::sync::atomic::AtomicU32::new(0),
+            affinity: Mutex::new(all_cpus_mask()),
+            stop_parked: std::sync::atomic::AtomicU64::new(0),
             cpu: Mutex::new(CpuAccount::default()),
             start_time_ns: now,
             exe_done_since_fork: std::sync::atomic::AtomicBool::new(false),
             vfork_done: Mutex::new(None),
             restart_block: Mutex::new(None),
         });
-        *process.leader.lock() = Arc::downgrade(&task);
+        process.add_thread(&task);
         system.register(&task);
         task
     }
@@ -184,7 +230,7 @@ impl Task {
     pub fn signal_pending(&self) -> bool {
         let s = self.signals.lock();
         let shared = self.process.shared_pending.lock().set;
-        (s.pending.set | shared) & !(s.blocked & !crate::signal::UNBLOCKABLE) != 0
+        (s.pending.set | shared) & !(s.blocked & !crate::signal::UNBLOCKABLE) != 0 || self.process.group_stop_pending_for(self)
     }
 
     /// Is SIGKILL pending for the task or its process? (Ends the waits
@@ -200,6 +246,7 @@ impl Task {
     /// runs guest code.
     pub fn notify_signal(&self) {
         self.sleeper.wake();
+        crate::sched::current::signal_queued().wake_all();
         if let Some(i) = self.interrupter.lock().as_ref() {
             i.interrupt();
         }
@@ -220,7 +267,7 @@ pub fn set_current(task: &Arc<Task>) {
 
 impl crate::sched::CurrentTask for Task {
     fn tid(&self) -> i32 {
-        self.tid
+        Task::tid(self)
     }
     fn tgid(&self) -> i32 {
         self.tgid
@@ -254,9 +301,18 @@ impl crate::sched::CurrentTask for Task {
         blocked || self.sigactions.lock().get(sig).handler == crate::abi::signal::SIG_IGN
     }
     fn send_signal_to_self(&self, sig: i32) {
-        let Some(me) = current().filter(|t| t.tid == self.tid) else { return };
+        let Some(me) = current().filter(|t| t.tid() == self.tid()) else { return };
         let uid = me.creds().uid;
         crate::signal::send_to_task(&me, crate::signal::SigInfo::user(sig, crate::abi::signal::SI_USER, me.tgid, uid));
+    }
+    fn dequeue_signal(&self, mask: u64) -> Option<[u8; 128]> {
+        let mut s = self.signals.lock();
+        let info = s.pending.take(!mask).or_else(|| self.process.shared_pending.lock().take(!mask));
+        info.map(|i| i.bytes)
+    }
+    fn pending_signals(&self) -> u64 {
+        let own = self.signals.lock().pending.set;
+        own | self.process.shared_pending.lock().set
     }
 }
 
@@ -309,6 +365,32 @@ pub fn cpu_times(task: &Task) -> (u64, u64) {
     let a = task.cpu.lock();
     let user = a.user_done + stub_cpu(a.stub).saturating_sub(a.stub_base);
     let system = host_thread_cpu(a.kernel_tid).saturating_sub(a.kernel_base);
+    (user, system)
+}
+
+/// The affinity mask of every CPU vkernel may use.
+pub fn all_cpus_mask() -> Vec<u64> {
+    let mut mask = vec![0u64; crate::platform::host::system::possible_cpus().div_ceil(64)];
+    for &c in crate::platform::host::system::allowed_cpus() {
+        if let Some(w) = mask.get_mut(c / 64) {
+            *w |= 1 << (c % 64);
+        }
+    }
+    mask
+}
+
+/// (user, system) CPU nanoseconds of the whole process of `task`: its live
+/// threads and the ones that have exited.
+pub fn process_cpu_times(task: &Task) -> (u64, u64) {
+    let (mut user, mut system) = {
+        let st = task.process.state();
+        (st.dead_threads_user_ns, st.dead_threads_system_ns)
+    };
+    for t in task.process.threads() {
+        let (u, s) = cpu_times(&t);
+        user += u;
+        system += s;
+    }
     (user, system)
 }
 

@@ -17,11 +17,11 @@ use crate::task::system::System;
 
 impl ProcessView for System {
     fn process_ids(&self) -> Vec<i32> {
-        self.live_tasks().iter().filter(|t| t.tid == t.tgid).map(|t| t.tid).collect()
+        self.live_tasks().iter().filter(|t| t.tid() == t.tgid).map(|t| t.tid()).collect()
     }
 
     fn thread_ids(&self, tgid: i32) -> Vec<i32> {
-        self.live_tasks().iter().filter(|t| t.tgid == tgid).map(|t| t.tid).collect()
+        self.live_tasks().iter().filter(|t| t.tgid == tgid).map(|t| t.tid()).collect()
     }
 
     fn task(&self, tid: i32) -> Option<Arc<dyn ProcTask>> {
@@ -30,7 +30,7 @@ impl ProcessView for System {
 
     fn task_counts(&self) -> (usize, i32) {
         let tasks = self.live_tasks();
-        (tasks.len(), tasks.iter().map(|t| t.tid).max().unwrap_or(1))
+        (tasks.len(), tasks.iter().map(|t| t.tid()).max().unwrap_or(1))
     }
 
     fn root(&self) -> Option<Path> {
@@ -47,7 +47,7 @@ struct ProcEntry(Arc<Task>);
 
 impl ProcTask for ProcEntry {
     fn tid(&self) -> i32 {
-        self.0.tid
+        self.0.tid()
     }
 
     fn tgid(&self) -> i32 {
@@ -104,7 +104,7 @@ fn thread_count(system: &System, task: &Task) -> usize {
 
 fn state_char(task: &Task) -> char {
     match crate::task::current() {
-        Some(r) if r.tid == task.tid => 'R',
+        Some(r) if r.tid() == task.tid() => 'R',
         _ => 'S',
     }
 }
@@ -160,7 +160,7 @@ fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
             let _ = writeln!(
                 s,
                 "{} ({comm}) {} {} {} {} {tty_nr} {tpgid} 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 {start_ticks} {vsize} {rss} 18446744073709551615 0 0 {start_stack} 0 0 0 {blocked} {ign} {cgt} 0 0 0 17 0 0 0 0 0 0 0 0 {brk_start} {arg_start} {arg_end} {env_start} {env_end} 0",
-                task.tid,
+                task.tid(),
                 state_char(task),
                 task.ppid(),
                 task.pgid(),
@@ -201,7 +201,7 @@ fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
                 c.sgid,
                 c.fsgid,
                 tgid = task.tgid,
-                tid = task.tid,
+                tid = task.tid(),
                 ppid = task.ppid(),
                 pgid = task.pgid(),
                 sid = task.sid(),

@@ -4,7 +4,7 @@
 //! from fork until its parent reaps it.
 
 use parking_lot::{Mutex, MutexGuard};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use crate::abi::signal::{CLD_CONTINUED, SIGCHLD, SIGCONT};
@@ -18,9 +18,12 @@ pub use crate::task::itimer::{CpuTimer, RealTimer};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lifecycle {
     Running,
-    /// Stopped by `signal`; `reported` once a waiter has seen it.
+    /// Stopped by `signal`; `complete` once every thread has parked for
+    /// the stop (only then do the parent and wait() hear of it, as with
+    /// Linux's group stop); `reported` once a waiter has seen it.
     Stopped {
         signal: i32,
+        complete: bool,
         reported: bool,
     },
     /// Dead; `status` is the wait status word.
@@ -39,6 +42,9 @@ pub struct ProcessState {
     /// CPU time of reaped children (RUSAGE_CHILDREN, times()).
     pub children_user_ns: u64,
     pub children_system_ns: u64,
+    /// CPU time of the process's threads that have exited.
+    pub dead_threads_user_ns: u64,
+    pub dead_threads_system_ns: u64,
 }
 
 pub struct Process {
@@ -61,8 +67,27 @@ pub struct Process {
     /// [ITIMER_VIRTUAL, ITIMER_PROF], checked by a sampling timer.
     pub cpu_timers: Mutex<[Option<CpuTimer>; 2]>,
     pub cpu_timer_sampling: AtomicBool,
-    /// The leader task (the one whose tid is the tgid).
-    pub leader: Mutex<Weak<Task>>,
+    /// The live threads, oldest (the leader, while it lives) first.
+    threads: Mutex<Vec<Weak<Task>>>,
+    /// Set when the whole group exits (exit_group, a fatal signal): the
+    /// wait status every thread dies with.
+    group_exit: Mutex<Option<i32>>,
+    /// The thread whose execve is ending the others (0: none).
+    exec_tid: AtomicI32,
+    /// Woken when a thread exits (an exec waits for the others to go).
+    pub thread_exited: WaitQueue,
+    /// membarrier(2) registrations of the address space (reset by exec).
+    pub membarrier_registrations: std::sync::atomic::AtomicU32,
+    /// POSIX timers (timer_create).
+    pub posix_timers: Mutex<crate::task::posix_timer::PosixTimers>,
+    /// Woken when the process exits and when it is reaped (pidfd pollers).
+    pub exit_waiters: WaitQueue,
+    /// The number of the latest group stop; a thread whose
+    /// `Task::stop_parked` differs must still park for it.
+    stop_seq: AtomicU64,
+    /// A group stop is in force (set with `Lifecycle::Stopped`, cleared by
+    /// SIGCONT): read without the state lock by `Task::signal_pending`.
+    stop_active: AtomicBool,
 }
 
 impl Process {
@@ -81,6 +106,8 @@ impl Process {
                 system_ns: 0,
                 children_user_ns: 0,
                 children_system_ns: 0,
+                dead_threads_user_ns: 0,
+                dead_threads_system_ns: 0,
             }),
             shared_pending: Mutex::new(SigPending::default()),
             exit_signal: AtomicI32::new(SIGCHLD),
@@ -90,7 +117,15 @@ impl Process {
             real_timer: Mutex::new(None),
             cpu_timers: Mutex::new([None, None]),
             cpu_timer_sampling: AtomicBool::new(false),
-            leader: Mutex::new(Weak::new()),
+            threads: Mutex::new(Vec::new()),
+            group_exit: Mutex::new(None),
+            exec_tid: AtomicI32::new(0),
+            stop_seq: AtomicU64::new(0),
+            stop_active: AtomicBool::new(false),
+            thread_exited: WaitQueue::new(),
+            membarrier_registrations: std::sync::atomic::AtomicU32::new(0),
+            posix_timers: Mutex::new(Default::default()),
+            exit_waiters: WaitQueue::new(),
         })
     }
 
@@ -139,13 +174,74 @@ impl Process {
         self.state.lock()
     }
 
+    /// A live thread to act on for the whole process: the leader while it
+    /// lives, else the oldest other thread. None once every thread ended.
     pub fn leader(&self) -> Option<Arc<Task>> {
-        self.leader.lock().upgrade()
+        self.threads.lock().iter().find_map(|w| w.upgrade())
+    }
+
+    /// The live threads, oldest first.
+    pub fn threads(&self) -> Vec<Arc<Task>> {
+        self.threads.lock().iter().filter_map(|w| w.upgrade()).collect()
+    }
+
+    pub fn thread_count(&self) -> usize {
+        self.threads.lock().len()
+    }
+
+    pub fn add_thread(&self, task: &Arc<Task>) {
+        self.threads.lock().push(Arc::downgrade(task));
+    }
+
+    /// Takes `task` out of the live threads; returns how many remain (the
+    /// one that sees 0 ends the process).
+    pub fn remove_thread(&self, task: &Task) -> usize {
+        let mut threads = self.threads.lock();
+        threads.retain(|w| !std::ptr::eq(w.as_ptr(), task));
+        threads.len()
+    }
+
+    /// Starts a group exit with wait status `status` unless one is already
+    /// under way; every other thread is killed. Returns the status the
+    /// group exits with (the first one set).
+    pub fn start_group_exit(&self, me: &Task, status: i32) -> i32 {
+        let status = *self.group_exit.lock().get_or_insert(status);
+        for t in self.threads() {
+            if !std::ptr::eq(&*t, me) {
+                t.signals.lock().pending.add(crate::signal::SigInfo::kernel(crate::abi::signal::SIGKILL));
+                t.notify_signal();
+            }
+        }
+        status
+    }
+
+    /// Is the whole group exiting?
+    pub fn group_exiting(&self) -> bool {
+        self.group_exit.lock().is_some()
+    }
+
+    pub fn group_exit_status(&self) -> Option<i32> {
+        *self.group_exit.lock()
+    }
+
+    /// The thread whose exec is ending the others, if any.
+    pub fn exec_tid(&self) -> i32 {
+        self.exec_tid.load(Ordering::Acquire)
+    }
+
+    /// Marks `tid`'s exec as the one ending the other threads; false if
+    /// another thread's exec got there first.
+    pub fn claim_exec(&self, tid: i32) -> bool {
+        self.exec_tid.compare_exchange(0, tid, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    pub fn set_exec_tid(&self, tid: i32) {
+        self.exec_tid.store(tid, Ordering::Release)
     }
 
     pub fn discard_pending(&self, mask: u64) {
         self.shared_pending.lock().discard(mask);
-        if let Some(t) = self.leader() {
+        for t in self.threads() {
             t.signals.lock().pending.discard(mask);
         }
     }
@@ -157,6 +253,7 @@ impl Process {
             let mut st = self.state();
             if matches!(st.lifecycle, Lifecycle::Stopped { .. }) {
                 st.lifecycle = Lifecycle::Running;
+                self.stop_active.store(false, Ordering::SeqCst);
                 st.continued = true;
                 true
             } else {
@@ -164,7 +261,7 @@ impl Process {
             }
         };
         if was_stopped {
-            if let Some(t) = self.leader() {
+            for t in self.threads() {
                 t.sleeper.wake();
             }
             crate::task::exit::notify_parent(self, CLD_CONTINUED, SIGCONT);
@@ -173,5 +270,43 @@ impl Process {
 
     pub fn is_stopped(&self) -> bool {
         matches!(self.state().lifecycle, Lifecycle::Stopped { .. })
+    }
+
+    /// Starts a group stop by `signal` (under the state lock): every
+    /// thread must park for it before the parent hears of it.
+    pub fn begin_group_stop(&self, st: &mut ProcessState, signal: i32) {
+        self.stop_seq.fetch_add(1, Ordering::SeqCst);
+        st.lifecycle = Lifecycle::Stopped { signal, complete: false, reported: false };
+        st.continued = false;
+        self.stop_active.store(true, Ordering::SeqCst);
+    }
+
+    /// Does `task` still have to park for a group stop in force? (A
+    /// pending signal for its waits, as JOBCTL_STOP_PENDING is on Linux.)
+    pub fn group_stop_pending_for(&self, task: &Task) -> bool {
+        self.stop_active.load(Ordering::SeqCst) && task.stop_parked.load(Ordering::SeqCst) != self.stop_seq.load(Ordering::SeqCst)
+    }
+
+    /// Records that `task` parked for the group stop in force (under the
+    /// state lock) and returns the stop signal when that completes the
+    /// stop, for the caller to tell the parent once the lock is dropped.
+    pub fn park_for_group_stop(&self, st: &mut ProcessState, task: &Task) -> Option<i32> {
+        if matches!(st.lifecycle, Lifecycle::Stopped { complete: false, .. }) {
+            task.stop_parked.store(self.stop_seq.load(Ordering::SeqCst), Ordering::SeqCst);
+        }
+        self.complete_group_stop(st)
+    }
+
+    /// Completes a group stop once every live thread has parked for it
+    /// (also called when a thread that had not exits); returns the stop
+    /// signal when this call completed it.
+    pub fn complete_group_stop(&self, st: &mut ProcessState) -> Option<i32> {
+        let Lifecycle::Stopped { signal, complete: false, reported } = st.lifecycle else { return None };
+        let seq = self.stop_seq.load(Ordering::SeqCst);
+        if !self.threads().iter().all(|t| t.stop_parked.load(Ordering::SeqCst) == seq) {
+            return None;
+        }
+        st.lifecycle = Lifecycle::Stopped { signal, complete: true, reported };
+        Some(signal)
     }
 }

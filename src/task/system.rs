@@ -58,8 +58,8 @@ impl System {
 
     /// Adds a new task (and, for a leader, its process) to the tables.
     pub fn register(&self, task: &Arc<Task>) {
-        self.tasks.lock().insert(task.tid, Arc::downgrade(task));
-        if task.tid == task.tgid {
+        self.tasks.lock().insert(task.tid(), Arc::downgrade(task));
+        if task.tid() == task.tgid {
             self.processes.lock().insert(task.tgid, task.process.clone());
         }
     }
@@ -81,6 +81,22 @@ impl System {
             }
         }
         None
+    }
+
+    /// Takes `pid` as the next id if it is free (clone3's set_tid):
+    /// EEXIST when in use, EINVAL beyond pid_max.
+    pub fn claim_pid(&self, pid: i32) -> crate::abi::KResult<i32> {
+        const PID_MAX: i32 = 4_194_304;
+        if pid <= 0 || pid >= PID_MAX {
+            return Err(crate::abi::Errno::EINVAL);
+        }
+        let _last = self.last_pid.lock();
+        let tasks = self.tasks.lock();
+        let procs = self.processes.lock();
+        if tasks.contains_key(&pid) || procs.contains_key(&pid) || procs.values().any(|q| q.pgid() == pid || q.sid() == pid) {
+            return Err(crate::abi::Errno::EEXIST);
+        }
+        Ok(pid)
     }
 
     /// Process `tgid`, zombies included.
@@ -155,5 +171,31 @@ impl crate::sched::processes::Processes for System {
 
     fn is_orphaned_group(&self, pgid: i32) -> bool {
         crate::task::exit::is_orphaned_group(self, pgid)
+    }
+
+    fn send_sigio(&self, target: crate::sched::processes::SigioTarget, uid: u32, euid: u32, info: [u8; 128]) {
+        use crate::sched::processes::SigioTarget;
+        let may = |t: &Arc<Task>| {
+            let c = t.creds();
+            euid == 0 || euid == c.suid || euid == c.uid || uid == c.suid || uid == c.uid
+        };
+        let info = crate::signal::SigInfo { bytes: info };
+        match target {
+            SigioTarget::Thread(tid) => {
+                if let Some(t) = self.task(tid).filter(|t| may(t)) {
+                    crate::signal::send_to_task(&t, info);
+                }
+            }
+            SigioTarget::Process(pid) => {
+                if let Some(t) = self.process_leader(pid).filter(|t| may(t)) {
+                    crate::signal::send_to_process(&t, info);
+                }
+            }
+            SigioTarget::Group(pgid) => {
+                for t in self.process_group(pgid).into_iter().filter(|t| may(t)) {
+                    crate::signal::send_to_process(&t, info);
+                }
+            }
+        }
     }
 }

@@ -47,7 +47,7 @@ pub fn repo_dir() -> PathBuf {
 }
 
 /// Scratch space cargo gives integration tests, kept between runs. Guests
-/// see the host's files through vkernel's read-only root, except under /tmp
+/// see the host's files through vkernel's root overlay, except under /tmp
 /// and /dev/shm, where vkernel mounts its own tmpfs: a checkout there uses
 /// /var/tmp instead so guests can reach the test binaries and fixtures.
 pub fn scratch_dir() -> PathBuf {
@@ -301,9 +301,18 @@ pub fn command(program: impl AsRef<Path>, args: &[&str]) -> Command {
 
 /// The same program under vkernel: `vkernel -m 256m -- PROGRAM ARGS...`.
 pub fn vkernel_command(program: impl AsRef<Path>, args: &[&str]) -> Command {
+    vkernel_command_with(&[], program, args)
+}
+
+/// `vkernel -m 256m OPTIONS -- PROGRAM ARGS...` (e.g. `--read-only`, `--share`).
+pub fn vkernel_command_with(options: &[&str], program: impl AsRef<Path>, args: &[&str]) -> Command {
     let mut cmd = Command::new(VKERNEL);
-    cmd.args(["-m", GUEST_RAM, "--"]).arg(program.as_ref()).args(args).env_clear().envs(guest_env()).current_dir("/");
+    cmd.args(["-m", GUEST_RAM]).args(options).arg("--").arg(program.as_ref()).args(args).env_clear().envs(guest_env()).current_dir("/");
     cmd
+}
+
+pub fn run_vkernel_with(options: &[&str], program: impl AsRef<Path>, args: &[&str], input: &Input) -> Outcome {
+    run_with(vkernel_command_with(options, program, args), input, TIMEOUT)
 }
 
 pub fn run_native(program: impl AsRef<Path>, args: &[&str], input: &Input) -> Outcome {
@@ -535,4 +544,23 @@ pub fn settled_stubs(vk_pid: u32) -> Vec<u32> {
         }
         thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Whether a host tool (searched in PATH and the sbin directories) is
+/// installed; outside CI a missing one skips the test with a message, in
+/// CI (CI=true) it is a failure (.ci/run installs it).
+pub fn have_tool(tool: &str) -> bool {
+    let found = Command::new("sh").args(["-c", &format!("PATH=/usr/sbin:/sbin:$PATH command -v {tool}")]).output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "{tool} is missing (.ci/run installs it)");
+        eprintln!("SKIPPED: {tool} is not installed");
+    }
+    found
+}
+
+/// A fresh directory below the scratch directory.
+pub fn fresh_scratch(prefix: &str) -> PathBuf {
+    let d = scratch_dir().join(unique_name(prefix));
+    fs::create_dir_all(&d).expect("create a scratch directory");
+    d
 }

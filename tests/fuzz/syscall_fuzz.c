@@ -2,7 +2,8 @@
  * random system calls with random arguments, which as root on a real
  * kernel could damage the machine. It refuses to start unless it is PID 1
  * under vkernel (checked through /proc/version and /proc/mounts), where the
- * root is a read-only view of the host and /tmp a private in-RAM tmpfs.
+ * root is a copy-on-write overlay of the host (or with --read-only a
+ * read-only view of it) and /tmp a private in-RAM tmpfs.
  *
  *   syscall_fuzz [-w WORKERS] [-d SECONDS] [-s NAME,NR,...] [-t] [-v]
  *                [-p PATH]... SEED CALLS
@@ -31,7 +32,7 @@
  * a planned execve runs a small generated ELF with random header and
  * program-header damage (the loader's inputs) in a child.
  * Paths are relative to a fresh directory under /tmp, plus fixed host
- * paths (read-only in the guest) and the -p PATHs (canaries the harness
+ * paths (copied up in the guest, never changed on the host) and the -p PATHs (canaries the harness
  * watches).
  *
  *   -w N      workers (default 4)
@@ -1473,7 +1474,9 @@ static int under_vkernel(void)
         return 0;
     read(fd, text, sizeof text - 1);
     close(fd);
-    return strncmp(text, "/ / hostfs ro", 13) == 0;
+    /* The root is vkernel's copy-on-write overlay, or with --read-only the
+     * read-only host view: either way nothing reaches the host. */
+    return strncmp(text, "overlay / overlay rw", 20) == 0 || strncmp(text, "/ / hostfs ro", 13) == 0;
 }
 
 static void remove_tree(const char *path, int depth)

@@ -132,6 +132,20 @@ impl HostInode {
     }
 }
 
+impl HostInode {
+    /// Runs `f` on a host fd for the object itself: the cached data fd
+    /// where there is one, else a transient O_PATH handle (symlinks,
+    /// devices, files vkernel may not read).
+    fn with_handle<T>(&self, f: impl FnOnce(&HostFd) -> KResult<T>) -> KResult<T> {
+        if matches!(self.md.mode & S_IFMT, S_IFREG | S_IFDIR) {
+            if let Ok(g) = self.fd() {
+                return f(g.get()?);
+            }
+        }
+        f(&self.fs.root.open_at(&self.rel, OpenAs::Path)?)
+    }
+}
+
 impl Drop for HostInode {
     fn drop(&mut self) {
         if self.fd.get_mut().take().is_some() {
@@ -197,6 +211,26 @@ impl Inode for HostInode {
         Err(Errno::EROFS)
     }
     fn setattr(&self, _attr: &SetAttr) -> KResult<()> {
+        Err(Errno::EROFS)
+    }
+
+    fn getxattr(&self, name: &[u8]) -> KResult<Vec<u8>> {
+        if self.synthetic {
+            return Err(Errno::ENODATA);
+        }
+        let name = cstring(name)?;
+        self.with_handle(|fd| fd.getxattr(&name))
+    }
+    fn listxattr(&self) -> KResult<Vec<Vec<u8>>> {
+        if self.synthetic {
+            return Ok(Vec::new());
+        }
+        self.with_handle(|fd| fd.listxattr())
+    }
+    fn setxattr(&self, _name: &[u8], _value: &[u8], _flags: u32) -> KResult<()> {
+        Err(Errno::EROFS)
+    }
+    fn removexattr(&self, _name: &[u8]) -> KResult<()> {
         Err(Errno::EROFS)
     }
 

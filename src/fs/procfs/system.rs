@@ -72,6 +72,13 @@ pub fn global_content(view: &dyn ProcessView, g: Global) -> Vec<u8> {
             let idle = cs * cpu_count() as u64;
             let _ = writeln!(s, "{}.{:02} {}.{:02}", cs / 100, cs % 100, idle / 100, idle % 100);
         }
+        Global::Partitions => {
+            // Linux's show_partition: 1 KiB blocks.
+            s.push_str("major minor  #blocks  name\n\n");
+            for n in crate::fs::blkdev::all_nodes() {
+                let _ = writeln!(s, "{:4}  {:7} {:10} {}", n.major, n.minor, n.device.size() / 1024, n.name);
+            }
+        }
         Global::Filesystems => {
             s.push_str(&crate::fs::fstype::proc_filesystems());
         }
@@ -166,7 +173,7 @@ pub fn mountinfo_content(mounts: &MountTable, root: &Path) -> Vec<u8> {
     let mut s = String::new();
     for m in mounts.all() {
         let Some(point) = mount_point(&m, root) else { continue };
-        let parent_id = m.mountpoint.as_ref().map(|(p, _)| p.id).unwrap_or(m.id);
+        let parent_id = m.mountpoint().map(|(p, _)| p.id).unwrap_or(m.id);
         let dev = m.sb.dev;
         let mnt_rw = if m.flags() & MNT_READONLY != 0 { "ro" } else { "rw" };
         let sb_rw = if m.sb.read_only() { "ro" } else { "rw" };

@@ -14,8 +14,10 @@ use std::sync::{Arc, Weak};
 use crate::abi::fcntl::{RENAME_EXCHANGE, RENAME_NOREPLACE};
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::abi::statfs::TMPFS_MAGIC;
+use crate::abi::xattr::{XATTR_CREATE, XATTR_REPLACE};
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr, dtype_of_mode};
+use crate::fs::xattr::stored_namespace;
 use crate::fs::{check_name, new_anon_dev, now};
 use crate::mm::frame::guest_ram;
 use crate::mm::page_cache::PageCache;
@@ -25,6 +27,9 @@ const PAGE: usize = PAGE_SIZE as usize;
 const BOGO_DIRENT_SIZE: u64 = 20;
 /// The first cookie handed to a directory entry; 0 and 1 are "." and "..".
 const FIRST_COOKIE: u64 = 2;
+/// Space for one inode's extended attributes, names and values together
+/// (they live in vkernel's memory, not in guest RAM).
+const XATTR_SPACE: usize = 64 * 1024;
 
 /// One mounted tmpfs instance: its device number and its limits.
 pub struct TmpFs {
@@ -54,6 +59,8 @@ struct State {
     mtime: Timespec,
     ctime: Timespec,
     kind: Kind,
+    /// Extended attributes by name (Linux's simple_xattrs, sorted).
+    xattrs: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
 enum Kind {
@@ -134,7 +141,7 @@ impl TmpFs {
             fs: self.clone(),
             ino: self.next_ino.fetch_add(1, Ordering::Relaxed),
             me: me.clone(),
-            state: Mutex::new(State { mode, uid, gid, nlink, rdev, atime: t, mtime: t, ctime: t, kind }),
+            state: Mutex::new(State { mode, uid, gid, nlink, rdev, atime: t, mtime: t, ctime: t, kind, xattrs: BTreeMap::new() }),
         }))
     }
 
@@ -646,6 +653,48 @@ impl Inode for TmpInode {
         }
         Ok(())
     }
+
+    fn getxattr(&self, name: &[u8]) -> KResult<Vec<u8>> {
+        if !stored_namespace(name) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        self.lock().xattrs.get(name).cloned().ok_or(Errno::ENODATA)
+    }
+
+    fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
+        if !stored_namespace(name) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let mut st = self.lock();
+        let present = st.xattrs.contains_key(name);
+        if flags & XATTR_CREATE != 0 && present {
+            return Err(Errno::EEXIST);
+        }
+        if flags & XATTR_REPLACE != 0 && !present {
+            return Err(Errno::ENODATA);
+        }
+        let used: usize = st.xattrs.iter().filter(|(n, _)| n.as_slice() != name).map(|(n, v)| n.len() + v.len()).sum();
+        if used + name.len() + value.len() > XATTR_SPACE {
+            return Err(Errno::ENOSPC);
+        }
+        st.xattrs.insert(name.to_vec(), value.to_vec());
+        st.ctime = now();
+        Ok(())
+    }
+
+    fn listxattr(&self) -> KResult<Vec<Vec<u8>>> {
+        Ok(self.lock().xattrs.keys().cloned().collect())
+    }
+
+    fn removexattr(&self, name: &[u8]) -> KResult<()> {
+        if !stored_namespace(name) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let mut st = self.lock();
+        st.xattrs.remove(name).ok_or(Errno::ENODATA)?;
+        st.ctime = now();
+        Ok(())
+    }
 }
 
 impl TmpInode {
@@ -917,6 +966,25 @@ mod tests {
         }
         assert_eq!(f.metadata().unwrap().size, 4 * 500 * 10);
         assert!(read_all(&f).chunks(10).all(|c| c == b"0123456789"));
+    }
+
+    #[test]
+    fn xattrs_are_stored_replaced_and_removed() {
+        let root = fs();
+        let f = file(&root, "f", b"");
+        assert_eq!(f.getxattr(b"user.a").err(), Some(Errno::ENODATA));
+        f.setxattr(b"user.b", b"2", 0).unwrap();
+        f.setxattr(b"user.a", b"1", XATTR_CREATE).unwrap();
+        assert_eq!(f.setxattr(b"user.a", b"x", XATTR_CREATE).err(), Some(Errno::EEXIST));
+        assert_eq!(f.setxattr(b"user.c", b"x", XATTR_REPLACE).err(), Some(Errno::ENODATA));
+        f.setxattr(b"user.a", b"one", XATTR_REPLACE).unwrap();
+        assert_eq!(f.getxattr(b"user.a").unwrap(), b"one");
+        assert_eq!(f.listxattr().unwrap(), [b"user.a".to_vec(), b"user.b".to_vec()]);
+        f.removexattr(b"user.b").unwrap();
+        assert_eq!(f.removexattr(b"user.b").err(), Some(Errno::ENODATA));
+        assert_eq!(f.setxattr(b"system.posix_acl_access", b"", 0).err(), Some(Errno::EOPNOTSUPP));
+        assert_eq!(f.setxattr(b"bogus.x", b"", 0).err(), Some(Errno::EOPNOTSUPP));
+        assert_eq!(f.setxattr(b"user.big", &vec![0u8; XATTR_SPACE], 0).err(), Some(Errno::ENOSPC));
     }
 
     #[test]

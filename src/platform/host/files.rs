@@ -1,7 +1,9 @@
 //! Host files and directories, reached only relative to directory fds vkernel
 //! holds itself, never following host symlinks (the guest's VFS resolves
 //! symlinks in the guest's namespace). Used by hostfs for the read-only
-//! root; every host error becomes an `Errno` here.
+//! root and by share for host directory shares: `open_beneath` resolves a
+//! path below a root fd so that no host symlink, `..` or rename race leads
+//! outside it. Every host error becomes an `Errno` here.
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -53,6 +55,12 @@ pub enum OpenAs {
     /// Read-only data or directory listing.
     Read,
     ReadDirectory,
+    /// An O_PATH handle on any object (a symlink itself, not its target).
+    Path,
+    /// Data for reading and writing, or writing only, or appending.
+    ReadWrite,
+    Write,
+    Append,
 }
 
 impl OpenAs {
@@ -61,6 +69,10 @@ impl OpenAs {
             OpenAs::PathDirectory => libc::O_PATH | libc::O_DIRECTORY,
             OpenAs::Read => libc::O_RDONLY,
             OpenAs::ReadDirectory => libc::O_RDONLY | libc::O_DIRECTORY,
+            OpenAs::Path => libc::O_PATH,
+            OpenAs::ReadWrite => libc::O_RDWR,
+            OpenAs::Write => libc::O_WRONLY,
+            OpenAs::Append => libc::O_WRONLY | libc::O_APPEND,
         }
     }
 }
@@ -209,4 +221,312 @@ pub fn fstat(fd: i32) -> KResult<HostStat> {
         return Err(Errno::last_host());
     }
     Ok(stat_of(&st))
+}
+
+/// Turns a host call's -1 into the host's errno.
+fn check(r: libc::c_int) -> KResult<()> {
+    if r < 0 { Err(Errno::last_host()) } else { Ok(()) }
+}
+
+/// openat2's argument (Linux: include/uapi/linux/openat2.h).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// Whether openat2(2) works here (Linux 5.6 and later, and no seccomp
+/// filter refusing it); probed once, on the first use.
+fn have_openat2() -> bool {
+    static HAVE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAVE.get_or_init(|| {
+        let how = OpenHow { flags: (libc::O_PATH | libc::O_CLOEXEC) as u64, mode: 0, resolve: 0 };
+        // SAFETY: "/" is NUL-terminated and `how` is a live open_how of the size passed.
+        let fd = unsafe { libc::syscall(libc::SYS_openat2, libc::AT_FDCWD, c"/".as_ptr(), &how, size_of::<OpenHow>()) };
+        if fd < 0 {
+            return false;
+        }
+        // SAFETY: fd was just returned to us and is closed once.
+        unsafe { libc::close(fd as i32) };
+        true
+    })
+}
+
+/// A NUL-terminated path to `/proc/self/fd/N`: path-based calls on it act
+/// on the object an O_PATH fd holds (a symlink itself, never its target).
+fn proc_fd_path(fd: i32) -> CString {
+    CString::new(format!("/proc/self/fd/{fd}")).unwrap_or_default()
+}
+
+/// Reads a variable-sized answer (an xattr value or name list): asks for
+/// the size, then reads, again if it grew meanwhile.
+fn sized_read(mut call: impl FnMut(*mut libc::c_void, usize) -> isize) -> KResult<Vec<u8>> {
+    loop {
+        let n = retry(|| call(std::ptr::null_mut(), 0))?;
+        let mut buf = vec![0u8; n];
+        match retry(|| call(buf.as_mut_ptr() as *mut libc::c_void, buf.len())) {
+            Ok(m) => {
+                buf.truncate(m);
+                return Ok(buf);
+            }
+            Err(Errno::ERANGE) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+impl HostFd {
+    fn owned(fd: usize) -> HostFd {
+        // SAFETY: fd was just returned by an open call and is owned by no one else.
+        HostFd(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    }
+
+    /// Opens `rel` below this directory ("a/b/c", no "..") so that the result
+    /// is inside it whatever happens meanwhile: no symlink is followed on
+    /// the way or at the end, no `..`, no magic link. openat2 with
+    /// RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS where the host has it, else one
+    /// O_NOFOLLOW step per component. A symlink met is ELOOP (or ENOTDIR),
+    /// except that `OpenAs::Path` opens a final symlink itself.
+    pub fn open_beneath(&self, rel: &CStr, how: OpenAs) -> KResult<HostFd> {
+        let bytes = rel.to_bytes();
+        if bytes.first() == Some(&b'/') || bytes.split(|&c| c == b'/').any(|c| c == b"..") {
+            return Err(Errno::EXDEV);
+        }
+        let mut flags = how.flags() | libc::O_CLOEXEC | libc::O_NOFOLLOW;
+        // openat2 refuses flags O_PATH ignores.
+        if flags & libc::O_PATH == 0 {
+            flags |= libc::O_NOCTTY;
+        }
+        if have_openat2() {
+            let open_how = OpenHow { flags: flags as u64, mode: 0, resolve: libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS };
+            let mut tries = 0;
+            loop {
+                // SAFETY: rel is NUL-terminated, open_how is live and of the size passed; the result is a new fd we own.
+                let r = unsafe { libc::syscall(libc::SYS_openat2, self.raw(), rel.as_ptr(), &open_how, size_of::<OpenHow>()) };
+                if r >= 0 {
+                    return Ok(HostFd::owned(r as usize));
+                }
+                let e = Errno::last_host();
+                // EAGAIN: the kernel saw a rename race it would not resolve.
+                if e == Errno::EINTR || (e == Errno::EAGAIN && tries < 16) {
+                    tries += 1;
+                    continue;
+                }
+                return Err(e);
+            }
+        }
+        self.open_stepwise(rel, how)
+    }
+
+    /// `open_beneath` without openat2: one O_NOFOLLOW step per component.
+    fn open_stepwise(&self, rel: &CStr, how: OpenAs) -> KResult<HostFd> {
+        let bytes = rel.to_bytes();
+        let parts: Vec<&[u8]> = bytes.split(|&c| c == b'/').filter(|c| !c.is_empty() && *c != b".").collect();
+        let Some((last, dirs)) = parts.split_last() else {
+            return self.open_at(c".", how);
+        };
+        let mut dir: Option<HostFd> = None;
+        for comp in dirs {
+            let name = cstring(comp)?;
+            let at = dir.as_ref().unwrap_or(self);
+            dir = Some(at.open_at(&name, OpenAs::PathDirectory)?);
+        }
+        let name = cstring(last)?;
+        dir.as_ref().unwrap_or(self).open_at(&name, how)
+    }
+
+    /// Creates and opens a regular file `name` in this directory
+    /// (O_CREAT|O_EXCL: never an existing file, never through a symlink).
+    pub fn create_at(&self, name: &CStr, how: OpenAs, mode: u32) -> KResult<HostFd> {
+        let flags = how.flags() | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NOCTTY;
+        let fd = retry(|| {
+            // SAFETY: name is NUL-terminated; the result is a new fd we own.
+            unsafe { libc::openat(self.raw(), name.as_ptr(), flags, mode as libc::c_uint) as isize }
+        })?;
+        Ok(HostFd::owned(fd))
+    }
+
+    pub fn mkdir_at(&self, name: &CStr, mode: u32) -> KResult<()> {
+        // SAFETY: name is NUL-terminated.
+        check(unsafe { libc::mkdirat(self.raw(), name.as_ptr(), mode) })
+    }
+
+    /// mknodat for FIFOs and sockets (the only nodes a share creates).
+    pub fn mknod_at(&self, name: &CStr, mode: u32) -> KResult<()> {
+        // SAFETY: name is NUL-terminated; dev 0 is no device.
+        check(unsafe { libc::mknodat(self.raw(), name.as_ptr(), mode, 0) })
+    }
+
+    pub fn symlink_at(&self, target: &CStr, name: &CStr) -> KResult<()> {
+        // SAFETY: both are NUL-terminated; the target is only stored.
+        check(unsafe { libc::symlinkat(target.as_ptr(), self.raw(), name.as_ptr()) })
+    }
+
+    /// unlinkat; `dir` removes an empty directory (AT_REMOVEDIR).
+    pub fn unlink_at(&self, name: &CStr, dir: bool) -> KResult<()> {
+        // SAFETY: name is NUL-terminated.
+        check(unsafe { libc::unlinkat(self.raw(), name.as_ptr(), if dir { libc::AT_REMOVEDIR } else { 0 }) })
+    }
+
+    /// A hard link `new_dir/new_name` to the object this fd holds (through
+    /// /proc/self/fd, which needs no capability, unlike AT_EMPTY_PATH).
+    pub fn link_into(&self, new_dir: &HostFd, new_name: &CStr) -> KResult<()> {
+        let p = proc_fd_path(self.raw());
+        // SAFETY: both paths are NUL-terminated.
+        check(unsafe { libc::linkat(libc::AT_FDCWD, p.as_ptr(), new_dir.raw(), new_name.as_ptr(), libc::AT_SYMLINK_FOLLOW) })
+    }
+
+    /// renameat2 with RENAME_NOREPLACE / RENAME_EXCHANGE flags.
+    pub fn rename_at(&self, old_name: &CStr, new_dir: &HostFd, new_name: &CStr, flags: u32) -> KResult<()> {
+        // SAFETY: both names are NUL-terminated.
+        let r = unsafe { libc::syscall(libc::SYS_renameat2, self.raw(), old_name.as_ptr(), new_dir.raw(), new_name.as_ptr(), flags) };
+        check(r as libc::c_int)
+    }
+
+    /// fchmod, or chmod through /proc/self/fd for an O_PATH handle.
+    pub fn chmod(&self, mode: u32) -> KResult<()> {
+        // SAFETY: fchmod on our own fd.
+        match check(unsafe { libc::fchmod(self.raw(), mode) }) {
+            Err(Errno::EBADF) => {
+                let p = proc_fd_path(self.raw());
+                // SAFETY: p is NUL-terminated.
+                check(unsafe { libc::fchmodat(libc::AT_FDCWD, p.as_ptr(), mode, 0) })
+            }
+            r => r,
+        }
+    }
+
+    /// fchownat(fd, "", AT_EMPTY_PATH): the object itself, even a symlink.
+    pub fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> KResult<()> {
+        let (u, g) = (uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX));
+        // SAFETY: the empty path is NUL-terminated; AT_EMPTY_PATH acts on the fd.
+        check(unsafe { libc::fchownat(self.raw(), c"".as_ptr(), u, g, libc::AT_EMPTY_PATH) })
+    }
+
+    /// futimens with `None` left alone, or utimensat through /proc/self/fd
+    /// for an O_PATH handle.
+    pub fn set_times(&self, atime: Option<Timespec>, mtime: Option<Timespec>) -> KResult<()> {
+        let ts = |t: Option<Timespec>| match t {
+            Some(t) => libc::timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec },
+            None => libc::timespec { tv_sec: 0, tv_nsec: libc::UTIME_OMIT },
+        };
+        let times = [ts(atime), ts(mtime)];
+        // SAFETY: times is a live array of two timespecs.
+        match check(unsafe { libc::futimens(self.raw(), times.as_ptr()) }) {
+            Err(Errno::EBADF) => {
+                let p = proc_fd_path(self.raw());
+                // SAFETY: p is NUL-terminated; times is live.
+                check(unsafe { libc::utimensat(libc::AT_FDCWD, p.as_ptr(), times.as_ptr(), 0) })
+            }
+            r => r,
+        }
+    }
+
+    pub fn truncate(&self, len: u64) -> KResult<()> {
+        let len = i64::try_from(len).map_err(|_| Errno::EFBIG)?;
+        // SAFETY: ftruncate on our own fd.
+        retry(|| unsafe { libc::ftruncate(self.raw(), len) as isize }).map(|_| ())
+    }
+
+    pub fn pwrite(&self, buf: &[u8], offset: u64) -> KResult<usize> {
+        let offset = i64::try_from(offset).map_err(|_| Errno::EFBIG)?;
+        // SAFETY: pwrite from a live buffer to our own fd.
+        retry(|| unsafe { libc::pwrite(self.raw(), buf.as_ptr() as *const libc::c_void, buf.len(), offset) })
+    }
+
+    /// fsync, or fdatasync with `data_only`.
+    pub fn sync(&self, data_only: bool) -> KResult<()> {
+        // SAFETY: fsync/fdatasync on our own fd.
+        retry(|| unsafe { (if data_only { libc::fdatasync(self.raw()) } else { libc::fsync(self.raw()) }) as isize }).map(|_| ())
+    }
+
+    pub fn allocate(&self, mode: u32, offset: u64, len: u64) -> KResult<()> {
+        let (offset, len) = (i64::try_from(offset).map_err(|_| Errno::EFBIG)?, i64::try_from(len).map_err(|_| Errno::EFBIG)?);
+        // SAFETY: fallocate on our own fd.
+        retry(|| unsafe { libc::fallocate(self.raw(), mode as i32, offset, len) as isize }).map(|_| ())
+    }
+
+    /// The value of xattr `name` of the object this fd holds.
+    pub fn getxattr(&self, name: &CStr) -> KResult<Vec<u8>> {
+        let fd = self.raw();
+        // SAFETY: name is NUL-terminated; the buffer is live for its length (or null with 0).
+        match sized_read(|buf, len| unsafe { libc::fgetxattr(fd, name.as_ptr(), buf, len) }) {
+            Err(Errno::EBADF) => {
+                let p = proc_fd_path(fd);
+                // SAFETY: as above, on the /proc path of the same object.
+                sized_read(|buf, len| unsafe { libc::getxattr(p.as_ptr(), name.as_ptr(), buf, len) })
+            }
+            r => r,
+        }
+    }
+
+    /// The names of the object's xattrs.
+    pub fn listxattr(&self) -> KResult<Vec<Vec<u8>>> {
+        let fd = self.raw();
+        // SAFETY: the buffer is live for its length (or null with 0).
+        let list = match sized_read(|buf, len| unsafe { libc::flistxattr(fd, buf as *mut libc::c_char, len) }) {
+            Err(Errno::EBADF) => {
+                let p = proc_fd_path(fd);
+                // SAFETY: as above, on the /proc path of the same object.
+                sized_read(|buf, len| unsafe { libc::listxattr(p.as_ptr(), buf as *mut libc::c_char, len) })?
+            }
+            r => r?,
+        };
+        Ok(list.split(|&c| c == 0).filter(|n| !n.is_empty()).map(|n| n.to_vec()).collect())
+    }
+
+    pub fn setxattr(&self, name: &CStr, value: &[u8], flags: u32) -> KResult<()> {
+        let (v, n, f) = (value.as_ptr() as *const libc::c_void, value.len(), flags as i32);
+        // SAFETY: name is NUL-terminated and value live for its length.
+        match check(unsafe { libc::fsetxattr(self.raw(), name.as_ptr(), v, n, f) }) {
+            Err(Errno::EBADF) => {
+                let p = proc_fd_path(self.raw());
+                // SAFETY: as above, on the /proc path of the same object.
+                check(unsafe { libc::setxattr(p.as_ptr(), name.as_ptr(), v, n, f) })
+            }
+            r => r,
+        }
+    }
+
+    pub fn removexattr(&self, name: &CStr) -> KResult<()> {
+        // SAFETY: name is NUL-terminated.
+        match check(unsafe { libc::fremovexattr(self.raw(), name.as_ptr()) }) {
+            Err(Errno::EBADF) => {
+                let p = proc_fd_path(self.raw());
+                // SAFETY: as above, on the /proc path of the same object.
+                check(unsafe { libc::removexattr(p.as_ptr(), name.as_ptr()) })
+            }
+            r => r,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_beneath_refuses_symlinks_and_dot_dot_both_ways() {
+        let dir = std::env::temp_dir().join(format!("vk-files-test-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        std::fs::write(dir.join("a/b/f"), b"x").unwrap();
+        std::os::unix::fs::symlink("/", dir.join("a/up")).unwrap();
+        std::os::unix::fs::symlink("b", dir.join("a/rel")).unwrap();
+        let root = HostFd::open_path(dir.as_os_str().as_encoded_bytes(), OpenAs::PathDirectory).unwrap();
+        for stepwise in [false, true] {
+            let open = |rel: &CStr, how| if stepwise { root.open_stepwise(rel, how) } else { root.open_beneath(rel, how) };
+            assert!(open(c"a/b/f", OpenAs::Read).is_ok());
+            assert!(open(c".", OpenAs::PathDirectory).is_ok());
+            assert!(matches!(open(c"a/up/etc", OpenAs::Path).err(), Some(Errno::ELOOP | Errno::ENOTDIR)));
+            assert!(matches!(open(c"a/rel/f", OpenAs::Read).err(), Some(Errno::ELOOP | Errno::ENOTDIR)));
+            assert_eq!(open(c"a/rel", OpenAs::Read).err(), Some(Errno::ELOOP));
+            // O_PATH opens a final symlink itself.
+            let link = open(c"a/rel", OpenAs::Path).unwrap();
+            assert_eq!(link.readlink_at(c"").unwrap(), b"b");
+        }
+        assert_eq!(root.open_beneath(c"a/../a", OpenAs::Path).err(), Some(Errno::EXDEV));
+        assert_eq!(root.open_beneath(c"/etc", OpenAs::Path).err(), Some(Errno::EXDEV));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

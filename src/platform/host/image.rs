@@ -310,7 +310,11 @@ impl Qcow2Image {
 /// length), if there is one.
 fn qcow2_backing_name(f: &File) -> Result<Option<String>, String> {
     let mut header = [0u8; 20];
-    f.read_exact_at(&mut header, 0).map_err(|e| format!("cannot read the qcow2 header: {e}"))?;
+    f.read_exact_at(&mut header, 0).map_err(|e| format!("cannot read the image header: {e}"))?;
+    // A raw backing file ends the chain.
+    if &header[..4] != b"QFI\xfb" {
+        return Ok(None);
+    }
     let offset = u64::from_be_bytes(header[8..16].try_into().unwrap_or_default());
     let len = u32::from_be_bytes(header[16..20].try_into().unwrap_or_default());
     if offset == 0 || len == 0 {

@@ -1,0 +1,265 @@
+//! `--share HOST:GUEST[:ro]`: a host directory in the guest, read-write or
+//! read-only, confined to HOST. Guest changes land on the host with the
+//! host's owners and modes; host-side changes show in the guest; `:ro`
+//! is EROFS; and no `..`, symlink (planted by the guest or by the host) or
+//! host process swapping a directory for a symlink while the guest writes
+//! makes a write land outside HOST. Under vkernel only: natively these
+//! programs would write to the host.
+
+mod common;
+
+use common::{Input, Link};
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// A host directory for one test, removed when dropped.
+struct HostDir(PathBuf);
+
+impl HostDir {
+    fn new(prefix: &str) -> HostDir {
+        let dir = common::scratch_dir().join(common::unique_name(prefix));
+        fs::create_dir_all(&dir).expect("create test directory");
+        HostDir(dir)
+    }
+}
+
+impl Drop for HostDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Every name below `dir` (relative), for "nothing new appeared here".
+fn names_below(dir: &Path) -> BTreeSet<PathBuf> {
+    fn visit(root: &Path, dir: &Path, out: &mut BTreeSet<PathBuf>) {
+        let Ok(entries) = fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let p = e.path();
+            out.insert(p.strip_prefix(root).unwrap().to_path_buf());
+            if fs::symlink_metadata(&p).map(|m| m.is_dir()).unwrap_or(false) {
+                visit(root, &p, out);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    visit(dir, dir, &mut out);
+    out
+}
+
+fn share_arg(host: &Path, guest: &str, suffix: &str) -> String {
+    format!("{}:{guest}{suffix}", host.display())
+}
+
+#[test]
+fn guest_changes_land_on_the_host_with_the_hosts_owners_and_modes() {
+    let bin = common::build_in("sandbox", "share", Link::Static);
+    let base = HostDir::new("vk-share-ops");
+    let host = base.0.join("share");
+    fs::create_dir_all(host.join("gone")).unwrap();
+    fs::write(host.join("doomed"), "bye\n").unwrap();
+    fs::write(host.join("existing"), "host data\n").unwrap();
+    let arg = share_arg(&host, "/data", "");
+    let out = common::run_vkernel_with(&["--share", &arg], &bin, &["ops"], &Input::Null);
+    assert_eq!(out.status, 0, "guest checks failed:\n{}\n{}", out.stdout_str(), out.stderr_str());
+    let me = fs::metadata(&base.0).unwrap();
+    let new = fs::symlink_metadata(host.join("new.txt")).unwrap();
+    assert_eq!(fs::read_to_string(host.join("new.txt")).unwrap(), "from the guest\nmore\n");
+    assert_eq!((new.mode() & 0o7777, new.uid(), new.nlink()), (0o640, me.uid(), 2));
+    assert_eq!(fs::read_to_string(host.join("moved/deeper/f")).unwrap(), "deep\n");
+    assert_eq!(fs::metadata(host.join("moved")).unwrap().mode() & 0o7777, 0o750);
+    assert_eq!(fs::read_link(host.join("sym")).unwrap(), Path::new("new.txt"));
+    assert!(fs::symlink_metadata(host.join("fifo")).unwrap().file_type().is_fifo_like());
+    assert!(!host.join("doomed").exists() && !host.join("gone").exists() && !host.join("sub").exists() && !host.join("dev").exists());
+    assert_eq!(fs::metadata(host.join("existing")).unwrap().mtime(), 1_100_000_000);
+    assert!(out.stdout_str().contains("new.txt mode 0640 size 20 nlink 2\n"), "{}", out.stdout_str());
+}
+
+/// `is_fifo` through the Unix extension, spelled for readability above.
+trait FifoLike {
+    fn is_fifo_like(&self) -> bool;
+}
+
+impl FifoLike for fs::FileType {
+    fn is_fifo_like(&self) -> bool {
+        std::os::unix::fs::FileTypeExt::is_fifo(self)
+    }
+}
+
+#[test]
+fn a_read_only_share_is_erofs_and_reads_the_host() {
+    if !common::have_busybox("a_read_only_share_is_erofs_and_reads_the_host") {
+        return;
+    }
+    let base = HostDir::new("vk-share-ro");
+    fs::write(base.0.join("file"), "read me\n").unwrap();
+    let arg = share_arg(&base.0, "/ro", ":ro");
+    let script = "cat /ro/file; echo x > /ro/file; echo x > /ro/new; mkdir /ro/d; rm /ro/file; touch /ro/file; head -n 3 /proc/mounts | tail -n 0; grep ' /ro ' /proc/mounts | cut -d' ' -f2-4";
+    let out = common::run_vkernel_with(&["--share", &arg], common::BUSYBOX, &["sh", "-c", script], &Input::Null);
+    assert_eq!(out.stdout_str(), "read me\n/ro hostfs ro,relatime\n");
+    let errors: Vec<&str> = out.stderr_str().leak().lines().collect();
+    assert_eq!(errors.len(), 5, "stderr: {}", out.stderr_str());
+    assert!(errors.iter().all(|l| l.contains("Read-only file system")), "stderr: {}", out.stderr_str());
+    assert_eq!(names_below(&base.0), ["file"].iter().map(PathBuf::from).collect());
+    assert_eq!(fs::read_to_string(base.0.join("file")).unwrap(), "read me\n");
+}
+
+#[test]
+fn dot_dot_and_symlinks_planted_by_the_guest_or_the_host_never_lead_writes_outside() {
+    let bin = common::build_in("sandbox", "share", Link::Static);
+    let base = HostDir::new("vk-share-escape");
+    let (host, outside) = (base.0.join("share"), base.0.join("outside"));
+    fs::create_dir_all(&host).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("precious"), "outside\n").unwrap();
+    std::os::unix::fs::symlink(&outside, host.join("hostabs")).unwrap();
+    std::os::unix::fs::symlink("../outside", host.join("hostrel")).unwrap();
+    std::os::unix::fs::symlink(outside.join("precious"), host.join("hostfile")).unwrap();
+    let name = common::unique_name("vk-escaped");
+    let before_base = names_below(&base.0);
+    let arg = share_arg(&host, "/data", "");
+    let out = common::run_vkernel_with(&["--share", &arg], &bin, &["escape", &name, outside.to_str().unwrap()], &Input::Null);
+
+    let root_file = PathBuf::from(format!("/{name}"));
+    let escaped_root = root_file.exists();
+    let _ = fs::remove_file(&root_file);
+    assert!(!escaped_root, "a write through .. reached the host's /");
+    assert_eq!(fs::read_to_string(outside.join("precious")).unwrap(), "outside\n", "the host file behind a symlink changed");
+    let mut expected = before_base;
+    for planted in ["share/abs", "share/rel", "share/root"] {
+        expected.insert(PathBuf::from(planted));
+    }
+    let after = names_below(&base.0);
+    let new: Vec<_> = after.difference(&expected).collect();
+    // Only the guest's own symlinks and the file it renamed inside the share may be new.
+    assert!(new.iter().all(|p| p.starts_with("share")), "guest writes landed outside the share: {new:?}");
+    assert!(outside.read_dir().unwrap().count() == 1, "new files in the host's outside directory");
+    assert_eq!(out.status, 0, "guest checks failed:\n{}\n{}", out.stdout_str(), out.stderr_str());
+    let text = out.stdout_str();
+    assert!(text.contains("through the host's absolute symlink: written (in the guest)"), "{text}");
+    assert!(text.contains("O_NOFOLLOW on the host's symlink: ELOOP"), "{text}");
+}
+
+#[test]
+fn a_host_process_swapping_a_directory_for_a_symlink_cannot_redirect_guest_writes() {
+    let bin = common::build_in("sandbox", "share", Link::Static);
+    let base = HostDir::new("vk-share-race");
+    let (host, outside) = (base.0.join("share"), base.0.join("outside"));
+    fs::create_dir_all(host.join("d")).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, host, outside) = (stop.clone(), host.clone(), outside.clone());
+        std::thread::spawn(move || {
+            let (d, tmp) = (host.join("d"), host.join("d.away"));
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                // A directory for a while, then a symlink for a while: the
+                // guest meets both, and the moments in between.
+                if fs::rename(&d, &tmp).is_ok() {
+                    let _ = std::os::unix::fs::symlink(&outside, &d);
+                    std::thread::sleep(Duration::from_micros(50 + swaps % 200));
+                    let _ = fs::remove_file(&d);
+                    let _ = fs::rename(&tmp, &d);
+                    swaps += 1;
+                }
+                std::thread::sleep(Duration::from_micros(50 + swaps * 7 % 200));
+            }
+            swaps
+        })
+    };
+    let arg = share_arg(&host, "/data", "");
+    let out = common::run_vkernel_with(&["--share", &arg], &bin, &["race", "2"], &Input::Null);
+    stop.store(true, Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    let landed_outside: Vec<_> = names_below(&outside).into_iter().collect();
+    assert!(landed_outside.is_empty(), "guest writes landed outside the share: {landed_outside:?}");
+    assert!(swaps > 10, "the host swapped only {swaps} times");
+    assert_eq!(out.status, 0, "{}\n{}", out.stdout_str(), out.stderr_str());
+    // The writes that went through the share are on the host, in d (or d.away mid-swap).
+    let inside = names_below(&host).len();
+    assert!(inside > 10, "few guest writes reached the share ({inside}): {}", out.stdout_str());
+}
+
+#[test]
+fn host_side_changes_show_in_the_guest() {
+    let bin = common::build_in("sandbox", "share", Link::Static);
+    let base = HostDir::new("vk-share-watch");
+    fs::write(base.0.join("grow"), "1234\n").unwrap();
+    let arg = share_arg(&base.0, "/data", "");
+    let mut cmd = common::vkernel_command_with(&["--share", &arg], &bin, &["watch"]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let ready = line == "ready";
+        seen.push(line);
+        if ready {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    fs::OpenOptions::new().append(true).open(base.0.join("grow")).unwrap().write_all(b"more\n").unwrap();
+    fs::set_permissions(base.0.join("grow"), fs::Permissions::from_mode(0o600)).unwrap();
+    fs::write(base.0.join("appeared"), "").unwrap();
+    seen.extend(lines.map_while(Result::ok));
+    let status = child.wait().unwrap();
+    assert_eq!(seen.join("\n"), "grow size 5\nready\ngrow size now 10\nit reads: 1234\nmore\nappeared: yes\nchmod by the host shows: ok\nfailures: 0");
+    assert!(status.success());
+}
+
+#[test]
+fn a_missing_mount_point_is_made_in_the_overlay_not_on_the_host() {
+    if !common::have_busybox("a_missing_mount_point_is_made_in_the_overlay_not_on_the_host") {
+        return;
+    }
+    let base = HostDir::new("vk-share-mp");
+    fs::write(base.0.join("f"), "shared\n").unwrap();
+    let point = format!("/{}/deep/er", common::unique_name("vk-share-point"));
+    let arg = share_arg(&base.0, &point, "");
+    let out = common::run_vkernel_with(&["--share", &arg], common::BUSYBOX, &["cat", &format!("{point}/f")], &Input::Null);
+    let top = PathBuf::from(point.split('/').take(2).collect::<Vec<_>>().join("/"));
+    let made = top.exists();
+    let _ = fs::remove_dir_all(&top);
+    assert!(!made, "the mount point was made on the host");
+    assert_eq!(out.stdout_str(), "shared\n", "stderr: {}", out.stderr_str());
+}
+
+#[test]
+fn bad_share_options_are_one_line_and_exit_2() {
+    let base = HostDir::new("vk-share-cli");
+    fs::write(base.0.join("file"), "").unwrap();
+    let dir = base.0.to_str().unwrap();
+    let cases = [
+        format!("{dir}/missing:/data"),
+        format!("{dir}:data"),
+        format!("{dir}:/data:rx"),
+        format!("{dir}/file:/data"),
+        format!(":/data"),
+        format!("{dir}:/"),
+        format!("{dir}:/a/../b"),
+        dir.to_string(),
+    ];
+    for case in cases {
+        let mut cmd = std::process::Command::new(common::VKERNEL);
+        cmd.args(["--share", &case, "--", "/bin/true"]).env_clear().envs(common::guest_env());
+        let out = common::run_with(cmd, &Input::Null, common::TIMEOUT);
+        assert_eq!(out.status, 2, "--share {case}: stderr {}", out.stderr_str());
+        assert_eq!(out.stderr_str().trim_end().lines().count(), 1, "--share {case}: {}", out.stderr_str());
+    }
+    // A share needs its mount point to exist in a read-only root.
+    let arg = format!("{dir}:/{}", common::unique_name("vk-nonexistent"));
+    let mut cmd = std::process::Command::new(common::VKERNEL);
+    cmd.args(["--read-only", "--share", &arg, "--", "/bin/true"]).env_clear().envs(common::guest_env());
+    let out = common::run_with(cmd, &Input::Null, common::TIMEOUT);
+    assert_ne!(out.status, 0);
+    assert_eq!(out.stderr_str().trim_end().lines().count(), 1, "{}", out.stderr_str());
+}

@@ -81,3 +81,33 @@ fn regular_files(dir: &std::path::Path, prefix: &str, out: &mut Vec<String>) {
         }
     }
 }
+
+/// A shared mapping of a file on a mounted ext4 disk keeps the mount busy
+/// (EBUSY), and after a lazy umount its writes reach the disk when the
+/// mapping goes (the filesystem unmounts then, cleanly).
+#[test]
+fn a_shared_mapping_holds_its_ext4_mount_and_its_writes_survive_a_lazy_umount() {
+    if !have_tools("mapped-umount") {
+        return;
+    }
+    if !common::is_root() {
+        eprintln!("SKIPPED: the guest needs uid 0 to mount");
+        return;
+    }
+    let s = Scratch::new("mapped-umount");
+    let root = s.path("root");
+    rootfs(&root, &["disk_mapped_umount"], &[]);
+    let image = s.path("root.img");
+    mkfs(&image, &[], "32M", Some(&root));
+    let data = s.path("data.img");
+    mkfs(&data, &[], "32M", None);
+    let vk = run(vkernel_on(&[&image, &data], "128m", &["/bin/disk_mapped_umount", "/dev/vdb", "/tmp/m"]), Duration::from_secs(60));
+    assert!(!vk.timed_out, "vkernel timed out");
+    let want = "mount: 0\nftruncate: 0\numount while mapped: -1 Device or resource busy\nlazy umount: 0\nmunmap: 0\n";
+    assert_eq!(vk.stdout_str(), want, "stderr:\n{}", vk.stderr_str());
+    assert_fsck_clean(&data, "a lazy umount with a shared mapping");
+    let got = debugfs(&data, "cat /mapped");
+    assert_eq!(got.len(), 8192);
+    assert_eq!(&got[..10], b"first page");
+    assert_eq!(&got[4096..4107], b"second page");
+}

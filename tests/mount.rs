@@ -69,6 +69,7 @@ chdir in: 0
 umount with cwd inside: -1 EBUSY
 chdir out: 0
 umount with a mapping: -1 EBUSY
+umount with a shared mapping: -1 EBUSY
 copy a program: 0
 umount while a program runs from it: -1 EBUSY
 remount ro: 0

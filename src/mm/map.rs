@@ -60,7 +60,9 @@ impl MmState {
         self.split_at(end);
         let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
         for k in keys {
-            self.vmas.remove(&k);
+            if let Some(vma) = self.vmas.remove(&k) {
+                self.released.push(vma);
+            }
         }
         self.drop_pages(start, end);
     }

@@ -84,6 +84,38 @@ pub struct MmState {
     pub env_end: u64,
     host_ops: Vec<HostOp>,
     deferred_frees: Vec<Frame>,
+    /// VMAs unmapped under the lock, dropped once it is released (see
+    /// `MmGuard`).
+    released: Vec<Vma>,
+}
+
+/// `Mm::lock`'s guard. VMAs unmapped under it are dropped after the lock
+/// is released: the last reference to a mapped file can end a lazily
+/// unmounted filesystem, whose unmount writes back page caches, and a
+/// writeback takes `Mm` locks (lock order: page cache `io`, then `Mm`).
+pub struct MmGuard<'a> {
+    guard: Option<MutexGuard<'a, MmState>>,
+}
+
+impl std::ops::Deref for MmGuard<'_> {
+    type Target = MmState;
+    fn deref(&self) -> &MmState {
+        self.guard.as_deref().expect("an MmGuard holds its lock until dropped")
+    }
+}
+
+impl std::ops::DerefMut for MmGuard<'_> {
+    fn deref_mut(&mut self) -> &mut MmState {
+        self.guard.as_deref_mut().expect("an MmGuard holds its lock until dropped")
+    }
+}
+
+impl Drop for MmGuard<'_> {
+    fn drop(&mut self) {
+        let released = self.guard.as_mut().map(|st| std::mem::take(&mut st.released));
+        self.guard = None;
+        drop(released);
+    }
 }
 
 pub struct Mm {
@@ -125,12 +157,13 @@ impl Mm {
                 env_end: 0,
                 host_ops: Vec::new(),
                 deferred_frees: Vec::new(),
+                released: Vec::new(),
             }),
         })
     }
 
-    pub fn lock(&self) -> MutexGuard<'_, MmState> {
-        self.state.lock()
+    pub fn lock(&self) -> MmGuard<'_> {
+        MmGuard { guard: Some(self.state.lock()) }
     }
 
     /// Resolves a host fault at `addr`. Called when the stub got SIGSEGV;
@@ -426,7 +459,7 @@ impl MmState {
         self.vmas
             .values()
             .filter_map(|v| match &v.backing {
-                Backing::Shared { memory: m, pgoff } if Arc::ptr_eq(m, memory) && (!writable_only || v.prot & PROT_WRITE != 0) => {
+                Backing::Shared { memory: m, pgoff, .. } if Arc::ptr_eq(m, memory) && (!writable_only || v.prot & PROT_WRITE != 0) => {
                     let vma_pages = v.len() / PAGE_SIZE;
                     let lo = first.max(*pgoff);
                     let hi = end.min(pgoff.saturating_add(vma_pages));
@@ -502,7 +535,7 @@ impl MmState {
         // A kernel write into a shared file page dirties it as a guest
         // store would (space reservation included).
         let shared_file = match &vma.backing {
-            Backing::Shared { memory, pgoff } if write && memory.has_store() => Some((memory.clone(), pgoff + (vpn - vma.start / PAGE_SIZE))),
+            Backing::Shared { memory, pgoff, .. } if write && memory.has_store() => Some((memory.clone(), pgoff + (vpn - vma.start / PAGE_SIZE))),
             _ => None,
         };
         if !self.pages.contains_key(&vpn) {
@@ -565,7 +598,7 @@ impl MmState {
                 if vma.prot & PROT_WRITE == 0 {
                     return Err(FaultError::AccErr);
                 }
-                if let Backing::Shared { memory, pgoff } = &vma.backing {
+                if let Backing::Shared { memory, pgoff, .. } = &vma.backing {
                     // The first write to a clean file page through a shared
                     // mapping (Linux's page_mkwrite): dirty it, map it writable.
                     let off = pgoff + (vpn - vma.start / PAGE_SIZE);
@@ -666,7 +699,7 @@ impl MmState {
                     self.pages.insert(vpn, Pte { frame: f, cow: false, host: HostMapping::None });
                 }
             }
-            Backing::Shared { memory, pgoff } => {
+            Backing::Shared { memory, pgoff, .. } => {
                 let limit = memory.size().div_ceil(PAGE_SIZE);
                 if memory.has_store() {
                     // One read from the store for the whole window.
@@ -736,7 +769,7 @@ impl MmState {
         // Clean pages of a file with a store are mapped read-only in a
         // writable shared mapping, so the first write is seen (and dirties).
         let clean_file_pages = match &vma.backing {
-            Backing::Shared { memory, pgoff } if memory.has_store() && vma.prot & PROT_WRITE != 0 && first < end => {
+            Backing::Shared { memory, pgoff, .. } if memory.has_store() && vma.prot & PROT_WRITE != 0 && first < end => {
                 let from = pgoff + (first - vma.start / PAGE_SIZE);
                 Some((first, memory.dirty_map(from, end - first)))
             }

@@ -22,7 +22,9 @@ pub enum Backing {
     /// Private anonymous memory: zero on first touch.
     Anonymous,
     /// Shared memory; `pgoff` is the page offset of the VMA's start.
-    Shared { memory: Arc<PageCache>, pgoff: u64 },
+    /// `file` is the mapped file, held as Linux's vm_file is (so its
+    /// mount stays busy while mapped); None for anonymous shared memory.
+    Shared { memory: Arc<PageCache>, pgoff: u64, file: Option<Arc<dyn FileData>> },
     /// A private mapping of a file: pages are copied from the file on first
     /// touch. Bytes at file offsets >= `file_end` read as zero (an ELF
     /// segment's bss tail shares its last file page).
@@ -130,7 +132,7 @@ impl Vma {
         }
         match (&self.backing, &next.backing) {
             (Backing::Anonymous, Backing::Anonymous) => true,
-            (Backing::Shared { memory: a, pgoff: pa }, Backing::Shared { memory: b, pgoff: pb }) => Arc::ptr_eq(a, b) && pa + self.len() / 4096 == *pb,
+            (Backing::Shared { memory: a, pgoff: pa, .. }, Backing::Shared { memory: b, pgoff: pb, .. }) => Arc::ptr_eq(a, b) && pa + self.len() / 4096 == *pb,
             (Backing::File { dev: da, ino: ia, offset: oa, file_end: ea, .. }, Backing::File { dev: db, ino: ib, offset: ob, file_end: eb, .. }) => {
                 (da, ia) == (db, ib) && oa + self.len() == *ob && ea == eb
             }

@@ -95,10 +95,12 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
         match md.mode & S_IFMT {
             // /dev/zero maps as anonymous memory.
             S_IFCHR if md.rdev == crate::fs::make_dev(1, 5) => anonymous_backing(sys, shared, len, prot, flags)?,
-            // Files with a page cache in guest RAM (tmpfs) share its frames.
+            // Files with a page cache in guest RAM (tmpfs, ext4) share its
+            // frames; the mapping holds the file and its mount.
             S_IFREG if shared && file.inode.page_cache().is_some() => {
                 let memory = file.inode.page_cache().ok_or(Errno::ENODEV)?;
-                Backing::Shared { memory, pgoff: offset / PAGE_SIZE }
+                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone(), file.path.as_ref().map(|p| p.mount.clone())));
+                Backing::Shared { memory, pgoff: offset / PAGE_SIZE, file: Some(data) }
             }
             // Without one (the read-only host view), a shared mapping that
             // cannot write behaves as a private copy; host-side changes
@@ -125,7 +127,7 @@ fn anonymous_backing(sys: &Sys, shared: bool, len: u64, prot: u32, flags: u32) -
     if !shared && prot & PROT_WRITE != 0 && flags & MAP_NORESERVE == 0 && len > phys.total_frames() * PAGE_SIZE {
         return Err(Errno::ENOMEM);
     }
-    Ok(if shared { Backing::Shared { memory: crate::mm::page_cache::PageCache::new(phys.clone()), pgoff: 0 } } else { Backing::Anonymous })
+    Ok(if shared { Backing::Shared { memory: crate::mm::page_cache::PageCache::new(phys.clone()), pgoff: 0, file: None } } else { Backing::Anonymous })
 }
 
 fn sys_munmap(sys: &mut Sys) -> KResult<u64> {
@@ -164,7 +166,7 @@ fn sys_msync(sys: &mut Sys) -> KResult<u64> {
         while cursor < end {
             match st.find_vma(cursor) {
                 Some(v) => {
-                    if let Backing::Shared { memory, pgoff } = &v.backing
+                    if let Backing::Shared { memory, pgoff, .. } = &v.backing
                         && flags & MS_SYNC != 0
                         && memory.has_store()
                     {

@@ -133,6 +133,11 @@ int main(int argc, char **argv)
     close(fd);
     EXPECT_ERR("umount with a mapping", umount("/tmp/m"), EBUSY);
     munmap(pin, 4096);
+    fd = open("/tmp/m/data", O_RDWR);
+    pin = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    EXPECT_ERR("umount with a shared mapping", umount("/tmp/m"), EBUSY);
+    munmap(pin, 4096);
     EXPECT_EQ("copy a program", copy_self("/tmp/m/prog"), 0);
     pid_t runner = fork();
     if (runner == 0) {

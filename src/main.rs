@@ -49,7 +49,8 @@ struct Options {
     #[arg(short = 'e', value_name = "NAME=VALUE", value_parser = parse_kernel_env)]
     kernel_env: Vec<(String, String)>,
 
-    /// Show the root read-only instead (writes outside /tmp are EROFS)
+    /// Show the root read-only instead (writes outside /tmp are EROFS; a
+    /// disk root is mounted read-only)
     #[arg(long = "read-only")]
     read_only: bool,
 

@@ -111,3 +111,31 @@ fn a_shared_mapping_holds_its_ext4_mount_and_its_writes_survive_a_lazy_umount() 
     assert_eq!(&got[..10], b"first page");
     assert_eq!(&got[4096..4107], b"second page");
 }
+
+/// `--read-only` with a disk root mounts it read-only: writes are EROFS
+/// and the image is left as mkfs made it (kernel filesystems go where it
+/// has directories for them: /proc here, no /sys).
+#[test]
+fn read_only_disk_root_refuses_writes_and_stays_clean() {
+    if !have_tools("ro-root") {
+        return;
+    }
+    let s = Scratch::new("ro-root");
+    let root = s.path("root");
+    rootfs(&root, &[], &[]);
+    for dir in ["proc", "dev", "tmp"] {
+        std::fs::create_dir(root.join(dir)).unwrap();
+    }
+    let image = s.path("root.img");
+    mkfs(&image, &[], "32M", Some(&root));
+    let before = std::fs::read(&image).unwrap();
+    let script = "echo x > /work/new || echo refused; while read dev at type opts rest; do [ \"$at\" = / ] && echo \"$dev $type $opts\"; done < /proc/mounts";
+    let mut cmd = std::process::Command::new(common::VKERNEL);
+    cmd.args(["-m", "64m", "--read-only", "-r"]).arg(&image).args(["--", "/bin/sh", "-c", script]);
+    cmd.env_clear().envs(common::guest_env()).current_dir("/");
+    let vk = run(cmd, Duration::from_secs(30));
+    assert!(!vk.timed_out, "vkernel timed out");
+    assert_eq!(vk.stdout_str(), "refused\n/dev/vda ext4 ro,relatime\n", "stderr:\n{}", vk.stderr_str());
+    assert!(vk.stderr_str().contains("Read-only file system"), "stderr:\n{}", vk.stderr_str());
+    assert!(std::fs::read(&image).unwrap() == before, "a read-only root changed the image");
+}

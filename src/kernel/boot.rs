@@ -224,12 +224,17 @@ fn choose_root(options: &BootOptions, disks: &crate::block::registry::Registry) 
     ))
 }
 
-/// Mounts the root filesystem a device holds (read-only on a read-only
-/// device, as mount(8) falls back to for one).
-fn mount_root_device(kernel: &Arc<System>, node: &crate::block::registry::BlockNode, fstype: &crate::fs::fstype::FileSystemType) -> Result<Path, String> {
+/// Mounts the root filesystem a device holds: read-only with --read-only
+/// or on a read-only device (as mount(8) falls back to for one).
+fn mount_root_device(
+    kernel: &Arc<System>,
+    node: &crate::block::registry::BlockNode,
+    fstype: &crate::fs::fstype::FileSystemType,
+    read_only: bool,
+) -> Result<Path, String> {
     use crate::fs::path::{MNT_READONLY, MNT_RELATIME};
     let source = format!("/dev/{}", node.name);
-    let (flags, mnt_flags) = if node.read_only() { (crate::abi::mount::MS_RDONLY, MNT_READONLY | MNT_RELATIME) } else { (0, MNT_RELATIME) };
+    let (flags, mnt_flags) = if read_only || node.read_only() { (crate::abi::mount::MS_RDONLY, MNT_READONLY | MNT_RELATIME) } else { (0, MNT_RELATIME) };
     let rdev = crate::fs::blkdev::rdev_of(node);
     let sb = crate::fs::fstype::get_super(fstype, Some(rdev), &source, flags, "").map_err(|e| format!("cannot mount {source} ({}) as /: {e}", fstype.name))?;
     let root = crate::fs::path::Dentry::root(sb.root.clone());
@@ -263,7 +268,7 @@ fn mount_boot_filesystems(kernel: &Arc<System>, source: &RootSource, read_only: 
     let tmpfs_size = kernel.config.memory / 2;
     let root = match source {
         RootSource::Host(root_dir) => mount_host_root(kernel, root_dir, read_only, tmpfs_size)?,
-        RootSource::Device { node, fstype } => mount_root_device(kernel, node, fstype)?,
+        RootSource::Device { node, fstype } => mount_root_device(kernel, node, fstype, read_only)?,
     };
     *kernel.root.lock() = Some(root.clone());
     if !root.mount.read_only() {

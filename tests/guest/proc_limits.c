@@ -1,4 +1,5 @@
-/* Resource limits that act: RLIMIT_CPU (SIGXCPU at the soft limit and once
+/* Resource limits that act: RLIMIT_FSIZE (short writes, EFBIG and SIGXFSZ
+ * for write, pwrite, appends, truncate and fallocate), RLIMIT_CPU (SIGXCPU at the soft limit and once
  * a second past it, SIGKILL at the hard limit, inherited across fork) and
  * prlimit on another process. */
 #define _GNU_SOURCE
@@ -112,11 +113,58 @@ static void prlimit_other(void)
     EXPECT_ERR("prlimit(bad resource)", prlimit(0, 99, NULL, &seen), EINVAL);
 }
 
+static volatile sig_atomic_t xfsz_count;
+static void on_xfsz(int sig)
+{
+    (void)sig;
+    xfsz_count++;
+}
+
+static void fsize_limit(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/fsize", scratch());
+    signal(SIGXFSZ, on_xfsz);
+    struct rlimit rl = {4096, 4096};
+    EXPECT_OK("setrlimit(RLIMIT_FSIZE, 4096)", setrlimit(RLIMIT_FSIZE, &rl));
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    static char buf[8192];
+    EXPECT_EQ("write of 8192 stops at the limit", write(fd, buf, sizeof buf), 4096);
+    EXPECT_EQ("no SIGXFSZ for a short write", xfsz_count, 0);
+    EXPECT_EQ("empty write at the limit", write(fd, buf, 0), 0);
+    EXPECT_ERR("write at the limit", write(fd, buf, 10), EFBIG);
+    EXPECT_EQ("SIGXFSZ", xfsz_count, 1);
+    EXPECT_ERR("pwrite past the limit", pwrite(fd, buf, 10, 100000), EFBIG);
+    EXPECT_EQ("pwrite below the limit", pwrite(fd, buf, 100, 4000), 96);
+    EXPECT_ERR("ftruncate past the limit", ftruncate(fd, 100000), EFBIG);
+    EXPECT_OK("ftruncate down", ftruncate(fd, 100));
+    EXPECT_ERR("fallocate past the limit", fallocate(fd, 0, 0, 100000), EFBIG);
+    EXPECT_ERR("truncate past the limit", truncate(path, 5000), EFBIG);
+    close(fd);
+    fd = open(path, O_WRONLY | O_APPEND);
+    EXPECT_EQ("append stops at the limit", write(fd, buf, 8192), 3996);
+    EXPECT_ERR("append at the limit", write(fd, buf, 1), EFBIG);
+    printf("SIGXFSZ count: %d\n", (int)xfsz_count);
+    close(fd);
+    signal(SIGXFSZ, SIG_DFL);
+    no_core_dumps();
+    pid_t pid = xfork();
+    if (pid == 0) {
+        int f = open(path, O_WRONLY | O_APPEND);
+        (void)!write(f, buf, 1);
+        _exit(0);
+    }
+    printf("unhandled SIGXFSZ: %s\n", status_str(wait_status(pid, 0)));
+    unlink(path);
+}
+
 int main(void)
 {
     reset_signals();
     section("RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard", cpu_soft_then_hard);
     section("RLIMIT_CPU across fork", cpu_limit_inherited);
     section("prlimit on another process", prlimit_other);
+    section("RLIMIT_FSIZE: short writes, EFBIG and SIGXFSZ", fsize_limit);
+    remove_scratch();
     return finish();
 }

@@ -10,7 +10,7 @@
 //! registries (`DIRTY`, `ALL`) are leaves taken under `state` at most. The
 //! store is never called with `state` held, so it may take its own locks.
 
-use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -183,6 +183,7 @@ impl PageCache {
     }
 
     /// Dirty pages of this cache.
+    #[cfg(test)]
     pub fn dirty_count(&self) -> u64 {
         self.state.lock().dirty
     }
@@ -633,11 +634,6 @@ impl PageCache {
     pub fn dirty_map(&self, pgoff: u64, count: u64) -> Vec<bool> {
         let st = self.state.lock();
         (pgoff..pgoff + count).map(|i| st.pages.get(&i).is_some_and(|p| p.dirty)).collect()
-    }
-
-    /// Shared guard for operations that must not overlap a truncation.
-    pub fn io_shared(&self) -> RwLockReadGuard<'_, ()> {
-        self.io.read()
     }
 
     /// Exclusive guard for truncation, hole punching and preallocation.

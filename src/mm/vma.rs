@@ -22,9 +22,10 @@ pub enum Backing {
     /// Private anonymous memory: zero on first touch.
     Anonymous,
     /// Shared memory; `pgoff` is the page offset of the VMA's start.
-    /// `file` is the mapped file, held as Linux's vm_file is (so its
-    /// mount stays busy while mapped); None for anonymous shared memory.
-    Shared { memory: Arc<PageCache>, pgoff: u64, file: Option<Arc<dyn FileData>> },
+    /// `_file` is the mapped file, held (never read) as Linux's vm_file
+    /// is, so its mount stays busy while mapped; None for anonymous
+    /// shared memory.
+    Shared { memory: Arc<PageCache>, pgoff: u64, _file: Option<Arc<dyn FileData>> },
     /// A private mapping of a file: pages are copied from the file on first
     /// touch. Bytes at file offsets >= `file_end` read as zero (an ELF
     /// segment's bss tail shares its last file page).

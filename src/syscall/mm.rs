@@ -100,7 +100,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
             S_IFREG if shared && file.inode.page_cache().is_some() => {
                 let memory = file.inode.page_cache().ok_or(Errno::ENODEV)?;
                 let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone(), file.path.as_ref().map(|p| p.mount.clone())));
-                Backing::Shared { memory, pgoff: offset / PAGE_SIZE, file: Some(data) }
+                Backing::Shared { memory, pgoff: offset / PAGE_SIZE, _file: Some(data) }
             }
             // Without one (the read-only host view), a shared mapping that
             // cannot write behaves as a private copy; host-side changes
@@ -127,7 +127,7 @@ fn anonymous_backing(sys: &Sys, shared: bool, len: u64, prot: u32, flags: u32) -
     if !shared && prot & PROT_WRITE != 0 && flags & MAP_NORESERVE == 0 && len > phys.total_frames() * PAGE_SIZE {
         return Err(Errno::ENOMEM);
     }
-    Ok(if shared { Backing::Shared { memory: crate::mm::page_cache::PageCache::new(phys.clone()), pgoff: 0, file: None } } else { Backing::Anonymous })
+    Ok(if shared { Backing::Shared { memory: crate::mm::page_cache::PageCache::new(phys.clone()), pgoff: 0, _file: None } } else { Backing::Anonymous })
 }
 
 fn sys_munmap(sys: &mut Sys) -> KResult<u64> {

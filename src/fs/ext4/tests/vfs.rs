@@ -236,7 +236,7 @@ fn shared_mappings_see_writes_and_their_stores_reach_the_disk() {
     mm.lock().mmap_base = 0x7000_0000_0000;
     cache.add_mapper(&mm);
     let addr = mm
-        .map(MapRequest { addr: 0, len: 3 * PAGE_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED, backing: Backing::Shared { memory: cache.clone(), pgoff: 0, file: None }, label: "" })
+        .map(MapRequest { addr: 0, len: 3 * PAGE_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED, backing: Backing::Shared { memory: cache.clone(), pgoff: 0, _file: None }, label: "" })
         .unwrap();
     // A read fault maps the clean page read-only...
     mm.handle_fault(addr, mm.host_generation()).unwrap();

@@ -52,6 +52,12 @@ struct Options {
     #[arg(short = 'v', long = "verbose")]
     verbose: bool,
 
+    /// Map vkernel's vDSO into guests (on), so they read the clocks without
+    /// a system call, or not (off: no AT_SYSINFO_EHDR, every clock read
+    /// traps)
+    #[arg(long = "vdso", value_name = "on|off", default_value = "on", action = clap::ArgAction::Set, value_parser = parse_on_off)]
+    vdso: bool,
+
     /// The program to run as guest PID 1, and its arguments
     #[arg(value_name = "PROGRAM", required = true, num_args = 1..)]
     command: Vec<OsString>,
@@ -84,6 +90,14 @@ fn parse_size(s: &str) -> Result<u64, String> {
         return Err(format!("'{s}' is too large: at most 16T"));
     }
     Ok(bytes & !(abi::PAGE_SIZE - 1))
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "1" => Ok(true),
+        "off" | "0" => Ok(false),
+        _ => Err(format!("'{s}' is neither on nor off")),
+    }
 }
 
 /// `HOST:GUEST[:ro|:rw]`: HOST an existing directory, GUEST absolute and
@@ -156,6 +170,7 @@ fn main() -> ExitCode {
         shares: options.shares,
         pidfile: options.pidfile,
         verbose: options.verbose,
+        vdso: options.vdso,
         command: options.command,
     });
     tty::console::restore_host_terminal();

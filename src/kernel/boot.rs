@@ -38,6 +38,8 @@ pub struct BootOptions {
     pub shares: Vec<Share>,
     pub pidfile: Option<PathBuf>,
     pub verbose: bool,
+    /// Map the vDSO into guests (`--vdso`).
+    pub vdso: bool,
     pub command: Vec<OsString>,
 }
 
@@ -58,7 +60,9 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     let phys =
         Arc::new(crate::mm::frame::PhysMemory::new(options.memory).map_err(|e| (format!("cannot allocate {} bytes of guest memory: {e}", options.memory), 1))?);
     crate::mm::frame::install_guest_ram(phys.clone());
-    crate::mm::vdso::install(&phys).map_err(|e| (format!("cannot put the vDSO in guest memory: {e}"), 1))?;
+    if options.vdso {
+        crate::mm::vdso::install(&phys).map_err(|e| (format!("cannot put the vDSO in guest memory: {e}"), 1))?;
+    }
     return_free_pages_periodically(Arc::downgrade(&phys));
     let platform = crate::platform::create(phys.clone()).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
     let _ = super::PLATFORM.set(platform);
@@ -96,7 +100,11 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
 
     let clocks = crate::sched::vclock::enable();
     if options.verbose {
-        eprintln!("vkernel: {clocks}");
+        if options.vdso {
+            eprintln!("vkernel: {clocks}");
+        } else {
+            eprintln!("vkernel: no vDSO (--vdso off): every clock read is a system call");
+        }
     }
     let runner = init.clone();
     let thread = std::thread::Builder::new()

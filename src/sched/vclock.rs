@@ -96,7 +96,8 @@ const HRES_IDS: [u64; 5] = [0, 1, 4, 7, 11];
 const PAGE_WORDS: usize = (VK_VVAR_SIZE / 8) as usize;
 const FALLBACK_OFFSET: usize = PAGE_WORDS;
 const FALLBACK_REALTIME: usize = PAGE_WORDS + 1;
-const WORDS: usize = PAGE_WORDS + 2;
+const FALLBACK_TAI: usize = PAGE_WORDS + 2;
+const WORDS: usize = PAGE_WORDS + 3;
 
 fn word(offset: u64) -> usize {
     (offset / 8) as usize
@@ -125,10 +126,11 @@ struct Writer {
     rate: u64,
     /// In system-call mode: guest CLOCK_MONOTONIC = host's + this.
     fallback_offset: u64,
-    /// CLOCK_REALTIME - CLOCK_MONOTONIC on the host, and the guest's own
-    /// adjustment on top (set_realtime_offset).
+    /// CLOCK_REALTIME - CLOCK_MONOTONIC on the host.
     host_realtime_offset: i128,
-    guest_realtime_offset: i128,
+    /// CLOCK_TAI - CLOCK_REALTIME on the host: whole seconds, the leap
+    /// seconds NTP told it (0 until told), read at boot.
+    tai_offset: i128,
     coarse_ns: u64,
     getcpu_mode: u64,
     /// Why the TSC is not used (for -v).
@@ -156,7 +158,7 @@ fn clocks() -> &'static Clocks {
             rate: 0,
             fallback_offset: 0,
             host_realtime_offset: first.realtime_offset,
-            guest_realtime_offset: 0,
+            tai_offset: crate::platform::host::clock::tai_offset_s() as i128 * NSEC_PER_SEC as i128,
             coarse_ns,
             getcpu_mode: VK_GETCPU_SYSCALL,
             why_not_tsc: "not calibrated yet".into(),
@@ -265,7 +267,8 @@ impl Clocks {
             } else {
                 let mono = host_ns().wrapping_add(words[FALLBACK_OFFSET].load(Ordering::Relaxed));
                 let offset = match id {
-                    0 | 11 => words[FALLBACK_REALTIME].load(Ordering::Relaxed) as i64 as i128,
+                    0 => words[FALLBACK_REALTIME].load(Ordering::Relaxed) as i64 as i128,
+                    11 => words[FALLBACK_TAI].load(Ordering::Relaxed) as i64 as i128,
                     _ => 0,
                 };
                 let total = (mono as i128 + offset).max(0) as u64;
@@ -329,7 +332,7 @@ impl Writer {
     }
 
     fn realtime_offset(&self) -> i128 {
-        self.host_realtime_offset + self.guest_realtime_offset
+        self.host_realtime_offset
     }
 
     /// The page's words (and the two of vkernel's copy) for the current
@@ -345,13 +348,18 @@ impl Writer {
         words[word(VK_VVAR_TZ)] = 0;
         words[word(VK_VVAR_GETCPU_MODE)] = self.getcpu_mode;
         for id in HRES_IDS {
-            let offset = if id == 0 || id == 11 { self.realtime_offset() } else { 0 };
+            let offset = match id {
+                0 => self.realtime_offset(),
+                11 => self.realtime_offset() + self.tai_offset,
+                _ => 0,
+            };
             let total = (self.mono_ns as i128 + offset).max(0) as u64;
             words[base_word(id)] = total / NSEC_PER_SEC;
             words[base_word(id) + 1] = ((total % NSEC_PER_SEC) << VK_SHIFT) | self.mono_frac;
         }
         words[FALLBACK_OFFSET] = self.fallback_offset;
         words[FALLBACK_REALTIME] = self.realtime_offset() as i64 as u64;
+        words[FALLBACK_TAI] = (self.realtime_offset() + self.tai_offset) as i64 as u64;
         words
     }
 
@@ -567,27 +575,6 @@ pub fn coarse_tick_ns() -> u64 {
 /// The resolution of the other clocks.
 pub const HRES_NS: u64 = 1;
 
-/// Sets the guest's CLOCK_REALTIME to `ns` (nanoseconds since the epoch)
-/// from now on, for the vDSO and the system calls alike (the page is
-/// rewritten at once); CLOCK_MONOTONIC does not move. The host's own
-/// realtime steps still show through on top.
-pub fn set_realtime(ns: i128) {
-    let c = clocks();
-    let mut w = c.lock_writer();
-    c.publish(&mut w, |w, tsc| {
-        w.reanchor(tsc);
-        let mono = if w.mode == VK_CLOCK_TSC as u32 { w.mono_ns } else { host_ns().wrapping_add(w.fallback_offset) };
-        let now = mono as i128 + w.realtime_offset();
-        w.guest_realtime_offset += ns - now;
-    });
-}
-
-/// How far the guest's CLOCK_REALTIME has been set away from the host's
-/// (0 until `set_realtime`).
-pub fn guest_realtime_offset_ns() -> i128 {
-    clocks().lock_writer().guest_realtime_offset
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -604,9 +591,10 @@ mod tests {
         // 1 ns ahead of this clock here, so the tick is this clock's 3_999_999.
         let (sec, ns) = evaluate(5_000_001, 0, mult, 100, 0, Some((1 << VK_SHIFT, 4_000_000)));
         assert_eq!((sec, ns), (100, 3_999_999));
-        // The tick may fall in the previous second of the clock read.
+        // The tick (6000 ns back on CLOCK_MONOTONIC) may fall in the
+        // previous second of the clock read: 100 s + 1500 ns - 6000 ns.
         let (sec, ns) = evaluate(1_000, 0, mult, 100, 500 << VK_SHIFT, Some((5_000 << VK_SHIFT, 4_000_000)));
-        assert_eq!((sec, ns), (99, 999_999_500));
+        assert_eq!((sec, ns), (99, 999_995_500));
     }
 
     #[test]
@@ -635,7 +623,7 @@ mod tests {
             rate: 0,
             fallback_offset: 0,
             host_realtime_offset: 0,
-            guest_realtime_offset: 0,
+            tai_offset: 0,
             coarse_ns: 4_000_000,
             getcpu_mode: 0,
             why_not_tsc: String::new(),

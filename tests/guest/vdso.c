@@ -198,6 +198,9 @@ static void check_clock_relations(void)
     v_gettime(CLOCK_REALTIME, &r);
     v_gettime(CLOCK_TAI, &tai);
     CHECK("TAI is not behind REALTIME", ns(tai) >= ns(r));
+    /* The host's TAI offset (0, or the leap seconds NTP gave it) shows
+     * through. */
+    printf("TAI - REALTIME in whole seconds: %lld\n", (ns(tai) - ns(r) + 500000000) / 1000000000);
     /* The libc's clock_gettime goes through the vDSO and agrees with the
      * system call to a millisecond. */
     clock_gettime(CLOCK_REALTIME, &g);

@@ -71,3 +71,19 @@ pub fn coarse_tick_ns() -> Option<u64> {
     let r = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
     (r == 0 && ts.tv_sec >= 0 && ts.tv_nsec > 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
 }
+
+/// CLOCK_TAI - CLOCK_REALTIME on the host in whole seconds (the kernel's
+/// TAI offset, 0 unless NTP set it).
+pub fn tai_offset_s() -> i64 {
+    let read = |clock| {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes one timespec we own.
+        let r = unsafe { libc::clock_gettime(clock, &mut ts) };
+        (r == 0).then(|| ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128)
+    };
+    match (read(libc::CLOCK_REALTIME), read(libc::CLOCK_TAI)) {
+        // Rounded: the two readings are a few nanoseconds apart.
+        (Some(utc), Some(tai)) => ((tai - utc + 500_000_000).div_euclid(1_000_000_000)) as i64,
+        _ => 0,
+    }
+}

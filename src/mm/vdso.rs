@@ -105,12 +105,8 @@ pub fn install(phys: &Arc<PhysMemory>) -> KResult<()> {
     // RAM mapping `phys` keeps for the whole run; every access to it from
     // vkernel goes through these atomics, and guests only read it.
     let words: &'static [AtomicU64] = unsafe { std::slice::from_raw_parts(bytes.as_mut_ptr() as *const AtomicU64, words_len) };
-    let vdso = Vdso {
-        text: (Arc::new(ImageFile(image)), text),
-        data: (Arc::new(ImageFile(vec![0; VVAR_SIZE as usize])), data),
-        image_len,
-        page: DataPage { words },
-    };
+    let vdso =
+        Vdso { text: (Arc::new(ImageFile(image)), text), data: (Arc::new(ImageFile(vec![0; VVAR_SIZE as usize])), data), image_len, page: DataPage { words } };
     let _ = VDSO.set(vdso);
     Ok(())
 }

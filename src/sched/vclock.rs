@@ -11,9 +11,9 @@
 //! TSC and the host disagree, every read is the host clock plus an offset
 //! and the vDSO makes the system call.
 
-use std::sync::atomic::{AtomicU64, Ordering, fence};
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering, fence};
 use std::time::{Duration, Instant};
 
 use crate::mm::vdso::layout::*;
@@ -272,16 +272,8 @@ impl Clocks {
                     _ => 0,
                 };
                 let total = (mono as i128 + offset).max(0) as u64;
-                let (mut sec, mut ns) = (total / NSEC_PER_SEC, total % NSEC_PER_SEC);
-                if coarse {
-                    let since_tick = if coarse_ns > 0 { (mono % NSEC_PER_SEC) % coarse_ns } else { 0 };
-                    if ns < since_tick {
-                        ns += NSEC_PER_SEC;
-                        sec = sec.wrapping_sub(1);
-                    }
-                    ns -= since_tick;
-                }
-                (sec, ns)
+                let (sec, ns) = (total / NSEC_PER_SEC, total % NSEC_PER_SEC);
+                if coarse { back_to_tick(sec, ns, mono, coarse_ns) } else { (sec, ns) }
             };
             fence(Ordering::Acquire);
             if words[0].load(Ordering::Relaxed) == head {
@@ -297,22 +289,24 @@ impl Clocks {
 fn evaluate(now: u64, tsc_base: u64, mult: u64, sec: u64, snsec: u64, coarse: Option<(u64, u64)>) -> (u64, u64) {
     let delta = now.saturating_sub(tsc_base);
     let elapsed = delta as u128 * mult as u128;
-    let mut sec = sec;
-    let mut ns = ((elapsed + snsec as u128) >> VK_SHIFT) as u64;
+    let (mut sec, mut ns) = (sec, ((elapsed + snsec as u128) >> VK_SHIFT) as u64);
     if let Some((mono_snsec, tick)) = coarse {
         let mono = ((elapsed + mono_snsec as u128) >> VK_SHIFT) as u64;
-        let since_tick = if tick > 0 { (mono % NSEC_PER_SEC) % tick } else { 0 };
-        if ns < since_tick {
-            ns += NSEC_PER_SEC;
-            sec = sec.wrapping_sub(1);
-        }
-        ns -= since_tick;
+        (sec, ns) = back_to_tick(sec, ns, mono, tick);
     }
     if ns >= NSEC_PER_SEC {
         sec = sec.wrapping_add(ns / NSEC_PER_SEC);
         ns %= NSEC_PER_SEC;
     }
     (sec, ns)
+}
+
+/// A clock's (sec, ns) at the last coarse tick, where ticks come every
+/// `tick` ns from each whole second of CLOCK_MONOTONIC (`mono`'s
+/// nanoseconds, of which only the part within the second counts).
+fn back_to_tick(sec: u64, ns: u64, mono: u64, tick: u64) -> (u64, u64) {
+    let since_tick = if tick > 0 { (mono % NSEC_PER_SEC) % tick } else { 0 };
+    if ns < since_tick { (sec.wrapping_sub(1), ns + NSEC_PER_SEC - since_tick) } else { (sec, ns - since_tick) }
 }
 
 impl Writer {

@@ -15,6 +15,7 @@
  */
 #include "common.h"
 #include <elf.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -235,6 +236,35 @@ static void check_monotonic(void)
         if (!ok)
             vk_failures++;
     }
+}
+
+/* Two threads (on two CPUs where there are two) each read the clock after
+ * seeing the other's last reading: never older than what they saw. */
+static long long last_seen;
+static int cross_ok = 1;
+
+static void *cross_reader(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 100000; i++) {
+        long long seen = __atomic_load_n(&last_seen, __ATOMIC_ACQUIRE);
+        struct timespec t;
+        v_gettime(CLOCK_MONOTONIC, &t);
+        if (ns(t) < seen)
+            __atomic_store_n(&cross_ok, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&last_seen, ns(t), __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+static void check_across_threads(void)
+{
+    pthread_t a, b;
+    pthread_create(&a, NULL, cross_reader, NULL);
+    pthread_create(&b, NULL, cross_reader, NULL);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    CHECK("a reading after another thread's is never older", cross_ok);
 }
 
 static void check_gettimeofday_and_time(void)
@@ -491,6 +521,7 @@ int main(int argc, char **argv)
     check_clocks();
     check_clock_relations();
     check_monotonic();
+    check_across_threads();
     check_gettimeofday_and_time();
     check_getres();
     check_getcpu();

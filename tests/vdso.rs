@@ -136,6 +136,16 @@ fn vdso_off_maps_none_and_the_libc_falls_back() {
 }
 
 #[test]
+fn kernel_env_vdso_0_is_vdso_off() {
+    let bin = common::build("vdso", Link::Static);
+    let out = common::run_vkernel_with(&["-e", "vdso=0"], &bin, &["fallback"], &Input::Null);
+    assert_eq!(out.status, 0, "{}{}", out.stdout_str(), out.stderr_str());
+    let out = Command::new(common::VKERNEL).args(["-e", "vdso=maybe", "/bin/true"]).output().expect("run vkernel");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[test]
 fn vdso_switch_rejects_other_values_in_one_line() {
     let out = Command::new(common::VKERNEL).args(["--vdso", "maybe", "/bin/true"]).output().expect("run vkernel");
     assert_eq!(out.status.code(), Some(2));

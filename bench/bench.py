@@ -65,6 +65,20 @@ def bench_syscall(args, vk, results):
     results.append(("getppid round trip", f"{nat:.0f} ns", f"{virt:.0f} ns", f"{virt / nat:.1f}x"))
 
 
+def bench_clock(args, vk, results):
+    print("== clock_gettime(CLOCK_MONOTONIC) through the libc x 1,000,000 (median of %d)" % args.reps)
+    prog = os.path.join(args.bin, "clock")
+    nat = median_of(args.reps, lambda: field(checked([prog], "native clock")[1], "ns_per_call"))
+    virt = median_of(args.reps, lambda: field(checked(vk + ["--", prog], "vkernel clock")[1], "ns_per_call"))
+    # Without the vDSO every read traps: what the vDSO saves.
+    trap = median_of(args.reps, lambda: field(checked(vk + ["--vdso", "off", "--", prog, "20000"], "vkernel --vdso off clock")[1], "ns_per_call"))
+    print(f"   native            {nat:10.2f} ns/call")
+    print(f"   vkernel           {virt:10.2f} ns/call")
+    print(f"   vkernel vdso=off  {trap:10.2f} ns/call")
+    print(f"   ratio   {virt / nat:10.2f}x   (target <= 1.5x; {trap / nat:.0f}x without the vDSO)")
+    results.append(("clock_gettime (vDSO)", f"{nat:.1f} ns", f"{virt:.1f} ns", f"{virt / nat:.2f}x"))
+
+
 def bench_startup(args, vk, results):
     n = args.startup_reps
     print(f"== start-up: tiny static program, wall time (median of {n})")
@@ -302,6 +316,7 @@ def main():
     failures = 0
     for name, fn, with_vk in [
         ("syscall", bench_syscall, vk),
+        ("clock", bench_clock, vk),
         ("startup", bench_startup, vk),
         ("cpu", bench_cpu, vk),
         ("memory-idle", bench_memory_idle, args.vkernel),

@@ -45,10 +45,14 @@ pub struct BootOptions {
     pub shares: Vec<Share>,
     pub pidfile: Option<PathBuf>,
     pub verbose: bool,
+    /// Map the vDSO into guests (`--vdso`).
+    pub vdso: bool,
     pub command: Vec<OsString>,
 }
 
 pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
+    // The clocks' calibration runs while the machine is put together.
+    crate::sched::vclock::start();
     // The CPUs vkernel may use, read before any kernel thread pins itself.
     crate::platform::host::system::allowed_cpus();
     let root = &options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
@@ -66,6 +70,9 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     let phys =
         Arc::new(crate::mm::frame::PhysMemory::new(options.memory).map_err(|e| (format!("cannot allocate {} bytes of guest memory: {e}", options.memory), 1))?);
     crate::mm::frame::install_guest_ram(phys.clone());
+    if options.vdso {
+        crate::mm::vdso::install(&phys).map_err(|e| (format!("cannot put the vDSO in guest memory: {e}"), 1))?;
+    }
     return_free_pages_periodically(Arc::downgrade(&phys));
     let platform = crate::platform::create(phys.clone()).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
     let _ = super::PLATFORM.set(platform);
@@ -109,6 +116,14 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     *init.exe.lock() = image.exe_path;
     let regs = image.regs;
 
+    let clocks = crate::sched::vclock::enable();
+    if options.verbose {
+        if options.vdso {
+            eprintln!("vkernel: {clocks}");
+        } else {
+            eprintln!("vkernel: no vDSO (--vdso off or -e vdso=0): every clock read is a system call");
+        }
+    }
     let runner = init.clone();
     let thread = std::thread::Builder::new()
         .name("vkernel-task-1".into())

@@ -117,6 +117,9 @@ impl MmState {
             if req.flags & MAP_FIXED_NOREPLACE != 0 && req.flags & MAP_FIXED == 0 && !self.range_is_free(req.addr, end) {
                 return Err(Errno::EEXIST);
             }
+            if self.cuts_special_mapping(req.addr, end) {
+                return Err(Errno::EINVAL);
+            }
             self.unmap_range(req.addr, end);
             req.addr
         } else {
@@ -159,8 +162,16 @@ impl MmState {
                 None => return Err(Errno::ENOMEM),
             }
         }
-        // A shared file mapping opened read-only cannot become writable;
-        // our shared mappings are anonymous, so nothing to refuse yet.
+        // A mapping cannot gain a protection it may never have (Linux's
+        // VM_MAY* bits: EACCES), and the vDSO's cannot be split (EINVAL). A
+        // shared file mapping opened read-only cannot become writable; our
+        // shared mappings are anonymous, so nothing more to refuse yet.
+        if self.vmas.range(..end).rev().take_while(|(_, v)| v.end > start).any(|(_, v)| prot & !crate::mm::vdso::max_prot(v) != 0) {
+            return Err(Errno::EACCES);
+        }
+        if self.cuts_special_mapping(start, end) {
+            return Err(Errno::EINVAL);
+        }
         self.split_at(start);
         self.split_at(end);
         let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
@@ -269,6 +280,10 @@ impl MmState {
         if old_end > vma.end {
             return Err(Errno::EFAULT);
         }
+        // The vDSO's mappings move whole (CRIU does) but never grow
+        // (VM_DONTEXPAND: EFAULT) nor split (EINVAL).
+        let special = crate::mm::vdso::is_special(&vma);
+        let split_special = special && (old != vma.start || old_end != vma.end || new_len < old_len);
         if flags & MREMAP_FIXED != 0 {
             if new_addr % PAGE_SIZE != 0 {
                 return Err(Errno::EINVAL);
@@ -280,8 +295,23 @@ impl MmState {
             if new_addr < old_end && old < new_end {
                 return Err(Errno::EINVAL);
             }
+            if self.cuts_special_mapping(new_addr, new_end) {
+                return Err(Errno::EINVAL);
+            }
+            if special && new_len > old_len {
+                return Err(Errno::EFAULT);
+            }
+            if split_special {
+                return Err(Errno::EINVAL);
+            }
             self.unmap_range(new_addr, new_end);
             return self.move_range(&vma, old, old_len, new_addr, new_len);
+        }
+        if special && new_len > old_len {
+            return Err(Errno::EFAULT);
+        }
+        if split_special {
+            return Err(Errno::EINVAL);
         }
         if new_len <= old_len {
             self.unmap_range(old + new_len, old_end);
@@ -384,7 +414,11 @@ impl Mm {
         if end > TASK_SIZE {
             return Err(Errno::EINVAL);
         }
-        self.lock().unmap_range(addr, end);
+        let mut st = self.lock();
+        if st.cuts_special_mapping(addr, end) {
+            return Err(Errno::EINVAL);
+        }
+        st.unmap_range(addr, end);
         Ok(())
     }
 }

@@ -8,6 +8,7 @@
 pub mod frame;
 pub mod map;
 pub mod uaccess;
+pub mod vdso;
 pub mod vma;
 
 use parking_lot::{Mutex, MutexGuard};

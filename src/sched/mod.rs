@@ -11,6 +11,7 @@ pub mod panic;
 pub mod processes;
 pub mod time;
 pub mod timer;
+pub mod vclock;
 pub mod wait;
 
 pub use cred::Creds;

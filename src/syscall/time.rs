@@ -1,11 +1,12 @@
 //! Time system calls: clocks, gettimeofday, time, sleeps.
 
+use crate::sched::vclock::{self, Clock};
 use crate::sched::time::{Deadline, KTIME_MAX, ns_to_timespec, ns_to_timeval, timespec_ns, timeval_ns};
 use crate::sched::wait;
 use crate::task::{RestartBlock, cpu_clock, itimer};
 
 use crate::abi::time::{
-    CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
+    CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
     CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL, TIMER_ABSTIME,
 };
 use crate::abi::{Errno, Itimerval, KResult, Timespec, Timeval, Timezone};
@@ -27,12 +28,13 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
 
 /// The guest's clock `id` now, in nanoseconds.
 fn clock_now(sys: &Sys, id: i32) -> KResult<i128> {
+    // The clocks the vDSO answers are read exactly as it reads them.
+    if let Some(clock) = Clock::from_id(id) {
+        return Ok(vclock::now_ns(clock));
+    }
     Ok(match id {
-        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_REALTIME_ALARM => crate::sched::clock::realtime_ns(),
-        // TAI is 37 s ahead of UTC (with the host's default tai offset of 0,
-        // Linux reports TAI == REALTIME; match that).
-        CLOCK_TAI => crate::sched::clock::realtime_ns(),
-        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME | CLOCK_BOOTTIME_ALARM => crate::sched::clock::monotonic_ns() as i128,
+        CLOCK_REALTIME_ALARM => crate::sched::clock::realtime_ns(),
+        CLOCK_BOOTTIME_ALARM => crate::sched::clock::monotonic_ns() as i128,
         // The CPU clocks, fixed and dynamic (clock_getcpuclockid,
         // pthread_getcpuclockid).
         id if cpu_clock::is_cpu_clock(id) => cpu_clock::decode(sys.task, id, true)?.now_ns() as i128,
@@ -54,11 +56,11 @@ fn sys_clock_getres(sys: &mut Sys) -> KResult<u64> {
     let id = sys.arg_i32(0);
     let res = match id {
         id if cpu_clock::is_cpu_clock(id) => cpu_clock::decode(sys.task, id, false)?.resolution_ns(),
-        // Coarse clocks tick at HZ (250 on common configs: 4 ms).
-        CLOCK_REALTIME_COARSE | CLOCK_MONOTONIC_COARSE => 4_000_000,
+        // Coarse clocks tick at the host's HZ (the vDSO says the same).
+        CLOCK_REALTIME_COARSE | CLOCK_MONOTONIC_COARSE => vclock::coarse_tick_ns() as i64,
         _ => {
             clock_now(sys, id)?;
-            1
+            vclock::HRES_NS as i64
         }
     };
     if sys.arg(1) != 0 {
@@ -81,7 +83,8 @@ fn sys_gettimeofday(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_time(sys: &mut Sys) -> KResult<u64> {
-    let secs = crate::sched::clock::realtime_ns().div_euclid(1_000_000_000) as i64;
+    // Linux's time() is the coarse wall clock's seconds (as the vDSO's).
+    let secs = vclock::now_ns(Clock::RealtimeCoarse).div_euclid(1_000_000_000) as i64;
     if sys.arg(0) != 0 {
         sys.mm().write(sys.arg(0), &secs)?;
     }

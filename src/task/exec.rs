@@ -10,7 +10,7 @@ use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_GNU_STACK, PT_INTERP, PT_
 
 use crate::abi::auxvec::{
     AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS, AT_GID, AT_HWCAP, AT_HWCAP2, AT_MINSIGSTKSZ, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT,
-    AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_UID,
+    AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_SYSINFO_EHDR, AT_UID,
 };
 use crate::abi::fcntl::AT_FDCWD;
 use crate::abi::mman::{MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE};
@@ -113,6 +113,8 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         }
         None => (main.entry, 0),
     };
+    // Linux maps the vDSO after the program and its interpreter.
+    let vdso = crate::mm::vdso::map_into(&mm)?;
     {
         let mut st = mm.lock();
         let brk = page_align_up(main.end).ok_or(Errno::ENOMEM)?;
@@ -129,7 +131,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
     }
     let creds = task.creds();
     let execfn = if path.is_empty() { exe_path.clone() } else { path.to_vec() };
-    let auxv = vec![
+    let mut auxv = vec![
         (AT_PHDR, main.phdr),
         (AT_PHENT, 56),
         (AT_PHNUM, elf.phdrs.len() as u64),
@@ -147,6 +149,10 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         (AT_HWCAP2, host_auxv(AT_HWCAP2)),
         (AT_MINSIGSTKSZ, host_auxv(AT_MINSIGSTKSZ)),
     ];
+    // First, as Linux's ARCH_DLINFO puts it.
+    if let Some(base) = vdso {
+        auxv.insert(0, (AT_SYSINFO_EHDR, base));
+    }
     let sp = build_stack(&mm, &argv, &envp, &execfn, auxv, stack_limit)?;
     let mut regs: Regs = crate::platform::initial_regs();
     regs.rip = entry;

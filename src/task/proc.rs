@@ -246,6 +246,8 @@ fn maps_content(task: &Task) -> Vec<u8> {
             if vma.flags & MAP_SHARED != 0 { 's' } else { 'p' },
         );
         let (offset, dev, ino, name): (u64, u64, u64, Vec<u8>) = match &vma.backing {
+            // [vvar] and [vdso] show as Linux's special mappings do.
+            _ if crate::mm::vdso::is_special(vma) => (0, 0, 0, vma.label.as_bytes().to_vec()),
             Backing::File { offset, name, dev, ino, .. } => (*offset, *dev, *ino, name.clone()),
             Backing::Shared { pgoff, .. } => (pgoff * PAGE_SIZE, 1, 0, b"/dev/zero (deleted)".to_vec()),
             _ => (0, 0, 0, vma.label.as_bytes().to_vec()),

@@ -3,6 +3,7 @@
 //! arguments, rejects invalid ones, and calls the subsystem that owns the
 //! work; the dispatcher turns `Err(errno)` into `-errno` in rax.
 
+pub mod admin;
 pub mod args;
 pub mod attr;
 pub mod clone;
@@ -22,6 +23,7 @@ pub mod poll;
 pub mod process;
 pub mod read_write;
 pub mod resource;
+pub mod sched;
 pub mod session;
 pub mod signal;
 pub mod socket;
@@ -141,11 +143,13 @@ fn table() -> &'static Table {
     TABLE.get_or_init(|| {
         let mut entries: Vec<Option<(&'static str, Handler)>> = vec![None; TABLE_SIZE];
         for family in [
+            admin::SYSCALLS,
             creds::SYSCALLS,
             attr::SYSCALLS,
             clone::SYSCALLS,
             exec::SYSCALLS,
             resource::SYSCALLS,
+            sched::SYSCALLS,
             session::SYSCALLS,
             copy::SYSCALLS,
             dir::SYSCALLS,

@@ -25,7 +25,7 @@ fn set_limit(sys: &Sys, resource: usize, new: Rlimit) -> KResult<()> {
     let mut limits = sys.task.rlimits.lock();
     let old = limits[resource];
     // Raising the hard limit needs CAP_SYS_RESOURCE.
-    if new.max > old.max && !sys.task.creds().is_root() {
+    if new.max > old.max && !sys.task.creds().capable(crate::abi::capability::CAP_SYS_RESOURCE) {
         return Err(Errno::EPERM);
     }
     // Linux: RLIMIT_NOFILE may not exceed fs.nr_open (1048576 by default).

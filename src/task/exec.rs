@@ -478,6 +478,7 @@ pub fn commit(task: &Arc<Task>, image: Image) -> crate::platform::Regs {
     task.signals.lock().altstack = Default::default();
     task.set_comm(&image.comm);
     *task.exe.lock() = image.exe_path;
+    task.creds.lock().apply_exec();
     task.clear_child_tid.store(0, Ordering::Relaxed);
     task.robust_list.store(0, Ordering::Relaxed);
     task.exe_done_since_fork.store(true, Ordering::Relaxed);

@@ -158,6 +158,7 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
         exe_done_since_fork: AtomicBool::new(false),
         vfork_done: Mutex::new(vfork.clone()),
         restart_block: Mutex::new(None),
+        sched: Mutex::new(parent.sched.lock().for_child()),
     });
 
     // Linux writes these before the child exists to anyone else; a bad

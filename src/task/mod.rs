@@ -11,6 +11,7 @@ pub mod itimer;
 pub mod limits;
 pub mod proc;
 pub mod process;
+pub mod sched;
 pub mod session;
 pub mod system;
 pub mod wait;
@@ -95,6 +96,8 @@ pub struct Task {
     pub vfork_done: Mutex<Option<Arc<fork::VforkDone>>>,
     /// What restart_syscall resumes after an ERESTART_RESTARTBLOCK.
     pub restart_block: Mutex<Option<RestartBlock>>,
+    /// Scheduling policy, priorities and nice value (see `task::sched`).
+    pub sched: Mutex<sched::SchedParams>,
 }
 
 impl Task {
@@ -194,6 +197,7 @@ impl Task {
             exe_done_since_fork: std::sync::atomic::AtomicBool::new(false),
             vfork_done: Mutex::new(None),
             restart_block: Mutex::new(None),
+            sched: Mutex::new(Default::default()),
         });
         process.add_thread(&task);
         system.register(&task);

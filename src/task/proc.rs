@@ -189,8 +189,8 @@ fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
                  VmPeak:\t{vm_kb:>8} kB\nVmSize:\t{vm_kb:>8} kB\nVmLck:\t{z:>8} kB\nVmPin:\t{z:>8} kB\nVmHWM:\t{rss_kb:>8} kB\nVmRSS:\t{rss_kb:>8} kB\n\
                  RssAnon:\t{rss_kb:>8} kB\nRssFile:\t{z:>8} kB\nRssShmem:\t{z:>8} kB\nVmData:\t{z:>8} kB\nVmStk:\t{z:>8} kB\nVmExe:\t{z:>8} kB\n\
                  VmLib:\t{z:>8} kB\nVmPTE:\t{z:>8} kB\nVmSwap:\t{z:>8} kB\nThreads:\t{threads}\nSigQ:\t0/63498\nSigPnd:\t{z:016x}\nShdPnd:\t{z:016x}\n\
-                 SigBlk:\t{blocked:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\nCapInh:\t{z:016x}\nCapPrm:\t{caps:016x}\nCapEff:\t{caps:016x}\n\
-                 CapBnd:\t000001ffffffffff\nCapAmb:\t{z:016x}\nNoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed:\t{cpus:x}\nCpus_allowed_list:\t0-{last_cpu}\n\
+                 SigBlk:\t{blocked:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\nCapInh:\t{inh:016x}\nCapPrm:\t{prm:016x}\nCapEff:\t{eff:016x}\n\
+                 CapBnd:\t{bnd:016x}\nCapAmb:\t{amb:016x}\nNoNewPrivs:\t{nnp}\nSeccomp:\t0\nCpus_allowed:\t{cpus:x}\nCpus_allowed_list:\t0-{last_cpu}\n\
                  voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
                 c.uid,
                 c.euid,
@@ -209,7 +209,12 @@ fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
                 groups = groups.join(" "),
                 threads = thread_count(system, task),
                 z = 0u64,
-                caps = if c.euid == 0 { 0x1ff_ffff_ffffu64 } else { 0 },
+                inh = c.caps.inheritable,
+                prm = c.caps.permitted,
+                eff = c.caps.effective,
+                bnd = c.caps.bounding,
+                amb = c.caps.ambient,
+                nnp = task.no_new_privs.load(std::sync::atomic::Ordering::Relaxed) as u8,
                 cpus = (1u64 << ncpu.min(63)) - 1,
                 last_cpu = ncpu - 1,
             );

@@ -80,6 +80,10 @@ pub struct MmState {
     pub arg_end: u64,
     pub env_start: u64,
     pub env_end: u64,
+    /// The stack pointer a program started with, and its auxiliary vector
+    /// (Linux's mm->start_stack and saved_auxv, for /proc).
+    pub start_stack: u64,
+    pub saved_auxv: Vec<(u64, u64)>,
     host_ops: Vec<HostOp>,
     deferred_frees: Vec<Frame>,
 }
@@ -121,6 +125,8 @@ impl Mm {
                 arg_end: 0,
                 env_start: 0,
                 env_end: 0,
+                start_stack: 0,
+                saved_auxv: Vec::new(),
                 host_ops: Vec::new(),
                 deferred_frees: Vec::new(),
             }),
@@ -265,6 +271,7 @@ impl Mm {
         cst.vmas = st.vmas.clone();
         (cst.brk_start, cst.brk, cst.mmap_base, cst.stack_top) = (st.brk_start, st.brk, st.mmap_base, st.stack_top);
         (cst.arg_start, cst.arg_end, cst.env_start, cst.env_end) = (st.arg_start, st.arg_end, st.env_start, st.env_end);
+        (cst.start_stack, cst.saved_auxv) = (st.start_stack, st.saved_auxv.clone());
         let mut write_protect: Vec<(u64, u64)> = Vec::new();
         let vmas: Vec<Vma> = st.vmas.values().cloned().collect();
         for vma in &vmas {

@@ -90,7 +90,18 @@ fn update(sys: &Sys, kind: Kind, change: impl FnOnce(&mut Ids, bool) -> KResult<
     if kind == Kind::User {
         creds.fix_caps_after_setuid(&old);
     }
+    committed(sys, &old, &creds);
     Ok(0)
+}
+
+/// Linux's commit_creds: a change of effective or filesystem ids, or of
+/// capabilities beyond the old ones, makes the process non-dumpable
+/// (suid_dumpable 0) until its next exec.
+fn committed(sys: &Sys, old: &Creds, new: &Creds) {
+    let ids_changed = old.euid != new.euid || old.egid != new.egid || old.fsuid != new.fsuid || old.fsgid != new.fsgid;
+    if ids_changed || new.caps.permitted & !old.caps.permitted != 0 {
+        sys.task.process.limits.dumpable.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// setuid/setgid: with the capability every id; without it only the
@@ -164,11 +175,13 @@ fn set_fs_id(sys: &Sys, kind: Kind, id: u32) -> KResult<u64> {
     let old = new_ids.fs;
     let may = id == new_ids.real || id == new_ids.effective || id == new_ids.saved || id == new_ids.fs || creds.capable(setid_cap(kind));
     if id != KEEP && may && id != old {
+        let before = creds.clone();
         new_ids.fs = id;
         store(&mut creds, kind, new_ids);
         if kind == Kind::User {
             creds.fix_caps_after_setfsuid(old);
         }
+        committed(sys, &before, &creds);
     }
     Ok(old as u64)
 }

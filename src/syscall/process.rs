@@ -151,11 +151,12 @@ fn sys_prctl(sys: &mut Sys) -> KResult<u64> {
             sys.mm().write_bytes(arg2, &name)?;
             Ok(0)
         }
-        PR_GET_DUMPABLE => Ok(1),
+        PR_GET_DUMPABLE => Ok(task.process.limits.dumpable.load(Ordering::Relaxed) as u64),
         PR_SET_DUMPABLE => {
             if arg2 > 1 {
                 return Err(Errno::EINVAL);
             }
+            task.process.limits.dumpable.store(arg2 == 1, Ordering::Relaxed);
             Ok(0)
         }
         PR_GET_SECCOMP => Ok(0),

@@ -404,6 +404,7 @@ fn build_stack(mm: &Arc<Mm>, argv: &[Vec<u8>], envp: &[Vec<u8>], execfn: &[u8], 
     table.push(0);
     table.extend(&env_addrs);
     table.push(0);
+    let auxv_len = auxv.len();
     for (k, v) in auxv {
         table.push(k);
         table.push(v);
@@ -411,6 +412,8 @@ fn build_stack(mm: &Arc<Mm>, argv: &[Vec<u8>], envp: &[Vec<u8>], execfn: &[u8], 
     let bytes: Vec<u8> = table.iter().flat_map(|w| w.to_ne_bytes()).collect();
     mm.write_bytes(sp, &bytes)?;
     let mut st = mm.lock();
+    st.start_stack = sp;
+    st.saved_auxv = table[table.len() - 2 * auxv_len..].chunks_exact(2).map(|p| (p[0], p[1])).collect();
     st.arg_start = arg_start;
     st.arg_end = arg_end;
     st.env_start = env_addrs.first().copied().unwrap_or(env_end);
@@ -479,6 +482,7 @@ pub fn commit(task: &Arc<Task>, image: Image) -> crate::platform::Regs {
     task.set_comm(&image.comm);
     *task.exe.lock() = image.exe_path;
     task.creds.lock().apply_exec();
+    task.process.limits.dumpable.store(true, Ordering::Relaxed);
     task.clear_child_tid.store(0, Ordering::Relaxed);
     task.robust_list.store(0, Ordering::Relaxed);
     task.exe_done_since_fork.store(true, Ordering::Relaxed);

@@ -10,6 +10,7 @@ pub mod futex;
 pub mod itimer;
 pub mod limits;
 pub mod proc;
+pub mod proc_files;
 pub mod process;
 pub mod sched;
 pub mod session;

@@ -73,6 +73,8 @@ pub struct Process {
     exec_tid: AtomicI32,
     /// Woken when a thread exits (an exec waits for the others to go).
     pub thread_exited: WaitQueue,
+    /// OOM adjustment, core-dump filter, dumpability (see `task::limits`).
+    pub limits: crate::task::limits::ProcessLimits,
 }
 
 impl Process {
@@ -106,6 +108,7 @@ impl Process {
             group_exit: Mutex::new(None),
             exec_tid: AtomicI32::new(0),
             thread_exited: WaitQueue::new(),
+            limits: Default::default(),
         })
     }
 

@@ -67,9 +67,11 @@ pub fn current_cpu() -> u32 {
     unsafe { libc::sched_getcpu() }.max(0) as u32
 }
 
-/// The number of CPUs vkernel may use.
+/// The number of CPUs vkernel may use: the CPUs the process was allowed
+/// when first asked (boot asks before any kernel thread is pinned to one).
 pub fn cpu_count() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    static COUNT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *COUNT.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
 
 /// The limits vkernel itself runs under, resource by resource.

@@ -60,3 +60,25 @@ pub const SCHED_FLAG_ALL: u64 = general::SCHED_FLAG_ALL as u64;
 pub const PRIO_PROCESS: i32 = 0;
 pub const PRIO_PGRP: i32 = 1;
 pub const PRIO_USER: i32 = 2;
+
+/// clone3's `struct clone_args` (sizes CLONE_ARGS_SIZE_VER0..2).
+pub const CLONE_ARGS_SIZE_VER0: usize = general::CLONE_ARGS_SIZE_VER0 as usize;
+pub const CLONE_ARGS_SIZE_VER2: usize = general::CLONE_ARGS_SIZE_VER2 as usize;
+pub const CLONE_CLEAR_SIGHAND: u64 = general::CLONE_CLEAR_SIGHAND as u64;
+pub const CLONE_INTO_CGROUP: u64 = general::CLONE_INTO_CGROUP as u64;
+
+/// membarrier(2) commands (Linux: include/uapi/linux/membarrier.h).
+pub mod membarrier {
+    use linux_raw_sys::general::membarrier_cmd as cmd;
+    pub const QUERY: u32 = cmd::MEMBARRIER_CMD_QUERY as u32;
+    pub const GLOBAL: u32 = cmd::MEMBARRIER_CMD_GLOBAL as u32;
+    pub const GLOBAL_EXPEDITED: u32 = cmd::MEMBARRIER_CMD_GLOBAL_EXPEDITED as u32;
+    pub const REGISTER_GLOBAL_EXPEDITED: u32 = cmd::MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED as u32;
+    pub const PRIVATE_EXPEDITED: u32 = cmd::MEMBARRIER_CMD_PRIVATE_EXPEDITED as u32;
+    pub const REGISTER_PRIVATE_EXPEDITED: u32 = cmd::MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED as u32;
+    pub const PRIVATE_EXPEDITED_SYNC_CORE: u32 = cmd::MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE as u32;
+    pub const REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: u32 = cmd::MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE as u32;
+    pub const PRIVATE_EXPEDITED_RSEQ: u32 = cmd::MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ as u32;
+    pub const REGISTER_PRIVATE_EXPEDITED_RSEQ: u32 = cmd::MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ as u32;
+    pub const GET_REGISTRATIONS: u32 = cmd::MEMBARRIER_CMD_GET_REGISTRATIONS as u32;
+}

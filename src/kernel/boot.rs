@@ -42,6 +42,8 @@ pub struct BootOptions {
 }
 
 pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
+    // The CPUs vkernel may use, read before any kernel thread pins itself.
+    crate::platform::host::system::allowed_cpus();
     let root = &options.root;
     match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => {}
@@ -51,8 +53,6 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     if let Some(pidfile) = &options.pidfile {
         std::fs::write(pidfile, format!("{}\n", std::process::id())).map_err(|e| (format!("-p {}: {e}", pidfile.display()), 2))?;
     }
-    // Counted before any kernel thread is pinned to a CPU.
-    crate::platform::host::system::cpu_count();
     let phys =
         Arc::new(crate::mm::frame::PhysMemory::new(options.memory).map_err(|e| (format!("cannot allocate {} bytes of guest memory: {e}", options.memory), 1))?);
     crate::mm::frame::install_guest_ram(phys.clone());

@@ -11,6 +11,7 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_sysinfo => sys_sysinfo,
     __NR_getrandom => sys_getrandom,
     __NR_sched_getaffinity => sys_sched_getaffinity,
+    __NR_sched_setaffinity => sys_sched_setaffinity,
     __NR_sched_yield => sys_sched_yield,
     __NR_getcpu => sys_getcpu,
 ];
@@ -69,27 +70,60 @@ fn sys_getrandom(sys: &mut Sys) -> KResult<u64> {
     Ok(len as u64)
 }
 
-/// The CPUs the guest may run on: the host CPUs vkernel may use.
-fn sys_sched_getaffinity(sys: &mut Sys) -> KResult<u64> {
-    let (pid, len, addr) = (sys.arg_i32(0), sys.arg(1) as usize, sys.arg(2));
+/// Linux's cpumask_size(): nr_cpu_ids bits in whole longs.
+fn cpumask_bytes() -> usize {
+    crate::platform::host::system::possible_cpus().div_ceil(64) * 8
+}
+
+/// The task sched_{get,set}affinity names: 0 is the caller, else a
+/// thread id (ESRCH when there is none).
+fn affinity_target(sys: &Sys, pid: i32) -> KResult<std::sync::Arc<crate::task::Task>> {
     if pid < 0 {
-        return Err(Errno::EINVAL);
-    }
-    if pid != 0 && sys.task.system.task(pid).is_none() {
         return Err(Errno::ESRCH);
     }
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if pid == 0 {
+        return Ok(sys.task.clone());
+    }
+    sys.task.system.task(pid).ok_or(Errno::ESRCH)
+}
+
+fn sys_sched_getaffinity(sys: &mut Sys) -> KResult<u64> {
+    // Linux's len is an unsigned int, and so is its bit count.
+    let (pid, len, addr) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2));
     // Linux: the buffer must hold nr_cpu_ids bits and be a multiple of long.
-    let needed = cpus.div_ceil(64) * 8;
-    if len < needed || len % 8 != 0 {
+    if (len.wrapping_mul(8) as usize) < crate::platform::host::system::possible_cpus() || len % 8 != 0 {
         return Err(Errno::EINVAL);
     }
-    let mut mask = vec![0u8; needed];
-    for c in 0..cpus {
-        mask[c / 8] |= 1 << (c % 8);
+    let len = len as usize;
+    let target = affinity_target(sys, pid)?;
+    let mask = target.affinity.lock().clone();
+    let bytes: Vec<u8> = mask.iter().flat_map(|w| w.to_ne_bytes()).take(cpumask_bytes().min(len)).collect();
+    sys.mm().write_bytes(addr, &bytes)?;
+    Ok(bytes.len() as u64)
+}
+
+/// Sets the CPUs a task may run on: the mask is cut to the CPUs vkernel
+/// may use (EINVAL when nothing is left). Another user's task needs
+/// CAP_SYS_NICE (EPERM).
+fn sys_sched_setaffinity(sys: &mut Sys) -> KResult<u64> {
+    let (pid, len, addr) = (sys.arg_i32(0), sys.arg_u32(1) as usize, sys.arg(2));
+    let n = len.min(cpumask_bytes());
+    let mut raw = vec![0u8; cpumask_bytes()];
+    sys.mm().read_bytes_into(addr, &mut raw[..n])?;
+    let target = affinity_target(sys, pid)?;
+    let me = sys.task.creds();
+    let them = target.creds();
+    if me.euid != 0 && me.euid != them.uid && me.euid != them.euid {
+        return Err(Errno::EPERM);
     }
-    sys.mm().write_bytes(addr, &mask)?;
-    Ok(needed as u64)
+    let allowed = crate::task::all_cpus_mask();
+    let wanted: Vec<u64> = raw.chunks(8).map(|c| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]))).collect();
+    let mask: Vec<u64> = allowed.iter().zip(wanted.iter().chain(std::iter::repeat(&0))).map(|(a, w)| a & w).collect();
+    if mask.iter().all(|&w| w == 0) {
+        return Err(Errno::EINVAL);
+    }
+    *target.affinity.lock() = mask;
+    Ok(0)
 }
 
 fn sys_sched_yield(_sys: &mut Sys) -> KResult<u64> {

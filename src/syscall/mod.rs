@@ -14,6 +14,7 @@ pub mod exec;
 pub mod fcntl;
 pub mod futex;
 pub mod info;
+pub mod membarrier;
 pub mod ioctl;
 pub mod mm;
 pub mod namespace;
@@ -162,6 +163,7 @@ fn table() -> &'static Table {
             sync::SYSCALLS,
             xattr::SYSCALLS,
             futex::SYSCALLS,
+            membarrier::SYSCALLS,
             mm::SYSCALLS,
             pipe::SYSCALLS,
             poll::SYSCALLS,

@@ -72,7 +72,7 @@ fn sys_getrusage(sys: &mut Sys) -> KResult<u64> {
     let mut ru = Rusage::default();
     match who {
         RUSAGE_SELF | RUSAGE_THREAD => {
-            let (user, system) = crate::task::cpu_times(sys.task);
+            let (user, system) = if who == RUSAGE_SELF { crate::task::process_cpu_times(sys.task) } else { crate::task::cpu_times(sys.task) };
             ru.ru_utime = Timeval { tv_sec: (user / 1_000_000_000) as i64, tv_usec: ((user % 1_000_000_000) / 1000) as i64 };
             ru.ru_stime = Timeval { tv_sec: (system / 1_000_000_000) as i64, tv_usec: ((system % 1_000_000_000) / 1000) as i64 };
             // ru_maxrss in KiB.
@@ -90,7 +90,7 @@ fn sys_getrusage(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_times(sys: &mut Sys) -> KResult<u64> {
-    let (user, system) = crate::task::cpu_times(sys.task);
+    let (user, system) = crate::task::process_cpu_times(sys.task);
     let ticks = |ns: u64| (ns / 10_000_000) as i64;
     let (cu, cs) = {
         let st = sys.task.process.state();

@@ -33,7 +33,11 @@ fn clock_now(sys: &Sys, id: i32) -> KResult<i128> {
         // Linux reports TAI == REALTIME; match that).
         CLOCK_TAI => crate::sched::clock::realtime_ns(),
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME | CLOCK_BOOTTIME_ALARM => crate::sched::clock::monotonic_ns() as i128,
-        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => {
+        CLOCK_PROCESS_CPUTIME_ID => {
+            let (u, s) = crate::task::process_cpu_times(sys.task);
+            (u + s) as i128
+        }
+        CLOCK_THREAD_CPUTIME_ID => {
             let (u, s) = crate::task::cpu_times(sys.task);
             (u + s) as i128
         }

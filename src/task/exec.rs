@@ -472,6 +472,7 @@ pub fn de_thread(task: &Arc<Task>) -> KResult<()> {
 
 pub fn commit(task: &Arc<Task>, image: Image) -> crate::platform::Regs {
     task.set_mm(image.mm);
+    task.process.membarrier_registrations.store(0, Ordering::Relaxed);
     task.unshare_files();
     let closed = task.files().take_close_on_exec();
     for file in closed {

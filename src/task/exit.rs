@@ -94,6 +94,7 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
         task.system.tasks.lock().remove(&task.tid());
         drop_shared_state(task);
         process.thread_exited.wake_all();
+        task.system.futexes.thread_died();
         return status;
     }
     // Without a group exit the last thread's status is the process's
@@ -101,6 +102,7 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
     let status = process.group_exit_status().unwrap_or(status);
     exit_process(task, status);
     process.thread_exited.wake_all();
+    task.system.futexes.thread_died();
     status
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 use crate::abi::sched::{
-    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
     CLONE_NEWUTS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL,
 };
 use crate::abi::signal::NSIG;
@@ -77,6 +77,12 @@ pub fn abandon(child: &Arc<Task>) {
 /// Creates the child task and process. `regs` are the parent's registers
 /// at the system call.
 pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResult<NewTask> {
+    clone_process_with(parent, args, regs, None)
+}
+
+/// `clone_process` with clone3's extras: a chosen thread id (set_tid,
+/// which needs CAP_CHECKPOINT_RESTORE: guest root) and CLONE_CLEAR_SIGHAND.
+pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wanted_tid: Option<i32>) -> KResult<NewTask> {
     let flags = args.flags;
     if flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
         return Err(Errno::EINVAL);
@@ -108,7 +114,15 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
         return Err(Errno::ERESTARTNOINTR);
     }
     let kernel = &parent.system;
-    let pid = kernel.alloc_pid().ok_or(Errno::EAGAIN)?;
+    let pid = match wanted_tid {
+        Some(tid) => {
+            if parent.creds().euid != 0 {
+                return Err(Errno::EPERM);
+            }
+            kernel.claim_pid(tid)?
+        }
+        None => kernel.alloc_pid().ok_or(Errno::EAGAIN)?,
+    };
 
     // A thread or a CLONE_VM process shares the address space, and so does
     // vfork (the parent sleeps until the child execs or exits).
@@ -126,7 +140,15 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
 
     let files = if flags & CLONE_FILES != 0 { parent.files_table() } else { Arc::new(Mutex::new(parent.files().clone())) };
     let fs = if flags & CLONE_FS != 0 { parent.fs.clone() } else { Arc::new(Mutex::new(parent.fs().clone())) };
-    let sigactions = if flags & CLONE_SIGHAND != 0 { parent.sigactions.clone() } else { Arc::new(Mutex::new(parent.sigactions.lock().clone())) };
+    let sigactions = if flags & CLONE_SIGHAND != 0 {
+        parent.sigactions.clone()
+    } else {
+        let mut actions = parent.sigactions.lock().clone();
+        if flags & CLONE_CLEAR_SIGHAND != 0 {
+            actions.reset_for_exec();
+        }
+        Arc::new(Mutex::new(actions))
+    };
     let parent_signals = parent.signals.lock().clone();
     let signals = TaskSignals { blocked: parent_signals.blocked, altstack: parent_signals.altstack, ..Default::default() };
     let vfork = (flags & CLONE_VFORK != 0).then(|| Arc::new(VforkDone { done: AtomicBool::new(false), parent: Arc::downgrade(parent) }));
@@ -154,6 +176,7 @@ pub fn clone_process(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs) -> KResu
         pdeath_signal: AtomicI32::new(0),
         no_new_privs: AtomicBool::new(parent.no_new_privs.load(Ordering::Relaxed)),
         personality: std::sync::atomic::AtomicU32::new(parent.personality.load(Ordering::Relaxed)),
+        affinity: Mutex::new(parent.affinity.lock().clone()),
         cpu: Mutex::new(Default::default()),
         start_time_ns: crate::sched::clock::monotonic_ns(),
         exe_done_since_fork: AtomicBool::new(false),

@@ -50,6 +50,11 @@ pub struct Waiter {
     sleeper: Arc<Sleeper>,
     /// The queue it is on (requeue moves it).
     key: Mutex<FutexKey>,
+    /// For a priority-inheritance lock: the waiting thread, which an
+    /// unlock may make the owner.
+    pi_tid: u32,
+    /// An unlock handed this waiter the PI lock.
+    handed: AtomicBool,
 }
 
 impl Waiter {
@@ -61,6 +66,65 @@ impl Waiter {
     pub fn is_woken(&self) -> bool {
         self.woken.load(Ordering::Acquire)
     }
+}
+
+/// FUTEX_WAKE_OP's operation on the second word, and its comparison.
+#[derive(Clone, Copy, Debug)]
+pub struct WakeOp {
+    op: u32,
+    oparg: u32,
+    cmp: u32,
+    cmparg: i32,
+}
+
+impl WakeOp {
+    /// Decodes val3 as Linux does: op in bits 28-31 (bit 31: the operand
+    /// is a shift count), cmp in 24-27, oparg and cmparg 12 signed bits
+    /// each. ENOSYS for an unknown op or comparison.
+    pub fn decode(encoded: u32) -> KResult<WakeOp> {
+        let mut op = (encoded >> 28) & 0xf;
+        let cmp = (encoded >> 24) & 0xf;
+        let mut oparg = ((encoded << 8) as i32 >> 20) as u32;
+        let cmparg = (encoded << 20) as i32 >> 20;
+        if op & 8 != 0 {
+            // Linux masks a bad shift count to 0..31 (with a warning).
+            oparg = 1u32 << (oparg & 31);
+            op &= 7;
+        }
+        if op > 4 || cmp > 5 {
+            return Err(Errno::ENOSYS);
+        }
+        Ok(WakeOp { op, oparg, cmp, cmparg })
+    }
+
+    fn apply(&self, old: u32) -> u32 {
+        match self.op {
+            0 => self.oparg,
+            1 => old.wrapping_add(self.oparg),
+            2 => old | self.oparg,
+            3 => old & !self.oparg,
+            _ => old ^ self.oparg,
+        }
+    }
+
+    fn holds(&self, old: u32) -> bool {
+        let (a, b) = (old as i32, self.cmparg);
+        match self.cmp {
+            0 => a == b,
+            1 => a != b,
+            2 => a < b,
+            3 => a <= b,
+            4 => a > b,
+            _ => a >= b,
+        }
+    }
+}
+
+/// What a PI lock attempt found (see `FutexTable::try_lock_pi`).
+pub enum PiLock {
+    Acquired,
+    /// Owned by another thread; the WAITERS bit is set.
+    Busy,
 }
 
 #[derive(Default)]
@@ -80,9 +144,121 @@ impl FutexTable {
         if !still_equal()? {
             return Err(Errno::EAGAIN);
         }
-        let me = Arc::new(Waiter { bitset, woken: AtomicBool::new(false), sleeper, key: Mutex::new(key) });
+        let me = Arc::new(Waiter::new(key, bitset, sleeper, 0));
         queues.entry(key).or_default().push(me.clone());
         Ok(me)
+    }
+
+    /// Queues one waiter per (key, bitset) if `all_equal()` holds, all
+    /// under the table lock (futex_waitv).
+    pub fn enqueue_many(&self, keys: &[FutexKey], sleeper: Arc<Sleeper>, all_equal: impl FnOnce() -> KResult<bool>) -> KResult<Vec<Arc<Waiter>>> {
+        let mut queues = self.queues.lock();
+        if !all_equal()? {
+            return Err(Errno::EAGAIN);
+        }
+        Ok(keys
+            .iter()
+            .map(|&key| {
+                let w = Arc::new(Waiter::new(key, crate::abi::futex::FUTEX_BITSET_MATCH_ANY, sleeper.clone(), 0));
+                queues.entry(key).or_default().push(w.clone());
+                w
+            })
+            .collect())
+    }
+
+    /// Linux's futex_wake_op: atomically applies `op` to the word at
+    /// `uaddr2` (through `update`), wakes up to `wake` waiters on `key1`,
+    /// and, if the old value passes the comparison, up to `wake2` on `key2`.
+    pub fn wake_op(&self, key1: FutexKey, key2: FutexKey, wake: u32, wake2: u32, op: WakeOp, update: impl FnOnce(&dyn Fn(u32) -> u32) -> KResult<u32>) -> KResult<u64> {
+        let mut queues = self.queues.lock();
+        let old = update(&|v| op.apply(v))?;
+        let mut woken = wake_locked(&mut queues, key1, wake, !0);
+        if op.holds(old) {
+            woken += wake_locked(&mut queues, key2, wake2, !0);
+        }
+        Ok(woken)
+    }
+
+    /// One attempt at a PI lock for thread `tid`, under the table lock:
+    /// `cmpxchg(old, new)` is the atomic compare-and-swap on the lock word
+    /// (returning the value found), `alive(tid)` whether a thread exists.
+    /// Free (or its owner gone with OWNER_DIED set, or gone at all): take
+    /// it, keeping OWNER_DIED. Ours: EDEADLK. Another's: set WAITERS.
+    pub fn try_lock_pi(&self, tid: u32, cmpxchg: &dyn Fn(u32, u32) -> KResult<u32>, read: &dyn Fn() -> KResult<u32>, alive: &dyn Fn(u32) -> bool) -> KResult<PiLock> {
+        use crate::abi::futex::{FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS};
+        let _queues = self.queues.lock();
+        loop {
+            let v = read()?;
+            let owner = v & FUTEX_TID_MASK;
+            if owner == tid {
+                return Err(Errno::EDEADLK);
+            }
+            let new = if owner == 0 || !alive(owner) {
+                // A dead owner's lock passes on marked OWNER_DIED (Linux's
+                // exit_pi_state_list does the same for the next waiter).
+                let died = if owner == 0 { v & FUTEX_OWNER_DIED } else { FUTEX_OWNER_DIED };
+                tid | died | (v & FUTEX_WAITERS)
+            } else {
+                v | FUTEX_WAITERS
+            };
+            if cmpxchg(v, new)? == v {
+                return Ok(if new & FUTEX_TID_MASK == tid { PiLock::Acquired } else { PiLock::Busy });
+            }
+        }
+    }
+
+    /// Queues thread `tid` to wait for the PI lock on `key`.
+    pub fn enqueue_pi(&self, key: FutexKey, tid: u32, sleeper: Arc<Sleeper>) -> Arc<Waiter> {
+        let mut queues = self.queues.lock();
+        let me = Arc::new(Waiter::new(key, crate::abi::futex::FUTEX_BITSET_MATCH_ANY, sleeper, tid));
+        queues.entry(key).or_default().push(me.clone());
+        me
+    }
+
+    /// Was `waiter` handed the PI lock by an unlock?
+    pub fn was_handed(&self, waiter: &Waiter) -> bool {
+        waiter.handed.load(Ordering::Acquire)
+    }
+
+    /// Linux's futex_unlock_pi for thread `tid`: EPERM unless it owns the
+    /// lock; the first PI waiter becomes the owner (WAITERS kept while
+    /// others wait), else the word becomes 0.
+    pub fn unlock_pi(&self, key: FutexKey, tid: u32, cmpxchg: &dyn Fn(u32, u32) -> KResult<u32>, read: &dyn Fn() -> KResult<u32>) -> KResult<u64> {
+        use crate::abi::futex::{FUTEX_TID_MASK, FUTEX_WAITERS};
+        let mut queues = self.queues.lock();
+        loop {
+            let v = read()?;
+            if v & FUTEX_TID_MASK != tid {
+                return Err(Errno::EPERM);
+            }
+            let q = queues.get_mut(&key);
+            let next = q.as_ref().and_then(|q| q.iter().position(|w| w.pi_tid != 0));
+            let new = match (q.as_ref(), next) {
+                (Some(q), Some(i)) => q[i].pi_tid | if q.iter().filter(|w| w.pi_tid != 0).count() > 1 { FUTEX_WAITERS } else { 0 },
+                _ => 0,
+            };
+            if cmpxchg(v, new)? != v {
+                continue;
+            }
+            if let (Some(q), Some(i)) = (q, next) {
+                let w = q.remove(i);
+                w.handed.store(true, Ordering::Release);
+                w.wake();
+                if q.is_empty() {
+                    queues.remove(&key);
+                }
+            }
+            return Ok(0);
+        }
+    }
+
+    /// Wakes every PI lock waiter to look at its lock again: a thread died,
+    /// and a lock it held passes on (Linux's exit_pi_state_list).
+    pub fn thread_died(&self) {
+        let queues = self.queues.lock();
+        for w in queues.values().flatten().filter(|w| w.pi_tid != 0) {
+            w.sleeper.wake();
+        }
     }
 
     /// Takes `waiter` off whatever queue it is on; true if it was still
@@ -129,21 +305,7 @@ impl FutexTable {
             return Err(Errno::EINVAL);
         }
         let mut queues = self.queues.lock();
-        let Some(q) = queues.get_mut(&key) else { return Ok(0) };
-        let mut woken = 0u64;
-        q.retain(|w| {
-            if (woken as u32) < count && w.bitset & bitset != 0 {
-                w.wake();
-                woken += 1;
-                false
-            } else {
-                true
-            }
-        });
-        if q.is_empty() {
-            queues.remove(&key);
-        }
-        Ok(woken)
+        Ok(wake_locked(&mut queues, key, count, bitset))
     }
 
     /// Linux's futex_requeue without the compare: wakes up to `wake` waiters
@@ -179,6 +341,30 @@ impl FutexTable {
     }
 }
 
+impl Waiter {
+    fn new(key: FutexKey, bitset: u32, sleeper: Arc<Sleeper>, pi_tid: u32) -> Waiter {
+        Waiter { bitset, woken: AtomicBool::new(false), sleeper, key: Mutex::new(key), pi_tid, handed: AtomicBool::new(false) }
+    }
+}
+
+fn wake_locked(queues: &mut HashMap<FutexKey, Vec<Arc<Waiter>>>, key: FutexKey, count: u32, bitset: u32) -> u64 {
+    let Some(q) = queues.get_mut(&key) else { return 0 };
+    let mut woken = 0u64;
+    q.retain(|w| {
+        if (woken as u32) < count && w.bitset & bitset != 0 {
+            w.wake();
+            woken += 1;
+            false
+        } else {
+            true
+        }
+    });
+    if q.is_empty() {
+        queues.remove(&key);
+    }
+    woken
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +388,20 @@ mod tests {
         assert_eq!(t.wake(KEY, 1, 0b10), Ok(1));
         assert!(w.is_woken());
         assert!(!t.dequeue(&w), "a woken waiter left the queue");
+    }
+
+    #[test]
+    fn wake_op_decodes_like_linux() {
+        // FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_GT, 0): glibc's old condvar.
+        let op = WakeOp::decode((1 << 28) | (4 << 24) | (1 << 12)).unwrap();
+        assert_eq!(op.apply(5), 6);
+        assert!(op.holds(1) && !op.holds(0));
+        // A shifted operand: OR with 1 << 3; a negative cmparg.
+        let op = WakeOp::decode(((8 | 2) << 28) | (2 << 24) | (3 << 12) | 0xfff).unwrap();
+        assert_eq!(op.apply(0), 8);
+        assert!(op.holds(-2i32 as u32) && !op.holds(0));
+        assert_eq!(WakeOp::decode(5 << 28).err(), Some(Errno::ENOSYS));
+        assert_eq!(WakeOp::decode(6 << 24).err(), Some(Errno::ENOSYS));
     }
 
     #[test]

@@ -84,7 +84,7 @@ fn arm(process: &Arc<Process>, deadline: Deadline, interval_ns: i64) -> Option<T
 
 /// CPU time a CPU itimer counts: user for VIRTUAL, user+system for PROF.
 fn process_cpu(task: &Task, which: i32) -> u64 {
-    let (user, system) = crate::task::cpu_times(task);
+    let (user, system) = crate::task::process_cpu_times(task);
     if which == ITIMER_VIRTUAL { user } else { user + system }
 }
 

@@ -87,6 +87,9 @@ pub struct Task {
     pub pdeath_signal: AtomicI32,
     pub no_new_privs: std::sync::atomic::AtomicBool,
     pub personality: std::sync::atomic::AtomicU32,
+    /// sched_setaffinity's mask: bit n set = may run on host CPU n
+    /// (always within the CPUs vkernel may use).
+    pub affinity: Mutex<Vec<u64>>,
     /// CPU time accounting (see `CpuAccount`).
     pub cpu: Mutex<CpuAccount>,
     /// Guest CPU time counters for getrusage/times, in nanoseconds.
@@ -193,6 +196,7 @@ impl Task {
             pdeath_signal: AtomicI32::new(0),
             no_new_privs: std::sync::atomic::AtomicBool::new(false),
             personality: std::sync::atomic::AtomicU32::new(0),
+            affinity: Mutex::new(all_cpus_mask()),
             cpu: Mutex::new(CpuAccount::default()),
             start_time_ns: now,
             exe_done_since_fork: std::sync::atomic::AtomicBool::new(false),
@@ -347,6 +351,32 @@ pub fn cpu_times(task: &Task) -> (u64, u64) {
     let a = task.cpu.lock();
     let user = a.user_done + stub_cpu(a.stub).saturating_sub(a.stub_base);
     let system = host_thread_cpu(a.kernel_tid).saturating_sub(a.kernel_base);
+    (user, system)
+}
+
+/// The affinity mask of every CPU vkernel may use.
+pub fn all_cpus_mask() -> Vec<u64> {
+    let mut mask = vec![0u64; crate::platform::host::system::possible_cpus().div_ceil(64)];
+    for &c in crate::platform::host::system::allowed_cpus() {
+        if let Some(w) = mask.get_mut(c / 64) {
+            *w |= 1 << (c % 64);
+        }
+    }
+    mask
+}
+
+/// (user, system) CPU nanoseconds of the whole process of `task`: its live
+/// threads and the ones that have exited.
+pub fn process_cpu_times(task: &Task) -> (u64, u64) {
+    let (mut user, mut system) = {
+        let st = task.process.state();
+        (st.dead_threads_user_ns, st.dead_threads_system_ns)
+    };
+    for t in task.process.threads() {
+        let (u, s) = cpu_times(&t);
+        user += u;
+        system += s;
+    }
     (user, system)
 }
 

@@ -75,6 +75,8 @@ pub struct Process {
     pub thread_exited: WaitQueue,
     /// OOM adjustment, core-dump filter, dumpability (see `task::limits`).
     pub limits: crate::task::limits::ProcessLimits,
+    /// membarrier(2) registrations of the address space (reset by exec).
+    pub membarrier_registrations: std::sync::atomic::AtomicU32,
 }
 
 impl Process {
@@ -109,6 +111,7 @@ impl Process {
             exec_tid: AtomicI32::new(0),
             thread_exited: WaitQueue::new(),
             limits: Default::default(),
+            membarrier_registrations: std::sync::atomic::AtomicU32::new(0),
         })
     }
 

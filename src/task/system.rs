@@ -83,6 +83,22 @@ impl System {
         None
     }
 
+    /// Takes `pid` as the next id if it is free (clone3's set_tid):
+    /// EEXIST when in use, EINVAL beyond pid_max.
+    pub fn claim_pid(&self, pid: i32) -> crate::abi::KResult<i32> {
+        const PID_MAX: i32 = 4_194_304;
+        if pid <= 0 || pid >= PID_MAX {
+            return Err(crate::abi::Errno::EINVAL);
+        }
+        let _last = self.last_pid.lock();
+        let tasks = self.tasks.lock();
+        let procs = self.processes.lock();
+        if tasks.contains_key(&pid) || procs.contains_key(&pid) || procs.values().any(|q| q.pgid() == pid || q.sid() == pid) {
+            return Err(crate::abi::Errno::EEXIST);
+        }
+        Ok(pid)
+    }
+
     /// Process `tgid`, zombies included.
     pub fn process(&self, tgid: i32) -> Option<Arc<Process>> {
         self.processes.lock().get(&tgid).cloned()

@@ -11,6 +11,9 @@
  *   - for SIGKILL: the parent's waitpid sees WTERMSIG == SIGKILL in 2 s;
  *   - shared futexes and semaphores in MAP_SHARED memory are woken by the
  *     other process.
+ * Waits without a time are here too (wait4, pipe and FIFO reads, a FIFO
+ * open, flock and F_SETLKW behind someone else's lock, a 4 GiB sendfile
+ * into a full pty, sigsuspend, pause).
  * Every blocked call runs in a grandchild of the top process; only the
  * orchestrating child prints, so the output is the same natively and under
  * vkernel (no pids or times; "left: huge" for a written-back time > 1e9 s).
@@ -25,6 +28,7 @@
 #include <semaphore.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/stat.h>
@@ -193,6 +197,43 @@ static void prep_fifo_rdwr(void)
     fifo_fd = open(fifo_path, O_RDWR);
     if (fifo_fd < 0)
         _exit(94);
+}
+
+/* Locks held elsewhere: flock by another open file description of the
+ * same file (in this process), a POSIX lock by another process. */
+static int lock_fd = -1;
+static void lock_path(char *out, size_t n) { snprintf(out, n, "%s/lock-%d", scratch(), fifo_counter); }
+
+static void prep_flock(void)
+{
+    char p[160];
+    lock_path(p, sizeof p);
+    int a = open(p, O_CREAT | O_RDWR, 0600);
+    lock_fd = open(p, O_RDWR);
+    if (a < 0 || lock_fd < 0 || flock(a, LOCK_EX) < 0)
+        _exit(95);
+}
+
+static void prep_posix_lock(void)
+{
+    char p[160];
+    lock_path(p, sizeof p);
+    lock_fd = open(p, O_CREAT | O_RDWR, 0600);
+    int ready[2];
+    if (lock_fd < 0 || pipe(ready) < 0)
+        _exit(96);
+    grandchild = fork();
+    if (grandchild == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        alarm(30);
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+        fcntl(lock_fd, F_SETLK, &fl);
+        write(ready[1], "l", 1);
+        for (;;)
+            pause();
+    }
+    char b;
+    read_full(ready[0], &b, 1);
 }
 
 static void result(long r, int e)
@@ -373,6 +414,40 @@ static void b_fifo_open(const struct variant *v)
     SYSCALL_RESULT(open(fifo_path, O_RDONLY));
 }
 
+static void b_flock(const struct variant *v)
+{
+    (void)v;
+    SYSCALL_RESULT(flock(lock_fd, LOCK_SH));
+}
+
+static void b_setlkw(const struct variant *v)
+{
+    (void)v;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    SYSCALL_RESULT(fcntl(lock_fd, F_SETLKW, &fl));
+}
+
+/* sendfile of 4 GiB of zeros into a pty master nobody reads: it blocks once
+ * the pty is full. A signal ends it with the count copied so far (shown as
+ * 1: the count depends on the pty's buffer size). */
+static int pty_master = -1;
+static void prep_pty(void)
+{
+    pty_master = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+    if (pty_master < 0 || unlockpt(pty_master) < 0)
+        _exit(97);
+}
+static void b_sendfile_pty(const struct variant *v)
+{
+    (void)v;
+    int z = open("/dev/zero", O_RDONLY);
+    SYSCALL_RESULT(syscall(SYS_sendfile, pty_master, z, NULL, 1ull << 32));
+    if (sh->ret > 0) {
+        sh->ret = 1;
+        note("a partial count");
+    }
+}
+
 static void b_sigsuspend(const struct variant *v)
 {
     (void)v;
@@ -427,6 +502,9 @@ static const struct call calls[] = {
     {"pipe_read", no_timeout, prep_pipe, b_pipe_read, NO_WAKE},
     {"fifo_read", no_timeout, prep_fifo_rdwr, b_fifo_read, NO_WAKE},
     {"fifo_open", no_timeout, prep_fifo_name, b_fifo_open, NO_WAKE},
+    {"flock", no_timeout, prep_flock, b_flock, NO_WAKE},
+    {"fcntl_setlkw", no_timeout, prep_posix_lock, b_setlkw, NO_WAKE},
+    {"sendfile_pty", no_timeout, prep_pty, b_sendfile_pty, NO_WAKE},
     {"sigsuspend", no_timeout, NULL, b_sigsuspend, NO_WAKE},
     {"pause", no_timeout, NULL, b_pause, NO_WAKE},
 };

@@ -67,11 +67,37 @@ pub fn current_cpu() -> u32 {
     unsafe { libc::sched_getcpu() }.max(0) as u32
 }
 
-/// The number of CPUs vkernel may use: the CPUs the process was allowed
-/// when first asked (boot asks before any kernel thread is pinned to one).
+/// The host CPUs vkernel may use: its affinity when it started, before
+/// kernel threads pin themselves (call once early, at boot).
+pub fn allowed_cpus() -> &'static [usize] {
+    static ALLOWED: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    ALLOWED.get_or_init(|| {
+        // SAFETY: cpu_set_t is plain data; sched_getaffinity on ourselves.
+        let cpus: Vec<usize> = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+                return vec![0];
+            }
+            (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect()
+        };
+        if cpus.is_empty() { vec![0] } else { cpus }
+    })
+}
+
+/// The number of CPUs vkernel may use.
 pub fn cpu_count() -> usize {
-    static COUNT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *COUNT.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+    allowed_cpus().len()
+}
+
+/// Linux's nr_cpu_ids: one more than the highest possible CPU number.
+pub fn possible_cpus() -> usize {
+    static POSSIBLE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *POSSIBLE.get_or_init(|| {
+        let from_sys = std::fs::read_to_string("/sys/devices/system/cpu/possible").ok().and_then(|s| {
+            s.trim().split(',').filter_map(|r| r.rsplit('-').next().and_then(|n| n.parse::<usize>().ok())).max().map(|m| m + 1)
+        });
+        from_sys.unwrap_or(0).max(allowed_cpus().iter().max().map_or(1, |m| m + 1))
+    })
 }
 
 /// The limits vkernel itself runs under, resource by resource.
@@ -131,15 +157,10 @@ pub fn pin_to_next_cpu() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     // SAFETY: cpu_set_t is plain data; sched_{get,set}affinity on ourselves.
+    // The CPUs vkernel started with, not the calling thread's: a kernel
+    // thread made by a pinned one inherits its single CPU.
+    let cpus = allowed_cpus();
     unsafe {
-        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
-            return;
-        }
-        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &allowed)).collect();
-        if cpus.is_empty() {
-            return;
-        }
         let cpu = cpus[NEXT.fetch_add(1, Ordering::Relaxed) % cpus.len()];
         let mut one: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(cpu, &mut one);
@@ -251,4 +272,18 @@ pub fn cap_last_cap() -> Option<u32> {
 /// for guest defaults that follow the host's configuration.
 pub fn kernel_sysctl(name: &str) -> Option<i64> {
     std::fs::read_to_string(format!("/proc/sys/kernel/{name}")).ok()?.trim().parse().ok()
+}
+
+/// A memory barrier on every CPU running a stub (they register for
+/// MEMBARRIER_CMD_GLOBAL_EXPEDITED when they start); falls back to the
+/// slow global barrier when the host refuses. Guest membarrier(2) uses it.
+pub fn membarrier_all_stubs() {
+    const GLOBAL: libc::c_long = 1;
+    const GLOBAL_EXPEDITED: libc::c_long = 2;
+    // SAFETY: membarrier with constant arguments touches no memory of ours.
+    unsafe {
+        if libc::syscall(libc::SYS_membarrier, GLOBAL_EXPEDITED, 0, 0) != 0 {
+            libc::syscall(libc::SYS_membarrier, GLOBAL, 0, 0);
+        }
+    }
 }

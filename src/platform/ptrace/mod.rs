@@ -459,6 +459,11 @@ impl PtraceContext {
         }
         page[0..2].copy_from_slice(&(filter.len() as u16).to_ne_bytes());
         page[8..16].copy_from_slice(&(OPS_ADDR + prog_at as u64).to_ne_bytes());
+        // Guest membarrier(2) reaches every stub through the host's
+        // expedited global barrier, which needs this registration (a host
+        // without it falls back to the slow barrier).
+        const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: u64 = 4;
+        let _ = stub.inject(&template, libc::SYS_membarrier, [MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0, 0, 0, 0]);
         if stub.inject(&template, libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0]).ok()? != 0 {
             return None;
         }

@@ -145,6 +145,22 @@ fn unix_socket_names_match_as_nobody() {
 }
 
 #[test]
+fn capability_rules_match_as_nobody() {
+    check("creds_caps", &[]);
+}
+
+#[test]
+fn proc_files_match_as_nobody() {
+    check("proc_files", &[]);
+}
+
+/// Unprivileged, RLIMIT_MEMLOCK bounds mlock, mlockall and MAP_LOCKED.
+#[test]
+fn memory_locking_and_limits_match_as_nobody() {
+    check("mem_lock", &[]);
+}
+
+#[test]
 fn stub_is_sealed_and_dies_with_vkernel_as_nobody() {
     if skip_unless_root("stub_is_sealed_and_dies_with_vkernel_as_nobody") {
         return;

@@ -82,3 +82,7 @@ pub mod membarrier {
     pub const REGISTER_PRIVATE_EXPEDITED_RSEQ: u32 = cmd::MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ as u32;
     pub const GET_REGISTRATIONS: u32 = cmd::MEMBARRIER_CMD_GET_REGISTRATIONS as u32;
 }
+
+/// CLONE_NEWTIME: a namespace flag for unshare and setns only (it shares
+/// its bit with CSIGNAL in clone's flags).
+pub const CLONE_NEWTIME: u64 = 0x80;

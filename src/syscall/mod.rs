@@ -16,16 +16,19 @@ pub mod futex;
 pub mod info;
 pub mod membarrier;
 pub mod ioctl;
+pub mod mlock;
 pub mod mm;
 pub mod namespace;
 pub mod open;
 pub mod pipe;
 pub mod poll;
 pub mod process;
+pub mod process_vm;
 pub mod read_write;
 pub mod resource;
 pub mod sched;
 pub mod session;
+pub mod sharing;
 pub mod signal;
 pub mod socket;
 pub mod stat;
@@ -165,9 +168,12 @@ fn table() -> &'static Table {
             futex::SYSCALLS,
             membarrier::SYSCALLS,
             mm::SYSCALLS,
+            mlock::SYSCALLS,
             pipe::SYSCALLS,
             poll::SYSCALLS,
             process::SYSCALLS,
+            process_vm::SYSCALLS,
+            sharing::SYSCALLS,
             signal::SYSCALLS,
             socket::SYSCALLS,
             time::SYSCALLS,

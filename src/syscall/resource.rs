@@ -1,10 +1,11 @@
 //! Resource limits and usage: getrlimit, setrlimit, prlimit64, getrusage,
 //! times.
 
-use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
+use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_AS, RLIMIT_DATA, RLIMIT_NOFILE, RLIMIT_STACK, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
 use crate::abi::{Errno, KResult, Rlimit, Rusage, Timeval, Tms};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
+use crate::task::Task;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_prlimit64 => sys_prlimit64,
@@ -18,35 +19,55 @@ fn check_resource(resource: u32) -> KResult<usize> {
     if (resource as usize) < RLIM_NLIMITS { Ok(resource as usize) } else { Err(Errno::EINVAL) }
 }
 
-fn set_limit(sys: &Sys, resource: usize, new: Rlimit) -> KResult<()> {
+/// Linux's do_prlimit for `target`'s process (threads share the limits).
+fn set_limit(sys: &Sys, target: &Task, resource: usize, new: Rlimit) -> KResult<()> {
     if new.cur > new.max {
         return Err(Errno::EINVAL);
     }
-    let mut limits = sys.task.rlimits.lock();
-    let old = limits[resource];
-    // Raising the hard limit needs CAP_SYS_RESOURCE.
-    if new.max > old.max && !sys.task.creds().capable(crate::abi::capability::CAP_SYS_RESOURCE) {
-        return Err(Errno::EPERM);
+    {
+        let mut limits = target.rlimits.lock();
+        let old = limits[resource];
+        // Raising the hard limit needs CAP_SYS_RESOURCE.
+        if new.max > old.max && !sys.task.creds().capable(crate::abi::capability::CAP_SYS_RESOURCE) {
+            return Err(Errno::EPERM);
+        }
+        // Linux: RLIMIT_NOFILE may not exceed fs.nr_open (1048576 by default).
+        if resource == RLIMIT_NOFILE && new.max > 1 << 20 {
+            return Err(Errno::EPERM);
+        }
+        limits[resource] = new;
     }
-    // Linux: RLIMIT_NOFILE may not exceed fs.nr_open (1048576 by default).
-    if resource == RLIMIT_NOFILE && new.max > 1 << 20 {
-        return Err(Errno::EPERM);
+    if matches!(resource, RLIMIT_AS | RLIMIT_DATA | RLIMIT_STACK) {
+        target.sync_vm_limits();
     }
-    limits[resource] = new;
     Ok(())
+}
+
+/// Linux's check_prlimit_permission: another process's limits need the
+/// caller's real ids to be all of its real, effective and saved ids, or
+/// CAP_SYS_RESOURCE.
+fn may_prlimit(caller: &Task, target: &Task) -> bool {
+    if caller.tgid == target.tgid {
+        return true;
+    }
+    let (me, them) = (caller.creds(), target.creds());
+    let same = [them.uid, them.euid, them.suid].iter().all(|&u| u == me.uid) && [them.gid, them.egid, them.sgid].iter().all(|&g| g == me.gid);
+    same || me.capable(crate::abi::capability::CAP_SYS_RESOURCE)
 }
 
 fn sys_prlimit64(sys: &mut Sys) -> KResult<u64> {
     let (pid, resource, new_addr, old_addr) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2), sys.arg(3));
-    if pid != 0 && pid != sys.task.tgid && sys.task.system.task(pid).is_none() {
-        return Err(Errno::ESRCH);
-    }
-    let resource = check_resource(resource)?;
     let mm = sys.mm();
     let new: Option<Rlimit> = if new_addr != 0 { Some(mm.read(new_addr)?) } else { None };
-    let old = sys.task.rlimit(resource);
+    let target = if pid == 0 { None } else { Some(sys.task.system.task(pid).ok_or(Errno::ESRCH)?) };
+    let target: &Task = target.as_deref().unwrap_or(sys.task.as_ref());
+    if !may_prlimit(sys.task, target) {
+        return Err(Errno::EPERM);
+    }
+    let resource = check_resource(resource)?;
+    let old = target.rlimit(resource);
     if let Some(new) = new {
-        set_limit(sys, resource, new)?;
+        set_limit(sys, target, resource, new)?;
     }
     if old_addr != 0 {
         mm.write(old_addr, &old)?;
@@ -63,7 +84,7 @@ fn sys_getrlimit(sys: &mut Sys) -> KResult<u64> {
 fn sys_setrlimit(sys: &mut Sys) -> KResult<u64> {
     let resource = check_resource(sys.arg_u32(0))?;
     let new: Rlimit = sys.mm().read(sys.arg(1))?;
-    set_limit(sys, resource, new)?;
+    set_limit(sys, sys.task, resource, new)?;
     Ok(0)
 }
 

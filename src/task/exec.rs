@@ -80,6 +80,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
     let stack_limit = task.rlimit(RLIMIT_STACK).cur;
     {
         let mut st = mm.lock();
+        st.limits = task.vm_limits();
         // Linux: the mmap area starts below the stack with a gap of the
         // stack limit, clamped to [128 MiB, 5/6 of the address space].
         let gap = stack_limit.clamp(128 << 20, TASK_SIZE / 6 * 5);

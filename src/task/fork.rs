@@ -139,7 +139,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
     };
 
     let files = if flags & CLONE_FILES != 0 { parent.files_table() } else { Arc::new(Mutex::new(parent.files().clone())) };
-    let fs = if flags & CLONE_FS != 0 { parent.fs.clone() } else { Arc::new(Mutex::new(parent.fs().clone())) };
+    let fs = if flags & CLONE_FS != 0 { parent.fs_context() } else { Arc::new(Mutex::new(parent.fs().clone())) };
     let sigactions = if flags & CLONE_SIGHAND != 0 {
         parent.sigactions.clone()
     } else {
@@ -162,7 +162,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         interrupter: Mutex::new(None),
         mm: Mutex::new(mm.clone()),
         files: Mutex::new(files),
-        fs,
+        fs: Mutex::new(fs),
         creds: Mutex::new(parent.creds()),
         sigactions,
         signals: Mutex::new(signals),

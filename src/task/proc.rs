@@ -226,7 +226,7 @@ fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
                 "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\t{state}\nTgid:\t{tgid}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
                  Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{fdsize}\nGroups:\t{groups} \n\
                  NStgid:\t{tgid}\nNSpid:\t{tid}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\nKthread:\t0\n\
-                 VmPeak:\t{vm_kb:>8} kB\nVmSize:\t{vm_kb:>8} kB\nVmLck:\t{z:>8} kB\nVmPin:\t{z:>8} kB\nVmHWM:\t{rss_kb:>8} kB\nVmRSS:\t{rss_kb:>8} kB\n\
+                 VmPeak:\t{vm_kb:>8} kB\nVmSize:\t{vm_kb:>8} kB\nVmLck:\t{lck:>8} kB\nVmPin:\t{z:>8} kB\nVmHWM:\t{rss_kb:>8} kB\nVmRSS:\t{rss_kb:>8} kB\n\
                  RssAnon:\t{anon:>8} kB\nRssFile:\t{file:>8} kB\nRssShmem:\t{shmem:>8} kB\nVmData:\t{data:>8} kB\nVmStk:\t{stk:>8} kB\nVmExe:\t{exe:>8} kB\n\
                  VmLib:\t{lib:>8} kB\nVmPTE:\t{z:>8} kB\nVmSwap:\t{z:>8} kB\nHugetlbPages:\t{z:>8} kB\nCoreDumping:\t0\nTHP_enabled:\t1\n\
                  untag_mask:\t0xffffffffffffffff\nThreads:\t{threads}\nSigQ:\t0/{sigq}\nSigPnd:\t{own_pending:016x}\nShdPnd:\t{shared_pending:016x}\n\
@@ -249,6 +249,7 @@ fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
                 fdsize = task.files().fds().last().map(|&f| ((f as u32 + 1).next_power_of_two()).max(64)).unwrap_or(64),
                 groups = groups.join(" "),
                 threads = thread_count(system, task),
+                lck = kb(m.locked),
                 z = 0u64,
                 anon = kb(m.rss_anon),
                 file = kb(m.rss_file),

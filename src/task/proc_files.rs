@@ -366,13 +366,15 @@ pub struct MemCounts {
     pub rss_shmem: u64,
     pub start_code: u64,
     pub end_code: u64,
+    /// Locked by mlock or mlockall (VmLck).
+    pub locked: u64,
 }
 
 pub fn mem_counts(task: &Task) -> MemCounts {
     let exe = task.exe.lock().clone();
     let mm = task.mm();
     let st = mm.lock();
-    let mut c = MemCounts::default();
+    let mut c = MemCounts { locked: st.locked_bytes(), ..Default::default() };
     for vma in st.vmas.values() {
         let len = vma.len();
         c.total += len;

@@ -118,7 +118,7 @@ static void stat_files(void)
         if (fields == 3)
             state = tok[0];
         else if (fields < 64)
-            f[fields] = strtol(tok, NULL, 10);
+            f[fields] = (long)strtoull(tok, NULL, 10);
     }
     printf("stat fields: %d state %c\n", fields, state);
     printf("stat ppid ok %d pgrp ok %d session ok %d\n", f[4] == getppid(), f[5] == getpgrp(), f[6] == getsid(0));
@@ -338,7 +338,7 @@ static void sys_files(void)
     slurp("/proc/sys/kernel/hostname");
     CHECK("hostname is uname's nodename", !strncmp(buf, u.nodename, strlen(u.nodename)));
     slurp("/proc/sys/kernel/random/boot_id");
-    char first[64];
+    char first[128];
     snprintf(first, sizeof first, "%s", buf);
     unsigned a, b, c, d;
     unsigned long long e;
@@ -365,7 +365,7 @@ static void sys_cpu_files(void)
         CHECK(path, n > 0 && buf[n - 1] == '\n' && isdigit((unsigned char)buf[0]));
     }
     slurp("/sys/devices/system/cpu/online");
-    char online[64];
+    char online[128];
     snprintf(online, sizeof online, "%s", buf);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     char want[64];

@@ -6,13 +6,10 @@
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
-use crate::abi::sched::{CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS};
+use crate::abi::sched::{CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS};
 use crate::abi::stat::S_IFREG;
 use crate::abi::{KResult, StatFs};
 use crate::fs::inode::{Inode, InodeRef, Metadata};
-
-/// CLONE_NEWTIME (include/uapi/linux/sched.h), not in the clone flags.
-pub const CLONE_NEWTIME: u64 = 0x80;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Namespace {

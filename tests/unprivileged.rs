@@ -160,6 +160,13 @@ fn memory_locking_and_limits_match_as_nobody() {
     check("mem_lock", &[]);
 }
 
+/// Unprivileged, an undumpable process is out of reach and namespaces
+/// cannot be entered or made.
+#[test]
+fn process_vm_rw_unshare_and_setns_match_as_nobody() {
+    check("proc_share", &[]);
+}
+
 #[test]
 fn stub_is_sealed_and_dies_with_vkernel_as_nobody() {
     if skip_unless_root("stub_is_sealed_and_dies_with_vkernel_as_nobody") {

@@ -91,7 +91,7 @@ fn sys_setns(sys: &mut Sys) -> KResult<u64> {
             if !creds.capable(CAP_SYS_CHROOT) {
                 return Err(Errno::EPERM);
             }
-            if Arc::strong_count(&sys.task.fs_context()) > 1 {
+            if sys.task.fs_is_shared() {
                 return Err(Errno::EINVAL);
             }
             // Entering a mount namespace starts at its root.

@@ -158,6 +158,11 @@ impl Task {
         self.fs.lock().clone()
     }
 
+    /// Whether another task shares the fs context (CLONE_FS).
+    pub fn fs_is_shared(&self) -> bool {
+        Arc::strong_count(&self.fs.lock()) > 1
+    }
+
     /// Gives the task a private copy of its fs context if another task
     /// shares it (unshare(CLONE_FS)).
     pub fn unshare_fs(&self) {

@@ -160,6 +160,11 @@ fn memory_locking_and_limits_match_as_nobody() {
     check("mem_lock", &[]);
 }
 
+#[test]
+fn memfd_create_matches_as_nobody() {
+    check("mem_memfd", &[]);
+}
+
 /// Unprivileged, an undumpable process is out of reach and namespaces
 /// cannot be entered or made.
 #[test]

@@ -15,6 +15,7 @@ pub mod fcntl;
 pub mod futex;
 pub mod info;
 pub mod membarrier;
+pub mod memfd;
 pub mod ioctl;
 pub mod mlock;
 pub mod mm;
@@ -167,6 +168,7 @@ fn table() -> &'static Table {
             xattr::SYSCALLS,
             futex::SYSCALLS,
             membarrier::SYSCALLS,
+            memfd::SYSCALLS,
             mm::SYSCALLS,
             mlock::SYSCALLS,
             pipe::SYSCALLS,

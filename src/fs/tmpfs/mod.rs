@@ -157,8 +157,10 @@ impl TmpFs {
         Ok(())
     }
 
+    /// Saturating: pages a read fault on a mapped hole put in the cache
+    /// were never charged, and must not wrap the count to "full".
     fn uncharge_pages(&self, n: u64) {
-        self.used_pages.fetch_sub(n, Ordering::Relaxed);
+        let _ = self.used_pages.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| Some(used.saturating_sub(n)));
     }
 }
 

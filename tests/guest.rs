@@ -76,6 +76,15 @@ guest_test!(exit_256_exits_0, "faults", "exit", "256");
 guest_test!(exit_syscall_of_the_only_thread_ends_the_process, "faults", "exit-syscall", "7");
 guest_test!(return_300_from_main_exits_44, "faults", "return", "300");
 
+/// vkernel's /tmp is its own tmpfs: a fault in a hole of a mapped sparse
+/// file, then unlink, gives back exactly the space (issue 8's lost space).
+#[test]
+fn tmpfs_space_returns_after_a_mapped_hole_is_faulted_and_unlinked() {
+    let bin = common::build("mem_memfd", Link::Static);
+    let out = common::run_vkernel(&bin, &["tmpfs-space"], &Input::Null);
+    assert_eq!(out.status, 0, "{}", out.stdout_str());
+}
+
 /// The vkernel command line itself.
 mod command_line {
     use super::common::{self, Input, Link, VKERNEL};

@@ -160,6 +160,12 @@ fn memory_locking_and_limits_match_as_nobody() {
     check("mem_lock", &[]);
 }
 
+/// Only as nobody: natively, root would set the host's names and clock.
+#[test]
+fn privileged_settings_and_priorities_refuse_as_on_linux_as_nobody() {
+    check("admin_calls", &[]);
+}
+
 #[test]
 fn memfd_create_matches_as_nobody() {
     check("mem_memfd", &[]);

@@ -267,8 +267,14 @@ fn sys_setpriority(sys: &mut Sys) -> KResult<u64> {
     result
 }
 
+/// The ioprio calls number their `which` from 1 (IOPRIO_WHO_PROCESS,
+/// _PGRP, _USER), one above PRIO_PROCESS, _PGRP, _USER.
+fn ioprio_which(which: i32) -> i32 {
+    if (1..=3).contains(&which) { which - 1 } else { -1 }
+}
+
 fn sys_ioprio_set(sys: &mut Sys) -> KResult<u64> {
-    let (which, who, ioprio) = (sys.arg_i32(0), sys.arg_i32(1), sys.arg_i32(2));
+    let (which, who, ioprio) = (ioprio_which(sys.arg_i32(0)), sys.arg_i32(1), sys.arg_i32(2));
     policy::check_ioprio(sys.task, ioprio)?;
     let targets = priority_targets(sys, which, who).ok_or(Errno::EINVAL)?;
     let mut result = Err(Errno::ESRCH);
@@ -280,7 +286,7 @@ fn sys_ioprio_set(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_ioprio_get(sys: &mut Sys) -> KResult<u64> {
-    let (which, who) = (sys.arg_i32(0), sys.arg_i32(1));
+    let (which, who) = (ioprio_which(sys.arg_i32(0)), sys.arg_i32(1));
     let targets = priority_targets(sys, which, who).ok_or(Errno::EINVAL)?;
     let mut values = targets.iter().map(|t| t.sched.lock().ioprio);
     let first = values.next().ok_or(Errno::ESRCH)?;

@@ -199,9 +199,12 @@ static void small_files(void)
     for (char *l = buf; *l; l = strchr(l, '\n') + 1)
         printf(" %.*s", (int)strcspn(l, ":"), l);
     printf("\n");
+    slurp("/proc/self/comm");
+    char comm[32];
+    snprintf(comm, sizeof comm, "%.*s", (int)strcspn(buf, "\n"), buf);
     slurp("/proc/self/sched");
-    char want[64];
-    snprintf(want, sizeof want, "proc_files (%d, #threads: 1)\n", getpid());
+    char want[96];
+    snprintf(want, sizeof want, "%s (%d, #threads: 1)\n", comm, getpid());
     CHECK("sched header", !strncmp(buf, want, strlen(want)));
     printf("sched policy: %s\n", field(buf, "policy                                       "));
     printf("sched prio: %s\n", field(buf, "prio                                         "));

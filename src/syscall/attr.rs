@@ -81,7 +81,9 @@ fn sys_ftruncate(sys: &mut Sys) -> KResult<u64> {
     if md.mode & S_IFMT != S_IFREG {
         return Err(Errno::EINVAL);
     }
-    file.inode.setattr(&SetAttr { size: Some(len as u64), ..Default::default() }).map(|_| 0)
+    file.inode.setattr(&SetAttr { size: Some(len as u64), ..Default::default() })?;
+    crate::fs::notify::modify(&file);
+    Ok(0)
 }
 
 fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
@@ -104,7 +106,9 @@ fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
         return Err(Errno::EOPNOTSUPP);
     }
     (offset as u64).checked_add(len as u64).filter(|&e| e <= MAX_FILE_OFFSET).ok_or(Errno::EFBIG)?;
-    file.inode.allocate(mode, offset as u64, len as u64).map(|_| 0)
+    file.inode.allocate(mode, offset as u64, len as u64)?;
+    crate::fs::notify::modify(&file);
+    Ok(0)
 }
 
 fn sys_umask(sys: &mut Sys) -> KResult<u64> {

@@ -41,17 +41,7 @@ fn memfd_mount() -> &'static Arc<Mount> {
     static MOUNT: OnceLock<Arc<Mount>> = OnceLock::new();
     MOUNT.get_or_init(|| {
         // No size limit of its own: guest RAM is the limit, as for shm_mnt.
-        let root = Dentry::root(crate::fs::tmpfs::new_tmpfs(u64::MAX / 2, 0o1777, 0, 0));
-        Arc::new(Mount {
-            id: 0,
-            root,
-            mountpoint: None,
-            covers: None,
-            fstype: "tmpfs",
-            source: "tmpfs".into(),
-            read_only: false,
-            options: String::new(),
-        })
+        Mount::detached(crate::fs::tmpfs::new_tmpfs(u64::MAX / 2, 0o1777, 0, 0), "tmpfs")
     })
 }
 

@@ -10,15 +10,17 @@ pub mod clone;
 pub mod copy;
 pub mod creds;
 pub mod dir;
+pub mod event;
 pub mod exec;
 pub mod fcntl;
 pub mod futex;
 pub mod info;
+pub mod ioctl;
 pub mod membarrier;
 pub mod memfd;
-pub mod ioctl;
 pub mod mlock;
 pub mod mm;
+pub mod mount;
 pub mod namespace;
 pub mod open;
 pub mod pipe;
@@ -35,6 +37,7 @@ pub mod socket;
 pub mod stat;
 pub mod sync;
 pub mod time;
+pub mod timer;
 pub mod wait;
 pub mod xattr;
 
@@ -158,6 +161,7 @@ fn table() -> &'static Table {
             session::SYSCALLS,
             copy::SYSCALLS,
             dir::SYSCALLS,
+            event::SYSCALLS,
             fcntl::SYSCALLS,
             ioctl::SYSCALLS,
             namespace::SYSCALLS,
@@ -171,6 +175,7 @@ fn table() -> &'static Table {
             memfd::SYSCALLS,
             mm::SYSCALLS,
             mlock::SYSCALLS,
+            mount::SYSCALLS,
             pipe::SYSCALLS,
             poll::SYSCALLS,
             process::SYSCALLS,
@@ -179,6 +184,7 @@ fn table() -> &'static Table {
             signal::SYSCALLS,
             socket::SYSCALLS,
             time::SYSCALLS,
+            timer::SYSCALLS,
             wait::SYSCALLS,
             info::SYSCALLS,
         ] {

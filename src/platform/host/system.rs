@@ -100,6 +100,18 @@ pub fn possible_cpus() -> usize {
     })
 }
 
+/// The host's CPU list file /sys/devices/system/cpu/`which` ("online",
+/// "possible", "present"), e.g. "0-1\n"; without one, the CPUs vkernel
+/// may use.
+pub fn cpu_list(which: &str) -> String {
+    if matches!(which, "online" | "possible" | "present") {
+        if let Ok(s) = std::fs::read_to_string(format!("/sys/devices/system/cpu/{which}")) {
+            return s;
+        }
+    }
+    format!("0-{}\n", possible_cpus().saturating_sub(1))
+}
+
 /// The limits vkernel itself runs under, resource by resource.
 pub fn rlimits<const N: usize>() -> [Rlimit; N] {
     let mut l = [Rlimit { cur: u64::MAX, max: u64::MAX }; N];

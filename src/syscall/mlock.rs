@@ -134,6 +134,26 @@ pub fn may_map_locked(sys: &Sys, flags: u32, len: u64) -> KResult<()> {
     Ok(())
 }
 
+/// mremap of locked pages (their first page locked, as Linux's VM_LOCKED
+/// is per mapping): growth must fit RLIMIT_MEMLOCK (EAGAIN, Linux's
+/// vma_to_resize). Returns whether the result is to be locked again.
+pub fn may_remap_locked(sys: &Sys, old: u64, old_len: u64, new_len: u64) -> KResult<bool> {
+    let start = old & !(PAGE_SIZE - 1);
+    let (already, locked) = {
+        let mm = sys.mm();
+        let st = mm.lock();
+        (st.locked_bytes(), st.locked.bytes_in(start, start.saturating_add(PAGE_SIZE)) > 0)
+    };
+    if !locked {
+        return Ok(false);
+    }
+    let grow = crate::abi::page_align_up(new_len).unwrap_or(u64::MAX).saturating_sub(crate::abi::page_align_up(old_len).unwrap_or(0));
+    if grow > 0 && !sys.task.creds().capable(CAP_IPC_LOCK) && already.saturating_add(grow) > sys.task.rlimit(RLIMIT_MEMLOCK).cur {
+        return Err(Errno::EAGAIN);
+    }
+    Ok(true)
+}
+
 /// A MAP_LOCKED mapping is locked once made.
 pub fn mapped(sys: &Sys, flags: u32, addr: u64, len: u64) {
     if flags & MAP_LOCKED != 0 {

@@ -138,7 +138,13 @@ fn sys_mprotect(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_mremap(sys: &mut Sys) -> KResult<u64> {
-    sys.mm().lock().remap(sys.arg(0), sys.arg(1), sys.arg(2), sys.arg_u32(3), sys.arg(4))
+    let (old, old_len, new_len) = (sys.arg(0), sys.arg(1), sys.arg(2));
+    let locked = crate::syscall::mlock::may_remap_locked(sys, old, old_len, new_len)?;
+    let addr = sys.mm().lock().remap(old, old_len, new_len, sys.arg_u32(3), sys.arg(4))?;
+    if locked {
+        crate::syscall::mlock::mapped(sys, MAP_LOCKED, addr, new_len);
+    }
+    Ok(addr)
 }
 
 fn sys_madvise(sys: &mut Sys) -> KResult<u64> {

@@ -116,6 +116,28 @@ static void lock_limit(void)
     EXPECT_EQ("munlock needs no limit", munlock(p, PAGE), 0);
 }
 
+static void remap_locked(void)
+{
+    char *p = map(2, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    set_memlock(is_root ? PAGE : 6 * PAGE);
+    mlock(p, 2 * PAGE);
+    char *q = mremap(p, 2 * PAGE, 4 * PAGE, MREMAP_MAYMOVE);
+    CHECK("mremap grows locked pages", q != MAP_FAILED);
+    EXPECT_EQ("VmLck after growing", status_kb("VmLck"), 16);
+    char *far = map(8, PROT_NONE, MAP_PRIVATE);
+    munmap(far, 8 * PAGE);
+    CHECK("mremap moves them", mremap(q, 4 * PAGE, 4 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, far) == far);
+    EXPECT_EQ("VmLck after moving", status_kb("VmLck"), 16);
+    errno = 0;
+    if (is_root)
+        CHECK("growing past RLIMIT_MEMLOCK with CAP_IPC_LOCK", mremap(far, 4 * PAGE, 8 * PAGE, MREMAP_MAYMOVE) != MAP_FAILED);
+    else
+        CHECK("growing past RLIMIT_MEMLOCK is EAGAIN", mremap(far, 4 * PAGE, 8 * PAGE, MREMAP_MAYMOVE) == MAP_FAILED && errno == EAGAIN);
+    char *r = map(2, PROT_READ, MAP_PRIVATE);
+    CHECK("unlocked pages grow unlocked", mremap(r, 2 * PAGE, 16 * PAGE, MREMAP_MAYMOVE) != MAP_FAILED);
+    EXPECT_EQ("VmLck unchanged", status_kb("VmLck"), is_root ? 32 : 16);
+}
+
 static void lock_all(void)
 {
     EXPECT_ERR("mlockall 0", mlockall(0), EINVAL);
@@ -212,6 +234,7 @@ int main(void)
     printf("running as %s\n", is_root ? "root" : "an unprivileged user");
     section("mlock, munlock, mlock2", lock_calls);
     section("RLIMIT_MEMLOCK", lock_limit);
+    section("mremap of locked pages", remap_locked);
     section("mlockall", lock_all);
     section("mincore", residency);
     section("RLIMIT_AS", address_space_limit);

@@ -24,6 +24,8 @@ struct Usage {
     private_dirty: u64,
     shared_dirty: u64,
     anonymous: u64,
+    /// Resident pages that mlock or mlockall locked.
+    locked: u64,
 }
 
 impl Usage {
@@ -33,6 +35,7 @@ impl Usage {
         self.private_dirty += o.private_dirty;
         self.shared_dirty += o.shared_dirty;
         self.anonymous += o.anonymous;
+        self.locked += o.locked;
     }
 }
 
@@ -58,7 +61,7 @@ fn kb_line(s: &mut String, label: &str, bytes: u64) {
 }
 
 /// Linux's show_smap_vma_flags.
-fn vm_flags(vma: &Vma) -> String {
+fn vm_flags(vma: &Vma, locked: bool) -> String {
     let shared = vma.flags & MAP_SHARED != 0;
     let mut f: Vec<&str> = Vec::new();
     if vma.prot & PROT_READ != 0 {
@@ -84,6 +87,9 @@ fn vm_flags(vma: &Vma) -> String {
     if vma.flags & MAP_GROWSDOWN != 0 {
         f.push("gd");
     }
+    if locked {
+        f.push("lo");
+    }
     if !shared && vma.prot & PROT_WRITE != 0 {
         f.push("ac");
     }
@@ -107,9 +113,10 @@ fn usage_lines(s: &mut String, u: &Usage, rollup: bool) {
     kb_line(s, "Private_Dirty", u.private_dirty);
     kb_line(s, "Referenced", u.rss);
     kb_line(s, "Anonymous", u.anonymous);
-    for label in ["KSM", "LazyFree", "AnonHugePages", "ShmemPmdMapped", "FilePmdMapped", "Shared_Hugetlb", "Private_Hugetlb", "Swap", "SwapPss", "Locked"] {
+    for label in ["KSM", "LazyFree", "AnonHugePages", "ShmemPmdMapped", "FilePmdMapped", "Shared_Hugetlb", "Private_Hugetlb", "Swap", "SwapPss"] {
         kb_line(s, label, 0);
     }
+    kb_line(s, "Locked", u.locked);
 }
 
 /// /proc/<pid>/smaps and smaps_rollup.
@@ -120,7 +127,10 @@ fn smaps(task: &Task, rollup: bool) -> Vec<u8> {
     let mut total = Usage::default();
     for vma in st.vmas.values() {
         let present = st.pages.range(vma.start / PAGE_SIZE..vma.end / PAGE_SIZE).count() as u64;
-        let u = usage(vma, present);
+        let mut u = usage(vma, present);
+        let is_locked = |vpn: &&u64| st.locked.bytes_in(**vpn * PAGE_SIZE, (**vpn + 1) * PAGE_SIZE) > 0;
+        let locked_pages = if st.locked.bytes_in(vma.start, vma.end) == 0 { 0 } else { st.pages.range(vma.start / PAGE_SIZE..vma.end / PAGE_SIZE).map(|(k, _)| k).filter(is_locked).count() as u64 };
+        u.locked = locked_pages * PAGE_SIZE;
         total.add(&u);
         if rollup {
             continue;
@@ -132,7 +142,8 @@ fn smaps(task: &Task, rollup: bool) -> Vec<u8> {
         kb_line(&mut s, "MMUPageSize", PAGE_SIZE);
         usage_lines(&mut s, &u, false);
         let _ = writeln!(s, "THPeligible:    {:>8}", 0);
-        let _ = writeln!(s, "VmFlags: {}", vm_flags(vma));
+        let locked = st.locked.bytes_in(vma.start, vma.start + PAGE_SIZE) > 0;
+        let _ = writeln!(s, "VmFlags: {}", vm_flags(vma, locked));
     }
     if rollup {
         let start = st.vmas.values().next().map(|v| v.start).unwrap_or(0);

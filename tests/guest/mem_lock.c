@@ -80,6 +80,41 @@ static void lock_calls(void)
     EXPECT_EQ("VmLck after munmap", status_kb("VmLck"), 0);
 }
 
+/* The smaps entry that starts at `p`: its Locked line and whether
+ * VmFlags has "lo". */
+static void smaps_of(const char *label, void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512], start[32];
+    snprintf(start, sizeof start, "%lx-", (unsigned long)p);
+    int in = 0;
+    long locked = -1;
+    int lo = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' '))
+            in = !strncmp(line, start, strlen(start));
+        if (in && !strncmp(line, "Locked:", 7))
+            locked = strtol(line + 7, NULL, 10);
+        if (in && !strncmp(line, "VmFlags:", 8))
+            lo = strstr(line, " lo ") != NULL;
+    }
+    if (f)
+        fclose(f);
+    printf("%s: smaps Locked %ld kB, VmFlags lo %d\n", label, locked, lo);
+}
+
+static void lock_shown(void)
+{
+    char *p = map(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    memset(p, 1, 4 * PAGE);
+    set_memlock(64 * PAGE);
+    smaps_of("before mlock", p);
+    mlock(p, 4 * PAGE);
+    smaps_of("after mlock", p);
+    munlock(p, 4 * PAGE);
+    smaps_of("after munlock", p);
+}
+
 static void lock_limit(void)
 {
     char *p = map(8, PROT_READ | PROT_WRITE, MAP_PRIVATE);
@@ -233,6 +268,7 @@ int main(void)
     is_root = geteuid() == 0;
     printf("running as %s\n", is_root ? "root" : "an unprivileged user");
     section("mlock, munlock, mlock2", lock_calls);
+    section("smaps shows locked pages", lock_shown);
     section("RLIMIT_MEMLOCK", lock_limit);
     section("mremap of locked pages", remap_locked);
     section("mlockall", lock_all);

@@ -1,7 +1,10 @@
 //! Resource limits and usage: getrlimit, setrlimit, prlimit64, getrusage,
 //! times.
 
-use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_AS, RLIMIT_DATA, RLIMIT_NOFILE, RLIMIT_STACK, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
+use std::sync::Arc;
+
+use crate::abi::capability::CAP_SYS_RESOURCE;
+use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_AS, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_NOFILE, RLIMIT_STACK, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
 use crate::abi::{Errno, KResult, Rlimit, Rusage, Timeval, Tms};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
@@ -19,8 +22,9 @@ fn check_resource(resource: u32) -> KResult<usize> {
     if (resource as usize) < RLIM_NLIMITS { Ok(resource as usize) } else { Err(Errno::EINVAL) }
 }
 
-/// Linux's do_prlimit for `target`'s process (threads share the limits).
-fn set_limit(sys: &Sys, target: &Task, resource: usize, new: Rlimit) -> KResult<()> {
+/// Linux's do_prlimit for the limits of `target`'s process, set by
+/// `caller`.
+fn set_limit(caller: &Task, target: &Task, resource: usize, new: Rlimit) -> KResult<()> {
     if new.cur > new.max {
         return Err(Errno::EINVAL);
     }
@@ -28,7 +32,7 @@ fn set_limit(sys: &Sys, target: &Task, resource: usize, new: Rlimit) -> KResult<
         let mut limits = target.rlimits.lock();
         let old = limits[resource];
         // Raising the hard limit needs CAP_SYS_RESOURCE.
-        if new.max > old.max && !sys.task.creds().capable(crate::abi::capability::CAP_SYS_RESOURCE) {
+        if new.max > old.max && !caller.creds().capable(CAP_SYS_RESOURCE) {
             return Err(Errno::EPERM);
         }
         // Linux: RLIMIT_NOFILE may not exceed fs.nr_open (1048576 by default).
@@ -37,37 +41,41 @@ fn set_limit(sys: &Sys, target: &Task, resource: usize, new: Rlimit) -> KResult<
         }
         limits[resource] = new;
     }
+    if resource == RLIMIT_CPU {
+        crate::task::itimer::watch_cpu_limit(target);
+    }
+    // The address space checks these itself.
     if matches!(resource, RLIMIT_AS | RLIMIT_DATA | RLIMIT_STACK) {
         target.sync_vm_limits();
     }
     Ok(())
 }
 
-/// Linux's check_prlimit_permission: another process's limits need the
-/// caller's real ids to be all of its real, effective and saved ids, or
+/// Linux's check_prlimit_permission: another process's limits are the
+/// caller's business when its real, effective and saved ids all equal the
+/// caller's real id (uids and gids alike), or the caller has
 /// CAP_SYS_RESOURCE.
 fn may_prlimit(caller: &Task, target: &Task) -> bool {
     if caller.tgid == target.tgid {
         return true;
     }
     let (me, them) = (caller.creds(), target.creds());
-    let same = [them.uid, them.euid, them.suid].iter().all(|&u| u == me.uid) && [them.gid, them.egid, them.sgid].iter().all(|&g| g == me.gid);
-    same || me.capable(crate::abi::capability::CAP_SYS_RESOURCE)
+    me.capable(CAP_SYS_RESOURCE)
+        || (me.uid == them.uid && me.uid == them.euid && me.uid == them.suid && me.gid == them.gid && me.gid == them.egid && me.gid == them.sgid)
 }
 
 fn sys_prlimit64(sys: &mut Sys) -> KResult<u64> {
     let (pid, resource, new_addr, old_addr) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2), sys.arg(3));
+    let resource = check_resource(resource)?;
     let mm = sys.mm();
     let new: Option<Rlimit> = if new_addr != 0 { Some(mm.read(new_addr)?) } else { None };
-    let target = if pid == 0 { None } else { Some(sys.task.system.task(pid).ok_or(Errno::ESRCH)?) };
-    let target: &Task = target.as_deref().unwrap_or(sys.task.as_ref());
-    if !may_prlimit(sys.task, target) {
+    let target: Arc<Task> = if pid == 0 { sys.task.clone() } else { sys.task.system.task(pid).ok_or(Errno::ESRCH)? };
+    if !may_prlimit(sys.task, &target) {
         return Err(Errno::EPERM);
     }
-    let resource = check_resource(resource)?;
     let old = target.rlimit(resource);
     if let Some(new) = new {
-        set_limit(sys, target, resource, new)?;
+        set_limit(sys.task, &target, resource, new)?;
     }
     if old_addr != 0 {
         mm.write(old_addr, &old)?;
@@ -84,7 +92,7 @@ fn sys_getrlimit(sys: &mut Sys) -> KResult<u64> {
 fn sys_setrlimit(sys: &mut Sys) -> KResult<u64> {
     let resource = check_resource(sys.arg_u32(0))?;
     let new: Rlimit = sys.mm().read(sys.arg(1))?;
-    set_limit(sys, sys.task, resource, new)?;
+    set_limit(sys.task, sys.task, resource, new)?;
     Ok(0)
 }
 

@@ -114,14 +114,20 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         }
         None => (main.entry, 0),
     };
+    let execfn = if path.is_empty() { exe_path.clone() } else { path.to_vec() };
     {
         let mut st = mm.lock();
         let brk = page_align_up(main.end).ok_or(Errno::ENOMEM)?;
         st.brk_start = brk;
         st.brk = brk;
+        // Room for the strings and pointer tables above the usual 128 KiB
+        // (Linux's setup_arg_pages keeps 128 KiB below what exec copied).
+        let strings: u64 = argv.iter().chain(envp.iter()).map(|s| s.len() as u64 + 1 + 8).sum::<u64>() + execfn.len() as u64 + 1;
+        let needed = page_align_up(strings.saturating_add(64 * 1024)).ok_or(Errno::E2BIG)?;
+        let stack_len = if needed > INITIAL_STACK / 2 { (needed + INITIAL_STACK).min(8 << 20) } else { INITIAL_STACK };
         st.map(MapRequest {
-            addr: STACK_TOP - INITIAL_STACK,
-            len: INITIAL_STACK,
+            addr: STACK_TOP - stack_len,
+            len: stack_len,
             prot: PROT_READ | PROT_WRITE | if elf.exec_stack { PROT_EXEC } else { 0 },
             flags: MAP_PRIVATE | MAP_FIXED | MAP_GROWSDOWN,
             backing: Backing::Anonymous,
@@ -129,7 +135,6 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         })?;
     }
     let creds = task.creds();
-    let execfn = if path.is_empty() { exe_path.clone() } else { path.to_vec() };
     let auxv = vec![
         (AT_PHDR, main.phdr),
         (AT_PHENT, 56),
@@ -376,7 +381,7 @@ fn build_stack(mm: &Arc<Mm>, argv: &[Vec<u8>], envp: &[Vec<u8>], execfn: &[u8], 
     let strings: usize = argv.iter().chain(envp.iter()).map(|s| s.len() + 1).sum::<usize>() + execfn.len() + 1;
     // Linux allows argv+envp up to a quarter of the stack limit (ARG_MAX).
     let max = (stack_limit / 4).clamp(128 * 1024, 6 << 20);
-    if strings as u64 + 8 * (argv.len() + envp.len()) as u64 > max {
+    if strings as u64 + 8 * (argv.len().max(1) + envp.len()) as u64 > max {
         return Err(Errno::E2BIG);
     }
     let mut sp = STACK_TOP - 8; // a NULL word at the very top

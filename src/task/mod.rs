@@ -4,6 +4,7 @@
 //! except `files`/`fs`, which are leaves (see docs/architecture.md).
 
 pub mod access;
+pub mod coredump;
 pub mod cpu_clock;
 pub mod exec;
 pub mod exit;

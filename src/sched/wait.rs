@@ -16,9 +16,16 @@ use crate::abi::{Errno, KResult};
 pub struct Sleeper {
     generation: Mutex<u64>,
     cond: Condvar,
+    /// In `sleep` now (what /proc shows as S or T rather than R).
+    sleeping: std::sync::atomic::AtomicBool,
 }
 
 impl Sleeper {
+    /// Whether the owner sleeps in the kernel now.
+    pub fn is_sleeping(&self) -> bool {
+        self.sleeping.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn generation(&self) -> u64 {
         *self.generation.lock()
     }
@@ -44,6 +51,8 @@ impl Sleeper {
     /// Sleeps until the generation moves past `seen` or `deadline` passes.
     fn sleep(&self, seen: u64, deadline: Option<Instant>) {
         let mut g = self.generation.lock();
+        self.sleeping.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _awake = Awake(&self.sleeping);
         while *g == seen {
             match deadline {
                 Some(d) => {
@@ -56,6 +65,15 @@ impl Sleeper {
                 None => self.cond.wait(&mut g),
             }
         }
+    }
+}
+
+/// Clears a sleeper's flag when its sleep ends, however it ends.
+struct Awake<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for Awake<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

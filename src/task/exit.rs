@@ -202,10 +202,15 @@ fn exit_process(task: &Arc<Task>, status: i32) {
 
     crate::task::itimer::cancel_real_timer(&process);
     crate::task::posix_timer::delete_all(&process);
-    // Children in other groups of our session, and our own group, may be
-    // orphaned by this exit (checked before reparenting changes parents).
-    let mut groups: Vec<i32> = process.children.lock().iter().map(|c| c.pgid()).collect();
-    groups.push(process.pgid());
+    // Children in other groups of our session, and our own group when our
+    // parent is in another group of the session (we may have been its
+    // last link outside), may be orphaned by this exit: Linux's
+    // kill_orphaned_pgrp (checked before reparenting changes parents).
+    let (pgid, sid) = (process.pgid(), process.sid());
+    let mut groups: Vec<i32> = process.children.lock().iter().filter(|c| c.pgid() != pgid && c.sid() == sid).map(|c| c.pgid()).collect();
+    if process.parent().is_some_and(|p| p.pgid() != pgid && p.sid() == sid) {
+        groups.push(pgid);
+    }
     groups.sort_unstable();
     groups.dedup();
     reparent_children(task, &process);

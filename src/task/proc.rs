@@ -102,11 +102,21 @@ fn thread_count(system: &System, task: &Task) -> usize {
     system.live_tasks().iter().filter(|t| t.tgid == task.tgid).count().max(1)
 }
 
+/// The task's state letter as Linux's task_state_array: T while parked
+/// for a group stop, S while sleeping in the kernel, R otherwise (running
+/// guest code or on its way in or out of the kernel).
 fn state_char(task: &Task) -> char {
-    match crate::task::current() {
-        Some(r) if r.tid() == task.tid() => 'R',
-        _ => 'S',
+    let process = &task.process;
+    if matches!(process.state().lifecycle, crate::task::process::Lifecycle::Zombie { .. }) {
+        return 'Z';
     }
+    if task.sleeper.is_sleeping() {
+        if process.is_stopped() && !process.group_stop_pending_for(task) {
+            return 'T';
+        }
+        return 'S';
+    }
+    'R'
 }
 
 fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
@@ -218,6 +228,8 @@ fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
             let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
             let state = match state_char(task) {
                 'R' => "R (running)",
+                'T' => "T (stopped)",
+                'Z' => "Z (zombie)",
                 _ => "S (sleeping)",
             };
             let ncpu = crate::platform::host::system::cpu_count();

@@ -414,6 +414,60 @@ static void killed_while_blocked(void)
     unlink(fifo);
 }
 
+/* The state letter of /proc/PID/stat (the field after the comm). */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512] = {0};
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Waits up to 5 s for `pid` to show state `want`. */
+static char await_state(pid_t pid, char want)
+{
+    char c = '?';
+    for (int i = 0; i < 5000 && (c = proc_state(pid)) != want; i++)
+        usleep(1000);
+    return c;
+}
+
+static void states_and_stopped_siblings(void)
+{
+    pid_t sleeper = xfork();
+    if (sleeper == 0) {
+        sleep(30);
+        _exit(0);
+    }
+    printf("sleeping child: %c\n", await_state(sleeper, 'S'));
+    kill(sleeper, SIGSTOP);
+    printf("after SIGSTOP: %s\n", status_str(wait_status(sleeper, WUNTRACED)));
+    printf("stopped child: %c\n", await_state(sleeper, 'T'));
+    /* A sibling in the same group exits: the group was not orphaned by
+     * it (its parent is in the group), so no SIGHUP for the stopped one. */
+    pid_t brief = xfork();
+    if (brief == 0)
+        _exit(0);
+    printf("sibling: %s\n", status_str(wait_status(brief, 0)));
+    usleep(50000);
+    printf("stopped child after the sibling exited: %c\n", proc_state(sleeper));
+    pid_t spinner = xfork();
+    if (spinner == 0)
+        for (;;)
+            ;
+    printf("spinning child: %c\n", await_state(spinner, 'R'));
+    kill(spinner, SIGKILL);
+    printf("spinner: %s\n", status_str(wait_status(spinner, 0)));
+    kill(sleeper, SIGKILL);
+    printf("sleeper: %s\n", status_str(wait_status(sleeper, 0)));
+}
+
 int main(void)
 {
     reset_signals();
@@ -425,5 +479,6 @@ int main(void)
     section("SIGCHLD and its siginfo", sigchld_info);
     section("SIGCONT and stop signals cancel each other", cont_and_stop_cancel);
     section("killed while blocked", killed_while_blocked);
+    section("/proc states S, T, R; a stopped child outlives a sibling's exit", states_and_stopped_siblings);
     return finish();
 }

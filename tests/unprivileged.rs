@@ -145,6 +145,40 @@ fn unix_socket_names_match_as_nobody() {
 }
 
 #[test]
+fn capability_rules_match_as_nobody() {
+    check("creds_caps", &[]);
+}
+
+#[test]
+fn proc_files_match_as_nobody() {
+    check("proc_files", &[]);
+}
+
+/// Unprivileged, RLIMIT_MEMLOCK bounds mlock, mlockall and MAP_LOCKED.
+#[test]
+fn memory_locking_and_limits_match_as_nobody() {
+    check("mem_lock", &[]);
+}
+
+/// Only as nobody: natively, root would set the host's names and clock.
+#[test]
+fn privileged_settings_and_priorities_refuse_as_on_linux_as_nobody() {
+    check("admin_calls", &[]);
+}
+
+#[test]
+fn memfd_create_matches_as_nobody() {
+    check("mem_memfd", &[]);
+}
+
+/// Unprivileged, an undumpable process is out of reach and namespaces
+/// cannot be entered or made.
+#[test]
+fn process_vm_rw_unshare_and_setns_match_as_nobody() {
+    check("proc_share", &[]);
+}
+
+#[test]
 fn stub_is_sealed_and_dies_with_vkernel_as_nobody() {
     if skip_unless_root("stub_is_sealed_and_dies_with_vkernel_as_nobody") {
         return;

@@ -18,7 +18,7 @@ use crate::sched::Creds;
 /// its open files (for dirfds), its credentials and its mount tree. The
 /// task layer implements it.
 pub trait FsCaller {
-    fn fs(&self) -> parking_lot::MutexGuard<'_, FsContext>;
+    fn fs(&self) -> parking_lot::ArcMutexGuard<parking_lot::RawMutex, FsContext>;
     fn file(&self, fd: i32) -> KResult<Arc<File>>;
     fn creds(&self) -> Creds;
     fn mounts(&self) -> &MountTable;

@@ -80,6 +80,7 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     let hostname = crate::platform::host::system::hostname();
     let system = System::new(Config { memory: options.memory, verbose: options.verbose, hostname }, phys.clone());
     crate::sched::processes::install(system.clone());
+    log_boot(options.memory);
     crate::fs::procfs::install_view(system.clone());
     crate::fs::devfs::register_devices();
     crate::tty::register_devices();
@@ -328,4 +329,12 @@ fn arm_test_hooks() {
         crate::sched::timer::timers()
             .schedule(std::time::Instant::now() + std::time::Duration::from_millis(1), || panic!("injected panic (VKERNEL_TEST_PANIC_TIMER)"));
     }
+}
+
+/// The first records of the guest's kernel log (what dmesg shows first).
+fn log_boot(memory: u64) {
+    use crate::sched::klog::{KERN_INFO, KERN_NOTICE, printk};
+    let (release, version) = crate::platform::host::system::kernel_release();
+    printk(KERN_NOTICE, &format!("Linux version {} (vkernel) {}", String::from_utf8_lossy(&release), String::from_utf8_lossy(&version)));
+    printk(KERN_INFO, &format!("vkernel: {} MiB of guest memory, {} CPUs", memory >> 20, crate::platform::host::system::cpu_count()));
 }

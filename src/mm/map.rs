@@ -62,6 +62,7 @@ impl MmState {
         for k in keys {
             self.vmas.remove(&k);
         }
+        self.locked.remove(start, end);
         self.drop_pages(start, end);
     }
 
@@ -103,6 +104,13 @@ impl MmState {
             return Err(Errno::ENOMEM);
         }
         let fixed = req.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+        // RLIMIT_AS and RLIMIT_DATA, counting what a fixed mapping replaces.
+        if !self.may_expand(len, 0, req.prot, req.flags) {
+            let replaced = if fixed { req.addr.checked_add(len).map_or(0, |end| self.mapped_bytes_in(req.addr, end)) } else { 0 };
+            if !self.may_expand(len, replaced, req.prot, req.flags) {
+                return Err(Errno::ENOMEM);
+            }
+        }
         let addr = if fixed {
             if req.addr % PAGE_SIZE != 0 {
                 return Err(Errno::EINVAL);
@@ -135,6 +143,9 @@ impl MmState {
             flags = (flags & !MAP_TYPE) | MAP_SHARED;
         }
         self.insert_vma(Vma { start: addr, end: addr + len, prot: req.prot, flags, backing: req.backing, label: req.label });
+        if self.locked.future {
+            self.locked.add(addr, addr + len);
+        }
         Ok(addr)
     }
 
@@ -317,6 +328,9 @@ impl MmState {
             self.unmap_range(old + new_len, old_end);
             return Ok(old);
         }
+        if !self.may_expand(new_len - old_len, 0, vma.prot, vma.flags) {
+            return Err(Errno::ENOMEM);
+        }
         // Grow in place when this is the VMA's tail and the gap is free.
         let grow_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
         if old_end == vma.end && grow_end <= TASK_SIZE && self.range_is_free(old_end, grow_end) {
@@ -382,6 +396,11 @@ impl MmState {
         if new_top > old_top {
             // Linux's overcommit heuristic refuses growth beyond all of RAM.
             if new_top - old_top > self.ram_bytes || new_top > self.mmap_base.min(TASK_SIZE) || !self.range_is_free(old_top, new_top) {
+                return self.brk;
+            }
+            // RLIMIT_DATA bounds the heap (Linux's check_data_rlimit), and
+            // both limits its growth (may_expand_vm).
+            if new - self.brk_start > self.limits.data || !self.may_expand(new_top - old_top, 0, PROT_READ | PROT_WRITE, MAP_PRIVATE) {
                 return self.brk;
             }
             self.insert_vma(Vma {

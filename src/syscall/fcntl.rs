@@ -127,7 +127,9 @@ fn sys_fcntl(sys: &mut Sys) -> KResult<u64> {
             // lifts the pipe-max-size limit.
             Ok(pipe.set_size(arg as u32, task.creds().euid == 0)? as u64)
         }
-        F_SETLEASE | F_ADD_SEALS | F_GET_SEALS => Err(Errno::EINVAL),
+        F_GET_SEALS => crate::syscall::memfd::get_seals(&file),
+        F_ADD_SEALS => crate::syscall::memfd::add_seals(&file, arg as u32),
+        F_SETLEASE => Err(Errno::EINVAL),
         _ => Err(Errno::EINVAL),
     }
 }

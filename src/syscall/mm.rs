@@ -1,10 +1,10 @@
 //! Memory system calls: brk, mmap, munmap, mprotect, mremap, madvise,
-//! msync, mlock family.
+//! msync (the mlock family and mincore are in mlock.rs).
 
 use crate::abi::fcntl::O_PATH;
 use crate::abi::mman::{
     MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
-    MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MS_ASYNC, MS_INVALIDATE,
+    MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE, MS_ASYNC, MS_INVALIDATE,
     MS_SYNC, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
 };
 use crate::abi::stat::{S_IFCHR, S_IFMT, S_IFREG};
@@ -25,10 +25,6 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_mremap => sys_mremap,
     __NR_madvise => sys_madvise,
     __NR_msync => sys_msync,
-    __NR_mlock => sys_mlock,
-    __NR_munlock => sys_mlock,
-    __NR_mlockall => sys_mlockall,
-    __NR_munlockall => sys_munlockall,
 ];
 
 fn sys_brk(sys: &mut Sys) -> KResult<u64> {
@@ -112,10 +108,13 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
             _ => return Err(Errno::ENODEV),
         }
     };
+    crate::syscall::mlock::may_map_locked(sys, flags, len)?;
     if let Backing::Shared { memory, .. } = &backing {
         memory.add_mapper(&mm);
     }
-    mm.map(MapRequest { addr, len, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, backing, label: "" })
+    let mapped = mm.map(MapRequest { addr, len, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, backing, label: "" })?;
+    crate::syscall::mlock::mapped(sys, flags, mapped, len);
+    Ok(mapped)
 }
 
 fn anonymous_backing(sys: &Sys, shared: bool, len: u64, prot: u32, flags: u32) -> KResult<Backing> {
@@ -139,7 +138,13 @@ fn sys_mprotect(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_mremap(sys: &mut Sys) -> KResult<u64> {
-    sys.mm().lock().remap(sys.arg(0), sys.arg(1), sys.arg(2), sys.arg_u32(3), sys.arg(4))
+    let (old, old_len, new_len) = (sys.arg(0), sys.arg(1), sys.arg(2));
+    let locked = crate::syscall::mlock::may_remap_locked(sys, old, old_len, new_len)?;
+    let addr = sys.mm().lock().remap(old, old_len, new_len, sys.arg_u32(3), sys.arg(4))?;
+    if locked {
+        crate::syscall::mlock::mapped(sys, MAP_LOCKED, addr, new_len);
+    }
+    Ok(addr)
 }
 
 fn sys_madvise(sys: &mut Sys) -> KResult<u64> {
@@ -164,34 +169,5 @@ fn sys_msync(sys: &mut Sys) -> KResult<u64> {
             None => return Err(Errno::ENOMEM),
         }
     }
-    Ok(0)
-}
-
-/// Guest memory is never swapped, so locking only has to validate.
-fn sys_mlock(sys: &mut Sys) -> KResult<u64> {
-    let (addr, len) = (sys.arg(0), sys.arg(1));
-    let start = crate::abi::page_align_down(addr);
-    let end = addr.checked_add(len).and_then(crate::abi::page_align_up).ok_or(Errno::ENOMEM)?;
-    let mm = sys.mm();
-    let st = mm.lock();
-    let mut cursor = start;
-    while cursor < end {
-        match st.find_vma(cursor) {
-            Some(v) => cursor = v.end,
-            None => return Err(Errno::ENOMEM),
-        }
-    }
-    Ok(0)
-}
-
-fn sys_mlockall(sys: &mut Sys) -> KResult<u64> {
-    let flags = sys.arg_u32(0);
-    if flags == 0 || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || flags == MCL_ONFAULT {
-        return Err(Errno::EINVAL);
-    }
-    Ok(0)
-}
-
-fn sys_munlockall(_sys: &mut Sys) -> KResult<u64> {
     Ok(0)
 }

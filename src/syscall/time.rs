@@ -16,6 +16,8 @@ use crate::syscalls;
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_clock_gettime => sys_clock_gettime,
     __NR_clock_getres => sys_clock_getres,
+    __NR_clock_settime => sys_clock_settime,
+    __NR_settimeofday => sys_settimeofday,
     __NR_gettimeofday => sys_gettimeofday,
     __NR_time => sys_time,
     __NR_nanosleep => sys_nanosleep,
@@ -67,6 +69,58 @@ fn sys_clock_getres(sys: &mut Sys) -> KResult<u64> {
         sys.mm().write(sys.arg(1), &Timespec { tv_sec: 0, tv_nsec: res })?;
     }
     Ok(0)
+}
+
+/// Linux's timespec64_valid_settod: a valid time no later than 30 years
+/// before KTIME_MAX.
+fn valid_settod(ts: &Timespec) -> bool {
+    const TIME_SETTOD_SEC_MAX: i64 = i64::MAX / 1_000_000_000 - 30 * 365 * 86400;
+    ts.tv_sec >= 0 && (0..1_000_000_000).contains(&ts.tv_nsec) && ts.tv_sec <= TIME_SETTOD_SEC_MAX
+}
+
+/// Linux's do_sys_settimeofday64 up to the change itself: the values,
+/// then CAP_SYS_TIME. Changing the guest's wall clock (an offset the
+/// vDSO's clock data must carry too) is not offered yet: a caller who may
+/// set it gets ENOSYS rather than a clock that did not move.
+fn set_time_of_day(sys: &Sys, time: Option<Timespec>, tz: Option<Timezone>) -> KResult<u64> {
+    if time.is_some_and(|t| !valid_settod(&t)) {
+        return Err(Errno::EINVAL);
+    }
+    if !sys.task.creds().capable(crate::abi::capability::CAP_SYS_TIME) {
+        return Err(Errno::EPERM);
+    }
+    if tz.is_some_and(|tz| !(-15 * 60..=15 * 60).contains(&tz.tz_minuteswest)) {
+        return Err(Errno::EINVAL);
+    }
+    if time.is_none() && tz.is_none() {
+        return Ok(0);
+    }
+    Err(Errno::ENOSYS)
+}
+
+/// clock_settime: only CLOCK_REALTIME can be set; every other clock is
+/// EINVAL before the time is read.
+fn sys_clock_settime(sys: &mut Sys) -> KResult<u64> {
+    if sys.arg_i32(0) != CLOCK_REALTIME {
+        return Err(Errno::EINVAL);
+    }
+    let ts: Timespec = sys.mm().read(sys.arg(1))?;
+    set_time_of_day(sys, Some(ts), None)
+}
+
+fn sys_settimeofday(sys: &mut Sys) -> KResult<u64> {
+    let (tv_addr, tz_addr) = (sys.arg(0), sys.arg(1));
+    let time = if tv_addr != 0 {
+        let tv: Timeval = sys.mm().read(tv_addr)?;
+        if !(0..1_000_000).contains(&tv.tv_usec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(Timespec { tv_sec: tv.tv_sec, tv_nsec: tv.tv_usec * 1000 })
+    } else {
+        None
+    };
+    let tz: Option<Timezone> = if tz_addr != 0 { Some(sys.mm().read(tz_addr)?) } else { None };
+    set_time_of_day(sys, time, tz)
 }
 
 fn sys_gettimeofday(sys: &mut Sys) -> KResult<u64> {

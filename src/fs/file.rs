@@ -16,6 +16,7 @@ use crate::abi::stat::{S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::{DirEntry, InodeRef, Metadata};
 use crate::fs::path::Path;
+use crate::mm::uaccess::UserBuffers;
 use crate::sched::CurrentTask;
 use crate::sched::wait::WaitQueue;
 
@@ -118,6 +119,18 @@ pub trait FileOps: Send + Sync {
     /// Directory reading for getdents64.
     fn readdir(&self, _file: &File, _pos: &mut u64, _sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
         Err(Errno::ENOTDIR)
+    }
+    /// A read straight into guest memory, for files that must not lose
+    /// data when the copy faults (a pipe keeps what it could not copy out,
+    /// as Linux's pipe_read does). None: the data path reads into a kernel
+    /// buffer with `read`/`pread` and copies that out.
+    fn read_to_user(&self, _file: &File, _bufs: &UserBuffers) -> Option<KResult<usize>> {
+        None
+    }
+    /// Writes take the whole count without reading the caller's buffer
+    /// (/dev/null and /dev/zero: Linux's write_null never looks at it).
+    fn discards_writes(&self) -> bool {
+        false
     }
     /// The size for SEEK_END; the inode's size by default.
     fn size(&self, file: &File) -> KResult<u64> {

@@ -1,8 +1,9 @@
 //! Pipes and FIFOs (Linux's fs/pipe.c): a ring of page-sized buffers shared
 //! by every open end, pipe_read/pipe_write's blocking and merging rules,
-//! packet mode, and FIFO opens that wait for a partner. Never touches guest
-//! memory (the syscall layer copies) and never holds the pipe lock while
-//! blocking or signalling. Called by syscall/pipe.rs (pipe2), by
+//! packet mode, and FIFO opens that wait for a partner. Touches guest
+//! memory only to copy a read out before consuming it (under the reader
+//! lock, never the state lock), and never holds a lock while blocking or
+//! signalling. Called by syscall/pipe.rs (pipe2), by
 //! `File::open_path` for FIFO nodes, and by fcntl/ioctl/poll through `FileOps`.
 
 use parking_lot::{Mutex, MutexGuard};
@@ -21,6 +22,7 @@ use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::{new_anon_dev, now};
+use crate::mm::uaccess::UserBuffers;
 use crate::sched::CurrentTask;
 use crate::sched::wait::{WaitQueue, wait_any};
 
@@ -130,6 +132,38 @@ impl PipeBuffer {
         done
     }
 
+    /// What `read` would take for a reader of `max` bytes, without taking
+    /// it: one piece per buffer (the last cut to fit), up to the first
+    /// packet. `consume` then takes the pieces that were copied out.
+    pub fn peek(&self, max: usize) -> Vec<Vec<u8>> {
+        let mut pieces = Vec::new();
+        let mut done = 0;
+        for slot in &self.slots {
+            if done == max {
+                break;
+            }
+            let n = slot.len().min(max - done);
+            pieces.push(slot.data[slot.offset..slot.offset + n].to_vec());
+            done += n;
+            if slot.packet {
+                break;
+            }
+        }
+        pieces
+    }
+
+    /// Takes the first `pieces` of a `peek` of `max` bytes as `read`
+    /// would have (a packet goes whole, what did not fit discarded).
+    pub fn consume(&mut self, pieces: &[Vec<u8>]) {
+        for piece in pieces {
+            let Some(slot) = self.slots.front_mut() else { return };
+            slot.offset += piece.len().min(slot.len());
+            if slot.packet || slot.len() == 0 {
+                self.slots.pop_front();
+            }
+        }
+    }
+
     /// Changes the capacity; EBUSY when more buffers are in use.
     pub fn resize(&mut self, max_slots: usize) -> KResult<()> {
         if self.slots.len() > max_slots {
@@ -166,6 +200,10 @@ struct PipeState {
 /// The state every end of one pipe shares (Linux's pipe_inode_info).
 pub struct Pipe {
     state: Mutex<PipeState>,
+    /// Held by a reader from looking at the data to taking it, across its
+    /// copy to guest memory (Linux's pipe->mutex around pipe_read's
+    /// copy_page_to_iter); never while sleeping.
+    reader: Mutex<()>,
     /// Woken on every change: data in or out, an end opened or closed.
     queue: WaitQueue,
     /// Bumped with every wake-up (edge-triggered epoll).
@@ -196,6 +234,7 @@ impl Pipe {
     fn new(fifo_key: Option<(u64, u64)>, readers: u32, writers: u32) -> Arc<Pipe> {
         Arc::new(Pipe {
             state: Mutex::new(PipeState { buf: PipeBuffer::new(PIPE_DEF_BUFFERS), readers, writers, r_counter: 1, w_counter: 1 }),
+            reader: Mutex::new(()),
             queue: WaitQueue::new(),
             events: AtomicU64::new(0),
             fifo_key,
@@ -251,6 +290,7 @@ impl Pipe {
             return Ok(0);
         }
         wait_any(&[&self.queue], None, || {
+            let _reader = self.reader.lock();
             let mut st = self.lock();
             let n = st.buf.read(out);
             if n > 0 {
@@ -265,6 +305,47 @@ impl Pipe {
                 return Err(Errno::EAGAIN);
             }
             Ok(None)
+        })
+    }
+
+    /// pipe_read into guest memory: like `read`, but bytes leave the pipe
+    /// only once copied out. A buffer whose copy faults stays whole (Linux
+    /// advances a buffer only after copy_page_to_iter took all of it), so
+    /// a read into a bad buffer is EFAULT and loses nothing; after some
+    /// buffers were copied it returns their count.
+    pub fn read_to_user(&self, bufs: &UserBuffers, nonblock: bool) -> KResult<usize> {
+        if bufs.is_empty() {
+            return Ok(0);
+        }
+        wait_any(&[&self.queue], None, || {
+            let _reader = self.reader.lock();
+            let st = self.lock();
+            if st.buf.is_empty() {
+                if st.writers == 0 {
+                    return Ok(Some(0));
+                }
+                if nonblock {
+                    return Err(Errno::EAGAIN);
+                }
+                return Ok(None);
+            }
+            let pieces = st.buf.peek(bufs.len());
+            drop(st);
+            let mut done = 0;
+            let mut copied = 0;
+            for piece in &pieces {
+                if bufs.copy_out(done, piece).is_err() {
+                    break;
+                }
+                done += piece.len();
+                copied += 1;
+            }
+            if copied == 0 {
+                return Err(Errno::EFAULT);
+            }
+            self.lock().buf.consume(&pieces[..copied]);
+            self.wake();
+            Ok(Some(done))
         })
     }
 
@@ -417,6 +498,10 @@ impl Drop for PipeEnd {
 impl FileOps for PipeEnd {
     fn read(&self, file: &File, buf: &mut [u8], _pos: &mut u64) -> KResult<usize> {
         self.pipe.read(buf, file.nonblocking())
+    }
+
+    fn read_to_user(&self, file: &File, bufs: &UserBuffers) -> Option<KResult<usize>> {
+        Some(self.pipe.read_to_user(bufs, file.nonblocking()))
     }
 
     fn write(&self, file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
@@ -684,6 +769,29 @@ mod tests {
         let mut rest = [0u8; 8];
         assert_eq!(b.read(&mut rest), 4);
         assert_eq!(&rest[..4], b"efgh");
+    }
+
+    #[test]
+    fn peek_takes_nothing_and_consume_takes_what_was_copied() {
+        let mut b = PipeBuffer::new(PIPE_DEF_BUFFERS);
+        b.fill(&[1u8; PAGE], false);
+        b.fill(b"xyz", false);
+        let pieces = b.peek(PAGE + 2);
+        assert_eq!(pieces.iter().map(Vec::len).collect::<Vec<_>>(), [PAGE, 2]);
+        assert_eq!(b.bytes(), PAGE + 3);
+        // Only the first buffer was copied out: the second stays whole.
+        b.consume(&pieces[..1]);
+        assert_eq!(b.bytes(), 3);
+        let mut out = [0u8; 8];
+        assert_eq!(b.read(&mut out), 3);
+        assert_eq!(&out[..3], b"xyz");
+        // A packet goes whole even when cut short.
+        b.fill(b"hello", true);
+        b.fill(b"next", true);
+        let pieces = b.peek(2);
+        assert_eq!(pieces, [b"he".to_vec()]);
+        b.consume(&pieces);
+        assert_eq!(b.bytes(), 4);
     }
 
     #[test]

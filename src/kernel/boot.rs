@@ -63,6 +63,7 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     let hostname = crate::platform::host::system::hostname();
     let system = System::new(Config { memory: options.memory, verbose: options.verbose, hostname }, phys.clone());
     crate::sched::processes::install(system.clone());
+    crate::mm::oom::install(system.clone());
     crate::fs::procfs::install_view(system.clone());
     crate::fs::devfs::register_devices();
     crate::tty::register_devices();

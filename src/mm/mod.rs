@@ -7,6 +7,7 @@
 
 pub mod frame;
 pub mod map;
+pub mod oom;
 pub mod uaccess;
 pub mod vma;
 

@@ -9,6 +9,7 @@ pub mod fork;
 pub mod futex;
 pub mod itimer;
 pub mod limits;
+pub mod oom;
 pub mod proc;
 pub mod process;
 pub mod session;

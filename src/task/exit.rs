@@ -78,8 +78,6 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
         Ending::Group(status) => process.start_group_exit(task, status),
         Ending::Thread(status) => status,
     };
-    release_thread(task);
-
     let (user, system) = crate::task::cpu_times(task);
     let remaining = {
         // Counted under the process state lock so exactly one thread sees
@@ -91,7 +89,11 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
         n
     };
     if remaining > 0 {
+        // Gone from the thread list and the task table before the joiner
+        // wakes, so what it sees next (/proc/self/task, tgkill) no longer
+        // has this thread.
         task.system.tasks.lock().remove(&task.tid());
+        release_thread(task);
         drop_shared_state(task);
         process.thread_exited.wake_all();
         task.system.futexes.thread_died();
@@ -100,6 +102,7 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
     // Without a group exit the last thread's status is the process's
     // (what Linux reports, whichever thread led).
     let status = process.group_exit_status().unwrap_or(status);
+    release_thread(task);
     exit_process(task, status);
     process.thread_exited.wake_all();
     task.system.futexes.thread_died();

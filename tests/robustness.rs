@@ -154,12 +154,6 @@ mod edge_arguments {
         "proc-known"
     );
     robust!(
-        #[ignore = "fails until mm argument checks match Linux (robustness issue, wrong errno): mmap MAP_PRIVATE|MAP_SHARED accepted (Linux EINVAL), anonymous offset -4096 EOVERFLOW (Linux ok), prot -1 EINVAL (Linux ok), mincore ENOSYS, mlock len -1 ENOMEM (Linux 0)"]
-        mm_edge_values_that_differ_today,
-        "robust_args",
-        "mm-known"
-    );
-    robust!(
         io_edge_values_that_differ_today,
         "robust_args",
         "io-known"

@@ -84,12 +84,37 @@ fn sys_ftruncate(sys: &mut Sys) -> KResult<u64> {
     file.inode.setattr(&SetAttr { size: Some(len as u64), ..Default::default() }).map(|_| 0)
 }
 
+/// fallocate's modes (linux/falloc.h): one of these, or none (allocate).
+const FALLOC_FL_PUNCH_HOLE: u32 = 0x02;
+const FALLOC_FL_COLLAPSE_RANGE: u32 = 0x08;
+const FALLOC_FL_ZERO_RANGE: u32 = 0x10;
+const FALLOC_FL_INSERT_RANGE: u32 = 0x20;
+const FALLOC_FL_UNSHARE_RANGE: u32 = 0x40;
+const FALLOC_FL_WRITE_ZEROES: u32 = 0x80;
+const FALLOC_FL_MODE_MASK: u32 =
+    FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_WRITE_ZEROES;
+
+/// fallocate in ksys_fallocate/vfs_fallocate's order: the fd, the range,
+/// the mode (modes are exclusive; PUNCH_HOLE needs KEEP_SIZE, the range
+/// shifting ones refuse it), write access, the file type, the size limit.
+/// The filesystems here only allocate (with or without KEEP_SIZE); any
+/// other valid mode is their EOPNOTSUPP.
 fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
     let (fd, mode, offset, len) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2) as i64, sys.arg(3) as i64);
+    let file = io_file(sys.task, fd)?;
     if offset < 0 || len <= 0 {
         return Err(Errno::EINVAL);
     }
-    let file = io_file(sys.task, fd)?;
+    if mode & !(FALLOC_FL_MODE_MASK | FALLOC_FL_KEEP_SIZE) != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let keep = mode & FALLOC_FL_KEEP_SIZE != 0;
+    match mode & FALLOC_FL_MODE_MASK {
+        0 | FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_ZERO_RANGE => {}
+        FALLOC_FL_PUNCH_HOLE if keep => {}
+        FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_WRITE_ZEROES if !keep => {}
+        _ => return Err(Errno::EOPNOTSUPP),
+    }
     if !file.writable() {
         return Err(Errno::EBADF);
     }
@@ -100,10 +125,10 @@ fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
         S_IFIFO => return Err(Errno::ESPIPE),
         _ => return Err(Errno::ENODEV),
     }
-    if mode & !FALLOC_FL_KEEP_SIZE != 0 {
+    (offset as u64).checked_add(len as u64).filter(|&e| e <= MAX_FILE_OFFSET).ok_or(Errno::EFBIG)?;
+    if mode & FALLOC_FL_MODE_MASK != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    (offset as u64).checked_add(len as u64).filter(|&e| e <= MAX_FILE_OFFSET).ok_or(Errno::EFBIG)?;
     file.inode.allocate(mode, offset as u64, len as u64).map(|_| 0)
 }
 

@@ -143,28 +143,6 @@ mod edge_arguments {
     robust!(pty_ioctls_take_bad_termios_sizes_groups_and_pointers, "robust_args", "tty");
     robust!(dev_and_proc_files_take_edge_values, "robust_args", "dev");
     robust!(
-        dev_and_proc_edge_values_that_differ_today,
-        "robust_args",
-        "dev-known"
-    );
-    robust!(
-        #[ignore = "fails until getpriority/setpriority exist (ENOSYS; Linux EINVAL for which 9), sched_getaffinity(-1) gives ESRCH, and clone3 is offered or checks its arguments first (ENOSYS for size 0, 4097 and a kernel address; Linux EINVAL, E2BIG, EFAULT)"]
-        proc_edge_values_that_differ_today,
-        "robust_args",
-        "proc-known"
-    );
-    robust!(
-        io_edge_values_that_differ_today,
-        "robust_args",
-        "io-known"
-    );
-    robust!(
-        #[ignore = "fails until fcntl checks match Linux (robustness issue, wrong errno): F_SETFL with every bit set gives 0 (Linux EINVAL), F_SETLK at INT64_MAX with len 2 gives 0 (Linux EOVERFLOW)"]
-        fd_edge_values_that_differ_today,
-        "robust_args",
-        "fd-known"
-    );
-    robust!(
         #[ignore = "fails until openat2 exists (ENOSYS today; Linux EINVAL for size 0)"]
         path_edge_values_that_differ_today,
         "robust_args",

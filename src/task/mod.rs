@@ -89,6 +89,9 @@ pub struct Task {
     /// sched_setaffinity's mask: bit n set = may run on host CPU n
     /// (always within the CPUs vkernel may use).
     pub affinity: Mutex<Vec<u64>>,
+    /// The nice value (-20..=19) set by setpriority; inherited by children.
+    /// vkernel's scheduler is the host's, so it is only kept and reported.
+    pub nice: std::sync::atomic::AtomicI32,
     /// CPU time accounting (see `CpuAccount`).
     pub cpu: Mutex<CpuAccount>,
     /// Guest CPU time counters for getrusage/times, in nanoseconds.
@@ -194,6 +197,7 @@ impl Task {
             no_new_privs: std::sync::atomic::AtomicBool::new(false),
             personality: std::sync::atomic::AtomicU32::new(0),
             affinity: Mutex::new(all_cpus_mask()),
+            nice: std::sync::atomic::AtomicI32::new(0),
             cpu: Mutex::new(CpuAccount::default()),
             start_time_ns: now,
             exe_done_since_fork: std::sync::atomic::AtomicBool::new(false),

@@ -142,12 +142,6 @@ mod edge_arguments {
     robust!(process_calls_take_bad_options_ids_resources_and_pointers, "robust_args", "proc");
     robust!(pty_ioctls_take_bad_termios_sizes_groups_and_pointers, "robust_args", "tty");
     robust!(dev_and_proc_files_take_edge_values, "robust_args", "dev");
-    robust!(
-        #[ignore = "fails until openat2 exists (ENOSYS today; Linux EINVAL for size 0)"]
-        path_edge_values_that_differ_today,
-        "robust_args",
-        "path-known"
-    );
 }
 
 /// rt_sigreturn with crafted frames, and signal frames that cannot be

@@ -366,7 +366,38 @@ static void paths(void)
     CALL("open O_CREAT|O_DIRECTORY", 0, SYS_open, "newdir", O_CREAT | O_DIRECTORY, 0600);
     CALL("open O_TMPFILE without write", 0, SYS_open, ".", O_TMPFILE | O_RDONLY, 0600);
     CALL("open mode with high bits", 0, SYS_open, "m", O_CREAT | O_WRONLY, 0xfffff);
-    KNOWN("openat2 size 0", 0, SYS_openat2, AT_FDCWD, "/dev/null", b_event(), 0);
+    {
+        /* struct open_how {flags, mode, resolve} and a tail past it */
+        unsigned long long how[5] = {0};
+        CALL("openat2 size 0", 0, SYS_openat2, AT_FDCWD, "/dev/null", how, 0);
+        CALL("openat2 size 23", 0, SYS_openat2, AT_FDCWD, "/dev/null", how, 23);
+        CALL("openat2 size 4097", 0, SYS_openat2, AT_FDCWD, "/dev/null", how, 4097);
+        CALL("openat2 at a kernel address", 0, SYS_openat2, AT_FDCWD, "/dev/null", KERNEL_ADDR, 24);
+        CALL("openat2 /dev/null", 1, SYS_openat2, AT_FDCWD, "/dev/null", how, 24);
+        CALL("openat2 size 40, zero tail", 1, SYS_openat2, AT_FDCWD, "/dev/null", how, 40);
+        how[4] = 1;
+        CALL("openat2 size 40, nonzero tail", 0, SYS_openat2, AT_FDCWD, "/dev/null", how, 40);
+        how[0] = 1ULL << 40;
+        CALL("openat2 flag bit 40", 0, SYS_openat2, AT_FDCWD, "/dev/null", how, 24);
+        how[0] = 0x40000000;
+        CALL("openat2 unknown flag bit 30", 0, SYS_openat2, AT_FDCWD, "/dev/null", how, 24);
+        how[0] = O_RDONLY;
+        how[1] = 0644;
+        CALL("openat2 mode without O_CREAT", 0, SYS_openat2, AT_FDCWD, "/dev/null", how, 24);
+        how[0] = O_CREAT | O_RDWR;
+        how[1] = 010000;
+        CALL("openat2 O_CREAT mode 010000", 0, SYS_openat2, AT_FDCWD, "o2", how, 24);
+        how[1] = 0600;
+        how[2] = 0x20; /* RESOLVE_CACHED */
+        CALL("openat2 O_CREAT with RESOLVE_CACHED", 0, SYS_openat2, AT_FDCWD, "o2", how, 24);
+        how[2] = 0x40;
+        CALL("openat2 unknown resolve bit", 0, SYS_openat2, AT_FDCWD, "o2", how, 24);
+        how[2] = 0x18; /* RESOLVE_BENEATH | RESOLVE_IN_ROOT */
+        CALL("openat2 RESOLVE_BENEATH|RESOLVE_IN_ROOT", 0, SYS_openat2, AT_FDCWD, "o2", how, 24);
+        how[2] = 0;
+        CALL("openat2 O_CREAT 0600", 1, SYS_openat2, AT_FDCWD, "o2", how, 24);
+        unlink("o2");
+    }
     CALL("openat AT_FDCWD-1", 0, SYS_openat, AT_FDCWD - 1, "x", O_RDONLY);
     CALL("mkdir a trailing-slash name", 0, SYS_mkdir, "d/", 0755);
     CALL("rmdir .", 0, SYS_rmdir, ".");

@@ -180,17 +180,21 @@ impl MmState {
             return Ok(());
         }
         let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
-        // The whole range must be mapped (ENOMEM otherwise), checked before
-        // anything changes.
+        // As do_mprotect_pkey: the mapped run from `start` changes, and a
+        // hole after it is ENOMEM then (nothing changes when `start`
+        // itself is unmapped).
+        let requested_end = end;
         let mut cursor = start;
         while cursor < end {
             match self.find_vma(cursor) {
                 Some(v) => cursor = v.end,
-                None => return Err(Errno::ENOMEM),
+                None => break,
             }
         }
-        // A shared file mapping opened read-only cannot become writable;
-        // our shared mappings are anonymous, so nothing to refuse yet.
+        if cursor == start {
+            return Err(Errno::ENOMEM);
+        }
+        let end = cursor.min(end);
         self.split_at(start);
         self.split_at(end);
         let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
@@ -205,7 +209,7 @@ impl MmState {
                 self.merge_around(k);
             }
         }
-        Ok(())
+        if end < requested_end { Err(Errno::ENOMEM) } else { Ok(()) }
     }
 
     pub fn advise(&mut self, start: u64, len: u64, advice: u32) -> KResult<()> {

@@ -58,12 +58,13 @@ fn sys_faccessat2(sys: &mut Sys) -> KResult<u64> {
     do_access(sys, sys.arg_i32(0), sys.arg(1), sys.arg_u32(2), sys.arg_u32(3))
 }
 
+/// truncate: a negative length is EINVAL before the path is read.
 fn sys_truncate(sys: &mut Sys) -> KResult<u64> {
-    let path = sys.read_path(sys.arg(0))?;
     let len = sys.arg(1) as i64;
     if len < 0 {
         return Err(Errno::EINVAL);
     }
+    let path = sys.read_path(sys.arg(0))?;
     let p = resolve_at(&**sys.task, AT_FDCWD, &path, true, false)?;
     namei::truncate_path(&**sys.task, &p, len as u64).map(|_| 0)
 }

@@ -161,6 +161,15 @@ static void mm(void)
     CALL("mprotect len -1", 0, SYS_mprotect, 0x100000000000L, -1L, PROT_READ);
     CALL("mprotect len 0", 0, SYS_mprotect, 0x100000000000L, 0, PROT_READ);
     CALL("mprotect bad prot bits", 0, SYS_mprotect, 0x100000000000L, P, 0x100);
+    {
+        char *q = mmap(NULL, 2 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        munmap(q + P, P);
+        int z = open("/dev/zero", O_RDONLY);
+        CALL("mprotect read-only running into a hole", 0, SYS_mprotect, q, 3 * P, PROT_READ);
+        CALL("read into the page it changed before the hole", 0, SYS_read, z, q, 16);
+        close(z);
+        munmap(q, P);
+    }
     char *m = mmap(NULL, 4 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CALL("mremap old len 0 (private)", 1, SYS_mremap, m, 0, P, MREMAP_MAYMOVE, 0);
     CALL("mremap new len 0", 1, SYS_mremap, m, P, 0, MREMAP_MAYMOVE, 0);

@@ -157,7 +157,7 @@ impl MmState {
                 self.find_free(len, self.mmap_base).ok_or(Errno::ENOMEM)?
             }
         };
-        let mut flags = req.flags & (MAP_TYPE | MAP_GROWSDOWN);
+        let mut flags = req.flags & (MAP_TYPE | MAP_GROWSDOWN | VMA_NO_MAYWRITE);
         if flags & MAP_TYPE == MAP_SHARED_VALIDATE {
             flags = (flags & !MAP_TYPE) | MAP_SHARED;
         }
@@ -183,16 +183,22 @@ impl MmState {
         // As do_mprotect_pkey: the mapped run from `start` changes, and a
         // hole after it is ENOMEM then (nothing changes when `start`
         // itself is unmapped).
+        // A VMA that may not become writable stops the run with EACCES.
         let requested_end = end;
         let mut cursor = start;
+        let mut stop = Errno::ENOMEM;
         while cursor < end {
             match self.find_vma(cursor) {
+                Some(v) if prot & PROT_WRITE != 0 && v.flags & VMA_NO_MAYWRITE != 0 => {
+                    stop = Errno::EACCES;
+                    break;
+                }
                 Some(v) => cursor = v.end,
                 None => break,
             }
         }
         if cursor == start {
-            return Err(Errno::ENOMEM);
+            return Err(stop);
         }
         let end = cursor.min(end);
         self.split_at(start);
@@ -209,7 +215,7 @@ impl MmState {
                 self.merge_around(k);
             }
         }
-        if end < requested_end { Err(Errno::ENOMEM) } else { Ok(()) }
+        if end < requested_end { Err(stop) } else { Ok(()) }
     }
 
     pub fn advise(&mut self, start: u64, len: u64, advice: u32) -> KResult<()> {

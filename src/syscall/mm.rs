@@ -91,6 +91,11 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
     mm.lock().check_map_address(addr, len, flags)?;
     let map_type = flags & MAP_TYPE;
     let grows = flags & MAP_GROWSDOWN != 0;
+    // A shared mapping of a file opened read-only stays read-only.
+    let no_maywrite = match &file {
+        Some(f) if map_type != MAP_PRIVATE && !f.writable() => VMA_NO_MAYWRITE,
+        _ => 0,
+    };
     let backing = match file {
         None => match map_type {
             MAP_SHARED if grows => return Err(Errno::EINVAL),
@@ -138,7 +143,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
     if let Backing::Shared { memory, .. } = &backing {
         memory.add_mapper(&mm);
     }
-    mm.map(MapRequest { addr, len, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, backing, label: "" })
+    mm.map(MapRequest { addr, len, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags: (flags & !VMA_NO_MAYWRITE) | no_maywrite, backing, label: "" })
 }
 
 /// Whether a file has an mmap operation at all (ENODEV otherwise): regular

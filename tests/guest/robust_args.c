@@ -118,6 +118,15 @@ static void mm_check_order(void)
     CALL("mmap a pipe's write end", 1, SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, p[1], 0);
     CALL("mmap file with MAP_HUGETLB", 1, SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE | MAP_HUGETLB, rw, 0);
     CALL("mmap file past its end (ok until touched)", 1, SYS_mmap, 0, 64 * P, PROT_READ, MAP_PRIVATE, rw, 0);
+    {
+        char *shared_ro = mmap(NULL, 2 * P, PROT_READ, MAP_SHARED, ro, 0);
+        char *private_ro = mmap(NULL, P, PROT_READ, MAP_PRIVATE, ro, 0);
+        CALL("mprotect PROT_WRITE on MAP_SHARED of a read-only fd", 0, SYS_mprotect, shared_ro, 2 * P, PROT_READ | PROT_WRITE);
+        CALL("mprotect PROT_EXEC on it", 0, SYS_mprotect, shared_ro, P, PROT_READ | PROT_EXEC);
+        CALL("mprotect PROT_WRITE on MAP_PRIVATE of a read-only fd", 0, SYS_mprotect, private_ro, P, PROT_READ | PROT_WRITE);
+        char *anon = mmap(NULL, P, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | (1 << 30), -1, 0);
+        CALL("mprotect PROT_WRITE on anonymous memory mapped with flag bit 30", 0, SYS_mprotect, anon, P, PROT_READ | PROT_WRITE);
+    }
     close(rw);
     close(wo);
     close(ro);
@@ -199,7 +208,9 @@ static void mm(void)
     unsigned char vec[4] = {9, 9, 9, 9};
     CALL("mincore 4 pages, the first touched", 0, SYS_mincore, fresh, 4 * P, vec);
     if (!known_only)
-        printf("%-58s %d %d %d %d\n", "mincore vector", vec[0], vec[1], vec[2], vec[3]);
+        /* Only the touched page: vkernel faults anonymous memory in around
+         * the touched page, so its neighbours may be resident too. */
+        printf("%-58s %d, the rest %s\n", "mincore vector", vec[0], vec[1] <= 1 && vec[2] <= 1 && vec[3] <= 1 ? "0 or 1" : "bad");
     CALL("mincore len 0 at an unmapped address", 0, SYS_mincore, 0x100000000000L, 0, vec);
     CALL("mincore past the user range", 0, SYS_mincore, 0x7ffffffff000L, 2 * P, vec);
     CALL("mincore running into a hole", 0, SYS_mincore, m, 64 * P, vec);

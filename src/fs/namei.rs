@@ -342,6 +342,27 @@ pub fn rmdir(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
     dir.inode().rmdir(&name)
 }
 
+/// When one parent directory lies below the other: the entry of the upper
+/// one that leads down to the lower (Linux's lock_rename trap), as (dev,
+/// ino).
+fn rename_trap(odir: &Path, ndir: &Path) -> KResult<Option<(u64, u64)>> {
+    let id = |d: &crate::fs::path::Dentry| d.inode.metadata().map(|m| (m.dev, m.ino));
+    let (o, n) = (id(&odir.dentry)?, id(&ndir.dentry)?);
+    if o == n {
+        return Ok(None);
+    }
+    for (lower, upper) in [(&odir.dentry, n), (&ndir.dentry, o)] {
+        let mut child = lower.clone();
+        while let Some(parent) = child.parent.clone() {
+            if id(&parent)? == upper {
+                return Ok(Some(id(&child)?));
+            }
+            child = parent;
+        }
+    }
+    Ok(None)
+}
+
 pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new: &[u8], flags: u32) -> KResult<()> {
     if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 {
         return Err(Errno::EINVAL);
@@ -382,6 +403,17 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
         }
     } else if tmd.is_some() && flags & RENAME_NOREPLACE != 0 {
         return Err(Errno::EEXIST);
+    }
+    // lock_rename's trap: the source may not be an ancestor of the target
+    // (EINVAL), nor the target of the source (ENOTEMPTY; EINVAL for an
+    // exchange).
+    if let Some(trap) = rename_trap(&odir, &ndir)? {
+        if (smd.dev, smd.ino) == trap {
+            return Err(Errno::EINVAL);
+        }
+        if tmd.as_ref().is_some_and(|t| (t.dev, t.ino) == trap) {
+            return Err(if flags & RENAME_EXCHANGE != 0 { Errno::EINVAL } else { Errno::ENOTEMPTY });
+        }
     }
     if let Some(tmd) = &tmd {
         if (tmd.dev, tmd.ino) == (smd.dev, smd.ino) {

@@ -158,10 +158,8 @@ mod sigreturn {
 /// valid and invalid arguments on a private directory and the program's
 /// own memory, natively and under vkernel, line for line. It is safe
 /// natively (see the program); the first differing line is a call vkernel
-/// answers differently. Today the first divergences come within tens of
-/// calls (argument-check order in fallocate, mmap, flock, pread/pwrite,
-/// getdents64, renameat2, open; see FUZZ_FINDINGS.md, finding 4b), and
-/// some seeds hang in a flock wait that no signal ends (finding 2).
+/// answers differently. Seed 2 matches; seeds 1 and 28 each wait for one
+/// remaining difference (FUZZ_FINDINGS.md, finding 4b).
 mod differential {
     use super::*;
 
@@ -179,21 +177,20 @@ mod differential {
     }
 
     robust!(
-        #[ignore = "fails until argument checks follow Linux's order (robustness issue, wrong errnos; FUZZ_FINDINGS.md 4b): fallocate/mmap/flock/pread/getdents64/renameat2/open answer EINVAL or EBADF where Linux answers another error first"]
+        #[ignore = "fails until tmpfs offers FALLOC_FL_PUNCH_HOLE (call 744: Linux 0, vkernel EOPNOTSUPP; FUZZ_FINDINGS.md 4b)"]
         diff_fuzz_seed_1_matches_linux,
         "diff_fuzz",
         "1",
         "1000"
     );
     robust!(
-        #[ignore = "fails until argument checks follow Linux's order (robustness issue, wrong errnos; FUZZ_FINDINGS.md 4b)"]
         diff_fuzz_seed_2_matches_linux,
         "diff_fuzz",
         "2",
         "1000"
     );
     robust!(
-        #[ignore = "fails until argument checks follow Linux's order and flock waits end for signals (robustness issue; FUZZ_FINDINGS.md 2 and 4b): seed 28 hangs in flock"]
+        #[ignore = "fails until a write fault on a read-only file page past the end of the file is SIGSEGV (call 315: vkernel SIGBUS; the ptrace platform does not tell a fault's access type; FUZZ_FINDINGS.md 4b)"]
         diff_fuzz_seed_28_matches_linux,
         "diff_fuzz",
         "28",

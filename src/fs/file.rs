@@ -225,7 +225,10 @@ impl FileOps for RegularFile {
     fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
         if file.flags() & O_APPEND != 0 {
             let (n, end) = file.inode.append(buf)?;
-            *pos = end;
+            // Linux moves the position only when something was written.
+            if n > 0 {
+                *pos = end;
+            }
             return Ok(n);
         }
         let n = file.inode.write_at(*pos, buf)?;

@@ -374,8 +374,9 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
         // Whiteouts need CAP_MKNOD and an overlay-aware filesystem.
         return Err(if task.creds().is_root() { Errno::EINVAL } else { Errno::EPERM });
     }
-    let (odir, oname, oslash) = resolve_parent_at(task, olddirfd, old)?;
-    let (ndir, nname, nslash) = resolve_parent_at(task, newdirfd, new)?;
+    // Both parents first, then the names (do_renameat2).
+    let (odir, oname, oslash) = crate::fs::lookup::resolve_parent_at_any_length(task, olddirfd, old)?;
+    let (ndir, nname, nslash) = crate::fs::lookup::resolve_parent_at_any_length(task, newdirfd, new)?;
     if !Arc::ptr_eq(&odir.mount, &ndir.mount) {
         return Err(Errno::EXDEV);
     }
@@ -386,8 +387,10 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
         return Err(if flags & RENAME_NOREPLACE != 0 { Errno::EEXIST } else { Errno::EBUSY });
     }
     check_writable(&odir)?;
+    crate::fs::path::check_name_length(&oname)?;
     let source = lookup_child(&odir, &oname)?.ok_or(Errno::ENOENT)?;
     let smd = source.metadata()?;
+    crate::fs::path::check_name_length(&nname)?;
     let target = lookup_child(&ndir, &nname)?;
     let tmd = match &target {
         Some(t) => Some(t.metadata()?),

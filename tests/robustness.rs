@@ -65,16 +65,8 @@ mod huge_times {
     robust!(pipe_read_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "pipe_read");
     robust!(fifo_read_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fifo_read");
     robust!(fifo_open_without_a_writer_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fifo_open");
-    robust!(
-        flock_behind_another_lock_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill,
-        "robust_waits",
-        "flock"
-    );
-    robust!(
-        fcntl_setlkw_behind_another_process_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill,
-        "robust_waits",
-        "fcntl_setlkw"
-    );
+    robust!(flock_behind_another_lock_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "flock");
+    robust!(fcntl_setlkw_behind_another_process_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fcntl_setlkw");
     robust!(
         sendfile_into_a_full_pty_ends_for_a_signal_with_a_partial_count_or_sigkill,
         "robust_waits",
@@ -92,11 +84,7 @@ mod timers {
     robust!(itimer_real_with_a_huge_interval_fires_once_and_other_processes_alarms_still_fire, "robust_timers", "interval");
     robust!(alarm_takes_the_largest_unsigned_values, "robust_timers", "alarm");
     robust!(alarm_replaces_a_huge_itimer_real_and_its_sigalrm_arrives, "robust_timers", "replace");
-    robust!(
-        #[ignore = "fails until timerfd_create/timerfd_settime and timer_create/timer_settime exist (ENOSYS today)"]
-        timerfd_and_posix_timers_take_huge_and_invalid_times,
-        "robust_posix_timers"
-    );
+    robust!(timerfd_and_posix_timers_take_huge_and_invalid_times, "robust_posix_timers");
 }
 
 /// Invalid times: EINVAL or EFAULT (or Linux's own acceptance) for every

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::abi::fcntl::{
-    O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NDELAY, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA,
-    SEEK_END, SEEK_HOLE, SEEK_SET,
+    O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_EXCL, O_NDELAY, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR,
+    SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
 };
 use crate::abi::poll::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
-use crate::abi::stat::{S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
+use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult};
+use crate::fs::fasync::FileOwner;
 use crate::fs::inode::{DirEntry, InodeRef, Metadata};
 use crate::fs::path::Path;
 use crate::mm::uaccess::UserBuffers;
@@ -132,9 +133,26 @@ pub trait FileOps: Send + Sync {
     fn discards_writes(&self) -> bool {
         false
     }
+    /// fsync/fdatasync: the inode's data and metadata reach the disk by
+    /// default; a device file flushes its device.
+    fn fsync(&self, file: &File) -> KResult<()> {
+        file.inode.sync()
+    }
     /// The size for SEEK_END; the inode's size by default.
     fn size(&self, file: &File) -> KResult<u64> {
         Ok(file.inode.metadata()?.size)
+    }
+    /// Lines /proc/<pid>/fdinfo/<fd> shows after the common ones
+    /// (eventfd-count, a timerfd's ticks, a pidfd's Pid).
+    fn fdinfo(&self, _file: &File) -> String {
+        String::new()
+    }
+    /// O_ASYNC turned on or off for `file`, reached through `fd`: a driver
+    /// that signals readiness (pipes, terminals, sockets) adds the file to
+    /// its `fs::fasync::FasyncList` or removes it (Linux's ->fasync).
+    /// Files without one just keep the flag.
+    fn fasync(&self, _file: &Arc<File>, _fd: i32, _on: bool) -> KResult<()> {
+        Ok(())
     }
 }
 
@@ -147,11 +165,13 @@ pub struct File {
     pub ops: Arc<dyn FileOps>,
     flags: AtomicU32,
     pub pos: Mutex<u64>,
+    /// F_SETOWN / F_SETSIG: whom O_ASYNC and dnotify signal.
+    owner: Mutex<FileOwner>,
 }
 
 impl File {
     pub fn new(inode: InodeRef, path: Option<Path>, ops: Arc<dyn FileOps>, flags: u32) -> Arc<File> {
-        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !(O_CLOEXEC | O_NOCTTY)), pos: Mutex::new(0) })
+        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !(O_CLOEXEC | O_NOCTTY | O_EXCL)), pos: Mutex::new(0), owner: Mutex::new(FileOwner::default()) })
     }
 
     /// Opens an inode reached by path, using its own ops if it has any.
@@ -166,12 +186,17 @@ impl File {
             Some(ops) => ops,
             None => {
                 let md = inode.metadata()?;
+                // A device node on a nodev mount opens no device (may_open).
+                if matches!(md.mode & S_IFMT, S_IFCHR | S_IFBLK) && path.mount.nodev() {
+                    return Err(Errno::EACCES);
+                }
                 match md.mode & S_IFMT {
                     S_IFDIR => Arc::new(DirectoryFile),
                     S_IFREG => Arc::new(RegularFile),
                     S_IFCHR => crate::fs::chrdev::open(md.rdev, flags)?,
                     S_IFIFO => crate::fs::pipe::open_fifo(&inode, flags)?,
-                    // Sockets and block devices have no driver yet.
+                    S_IFBLK => crate::fs::blkdev::open(md.rdev, flags)?,
+                    // Sockets have no driver.
                     _ => return Err(Errno::ENXIO),
                 }
             }
@@ -205,11 +230,20 @@ impl File {
     pub fn metadata(&self) -> KResult<Metadata> {
         self.inode.metadata()
     }
+
+    pub fn owner(&self) -> FileOwner {
+        *self.owner.lock()
+    }
+
+    pub fn set_owner(&self, owner: FileOwner) {
+        *self.owner.lock() = owner;
+    }
 }
 
 impl Drop for File {
     fn drop(&mut self) {
         crate::fs::lock::release_file_locks(self as *const File as usize);
+        crate::fs::notify::closed(self);
     }
 }
 
@@ -388,5 +422,6 @@ pub fn close_fd(file: Arc<File>, tgid: i32) {
     if let Ok(md) = file.inode.metadata() {
         crate::fs::lock::release_process_locks((md.dev, md.ino), tgid);
     }
+    crate::fs::notify::dnotify_flush(&file, tgid);
     drop(file);
 }

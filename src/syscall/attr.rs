@@ -82,7 +82,9 @@ fn sys_ftruncate(sys: &mut Sys) -> KResult<u64> {
     if md.mode & S_IFMT != S_IFREG {
         return Err(Errno::EINVAL);
     }
-    file.inode.setattr(&SetAttr { size: Some(len as u64), ..Default::default() }).map(|_| 0)
+    file.inode.setattr(&SetAttr { size: Some(len as u64), ..Default::default() })?;
+    crate::fs::notify::modify(&file);
+    Ok(0)
 }
 
 /// fallocate's modes (linux/falloc.h): one of these, or none (allocate).
@@ -130,7 +132,9 @@ fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
     if mode & FALLOC_FL_MODE_MASK != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    file.inode.allocate(mode, offset as u64, len as u64).map(|_| 0)
+    file.inode.allocate(mode, offset as u64, len as u64)?;
+    crate::fs::notify::modify(&file);
+    Ok(0)
 }
 
 fn sys_umask(sys: &mut Sys) -> KResult<u64> {

@@ -131,6 +131,10 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
             if !file.readable() {
                 return Err(Errno::EACCES);
             }
+            // No executable mappings of files on a noexec mount.
+            if prot & PROT_EXEC != 0 && file.path.as_ref().is_some_and(|p| p.mount.noexec()) {
+                return Err(Errno::EPERM);
+            }
             if !mappable(&md) {
                 return Err(Errno::ENODEV);
             }
@@ -173,7 +177,7 @@ fn file_backing(sys: &Sys, file: &Arc<File>, md: &crate::fs::inode::Metadata, sh
             // made later are not seen.
             S_IFREG if !shared || prot & PROT_WRITE == 0 => {
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
-                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone()));
+                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone(), file.path.as_ref().map(|p| p.mount.clone())));
                 let cache = if file.inode.page_cache().is_some() { None } else { crate::mm::vma::file_cache(&*data) };
                 Backing::File { file: data, offset, file_end: u64::MAX, name, dev: md.dev, ino: md.ino, cache }
             }

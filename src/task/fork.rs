@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 use crate::abi::sched::{
-    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
-    CLONE_NEWUTS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL,
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS,
+    CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK,
+    CLONE_VM, CSIGNAL,
 };
 use crate::abi::signal::NSIG;
 use crate::abi::{Errno, KResult};
@@ -177,6 +178,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         personality: std::sync::atomic::AtomicU32::new(parent.personality.load(Ordering::Relaxed)),
         affinity: Mutex::new(parent.affinity.lock().clone()),
         nice: std::sync::atomic::AtomicI32::new(parent.nice.load(std::sync::atomic::Ordering::Relaxed)),
+        stop_parked: std::sync::atomic::AtomicU64::new(0),
         cpu: Mutex::new(Default::default()),
         start_time_ns: crate::sched::clock::monotonic_ns(),
         exe_done_since_fork: AtomicBool::new(false),

@@ -120,7 +120,9 @@ pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32)
     let mut created_in: Option<(Path, Vec<u8>)> = None;
     let p = if flags & O_CREAT != 0 {
         let (dir, name, trailing_slash) = resolve_parent_at(task, dirfd, path)?;
-        if !matches!(last_kind(&name), Last::Normal) {
+        // open_last_lookups: O_CREAT with a trailing slash is EISDIR
+        // whether or not the name exists.
+        if !matches!(last_kind(&name), Last::Normal) || trailing_slash {
             return Err(Errno::EISDIR);
         }
         match lookup_child(&dir, &name)? {
@@ -132,9 +134,6 @@ pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32)
                 resolve_at(task, dirfd, path, flags & O_NOFOLLOW == 0, false)?
             }
             None => {
-                if trailing_slash {
-                    return Err(Errno::EISDIR);
-                }
                 let mode = S_IFREG | (mode & 0o7777 & !umask(task));
                 created = true;
                 let p = create_in(task, &dir, &name, mode, 0)?;

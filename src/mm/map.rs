@@ -505,13 +505,21 @@ mod tests {
     }
 
     #[test]
-    fn mprotect_needs_the_whole_range_mapped_and_drops_host_mappings() {
+    fn mprotect_changes_the_mapped_run_before_a_hole_and_drops_host_mappings() {
         let mm = mm();
         let a = mm.map(anon(0x40_0000, 4 * PAGE_SIZE, MAP_FIXED)).unwrap();
         mm.handle_fault(a, mm.host_generation()).unwrap();
         let ops = mm.take_host_changes().ops;
         assert!(matches!(ops[0], HostOp::Map { addr, .. } if addr == a));
-        assert_eq!(mm.lock().protect(a, 8 * PAGE_SIZE, PROT_READ), Err(Errno::ENOMEM));
+        // Unmapped at the start: nothing changes.
+        assert_eq!(mm.lock().protect(a - PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ), Err(Errno::ENOMEM));
+        assert_eq!(mm.lock().find_vma(a).map(|v| v.prot), Some(PROT_READ | PROT_WRITE));
+        // A hole after the mapping: the mapped run changes, then ENOMEM.
+        assert_eq!(mm.lock().protect(a, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC), Err(Errno::ENOMEM));
+        assert_eq!(mm.lock().find_vma(a + 3 * PAGE_SIZE).map(|v| v.prot), Some(PROT_READ | PROT_WRITE | PROT_EXEC));
+        mm.take_host_changes();
+        mm.handle_fault(a, mm.host_generation()).unwrap();
+        mm.take_host_changes();
         mm.lock().protect(a, PAGE_SIZE, PROT_READ).unwrap();
         let ops = mm.take_host_changes().ops;
         assert_eq!(ops, vec![HostOp::Unmap { addr: a, len: PAGE_SIZE }]);

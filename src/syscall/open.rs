@@ -27,7 +27,14 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_dup3 => sys_dup3,
 ];
 
+/// The open family: build_open_flags' O_TMPFILE rules (it must come as
+/// O_TMPFILE without O_CREAT, for writing: EINVAL otherwise; O_PATH drops
+/// it) before the path is read, then the lookup and the new fd.
 fn do_open(sys: &Sys, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> KResult<u64> {
+    let tmpfile_bit = O_TMPFILE & !O_DIRECTORY;
+    if flags & O_PATH == 0 && flags & tmpfile_bit != 0 && (flags & (O_TMPFILE | O_CREAT) != O_TMPFILE || flags & O_ACCMODE == 0) {
+        return Err(Errno::EINVAL);
+    }
     let path = sys.read_path(path_addr)?;
     let mode = if flags & O_CREAT != 0 || flags & O_TMPFILE == O_TMPFILE { mode } else { 0 };
     let file = namei::open(&**sys.task, dirfd, &path, flags, mode)?;

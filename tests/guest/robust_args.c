@@ -436,6 +436,13 @@ static void paths(void)
     CALL("renameat2 EXCHANGE a dir with its parent", 0, SYS_renameat2, AT_FDCWD, "rt/sub", AT_FDCWD, "rt", 2);
     CALL("rename a dir below itself", 0, SYS_rename, "rt", "rt/sub/x");
     CALL("truncate an empty path to -1", 0, SYS_truncate, "", -1L);
+    CALL("open an existing file with a trailing slash, O_CREAT", 0, SYS_open, "rt/f/", O_CREAT | O_RDWR, 0644);
+    CALL("open a new name with a trailing slash, O_CREAT", 0, SYS_open, "rt/g/", O_CREAT | O_RDWR, 0644);
+    CALL("open __O_TMPFILE without O_DIRECTORY", 0, SYS_open, "rt/h", (O_TMPFILE & ~O_DIRECTORY) | O_RDWR, 0644);
+    CALL("open O_TMPFILE|O_CREAT", 0, SYS_open, "rt", O_TMPFILE | O_CREAT | O_RDWR, 0644);
+    CALL("open O_TMPFILE read-only", 0, SYS_open, "rt", O_TMPFILE | O_RDONLY, 0644);
+    CALL("open O_PATH with __O_TMPFILE (dropped)", 1, SYS_open, "rt", O_PATH | (O_TMPFILE & ~O_DIRECTORY), 0);
+    CALL("open __O_TMPFILE bits, empty path", 0, SYS_open, "", 0xd240454c, 0644);
     unlink("rt/f");
     rmdir("rt/sub");
     rmdir("rt");

@@ -247,6 +247,43 @@ impl Drop for File {
     }
 }
 
+/// The caller's RLIMIT_FSIZE, if finite.
+fn file_size_limit() -> Option<u64> {
+    let limit = crate::sched::current()?.rlimit(crate::abi::resource::RLIMIT_FSIZE).cur;
+    (limit != crate::abi::resource::RLIM_INFINITY).then_some(limit)
+}
+
+/// RLIMIT_FSIZE exceeded: SIGXFSZ to the caller, and EFBIG.
+fn file_too_large() -> Errno {
+    if let Some(task) = crate::sched::current() {
+        task.send_signal_to_self(crate::abi::signal::SIGXFSZ);
+    }
+    Errno::EFBIG
+}
+
+/// Linux's generic_write_check_limits: a regular-file write of `len` bytes
+/// at `pos` stops at RLIMIT_FSIZE; one that starts at or past it is EFBIG
+/// with SIGXFSZ. Returns how many bytes may be written.
+pub fn limit_write(pos: u64, len: usize) -> KResult<usize> {
+    if len == 0 {
+        return Ok(0);
+    }
+    match file_size_limit() {
+        Some(limit) if pos >= limit => Err(file_too_large()),
+        Some(limit) => Ok(len.min((limit - pos).min(usize::MAX as u64) as usize)),
+        None => Ok(len),
+    }
+}
+
+/// Linux's inode_newsize_ok for RLIMIT_FSIZE: growing a file (truncate,
+/// fallocate) from `old_size` to past the limit is EFBIG with SIGXFSZ.
+pub fn check_new_size(old_size: u64, new_size: u64) -> KResult<()> {
+    match file_size_limit() {
+        Some(limit) if new_size > old_size && new_size > limit => Err(file_too_large()),
+        _ => Ok(()),
+    }
+}
+
 /// Generic ops for regular files: data through the inode.
 pub struct RegularFile;
 
@@ -258,14 +295,19 @@ impl FileOps for RegularFile {
     }
     fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
         if file.flags() & O_APPEND != 0 {
-            let (n, end) = file.inode.append(buf)?;
+            // The limit is checked against the end as it is now; a racing
+            // append may move it, as on Linux between check and write.
+            let end = if file_size_limit().is_some() { file.inode.metadata()?.size } else { 0 };
+            let allowed = limit_write(end, buf.len())?;
+            let (n, end) = file.inode.append(&buf[..allowed])?;
             // Linux moves the position only when something was written.
             if n > 0 {
                 *pos = end;
             }
             return Ok(n);
         }
-        let n = file.inode.write_at(*pos, buf)?;
+        let allowed = limit_write(*pos, buf.len())?;
+        let n = file.inode.write_at(*pos, &buf[..allowed])?;
         *pos += n as u64;
         Ok(n)
     }

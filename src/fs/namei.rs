@@ -597,6 +597,7 @@ pub fn truncate_path(task: &dyn FsCaller, path: &Path, len: u64) -> KResult<()> 
     }
     check_writable(path)?;
     may_access(&task.creds(), &md, MAY_WRITE)?;
+    crate::fs::file::check_new_size(md.size, len)?;
     path.inode().setattr(&SetAttr { size: Some(len), ..Default::default() })?;
     notify::path_event(path, IN_MODIFY);
     Ok(())

@@ -212,6 +212,10 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
     }
     process.add_thread(&child);
     kernel.register(&child);
+    if !thread {
+        // A finite RLIMIT_CPU is inherited, and watched per process.
+        crate::task::itimer::watch_cpu_limit(&child);
+    }
     let shares_space = flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0;
     Ok(NewTask { task: child, regs: child_regs, vfork, shares_space })
 }

@@ -16,9 +16,15 @@ use crate::abi::{Errno, KResult};
 pub struct Sleeper {
     generation: Mutex<u64>,
     cond: Condvar,
+    /// Whether its task sleeps now (/proc's 'S' rather than 'R').
+    asleep: std::sync::atomic::AtomicBool,
 }
 
 impl Sleeper {
+    pub fn is_asleep(&self) -> bool {
+        self.asleep.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn generation(&self) -> u64 {
         *self.generation.lock()
     }
@@ -44,6 +50,8 @@ impl Sleeper {
     /// Sleeps until the generation moves past `seen` or `deadline` passes.
     fn sleep(&self, seen: u64, deadline: Option<Instant>) {
         let mut g = self.generation.lock();
+        self.asleep.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _awake = AwakeOnDrop(&self.asleep);
         while *g == seen {
             match deadline {
                 Some(d) => {
@@ -271,5 +279,14 @@ mod tests {
         drop(idle);
         q.wake_all();
         assert_eq!(hits.load(Ordering::SeqCst), 111 + 1001);
+    }
+}
+
+/// Clears a sleeper's asleep mark however its sleep ends.
+struct AwakeOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for AwakeOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -102,11 +102,10 @@ fn thread_count(system: &System, task: &Task) -> usize {
     system.live_tasks().iter().filter(|t| t.tgid == task.tgid).count().max(1)
 }
 
+/// 'S' while the task sleeps in the kernel, 'R' otherwise (running guest
+/// code or a system call).
 fn state_char(task: &Task) -> char {
-    match crate::task::current() {
-        Some(r) if r.tid() == task.tid() => 'R',
-        _ => 'S',
-    }
+    if task.sleeper.is_asleep() { 'S' } else { 'R' }
 }
 
 fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {

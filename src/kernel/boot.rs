@@ -81,6 +81,7 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     let system = System::new(Config { memory: options.memory, verbose: options.verbose, hostname }, phys.clone());
     crate::sched::processes::install(system.clone());
     log_boot(options.memory);
+    crate::mm::oom::install(system.clone());
     crate::fs::procfs::install_view(system.clone());
     crate::fs::devfs::register_devices();
     crate::tty::register_devices();

@@ -5,14 +5,17 @@
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 
 use crate::abi::Errno;
 use crate::abi::resource::RLIMIT_CORE;
 use crate::abi::signal::{BUS_ADRERR, CLD_STOPPED, SA_NODEFER, SA_RESETHAND, SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIG_DFL, SIG_IGN, SIGBUS, SIGKILL, SIGSEGV};
 use crate::abi::unistd::NR_RESTART_SYSCALL;
 use crate::mm::FaultError;
+use crate::mm::oom::OomOutcome;
 use crate::platform::{Context, Event, Regs};
 use crate::sched::panic;
+use crate::sched::wait::wait_any;
 use crate::signal::{self, DefaultAction, SigInfo, frame};
 use crate::syscall::{self, Exit};
 use crate::task::Task;
@@ -76,6 +79,9 @@ fn workers() -> &'static Workers {
 
 /// Idle kernel threads kept around; more exit when their task ends.
 const MAX_IDLE_WORKERS: usize = 4;
+/// How long a task whose fault found no memory waits for the OOM killer's
+/// victim before it faults again.
+const OOM_RETRY: Duration = Duration::from_millis(10);
 
 /// How often an idle kernel thread lets go of host threads of address
 /// spaces that have gone.
@@ -292,10 +298,18 @@ fn step(
                     FaultError::MapErr => SigInfo::fault(SIGSEGV, SEGV_MAPERR, addr),
                     FaultError::AccErr => SigInfo::fault(SIGSEGV, SEGV_ACCERR, addr),
                     FaultError::Bus => SigInfo::fault(SIGBUS, BUS_ADRERR, addr),
-                    FaultError::OutOfMemory => {
-                        eprintln!("vkernel: out of memory: killed process {} ({})", task.tgid, String::from_utf8_lossy(&task.comm()));
-                        SigInfo::kernel(SIGKILL)
-                    }
+                    FaultError::OutOfMemory => match crate::mm::oom::out_of_memory() {
+                        // Someone is dying to free memory: wait a moment
+                        // (a signal or a kill ends the wait) and fault again.
+                        OomOutcome::Retry => {
+                            let _ = wait_any(&[], Some(Instant::now() + OOM_RETRY), || Ok(None::<()>));
+                            return None;
+                        }
+                        OomOutcome::NoVictim => {
+                            eprintln!("vkernel: Out of memory and no killable processes: killed process {} ({})", task.tgid, String::from_utf8_lossy(&task.comm()));
+                            SigInfo::kernel(SIGKILL)
+                        }
+                    },
                 };
                 task.signals.lock().fault_addr = addr;
                 signal::force_on_task(task, info);

@@ -8,6 +8,7 @@
 pub mod accounting;
 pub mod frame;
 pub mod map;
+pub mod oom;
 pub mod uaccess;
 pub mod vdso;
 pub mod vma;

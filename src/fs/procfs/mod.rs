@@ -12,11 +12,11 @@ mod system;
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
-use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY};
+use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_SET};
 use crate::abi::stat::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 use crate::abi::statfs::PROC_SUPER_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
-use crate::fs::file::{File, FileOps};
+use crate::fs::file::{File, FileOps, generic_llseek};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata};
 use crate::fs::path::{Mount, MountTable, Path};
 use crate::fs::{new_anon_dev, now};
@@ -469,6 +469,33 @@ impl Inode for ProcInode {
         }
     }
 
+    // Nothing is made or removed in /proc. A name a /proc lookup does not
+    // find is an error there, not a negative entry, so making one is
+    // ENOENT; an existing entry has no unlink, rmdir or rename (EPERM).
+    fn create(&self, _name: &[u8], _mode: u32, _rdev: u64, _uid: u32, _gid: u32) -> KResult<InodeRef> {
+        self.no_new_entries()
+    }
+
+    fn symlink(&self, _name: &[u8], _target: &[u8], _uid: u32, _gid: u32) -> KResult<InodeRef> {
+        self.no_new_entries()
+    }
+
+    fn link(&self, _name: &[u8], _target: &InodeRef) -> KResult<()> {
+        self.no_new_entries().map(|_| ())
+    }
+
+    fn unlink(&self, _name: &[u8]) -> KResult<()> {
+        self.no_removals()
+    }
+
+    fn rmdir(&self, _name: &[u8]) -> KResult<()> {
+        self.no_removals()
+    }
+
+    fn rename(&self, _old_name: &[u8], _new_dir: &InodeRef, _new_name: &[u8], _flags: u32) -> KResult<()> {
+        self.no_removals()
+    }
+
     fn readdir(&self, offset: u64, sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
         let ino = ino_of(self.node);
         let parent_ino = match self.node {
@@ -631,7 +658,22 @@ impl Inode for ProcInode {
         };
         // Like Linux, a write-only open generates nothing.
         let data = if flags & O_ACCMODE == O_WRONLY { Vec::new() } else { self.generate()? };
-        Ok(Some(Arc::new(SnapshotFile { data, writer, fs: self.fs.clone() })))
+        let seq = !matches!(self.node, Node::PidFile(_, PidFile::Cmdline | PidFile::Environ));
+        Ok(Some(Arc::new(SnapshotFile { data, writer, seq, fs: self.fs.clone() })))
+    }
+}
+
+impl ProcInode {
+    fn is_dir(&self) -> bool {
+        matches!(self.node, Node::Root | Node::PidDir(_) | Node::FdDir(_) | Node::FdInfoDir(_) | Node::TaskDir(_))
+    }
+
+    fn no_new_entries(&self) -> KResult<InodeRef> {
+        Err(if self.is_dir() { Errno::ENOENT } else { Errno::ENOTDIR })
+    }
+
+    fn no_removals(&self) -> KResult<()> {
+        Err(if self.is_dir() { Errno::EPERM } else { Errno::ENOTDIR })
     }
 }
 
@@ -652,6 +694,8 @@ enum Writer {
 struct SnapshotFile {
     data: Vec<u8>,
     writer: Option<Writer>,
+    /// A seq_file in Linux (all but cmdline and environ).
+    seq: bool,
     fs: Arc<ProcFs>,
 }
 
@@ -677,6 +721,17 @@ impl FileOps for SnapshotFile {
 
     fn size(&self, _file: &File) -> KResult<u64> {
         Ok(self.data.len() as u64)
+    }
+
+    /// Linux's seq_lseek: SEEK_SET and SEEK_CUR only (SEEK_END is EINVAL);
+    /// cmdline and environ use generic_file_llseek over a size of 0.
+    fn llseek(&self, _file: &File, pos: &mut u64, offset: i64, whence: u32) -> KResult<u64> {
+        if self.seq && !matches!(whence, SEEK_SET | SEEK_CUR) {
+            return Err(Errno::EINVAL);
+        }
+        let new = generic_llseek(*pos, offset, whence, || Ok(0))?;
+        *pos = new;
+        Ok(new)
     }
 }
 

@@ -7,21 +7,27 @@ use std::{env, path::PathBuf, process::Command};
 const STUB_BASE: &str = "0x7fffff000000";
 
 fn main() {
-    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("stub.elf");
+    assemble("src/platform/ptrace/stub.s", "stub.elf");
+    assemble("src/platform/seccomp/stub.s", "seccomp_stub.elf");
+    println!("cargo:rerun-if-changed=build.rs");
+}
+
+/// Assembles one stub into a static ELF at STUB_BASE in OUT_DIR.
+fn assemble(source: &str, name: &str) {
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join(name);
     let cc = env::var("CC").unwrap_or_else(|_| "cc".to_string());
     let status = Command::new(&cc)
         .args(["-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none", "-Wl,-z,noexecstack", "-Wl,-z,max-page-size=4096"])
         .arg(format!("-Wl,-Ttext-segment={STUB_BASE}"))
         .arg("-o")
         .arg(&out)
-        .arg("src/platform/ptrace/stub.s")
+        .arg(source)
         .status()
         .expect("running the C compiler to assemble the stub");
-    assert!(status.success(), "assembling src/platform/ptrace/stub.s failed");
+    assert!(status.success(), "assembling {source} failed");
     let strip = Command::new("strip").arg(&out).status();
     if let Ok(s) = strip {
         assert!(s.success(), "strip failed");
     }
-    println!("cargo:rerun-if-changed=src/platform/ptrace/stub.s");
-    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed={source}");
 }

@@ -52,6 +52,11 @@ struct Options {
     #[arg(short = 'v', long = "verbose")]
     verbose: bool,
 
+    /// How guest code runs: seccomp (fast; the default where the host
+    /// allows it) or ptrace
+    #[arg(long = "platform", value_name = "ptrace|seccomp", value_parser = parse_platform)]
+    platform: Option<platform::PlatformChoice>,
+
     /// The program to run as guest PID 1, and its arguments
     #[arg(value_name = "PROGRAM", required = true, num_args = 1..)]
     command: Vec<OsString>,
@@ -84,6 +89,14 @@ fn parse_size(s: &str) -> Result<u64, String> {
         return Err(format!("'{s}' is too large: at most 16T"));
     }
     Ok(bytes & !(abi::PAGE_SIZE - 1))
+}
+
+fn parse_platform(s: &str) -> Result<platform::PlatformChoice, String> {
+    match s {
+        "ptrace" => Ok(platform::PlatformChoice::Ptrace),
+        "seccomp" => Ok(platform::PlatformChoice::Seccomp),
+        _ => Err(format!("unknown platform '{s}' (use ptrace or seccomp)")),
+    }
 }
 
 /// `HOST:GUEST[:ro|:rw]`: HOST an existing directory, GUEST absolute and
@@ -156,6 +169,7 @@ fn main() -> ExitCode {
         shares: options.shares,
         pidfile: options.pidfile,
         verbose: options.verbose,
+        platform: options.platform,
         command: options.command,
     });
     tty::console::restore_host_terminal();

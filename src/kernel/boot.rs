@@ -38,6 +38,8 @@ pub struct BootOptions {
     pub shares: Vec<Share>,
     pub pidfile: Option<PathBuf>,
     pub verbose: bool,
+    /// --platform, or None for the best the host allows.
+    pub platform: Option<crate::platform::PlatformChoice>,
     pub command: Vec<OsString>,
 }
 
@@ -57,7 +59,10 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
         Arc::new(crate::mm::frame::PhysMemory::new(options.memory).map_err(|e| (format!("cannot allocate {} bytes of guest memory: {e}", options.memory), 1))?);
     crate::mm::frame::install_guest_ram(phys.clone());
     return_free_pages_periodically(Arc::downgrade(&phys));
-    let platform = crate::platform::create(phys.clone()).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
+    let (platform, why) = crate::platform::create(phys.clone(), options.platform).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
+    if options.verbose {
+        eprintln!("vkernel: platform {}: {why}", platform.name());
+    }
     let _ = super::PLATFORM.set(platform);
     arm_test_hooks();
     let hostname = crate::platform::host::system::hostname();

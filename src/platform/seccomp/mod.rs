@@ -20,7 +20,7 @@ pub mod stub;
 use parking_lot::{Condvar, Mutex};
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -62,10 +62,24 @@ struct Shared {
     memory: Arc<dyn GuestMemory>,
     stub_elf: OwnedFd,
     fsgsbase: bool,
-    ready: Mutex<Vec<Arc<StubProcess>>>,
-    /// Signalled when the factory should make more, and when it made one.
+    ready: Mutex<Ready>,
+    /// Signalled when the factory should make more, and when it made one
+    /// (or gave up).
     ready_changed: Condvar,
 }
+
+/// The factory's stock of stub processes.
+#[derive(Default)]
+struct Ready {
+    stubs: Vec<Arc<StubProcess>>,
+    /// The factory failed this many times in a row (out of host
+    /// processes or memory); past `GIVE_UP_FAILURES` waiters give up.
+    failures: u32,
+}
+
+/// Consecutive failures to make a stub (about a minute of retries) after
+/// which a guest that needs one is lost, as under host memory exhaustion.
+const GIVE_UP_FAILURES: u32 = 70;
 
 impl SeccompPlatform {
     /// The platform, or why the host does not allow it (checked by making
@@ -80,7 +94,7 @@ impl SeccompPlatform {
         let stub_elf = unsafe { OwnedFd::from_raw_fd(fd) };
         crate::platform::host::files::write_all_fd(fd, STUB_ELF)?;
         let fsgsbase = crate::platform::host::system::has_fsgsbase();
-        let shared = Arc::new(Shared { memory, stub_elf, fsgsbase, ready: Mutex::new(Vec::new()), ready_changed: Condvar::new() });
+        let shared = Arc::new(Shared { memory, stub_elf, fsgsbase, ready: Mutex::new(Ready::default()), ready_changed: Condvar::new() });
         let (tx, rx) = std::sync::mpsc::channel();
         let factory_shared = shared.clone();
         std::thread::Builder::new().name("vkernel-stubs".into()).spawn(move || factory(factory_shared, tx))?;
@@ -94,7 +108,7 @@ impl SeccompPlatform {
 
 impl Platform for SeccompPlatform {
     fn new_context(&self) -> Box<dyn Context> {
-        Box::new(SeccompContext { shared: self.shared.clone(), threads: HashMap::new(), spare: Vec::new(), kick: Arc::new(Kick { target: AtomicU64::new(0) }), spin: MAX_SPIN })
+        Box::new(SeccompContext { shared: self.shared.clone(), threads: HashMap::new(), spare: Vec::new(), kick: Arc::new(Kick { target: AtomicU64::new(0), pending: AtomicBool::new(false) }), spin: MAX_SPIN })
     }
 
     fn pin_kernel_threads(&self) -> bool {
@@ -113,21 +127,21 @@ impl Platform for SeccompPlatform {
 /// few ready. Reports on `started` whether the first one worked.
 fn factory(shared: Arc<Shared>, started: std::sync::mpsc::Sender<Result<(), String>>) {
     let mut started = Some(started);
-    let mut failures = 0u32;
     loop {
         {
             let mut ready = shared.ready.lock();
-            while ready.len() >= READY_STUBS {
+            while ready.stubs.len() >= READY_STUBS {
                 shared.ready_changed.wait(&mut ready);
             }
         }
         match make_stub(&shared) {
             Ok(stub) => {
-                failures = 0;
                 if let Some(s) = started.take() {
                     let _ = s.send(Ok(()));
                 }
-                shared.ready.lock().push(Arc::new(stub));
+                let mut ready = shared.ready.lock();
+                ready.stubs.push(Arc::new(stub));
+                ready.failures = 0;
                 shared.ready_changed.notify_all();
             }
             Err(e) => {
@@ -135,30 +149,49 @@ fn factory(shared: Arc<Shared>, started: std::sync::mpsc::Sender<Result<(), Stri
                     let _ = s.send(Err(e));
                     return;
                 }
-                failures += 1;
-                // Out of host resources for now: try again later; waiters
-                // give up after a while.
-                std::thread::sleep(Duration::from_millis(10 * failures.min(100) as u64));
+                // Out of host resources for now: try again later.
+                let failures = {
+                    let mut ready = shared.ready.lock();
+                    ready.failures = ready.failures.saturating_add(1);
+                    ready.failures
+                };
                 shared.ready_changed.notify_all();
+                std::thread::sleep(Duration::from_millis(10 * failures.min(100) as u64));
             }
         }
     }
 }
 
+/// Why no stub process came.
+enum NoStub {
+    /// The task was interrupted while waiting (a signal, a kill).
+    Interrupted,
+    /// The host cannot make one (it has run out of processes or memory).
+    Exhausted,
+}
+
 impl Shared {
-    /// A ready stub process (waiting up to a few seconds for the factory).
-    fn take_stub(&self) -> Option<Arc<StubProcess>> {
-        let deadline = Instant::now() + Duration::from_secs(5);
+    /// A ready stub process. Waits for the factory as long as it takes —
+    /// a loaded host makes stubs slowly, and that must only make guests
+    /// slower — but ends on `interrupted`, and when the factory keeps
+    /// failing.
+    fn take_stub(&self, interrupted: &AtomicBool) -> Result<Arc<StubProcess>, NoStub> {
         let mut ready = self.ready.lock();
         loop {
-            if let Some(s) = ready.pop() {
+            if let Some(s) = ready.stubs.pop() {
                 self.ready_changed.notify_all();
-                return Some(s);
+                return Ok(s);
+            }
+            if interrupted.swap(false, Ordering::AcqRel) {
+                return Err(NoStub::Interrupted);
+            }
+            if ready.failures >= GIVE_UP_FAILURES {
+                return Err(NoStub::Exhausted);
             }
             self.ready_changed.notify_all();
-            if self.ready_changed.wait_until(&mut ready, deadline).timed_out() {
-                return ready.pop();
-            }
+            // Interrupt::interrupt cannot reach this condvar: look at the
+            // flag now and then.
+            self.ready_changed.wait_for(&mut ready, Duration::from_millis(20));
         }
     }
 }
@@ -293,8 +326,15 @@ fn wait_for(word: &AtomicU32, sleeps: &AtomicU32, pred: impl Fn(u32) -> bool, sp
         }
         std::hint::spin_loop();
         n += 1;
-        if n % 64 == 0 && start.elapsed() >= spin {
-            break;
+        if n % 64 == 0 {
+            if start.elapsed() >= spin {
+                break;
+            }
+            // Another runnable thread on this CPU (perhaps the very one
+            // we wait for) gets it; with none, this returns at once.
+            if n % 256 == 0 {
+                std::thread::yield_now();
+            }
         }
     }
     loop {
@@ -526,10 +566,13 @@ impl HostThread {
 struct Kick {
     /// The host thread running guest code now, as (tgid << 32 | tid).
     target: AtomicU64,
+    /// An interrupt came (seen by waits that run no guest code).
+    pending: AtomicBool,
 }
 
 impl Interrupt for Kick {
     fn interrupt(&self) {
+        self.pending.store(true, Ordering::Release);
         let t = self.target.load(Ordering::Acquire);
         if t != 0 {
             // SAFETY: signalling a host thread of one of our stubs.
@@ -552,20 +595,30 @@ struct SeccompContext {
 const MAX_SPARE: usize = 2;
 
 impl SeccompContext {
-    fn thread_for(&mut self, space: &Arc<dyn AddressSpace>) -> Option<&mut HostThread> {
+    /// The host thread for `space` on this context, made from a spare or
+    /// a new stub process if there is none yet. Waiting for a new one ends
+    /// on an interrupt only when `interruptible`.
+    fn thread_for(&mut self, space: &Arc<dyn AddressSpace>, interruptible: bool) -> Result<&mut HostThread, NoStub> {
         let id = space.id();
         if !self.threads.contains_key(&id) {
             self.tidy();
-            let t = match self.spare.pop() {
-                Some(mut t) => {
-                    t.process.run_ops(&[[libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0]]).ok()?;
+            let mut spare = None;
+            while let Some(mut t) = self.spare.pop() {
+                // A spare whose stub died (killed from outside) is dropped.
+                if t.process.run_ops(&[[libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0]]).is_ok() {
                     t.space = Arc::downgrade(space);
                     t.fresh = true;
-                    t
+                    spare = Some(t);
+                    break;
                 }
+            }
+            let t = match spare {
+                Some(t) => t,
                 None => {
-                    let process = self.shared.take_stub()?;
-                    let seed = process.idle.lock().pop()?;
+                    let never = AtomicBool::new(false);
+                    let process = self.shared.take_stub(if interruptible { &self.kick.pending } else { &never })?;
+                    // A new stub has its first thread idle in slot 0.
+                    let seed = process.idle.lock().pop().ok_or(NoStub::Exhausted)?;
                     HostThread {
                         process,
                         slot: seed.slot,
@@ -583,7 +636,7 @@ impl SeccompContext {
             space.set_host_owner(t.process.tgid as u64);
             self.threads.insert(id, t);
         }
-        self.threads.get_mut(&id)
+        self.threads.get_mut(&id).ok_or(NoStub::Exhausted)
     }
 
     /// Lets go of threads whose address spaces are gone.
@@ -634,7 +687,11 @@ impl Context for SeccompContext {
         let fsgsbase = self.shared.fsgsbase;
         let kick = self.kick.clone();
         let spin = self.spin;
-        let Some(t) = self.thread_for(space) else { return Event::Lost };
+        let t = match self.thread_for(space, true) {
+            Ok(t) => t,
+            Err(NoStub::Interrupted) => return Event::Interrupted,
+            Err(NoStub::Exhausted) => return Event::Lost,
+        };
         if !t.park(MAX_SPIN) {
             return Event::Lost;
         }
@@ -698,7 +755,7 @@ impl Context for SeccompContext {
     }
 
     fn extended_state(&mut self, space: &Arc<dyn AddressSpace>) -> Option<Vec<u8>> {
-        let t = self.thread_for(space)?;
+        let t = self.thread_for(space, false).ok()?;
         if !t.park(MAX_SPIN) {
             return None;
         }
@@ -707,7 +764,7 @@ impl Context for SeccompContext {
     }
 
     fn set_extended_state(&mut self, space: &Arc<dyn AddressSpace>, state: &[u8]) -> bool {
-        let Some(t) = self.thread_for(space) else { return false };
+        let Ok(t) = self.thread_for(space, false) else { return false };
         if !t.park(MAX_SPIN) {
             return false;
         }

@@ -49,6 +49,7 @@
     .set SYS_sigaltstack, 131
     .set SYS_arch_prctl, 158
     .set SYS_futex, 202
+    .set SYS_sched_yield, 24
     .set SYS_seccomp, 317
     .set FUTEX_WAIT, 0
     .set FUTEX_WAKE, 1
@@ -123,13 +124,21 @@ handler:
     mov edx, 1
     mov eax, SYS_futex
     syscall
-2:  # Wait for the answer: spin, then sleep on the state word.
-    mov ecx, [rip + SHARED + SH_STUB_SPIN]
+2:  # Wait for the answer: spin (giving the CPU away now and then, in
+    # case what we wait for waits for this CPU), then sleep on the state
+    # word.
+    mov r12d, [rip + SHARED + SH_STUB_SPIN]
 3:  cmp dword ptr [rbx + S_STATE], 2
     je 5f
     pause
-    dec ecx
+    dec r12d
+    jz 9f
+    test r12d, 255
     jnz 3b
+    mov eax, SYS_sched_yield
+    syscall
+    jmp 3b
+9:
     mov dword ptr [rbx + S_STUB_SLEEPS], 1
     mfence
     cmp dword ptr [rbx + S_STATE], 1
@@ -141,7 +150,7 @@ handler:
     mov eax, SYS_futex
     syscall
 4:  mov dword ptr [rbx + S_STUB_SLEEPS], 0
-    mov ecx, 1
+    mov r12d, 1
     jmp 3b
 5:  test dword ptr [rbx + S_FLAGS], 2
     jnz 7f
@@ -196,13 +205,19 @@ mapper_start:
     syscall
     xor r14d, r14d
 mapper_loop:
-    mov ecx, [rip + SHARED + SH_MAPPER_SPIN]
+    mov r15d, [rip + SHARED + SH_MAPPER_SPIN]
 1:  mov eax, [rip + OPS]
     cmp eax, r14d
     jne mapper_work
     pause
-    dec ecx
+    dec r15d
+    jz 5f
+    test r15d, 255
     jnz 1b
+    mov eax, SYS_sched_yield
+    syscall
+    jmp 1b
+5:
     mov dword ptr [rip + MAPPER + 4], 1
     mfence
     mov eax, [rip + OPS]

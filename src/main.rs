@@ -53,7 +53,8 @@ struct Options {
     verbose: bool,
 
     /// How guest code runs: seccomp (fast; the default where the host
-    /// allows it) or ptrace
+    /// allows it) or ptrace. Without it, the VKERNEL_PLATFORM environment
+    /// variable may name one
     #[arg(long = "platform", value_name = "ptrace|seccomp", value_parser = parse_platform)]
     platform: Option<platform::PlatformChoice>,
 
@@ -159,6 +160,16 @@ fn main() -> ExitCode {
             return fail(format!("{first} (see vkernel --help)"), 2);
         }
     };
+    let platform = match options.platform {
+        Some(p) => Some(p),
+        None => match std::env::var("VKERNEL_PLATFORM") {
+            Ok(v) if !v.is_empty() => match parse_platform(&v) {
+                Ok(p) => Some(p),
+                Err(e) => return fail(format!("VKERNEL_PLATFORM: {e}"), 2),
+            },
+            _ => None,
+        },
+    };
     // Whatever the guest did to the host terminal is undone on every way
     // out: a normal exit, a boot error, or a panic in a kernel thread.
     sched::panic::install_hook(tty::console::restore_host_terminal);
@@ -169,7 +180,7 @@ fn main() -> ExitCode {
         shares: options.shares,
         pidfile: options.pidfile,
         verbose: options.verbose,
-        platform: options.platform,
+        platform,
         command: options.command,
     });
     tty::console::restore_host_terminal();

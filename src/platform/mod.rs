@@ -180,8 +180,8 @@ pub fn pin_kernel_thread() {
 /// or seccomp where the host allows it, else ptrace.
 pub fn create(memory: Arc<dyn GuestMemory>, choice: Option<PlatformChoice>) -> std::io::Result<(Arc<dyn Platform>, String)> {
     match choice {
-        Some(PlatformChoice::Ptrace) => Ok((Arc::new(ptrace::PtracePlatform::new(memory)?), "asked for with --platform".into())),
-        Some(PlatformChoice::Seccomp) => Ok((Arc::new(seccomp::SeccompPlatform::new(memory)?), "asked for with --platform".into())),
+        Some(PlatformChoice::Ptrace) => Ok((Arc::new(ptrace::PtracePlatform::new(memory)?), "asked for (--platform or VKERNEL_PLATFORM)".into())),
+        Some(PlatformChoice::Seccomp) => Ok((Arc::new(seccomp::SeccompPlatform::new(memory)?), "asked for (--platform or VKERNEL_PLATFORM)".into())),
         None => match seccomp::SeccompPlatform::new(memory.clone()) {
             Ok(p) => Ok((Arc::new(p), "the default".into())),
             Err(e) => Ok((Arc::new(ptrace::PtracePlatform::new(memory)?), format!("seccomp is not available here ({e})"))),

@@ -38,21 +38,23 @@ const HANDLED_SIGNALS: [i32; 7] = [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, li
 /// Flags of the clone that makes a guest host thread (and the mapper).
 const THREAD_FLAGS: u64 = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
 
-/// Stub processes the factory keeps ready.
+/// Stub processes the factories keep ready.
 const READY_STUBS: usize = 2;
+/// Threads that make stub processes.
+const FACTORIES: usize = 2;
 
 /// How long vkernel spins for an event before it sleeps, at most and at
 /// least; in between it follows what it measures.
-const MAX_SPIN: Duration = Duration::from_micros(100);
+const MAX_SPIN: Duration = Duration::from_micros(50);
 const MIN_SPIN: Duration = Duration::from_micros(2);
 
 /// A sleeping wait on a stub checks that the stub still lives this often.
 const LIVENESS_INTERVAL: Duration = Duration::from_millis(200);
 
 /// pause instructions the stub spins for an answer before it sleeps.
-const STUB_SPIN: u32 = 4000;
+const STUB_SPIN: u32 = 2000;
 /// ...and the mapper for its next order.
-const MAPPER_SPIN: u32 = 2000;
+const MAPPER_SPIN: u32 = 1000;
 
 pub struct SeccompPlatform {
     shared: Arc<Shared>,
@@ -63,15 +65,19 @@ struct Shared {
     stub_elf: OwnedFd,
     fsgsbase: bool,
     ready: Mutex<Ready>,
-    /// Signalled when the factory should make more, and when it made one
-    /// (or gave up).
-    ready_changed: Condvar,
+    /// Signalled when the factories should make more.
+    wanted: Condvar,
+    /// Signalled when a factory made one, or failed to.
+    made: Condvar,
 }
 
 /// The factory's stock of stub processes.
 #[derive(Default)]
 struct Ready {
     stubs: Vec<Arc<StubProcess>>,
+    /// Stubs being made now, and contexts waiting for one.
+    making: usize,
+    waiting: usize,
     /// The factory failed this many times in a row (out of host
     /// processes or memory); past `GIVE_UP_FAILURES` waiters give up.
     failures: u32,
@@ -94,12 +100,21 @@ impl SeccompPlatform {
         let stub_elf = unsafe { OwnedFd::from_raw_fd(fd) };
         crate::platform::host::files::write_all_fd(fd, STUB_ELF)?;
         let fsgsbase = crate::platform::host::system::has_fsgsbase();
-        let shared = Arc::new(Shared { memory, stub_elf, fsgsbase, ready: Mutex::new(Ready::default()), ready_changed: Condvar::new() });
+        let shared = Arc::new(Shared { memory, stub_elf, fsgsbase, ready: Mutex::new(Ready::default()), wanted: Condvar::new(), made: Condvar::new() });
         let (tx, rx) = std::sync::mpsc::channel();
         let factory_shared = shared.clone();
         std::thread::Builder::new().name("vkernel-stubs".into()).spawn(move || factory(factory_shared, tx))?;
         match rx.recv() {
-            Ok(Ok(())) => Ok(SeccompPlatform { shared }),
+            Ok(Ok(())) => {
+                // More factories make bursts of forks wait less (stub set-up
+                // is mostly waiting for the new process to be scheduled).
+                for _ in 1..FACTORIES {
+                    let (tx, _) = std::sync::mpsc::channel();
+                    let factory_shared = shared.clone();
+                    std::thread::Builder::new().name("vkernel-stubs".into()).spawn(move || factory(factory_shared, tx))?;
+                }
+                Ok(SeccompPlatform { shared })
+            }
             Ok(Err(e)) => Err(std::io::Error::other(e)),
             Err(_) => Err(std::io::Error::other("the stub factory stopped")),
         }
@@ -122,19 +137,23 @@ impl Platform for SeccompPlatform {
     }
 }
 
-/// The factory: the one thread that forks stubs (so PR_SET_PDEATHSIG ties
-/// them to vkernel's life, not to a worker's) and sets them up, keeping a
-/// few ready. Reports on `started` whether the first one worked.
+/// A factory: a thread that lives as long as vkernel and forks stubs (so
+/// PR_SET_PDEATHSIG ties them to vkernel's life, not to a worker's) and
+/// sets them up, keeping a few ready, more while contexts wait for one.
+/// Reports on `started` whether the first one worked.
 fn factory(shared: Arc<Shared>, started: std::sync::mpsc::Sender<Result<(), String>>) {
     let mut started = Some(started);
     loop {
         {
             let mut ready = shared.ready.lock();
-            while ready.stubs.len() >= READY_STUBS {
-                shared.ready_changed.wait(&mut ready);
+            while ready.stubs.len() + ready.making >= READY_STUBS + ready.waiting {
+                shared.wanted.wait(&mut ready);
             }
+            ready.making += 1;
         }
-        match make_stub(&shared) {
+        let made = make_stub(&shared);
+        shared.ready.lock().making -= 1;
+        match made {
             Ok(stub) => {
                 if let Some(s) = started.take() {
                     let _ = s.send(Ok(()));
@@ -142,7 +161,7 @@ fn factory(shared: Arc<Shared>, started: std::sync::mpsc::Sender<Result<(), Stri
                 let mut ready = shared.ready.lock();
                 ready.stubs.push(Arc::new(stub));
                 ready.failures = 0;
-                shared.ready_changed.notify_all();
+                shared.made.notify_one();
             }
             Err(e) => {
                 if let Some(s) = started.take() {
@@ -155,7 +174,7 @@ fn factory(shared: Arc<Shared>, started: std::sync::mpsc::Sender<Result<(), Stri
                     ready.failures = ready.failures.saturating_add(1);
                     ready.failures
                 };
-                shared.ready_changed.notify_all();
+                shared.made.notify_all();
                 std::thread::sleep(Duration::from_millis(10 * failures.min(100) as u64));
             }
         }
@@ -177,22 +196,32 @@ impl Shared {
     /// failing.
     fn take_stub(&self, interrupted: &AtomicBool) -> Result<Arc<StubProcess>, NoStub> {
         let mut ready = self.ready.lock();
-        loop {
+        if let Some(s) = ready.stubs.pop() {
+            self.wanted.notify_one();
+            return Ok(s);
+        }
+        ready.waiting += 1;
+        self.wanted.notify_one();
+        let got = loop {
             if let Some(s) = ready.stubs.pop() {
-                self.ready_changed.notify_all();
-                return Ok(s);
+                break Ok(s);
             }
             if interrupted.swap(false, Ordering::AcqRel) {
-                return Err(NoStub::Interrupted);
+                break Err(NoStub::Interrupted);
             }
             if ready.failures >= GIVE_UP_FAILURES {
-                return Err(NoStub::Exhausted);
+                break Err(NoStub::Exhausted);
             }
-            self.ready_changed.notify_all();
             // Interrupt::interrupt cannot reach this condvar: look at the
             // flag now and then.
-            self.ready_changed.wait_for(&mut ready, Duration::from_millis(20));
+            self.made.wait_for(&mut ready, Duration::from_millis(20));
+        };
+        ready.waiting -= 1;
+        if got.is_err() {
+            // Our stub, when it comes, is someone else's.
+            self.made.notify_one();
         }
+        got
     }
 }
 

@@ -65,16 +65,8 @@ mod huge_times {
     robust!(pipe_read_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "pipe_read");
     robust!(fifo_read_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fifo_read");
     robust!(fifo_open_without_a_writer_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fifo_open");
-    robust!(
-        flock_behind_another_lock_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill,
-        "robust_waits",
-        "flock"
-    );
-    robust!(
-        fcntl_setlkw_behind_another_process_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill,
-        "robust_waits",
-        "fcntl_setlkw"
-    );
+    robust!(flock_behind_another_lock_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "flock");
+    robust!(fcntl_setlkw_behind_another_process_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fcntl_setlkw");
     robust!(
         #[ignore = "fails until a long sendfile stops for signals (robustness issue, found by the fuzzer, seed 135): a 4 GiB sendfile into a full pty master ignores handled signals, SIGSTOP and SIGKILL"]
         sendfile_into_a_full_pty_ends_for_a_signal_with_a_partial_count_or_sigkill,
@@ -247,7 +239,7 @@ mod out_of_memory {
     #[ignore = "fails until the OOM path spares PID 1 (robustness issue, wrong victim): the task whose page fault finds no free frame is SIGKILLed, PID 1 included, which ends the guest (exit 137); Linux's OOM killer picks the largest killable process and never init"]
     fn when_guest_memory_runs_out_children_are_killed_never_pid_1() {
         let bin = common::build_in("sandbox", "oom", Link::Static);
-        let mut cmd = Command::new(VKERNEL);
+        let mut cmd = common::vkernel();
         cmd.args(["-m", "64m", "--"]).arg(&bin).env_clear().envs(common::guest_env()).current_dir("/");
         let out = common::run_with(cmd, &Input::Null, common::TIMEOUT);
         assert!(!out.timed_out, "timed out; stderr: {}", out.stderr_str());
@@ -264,7 +256,7 @@ mod command_line {
     use std::process::Command;
 
     fn vk(args: &[&str]) -> common::Outcome {
-        let mut cmd = Command::new(VKERNEL);
+        let mut cmd = common::vkernel();
         cmd.args(args).env_clear().envs(common::guest_env()).current_dir("/");
         common::run_with(cmd, &Input::Null, common::TIMEOUT)
     }

@@ -4,9 +4,9 @@
 //! something needs the kernel, and says what that was.
 
 pub mod host;
+pub mod ptrace;
 pub mod seccomp;
 pub mod spawn;
-pub mod ptrace;
 
 use std::sync::Arc;
 

@@ -58,4 +58,3 @@ unsafe fn stub_child(memfd: i32, stub_elf: i32, parent: i32) -> ! {
         unreachable!()
     }
 }
-

@@ -169,7 +169,15 @@ impl FutexTable {
     /// Linux's futex_wake_op: atomically applies `op` to the word at
     /// `uaddr2` (through `update`), wakes up to `wake` waiters on `key1`,
     /// and, if the old value passes the comparison, up to `wake2` on `key2`.
-    pub fn wake_op(&self, key1: FutexKey, key2: FutexKey, wake: u32, wake2: u32, op: WakeOp, update: impl FnOnce(&dyn Fn(u32) -> u32) -> KResult<u32>) -> KResult<u64> {
+    pub fn wake_op(
+        &self,
+        key1: FutexKey,
+        key2: FutexKey,
+        wake: u32,
+        wake2: u32,
+        op: WakeOp,
+        update: impl FnOnce(&dyn Fn(u32) -> u32) -> KResult<u32>,
+    ) -> KResult<u64> {
         let mut queues = self.queues.lock();
         let old = update(&|v| op.apply(v))?;
         let mut woken = wake_locked(&mut queues, key1, wake, !0);
@@ -184,7 +192,13 @@ impl FutexTable {
     /// (returning the value found), `alive(tid)` whether a thread exists.
     /// Free (or its owner gone with OWNER_DIED set, or gone at all): take
     /// it, keeping OWNER_DIED. Ours: EDEADLK. Another's: set WAITERS.
-    pub fn try_lock_pi(&self, tid: u32, cmpxchg: &dyn Fn(u32, u32) -> KResult<u32>, read: &dyn Fn() -> KResult<u32>, alive: &dyn Fn(u32) -> bool) -> KResult<PiLock> {
+    pub fn try_lock_pi(
+        &self,
+        tid: u32,
+        cmpxchg: &dyn Fn(u32, u32) -> KResult<u32>,
+        read: &dyn Fn() -> KResult<u32>,
+        alive: &dyn Fn(u32) -> bool,
+    ) -> KResult<PiLock> {
         use crate::abi::futex::{FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS};
         let _queues = self.queues.lock();
         loop {

@@ -93,9 +93,9 @@ pub fn cpu_count() -> usize {
 pub fn possible_cpus() -> usize {
     static POSSIBLE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *POSSIBLE.get_or_init(|| {
-        let from_sys = std::fs::read_to_string("/sys/devices/system/cpu/possible").ok().and_then(|s| {
-            s.trim().split(',').filter_map(|r| r.rsplit('-').next().and_then(|n| n.parse::<usize>().ok())).max().map(|m| m + 1)
-        });
+        let from_sys = std::fs::read_to_string("/sys/devices/system/cpu/possible")
+            .ok()
+            .and_then(|s| s.trim().split(',').filter_map(|r| r.rsplit('-').next().and_then(|n| n.parse::<usize>().ok())).max().map(|m| m + 1));
         from_sys.unwrap_or(0).max(allowed_cpus().iter().max().map_or(1, |m| m + 1))
     })
 }

@@ -19,6 +19,9 @@ mod uc {
     pub const SIZE: usize = SIGMASK + 8;
 }
 
+const USER_CS: u64 = 0x33;
+const USER_SS: u64 = 0x2b;
+
 /// The XSAVE area: the software-reserved bytes of the legacy area carry
 /// `struct _fpx_sw_bytes` (magic, sizes, features) in signal frames.
 const SW_BYTES: usize = 464;
@@ -94,8 +97,10 @@ impl Frame {
             put_u64(&mut uc, uc::R8 + i * 8, *v);
         }
         put_u64(&mut uc, uc::EFLAGS, regs.eflags);
+        // Guests run 64-bit user code only: the code and stack segments
+        // are always the host's user ones, whatever the registers say.
         let seg = u64_at(&uc, uc::SEGMENTS);
-        let seg = (seg & 0x0000_ffff_ffff_0000) | (regs.cs & 0xffff) | ((regs.ss & 0xffff) << 48);
+        let seg = (seg & 0x0000_ffff_ffff_0000) | USER_CS | (USER_SS << 48);
         put_u64(&mut uc, uc::SEGMENTS, seg);
         put_u64(&mut uc, uc::SIGMASK, 0);
         // The FPU pointer is the kernel's, as first read (a guest thread

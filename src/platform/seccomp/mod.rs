@@ -123,7 +123,13 @@ impl SeccompPlatform {
 
 impl Platform for SeccompPlatform {
     fn new_context(&self) -> Box<dyn Context> {
-        Box::new(SeccompContext { shared: self.shared.clone(), threads: HashMap::new(), spare: Vec::new(), kick: Arc::new(Kick { target: AtomicU64::new(0), pending: AtomicBool::new(false) }), spin: MAX_SPIN })
+        Box::new(SeccompContext {
+            shared: self.shared.clone(),
+            threads: HashMap::new(),
+            spare: Vec::new(),
+            kick: Arc::new(Kick { target: AtomicU64::new(0), pending: AtomicBool::new(false) }),
+            spin: MAX_SPIN,
+        })
     }
 
     fn pin_kernel_threads(&self) -> bool {
@@ -303,6 +309,24 @@ impl StubProcess {
     fn thread_alive(&self, tid: i32) -> bool {
         // SAFETY: signal 0 to a thread of our own stub only checks it.
         unsafe { libc::syscall(libc::SYS_tgkill, self.tgid, tid, 0) == 0 }
+    }
+
+    /// /proc's status of one of its host threads (empty if gone).
+    fn thread_status(&self, tid: i32) -> String {
+        std::fs::read_to_string(format!("/proc/{}/task/{tid}/status", self.tgid)).unwrap_or_default()
+    }
+
+    /// Does the host thread with this status hold the kick signal blocked
+    /// and pending?
+    /// Guest code runs with no signal blocked, and the stub's handler
+    /// blocks them only while it waits for vkernel: a thread asleep so
+    /// while vkernel waits for it is stuck in the stub for good.
+    fn wedged(status: &str) -> bool {
+        let mask = |field: &str| status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| u64::from_str_radix(v.trim(), 16).ok()).unwrap_or(0);
+        let kick = 1u64 << (KICK_SIGNAL - 1);
+        // Asleep, not merely slow to be scheduled on a loaded host.
+        let asleep = status.lines().any(|l| l.starts_with("State:") && l.contains("S (sleeping)"));
+        asleep && mask("SigBlk:") & kick != 0 && (mask("SigPnd:") | mask("ShdPnd:")) & kick != 0
     }
 
     /// Has the mapper execute `ops` (nr + six arguments each); returns
@@ -572,7 +596,26 @@ impl HostThread {
             return true;
         }
         let (process, tid) = (self.process.clone(), self.tid);
-        if !wait_for(self.word(slot::STATE), self.word(slot::VK_SLEEPS), |v| v == slot::EVENT, spin, || process.thread_alive(tid)) {
+        let alive = || {
+            if !process.thread_alive(tid) {
+                return false;
+            }
+            let status = process.thread_status(tid);
+            if status.lines().any(|l| l.starts_with("State:") && (l.contains("zombie") || l.contains("dead"))) {
+                // It left by itself (a guest jumped to the stub's exit).
+                return false;
+            }
+            if StubProcess::wedged(&status) {
+                // The guest broke its own stub (it rewrote the shared
+                // words so that the thread sleeps with every signal
+                // blocked): nothing can reach it but a kill.
+                // SAFETY: killing a stub process of ours.
+                unsafe { libc::kill(process.tgid, libc::SIGKILL) };
+                return false;
+            }
+            true
+        };
+        if !wait_for(self.word(slot::STATE), self.word(slot::VK_SLEEPS), |v| v == slot::EVENT, spin, alive) {
             return false;
         }
         let uc = self.u64_at(slot::UC);
@@ -764,14 +807,21 @@ impl Context for SeccompContext {
         let code = t.word(slot::CODE).load(Ordering::Relaxed) as i32;
         let addr = t.u64_at(slot::ADDR);
         const SYS_SECCOMP: i32 = 1;
+        const SEGV_ACCERR: i32 = 2;
         let event = match signo {
+            // Guest code never runs in the stub region: a guest that
+            // jumped into the stub (and trapped or faulted there, or
+            // rewrote a frame to return there) gets a SIGSEGV.
+            _ if r.rip >= STUB_REGION_START => Event::Signal { signo: libc::SIGSEGV, code: SEGV_ACCERR, addr: r.rip },
             libc::SIGSYS if code == SYS_SECCOMP => {
                 r.orig_rax = r.rax;
                 r.rax = (-(libc::ENOSYS as i64)) as u64;
                 Event::Syscall
             }
             libc::SIGSEGV if code > 0 => Event::Fault { addr, generation },
-            libc::SIGTRAP | libc::SIGFPE | libc::SIGILL | libc::SIGBUS | libc::SIGSEGV if code > 0 || signo == libc::SIGTRAP => Event::Signal { signo, code, addr },
+            libc::SIGTRAP | libc::SIGFPE | libc::SIGILL | libc::SIGBUS | libc::SIGSEGV if code > 0 || signo == libc::SIGTRAP => {
+                Event::Signal { signo, code, addr }
+            }
             // The kick, or a host signal from outside: not the guest's.
             _ => Event::Interrupted,
         };
@@ -850,7 +900,15 @@ impl Context for SeccompContext {
         let made = {
             let _sync = space.host_sync().lock();
             process.run_ops(&[
-                [libc::SYS_mmap as u64, slot_addr(slot), SLOT_SIZE, (libc::PROT_READ | libc::PROT_WRITE) as u64, (libc::MAP_SHARED | libc::MAP_FIXED) as u64, STUB_MEMFD as u64, offset],
+                [
+                    libc::SYS_mmap as u64,
+                    slot_addr(slot),
+                    SLOT_SIZE,
+                    (libc::PROT_READ | libc::PROT_WRITE) as u64,
+                    (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
+                    STUB_MEMFD as u64,
+                    offset,
+                ],
                 [libc::SYS_clone as u64, THREAD_FLAGS, 0, 0, 0, 0, slot_addr(slot)],
             ])
         };
@@ -873,7 +931,17 @@ impl Context for SeccompContext {
             process.idle.lock().push(seed);
             return true;
         }
-        let t = HostThread { process, slot: seed.slot, offset: seed.offset, tid: seed.tid, space: Arc::downgrade(space), frame: None, fs_base: 0, gs_base: 0, fresh: true };
+        let t = HostThread {
+            process,
+            slot: seed.slot,
+            offset: seed.offset,
+            tid: seed.tid,
+            space: Arc::downgrade(space),
+            frame: None,
+            fs_base: 0,
+            gs_base: 0,
+            fresh: true,
+        };
         self.threads.insert(space.id(), t);
         true
     }

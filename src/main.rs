@@ -30,10 +30,24 @@ struct Options {
     #[arg(short = 'm', long = "memory", value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     memory: u64,
 
-    /// Host directory the guest's / shows (default: the host's /); guest
-    /// writes go to a copy-on-write layer in guest RAM, never to the host
-    #[arg(long = "root", value_name = "DIR", default_value = "/")]
-    root: PathBuf,
+    /// Host directory the guest's / shows (default: the host's /, unless a
+    /// -r disk or a -c CD-ROM alone is the root); guest writes go to a
+    /// copy-on-write layer in guest RAM, never to the host
+    #[arg(long = "root", value_name = "DIR")]
+    root: Option<PathBuf>,
+
+    /// A disk image, read-write, as /dev/vda, /dev/vdb, ... (raw or qcow2;
+    /// repeatable, at most 16)
+    #[arg(short = 'r', value_name = "FILE")]
+    disks: Vec<PathBuf>,
+
+    /// A CD-ROM image, read-only, as /dev/sr0, /dev/sr1, ... (repeatable)
+    #[arg(short = 'c', value_name = "FILE")]
+    cdroms: Vec<PathBuf>,
+
+    /// Kernel environment NAME=VALUE, e.g. root=/dev/vda1 (repeatable)
+    #[arg(short = 'e', value_name = "NAME=VALUE", value_parser = parse_kernel_env)]
+    kernel_env: Vec<(String, String)>,
 
     /// Show the root read-only instead (writes outside /tmp are EROFS)
     #[arg(long = "read-only")]
@@ -97,6 +111,15 @@ fn parse_platform(s: &str) -> Result<platform::PlatformChoice, String> {
         "ptrace" => Ok(platform::PlatformChoice::Ptrace),
         "seccomp" => Ok(platform::PlatformChoice::Seccomp),
         _ => Err(format!("unknown platform '{s}' (use ptrace or seccomp)")),
+    }
+}
+
+/// `NAME=VALUE` for -e: NAME non-empty, without blanks.
+fn parse_kernel_env(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => Ok((name.to_string(), value.to_string())),
+        Some(_) => Err("the name before '=' must be non-empty and without blanks (e.g. -e root=/dev/vda1)".to_string()),
+        None => Err("use NAME=VALUE (e.g. -e root=/dev/vda1)".to_string()),
     }
 }
 
@@ -176,6 +199,9 @@ fn main() -> ExitCode {
     let result = kernel::boot::boot(kernel::boot::BootOptions {
         memory: options.memory,
         root: options.root,
+        disks: options.disks,
+        cdroms: options.cdroms,
+        kernel_env: options.kernel_env,
         read_only: options.read_only,
         shares: options.shares,
         pidfile: options.pidfile,

@@ -6,11 +6,13 @@
 
 pub mod auxvec;
 pub mod errno;
+pub mod event;
 pub mod fcntl;
 pub mod futex;
 pub mod ioctl;
 pub mod limits;
 pub mod mman;
+pub mod mount;
 pub mod personality;
 pub mod poll;
 pub mod prctl;
@@ -89,6 +91,14 @@ pub struct Timeval {
 pub struct Itimerval {
     pub it_interval: Timeval,
     pub it_value: Timeval,
+}
+
+/// `struct itimerspec` (timerfd_settime, timer_settime).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Itimerspec {
+    pub it_interval: Timespec,
+    pub it_value: Timespec,
 }
 
 #[repr(C)]

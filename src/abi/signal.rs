@@ -73,6 +73,14 @@ pub const SI_KERNEL: i32 = general::SI_KERNEL as i32;
 pub const SI_QUEUE: i32 = general::SI_QUEUE;
 pub const SI_TIMER: i32 = general::SI_TIMER;
 pub const SI_TKILL: i32 = general::SI_TKILL;
+pub const SI_SIGIO: i32 = general::SI_SIGIO;
+/// SIGIO reasons (si_code of SIGPOLL).
+pub const POLL_IN: i32 = general::POLL_IN as i32;
+pub const POLL_OUT: i32 = general::POLL_OUT as i32;
+pub const POLL_MSG: i32 = general::POLL_MSG as i32;
+pub const POLL_ERR: i32 = general::POLL_ERR as i32;
+pub const POLL_PRI: i32 = general::POLL_PRI as i32;
+pub const POLL_HUP: i32 = general::POLL_HUP as i32;
 pub const CLD_EXITED: i32 = general::CLD_EXITED as i32;
 pub const CLD_KILLED: i32 = general::CLD_KILLED as i32;
 pub const CLD_DUMPED: i32 = general::CLD_DUMPED as i32;

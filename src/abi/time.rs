@@ -22,3 +22,15 @@ pub const TIMER_ABSTIME: u32 = general::TIMER_ABSTIME;
 pub const ITIMER_REAL: i32 = general::ITIMER_REAL as i32;
 pub const ITIMER_VIRTUAL: i32 = general::ITIMER_VIRTUAL as i32;
 pub const ITIMER_PROF: i32 = general::ITIMER_PROF as i32;
+
+/// Dynamic CPU clock ids (Linux: include/linux/posix-timers_types.h):
+/// MAKE_PROCESS_CPUCLOCK(pid, clock) is ((~pid) << 3) | clock, with bit 2
+/// set for a thread's clock; a low-bits value of 3 is a clock fd.
+pub const CPUCLOCK_PROF: i32 = 0;
+pub const CPUCLOCK_VIRT: i32 = 1;
+pub const CPUCLOCK_SCHED: i32 = 2;
+pub const CPUCLOCK_MAX: i32 = 3;
+pub const CPUCLOCK_PERTHREAD_MASK: i32 = 4;
+pub const CPUCLOCK_CLOCK_MASK: i32 = 3;
+pub const CLOCKFD: i32 = 3;
+pub const CLOCKFD_MASK: i32 = CPUCLOCK_PERTHREAD_MASK | CPUCLOCK_CLOCK_MASK;

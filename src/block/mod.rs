@@ -7,7 +7,10 @@
 // restructure; until then most of this API has no caller outside tests.
 #![allow(dead_code)]
 
+pub mod partition;
+pub mod qcow2;
 pub mod raw;
+pub mod registry;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -47,7 +50,29 @@ pub trait BlockDevice: Send + Sync {
     }
     /// Makes every completed write durable (a cache flush / fdatasync).
     fn flush(&self) -> KResult<()>;
+    /// Tells the disk that `len` bytes from `off` are no longer needed
+    /// (BLKDISCARD, TRIM); they may read back as anything, zeros on the
+    /// images vkernel writes. EOPNOTSUPP where the backend cannot.
+    fn discard(&self, _off: u64, _len: u64) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
     fn read_only(&self) -> bool;
+}
+
+/// A driver of block device nodes: what fs::blkdev's (major, minor) table
+/// holds, so the VFS never names the registry that owns the disks.
+pub trait BlockDriver: Send + Sync {
+    /// The node `major`:`minor`, if it exists now.
+    fn node(&self, major: u32, minor: u32) -> Option<Arc<registry::BlockNode>>;
+    /// Every node this driver has (for /sys/block and /proc/partitions).
+    fn nodes(&self) -> Vec<Arc<registry::BlockNode>>;
+    /// Exclusive use by `holder` (a mount, an O_EXCL open); EBUSY if taken.
+    fn claim(&self, node: &registry::BlockNode, holder: usize) -> KResult<()>;
+    fn release(&self, node: &registry::BlockNode, holder: usize);
+    /// BLKRRPART.
+    fn reread_partitions(&self, node: &registry::BlockNode) -> KResult<()>;
+    /// BLKPG: add, delete or resize one partition of a whole disk.
+    fn change_partition(&self, node: &registry::BlockNode, change: registry::PartitionChange, number: u32, start: u64, len: u64) -> KResult<()>;
 }
 
 fn check_range(size: u64, off: u64, len: usize) -> KResult<()> {
@@ -98,6 +123,15 @@ impl BlockDevice for MemDisk {
         Ok(())
     }
     fn flush(&self) -> KResult<()> {
+        Ok(())
+    }
+    fn discard(&self, off: u64, len: u64) -> KResult<()> {
+        if self.read_only {
+            return Err(Errno::EROFS);
+        }
+        let mut data = self.data.write();
+        check_range(data.len() as u64, off, len.try_into().map_err(|_| Errno::EIO)?)?;
+        data[off as usize..(off + len) as usize].fill(0);
         Ok(())
     }
     fn read_only(&self) -> bool {

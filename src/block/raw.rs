@@ -35,6 +35,9 @@ impl BlockDevice for RawImage {
     fn write_vectored_at(&self, off: u64, bufs: &[&[u8]]) -> KResult<()> {
         self.image.write_vectored_at(off, bufs)
     }
+    fn discard(&self, off: u64, len: u64) -> KResult<()> {
+        self.image.punch_hole(off, len)
+    }
     fn flush(&self) -> KResult<()> {
         self.image.sync_data()
     }

@@ -1,26 +1,28 @@
-//! epoll instances (Linux's fs/eventpoll.c) and the anonymous inode their
-//! files sit on. An instance keeps its interest list keyed by (fd, file),
-//! like Linux, and finds ready items by polling them: level-triggered,
-//! EPOLLONESHOT, and EPOLLET through `FileOps::event_count`. Items hold no
-//! reference to their file: an item goes when its file's last reference
-//! does. Never holds the item lock while polling a file. The blocking wait
-//! is done by syscall/poll.rs.
+//! epoll instances (Linux's fs/eventpoll.c). An instance keeps its
+//! interest list keyed by (fd, file), like Linux, and a wake callback on
+//! each watched file's wait queue that marks the item ready and wakes the
+//! instance's waiters (Linux's ep_poll_callback): epoll_wait sleeps on the
+//! instance alone, and an epoll file is itself pollable and nestable.
+//! Ready items are polled to learn their events: level-triggered,
+//! EPOLLONESHOT, EPOLLET (with `FileOps::event_count`), and EPOLLEXCLUSIVE
+//! (of several instances with an exclusive item on one file, a wake-up
+//! reaches the first that has a waiter). Items hold no reference to their
+//! file: an item goes when its file's last reference does. Never holds the
+//! item lock while polling a file; the callbacks take no lock but wait-queue
+//! lists. The blocking wait is done by syscall/poll.rs.
 
 use parking_lot::{Mutex, MutexGuard};
 use std::any::Any;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 
 use crate::abi::fcntl::O_RDWR;
 use crate::abi::poll::{
     EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLWAKEUP, POLLIN, POLLRDNORM,
 };
-use crate::abi::statfs::ANON_INODE_FS_MAGIC;
-use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs};
+use crate::abi::{Errno, KResult};
 use crate::fs::file::{File, FileOps};
-use crate::fs::inode::{Inode, InodeRef, Metadata};
-use crate::fs::{new_anon_dev, now};
-use crate::sched::wait::WaitQueue;
+use crate::sched::wait::{WaitQueue, WakeCallback};
 
 /// Bits that configure an item rather than name events.
 const EP_PRIVATE_BITS: u32 = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE;
@@ -28,43 +30,6 @@ const EP_PRIVATE_BITS: u32 = EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSI
 pub const EPOLLEXCLUSIVE_OK_BITS: u32 = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
 /// Linux's EP_MAX_NESTS: how deep epoll instances may watch each other.
 const EP_MAX_NESTS: usize = 4;
-
-/// The inode every anonymous file (epoll, eventfd, timerfd, signalfd)
-/// reports: one shared inode number on anon_inodefs, mode 0600 with no
-/// file type bits, shown as "anon_inode:[name]".
-pub struct AnonInode {
-    name: &'static str,
-}
-
-impl AnonInode {
-    pub fn new(name: &'static str) -> InodeRef {
-        Arc::new(AnonInode { name })
-    }
-}
-
-fn anon_inodefs() -> (u64, crate::abi::Timespec) {
-    static FS: OnceLock<(u64, crate::abi::Timespec)> = OnceLock::new();
-    *FS.get_or_init(|| (new_anon_dev(), now()))
-}
-
-impl Inode for AnonInode {
-    fn metadata(&self) -> KResult<Metadata> {
-        let (dev, t) = anon_inodefs();
-        Ok(Metadata { dev, ino: 1, mode: 0o600, nlink: 1, blksize: PAGE_SIZE, atime: t, mtime: t, ctime: t, ..Default::default() })
-    }
-
-    fn statfs(&self) -> KResult<StatFs> {
-        Ok(StatFs { f_type: ANON_INODE_FS_MAGIC, f_bsize: PAGE_SIZE as i64, f_namelen: 255, f_frsize: PAGE_SIZE as i64, ..Default::default() })
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn link_name(&self) -> Option<Vec<u8>> {
-        Some(format!("anon_inode:[{}]", self.name).into_bytes())
-    }
-}
 
 /// One watched (fd, file) pair.
 struct EpItem {
@@ -78,15 +43,27 @@ struct EpItem {
     reported_count: Option<u64>,
     /// EPOLLET for files without an event count: the last mask seen.
     last_mask: u32,
+    /// On the ready list: set by the wake callback (and by ADD and MOD),
+    /// cleared when a scan finds nothing to report or consumes the event.
+    ready: Arc<AtomicBool>,
+    /// The callback on the file's wait queue; None for a file without one
+    /// (the host console), which every scan polls.
+    callback: Option<Arc<WakeCallback>>,
+}
+
+/// What the wake callbacks reach: the instance's two queues.
+struct EpQueues {
+    /// Tasks in epoll_wait on this instance (Linux's ep->wq).
+    waiters: WaitQueue,
+    /// Pollers of the epoll file itself and instances watching it
+    /// (Linux's ep->poll_wait).
+    pollers: WaitQueue,
 }
 
 /// One epoll instance: the `FileOps` of an epoll file.
 pub struct EventPoll {
     items: Mutex<Vec<EpItem>>,
-    /// Woken by epoll_ctl so a waiter picks up the new interest list.
-    queue: WaitQueue,
-    /// Bumped by every epoll_ctl change.
-    generation: AtomicU64,
+    queues: Arc<EpQueues>,
 }
 
 /// Serialises the loop check of adding one epoll instance to another
@@ -95,7 +72,7 @@ static NESTING: Mutex<()> = Mutex::new(());
 
 impl EventPoll {
     pub fn new() -> EventPoll {
-        EventPoll { items: Mutex::new(Vec::new()), queue: WaitQueue::new(), generation: AtomicU64::new(0) }
+        EventPoll { items: Mutex::new(Vec::new()), queues: Arc::new(EpQueues { waiters: WaitQueue::new(), pollers: WaitQueue::new() }) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<EpItem>> {
@@ -105,22 +82,41 @@ impl EventPoll {
         items
     }
 
-    pub fn queue(&self) -> &WaitQueue {
-        &self.queue
+    /// Where epoll_wait sleeps: woken by every watched file's change and
+    /// by epoll_ctl.
+    pub fn waiters(&self) -> &WaitQueue {
+        &self.queues.waiters
     }
 
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Relaxed)
+    /// Whether some watched file has no wait queue, so a waiter must poll
+    /// it again now and then.
+    pub fn has_unqueued_items(&self) -> bool {
+        self.lock().iter().any(|i| i.callback.is_none())
     }
 
-    /// The files watched now, for a waiter to sleep on their queues.
+    /// The files watched now.
     pub fn files(&self) -> Vec<Arc<File>> {
         self.lock().iter().filter_map(|i| i.file.upgrade()).collect()
     }
 
     fn changed(&self) {
-        self.generation.fetch_add(1, Ordering::Relaxed);
-        self.queue.wake_all();
+        self.queues.waiters.wake_all();
+        self.queues.pollers.wake_all();
+    }
+
+    /// The wake callback for an item (Linux's ep_poll_callback): the item
+    /// goes on the ready list and the instance's waiters wake. For an
+    /// exclusive item the result says whether a task waited here.
+    fn callback(queues: &Arc<EpQueues>, ready: &Arc<AtomicBool>) -> Arc<WakeCallback> {
+        let (queues, ready) = (Arc::downgrade(queues), ready.clone());
+        WakeCallback::new(move || {
+            ready.store(true, Ordering::Release);
+            let Some(q) = queues.upgrade() else { return false };
+            let woke = q.waiters.has_sleepers();
+            q.waiters.wake_all();
+            q.pollers.wake_all();
+            woke
+        })
     }
 
     /// epoll_ctl once the arguments are checked: `event` is (events, data)
@@ -141,17 +137,32 @@ impl EventPoll {
         let pos = items.iter().position(|i| i.fd == fd && i.file_id == file_id);
         match (op, pos) {
             (EPOLL_CTL_ADD, Some(_)) => return Err(Errno::EEXIST),
-            (EPOLL_CTL_ADD, None) => items.push(EpItem {
-                fd,
-                file: Arc::downgrade(file),
-                file_id,
-                events: event.0 | EPOLLERR | EPOLLHUP,
-                data: event.1,
-                reported_count: None,
-                last_mask: 0,
-            }),
+            (EPOLL_CTL_ADD, None) => {
+                // New items start on the ready list: the first scan polls
+                // them (Linux's ep_insert polls at once).
+                let ready = Arc::new(AtomicBool::new(true));
+                let callback = file.ops.wait_queue().map(|q| {
+                    let cb = EventPoll::callback(&self.queues, &ready);
+                    q.add_callback(&cb, event.0 & EPOLLEXCLUSIVE != 0);
+                    cb
+                });
+                items.push(EpItem {
+                    fd,
+                    file: Arc::downgrade(file),
+                    file_id,
+                    events: event.0 | EPOLLERR | EPOLLHUP,
+                    data: event.1,
+                    reported_count: None,
+                    last_mask: 0,
+                    ready,
+                    callback,
+                });
+            }
             (EPOLL_CTL_DEL, Some(p)) => {
-                items.remove(p);
+                let item = items.remove(p);
+                if let (Some(cb), Some(q)) = (&item.callback, file.ops.wait_queue()) {
+                    q.remove_callback(cb);
+                }
             }
             (EPOLL_CTL_MOD, Some(p)) => {
                 let item = &mut items[p];
@@ -163,6 +174,7 @@ impl EventPoll {
                 item.data = event.1;
                 item.reported_count = None;
                 item.last_mask = 0;
+                item.ready.store(true, Ordering::Release);
             }
             (EPOLL_CTL_DEL | EPOLL_CTL_MOD, None) => return Err(Errno::ENOENT),
             _ => return Err(Errno::EINVAL),
@@ -191,18 +203,27 @@ impl EventPoll {
     /// Up to `max` ready events as (events, data), consuming edge-triggered
     /// and one-shot readiness; `peek` only asks whether there is any.
     fn scan(&self, max: usize, peek: bool) -> Vec<(u32, u64)> {
-        let watched: Vec<(i32, usize, Arc<File>, u32)> =
-            self.lock().iter().filter(|i| i.events & !EP_PRIVATE_BITS != 0).filter_map(|i| Some((i.fd, i.file_id, i.file.upgrade()?, i.events))).collect();
+        // Take the ready items off the ready list before polling them: a
+        // wake-up while we poll puts them back, so none is lost.
+        let watched: Vec<(i32, usize, Arc<File>, u32, Arc<AtomicBool>)> = self
+            .lock()
+            .iter()
+            .filter(|i| i.events & !EP_PRIVATE_BITS != 0)
+            .filter(|i| i.callback.is_none() || i.ready.swap(false, Ordering::AcqRel))
+            .filter_map(|i| Some((i.fd, i.file_id, i.file.upgrade()?, i.events, i.ready.clone())))
+            .collect();
         // Poll without the item lock: a file's poll may take its own locks
         // (or another epoll's items).
-        let polled: Vec<(i32, usize, u32, Option<u64>)> =
-            watched.iter().map(|(fd, id, f, events)| (*fd, *id, f.ops.poll(f) as u32 & events, f.ops.event_count())).collect();
+        let polled: Vec<(i32, usize, u32, Option<u64>, Arc<AtomicBool>)> =
+            watched.iter().map(|(fd, id, f, events, ready)| (*fd, *id, f.ops.poll(f) as u32 & events, f.ops.event_count(), ready.clone())).collect();
         let mut out = Vec::new();
         let mut items = self.lock();
         let mut requeue = Vec::new();
-        for (fd, id, mask, count) in polled {
-            if out.len() >= max {
-                break;
+        for (fd, id, mask, count, ready) in polled {
+            if out.len() >= max || (peek && !out.is_empty()) {
+                // Not looked at: still on the ready list.
+                ready.store(true, Ordering::Release);
+                continue;
             }
             let Some(p) = items.iter().position(|i| i.fd == fd && i.file_id == id) else { continue };
             let item = &mut items[p];
@@ -222,7 +243,8 @@ impl EventPoll {
             }
             out.push((mask, item.data));
             if peek {
-                break;
+                ready.store(true, Ordering::Release);
+                continue;
             }
             if edge {
                 item.reported_count = count;
@@ -230,11 +252,14 @@ impl EventPoll {
             if item.events & EPOLLONESHOT != 0 {
                 item.events &= EP_PRIVATE_BITS;
             } else if !edge {
+                // Level-triggered: it stays ready until a scan finds it idle.
+                ready.store(true, Ordering::Release);
                 requeue.push(p);
             }
         }
         // Level-triggered items go to the back, so a small maxevents still
         // reaches every ready item in turn (Linux re-queues them at the tail).
+        requeue.sort_unstable();
         let mut moved: Vec<EpItem> = requeue.into_iter().rev().map(|p| items.remove(p)).collect();
         moved.reverse();
         items.extend(moved);
@@ -271,14 +296,13 @@ impl FileOps for EventPoll {
         Ok(*pos)
     }
 
-    /// Readable while an event is ready. There is no single queue for it:
-    /// pollers of an epoll file re-check periodically (see syscall/poll.rs).
+    /// Readable while an event is ready.
     fn poll(&self, _file: &File) -> u16 {
         if self.scan(1, true).is_empty() { 0 } else { POLLIN | POLLRDNORM }
     }
 
-    fn can_poll(&self) -> bool {
-        true
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        Some(&self.queues.pollers)
     }
 
     fn as_any(&self) -> Option<&dyn Any> {
@@ -288,11 +312,24 @@ impl FileOps for EventPoll {
     fn size(&self, _file: &File) -> KResult<u64> {
         Ok(0)
     }
+
+    /// One line per item, as Linux's ep_show_fdinfo.
+    fn fdinfo(&self, _file: &File) -> String {
+        let mut out = String::new();
+        for item in self.lock().iter() {
+            let Some(f) = item.file.upgrade() else { continue };
+            let md = f.metadata().unwrap_or_default();
+            let sdev = (crate::fs::dev_major(md.dev) << 20) | crate::fs::dev_minor(md.dev);
+            let pos = *f.pos.lock();
+            out.push_str(&format!("tfd: {:8} events: {:8x} data: {:16x}  pos:{} ino:{:x} sdev:{:x}\n", item.fd, item.events, item.data, pos, md.ino, sdev));
+        }
+        out
+    }
 }
 
 /// epoll_create1: a new epoll file (O_RDWR, like Linux's).
 pub fn create_epoll() -> Arc<File> {
-    File::new(AnonInode::new("eventpoll"), None, Arc::new(EventPoll::new()), O_RDWR)
+    crate::fs::anon::anon_file("eventpoll", Arc::new(EventPoll::new()), O_RDWR)
 }
 
 #[cfg(test)]
@@ -385,5 +422,29 @@ mod tests {
         assert_eq!(e.collect(1), vec![(EPOLLOUT, 1)]);
         assert_eq!(e.collect(1), vec![(EPOLLOUT, 2)]);
         assert_eq!(e.collect(1), vec![(EPOLLOUT, 1)]);
+    }
+
+    #[test]
+    fn a_nested_instance_wakes_its_watcher_and_exclusive_items_wake_one_waiter() {
+        let (r, w) = create_pipe(0, 0, 0);
+        let inner = create_epoll();
+        let outer = create_epoll();
+        ops(&inner).ctl(EPOLL_CTL_ADD, 3, &r, (EPOLLIN, 1)).unwrap();
+        ops(&outer).ctl(EPOLL_CTL_ADD, 4, &inner, (EPOLLIN, 2)).unwrap();
+        assert!(ops(&outer).collect(8).is_empty());
+        write(&w, b"x");
+        assert_eq!(ops(&outer).collect(8), vec![(EPOLLIN, 2)]);
+        read(&r, 1);
+        // Two instances with an exclusive item on one pipe and no waiter:
+        // both callbacks run (neither woke anyone), both items are ready.
+        let a = create_epoll();
+        let b = create_epoll();
+        ops(&a).ctl(EPOLL_CTL_ADD, 3, &r, (EPOLLIN | EPOLLEXCLUSIVE, 1)).unwrap();
+        ops(&b).ctl(EPOLL_CTL_ADD, 3, &r, (EPOLLIN | EPOLLEXCLUSIVE, 1)).unwrap();
+        assert!(ops(&a).collect(8).is_empty());
+        assert!(ops(&b).collect(8).is_empty());
+        write(&w, b"y");
+        assert_eq!(ops(&a).collect(8).len(), 1);
+        assert_eq!(ops(&b).collect(8).len(), 1);
     }
 }

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::abi::fcntl::{
-    O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NDELAY, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA,
-    SEEK_END, SEEK_HOLE, SEEK_SET,
+    O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_EXCL, O_NDELAY, O_NOATIME, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR,
+    SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
 };
 use crate::abi::poll::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
-use crate::abi::stat::{S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
+use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult};
+use crate::fs::fasync::FileOwner;
 use crate::fs::inode::{DirEntry, InodeRef, Metadata};
 use crate::fs::path::Path;
 use crate::sched::CurrentTask;
@@ -119,9 +120,26 @@ pub trait FileOps: Send + Sync {
     fn readdir(&self, _file: &File, _pos: &mut u64, _sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
         Err(Errno::ENOTDIR)
     }
+    /// fsync/fdatasync: the inode's data and metadata reach the disk by
+    /// default; a device file flushes its device.
+    fn fsync(&self, file: &File) -> KResult<()> {
+        file.inode.sync()
+    }
     /// The size for SEEK_END; the inode's size by default.
     fn size(&self, file: &File) -> KResult<u64> {
         Ok(file.inode.metadata()?.size)
+    }
+    /// Lines /proc/<pid>/fdinfo/<fd> shows after the common ones
+    /// (eventfd-count, a timerfd's ticks, a pidfd's Pid).
+    fn fdinfo(&self, _file: &File) -> String {
+        String::new()
+    }
+    /// O_ASYNC turned on or off for `file`, reached through `fd`: a driver
+    /// that signals readiness (pipes, terminals, sockets) adds the file to
+    /// its `fs::fasync::FasyncList` or removes it (Linux's ->fasync).
+    /// Files without one just keep the flag.
+    fn fasync(&self, _file: &Arc<File>, _fd: i32, _on: bool) -> KResult<()> {
+        Ok(())
     }
 }
 
@@ -134,11 +152,13 @@ pub struct File {
     pub ops: Arc<dyn FileOps>,
     flags: AtomicU32,
     pub pos: Mutex<u64>,
+    /// F_SETOWN / F_SETSIG: whom O_ASYNC and dnotify signal.
+    owner: Mutex<FileOwner>,
 }
 
 impl File {
     pub fn new(inode: InodeRef, path: Option<Path>, ops: Arc<dyn FileOps>, flags: u32) -> Arc<File> {
-        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !(O_CLOEXEC | O_NOCTTY)), pos: Mutex::new(0) })
+        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !(O_CLOEXEC | O_NOCTTY | O_EXCL)), pos: Mutex::new(0), owner: Mutex::new(FileOwner::default()) })
     }
 
     /// Opens an inode reached by path, using its own ops if it has any.
@@ -153,12 +173,17 @@ impl File {
             Some(ops) => ops,
             None => {
                 let md = inode.metadata()?;
+                // A device node on a nodev mount opens no device (may_open).
+                if matches!(md.mode & S_IFMT, S_IFCHR | S_IFBLK) && path.mount.nodev() {
+                    return Err(Errno::EACCES);
+                }
                 match md.mode & S_IFMT {
                     S_IFDIR => Arc::new(DirectoryFile),
                     S_IFREG => Arc::new(RegularFile),
                     S_IFCHR => crate::fs::chrdev::open(md.rdev, flags)?,
                     S_IFIFO => crate::fs::pipe::open_fifo(&inode, flags)?,
-                    // Sockets and block devices have no driver yet.
+                    S_IFBLK => crate::fs::blkdev::open(md.rdev, flags)?,
+                    // Sockets have no driver.
                     _ => return Err(Errno::ENXIO),
                 }
             }
@@ -192,11 +217,57 @@ impl File {
     pub fn metadata(&self) -> KResult<Metadata> {
         self.inode.metadata()
     }
+
+    pub fn owner(&self) -> FileOwner {
+        *self.owner.lock()
+    }
+
+    pub fn set_owner(&self, owner: FileOwner) {
+        *self.owner.lock() = owner;
+    }
 }
 
 impl Drop for File {
     fn drop(&mut self) {
         crate::fs::lock::release_file_locks(self as *const File as usize);
+        crate::fs::notify::closed(self);
+    }
+}
+
+/// The caller's RLIMIT_FSIZE, if finite.
+fn file_size_limit() -> Option<u64> {
+    let limit = crate::sched::current()?.rlimit(crate::abi::resource::RLIMIT_FSIZE).cur;
+    (limit != crate::abi::resource::RLIM_INFINITY).then_some(limit)
+}
+
+/// RLIMIT_FSIZE exceeded: SIGXFSZ to the caller, and EFBIG.
+fn file_too_large() -> Errno {
+    if let Some(task) = crate::sched::current() {
+        task.send_signal_to_self(crate::abi::signal::SIGXFSZ);
+    }
+    Errno::EFBIG
+}
+
+/// Linux's generic_write_check_limits: a regular-file write of `len` bytes
+/// at `pos` stops at RLIMIT_FSIZE; one that starts at or past it is EFBIG
+/// with SIGXFSZ. Returns how many bytes may be written.
+pub fn limit_write(pos: u64, len: usize) -> KResult<usize> {
+    if len == 0 {
+        return Ok(0);
+    }
+    match file_size_limit() {
+        Some(limit) if pos >= limit => Err(file_too_large()),
+        Some(limit) => Ok(len.min((limit - pos).min(usize::MAX as u64) as usize)),
+        None => Ok(len),
+    }
+}
+
+/// Linux's inode_newsize_ok for RLIMIT_FSIZE: growing a file (truncate,
+/// fallocate) from `old_size` to past the limit is EFBIG with SIGXFSZ.
+pub fn check_new_size(old_size: u64, new_size: u64) -> KResult<()> {
+    match file_size_limit() {
+        Some(limit) if new_size > old_size && new_size > limit => Err(file_too_large()),
+        _ => Ok(()),
     }
 }
 
@@ -211,11 +282,16 @@ impl FileOps for RegularFile {
     }
     fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
         if file.flags() & O_APPEND != 0 {
-            let (n, end) = file.inode.append(buf)?;
+            // The limit is checked against the end as it is now; a racing
+            // append may move it, as on Linux between check and write.
+            let end = if file_size_limit().is_some() { file.inode.metadata()?.size } else { 0 };
+            let allowed = limit_write(end, buf.len())?;
+            let (n, end) = file.inode.append(&buf[..allowed])?;
             *pos = end;
             return Ok(n);
         }
-        let n = file.inode.write_at(*pos, buf)?;
+        let allowed = limit_write(*pos, buf.len())?;
+        let n = file.inode.write_at(*pos, &buf[..allowed])?;
         *pos += n as u64;
         Ok(n)
     }
@@ -372,5 +448,6 @@ pub fn close_fd(file: Arc<File>, tgid: i32) {
     if let Ok(md) = file.inode.metadata() {
         crate::fs::lock::release_process_locks((md.dev, md.ino), tgid);
     }
+    crate::fs::notify::dnotify_flush(&file, tgid);
     drop(file);
 }

@@ -247,8 +247,10 @@ pub trait Inode: Send + Sync + Any {
     }
 }
 
-/// An inode's data as mm reads it for a private file mapping.
-pub struct MappedInode(pub InodeRef);
+/// An inode's data as mm reads it for a private file mapping. The mount
+/// it was mapped from stays in use while the mapping lives, as a VMA's
+/// file keeps its mount busy on Linux (umount is EBUSY).
+pub struct MappedInode(pub InodeRef, pub Option<Arc<crate::fs::path::Mount>>);
 
 impl crate::mm::vma::FileData for MappedInode {
     fn size(&self) -> KResult<u64> {

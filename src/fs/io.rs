@@ -2,7 +2,8 @@
 //! vfs_read/vfs_write/do_splice_direct): read and write through a file's
 //! position or at an offset, in chunks, and the kernel-buffer copy engine
 //! behind sendfile and copy_file_range. The file-position lock is held for
-//! the whole call, guest copies included, as Linux's f_pos_lock is.
+//! the whole call, guest copies included, as Linux's f_pos_lock is. Data
+//! moved is an IN_ACCESS or IN_MODIFY for fs::notify.
 
 use crate::abi::{Errno, KResult};
 use crate::fs::file::File;
@@ -15,6 +16,14 @@ pub const IO_CHUNK: usize = 1 << 20;
 /// only at EOF), one step for streams. A copy fault after progress ends
 /// the call with what was copied; the file position counts only that.
 pub fn read_into(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResult<usize> {
+    let n = read_into_inner(file, bufs, offset)?;
+    if n > 0 {
+        crate::fs::notify::access(file);
+    }
+    Ok(n)
+}
+
+fn read_into_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResult<usize> {
     if !file.readable() {
         return Err(Errno::EBADF);
     }
@@ -50,6 +59,14 @@ pub fn read_into(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResul
 
 /// write/writev/pwrite: the whole buffer unless the file takes less.
 pub fn write_from(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResult<usize> {
+    let n = write_from_inner(file, bufs, offset)?;
+    if n > 0 {
+        crate::fs::notify::modify(file);
+    }
+    Ok(n)
+}
+
+fn write_from_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResult<usize> {
     if !file.writable() {
         return Err(Errno::EBADF);
     }
@@ -84,7 +101,16 @@ pub fn write_from(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KResu
 
 /// Moves up to `count` bytes from `src` to `dst` through a kernel buffer.
 /// `in_off` reads at an explicit offset (advanced), else at src's position.
-pub fn copy_between(src: &File, dst: &File, count: usize, mut in_off: Option<&mut u64>, mut out_off: Option<&mut u64>) -> KResult<usize> {
+pub fn copy_between(src: &File, dst: &File, count: usize, in_off: Option<&mut u64>, out_off: Option<&mut u64>) -> KResult<usize> {
+    let n = copy_between_inner(src, dst, count, in_off, out_off)?;
+    if n > 0 {
+        crate::fs::notify::access(src);
+        crate::fs::notify::modify(dst);
+    }
+    Ok(n)
+}
+
+fn copy_between_inner(src: &File, dst: &File, count: usize, mut in_off: Option<&mut u64>, mut out_off: Option<&mut u64>) -> KResult<usize> {
     let mut done = 0usize;
     let mut buf = vec![0u8; count.min(IO_CHUNK).max(1)];
     while done < count {

@@ -4,23 +4,32 @@
 //! directories `--share` names, confined to them); every other filesystem,
 //! the overlay's upper layer included, lives in guest RAM or vkernel's memory.
 
+pub mod anon;
+pub mod blkdev;
 pub mod chrdev;
 pub mod devfs;
 pub mod devpts;
 pub mod epoll;
 pub mod ext4;
+pub mod fasync;
 pub mod file;
+pub mod fstype;
 pub mod hostfs;
 pub mod inode;
 pub mod io;
+pub mod iso9660;
 pub mod lock;
 pub mod lookup;
+pub mod mount;
 pub mod namei;
+pub mod notify;
 pub mod overlay;
 pub mod path;
 pub mod pipe;
 pub mod procfs;
 pub mod share;
+pub mod splice;
+pub mod sysfs;
 pub mod tmpfs;
 pub mod xattr;
 

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::abi::event::{IN_ACCESS, IN_ATTRIB, IN_MODIFY};
 use crate::abi::fcntl::{
     O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TMPFILE, O_TRUNC, O_WRONLY,
     RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT,
@@ -14,8 +15,8 @@ use crate::abi::{Errno, KResult, Timespec};
 use crate::fs::file::File;
 use crate::fs::inode::{InodeRef, Metadata, SetAttr};
 use crate::fs::lookup::{FsCaller, MAY_EXEC, MAY_READ, MAY_WRITE, may_access, resolve_at, resolve_parent_at};
-use crate::fs::now;
 use crate::fs::path::{Dentry, Path};
+use crate::fs::{notify, now};
 use crate::sched::Creds;
 
 /// The kind of the last component `walk_parent` reported.
@@ -50,7 +51,7 @@ fn lookup_child(dir: &Path, name: &[u8]) -> KResult<Option<Path>> {
 }
 
 fn check_writable(path: &Path) -> KResult<()> {
-    if path.mount.read_only { Err(Errno::EROFS) } else { Ok(()) }
+    if path.mount.read_only() { Err(Errno::EROFS) } else { Ok(()) }
 }
 
 fn is_mountpoint(task: &dyn FsCaller, path: &Path) -> bool {
@@ -116,6 +117,7 @@ pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32)
     }
     let acc = flags & O_ACCMODE;
     let mut created = false;
+    let mut created_in: Option<(Path, Vec<u8>)> = None;
     let p = if flags & O_CREAT != 0 {
         let (dir, name, trailing_slash) = resolve_parent_at(task, dirfd, path)?;
         if !matches!(last_kind(&name), Last::Normal) {
@@ -135,7 +137,9 @@ pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32)
                 }
                 let mode = S_IFREG | (mode & 0o7777 & !umask(task));
                 created = true;
-                create_in(task, &dir, &name, mode, 0)?
+                let p = create_in(task, &dir, &name, mode, 0)?;
+                created_in = Some((dir, name));
+                p
             }
         }
     } else {
@@ -168,17 +172,26 @@ pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32)
         }
         may_access(&creds, &md, mask)?;
     }
+    if let Some((dir, name)) = &created_in {
+        notify::created(dir, name, false);
+    }
     if flags & O_TRUNC != 0 && ftype == S_IFREG && !created && md.size != 0 {
         p.inode().setattr(&SetAttr { size: Some(0), ..Default::default() })?;
+        notify::path_event(&p, IN_MODIFY);
     } else if flags & O_TRUNC != 0 && ftype == S_IFREG && !created {
         // Linux updates the times on O_TRUNC even of an empty file.
         let t = now();
         p.inode().setattr(&SetAttr { mtime: Some(t), ..Default::default() })?;
+        notify::path_event(&p, IN_MODIFY);
     }
     // O_NOCTTY reaches the driver (a tty decides whether to become the
     // controlling terminal); File::new drops it from the stored flags.
-    let stored = (flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
-    File::open_path(p, stored)
+    // O_EXCL without O_CREAT asks a block device for exclusive use.
+    let excl = if ftype == S_IFBLK && flags & O_CREAT == 0 { flags & O_EXCL } else { 0 };
+    let stored = (flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE | excl;
+    let file = File::open_path(p, stored)?;
+    notify::opened(&file);
+    Ok(file)
 }
 
 /// O_TMPFILE: an unnamed regular file in a directory (created, then
@@ -211,6 +224,7 @@ pub fn mkdir(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32) -> KResult
         return Err(Errno::EEXIST);
     }
     create_in(task, &dir, &name, S_IFDIR | (mode & 0o1777 & !umask(task)), 0)?;
+    notify::created(&dir, &name, true);
     Ok(())
 }
 
@@ -238,7 +252,9 @@ pub fn mknod(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32, dev: u64) 
         return Err(Errno::EPERM);
     }
     let rdev = if matches!(ftype, S_IFCHR | S_IFBLK) { dev } else { 0 };
-    create_in(task, &dir, &name, ftype | (mode & 0o7777 & !umask(task)), rdev)
+    let node = create_in(task, &dir, &name, ftype | (mode & 0o7777 & !umask(task)), rdev)?;
+    notify::created(&dir, &name, false);
+    Ok(node)
 }
 
 /// The directory and name for a new non-directory entry (symlink, link),
@@ -266,6 +282,7 @@ pub fn symlink(task: &dyn FsCaller, target: &[u8], dirfd: i32, path: &[u8]) -> K
     may_access(&creds, &dmd, MAY_WRITE | MAY_EXEC)?;
     let (uid, gid) = new_owner(&creds, &dmd);
     dir.inode().symlink(&name, target, uid, gid)?;
+    notify::created(&dir, &name, false);
     Ok(())
 }
 
@@ -290,7 +307,9 @@ pub fn link(task: &dyn FsCaller, old: &Path, newdirfd: i32, new: &[u8]) -> KResu
             return Err(Errno::EPERM);
         }
     }
-    dir.inode().link(&name, old.inode())
+    dir.inode().link(&name, old.inode())?;
+    notify::linked(&dir, &name, old.inode());
+    Ok(())
 }
 
 // ---- removing names ----
@@ -313,7 +332,15 @@ pub fn unlink(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
     if is_mountpoint(task, &victim) {
         return Err(Errno::EBUSY);
     }
-    dir.inode().unlink(&name)
+    dir.inode().unlink(&name)?;
+    notify::removed(&dir, &name, lost_name(&victim, &vmd));
+    Ok(())
+}
+
+/// What notify needs of an inode that just lost a name.
+fn lost_name(victim: &Path, md: &Metadata) -> notify::Victim {
+    let gone = md.is_dir() || victim.metadata().map_or(true, |m| m.nlink == 0);
+    notify::Victim { key: (md.dev, md.ino), is_dir: md.is_dir(), gone }
 }
 
 pub fn rmdir(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
@@ -339,7 +366,9 @@ pub fn rmdir(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
     if Arc::ptr_eq(&root.mount, &victim.mount) && root.metadata().map(|m| (m.dev, m.ino)) == Ok((vmd.dev, vmd.ino)) {
         return Err(Errno::EBUSY);
     }
-    dir.inode().rmdir(&name)
+    dir.inode().rmdir(&name)?;
+    notify::removed(&dir, &name, lost_name(&victim, &vmd));
+    Ok(())
 }
 
 pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new: &[u8], flags: u32) -> KResult<()> {
@@ -411,7 +440,20 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
     if is_mountpoint(task, &source) || target.as_ref().is_some_and(|t| is_mountpoint(task, t)) {
         return Err(Errno::EBUSY);
     }
-    odir.inode().rename(&oname, ndir.inode(), &nname, flags)
+    odir.inode().rename(&oname, ndir.inode(), &nname, flags)?;
+    let moved = notify::Victim { key: (smd.dev, smd.ino), is_dir: smd.is_dir(), gone: false };
+    if flags & RENAME_EXCHANGE != 0 {
+        // Each moved to the other's place (Linux: two fsnotify_move calls).
+        notify::moved(&odir, &oname, &ndir, &nname, moved, None);
+        if let Some(tmd) = &tmd {
+            let other = notify::Victim { key: (tmd.dev, tmd.ino), is_dir: tmd.is_dir(), gone: false };
+            notify::moved(&ndir, &nname, &odir, &oname, other, None);
+        }
+    } else {
+        let replaced = target.as_ref().zip(tmd.as_ref()).map(|(t, md)| lost_name(t, md));
+        notify::moved(&odir, &oname, &ndir, &nname, moved, replaced);
+    }
+    Ok(())
 }
 
 // ---- attributes ----
@@ -429,7 +471,9 @@ pub fn chmod(task: &dyn FsCaller, path: &Path, mode: u32) -> KResult<()> {
     if !creds.is_root() && !creds.in_group(md.gid) {
         mode &= !S_ISGID;
     }
-    path.inode().setattr(&SetAttr { mode: Some(mode), ..Default::default() })
+    path.inode().setattr(&SetAttr { mode: Some(mode), ..Default::default() })?;
+    notify::path_event(path, IN_ATTRIB);
+    Ok(())
 }
 
 /// chown with -1 meaning "unchanged"; clears set-user-ID (and
@@ -461,7 +505,9 @@ pub fn chown(task: &dyn FsCaller, path: &Path, uid: Option<u32>, gid: Option<u32
             attr.mode = Some(mode);
         }
     }
-    path.inode().setattr(&attr)
+    path.inode().setattr(&attr)?;
+    notify::path_event(path, IN_ATTRIB);
+    Ok(())
 }
 
 /// A time argument of utimensat: set now, leave alone, or an explicit value.
@@ -495,7 +541,16 @@ pub fn set_times(task: &dyn FsCaller, path: &Path, atime: TimeArg, mtime: TimeAr
         TimeArg::Omit => None,
         TimeArg::At(ts) => Some(ts),
     };
-    path.inode().setattr(&SetAttr { atime: pick(atime), mtime: pick(mtime), ..Default::default() })
+    path.inode().setattr(&SetAttr { atime: pick(atime), mtime: pick(mtime), ..Default::default() })?;
+    // Linux's fsnotify_change: both times are an attribute change, one
+    // alone an access or a modification.
+    let event = match (atime == TimeArg::Omit, mtime == TimeArg::Omit) {
+        (false, false) => IN_ATTRIB,
+        (false, true) => IN_ACCESS,
+        _ => IN_MODIFY,
+    };
+    notify::path_event(path, event);
+    Ok(())
 }
 
 /// truncate(2) by path: Linux's vfs_truncate order of errors.
@@ -508,7 +563,10 @@ pub fn truncate_path(task: &dyn FsCaller, path: &Path, len: u64) -> KResult<()> 
     }
     check_writable(path)?;
     may_access(&task.creds(), &md, MAY_WRITE)?;
-    path.inode().setattr(&SetAttr { size: Some(len), ..Default::default() })
+    crate::fs::file::check_new_size(md.size, len)?;
+    path.inode().setattr(&SetAttr { size: Some(len), ..Default::default() })?;
+    notify::path_event(path, IN_MODIFY);
+    Ok(())
 }
 
 /// access/faccessat: checks with the real ids unless `effective`.

@@ -5,11 +5,12 @@
 
 use parking_lot::RwLock;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::abi::limits::{NAME_MAX, PATH_MAX};
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT};
 use crate::abi::{Errno, KResult};
+use crate::fs::fstype::SuperBlock;
 use crate::fs::inode::{InodeRef, Metadata};
 
 const MAX_SYMLINKS: u32 = 40;
@@ -27,20 +28,126 @@ impl Dentry {
     }
 }
 
-/// A filesystem attached somewhere in the tree.
+/// Per-mount flags (Linux's MNT_*), as mount(2) and /proc show them.
+pub const MNT_NOSUID: u32 = 0x01;
+pub const MNT_NODEV: u32 = 0x02;
+pub const MNT_NOEXEC: u32 = 0x04;
+pub const MNT_NOATIME: u32 = 0x08;
+pub const MNT_NODIRATIME: u32 = 0x10;
+pub const MNT_RELATIME: u32 = 0x20;
+pub const MNT_READONLY: u32 = 0x40;
+pub const MNT_NOSYMFOLLOW: u32 = 0x80;
+
+/// Where a mount sits: the parent mount and the dentry covered, and
+/// (parent mount id, dev, ino) of the covered object for fast crossing
+/// checks. None for a root.
+#[derive(Clone, Default)]
+struct Attachment {
+    mountpoint: Option<(Arc<Mount>, Arc<Dentry>)>,
+    covers: Option<(u64, u64, u64)>,
+}
+
+/// A filesystem attached somewhere in the tree (Linux's struct mount).
 pub struct Mount {
     pub id: u64,
+    /// The directory it shows at its mount point: the filesystem's root,
+    /// or for a bind mount the bound subtree (a fresh parentless dentry, so
+    /// `..` and path names stop here).
     pub root: Arc<Dentry>,
-    /// Where it is attached: the parent mount and the dentry covered.
-    pub mountpoint: Option<(Arc<Mount>, Arc<Dentry>)>,
-    /// (dev, ino) of the covered directory, for fast crossing checks.
-    pub covers: Option<(u64, u64, u64)>,
+    /// Where it is attached (MS_MOVE changes it).
+    attachment: RwLock<Attachment>,
     pub fstype: &'static str,
     pub source: String,
-    pub read_only: bool,
-    /// Filesystem options /proc/mounts shows after rw/ro (e.g. an
-    /// overlay's lowerdir=...), or empty.
-    pub options: String,
+    /// The filesystem instance, shared with every other mount of it.
+    pub sb: Arc<SuperBlock>,
+    /// The mount's root within its filesystem ("/" unless a bind mount).
+    pub root_path: Vec<u8>,
+    flags: AtomicU32,
+    /// MNT_EXPIRE's mark (a second expiring umount unmounts).
+    expiry: std::sync::atomic::AtomicBool,
+}
+
+impl Mount {
+    /// A mount in no table (anonymous inodes' private mounts).
+    pub fn detached(root: InodeRef, fstype: &'static str) -> Arc<Mount> {
+        let sb = SuperBlock::new(root.clone(), fstype, false, String::new(), None);
+        Arc::new(Mount {
+            id: 0,
+            root: Dentry::root(root),
+            attachment: RwLock::new(Attachment::default()),
+            fstype,
+            source: fstype.to_string(),
+            sb,
+            root_path: b"/".to_vec(),
+            flags: AtomicU32::new(MNT_RELATIME),
+            expiry: Default::default(),
+        })
+    }
+
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// The parent mount and the dentry this mount covers (None: a root).
+    pub fn mountpoint(&self) -> Option<(Arc<Mount>, Arc<Dentry>)> {
+        self.attachment.read().mountpoint.clone()
+    }
+
+    fn covers(&self) -> Option<(u64, u64, u64)> {
+        self.attachment.read().covers
+    }
+
+    fn parent_id(&self) -> Option<u64> {
+        self.attachment.read().mountpoint.as_ref().map(|(p, _)| p.id)
+    }
+
+    pub fn set_flags(&self, flags: u32) {
+        self.flags.store(flags, Ordering::Relaxed);
+    }
+
+    /// Marks the mount for MNT_EXPIRE; returns whether it was marked before.
+    pub fn mark_expiry(&self) -> bool {
+        self.expiry.swap(true, Ordering::Relaxed)
+    }
+
+    /// Writes are EROFS: the mount or its filesystem is read-only.
+    pub fn read_only(&self) -> bool {
+        self.flags() & MNT_READONLY != 0 || self.sb.read_only()
+    }
+
+    /// statfs's f_flags for this mount (Linux: calculate_f_flags).
+    pub fn statfs_flags(&self) -> i64 {
+        use crate::abi::statfs::{ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME, ST_VALID};
+        const ST_NOATIME: i64 = 0x400;
+        const ST_NODIRATIME: i64 = 0x800;
+        const ST_NOSYMFOLLOW: i64 = 0x2000;
+        let mut f = ST_VALID;
+        for (mnt, st) in [
+            (MNT_NOSUID, ST_NOSUID),
+            (MNT_NODEV, ST_NODEV),
+            (MNT_NOEXEC, ST_NOEXEC),
+            (MNT_NOATIME, ST_NOATIME),
+            (MNT_NODIRATIME, ST_NODIRATIME),
+            (MNT_RELATIME, ST_RELATIME),
+            (MNT_NOSYMFOLLOW, ST_NOSYMFOLLOW),
+        ] {
+            if self.flags() & mnt != 0 {
+                f |= st;
+            }
+        }
+        if self.read_only() {
+            f |= ST_RDONLY;
+        }
+        f
+    }
+
+    pub fn noexec(&self) -> bool {
+        self.flags() & MNT_NOEXEC != 0
+    }
+
+    pub fn nodev(&self) -> bool {
+        self.flags() & MNT_NODEV != 0
+    }
 }
 
 /// A place in the tree: a dentry within a mount.
@@ -61,12 +168,25 @@ impl Path {
 
     /// The absolute path as seen from `root` (for getcwd and /proc links).
     pub fn to_bytes(&self, root: &Path) -> Vec<u8> {
+        self.path_from(root).0
+    }
+
+    /// The path as seen from `root`, or None when this place is not below
+    /// `root` (/proc/<pid>/mounts skips such mounts).
+    pub fn to_bytes_within(&self, root: &Path) -> Option<Vec<u8>> {
+        let (path, inside) = self.path_from(root);
+        inside.then_some(path)
+    }
+
+    fn path_from(&self, root: &Path) -> (Vec<u8>, bool) {
+        let mut inside = false;
         let mut parts: Vec<&[u8]> = Vec::new();
         let mut mount = self.mount.clone();
         let mut dentry = self.dentry.clone();
         let mut chain: Vec<Arc<Dentry>> = Vec::new();
         loop {
             if Arc::ptr_eq(&mount, &root.mount) && same_dentry(&dentry, &root.dentry) {
+                inside = true;
                 break;
             }
             match &dentry.parent {
@@ -74,7 +194,7 @@ impl Path {
                     chain.push(dentry.clone());
                     dentry = parent.clone();
                 }
-                None => match &mount.mountpoint {
+                None => match &mount.mountpoint() {
                     Some((parent_mount, covered)) => {
                         let (m, d) = (parent_mount.clone(), covered.clone());
                         mount = m;
@@ -88,14 +208,14 @@ impl Path {
             parts.push(&d.name);
         }
         if parts.is_empty() {
-            return b"/".to_vec();
+            return (b"/".to_vec(), inside);
         }
         let mut out = Vec::new();
         for p in parts {
             out.push(b'/');
             out.extend_from_slice(p);
         }
-        out
+        (out, inside)
     }
 }
 
@@ -136,28 +256,88 @@ impl MountTable {
         read_only: bool,
         options: &str,
     ) -> KResult<Arc<Mount>> {
-        let covers = match at {
-            Some(p) => {
-                let md = p.metadata()?;
-                if !md.is_dir() {
-                    return Err(Errno::ENOTDIR);
-                }
-                Some((p.mount.id, md.dev, md.ino))
-            }
-            None => None,
-        };
+        let sb = SuperBlock::new(root, fstype, read_only, options.to_string(), None);
+        let root = Dentry::root(sb.root.clone());
+        self.attach(sb, root, b"/".to_vec(), at, source, MNT_RELATIME)
+    }
+
+    /// Attaches superblock `sb` (its subtree `root`, at `root_path` within
+    /// it) on `at`, with per-mount `flags` (MNT_*).
+    pub fn attach(&self, sb: Arc<SuperBlock>, root: Arc<Dentry>, root_path: Vec<u8>, at: Option<&Path>, source: &str, flags: u32) -> KResult<Arc<Mount>> {
+        let attachment = Self::attachment_at(&root, at)?;
         let mount = Arc::new(Mount {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            root: Dentry::root(root),
-            mountpoint: at.map(|p| (p.mount.clone(), p.dentry.clone())),
-            covers,
-            fstype,
+            root,
+            attachment: RwLock::new(attachment),
+            fstype: sb.fstype,
             source: source.to_string(),
-            read_only,
-            options: options.to_string(),
+            sb,
+            root_path,
+            flags: AtomicU32::new(flags),
+            expiry: Default::default(),
         });
         self.mounts.write().push(mount.clone());
         Ok(mount)
+    }
+
+    /// Where a mount whose root is `root` attaches on `at`: a directory
+    /// covers a directory, a file a file (ENOTDIR otherwise).
+    fn attachment_at(root: &Arc<Dentry>, at: Option<&Path>) -> KResult<Attachment> {
+        let Some(p) = at else { return Ok(Attachment::default()) };
+        let md = p.metadata()?;
+        if md.is_dir() != root.inode.metadata()?.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(Attachment { mountpoint: Some((p.mount.clone(), p.dentry.clone())), covers: Some((p.mount.id, md.dev, md.ino)) })
+    }
+
+    /// MS_MOVE: `mount` (with everything below it) now sits on `to`.
+    /// EINVAL for a root or a mount not in the table, ELOOP for a place
+    /// inside the moved tree (Linux: do_move_mount).
+    pub fn move_mount(&self, mount: &Arc<Mount>, to: &Path) -> KResult<()> {
+        if mount.mountpoint().is_none() || !self.contains(mount) || !self.contains(&to.mount) {
+            return Err(Errno::EINVAL);
+        }
+        let mut p = Some(to.mount.clone());
+        while let Some(m) = p {
+            if m.id == mount.id {
+                return Err(Errno::ELOOP);
+            }
+            p = m.mountpoint().map(|(parent, _)| parent);
+        }
+        let attachment = Self::attachment_at(&mount.root, Some(to))?;
+        let _table = self.mounts.write();
+        *mount.attachment.write() = attachment;
+        Ok(())
+    }
+
+    /// Takes `mount` and everything mounted below it out of the tree
+    /// (umount, MNT_DETACH); open files keep their mounts alive.
+    pub fn detach_tree(&self, mount: &Arc<Mount>) -> Vec<Arc<Mount>> {
+        let mut table = self.mounts.write();
+        let mut gone: Vec<Arc<Mount>> = vec![mount.clone()];
+        let mut i = 0;
+        while i < gone.len() {
+            let id = gone[i].id;
+            for m in table.iter() {
+                if m.parent_id() == Some(id) && !gone.iter().any(|g| g.id == m.id) {
+                    gone.push(m.clone());
+                }
+            }
+            i += 1;
+        }
+        table.retain(|m| !gone.iter().any(|g| g.id == m.id));
+        gone
+    }
+
+    /// Mounts attached directly on `mount`.
+    pub fn children(&self, mount: &Mount) -> Vec<Arc<Mount>> {
+        self.mounts.read().iter().filter(|m| m.parent_id() == Some(mount.id)).cloned().collect()
+    }
+
+    /// Is `mount` still in the table?
+    pub fn contains(&self, mount: &Mount) -> bool {
+        self.mounts.read().iter().any(|m| m.id == mount.id)
     }
 
     pub fn all(&self) -> Vec<Arc<Mount>> {
@@ -167,7 +347,7 @@ impl MountTable {
     /// The mount stacked on (mount, dev, ino), newest first, if any.
     fn mounted_on(&self, mount_id: u64, md: &Metadata) -> Option<Arc<Mount>> {
         let mounts = self.mounts.read();
-        mounts.iter().rev().find(|m| m.covers == Some((mount_id, md.dev, md.ino))).cloned()
+        mounts.iter().rev().find(|m| m.covers() == Some((mount_id, md.dev, md.ino))).cloned()
     }
 
     /// Is something mounted on `path` (EBUSY for rmdir, rename, unlink)?
@@ -311,7 +491,7 @@ fn step_up(cx: &WalkContext<'_>, mut current: Path) -> Path {
         if let Some(parent) = &current.dentry.parent {
             return Path { mount: current.mount.clone(), dentry: parent.clone() };
         }
-        match &current.mount.mountpoint {
+        match current.mount.mountpoint() {
             Some((m, d)) => current = Path { mount: m.clone(), dentry: d.clone() },
             None => return current,
         }

@@ -61,7 +61,7 @@ pub fn list(task: &dyn FsCaller, path: &Path) -> KResult<Vec<u8>> {
 /// Checks shared by setxattr and removexattr: EROFS, then permission, then
 /// the capability module's rule for security.* (CAP_SYS_ADMIN).
 fn may_change(task: &dyn FsCaller, path: &Path, name: &[u8]) -> KResult<()> {
-    if path.mount.read_only {
+    if path.mount.read_only() {
         return Err(Errno::EROFS);
     }
     let creds = task.creds();

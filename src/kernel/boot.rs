@@ -14,7 +14,7 @@ use crate::abi::Errno;
 use crate::fs::FsContext;
 use crate::fs::inode::InodeRef;
 use crate::fs::path::{Path, WalkContext, walk};
-use crate::fs::{devfs, devpts, hostfs, overlay, procfs, share, tmpfs};
+use crate::fs::{devfs, devpts, hostfs, overlay, procfs, share, sysfs, tmpfs};
 use crate::mm::Mm;
 use crate::task::Task;
 use crate::task::exec;
@@ -32,7 +32,14 @@ pub struct Share {
 /// What the command line asks of the machine.
 pub struct BootOptions {
     pub memory: u64,
-    pub root: PathBuf,
+    /// `--root`; None when not given (the host's /).
+    pub root: Option<PathBuf>,
+    /// `-r` images: read-write disks vda, vdb, ...
+    pub disks: Vec<PathBuf>,
+    /// `-c` images: read-only CD-ROMs sr0, ...
+    pub cdroms: Vec<PathBuf>,
+    /// `-e NAME=VALUE` in order (root=, ...).
+    pub kernel_env: Vec<(String, String)>,
     /// The host directory itself at /, read-only (no overlay).
     pub read_only: bool,
     pub shares: Vec<Share>,
@@ -46,12 +53,15 @@ pub struct BootOptions {
 pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     // The CPUs vkernel may use, read before any kernel thread pins itself.
     crate::platform::host::system::allowed_cpus();
-    let root = &options.root;
+    let root = &options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
     match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return Err((format!("--root {}: not a directory", root.display()), 2)),
         Err(e) => return Err((format!("--root {}: {e}", root.display()), 2)),
     }
+    // Disk images are opened and locked before anything else, so a bad one
+    // is an error before boot.
+    let disks = crate::block::registry::open_at_boot(&options.disks, &options.cdroms).map_err(|e| (e, 2))?;
     if let Some(pidfile) = &options.pidfile {
         std::fs::write(pidfile, format!("{}\n", std::process::id())).map_err(|e| (format!("-p {}: {e}", pidfile.display()), 2))?;
     }
@@ -71,7 +81,15 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     crate::fs::procfs::install_view(system.clone());
     crate::fs::devfs::register_devices();
     crate::tty::register_devices();
-    mount_boot_filesystems(&system, root, options.read_only, &options.shares).map_err(|e| (e, 1))?;
+    register_block_devices(disks);
+    crate::fs::fstype::register_builtin();
+    // `-c` alone (no -r, no --root): / is the first CD-ROM.
+    let cd_root = options.root.is_none() && options.disks.is_empty() && !options.cdroms.is_empty();
+    if cd_root {
+        mount_cdrom_root(&system).map_err(|e| (e, 1))?;
+    } else {
+        mount_boot_filesystems(&system, root, options.read_only, &options.shares).map_err(|e| (e, 1))?;
+    }
 
     let root_path = system.root();
     let fs_context = FsContext { root: root_path.clone(), cwd: initial_cwd(&system, &root_path), umask: crate::platform::host::system::umask() };
@@ -144,7 +162,7 @@ fn initial_cwd(system: &Arc<System>, root: &Path) -> Path {
 /// Mount points vkernel needs at the root. A read-only root shows them as
 /// empty directories when the host tree lacks them; an overlay makes them
 /// in its upper layer.
-const MOUNT_POINTS: &[&str] = &["tmp", "dev", "proc"];
+const MOUNT_POINTS: &[&str] = &["tmp", "dev", "proc", "sys"];
 
 fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path, read_only: bool, shares: &[Share]) -> Result<(), String> {
     let mounts = &kernel.mounts;
@@ -170,11 +188,12 @@ fn mount_boot_filesystems(kernel: &Arc<System>, root_dir: &std::path::Path, read
     }
 
     mount_at(kernel, &root, "/tmp", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
-    let dev = devfs::new_devfs().map_err(|e| format!("cannot build /dev: {e}"))?;
+    let dev = devfs::devtmpfs().map_err(|e| format!("cannot build /dev: {e}"))?;
     mount_at(kernel, &root, "/dev", dev, "devtmpfs", "udev")?;
     mount_at(kernel, &root, "/dev/shm", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
     mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
     mount_at(kernel, &root, "/proc", procfs::new_procfs(), "proc", "proc")?;
+    mount_at(kernel, &root, "/sys", sysfs::new_sysfs(), "sysfs", "sysfs")?;
     for s in shares {
         mount_share(kernel, &root, s)?;
     }
@@ -216,7 +235,7 @@ fn make_mount_point(kernel: &System, root: &Path, at: &str) -> Result<(), String
             Err(Errno::ENOENT) => {}
             Err(e) => return Err(format!("{done}: {e}")),
         }
-        if parent.mount.read_only {
+        if parent.mount.read_only() {
             return Err(format!("{done} does not exist in the read-only root (create it, or drop --read-only)"));
         }
         let mode = crate::abi::stat::S_IFDIR | 0o755;
@@ -225,10 +244,53 @@ fn make_mount_point(kernel: &System, root: &Path, at: &str) -> Result<(), String
     Ok(())
 }
 
+/// / from the first CD-ROM (iso9660, read-only), then the usual kernel
+/// filesystems where the image has directories for them (a missing one
+/// is skipped, as Linux's devtmpfs automount skips a missing /dev).
+fn mount_cdrom_root(kernel: &Arc<System>) -> Result<(), String> {
+    use crate::fs::fstype;
+    let node = crate::fs::blkdev::all_nodes().into_iter().find(|n| n.name == "sr0").ok_or("no CD-ROM to boot from")?;
+    let t = fstype::probe(&*node.device).ok_or("-c: the first CD-ROM image holds no filesystem vkernel can mount (expected ISO 9660)")?;
+    let rdev = crate::fs::blkdev::rdev_of(&node);
+    let sb = fstype::get_super(&t, Some(rdev), "/dev/sr0", crate::abi::mount::MS_RDONLY, "")
+        .map_err(|e| format!("-c: cannot mount the CD-ROM as {}: {e}", t.name))?;
+    let root_dentry = crate::fs::path::Dentry::root(sb.root.clone());
+    let flags = crate::fs::path::MNT_READONLY | crate::fs::path::MNT_RELATIME;
+    let root_mount = kernel.mounts.attach(sb, root_dentry, b"/".to_vec(), None, "/dev/sr0", flags).map_err(|e| format!("cannot mount the CD-ROM at /: {e}"))?;
+    let root = Path { dentry: root_mount.root.clone(), mount: root_mount };
+    *kernel.root.lock() = Some(root.clone());
+    let tmpfs_size = kernel.config.memory / 2;
+    let present = |at: &str| walk_boot(kernel, &root, at).is_ok_and(|p| p.metadata().is_ok_and(|m| m.is_dir()));
+    if present("/tmp") {
+        mount_at(kernel, &root, "/tmp", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
+    }
+    if present("/dev") {
+        let dev = devfs::devtmpfs().map_err(|e| format!("cannot build /dev: {e}"))?;
+        mount_at(kernel, &root, "/dev", dev, "devtmpfs", "udev")?;
+        mount_at(kernel, &root, "/dev/shm", tmpfs::new_tmpfs(tmpfs_size, 0o1777, 0, 0), "tmpfs", "tmpfs")?;
+        mount_at(kernel, &root, "/dev/pts", devpts::new_devpts(), "devpts", "devpts")?;
+    }
+    if present("/proc") {
+        mount_at(kernel, &root, "/proc", procfs::new_procfs(), "proc", "proc")?;
+    }
+    if present("/sys") {
+        mount_at(kernel, &root, "/sys", sysfs::new_sysfs(), "sysfs", "sysfs")?;
+    }
+    Ok(())
+}
+
 fn mount_at(kernel: &System, root: &Path, at: &str, fs: InodeRef, fstype: &'static str, source: &str) -> Result<(), String> {
     let place = walk_boot(kernel, root, at).map_err(|e| format!("cannot mount {fstype} on {at}: {at} in the guest root: {e}"))?;
     kernel.mounts.mount(fs, Some(&place), fstype, source, false).map_err(|e| format!("cannot mount {fstype} on {at}: {e}"))?;
     Ok(())
+}
+
+/// The disks' majors go to the registry that opened them.
+fn register_block_devices(disks: Arc<crate::block::registry::Registry>) {
+    use crate::block::registry::{BLOCK_EXT_MAJOR, SCSI_CDROM_MAJOR, VIRTIO_BLK_MAJOR};
+    for major in [VIRTIO_BLK_MAJOR, SCSI_CDROM_MAJOR, BLOCK_EXT_MAJOR] {
+        crate::fs::blkdev::register(major, disks.clone());
+    }
 }
 
 /// How soon freed guest pages go back to the host.

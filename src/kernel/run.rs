@@ -17,7 +17,6 @@ use crate::signal::{self, DefaultAction, SigInfo, frame};
 use crate::syscall::{self, Exit};
 use crate::task::Task;
 use crate::task::exit::{self as task_exit, Ending, status_signaled};
-use crate::task::process::Lifecycle;
 
 /// How a task ended, as wait status and shells see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -454,27 +453,30 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
     None
 }
 
-/// Job-control stop: the process stops and its parent is told; every
-/// thread then waits (see `wait_while_stopped`) until SIGCONT or SIGKILL.
+/// Job-control stop: a group stop begins; every thread parks for it (see
+/// `wait_while_stopped`) until SIGCONT or SIGKILL, and the parent is told
+/// when the last one has parked.
 fn stop(task: &Arc<Task>, sig: i32) {
     let process = &task.process;
-    {
-        let mut st = process.state();
-        st.lifecycle = Lifecycle::Stopped { signal: sig, reported: false };
-        st.continued = false;
-    }
+    process.begin_group_stop(&mut process.state(), sig);
     // The other threads stop too: a sleeping one sees a signal pending
-    // and comes back to the run loop, a running one is interrupted.
+    // (the stop) and comes back to the run loop, a running one is
+    // interrupted.
     for t in process.threads() {
         if !Arc::ptr_eq(&t, task) {
             t.notify_signal();
         }
     }
-    task_exit::notify_parent(process, CLD_STOPPED, sig);
 }
 
 /// Holds a thread of a stopped process until it is continued or killed.
 fn wait_while_stopped(task: &Arc<Task>) {
     let process = &task.process;
-    task.sleeper.block_until(|| task.sigkill_pending() || !process.is_stopped());
+    let completed = process.park_for_group_stop(&mut process.state(), task);
+    if let Some(sig) = completed {
+        task_exit::notify_parent(process, CLD_STOPPED, sig);
+    }
+    // A new stop begun after a SIGCONT this thread slept through must be
+    // parked for afresh (the caller's loop comes back here).
+    task.sleeper.block_until(|| task.sigkill_pending() || !process.is_stopped() || process.group_stop_pending_for(task));
 }

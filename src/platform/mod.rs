@@ -147,8 +147,10 @@ pub trait Context: Send {
 pub struct ThreadSeed(pub Box<dyn std::any::Any + Send>);
 
 pub trait Interrupt: Send + Sync {
-    /// Makes a running `switch` return `Event::Interrupted` soon; harmless
-    /// if the guest is not running.
+    /// Makes a running `switch` return `Event::Interrupted` soon; when no
+    /// switch runs, the next one returns `Event::Interrupted` (at once or
+    /// soon), so a kick between the kernel's signal check and its switch
+    /// is never lost. Spurious returns are allowed.
     fn interrupt(&self);
 }
 

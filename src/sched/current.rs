@@ -10,7 +10,7 @@ use std::sync::{Arc, Weak};
 use crate::abi::Rlimit;
 use crate::mm::Mm;
 use crate::sched::Creds;
-use crate::sched::wait::Sleeper;
+use crate::sched::wait::{Sleeper, WaitQueue};
 
 pub trait CurrentTask: Send + Sync {
     fn tid(&self) -> i32;
@@ -32,6 +32,21 @@ pub trait CurrentTask: Send + Sync {
     /// Sends `sig` to this task alone, from the kernel on the task's own
     /// behalf (Linux's send_sig(sig, current, 0): SI_USER from itself).
     fn send_signal_to_self(&self, sig: i32);
+    /// Takes the lowest-numbered signal in `mask` pending for this task
+    /// (its own first, then its process's) whether blocked or not, as a
+    /// guest siginfo (signalfd's read; Linux's dequeue_signal).
+    fn dequeue_signal(&self, mask: u64) -> Option<[u8; 128]>;
+    /// The signals pending for this task or its process (signalfd's poll).
+    fn pending_signals(&self) -> u64;
+}
+
+/// Woken whenever a signal is queued for any task, so that pollers of a
+/// signalfd (which may sleep on behalf of another task, through epoll)
+/// look again. Linux keeps one such queue per signal-handler table; one
+/// for the machine costs a spurious re-poll at most.
+pub fn signal_queued() -> &'static WaitQueue {
+    static QUEUE: WaitQueue = WaitQueue::new();
+    &QUEUE
 }
 
 thread_local! {

@@ -21,6 +21,18 @@ pub trait Processes: Send + Sync {
     fn group_session(&self, pgid: i32) -> Option<i32>;
     /// Linux's is_current_pgrp_orphaned for group `pgid`.
     fn is_orphaned_group(&self, pgid: i32) -> bool;
+    /// Sends the siginfo `info` to a file owner (fs/fcntl.c send_sigio):
+    /// to every task of the target that credentials (`uid`, `euid`, of
+    /// whoever set the owner) may signal (Linux's sigio_perm).
+    fn send_sigio(&self, target: SigioTarget, uid: u32, euid: u32, info: [u8; 128]);
+}
+
+/// Whom a SIGIO goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigioTarget {
+    Thread(i32),
+    Process(i32),
+    Group(i32),
 }
 
 static PROCESSES: OnceLock<Arc<dyn Processes>> = OnceLock::new();

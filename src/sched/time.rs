@@ -106,6 +106,15 @@ impl Deadline {
     }
 }
 
+/// A CLOCK_REALTIME time on the monotonic clock (converted with the
+/// clocks' offset now), saturating; negative for a time before boot, so a
+/// periodic timer set in the past counts its expirations from the right
+/// start.
+pub fn realtime_to_monotonic_ns(ns: i128) -> i64 {
+    let offset = crate::sched::clock::realtime_ns() - now_ns() as i128;
+    ns.saturating_sub(offset).clamp(i64::MIN as i128, KTIME_MAX as i128) as i64
+}
+
 fn now_ns() -> i64 {
     i64::try_from(crate::sched::clock::monotonic_ns()).unwrap_or(KTIME_MAX)
 }

@@ -59,10 +59,42 @@ impl Sleeper {
     }
 }
 
+/// A function a wait queue calls when it is woken, in the waker's context
+/// and with no queue lock held (Linux's wait-queue entry with a wake
+/// function: how an epoll instance hears of its files). It must be quick,
+/// take no lock a waker may hold, and never block. Its result matters for
+/// an exclusive entry only: true means "a waiter was woken here", which
+/// ends the wake-up for the exclusive entries after it (EPOLLEXCLUSIVE).
+pub struct WakeCallback {
+    wake: Box<dyn Fn() -> bool + Send + Sync>,
+}
+
+impl WakeCallback {
+    pub fn new(wake: impl Fn() -> bool + Send + Sync + 'static) -> Arc<WakeCallback> {
+        Arc::new(WakeCallback { wake: Box::new(wake) })
+    }
+}
+
+/// One entry of a wait queue. Entries hold no reference: a sleeper or a
+/// callback that is gone is skipped and dropped at the next change.
+enum Waiter {
+    Sleeper(Weak<Sleeper>),
+    Callback { callback: Weak<WakeCallback>, exclusive: bool },
+}
+
+impl Waiter {
+    fn live(&self) -> bool {
+        match self {
+            Waiter::Sleeper(s) => s.strong_count() > 0,
+            Waiter::Callback { callback, .. } => callback.strong_count() > 0,
+        }
+    }
+}
+
 /// A list of tasks waiting for something (data in a pipe, a child to exit).
 #[derive(Default)]
 pub struct WaitQueue {
-    waiters: Mutex<Vec<Weak<Sleeper>>>,
+    waiters: Mutex<Vec<Waiter>>,
 }
 
 impl WaitQueue {
@@ -70,24 +102,71 @@ impl WaitQueue {
         WaitQueue { waiters: Mutex::new(Vec::new()) }
     }
 
-    /// Wakes every task waiting here; they re-check their conditions.
+    /// Wakes every task waiting here (they re-check their conditions) and
+    /// runs every callback, except that among exclusive callbacks only
+    /// those up to the first that reports a woken waiter run (Linux's
+    /// __wake_up with nr_exclusive 1).
     pub fn wake_all(&self) {
-        let waiters: Vec<Arc<Sleeper>> = self.waiters.lock().iter().filter_map(|w| w.upgrade()).collect();
-        for s in waiters {
-            s.wake();
+        enum Woken {
+            Sleeper(Arc<Sleeper>),
+            Callback(Arc<WakeCallback>, bool),
+        }
+        let woken: Vec<Woken> = {
+            let waiters = self.waiters.lock();
+            if waiters.is_empty() {
+                return;
+            }
+            waiters
+                .iter()
+                .filter_map(|w| match w {
+                    Waiter::Sleeper(s) => s.upgrade().map(Woken::Sleeper),
+                    Waiter::Callback { callback, exclusive } => callback.upgrade().map(|c| Woken::Callback(c, *exclusive)),
+                })
+                .collect()
+        };
+        let mut exclusive_done = false;
+        for w in woken {
+            match w {
+                Woken::Sleeper(s) => s.wake(),
+                Woken::Callback(c, false) => {
+                    (c.wake)();
+                }
+                Woken::Callback(c, true) => {
+                    if !exclusive_done && (c.wake)() {
+                        exclusive_done = true;
+                    }
+                }
+            }
         }
     }
 
+    /// Whether a task sleeps here now (not counting callbacks).
+    pub fn has_sleepers(&self) -> bool {
+        self.waiters.lock().iter().any(|w| matches!(w, Waiter::Sleeper(s) if s.strong_count() > 0))
+    }
+
+    /// Runs `callback` at every wake-up until it is removed or dropped.
+    /// Exclusive callbacks are tried in the order they were added.
+    pub fn add_callback(&self, callback: &Arc<WakeCallback>, exclusive: bool) {
+        let mut w = self.waiters.lock();
+        w.retain(Waiter::live);
+        w.push(Waiter::Callback { callback: Arc::downgrade(callback), exclusive });
+    }
+
+    pub fn remove_callback(&self, callback: &Arc<WakeCallback>) {
+        self.waiters.lock().retain(|w| w.live() && !matches!(w, Waiter::Callback { callback: c, .. } if std::ptr::eq(c.as_ptr(), Arc::as_ptr(callback))));
+    }
+
     fn add(&self, sleeper: &Arc<Sleeper>) {
-        self.waiters.lock().push(Arc::downgrade(sleeper));
+        self.waiters.lock().push(Waiter::Sleeper(Arc::downgrade(sleeper)));
     }
 
     fn remove(&self, sleeper: &Arc<Sleeper>) {
         let mut w = self.waiters.lock();
-        if let Some(i) = w.iter().position(|x| std::ptr::eq(x.as_ptr(), Arc::as_ptr(sleeper))) {
-            w.swap_remove(i);
+        if let Some(i) = w.iter().position(|x| matches!(x, Waiter::Sleeper(s) if std::ptr::eq(s.as_ptr(), Arc::as_ptr(sleeper)))) {
+            w.remove(i);
         }
-        w.retain(|x| x.strong_count() > 0);
+        w.retain(Waiter::live);
     }
 
     /// Blocks the calling task until `ready` yields a value. See `wait_any`.
@@ -150,5 +229,47 @@ pub fn sleep_until(deadline: Option<Instant>) -> KResult<()> {
     match wait_any::<()>(&[], deadline, || Ok(None)) {
         Err(Errno::ETIMEDOUT) => Ok(()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[test]
+    fn callbacks_run_and_exclusive_ones_stop_at_the_first_that_woke_someone() {
+        let q = WaitQueue::new();
+        let hits = Arc::new(AtomicU32::new(0));
+        let h = hits.clone();
+        let plain = WakeCallback::new(move || {
+            h.fetch_add(1, Ordering::SeqCst);
+            false
+        });
+        let h = hits.clone();
+        let idle = WakeCallback::new(move || {
+            h.fetch_add(10, Ordering::SeqCst);
+            false
+        });
+        let h = hits.clone();
+        let first = WakeCallback::new(move || {
+            h.fetch_add(100, Ordering::SeqCst);
+            true
+        });
+        let h = hits.clone();
+        let second = WakeCallback::new(move || {
+            h.fetch_add(1000, Ordering::SeqCst);
+            true
+        });
+        q.add_callback(&idle, true);
+        q.add_callback(&first, true);
+        q.add_callback(&second, true);
+        q.add_callback(&plain, false);
+        q.wake_all();
+        assert_eq!(hits.load(Ordering::SeqCst), 111);
+        q.remove_callback(&first);
+        drop(idle);
+        q.wake_all();
+        assert_eq!(hits.load(Ordering::SeqCst), 111 + 1001);
     }
 }

@@ -89,6 +89,16 @@ impl SigInfo {
         s
     }
 
+    /// A POSIX timer's signal (SI_TIMER): the timer id, the overrun count
+    /// and the sigevent's value.
+    pub fn timer(signo: i32, timer_id: i32, overrun: i32, value: u64) -> SigInfo {
+        let mut s = SigInfo::new(signo, crate::abi::signal::SI_TIMER);
+        s.put_i32(16, timer_id);
+        s.put_i32(20, overrun);
+        s.bytes[24..32].copy_from_slice(&value.to_ne_bytes());
+        s
+    }
+
     fn put_i32(&mut self, at: usize, v: i32) {
         self.bytes[at..at + 4].copy_from_slice(&v.to_ne_bytes());
     }
@@ -138,6 +148,22 @@ impl SigPending {
             self.set &= !sigbit(sig);
         }
         Some(info)
+    }
+
+    /// The first queued instance `pred` accepts (a POSIX timer finds its
+    /// own pending signal to count an overrun in it).
+    pub fn find_mut(&mut self, pred: impl Fn(&SigInfo) -> bool) -> Option<&mut SigInfo> {
+        self.queue.iter_mut().find(|s| pred(s))
+    }
+
+    /// Drops the queued instances `pred` accepts (a deleted or re-armed
+    /// POSIX timer's stale signal).
+    pub fn remove_matching(&mut self, pred: impl Fn(&SigInfo) -> bool) {
+        let before = self.queue.len();
+        self.queue.retain(|s| !pred(s));
+        if self.queue.len() != before {
+            self.set = self.queue.iter().fold(0, |set, s| set | sigbit(s.signo()));
+        }
     }
 
     /// Drops every pending instance of the signals in `mask`.
@@ -230,7 +256,11 @@ fn complete_signal(target: &Arc<Task>, sig: i32) {
     let threads = target.process.threads();
     match threads.iter().find(|t| wants(t)) {
         Some(t) => t.notify_signal(),
-        None => threads.iter().for_each(|t| t.sleeper.wake()),
+        None => {
+            threads.iter().for_each(|t| t.sleeper.wake());
+            // signalfd pollers look too (notify_signal does this otherwise).
+            crate::sched::current::signal_queued().wake_all();
+        }
     }
 }
 

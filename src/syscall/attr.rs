@@ -81,7 +81,10 @@ fn sys_ftruncate(sys: &mut Sys) -> KResult<u64> {
     if md.mode & S_IFMT != S_IFREG {
         return Err(Errno::EINVAL);
     }
-    file.inode.setattr(&SetAttr { size: Some(len as u64), ..Default::default() }).map(|_| 0)
+    crate::fs::file::check_new_size(md.size, len as u64)?;
+    file.inode.setattr(&SetAttr { size: Some(len as u64), ..Default::default() })?;
+    crate::fs::notify::modify(&file);
+    Ok(0)
 }
 
 fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
@@ -103,8 +106,13 @@ fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
     if mode & !FALLOC_FL_KEEP_SIZE != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    (offset as u64).checked_add(len as u64).filter(|&e| e <= MAX_FILE_OFFSET).ok_or(Errno::EFBIG)?;
-    file.inode.allocate(mode, offset as u64, len as u64).map(|_| 0)
+    let end = (offset as u64).checked_add(len as u64).filter(|&e| e <= MAX_FILE_OFFSET).ok_or(Errno::EFBIG)?;
+    if mode & FALLOC_FL_KEEP_SIZE == 0 {
+        crate::fs::file::check_new_size(md.size, end)?;
+    }
+    file.inode.allocate(mode, offset as u64, len as u64)?;
+    crate::fs::notify::modify(&file);
+    Ok(0)
 }
 
 fn sys_umask(sys: &mut Sys) -> KResult<u64> {

@@ -1,11 +1,13 @@
 //! sendfile and copy_file_range: decode offsets, then the VFS copy engine
-//! (fs::io::copy_between) moves the bytes.
+//! (fs::io::copy_between) moves the bytes; splice, tee and vmsplice
+//! (fs::splice).
 
+use crate::abi::event::SPLICE_F_ALL;
 use crate::abi::fcntl::O_APPEND;
 use crate::abi::stat::{S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult};
 use crate::fs::io::copy_between;
-use crate::mm::uaccess::MAX_RW_COUNT;
+use crate::mm::uaccess::{MAX_RW_COUNT, UserBuffers};
 use crate::syscall::args::*;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
@@ -13,6 +15,9 @@ use crate::syscalls;
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_sendfile => sys_sendfile,
     __NR_copy_file_range => sys_copy_file_range,
+    __NR_splice => sys_splice,
+    __NR_tee => sys_tee,
+    __NR_vmsplice => sys_vmsplice,
 ];
 
 fn sys_sendfile(sys: &mut Sys) -> KResult<u64> {
@@ -84,4 +89,80 @@ fn sys_copy_file_range(sys: &mut Sys) -> KResult<u64> {
         put(sys, off_out_addr, &(off as i64))?;
     }
     Ok(n as u64)
+}
+
+/// An optional loff_t argument of splice: EFAULT, or EINVAL if negative.
+fn read_offset(sys: &Sys, addr: u64) -> KResult<Option<u64>> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let v: i64 = sys.mm().read(addr)?;
+    if v < 0 { Err(Errno::EINVAL) } else { Ok(Some(v as u64)) }
+}
+
+/// splice in Linux's order: 0 for no length, EINVAL for flags, EBADF for
+/// either fd, ESPIPE for an offset on a pipe, EFAULT for an offset, then
+/// the move; the offsets are written back.
+fn sys_splice(sys: &mut Sys) -> KResult<u64> {
+    let (fd_in, off_in_addr, fd_out, off_out_addr, len, flags) = (sys.arg_i32(0), sys.arg(1), sys.arg_i32(2), sys.arg(3), sys.arg(4) as usize, sys.arg_u32(5));
+    if len == 0 {
+        return Ok(0);
+    }
+    if flags & !SPLICE_F_ALL != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let input = file_of(sys.task, fd_in)?;
+    let output = file_of(sys.task, fd_out)?;
+    if (input.ops.pipe().is_some() && off_in_addr != 0) || (output.ops.pipe().is_some() && off_out_addr != 0) {
+        return Err(Errno::ESPIPE);
+    }
+    let mut out_off = read_offset(sys, off_out_addr)?;
+    let mut in_off = read_offset(sys, off_in_addr)?;
+    let n = crate::fs::splice::splice(&input, in_off.as_mut(), &output, out_off.as_mut(), len.min(MAX_RW_COUNT), flags)?;
+    if let Some(off) = out_off {
+        put(sys, off_out_addr, &(off as i64))?;
+    }
+    if let Some(off) = in_off {
+        put(sys, off_in_addr, &(off as i64))?;
+    }
+    Ok(n as u64)
+}
+
+fn sys_tee(sys: &mut Sys) -> KResult<u64> {
+    let (fd_in, fd_out, len, flags) = (sys.arg_i32(0), sys.arg_i32(1), sys.arg(2) as usize, sys.arg_u32(3));
+    if flags & !SPLICE_F_ALL != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    let input = file_of(sys.task, fd_in)?;
+    let output = file_of(sys.task, fd_out)?;
+    Ok(crate::fs::splice::tee(&input, &output, len.min(MAX_RW_COUNT), flags)? as u64)
+}
+
+/// vmsplice: guest memory into a pipe opened for writing, or out of one
+/// opened for reading (EBADF for anything else).
+fn sys_vmsplice(sys: &mut Sys) -> KResult<u64> {
+    let (fd, iov, nr_segs, flags) = (sys.arg_i32(0), sys.arg(1), sys.arg(2), sys.arg_u32(3));
+    if flags & !SPLICE_F_ALL != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = file_of(sys.task, fd)?;
+    let writing = file.writable();
+    if !writing && !file.readable() {
+        return Err(Errno::EBADF);
+    }
+    let count = i32::try_from(nr_segs).map_err(|_| Errno::EINVAL)?;
+    let bufs = UserBuffers::iovec(sys.mm(), iov, count)?;
+    if bufs.len() == 0 {
+        return Ok(0);
+    }
+    if writing {
+        let n = crate::fs::splice::vmsplice_to_pipe(&file, flags, |room| bufs.copy_in(0, room.min(bufs.len())))?;
+        return Ok(n as u64);
+    }
+    let data = crate::fs::splice::vmsplice_from_pipe(&file, bufs.len(), flags)?;
+    bufs.copy_out(0, &data)?;
+    Ok(data.len() as u64)
 }

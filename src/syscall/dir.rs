@@ -36,6 +36,8 @@ fn getdents_common(sys: &Sys, record: &dyn Fn(&mut Vec<u8>, &crate::fs::inode::D
         }
         fits
     })?;
+    // Every directory read is an IN_ACCESS (Linux's iterate_dir).
+    crate::fs::notify::access(&file);
     if too_small {
         return Err(Errno::EINVAL);
     }

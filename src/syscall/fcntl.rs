@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use crate::abi::fcntl::{
     F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_DUPFD_QUERY, F_GET_SEALS, F_GETFD, F_GETFL, F_GETLEASE, F_GETLK, F_GETOWN, F_GETOWN_EX, F_GETPIPE_SZ, F_GETSIG,
-    F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_RDLCK, F_SETFD, F_SETFL, F_SETLEASE, F_SETLK, F_SETLKW, F_SETOWN, F_SETOWN_EX, F_SETPIPE_SZ, F_SETSIG, F_UNLCK,
-    F_WRLCK, FD_CLOEXEC, O_PATH, SEEK_SET,
+    F_NOTIFY, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, F_RDLCK, F_SETFD, F_SETFL, F_SETLEASE, F_SETLK, F_SETLKW,
+    F_SETOWN, F_SETOWN_EX, F_SETPIPE_SZ, F_SETSIG, F_UNLCK, F_WRLCK, FD_CLOEXEC, O_PATH, SEEK_SET,
 };
+use crate::abi::signal::NSIG;
 use crate::abi::{Errno, KResult};
+use crate::fs::fasync::{self, FileOwner, OwnerKind};
 use crate::fs::file::File;
 use crate::fs::lock;
 use crate::syscall::args::*;
@@ -55,18 +57,60 @@ fn sys_fcntl(sys: &mut Sys) -> KResult<u64> {
             if file.flags() & O_PATH != 0 {
                 return Err(Errno::EBADF);
             }
-            file.set_status_flags(arg as u32);
+            fasync::set_status_flags(&file, fd, arg as u32)?;
             Ok(0)
         }
         F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => record_lock(sys, &file, cmd, arg),
-        F_GETOWN | F_GETSIG => Ok(0),
-        F_SETOWN | F_SETSIG => Ok(0),
+        F_GETOWN | F_SETOWN | F_GETOWN_EX | F_SETOWN_EX | F_GETSIG | F_SETSIG | F_NOTIFY if file.flags() & O_PATH != 0 => Err(Errno::EBADF),
+        F_GETOWN => {
+            let owner = file.owner();
+            // A group owner reads back negative (which glibc's wrapper
+            // tells from an error through F_GETOWN_EX).
+            Ok(if owner.kind == OwnerKind::Group { (-(owner.id as i64)) as u64 } else { owner.id as u64 })
+        }
+        F_SETOWN => {
+            let who = arg as i32;
+            if who == i32::MIN {
+                return Err(Errno::EINVAL);
+            }
+            let (kind, id) = if who < 0 { (OwnerKind::Group, -who) } else { (OwnerKind::Process, who) };
+            set_owner(sys, &file, kind, id)?;
+            Ok(0)
+        }
         F_GETOWN_EX => {
-            put(sys, arg, &[0i32; 2])?;
+            let owner = file.owner();
+            let kind = match owner.kind {
+                OwnerKind::Thread => F_OWNER_TID,
+                OwnerKind::Process => F_OWNER_PID,
+                OwnerKind::Group => F_OWNER_PGRP,
+            };
+            put(sys, arg, &[kind, owner.id])?;
             Ok(0)
         }
         F_SETOWN_EX => {
-            sys.mm().read::<[i32; 2]>(arg)?;
+            let [kind, id] = sys.mm().read::<[i32; 2]>(arg)?;
+            let kind = match kind {
+                F_OWNER_TID => OwnerKind::Thread,
+                F_OWNER_PID => OwnerKind::Process,
+                F_OWNER_PGRP => OwnerKind::Group,
+                _ => return Err(Errno::EINVAL),
+            };
+            set_owner(sys, &file, kind, id)?;
+            Ok(0)
+        }
+        F_GETSIG => Ok(file.owner().signum as u64),
+        F_SETSIG => {
+            // Linux's valid_signal: 0 (plain SIGIO) up to _NSIG.
+            if arg > NSIG as u64 {
+                return Err(Errno::EINVAL);
+            }
+            let mut owner = file.owner();
+            owner.signum = arg as i32;
+            file.set_owner(owner);
+            Ok(0)
+        }
+        F_NOTIFY => {
+            crate::fs::notify::dnotify(&file, fd, task.tgid, arg as u32, fcntl_owner(sys))?;
             Ok(0)
         }
         F_GETLEASE => Ok(F_UNLCK as u64),
@@ -86,6 +130,33 @@ fn sys_fcntl(sys: &mut Sys) -> KResult<u64> {
         F_SETLEASE | F_ADD_SEALS | F_GET_SEALS => Err(Errno::EINVAL),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// The owner F_NOTIFY and a process-wide F_SETOWN record: the calling
+/// process, with the caller's credentials.
+fn fcntl_owner(sys: &Sys) -> FileOwner {
+    let creds = sys.task.creds();
+    FileOwner { kind: OwnerKind::Process, id: sys.task.tgid, signum: 0, uid: creds.uid, euid: creds.euid }
+}
+
+/// F_SETOWN and F_SETOWN_EX: ESRCH for an id no thread, process or group
+/// has (0 clears the owner); the signal chosen by F_SETSIG stays.
+fn set_owner(sys: &Sys, file: &File, kind: OwnerKind, id: i32) -> KResult<()> {
+    let system = &sys.task.system;
+    if id != 0 {
+        let exists = match kind {
+            OwnerKind::Thread => system.task(id).is_some(),
+            OwnerKind::Process => system.task(id).is_some() || system.process(id).is_some(),
+            OwnerKind::Group => !system.process_group(id).is_empty() || system.task(id).is_some(),
+        };
+        if id < 0 || !exists {
+            return Err(Errno::ESRCH);
+        }
+    }
+    let creds = sys.task.creds();
+    let signum = file.owner().signum;
+    file.set_owner(FileOwner { kind, id, signum, uid: creds.uid, euid: creds.euid });
+    Ok(())
 }
 
 /// fcntl record locks (POSIX per process, OFD per open file).

@@ -26,7 +26,7 @@ fn sys_ioctl(sys: &mut Sys) -> KResult<u64> {
             let on: i32 = sys.mm().read(arg)?;
             let bit = if cmd == FIONBIO { O_NONBLOCK } else { O_ASYNC };
             let flags = file.flags();
-            file.set_status_flags(if on != 0 { flags | bit } else { flags & !bit });
+            crate::fs::fasync::set_status_flags(&file, fd, if on != 0 { flags | bit } else { flags & !bit })?;
             Ok(0)
         }
         _ => {

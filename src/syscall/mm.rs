@@ -88,6 +88,10 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
         if shared && prot & PROT_WRITE != 0 && !file.writable() {
             return Err(Errno::EACCES);
         }
+        // No executable mappings of files on a noexec mount (do_mmap).
+        if prot & PROT_EXEC != 0 && file.path.as_ref().is_some_and(|p| p.mount.noexec()) {
+            return Err(Errno::EPERM);
+        }
         match md.mode & S_IFMT {
             // /dev/zero maps as anonymous memory.
             S_IFCHR if md.rdev == crate::fs::make_dev(1, 5) => anonymous_backing(sys, shared, len, prot, flags)?,
@@ -101,7 +105,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
             // made later are not seen.
             S_IFREG if !shared || prot & PROT_WRITE == 0 => {
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
-                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone()));
+                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone(), file.path.as_ref().map(|p| p.mount.clone())));
                 let cache = if file.inode.page_cache().is_some() { None } else { crate::mm::vma::file_cache(&*data) };
                 Backing::File { file: data, offset, file_end: u64::MAX, name, dev: md.dev, ino: md.ino, cache }
             }

@@ -9,6 +9,7 @@ pub mod clone;
 pub mod copy;
 pub mod creds;
 pub mod dir;
+pub mod event;
 pub mod exec;
 pub mod fcntl;
 pub mod futex;
@@ -16,6 +17,7 @@ pub mod info;
 pub mod ioctl;
 pub mod membarrier;
 pub mod mm;
+pub mod mount;
 pub mod namespace;
 pub mod open;
 pub mod pipe;
@@ -29,6 +31,7 @@ pub mod socket;
 pub mod stat;
 pub mod sync;
 pub mod time;
+pub mod timer;
 pub mod wait;
 pub mod xattr;
 
@@ -150,6 +153,7 @@ fn table() -> &'static Table {
             session::SYSCALLS,
             copy::SYSCALLS,
             dir::SYSCALLS,
+            event::SYSCALLS,
             fcntl::SYSCALLS,
             ioctl::SYSCALLS,
             namespace::SYSCALLS,
@@ -161,12 +165,14 @@ fn table() -> &'static Table {
             futex::SYSCALLS,
             membarrier::SYSCALLS,
             mm::SYSCALLS,
+            mount::SYSCALLS,
             pipe::SYSCALLS,
             poll::SYSCALLS,
             process::SYSCALLS,
             signal::SYSCALLS,
             socket::SYSCALLS,
             time::SYSCALLS,
+            timer::SYSCALLS,
             wait::SYSCALLS,
             info::SYSCALLS,
         ] {

@@ -18,11 +18,12 @@ use crate::abi::signal::SIGSET_SIZE;
 use crate::abi::{Errno, KResult, Timespec, Timeval};
 use crate::fs::epoll::{EPOLLEXCLUSIVE_OK_BITS, EventPoll};
 use crate::fs::file::File;
+use crate::sched::time::Deadline;
 use crate::sched::wait::{WaitQueue, wait_any};
 use crate::signal::UNBLOCKABLE;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
-use crate::task::Task;
+use crate::task::{RestartBlock, Task};
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_poll => sys_poll,
@@ -85,8 +86,10 @@ impl Timeout {
     }
 }
 
-/// How often files that cannot wake a waiter (no wait queue, e.g. a
-/// nested epoll file) are polled again while a call sleeps.
+/// How often files that cannot wake a waiter are polled again while a
+/// call sleeps. Every kernel file has a wait queue; the exception is the
+/// console passed through from vkernel's own host fds (a pipe or file the
+/// host gave vkernel), whose readiness only the host knows.
 const REPOLL_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Sleeps until `scan` finds something (Some), the timeout passes (None)
@@ -188,10 +191,30 @@ fn do_sys_poll(sys: &Sys, addr: u64, nfds: u32, timeout: Timeout) -> KResult<u64
 
 fn sys_poll(sys: &mut Sys) -> KResult<u64> {
     let ms = sys.arg_i32(2);
-    let timeout = if ms < 0 { Timeout::Never } else { Timeout::from_duration(Duration::from_millis(ms as u64)) };
-    // Linux restarts an interrupted poll through restart_syscall with the
-    // time left; here a restart begins the whole timeout again.
-    do_sys_poll(sys, sys.arg(0), sys.arg_u32(1), timeout)
+    let deadline = (ms >= 0).then(|| Deadline::after_ns(ms as i64 * 1_000_000));
+    poll_until(sys, sys.arg(0), sys.arg_u32(1), deadline)
+}
+
+/// poll until `deadline` (None: no timeout). Interrupted by a signal, it
+/// is set up to go on through restart_syscall with the time left (Linux's
+/// do_restart_poll): a handler makes it EINTR, a stop and SIGCONT resume it.
+fn poll_until(sys: &Sys, fds: u64, nfds: u32, deadline: Option<Deadline>) -> KResult<u64> {
+    let timeout = match deadline {
+        None => Timeout::Never,
+        Some(d) => Timeout::from_duration(Duration::from_nanos(d.remaining_ns() as u64)),
+    };
+    match do_sys_poll(sys, fds, nfds, timeout) {
+        Err(Errno::ERESTARTNOHAND) => {
+            *sys.task.restart_block.lock() = Some(RestartBlock::Poll { fds, nfds, deadline });
+            Err(Errno::ERESTART_RESTARTBLOCK)
+        }
+        r => r,
+    }
+}
+
+/// restart_syscall for an interrupted poll.
+pub fn restart_poll(sys: &Sys, fds: u64, nfds: u32, deadline: Option<Deadline>) -> KResult<u64> {
+    poll_until(sys, fds, nfds, deadline)
 }
 
 /// Installs a temporary signal mask (ppoll, pselect6): Linux's
@@ -467,26 +490,28 @@ fn do_epoll_wait(sys: &Sys, epfd: i32, addr: u64, maxevents: i32, timeout: Timeo
     let file = sys.task.files().get(epfd)?;
     let ep = epoll_of(&file).ok_or(Errno::EINVAL)?;
     let max = maxevents as usize;
+    // The instance's queue hears of every watched file and of epoll_ctl;
+    // only files without a wait queue (the host console) need a re-poll.
+    let deadline = match timeout {
+        Timeout::Now => None,
+        t => Some(t.deadline()),
+    };
     let events = loop {
-        // The interest list may change while we sleep: start over with
-        // the new list when epoll_ctl says so.
-        let generation = ep.generation();
-        let files = ep.files();
-        let found = wait_ready(&files, &[ep.queue()], timeout, || {
+        let Some(deadline) = deadline else { break ep.collect(max) };
+        let tick = ep.has_unqueued_items().then(|| Instant::now() + REPOLL_INTERVAL);
+        let until = match (tick, deadline) {
+            (Some(t), Some(d)) => Some(t.min(d)),
+            (t, d) => t.or(d),
+        };
+        let found = wait_any(&[ep.waiters()], until, || {
             let ready = ep.collect(max);
-            if !ready.is_empty() {
-                Some(Some(ready))
-            } else if ep.generation() != generation {
-                Some(None)
-            } else {
-                None
-            }
+            Ok((!ready.is_empty()).then_some(ready))
         });
         match found {
-            Ok(Some(Some(ready))) => break ready,
-            Ok(Some(None)) => continue,
-            Ok(None) => break Vec::new(),
-            Err(Errno::ERESTARTNOHAND) => return Err(Errno::EINTR),
+            Ok(ready) => break ready,
+            Err(Errno::ETIMEDOUT) if deadline.is_none_or(|d| Instant::now() < d) => continue,
+            Err(Errno::ETIMEDOUT) => break Vec::new(),
+            Err(Errno::ERESTARTSYS) => return Err(Errno::EINTR),
             Err(e) => return Err(e),
         }
     };

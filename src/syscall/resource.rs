@@ -1,10 +1,13 @@
 //! Resource limits and usage: getrlimit, setrlimit, prlimit64, getrusage,
 //! times.
 
-use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
+use std::sync::Arc;
+
+use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_CPU, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
 use crate::abi::{Errno, KResult, Rlimit, Rusage, Timeval, Tms};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
+use crate::task::Task;
 
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_prlimit64 => sys_prlimit64,
@@ -18,35 +21,55 @@ fn check_resource(resource: u32) -> KResult<usize> {
     if (resource as usize) < RLIM_NLIMITS { Ok(resource as usize) } else { Err(Errno::EINVAL) }
 }
 
-fn set_limit(sys: &Sys, resource: usize, new: Rlimit) -> KResult<()> {
+/// Linux's do_prlimit for the limits of `target`'s process, set by
+/// `caller`.
+fn set_limit(caller: &Task, target: &Task, resource: usize, new: Rlimit) -> KResult<()> {
     if new.cur > new.max {
         return Err(Errno::EINVAL);
     }
-    let mut limits = sys.task.rlimits.lock();
-    let old = limits[resource];
-    // Raising the hard limit needs CAP_SYS_RESOURCE.
-    if new.max > old.max && !sys.task.creds().is_root() {
-        return Err(Errno::EPERM);
+    {
+        let mut limits = target.rlimits.lock();
+        let old = limits[resource];
+        // Raising the hard limit needs CAP_SYS_RESOURCE.
+        if new.max > old.max && !caller.creds().is_root() {
+            return Err(Errno::EPERM);
+        }
+        // Linux: RLIMIT_NOFILE may not exceed fs.nr_open (1048576 by default).
+        if resource == RLIMIT_NOFILE && new.max > 1 << 20 {
+            return Err(Errno::EPERM);
+        }
+        limits[resource] = new;
     }
-    // Linux: RLIMIT_NOFILE may not exceed fs.nr_open (1048576 by default).
-    if resource == RLIMIT_NOFILE && new.max > 1 << 20 {
-        return Err(Errno::EPERM);
+    if resource == RLIMIT_CPU {
+        crate::task::itimer::watch_cpu_limit(target);
     }
-    limits[resource] = new;
     Ok(())
+}
+
+/// Linux's check_prlimit_permission: another process's limits are the
+/// caller's business when its real, effective and saved ids all equal the
+/// caller's real id (uids and gids alike), or the caller is privileged.
+fn may_prlimit(caller: &Task, target: &Task) -> bool {
+    if caller.tgid == target.tgid {
+        return true;
+    }
+    let (me, them) = (caller.creds(), target.creds());
+    me.is_root()
+        || (me.uid == them.uid && me.uid == them.euid && me.uid == them.suid && me.gid == them.gid && me.gid == them.egid && me.gid == them.sgid)
 }
 
 fn sys_prlimit64(sys: &mut Sys) -> KResult<u64> {
     let (pid, resource, new_addr, old_addr) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2), sys.arg(3));
-    if pid != 0 && pid != sys.task.tgid && sys.task.system.task(pid).is_none() {
-        return Err(Errno::ESRCH);
-    }
     let resource = check_resource(resource)?;
     let mm = sys.mm();
     let new: Option<Rlimit> = if new_addr != 0 { Some(mm.read(new_addr)?) } else { None };
-    let old = sys.task.rlimit(resource);
+    let target: Arc<Task> = if pid == 0 { sys.task.clone() } else { sys.task.system.task(pid).ok_or(Errno::ESRCH)? };
+    if !may_prlimit(sys.task, &target) {
+        return Err(Errno::EPERM);
+    }
+    let old = target.rlimit(resource);
     if let Some(new) = new {
-        set_limit(sys, resource, new)?;
+        set_limit(sys.task, &target, resource, new)?;
     }
     if old_addr != 0 {
         mm.write(old_addr, &old)?;
@@ -63,7 +86,7 @@ fn sys_getrlimit(sys: &mut Sys) -> KResult<u64> {
 fn sys_setrlimit(sys: &mut Sys) -> KResult<u64> {
     let resource = check_resource(sys.arg_u32(0))?;
     let new: Rlimit = sys.mm().read(sys.arg(1))?;
-    set_limit(sys, resource, new)?;
+    set_limit(sys.task, sys.task, resource, new)?;
     Ok(0)
 }
 

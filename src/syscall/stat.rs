@@ -2,7 +2,6 @@
 
 use crate::abi::fcntl::{AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW};
 use crate::abi::stat::STATX_RESERVED;
-use crate::abi::statfs::{ST_RDONLY, ST_RELATIME, ST_VALID};
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::InodeRef;
 use crate::fs::lookup::resolve_at;
@@ -78,10 +77,7 @@ fn sys_statx(sys: &mut Sys) -> KResult<u64> {
 
 fn write_statfs(sys: &Sys, path: &Path, buf: u64) -> KResult<u64> {
     let mut sf = path.inode().statfs()?;
-    sf.f_flags |= ST_VALID | ST_RELATIME;
-    if path.mount.read_only {
-        sf.f_flags |= ST_RDONLY;
-    }
+    sf.f_flags |= path.mount.statfs_flags();
     put(sys, buf, &sf)?;
     Ok(0)
 }

@@ -18,7 +18,7 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
 
 fn sys_fsync(sys: &mut Sys) -> KResult<u64> {
     let file = io_file(sys.task, sys.arg_i32(0))?;
-    file.inode.sync().map(|_| 0)
+    file.ops.fsync(&file).map(|_| 0)
 }
 
 fn sys_sync_file_range(sys: &mut Sys) -> KResult<u64> {

@@ -2,7 +2,7 @@
 
 use crate::sched::time::{Deadline, KTIME_MAX, ns_to_timespec, ns_to_timeval, timespec_ns, timeval_ns};
 use crate::sched::wait;
-use crate::task::{RestartBlock, itimer};
+use crate::task::{RestartBlock, cpu_clock, itimer};
 
 use crate::abi::time::{
     CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
@@ -33,14 +33,9 @@ fn clock_now(sys: &Sys, id: i32) -> KResult<i128> {
         // Linux reports TAI == REALTIME; match that).
         CLOCK_TAI => crate::sched::clock::realtime_ns(),
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME | CLOCK_BOOTTIME_ALARM => crate::sched::clock::monotonic_ns() as i128,
-        CLOCK_PROCESS_CPUTIME_ID => {
-            let (u, s) = crate::task::process_cpu_times(sys.task);
-            (u + s) as i128
-        }
-        CLOCK_THREAD_CPUTIME_ID => {
-            let (u, s) = crate::task::cpu_times(sys.task);
-            (u + s) as i128
-        }
+        // The CPU clocks, fixed and dynamic (clock_getcpuclockid,
+        // pthread_getcpuclockid).
+        id if cpu_clock::is_cpu_clock(id) => cpu_clock::decode(sys.task, id, true)?.now_ns() as i128,
         _ => return Err(Errno::EINVAL),
     })
 }
@@ -57,11 +52,14 @@ fn sys_clock_gettime(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_clock_getres(sys: &mut Sys) -> KResult<u64> {
     let id = sys.arg_i32(0);
-    clock_now(sys, id)?;
     let res = match id {
+        id if cpu_clock::is_cpu_clock(id) => cpu_clock::decode(sys.task, id, false)?.resolution_ns(),
         // Coarse clocks tick at HZ (250 on common configs: 4 ms).
         CLOCK_REALTIME_COARSE | CLOCK_MONOTONIC_COARSE => 4_000_000,
-        _ => 1,
+        _ => {
+            clock_now(sys, id)?;
+            1
+        }
     };
     if sys.arg(1) != 0 {
         sys.mm().write(sys.arg(1), &Timespec { tv_sec: 0, tv_nsec: res })?;
@@ -128,6 +126,7 @@ fn sys_restart_syscall(sys: &mut Sys) -> KResult<u64> {
         Some(RestartBlock::FutexWait { uaddr, val, bitset, deadline, private }) => {
             crate::syscall::futex::restart_wait(sys, uaddr, val, bitset, deadline, private)
         }
+        Some(RestartBlock::Poll { fds, nfds, deadline }) => crate::syscall::poll::restart_poll(sys, fds, nfds, deadline),
         // Nothing to restart: Linux's default restart block gives EINTR.
         None => Err(Errno::EINTR),
     }
@@ -140,6 +139,13 @@ fn sys_clock_nanosleep(sys: &mut Sys) -> KResult<u64> {
         // Linux: sleeping on the calling thread's own CPU clock is EINVAL in
         // the kernel, but glibc answers EOPNOTSUPP before asking.
         CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EOPNOTSUPP),
+        // A dynamic CPU clock: the caller's own thread clock is EINVAL
+        // (posix_cpu_nsleep); another clock sleeps as the process clock does.
+        id if cpu_clock::is_cpu_clock(id) => {
+            if cpu_clock::decode(sys.task, id, false)?.own_thread {
+                return Err(Errno::EINVAL);
+            }
+        }
         _ => {
             clock_now(sys, id)?;
             return Err(Errno::EOPNOTSUPP);

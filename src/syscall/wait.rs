@@ -49,16 +49,27 @@ fn sys_waitid(sys: &mut Sys) -> KResult<u64> {
     if options & !(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 || options & (WEXITED | WSTOPPED | WCONTINUED) == 0 {
         return Err(Errno::EINVAL);
     }
+    let mut nonblocking_pidfd = false;
     let which = match idtype {
         P_ALL => Which::Any,
         P_PID if id > 0 => Which::Pid(id),
         P_PGID if id > 0 => Which::Group(id),
         P_PGID if id == 0 => Which::Group(sys.task.process.pgid()),
-        // No pidfds exist in this kernel, so none can be valid.
-        P_PIDFD => return Err(Errno::EBADF),
+        P_PIDFD if id >= 0 => {
+            let file = sys.task.files().get(id)?;
+            let pidfd = crate::task::pidfd::of(&file)?;
+            nonblocking_pidfd = file.nonblocking();
+            Which::Process(pidfd.process.clone())
+        }
         _ => return Err(Errno::EINVAL),
     };
-    let report = do_wait(sys.task, which, options)?;
+    // A pidfd opened with PIDFD_NONBLOCK makes the wait WNOHANG, and
+    // "nothing yet" EAGAIN (Linux's kernel_waitid).
+    let wnohang = if nonblocking_pidfd { WNOHANG } else { 0 };
+    let report = do_wait(sys.task, which, options | wnohang)?;
+    if report.is_none() && nonblocking_pidfd && options & WNOHANG == 0 {
+        return Err(Errno::EAGAIN);
+    }
     let mm = sys.mm();
     if info_addr != 0 {
         let info = match &report {

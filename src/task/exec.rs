@@ -55,7 +55,9 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
     let file = resolve_at(task, dirfd, path, true, empty_ok)?;
     let inode = file.inode().clone();
     let md = inode.metadata()?;
-    if md.mode & S_IFMT != S_IFREG {
+    // A noexec mount runs nothing (do_open_execat); nosuid needs nothing
+    // here, as exec does not honour set-user-ID bits at all yet.
+    if md.mode & S_IFMT != S_IFREG || file.mount.noexec() {
         return Err(Errno::EACCES);
     }
     may_access(&task.creds(), &md, MAY_EXEC)?;
@@ -87,10 +89,13 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         st.stack_top = STACK_TOP;
     }
     let bias = if elf.header.e_type == ET_DYN { ET_DYN_BASE } else { 0 };
-    let main = map_elf(&mm, &elf, &inode, bias, &exe_path)?;
+    let main = map_elf(&mm, &elf, &file, bias, &exe_path)?;
     let (entry, interp_base) = match &elf.interp {
         Some(interp_path) => {
             let ifile = resolve_at(task, AT_FDCWD, interp_path, true, false)?;
+            if ifile.mount.noexec() {
+                return Err(Errno::EACCES);
+            }
             let iinode = ifile.inode().clone();
             let ielf = ElfFile::parse(&iinode)?;
             if ielf.interp.is_some() || ielf.header.e_type != ET_DYN {
@@ -103,7 +108,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
             };
             let base = page_align_down(base);
             let ipath = ifile.to_bytes(&task.fs().root);
-            let loaded = map_elf(&mm, &ielf, &iinode, base, &ipath)?;
+            let loaded = map_elf(&mm, &ielf, &ifile, base, &ipath)?;
             (loaded.entry, base)
         }
         None => (main.entry, 0),
@@ -292,13 +297,16 @@ struct Loaded {
     end: u64,
 }
 
-fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, inode: &InodeRef, bias: u64, name: &[u8]) -> KResult<Loaded> {
+/// Maps `elf` (the file at `file`, whose mount stays in use while the
+/// program runs, as Linux's exe_file and VMAs keep it).
+fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, file: &crate::fs::path::Path, bias: u64, name: &[u8]) -> KResult<Loaded> {
+    let inode = file.inode();
     let md = inode.metadata()?;
     let mut end = 0u64;
     let mut phdr_addr = None;
     // Files with their own page cache (tmpfs) are copied on first touch;
     // others share one cache among all their mappings.
-    let data: std::sync::Arc<dyn crate::mm::vma::FileData> = std::sync::Arc::new(crate::fs::inode::MappedInode(inode.clone()));
+    let data: std::sync::Arc<dyn crate::mm::vma::FileData> = std::sync::Arc::new(crate::fs::inode::MappedInode(inode.clone(), Some(file.mount.clone())));
     let cache = if inode.page_cache().is_some() { None } else { crate::mm::vma::file_cache(&*data) };
     let mut st = mm.lock();
     for ph in elf.phdrs.iter().filter(|p| p.p_type == PT_LOAD) {
@@ -477,6 +485,7 @@ pub fn commit(task: &Arc<Task>, image: Image) -> crate::platform::Regs {
     }
     task.sigactions.lock().reset_for_exec();
     task.signals.lock().altstack = Default::default();
+    crate::task::posix_timer::delete_all(&task.process);
     task.set_comm(&image.comm);
     *task.exe.lock() = image.exe_path;
     task.clear_child_tid.store(0, Ordering::Relaxed);

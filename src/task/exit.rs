@@ -78,8 +78,6 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
         Ending::Group(status) => process.start_group_exit(task, status),
         Ending::Thread(status) => status,
     };
-    release_thread(task);
-
     let (user, system) = crate::task::cpu_times(task);
     let remaining = {
         // Counted under the process state lock so exactly one thread sees
@@ -88,10 +86,20 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
         let n = process.remove_thread(task);
         st.dead_threads_user_ns += user;
         st.dead_threads_system_ns += system;
-        n
+        // A group stop this thread never parked for may be complete now.
+        let stop_completed = if n > 0 { process.complete_group_stop(&mut st) } else { None };
+        (n, stop_completed)
     };
+    let (remaining, stop_completed) = remaining;
+    if let Some(sig) = stop_completed {
+        notify_parent(&process, CLD_STOPPED, sig);
+    }
     if remaining > 0 {
+        // Gone from the thread list and the task table before the joiner
+        // wakes, so what it sees next (/proc/self/task, tgkill) no longer
+        // has this thread.
         task.system.tasks.lock().remove(&task.tid());
+        release_thread(task);
         drop_shared_state(task);
         process.thread_exited.wake_all();
         task.system.futexes.thread_died();
@@ -100,6 +108,7 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
     // Without a group exit the last thread's status is the process's
     // (what Linux reports, whichever thread led).
     let status = process.group_exit_status().unwrap_or(status);
+    release_thread(task);
     exit_process(task, status);
     process.thread_exited.wake_all();
     task.system.futexes.thread_died();
@@ -192,6 +201,7 @@ fn exit_process(task: &Arc<Task>, status: i32) {
     crate::fs::lock::release_all_process_locks(process.tgid);
 
     crate::task::itimer::cancel_real_timer(&process);
+    crate::task::posix_timer::delete_all(&process);
     // Children in other groups of our session, and our own group, may be
     // orphaned by this exit (checked before reparenting changes parents).
     let mut groups: Vec<i32> = process.children.lock().iter().map(|c| c.pgid()).collect();
@@ -209,6 +219,7 @@ fn exit_process(task: &Arc<Task>, status: i32) {
         st.system_ns = st.dead_threads_system_ns;
         st.lifecycle = Lifecycle::Zombie { status };
     }
+    process.exit_waiters.wake_all();
     for pgid in groups {
         hang_up_orphaned_group(kernel, pgid);
     }
@@ -287,6 +298,9 @@ pub fn reap(kernel: &crate::task::system::System, parent: &Arc<Process>, child: 
     let mut pst = parent.state();
     pst.children_user_ns += u + cu;
     pst.children_system_ns += s + cs;
+    drop(pst);
+    // pidfds of the reaped process see POLLHUP.
+    child.exit_waiters.wake_all();
 }
 
 /// POSIX: a process group that becomes orphaned while some member is
@@ -326,6 +340,7 @@ pub fn exit_after_error(task: &Arc<Task>, status: i32) {
         return;
     }
     process.state().lifecycle = Lifecycle::Zombie { status };
+    process.exit_waiters.wake_all();
     let (code, field) = child_code(status);
     notify_parent(&process, code, field);
 }

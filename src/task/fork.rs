@@ -177,6 +177,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         no_new_privs: AtomicBool::new(parent.no_new_privs.load(Ordering::Relaxed)),
         personality: std::sync::atomic::AtomicU32::new(parent.personality.load(Ordering::Relaxed)),
         affinity: Mutex::new(parent.affinity.lock().clone()),
+        stop_parked: std::sync::atomic::AtomicU64::new(0),
         cpu: Mutex::new(Default::default()),
         start_time_ns: crate::sched::clock::monotonic_ns(),
         exe_done_since_fork: AtomicBool::new(false),
@@ -210,6 +211,10 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
     }
     process.add_thread(&child);
     kernel.register(&child);
+    if !thread {
+        // A finite RLIMIT_CPU is inherited, and watched per process.
+        crate::task::itimer::watch_cpu_limit(&child);
+    }
     let shares_space = flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0;
     Ok(NewTask { task: child, regs: child_regs, vfork, shares_space })
 }

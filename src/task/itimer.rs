@@ -1,7 +1,9 @@
 //! Interval timers of a process (Linux's kernel/time/itimer.c): ITIMER_REAL
 //! (and alarm) on the kernel timer thread, SIGALRM at each expiry;
 //! ITIMER_VIRTUAL and ITIMER_PROF against the process's CPU time, sampled
-//! every few milliseconds. All times are nanoseconds, saturating at
+//! every few milliseconds, with RLIMIT_CPU (SIGXCPU at the soft limit and
+//! each second past it, SIGKILL at the hard limit). All times are
+//! nanoseconds, saturating at
 //! KTIME_MAX: a timer armed past that is armed "forever" and never fires,
 //! and a huge interval re-arms it for forever, as on Linux.
 
@@ -9,7 +11,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use crate::abi::signal::{SIGALRM, SIGPROF, SIGVTALRM};
+use crate::abi::resource::{RLIM_INFINITY, RLIMIT_CPU};
+use crate::abi::signal::{SIGALRM, SIGKILL, SIGPROF, SIGVTALRM, SIGXCPU};
 use crate::abi::time::ITIMER_VIRTUAL;
 use crate::sched::time::{Deadline, KTIME_MAX};
 use crate::sched::timer::{TimerId, timers};
@@ -120,6 +123,45 @@ pub fn set_cpu_timer(task: &Task, which: i32, value_ns: i64, interval_ns: i64) {
     }
 }
 
+/// Starts watching the process's CPU time when RLIMIT_CPU is finite (after
+/// setrlimit/prlimit, and for a forked child inheriting the limit).
+pub fn watch_cpu_limit(task: &Task) {
+    let process = &task.process;
+    if task.rlimit(RLIMIT_CPU).cur != RLIM_INFINITY && !process.cpu_timer_sampling.swap(true, Ordering::Relaxed) {
+        sample_cpu_timers(Arc::downgrade(process));
+    }
+}
+
+/// Linux's check_process_timers for RLIMIT_CPU: past the hard limit the
+/// process is killed; past the soft limit it gets SIGXCPU and the soft
+/// limit moves one second on (so SIGXCPU comes once a second). Returns
+/// whether a finite limit is still to be watched.
+fn check_cpu_limit(leader: &Arc<Task>) -> bool {
+    let (user, system) = crate::task::process_cpu_times(leader);
+    let secs = (user + system) / 1_000_000_000;
+    let signal = {
+        let mut limits = leader.rlimits.lock();
+        let limit = &mut limits[RLIMIT_CPU];
+        if limit.cur == RLIM_INFINITY {
+            return false;
+        }
+        if limit.max != RLIM_INFINITY && secs >= limit.max {
+            Some(SIGKILL)
+        } else if secs >= limit.cur {
+            if limit.cur < limit.max {
+                limit.cur += 1;
+            }
+            Some(SIGXCPU)
+        } else {
+            None
+        }
+    };
+    if let Some(sig) = signal {
+        send_to_process(leader, SigInfo::kernel(sig));
+    }
+    true
+}
+
 /// Checks the CPU timers of a process every few milliseconds while any is
 /// armed, sending SIGVTALRM / SIGPROF when they expire.
 fn sample_cpu_timers(process: Weak<Process>) {
@@ -144,6 +186,7 @@ fn sample_cpu_timers(process: Weak<Process>) {
             }
             armed |= p.cpu_timers.lock()[i].is_some();
         }
+        armed |= check_cpu_limit(&leader);
         if armed {
             sample_cpu_timers(process);
         } else {

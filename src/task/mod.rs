@@ -3,12 +3,15 @@
 //! Lock order: never hold a task lock while calling into `Mm` or the VFS
 //! except `files`/`fs`, which are leaves (see docs/architecture.md).
 
+pub mod cpu_clock;
 pub mod exec;
 pub mod exit;
 pub mod fork;
 pub mod futex;
 pub mod itimer;
 pub mod limits;
+pub mod pidfd;
+pub mod posix_timer;
 pub mod proc;
 pub mod process;
 pub mod session;
@@ -40,6 +43,9 @@ pub enum RestartBlock {
     Sleep { deadline: crate::sched::time::Deadline, rem_addr: u64 },
     /// A futex wait with a timeout (Linux's futex_wait_restart).
     FutexWait { uaddr: u64, val: u32, bitset: u32, deadline: crate::sched::time::Deadline, private: bool },
+    /// poll(2) on `nfds` entries at `fds` until `deadline` (None: no
+    /// timeout), as Linux's do_restart_poll.
+    Poll { fds: u64, nfds: u32, deadline: Option<crate::sched::time::Deadline> },
 }
 
 /// Per-task signal state: the blocked mask, signals pending for this task
@@ -88,6 +94,8 @@ pub struct Task {
     /// sched_setaffinity's mask: bit n set = may run on host CPU n
     /// (always within the CPUs vkernel may use).
     pub affinity: Mutex<Vec<u64>>,
+    /// The group stop (`Process` stop number) this thread last parked for.
+    pub stop_parked: std::sync::atomic::AtomicU64,
     /// CPU time accounting (see `CpuAccount`).
     pub cpu: Mutex<CpuAccount>,
     /// Guest CPU time counters for getrusage/times, in nanoseconds.
@@ -193,6 +201,7 @@ impl Task {
             no_new_privs: std::sync::atomic::AtomicBool::new(false),
             personality: std::sync::atomic::AtomicU32::new(0),
             affinity: Mutex::new(all_cpus_mask()),
+            stop_parked: std::sync::atomic::AtomicU64::new(0),
             cpu: Mutex::new(CpuAccount::default()),
             start_time_ns: now,
             exe_done_since_fork: std::sync::atomic::AtomicBool::new(false),
@@ -221,7 +230,7 @@ impl Task {
     pub fn signal_pending(&self) -> bool {
         let s = self.signals.lock();
         let shared = self.process.shared_pending.lock().set;
-        (s.pending.set | shared) & !(s.blocked & !crate::signal::UNBLOCKABLE) != 0
+        (s.pending.set | shared) & !(s.blocked & !crate::signal::UNBLOCKABLE) != 0 || self.process.group_stop_pending_for(self)
     }
 
     /// Is SIGKILL pending for the task or its process? (Ends the waits
@@ -237,6 +246,7 @@ impl Task {
     /// runs guest code.
     pub fn notify_signal(&self) {
         self.sleeper.wake();
+        crate::sched::current::signal_queued().wake_all();
         if let Some(i) = self.interrupter.lock().as_ref() {
             i.interrupt();
         }
@@ -294,6 +304,15 @@ impl crate::sched::CurrentTask for Task {
         let Some(me) = current().filter(|t| t.tid() == self.tid()) else { return };
         let uid = me.creds().uid;
         crate::signal::send_to_task(&me, crate::signal::SigInfo::user(sig, crate::abi::signal::SI_USER, me.tgid, uid));
+    }
+    fn dequeue_signal(&self, mask: u64) -> Option<[u8; 128]> {
+        let mut s = self.signals.lock();
+        let info = s.pending.take(!mask).or_else(|| self.process.shared_pending.lock().take(!mask));
+        info.map(|i| i.bytes)
+    }
+    fn pending_signals(&self) -> u64 {
+        let own = self.signals.lock().pending.set;
+        own | self.process.shared_pending.lock().set
     }
 }
 

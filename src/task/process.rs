@@ -4,7 +4,7 @@
 //! from fork until its parent reaps it.
 
 use parking_lot::{Mutex, MutexGuard};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use crate::abi::signal::{CLD_CONTINUED, SIGCHLD, SIGCONT};
@@ -18,9 +18,12 @@ pub use crate::task::itimer::{CpuTimer, RealTimer};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lifecycle {
     Running,
-    /// Stopped by `signal`; `reported` once a waiter has seen it.
+    /// Stopped by `signal`; `complete` once every thread has parked for
+    /// the stop (only then do the parent and wait() hear of it, as with
+    /// Linux's group stop); `reported` once a waiter has seen it.
     Stopped {
         signal: i32,
+        complete: bool,
         reported: bool,
     },
     /// Dead; `status` is the wait status word.
@@ -75,6 +78,16 @@ pub struct Process {
     pub thread_exited: WaitQueue,
     /// membarrier(2) registrations of the address space (reset by exec).
     pub membarrier_registrations: std::sync::atomic::AtomicU32,
+    /// POSIX timers (timer_create).
+    pub posix_timers: Mutex<crate::task::posix_timer::PosixTimers>,
+    /// Woken when the process exits and when it is reaped (pidfd pollers).
+    pub exit_waiters: WaitQueue,
+    /// The number of the latest group stop; a thread whose
+    /// `Task::stop_parked` differs must still park for it.
+    stop_seq: AtomicU64,
+    /// A group stop is in force (set with `Lifecycle::Stopped`, cleared by
+    /// SIGCONT): read without the state lock by `Task::signal_pending`.
+    stop_active: AtomicBool,
 }
 
 impl Process {
@@ -107,8 +120,12 @@ impl Process {
             threads: Mutex::new(Vec::new()),
             group_exit: Mutex::new(None),
             exec_tid: AtomicI32::new(0),
+            stop_seq: AtomicU64::new(0),
+            stop_active: AtomicBool::new(false),
             thread_exited: WaitQueue::new(),
             membarrier_registrations: std::sync::atomic::AtomicU32::new(0),
+            posix_timers: Mutex::new(Default::default()),
+            exit_waiters: WaitQueue::new(),
         })
     }
 
@@ -236,6 +253,7 @@ impl Process {
             let mut st = self.state();
             if matches!(st.lifecycle, Lifecycle::Stopped { .. }) {
                 st.lifecycle = Lifecycle::Running;
+                self.stop_active.store(false, Ordering::SeqCst);
                 st.continued = true;
                 true
             } else {
@@ -252,5 +270,43 @@ impl Process {
 
     pub fn is_stopped(&self) -> bool {
         matches!(self.state().lifecycle, Lifecycle::Stopped { .. })
+    }
+
+    /// Starts a group stop by `signal` (under the state lock): every
+    /// thread must park for it before the parent hears of it.
+    pub fn begin_group_stop(&self, st: &mut ProcessState, signal: i32) {
+        self.stop_seq.fetch_add(1, Ordering::SeqCst);
+        st.lifecycle = Lifecycle::Stopped { signal, complete: false, reported: false };
+        st.continued = false;
+        self.stop_active.store(true, Ordering::SeqCst);
+    }
+
+    /// Does `task` still have to park for a group stop in force? (A
+    /// pending signal for its waits, as JOBCTL_STOP_PENDING is on Linux.)
+    pub fn group_stop_pending_for(&self, task: &Task) -> bool {
+        self.stop_active.load(Ordering::SeqCst) && task.stop_parked.load(Ordering::SeqCst) != self.stop_seq.load(Ordering::SeqCst)
+    }
+
+    /// Records that `task` parked for the group stop in force (under the
+    /// state lock) and returns the stop signal when that completes the
+    /// stop, for the caller to tell the parent once the lock is dropped.
+    pub fn park_for_group_stop(&self, st: &mut ProcessState, task: &Task) -> Option<i32> {
+        if matches!(st.lifecycle, Lifecycle::Stopped { complete: false, .. }) {
+            task.stop_parked.store(self.stop_seq.load(Ordering::SeqCst), Ordering::SeqCst);
+        }
+        self.complete_group_stop(st)
+    }
+
+    /// Completes a group stop once every live thread has parked for it
+    /// (also called when a thread that had not exits); returns the stop
+    /// signal when this call completed it.
+    pub fn complete_group_stop(&self, st: &mut ProcessState) -> Option<i32> {
+        let Lifecycle::Stopped { signal, complete: false, reported } = st.lifecycle else { return None };
+        let seq = self.stop_seq.load(Ordering::SeqCst);
+        if !self.threads().iter().all(|t| t.stop_parked.load(Ordering::SeqCst) == seq) {
+            return None;
+        }
+        st.lifecycle = Lifecycle::Stopped { signal, complete: true, reported };
+        Some(signal)
     }
 }

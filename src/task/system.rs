@@ -172,4 +172,30 @@ impl crate::sched::processes::Processes for System {
     fn is_orphaned_group(&self, pgid: i32) -> bool {
         crate::task::exit::is_orphaned_group(self, pgid)
     }
+
+    fn send_sigio(&self, target: crate::sched::processes::SigioTarget, uid: u32, euid: u32, info: [u8; 128]) {
+        use crate::sched::processes::SigioTarget;
+        let may = |t: &Arc<Task>| {
+            let c = t.creds();
+            euid == 0 || euid == c.suid || euid == c.uid || uid == c.suid || uid == c.uid
+        };
+        let info = crate::signal::SigInfo { bytes: info };
+        match target {
+            SigioTarget::Thread(tid) => {
+                if let Some(t) = self.task(tid).filter(|t| may(t)) {
+                    crate::signal::send_to_task(&t, info);
+                }
+            }
+            SigioTarget::Process(pid) => {
+                if let Some(t) = self.process_leader(pid).filter(|t| may(t)) {
+                    crate::signal::send_to_process(&t, info);
+                }
+            }
+            SigioTarget::Group(pgid) => {
+                for t in self.process_group(pgid).into_iter().filter(|t| may(t)) {
+                    crate::signal::send_to_process(&t, info);
+                }
+            }
+        }
+    }
 }

@@ -14,11 +14,14 @@ use crate::task::exit::{STATUS_CONTINUED, child_code, reap, status_stopped};
 use crate::task::process::{Lifecycle, Process};
 
 /// Which children a wait is about.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub enum Which {
     Any,
     Pid(i32),
     Group(i32),
+    /// The process a pidfd refers to (waitid P_PIDFD): matched by
+    /// identity, so a reused pid is not mistaken for it.
+    Process(Arc<Process>),
 }
 
 /// A state change a waiter can consume.
@@ -35,15 +38,16 @@ pub struct Report {
 /// Finds a child matching `which` with something to report under
 /// `options`, consuming it unless WNOWAIT. Ok(None): children exist but
 /// none has news. ECHILD: no matching child at all.
-fn find_report(task: &Arc<Task>, which: Which, options: u32) -> KResult<Option<Report>> {
+fn find_report(task: &Arc<Task>, which: &Which, options: u32) -> KResult<Option<Report>> {
     let me = &task.process;
     let children: Vec<Arc<Process>> = me.children.lock().clone();
     let matching: Vec<&Arc<Process>> = children
         .iter()
         .filter(|c| match which {
             Which::Any => true,
-            Which::Pid(p) => c.tgid == p,
-            Which::Group(g) => c.pgid() == g,
+            Which::Pid(p) => c.tgid == *p,
+            Which::Group(g) => c.pgid() == *g,
+            Which::Process(p) => Arc::ptr_eq(c, p),
         })
         // __WCLONE selects children whose exit signal is not SIGCHLD.
         .filter(|c| options & WALL != 0 || ((c.exit_signal.load(Ordering::Relaxed) != SIGCHLD) == (options & WCLONE != 0)))
@@ -72,9 +76,9 @@ fn find_report(task: &Arc<Task>, which: Which, options: u32) -> KResult<Option<R
                 }
                 return Ok(Some(report));
             }
-            Lifecycle::Stopped { signal, reported: false } if options & WSTOPPED != 0 => {
+            Lifecycle::Stopped { signal, complete: true, reported: false } if options & WSTOPPED != 0 => {
                 if options & WNOWAIT == 0 {
-                    st.lifecycle = Lifecycle::Stopped { signal, reported: true };
+                    st.lifecycle = Lifecycle::Stopped { signal, complete: true, reported: true };
                 }
                 return Ok(Some(Report { pid: child.tgid, uid, status: status_stopped(signal), code: CLD_STOPPED, field: signal, user_ns: 0, system_ns: 0 }));
             }
@@ -94,8 +98,8 @@ fn find_report(task: &Arc<Task>, which: Which, options: u32) -> KResult<Option<R
 /// to have a report under `options`; with WNOHANG returns Ok(None) at once.
 pub fn do_wait(task: &Arc<Task>, which: Which, options: u32) -> KResult<Option<Report>> {
     if options & WNOHANG != 0 {
-        return find_report(task, which, options);
+        return find_report(task, &which, options);
     }
     let queue = &task.process.child_events;
-    crate::sched::wait::wait_any(&[queue], None, || find_report(task, which, options).map(|r| r.map(Some)))
+    crate::sched::wait::wait_any(&[queue], None, || find_report(task, &which, options).map(|r| r.map(Some)))
 }

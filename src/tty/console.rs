@@ -165,6 +165,12 @@ impl FileOps for ConsoleFile {
         Ok(crate::platform::host::files::fstat(self.read_fd)?.size)
     }
 
+    /// A host pipe or terminal can be watched by epoll (re-polled, as it
+    /// has no wait queue); a host regular file cannot, as on Linux.
+    fn can_poll(&self) -> bool {
+        self.kind != HostKind::Regular
+    }
+
     fn poll(&self, _file: &File) -> u16 {
         let mut r = 0;
         if host::ready(self.read_fd, false) {

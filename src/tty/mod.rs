@@ -43,9 +43,11 @@ use crate::abi::ioctl::{
     TIOCNXCL, TIOCOUTQ, TIOCSCTTY, TIOCSETD, TIOCSPGRP, TIOCSTI, TIOCSWINSZ,
 };
 use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::abi::signal::POLL_IN;
 use crate::abi::signal::{SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH};
 use crate::abi::termios::{ICANON, TCIFLUSH, TCIOFF, TCIOFLUSH, TCION, TCOFLUSH, TCOOFF, TCOON, VMIN, VSTART, VSTOP, VTIME};
 use crate::abi::{Errno, KResult, Termios, Winsize};
+use crate::fs::fasync::{FasyncList, FileOwner, OwnerKind};
 use crate::fs::file::{File, FileOps};
 use crate::sched::CurrentTask;
 use crate::sched::processes::processes;
@@ -103,6 +105,10 @@ pub struct Tty {
     pub master_wait: WaitQueue,
     /// Keeps host writes of one console in order (echo against output).
     output_lock: Mutex<()>,
+    /// O_ASYNC console or slave files (SIGIO when input is readable) and
+    /// O_ASYNC master files (SIGIO when slave output is readable).
+    pub fasync: FasyncList,
+    pub master_fasync: FasyncList,
 }
 
 /// Every live tty, for the controlling-terminal lookup by session.
@@ -175,6 +181,8 @@ impl Tty {
             wait: WaitQueue::new(),
             master_wait: WaitQueue::new(),
             output_lock: Mutex::new(()),
+            fasync: FasyncList::new(),
+            master_fasync: FasyncList::new(),
         });
         TTYS.lock().push(Arc::downgrade(&tty));
         tty
@@ -215,6 +223,7 @@ impl Tty {
     fn finish(&self, mut st: MutexGuard<'_, TtyState>, host: Vec<u8>, signals: Vec<i32>) {
         let echo = st.ldisc.take_echo();
         let pgrp = st.pgrp;
+        let readable = st.ldisc.poll_readable();
         match self.backend {
             Backend::Pty { .. } => {
                 st.to_master.extend(echo);
@@ -233,7 +242,30 @@ impl Tty {
             }
         }
         self.wake();
+        // n_tty tells O_ASYNC readers whenever input is readable; the
+        // master's reader hears of slave output the same way.
+        if readable {
+            self.fasync.kill(POLL_IN);
+        }
+        if matches!(self.backend, Backend::Pty { .. }) && !self.lock().to_master.is_empty() {
+            self.master_fasync.kill(POLL_IN);
+        }
         self.signal_group(pgrp, &signals);
+    }
+
+    /// Linux's __tty_fasync: O_ASYNC on or off for a file of this tty; on
+    /// makes the foreground process group (or else the caller) the file's
+    /// owner.
+    pub fn set_fasync(&self, file: &Arc<File>, fd: i32, on: bool, master: bool) {
+        if on {
+            let pgrp = if master { 0 } else { self.lock().pgrp };
+            if let Some(me) = crate::sched::current() {
+                let creds = me.creds();
+                let (kind, id) = if pgrp > 0 { (OwnerKind::Group, pgrp) } else { (OwnerKind::Process, me.tgid()) };
+                file.set_owner(FileOwner { kind, id, signum: file.owner().signum, uid: creds.uid, euid: creds.euid });
+            }
+        }
+        if master { &self.master_fasync } else { &self.fasync }.update(file, fd, on);
     }
 
     /// Bytes from the device (the keyboard, a pty master's write) through
@@ -820,6 +852,10 @@ impl FileOps for TtyFile {
     }
     fn wait_queue(&self) -> Option<&WaitQueue> {
         Some(&self.tty.wait)
+    }
+    fn fasync(&self, file: &Arc<File>, fd: i32, on: bool) -> KResult<()> {
+        self.tty.set_fasync(file, fd, on, false);
+        Ok(())
     }
     fn size(&self, _file: &File) -> KResult<u64> {
         Ok(0)

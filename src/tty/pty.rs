@@ -161,6 +161,10 @@ impl FileOps for PtyMaster {
     fn wait_queue(&self) -> Option<&WaitQueue> {
         Some(&self.tty.master_wait)
     }
+    fn fasync(&self, file: &Arc<File>, fd: i32, on: bool) -> KResult<()> {
+        self.tty.set_fasync(file, fd, on, true);
+        Ok(())
+    }
     fn size(&self, _file: &File) -> KResult<u64> {
         Ok(0)
     }

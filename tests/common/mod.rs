@@ -559,3 +559,22 @@ pub fn settled_stubs(vk_pid: u32) -> Vec<u32> {
         thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Whether a host tool (searched in PATH and the sbin directories) is
+/// installed; outside CI a missing one skips the test with a message, in
+/// CI (CI=true) it is a failure (.ci/run installs it).
+pub fn have_tool(tool: &str) -> bool {
+    let found = Command::new("sh").args(["-c", &format!("PATH=/usr/sbin:/sbin:$PATH command -v {tool}")]).output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "{tool} is missing (.ci/run installs it)");
+        eprintln!("SKIPPED: {tool} is not installed");
+    }
+    found
+}
+
+/// A fresh directory below the scratch directory.
+pub fn fresh_scratch(prefix: &str) -> PathBuf {
+    let d = scratch_dir().join(unique_name(prefix));
+    fs::create_dir_all(&d).expect("create a scratch directory");
+    d
+}

@@ -357,9 +357,12 @@ static void interrupted_waits(void)
     pthread_create(&t, NULL, wait_ready, NULL);
     wait_for_worker();
     usleep(10000);
+    /* Each signal is sent once the previous one was handled: standard
+     * signals sent while one is still pending coalesce. */
     for (int i = 0; i < 3; i++) {
         pthread_kill(t, SIGUSR1);
-        usleep(5000);
+        for (int w = 0; w < 5000 && atomic_load(&handled_count) <= i; w++)
+            usleep(1000);
     }
     pthread_mutex_lock(&m);
     ready = 1;

@@ -1,10 +1,12 @@
 //! devfs: /dev as Linux's devtmpfs has it, a tmpfs populated at boot with
-//! the character devices vkernel drives, plus the memory devices' driver
-//! (1:x: null, zero, full, random, urandom), registered in `chrdev`.
+//! the character devices vkernel drives and a block special file for each
+//! disk and partition in `blkdev` (kept current when a partition table is
+//! re-read), plus the memory devices' driver (1:x: null, zero, full,
+//! random, urandom), registered in `chrdev`.
 
 use std::sync::Arc;
 
-use crate::abi::stat::{S_IFCHR, S_IFDIR};
+use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR};
 use crate::abi::{Errno, KResult};
 use crate::fs::chrdev::{self, CharDevice};
 use crate::fs::file::{File, FileOps};
@@ -28,10 +30,71 @@ const DEVICES: &[(&str, u32, u32, u32, u32)] = &[
 
 const LINKS: &[(&str, &str)] = &[("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")];
 
+/// Debian's "disk" and "cdrom" groups, which own block devices.
+const DISK_GID: u32 = 6;
+const CDROM_GID: u32 = 24;
+
+/// Every /dev built so far (one per devtmpfs mount), for block node updates.
+static DEV_ROOTS: parking_lot::Mutex<Vec<std::sync::Weak<dyn crate::fs::inode::Inode>>> = parking_lot::Mutex::new(Vec::new());
+
+/// Brings the block special files of `root` in line with `blkdev`'s
+/// nodes: new partitions appear, vanished ones go (as devtmpfs does on a
+/// partition rescan).
+fn sync_block_nodes(root: &InodeRef) {
+    let nodes = crate::fs::blkdev::all_nodes();
+    let mut stale = Vec::new();
+    let _ = root.readdir(0, &mut |e| {
+        if e.dtype == 6 && !nodes.iter().any(|n| n.name.as_bytes() == e.name) {
+            stale.push(e.name.to_vec());
+        }
+        true
+    });
+    for name in stale {
+        let _ = root.unlink(&name);
+    }
+    for n in &nodes {
+        let rdev = crate::fs::blkdev::rdev_of(n);
+        if let Ok(existing) = root.lookup(n.name.as_bytes()) {
+            if existing.metadata().is_ok_and(|m| m.rdev == rdev && m.mode & crate::abi::stat::S_IFMT == S_IFBLK) {
+                continue;
+            }
+            let _ = root.unlink(n.name.as_bytes());
+        }
+        let gid = if n.kind == crate::block::registry::DiskKind::Cdrom { CDROM_GID } else { DISK_GID };
+        let _ = root.create(n.name.as_bytes(), S_IFBLK | 0o660, rdev, 0, gid);
+    }
+}
+
+/// The one devtmpfs instance (built on first use; boot mounts it on /dev).
+pub fn devtmpfs() -> KResult<InodeRef> {
+    static INSTANCE: std::sync::OnceLock<InodeRef> = std::sync::OnceLock::new();
+    if let Some(root) = INSTANCE.get() {
+        return Ok(root.clone());
+    }
+    let root = new_devfs()?;
+    Ok(INSTANCE.get_or_init(|| root).clone())
+}
+
+/// Called after a disk's partitions changed (BLKRRPART).
+pub fn refresh_block_nodes() {
+    let roots: Vec<InodeRef> = DEV_ROOTS.lock().iter().filter_map(|w| w.upgrade()).collect();
+    for root in roots {
+        sync_block_nodes(&root);
+    }
+}
+
 /// Builds a populated /dev. `shm` and `pts` are empty directories (boot
 /// mounts a tmpfs on /dev/shm).
 pub fn new_devfs() -> KResult<InodeRef> {
     let root = tmpfs::new_tmpfs(1 << 20, 0o755, 0, 0);
+    sync_block_nodes(&root);
+    if crate::fs::blkdev::all_nodes().iter().any(|n| n.name == "sr0") {
+        root.symlink(b"cdrom", b"sr0", 0, 0)?;
+    }
+    let mut roots = DEV_ROOTS.lock();
+    roots.retain(|w| w.strong_count() > 0);
+    roots.push(Arc::downgrade(&root));
+    drop(roots);
     for &(name, major, minor, mode, gid) in DEVICES {
         root.create(name.as_bytes(), S_IFCHR | mode, make_dev(major, minor), 0, gid)?;
     }

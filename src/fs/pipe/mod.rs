@@ -15,9 +15,11 @@ use crate::abi::fcntl::{O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRO
 use crate::abi::ioctl::FIONREAD;
 use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::abi::signal::SIGPIPE;
+use crate::abi::signal::{POLL_IN, POLL_OUT};
 use crate::abi::stat::S_IFIFO;
 use crate::abi::statfs::PIPEFS_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
+use crate::fs::fasync::FasyncList;
 use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::{new_anon_dev, now};
@@ -130,6 +132,25 @@ impl PipeBuffer {
         done
     }
 
+    /// Copies out what is there, up to `out.len()`, leaving it (tee).
+    pub fn peek(&self, out: &mut [u8]) -> usize {
+        let mut done = 0;
+        for slot in &self.slots {
+            if done == out.len() {
+                break;
+            }
+            let n = slot.len().min(out.len() - done);
+            out[done..done + n].copy_from_slice(&slot.data[slot.offset..slot.offset + n]);
+            done += n;
+        }
+        done
+    }
+
+    /// Bytes the free buffers can take.
+    pub fn room(&self) -> usize {
+        self.max_slots.saturating_sub(self.slots.len()) * PAGE
+    }
+
     /// Changes the capacity; EBUSY when more buffers are in use.
     pub fn resize(&mut self, max_slots: usize) -> KResult<()> {
         if self.slots.len() > max_slots {
@@ -172,6 +193,10 @@ pub struct Pipe {
     events: AtomicU64,
     /// The FIFO's (dev, ino) in the FIFO table; None for pipe(2).
     fifo_key: Option<(u64, u64)>,
+    /// O_ASYNC ends: readers hear of data (POLL_IN), writers of room
+    /// (POLL_OUT), as Linux's fasync_readers and fasync_writers.
+    fasync_readers: FasyncList,
+    fasync_writers: FasyncList,
 }
 
 /// Pipes of FIFO nodes, by the node's (dev, ino): every opener of one FIFO
@@ -199,6 +224,8 @@ impl Pipe {
             queue: WaitQueue::new(),
             events: AtomicU64::new(0),
             fifo_key,
+            fasync_readers: FasyncList::new(),
+            fasync_writers: FasyncList::new(),
         })
     }
 
@@ -250,7 +277,7 @@ impl Pipe {
         if out.is_empty() {
             return Ok(0);
         }
-        wait_any(&[&self.queue], None, || {
+        let r = wait_any(&[&self.queue], None, || {
             let mut st = self.lock();
             let n = st.buf.read(out);
             if n > 0 {
@@ -265,7 +292,10 @@ impl Pipe {
                 return Err(Errno::EAGAIN);
             }
             Ok(None)
-        })
+        });
+        // Linux's pipe_read tells O_ASYNC writers at the end of every read.
+        self.fasync_writers.kill(POLL_OUT);
+        r
     }
 
     /// pipe_write: all of `data` unless interrupted (then what was
@@ -307,7 +337,52 @@ impl Pipe {
             Err(Errno::ERESTARTSYS) if done > 0 => Ok(done),
             r => r,
         };
+        // And pipe_write its O_ASYNC readers at the end of every write.
+        self.fasync_readers.kill(POLL_IN);
         (r, sigpipe)
+    }
+
+    /// splice's ipipe_prep: waits until there is data (true) or no writer
+    /// is left (false: end of file); EAGAIN instead of waiting if
+    /// `nonblock`.
+    pub fn wait_data(&self, nonblock: bool) -> KResult<bool> {
+        wait_any(&[&self.queue], None, || {
+            let st = self.lock();
+            if !st.buf.is_empty() {
+                return Ok(Some(true));
+            }
+            if st.writers == 0 {
+                return Ok(Some(false));
+            }
+            if nonblock { Err(Errno::EAGAIN) } else { Ok(None) }
+        })
+    }
+
+    /// splice's wait_for_space: waits until the buffers have room and
+    /// returns how much; EPIPE (and SIGPIPE for the caller) without readers.
+    pub fn wait_room(&self, nonblock: bool) -> KResult<usize> {
+        let r = wait_any(&[&self.queue], None, || {
+            let st = self.lock();
+            if st.readers == 0 {
+                return Err(Errno::EPIPE);
+            }
+            let room = st.buf.room();
+            if room > 0 {
+                return Ok(Some(room));
+            }
+            if nonblock { Err(Errno::EAGAIN) } else { Ok(None) }
+        });
+        if r == Err(Errno::EPIPE) {
+            if let Some(task) = crate::sched::current() {
+                task.send_signal_to_self(SIGPIPE);
+            }
+        }
+        r
+    }
+
+    /// tee: a copy of up to `out.len()` bytes of what is there.
+    pub fn peek(&self, out: &mut [u8]) -> usize {
+        self.lock().buf.peek(out)
     }
 
     /// pipe_poll for an end open for `read` and/or `write`. `hup_after`
@@ -394,8 +469,13 @@ impl Pipe {
         if write {
             st.writers -= 1;
         }
+        let one_side_left = (st.readers == 0) != (st.writers == 0);
         drop(st);
         self.wake();
+        if one_side_left {
+            self.fasync_readers.kill(POLL_IN);
+            self.fasync_writers.kill(POLL_OUT);
+        }
     }
 }
 
@@ -462,6 +542,16 @@ impl FileOps for PipeEnd {
 
     fn pipe(&self) -> Option<&Pipe> {
         Some(&self.pipe)
+    }
+
+    fn fasync(&self, file: &Arc<File>, fd: i32, on: bool) -> KResult<()> {
+        if self.read {
+            self.pipe.fasync_readers.update(file, fd, on);
+        }
+        if self.write {
+            self.pipe.fasync_writers.update(file, fd, on);
+        }
+        Ok(())
     }
 
     fn size(&self, _file: &File) -> KResult<u64> {

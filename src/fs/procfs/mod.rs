@@ -16,7 +16,7 @@ use crate::abi::statfs::PROC_SUPER_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata};
-use crate::fs::path::{Dentry, Mount, MountTable, Path};
+use crate::fs::path::{Mount, MountTable, Path};
 use crate::fs::{new_anon_dev, now};
 pub use system::{USER_HZ, mountinfo_content, mounts_content};
 
@@ -73,6 +73,7 @@ enum Global {
     Cpuinfo,
     Uptime,
     Filesystems,
+    Partitions,
     Loadavg,
     Stat,
     Version,
@@ -83,6 +84,7 @@ const GLOBALS: &[(&str, Global)] = &[
     ("filesystems", Global::Filesystems),
     ("loadavg", Global::Loadavg),
     ("meminfo", Global::Meminfo),
+    ("partitions", Global::Partitions),
     ("stat", Global::Stat),
     ("uptime", Global::Uptime),
     ("version", Global::Version),
@@ -254,18 +256,8 @@ impl ProcInode {
 /// A path for an open file that has none (pipe, socket, console): a
 /// private one-entry mount, so following /proc/<pid>/fd/N reaches it.
 pub fn anon_path(inode: &InodeRef) -> Path {
-    let root = Dentry::root(inode.clone());
-    let mount = Arc::new(Mount {
-        id: 0,
-        root: root.clone(),
-        mountpoint: None,
-        covers: None,
-        fstype: "anon_inodefs",
-        source: "anon_inodefs".into(),
-        read_only: false,
-        options: String::new(),
-    });
-    Path { mount, dentry: root }
+    let mount = Mount::detached(inode.clone(), "anon_inodefs");
+    Path { dentry: mount.root.clone(), mount }
 }
 
 /// What readlink shows for an open file: its path, " (deleted)" once
@@ -588,7 +580,8 @@ impl ProcInode {
                 let flags = file.flags() | if cloexec { O_CLOEXEC } else { 0 };
                 let mnt = file.path.as_ref().map(|p| p.mount.id).unwrap_or(0);
                 let ino = file.inode.metadata().map(|m| m.ino).unwrap_or(0);
-                Ok(format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t{mnt}\nino:\t{ino}\n").into_bytes())
+                let extra = file.ops.fdinfo(&file);
+                Ok(format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t{mnt}\nino:\t{ino}\n{extra}").into_bytes())
             }
             _ => Err(Errno::EISDIR),
         }

@@ -2,7 +2,9 @@
 //! stat, version, filesystems, and the mount tables.
 
 use crate::abi::PAGE_SIZE;
-use crate::fs::path::{MountTable, Path};
+use std::sync::Arc;
+
+use crate::fs::path::{MNT_NOATIME, MNT_NODEV, MNT_NODIRATIME, MNT_NOEXEC, MNT_NOSUID, MNT_NOSYMFOLLOW, MNT_READONLY, MNT_RELATIME, Mount, MountTable, Path};
 use crate::fs::procfs::{Global, ProcessView};
 use crate::fs::{dev_major, dev_minor};
 
@@ -70,10 +72,15 @@ pub fn global_content(view: &dyn ProcessView, g: Global) -> Vec<u8> {
             let idle = cs * cpu_count() as u64;
             let _ = writeln!(s, "{}.{:02} {}.{:02}", cs / 100, cs % 100, idle / 100, idle % 100);
         }
-        Global::Filesystems => {
-            for (nodev, name) in [(true, "proc"), (true, "tmpfs"), (true, "devtmpfs"), (true, "hostfs"), (true, "overlay")] {
-                let _ = writeln!(s, "{}\t{name}", if nodev { "nodev" } else { "" });
+        Global::Partitions => {
+            // Linux's show_partition: 1 KiB blocks.
+            s.push_str("major minor  #blocks  name\n\n");
+            for n in crate::fs::blkdev::all_nodes() {
+                let _ = writeln!(s, "{:4}  {:7} {:10} {}", n.major, n.minor, n.device.size() / 1024, n.name);
             }
+        }
+        Global::Filesystems => {
+            s.push_str(&crate::fs::fstype::proc_filesystems());
         }
         Global::Loadavg => {
             let (count, last) = view.task_counts();
@@ -111,45 +118,76 @@ fn escape_mount_field(field: &[u8]) -> String {
     out
 }
 
-/// /proc/<pid>/mounts: every mount visible from `root`, oldest first.
+/// Where `m` is mounted as seen from `root`; None when it lies outside
+/// (Linux skips those mounts in /proc/<pid>/mounts).
+fn mount_point(m: &Arc<Mount>, root: &Path) -> Option<Vec<u8>> {
+    Path { mount: m.clone(), dentry: m.root.clone() }.to_bytes_within(root)
+}
+
+/// The per-mount options in Linux's order (show_mnt_opts).
+fn mount_flag_options(flags: u32) -> String {
+    let mut s = String::new();
+    for (bit, name) in [
+        (MNT_NOSUID, ",nosuid"),
+        (MNT_NODEV, ",nodev"),
+        (MNT_NOEXEC, ",noexec"),
+        (MNT_NOATIME, ",noatime"),
+        (MNT_NODIRATIME, ",nodiratime"),
+        (MNT_RELATIME, ",relatime"),
+        (MNT_NOSYMFOLLOW, ",nosymfollow"),
+    ] {
+        if flags & bit != 0 {
+            s.push_str(name);
+        }
+    }
+    s
+}
+
+fn fs_options(m: &Mount) -> String {
+    let o = m.sb.options.read();
+    if o.is_empty() { String::new() } else { format!(",{o}") }
+}
+
+/// /proc/<pid>/mounts: every mount visible from `root`, oldest first
+/// (Linux: show_vfsmnt).
 pub fn mounts_content(mounts: &MountTable, root: &Path) -> Vec<u8> {
     let mut s = String::new();
     for m in mounts.all() {
-        let point = match &m.mountpoint {
-            Some((parent, dentry)) => Path { mount: parent.clone(), dentry: dentry.clone() }.to_bytes(root),
-            None => b"/".to_vec(),
-        };
-        let mut opts = if m.read_only { "ro,relatime" } else { "rw,relatime" }.to_string();
-        if !m.options.is_empty() {
-            opts = format!("{opts},{}", m.options);
-        }
-        s.push_str(&format!("{} {} {} {opts} 0 0\n", escape_mount_field(m.source.as_bytes()), escape_mount_field(&point), m.fstype));
+        let Some(point) = mount_point(&m, root) else { continue };
+        let rw = if m.read_only() { "ro" } else { "rw" };
+        s.push_str(&format!(
+            "{} {} {} {rw}{}{} 0 0\n",
+            escape_mount_field(m.source.as_bytes()),
+            escape_mount_field(&point),
+            m.fstype,
+            mount_flag_options(m.flags()),
+            fs_options(&m)
+        ));
     }
     s.into_bytes()
 }
 
-/// /proc/<pid>/mountinfo (Linux: show_mountinfo).
+/// /proc/<pid>/mountinfo (Linux: show_mountinfo): the mount's own ro/rw
+/// and flags before the " - ", the superblock's after it.
 pub fn mountinfo_content(mounts: &MountTable, root: &Path) -> Vec<u8> {
     let mut s = String::new();
     for m in mounts.all() {
-        let (parent_id, point) = match &m.mountpoint {
-            Some((parent, dentry)) => (parent.id, Path { mount: parent.clone(), dentry: dentry.clone() }.to_bytes(root)),
-            None => (m.id, b"/".to_vec()),
-        };
-        let dev = m.root.inode.metadata().map(|md| md.dev).unwrap_or(0);
-        let opts = if m.read_only { "ro,relatime" } else { "rw,relatime" };
-        let mut sb = if m.read_only { "ro" } else { "rw" }.to_string();
-        if !m.options.is_empty() {
-            sb = format!("{sb},{}", m.options);
-        }
+        let Some(point) = mount_point(&m, root) else { continue };
+        let parent_id = m.mountpoint().map(|(p, _)| p.id).unwrap_or(m.id);
+        let dev = m.sb.dev;
+        let mnt_rw = if m.flags() & MNT_READONLY != 0 { "ro" } else { "rw" };
+        let sb_rw = if m.sb.read_only() { "ro" } else { "rw" };
         s.push_str(&format!(
-            "{} {parent_id} {}:{} / {} {opts} - {} {} {sb}\n",
+            "{} {parent_id} {}:{} {} {} {mnt_rw}{} - {} {} {sb_rw}{}\n",
             m.id,
             dev_major(dev),
             dev_minor(dev),
+            escape_mount_field(&m.root_path),
             escape_mount_field(&point),
+            mount_flag_options(m.flags()),
             m.fstype,
             escape_mount_field(m.source.as_bytes()),
+            fs_options(&m),
         ));
     }
     s.into_bytes()

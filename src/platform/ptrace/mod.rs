@@ -7,7 +7,7 @@ pub mod stub;
 
 use std::collections::HashMap;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, ThreadSeed};
@@ -59,7 +59,7 @@ impl Platform for PtracePlatform {
             stubs: HashMap::new(),
             spare: Vec::new(),
             dying: Vec::new(),
-            kick: Arc::new(Kick { target: AtomicU64::new(0) }),
+            kick: Arc::new(Kick { target: AtomicU64::new(0), pending: AtomicBool::new(false) }),
         })
     }
 }
@@ -68,11 +68,18 @@ struct Kick {
     /// The host thread running guest code for this context now, as
     /// (tgid << 32 | tid), or 0.
     target: AtomicU64,
+    /// An interrupt asked for since the last switch looked: a kick that
+    /// comes while no guest code runs (the kernel between its signal check
+    /// and the next switch) must still end the next switch.
+    pending: AtomicBool,
 }
 
 impl Interrupt for Kick {
     fn interrupt(&self) {
-        let t = self.target.load(Ordering::Acquire);
+        // SeqCst on both sides: either this sees the target set, or the
+        // switch that sets it sees `pending`.
+        self.pending.store(true, Ordering::SeqCst);
+        let t = self.target.load(Ordering::SeqCst);
         if t != 0 {
             let (tgid, tid) = ((t >> 32) as i32, t as u32 as i32);
             // SAFETY: signalling a host thread of a stub process we created;
@@ -514,9 +521,17 @@ impl Context for PtraceContext {
         if !load_regs(stub, regs) {
             return Event::Lost;
         }
-        kick.target.store(((tgid as u64) << 32) | tid as u32 as u64, Ordering::Release);
+        kick.target.store(((tgid as u64) << 32) | tid as u32 as u64, Ordering::SeqCst);
+        if kick.pending.swap(false, Ordering::SeqCst) {
+            kick.target.store(0, Ordering::SeqCst);
+            stub.host_regs = Some(*regs);
+            return Event::Interrupted;
+        }
         let event = run_guest(tid, regs, generation);
-        kick.target.store(0, Ordering::Release);
+        kick.target.store(0, Ordering::SeqCst);
+        if matches!(event, Event::Interrupted) {
+            kick.pending.store(false, Ordering::SeqCst);
+        }
         stub.host_regs = if matches!(event, Event::Lost) { None } else { Some(*regs) };
         event
     }

@@ -651,8 +651,8 @@ fn reap_killed(pid: i32) -> bool {
 }
 
 /// The address space of a spare stub: none (a `Weak` to nothing needs a
-/// concrete type).
-struct NoSpace;
+/// concrete type). The seccomp backend's spares use it too.
+pub(crate) struct NoSpace;
 
 impl AddressSpace for NoSpace {
     fn id(&self) -> u64 {

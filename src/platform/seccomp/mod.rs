@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::platform::ptrace::{get_regs, inject_syscall, ptrace, set_regs, wait_stub};
+use crate::platform::ptrace::{NoSpace, get_regs, inject_syscall, ptrace, set_regs, wait_stub};
 use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, ThreadSeed};
 use frame::Frame;
 use stub::*;
@@ -644,8 +644,8 @@ struct Kick {
 
 impl Interrupt for Kick {
     fn interrupt(&self) {
-        self.pending.store(true, Ordering::Release);
-        let t = self.target.load(Ordering::Acquire);
+        self.pending.store(true, Ordering::SeqCst);
+        let t = self.target.load(Ordering::SeqCst);
         if t != 0 {
             // SAFETY: signalling a host thread of one of our stubs.
             unsafe { libc::syscall(libc::SYS_tgkill, (t >> 32) as i32, t as u32 as i32, KICK_SIGNAL) };
@@ -782,7 +782,14 @@ impl Context for SeccompContext {
             flags |= slot::FLAG_SET_BASES;
             (t.fs_base, t.gs_base) = (regs.fs_base, regs.gs_base);
         }
-        kick.target.store(((t.process.tgid as u64) << 32) | t.tid as u32 as u64, Ordering::Release);
+        kick.target.store(((t.process.tgid as u64) << 32) | t.tid as u32 as u64, Ordering::SeqCst);
+        // An interrupt that came before the target was set found nothing
+        // to signal: it left `pending`, and the guest does not run.
+        if kick.pending.swap(false, Ordering::SeqCst) {
+            kick.target.store(0, Ordering::Release);
+            t.frame = Some(frame);
+            return Event::Interrupted;
+        }
         let answered = Instant::now();
         t.answer(flags);
         let parked = t.park(spin);
@@ -950,28 +957,4 @@ impl Context for SeccompContext {
         // Host threads are not bound to the kernel thread that drives them.
         0
     }
-}
-
-/// The address space of a spare: none.
-struct NoSpace;
-
-impl AddressSpace for NoSpace {
-    fn id(&self) -> u64 {
-        0
-    }
-    fn host_sync(&self) -> &parking_lot::Mutex<()> {
-        static SYNC: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
-        &SYNC
-    }
-    fn host_generation(&self) -> u64 {
-        0
-    }
-    fn take_host_changes(&self) -> crate::platform::HostChanges {
-        Default::default()
-    }
-    fn host_changes_applied(&self, _changes: crate::platform::HostChanges) {}
-    fn set_host_owner(&self, _owner: u64) -> u64 {
-        0
-    }
-    fn forget_host_mappings(&self) {}
 }

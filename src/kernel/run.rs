@@ -400,7 +400,11 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
                     continue;
                 }
                 DefaultAction::Terminate => return Some(Ending::Group(status_signaled(sig, false))),
-                DefaultAction::CoreDump => return Some(Ending::Group(status_signaled(sig, task.rlimit(RLIMIT_CORE).cur != 0))),
+                DefaultAction::CoreDump => {
+                    let xstate = context.extended_state(&space(&task.mm())).unwrap_or_default();
+                    let dumped = crate::task::coredump::dump(task, regs, &xstate, sig, &info);
+                    return Some(Ending::Group(status_signaled(sig, dumped)));
+                }
             },
             _ => {
                 // A handler runs: an interrupted call fails with EINTR

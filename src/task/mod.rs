@@ -3,6 +3,7 @@
 //! Lock order: never hold a task lock while calling into `Mm` or the VFS
 //! except `files`/`fs`, which are leaves (see docs/architecture.md).
 
+pub mod coredump;
 pub mod cpu_clock;
 pub mod exec;
 pub mod exit;

@@ -15,6 +15,28 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+
+/* Waits (up to 5 s) until process `pid` sleeps in the kernel, per the state
+ * field of /proc/PID/stat, so a signal sent next finds it in its wait. */
+static void wait_until_sleeping(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 5000; i++) {
+        char buf[512] = {0};
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[n] = 0;
+            char *close_paren = strrchr(buf, ')');
+            if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'S')
+                return;
+        }
+        usleep(1000);
+    }
+}
+
 static pid_t gettid_(void) { return (pid_t)syscall(SYS_gettid); }
 
 static long futex(uint32_t *uaddr, int op, uint32_t val, uintptr_t val2, uint32_t *uaddr2, uint32_t val3)
@@ -74,7 +96,7 @@ static void cross_process(void)
         int r = sem_wait(&sh->sem);
         _exit(r == -1 && errno == EINTR ? 0 : 1);
     }
-    usleep(30000);
+    wait_until_sleeping(pid);
     kill(pid, SIGUSR1);
     printf("sem_wait interrupted by a handler: %s\n", status_str(wait_status(pid, 0)));
 

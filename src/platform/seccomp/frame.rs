@@ -133,7 +133,16 @@ impl Frame {
     /// The guest's FPU/vector state (XSAVE standard format).
     pub fn xstate(&self, slot: &[u8], slot_addr: u64, stack_start: u64) -> Option<Vec<u8>> {
         let (off, size) = self.xstate_range(slot, slot_addr, stack_start)?;
-        Some(slot[off..off + size].to_vec())
+        let mut x = slot[off..off + size].to_vec();
+        // ptrace's NT_X86_XSTATE layout, which core files and the rest of
+        // vkernel expect: the software-reserved bytes hold only XCR0 (the
+        // frame's feature mask), not the signal frame's magic and sizes.
+        if size >= XSAVE_MIN {
+            let features = u64_at(&x, SW_BYTES + 8);
+            x[SW_BYTES..512].fill(0);
+            put_u64(&mut x, SW_BYTES, features);
+        }
+        Some(x)
     }
 
     /// Loads FPU/vector state into the frame: the image's registers and

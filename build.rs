@@ -1,7 +1,8 @@
-//! Builds the two pieces of machine code vkernel carries:
-//! - the ptrace stub (src/platform/ptrace/stub.s), a tiny static ELF linked
-//!   at the top of the guest address space; vkernel embeds it and executes
-//!   it from a memfd (src/platform/ptrace/stub.rs);
+//! Builds the machine code vkernel carries:
+//! - the stubs of the two platforms (src/platform/ptrace/stub.s and
+//!   src/platform/seccomp/stub.s), tiny static ELFs linked at the top of
+//!   the guest address space; vkernel embeds them and executes them from a
+//!   memfd (src/platform/*/stub.rs);
 //! - the vDSO (src/vdso/), a position-independent shared object mapped into
 //!   every guest (src/mm/vdso.rs). It is C compiled `-fPIC -nostdlib
 //!   -shared` and laid out by src/vdso/vdso.lds: the linker then writes the
@@ -17,27 +18,29 @@ const STUB_BASE: &str = "0x7fffff000000";
 fn main() {
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
     let cc = env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    build_stub(&cc, &out_dir);
+    build_stub(&cc, &out_dir, "src/platform/ptrace/stub.s", "stub.elf");
+    build_stub(&cc, &out_dir, "src/platform/seccomp/stub.s", "seccomp_stub.elf");
     build_vdso(&cc, &out_dir);
     println!("cargo:rerun-if-changed=build.rs");
 }
 
-fn build_stub(cc: &str, out_dir: &std::path::Path) {
-    let out = out_dir.join("stub.elf");
+/// Assembles one stub into a static ELF at STUB_BASE in OUT_DIR.
+fn build_stub(cc: &str, out_dir: &std::path::Path, source: &str, name: &str) {
+    let out = out_dir.join(name);
     let status = Command::new(cc)
         .args(["-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none", "-Wl,-z,noexecstack", "-Wl,-z,max-page-size=4096"])
         .arg(format!("-Wl,-Ttext-segment={STUB_BASE}"))
         .arg("-o")
         .arg(&out)
-        .arg("src/platform/ptrace/stub.s")
+        .arg(source)
         .status()
         .expect("running the C compiler to assemble the stub");
-    assert!(status.success(), "assembling src/platform/ptrace/stub.s failed");
+    assert!(status.success(), "assembling {source} failed");
     let strip = Command::new("strip").arg(&out).status();
     if let Ok(s) = strip {
         assert!(s.success(), "strip failed");
     }
-    println!("cargo:rerun-if-changed=src/platform/ptrace/stub.s");
+    println!("cargo:rerun-if-changed={source}");
 }
 
 fn build_vdso(cc: &str, out_dir: &std::path::Path) {

@@ -71,6 +71,11 @@ struct Options {
     /// clock read traps)
     #[arg(long = "vdso", value_name = "on|off", default_value = "on", action = clap::ArgAction::Set, value_parser = parse_on_off)]
     vdso: bool,
+    /// How guest code runs: ptrace (the default) or seccomp (seccomp traps
+    /// over shared memory; experimental). Without it, the VKERNEL_PLATFORM
+    /// environment variable may name one
+    #[arg(long = "platform", value_name = "ptrace|seccomp", value_parser = parse_platform)]
+    platform: Option<platform::PlatformChoice>,
 
     /// The program to run as guest PID 1, and its arguments
     #[arg(value_name = "PROGRAM", required = true, num_args = 1..)]
@@ -104,6 +109,14 @@ fn parse_size(s: &str) -> Result<u64, String> {
         return Err(format!("'{s}' is too large: at most 16T"));
     }
     Ok(bytes & !(abi::PAGE_SIZE - 1))
+}
+
+fn parse_platform(s: &str) -> Result<platform::PlatformChoice, String> {
+    match s {
+        "ptrace" => Ok(platform::PlatformChoice::Ptrace),
+        "seccomp" => Ok(platform::PlatformChoice::Seccomp),
+        _ => Err(format!("unknown platform '{s}' (use ptrace or seccomp)")),
+    }
 }
 
 /// `NAME=VALUE` for -e: NAME non-empty, without blanks.
@@ -194,6 +207,16 @@ fn main() -> ExitCode {
             }
         }
     }
+    let platform = match options.platform {
+        Some(p) => Some(p),
+        None => match std::env::var("VKERNEL_PLATFORM") {
+            Ok(v) if !v.is_empty() => match parse_platform(&v) {
+                Ok(p) => Some(p),
+                Err(e) => return fail(format!("VKERNEL_PLATFORM: {e}"), 2),
+            },
+            _ => None,
+        },
+    };
     // Whatever the guest did to the host terminal is undone on every way
     // out: a normal exit, a boot error, or a panic in a kernel thread.
     sched::panic::install_hook(tty::console::restore_host_terminal);
@@ -208,6 +231,7 @@ fn main() -> ExitCode {
         pidfile: options.pidfile,
         verbose: options.verbose,
         vdso,
+        platform,
         command: options.command,
     });
     tty::console::restore_host_terminal();

@@ -91,7 +91,7 @@ mod command_line {
     use std::process::Command;
 
     fn vk(args: &[&str]) -> common::Outcome {
-        let mut cmd = Command::new(VKERNEL);
+        let mut cmd = common::vkernel();
         cmd.args(args).env_clear().envs(common::guest_env()).current_dir("/");
         common::run_with(cmd, &Input::Null, common::TIMEOUT)
     }

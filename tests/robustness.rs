@@ -200,7 +200,7 @@ mod out_of_memory {
     #[test]
     fn when_guest_memory_runs_out_children_are_killed_never_pid_1() {
         let bin = common::build_in("sandbox", "oom", Link::Static);
-        let mut cmd = Command::new(VKERNEL);
+        let mut cmd = common::vkernel();
         cmd.args(["-m", "64m", "--"]).arg(&bin).env_clear().envs(common::guest_env()).current_dir("/");
         let out = common::run_with(cmd, &Input::Null, common::TIMEOUT);
         assert!(!out.timed_out, "timed out; stderr: {}", out.stderr_str());
@@ -221,7 +221,7 @@ mod command_line {
     use std::process::Command;
 
     fn vk(args: &[&str]) -> common::Outcome {
-        let mut cmd = Command::new(VKERNEL);
+        let mut cmd = common::vkernel();
         cmd.args(args).env_clear().envs(common::guest_env()).current_dir("/");
         common::run_with(cmd, &Input::Null, common::TIMEOUT)
     }

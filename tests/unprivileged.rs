@@ -62,7 +62,7 @@ fn publish(src: &Path) -> PathBuf {
     dst
 }
 
-fn as_nobody(program: &Path, args: &[&str]) -> Command {
+fn as_nobody<S: AsRef<std::ffi::OsStr>>(program: &Path, args: &[S]) -> Command {
     let mut cmd = Command::new("setpriv");
     cmd.args([&format!("--reuid={NOBODY}"), &format!("--regid={NOBODY}"), "--clear-groups", "--"])
         .arg(program)
@@ -73,9 +73,10 @@ fn as_nobody(program: &Path, args: &[&str]) -> Command {
     cmd
 }
 
-fn vkernel_args<'a>(program: &'a str, args: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec!["-m", common::GUEST_RAM, "--", program];
-    v.extend_from_slice(args);
+fn vkernel_args(program: &str, args: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = common::vkernel().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    v.extend(["-m", common::GUEST_RAM, "--", program].map(String::from));
+    v.extend(args.iter().map(|a| a.to_string()));
     v
 }
 

@@ -47,6 +47,8 @@ pub struct BootOptions {
     pub verbose: bool,
     /// Map the vDSO into guests (`--vdso`).
     pub vdso: bool,
+    /// --platform, or None for the best the host allows.
+    pub platform: Option<crate::platform::PlatformChoice>,
     pub command: Vec<OsString>,
 }
 
@@ -74,7 +76,10 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
         crate::mm::vdso::install(&phys).map_err(|e| (format!("cannot put the vDSO in guest memory: {e}"), 1))?;
     }
     return_free_pages_periodically(Arc::downgrade(&phys));
-    let platform = crate::platform::create(phys.clone()).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
+    let (platform, why) = crate::platform::create(phys.clone(), options.platform).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
+    if options.verbose {
+        eprintln!("vkernel: platform {}: {why}", platform.name());
+    }
     let _ = super::PLATFORM.set(platform);
     arm_test_hooks();
     let hostname = crate::platform::host::system::hostname();

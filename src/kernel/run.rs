@@ -50,9 +50,16 @@ fn space(mm: &Arc<crate::mm::Mm>) -> Arc<dyn crate::platform::AddressSpace> {
 /// Runs `task` from `regs` until it exits; `xstate` is FPU state to load
 /// first (a forked child inherits its parent's).
 pub fn run(task: Arc<Task>, regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
-    crate::platform::pin_kernel_thread();
+    pin_if_wanted();
     let mut context = crate::kernel::platform().new_context();
     run_on(context.as_mut(), task, regs, xstate)
+}
+
+/// Pins the calling kernel thread to a CPU if the platform wants it.
+fn pin_if_wanted() {
+    if crate::kernel::platform().pin_kernel_threads() {
+        crate::platform::pin_kernel_thread();
+    }
 }
 
 /// A task waiting for a kernel thread.
@@ -111,7 +118,7 @@ impl Workers {
 
 fn spawn_worker(first: Option<Job>) {
     let spawned = std::thread::Builder::new().name("vkernel-worker".into()).spawn(move || {
-        crate::platform::pin_kernel_thread();
+        pin_if_wanted();
         let mut context = crate::kernel::platform().new_context();
         let (tx, rx) = mpsc::channel::<Job>();
         let mut next = first;

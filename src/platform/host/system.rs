@@ -299,3 +299,10 @@ pub fn membarrier_all_stubs() {
         }
     }
 }
+
+/// Whether user code may use RDFSBASE/WRFSBASE (AT_HWCAP2's FSGSBASE bit).
+pub fn has_fsgsbase() -> bool {
+    const HWCAP2_FSGSBASE: u64 = 1 << 1;
+    // SAFETY: getauxval has no preconditions.
+    unsafe { libc::getauxval(libc::AT_HWCAP2) & HWCAP2_FSGSBASE != 0 }
+}

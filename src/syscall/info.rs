@@ -12,8 +12,6 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_getrandom => sys_getrandom,
     __NR_sched_getaffinity => sys_sched_getaffinity,
     __NR_sched_setaffinity => sys_sched_setaffinity,
-    __NR_getpriority => sys_getpriority,
-    __NR_setpriority => sys_setpriority,
     __NR_sched_yield => sys_sched_yield,
     __NR_getcpu => sys_getcpu,
 ];
@@ -131,61 +129,6 @@ fn sys_sched_setaffinity(sys: &mut Sys) -> KResult<u64> {
 const PRIO_PROCESS: u32 = 0;
 const PRIO_PGRP: u32 = 1;
 const PRIO_USER: u32 = 2;
-
-/// The threads getpriority/setpriority name: a thread (PRIO_PROCESS), a
-/// process group's members or a user's (0 is the caller's). EINVAL for
-/// an unknown `which`; an empty list is the caller's ESRCH.
-fn priority_targets(sys: &Sys, which: u32, who: i32) -> KResult<Vec<std::sync::Arc<crate::task::Task>>> {
-    let system = &sys.task.system;
-    Ok(match which {
-        PRIO_PROCESS if who == 0 => vec![sys.task.clone()],
-        PRIO_PROCESS => system.task(who).into_iter().collect(),
-        PRIO_PGRP => {
-            let pgid = if who == 0 { sys.task.process.pgid() } else { who };
-            system.process_group(pgid)
-        }
-        PRIO_USER => {
-            let uid = if who == 0 { sys.task.creds().uid } else { who as u32 };
-            system.live_tasks().into_iter().filter(|t| t.creds().uid == uid).collect()
-        }
-        _ => return Err(Errno::EINVAL),
-    })
-}
-
-/// getpriority: the raw system call answers 20 - nice of the highest
-/// priority (lowest nice) among the targets.
-fn sys_getpriority(sys: &mut Sys) -> KResult<u64> {
-    let targets = priority_targets(sys, sys.arg_u32(0), sys.arg_i32(1))?;
-    let nice = targets.iter().map(|t| t.nice.load(std::sync::atomic::Ordering::Relaxed)).min().ok_or(Errno::ESRCH)?;
-    Ok((20 - nice) as u64)
-}
-
-/// setpriority: the value is clamped to -20..=19; another user's task
-/// needs CAP_SYS_NICE (EPERM), and so does lowering the nice value
-/// (EACCES).
-fn sys_setpriority(sys: &mut Sys) -> KResult<u64> {
-    let (which, who, value) = (sys.arg_u32(0), sys.arg_i32(1), sys.arg_i32(2));
-    let nice = value.clamp(-20, 19);
-    let targets = priority_targets(sys, which, who)?;
-    if targets.is_empty() {
-        return Err(Errno::ESRCH);
-    }
-    let me = sys.task.creds();
-    let mut error = None;
-    for t in targets {
-        let them = t.creds();
-        if me.euid != 0 && me.euid != them.uid && me.euid != them.euid {
-            error = Some(Errno::EPERM);
-            continue;
-        }
-        if me.euid != 0 && nice < t.nice.load(std::sync::atomic::Ordering::Relaxed) {
-            error = Some(Errno::EACCES);
-            continue;
-        }
-        t.nice.store(nice, std::sync::atomic::Ordering::Relaxed);
-    }
-    error.map_or(Ok(0), Err)
-}
 
 fn sys_sched_yield(_sys: &mut Sys) -> KResult<u64> {
     std::thread::yield_now();

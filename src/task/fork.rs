@@ -178,7 +178,6 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         no_new_privs: AtomicBool::new(parent.no_new_privs.load(Ordering::Relaxed)),
         personality: std::sync::atomic::AtomicU32::new(parent.personality.load(Ordering::Relaxed)),
         affinity: Mutex::new(parent.affinity.lock().clone()),
-        nice: std::sync::atomic::AtomicI32::new(parent.nice.load(std::sync::atomic::Ordering::Relaxed)),
         stop_parked: std::sync::atomic::AtomicU64::new(0),
         cpu: Mutex::new(Default::default()),
         start_time_ns: crate::sched::clock::monotonic_ns(),

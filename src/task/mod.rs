@@ -101,9 +101,6 @@ pub struct Task {
     /// sched_setaffinity's mask: bit n set = may run on host CPU n
     /// (always within the CPUs vkernel may use).
     pub affinity: Mutex<Vec<u64>>,
-    /// The nice value (-20..=19) set by setpriority; inherited by children.
-    /// vkernel's scheduler is the host's, so it is only kept and reported.
-    pub nice: std::sync::atomic::AtomicI32,
     /// The group stop (`Process` stop number) this thread last parked for.
     pub stop_parked: std::sync::atomic::AtomicU64,
     /// CPU time accounting (see `CpuAccount`).
@@ -247,7 +244,6 @@ impl Task {
             no_new_privs: std::sync::atomic::AtomicBool::new(false),
             personality: std::sync::atomic::AtomicU32::new(0),
             affinity: Mutex::new(all_cpus_mask()),
-            nice: std::sync::atomic::AtomicI32::new(0),
             stop_parked: std::sync::atomic::AtomicU64::new(0),
             cpu: Mutex::new(CpuAccount::default()),
             start_time_ns: now,

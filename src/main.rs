@@ -67,6 +67,17 @@ struct Options {
     #[arg(short = 'v', long = "verbose")]
     verbose: bool,
 
+    /// Map vkernel's vDSO into guests (on), so they read the clocks without
+    /// a system call, or not (off, or -e vdso=0: no AT_SYSINFO_EHDR, every
+    /// clock read traps)
+    #[arg(long = "vdso", value_name = "on|off", default_value = "on", action = clap::ArgAction::Set, value_parser = parse_on_off)]
+    vdso: bool,
+    /// How guest code runs: ptrace (the default) or seccomp (seccomp traps
+    /// over shared memory; experimental). Without it, the VKERNEL_PLATFORM
+    /// environment variable may name one
+    #[arg(long = "platform", value_name = "ptrace|seccomp", value_parser = parse_platform)]
+    platform: Option<platform::PlatformChoice>,
+
     /// The program to run as guest PID 1, and its arguments
     #[arg(value_name = "PROGRAM", required = true, num_args = 1..)]
     command: Vec<OsString>,
@@ -101,12 +112,28 @@ fn parse_size(s: &str) -> Result<u64, String> {
     Ok(bytes & !(abi::PAGE_SIZE - 1))
 }
 
+fn parse_platform(s: &str) -> Result<platform::PlatformChoice, String> {
+    match s {
+        "ptrace" => Ok(platform::PlatformChoice::Ptrace),
+        "seccomp" => Ok(platform::PlatformChoice::Seccomp),
+        _ => Err(format!("unknown platform '{s}' (use ptrace or seccomp)")),
+    }
+}
+
 /// `NAME=VALUE` for -e: NAME non-empty, without blanks.
 fn parse_kernel_env(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => Ok((name.to_string(), value.to_string())),
         Some(_) => Err("the name before '=' must be non-empty and without blanks (e.g. -e root=/dev/vda1)".to_string()),
         None => Err("use NAME=VALUE (e.g. -e root=/dev/vda1)".to_string()),
+    }
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "1" => Ok(true),
+        "off" | "0" => Ok(false),
+        _ => Err(format!("'{s}' is neither on nor off")),
     }
 }
 
@@ -170,6 +197,27 @@ fn main() -> ExitCode {
             return fail(format!("{first} (see vkernel --help)"), 2);
         }
     };
+    // `-e vdso=0` says what `--vdso off` says, as Linux's vdso=0 boot
+    // parameter does; the last word wins.
+    let mut vdso = options.vdso;
+    for (name, value) in &options.kernel_env {
+        if name == "vdso" {
+            match parse_on_off(value) {
+                Ok(on) => vdso = on,
+                Err(e) => return fail(format!("-e vdso={value}: {e} (use vdso=0 or vdso=1)"), 2),
+            }
+        }
+    }
+    let platform = match options.platform {
+        Some(p) => Some(p),
+        None => match std::env::var("VKERNEL_PLATFORM") {
+            Ok(v) if !v.is_empty() => match parse_platform(&v) {
+                Ok(p) => Some(p),
+                Err(e) => return fail(format!("VKERNEL_PLATFORM: {e}"), 2),
+            },
+            _ => None,
+        },
+    };
     // Whatever the guest did to the host terminal is undone on every way
     // out: a normal exit, a boot error, or a panic in a kernel thread.
     sched::panic::install_hook(tty::console::restore_host_terminal);
@@ -183,6 +231,8 @@ fn main() -> ExitCode {
         shares: options.shares,
         pidfile: options.pidfile,
         verbose: options.verbose,
+        vdso,
+        platform,
         command: options.command,
     });
     tty::console::restore_host_terminal();

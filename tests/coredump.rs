@@ -16,10 +16,10 @@ use common::{Input, Link};
 
 /// core_crash built static with debug information (the shared builder
 /// leaves it out), so gdb can name arguments and variables.
-fn debug_binary() -> std::path::PathBuf {
-    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("core_crash.debug.{}", std::process::id()));
+fn debug_binary(link: &str) -> std::path::PathBuf {
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("core_crash.debug{}.{}", link.replace(' ', ""), std::process::id()));
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest/core_crash.c");
-    let r = Command::new("cc").args(["-g", "-O0", "-static", "-o"]).arg(&out).arg(&src).output().expect("run cc");
+    let r = Command::new("cc").args(["-g", "-O0"]).args(link.split_whitespace()).arg("-o").arg(&out).arg(&src).output().expect("run cc");
     assert!(r.status.success(), "cc failed: {}", String::from_utf8_lossy(&r.stderr));
     out
 }
@@ -37,11 +37,21 @@ fn crash_under_vkernel(bin: &std::path::Path, limit: &str) -> (std::path::PathBu
 }
 
 #[test]
-fn sigsegv_leaves_a_core_that_gdb_reads() {
+fn sigsegv_leaves_a_core_that_gdb_reads_static() {
+    core_that_gdb_reads("-static");
+}
+
+/// A dynamic PIE: gdb relocates it from the core's auxiliary vector.
+#[test]
+fn sigsegv_leaves_a_core_that_gdb_reads_dynamic_pie() {
+    core_that_gdb_reads("-pie -fPIE");
+}
+
+fn core_that_gdb_reads(link: &str) {
     if !common::have_tool("gdb") {
         return;
     }
-    let bin = debug_binary();
+    let bin = debug_binary(link);
     let (dir, stdout, stderr) = crash_under_vkernel(&bin, "inf");
     assert!(stdout.contains("status=139"), "stdout: {stdout}\nstderr: {stderr}");
     assert!(stderr.contains("core dumped"), "the shell should report a core: {stderr}");

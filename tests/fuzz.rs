@@ -162,7 +162,7 @@ fn fuzz(seed: u64, calls: u32, flags: &[&str]) {
     args.push(&calls_arg);
     let reproduce = format!("cd {} && {VKERNEL} -m {} -- {} {}", cwd.display(), common::GUEST_RAM, bin.display(), args.join(" "));
 
-    let mut cmd = Command::new(VKERNEL);
+    let mut cmd = common::vkernel();
     cmd.args(["-m", common::GUEST_RAM, "--"]).arg(&bin).args(&args).env_clear().envs(common::guest_env()).current_dir(&cwd);
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn vkernel");

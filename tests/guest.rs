@@ -53,6 +53,10 @@ guest_test!(general_registers_flags_and_fs_gs_survive_syscalls, "registers");
 guest_test!(clocks_advance_and_sleeps_last_long_enough, "clocks");
 guest_test!(identity_rlimits_getrandom_affinity_prctl, "identity");
 guest_test!(signal_actions_masks_and_altstack_round_trip, "signal_state");
+guest_test!(capability_sets_move_like_commoncap_through_setuid_and_exec, "creds_caps");
+guest_test!(proc_pid_and_proc_sys_files_match_native, "proc_files");
+guest_test!(mlock_mlockall_mincore_and_address_space_limits, "mem_lock");
+guest_test!(memfd_create_files_names_flags_and_seals, "mem_memfd");
 
 // Ways to die or exit: the status must match (128+N for signal N).
 guest_test!(null_write_dies_with_sigsegv_139, "faults", "null-write");
@@ -72,13 +76,22 @@ guest_test!(exit_256_exits_0, "faults", "exit", "256");
 guest_test!(exit_syscall_of_the_only_thread_ends_the_process, "faults", "exit-syscall", "7");
 guest_test!(return_300_from_main_exits_44, "faults", "return", "300");
 
+/// vkernel's /tmp is its own tmpfs: a fault in a hole of a mapped sparse
+/// file, then unlink, gives back exactly the space (issue 8's lost space).
+#[test]
+fn tmpfs_space_returns_after_a_mapped_hole_is_faulted_and_unlinked() {
+    let bin = common::build("mem_memfd", Link::Static);
+    let out = common::run_vkernel(&bin, &["tmpfs-space"], &Input::Null);
+    assert_eq!(out.status, 0, "{}", out.stdout_str());
+}
+
 /// The vkernel command line itself.
 mod command_line {
     use super::common::{self, Input, Link, VKERNEL};
     use std::process::Command;
 
     fn vk(args: &[&str]) -> common::Outcome {
-        let mut cmd = Command::new(VKERNEL);
+        let mut cmd = common::vkernel();
         cmd.args(args).env_clear().envs(common::guest_env()).current_dir("/");
         common::run_with(cmd, &Input::Null, common::TIMEOUT)
     }

@@ -274,7 +274,7 @@ fn a_full_upper_layer_is_enospc_and_space_comes_back() {
     let script = "dd if=/dev/zero of=/big bs=1M count=40 2>/dev/null; echo dd $?
         rm /big; dd if=/dev/zero of=/big bs=1M count=20 2>/dev/null; echo dd $?
         echo still writable > /srv/etc/motd; cat /srv/etc/motd";
-    let mut cmd = Command::new(common::VKERNEL);
+    let mut cmd = common::vkernel();
     cmd.args(["-m", "64m", "--root", root.0.to_str().unwrap(), "--", "/bin/busybox", "sh", "-c", script]);
     cmd.env_clear().envs(common::guest_env()).current_dir("/");
     let out = common::run_with(cmd, &Input::Null, common::TIMEOUT);

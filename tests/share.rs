@@ -249,7 +249,7 @@ fn bad_share_options_are_one_line_and_exit_2() {
         dir.to_string(),
     ];
     for case in cases {
-        let mut cmd = std::process::Command::new(common::VKERNEL);
+        let mut cmd = crate::common::vkernel();
         cmd.args(["--share", &case, "--", "/bin/true"]).env_clear().envs(common::guest_env());
         let out = common::run_with(cmd, &Input::Null, common::TIMEOUT);
         assert_eq!(out.status, 2, "--share {case}: stderr {}", out.stderr_str());
@@ -257,7 +257,7 @@ fn bad_share_options_are_one_line_and_exit_2() {
     }
     // A share needs its mount point to exist in a read-only root.
     let arg = format!("{dir}:/{}", common::unique_name("vk-nonexistent"));
-    let mut cmd = std::process::Command::new(common::VKERNEL);
+    let mut cmd = crate::common::vkernel();
     cmd.args(["--read-only", "--share", &arg, "--", "/bin/true"]).env_clear().envs(common::guest_env());
     let out = common::run_with(cmd, &Input::Null, common::TIMEOUT);
     assert_ne!(out.status, 0);

@@ -121,7 +121,7 @@ impl Session {
             c.args(["sh", "-i"]);
             c
         } else {
-            let mut c = Command::new(VKERNEL);
+            let mut c = common::vkernel();
             // The interactive shell runs as a child of PID 1, as a login
             // shell does on a real system: with the shell itself as init,
             // Linux treats every job's group as orphaned (init's children

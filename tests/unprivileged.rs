@@ -62,7 +62,7 @@ fn publish(src: &Path) -> PathBuf {
     dst
 }
 
-fn as_nobody(program: &Path, args: &[&str]) -> Command {
+fn as_nobody<S: AsRef<std::ffi::OsStr>>(program: &Path, args: &[S]) -> Command {
     let mut cmd = Command::new("setpriv");
     cmd.args([&format!("--reuid={NOBODY}"), &format!("--regid={NOBODY}"), "--clear-groups", "--"])
         .arg(program)
@@ -73,9 +73,10 @@ fn as_nobody(program: &Path, args: &[&str]) -> Command {
     cmd
 }
 
-fn vkernel_args<'a>(program: &'a str, args: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec!["-m", common::GUEST_RAM, "--", program];
-    v.extend_from_slice(args);
+fn vkernel_args(program: &str, args: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = common::vkernel().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    v.extend(["-m", common::GUEST_RAM, "--", program].map(String::from));
+    v.extend(args.iter().map(|a| a.to_string()));
     v
 }
 
@@ -142,6 +143,40 @@ fn unix_socket_rights_and_credentials_match_as_nobody() {
 #[test]
 fn unix_socket_names_match_as_nobody() {
     check("unix_names", &[]);
+}
+
+#[test]
+fn capability_rules_match_as_nobody() {
+    check("creds_caps", &[]);
+}
+
+#[test]
+fn proc_files_match_as_nobody() {
+    check("proc_files", &[]);
+}
+
+/// Unprivileged, RLIMIT_MEMLOCK bounds mlock, mlockall and MAP_LOCKED.
+#[test]
+fn memory_locking_and_limits_match_as_nobody() {
+    check("mem_lock", &[]);
+}
+
+/// Only as nobody: natively, root would set the host's names and clock.
+#[test]
+fn privileged_settings_and_priorities_refuse_as_on_linux_as_nobody() {
+    check("admin_calls", &[]);
+}
+
+#[test]
+fn memfd_create_matches_as_nobody() {
+    check("mem_memfd", &[]);
+}
+
+/// Unprivileged, an undumpable process is out of reach and namespaces
+/// cannot be entered or made.
+#[test]
+fn process_vm_rw_unshare_and_setns_match_as_nobody() {
+    check("proc_share", &[]);
 }
 
 #[test]

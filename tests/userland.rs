@@ -256,9 +256,8 @@ fn make_j2_in_a_shared_directory() {
 }
 
 /// `xargs` fills a command line up to the kernel's limit (a quarter of the
-/// stack limit); vkernel's execve fails with EFAULT past about 128 KiB.
+/// stack limit), and past it execve is E2BIG.
 #[test]
-#[ignore = "execve argument limits: EFAULT past ~128 KiB of arguments (branch misc)"]
 fn xargs_fills_command_lines_to_the_execve_limit() {
     if !have("xargs_fills_command_lines_to_the_execve_limit", "/usr/bin/xargs") {
         return;

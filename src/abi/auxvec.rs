@@ -26,3 +26,4 @@ pub const AT_RANDOM: u64 = auxvec::AT_RANDOM as u64;
 pub const AT_HWCAP2: u64 = auxvec::AT_HWCAP2 as u64;
 pub const AT_EXECFN: u64 = auxvec::AT_EXECFN as u64;
 pub const AT_MINSIGSTKSZ: u64 = auxvec::AT_MINSIGSTKSZ as u64;
+pub const AT_SYSINFO_EHDR: u64 = auxvec::AT_SYSINFO_EHDR as u64;

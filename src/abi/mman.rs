@@ -30,6 +30,7 @@ pub const MAP_STACK: u32 = general::MAP_STACK;
 pub const MAP_HUGETLB: u32 = general::MAP_HUGETLB;
 pub const MAP_SYNC: u32 = general::MAP_SYNC;
 pub const MAP_FIXED_NOREPLACE: u32 = general::MAP_FIXED_NOREPLACE;
+pub const MAP_32BIT: u32 = general::MAP_32BIT;
 
 pub const MREMAP_MAYMOVE: u32 = general::MREMAP_MAYMOVE;
 pub const MREMAP_FIXED: u32 = general::MREMAP_FIXED;

@@ -5,6 +5,7 @@
 //! lets typed user-memory accessors copy these structs as bytes.
 
 pub mod auxvec;
+pub mod capability;
 pub mod errno;
 pub mod event;
 pub mod fcntl;

@@ -23,6 +23,16 @@ pub const PR_GET_NO_NEW_PRIVS: u32 = prctl::PR_GET_NO_NEW_PRIVS;
 pub const PR_GET_TID_ADDRESS: u32 = prctl::PR_GET_TID_ADDRESS;
 pub const PR_SET_THP_DISABLE: u32 = prctl::PR_SET_THP_DISABLE;
 pub const PR_GET_THP_DISABLE: u32 = prctl::PR_GET_THP_DISABLE;
+pub const PR_CAPBSET_DROP: u32 = prctl::PR_CAPBSET_DROP;
+pub const PR_GET_KEEPCAPS: u32 = prctl::PR_GET_KEEPCAPS;
+pub const PR_SET_KEEPCAPS: u32 = prctl::PR_SET_KEEPCAPS;
+pub const PR_GET_SECUREBITS: u32 = prctl::PR_GET_SECUREBITS;
+pub const PR_SET_SECUREBITS: u32 = prctl::PR_SET_SECUREBITS;
+pub const PR_CAP_AMBIENT: u32 = prctl::PR_CAP_AMBIENT;
+pub const PR_CAP_AMBIENT_IS_SET: u32 = prctl::PR_CAP_AMBIENT_IS_SET;
+pub const PR_CAP_AMBIENT_RAISE: u32 = prctl::PR_CAP_AMBIENT_RAISE;
+pub const PR_CAP_AMBIENT_LOWER: u32 = prctl::PR_CAP_AMBIENT_LOWER;
+pub const PR_CAP_AMBIENT_CLEAR_ALL: u32 = prctl::PR_CAP_AMBIENT_CLEAR_ALL;
 
 pub const ARCH_SET_FS: u32 = general::ARCH_SET_FS;
 // Not in linux-raw-sys; from arch/x86/include/uapi/asm/prctl.h.

@@ -31,6 +31,36 @@ pub const CLONE_NEWPID: u64 = general::CLONE_NEWPID as u64;
 pub const CLONE_NEWNET: u64 = general::CLONE_NEWNET as u64;
 pub const CLONE_IO: u64 = general::CLONE_IO as u64;
 
+/// `struct sched_attr` (include/uapi/linux/sched/types.h), 56 bytes with
+/// the utilisation clamps (SCHED_ATTR_SIZE_VER1).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct SchedAttr {
+    pub size: u32,
+    pub sched_policy: u32,
+    pub sched_flags: u64,
+    pub sched_nice: i32,
+    pub sched_priority: u32,
+    pub sched_runtime: u64,
+    pub sched_deadline: u64,
+    pub sched_period: u64,
+    pub sched_util_min: u32,
+    pub sched_util_max: u32,
+}
+
+pub const SCHED_ATTR_SIZE_VER0: u32 = 48;
+pub const SCHED_ATTR_SIZE_VER1: u32 = 56;
+pub const SCHED_RESET_ON_FORK: u32 = general::SCHED_RESET_ON_FORK;
+pub const SCHED_FLAG_RESET_ON_FORK: u64 = general::SCHED_FLAG_RESET_ON_FORK as u64;
+pub const SCHED_FLAG_KEEP_POLICY: u64 = general::SCHED_FLAG_KEEP_POLICY as u64;
+pub const SCHED_FLAG_KEEP_PARAMS: u64 = general::SCHED_FLAG_KEEP_PARAMS as u64;
+pub const SCHED_FLAG_UTIL_CLAMP: u64 = general::SCHED_FLAG_UTIL_CLAMP as u64;
+pub const SCHED_FLAG_ALL: u64 = general::SCHED_FLAG_ALL as u64;
+
+pub const PRIO_PROCESS: i32 = 0;
+pub const PRIO_PGRP: i32 = 1;
+pub const PRIO_USER: i32 = 2;
+
 /// clone3's `struct clone_args` (sizes CLONE_ARGS_SIZE_VER0..2).
 pub const CLONE_ARGS_SIZE_VER0: usize = general::CLONE_ARGS_SIZE_VER0 as usize;
 pub const CLONE_ARGS_SIZE_VER2: usize = general::CLONE_ARGS_SIZE_VER2 as usize;
@@ -52,3 +82,7 @@ pub mod membarrier {
     pub const REGISTER_PRIVATE_EXPEDITED_RSEQ: u32 = cmd::MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ as u32;
     pub const GET_REGISTRATIONS: u32 = cmd::MEMBARRIER_CMD_GET_REGISTRATIONS as u32;
 }
+
+/// CLONE_NEWTIME: a namespace flag for unshare and setns only (it shares
+/// its bit with CSIGNAL in clone's flags).
+pub const CLONE_NEWTIME: u64 = 0x80;

@@ -17,6 +17,7 @@ use crate::abi::{Errno, KResult};
 use crate::fs::fasync::FileOwner;
 use crate::fs::inode::{DirEntry, InodeRef, Metadata};
 use crate::fs::path::Path;
+use crate::mm::uaccess::UserBuffers;
 use crate::sched::CurrentTask;
 use crate::sched::wait::WaitQueue;
 
@@ -119,6 +120,18 @@ pub trait FileOps: Send + Sync {
     /// Directory reading for getdents64.
     fn readdir(&self, _file: &File, _pos: &mut u64, _sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
         Err(Errno::ENOTDIR)
+    }
+    /// A read straight into guest memory, for files that must not lose
+    /// data when the copy faults (a pipe keeps what it could not copy out,
+    /// as Linux's pipe_read does). None: the data path reads into a kernel
+    /// buffer with `read`/`pread` and copies that out.
+    fn read_to_user(&self, _file: &File, _bufs: &UserBuffers) -> Option<KResult<usize>> {
+        None
+    }
+    /// Writes take the whole count without reading the caller's buffer
+    /// (/dev/null and /dev/zero: Linux's write_null never looks at it).
+    fn discards_writes(&self) -> bool {
+        false
     }
     /// fsync/fdatasync: the inode's data and metadata reach the disk by
     /// default; a device file flushes its device.
@@ -295,7 +308,10 @@ impl FileOps for RegularFile {
             let end = if file_size_limit().is_some() { file.inode.metadata()?.size } else { 0 };
             let allowed = limit_write(end, buf.len())?;
             let (n, end) = file.inode.append(&buf[..allowed])?;
-            *pos = end;
+            // Linux moves the position only when something was written.
+            if n > 0 {
+                *pos = end;
+            }
             return Ok(n);
         }
         let allowed = limit_write(*pos, buf.len())?;

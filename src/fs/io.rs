@@ -6,12 +6,41 @@
 //! moved is an IN_ACCESS or IN_MODIFY for fs::notify.
 
 use crate::abi::fcntl::O_DSYNC;
+use crate::abi::stat::{S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult};
 use crate::fs::file::File;
 use crate::mm::uaccess::UserBuffers;
 
 /// Bytes moved per step of a large read, write or copy.
 pub const IO_CHUNK: usize = 1 << 20;
+
+/// Linux's rw_verify_area: EINVAL for a count that is negative as an
+/// ssize_t, and for a position (None for streams, which have none) that is
+/// negative or that the count would carry past the largest offset.
+pub fn verify_area(pos: Option<u64>, count: usize) -> KResult<()> {
+    if count > isize::MAX as usize {
+        return Err(Errno::EINVAL);
+    }
+    if let Some(pos) = pos {
+        if (pos as i64) < 0 || (pos as i64).checked_add(count as i64).is_none() {
+            return Err(Errno::EINVAL);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a long transfer stops after a step. A kill always ends it;
+/// other signals end it unless only regular files take part, whose data
+/// paths Linux cuts short only for a fatal signal (filemap_read,
+/// generic_perform_write), while devices, ttys and pipes check
+/// signal_pending between steps (read_iter_zero, iterate_tty_write).
+fn interrupted(files: &[&File]) -> bool {
+    let Some(task) = crate::sched::current() else { return false };
+    if task.fatal_signal_pending() {
+        return true;
+    }
+    task.signal_pending() && !files.iter().all(|f| f.metadata().is_ok_and(|md| md.mode & S_IFMT == S_IFREG))
+}
 
 /// read/readv/pread: chunked for regular files (the whole count, short
 /// only at EOF), one step for streams. A copy fault after progress ends
@@ -30,6 +59,10 @@ fn read_into_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRes
     }
     let stream = file.ops.is_stream() || !file.ops.seekable();
     let mut pos_guard = if offset.is_none() && !stream { Some(file.pos.lock()) } else { None };
+    verify_area(offset.or(pos_guard.as_deref().copied()), bufs.requested())?;
+    if let Some(r) = file.ops.read_to_user(file, bufs) {
+        return r;
+    }
     if !stream {
         // A page cache hands its pages over without a kernel buffer.
         let pos = offset.unwrap_or_else(|| pos_guard.as_deref().copied().unwrap_or(0));
@@ -49,6 +82,9 @@ fn read_into_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRes
     }
     let mut done = 0usize;
     loop {
+        if done > 0 && interrupted(&[file]) {
+            return Ok(done);
+        }
         let chunk = (bufs.len() - done).min(IO_CHUNK);
         let mut data = vec![0u8; chunk];
         let mut pos = match (offset, pos_guard.as_ref()) {
@@ -95,8 +131,15 @@ fn write_from_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRe
     }
     let stream = file.ops.is_stream() || !file.ops.seekable();
     let mut pos_guard = if offset.is_none() && !stream { Some(file.pos.lock()) } else { None };
+    verify_area(offset.or(pos_guard.as_deref().copied()), bufs.requested())?;
+    if file.ops.discards_writes() {
+        return Ok(bufs.len());
+    }
     let mut done = 0usize;
     loop {
+        if done > 0 && interrupted(&[file]) {
+            return Ok(done);
+        }
         let chunk = (bufs.len() - done).min(IO_CHUNK);
         let data = match bufs.copy_in(done, chunk) {
             Ok(d) => d,
@@ -137,6 +180,9 @@ fn copy_between_inner(src: &File, dst: &File, count: usize, mut in_off: Option<&
     let mut done = 0usize;
     let mut buf = vec![0u8; count.min(IO_CHUNK).max(1)];
     while done < count {
+        if done > 0 && interrupted(&[src, dst]) {
+            break;
+        }
         let want = (count - done).min(buf.len());
         let n = match in_off.as_deref_mut() {
             Some(off) => src.ops.pread(src, &mut buf[..want], *off),

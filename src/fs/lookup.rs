@@ -18,7 +18,7 @@ use crate::sched::Creds;
 /// its open files (for dirfds), its credentials and its mount tree. The
 /// task layer implements it.
 pub trait FsCaller {
-    fn fs(&self) -> parking_lot::MutexGuard<'_, FsContext>;
+    fn fs(&self) -> parking_lot::ArcMutexGuard<parking_lot::RawMutex, FsContext>;
     fn file(&self, fd: i32) -> KResult<Arc<File>>;
     fn creds(&self) -> Creds;
     fn mounts(&self) -> &MountTable;
@@ -88,6 +88,13 @@ pub fn resolve_at(task: &dyn FsCaller, dirfd: i32, path: &[u8], follow: bool, em
 /// Resolves all but the last component; returns (directory, last name,
 /// path had a trailing slash).
 pub fn resolve_parent_at(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<(Path, Vec<u8>, bool)> {
+    let found = resolve_parent_at_any_length(task, dirfd, path)?;
+    path::check_name_length(&found.1)?;
+    Ok(found)
+}
+
+/// `resolve_parent_at` leaving the last component's length to the caller.
+pub fn resolve_parent_at_any_length(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<(Path, Vec<u8>, bool)> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -96,5 +103,5 @@ pub fn resolve_parent_at(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResul
     let creds = task.creds();
     let search = |md: &Metadata| may_access(&creds, md, MAY_EXEC);
     let cx = WalkContext { mounts: task.mounts(), root: &root, start: &start, may_search: &search };
-    path::walk_parent(&cx, path)
+    path::walk_parent_any_length(&cx, path)
 }

@@ -80,8 +80,9 @@ pub fn check_name(name: &[u8]) -> KResult<()> {
     Ok(())
 }
 
-/// The current wall-clock time, for inode timestamps.
+/// The current wall-clock time, for inode timestamps: the guest's
+/// CLOCK_REALTIME, so a file written after a clock read is never older.
 pub fn now() -> Timespec {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    Timespec { tv_sec: d.as_secs() as i64, tv_nsec: d.subsec_nanos() as i64 }
+    let ns = crate::sched::clock::realtime_ns().max(0);
+    Timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 }
 }

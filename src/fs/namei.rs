@@ -120,7 +120,9 @@ pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32)
     let mut created_in: Option<(Path, Vec<u8>)> = None;
     let p = if flags & O_CREAT != 0 {
         let (dir, name, trailing_slash) = resolve_parent_at(task, dirfd, path)?;
-        if !matches!(last_kind(&name), Last::Normal) {
+        // open_last_lookups: O_CREAT with a trailing slash is EISDIR
+        // whether or not the name exists.
+        if !matches!(last_kind(&name), Last::Normal) || trailing_slash {
             return Err(Errno::EISDIR);
         }
         match lookup_child(&dir, &name)? {
@@ -132,9 +134,6 @@ pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32)
                 resolve_at(task, dirfd, path, flags & O_NOFOLLOW == 0, false)?
             }
             None => {
-                if trailing_slash {
-                    return Err(Errno::EISDIR);
-                }
                 let mode = S_IFREG | (mode & 0o7777 & !umask(task));
                 created = true;
                 let p = create_in(task, &dir, &name, mode, 0)?;
@@ -371,6 +370,27 @@ pub fn rmdir(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
     Ok(())
 }
 
+/// When one parent directory lies below the other: the entry of the upper
+/// one that leads down to the lower (Linux's lock_rename trap), as (dev,
+/// ino).
+fn rename_trap(odir: &Path, ndir: &Path) -> KResult<Option<(u64, u64)>> {
+    let id = |d: &crate::fs::path::Dentry| d.inode.metadata().map(|m| (m.dev, m.ino));
+    let (o, n) = (id(&odir.dentry)?, id(&ndir.dentry)?);
+    if o == n {
+        return Ok(None);
+    }
+    for (lower, upper) in [(&odir.dentry, n), (&ndir.dentry, o)] {
+        let mut child = lower.clone();
+        while let Some(parent) = child.parent.clone() {
+            if id(&parent)? == upper {
+                return Ok(Some(id(&child)?));
+            }
+            child = parent;
+        }
+    }
+    Ok(None)
+}
+
 pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new: &[u8], flags: u32) -> KResult<()> {
     if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 {
         return Err(Errno::EINVAL);
@@ -382,8 +402,9 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
         // Whiteouts need CAP_MKNOD and an overlay-aware filesystem.
         return Err(if task.creds().is_root() { Errno::EINVAL } else { Errno::EPERM });
     }
-    let (odir, oname, oslash) = resolve_parent_at(task, olddirfd, old)?;
-    let (ndir, nname, nslash) = resolve_parent_at(task, newdirfd, new)?;
+    // Both parents first, then the names (do_renameat2).
+    let (odir, oname, oslash) = crate::fs::lookup::resolve_parent_at_any_length(task, olddirfd, old)?;
+    let (ndir, nname, nslash) = crate::fs::lookup::resolve_parent_at_any_length(task, newdirfd, new)?;
     if !Arc::ptr_eq(&odir.mount, &ndir.mount) {
         return Err(Errno::EXDEV);
     }
@@ -394,8 +415,10 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
         return Err(if flags & RENAME_NOREPLACE != 0 { Errno::EEXIST } else { Errno::EBUSY });
     }
     check_writable(&odir)?;
+    crate::fs::path::check_name_length(&oname)?;
     let source = lookup_child(&odir, &oname)?.ok_or(Errno::ENOENT)?;
     let smd = source.metadata()?;
+    crate::fs::path::check_name_length(&nname)?;
     let target = lookup_child(&ndir, &nname)?;
     let tmd = match &target {
         Some(t) => Some(t.metadata()?),
@@ -412,18 +435,16 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
     } else if tmd.is_some() && flags & RENAME_NOREPLACE != 0 {
         return Err(Errno::EEXIST);
     }
-    // Linux's lock_rename trap: a source that is an ancestor of the new
-    // parent is EINVAL; a target that is an ancestor of the old parent is
-    // ENOTEMPTY (before any check of the two objects' types).
-    if smd.is_dir() && is_ancestor_of(&source, &ndir) {
-        return Err(Errno::EINVAL);
-    }
-    if flags & RENAME_EXCHANGE == 0
-        && let Some(t) = &target
-        && tmd.as_ref().is_some_and(|m| m.is_dir())
-        && is_ancestor_of(t, &odir)
-    {
-        return Err(Errno::ENOTEMPTY);
+    // lock_rename's trap: the source may not be an ancestor of the target
+    // (EINVAL), nor the target of the source (ENOTEMPTY; EINVAL for an
+    // exchange).
+    if let Some(trap) = rename_trap(&odir, &ndir)? {
+        if (smd.dev, smd.ino) == trap {
+            return Err(Errno::EINVAL);
+        }
+        if tmd.as_ref().is_some_and(|t| (t.dev, t.ino) == trap) {
+            return Err(if flags & RENAME_EXCHANGE != 0 { Errno::EINVAL } else { Errno::ENOTEMPTY });
+        }
     }
     if let Some(tmd) = &tmd {
         if (tmd.dev, tmd.ino) == (smd.dev, smd.ino) {

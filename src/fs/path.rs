@@ -395,6 +395,20 @@ pub fn walk(cx: &WalkContext<'_>, path: &[u8], follow_last: bool) -> KResult<Pat
 /// `trailing_slash`; "." and ".." as last components are reported as-is
 /// so callers can answer EEXIST/EBUSY/EINVAL the way Linux does.
 pub fn walk_parent(cx: &WalkContext<'_>, path: &[u8]) -> KResult<(Path, Vec<u8>, bool)> {
+    let found = walk_parent_any_length(cx, path)?;
+    check_name_length(&found.1)?;
+    Ok(found)
+}
+
+/// ENAMETOOLONG for a last component longer than NAME_MAX: Linux finds
+/// out only when it looks the name up, after the walk to its parent.
+pub fn check_name_length(name: &[u8]) -> KResult<()> {
+    if name.len() > NAME_MAX { Err(Errno::ENAMETOOLONG) } else { Ok(()) }
+}
+
+/// `walk_parent` without the last component's length check, for rename,
+/// which walks to both parents before it looks either name up.
+pub fn walk_parent_any_length(cx: &WalkContext<'_>, path: &[u8]) -> KResult<(Path, Vec<u8>, bool)> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -407,9 +421,6 @@ pub fn walk_parent(cx: &WalkContext<'_>, path: &[u8]) -> KResult<(Path, Vec<u8>,
     if name.is_empty() {
         // The path is "/" (or all slashes): it has no parent entry.
         return Ok((cx.root.clone(), b"/".to_vec(), trailing_slash));
-    }
-    if name.len() > NAME_MAX {
-        return Err(Errno::ENAMETOOLONG);
     }
     let dir = if dir_part.is_empty() { cx.start.clone() } else { walk(cx, dir_part, true)? };
     let md = dir.metadata()?;

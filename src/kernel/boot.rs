@@ -47,6 +47,10 @@ pub struct BootOptions {
     pub shares: Vec<Share>,
     pub pidfile: Option<PathBuf>,
     pub verbose: bool,
+    /// Map the vDSO into guests (`--vdso`).
+    pub vdso: bool,
+    /// --platform, or None for the best the host allows.
+    pub platform: Option<crate::platform::PlatformChoice>,
     pub command: Vec<OsString>,
 }
 
@@ -54,6 +58,8 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     // SIGTERM becomes a clean shutdown (kernel/shutdown.rs): blocked here,
     // before any thread exists, so every thread inherits the mask.
     crate::platform::host::termination::block_sigterm();
+    // The clocks' calibration runs while the machine is put together.
+    crate::sched::vclock::start();
     // The CPUs vkernel may use, read before any kernel thread pins itself.
     crate::platform::host::system::allowed_cpus();
     // Disk images are opened and locked before anything else, so a bad one
@@ -74,13 +80,21 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     let phys =
         Arc::new(crate::mm::frame::PhysMemory::new(options.memory).map_err(|e| (format!("cannot allocate {} bytes of guest memory: {e}", options.memory), 1))?);
     crate::mm::frame::install_guest_ram(phys.clone());
+    if options.vdso {
+        crate::mm::vdso::install(&phys).map_err(|e| (format!("cannot put the vDSO in guest memory: {e}"), 1))?;
+    }
     return_free_pages_periodically(Arc::downgrade(&phys));
-    let platform = crate::platform::create(phys.clone()).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
+    let (platform, why) = crate::platform::create(phys.clone(), options.platform).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
+    if options.verbose {
+        eprintln!("vkernel: platform {}: {why}", platform.name());
+    }
     let _ = super::PLATFORM.set(platform);
     arm_test_hooks();
     let hostname = crate::platform::host::system::hostname();
     let system = System::new(Config { memory: options.memory, verbose: options.verbose, hostname }, phys.clone());
     crate::sched::processes::install(system.clone());
+    log_boot(options.memory);
+    crate::mm::oom::install(system.clone());
     crate::fs::procfs::install_view(system.clone());
     crate::fs::devfs::register_devices();
     crate::tty::register_devices();
@@ -111,6 +125,14 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     *init.exe.lock() = image.exe_path;
     let regs = image.regs;
 
+    let clocks = crate::sched::vclock::enable();
+    if options.verbose {
+        if options.vdso {
+            eprintln!("vkernel: {clocks}");
+        } else {
+            eprintln!("vkernel: no vDSO (--vdso off or -e vdso=0): every clock read is a system call");
+        }
+    }
     let runner = init.clone();
     let thread = std::thread::Builder::new()
         .name("vkernel-task-1".into())
@@ -381,4 +403,12 @@ fn arm_test_hooks() {
         crate::sched::timer::timers()
             .schedule(std::time::Instant::now() + std::time::Duration::from_millis(1), || panic!("injected panic (VKERNEL_TEST_PANIC_TIMER)"));
     }
+}
+
+/// The first records of the guest's kernel log (what dmesg shows first).
+fn log_boot(memory: u64) {
+    use crate::sched::klog::{KERN_INFO, KERN_NOTICE, printk};
+    let (release, version) = crate::platform::host::system::kernel_release();
+    printk(KERN_NOTICE, &format!("Linux version {} (vkernel) {}", String::from_utf8_lossy(&release), String::from_utf8_lossy(&version)));
+    printk(KERN_INFO, &format!("vkernel: {} MiB of guest memory, {} CPUs", memory >> 20, crate::platform::host::system::cpu_count()));
 }

@@ -5,14 +5,17 @@
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 
 use crate::abi::Errno;
 use crate::abi::resource::RLIMIT_CORE;
 use crate::abi::signal::{BUS_ADRERR, CLD_STOPPED, SA_NODEFER, SA_RESETHAND, SA_RESTART, SEGV_ACCERR, SEGV_MAPERR, SIG_DFL, SIG_IGN, SIGBUS, SIGKILL, SIGSEGV};
 use crate::abi::unistd::NR_RESTART_SYSCALL;
 use crate::mm::FaultError;
+use crate::mm::oom::OomOutcome;
 use crate::platform::{Context, Event, Regs};
 use crate::sched::panic;
+use crate::sched::wait::wait_any;
 use crate::signal::{self, DefaultAction, SigInfo, frame};
 use crate::syscall::{self, Exit};
 use crate::task::Task;
@@ -47,9 +50,16 @@ fn space(mm: &Arc<crate::mm::Mm>) -> Arc<dyn crate::platform::AddressSpace> {
 /// Runs `task` from `regs` until it exits; `xstate` is FPU state to load
 /// first (a forked child inherits its parent's).
 pub fn run(task: Arc<Task>, regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
-    crate::platform::pin_kernel_thread();
+    pin_if_wanted();
     let mut context = crate::kernel::platform().new_context();
     run_on(context.as_mut(), task, regs, xstate)
+}
+
+/// Pins the calling kernel thread to a CPU if the platform wants it.
+fn pin_if_wanted() {
+    if crate::kernel::platform().pin_kernel_threads() {
+        crate::platform::pin_kernel_thread();
+    }
 }
 
 /// A task waiting for a kernel thread.
@@ -76,6 +86,9 @@ fn workers() -> &'static Workers {
 
 /// Idle kernel threads kept around; more exit when their task ends.
 const MAX_IDLE_WORKERS: usize = 4;
+/// How long a task whose fault found no memory waits for the OOM killer's
+/// victim before it faults again.
+const OOM_RETRY: Duration = Duration::from_millis(10);
 
 /// How often an idle kernel thread lets go of host threads of address
 /// spaces that have gone.
@@ -105,7 +118,7 @@ impl Workers {
 
 fn spawn_worker(first: Option<Job>) {
     let spawned = std::thread::Builder::new().name("vkernel-worker".into()).spawn(move || {
-        crate::platform::pin_kernel_thread();
+        pin_if_wanted();
         let mut context = crate::kernel::platform().new_context();
         let (tx, rx) = mpsc::channel::<Job>();
         let mut next = first;
@@ -292,10 +305,18 @@ fn step(
                     FaultError::MapErr => SigInfo::fault(SIGSEGV, SEGV_MAPERR, addr),
                     FaultError::AccErr => SigInfo::fault(SIGSEGV, SEGV_ACCERR, addr),
                     FaultError::Bus => SigInfo::fault(SIGBUS, BUS_ADRERR, addr),
-                    FaultError::OutOfMemory => {
-                        eprintln!("vkernel: out of memory: killed process {} ({})", task.tgid, String::from_utf8_lossy(&task.comm()));
-                        SigInfo::kernel(SIGKILL)
-                    }
+                    FaultError::OutOfMemory => match crate::mm::oom::out_of_memory() {
+                        // Someone is dying to free memory: wait a moment
+                        // (a signal or a kill ends the wait) and fault again.
+                        OomOutcome::Retry => {
+                            let _ = wait_any(&[], Some(Instant::now() + OOM_RETRY), || Ok(None::<()>));
+                            return None;
+                        }
+                        OomOutcome::NoVictim => {
+                            eprintln!("vkernel: Out of memory and no killable processes: killed process {} ({})", task.tgid, String::from_utf8_lossy(&task.comm()));
+                            SigInfo::kernel(SIGKILL)
+                        }
+                    },
                 };
                 task.signals.lock().fault_addr = addr;
                 signal::force_on_task(task, info);

@@ -264,6 +264,10 @@ impl crate::platform::GuestMemory for PhysMemory {
     fn free_page(&self, offset: u64) {
         self.put((offset / PAGE_SIZE) as Frame);
     }
+
+    fn alloc_pages(&self, order: usize) -> Option<u64> {
+        self.alloc(order).ok().map(Self::offset_of)
+    }
 }
 
 static GUEST_RAM: std::sync::OnceLock<std::sync::Arc<PhysMemory>> = std::sync::OnceLock::new();

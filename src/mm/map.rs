@@ -4,9 +4,9 @@
 
 use crate::abi::mman::{
     MADV_COLD, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE, MADV_KEEPONFORK, MADV_MERGEABLE,
-    MADV_NOHUGEPAGE, MADV_NORMAL, MADV_PAGEOUT, MADV_RANDOM, MADV_REMOVE, MADV_SEQUENTIAL, MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK, MAP_FIXED,
-    MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_EXEC,
-    PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
+    MADV_NOHUGEPAGE, MADV_NORMAL, MADV_PAGEOUT, MADV_RANDOM, MADV_REMOVE, MADV_SEQUENTIAL, MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK, MAP_32BIT,
+    MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE,
+    PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
 };
 use crate::abi::{Errno, KResult, PAGE_SIZE, page_align_up};
 use crate::mm::vma::*;
@@ -33,6 +33,21 @@ impl MmState {
             top = top.min(v.start);
         }
         if top >= MMAP_MIN_ADDR + len { Some(top - len) } else { None }
+    }
+
+    /// Finds a free range of `len` bytes in [from, to), bottom-up.
+    fn find_free_above(&self, len: u64, from: u64, to: u64) -> Option<u64> {
+        let mut bottom = from;
+        for v in self.vmas.values() {
+            if v.end <= bottom {
+                continue;
+            }
+            if v.start >= bottom + len {
+                break;
+            }
+            bottom = v.end;
+        }
+        bottom.checked_add(len).filter(|&e| e <= to).map(|_| bottom)
     }
 
     fn range_is_free(&self, start: u64, end: u64) -> bool {
@@ -64,6 +79,7 @@ impl MmState {
                 self.released.push(vma);
             }
         }
+        self.locked.remove(start, end);
         self.drop_pages(start, end);
     }
 
@@ -99,41 +115,69 @@ impl MmState {
     }
 
     /// Maps a new region; returns its address.
-    pub fn map(&mut self, req: MapRequest) -> KResult<u64> {
-        let len = page_align_up(req.len).ok_or(Errno::ENOMEM)?;
+    /// The address checks of mmap that come before anything about the
+    /// file (do_mmap's get_unmapped_area and MAP_FIXED_NOREPLACE): ENOMEM
+    /// for a length or fixed range beyond user space, EINVAL for an
+    /// unaligned fixed address, EPERM below mmap_min_addr, EEXIST for an
+    /// occupied MAP_FIXED_NOREPLACE range.
+    pub fn check_map_address(&self, addr: u64, len: u64, flags: u32) -> KResult<()> {
+        let len = page_align_up(len).ok_or(Errno::ENOMEM)?;
         if len == 0 || len > TASK_SIZE {
             return Err(Errno::ENOMEM);
         }
-        let fixed = req.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
-        let addr = if fixed {
-            if req.addr % PAGE_SIZE != 0 {
+        if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+            let end = addr.checked_add(len).filter(|&e| e <= TASK_SIZE).ok_or(Errno::ENOMEM)?;
+            if addr % PAGE_SIZE != 0 {
                 return Err(Errno::EINVAL);
             }
-            let end = req.addr.checked_add(len).ok_or(Errno::ENOMEM)?;
-            if end > TASK_SIZE {
-                return Err(Errno::ENOMEM);
-            }
-            if req.addr < MMAP_MIN_ADDR {
+            if addr < MMAP_MIN_ADDR {
                 return Err(Errno::EPERM);
             }
-            if req.flags & MAP_FIXED_NOREPLACE != 0 && req.flags & MAP_FIXED == 0 && !self.range_is_free(req.addr, end) {
+            if flags & MAP_FIXED_NOREPLACE != 0 && flags & MAP_FIXED == 0 && !self.range_is_free(addr, end) {
                 return Err(Errno::EEXIST);
             }
-            self.unmap_range(req.addr, end);
+            if self.cuts_special_mapping(addr, end) {
+                return Err(Errno::EINVAL);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn map(&mut self, req: MapRequest) -> KResult<u64> {
+        self.check_map_address(req.addr, req.len, req.flags)?;
+        let len = page_align_up(req.len).ok_or(Errno::ENOMEM)?;
+        let fixed = req.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+        // RLIMIT_AS and RLIMIT_DATA, counting what a fixed mapping replaces.
+        if !self.may_expand(len, 0, req.prot, req.flags) {
+            let replaced = if fixed { req.addr.checked_add(len).map_or(0, |end| self.mapped_bytes_in(req.addr, end)) } else { 0 };
+            if !self.may_expand(len, replaced, req.prot, req.flags) {
+                return Err(Errno::ENOMEM);
+            }
+        }
+        let addr = if fixed {
+            self.unmap_range(req.addr, req.addr + len);
             req.addr
         } else {
             let hint = crate::abi::page_align_down(req.addr);
-            if hint >= MMAP_MIN_ADDR && hint.checked_add(len).is_some_and(|e| e <= TASK_SIZE && self.range_is_free(hint, e)) {
+            // x86-64's MAP_32BIT (code built for the small model): a hint
+            // below 2 GiB, else bottom-up in the second GiB.
+            let top = if req.flags & MAP_32BIT != 0 { 0x8000_0000 } else { TASK_SIZE };
+            if hint >= MMAP_MIN_ADDR && hint.checked_add(len).is_some_and(|e| e <= top && self.range_is_free(hint, e)) {
                 hint
+            } else if req.flags & MAP_32BIT != 0 {
+                self.find_free_above(len, 0x4000_0000, top).ok_or(Errno::ENOMEM)?
             } else {
                 self.find_free(len, self.mmap_base).ok_or(Errno::ENOMEM)?
             }
         };
-        let mut flags = req.flags & (MAP_TYPE | MAP_GROWSDOWN);
+        let mut flags = req.flags & (MAP_TYPE | MAP_GROWSDOWN | VMA_NO_MAYWRITE);
         if flags & MAP_TYPE == MAP_SHARED_VALIDATE {
             flags = (flags & !MAP_TYPE) | MAP_SHARED;
         }
         self.insert_vma(Vma { start: addr, end: addr + len, prot: req.prot, flags, backing: req.backing, label: req.label });
+        if self.locked.future {
+            self.locked.add(addr, addr + len);
+        }
         Ok(addr)
     }
 
@@ -152,17 +196,37 @@ impl MmState {
             return Ok(());
         }
         let end = start.checked_add(len).ok_or(Errno::ENOMEM)?;
-        // The whole range must be mapped (ENOMEM otherwise), checked before
-        // anything changes.
+        // As do_mprotect_pkey: the mapped run from `start` changes, and a
+        // hole after it is ENOMEM then (nothing changes when `start`
+        // itself is unmapped).
+        // A VMA that may not become writable stops the run with EACCES.
+        let requested_end = end;
         let mut cursor = start;
+        let mut stop = Errno::ENOMEM;
         while cursor < end {
             match self.find_vma(cursor) {
+                Some(v) if prot & PROT_WRITE != 0 && v.flags & VMA_NO_MAYWRITE != 0 => {
+                    stop = Errno::EACCES;
+                    break;
+                }
                 Some(v) => cursor = v.end,
-                None => return Err(Errno::ENOMEM),
+                None => break,
             }
         }
-        // A shared file mapping opened read-only cannot become writable;
-        // our shared mappings are anonymous, so nothing to refuse yet.
+        if cursor == start {
+            return Err(stop);
+        }
+        let end = cursor.min(end);
+        // A mapping cannot gain a protection it may never have (Linux's
+        // VM_MAY* bits: EACCES), and the vDSO's cannot be split (EINVAL). A
+        // shared file mapping opened read-only cannot become writable; our
+        // shared mappings are anonymous, so nothing more to refuse yet.
+        if self.vmas.range(..end).rev().take_while(|(_, v)| v.end > start).any(|(_, v)| prot & !crate::mm::vdso::max_prot(v) != 0) {
+            return Err(Errno::EACCES);
+        }
+        if self.cuts_special_mapping(start, end) {
+            return Err(Errno::EINVAL);
+        }
         self.split_at(start);
         self.split_at(end);
         let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
@@ -177,7 +241,7 @@ impl MmState {
                 self.merge_around(k);
             }
         }
-        Ok(())
+        if end < requested_end { Err(stop) } else { Ok(()) }
     }
 
     pub fn advise(&mut self, start: u64, len: u64, advice: u32) -> KResult<()> {
@@ -246,6 +310,28 @@ impl MmState {
         if unmapped { Err(Errno::ENOMEM) } else { Ok(()) }
     }
 
+    /// mincore's do_mincore: one byte per page from `start` (page-aligned)
+    /// up to `pages` pages or the end of the VMA holding `start`, whichever
+    /// comes first; 1 for a page in memory (in this page table, or in the
+    /// shared object or file cache behind the VMA). ENOMEM when nothing is
+    /// mapped at `start`.
+    pub fn residency(&self, start: u64, pages: u64) -> KResult<Vec<u8>> {
+        let vma = self.find_vma(start).ok_or(Errno::ENOMEM)?;
+        let end = vma.end.min(start.saturating_add(pages.saturating_mul(PAGE_SIZE)));
+        let mut out = Vec::with_capacity(((end - start) / PAGE_SIZE) as usize);
+        let mut addr = start;
+        while addr < end {
+            let cached = match &vma.backing {
+                Backing::Anonymous => false,
+                Backing::Shared { memory, pgoff, .. } => memory.lookup(pgoff + (addr - vma.start) / PAGE_SIZE).is_some(),
+                Backing::File { offset, cache, .. } => cache.as_ref().is_some_and(|c| c.lookup((offset + (addr - vma.start)) / PAGE_SIZE).is_some()),
+            };
+            out.push(u8::from(cached || self.pages.contains_key(&(addr / PAGE_SIZE))));
+            addr += PAGE_SIZE;
+        }
+        Ok(out)
+    }
+
     pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> KResult<u64> {
         if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0 || old % PAGE_SIZE != 0 {
             return Err(Errno::EINVAL);
@@ -271,6 +357,10 @@ impl MmState {
         if old_end > vma.end {
             return Err(Errno::EFAULT);
         }
+        // The vDSO's mappings move whole (CRIU does) but never grow
+        // (VM_DONTEXPAND: EFAULT) nor split (EINVAL).
+        let special = crate::mm::vdso::is_special(&vma);
+        let split_special = special && (old != vma.start || old_end != vma.end || new_len < old_len);
         if flags & MREMAP_FIXED != 0 {
             if new_addr % PAGE_SIZE != 0 {
                 return Err(Errno::EINVAL);
@@ -282,12 +372,30 @@ impl MmState {
             if new_addr < old_end && old < new_end {
                 return Err(Errno::EINVAL);
             }
+            if self.cuts_special_mapping(new_addr, new_end) {
+                return Err(Errno::EINVAL);
+            }
+            if special && new_len > old_len {
+                return Err(Errno::EFAULT);
+            }
+            if split_special {
+                return Err(Errno::EINVAL);
+            }
             self.unmap_range(new_addr, new_end);
             return self.move_range(&vma, old, old_len, new_addr, new_len);
+        }
+        if special && new_len > old_len {
+            return Err(Errno::EFAULT);
+        }
+        if split_special {
+            return Err(Errno::EINVAL);
         }
         if new_len <= old_len {
             self.unmap_range(old + new_len, old_end);
             return Ok(old);
+        }
+        if !self.may_expand(new_len - old_len, 0, vma.prot, vma.flags) {
+            return Err(Errno::ENOMEM);
         }
         // Grow in place when this is the VMA's tail and the gap is free.
         let grow_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
@@ -356,6 +464,11 @@ impl MmState {
             if new_top - old_top > self.ram_bytes || new_top > self.mmap_base.min(TASK_SIZE) || !self.range_is_free(old_top, new_top) {
                 return self.brk;
             }
+            // RLIMIT_DATA bounds the heap (Linux's check_data_rlimit), and
+            // both limits its growth (may_expand_vm).
+            if new - self.brk_start > self.limits.data || !self.may_expand(new_top - old_top, 0, PROT_READ | PROT_WRITE, MAP_PRIVATE) {
+                return self.brk;
+            }
             self.insert_vma(Vma {
                 start: old_top,
                 end: new_top,
@@ -386,7 +499,11 @@ impl Mm {
         if end > TASK_SIZE {
             return Err(Errno::EINVAL);
         }
-        self.lock().unmap_range(addr, end);
+        let mut st = self.lock();
+        if st.cuts_special_mapping(addr, end) {
+            return Err(Errno::EINVAL);
+        }
+        st.unmap_range(addr, end);
         Ok(())
     }
 }
@@ -445,13 +562,21 @@ mod tests {
     }
 
     #[test]
-    fn mprotect_needs_the_whole_range_mapped_and_drops_host_mappings() {
+    fn mprotect_changes_the_mapped_run_before_a_hole_and_drops_host_mappings() {
         let mm = mm();
         let a = mm.map(anon(0x40_0000, 4 * PAGE_SIZE, MAP_FIXED)).unwrap();
         mm.handle_fault(a, mm.host_generation()).unwrap();
         let ops = mm.take_host_changes().ops;
         assert!(matches!(ops[0], HostOp::Map { addr, .. } if addr == a));
-        assert_eq!(mm.lock().protect(a, 8 * PAGE_SIZE, PROT_READ), Err(Errno::ENOMEM));
+        // Unmapped at the start: nothing changes.
+        assert_eq!(mm.lock().protect(a - PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ), Err(Errno::ENOMEM));
+        assert_eq!(mm.lock().find_vma(a).map(|v| v.prot), Some(PROT_READ | PROT_WRITE));
+        // A hole after the mapping: the mapped run changes, then ENOMEM.
+        assert_eq!(mm.lock().protect(a, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC), Err(Errno::ENOMEM));
+        assert_eq!(mm.lock().find_vma(a + 3 * PAGE_SIZE).map(|v| v.prot), Some(PROT_READ | PROT_WRITE | PROT_EXEC));
+        mm.take_host_changes();
+        mm.handle_fault(a, mm.host_generation()).unwrap();
+        mm.take_host_changes();
         mm.lock().protect(a, PAGE_SIZE, PROT_READ).unwrap();
         let ops = mm.take_host_changes().ops;
         assert_eq!(ops, vec![HostOp::Unmap { addr: a, len: PAGE_SIZE }]);

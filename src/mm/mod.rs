@@ -5,10 +5,13 @@
 //! guest runs again; frames unmapped from the page table are released only
 //! after that, so a stale host mapping can never expose a reused frame.
 
+pub mod accounting;
 pub mod frame;
 pub mod map;
+pub mod oom;
 pub mod page_cache;
 pub mod uaccess;
+pub mod vdso;
 pub mod vma;
 pub mod writeback;
 
@@ -27,8 +30,6 @@ use vma::{Backing, Vma};
 pub const TASK_SIZE: u64 = crate::platform::STUB_REGION_START;
 /// Lowest address a guest may map (Linux's default vm.mmap_min_addr).
 pub const MMAP_MIN_ADDR: u64 = 0x10000;
-/// How far a stack may grow below its initial top.
-pub const STACK_MAX_GROWTH: u64 = 8 << 20;
 /// Pages mapped around a fault in one go (64 KiB).
 const FAULT_AROUND_PAGES: u64 = 16;
 const FAULT_AROUND_ORDER: usize = 4;
@@ -82,6 +83,14 @@ pub struct MmState {
     pub arg_end: u64,
     pub env_start: u64,
     pub env_end: u64,
+    /// The stack pointer a program started with, and its auxiliary vector
+    /// (Linux's mm->start_stack and saved_auxv, for /proc).
+    pub start_stack: u64,
+    pub saved_auxv: Vec<(u64, u64)>,
+    /// The process's limits on this address space, and its locked pages
+    /// (see accounting.rs).
+    pub limits: accounting::VmLimits,
+    pub locked: accounting::Locked,
     host_ops: Vec<HostOp>,
     deferred_frees: Vec<Frame>,
     /// VMAs unmapped under the lock, dropped once it is released (see
@@ -155,6 +164,10 @@ impl Mm {
                 arg_end: 0,
                 env_start: 0,
                 env_end: 0,
+                start_stack: 0,
+                saved_auxv: Vec::new(),
+                limits: Default::default(),
+                locked: Default::default(),
                 host_ops: Vec::new(),
                 deferred_frees: Vec::new(),
                 released: Vec::new(),
@@ -306,6 +319,9 @@ impl Mm {
         cst.vmas = st.vmas.clone();
         (cst.brk_start, cst.brk, cst.mmap_base, cst.stack_top) = (st.brk_start, st.brk, st.mmap_base, st.stack_top);
         (cst.arg_start, cst.arg_end, cst.env_start, cst.env_end) = (st.arg_start, st.arg_end, st.env_start, st.env_end);
+        (cst.start_stack, cst.saved_auxv) = (st.start_stack, st.saved_auxv.clone());
+        // A child inherits the limits but no locked pages (Linux's dup_mmap).
+        cst.limits = st.limits;
         let mut write_protect: Vec<(u64, u64)> = Vec::new();
         let vmas: Vec<Vma> = st.vmas.values().cloned().collect();
         for vma in &vmas {
@@ -653,8 +669,8 @@ impl MmState {
         }
     }
 
-    /// A fault just below a MAP_GROWSDOWN VMA extends it (stack growth),
-    /// up to RLIMIT_STACK-ish bounds checked by the caller's limit.
+    /// A fault just below a MAP_GROWSDOWN VMA extends it (stack growth)
+    /// while the stack stays within RLIMIT_STACK and RLIMIT_AS.
     fn grow_stack_for(&mut self, addr: u64) -> Option<Vma> {
         let above = self.vmas.range(addr..).next().map(|(_, v)| v.clone())?;
         if above.flags & MAP_GROWSDOWN == 0 {
@@ -668,7 +684,10 @@ impl MmState {
                 return None;
             }
         }
-        if above.end - new_start > STACK_MAX_GROWTH || new_start < MMAP_MIN_ADDR {
+        if above.end - new_start > self.limits.stack || new_start < MMAP_MIN_ADDR {
+            return None;
+        }
+        if !self.may_expand(above.start - new_start, 0, above.prot, above.flags) {
             return None;
         }
         let mut grown = self.vmas.remove(&above.start)?;

@@ -17,11 +17,11 @@ pub const USER_END: u64 = 0x7fff_ffff_f000;
 /// Linux caps one read or write at MAX_RW_COUNT bytes.
 pub const MAX_RW_COUNT: usize = 0x7fff_f000;
 
-/// Linux's access_ok: the range lies in the user half (an empty range
-/// anywhere is fine).
+/// Linux's access_ok: the range lies in the user half. An empty range
+/// must start there too (write(fd, kernel address, 0) is EFAULT).
 pub fn access_ok(addr: u64, len: usize) -> KResult<()> {
     match addr.checked_add(len as u64) {
-        Some(end) if end <= USER_END || len == 0 => Ok(()),
+        Some(end) if end <= USER_END => Ok(()),
         _ => Err(Errno::EFAULT),
     }
 }
@@ -31,14 +31,27 @@ pub struct UserBuffers {
     mm: Arc<Mm>,
     segs: Vec<(u64, usize)>,
     total: usize,
+    /// The count the caller asked for, before the MAX_RW_COUNT cap: what
+    /// rw_verify_area checks against the file position.
+    requested: usize,
 }
 
 impl UserBuffers {
-    /// One buffer of `len` bytes at `addr` (capped at MAX_RW_COUNT).
+    /// read/write's buffer of `len` bytes at `addr`: access_ok on the
+    /// whole count first (EFAULT for a count that reaches past user
+    /// space, as Linux's vfs_read/vfs_write), then capped at MAX_RW_COUNT.
     pub fn single(mm: Arc<Mm>, addr: u64, len: usize) -> KResult<UserBuffers> {
+        access_ok(addr, len)?;
+        let capped = len.min(MAX_RW_COUNT);
+        Ok(UserBuffers { mm, segs: vec![(addr, capped)], total: capped, requested: len })
+    }
+
+    /// A socket call's buffer (send/sendto/recv/recvfrom): capped at
+    /// MAX_RW_COUNT first and then checked, as Linux's import_ubuf.
+    pub fn import(mm: Arc<Mm>, addr: u64, len: usize) -> KResult<UserBuffers> {
         let len = len.min(MAX_RW_COUNT);
         access_ok(addr, len)?;
-        Ok(UserBuffers { mm, segs: vec![(addr, len)], total: len })
+        Ok(UserBuffers { mm, segs: vec![(addr, len)], total: len, requested: len })
     }
 
     /// An iovec array of `count` entries at `addr`: EINVAL for a bad count
@@ -49,22 +62,30 @@ impl UserBuffers {
             return Err(Errno::EINVAL);
         }
         let raw = mm.read_bytes(addr, count as usize * size_of::<Iovec>())?;
-        let mut segs = Vec::with_capacity(count as usize);
+        let iovs: Vec<Iovec> = raw
+            .chunks_exact(size_of::<Iovec>())
+            .map(|chunk| {
+                let mut iov = Iovec::default();
+                iov.as_bytes_mut().copy_from_slice(chunk);
+                iov
+            })
+            .collect();
+        // Every length is checked before any address (iovec_from_user,
+        // then __import_iovec), and each address over its whole length.
+        if iovs.iter().any(|iov| iov.len > isize::MAX as u64) {
+            return Err(Errno::EINVAL);
+        }
+        let mut segs = Vec::with_capacity(iovs.len());
         let mut total: usize = 0;
-        for chunk in raw.chunks_exact(size_of::<Iovec>()) {
-            let mut iov = Iovec::default();
-            iov.as_bytes_mut().copy_from_slice(chunk);
-            if iov.len > isize::MAX as u64 {
-                return Err(Errno::EINVAL);
-            }
+        for iov in iovs {
+            access_ok(iov.base, iov.len as usize)?;
             let len = (iov.len as usize).min(MAX_RW_COUNT - total);
-            access_ok(iov.base, len)?;
             total += len;
             if len > 0 {
                 segs.push((iov.base, len));
             }
         }
-        Ok(UserBuffers { mm, segs, total })
+        Ok(UserBuffers { mm, segs, total, requested: total })
     }
 
     /// The total length.
@@ -74,6 +95,11 @@ impl UserBuffers {
 
     pub fn is_empty(&self) -> bool {
         self.total == 0
+    }
+
+    /// The count before the MAX_RW_COUNT cap.
+    pub fn requested(&self) -> usize {
+        self.requested
     }
 
     /// Copies `data` to the virtual buffer at `start`.
@@ -125,6 +151,8 @@ mod tests {
         assert!(access_ok(0x1000, 10).is_ok());
         assert!(access_ok(0xffff_8000_0000_0000, 10).is_err());
         assert!(access_ok(u64::MAX - 1, 10).is_err());
-        assert!(access_ok(0xffff_8000_0000_0000, 0).is_ok());
+        assert!(access_ok(0xffff_8000_0000_0000, 0).is_err());
+        assert!(access_ok(USER_END, 0).is_ok());
+        assert!(access_ok(0x1000, usize::MAX).is_err());
     }
 }

@@ -95,6 +95,11 @@ pub fn drop_recent_file_caches() {
     drop(dropped);
 }
 
+/// A Vma flag beside the MAP_* bits: a shared mapping of a file opened
+/// without write access, which mprotect may never make writable (Linux's
+/// VMA without VM_MAYWRITE).
+pub const VMA_NO_MAYWRITE: u32 = 1 << 30;
+
 #[derive(Clone)]
 pub struct Vma {
     pub start: u64,

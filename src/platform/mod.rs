@@ -5,6 +5,8 @@
 
 pub mod host;
 pub mod ptrace;
+pub mod seccomp;
+pub mod spawn;
 
 use std::sync::Arc;
 
@@ -76,6 +78,14 @@ pub trait GuestMemory: Send + Sync {
     /// A zeroed page of guest RAM; its offset in the memfd.
     fn alloc_page(&self) -> Option<u64>;
     fn free_page(&self, offset: u64);
+    /// `1 << order` zeroed, contiguous pages; the offset of the first.
+    fn alloc_pages(&self, order: usize) -> Option<u64>;
+    /// Frees `count` pages from `offset` (from `alloc_pages`).
+    fn free_pages(&self, offset: u64, count: usize) {
+        for i in 0..count as u64 {
+            self.free_page(offset + i * 4096);
+        }
+    }
 }
 
 /// Why `switch` returned.
@@ -146,6 +156,19 @@ pub trait Interrupt: Send + Sync {
 
 pub trait Platform: Send + Sync {
     fn new_context(&self) -> Box<dyn Context>;
+    /// Whether each kernel thread should be pinned to one CPU (its guest
+    /// threads' host threads follow it).
+    fn pin_kernel_threads(&self) -> bool {
+        true
+    }
+    fn name(&self) -> &'static str;
+}
+
+/// Which platform to run guests on (`--platform`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlatformChoice {
+    Ptrace,
+    Seccomp,
 }
 
 /// Pins the calling kernel thread to one CPU, chosen round-robin among the
@@ -155,7 +178,13 @@ pub fn pin_kernel_thread() {
     host::system::pin_to_next_cpu();
 }
 
-/// The platform chosen at boot.
-pub fn create(memory: Arc<dyn GuestMemory>) -> std::io::Result<Arc<dyn Platform>> {
-    Ok(Arc::new(ptrace::PtracePlatform::new(memory)?))
+/// The platform for this boot and why it was chosen: the one asked for,
+/// else ptrace. seccomp is opt-in while it is slower than ptrace here and
+/// its mapper's answer page is writable by the guest (docs/architecture.md).
+pub fn create(memory: Arc<dyn GuestMemory>, choice: Option<PlatformChoice>) -> std::io::Result<(Arc<dyn Platform>, String)> {
+    match choice {
+        Some(PlatformChoice::Ptrace) => Ok((Arc::new(ptrace::PtracePlatform::new(memory)?), "asked for (--platform or VKERNEL_PLATFORM)".into())),
+        Some(PlatformChoice::Seccomp) => Ok((Arc::new(seccomp::SeccompPlatform::new(memory)?), "asked for (--platform or VKERNEL_PLATFORM)".into())),
+        None => Ok((Arc::new(ptrace::PtracePlatform::new(memory)?), "the default".into())),
+    }
 }

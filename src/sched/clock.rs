@@ -1,6 +1,7 @@
 //! The guest's clocks: CLOCK_MONOTONIC counts from vkernel's boot,
-//! CLOCK_REALTIME is the host's wall clock read fresh (so host clock
-//! adjustments show through as on a real machine).
+//! CLOCK_REALTIME follows the host's wall clock (so host clock adjustments
+//! show through as on a real machine). Both are read as the vDSO reads
+//! them (sched/vclock.rs), so a guest sees one clock either way.
 
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -31,12 +32,12 @@ pub fn boot_instant() -> Instant {
 
 /// Nanoseconds since boot (CLOCK_MONOTONIC for the guest).
 pub fn monotonic_ns() -> u64 {
-    boot().at.elapsed().as_nanos() as u64
+    super::vclock::now_ns(super::vclock::Clock::Monotonic) as u64
 }
 
 /// CLOCK_REALTIME in nanoseconds since the epoch.
 pub fn realtime_ns() -> i128 {
-    wall_clock_ns().unwrap_or_else(|| boot().realtime_ns + monotonic_ns() as i128)
+    super::vclock::now_ns(super::vclock::Clock::Realtime)
 }
 
 /// The wall-clock time of boot (btime in /proc/stat).

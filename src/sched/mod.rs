@@ -7,10 +7,13 @@
 pub mod clock;
 pub mod cred;
 pub mod current;
+pub mod klog;
 pub mod panic;
 pub mod processes;
+pub mod sysctl;
 pub mod time;
 pub mod timer;
+pub mod vclock;
 pub mod wait;
 
 pub use cred::Creds;

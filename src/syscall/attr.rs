@@ -58,12 +58,13 @@ fn sys_faccessat2(sys: &mut Sys) -> KResult<u64> {
     do_access(sys, sys.arg_i32(0), sys.arg(1), sys.arg_u32(2), sys.arg_u32(3))
 }
 
+/// truncate: a negative length is EINVAL before the path is read.
 fn sys_truncate(sys: &mut Sys) -> KResult<u64> {
-    let path = sys.read_path(sys.arg(0))?;
     let len = sys.arg(1) as i64;
     if len < 0 {
         return Err(Errno::EINVAL);
     }
+    let path = sys.read_path(sys.arg(0))?;
     let p = resolve_at(&**sys.task, AT_FDCWD, &path, true, false)?;
     namei::truncate_path(&**sys.task, &p, len as u64).map(|_| 0)
 }
@@ -87,12 +88,36 @@ fn sys_ftruncate(sys: &mut Sys) -> KResult<u64> {
     Ok(0)
 }
 
+/// fallocate's modes (linux/falloc.h): one of these, or none (allocate).
+const FALLOC_FL_COLLAPSE_RANGE: u32 = 0x08;
+const FALLOC_FL_ZERO_RANGE: u32 = 0x10;
+const FALLOC_FL_INSERT_RANGE: u32 = 0x20;
+const FALLOC_FL_UNSHARE_RANGE: u32 = 0x40;
+const FALLOC_FL_WRITE_ZEROES: u32 = 0x80;
+const FALLOC_FL_MODE_MASK: u32 =
+    FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_WRITE_ZEROES;
+
+/// fallocate in ksys_fallocate/vfs_fallocate's order: the fd, the range,
+/// the mode (modes are exclusive; PUNCH_HOLE needs KEEP_SIZE, the range
+/// shifting ones refuse it), write access, the file type, the size limit.
+/// Each filesystem answers the valid modes it has (allocation, and hole
+/// punching where it can) and EOPNOTSUPP for the rest.
 fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
     let (fd, mode, offset, len) = (sys.arg_i32(0), sys.arg_u32(1), sys.arg(2) as i64, sys.arg(3) as i64);
+    let file = io_file(sys.task, fd)?;
     if offset < 0 || len <= 0 {
         return Err(Errno::EINVAL);
     }
-    let file = io_file(sys.task, fd)?;
+    if mode & !(FALLOC_FL_MODE_MASK | FALLOC_FL_KEEP_SIZE) != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let keep = mode & FALLOC_FL_KEEP_SIZE != 0;
+    match mode & FALLOC_FL_MODE_MASK {
+        0 | FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_ZERO_RANGE => {}
+        FALLOC_FL_PUNCH_HOLE if keep => {}
+        FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_WRITE_ZEROES if !keep => {}
+        _ => return Err(Errno::EOPNOTSUPP),
+    }
     if !file.writable() {
         return Err(Errno::EBADF);
     }
@@ -102,11 +127,6 @@ fn sys_fallocate(sys: &mut Sys) -> KResult<u64> {
         S_IFDIR => return Err(Errno::EISDIR),
         S_IFIFO => return Err(Errno::ESPIPE),
         _ => return Err(Errno::ENODEV),
-    }
-    // Preallocation (0, KEEP_SIZE) and hole punching (PUNCH_HOLE needs
-    // KEEP_SIZE, as on Linux); the other modes are not offered.
-    if mode != 0 && mode != FALLOC_FL_KEEP_SIZE && mode != FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE {
-        return Err(Errno::EOPNOTSUPP);
     }
     let end = (offset as u64).checked_add(len as u64).filter(|&e| e <= MAX_FILE_OFFSET).ok_or(Errno::EFBIG)?;
     if mode & FALLOC_FL_KEEP_SIZE == 0 {

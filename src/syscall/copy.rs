@@ -6,7 +6,8 @@ use crate::abi::event::SPLICE_F_ALL;
 use crate::abi::fcntl::O_APPEND;
 use crate::abi::stat::{S_IFMT, S_IFREG};
 use crate::abi::{Errno, KResult};
-use crate::fs::io::copy_between;
+use crate::fs::file::MAX_FILE_OFFSET;
+use crate::fs::io::{copy_between, verify_area};
 use crate::mm::uaccess::{MAX_RW_COUNT, UserBuffers};
 use crate::syscall::args::*;
 use crate::syscall::{Sys, SyscallDef};
@@ -20,31 +21,62 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_vmsplice => sys_vmsplice,
 ];
 
+/// sendfile: the offset is read first (EFAULT) and written back even when
+/// the copy fails, as Linux's sendfile64 does.
 fn sys_sendfile(sys: &mut Sys) -> KResult<u64> {
     let (out_fd, in_fd, off_addr, count) = (sys.arg_i32(0), sys.arg_i32(1), sys.arg(2), sys.arg(3) as usize);
+    if off_addr == 0 {
+        return do_sendfile(sys, out_fd, in_fd, None, count);
+    }
+    let mut off: i64 = sys.mm().read(off_addr)?;
+    let r = do_sendfile(sys, out_fd, in_fd, Some(&mut off), count);
+    put(sys, off_addr, &off)?;
+    r
+}
+
+/// Linux's do_sendfile order: the input (EBADF, ESPIPE for an offset on an
+/// unseekable file, then rw_verify_area: EINVAL), the output (EBADF, then
+/// EOVERFLOW past the largest offset, rw_verify_area and O_APPEND unless it
+/// is a pipe), then the copy.
+fn do_sendfile(sys: &Sys, out_fd: i32, in_fd: i32, off: Option<&mut i64>, count: usize) -> KResult<u64> {
     let src = io_file(sys.task, in_fd)?;
-    let dst = io_file(sys.task, out_fd)?;
-    if !src.readable() || !dst.writable() {
+    if !src.readable() {
         return Err(Errno::EBADF);
     }
-    if dst.flags() & O_APPEND != 0 {
-        return Err(Errno::EINVAL);
+    if off.is_some() && !src.ops.seekable() {
+        return Err(Errno::ESPIPE);
     }
-    let count = count.min(MAX_RW_COUNT);
-    if off_addr != 0 {
-        let off: i64 = sys.mm().read(off_addr)?;
-        if off < 0 {
+    let pos = match &off {
+        Some(off) => **off as u64,
+        None => *src.pos.lock(),
+    };
+    verify_area(Some(pos), count)?;
+    let mut count = count.min(MAX_RW_COUNT);
+    let dst = io_file(sys.task, out_fd)?;
+    if !dst.writable() {
+        return Err(Errno::EBADF);
+    }
+    if pos + count as u64 > MAX_FILE_OFFSET {
+        if pos >= MAX_FILE_OFFSET {
+            return Err(Errno::EOVERFLOW);
+        }
+        count = (MAX_FILE_OFFSET - pos) as usize;
+    }
+    if dst.ops.pipe().is_none() {
+        verify_area(Some(*dst.pos.lock()), count)?;
+        if dst.flags() & O_APPEND != 0 {
             return Err(Errno::EINVAL);
         }
-        if !src.ops.seekable() {
-            return Err(Errno::ESPIPE);
-        }
-        let mut off = off as u64;
-        let n = copy_between(&src, &dst, count, Some(&mut off), None)?;
-        put(sys, off_addr, &(off as i64))?;
-        return Ok(n as u64);
     }
-    Ok(copy_between(&src, &dst, count, None, None)? as u64)
+    match off {
+        Some(off) => {
+            let mut at = pos;
+            let n = copy_between(&src, &dst, count, Some(&mut at), None)?;
+            *off = at as i64;
+            Ok(n as u64)
+        }
+        None => Ok(copy_between(&src, &dst, count, None, None)? as u64),
+    }
 }
 
 fn sys_copy_file_range(sys: &mut Sys) -> KResult<u64> {

@@ -20,11 +20,14 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
 ];
 
 /// Fills a getdents buffer; `record` lays out one entry (or None if it
-/// does not fit). EINVAL when not even one entry fits.
+/// does not fit). As Linux's iterate_dir and filldir: ENOTDIR before the
+/// buffer is looked at, EINVAL when not even one entry fits (a count of
+/// 2^31 or more is a negative int there: nothing fits), EFAULT when the
+/// entries cannot be written.
 fn getdents_common(sys: &Sys, record: &dyn Fn(&mut Vec<u8>, &crate::fs::inode::DirEntry<'_>, usize) -> bool) -> KResult<u64> {
-    let (fd, buf, count) = (sys.arg_i32(0), sys.arg(1), sys.arg_u32(2) as usize);
+    let (fd, buf, count) = (sys.arg_i32(0), sys.arg(1), sys.arg_u32(2));
+    let count = if count > i32::MAX as u32 { 0 } else { count as usize };
     let file = io_file(sys.task, fd)?;
-    access_ok(buf, count)?;
     let mut pos = file.pos.lock();
     let mut out = Vec::new();
     let mut new_pos = *pos;
@@ -41,7 +44,10 @@ fn getdents_common(sys: &Sys, record: &dyn Fn(&mut Vec<u8>, &crate::fs::inode::D
     if too_small {
         return Err(Errno::EINVAL);
     }
-    sys.mm().write_bytes(buf, &out)?;
+    if !out.is_empty() {
+        access_ok(buf, out.len())?;
+        sys.mm().write_bytes(buf, &out)?;
+    }
     *pos = new_pos;
     Ok(out.len() as u64)
 }

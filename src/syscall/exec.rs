@@ -25,7 +25,8 @@ fn read_string_array(sys: &Sys, mut addr: u64) -> KResult<Vec<Vec<u8>>> {
         if p == 0 {
             return Ok(out);
         }
-        let s = mm.read_cstring(p, 128 * 1024).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
+        // MAX_ARG_STRLEN (32 pages) counts the NUL.
+        let s = mm.read_cstring(p, 128 * 1024 - 1).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
         total += s.len() + 1 + 8;
         if total > 6 << 20 || out.len() >= 0x7fff_ffff {
             return Err(Errno::E2BIG);

@@ -57,7 +57,19 @@ fn sys_fcntl(sys: &mut Sys) -> KResult<u64> {
             if file.flags() & O_PATH != 0 {
                 return Err(Errno::EBADF);
             }
-            fasync::set_status_flags(&file, fd, arg as u32)?;
+            // setfl: O_DIRECT only where direct I/O exists (regular
+            // files; pipes take it as packet mode); O_ASYNC only sticks to
+            // files with a fasync operation, which regular files and
+            // directories lack.
+            let mut flags = arg as u32;
+            let mode = file.metadata()?.mode & crate::abi::stat::S_IFMT;
+            if flags & crate::abi::fcntl::O_DIRECT != 0 && !matches!(mode, crate::abi::stat::S_IFREG | crate::abi::stat::S_IFIFO) {
+                return Err(Errno::EINVAL);
+            }
+            if matches!(mode, crate::abi::stat::S_IFREG | crate::abi::stat::S_IFDIR) {
+                flags &= !crate::abi::fcntl::O_ASYNC;
+            }
+            fasync::set_status_flags(&file, fd, flags)?;
             Ok(0)
         }
         F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => record_lock(sys, &file, cmd, arg),
@@ -127,7 +139,9 @@ fn sys_fcntl(sys: &mut Sys) -> KResult<u64> {
             // lifts the pipe-max-size limit.
             Ok(pipe.set_size(arg as u32, task.creds().euid == 0)? as u64)
         }
-        F_SETLEASE | F_ADD_SEALS | F_GET_SEALS => Err(Errno::EINVAL),
+        F_GET_SEALS => crate::syscall::memfd::get_seals(&file),
+        F_ADD_SEALS => crate::syscall::memfd::add_seals(&file, arg as u32),
+        F_SETLEASE => Err(Errno::EINVAL),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -199,8 +213,18 @@ fn record_lock(sys: &Sys, file: &Arc<File>, cmd: u32, arg: u64) -> KResult<u64> 
     lock::set(key, owner, pid, fl.l_type, start, end, matches!(cmd, F_SETLKW | F_OFD_SETLKW)).map(|_| 0)
 }
 
+/// Linux's retired LOCK_MAND bit: flock warns and succeeds.
+const LOCK_MAND: u32 = 32;
+
+/// flock checks the operation before the fd, as Linux's does.
 fn sys_flock(sys: &mut Sys) -> KResult<u64> {
     let (fd, op) = (sys.arg_i32(0), sys.arg_u32(1));
+    if op & LOCK_MAND != 0 {
+        return Ok(0);
+    }
+    if !matches!(op & !crate::abi::fcntl::LOCK_NB, crate::abi::fcntl::LOCK_SH | crate::abi::fcntl::LOCK_EX | crate::abi::fcntl::LOCK_UN) {
+        return Err(Errno::EINVAL);
+    }
     let file = io_file(sys.task, fd)?;
     let md = file.metadata()?;
     lock::flock((md.dev, md.ino), Arc::as_ptr(&file) as usize, op).map(|_| 0)

@@ -16,9 +16,10 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_getcpu => sys_getcpu,
 ];
 
-/// The guest's uname: our own kernel name for release/version, the host's
-/// machine and node name (the hostname is per-kernel, from the config).
-pub fn utsname(sys: &Sys) -> Utsname {
+/// The guest's uname: the host's release and version, the guest's own
+/// host and domain names (sethostname, setdomainname; at boot the host's
+/// name and "(none)").
+pub fn utsname() -> Utsname {
     let mut u = Utsname { sysname: [0; 65], nodename: [0; 65], release: [0; 65], version: [0; 65], machine: [0; 65], domainname: [0; 65] };
     let put = |dst: &mut [u8; 65], s: &[u8]| {
         let n = s.len().min(64);
@@ -26,18 +27,18 @@ pub fn utsname(sys: &Sys) -> Utsname {
     };
     let (release, version) = crate::platform::host::system::kernel_release();
     put(&mut u.sysname, b"Linux");
-    put(&mut u.nodename, &sys.task.system.config.hostname);
+    put(&mut u.nodename, &crate::sched::sysctl::hostname());
     // Programs check the release to pick features; report the host's so
     // they behave as they would natively on this machine.
     put(&mut u.release, &release);
     put(&mut u.version, &version);
     put(&mut u.machine, b"x86_64");
-    put(&mut u.domainname, b"(none)");
+    put(&mut u.domainname, &crate::sched::sysctl::domainname());
     u
 }
 
 fn sys_uname(sys: &mut Sys) -> KResult<u64> {
-    let u = utsname(sys);
+    let u = utsname();
     sys.mm().write(sys.arg(0), &u)?;
     Ok(0)
 }
@@ -124,6 +125,10 @@ fn sys_sched_setaffinity(sys: &mut Sys) -> KResult<u64> {
     *target.affinity.lock() = mask;
     Ok(0)
 }
+
+const PRIO_PROCESS: u32 = 0;
+const PRIO_PGRP: u32 = 1;
+const PRIO_USER: u32 = 2;
 
 fn sys_sched_yield(_sys: &mut Sys) -> KResult<u64> {
     std::thread::yield_now();

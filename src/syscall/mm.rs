@@ -1,16 +1,17 @@
 //! Memory system calls: brk, mmap, munmap, mprotect, mremap, madvise,
-//! msync, mlock family.
+//! msync (the mlock family and mincore are in mlock.rs).
 
 use crate::abi::fcntl::O_PATH;
 use crate::abi::mman::{
-    MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
-    MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MS_ASYNC, MS_INVALIDATE,
-    MS_SYNC, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
+    MAP_32BIT, MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
+    MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, MS_ASYNC, MS_INVALIDATE,
+    MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
-use crate::abi::stat::{S_IFCHR, S_IFMT, S_IFREG};
+use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_IFSOCK};
 use crate::abi::{Errno, KResult, PAGE_SIZE};
 use std::sync::Arc;
 
+use crate::fs::file::{File, MAX_FILE_OFFSET};
 use crate::fs::inode::MappedInode;
 use crate::mm::map::MapRequest;
 use crate::mm::vma::*;
@@ -25,73 +26,142 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_mremap => sys_mremap,
     __NR_madvise => sys_madvise,
     __NR_msync => sys_msync,
-    __NR_mlock => sys_mlock,
-    __NR_munlock => sys_mlock,
-    __NR_mlockall => sys_mlockall,
-    __NR_munlockall => sys_munlockall,
 ];
 
 fn sys_brk(sys: &mut Sys) -> KResult<u64> {
     Ok(sys.mm().lock().set_brk(sys.arg(0)))
 }
 
-/// Flags mmap accepts; with MAP_SHARED_VALIDATE anything else is EOPNOTSUPP.
-const KNOWN_FLAGS: u32 = MAP_TYPE
+/// Linux's LEGACY_MAP_MASK: what every file's mmap takes; with
+/// MAP_SHARED_VALIDATE anything else is EOPNOTSUPP (MAP_FIXED_NOREPLACE
+/// and MAP_SYNC included). Bits 26-31 are the MAP_HUGE_* size encodings
+/// and MAP_UNINITIALIZED.
+const LEGACY_MAP_MASK: u32 = MAP_SHARED
+    | MAP_PRIVATE
     | MAP_FIXED
     | MAP_ANONYMOUS
-    | MAP_GROWSDOWN
     | MAP_DENYWRITE
     | MAP_EXECUTABLE
+    | MAP_GROWSDOWN
     | MAP_LOCKED
     | MAP_NORESERVE
     | MAP_POPULATE
     | MAP_NONBLOCK
     | MAP_STACK
     | MAP_HUGETLB
-    | MAP_FIXED_NOREPLACE;
+    | MAP_32BIT
+    | (0x1f << 26);
 
+/// mmap in Linux's order (sys_mmap, ksys_mmap_pgoff, do_mmap): EINVAL for
+/// an unaligned offset, EBADF for the fd of a file mapping, EINVAL for no
+/// length, ENOMEM for one that wraps, the address checks, then the
+/// mapping type and the file's access. Unknown prot bits are ignored.
 fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
     let (addr, len, prot, flags, fd, offset) = (sys.arg(0), sys.arg(1), sys.arg_u32(2), sys.arg_u32(3), sys.arg_i32(4), sys.arg(5));
-    if len == 0 || offset % PAGE_SIZE != 0 {
+    if offset % PAGE_SIZE != 0 {
         return Err(Errno::EINVAL);
     }
-    let map_type = flags & MAP_TYPE;
-    if !matches!(map_type, MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE) {
-        return Err(Errno::EINVAL);
-    }
-    if map_type == MAP_SHARED_VALIDATE && flags & !(KNOWN_FLAGS | MAP_SYNC) != 0 {
-        return Err(Errno::EOPNOTSUPP);
-    }
-    if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
-        return Err(Errno::EINVAL);
-    }
-    if flags & MAP_HUGETLB != 0 {
-        // No huge pages are reserved in the guest.
-        return Err(Errno::ENOMEM);
-    }
-    if offset.checked_add(crate::abi::page_align_up(len).ok_or(Errno::ENOMEM)?).is_none() {
-        return Err(Errno::EOVERFLOW);
-    }
-    let shared = map_type != MAP_PRIVATE;
-    let mm = sys.mm();
-    let backing = if flags & MAP_ANONYMOUS != 0 {
-        anonymous_backing(sys, shared, len, prot, flags)?
-    } else {
+    let file = if flags & MAP_ANONYMOUS == 0 {
         let file = sys.task.files().get(fd)?;
-        let md = file.metadata()?;
         if file.flags() & O_PATH != 0 {
             return Err(Errno::EBADF);
         }
-        if !file.readable() {
-            return Err(Errno::EACCES);
+        if flags & MAP_HUGETLB != 0 {
+            // Only hugetlbfs files take MAP_HUGETLB.
+            return Err(Errno::EINVAL);
         }
-        if shared && prot & PROT_WRITE != 0 && !file.writable() {
-            return Err(Errno::EACCES);
+        Some(file)
+    } else {
+        if flags & MAP_HUGETLB != 0 && len != 0 {
+            // No huge pages are reserved in the guest.
+            return Err(Errno::ENOMEM);
         }
-        // No executable mappings of files on a noexec mount (do_mmap).
-        if prot & PROT_EXEC != 0 && file.path.as_ref().is_some_and(|p| p.mount.noexec()) {
-            return Err(Errno::EPERM);
+        None
+    };
+    if len == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let aligned = crate::abi::page_align_up(len).ok_or(Errno::ENOMEM)?;
+    let mm = sys.mm();
+    mm.lock().check_map_address(addr, len, flags)?;
+    let map_type = flags & MAP_TYPE;
+    let grows = flags & MAP_GROWSDOWN != 0;
+    // A shared mapping of a file opened read-only stays read-only.
+    let no_maywrite = match &file {
+        Some(f) if map_type != MAP_PRIVATE && !f.writable() => VMA_NO_MAYWRITE,
+        _ => 0,
+    };
+    let backing = match file {
+        None => match map_type {
+            MAP_SHARED if grows => return Err(Errno::EINVAL),
+            MAP_SHARED | MAP_PRIVATE => anonymous_backing(sys, map_type == MAP_SHARED, len, prot, flags)?,
+            // MAP_SHARED_VALIDATE is for files; MAP_DROPPABLE is not offered
+            // (EINVAL, as before Linux 6.11).
+            _ => return Err(Errno::EINVAL),
+        },
+        Some(file) => {
+            let md = file.metadata()?;
+            // file_mmap_ok: regular files end at the largest offset, other
+            // files only may not wrap.
+            let max = if matches!(md.mode & S_IFMT, S_IFREG | S_IFBLK | S_IFSOCK) { MAX_FILE_OFFSET } else { u64::MAX };
+            if aligned > max || offset / PAGE_SIZE > (max - aligned) / PAGE_SIZE {
+                return Err(Errno::EOVERFLOW);
+            }
+            let shared = match map_type {
+                MAP_SHARED | MAP_SHARED_VALIDATE => {
+                    // MAP_SHARED drops what it does not know; with
+                    // MAP_SHARED_VALIDATE anything unknown (MAP_SYNC on a
+                    // file without DAX) is EOPNOTSUPP.
+                    if map_type == MAP_SHARED_VALIDATE && flags & !LEGACY_MAP_MASK != 0 {
+                        return Err(Errno::EOPNOTSUPP);
+                    }
+                    if prot & PROT_WRITE != 0 && !file.writable() {
+                        return Err(Errno::EACCES);
+                    }
+                    true
+                }
+                MAP_PRIVATE => false,
+                _ => return Err(Errno::EINVAL),
+            };
+            if !file.readable() {
+                return Err(Errno::EACCES);
+            }
+            // No executable mappings of files on a noexec mount.
+            if prot & PROT_EXEC != 0 && file.path.as_ref().is_some_and(|p| p.mount.noexec()) {
+                return Err(Errno::EPERM);
+            }
+            if !mappable(&md) {
+                return Err(Errno::ENODEV);
+            }
+            if grows {
+                return Err(Errno::EINVAL);
+            }
+            file_backing(sys, &file, &md, shared, len, prot, flags, offset)?
         }
+    };
+    crate::syscall::mlock::may_map_locked(sys, flags, len)?;
+    if let Backing::Shared { memory, .. } = &backing {
+        memory.add_mapper(&mm);
+    }
+    let mapped = mm.map(MapRequest { addr, len, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags: (flags & !VMA_NO_MAYWRITE) | no_maywrite, backing, label: "" })?;
+    crate::syscall::mlock::mapped(sys, flags, mapped, len);
+    Ok(mapped)
+}
+
+/// Whether a file has an mmap operation at all (ENODEV otherwise): regular
+/// files and /dev/zero; not pipes, sockets, ttys, directories or /dev/null.
+fn mappable(md: &crate::fs::inode::Metadata) -> bool {
+    match md.mode & S_IFMT {
+        S_IFREG => true,
+        S_IFCHR => md.rdev == crate::fs::make_dev(1, 5),
+        _ => false,
+    }
+}
+
+/// The backing of a file mapping that passed mmap's checks.
+#[allow(clippy::too_many_arguments)]
+fn file_backing(sys: &Sys, file: &Arc<File>, md: &crate::fs::inode::Metadata, shared: bool, len: u64, prot: u32, flags: u32, offset: u64) -> KResult<Backing> {
+    Ok({
         match md.mode & S_IFMT {
             // /dev/zero maps as anonymous memory.
             S_IFCHR if md.rdev == crate::fs::make_dev(1, 5) => anonymous_backing(sys, shared, len, prot, flags)?,
@@ -113,11 +183,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
             }
             _ => return Err(Errno::ENODEV),
         }
-    };
-    if let Backing::Shared { memory, .. } = &backing {
-        memory.add_mapper(&mm);
-    }
-    mm.map(MapRequest { addr, len, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, backing, label: "" })
+    })
 }
 
 fn anonymous_backing(sys: &Sys, shared: bool, len: u64, prot: u32, flags: u32) -> KResult<Backing> {
@@ -141,7 +207,13 @@ fn sys_mprotect(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_mremap(sys: &mut Sys) -> KResult<u64> {
-    sys.mm().lock().remap(sys.arg(0), sys.arg(1), sys.arg(2), sys.arg_u32(3), sys.arg(4))
+    let (old, old_len, new_len) = (sys.arg(0), sys.arg(1), sys.arg(2));
+    let locked = crate::syscall::mlock::may_remap_locked(sys, old, old_len, new_len)?;
+    let addr = sys.mm().lock().remap(old, old_len, new_len, sys.arg_u32(3), sys.arg(4))?;
+    if locked {
+        crate::syscall::mlock::mapped(sys, MAP_LOCKED, addr, new_len);
+    }
+    Ok(addr)
 }
 
 fn sys_madvise(sys: &mut Sys) -> KResult<u64> {
@@ -183,34 +255,5 @@ fn sys_msync(sys: &mut Sys) -> KResult<u64> {
     for (memory, from, to) in to_sync {
         memory.sync_range(from, to)?;
     }
-    Ok(0)
-}
-
-/// Guest memory is never swapped, so locking only has to validate.
-fn sys_mlock(sys: &mut Sys) -> KResult<u64> {
-    let (addr, len) = (sys.arg(0), sys.arg(1));
-    let start = crate::abi::page_align_down(addr);
-    let end = addr.checked_add(len).and_then(crate::abi::page_align_up).ok_or(Errno::ENOMEM)?;
-    let mm = sys.mm();
-    let st = mm.lock();
-    let mut cursor = start;
-    while cursor < end {
-        match st.find_vma(cursor) {
-            Some(v) => cursor = v.end,
-            None => return Err(Errno::ENOMEM),
-        }
-    }
-    Ok(0)
-}
-
-fn sys_mlockall(sys: &mut Sys) -> KResult<u64> {
-    let flags = sys.arg_u32(0);
-    if flags == 0 || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || flags == MCL_ONFAULT {
-        return Err(Errno::EINVAL);
-    }
-    Ok(0)
-}
-
-fn sys_munlockall(_sys: &mut Sys) -> KResult<u64> {
     Ok(0)
 }

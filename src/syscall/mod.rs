@@ -3,6 +3,7 @@
 //! arguments, rejects invalid ones, and calls the subsystem that owns the
 //! work; the dispatcher turns `Err(errno)` into `-errno` in rax.
 
+pub mod admin;
 pub mod args;
 pub mod attr;
 pub mod clone;
@@ -16,6 +17,8 @@ pub mod futex;
 pub mod info;
 pub mod ioctl;
 pub mod membarrier;
+pub mod memfd;
+pub mod mlock;
 pub mod mm;
 pub mod mount;
 pub mod namespace;
@@ -23,9 +26,12 @@ pub mod open;
 pub mod pipe;
 pub mod poll;
 pub mod process;
+pub mod process_vm;
 pub mod read_write;
 pub mod resource;
+pub mod sched;
 pub mod session;
+pub mod sharing;
 pub mod signal;
 pub mod socket;
 pub mod stat;
@@ -145,11 +151,13 @@ fn table() -> &'static Table {
     TABLE.get_or_init(|| {
         let mut entries: Vec<Option<(&'static str, Handler)>> = vec![None; TABLE_SIZE];
         for family in [
+            admin::SYSCALLS,
             creds::SYSCALLS,
             attr::SYSCALLS,
             clone::SYSCALLS,
             exec::SYSCALLS,
             resource::SYSCALLS,
+            sched::SYSCALLS,
             session::SYSCALLS,
             copy::SYSCALLS,
             dir::SYSCALLS,
@@ -164,11 +172,15 @@ fn table() -> &'static Table {
             xattr::SYSCALLS,
             futex::SYSCALLS,
             membarrier::SYSCALLS,
+            memfd::SYSCALLS,
             mm::SYSCALLS,
+            mlock::SYSCALLS,
             mount::SYSCALLS,
             pipe::SYSCALLS,
             poll::SYSCALLS,
             process::SYSCALLS,
+            process_vm::SYSCALLS,
+            sharing::SYSCALLS,
             signal::SYSCALLS,
             socket::SYSCALLS,
             time::SYSCALLS,

@@ -79,7 +79,14 @@ fn sys_rmdir(sys: &mut Sys) -> KResult<u64> {
     namei::rmdir(&**sys.task, AT_FDCWD, &path).map(|_| 0)
 }
 
+/// The flags are checked before the names are read (do_renameat2: an
+/// empty or unreadable name shows only when it is looked up).
 fn do_rename(sys: &Sys, olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags: u32) -> KResult<u64> {
+    use crate::abi::fcntl::{RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT};
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 || flags & RENAME_EXCHANGE != 0 && flags & (RENAME_NOREPLACE | RENAME_WHITEOUT) != 0
+    {
+        return Err(Errno::EINVAL);
+    }
     let old = sys.read_path(old)?;
     let new = sys.read_path(new)?;
     namei::rename(&**sys.task, olddirfd, &old, newdirfd, &new, flags).map(|_| 0)

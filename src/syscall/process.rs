@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::abi::prctl::{
-    ARCH_GET_CPUID, ARCH_GET_FS, ARCH_GET_GS, ARCH_SET_CPUID, ARCH_SET_FS, ARCH_SET_GS, PR_CAPBSET_READ, PR_GET_CHILD_SUBREAPER, PR_GET_DUMPABLE, PR_GET_NAME,
+    ARCH_GET_CPUID, ARCH_GET_FS, ARCH_GET_GS, ARCH_SET_CPUID, ARCH_SET_FS, ARCH_SET_GS, PR_GET_CHILD_SUBREAPER, PR_GET_DUMPABLE, PR_GET_NAME,
     PR_GET_NO_NEW_PRIVS, PR_GET_PDEATHSIG, PR_GET_SECCOMP, PR_GET_THP_DISABLE, PR_GET_TID_ADDRESS, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NAME,
     PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, PR_SET_THP_DISABLE,
 };
@@ -126,6 +126,9 @@ fn sys_prctl(sys: &mut Sys) -> KResult<u64> {
     let option = sys.arg_u32(0);
     let arg2 = sys.arg(1);
     let task = sys.task;
+    if let Some(result) = crate::syscall::creds::capability_prctl(sys, option, [arg2, sys.arg(2), sys.arg(3), sys.arg(4)]) {
+        return result;
+    }
     match option {
         PR_SET_NAME => {
             let mut name = [0u8; 16];
@@ -148,11 +151,12 @@ fn sys_prctl(sys: &mut Sys) -> KResult<u64> {
             sys.mm().write_bytes(arg2, &name)?;
             Ok(0)
         }
-        PR_GET_DUMPABLE => Ok(1),
+        PR_GET_DUMPABLE => Ok(task.process.limits.dumpable.load(Ordering::Relaxed) as u64),
         PR_SET_DUMPABLE => {
             if arg2 > 1 {
                 return Err(Errno::EINVAL);
             }
+            task.process.limits.dumpable.store(arg2 == 1, Ordering::Relaxed);
             Ok(0)
         }
         PR_GET_SECCOMP => Ok(0),
@@ -174,12 +178,6 @@ fn sys_prctl(sys: &mut Sys) -> KResult<u64> {
         PR_GET_PDEATHSIG => {
             sys.mm().write(arg2, &task.pdeath_signal.load(Ordering::Relaxed))?;
             Ok(0)
-        }
-        PR_CAPBSET_READ => {
-            if arg2 > 40 {
-                return Err(Errno::EINVAL);
-            }
-            Ok(task.creds().is_root() as u64)
         }
         PR_GET_TID_ADDRESS => {
             sys.mm().write(arg2, &task.clear_child_tid.load(Ordering::Relaxed))?;

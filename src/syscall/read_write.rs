@@ -44,18 +44,20 @@ fn sys_write(sys: &mut Sys) -> KResult<u64> {
     Ok(write_from(&file, &bufs, None)? as u64)
 }
 
-/// Checks for pread/pwrite: EINVAL for a negative offset, then EBADF, then
-/// ESPIPE for unseekable files (Linux: ksys_pread64, vfs_read).
+/// Checks for pread/pwrite: EINVAL for a negative offset, then EBADF for
+/// the fd, ESPIPE for unseekable files (before the access mode: the wrong
+/// end of a pipe is ESPIPE), then EBADF for the access mode (Linux:
+/// ksys_pread64, then vfs_read).
 fn positional(sys: &Sys, fd: i32, offset: u64, write: bool) -> KResult<Arc<File>> {
     if (offset as i64) < 0 {
         return Err(Errno::EINVAL);
     }
     let file = io_file(sys.task, fd)?;
-    if (write && !file.writable()) || (!write && !file.readable()) {
-        return Err(Errno::EBADF);
-    }
     if !file.ops.seekable() {
         return Err(Errno::ESPIPE);
+    }
+    if (write && !file.writable()) || (!write && !file.readable()) {
+        return Err(Errno::EBADF);
     }
     Ok(file)
 }

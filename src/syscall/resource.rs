@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_CPU, RLIMIT_NOFILE, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
+use crate::abi::capability::CAP_SYS_RESOURCE;
+use crate::abi::resource::{RLIM_NLIMITS, RLIMIT_AS, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_NOFILE, RLIMIT_STACK, RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
 use crate::abi::{Errno, KResult, Rlimit, Rusage, Timeval, Tms};
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
@@ -31,7 +32,7 @@ fn set_limit(caller: &Task, target: &Task, resource: usize, new: Rlimit) -> KRes
         let mut limits = target.rlimits.lock();
         let old = limits[resource];
         // Raising the hard limit needs CAP_SYS_RESOURCE.
-        if new.max > old.max && !caller.creds().is_root() {
+        if new.max > old.max && !caller.creds().capable(CAP_SYS_RESOURCE) {
             return Err(Errno::EPERM);
         }
         // Linux: RLIMIT_NOFILE may not exceed fs.nr_open (1048576 by default).
@@ -43,18 +44,23 @@ fn set_limit(caller: &Task, target: &Task, resource: usize, new: Rlimit) -> KRes
     if resource == RLIMIT_CPU {
         crate::task::itimer::watch_cpu_limit(target);
     }
+    // The address space checks these itself.
+    if matches!(resource, RLIMIT_AS | RLIMIT_DATA | RLIMIT_STACK) {
+        target.sync_vm_limits();
+    }
     Ok(())
 }
 
 /// Linux's check_prlimit_permission: another process's limits are the
 /// caller's business when its real, effective and saved ids all equal the
-/// caller's real id (uids and gids alike), or the caller is privileged.
+/// caller's real id (uids and gids alike), or the caller has
+/// CAP_SYS_RESOURCE.
 fn may_prlimit(caller: &Task, target: &Task) -> bool {
     if caller.tgid == target.tgid {
         return true;
     }
     let (me, them) = (caller.creds(), target.creds());
-    me.is_root()
+    me.capable(CAP_SYS_RESOURCE)
         || (me.uid == them.uid && me.uid == them.euid && me.uid == them.suid && me.gid == them.gid && me.gid == them.egid && me.gid == them.sgid)
 }
 

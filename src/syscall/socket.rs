@@ -403,7 +403,7 @@ impl ControlOut {
 
 fn sys_sendto(sys: &mut Sys) -> KResult<u64> {
     let (fd, buf, len, flags, addr, addrlen) = (sys.arg_i32(0), sys.arg(1), sys.arg(2) as usize, sys.arg_u32(3), sys.arg(4), sys.arg_i32(5));
-    let bufs = UserBuffers::single(sys.mm(), buf, len)?;
+    let bufs = UserBuffers::import(sys.mm(), buf, len)?;
     let file = socket_file(sys, fd)?;
     let name = if addr != 0 { read_sockaddr(sys, addr, addrlen)? } else { Vec::new() };
     let flags = if file.nonblocking() { flags | MSG_DONTWAIT } else { flags };
@@ -414,7 +414,7 @@ fn sys_sendto(sys: &mut Sys) -> KResult<u64> {
 
 fn sys_recvfrom(sys: &mut Sys) -> KResult<u64> {
     let (fd, buf, len, flags, addr, addrlen) = (sys.arg_i32(0), sys.arg(1), sys.arg(2) as usize, sys.arg_u32(3), sys.arg(4), sys.arg(5));
-    let mut bufs = UserBuffers::single(sys.mm(), buf, len)?;
+    let mut bufs = UserBuffers::import(sys.mm(), buf, len)?;
     let file = socket_file(sys, fd)?;
     let flags = if file.nonblocking() { flags | MSG_DONTWAIT } else { flags };
     let r = socket(&file).recvmsg(&mut bufs, flags, addr != 0)?;

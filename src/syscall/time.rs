@@ -1,11 +1,12 @@
 //! Time system calls: clocks, gettimeofday, time, sleeps.
 
+use crate::sched::vclock::{self, Clock};
 use crate::sched::time::{Deadline, KTIME_MAX, ns_to_timespec, ns_to_timeval, timespec_ns, timeval_ns};
 use crate::sched::wait;
 use crate::task::{RestartBlock, cpu_clock, itimer};
 
 use crate::abi::time::{
-    CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
+    CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
     CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL, TIMER_ABSTIME,
 };
 use crate::abi::{Errno, Itimerval, KResult, Timespec, Timeval, Timezone};
@@ -15,6 +16,8 @@ use crate::syscalls;
 pub const SYSCALLS: &[SyscallDef] = syscalls![
     __NR_clock_gettime => sys_clock_gettime,
     __NR_clock_getres => sys_clock_getres,
+    __NR_clock_settime => sys_clock_settime,
+    __NR_settimeofday => sys_settimeofday,
     __NR_gettimeofday => sys_gettimeofday,
     __NR_time => sys_time,
     __NR_nanosleep => sys_nanosleep,
@@ -27,12 +30,13 @@ pub const SYSCALLS: &[SyscallDef] = syscalls![
 
 /// The guest's clock `id` now, in nanoseconds.
 fn clock_now(sys: &Sys, id: i32) -> KResult<i128> {
+    // The clocks the vDSO answers are read exactly as it reads them.
+    if let Some(clock) = Clock::from_id(id) {
+        return Ok(vclock::now_ns(clock));
+    }
     Ok(match id {
-        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_REALTIME_ALARM => crate::sched::clock::realtime_ns(),
-        // TAI is 37 s ahead of UTC (with the host's default tai offset of 0,
-        // Linux reports TAI == REALTIME; match that).
-        CLOCK_TAI => crate::sched::clock::realtime_ns(),
-        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME | CLOCK_BOOTTIME_ALARM => crate::sched::clock::monotonic_ns() as i128,
+        CLOCK_REALTIME_ALARM => crate::sched::clock::realtime_ns(),
+        CLOCK_BOOTTIME_ALARM => crate::sched::clock::monotonic_ns() as i128,
         // The CPU clocks, fixed and dynamic (clock_getcpuclockid,
         // pthread_getcpuclockid).
         id if cpu_clock::is_cpu_clock(id) => cpu_clock::decode(sys.task, id, true)?.now_ns() as i128,
@@ -54,17 +58,69 @@ fn sys_clock_getres(sys: &mut Sys) -> KResult<u64> {
     let id = sys.arg_i32(0);
     let res = match id {
         id if cpu_clock::is_cpu_clock(id) => cpu_clock::decode(sys.task, id, false)?.resolution_ns(),
-        // Coarse clocks tick at HZ (250 on common configs: 4 ms).
-        CLOCK_REALTIME_COARSE | CLOCK_MONOTONIC_COARSE => 4_000_000,
+        // Coarse clocks tick at the host's HZ (the vDSO says the same).
+        CLOCK_REALTIME_COARSE | CLOCK_MONOTONIC_COARSE => vclock::coarse_tick_ns() as i64,
         _ => {
             clock_now(sys, id)?;
-            1
+            vclock::HRES_NS as i64
         }
     };
     if sys.arg(1) != 0 {
         sys.mm().write(sys.arg(1), &Timespec { tv_sec: 0, tv_nsec: res })?;
     }
     Ok(0)
+}
+
+/// Linux's timespec64_valid_settod: a valid time no later than 30 years
+/// before KTIME_MAX.
+fn valid_settod(ts: &Timespec) -> bool {
+    const TIME_SETTOD_SEC_MAX: i64 = i64::MAX / 1_000_000_000 - 30 * 365 * 86400;
+    ts.tv_sec >= 0 && (0..1_000_000_000).contains(&ts.tv_nsec) && ts.tv_sec <= TIME_SETTOD_SEC_MAX
+}
+
+/// Linux's do_sys_settimeofday64 up to the change itself: the values,
+/// then CAP_SYS_TIME. Changing the guest's wall clock (an offset the
+/// vDSO's clock data must carry too) is not offered yet: a caller who may
+/// set it gets ENOSYS rather than a clock that did not move.
+fn set_time_of_day(sys: &Sys, time: Option<Timespec>, tz: Option<Timezone>) -> KResult<u64> {
+    if time.is_some_and(|t| !valid_settod(&t)) {
+        return Err(Errno::EINVAL);
+    }
+    if !sys.task.creds().capable(crate::abi::capability::CAP_SYS_TIME) {
+        return Err(Errno::EPERM);
+    }
+    if tz.is_some_and(|tz| !(-15 * 60..=15 * 60).contains(&tz.tz_minuteswest)) {
+        return Err(Errno::EINVAL);
+    }
+    if time.is_none() && tz.is_none() {
+        return Ok(0);
+    }
+    Err(Errno::ENOSYS)
+}
+
+/// clock_settime: only CLOCK_REALTIME can be set; every other clock is
+/// EINVAL before the time is read.
+fn sys_clock_settime(sys: &mut Sys) -> KResult<u64> {
+    if sys.arg_i32(0) != CLOCK_REALTIME {
+        return Err(Errno::EINVAL);
+    }
+    let ts: Timespec = sys.mm().read(sys.arg(1))?;
+    set_time_of_day(sys, Some(ts), None)
+}
+
+fn sys_settimeofday(sys: &mut Sys) -> KResult<u64> {
+    let (tv_addr, tz_addr) = (sys.arg(0), sys.arg(1));
+    let time = if tv_addr != 0 {
+        let tv: Timeval = sys.mm().read(tv_addr)?;
+        if !(0..1_000_000).contains(&tv.tv_usec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(Timespec { tv_sec: tv.tv_sec, tv_nsec: tv.tv_usec * 1000 })
+    } else {
+        None
+    };
+    let tz: Option<Timezone> = if tz_addr != 0 { Some(sys.mm().read(tz_addr)?) } else { None };
+    set_time_of_day(sys, time, tz)
 }
 
 fn sys_gettimeofday(sys: &mut Sys) -> KResult<u64> {
@@ -81,7 +137,8 @@ fn sys_gettimeofday(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_time(sys: &mut Sys) -> KResult<u64> {
-    let secs = crate::sched::clock::realtime_ns().div_euclid(1_000_000_000) as i64;
+    // Linux's time() is the coarse wall clock's seconds (as the vDSO's).
+    let secs = vclock::now_ns(Clock::RealtimeCoarse).div_euclid(1_000_000_000) as i64;
     if sys.arg(0) != 0 {
         sys.mm().write(sys.arg(0), &secs)?;
     }

@@ -3,7 +3,7 @@
 //! dumps core, with RLIMIT_CORE of at least a page, leaves an ELF core
 //! file named `core` in its working directory, which gdb reads: the
 //! dumping thread's registers and FPU state, the process's identity, the
-//! signal, the mapped files, and the memory Linux's default
+//! signal, the auxiliary vector, the mapped files, and the memory Linux's default
 //! coredump_filter keeps (anonymous memory that was touched, shared
 //! anonymous memory, the first page of mapped ELF files). Pipes in
 //! core_pattern are not supported (no dump).
@@ -24,6 +24,7 @@ use crate::task::Task;
 const NT_PRSTATUS: u32 = 1;
 const NT_FPREGSET: u32 = 2;
 const NT_PRPSINFO: u32 = 3;
+const NT_AUXV: u32 = 6;
 const NT_SIGINFO: u32 = 0x5349_4749;
 const NT_FILE: u32 = 0x4649_4c45;
 const NT_X86_XSTATE: u32 = 0x202;
@@ -237,6 +238,9 @@ fn notes(task: &Arc<Task>, mm: &Arc<Mm>, regs: &Regs, xstate: &[u8], sig: i32, i
     note(&mut out, b"CORE", NT_PRSTATUS, &prstatus(task, regs, sig, info));
     note(&mut out, b"CORE", NT_PRPSINFO, &prpsinfo(task, mm));
     note(&mut out, b"CORE", NT_SIGINFO, &info.bytes);
+    // The auxiliary vector (gdb finds a PIE's load address from AT_ENTRY).
+    let auxv: Vec<u8> = mm.lock().saved_auxv.iter().flat_map(|&(k, v)| k.to_le_bytes().into_iter().chain(v.to_le_bytes())).collect();
+    note(&mut out, b"CORE", NT_AUXV, &auxv);
     note(&mut out, b"CORE", NT_FILE, &file_note(files));
     if xstate.len() >= FXSAVE_SIZE {
         note(&mut out, b"CORE", NT_FPREGSET, &xstate[..FXSAVE_SIZE]);

@@ -10,7 +10,7 @@ use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_GNU_STACK, PT_INTERP, PT_
 
 use crate::abi::auxvec::{
     AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS, AT_GID, AT_HWCAP, AT_HWCAP2, AT_MINSIGSTKSZ, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT,
-    AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_UID,
+    AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_SYSINFO_EHDR, AT_UID,
 };
 use crate::abi::fcntl::AT_FDCWD;
 use crate::abi::mman::{MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE};
@@ -82,6 +82,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
     let stack_limit = task.rlimit(RLIMIT_STACK).cur;
     {
         let mut st = mm.lock();
+        st.limits = task.vm_limits();
         // Linux: the mmap area starts below the stack with a gap of the
         // stack limit, clamped to [128 MiB, 5/6 of the address space].
         let gap = stack_limit.clamp(128 << 20, TASK_SIZE / 6 * 5);
@@ -113,14 +114,22 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         }
         None => (main.entry, 0),
     };
+    // Linux maps the vDSO after the program and its interpreter.
+    let vdso = crate::mm::vdso::map_into(&mm)?;
+    let execfn = if path.is_empty() { exe_path.clone() } else { path.to_vec() };
     {
         let mut st = mm.lock();
         let brk = page_align_up(main.end).ok_or(Errno::ENOMEM)?;
         st.brk_start = brk;
         st.brk = brk;
+        // Room for the strings and pointer tables above the usual 128 KiB
+        // (Linux's setup_arg_pages keeps 128 KiB below what exec copied).
+        let strings: u64 = argv.iter().chain(envp.iter()).map(|s| s.len() as u64 + 1 + 8).sum::<u64>() + execfn.len() as u64 + 1;
+        let needed = page_align_up(strings.saturating_add(64 * 1024)).ok_or(Errno::E2BIG)?;
+        let stack_len = if needed > INITIAL_STACK / 2 { (needed + INITIAL_STACK).min(8 << 20) } else { INITIAL_STACK };
         st.map(MapRequest {
-            addr: STACK_TOP - INITIAL_STACK,
-            len: INITIAL_STACK,
+            addr: STACK_TOP - stack_len,
+            len: stack_len,
             prot: PROT_READ | PROT_WRITE | if elf.exec_stack { PROT_EXEC } else { 0 },
             flags: MAP_PRIVATE | MAP_FIXED | MAP_GROWSDOWN,
             backing: Backing::Anonymous,
@@ -128,8 +137,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         })?;
     }
     let creds = task.creds();
-    let execfn = if path.is_empty() { exe_path.clone() } else { path.to_vec() };
-    let auxv = vec![
+    let mut auxv = vec![
         (AT_PHDR, main.phdr),
         (AT_PHENT, 56),
         (AT_PHNUM, elf.phdrs.len() as u64),
@@ -147,6 +155,10 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         (AT_HWCAP2, host_auxv(AT_HWCAP2)),
         (AT_MINSIGSTKSZ, host_auxv(AT_MINSIGSTKSZ)),
     ];
+    // First, as Linux's ARCH_DLINFO puts it.
+    if let Some(base) = vdso {
+        auxv.insert(0, (AT_SYSINFO_EHDR, base));
+    }
     let sp = build_stack(&mm, &argv, &envp, &execfn, auxv, stack_limit)?;
     let mut regs: Regs = crate::platform::initial_regs();
     regs.rip = entry;
@@ -375,7 +387,7 @@ fn build_stack(mm: &Arc<Mm>, argv: &[Vec<u8>], envp: &[Vec<u8>], execfn: &[u8], 
     let strings: usize = argv.iter().chain(envp.iter()).map(|s| s.len() + 1).sum::<usize>() + execfn.len() + 1;
     // Linux allows argv+envp up to a quarter of the stack limit (ARG_MAX).
     let max = (stack_limit / 4).clamp(128 * 1024, 6 << 20);
-    if strings as u64 + 8 * (argv.len() + envp.len()) as u64 > max {
+    if strings as u64 + 8 * (argv.len().max(1) + envp.len()) as u64 > max {
         return Err(Errno::E2BIG);
     }
     let mut sp = STACK_TOP - 8; // a NULL word at the very top
@@ -412,6 +424,7 @@ fn build_stack(mm: &Arc<Mm>, argv: &[Vec<u8>], envp: &[Vec<u8>], execfn: &[u8], 
     table.push(0);
     table.extend(&env_addrs);
     table.push(0);
+    let auxv_len = auxv.len();
     for (k, v) in auxv {
         table.push(k);
         table.push(v);
@@ -419,6 +432,8 @@ fn build_stack(mm: &Arc<Mm>, argv: &[Vec<u8>], envp: &[Vec<u8>], execfn: &[u8], 
     let bytes: Vec<u8> = table.iter().flat_map(|w| w.to_ne_bytes()).collect();
     mm.write_bytes(sp, &bytes)?;
     let mut st = mm.lock();
+    st.start_stack = sp;
+    st.saved_auxv = table[table.len() - 2 * auxv_len..].chunks_exact(2).map(|p| (p[0], p[1])).collect();
     st.arg_start = arg_start;
     st.arg_end = arg_end;
     st.env_start = env_addrs.first().copied().unwrap_or(env_end);
@@ -488,6 +503,8 @@ pub fn commit(task: &Arc<Task>, image: Image) -> crate::platform::Regs {
     crate::task::posix_timer::delete_all(&task.process);
     task.set_comm(&image.comm);
     *task.exe.lock() = image.exe_path;
+    task.creds.lock().apply_exec();
+    task.process.limits.dumpable.store(true, Ordering::Relaxed);
     task.clear_child_tid.store(0, Ordering::Relaxed);
     task.robust_list.store(0, Ordering::Relaxed);
     task.exe_done_since_fork.store(true, Ordering::Relaxed);

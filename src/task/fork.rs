@@ -133,13 +133,14 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
     } else {
         let real_parent = if flags & CLONE_PARENT != 0 { parent.process.parent().unwrap_or_else(|| parent.process.clone()) } else { parent.process.clone() };
         let p = Process::new(pid, Some(&real_parent), parent.process.pgid(), parent.process.sid());
+        p.limits.inherit(&parent.process.limits);
         // A thread's exit signal is ignored (Linux: threads never signal).
         p.exit_signal.store(exit_signal, Ordering::Relaxed);
         p
     };
 
     let files = if flags & CLONE_FILES != 0 { parent.files_table() } else { Arc::new(Mutex::new(parent.files().clone())) };
-    let fs = if flags & CLONE_FS != 0 { parent.fs.clone() } else { Arc::new(Mutex::new(parent.fs().clone())) };
+    let fs = if flags & CLONE_FS != 0 { parent.fs_context() } else { Arc::new(Mutex::new(parent.fs().clone())) };
     let sigactions = if flags & CLONE_SIGHAND != 0 {
         parent.sigactions.clone()
     } else {
@@ -162,7 +163,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         interrupter: Mutex::new(None),
         mm: Mutex::new(mm.clone()),
         files: Mutex::new(files),
-        fs,
+        fs: Mutex::new(fs),
         creds: Mutex::new(parent.creds()),
         sigactions,
         signals: Mutex::new(signals),
@@ -183,6 +184,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         exe_done_since_fork: AtomicBool::new(false),
         vfork_done: Mutex::new(vfork.clone()),
         restart_block: Mutex::new(None),
+        sched: Mutex::new(parent.sched.lock().for_child()),
     });
 
     // Linux writes these before the child exists to anyone else; a bad

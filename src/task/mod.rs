@@ -3,6 +3,7 @@
 //! Lock order: never hold a task lock while calling into `Mm` or the VFS
 //! except `files`/`fs`, which are leaves (see docs/architecture.md).
 
+pub mod access;
 pub mod coredump;
 pub mod cpu_clock;
 pub mod exec;
@@ -11,15 +12,18 @@ pub mod fork;
 pub mod futex;
 pub mod itimer;
 pub mod limits;
+pub mod oom;
 pub mod pidfd;
 pub mod posix_timer;
 pub mod proc;
+pub mod proc_files;
 pub mod process;
+pub mod sched;
 pub mod session;
 pub mod system;
 pub mod wait;
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicU64};
 
@@ -77,7 +81,9 @@ pub struct Task {
     /// The fd table, shared by CLONE_FILES; replaced when the task stops
     /// sharing it (exec, unshare) or exits.
     files: Mutex<Arc<Mutex<FdTable>>>,
-    pub fs: Arc<Mutex<FsContext>>,
+    /// The fs context (root, cwd, umask), shared by CLONE_FS; replaced
+    /// when the task stops sharing it (unshare(CLONE_FS)).
+    fs: Mutex<Arc<Mutex<FsContext>>>,
     pub creds: Mutex<Creds>,
     pub sigactions: Arc<Mutex<SignalActions>>,
     pub signals: Mutex<TaskSignals>,
@@ -107,6 +113,8 @@ pub struct Task {
     pub vfork_done: Mutex<Option<Arc<fork::VforkDone>>>,
     /// What restart_syscall resumes after an ERESTART_RESTARTBLOCK.
     pub restart_block: Mutex<Option<RestartBlock>>,
+    /// Scheduling policy, priorities and nice value (see `task::sched`).
+    pub sched: Mutex<sched::SchedParams>,
 }
 
 impl Task {
@@ -151,8 +159,28 @@ impl Task {
         std::mem::replace(&mut *self.files.lock(), table)
     }
 
-    pub fn fs(&self) -> MutexGuard<'_, FsContext> {
-        self.fs.lock()
+    pub fn fs(&self) -> parking_lot::ArcMutexGuard<parking_lot::RawMutex, FsContext> {
+        self.fs.lock().lock_arc()
+    }
+
+    /// The fs context itself (CLONE_FS shares it).
+    pub fn fs_context(&self) -> Arc<Mutex<FsContext>> {
+        self.fs.lock().clone()
+    }
+
+    /// Whether another task shares the fs context (CLONE_FS).
+    pub fn fs_is_shared(&self) -> bool {
+        Arc::strong_count(&self.fs.lock()) > 1
+    }
+
+    /// Gives the task a private copy of its fs context if another task
+    /// shares it (unshare(CLONE_FS)).
+    pub fn unshare_fs(&self) {
+        let mut fs = self.fs.lock();
+        if Arc::strong_count(&fs) > 1 {
+            let copy = fs.lock().clone();
+            *fs = Arc::new(Mutex::new(copy));
+        }
     }
 
     pub fn creds(&self) -> Creds {
@@ -161,6 +189,20 @@ impl Task {
 
     pub fn rlimit(&self, resource: usize) -> Rlimit {
         self.rlimits.lock()[resource]
+    }
+
+    /// The address-space limits the rlimits set (RLIMIT_AS, _DATA, _STACK).
+    pub fn vm_limits(&self) -> crate::mm::accounting::VmLimits {
+        use crate::abi::resource::{RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK};
+        let l = self.rlimits.lock();
+        crate::mm::accounting::VmLimits { address_space: l[RLIMIT_AS].cur, data: l[RLIMIT_DATA].cur, data_max: l[RLIMIT_DATA].max, stack: l[RLIMIT_STACK].cur }
+    }
+
+    /// Puts the rlimits into the address space, which checks them itself;
+    /// called when the address space or the limits change.
+    pub fn sync_vm_limits(&self) {
+        let limits = self.vm_limits();
+        self.mm().lock().limits = limits;
     }
 
     pub fn comm(&self) -> Vec<u8> {
@@ -188,7 +230,7 @@ impl Task {
             interrupter: Mutex::new(None),
             mm: Mutex::new(mm),
             files: Mutex::new(Arc::new(Mutex::new(files))),
-            fs: Arc::new(Mutex::new(fs)),
+            fs: Mutex::new(Arc::new(Mutex::new(fs))),
             creds: Mutex::new(Creds::from_host()),
             sigactions: Arc::new(Mutex::new(SignalActions::default())),
             signals: Mutex::new(TaskSignals::default()),
@@ -208,6 +250,7 @@ impl Task {
             exe_done_since_fork: std::sync::atomic::AtomicBool::new(false),
             vfork_done: Mutex::new(None),
             restart_block: Mutex::new(None),
+            sched: Mutex::new(Default::default()),
         });
         process.add_thread(&task);
         system.register(&task);
@@ -397,7 +440,7 @@ pub fn process_cpu_times(task: &Task) -> (u64, u64) {
 
 /// What path resolution needs of the calling task.
 impl crate::fs::lookup::FsCaller for Task {
-    fn fs(&self) -> MutexGuard<'_, FsContext> {
+    fn fs(&self) -> parking_lot::ArcMutexGuard<parking_lot::RawMutex, FsContext> {
         Task::fs(self)
     }
     fn file(&self, fd: i32) -> crate::abi::KResult<Arc<crate::fs::file::File>> {

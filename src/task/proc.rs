@@ -81,12 +81,12 @@ impl ProcTask for ProcEntry {
         self.0.exe.lock().clone()
     }
 
-    fn set_comm(&self, name: &[u8]) {
-        self.0.set_comm(name);
+    fn content(&self, file: PidFile) -> Vec<u8> {
+        crate::task::proc_files::content(&self.0, file).unwrap_or_else(|| pid_content(&self.0.system, &self.0, file))
     }
 
-    fn content(&self, file: PidFile) -> Vec<u8> {
-        pid_content(&self.0.system, &self.0, file)
+    fn write(&self, file: PidFile, data: &[u8]) -> KResult<usize> {
+        crate::task::proc_files::write(&self.0, file, data)
     }
 }
 
@@ -153,37 +153,77 @@ fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
             return mountinfo_content(&system.mounts, &root);
         }
         PidFile::Statm => {
-            let mm = task.mm();
-            let _ = writeln!(s, "{} {} 0 0 0 0 0", mm.total_vm_pages(), mm.resident_pages());
+            // In pages: size resident shared text lib(0) data dt(0).
+            let c = crate::task::proc_files::mem_counts(task);
+            let pages = |b: u64| b / PAGE_SIZE;
+            let rss = c.rss_anon + c.rss_file + c.rss_shmem;
+            let _ = writeln!(s, "{} {} {} {} 0 {} 0", pages(c.total), pages(rss), pages(c.rss_file + c.rss_shmem), pages(c.exe), pages(c.data + c.stack));
         }
         PidFile::Stat => {
-            let mm = task.mm();
-            let (vsize, rss) = (mm.total_vm_pages() * PAGE_SIZE, mm.resident_pages());
+            let c = crate::task::proc_files::mem_counts(task);
+            let rss = (c.rss_anon + c.rss_file + c.rss_shmem) / PAGE_SIZE;
             let (start_stack, arg_start, arg_end, env_start, env_end, brk_start) = {
+                let mm = task.mm();
                 let st = mm.lock();
-                (st.stack_top, st.arg_start, st.arg_end, st.env_start, st.env_end, st.brk_start)
+                (st.start_stack, st.arg_start, st.arg_end, st.env_start, st.env_end, st.brk_start)
             };
             let start_ticks = task.start_time_ns / (1_000_000_000 / USER_HZ);
-            let blocked = task.signals.lock().blocked;
+            let ticks = |ns: u64| ns / (1_000_000_000 / USER_HZ);
+            let (utime, stime) = crate::task::cpu_times(task);
+            let (cutime, cstime) = {
+                let st = task.process.state();
+                (st.children_user_ns, st.children_system_ns)
+            };
+            let (blocked, pending) = {
+                let sig = task.signals.lock();
+                (sig.blocked, sig.pending.set | task.process.shared_pending.lock().set)
+            };
             let (ign, cgt) = signal_sets(task);
             let (tty_nr, tpgid) = crate::tty::proc_stat_tty(task.sid());
+            let sched = *task.sched.lock();
+            // Linux's task_prio: -1 - rt_priority for real-time tasks, -101
+            // for deadline ones, 20 + nice otherwise.
+            let priority = match sched.policy {
+                crate::task::sched::SCHED_DEADLINE => -101,
+                p if crate::task::sched::rt_policy(p) => -1 - sched.rt_priority as i64,
+                _ => 20 + sched.nice as i64,
+            };
+            let rsslim = task.rlimit(crate::abi::resource::RLIMIT_RSS).cur;
+            let exit_signal = task.process.exit_signal.load(std::sync::atomic::Ordering::Relaxed);
             let _ = writeln!(
                 s,
-                "{} ({comm}) {} {} {} {} {tty_nr} {tpgid} 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 {start_ticks} {vsize} {rss} 18446744073709551615 0 0 {start_stack} 0 0 0 {blocked} {ign} {cgt} 0 0 0 17 0 0 0 0 0 0 0 0 {brk_start} {arg_start} {arg_end} {env_start} {env_end} 0",
+                "{} ({comm}) {} {} {} {} {tty_nr} {tpgid} 4194304 0 0 0 0 {} {} {} {} {priority} {} {} 0 {start_ticks} {} {rss} {rsslim} {} {} {start_stack} 0 0 {pending} {blocked} {ign} {cgt} 0 0 0 {exit_signal} {} {} {} 0 0 0 0 0 {brk_start} {arg_start} {arg_end} {env_start} {env_end} 0",
                 task.tid(),
                 state_char(task),
                 task.ppid(),
                 task.pgid(),
                 task.sid(),
+                ticks(utime),
+                ticks(stime),
+                ticks(cutime),
+                ticks(cstime),
+                sched.nice,
                 thread_count(system, task),
+                c.total,
+                c.start_code,
+                c.end_code,
+                crate::platform::host::system::current_cpu(),
+                sched.rt_priority,
+                sched.policy,
             );
         }
         PidFile::Status => {
             let c = task.creds();
-            let mm = task.mm();
-            let (vm_kb, rss_kb) = (mm.total_vm_pages() * 4, mm.resident_pages() * 4);
+            let m = crate::task::proc_files::mem_counts(task);
+            let kb = |b: u64| b >> 10;
+            let (vm_kb, rss_kb) = (kb(m.total), kb(m.rss_anon + m.rss_file + m.rss_shmem));
             let umask = task.fs().umask;
-            let blocked = task.signals.lock().blocked;
+            let (blocked, own_pending) = {
+                let sig = task.signals.lock();
+                (sig.blocked, sig.pending.set)
+            };
+            let shared_pending = task.process.shared_pending.lock().set;
+            let sigq = task.rlimit(crate::abi::resource::RLIMIT_SIGPENDING).cur;
             let (ign, cgt) = signal_sets(task);
             let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
             let state = match state_char(task) {
@@ -197,13 +237,14 @@ fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
                 s,
                 "Name:\t{comm}\nUmask:\t{umask:04o}\nState:\t{state}\nTgid:\t{tgid}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
                  Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{fdsize}\nGroups:\t{groups} \n\
-                 NStgid:\t{tgid}\nNSpid:\t{tid}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n\
-                 VmPeak:\t{vm_kb:>8} kB\nVmSize:\t{vm_kb:>8} kB\nVmLck:\t{z:>8} kB\nVmPin:\t{z:>8} kB\nVmHWM:\t{rss_kb:>8} kB\nVmRSS:\t{rss_kb:>8} kB\n\
-                 RssAnon:\t{rss_kb:>8} kB\nRssFile:\t{z:>8} kB\nRssShmem:\t{z:>8} kB\nVmData:\t{z:>8} kB\nVmStk:\t{z:>8} kB\nVmExe:\t{z:>8} kB\n\
-                 VmLib:\t{z:>8} kB\nVmPTE:\t{z:>8} kB\nVmSwap:\t{z:>8} kB\nThreads:\t{threads}\nSigQ:\t0/63498\nSigPnd:\t{z:016x}\nShdPnd:\t{z:016x}\n\
-                 SigBlk:\t{blocked:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\nCapInh:\t{z:016x}\nCapPrm:\t{caps:016x}\nCapEff:\t{caps:016x}\n\
-                 CapBnd:\t000001ffffffffff\nCapAmb:\t{z:016x}\nNoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed:\t{cpus:x}\nCpus_allowed_list:\t0-{last_cpu}\n\
-                 voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
+                 NStgid:\t{tgid}\nNSpid:\t{tid}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\nKthread:\t0\n\
+                 VmPeak:\t{vm_kb:>8} kB\nVmSize:\t{vm_kb:>8} kB\nVmLck:\t{lck:>8} kB\nVmPin:\t{z:>8} kB\nVmHWM:\t{rss_kb:>8} kB\nVmRSS:\t{rss_kb:>8} kB\n\
+                 RssAnon:\t{anon:>8} kB\nRssFile:\t{file:>8} kB\nRssShmem:\t{shmem:>8} kB\nVmData:\t{data:>8} kB\nVmStk:\t{stk:>8} kB\nVmExe:\t{exe:>8} kB\n\
+                 VmLib:\t{lib:>8} kB\nVmPTE:\t{z:>8} kB\nVmSwap:\t{z:>8} kB\nHugetlbPages:\t{z:>8} kB\nCoreDumping:\t0\nTHP_enabled:\t1\n\
+                 untag_mask:\t0xffffffffffffffff\nThreads:\t{threads}\nSigQ:\t0/{sigq}\nSigPnd:\t{own_pending:016x}\nShdPnd:\t{shared_pending:016x}\n\
+                 SigBlk:\t{blocked:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\nCapInh:\t{inh:016x}\nCapPrm:\t{prm:016x}\nCapEff:\t{eff:016x}\n\
+                 CapBnd:\t{bnd:016x}\nCapAmb:\t{amb:016x}\nNoNewPrivs:\t{nnp}\nSeccomp:\t0\nSeccomp_filters:\t0\nCpus_allowed:\t{cpus:x}\n\
+                 Cpus_allowed_list:\t0-{last_cpu}\nMems_allowed:\t{mems}\nMems_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
                 c.uid,
                 c.euid,
                 c.suid,
@@ -220,12 +261,28 @@ fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
                 fdsize = task.files().fds().last().map(|&f| ((f as u32 + 1).next_power_of_two()).max(64)).unwrap_or(64),
                 groups = groups.join(" "),
                 threads = thread_count(system, task),
+                lck = kb(m.locked),
                 z = 0u64,
-                caps = if c.euid == 0 { 0x1ff_ffff_ffffu64 } else { 0 },
+                anon = kb(m.rss_anon),
+                file = kb(m.rss_file),
+                shmem = kb(m.rss_shmem),
+                data = kb(m.data),
+                stk = kb(m.stack),
+                exe = kb(m.exe),
+                lib = kb(m.lib),
+                mems = format!("{}00000001", "00000000,".repeat(31)),
+                inh = c.caps.inheritable,
+                prm = c.caps.permitted,
+                eff = c.caps.effective,
+                bnd = c.caps.bounding,
+                amb = c.caps.ambient,
+                nnp = task.no_new_privs.load(std::sync::atomic::Ordering::Relaxed) as u8,
                 cpus = (1u64 << ncpu.min(63)) - 1,
                 last_cpu = ncpu - 1,
             );
         }
+        // Generated by proc_files.
+        _ => return Vec::new(),
     }
     s.into_bytes()
 }
@@ -245,31 +302,38 @@ fn signal_sets(task: &Task) -> (u64, u64) {
 }
 
 fn maps_content(task: &Task) -> Vec<u8> {
-    use std::fmt::Write;
-    let mut s = String::new();
     let mm = task.mm();
     let st = mm.lock();
+    let mut s = String::new();
     for vma in st.vmas.values() {
-        let perms = format!(
-            "{}{}{}{}",
-            if vma.prot & PROT_READ != 0 { 'r' } else { '-' },
-            if vma.prot & PROT_WRITE != 0 { 'w' } else { '-' },
-            if vma.prot & PROT_EXEC != 0 { 'x' } else { '-' },
-            if vma.flags & MAP_SHARED != 0 { 's' } else { 'p' },
-        );
-        let (offset, dev, ino, name): (u64, u64, u64, Vec<u8>) = match &vma.backing {
-            Backing::File { offset, name, dev, ino, .. } => (*offset, *dev, *ino, name.clone()),
-            Backing::Shared { pgoff, .. } => (pgoff * PAGE_SIZE, 1, 0, b"/dev/zero (deleted)".to_vec()),
-            _ => (0, 0, 0, vma.label.as_bytes().to_vec()),
-        };
-        let name = if name.is_empty() { vma.label.as_bytes().to_vec() } else { name };
-        let line = format!("{:08x}-{:08x} {perms} {offset:08x} {:02x}:{:02x} {ino} ", vma.start, vma.end, dev_major(dev), dev_minor(dev));
-        if name.is_empty() {
-            let _ = writeln!(s, "{line}");
-        } else {
-            // Linux pads the name to column 73 (seq_pad).
-            let _ = writeln!(s, "{line:<73}{}", String::from_utf8_lossy(&name));
-        }
+        s.push_str(&vma_line(vma));
+        s.push('\n');
     }
     s.into_bytes()
+}
+
+/// A VMA's line in /proc/<pid>/maps (and the header of its smaps entry).
+pub(crate) fn vma_line(vma: &crate::mm::vma::Vma) -> String {
+    let perms = format!(
+        "{}{}{}{}",
+        if vma.prot & PROT_READ != 0 { 'r' } else { '-' },
+        if vma.prot & PROT_WRITE != 0 { 'w' } else { '-' },
+        if vma.prot & PROT_EXEC != 0 { 'x' } else { '-' },
+        if vma.flags & MAP_SHARED != 0 { 's' } else { 'p' },
+    );
+    let (offset, dev, ino, name): (u64, u64, u64, Vec<u8>) = match &vma.backing {
+        // [vvar] and [vdso] show as Linux's special mappings do.
+        _ if crate::mm::vdso::is_special(vma) => (0, 0, 0, vma.label.as_bytes().to_vec()),
+        Backing::File { offset, name, dev, ino, .. } => (*offset, *dev, *ino, name.clone()),
+        Backing::Shared { pgoff, .. } => (pgoff * PAGE_SIZE, 1, 0, b"/dev/zero (deleted)".to_vec()),
+        _ => (0, 0, 0, vma.label.as_bytes().to_vec()),
+    };
+    let name = if name.is_empty() { vma.label.as_bytes().to_vec() } else { name };
+    let line = format!("{:08x}-{:08x} {perms} {offset:08x} {:02x}:{:02x} {ino} ", vma.start, vma.end, dev_major(dev), dev_minor(dev));
+    if name.is_empty() {
+        line
+    } else {
+        // Linux pads the name to column 73 (seq_pad).
+        format!("{line:<73}{}", String::from_utf8_lossy(&name))
+    }
 }

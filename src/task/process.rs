@@ -76,6 +76,8 @@ pub struct Process {
     exec_tid: AtomicI32,
     /// Woken when a thread exits (an exec waits for the others to go).
     pub thread_exited: WaitQueue,
+    /// OOM adjustment, core-dump filter, dumpability (see `task::limits`).
+    pub limits: crate::task::limits::ProcessLimits,
     /// membarrier(2) registrations of the address space (reset by exec).
     pub membarrier_registrations: std::sync::atomic::AtomicU32,
     /// POSIX timers (timer_create).
@@ -123,6 +125,7 @@ impl Process {
             stop_seq: AtomicU64::new(0),
             stop_active: AtomicBool::new(false),
             thread_exited: WaitQueue::new(),
+            limits: Default::default(),
             membarrier_registrations: std::sync::atomic::AtomicU32::new(0),
             posix_timers: Mutex::new(Default::default()),
             exit_waiters: WaitQueue::new(),

@@ -62,6 +62,14 @@ const OUTPUT_LIMIT: usize = 65536;
 /// Linux's WAKEUP_CHARS: a pty slave polls writable with this much room.
 const WAKEUP_CHARS: usize = 256;
 
+/// Whether a long write stops between steps: Linux's iterate_tty_write
+/// checks signal_pending after every chunk, so a signal ends even a write
+/// that never has to wait (canonical input that overflows is discarded
+/// rather than blocking).
+fn signal_pending() -> bool {
+    crate::sched::current().is_some_and(|t| t.signal_pending())
+}
+
 /// What is behind a tty.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -226,7 +234,11 @@ impl Tty {
         let readable = st.ldisc.poll_readable();
         match self.backend {
             Backend::Pty { .. } => {
-                st.to_master.extend(echo);
+                // Echoes nobody reads are dropped once the master's queue
+                // is full (Linux keeps a small echo buffer and discards
+                // from it on overrun), so input never waits for them.
+                let room = OUTPUT_LIMIT.saturating_sub(st.to_master.len());
+                st.to_master.extend(echo.into_iter().take(room));
                 drop(st);
             }
             Backend::Console { out_fd } => {
@@ -484,6 +496,9 @@ impl Tty {
                 Ok(Ok(n)) => written += n,
                 Ok(Err(e)) | Err(e) => return if written > 0 { Ok(written) } else { Err(e) },
             }
+            if written < data.len() && signal_pending() {
+                return Ok(written);
+            }
         }
         Ok(written)
     }
@@ -542,6 +557,9 @@ impl Tty {
             match step {
                 Ok(n) => written += n,
                 Err(e) => return if written > 0 { Ok(written) } else { Err(e) },
+            }
+            if written < data.len() && signal_pending() {
+                return Ok(written);
             }
         }
         Ok(written)

@@ -299,6 +299,20 @@ pub fn command(program: impl AsRef<Path>, args: &[&str]) -> Command {
     cmd
 }
 
+/// A vkernel command on the backend the test run asks for: with
+/// VKERNEL_PLATFORM=ptrace|seccomp in the test's environment (CI runs the
+/// guest-program tests a second time that way), `--platform` says it, as
+/// the guest's environment is cleared.
+pub fn vkernel() -> Command {
+    let mut cmd = Command::new(VKERNEL);
+    if let Ok(p) = std::env::var("VKERNEL_PLATFORM") {
+        if !p.is_empty() {
+            cmd.args(["--platform", &p]);
+        }
+    }
+    cmd
+}
+
 /// The same program under vkernel: `vkernel -m 256m -- PROGRAM ARGS...`.
 pub fn vkernel_command(program: impl AsRef<Path>, args: &[&str]) -> Command {
     vkernel_command_with(&[], program, args)
@@ -306,7 +320,7 @@ pub fn vkernel_command(program: impl AsRef<Path>, args: &[&str]) -> Command {
 
 /// `vkernel -m 256m OPTIONS -- PROGRAM ARGS...` (e.g. `--read-only`, `--share`).
 pub fn vkernel_command_with(options: &[&str], program: impl AsRef<Path>, args: &[&str]) -> Command {
-    let mut cmd = Command::new(VKERNEL);
+    let mut cmd = vkernel();
     cmd.args(["-m", GUEST_RAM]).args(options).arg("--").arg(program.as_ref()).args(args).env_clear().envs(guest_env()).current_dir("/");
     cmd
 }

@@ -63,6 +63,9 @@ static struct report *rep;
 
 static void arm_and_pause(int which, struct itimerval *it)
 {
+    /* Dies with its section (whose watchdog may end it on a slow machine)
+     * instead of pausing on with the test's stdout open. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     set_handler(SIGUSR1, on_usr1, 0);
     set_handler(SIGALRM, on_alarm, 0);
     set_handler(SIGVTALRM, on_alarm, 0);

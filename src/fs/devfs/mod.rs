@@ -142,6 +142,9 @@ impl FileOps for Null {
     fn write(&self, _file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
         Ok(buf.len())
     }
+    fn discards_writes(&self) -> bool {
+        true
+    }
     fn llseek(&self, _file: &File, pos: &mut u64, _offset: i64, _whence: u32) -> KResult<u64> {
         seek_zero(pos)
     }
@@ -157,6 +160,9 @@ impl FileOps for Zero {
     }
     fn write(&self, _file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
         Ok(buf.len())
+    }
+    fn discards_writes(&self) -> bool {
+        true
     }
     fn llseek(&self, _file: &File, pos: &mut u64, _offset: i64, _whence: u32) -> KResult<u64> {
         seek_zero(pos)

@@ -5,19 +5,22 @@
 //! never names the task layer); "who is asking" (for /proc/self and paths
 //! relative to the reader's root) is `sched::current()`.
 
+mod ns;
+mod sys;
 mod system;
 
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
-use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY};
+use crate::abi::fcntl::{O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_SET};
 use crate::abi::stat::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 use crate::abi::statfs::PROC_SUPER_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
-use crate::fs::file::{File, FileOps};
+use crate::fs::file::{File, FileOps, generic_llseek};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata};
 use crate::fs::path::{Mount, MountTable, Path};
 use crate::fs::{new_anon_dev, now};
+pub use ns::{Namespace, namespace_of};
 pub use system::{USER_HZ, mountinfo_content, mounts_content};
 
 /// Offsets at or above this in /proc's root are process directories.
@@ -50,9 +53,11 @@ pub trait ProcTask: Send + Sync {
     fn cwd(&self) -> Path;
     fn root(&self) -> Path;
     fn exe(&self) -> Vec<u8>;
-    fn set_comm(&self, name: &[u8]);
     /// The contents of a per-process file.
     fn content(&self, file: PidFile) -> Vec<u8>;
+    /// A write to one of the writable per-process files (comm,
+    /// oom_score_adj, oom_adj, coredump_filter).
+    fn write(&self, file: PidFile, data: &[u8]) -> KResult<usize>;
 }
 
 static VIEW: OnceLock<Arc<dyn ProcessView>> = OnceLock::new();
@@ -101,6 +106,38 @@ pub enum PidFile {
     Statm,
     Mounts,
     Mountinfo,
+    Auxv,
+    Cgroup,
+    CoredumpFilter,
+    Io,
+    Limits,
+    Loginuid,
+    OomAdj,
+    OomScore,
+    OomScoreAdj,
+    Personality,
+    Sched,
+    Schedstat,
+    Sessionid,
+    Smaps,
+    SmapsRollup,
+    Wchan,
+}
+
+impl PidFile {
+    /// Permission bits, as Linux's tgid_base_stuff gives them.
+    fn mode(self) -> u32 {
+        match self {
+            PidFile::Environ | PidFile::Auxv | PidFile::Io | PidFile::Personality => 0o400,
+            PidFile::Comm | PidFile::CoredumpFilter | PidFile::Loginuid | PidFile::OomAdj | PidFile::OomScoreAdj | PidFile::Sched => 0o644,
+            _ => 0o444,
+        }
+    }
+
+    /// Writes go to the task (ProcTask::write).
+    fn writable(self) -> bool {
+        matches!(self, PidFile::Comm | PidFile::CoredumpFilter | PidFile::OomAdj | PidFile::OomScoreAdj)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -116,24 +153,42 @@ enum PidEntry {
     FdDir,
     FdInfoDir,
     TaskDir,
+    NsDir,
 }
 
 const PID_ENTRIES: &[(&str, PidEntry)] = &[
+    ("auxv", PidEntry::File(PidFile::Auxv)),
+    ("cgroup", PidEntry::File(PidFile::Cgroup)),
     ("cmdline", PidEntry::File(PidFile::Cmdline)),
     ("comm", PidEntry::File(PidFile::Comm)),
+    ("coredump_filter", PidEntry::File(PidFile::CoredumpFilter)),
     ("cwd", PidEntry::Link(PidLink::Cwd)),
     ("environ", PidEntry::File(PidFile::Environ)),
     ("exe", PidEntry::Link(PidLink::Exe)),
     ("fd", PidEntry::FdDir),
     ("fdinfo", PidEntry::FdInfoDir),
+    ("io", PidEntry::File(PidFile::Io)),
+    ("limits", PidEntry::File(PidFile::Limits)),
+    ("loginuid", PidEntry::File(PidFile::Loginuid)),
     ("maps", PidEntry::File(PidFile::Maps)),
     ("mountinfo", PidEntry::File(PidFile::Mountinfo)),
     ("mounts", PidEntry::File(PidFile::Mounts)),
+    ("ns", PidEntry::NsDir),
+    ("oom_adj", PidEntry::File(PidFile::OomAdj)),
+    ("oom_score", PidEntry::File(PidFile::OomScore)),
+    ("oom_score_adj", PidEntry::File(PidFile::OomScoreAdj)),
+    ("personality", PidEntry::File(PidFile::Personality)),
     ("root", PidEntry::Link(PidLink::Root)),
+    ("sched", PidEntry::File(PidFile::Sched)),
+    ("schedstat", PidEntry::File(PidFile::Schedstat)),
+    ("sessionid", PidEntry::File(PidFile::Sessionid)),
+    ("smaps", PidEntry::File(PidFile::Smaps)),
+    ("smaps_rollup", PidEntry::File(PidFile::SmapsRollup)),
     ("stat", PidEntry::File(PidFile::Stat)),
     ("statm", PidEntry::File(PidFile::Statm)),
     ("status", PidEntry::File(PidFile::Status)),
     ("task", PidEntry::TaskDir),
+    ("wchan", PidEntry::File(PidFile::Wchan)),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -153,6 +208,11 @@ enum Node {
     FdInfo(i32, i32),
     /// /proc/<pid>/task: one directory per thread of the group.
     TaskDir(i32),
+    /// /proc/<pid>/ns and its links.
+    NsDir(i32),
+    NsLink(i32, Namespace),
+    /// /proc/sys and below.
+    Sys(sys::SysNode),
 }
 
 pub struct ProcInode {
@@ -212,6 +272,10 @@ fn ino_of(node: Node) -> u64 {
         Node::FdDir(p) => pid_ino(p, 64),
         Node::TaskDir(p) => pid_ino(p, 65),
         Node::FdInfoDir(p) => pid_ino(p, 66),
+        Node::NsDir(p) => pid_ino(p, 67),
+        Node::NsLink(p, n) => pid_ino(p, 80 + ns::ALL.iter().position(|(_, x)| *x == n).unwrap_or(0) as u64),
+        Node::Sys(sys::SysNode::Dir(d)) => 0x1000 + d as u64,
+        Node::Sys(sys::SysNode::File(f)) => 0x2000 + f as u64,
         Node::FdInfo(p, fd) => FDINFO | ((p as u32 as u64) << 32) | fd as u32 as u64,
         Node::FdLink(p, fd) => FD | ((p as u32 as u64) << 32) | fd as u32 as u64,
     }
@@ -227,7 +291,9 @@ impl ProcInode {
             | Node::FdLink(p, _)
             | Node::FdInfoDir(p)
             | Node::FdInfo(p, _)
-            | Node::TaskDir(p) => Some(p),
+            | Node::TaskDir(p)
+            | Node::NsDir(p)
+            | Node::NsLink(p, _) => Some(p),
             _ => None,
         }
     }
@@ -294,9 +360,11 @@ impl Inode for ProcInode {
             Node::SelfLink | Node::ThreadSelfLink | Node::MountsLink => (S_IFLNK | 0o777, 1),
             Node::Global(_) => (S_IFREG | 0o444, 1),
             Node::PidDir(_) => (S_IFDIR | 0o555, 3),
-            Node::PidFile(_, PidFile::Environ) => (S_IFREG | 0o400, 1),
-            Node::PidFile(_, PidFile::Comm) => (S_IFREG | 0o644, 1),
-            Node::PidFile(..) => (S_IFREG | 0o444, 1),
+            Node::PidFile(_, f) => (S_IFREG | f.mode(), 1),
+            Node::NsDir(_) => (S_IFDIR | 0o511, 2),
+            Node::NsLink(..) => (S_IFLNK | 0o777, 1),
+            Node::Sys(n @ sys::SysNode::Dir(_)) => (S_IFDIR | sys::mode(n), 2),
+            Node::Sys(n @ sys::SysNode::File(_)) => (S_IFREG | sys::mode(n), 1),
             Node::PidLink(..) => (S_IFLNK | 0o777, 1),
             Node::FdDir(_) => (S_IFDIR | 0o500, 2),
             Node::FdInfoDir(_) => (S_IFDIR | 0o555, 2),
@@ -356,6 +424,7 @@ impl Inode for ProcInode {
                     b"self" => return Ok(fs.node(Node::SelfLink)),
                     b"thread-self" => return Ok(fs.node(Node::ThreadSelfLink)),
                     b"mounts" => return Ok(fs.node(Node::MountsLink)),
+                    b"sys" => return Ok(fs.node(Node::Sys(sys::ROOT))),
                     _ => {}
                 }
                 if let Some((_, g)) = GLOBALS.iter().find(|(n, _)| n.as_bytes() == name) {
@@ -374,8 +443,15 @@ impl Inode for ProcInode {
                     PidEntry::FdDir => Node::FdDir(pid),
                     PidEntry::FdInfoDir => Node::FdInfoDir(pid),
                     PidEntry::TaskDir => Node::TaskDir(pid),
+                    PidEntry::NsDir => Node::NsDir(pid),
                 }))
             }
+            Node::NsDir(pid) => {
+                fs.task(pid)?;
+                let (_, n) = ns::ALL.iter().find(|(n, _)| n.as_bytes() == name).ok_or(Errno::ENOENT)?;
+                Ok(fs.node(Node::NsLink(pid, *n)))
+            }
+            Node::Sys(sys::SysNode::Dir(d)) => Ok(fs.node(Node::Sys(sys::lookup(d, name)?))),
             Node::TaskDir(pid) => {
                 let tid = parse_number(name).ok_or(Errno::ENOENT)?;
                 let leader = fs.task(pid)?;
@@ -393,10 +469,38 @@ impl Inode for ProcInode {
         }
     }
 
+    // Nothing is made or removed in /proc. A name a /proc lookup does not
+    // find is an error there, not a negative entry, so making one is
+    // ENOENT; an existing entry has no unlink, rmdir or rename (EPERM).
+    fn create(&self, _name: &[u8], _mode: u32, _rdev: u64, _uid: u32, _gid: u32) -> KResult<InodeRef> {
+        self.no_new_entries()
+    }
+
+    fn symlink(&self, _name: &[u8], _target: &[u8], _uid: u32, _gid: u32) -> KResult<InodeRef> {
+        self.no_new_entries()
+    }
+
+    fn link(&self, _name: &[u8], _target: &InodeRef) -> KResult<()> {
+        self.no_new_entries().map(|_| ())
+    }
+
+    fn unlink(&self, _name: &[u8]) -> KResult<()> {
+        self.no_removals()
+    }
+
+    fn rmdir(&self, _name: &[u8]) -> KResult<()> {
+        self.no_removals()
+    }
+
+    fn rename(&self, _old_name: &[u8], _new_dir: &InodeRef, _new_name: &[u8], _flags: u32) -> KResult<()> {
+        self.no_removals()
+    }
+
     fn readdir(&self, offset: u64, sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {
         let ino = ino_of(self.node);
         let parent_ino = match self.node {
-            Node::FdDir(p) | Node::FdInfoDir(p) | Node::TaskDir(p) => ino_of(Node::PidDir(p)),
+            Node::FdDir(p) | Node::FdInfoDir(p) | Node::TaskDir(p) | Node::NsDir(p) => ino_of(Node::PidDir(p)),
+            Node::Sys(n) => sys::parent(n).map(|p| ino_of(Node::Sys(p))).unwrap_or(1),
             _ => 1,
         };
         let mut fixed: Vec<(Vec<u8>, u64, u8)> = vec![(b".".to_vec(), ino, 4), (b"..".to_vec(), parent_ino, 4)];
@@ -407,6 +511,7 @@ impl Inode for ProcInode {
                 }
                 fixed.push((b"mounts".to_vec(), ino_of(Node::MountsLink), 10));
                 fixed.push((b"self".to_vec(), ino_of(Node::SelfLink), 10));
+                fixed.push((b"sys".to_vec(), ino_of(Node::Sys(sys::ROOT)), 4));
                 fixed.push((b"thread-self".to_vec(), ino_of(Node::ThreadSelfLink), 10));
             }
             Node::PidDir(pid) => {
@@ -418,8 +523,20 @@ impl Inode for ProcInode {
                         PidEntry::FdDir => (Node::FdDir(pid), 4),
                         PidEntry::FdInfoDir => (Node::FdInfoDir(pid), 4),
                         PidEntry::TaskDir => (Node::TaskDir(pid), 4),
+                        PidEntry::NsDir => (Node::NsDir(pid), 4),
                     };
                     fixed.push((n.as_bytes().to_vec(), ino_of(node), dtype));
+                }
+            }
+            Node::NsDir(pid) => {
+                self.fs.task(pid)?;
+                for (n, x) in ns::ALL {
+                    fixed.push((n.as_bytes().to_vec(), ino_of(Node::NsLink(pid, *x)), 10));
+                }
+            }
+            Node::Sys(sys::SysNode::Dir(d)) => {
+                for (n, x) in sys::list(d) {
+                    fixed.push((n.as_bytes().to_vec(), ino_of(Node::Sys(x)), if matches!(x, sys::SysNode::Dir(_)) { 4 } else { 8 }));
                 }
             }
             Node::FdDir(_) | Node::FdInfoDir(_) | Node::TaskDir(_) => {}
@@ -490,6 +607,10 @@ impl Inode for ProcInode {
                 let file = self.open_file(pid, fd)?;
                 Ok(file_link_text(&file, self.fs.reader_root().as_ref()))
             }
+            Node::NsLink(pid, n) => {
+                self.fs.task(pid)?;
+                Ok(n.link_text())
+            }
             _ => Err(Errno::EINVAL),
         }
     }
@@ -497,8 +618,16 @@ impl Inode for ProcInode {
     fn magic_link(&self) -> Option<Path> {
         match self.node {
             Node::FdLink(..) | Node::PidLink(_, PidLink::Cwd) | Node::PidLink(_, PidLink::Root) => self.link_path().ok(),
+            Node::NsLink(pid, n) => self.fs.task(pid).ok().map(|_| anon_path(&ns::inode(n))),
             _ => None,
         }
+    }
+
+    /// Linux's proc_setattr and proc_sys_setattr: modes and owners are
+    /// fixed; a truncation (O_TRUNC of a writable file) is accepted and
+    /// changes nothing.
+    fn setattr(&self, attr: &crate::fs::inode::SetAttr) -> KResult<()> {
+        if attr.mode.is_some() || attr.uid.is_some() || attr.gid.is_some() { Err(Errno::EPERM) } else { Ok(()) }
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
@@ -512,18 +641,39 @@ impl Inode for ProcInode {
     }
 
     fn open(&self, flags: u32) -> KResult<Option<Arc<dyn FileOps>>> {
-        match self.node {
-            Node::Global(_) | Node::PidFile(..) => {
-                // Like Linux, a write-only open of comm generates nothing.
-                let data = if flags & O_ACCMODE == O_WRONLY { Vec::new() } else { self.generate()? };
-                let comm_of = match self.node {
-                    Node::PidFile(pid, PidFile::Comm) => Some(pid),
-                    _ => None,
+        let writer = match self.node {
+            Node::PidFile(pid, f) if f.writable() => Some(Writer::Pid(pid, f)),
+            Node::Sys(n @ sys::SysNode::File(f)) => {
+                let euid = crate::sched::current().map(|t| t.creds().euid).unwrap_or(0);
+                let want = match flags & O_ACCMODE {
+                    O_WRONLY => 2,
+                    O_RDWR => 6,
+                    _ => 4,
                 };
-                Ok(Some(Arc::new(SnapshotFile { data, comm_of, fs: self.fs.clone() })))
+                sys::may_open(n, euid, want)?;
+                Some(Writer::Sys(f))
             }
-            _ => Ok(None),
-        }
+            Node::Global(_) | Node::PidFile(..) => None,
+            _ => return Ok(None),
+        };
+        // Like Linux, a write-only open generates nothing.
+        let data = if flags & O_ACCMODE == O_WRONLY { Vec::new() } else { self.generate()? };
+        let seq = !matches!(self.node, Node::PidFile(_, PidFile::Cmdline | PidFile::Environ));
+        Ok(Some(Arc::new(SnapshotFile { data, writer, seq, fs: self.fs.clone() })))
+    }
+}
+
+impl ProcInode {
+    fn is_dir(&self) -> bool {
+        matches!(self.node, Node::Root | Node::PidDir(_) | Node::FdDir(_) | Node::FdInfoDir(_) | Node::TaskDir(_))
+    }
+
+    fn no_new_entries(&self) -> KResult<InodeRef> {
+        Err(if self.is_dir() { Errno::ENOENT } else { Errno::ENOTDIR })
+    }
+
+    fn no_removals(&self) -> KResult<()> {
+        Err(if self.is_dir() { Errno::EPERM } else { Errno::ENOTDIR })
     }
 }
 
@@ -534,11 +684,18 @@ fn parse_number(name: &[u8]) -> Option<i32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
+/// Where a write to an open /proc file goes.
+enum Writer {
+    Pid(i32, PidFile),
+    Sys(u16),
+}
+
 /// An open /proc file: the bytes generated at open.
 struct SnapshotFile {
     data: Vec<u8>,
-    /// /proc/<pid>/comm is writable: it renames the task.
-    comm_of: Option<i32>,
+    writer: Option<Writer>,
+    /// A seq_file in Linux (all but cmdline and environ).
+    seq: bool,
     fs: Arc<ProcFs>,
 }
 
@@ -555,15 +712,26 @@ impl FileOps for SnapshotFile {
     }
 
     fn write(&self, _file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
-        let pid = self.comm_of.ok_or(Errno::EINVAL)?;
-        let task = self.fs.task(pid)?;
-        let name = buf.strip_suffix(b"\n").unwrap_or(buf);
-        task.set_comm(name);
-        Ok(buf.len())
+        match self.writer {
+            Some(Writer::Pid(pid, f)) => self.fs.task(pid)?.write(f, buf),
+            Some(Writer::Sys(entry)) => sys::write(entry, buf),
+            None => Err(Errno::EINVAL),
+        }
     }
 
     fn size(&self, _file: &File) -> KResult<u64> {
         Ok(self.data.len() as u64)
+    }
+
+    /// Linux's seq_lseek: SEEK_SET and SEEK_CUR only (SEEK_END is EINVAL);
+    /// cmdline and environ use generic_file_llseek over a size of 0.
+    fn llseek(&self, _file: &File, pos: &mut u64, offset: i64, whence: u32) -> KResult<u64> {
+        if self.seq && !matches!(whence, SEEK_SET | SEEK_CUR) {
+            return Err(Errno::EINVAL);
+        }
+        let new = generic_llseek(*pos, offset, whence, || Ok(0))?;
+        *pos = new;
+        Ok(new)
     }
 }
 
@@ -574,6 +742,7 @@ impl ProcInode {
         match self.node {
             Node::Global(g) => Ok(system::global_content(view()?.as_ref(), g)),
             Node::PidFile(pid, f) => Ok(self.fs.task(pid)?.content(f)),
+            Node::Sys(sys::SysNode::File(f)) => sys::read(f),
             Node::FdInfo(pid, fd) => {
                 let (file, cloexec) = self.fs.task(pid)?.file(fd)?;
                 let pos = *file.pos.lock();

@@ -129,7 +129,17 @@ fn lookup_path(parts: &[&str]) -> Option<Kind> {
             let n = all.iter().find(|n| format!("{}:{}", n.major, n.minor) == *numbers)?;
             Kind::Link(format!("../../devices/virtual/block/{}", device_path(n)))
         }
-        ["devices"] => dirs(&["virtual"]),
+        ["devices"] => dirs(&["system", "virtual"]),
+        // The CPU lists glibc's sysconf and get_nprocs_conf read (the
+        // host's own: the guest runs on its CPUs).
+        ["devices", "system"] => dirs(&["cpu"]),
+        ["devices", "system", "cpu"] => {
+            let mut entries: Vec<(String, u8)> = (0..crate::platform::host::system::possible_cpus()).map(|n| (format!("cpu{n}"), DT_DIR)).collect();
+            entries.extend(file_list(&["online", "possible", "present"]));
+            Kind::Dir(entries)
+        }
+        ["devices", "system", "cpu", list @ ("online" | "possible" | "present")] => Kind::File(crate::platform::host::system::cpu_list(list).into_bytes()),
+        ["devices", "system", "cpu", cpu] if cpu.strip_prefix("cpu").and_then(|n| n.parse::<usize>().ok()).is_some_and(|n| n < crate::platform::host::system::possible_cpus()) => Kind::Dir(Vec::new()),
         ["devices", "virtual"] => dirs(&["block"]),
         ["devices", "virtual", "block"] => Kind::Dir(all.iter().filter(|n| n.partition == 0).map(|n| (n.name.clone(), DT_DIR)).collect()),
         ["devices", "virtual", "block", d, rest @ ..] => {

@@ -88,13 +88,17 @@ struct Entry {
 struct FileData {
     cache: Arc<PageCache>,
     size: u64,
+    /// Pages charged to the filesystem: those write allocated. A fault
+    /// in a hole of a MAP_SHARED mapping adds pages the filesystem never
+    /// sees, so only these are uncharged (never more than are present).
+    charged: u64,
 }
 
 impl FileData {
     fn new() -> FileData {
         let cache = PageCache::new(guest_ram().clone());
         cache.set_size(0);
-        FileData { cache, size: 0 }
+        FileData { cache, size: 0, charged: 0 }
     }
 
     fn set_size(&mut self, size: u64) {
@@ -166,7 +170,7 @@ impl Drop for TmpInode {
     fn drop(&mut self) {
         let st = self.state.get_mut();
         if let Kind::File(f) = &st.kind {
-            self.fs.uncharge_pages(f.cache.page_count());
+            self.fs.uncharge_pages(f.charged);
         }
         self.fs.inodes.fetch_sub(1, Ordering::Relaxed);
     }
@@ -309,8 +313,10 @@ impl TmpInode {
         }
         if size < f.size {
             let keep = size.div_ceil(PAGE_SIZE);
-            let dropped = f.cache.truncate_pages(keep);
-            self.fs.uncharge_pages(dropped);
+            f.cache.truncate_pages(keep);
+            let excess = f.charged.saturating_sub(f.cache.page_count());
+            f.charged -= excess;
+            self.fs.uncharge_pages(excess);
             // Zero the tail of the last page so a later extension reads zeros.
             let off = (size % PAGE_SIZE) as usize;
             if off != 0 {
@@ -726,6 +732,7 @@ impl TmpInode {
                     }
                     break;
                 }
+                f.charged += 1;
             }
             if let Some(frame) = f.cache.lookup(index) {
                 f.cache.phys().frame_bytes(frame)[off..off + len].copy_from_slice(&buf[done..done + len]);

@@ -530,3 +530,24 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// Writes all of `data` to host fd `fd` (ours).
+pub fn write_all_fd(fd: i32, data: &[u8]) -> std::io::Result<()> {
+    let mut written = 0;
+    while written < data.len() {
+        // SAFETY: writing from a live slice to our own fd.
+        let n = unsafe { libc::write(fd, data[written..].as_ptr() as *const libc::c_void, data.len() - written) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(std::io::Error::from(std::io::ErrorKind::WriteZero));
+        }
+        written += n as usize;
+    }
+    Ok(())
+}

@@ -77,6 +77,25 @@ impl GuestRam {
         }
     }
 
+    /// `len` bytes at `offset` through vkernel's own mapping (shared with
+    /// guest threads, like `page`).
+    #[allow(clippy::mut_from_ref)]
+    pub fn bytes(&self, offset: u64, len: usize) -> &mut [u8] {
+        assert!(offset.checked_add(len as u64).is_some_and(|end| end <= self.size), "guest RAM range out of range");
+        // SAFETY: the range lies inside the mapping made in `new`, which
+        // lives as long as self.
+        unsafe { std::slice::from_raw_parts_mut(self.base.add(offset as usize), len) }
+    }
+
+    /// The aligned 32-bit word at `offset`, for words vkernel and a stub
+    /// hand back and forth (and wait on with futexes).
+    pub fn word(&self, offset: u64) -> &std::sync::atomic::AtomicU32 {
+        assert!(offset % 4 == 0 && offset + 4 <= self.size, "guest RAM word out of range");
+        // SAFETY: aligned, inside the mapping made in `new`, which lives as
+        // long as self; AtomicU32 has the layout of u32.
+        unsafe { &*(self.base.add(offset as usize) as *const std::sync::atomic::AtomicU32) }
+    }
+
     /// Gives pages back to the host; they read back as zeros.
     pub fn punch(&self, offset: u64, len: u64) {
         // SAFETY: fallocate on our own memfd within its size.

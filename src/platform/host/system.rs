@@ -100,6 +100,18 @@ pub fn possible_cpus() -> usize {
     })
 }
 
+/// The host's CPU list file /sys/devices/system/cpu/`which` ("online",
+/// "possible", "present"), e.g. "0-1\n"; without one, the CPUs vkernel
+/// may use.
+pub fn cpu_list(which: &str) -> String {
+    if matches!(which, "online" | "possible" | "present") {
+        if let Ok(s) = std::fs::read_to_string(format!("/sys/devices/system/cpu/{which}")) {
+            return s;
+        }
+    }
+    format!("0-{}\n", possible_cpus().saturating_sub(1))
+}
+
 /// The limits vkernel itself runs under, resource by resource.
 pub fn rlimits<const N: usize>() -> [Rlimit; N] {
     let mut l = [Rlimit { cur: u64::MAX, max: u64::MAX }; N];
@@ -206,6 +218,74 @@ pub fn net_sysctl(name: &str) -> Option<i64> {
     std::fs::read_to_string(format!("/proc/sys/net/{name}")).ok()?.trim().parse().ok()
 }
 
+/// The capability sets and securebits vkernel runs with (PID 1 starts
+/// with them, so a guest holds what the same program would natively).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HostCapabilities {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+    pub bounding: u64,
+    pub ambient: u64,
+    pub securebits: u32,
+}
+
+pub fn capabilities() -> HostCapabilities {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    let mut header = Header { version: 0x2008_0522, pid: 0 };
+    let mut data = [Data::default(); 2];
+    let mut caps = HostCapabilities::default();
+    // SAFETY: capget into a live header and a two-word data array, as the
+    // version 3 header asks for.
+    if unsafe { libc::syscall(libc::SYS_capget, &mut header as *mut Header, data.as_mut_ptr()) } == 0 {
+        let join = |lo: u32, hi: u32| lo as u64 | (hi as u64) << 32;
+        caps.effective = join(data[0].effective, data[1].effective);
+        caps.permitted = join(data[0].permitted, data[1].permitted);
+        caps.inheritable = join(data[0].inheritable, data[1].inheritable);
+    }
+    for cap in 0..64u64 {
+        // SAFETY: prctl queries of our own bounding and ambient sets.
+        let (bounded, ambient) = unsafe {
+            (libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0), libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_IS_SET, cap, 0, 0))
+        };
+        if bounded < 0 {
+            break;
+        }
+        if bounded == 1 {
+            caps.bounding |= 1 << cap;
+        }
+        if ambient == 1 {
+            caps.ambient |= 1 << cap;
+        }
+    }
+    // SAFETY: a prctl query without arguments.
+    let bits = unsafe { libc::prctl(libc::PR_GET_SECUREBITS, 0, 0, 0, 0) };
+    caps.securebits = bits.max(0) as u32;
+    caps
+}
+
+/// The host's highest capability number, if it says.
+pub fn cap_last_cap() -> Option<u32> {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap").ok()?.trim().parse().ok()
+}
+
+/// A host kernel sysctl under /proc/sys/kernel (e.g. "dmesg_restrict"),
+/// for guest defaults that follow the host's configuration.
+pub fn kernel_sysctl(name: &str) -> Option<i64> {
+    std::fs::read_to_string(format!("/proc/sys/kernel/{name}")).ok()?.trim().parse().ok()
+}
+
 /// A memory barrier on every CPU running a stub (they register for
 /// MEMBARRIER_CMD_GLOBAL_EXPEDITED when they start); falls back to the
 /// slow global barrier when the host refuses. Guest membarrier(2) uses it.
@@ -218,4 +298,11 @@ pub fn membarrier_all_stubs() {
             libc::syscall(libc::SYS_membarrier, GLOBAL, 0, 0);
         }
     }
+}
+
+/// Whether user code may use RDFSBASE/WRFSBASE (AT_HWCAP2's FSGSBASE bit).
+pub fn has_fsgsbase() -> bool {
+    const HWCAP2_FSGSBASE: u64 = 1 << 1;
+    // SAFETY: getauxval has no preconditions.
+    unsafe { libc::getauxval(libc::AT_HWCAP2) & HWCAP2_FSGSBASE != 0 }
 }

@@ -47,6 +47,10 @@ impl PtracePlatform {
 }
 
 impl Platform for PtracePlatform {
+    fn name(&self) -> &'static str {
+        "ptrace"
+    }
+
     fn new_context(&self) -> Box<dyn Context> {
         use std::os::fd::AsRawFd;
         Box::new(PtraceContext {
@@ -191,11 +195,11 @@ const MAX_SPARE_STUBS: usize = 2;
 
 // SAFETY: all host calls below are plain syscalls on pids we created; the
 // structures passed are owned locals.
-fn ptrace(req: libc::c_uint, pid: i32, addr: u64, data: u64) -> i64 {
+pub(crate) fn ptrace(req: libc::c_uint, pid: i32, addr: u64, data: u64) -> i64 {
     unsafe { libc::ptrace(req, pid, addr as *mut libc::c_void, data as *mut libc::c_void) }
 }
 
-fn wait_stub(pid: i32) -> i32 {
+pub(crate) fn wait_stub(pid: i32) -> i32 {
     wait_stub_flags(pid, 0).unwrap_or(-1)
 }
 
@@ -255,14 +259,46 @@ fn exit_thread(stub: &Stub) {
     }
 }
 
-fn get_regs(pid: i32) -> Option<Regs> {
+pub(crate) fn get_regs(pid: i32) -> Option<Regs> {
     // SAFETY: Regs is plain data; PTRACE_GETREGS fills it.
     let mut regs: Regs = unsafe { std::mem::zeroed() };
     (ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs as *mut Regs as u64) == 0).then_some(regs)
 }
 
-fn set_regs(pid: i32, regs: &Regs) -> bool {
+pub(crate) fn set_regs(pid: i32, regs: &Regs) -> bool {
     ptrace(libc::PTRACE_SETREGS, pid, 0, regs as *const Regs as u64) == 0
+}
+
+/// Runs one host system call at `site` (a `syscall` followed by an int3)
+/// in stopped, traced host thread `tid`, from `template`'s registers.
+/// Stub set-up on both platforms uses it.
+pub(crate) fn inject_syscall(tid: i32, site: u64, template: &Regs, nr: i64, args: [u64; 6]) -> Result<i64, ()> {
+    let mut r = *template;
+    r.rip = site;
+    r.rax = nr as u64;
+    r.orig_rax = u64::MAX;
+    (r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9) = (args[0], args[1], args[2], args[3], args[4], args[5]);
+    run_until_trap(tid, &r).map(|r| r.rax as i64)
+}
+
+/// Runs stopped, traced host thread `tid` from `regs` until its int3.
+fn run_until_trap(tid: i32, regs: &Regs) -> Result<Regs, ()> {
+    if !set_regs(tid, regs) || ptrace(libc::PTRACE_CONT, tid, 0, 0) != 0 {
+        return Err(());
+    }
+    loop {
+        let status = wait_stub(tid);
+        if status == -1 || !libc::WIFSTOPPED(status) {
+            return Err(());
+        }
+        if libc::WSTOPSIG(status) == libc::SIGTRAP && (status >> 16) != libc::PTRACE_EVENT_STOP {
+            return get_regs(tid).ok_or(());
+        }
+        // A stray signal (a kick) or a group stop: drop it and go on.
+        if ptrace(libc::PTRACE_CONT, tid, 0, 0) != 0 {
+            return Err(());
+        }
+    }
 }
 
 impl Stub {
@@ -274,32 +310,7 @@ impl Stub {
     /// Runs one host system call at `site` (a `syscall` followed, on the
     /// caller's path, by an int3).
     fn inject_at(&self, site: u64, template: &Regs, nr: i64, args: [u64; 6]) -> Result<i64, ()> {
-        let mut r = *template;
-        r.rip = site;
-        r.rax = nr as u64;
-        r.orig_rax = u64::MAX;
-        (r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9) = (args[0], args[1], args[2], args[3], args[4], args[5]);
-        self.run_until_trap(&r).map(|r| r.rax as i64)
-    }
-
-    /// Runs the stub from `regs` until its int3.
-    fn run_until_trap(&self, regs: &Regs) -> Result<Regs, ()> {
-        if !set_regs(self.tid, regs) || ptrace(libc::PTRACE_CONT, self.tid, 0, 0) != 0 {
-            return Err(());
-        }
-        loop {
-            let status = wait_stub(self.tid);
-            if status == -1 || !libc::WIFSTOPPED(status) {
-                return Err(());
-            }
-            if libc::WSTOPSIG(status) == libc::SIGTRAP && (status >> 16) != libc::PTRACE_EVENT_STOP {
-                return get_regs(self.tid).ok_or(());
-            }
-            // A stray signal (a kick) or a group stop: drop it and go on.
-            if ptrace(libc::PTRACE_CONT, self.tid, 0, 0) != 0 {
-                return Err(());
-            }
-        }
+        inject_syscall(self.tid, site, template, nr, args)
     }
 
     /// Applies host mapping changes in batches of MAX_OPS.
@@ -324,7 +335,7 @@ impl Stub {
             r.rbx = OPS_ADDR;
             r.r12 = chunk.len() as u64;
             r.orig_rax = u64::MAX;
-            let done = self.run_until_trap(&r)?;
+            let done = run_until_trap(self.tid, &r)?;
             if done.r12 != 0 {
                 return Err(());
             }
@@ -396,16 +407,7 @@ impl PtraceContext {
 
     fn spawn_stub(&self, mm: Option<&Arc<dyn AddressSpace>>) -> Option<Stub> {
         let ops_page = self.memory.alloc_page()?;
-        let memfd = self.memory.ram().memfd();
-        // SAFETY: getpid has no preconditions.
-        let parent = unsafe { libc::getpid() };
-        // SAFETY: fork in a threaded process; the child only makes raw
-        // system calls (async-signal-safe) before execveat.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            // SAFETY: see above; these are raw syscalls with valid arguments.
-            unsafe { stub_child(memfd, self.stub_elf, parent) };
-        }
+        let pid = crate::platform::spawn::fork_stub(self.memory.ram().memfd(), self.stub_elf);
         if pid < 0 {
             self.memory.free_page(ops_page);
             return None;
@@ -479,44 +481,6 @@ impl PtraceContext {
         }
         page.fill(0);
         Some(())
-    }
-}
-
-/// The stub child between fork and exec: detach from the terminal, die with
-/// the tracer thread, keep only the guest-RAM memfd, ask to be traced, exec.
-///
-/// # Safety
-/// Must be called only in a freshly forked child; never returns.
-unsafe fn stub_child(memfd: i32, stub_elf: i32, parent: i32) -> ! {
-    // SAFETY: raw system calls with constant or checked arguments.
-    unsafe {
-        let empty: libc::sigset_t = std::mem::zeroed();
-        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty as *const _, 0usize, 8usize);
-        libc::syscall(libc::SYS_setsid);
-        libc::syscall(libc::SYS_prctl, libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-        if libc::syscall(libc::SYS_getppid) as i32 != parent {
-            libc::syscall(libc::SYS_exit_group, 1);
-        }
-        // Move both fds out of the way first: either may already sit at
-        // the target numbers, and dup3 refuses equal fds.
-        let high_mem = libc::syscall(libc::SYS_fcntl, memfd, libc::F_DUPFD, 1000);
-        let high_elf = libc::syscall(libc::SYS_fcntl, stub_elf, libc::F_DUPFD, 1000);
-        let elf_fd = STUB_MEMFD + 1;
-        if high_mem < 0
-            || high_elf < 0
-            || libc::syscall(libc::SYS_dup3, high_mem, STUB_MEMFD, 0) < 0
-            || libc::syscall(libc::SYS_dup3, high_elf, elf_fd, libc::O_CLOEXEC) < 0
-        {
-            libc::syscall(libc::SYS_exit_group, 1);
-        }
-        libc::syscall(libc::SYS_close_range, 0u32, (STUB_MEMFD - 1) as u32, 0u32);
-        libc::syscall(libc::SYS_close_range, (elf_fd + 1) as u32, u32::MAX, 0u32);
-        libc::syscall(libc::SYS_ptrace, libc::PTRACE_TRACEME, 0, 0, 0);
-        let argv: [*const libc::c_char; 2] = [c"vkernel-stub".as_ptr(), std::ptr::null()];
-        let envp: [*const libc::c_char; 1] = [std::ptr::null()];
-        libc::syscall(libc::SYS_execveat, elf_fd, c"".as_ptr(), argv.as_ptr(), envp.as_ptr(), libc::AT_EMPTY_PATH);
-        libc::syscall(libc::SYS_exit_group, 127);
-        unreachable!()
     }
 }
 
@@ -687,8 +651,8 @@ fn reap_killed(pid: i32) -> bool {
 }
 
 /// The address space of a spare stub: none (a `Weak` to nothing needs a
-/// concrete type).
-struct NoSpace;
+/// concrete type). The seccomp backend's spares use it too.
+pub(crate) struct NoSpace;
 
 impl AddressSpace for NoSpace {
     fn id(&self) -> u64 {

@@ -20,7 +20,7 @@ pub const STUB_END: u64 = OPS_ADDR + 0x1000;
 /// The highest user address on x86-64 with 4-level paging.
 pub const USER_TOP: u64 = 0x7fff_ffff_f000;
 /// The fd number of the guest-RAM memfd inside the stub.
-pub const STUB_MEMFD: i32 = 3;
+pub const STUB_MEMFD: i32 = crate::platform::spawn::STUB_MEMFD;
 /// Bytes per batched operation: nr + six arguments.
 pub const OP_SIZE: usize = 56;
 pub const MAX_OPS: usize = 4096 / OP_SIZE;

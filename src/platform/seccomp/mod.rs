@@ -1,0 +1,960 @@
+//! The seccomp platform. Guest threads run free in their stub process:
+//! a seccomp filter turns every guest system call into SIGSYS, and the
+//! stub's signal handler (stub.s) parks the thread in its slot — a 32 KiB
+//! block of guest RAM both sides map — with the kernel's signal frame on
+//! the slot's alternate stack. vkernel reads the registers from that
+//! frame, services the event, writes the next registers into it and
+//! answers; the stub returns to the guest with rt_sigreturn. Both sides
+//! spin briefly before they sleep on the slot's state word (a futex).
+//!
+//! Host mappings are changed by the stub process's mapper thread, which
+//! executes batches vkernel writes into a page the stub cannot write;
+//! only it may call mmap, under its own filter, so a guest that jumps into
+//! stub code can make no host call but waiting and returning. ptrace is
+//! used only to set a new stub up (by the factory thread, whose death —
+//! vkernel's — kills every stub through PR_SET_PDEATHSIG).
+
+pub mod frame;
+pub mod stub;
+
+use parking_lot::{Condvar, Mutex};
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use crate::platform::ptrace::{NoSpace, get_regs, inject_syscall, ptrace, set_regs, wait_stub};
+use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, ThreadSeed};
+use frame::Frame;
+use stub::*;
+
+/// The host signal that interrupts a running guest thread.
+pub const KICK_SIGNAL: i32 = libc::SIGUSR1;
+
+/// Host signals the stub's handler reports.
+const HANDLED_SIGNALS: [i32; 7] = [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, KICK_SIGNAL];
+
+/// Flags of the clone that makes a guest host thread (and the mapper).
+const THREAD_FLAGS: u64 = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
+
+/// Stub processes the factories keep ready.
+const READY_STUBS: usize = 2;
+/// Threads that make stub processes.
+const FACTORIES: usize = 2;
+
+/// How long vkernel spins for an event before it sleeps, at most and at
+/// least; in between it follows what it measures.
+const MAX_SPIN: Duration = Duration::from_micros(50);
+const MIN_SPIN: Duration = Duration::from_micros(2);
+
+/// A sleeping wait on a stub checks that the stub still lives this often.
+const LIVENESS_INTERVAL: Duration = Duration::from_millis(200);
+
+/// pause instructions the stub spins for an answer before it sleeps.
+const STUB_SPIN: u32 = 2000;
+/// ...and the mapper for its next order.
+const MAPPER_SPIN: u32 = 1000;
+
+pub struct SeccompPlatform {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    memory: Arc<dyn GuestMemory>,
+    stub_elf: OwnedFd,
+    fsgsbase: bool,
+    ready: Mutex<Ready>,
+    /// Signalled when the factories should make more.
+    wanted: Condvar,
+    /// Signalled when a factory made one, or failed to.
+    made: Condvar,
+}
+
+/// The factory's stock of stub processes.
+#[derive(Default)]
+struct Ready {
+    stubs: Vec<Arc<StubProcess>>,
+    /// Stubs being made now, and contexts waiting for one.
+    making: usize,
+    waiting: usize,
+    /// The factory failed this many times in a row (out of host
+    /// processes or memory); past `GIVE_UP_FAILURES` waiters give up.
+    failures: u32,
+}
+
+/// Consecutive failures to make a stub (about a minute of retries) after
+/// which a guest that needs one is lost, as under host memory exhaustion.
+const GIVE_UP_FAILURES: u32 = 70;
+
+impl SeccompPlatform {
+    /// The platform, or why the host does not allow it (checked by making
+    /// a first stub).
+    pub fn new(memory: Arc<dyn GuestMemory>) -> std::io::Result<SeccompPlatform> {
+        // SAFETY: memfd_create with a valid name; the fd is ours.
+        let fd = unsafe { libc::memfd_create(c"vkernel-seccomp-stub".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh descriptor we own.
+        let stub_elf = unsafe { OwnedFd::from_raw_fd(fd) };
+        crate::platform::host::files::write_all_fd(fd, STUB_ELF)?;
+        let fsgsbase = crate::platform::host::system::has_fsgsbase();
+        let shared = Arc::new(Shared { memory, stub_elf, fsgsbase, ready: Mutex::new(Ready::default()), wanted: Condvar::new(), made: Condvar::new() });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let factory_shared = shared.clone();
+        std::thread::Builder::new().name("vkernel-stubs".into()).spawn(move || factory(factory_shared, tx))?;
+        match rx.recv() {
+            Ok(Ok(())) => {
+                // More factories make bursts of forks wait less (stub set-up
+                // is mostly waiting for the new process to be scheduled).
+                for _ in 1..FACTORIES {
+                    let (tx, _) = std::sync::mpsc::channel();
+                    let factory_shared = shared.clone();
+                    std::thread::Builder::new().name("vkernel-stubs".into()).spawn(move || factory(factory_shared, tx))?;
+                }
+                Ok(SeccompPlatform { shared })
+            }
+            Ok(Err(e)) => Err(std::io::Error::other(e)),
+            Err(_) => Err(std::io::Error::other("the stub factory stopped")),
+        }
+    }
+}
+
+impl Platform for SeccompPlatform {
+    fn new_context(&self) -> Box<dyn Context> {
+        Box::new(SeccompContext {
+            shared: self.shared.clone(),
+            threads: HashMap::new(),
+            spare: Vec::new(),
+            kick: Arc::new(Kick { target: AtomicU64::new(0), pending: AtomicBool::new(false) }),
+            spin: MAX_SPIN,
+        })
+    }
+
+    fn pin_kernel_threads(&self) -> bool {
+        // A spinning hand-off needs the guest thread and its kernel thread
+        // on two CPUs: leave placement to the host scheduler.
+        false
+    }
+
+    fn name(&self) -> &'static str {
+        "seccomp"
+    }
+}
+
+/// A factory: a thread that lives as long as vkernel and forks stubs (so
+/// PR_SET_PDEATHSIG ties them to vkernel's life, not to a worker's) and
+/// sets them up, keeping a few ready, more while contexts wait for one.
+/// Reports on `started` whether the first one worked.
+fn factory(shared: Arc<Shared>, started: std::sync::mpsc::Sender<Result<(), String>>) {
+    let mut started = Some(started);
+    loop {
+        {
+            let mut ready = shared.ready.lock();
+            while ready.stubs.len() + ready.making >= READY_STUBS + ready.waiting {
+                shared.wanted.wait(&mut ready);
+            }
+            ready.making += 1;
+        }
+        let made = make_stub(&shared);
+        shared.ready.lock().making -= 1;
+        match made {
+            Ok(stub) => {
+                if let Some(s) = started.take() {
+                    let _ = s.send(Ok(()));
+                }
+                let mut ready = shared.ready.lock();
+                ready.stubs.push(Arc::new(stub));
+                ready.failures = 0;
+                shared.made.notify_one();
+            }
+            Err(e) => {
+                if let Some(s) = started.take() {
+                    let _ = s.send(Err(e));
+                    return;
+                }
+                // Out of host resources for now: try again later.
+                let failures = {
+                    let mut ready = shared.ready.lock();
+                    ready.failures = ready.failures.saturating_add(1);
+                    ready.failures
+                };
+                shared.made.notify_all();
+                std::thread::sleep(Duration::from_millis(10 * failures.min(100) as u64));
+            }
+        }
+    }
+}
+
+/// Why no stub process came.
+enum NoStub {
+    /// The task was interrupted while waiting (a signal, a kill).
+    Interrupted,
+    /// The host cannot make one (it has run out of processes or memory).
+    Exhausted,
+}
+
+impl Shared {
+    /// A ready stub process. Waits for the factory as long as it takes —
+    /// a loaded host makes stubs slowly, and that must only make guests
+    /// slower — but ends on `interrupted`, and when the factory keeps
+    /// failing.
+    fn take_stub(&self, interrupted: &AtomicBool) -> Result<Arc<StubProcess>, NoStub> {
+        let mut ready = self.ready.lock();
+        if let Some(s) = ready.stubs.pop() {
+            self.wanted.notify_one();
+            return Ok(s);
+        }
+        ready.waiting += 1;
+        self.wanted.notify_one();
+        let got = loop {
+            if let Some(s) = ready.stubs.pop() {
+                break Ok(s);
+            }
+            if interrupted.swap(false, Ordering::AcqRel) {
+                break Err(NoStub::Interrupted);
+            }
+            if ready.failures >= GIVE_UP_FAILURES {
+                break Err(NoStub::Exhausted);
+            }
+            // Interrupt::interrupt cannot reach this condvar: look at the
+            // flag now and then.
+            self.made.wait_for(&mut ready, Duration::from_millis(20));
+        };
+        ready.waiting -= 1;
+        if got.is_err() {
+            // Our stub, when it comes, is someone else's.
+            self.made.notify_one();
+        }
+        got
+    }
+}
+
+/// One stub process: the host side of a guest address space.
+struct StubProcess {
+    tgid: i32,
+    mapper_tid: i32,
+    memory: Arc<dyn GuestMemory>,
+    ops_page: u64,
+    mapper_page: u64,
+    shared_page: u64,
+    /// Guest RAM offset of each slot in use.
+    slots: Mutex<Vec<Option<u64>>>,
+    /// Host threads parked in their slots that no guest thread uses (a
+    /// guest thread ended while its address space lives on); a new guest
+    /// thread of the space takes one before a new one is made.
+    idle: Mutex<Vec<Seed>>,
+    /// The last order given to the mapper (taken while ordering).
+    request: Mutex<u32>,
+}
+
+impl Drop for StubProcess {
+    fn drop(&mut self) {
+        // SAFETY: killing and reaping a stub process we made; its pages
+        // are freed only once it is gone.
+        unsafe {
+            libc::kill(self.tgid, libc::SIGKILL);
+            let mut status = 0;
+            libc::waitpid(self.tgid, &mut status, libc::__WALL);
+        }
+        for page in [self.ops_page, self.mapper_page, self.shared_page] {
+            self.memory.free_page(page);
+        }
+        for offset in self.slots.get_mut().iter().flatten() {
+            self.memory.free_pages(*offset, SLOT_PAGES);
+        }
+    }
+}
+
+fn slot_addr(slot: usize) -> u64 {
+    SLOTS_ADDR + slot as u64 * SLOT_SIZE
+}
+
+impl StubProcess {
+    fn ram(&self) -> &crate::platform::host::ram::GuestRam {
+        self.memory.ram()
+    }
+
+    /// A free slot with its memory (zeroed, its alternate stack recorded
+    /// in its control page). Not yet mapped in the stub.
+    fn alloc_slot(&self) -> Option<(usize, u64)> {
+        let mut slots = self.slots.lock();
+        let slot = match slots.iter().position(|s| s.is_none()) {
+            Some(i) => i,
+            None if slots.len() < MAX_SLOTS => {
+                slots.push(None);
+                slots.len() - 1
+            }
+            None => return None,
+        };
+        let offset = self.memory.alloc_pages(SLOT_PAGES.trailing_zeros() as usize)?;
+        slots[slot] = Some(offset);
+        drop(slots);
+        // stack_t { ss_sp, ss_flags, ss_size } for the thread's sigaltstack.
+        let ctl = self.ram().bytes(offset, 4096);
+        ctl[slot::ALTSTACK..slot::ALTSTACK + 8].copy_from_slice(&(slot_addr(slot) + slot::STACK_START).to_ne_bytes());
+        ctl[slot::ALTSTACK + 8..slot::ALTSTACK + 16].fill(0);
+        ctl[slot::ALTSTACK + 16..slot::ALTSTACK + 24].copy_from_slice(&(SLOT_SIZE - slot::STACK_START).to_ne_bytes());
+        Some((slot, offset))
+    }
+
+    fn free_slot(&self, slot: usize) {
+        if let Some(offset) = self.slots.lock().get_mut(slot).and_then(|s| s.take()) {
+            self.memory.free_pages(offset, SLOT_PAGES);
+        }
+    }
+
+    /// Has the mapper (or a thread) of this stub died?
+    fn thread_alive(&self, tid: i32) -> bool {
+        // SAFETY: signal 0 to a thread of our own stub only checks it.
+        unsafe { libc::syscall(libc::SYS_tgkill, self.tgid, tid, 0) == 0 }
+    }
+
+    /// /proc's status of one of its host threads (empty if gone).
+    fn thread_status(&self, tid: i32) -> String {
+        std::fs::read_to_string(format!("/proc/{}/task/{tid}/status", self.tgid)).unwrap_or_default()
+    }
+
+    /// Does the host thread with this status hold the kick signal blocked
+    /// and pending?
+    /// Guest code runs with no signal blocked, and the stub's handler
+    /// blocks them only while it waits for vkernel: a thread asleep so
+    /// while vkernel waits for it is stuck in the stub for good.
+    fn wedged(status: &str) -> bool {
+        let mask = |field: &str| status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| u64::from_str_radix(v.trim(), 16).ok()).unwrap_or(0);
+        let kick = 1u64 << (KICK_SIGNAL - 1);
+        // Asleep, not merely slow to be scheduled on a loaded host.
+        let asleep = status.lines().any(|l| l.starts_with("State:") && l.contains("S (sleeping)"));
+        asleep && mask("SigBlk:") & kick != 0 && (mask("SigPnd:") | mask("ShdPnd:")) & kick != 0
+    }
+
+    /// Has the mapper execute `ops` (nr + six arguments each); returns
+    /// the last result, or Err when one failed or the stub is gone.
+    fn run_ops(&self, ops: &[[u64; 7]]) -> Result<u64, ()> {
+        let mut request = self.request.lock();
+        let mut last = 0;
+        for chunk in ops.chunks(ops::MAX) {
+            let page = self.ram().page(self.ops_page);
+            page[ops::COUNT..ops::COUNT + 8].copy_from_slice(&(chunk.len() as u64).to_ne_bytes());
+            for (i, op) in chunk.iter().enumerate() {
+                for (j, w) in op.iter().enumerate() {
+                    let at = ops::FIRST + i * ops::OP_SIZE + j * 8;
+                    page[at..at + 8].copy_from_slice(&w.to_ne_bytes());
+                }
+            }
+            *request = request.wrapping_add(1);
+            let seq = self.ram().word(self.ops_page + ops::SEQ as u64);
+            seq.store(*request, Ordering::Release);
+            fence(Ordering::SeqCst);
+            if self.ram().word(self.mapper_page + mapper::MAPPER_SLEEPS as u64).load(Ordering::Acquire) != 0 {
+                futex_wake(seq);
+            }
+            let done = self.ram().word(self.mapper_page + mapper::DONE as u64);
+            let vk_sleeps = self.ram().word(self.mapper_page + mapper::VK_SLEEPS as u64);
+            let want = *request;
+            if !wait_for(done, vk_sleeps, |v| v == want, MAX_SPIN, || self.thread_alive(self.mapper_tid)) {
+                return Err(());
+            }
+            let answers = self.ram().page(self.mapper_page);
+            let left = u64::from_ne_bytes(answers[mapper::LEFT..mapper::LEFT + 8].try_into().unwrap_or([0; 8]));
+            last = u64::from_ne_bytes(answers[mapper::RESULT..mapper::RESULT + 8].try_into().unwrap_or([0; 8]));
+            if left != 0 {
+                return Err(());
+            }
+        }
+        Ok(last)
+    }
+}
+
+/// Waits until `pred(word)` holds: spins up to `spin`, then sleeps on the
+/// word (announcing it in `sleeps`), checking `alive` now and then. False
+/// when `alive` says the other side is gone.
+fn wait_for(word: &AtomicU32, sleeps: &AtomicU32, pred: impl Fn(u32) -> bool, spin: Duration, alive: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    let mut n = 0u32;
+    loop {
+        if pred(word.load(Ordering::Acquire)) {
+            return true;
+        }
+        std::hint::spin_loop();
+        n += 1;
+        if n % 64 == 0 {
+            if start.elapsed() >= spin {
+                break;
+            }
+            // Another runnable thread on this CPU (perhaps the very one
+            // we wait for) gets it; with none, this returns at once.
+            if n % 256 == 0 {
+                std::thread::yield_now();
+            }
+        }
+    }
+    loop {
+        sleeps.store(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let v = word.load(Ordering::Acquire);
+        if pred(v) {
+            sleeps.store(0, Ordering::Relaxed);
+            return true;
+        }
+        let woken = futex_wait(word, v, LIVENESS_INTERVAL);
+        sleeps.store(0, Ordering::Relaxed);
+        if !woken && !pred(word.load(Ordering::Acquire)) && !alive() {
+            return false;
+        }
+    }
+}
+
+fn futex_wake(word: &AtomicU32) {
+    // SAFETY: FUTEX_WAKE on a word of guest RAM shared with the stub (not
+    // private: the stub is another process).
+    unsafe { libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, 1, 0, 0, 0) };
+}
+
+/// Sleeps while `word` holds `expected`, at most `timeout`; false on a
+/// timeout.
+fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) -> bool {
+    let ts = libc::timespec { tv_sec: timeout.as_secs() as i64, tv_nsec: timeout.subsec_nanos() as i64 };
+    // SAFETY: FUTEX_WAIT on a word of guest RAM with a local timespec.
+    let r = unsafe { libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAIT, expected, &ts as *const libc::timespec, 0, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ETIMEDOUT)
+}
+
+/// Forks and sets up a stub process: its pages, handlers, mapper thread
+/// and filters; its first thread waits in slot 0 for its first run.
+fn make_stub(shared: &Arc<Shared>) -> Result<StubProcess, String> {
+    let memory = &shared.memory;
+    let page = || memory.alloc_page().ok_or_else(|| "no guest memory for a stub".to_string());
+    let (ops_page, mapper_page, shared_page) = (page()?, page()?, page()?);
+    let pid = crate::platform::spawn::fork_stub(memory.ram().memfd(), shared.stub_elf.as_raw_fd());
+    if pid < 0 {
+        for p in [ops_page, mapper_page, shared_page] {
+            memory.free_page(p);
+        }
+        return Err(format!("cannot fork a stub: {}", std::io::Error::last_os_error()));
+    }
+    let mut process = StubProcess {
+        tgid: pid,
+        mapper_tid: 0,
+        memory: memory.clone(),
+        ops_page,
+        mapper_page,
+        shared_page,
+        slots: Mutex::new(Vec::new()),
+        idle: Mutex::new(Vec::new()),
+        request: Mutex::new(0),
+    };
+    // On failure, dropping `process` kills the stub and frees its pages.
+    setup_stub(shared, &mut process)?;
+    Ok(process)
+}
+
+fn setup_stub(shared: &Shared, p: &mut StubProcess) -> Result<(), String> {
+    let pid = p.tgid;
+    let fail = |what: &str| format!("setting up a seccomp stub: {what}");
+    let status = wait_stub(pid);
+    if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
+        return Err(fail("the stub did not start"));
+    }
+    if ptrace(libc::PTRACE_SETOPTIONS, pid, 0, libc::PTRACE_O_EXITKILL as u64) != 0 {
+        return Err(fail("PTRACE_SETOPTIONS"));
+    }
+    let t = get_regs(pid).ok_or_else(|| fail("PTRACE_GETREGS"))?;
+    let call = |nr: i64, args: [u64; 6]| inject_syscall(pid, SYSCALL_SITE, &t, nr, args).map_err(|_| fail("an injected call"));
+    let code_end = STUB_CODE + 0x1000;
+    call(libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0])?;
+    call(libc::SYS_munmap, [code_end, USER_TOP - code_end, 0, 0, 0, 0])?;
+
+    // The SHARED page: both filters, the signal masks, the tunables.
+    write_shared_page(shared, p.ram().page(p.shared_page));
+    let (slot0, slot0_offset) = p.alloc_slot().ok_or_else(|| fail("no guest memory for a slot"))?;
+    let map = |addr: u64, len: u64, prot: i32, offset: u64| {
+        let r = call(libc::SYS_mmap, [addr, len, prot as u64, (libc::MAP_SHARED | libc::MAP_FIXED) as u64, STUB_MEMFD as u64, offset])?;
+        if r as u64 != addr { Err(fail("mmap")) } else { Ok(()) }
+    };
+    map(OPS_ADDR, 4096, libc::PROT_READ, p.ops_page)?;
+    map(MAPPER_ADDR, 4096, libc::PROT_READ | libc::PROT_WRITE, p.mapper_page)?;
+    map(SHARED_ADDR, 4096, libc::PROT_READ, p.shared_page)?;
+    map(slot_addr(slot0), SLOT_SIZE, libc::PROT_READ | libc::PROT_WRITE, slot0_offset)?;
+
+    // Handlers: struct kernel_sigaction { handler, flags, restorer, mask }
+    // in the OPS page (the kernel reads it; the stub cannot write it).
+    let ops = p.ram().page(p.ops_page);
+    const SA_RESTORER: u64 = 0x0400_0000;
+    let flags = (libc::SA_SIGINFO | libc::SA_ONSTACK) as u64 | SA_RESTORER;
+    for (w, v) in [HANDLER, flags, RESTORER, u64::MAX].iter().enumerate() {
+        ops[2048 + w * 8..2048 + w * 8 + 8].copy_from_slice(&v.to_ne_bytes());
+    }
+    for sig in HANDLED_SIGNALS {
+        if call(libc::SYS_rt_sigaction, [sig as u64, OPS_ADDR + 2048, 0, 8, 0, 0])? != 0 {
+            return Err(fail("rt_sigaction"));
+        }
+    }
+    ops[2048..2080].fill(0);
+    if call(libc::SYS_sigaltstack, [slot_addr(slot0) + slot::ALTSTACK as u64, 0, 0, 0, 0, 0])? != 0 {
+        return Err(fail("sigaltstack"));
+    }
+    if call(libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0])? != 0 {
+        return Err(fail("PR_SET_NO_NEW_PRIVS"));
+    }
+    // Guest membarrier(2) reaches every stub through the host's expedited
+    // global barrier, which needs this registration.
+    const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: u64 = 4;
+    let _ = call(libc::SYS_membarrier, [MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0, 0, 0, 0]);
+    // The mapper thread (it installs its own filter first thing).
+    let mapper = inject_syscall(pid, MAPPER_CLONE_SITE, &t, libc::SYS_clone, [THREAD_FLAGS, 0, 0, 0, 0, 0]).map_err(|_| fail("clone"))?;
+    if mapper <= 0 {
+        return Err(fail("clone of the mapper"));
+    }
+    p.mapper_tid = mapper as i32;
+    // Last, the guest filter on this thread, then let it go to the thread
+    // entry, where its int3 parks it in slot 0.
+    if call(libc::SYS_seccomp, [libc::SECCOMP_SET_MODE_FILTER as u64, 0, SHARED_ADDR + shared::GUEST_PROG as u64, 0, 0, 0])? != 0 {
+        return Err(fail("seccomp"));
+    }
+    let mut r = t;
+    r.rip = THREAD_ENTRY;
+    r.orig_rax = u64::MAX;
+    if !set_regs(pid, &r) || ptrace(libc::PTRACE_DETACH, pid, 0, 0) != 0 {
+        return Err(fail("PTRACE_DETACH"));
+    }
+    // Wait until it is parked.
+    let ram = p.ram();
+    let state = ram.word(slot0_offset + slot::STATE as u64);
+    let vk_sleeps = ram.word(slot0_offset + slot::VK_SLEEPS as u64);
+    if !wait_for(state, vk_sleeps, |v| v == slot::EVENT, MAX_SPIN, || p.thread_alive(pid)) {
+        return Err(fail("the first thread never parked"));
+    }
+    p.idle.lock().push(Seed { slot: slot0, offset: slot0_offset, tid: pid });
+    Ok(())
+}
+
+/// Writes the SHARED page: the filter programs and their sock_fprogs, the
+/// masks, whether FSGSBASE may be used, the spin counts.
+fn write_shared_page(shared: &Shared, page: &mut [u8]) {
+    let put_prog = |page: &mut [u8], fprog_at: usize, prog_at: usize, prog: &[SockFilter]| {
+        page[fprog_at..fprog_at + 2].copy_from_slice(&(prog.len() as u16).to_ne_bytes());
+        page[fprog_at + 8..fprog_at + 16].copy_from_slice(&(SHARED_ADDR + prog_at as u64).to_ne_bytes());
+        for (i, ins) in prog.iter().enumerate() {
+            let at = prog_at + i * 8;
+            page[at..at + 2].copy_from_slice(&ins.code.to_ne_bytes());
+            page[at + 2] = ins.jt;
+            page[at + 3] = ins.jf;
+            page[at + 4..at + 8].copy_from_slice(&ins.k.to_ne_bytes());
+        }
+    };
+    put_prog(page, shared::GUEST_PROG, shared::GUEST_FILTER, &filter(GUEST_ALLOWED));
+    put_prog(page, shared::MAPPER_PROG, shared::MAPPER_FILTER, &filter(MAPPER_ALLOWED));
+    page[shared::ALL_SIGNALS..shared::ALL_SIGNALS + 8].copy_from_slice(&u64::MAX.to_ne_bytes());
+    page[shared::NO_SIGNALS..shared::NO_SIGNALS + 8].fill(0);
+    page[shared::FSGSBASE..shared::FSGSBASE + 4].copy_from_slice(&(shared.fsgsbase as u32).to_ne_bytes());
+    page[shared::STUB_SPIN..shared::STUB_SPIN + 4].copy_from_slice(&STUB_SPIN.to_ne_bytes());
+    page[shared::MAPPER_SPIN..shared::MAPPER_SPIN + 4].copy_from_slice(&MAPPER_SPIN.to_ne_bytes());
+}
+
+/// A host thread parked in a slot, not driven by any context.
+struct Seed {
+    slot: usize,
+    offset: u64,
+    tid: i32,
+}
+
+/// A host thread this context drives for one address space.
+struct HostThread {
+    process: Arc<StubProcess>,
+    slot: usize,
+    offset: u64,
+    tid: i32,
+    space: Weak<dyn AddressSpace>,
+    /// The frame it is parked in (after an event, until answered).
+    frame: Option<Frame>,
+    /// TLS bases when the host has no FSGSBASE (set through arch_prctl).
+    fs_base: u64,
+    gs_base: u64,
+    /// Runs a new program: its FPU state starts clean unless loaded.
+    fresh: bool,
+}
+
+impl HostThread {
+    fn slot_bytes(&self) -> &mut [u8] {
+        self.process.ram().bytes(self.offset, SLOT_SIZE as usize)
+    }
+
+    fn word(&self, at: usize) -> &AtomicU32 {
+        self.process.ram().word(self.offset + at as u64)
+    }
+
+    fn u64_at(&self, at: usize) -> u64 {
+        let b = self.slot_bytes();
+        u64::from_ne_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]))
+    }
+
+    /// Waits until the thread is parked with an event, and takes its frame.
+    fn park(&mut self, spin: Duration) -> bool {
+        if self.frame.is_some() {
+            return true;
+        }
+        let (process, tid) = (self.process.clone(), self.tid);
+        let alive = || {
+            if !process.thread_alive(tid) {
+                return false;
+            }
+            let status = process.thread_status(tid);
+            if status.lines().any(|l| l.starts_with("State:") && (l.contains("zombie") || l.contains("dead"))) {
+                // It left by itself (a guest jumped to the stub's exit).
+                return false;
+            }
+            if StubProcess::wedged(&status) {
+                // The guest broke its own stub (it rewrote the shared
+                // words so that the thread sleeps with every signal
+                // blocked): nothing can reach it but a kill.
+                // SAFETY: killing a stub process of ours.
+                unsafe { libc::kill(process.tgid, libc::SIGKILL) };
+                return false;
+            }
+            true
+        };
+        if !wait_for(self.word(slot::STATE), self.word(slot::VK_SLEEPS), |v| v == slot::EVENT, spin, alive) {
+            return false;
+        }
+        let uc = self.u64_at(slot::UC);
+        self.frame = Frame::locate(self.slot_bytes(), slot_addr(self.slot), slot::STACK_START, uc);
+        self.frame.is_some()
+    }
+
+    /// Answers the parked thread: it returns to the guest.
+    fn answer(&mut self, flags: u32) {
+        self.frame = None;
+        self.word(slot::FLAGS).store(flags, Ordering::Relaxed);
+        self.word(slot::STATE).store(slot::ANSWERED, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if self.word(slot::STUB_SLEEPS).load(Ordering::Acquire) != 0 {
+            futex_wake(self.word(slot::STATE));
+        }
+    }
+}
+
+struct Kick {
+    /// The host thread running guest code now, as (tgid << 32 | tid).
+    target: AtomicU64,
+    /// An interrupt came (seen by waits that run no guest code).
+    pending: AtomicBool,
+}
+
+impl Interrupt for Kick {
+    fn interrupt(&self) {
+        self.pending.store(true, Ordering::SeqCst);
+        let t = self.target.load(Ordering::SeqCst);
+        if t != 0 {
+            // SAFETY: signalling a host thread of one of our stubs.
+            unsafe { libc::syscall(libc::SYS_tgkill, (t >> 32) as i32, t as u32 as i32, KICK_SIGNAL) };
+        }
+    }
+}
+
+struct SeccompContext {
+    shared: Arc<Shared>,
+    threads: HashMap<u64, HostThread>,
+    /// Single-threaded stub processes whose address space ended, kept for
+    /// the next one (emptying one is a single munmap).
+    spare: Vec<HostThread>,
+    kick: Arc<Kick>,
+    /// How long to spin for the next event (adapted to what is measured).
+    spin: Duration,
+}
+
+const MAX_SPARE: usize = 2;
+
+impl SeccompContext {
+    /// The host thread for `space` on this context, made from a spare or
+    /// a new stub process if there is none yet. Waiting for a new one ends
+    /// on an interrupt only when `interruptible`.
+    fn thread_for(&mut self, space: &Arc<dyn AddressSpace>, interruptible: bool) -> Result<&mut HostThread, NoStub> {
+        let id = space.id();
+        if !self.threads.contains_key(&id) {
+            self.tidy();
+            let mut spare = None;
+            while let Some(mut t) = self.spare.pop() {
+                // A spare whose stub died (killed from outside) is dropped.
+                if t.process.run_ops(&[[libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0]]).is_ok() {
+                    t.space = Arc::downgrade(space);
+                    t.fresh = true;
+                    spare = Some(t);
+                    break;
+                }
+            }
+            let t = match spare {
+                Some(t) => t,
+                None => {
+                    let never = AtomicBool::new(false);
+                    let process = self.shared.take_stub(if interruptible { &self.kick.pending } else { &never })?;
+                    // A new stub has its first thread idle in slot 0.
+                    let seed = process.idle.lock().pop().ok_or(NoStub::Exhausted)?;
+                    HostThread {
+                        process,
+                        slot: seed.slot,
+                        offset: seed.offset,
+                        tid: seed.tid,
+                        space: Arc::downgrade(space),
+                        frame: None,
+                        fs_base: 0,
+                        gs_base: 0,
+                        fresh: true,
+                    }
+                }
+            };
+            space.forget_host_mappings();
+            space.set_host_owner(t.process.tgid as u64);
+            self.threads.insert(id, t);
+        }
+        self.threads.get_mut(&id).ok_or(NoStub::Exhausted)
+    }
+
+    /// Lets go of threads whose address spaces are gone.
+    fn tidy(&mut self) {
+        let dead: Vec<u64> = self.threads.iter().filter(|(_, t)| t.space.strong_count() == 0).map(|(&k, _)| k).collect();
+        for k in dead {
+            self.release(k);
+        }
+    }
+
+    /// Applies the address space's queued host changes through the mapper.
+    fn apply_changes(space: &Arc<dyn AddressSpace>, t: &HostThread) -> Result<u64, ()> {
+        let _sync = space.host_sync().lock();
+        let tgid = t.process.tgid as u64;
+        if space.set_host_owner(tgid) != tgid {
+            // Another stub process ran this space (vfork): start empty.
+            t.process.run_ops(&[[libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0]])?;
+            space.forget_host_mappings();
+        }
+        let changes = space.take_host_changes();
+        if !changes.ops.is_empty() {
+            let ops: Vec<[u64; 7]> = changes
+                .ops
+                .iter()
+                .map(|op| match *op {
+                    HostOp::Map { addr, len, prot, offset } => {
+                        [libc::SYS_mmap as u64, addr, len, prot as u64, (libc::MAP_SHARED | libc::MAP_FIXED) as u64, STUB_MEMFD as u64, offset]
+                    }
+                    HostOp::Unmap { addr, len } => [libc::SYS_munmap as u64, addr, len, 0, 0, 0, 0],
+                })
+                .collect();
+            if t.process.run_ops(&ops).is_err() {
+                // The host refused a mapping: drop them all and refault.
+                if !t.process.thread_alive(t.process.mapper_tid) {
+                    return Err(());
+                }
+                t.process.run_ops(&[[libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0]])?;
+                space.forget_host_mappings();
+            }
+        }
+        space.host_changes_applied(changes);
+        Ok(space.host_generation())
+    }
+}
+
+impl Context for SeccompContext {
+    fn switch(&mut self, space: &Arc<dyn AddressSpace>, regs: &mut Regs) -> Event {
+        let fsgsbase = self.shared.fsgsbase;
+        let kick = self.kick.clone();
+        let spin = self.spin;
+        let t = match self.thread_for(space, true) {
+            Ok(t) => t,
+            Err(NoStub::Interrupted) => return Event::Interrupted,
+            Err(NoStub::Exhausted) => return Event::Lost,
+        };
+        if !t.park(MAX_SPIN) {
+            return Event::Lost;
+        }
+        let Ok(generation) = Self::apply_changes(space, t) else { return Event::Lost };
+        let Some(frame) = t.frame.take() else { return Event::Lost };
+        frame.store_regs(t.slot_bytes(), regs);
+        if t.fresh {
+            frame.reset_xstate(t.slot_bytes(), slot_addr(t.slot), slot::STACK_START);
+            t.fresh = false;
+        }
+        let mut flags = 0;
+        let b = t.slot_bytes();
+        b[slot::NEW_FS..slot::NEW_FS + 8].copy_from_slice(&regs.fs_base.to_ne_bytes());
+        b[slot::NEW_GS..slot::NEW_GS + 8].copy_from_slice(&regs.gs_base.to_ne_bytes());
+        if !fsgsbase && (regs.fs_base != t.fs_base || regs.gs_base != t.gs_base) {
+            flags |= slot::FLAG_SET_BASES;
+            (t.fs_base, t.gs_base) = (regs.fs_base, regs.gs_base);
+        }
+        kick.target.store(((t.process.tgid as u64) << 32) | t.tid as u32 as u64, Ordering::SeqCst);
+        // An interrupt that came before the target was set found nothing
+        // to signal: it left `pending`, and the guest does not run.
+        if kick.pending.swap(false, Ordering::SeqCst) {
+            kick.target.store(0, Ordering::Release);
+            t.frame = Some(frame);
+            return Event::Interrupted;
+        }
+        let answered = Instant::now();
+        t.answer(flags);
+        let parked = t.park(spin);
+        kick.target.store(0, Ordering::Release);
+        if !parked {
+            return Event::Lost;
+        }
+        // Spin next time about as long as the guest ran this time, when
+        // that was short; barely when it was long.
+        let ran = answered.elapsed();
+        self.spin = if ran < MAX_SPIN { (ran * 2).clamp(MIN_SPIN * 4, MAX_SPIN) } else { MIN_SPIN };
+        let Some(t) = self.threads.get_mut(&space.id()) else { return Event::Lost };
+        let Some(frame) = t.frame.as_ref() else { return Event::Lost };
+        let mut r = frame.regs();
+        if fsgsbase {
+            r.fs_base = t.u64_at(slot::FS);
+            r.gs_base = t.u64_at(slot::GS);
+        } else {
+            (r.fs_base, r.gs_base) = (t.fs_base, t.gs_base);
+        }
+        let signo = t.word(slot::SIGNO).load(Ordering::Relaxed) as i32;
+        let code = t.word(slot::CODE).load(Ordering::Relaxed) as i32;
+        let addr = t.u64_at(slot::ADDR);
+        const SYS_SECCOMP: i32 = 1;
+        const SEGV_ACCERR: i32 = 2;
+        let event = match signo {
+            // Guest code never runs in the stub region: a guest that
+            // jumped into the stub (and trapped or faulted there, or
+            // rewrote a frame to return there) gets a SIGSEGV.
+            _ if r.rip >= STUB_REGION_START => Event::Signal { signo: libc::SIGSEGV, code: SEGV_ACCERR, addr: r.rip },
+            libc::SIGSYS if code == SYS_SECCOMP => {
+                r.orig_rax = r.rax;
+                r.rax = (-(libc::ENOSYS as i64)) as u64;
+                Event::Syscall
+            }
+            libc::SIGSEGV if code > 0 => Event::Fault { addr, generation },
+            libc::SIGTRAP | libc::SIGFPE | libc::SIGILL | libc::SIGBUS | libc::SIGSEGV if code > 0 || signo == libc::SIGTRAP => {
+                Event::Signal { signo, code, addr }
+            }
+            // The kick, or a host signal from outside: not the guest's.
+            _ => Event::Interrupted,
+        };
+        *regs = r;
+        event
+    }
+
+    fn interrupter(&self) -> Arc<dyn Interrupt> {
+        self.kick.clone()
+    }
+
+    fn extended_state(&mut self, space: &Arc<dyn AddressSpace>) -> Option<Vec<u8>> {
+        let t = self.thread_for(space, false).ok()?;
+        if !t.park(MAX_SPIN) {
+            return None;
+        }
+        let frame = t.frame.as_ref()?;
+        frame.xstate(t.slot_bytes(), slot_addr(t.slot), slot::STACK_START)
+    }
+
+    fn set_extended_state(&mut self, space: &Arc<dyn AddressSpace>, state: &[u8]) -> bool {
+        let Ok(t) = self.thread_for(space, false) else { return false };
+        if !t.park(MAX_SPIN) {
+            return false;
+        }
+        t.fresh = false;
+        let slot = slot_addr(t.slot);
+        match t.frame.as_ref() {
+            Some(frame) => frame.set_xstate(t.slot_bytes(), slot, slot::STACK_START, state),
+            None => false,
+        }
+    }
+
+    fn host_thread(&self, id: u64) -> Option<(i32, i32)> {
+        self.threads.get(&id).map(|t| (t.process.tgid, t.tid))
+    }
+
+    fn release(&mut self, id: u64) {
+        let Some(mut t) = self.threads.remove(&id) else { return };
+        if !t.park(MAX_SPIN) {
+            return;
+        }
+        t.frame = None;
+        let alive_space = t.space.strong_count() > 0;
+        let others = t.process.slots.lock().iter().flatten().count() > 1;
+        if alive_space && others {
+            // Other guest threads run in this stub: keep the host thread
+            // parked for the next new thread of the space.
+            t.process.idle.lock().push(Seed { slot: t.slot, offset: t.offset, tid: t.tid });
+            return;
+        }
+        if !others && self.spare.len() < MAX_SPARE && t.process.thread_alive(t.process.mapper_tid) {
+            t.space = Weak::<NoSpace>::new();
+            self.spare.push(t);
+        }
+        // Otherwise dropping the last reference kills the stub process.
+    }
+
+    fn release_all(&mut self) {
+        let ids: Vec<u64> = self.threads.keys().copied().collect();
+        for id in ids {
+            self.release(id);
+        }
+    }
+
+    fn prepare(&mut self) {
+        self.tidy();
+    }
+
+    fn spawn_thread(&mut self, space: &Arc<dyn AddressSpace>) -> Option<ThreadSeed> {
+        let process = self.threads.get(&space.id())?.process.clone();
+        if let Some(seed) = process.idle.lock().pop() {
+            return Some(ThreadSeed(Box::new((process.clone(), seed))));
+        }
+        let (slot, offset) = process.alloc_slot()?;
+        let made = {
+            let _sync = space.host_sync().lock();
+            process.run_ops(&[
+                [
+                    libc::SYS_mmap as u64,
+                    slot_addr(slot),
+                    SLOT_SIZE,
+                    (libc::PROT_READ | libc::PROT_WRITE) as u64,
+                    (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
+                    STUB_MEMFD as u64,
+                    offset,
+                ],
+                [libc::SYS_clone as u64, THREAD_FLAGS, 0, 0, 0, 0, slot_addr(slot)],
+            ])
+        };
+        match made {
+            Ok(tid) if tid as i64 > 0 => Some(ThreadSeed(Box::new((process, Seed { slot, offset, tid: tid as i32 })))),
+            _ => {
+                let _ = process.run_ops(&[[libc::SYS_munmap as u64, slot_addr(slot), SLOT_SIZE, 0, 0, 0, 0]]);
+                process.free_slot(slot);
+                None
+            }
+        }
+    }
+
+    fn adopt_thread(&mut self, space: &Arc<dyn AddressSpace>, seed: ThreadSeed) -> bool {
+        let Ok(b) = seed.0.downcast::<(Arc<StubProcess>, Seed)>() else { return false };
+        let (process, seed) = *b;
+        if self.threads.contains_key(&space.id()) {
+            // This context already drives a host thread of the space: the
+            // seed goes back to the idle ones.
+            process.idle.lock().push(seed);
+            return true;
+        }
+        let t = HostThread {
+            process,
+            slot: seed.slot,
+            offset: seed.offset,
+            tid: seed.tid,
+            space: Arc::downgrade(space),
+            frame: None,
+            fs_base: 0,
+            gs_base: 0,
+            fresh: true,
+        };
+        self.threads.insert(space.id(), t);
+        true
+    }
+
+    fn parked(&self) -> usize {
+        // Host threads are not bound to the kernel thread that drives them.
+        0
+    }
+}

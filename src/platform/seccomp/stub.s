@@ -1,0 +1,312 @@
+# The seccomp stub: host code inside a guest address space. Guest threads
+# run free (not traced): every guest system call hits the seccomp filter's
+# SECCOMP_RET_TRAP, faults raise their host signal, and `handler` below
+# reports either to vkernel through the thread's slot (shared memory) and
+# waits for the answer, then returns to the guest with rt_sigreturn from
+# the signal frame vkernel edited in place. One "mapper" thread per stub
+# process changes host mappings on vkernel's behalf, reading its orders
+# from a page the stub cannot write. Offsets and layouts are fixed (see
+# platform/seccomp/stub.rs); nothing here uses a stack except the signal
+# frames the kernel builds on each slot's alternate stack.
+    .intel_syntax noprefix
+
+    # The code is linked at STUB_CODE (0x7fffff001000); the data pages are
+    # placed relative to it so that rip-relative addressing reaches them.
+    .set OPS,        _start + 0xf000    # 0x7fffff010000: vkernel's orders to the mapper (read-only)
+    .set MAPPER,     _start + 0x10000   # 0x7fffff011000: the mapper's answers
+    .set SHARED,     _start + 0x11000   # 0x7fffff012000: filters, masks, tunables (read-only)
+    .set SLOT_MASK,  -0x8000          # slots are 32 KiB, 32 KiB aligned
+
+    # slot control words (see stub.rs)
+    .set S_STATE,    0      # 0 running, 1 event posted, 2 answered
+    .set S_STUB_SLEEPS, 4
+    .set S_VK_SLEEPS, 8
+    .set S_SIGNO,    12
+    .set S_CODE,     16
+    .set S_ADDR,     24
+    .set S_UC,       32
+    .set S_FS,       40
+    .set S_GS,       48
+    .set S_NEW_FS,   56
+    .set S_NEW_GS,   64
+    .set S_FLAGS,    72     # 1: set fs/gs base, 2: exit this thread
+    .set S_SYSCALL,  76
+    .set S_ALTSTACK, 128    # stack_t for sigaltstack
+
+    # SHARED page
+    .set SH_GUEST_PROG,  0
+    .set SH_MAPPER_PROG, 16
+    .set SH_ALL_SIGNALS, 32
+    .set SH_NO_SIGNALS,  40
+    .set SH_FSGSBASE,    48
+    .set SH_STUB_SPIN,   52
+    .set SH_MAPPER_SPIN, 56
+
+    .set SYS_rt_sigprocmask, 14
+    .set SYS_rt_sigreturn, 15
+    .set SYS_clone, 56
+    .set SYS_exit, 60
+    .set SYS_sigaltstack, 131
+    .set SYS_arch_prctl, 158
+    .set SYS_futex, 202
+    .set SYS_sched_yield, 24
+    .set SYS_seccomp, 317
+    .set FUTEX_WAIT, 0
+    .set FUTEX_WAKE, 1
+    .set ARCH_SET_GS, 0x1001
+    .set ARCH_SET_FS, 0x1002
+
+    .text
+    .globl _start
+_start:
+1:  int3
+    jmp 1b
+
+# One injected system call during set-up (vkernel traces the first thread
+# until it is ready); the result comes back in rax at the int3.
+    .org 0x10
+syscall_site:
+    syscall
+    int3
+
+# Set-up makes the mapper thread here: the parent stops at the int3, the
+# child starts serving.
+    .org 0x20
+mapper_clone_site:
+    syscall
+    test rax, rax
+    jz mapper_start
+    int3
+2:  jmp 2b
+
+# Every guest host thread waits here for its first run: the int3 raises a
+# SIGTRAP whose frame vkernel fills with the thread's first registers.
+    .org 0x40
+thread_entry:
+    int3
+    jmp thread_entry
+
+    .org 0x50
+restorer:
+    mov eax, SYS_rt_sigreturn
+    syscall
+    ud2
+
+# The signal handler for SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP
+# and the kick signal, on the slot's alternate stack with every signal
+# blocked: rdi = signal, rsi = siginfo, rdx = ucontext.
+    .org 0x80
+handler:
+    mov rbx, rsp
+    and rbx, SLOT_MASK
+    mov [rbx + S_SIGNO], edi
+    mov eax, [rsi + 8]
+    mov [rbx + S_CODE], eax
+    mov rax, [rsi + 16]
+    mov [rbx + S_ADDR], rax
+    mov eax, [rsi + 24]
+    mov [rbx + S_SYSCALL], eax
+    mov [rbx + S_UC], rdx
+    cmp dword ptr [rip + SHARED + SH_FSGSBASE], 0
+    je 1f
+    rdfsbase rax
+    mov [rbx + S_FS], rax
+    rdgsbase rax
+    mov [rbx + S_GS], rax
+1:  # Post the event; wake vkernel if it sleeps (a store, then a load of
+    # its flag: mfence keeps them in that order).
+    mov dword ptr [rbx + S_STATE], 1
+    mfence
+    cmp dword ptr [rbx + S_VK_SLEEPS], 0
+    je 2f
+    lea rdi, [rbx + S_STATE]
+    mov esi, FUTEX_WAKE
+    mov edx, 1
+    mov eax, SYS_futex
+    syscall
+2:  # Wait for the answer: spin (giving the CPU away now and then, in
+    # case what we wait for waits for this CPU), then sleep on the state
+    # word.
+    mov r12d, [rip + SHARED + SH_STUB_SPIN]
+3:  cmp dword ptr [rbx + S_STATE], 2
+    je 5f
+    pause
+    dec r12d
+    jz 9f
+    test r12d, 255
+    jnz 3b
+    mov eax, SYS_sched_yield
+    syscall
+    jmp 3b
+9:
+    mov dword ptr [rbx + S_STUB_SLEEPS], 1
+    mfence
+    cmp dword ptr [rbx + S_STATE], 1
+    jne 4f
+    lea rdi, [rbx + S_STATE]
+    mov esi, FUTEX_WAIT
+    mov edx, 1
+    xor r10d, r10d
+    mov eax, SYS_futex
+    syscall
+4:  mov dword ptr [rbx + S_STUB_SLEEPS], 0
+    mov r12d, 1
+    jmp 3b
+5:  test dword ptr [rbx + S_FLAGS], 2
+    jnz 7f
+    cmp dword ptr [rip + SHARED + SH_FSGSBASE], 0
+    je 6f
+    mov rax, [rbx + S_NEW_FS]
+    wrfsbase rax
+    mov rax, [rbx + S_NEW_GS]
+    wrgsbase rax
+    mov dword ptr [rbx + S_STATE], 0
+    ret
+6:  test dword ptr [rbx + S_FLAGS], 1
+    jz 8f
+    mov edi, ARCH_SET_FS
+    mov rsi, [rbx + S_NEW_FS]
+    mov eax, SYS_arch_prctl
+    syscall
+    mov edi, ARCH_SET_GS
+    mov rsi, [rbx + S_NEW_GS]
+    mov eax, SYS_arch_prctl
+    syscall
+8:  mov dword ptr [rbx + S_STATE], 0
+    ret
+7:  # vkernel let this host thread go.
+    mov dword ptr [rbx + S_STATE], 0
+    xor edi, edi
+    mov eax, SYS_exit
+    syscall
+    ud2
+
+# The mapper thread: installs its filter, blocks every signal, then serves
+# batches of system calls (nr + six arguments each) that vkernel writes in
+# the OPS page: [0] request number, [8] count, ops from [64]. Answers in
+# MAPPER: [0] request number served, [4] mapper sleeps, [8] vkernel
+# sleeps, [16] ops not done (0: all), [24] last result. An op with the
+# clone number makes a guest host thread for the slot in its sixth
+# argument.
+    .org 0x200
+mapper_start:
+    mov eax, SYS_seccomp
+    mov edi, 1
+    xor esi, esi
+    lea rdx, [rip + SHARED + SH_MAPPER_PROG]
+    syscall
+    test rax, rax
+    jnz mapper_die
+    mov eax, SYS_rt_sigprocmask
+    mov edi, 2
+    lea rsi, [rip + SHARED + SH_ALL_SIGNALS]
+    xor edx, edx
+    mov r10d, 8
+    syscall
+    xor r14d, r14d
+mapper_loop:
+    mov r15d, [rip + SHARED + SH_MAPPER_SPIN]
+1:  mov eax, [rip + OPS]
+    cmp eax, r14d
+    jne mapper_work
+    pause
+    dec r15d
+    jz 5f
+    test r15d, 255
+    jnz 1b
+    mov eax, SYS_sched_yield
+    syscall
+    jmp 1b
+5:
+    mov dword ptr [rip + MAPPER + 4], 1
+    mfence
+    mov eax, [rip + OPS]
+    cmp eax, r14d
+    jne 2f
+    lea rdi, [rip + OPS]
+    mov esi, FUTEX_WAIT
+    mov edx, r14d
+    xor r10d, r10d
+    mov eax, SYS_futex
+    syscall
+2:  mov dword ptr [rip + MAPPER + 4], 0
+    jmp mapper_loop
+mapper_work:
+    mov r14d, eax
+    mov r12, [rip + OPS + 8]
+    lea rbx, [rip + OPS + 64]
+3:  test r12, r12
+    jz 4f
+    mov rax, [rbx]
+    cmp rax, SYS_clone
+    je mapper_clone
+    mov rdi, [rbx + 8]
+    mov rsi, [rbx + 16]
+    mov rdx, [rbx + 24]
+    mov r10, [rbx + 32]
+    mov r8, [rbx + 40]
+    mov r9, [rbx + 48]
+    syscall
+    cmp rax, -4095
+    jae 4f
+    add rbx, 56
+    dec r12
+    jmp 3b
+4:  mov [rip + MAPPER + 16], r12
+    mov [rip + MAPPER + 24], rax
+    mov [rip + MAPPER], r14d
+    mfence
+    cmp dword ptr [rip + MAPPER + 8], 0
+    je mapper_loop
+    lea rdi, [rip + MAPPER]
+    mov esi, FUTEX_WAKE
+    mov edx, 1
+    mov eax, SYS_futex
+    syscall
+    jmp mapper_loop
+mapper_clone:
+    mov r13, [rbx + 48]
+    mov rdi, [rbx + 8]
+    xor esi, esi
+    xor edx, edx
+    xor r10d, r10d
+    xor r8d, r8d
+    mov eax, SYS_clone
+    syscall
+    test rax, rax
+    jz thread_init
+    cmp rax, -4095
+    jae 4b
+    add rbx, 56
+    dec r12
+    jmp 3b
+mapper_die:
+    xor edi, edi
+    mov eax, SYS_exit
+    syscall
+    ud2
+
+# A new guest host thread, r13 = its slot: its alternate stack, every
+# signal unblocked, the guest filter on top of the mapper's, then wait
+# at thread_entry for its first registers.
+thread_init:
+    lea rdi, [r13 + S_ALTSTACK]
+    xor esi, esi
+    mov eax, SYS_sigaltstack
+    syscall
+    test rax, rax
+    jnz mapper_die
+    mov eax, SYS_rt_sigprocmask
+    mov edi, 2
+    lea rsi, [rip + SHARED + SH_NO_SIGNALS]
+    xor edx, edx
+    mov r10d, 8
+    syscall
+    mov eax, SYS_seccomp
+    mov edi, 1
+    xor esi, esi
+    lea rdx, [rip + SHARED + SH_GUEST_PROG]
+    syscall
+    test rax, rax
+    jnz mapper_die
+    jmp thread_entry

@@ -1,0 +1,106 @@
+//! memfd_create: an anonymous regular file on a kernel-internal tmpfs
+//! (Linux's shm_mnt), unlinked from birth, named "/memfd:NAME (deleted)"
+//! in /proc. Its seals, for F_GET_SEALS and F_ADD_SEALS: a memfd made
+//! without MFD_ALLOW_SEALING carries F_SEAL_SEAL, as on Linux. Sealing
+//! itself is not offered yet, so MFD_ALLOW_SEALING (and MFD_NOEXEC_SEAL,
+//! which implies it) are EINVAL rather than seals that would not hold.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use crate::abi::stat::S_IFREG;
+use crate::abi::{Errno, KResult};
+use crate::fs::file::File;
+use crate::fs::inode::InodeRef;
+use crate::fs::path::{Dentry, Mount, Path};
+use crate::syscall::args::nofile_limit;
+use crate::syscall::{Sys, SyscallDef};
+use crate::syscalls;
+
+pub const SYSCALLS: &[SyscallDef] = syscalls![
+    __NR_memfd_create => sys_memfd_create,
+];
+
+// include/uapi/linux/memfd.h
+const MFD_CLOEXEC: u32 = 0x1;
+const MFD_ALLOW_SEALING: u32 = 0x2;
+const MFD_HUGETLB: u32 = 0x4;
+const MFD_NOEXEC_SEAL: u32 = 0x8;
+const MFD_EXEC: u32 = 0x10;
+const MFD_ALL_FLAGS: u32 = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC;
+const MFD_HUGE_MASK: u32 = 0x3f << 26;
+/// NAME_MAX minus the "memfd:" prefix (Linux's MFD_NAME_MAX_LEN).
+const MFD_NAME_MAX_LEN: usize = 255 - 6;
+
+/// F_SEAL_SEAL (include/uapi/linux/fcntl.h).
+pub const F_SEAL_SEAL: u32 = 0x1;
+
+/// The internal tmpfs every memfd lives on, and its mount (never in any
+/// task's mount table).
+fn memfd_mount() -> &'static Arc<Mount> {
+    static MOUNT: OnceLock<Arc<Mount>> = OnceLock::new();
+    MOUNT.get_or_init(|| {
+        // No size limit of its own: guest RAM is the limit, as for shm_mnt.
+        Mount::detached(crate::fs::tmpfs::new_tmpfs(u64::MAX / 2, 0o1777, 0, 0), "tmpfs")
+    })
+}
+
+/// Whether `file` is a memfd (so it has seals).
+pub fn is_memfd(file: &File) -> bool {
+    let Some(path) = &file.path else { return false };
+    Arc::ptr_eq(&path.mount, memfd_mount())
+}
+
+/// F_GET_SEALS: a memfd's seals (always F_SEAL_SEAL: sealing is not
+/// offered); EINVAL for any other file, as for non-shmem files on Linux.
+pub fn get_seals(file: &File) -> KResult<u64> {
+    if is_memfd(file) { Ok(F_SEAL_SEAL as u64) } else { Err(Errno::EINVAL) }
+}
+
+/// Every seal Linux knows (F_SEAL_SEAL ... F_SEAL_EXEC).
+const F_ALL_SEALS: u32 = 0x3f;
+
+/// F_ADD_SEALS in Linux's order (memfd_add_seals): a file not open for
+/// writing is EPERM, unknown seals EINVAL, a file without seals EINVAL,
+/// and a memfd EPERM, as its F_SEAL_SEAL forbids more.
+pub fn add_seals(file: &File, seals: u32) -> KResult<u64> {
+    if file.flags() & crate::abi::fcntl::O_ACCMODE == crate::abi::fcntl::O_RDONLY {
+        return Err(Errno::EPERM);
+    }
+    if seals & !F_ALL_SEALS != 0 || !is_memfd(file) {
+        return Err(Errno::EINVAL);
+    }
+    Err(Errno::EPERM)
+}
+
+fn sys_memfd_create(sys: &mut Sys) -> KResult<u64> {
+    let (name_addr, flags) = (sys.arg(0), sys.arg_u32(1));
+    let allowed = if flags & MFD_HUGETLB != 0 { MFD_ALL_FLAGS | MFD_HUGE_MASK } else { MFD_ALL_FLAGS };
+    if flags & !allowed != 0 || (flags & MFD_EXEC != 0 && flags & MFD_NOEXEC_SEAL != 0) {
+        return Err(Errno::EINVAL);
+    }
+    let name = match sys.mm().read_cstring(name_addr, MFD_NAME_MAX_LEN) {
+        Err(Errno::ENAMETOOLONG) => return Err(Errno::EINVAL),
+        other => other?,
+    };
+    // Huge pages: none are reserved (vm.nr_hugepages is 0), and sealing
+    // is not offered (see the module comment).
+    if flags & (MFD_HUGETLB | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let creds = sys.task.creds();
+    let mount = memfd_mount();
+    let root = Path { mount: mount.clone(), dentry: mount.root.clone() };
+    // A unique entry, unlinked at once: the inode lives while it is open
+    // or mapped.
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let entry = format!("memfd-{}", NEXT.fetch_add(1, Ordering::Relaxed)).into_bytes();
+    let inode: InodeRef = root.inode().create(&entry, S_IFREG | 0o777, 0, creds.fsuid, creds.fsgid)?;
+    root.inode().unlink(&entry)?;
+    let mut shown = b"memfd:".to_vec();
+    shown.extend_from_slice(&name);
+    let path = Path { mount: mount.clone(), dentry: Arc::new(Dentry { name: shown, parent: Some(mount.root.clone()), inode }) };
+    let file = File::open_path(path, crate::abi::fcntl::O_RDWR | crate::abi::fcntl::O_LARGEFILE)?;
+    let limit = nofile_limit(sys.task);
+    Ok(sys.task.files().install(file, flags & MFD_CLOEXEC != 0, 0, limit)? as u64)
+}

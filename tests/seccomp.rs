@@ -1,0 +1,42 @@
+//! Attacks on the seccomp platform from inside the guest (issue 10): a
+//! guest that jumps into the stub, writes its read-only pages, rewrites its
+//! shared slots while another thread traps, or signals itself during
+//! hand-offs gets a signal or is killed — never a vkernel panic, a hang,
+//! or a host call made on its behalf. The guest's parent survives each.
+
+mod common;
+
+use common::{Input, Link};
+
+#[test]
+fn attacks_on_the_stub_kill_or_signal_the_attacker_only() {
+    let bin = common::build("seccomp_attacks", Link::Static);
+    let out = common::run_vkernel_with(&["--platform", "seccomp"], &bin, &[], &Input::Null);
+    if out.status != 0 && out.stderr_str().contains("seccomp") && out.stdout.is_empty() {
+        eprintln!("skipped: this host has no seccomp platform: {}", out.stderr_str());
+        return;
+    }
+    let stderr = out.stderr_str();
+    assert!(!out.timed_out, "timed out; stdout:\n{}", out.stdout_str());
+    assert!(!stderr.contains("panicked"), "vkernel panicked: {stderr}");
+    let expected = [
+        "jump to the handler: killed by signal 11",
+        "jump into the middle of the handler: killed by signal 11",
+        "getpid at the stub's syscall site: killed by signal 11",
+        "exit at the stub's syscall site: killed by signal 9",
+        "write to the stub code: killed by signal 11",
+        "write to the ops page: killed by signal 11",
+        "signals during hand-offs: exited 0",
+    ];
+    let stdout = out.stdout_str();
+    let lines: Vec<&str> = stdout.lines().collect();
+    for want in expected {
+        assert!(lines.contains(&want), "missing {want:?} in:\n{stdout}\nstderr: {stderr}");
+    }
+    // Garbage in the slots may end the attacker in several ways; each is
+    // a clean end of that process alone.
+    let scribbles: Vec<&&str> = lines.iter().filter(|l| l.starts_with("scribble over the slots: ")).collect();
+    assert_eq!(scribbles.len(), 3, "{stdout}");
+    assert_eq!(lines.last(), Some(&"the guest lives on: 1"), "{stdout}\nstderr: {stderr}");
+    assert_eq!(out.status, 0, "{stdout}\nstderr: {stderr}");
+}

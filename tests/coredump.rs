@@ -60,7 +60,24 @@ fn core_that_gdb_reads(link: &str) {
     assert_eq!(&bytes[..4], b"\x7fELF");
     assert_eq!(u16::from_le_bytes([bytes[16], bytes[17]]), 4, "ET_CORE");
     let gdb = Command::new("gdb")
-        .args(["-batch", "-nx", "-ex", "bt", "-ex", "p/x marker", "-ex", "frame 4", "-ex", "p heap", "-ex", "p argc", "-ex", "p argv[3]", "-ex", "info signals SIGSEGV"])
+        .args([
+            "-batch",
+            "-nx",
+            "-ex",
+            "bt",
+            "-ex",
+            "p/x marker",
+            "-ex",
+            "frame 4",
+            "-ex",
+            "p heap",
+            "-ex",
+            "p argc",
+            "-ex",
+            "p argv[3]",
+            "-ex",
+            "info signals SIGSEGV",
+        ])
         .arg(&bin)
         .arg(&core)
         .output()

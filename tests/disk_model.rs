@@ -46,7 +46,14 @@ fn model_on(label: &str, mkfs_args: &[&str], ram: &str, seeds: &[u64], ops: u32)
     }
     let vk = run(vkernel_on(&[&image], ram, &["/bin/sh", "-c", &script]), Duration::from_secs(60 + 10 * seeds.len() as u64));
     assert!(!vk.timed_out, "vkernel timed out on {label}");
-    let native = common::Outcome { stdout: native_out.into_bytes(), stderr: Vec::new(), status: 0, timed_out: false, elapsed: Duration::ZERO, command: format!("disk_model natively, seeds {seeds:?}") };
+    let native = common::Outcome {
+        stdout: native_out.into_bytes(),
+        stderr: Vec::new(),
+        status: 0,
+        timed_out: false,
+        elapsed: Duration::ZERO,
+        command: format!("disk_model natively, seeds {seeds:?}"),
+    };
     common::assert_same(&native, &vk);
     assert_fsck_clean(&image, &format!("the model run on {label}"));
 }

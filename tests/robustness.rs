@@ -67,11 +67,7 @@ mod huge_times {
     robust!(fifo_open_without_a_writer_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fifo_open");
     robust!(flock_behind_another_lock_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "flock");
     robust!(fcntl_setlkw_behind_another_process_restarts_under_sa_restart_and_ends_for_eintr_or_sigkill, "robust_waits", "fcntl_setlkw");
-    robust!(
-        sendfile_into_a_full_pty_ends_for_a_signal_with_a_partial_count_or_sigkill,
-        "robust_waits",
-        "sendfile_pty"
-    );
+    robust!(sendfile_into_a_full_pty_ends_for_a_signal_with_a_partial_count_or_sigkill, "robust_waits", "sendfile_pty");
     robust!(sigsuspend_ends_for_a_handled_signal_or_sigkill, "robust_waits", "sigsuspend");
     robust!(pause_ends_for_a_handled_signal_or_sigkill, "robust_waits", "pause");
 }
@@ -177,12 +173,7 @@ mod differential {
         "1",
         "1000"
     );
-    robust!(
-        diff_fuzz_seed_2_matches_linux,
-        "diff_fuzz",
-        "2",
-        "1000"
-    );
+    robust!(diff_fuzz_seed_2_matches_linux, "diff_fuzz", "2", "1000");
     robust!(
         #[ignore = "fails until a write fault on a read-only file page past the end of the file is SIGSEGV (call 315: vkernel SIGBUS; the ptrace platform does not tell a fault's access type; FUZZ_FINDINGS.md 4b)"]
         diff_fuzz_seed_28_matches_linux,

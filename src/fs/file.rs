@@ -176,7 +176,14 @@ pub struct File {
 
 impl File {
     pub fn new(inode: InodeRef, path: Option<Path>, ops: Arc<dyn FileOps>, flags: u32) -> Arc<File> {
-        Arc::new(File { inode, path, ops, flags: AtomicU32::new(flags & !(O_CLOEXEC | O_NOCTTY | O_EXCL)), pos: Mutex::new(0), owner: Mutex::new(FileOwner::default()) })
+        Arc::new(File {
+            inode,
+            path,
+            ops,
+            flags: AtomicU32::new(flags & !(O_CLOEXEC | O_NOCTTY | O_EXCL)),
+            pos: Mutex::new(0),
+            owner: Mutex::new(FileOwner::default()),
+        })
     }
 
     /// Opens an inode reached by path, using its own ops if it has any.

@@ -313,7 +313,11 @@ fn step(
                             return None;
                         }
                         OomOutcome::NoVictim => {
-                            eprintln!("vkernel: Out of memory and no killable processes: killed process {} ({})", task.tgid, String::from_utf8_lossy(&task.comm()));
+                            eprintln!(
+                                "vkernel: Out of memory and no killable processes: killed process {} ({})",
+                                task.tgid,
+                                String::from_utf8_lossy(&task.comm())
+                            );
                             SigInfo::kernel(SIGKILL)
                         }
                     },

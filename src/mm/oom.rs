@@ -171,7 +171,13 @@ pub fn out_of_memory() -> OomOutcome {
     // never init.
     for other in candidates.iter().filter(|o| o.tgid != victim.tgid && Arc::ptr_eq(&o.mm, &victim.mm)) {
         if other.tgid == 1 {
-            eprintln!("vkernel: oom killer {} ({}) has mm pinned by {} ({})", victim.tgid, String::from_utf8_lossy(&victim.comm), other.tgid, String::from_utf8_lossy(&other.comm));
+            eprintln!(
+                "vkernel: oom killer {} ({}) has mm pinned by {} ({})",
+                victim.tgid,
+                String::from_utf8_lossy(&victim.comm),
+                other.tgid,
+                String::from_utf8_lossy(&other.comm)
+            );
             continue;
         }
         tasks.kill(other.tgid);

@@ -35,10 +35,7 @@ struct Log {
 
 fn log() -> &'static Log {
     static LOG: OnceLock<Log> = OnceLock::new();
-    LOG.get_or_init(|| Log {
-        ring: Mutex::new(Ring { records: VecDeque::new(), bytes: 0, unread: 0 }),
-        readers: WaitQueue::new(),
-    })
+    LOG.get_or_init(|| Log { ring: Mutex::new(Ring { records: VecDeque::new(), bytes: 0, unread: 0 }), readers: WaitQueue::new() })
 }
 
 /// Appends one message at `level` (KERN_*), timestamped from boot.

@@ -320,7 +320,9 @@ fn sys_capget(sys: &mut Sys) -> KResult<u64> {
     let c = creds.caps;
     let word = |set: u64, i: usize| (set >> (32 * i)) as u32;
     let out: Vec<u8> = (0..words)
-        .flat_map(|i| bytemuck::bytes_of(&CapUserData { effective: word(c.effective, i), permitted: word(c.permitted, i), inheritable: word(c.inheritable, i) }).to_vec())
+        .flat_map(|i| {
+            bytemuck::bytes_of(&CapUserData { effective: word(c.effective, i), permitted: word(c.permitted, i), inheritable: word(c.inheritable, i) }).to_vec()
+        })
         .collect();
     sys.mm().write_bytes(data, &out)?;
     Ok(0)

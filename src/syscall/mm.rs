@@ -3,9 +3,8 @@
 
 use crate::abi::fcntl::O_PATH;
 use crate::abi::mman::{
-    MAP_32BIT, MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
-    MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, MS_ASYNC, MS_INVALIDATE,
-    MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
+    MAP_32BIT, MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE,
+    MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
 use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_IFSOCK};
 use crate::abi::{Errno, KResult, PAGE_SIZE};
@@ -143,7 +142,14 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
     if let Backing::Shared { memory, .. } = &backing {
         memory.add_mapper(&mm);
     }
-    let mapped = mm.map(MapRequest { addr, len, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags: (flags & !VMA_NO_MAYWRITE) | no_maywrite, backing, label: "" })?;
+    let mapped = mm.map(MapRequest {
+        addr,
+        len,
+        prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+        flags: (flags & !VMA_NO_MAYWRITE) | no_maywrite,
+        backing,
+        label: "",
+    })?;
     crate::syscall::mlock::mapped(sys, flags, mapped, len);
     Ok(mapped)
 }

@@ -1,13 +1,13 @@
 //! Time system calls: clocks, gettimeofday, time, sleeps.
 
-use crate::sched::vclock::{self, Clock};
 use crate::sched::time::{Deadline, KTIME_MAX, ns_to_timespec, ns_to_timeval, timespec_ns, timeval_ns};
+use crate::sched::vclock::{self, Clock};
 use crate::sched::wait;
 use crate::task::{RestartBlock, cpu_clock, itimer};
 
 use crate::abi::time::{
-    CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
-    CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL, TIMER_ABSTIME,
+    CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
+    CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL, TIMER_ABSTIME,
 };
 use crate::abi::{Errno, Itimerval, KResult, Timespec, Timeval, Timezone};
 use crate::syscall::{Sys, SyscallDef};

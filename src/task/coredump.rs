@@ -150,7 +150,9 @@ fn segments_of(mm: &Arc<Mm>) -> (Vec<Segment>, Vec<(u64, u64, u64, Vec<u8>)>) {
     let mut segments = Vec::new();
     let mut files = Vec::new();
     for vma in st.vmas.values() {
-        let flags = (if vma.prot & PROT_READ != 0 { 4 } else { 0 }) | (if vma.prot & PROT_WRITE != 0 { 2 } else { 0 }) | (if vma.prot & PROT_EXEC != 0 { 1 } else { 0 });
+        let flags = (if vma.prot & PROT_READ != 0 { 4 } else { 0 })
+            | (if vma.prot & PROT_WRITE != 0 { 2 } else { 0 })
+            | (if vma.prot & PROT_EXEC != 0 { 1 } else { 0 });
         let touched = st.pages.range(vma.start / PAGE_SIZE..vma.end / PAGE_SIZE).next().is_some();
         let whole = vma.end - vma.start;
         let (dump_len, file_backed, elf_header_only) = match &vma.backing {
@@ -279,8 +281,8 @@ fn prstatus(task: &Arc<Task>, regs: &Regs, sig: i32, info: &SigInfo) -> Vec<u8> 
     }
     let r = regs;
     let words = [
-        r.r15, r.r14, r.r13, r.r12, r.rbp, r.rbx, r.r11, r.r10, r.r9, r.r8, r.rax, r.rcx, r.rdx, r.rsi, r.rdi, r.orig_rax, r.rip, r.cs, r.eflags, r.rsp,
-        r.ss, r.fs_base, r.gs_base, r.ds, r.es, r.fs, r.gs,
+        r.r15, r.r14, r.r13, r.r12, r.rbp, r.rbx, r.r11, r.r10, r.r9, r.r8, r.rax, r.rcx, r.rdx, r.rsi, r.rdi, r.orig_rax, r.rip, r.cs, r.eflags, r.rsp, r.ss,
+        r.fs_base, r.gs_base, r.ds, r.es, r.fs, r.gs,
     ];
     for (i, w) in words.into_iter().enumerate() {
         put64(&mut b, 112 + 8 * i, w);

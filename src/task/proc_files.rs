@@ -129,7 +129,11 @@ fn smaps(task: &Task, rollup: bool) -> Vec<u8> {
         let present = st.pages.range(vma.start / PAGE_SIZE..vma.end / PAGE_SIZE).count() as u64;
         let mut u = usage(vma, present);
         let is_locked = |vpn: &&u64| st.locked.bytes_in(**vpn * PAGE_SIZE, (**vpn + 1) * PAGE_SIZE) > 0;
-        let locked_pages = if st.locked.bytes_in(vma.start, vma.end) == 0 { 0 } else { st.pages.range(vma.start / PAGE_SIZE..vma.end / PAGE_SIZE).map(|(k, _)| k).filter(is_locked).count() as u64 };
+        let locked_pages = if st.locked.bytes_in(vma.start, vma.end) == 0 {
+            0
+        } else {
+            st.pages.range(vma.start / PAGE_SIZE..vma.end / PAGE_SIZE).map(|(k, _)| k).filter(is_locked).count() as u64
+        };
         u.locked = locked_pages * PAGE_SIZE;
         total.add(&u);
         if rollup {
@@ -269,8 +273,8 @@ fn sched(task: &Task) -> Vec<u8> {
 /// Linux's sched_prio_to_weight: the load weight of a nice value.
 fn nice_weight(nice: i32) -> i64 {
     const WEIGHTS: [i64; 40] = [
-        88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904, 3906, 3121, 2501, 1991, 1586, 1277, 1024, 820, 655,
-        526, 423, 335, 272, 215, 172, 137, 110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
+        88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904, 3906, 3121, 2501, 1991, 1586, 1277, 1024, 820, 655, 526,
+        423, 335, 272, 215, 172, 137, 110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
     ];
     WEIGHTS[(nice + 20).clamp(0, 39) as usize]
 }

@@ -17,8 +17,8 @@ use std::sync::{Arc, Weak};
 
 use super::fs::{Ext4, MountOptions};
 use super::vfs_inode::Ext4Inode;
-use crate::abi::{Errno, KResult, PAGE_SIZE, Timespec};
 use crate::abi::mount::MS_RDONLY;
+use crate::abi::{Errno, KResult, PAGE_SIZE, Timespec};
 use crate::block::BlockDevice;
 use crate::fs::fstype::{self, FileSystemType, MountRequest, SuperBlock, SuperOps};
 use crate::fs::inode::InodeRef;

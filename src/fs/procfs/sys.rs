@@ -57,10 +57,7 @@ static ENTRIES: &[Entry] = &[
     Entry { path: "fs/protected_hardlinks", value: Value::Int(|| 0) },
     Entry { path: "fs/protected_symlinks", value: Value::Int(|| 0) },
     Entry { path: "kernel/cap_last_cap", value: Value::Int(|| crate::sched::cred::last_cap() as i64) },
-    Entry {
-        path: "kernel/core_pattern",
-        value: Value::TextSet(sysctl::core_pattern, sysctl::set_core_pattern, sysctl::CORENAME_MAX_SIZE - 1),
-    },
+    Entry { path: "kernel/core_pattern", value: Value::TextSet(sysctl::core_pattern, sysctl::set_core_pattern, sysctl::CORENAME_MAX_SIZE - 1) },
     Entry {
         path: "kernel/core_uses_pid",
         value: Value::IntSet(

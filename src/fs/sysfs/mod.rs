@@ -139,7 +139,11 @@ fn lookup_path(parts: &[&str]) -> Option<Kind> {
             Kind::Dir(entries)
         }
         ["devices", "system", "cpu", list @ ("online" | "possible" | "present")] => Kind::File(crate::platform::host::system::cpu_list(list).into_bytes()),
-        ["devices", "system", "cpu", cpu] if cpu.strip_prefix("cpu").and_then(|n| n.parse::<usize>().ok()).is_some_and(|n| n < crate::platform::host::system::possible_cpus()) => Kind::Dir(Vec::new()),
+        ["devices", "system", "cpu", cpu]
+            if cpu.strip_prefix("cpu").and_then(|n| n.parse::<usize>().ok()).is_some_and(|n| n < crate::platform::host::system::possible_cpus()) =>
+        {
+            Kind::Dir(Vec::new())
+        }
         ["devices", "virtual"] => dirs(&["block"]),
         ["devices", "virtual", "block"] => Kind::Dir(all.iter().filter(|n| n.partition == 0).map(|n| (n.name.clone(), DT_DIR)).collect()),
         ["devices", "virtual", "block", d, rest @ ..] => {

@@ -256,9 +256,8 @@ pub fn capabilities() -> HostCapabilities {
     }
     for cap in 0..64u64 {
         // SAFETY: prctl queries of our own bounding and ambient sets.
-        let (bounded, ambient) = unsafe {
-            (libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0), libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_IS_SET, cap, 0, 0))
-        };
+        let (bounded, ambient) =
+            unsafe { (libc::prctl(libc::PR_CAPBSET_READ, cap, 0, 0, 0), libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_IS_SET, cap, 0, 0)) };
         if bounded < 0 {
             break;
         }

@@ -207,7 +207,8 @@ fn xattrs_and_acls_round_trip() {
     f.setxattr(b"user.note", b"value", 0).unwrap();
     assert_eq!(f.setxattr(b"user.note", b"v", crate::fs::ext4::XATTR_CREATE).err(), Some(Errno::EEXIST));
     assert_eq!(f.getxattr(b"user.note").unwrap(), b"value");
-    let acl = [2u32.to_le_bytes(), [1, 0, 6, 0], u32::MAX.to_le_bytes(), [4, 0, 4, 0], u32::MAX.to_le_bytes(), [0x20, 0, 4, 0], u32::MAX.to_le_bytes()].concat();
+    let acl =
+        [2u32.to_le_bytes(), [1, 0, 6, 0], u32::MAX.to_le_bytes(), [4, 0, 4, 0], u32::MAX.to_le_bytes(), [0x20, 0, 4, 0], u32::MAX.to_le_bytes()].concat();
     f.setxattr(b"system.posix_acl_access", &acl, 0).unwrap();
     assert_eq!(f.getxattr(b"system.posix_acl_access").unwrap(), acl);
     let mut names = f.listxattr().unwrap();
@@ -236,7 +237,14 @@ fn shared_mappings_see_writes_and_their_stores_reach_the_disk() {
     mm.lock().mmap_base = 0x7000_0000_0000;
     cache.add_mapper(&mm);
     let addr = mm
-        .map(MapRequest { addr: 0, len: 3 * PAGE_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED, backing: Backing::Shared { memory: cache.clone(), pgoff: 0, _file: None }, label: "" })
+        .map(MapRequest {
+            addr: 0,
+            len: 3 * PAGE_SIZE,
+            prot: PROT_READ | PROT_WRITE,
+            flags: MAP_SHARED,
+            backing: Backing::Shared { memory: cache.clone(), pgoff: 0, _file: None },
+            label: "",
+        })
         .unwrap();
     // A read fault maps the clean page read-only...
     mm.handle_fault(addr, mm.host_generation()).unwrap();

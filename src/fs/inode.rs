@@ -284,3 +284,61 @@ impl crate::mm::vma::FileData for MappedInode {
         Ok((md.dev, md.ino, md.mtime.tv_sec, md.mtime.tv_nsec, md.size))
     }
 }
+
+/// The attributes of an inode on an internal filesystem (pipefs, sockfs):
+/// permission bits, owner and times, all kept in memory.
+pub struct PseudoAttrs {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub atime: Timespec,
+    pub mtime: Timespec,
+    pub ctime: Timespec,
+}
+
+impl PseudoAttrs {
+    /// Fresh attributes, all three times now.
+    pub fn new(mode: u32, uid: u32, gid: u32) -> PseudoAttrs {
+        let t = crate::fs::now();
+        PseudoAttrs { mode, uid, gid, atime: t, mtime: t, ctime: t }
+    }
+
+    /// The inode's metadata: file type `kind`, no size, one link.
+    pub fn metadata(&self, dev: u64, ino: u64, kind: u32) -> Metadata {
+        Metadata {
+            dev,
+            ino,
+            mode: kind | (self.mode & 0o7777),
+            nlink: 1,
+            uid: self.uid,
+            gid: self.gid,
+            rdev: 0,
+            size: 0,
+            blksize: crate::abi::PAGE_SIZE,
+            blocks: 0,
+            atime: self.atime,
+            mtime: self.mtime,
+            ctime: self.ctime,
+        }
+    }
+
+    /// chmod, chown and utimes; the change time moves.
+    pub fn apply(&mut self, attr: &SetAttr) {
+        if let Some(m) = attr.mode {
+            self.mode = m & 0o7777;
+        }
+        if let Some(u) = attr.uid {
+            self.uid = u;
+        }
+        if let Some(g) = attr.gid {
+            self.gid = g;
+        }
+        if let Some(t) = attr.atime {
+            self.atime = t;
+        }
+        if let Some(t) = attr.mtime {
+            self.mtime = t;
+        }
+        self.ctime = crate::fs::now();
+    }
+}

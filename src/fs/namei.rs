@@ -490,20 +490,6 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
     Ok(())
 }
 
-/// Whether `a` is `b` or one of `b`'s ancestors within its mount (by the
-/// chain of dentries the walk built).
-fn is_ancestor_of(a: &Path, b: &Path) -> bool {
-    let Ok(am) = a.metadata() else { return false };
-    let mut d = Some(b.dentry.clone());
-    while let Some(cur) = d {
-        if cur.inode.metadata().is_ok_and(|m| (m.dev, m.ino) == (am.dev, am.ino)) {
-            return true;
-        }
-        d = cur.parent.clone();
-    }
-    false
-}
-
 // ---- attributes ----
 
 /// Linux's setattr_prepare for chmod: owner or root; the set-group-ID bit

@@ -310,28 +310,6 @@ impl MmState {
         if unmapped { Err(Errno::ENOMEM) } else { Ok(()) }
     }
 
-    /// mincore's do_mincore: one byte per page from `start` (page-aligned)
-    /// up to `pages` pages or the end of the VMA holding `start`, whichever
-    /// comes first; 1 for a page in memory (in this page table, or in the
-    /// shared object or file cache behind the VMA). ENOMEM when nothing is
-    /// mapped at `start`.
-    pub fn residency(&self, start: u64, pages: u64) -> KResult<Vec<u8>> {
-        let vma = self.find_vma(start).ok_or(Errno::ENOMEM)?;
-        let end = vma.end.min(start.saturating_add(pages.saturating_mul(PAGE_SIZE)));
-        let mut out = Vec::with_capacity(((end - start) / PAGE_SIZE) as usize);
-        let mut addr = start;
-        while addr < end {
-            let cached = match &vma.backing {
-                Backing::Anonymous => false,
-                Backing::Shared { memory, pgoff, .. } => memory.lookup(pgoff + (addr - vma.start) / PAGE_SIZE).is_some(),
-                Backing::File { offset, cache, .. } => cache.as_ref().is_some_and(|c| c.lookup((offset + (addr - vma.start)) / PAGE_SIZE).is_some()),
-            };
-            out.push(u8::from(cached || self.pages.contains_key(&(addr / PAGE_SIZE))));
-            addr += PAGE_SIZE;
-        }
-        Ok(out)
-    }
-
     pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> KResult<u64> {
         if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0 || old % PAGE_SIZE != 0 {
             return Err(Errno::EINVAL);

@@ -18,11 +18,11 @@ use crate::abi::fcntl::{O_NONBLOCK, O_RDWR};
 use crate::abi::socket::*;
 use crate::abi::stat::S_IFSOCK;
 use crate::abi::statfs::SOCKFS_MAGIC;
-use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec, Timeval};
+use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timeval};
 use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::lookup::FsCaller;
-use crate::fs::{new_anon_dev, now};
+use crate::fs::new_anon_dev;
 use crate::mm::uaccess::UserBuffers;
 use crate::sched::CurrentTask;
 use crate::sched::wait::WaitQueue;
@@ -634,32 +634,19 @@ fn sockfs_dev() -> u64 {
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
-struct SockAttrs {
-    mode: u32,
-    uid: u32,
-    gid: u32,
-    atime: Timespec,
-    mtime: Timespec,
-    ctime: Timespec,
-}
-
 /// A socket's inode on sockfs: S_IFSOCK 0777, owned by its creator,
 /// "socket:[ino]" in /proc/<pid>/fd. Its mode is what bind(2) gives the
 /// filesystem node it creates (before the umask).
 pub struct SocketInode {
     ino: u64,
-    attrs: Mutex<SockAttrs>,
+    attrs: Mutex<crate::fs::inode::PseudoAttrs>,
 }
 
 impl SocketInode {
     /// A new inode owned by the calling task's fsuid/fsgid.
     pub fn new() -> Arc<SocketInode> {
         let (uid, gid) = crate::sched::current().map(|t| t.creds()).map(|c| (c.fsuid, c.fsgid)).unwrap_or((0, 0));
-        let t = now();
-        Arc::new(SocketInode {
-            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
-            attrs: Mutex::new(SockAttrs { mode: 0o777, uid, gid, atime: t, mtime: t, ctime: t }),
-        })
+        Arc::new(SocketInode { ino: NEXT_INO.fetch_add(1, Ordering::Relaxed), attrs: Mutex::new(crate::fs::inode::PseudoAttrs::new(0o777, uid, gid)) })
     }
 
     /// The permission bits (fchmod on the socket changes them).
@@ -680,22 +667,7 @@ impl SocketInode {
 
 impl Inode for SocketInode {
     fn metadata(&self) -> KResult<Metadata> {
-        let a = self.attrs.lock();
-        Ok(Metadata {
-            dev: sockfs_dev(),
-            ino: self.ino,
-            mode: S_IFSOCK | (a.mode & 0o7777),
-            nlink: 1,
-            uid: a.uid,
-            gid: a.gid,
-            rdev: 0,
-            size: 0,
-            blksize: PAGE_SIZE,
-            blocks: 0,
-            atime: a.atime,
-            mtime: a.mtime,
-            ctime: a.ctime,
-        })
+        Ok(self.attrs.lock().metadata(sockfs_dev(), self.ino, S_IFSOCK))
     }
 
     fn statfs(&self) -> KResult<StatFs> {
@@ -707,23 +679,7 @@ impl Inode for SocketInode {
     }
 
     fn setattr(&self, attr: &SetAttr) -> KResult<()> {
-        let mut a = self.attrs.lock();
-        if let Some(m) = attr.mode {
-            a.mode = m & 0o7777;
-        }
-        if let Some(u) = attr.uid {
-            a.uid = u;
-        }
-        if let Some(g) = attr.gid {
-            a.gid = g;
-        }
-        if let Some(t) = attr.atime {
-            a.atime = t;
-        }
-        if let Some(t) = attr.mtime {
-            a.mtime = t;
-        }
-        a.ctime = now();
+        self.attrs.lock().apply(attr);
         Ok(())
     }
 

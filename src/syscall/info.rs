@@ -126,10 +126,6 @@ fn sys_sched_setaffinity(sys: &mut Sys) -> KResult<u64> {
     Ok(0)
 }
 
-const PRIO_PROCESS: u32 = 0;
-const PRIO_PGRP: u32 = 1;
-const PRIO_USER: u32 = 2;
-
 fn sys_sched_yield(_sys: &mut Sys) -> KResult<u64> {
     std::thread::yield_now();
     Ok(0)

@@ -19,11 +19,11 @@ use crate::abi::signal::SIGPIPE;
 use crate::abi::signal::{POLL_IN, POLL_OUT};
 use crate::abi::stat::S_IFIFO;
 use crate::abi::statfs::PIPEFS_MAGIC;
-use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
+use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs};
 use crate::fs::fasync::FasyncList;
 use crate::fs::file::{File, FileOps};
 use crate::fs::inode::{Inode, InodeRef, Metadata, SetAttr};
-use crate::fs::{new_anon_dev, now};
+use crate::fs::new_anon_dev;
 use crate::mm::uaccess::UserBuffers;
 use crate::sched::CurrentTask;
 use crate::sched::wait::{WaitQueue, wait_any};
@@ -673,41 +673,17 @@ fn pipefs_dev() -> u64 {
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
-struct PipeAttrs {
-    mode: u32,
-    uid: u32,
-    gid: u32,
-    atime: Timespec,
-    mtime: Timespec,
-    ctime: Timespec,
-}
-
 /// The inode of a pipe(2) pipe on pipefs: S_IFIFO, owned by its creator,
 /// shown as "pipe:[ino]" in /proc/<pid>/fd.
 pub struct PipeInode {
     ino: u64,
     pipe: Weak<Pipe>,
-    attrs: Mutex<PipeAttrs>,
+    attrs: Mutex<crate::fs::inode::PseudoAttrs>,
 }
 
 impl Inode for PipeInode {
     fn metadata(&self) -> KResult<Metadata> {
-        let a = self.attrs.lock();
-        Ok(Metadata {
-            dev: pipefs_dev(),
-            ino: self.ino,
-            mode: S_IFIFO | (a.mode & 0o7777),
-            nlink: 1,
-            uid: a.uid,
-            gid: a.gid,
-            rdev: 0,
-            size: 0,
-            blksize: PAGE_SIZE,
-            blocks: 0,
-            atime: a.atime,
-            mtime: a.mtime,
-            ctime: a.ctime,
-        })
+        Ok(self.attrs.lock().metadata(pipefs_dev(), self.ino, S_IFIFO))
     }
 
     fn statfs(&self) -> KResult<StatFs> {
@@ -719,23 +695,7 @@ impl Inode for PipeInode {
     }
 
     fn setattr(&self, attr: &SetAttr) -> KResult<()> {
-        let mut a = self.attrs.lock();
-        if let Some(m) = attr.mode {
-            a.mode = m & 0o7777;
-        }
-        if let Some(u) = attr.uid {
-            a.uid = u;
-        }
-        if let Some(g) = attr.gid {
-            a.gid = g;
-        }
-        if let Some(t) = attr.atime {
-            a.atime = t;
-        }
-        if let Some(t) = attr.mtime {
-            a.mtime = t;
-        }
-        a.ctime = now();
+        self.attrs.lock().apply(attr);
         Ok(())
     }
 
@@ -754,11 +714,10 @@ impl Inode for PipeInode {
 /// (both ends) and O_DIRECT (packet mode, the write end).
 pub fn create_pipe(uid: u32, gid: u32, flags: u32) -> (Arc<File>, Arc<File>) {
     let pipe = Pipe::new(None, 1, 1);
-    let t = now();
     let inode: InodeRef = Arc::new(PipeInode {
         ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
         pipe: Arc::downgrade(&pipe),
-        attrs: Mutex::new(PipeAttrs { mode: 0o600, uid, gid, atime: t, mtime: t, ctime: t }),
+        attrs: Mutex::new(crate::fs::inode::PseudoAttrs::new(0o600, uid, gid)),
     });
     let reader = PipeEnd { pipe: pipe.clone(), read: true, write: false, hup_after: 0 };
     let writer = PipeEnd { pipe, read: false, write: true, hup_after: 0 };

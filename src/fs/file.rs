@@ -147,6 +147,11 @@ pub trait FileOps: Send + Sync {
     fn read_pieces(&self, _file: &File, _pos: u64, _len: usize, _sink: &mut dyn FnMut(&[u8]) -> KResult<()>) -> Option<KResult<usize>> {
         None
     }
+    /// A read at `pos` into pinned guest pages (see `Inode::read_into`);
+    /// None: no such path.
+    fn read_into(&self, _file: &File, _pos: u64, _bufs: &mut [&mut [u8]]) -> Option<KResult<usize>> {
+        None
+    }
     /// Lines /proc/<pid>/fdinfo/<fd> shows after the common ones
     /// (eventfd-count, a timerfd's ticks, a pidfd's Pid).
     fn fdinfo(&self, _file: &File) -> String {
@@ -307,6 +312,9 @@ impl FileOps for RegularFile {
     }
     fn read_pieces(&self, file: &File, pos: u64, len: usize, sink: &mut dyn FnMut(&[u8]) -> KResult<()>) -> Option<KResult<usize>> {
         file.inode.read_pieces(pos, len, sink)
+    }
+    fn read_into(&self, file: &File, pos: u64, bufs: &mut [&mut [u8]]) -> Option<KResult<usize>> {
+        file.inode.read_into(pos, bufs)
     }
     fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
         if file.flags() & O_APPEND != 0 {

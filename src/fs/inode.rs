@@ -178,6 +178,12 @@ pub trait Inode: Send + Sync + Any {
     fn read_pieces(&self, _offset: u64, _len: usize, _sink: &mut dyn FnMut(&[u8]) -> KResult<()>) -> Option<KResult<usize>> {
         None
     }
+    /// A read from `offset` into pinned guest pages (`bufs`, whose total
+    /// is the count), straight from the page cache or the disk; None: the
+    /// filesystem has no such path (`read_pieces`, `read_at`).
+    fn read_into(&self, _offset: u64, _bufs: &mut [&mut [u8]]) -> Option<KResult<usize>> {
+        None
+    }
     /// An O_APPEND write: at the end of the file, atomically with respect
     /// to other appends where the filesystem can manage it. Returns the
     /// bytes written and the new end.

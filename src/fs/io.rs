@@ -63,6 +63,9 @@ fn read_into_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRes
     if let Some(r) = file.ops.read_to_user(file, bufs) {
         return r;
     }
+    if !stream && let Some(r) = read_pinned(file, bufs, offset, pos_guard.as_deref_mut()) {
+        return r;
+    }
     if !stream {
         // A page cache hands its pages over without a kernel buffer.
         let pos = offset.unwrap_or_else(|| pos_guard.as_deref().copied().unwrap_or(0));
@@ -109,6 +112,41 @@ fn read_into_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRes
             return Ok(done);
         }
     }
+}
+
+/// A read straight into the caller's pages, pinned a chunk at a time, for
+/// files that can (a page cache with a store); None: they cannot. A fault
+/// in the buffer after progress ends the read short.
+fn read_pinned(file: &File, bufs: &UserBuffers, offset: Option<u64>, mut pos: Option<&mut u64>) -> Option<KResult<usize>> {
+    let start = offset.or(pos.as_deref().copied()).unwrap_or(0);
+    let mut done = 0usize;
+    loop {
+        if done > 0 && interrupted(&[file]) {
+            break;
+        }
+        let chunk = (bufs.len() - done).min(IO_CHUNK);
+        let mut pinned = match bufs.pin(done, chunk, true) {
+            Ok(p) => p,
+            // A bad buffer may still be fine at the end of the file: the
+            // buffered path answers as Linux's filemap_read does.
+            Err(_) if done == 0 => return None,
+            Err(_) => break,
+        };
+        let got = pinned.len();
+        let n = match file.ops.read_into(file, start + done as u64, &mut pinned.slices())? {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Some(Err(e)),
+            Err(_) => break,
+        };
+        done += n;
+        if n < chunk || got < chunk || done == bufs.len() {
+            break;
+        }
+    }
+    if let Some(p) = pos.as_deref_mut() {
+        *p = start + done as u64;
+    }
+    Some(Ok(done))
 }
 
 /// write/writev/pwrite: the whole buffer unless the file takes less. On a

@@ -216,6 +216,21 @@ impl Mm {
         Ok(())
     }
 
+    /// Appends `len` bytes of guest memory at `addr` to `out`.
+    pub fn read_bytes_append(&self, addr: u64, len: usize, out: &mut Vec<u8>) -> KResult<()> {
+        let mut st = self.lock();
+        let mut done = 0;
+        while done < len {
+            let va = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
+            let frame = st.frame_for_access(&self.phys, va, false)?;
+            let off = (va % PAGE_SIZE) as usize;
+            let n = (PAGE_SIZE as usize - off).min(len - done);
+            out.extend_from_slice(&self.phys.frame_bytes(frame)[off..off + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
     pub fn read_bytes(&self, addr: u64, len: usize) -> KResult<Vec<u8>> {
         let mut v = vec![0u8; len];
         self.read_bytes_into(addr, &mut v)?;

@@ -43,6 +43,12 @@ pub trait PageStore: Send + Sync {
     fn write_pages(&self, index: u64, bufs: &[&[u8]], size: u64, reserved: u64) -> KResult<()>;
     /// Makes what was written durable (fsync of the file: data and metadata).
     fn sync(&self) -> KResult<()>;
+    /// Reads the file's bytes from `offset` into `bufs` (any lengths, in
+    /// order; holes read as zeros) straight from the disk, for a reader
+    /// that bypasses the cache. None: the store cannot (use `read_pages`).
+    fn read_direct(&self, _offset: u64, _bufs: &mut [&mut [u8]]) -> Option<KResult<()>> {
+        None
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -105,6 +111,12 @@ const WRITEBACK_RUN: usize = 1024;
 /// Readahead window bounds, in pages.
 const READAHEAD_MIN: u64 = 8;
 const READAHEAD_MAX: u64 = 256;
+/// A reader's run of at least this many pages missing from the cache of a
+/// file that nothing maps is read from the store straight into its buffer
+/// and not cached: the image's data is in the host's page cache already,
+/// and caching it again would cost guest RAM, a fresh host page per page
+/// and a second copy (gVisor reads unmapped host-backed files the same way).
+const DIRECT_READ_MIN: u64 = 64;
 
 impl PageCache {
     fn build(phys: Arc<PhysMemory>, store: Option<Arc<dyn PageStore>>, size: u64, reclaimable: bool) -> Arc<PageCache> {
@@ -430,6 +442,91 @@ impl PageCache {
             }
         }
         self.state.lock().next_sequential = (off + n as u64).div_ceil(PAGE_SIZE);
+        Ok(n)
+    }
+
+    /// read(2) into pinned guest pages `dst` (their total is the count):
+    /// cached pages are copied from, and a long run of missing pages of a
+    /// file nobody maps is read straight from the store (`DIRECT_READ_MIN`);
+    /// shorter misses fill the cache with readahead. Short at the end of
+    /// the file.
+    pub fn read_into(self: &Arc<Self>, off: u64, dst: &mut [&mut [u8]]) -> KResult<usize> {
+        self.touch();
+        let size = self.size();
+        let total: usize = dst.iter().map(|b| b.len()).sum();
+        if off >= size || total == 0 {
+            return Ok(0);
+        }
+        let n = (size - off).min(total as u64) as usize;
+        let end_page = (off + n as u64).div_ceil(PAGE_SIZE);
+        let mut out = Scatter { bufs: dst, seg: 0, off: 0 };
+        let mut done = 0usize;
+        let mut misses = 0;
+        while done < n {
+            let first = (off + done as u64) / PAGE_SIZE;
+            // Cached pages from `first` (each with a reference held), or
+            // else the length of the run of missing ones.
+            let (batch, missing) = {
+                let st = self.state.lock();
+                let mut batch: Vec<Frame> = Vec::new();
+                let mut idx = first;
+                while idx < end_page && batch.len() < 256 {
+                    match st.pages.get(&idx) {
+                        Some(p) => {
+                            self.phys.get(p.frame);
+                            batch.push(p.frame);
+                        }
+                        None => break,
+                    }
+                    idx += 1;
+                }
+                let mut missing = 0;
+                if batch.is_empty() {
+                    while first + missing < end_page && !st.pages.contains_key(&(first + missing)) {
+                        missing += 1;
+                    }
+                }
+                (batch, missing)
+            };
+            for &frame in &batch {
+                let pos = off + done as u64;
+                let in_page = (pos % PAGE_SIZE) as usize;
+                let take = (PAGE - in_page).min(n - done);
+                out.put(&self.phys.frame_bytes(frame)[in_page..in_page + take]);
+                done += take;
+            }
+            self.phys.put_many(batch.iter().copied());
+            if missing == 0 {
+                continue;
+            }
+            if missing >= DIRECT_READ_MIN && self.mappers.lock().iter().all(|w| w.strong_count() == 0) {
+                let pos = off + done as u64;
+                let len = ((first + missing) * PAGE_SIZE - pos).min((n - done) as u64) as usize;
+                // Shared with writes and writeback; truncation and hole
+                // punching (which free blocks) wait, so what the mapping
+                // names is this file's until the read is done.
+                let _io = self.io.read();
+                if let Some(r) = self.store.as_ref().and_then(|s| s.read_direct(pos, &mut out.take(len))) {
+                    match r {
+                        Ok(()) => {
+                            done += len;
+                            continue;
+                        }
+                        Err(e) => return if done > 0 { Ok(done) } else { Err(e) },
+                    }
+                }
+            }
+            misses += 1;
+            if misses > 64 {
+                // Reclaim keeps taking what we read: give up with what we have.
+                return if done > 0 { Ok(done) } else { Err(Errno::ENOMEM) };
+            }
+            let count = self.readahead(first, end_page - first);
+            if let Err(e) = self.ensure(first, count) {
+                return if done > 0 { Ok(done) } else { Err(e) };
+            }
+        }
+        self.state.lock().next_sequential = end_page;
         Ok(n)
     }
 
@@ -924,6 +1021,48 @@ impl Drop for PageCache {
             DIRTY_PAGES.fetch_sub(st.dirty, Ordering::Relaxed);
         }
         self.phys.put_many(frames);
+    }
+}
+
+/// A cursor over scattered destination buffers.
+struct Scatter<'a, 'b> {
+    bufs: &'a mut [&'b mut [u8]],
+    seg: usize,
+    off: usize,
+}
+
+impl Scatter<'_, '_> {
+    /// Copies `src` to the cursor and moves past it (the caller never
+    /// puts more than the buffers hold).
+    fn put(&mut self, mut src: &[u8]) {
+        while !src.is_empty() && self.seg < self.bufs.len() {
+            let b = &mut self.bufs[self.seg][self.off..];
+            let n = b.len().min(src.len());
+            b[..n].copy_from_slice(&src[..n]);
+            src = &src[n..];
+            self.advance(n);
+        }
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.off += n;
+        if self.off == self.bufs[self.seg].len() {
+            self.seg += 1;
+            self.off = 0;
+        }
+    }
+
+    /// The next `len` bytes of the buffers as slices; the cursor moves past them.
+    fn take(&mut self, mut len: usize) -> Vec<&mut [u8]> {
+        let mut ranges = Vec::new();
+        while len > 0 && self.seg < self.bufs.len() {
+            let n = (self.bufs[self.seg].len() - self.off).min(len);
+            ranges.push((self.seg, self.off, n));
+            len -= n;
+            self.advance(n);
+        }
+        let first = ranges.first().map_or(0, |r| r.0);
+        self.bufs.iter_mut().skip(first).zip(ranges).map(|(b, (_, from, n))| &mut b[from..from + n]).collect()
     }
 }
 

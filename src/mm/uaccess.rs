@@ -8,8 +8,9 @@
 use std::sync::Arc;
 
 use crate::abi::uio::IOV_MAX;
-use crate::abi::{Errno, Iovec, KResult, Pod};
+use crate::abi::{Errno, Iovec, KResult, PAGE_SIZE, Pod};
 use crate::mm::Mm;
+use crate::mm::frame::{Frame, PhysMemory};
 
 /// The end of the user address range (Linux's TASK_SIZE_MAX): access_ok
 /// fails above it.
@@ -134,11 +135,84 @@ impl UserBuffers {
             if seg_end > want {
                 let off = want - at;
                 let n = (seg_len - off).min(len - out.len());
-                out.extend_from_slice(&self.mm.read_bytes(addr + off as u64, n)?);
+                // Appended straight from guest RAM: no zeroed buffer first.
+                self.mm.read_bytes_append(addr + off as u64, n, &mut out)?;
             }
             at = seg_end;
         }
         Ok(out)
+    }
+
+    /// The guest pages under `len` bytes of the virtual buffer from
+    /// `start`, each held by a frame reference (Linux's pin_user_pages),
+    /// so a file's data can move straight between them and the page cache
+    /// or the disk with no address-space lock held. Pages are faulted in
+    /// as a guest access would (`write`: copy-on-write broken, a shared
+    /// file page dirtied). A fault after the first page ends the pin
+    /// short; at the first page it is EFAULT.
+    pub fn pin(&self, start: usize, len: usize, write: bool) -> KResult<PinnedPages> {
+        let mut pinned = PinnedPages { phys: self.mm.phys.clone(), pieces: Vec::new(), len: 0 };
+        let mut at = 0usize;
+        let mut st = self.mm.lock();
+        'segs: for &(addr, seg_len) in &self.segs {
+            if pinned.len == len {
+                break;
+            }
+            let seg_end = at + seg_len;
+            let want = start + pinned.len;
+            if seg_end > want {
+                let mut va = addr + (want - at) as u64;
+                let mut left = (seg_end - want).min(len - pinned.len);
+                while left > 0 {
+                    let frame = match st.frame_for_access(&self.mm.phys, va, write) {
+                        Ok(f) => f,
+                        Err(e) if pinned.len == 0 => return Err(e),
+                        Err(_) => break 'segs,
+                    };
+                    self.mm.phys.get(frame);
+                    let off = (va % PAGE_SIZE) as usize;
+                    let n = (PAGE_SIZE as usize - off).min(left);
+                    pinned.pieces.push((frame, off, n));
+                    pinned.len += n;
+                    va += n as u64;
+                    left -= n;
+                }
+            }
+            at = seg_end;
+        }
+        Ok(pinned)
+    }
+}
+
+/// Guest pages pinned by `UserBuffers::pin`: pieces of frames, in buffer
+/// order; the references go when it drops.
+pub struct PinnedPages {
+    phys: Arc<PhysMemory>,
+    /// (frame, offset in it, length).
+    pieces: Vec<(Frame, usize, usize)>,
+    len: usize,
+}
+
+impl PinnedPages {
+    /// The bytes pinned (short of what was asked when the buffer faults).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The pinned bytes as slices of guest RAM, in buffer order.
+    pub fn slices(&mut self) -> Vec<&mut [u8]> {
+        let phys = &self.phys;
+        self.pieces.iter().map(|&(f, off, n)| &mut phys.frame_bytes(f)[off..off + n]).collect()
+    }
+}
+
+impl Drop for PinnedPages {
+    fn drop(&mut self) {
+        self.phys.put_many(self.pieces.iter().map(|p| p.0));
     }
 }
 

@@ -578,6 +578,59 @@ impl PageStore for InodeHandle {
         Ok(self.hole_units(&maps, index, count))
     }
 
+    fn read_direct(&self, offset: u64, bufs: &mut [&mut [u8]]) -> Option<KResult<()>> {
+        let total: u64 = bufs.iter().map(|b| b.len() as u64).sum();
+        let end = offset + total;
+        let (index, last) = (offset / PAGE, end.div_ceil(PAGE));
+        let maps = match self.mappings(index, last - index) {
+            Ok(m) => m,
+            // Inline data: the cache's path reads it.
+            Err(Errno::EOPNOTSUPP) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        let bs = self.block_size();
+        let device = self.fs.engine.device();
+        // The pieces of `bufs` holding file bytes [from, to).
+        fn pieces<'a>(bufs: &'a mut [&mut [u8]], offset: u64, from: u64, to: u64) -> Vec<&'a mut [u8]> {
+            let mut at = offset;
+            let mut out = Vec::new();
+            for b in bufs.iter_mut() {
+                let (bs, be) = (at, at + b.len() as u64);
+                at = be;
+                let (lo, hi) = (from.max(bs), to.min(be));
+                if lo < hi {
+                    out.push(&mut b[(lo - bs) as usize..(hi - bs) as usize]);
+                }
+                if be >= to {
+                    break;
+                }
+            }
+            out
+        }
+        let mut mapped: Vec<&super::Mapping> = maps.iter().filter(|m| m.pblk != 0 && !m.unwritten).collect();
+        mapped.sort_by_key(|m| m.lblk);
+        let mut at = offset;
+        for m in mapped {
+            let (from, to) = ((m.lblk * bs).max(offset), ((m.lblk + m.len) * bs).min(end));
+            if from >= to {
+                continue;
+            }
+            // Holes (and unwritten extents) before the run read as zeros.
+            for p in pieces(bufs, offset, at, from) {
+                p.fill(0);
+            }
+            // One vectored read per run of contiguous blocks.
+            if let Err(e) = device.read_vectored_at(m.pblk * bs + (from - m.lblk * bs), &mut pieces(bufs, offset, from, to)) {
+                return Some(Err(e));
+            }
+            at = at.max(to);
+        }
+        for p in pieces(bufs, offset, at, end) {
+            p.fill(0);
+        }
+        Some(Ok(()))
+    }
+
     fn holes(&self, index: u64, count: u64) -> KResult<Vec<u8>> {
         match self.mappings(index, count) {
             Ok(maps) => Ok(self.hole_units(&maps, index, count)),

@@ -355,6 +355,18 @@ impl Inode for Ext4Inode {
         Some(r)
     }
 
+    fn read_into(&self, offset: u64, bufs: &mut [&mut [u8]]) -> Option<KResult<usize>> {
+        let cache = match self.regular_cache() {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        };
+        let r = cache.read_into(offset, bufs);
+        if r.is_ok() {
+            self.touch_atime();
+        }
+        Some(r)
+    }
+
     fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
         let cache = self.regular_cache()?;
         self.write_data(cache, offset, buf)

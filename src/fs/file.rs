@@ -152,6 +152,11 @@ pub trait FileOps: Send + Sync {
     fn read_into(&self, _file: &File, _pos: u64, _bufs: &mut [&mut [u8]]) -> Option<KResult<usize>> {
         None
     }
+    /// A write at `*pos` (moved past what was written) from pinned guest
+    /// pages (see `Inode::write_gather`); None: no such path.
+    fn write_gather(&self, _file: &File, _src: &[&[u8]], _pos: &mut u64) -> Option<KResult<usize>> {
+        None
+    }
     /// Lines /proc/<pid>/fdinfo/<fd> shows after the common ones
     /// (eventfd-count, a timerfd's ticks, a pidfd's Pid).
     fn fdinfo(&self, _file: &File) -> String {
@@ -315,6 +320,42 @@ impl FileOps for RegularFile {
     }
     fn read_into(&self, file: &File, pos: u64, bufs: &mut [&mut [u8]]) -> Option<KResult<usize>> {
         file.inode.read_into(pos, bufs)
+    }
+    fn write_gather(&self, file: &File, src: &[&[u8]], pos: &mut u64) -> Option<KResult<usize>> {
+        let len: usize = src.iter().map(|s| s.len()).sum();
+        let append = file.flags() & O_APPEND != 0;
+        // The same limits as `write`, on the end for appends.
+        let limit_at = match append {
+            true if file_size_limit().is_some() => match file.inode.metadata() {
+                Ok(md) => md.size,
+                Err(e) => return Some(Err(e)),
+            },
+            true => 0,
+            false => *pos,
+        };
+        let allowed = match limit_write(limit_at, len) {
+            Ok(n) => n,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut left = allowed;
+        let src: Vec<&[u8]> = src
+            .iter()
+            .map(|s| {
+                let n = s.len().min(left);
+                left -= n;
+                &s[..n]
+            })
+            .filter(|s| !s.is_empty())
+            .collect();
+        let (n, end) = match file.inode.write_gather((!append).then_some(*pos), &src)? {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
+        // Linux moves an appender's position only when something was written.
+        if n > 0 || !append {
+            *pos = end;
+        }
+        Some(Ok(n))
     }
     fn write(&self, file: &File, buf: &[u8], pos: &mut u64) -> KResult<usize> {
         if file.flags() & O_APPEND != 0 {

@@ -184,6 +184,13 @@ pub trait Inode: Send + Sync + Any {
     fn read_into(&self, _offset: u64, _bufs: &mut [&mut [u8]]) -> Option<KResult<usize>> {
         None
     }
+    /// A write of the pinned guest pages `src` (in order) at `offset`, or
+    /// at the end for None (an O_APPEND write, as `append`), straight into
+    /// the page cache. Returns the bytes written and the offset after
+    /// them; None: the filesystem has no such path (`write_at`).
+    fn write_gather(&self, _offset: Option<u64>, _src: &[&[u8]]) -> Option<KResult<(usize, u64)>> {
+        None
+    }
     /// An O_APPEND write: at the end of the file, atomically with respect
     /// to other appends where the filesystem can manage it. Returns the
     /// bytes written and the new end.

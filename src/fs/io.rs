@@ -173,6 +173,9 @@ fn write_from_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRe
     if file.ops.discards_writes() {
         return Ok(bufs.len());
     }
+    if !stream && let Some(r) = write_pinned(file, bufs, offset, pos_guard.as_deref_mut()) {
+        return r;
+    }
     let mut done = 0usize;
     loop {
         if done > 0 && interrupted(&[file]) {
@@ -201,6 +204,42 @@ fn write_from_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRe
             return Ok(done);
         }
     }
+}
+
+/// A write straight from the caller's pages, pinned a chunk at a time, for
+/// files that can (a page cache with a store); None: they cannot. A fault
+/// in the buffer after progress ends the write short.
+fn write_pinned(file: &File, bufs: &UserBuffers, offset: Option<u64>, mut pos: Option<&mut u64>) -> Option<KResult<usize>> {
+    let mut at = offset.or(pos.as_deref().copied()).unwrap_or(0);
+    let mut done = 0usize;
+    loop {
+        if done > 0 && interrupted(&[file]) {
+            break;
+        }
+        let chunk = (bufs.len() - done).min(IO_CHUNK);
+        let mut pinned = match bufs.pin(done, chunk, false) {
+            Ok(p) => p,
+            // Nothing pinned: the buffered path gives the error.
+            Err(_) if done == 0 => return None,
+            Err(_) => break,
+        };
+        let got = pinned.len();
+        let slices = pinned.slices();
+        let src: Vec<&[u8]> = slices.iter().map(|s| &**s).collect();
+        let n = match file.ops.write_gather(file, &src, &mut at)? {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Some(Err(e)),
+            Err(_) => break,
+        };
+        done += n;
+        if n < got || got < chunk || done == bufs.len() {
+            break;
+        }
+    }
+    if let Some(p) = pos.as_deref_mut() {
+        *p = at;
+    }
+    Some(Ok(done))
 }
 
 /// Moves up to `count` bytes from `src` to `dst` through a kernel buffer.

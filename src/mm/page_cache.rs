@@ -548,13 +548,21 @@ impl PageCache {
     /// hold file data are read first. Returns the bytes written (short
     /// when the disk or memory fills part way).
     pub fn write(self: &Arc<Self>, off: u64, data: &[u8]) -> KResult<usize> {
+        self.write_gather(off, &[data])
+    }
+
+    /// `write` of the pieces `src`, in order (pinned guest pages: one
+    /// copy from the writer's memory into the cache).
+    pub fn write_gather(self: &Arc<Self>, off: u64, src: &[&[u8]]) -> KResult<usize> {
         let Some(store) = self.store.clone() else { return Err(Errno::EINVAL) };
-        if data.is_empty() {
+        let len: usize = src.iter().map(|s| s.len()).sum();
+        if len == 0 {
             return Ok(0);
         }
+        let mut data = Gather { bufs: src, seg: 0, off: 0 };
         self.touch();
         let _io = self.io.read();
-        let end = off.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
+        let end = off.checked_add(len as u64).ok_or(Errno::EFBIG)?;
         let (first, last) = (off / PAGE_SIZE, (end - 1) / PAGE_SIZE);
         let size = self.size();
         // Edge pages keep bytes the write does not cover: read them first.
@@ -644,8 +652,7 @@ impl PageCache {
                         None => break,
                     },
                 };
-                let src = &data[(from - off) as usize..(to - off) as usize];
-                self.phys.frame_bytes(page.frame)[(from - start) as usize..(to - start) as usize].copy_from_slice(src);
+                data.get(&mut self.phys.frame_bytes(page.frame)[(from - start) as usize..(to - start) as usize]);
                 if !page.dirty {
                     page.dirty = true;
                     used += page.holes as u64;
@@ -1063,6 +1070,38 @@ impl Scatter<'_, '_> {
         }
         let first = ranges.first().map_or(0, |r| r.0);
         self.bufs.iter_mut().skip(first).zip(ranges).map(|(b, (_, from, n))| &mut b[from..from + n]).collect()
+    }
+}
+
+/// A cursor over scattered source buffers.
+struct Gather<'a, 'b> {
+    bufs: &'a [&'b [u8]],
+    seg: usize,
+    off: usize,
+}
+
+impl Gather<'_, '_> {
+    /// Fills `dst` from the cursor and moves past what it took.
+    fn get(&mut self, dst: &mut [u8]) {
+        let mut done = 0;
+        while done < dst.len() && self.seg < self.bufs.len() {
+            let b = &self.bufs[self.seg][self.off..];
+            let n = b.len().min(dst.len() - done);
+            let piece = &b[..n];
+            let to = &mut dst[done..done + n];
+            // A writer's buffer may be a mapping of this very page.
+            if to.as_ptr_range().contains(&piece.as_ptr()) || piece.as_ptr_range().contains(&to.as_ptr()) {
+                to.copy_from_slice(&piece.to_vec());
+            } else {
+                to.copy_from_slice(piece);
+            }
+            done += n;
+            self.off += n;
+            if self.off == self.bufs[self.seg].len() {
+                self.seg += 1;
+                self.off = 0;
+            }
+        }
     }
 }
 

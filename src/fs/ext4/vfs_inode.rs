@@ -123,15 +123,34 @@ impl Ext4Inode {
     }
 
     fn write_data(&self, cache: &Arc<PageCache>, offset: u64, buf: &[u8]) -> KResult<usize> {
-        if buf.is_empty() {
+        self.write_gathered(cache, offset, &[buf])
+    }
+
+    /// A write of the pieces `src` (in order) at `offset`, up to the
+    /// largest size the inode's format allows.
+    fn write_gathered(&self, cache: &Arc<PageCache>, offset: u64, src: &[&[u8]]) -> KResult<usize> {
+        let total: u64 = src.iter().map(|s| s.len() as u64).sum();
+        if total == 0 {
             return Ok(0);
         }
         let max = self.max_file_size()?;
         if offset >= max {
             return Err(Errno::EFBIG);
         }
-        let len = (buf.len() as u64).min(max - offset) as usize;
-        let n = cache.write(offset, &buf[..len])?;
+        let n = if total > max - offset {
+            let mut left = (max - offset) as usize;
+            let cut: Vec<&[u8]> = src
+                .iter()
+                .map(|s| {
+                    let n = s.len().min(left);
+                    left -= n;
+                    &s[..n]
+                })
+                .collect();
+            cache.write_gather(offset, &cut)?
+        } else {
+            cache.write_gather(offset, src)?
+        };
         self.touch_mtime()?;
         Ok(n)
     }
@@ -370,6 +389,21 @@ impl Inode for Ext4Inode {
     fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
         let cache = self.regular_cache()?;
         self.write_data(cache, offset, buf)
+    }
+
+    fn write_gather(&self, offset: Option<u64>, src: &[&[u8]]) -> Option<KResult<(usize, u64)>> {
+        let cache = match self.regular_cache() {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(match offset {
+            Some(off) => self.write_gathered(cache, off, src).map(|n| (n, off + n as u64)),
+            None => {
+                let _one_at_a_time = self.handle.append.lock();
+                let size = cache.size();
+                self.write_gathered(cache, size, src).map(|n| (n, size + n as u64))
+            }
+        })
     }
 
     fn append(&self, buf: &[u8]) -> KResult<(usize, u64)> {

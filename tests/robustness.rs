@@ -148,7 +148,7 @@ mod sigreturn {
 /// valid and invalid arguments on a private directory and the program's
 /// own memory, natively and under vkernel, line for line. It is safe
 /// natively (see the program); the first differing line is a call vkernel
-/// answers differently. Seed 2 matches; seeds 1 and 28 each wait for one
+/// answers differently. Seeds 1 and 2 match; seed 28 waits for one
 /// remaining difference (FUZZ_FINDINGS.md, finding 4b).
 mod differential {
     use super::*;
@@ -166,13 +166,7 @@ mod differential {
         }
     }
 
-    robust!(
-        #[ignore = "fails until tmpfs offers FALLOC_FL_PUNCH_HOLE (call 744: Linux 0, vkernel EOPNOTSUPP; FUZZ_FINDINGS.md 4b)"]
-        diff_fuzz_seed_1_matches_linux,
-        "diff_fuzz",
-        "1",
-        "1000"
-    );
+    robust!(diff_fuzz_seed_1_matches_linux, "diff_fuzz", "1", "1000");
     robust!(diff_fuzz_seed_2_matches_linux, "diff_fuzz", "2", "1000");
     robust!(
         #[ignore = "fails until a write fault on a read-only file page past the end of the file is SIGSEGV (call 315: vkernel SIGBUS; the ptrace platform does not tell a fault's access type; FUZZ_FINDINGS.md 4b)"]

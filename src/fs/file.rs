@@ -74,6 +74,17 @@ pub trait FileOps: Send + Sync {
         if !self.seekable() {
             return Err(Errno::ESPIPE);
         }
+        if whence == SEEK_DATA || whence == SEEK_HOLE {
+            // Where holes are is the filesystem's to say (Linux: ext4_llseek,
+            // shmem_file_llseek; generic_file_llseek elsewhere).
+            let size = self.size(file)?;
+            if offset < 0 || offset as u64 >= size {
+                return Err(Errno::ENXIO);
+            }
+            let new = file.inode.seek_data_hole(offset as u64, size, whence == SEEK_DATA)?;
+            *pos = new;
+            return Ok(new);
+        }
         let new = generic_llseek(*pos, offset, whence, || self.size(file))?;
         *pos = new;
         Ok(new)

@@ -191,6 +191,13 @@ pub trait Inode: Send + Sync + Any {
     fn write_gather(&self, _offset: Option<u64>, _src: &[&[u8]]) -> Option<KResult<(usize, u64)>> {
         None
     }
+    /// lseek SEEK_DATA (`data`) or SEEK_HOLE from `offset`, which is below
+    /// the file's `size`: the first data (ENXIO if none before the end) or
+    /// hole (the end counts as one) at or after it. The default is Linux's
+    /// generic one: the whole file is data.
+    fn seek_data_hole(&self, offset: u64, size: u64, data: bool) -> KResult<u64> {
+        Ok(if data { offset } else { size })
+    }
     /// An O_APPEND write: at the end of the file, atomically with respect
     /// to other appends where the filesystem can manage it. Returns the
     /// bytes written and the new end.

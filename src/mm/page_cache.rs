@@ -190,6 +190,29 @@ impl PageCache {
         self.state.lock().pages.get(&pgoff).map(|p| p.frame)
     }
 
+    /// The cached pages of [first, end) with their dirty bits, in order.
+    pub fn cached_pages(&self, first: u64, end: u64) -> Vec<(u64, bool)> {
+        self.state.lock().pages.range(first..end).map(|(&k, p)| (k, p.dirty)).collect()
+    }
+
+    /// For SEEK_DATA (`present`) and SEEK_HOLE on a cache that holds the
+    /// only copy of its data: the first page at or after `from` that is
+    /// cached, or that is not.
+    pub fn next_page(&self, from: u64, present: bool) -> Option<u64> {
+        let st = self.state.lock();
+        if present {
+            return st.pages.range(from..).next().map(|(&k, _)| k);
+        }
+        let mut at = from;
+        for (&k, _) in st.pages.range(from..) {
+            if k != at {
+                break;
+            }
+            at += 1;
+        }
+        Some(at)
+    }
+
     pub fn page_count(&self) -> u64 {
         self.state.lock().pages.len() as u64
     }

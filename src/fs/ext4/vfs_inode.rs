@@ -386,6 +386,63 @@ impl Inode for Ext4Inode {
         Some(r)
     }
 
+    /// Linux's ext4_llseek (iomap_seek_data/hole): written extents are
+    /// data, holes are holes, and where no blocks are written yet (holes
+    /// with delayed-allocation pages, unwritten extents) dirty pages, and
+    /// for unwritten extents any cached page, are data.
+    fn seek_data_hole(&self, offset: u64, size: u64, data: bool) -> KResult<u64> {
+        let cache = self.regular_cache()?;
+        let bs = self.engine().geometry.block_size as u64;
+        let end_blk = size.div_ceil(bs);
+        let mut pos = offset;
+        while pos < size {
+            let first = pos / bs;
+            let maps = match self.engine().map_blocks(self.ino(), first, (end_blk - first).min(1 << 20), false) {
+                Ok(m) => m,
+                // Inline data: all of it is data.
+                Err(Errno::EOPNOTSUPP) => return Ok(if data { pos } else { size }),
+                Err(e) => return Err(e),
+            };
+            let Some(last) = maps.iter().map(|m| m.lblk + m.len).max() else { break };
+            let pages = cache.cached_pages(first * bs / PAGE_SIZE, (last * bs).div_ceil(PAGE_SIZE));
+            for m in &maps {
+                let (a, b) = ((m.lblk * bs).max(pos), ((m.lblk + m.len) * bs).min(size));
+                if a >= b {
+                    continue;
+                }
+                if m.pblk != 0 && !m.unwritten {
+                    if data {
+                        return Ok(a);
+                    }
+                    continue;
+                }
+                let is_data = |page: u64| match pages.binary_search_by_key(&page, |p| p.0) {
+                    Ok(i) => pages[i].1 || m.unwritten,
+                    Err(_) => false,
+                };
+                if data {
+                    let from = pages.partition_point(|p| p.0 < a / PAGE_SIZE);
+                    if let Some(&(p, _)) = pages[from..].iter().take_while(|p| p.0 * PAGE_SIZE < b).find(|p| is_data(p.0)) {
+                        return Ok((p * PAGE_SIZE).max(a));
+                    }
+                } else {
+                    let mut x = a;
+                    while x < b {
+                        if !is_data(x / PAGE_SIZE) {
+                            return Ok(x);
+                        }
+                        x = (x / PAGE_SIZE + 1) * PAGE_SIZE;
+                    }
+                }
+            }
+            if last * bs <= pos {
+                break;
+            }
+            pos = last * bs;
+        }
+        if data { Err(Errno::ENXIO) } else { Ok(size) }
+    }
+
     fn write_at(&self, offset: u64, buf: &[u8]) -> KResult<usize> {
         let cache = self.regular_cache()?;
         self.write_data(cache, offset, buf)

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-use crate::abi::fcntl::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+use crate::abi::fcntl::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, RENAME_EXCHANGE, RENAME_NOREPLACE};
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::abi::statfs::TMPFS_MAGIC;
 use crate::abi::xattr::{XATTR_CREATE, XATTR_REPLACE};
@@ -614,6 +614,19 @@ impl Inode for TmpInode {
         self.write_locked(&mut st, offset, buf)
     }
 
+    /// Linux's shmem_file_llseek: a page the file holds is data, a missing
+    /// one a hole.
+    fn seek_data_hole(&self, offset: u64, size: u64, data: bool) -> KResult<u64> {
+        let st = self.lock();
+        let Kind::File(f) = &st.kind else { return Ok(if data { offset } else { size }) };
+        let page = f.cache.next_page(offset / PAGE_SIZE, data).map(|p| (p * PAGE_SIZE).max(offset));
+        match page {
+            Some(at) if !data => Ok(at.min(size)),
+            Some(at) if at < size => Ok(at),
+            _ => Err(Errno::ENXIO),
+        }
+    }
+
     fn append(&self, buf: &[u8]) -> KResult<(usize, u64)> {
         let mut st = self.lock();
         let size = match &st.kind {
@@ -622,6 +635,48 @@ impl Inode for TmpInode {
         };
         let n = self.write_locked(&mut st, size, buf)?;
         Ok((n, size + n as u64))
+    }
+
+    /// Preallocation only sets the size (pages come with writes); a
+    /// punched hole (KEEP_SIZE, the VFS checked) gives its whole pages
+    /// back and zeroes the partial ones, as shmem_fallocate does, and the
+    /// range's pages leave every mapping (a later touch reads zeros).
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> KResult<()> {
+        let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+        if mode & FALLOC_FL_PUNCH_HOLE == 0 {
+            if mode & !FALLOC_FL_KEEP_SIZE != 0 {
+                return Err(Errno::EOPNOTSUPP);
+            }
+            if mode & FALLOC_FL_KEEP_SIZE == 0 && end > self.metadata()?.size {
+                self.setattr(&SetAttr { size: Some(end), ..Default::default() })?;
+            }
+            return Ok(());
+        }
+        let mut st = self.lock();
+        let Kind::File(f) = &mut st.kind else { return Err(Errno::ENODEV) };
+        let (first_whole, end_whole) = (offset.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
+        if first_whole > end_whole {
+            // Inside one page.
+            f.cache.zero_range_in_page(offset, end);
+        } else {
+            f.cache.zero_range_in_page(offset, first_whole * PAGE_SIZE);
+            f.cache.zero_range_in_page(end_whole * PAGE_SIZE, end);
+        }
+        let cache = f.cache.clone();
+        if first_whole < end_whole {
+            cache.drop_range(first_whole, end_whole);
+            let excess = f.charged.saturating_sub(cache.page_count());
+            f.charged -= excess;
+            self.fs.uncharge_pages(excess);
+        }
+        let t = now();
+        st.mtime = t;
+        st.ctime = t;
+        drop(st);
+        if first_whole < end_whole {
+            cache.unmap_range_from_mappers(first_whole, end_whole);
+        }
+        Ok(())
     }
 
     fn setattr(&self, attr: &SetAttr) -> KResult<()> {

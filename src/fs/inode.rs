@@ -305,6 +305,36 @@ impl crate::mm::vma::FileData for MappedInode {
     }
 }
 
+/// The file of a shared mapping: the inode, and the path it was mapped by
+/// for /proc/<pid>/maps (" (deleted)" once unlinked, as d_path shows it).
+pub struct MappedSharedFile {
+    pub inode: MappedInode,
+    pub name: Vec<u8>,
+}
+
+impl crate::mm::vma::FileData for MappedSharedFile {
+    fn size(&self) -> KResult<u64> {
+        self.inode.size()
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
+        self.inode.read_at(offset, buf)
+    }
+
+    fn version(&self) -> KResult<(u64, u64, i64, i64, u64)> {
+        self.inode.version()
+    }
+
+    fn maps_name(&self) -> Option<Vec<u8>> {
+        let mut name = self.name.clone();
+        let unlinked = self.inode.0.metadata().is_ok_and(|md| md.nlink == 0);
+        if unlinked && !name.ends_with(b" (deleted)") {
+            name.extend_from_slice(b" (deleted)");
+        }
+        Some(name)
+    }
+}
+
 /// The attributes of an inode on an internal filesystem (pipefs, sockfs):
 /// permission bits, owner and times, all kept in memory.
 pub struct PseudoAttrs {

@@ -15,6 +15,11 @@ pub trait FileData: Send + Sync {
     /// Identity and version: (dev, ino, mtime seconds, mtime nanoseconds,
     /// size). Pages cached for one version are never shown for another.
     fn version(&self) -> crate::abi::KResult<(u64, u64, i64, i64, u64)>;
+    /// The pathname /proc/<pid>/maps shows for a shared mapping of it
+    /// (None: an anonymous shared mapping's "/dev/zero (deleted)").
+    fn maps_name(&self) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 #[derive(Clone)]
@@ -22,10 +27,10 @@ pub enum Backing {
     /// Private anonymous memory: zero on first touch.
     Anonymous,
     /// Shared memory; `pgoff` is the page offset of the VMA's start.
-    /// `_file` is the mapped file, held (never read) as Linux's vm_file
-    /// is, so its mount stays busy while mapped; None for anonymous
-    /// shared memory.
-    Shared { memory: Arc<PageCache>, pgoff: u64, _file: Option<Arc<dyn FileData>> },
+    /// `file` is the mapped file, held as Linux's vm_file is, so its
+    /// mount stays busy while mapped (and /proc/<pid>/maps names it);
+    /// None for anonymous shared memory.
+    Shared { memory: Arc<PageCache>, pgoff: u64, file: Option<Arc<dyn FileData>> },
     /// A private mapping of a file: pages are copied from the file on first
     /// touch. Bytes at file offsets >= `file_end` read as zero (an ELF
     /// segment's bss tail shares its last file page).

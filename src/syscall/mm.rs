@@ -175,8 +175,10 @@ fn file_backing(sys: &Sys, file: &Arc<File>, md: &crate::fs::inode::Metadata, sh
             // frames; the mapping holds the file and its mount.
             S_IFREG if shared && file.inode.page_cache().is_some() => {
                 let memory = file.inode.page_cache().ok_or(Errno::ENODEV)?;
-                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone(), file.path.as_ref().map(|p| p.mount.clone())));
-                Backing::Shared { memory, pgoff: offset / PAGE_SIZE, _file: Some(data) }
+                let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
+                let inode = MappedInode(file.inode.clone(), file.path.as_ref().map(|p| p.mount.clone()));
+                let data: Arc<dyn FileData> = Arc::new(crate::fs::inode::MappedSharedFile { inode, name });
+                Backing::Shared { memory, pgoff: offset / PAGE_SIZE, file: Some(data) }
             }
             // Without one (the read-only host view), a shared mapping that
             // cannot write behaves as a private copy; host-side changes
@@ -199,7 +201,7 @@ fn anonymous_backing(sys: &Sys, shared: bool, len: u64, prot: u32, flags: u32) -
     if !shared && prot & PROT_WRITE != 0 && flags & MAP_NORESERVE == 0 && len > phys.total_frames() * PAGE_SIZE {
         return Err(Errno::ENOMEM);
     }
-    Ok(if shared { Backing::Shared { memory: crate::mm::page_cache::PageCache::new(phys.clone()), pgoff: 0, _file: None } } else { Backing::Anonymous })
+    Ok(if shared { Backing::Shared { memory: crate::mm::page_cache::PageCache::new(phys.clone()), pgoff: 0, file: None } } else { Backing::Anonymous })
 }
 
 fn sys_munmap(sys: &mut Sys) -> KResult<u64> {

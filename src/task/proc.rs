@@ -325,6 +325,10 @@ pub(crate) fn vma_line(vma: &crate::mm::vma::Vma) -> String {
         // [vvar] and [vdso] show as Linux's special mappings do.
         _ if crate::mm::vdso::is_special(vma) => (0, 0, 0, vma.label.as_bytes().to_vec()),
         Backing::File { offset, name, dev, ino, .. } => (*offset, *dev, *ino, name.clone()),
+        // A file's shared mapping names the file, as Linux's show_map_vma.
+        Backing::Shared { pgoff, file: Some(f), .. } if let (Some(name), Ok((dev, ino, ..))) = (f.maps_name(), f.version()) => {
+            (pgoff * PAGE_SIZE, dev, ino, name)
+        }
         Backing::Shared { pgoff, .. } => (pgoff * PAGE_SIZE, 1, 0, b"/dev/zero (deleted)".to_vec()),
         _ => (0, 0, 0, vma.label.as_bytes().to_vec()),
     };

@@ -242,7 +242,7 @@ fn shared_mappings_see_writes_and_their_stores_reach_the_disk() {
             len: 3 * PAGE_SIZE,
             prot: PROT_READ | PROT_WRITE,
             flags: MAP_SHARED,
-            backing: Backing::Shared { memory: cache.clone(), pgoff: 0, _file: None },
+            backing: Backing::Shared { memory: cache.clone(), pgoff: 0, file: None },
             label: "",
         })
         .unwrap();

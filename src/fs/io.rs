@@ -118,13 +118,28 @@ fn read_into_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRes
 /// files that can (a page cache with a store); None: they cannot. A fault
 /// in the buffer after progress ends the read short.
 fn read_pinned(file: &File, bufs: &UserBuffers, offset: Option<u64>, mut pos: Option<&mut u64>) -> Option<KResult<usize>> {
+    // An empty read asks whether the file has the path at all, before any
+    // page is pinned.
     let start = offset.or(pos.as_deref().copied()).unwrap_or(0);
+    if file.ops.read_into(file, start, &mut [])?.is_err() || bufs.in_shared_file_mapping() {
+        return None;
+    }
+    // Pages past the end are never touched, as Linux copies only data.
+    let size = file.ops.size(file).ok()?;
     let mut done = 0usize;
     loop {
         if done > 0 && interrupted(&[file]) {
             break;
         }
-        let chunk = (bufs.len() - done).min(IO_CHUNK);
+        let left = size.saturating_sub(start + done as u64).min(usize::MAX as u64) as usize;
+        let chunk = (bufs.len() - done).min(IO_CHUNK).min(left);
+        if chunk == 0 {
+            // At the end (or an empty read): the buffered path answers.
+            if done == 0 {
+                return None;
+            }
+            break;
+        }
         let mut pinned = match bufs.pin(done, chunk, true) {
             Ok(p) => p,
             // A bad buffer may still be fine at the end of the file: the
@@ -211,6 +226,10 @@ fn write_from_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRe
 /// in the buffer after progress ends the write short.
 fn write_pinned(file: &File, bufs: &UserBuffers, offset: Option<u64>, mut pos: Option<&mut u64>) -> Option<KResult<usize>> {
     let mut at = offset.or(pos.as_deref().copied()).unwrap_or(0);
+    // An empty write asks whether the file has the path at all.
+    if file.ops.write_gather(file, &[], &mut at.clone())?.is_err() {
+        return None;
+    }
     let mut done = 0usize;
     loop {
         if done > 0 && interrupted(&[file]) {

@@ -1054,6 +1054,16 @@ impl Drop for PageCache {
     }
 }
 
+/// Copies between guest pages that may be the same page: a reader's or
+/// writer's buffer may be a mapping of the very file page it moves.
+fn copy_maybe_overlapping(to: &mut [u8], from: &[u8]) {
+    if to.as_ptr_range().contains(&from.as_ptr()) || from.as_ptr_range().contains(&to.as_ptr()) {
+        to.copy_from_slice(&from.to_vec());
+    } else {
+        to.copy_from_slice(from);
+    }
+}
+
 /// A cursor over scattered destination buffers.
 struct Scatter<'a, 'b> {
     bufs: &'a mut [&'b mut [u8]],
@@ -1068,7 +1078,7 @@ impl Scatter<'_, '_> {
         while !src.is_empty() && self.seg < self.bufs.len() {
             let b = &mut self.bufs[self.seg][self.off..];
             let n = b.len().min(src.len());
-            b[..n].copy_from_slice(&src[..n]);
+            copy_maybe_overlapping(&mut b[..n], &src[..n]);
             src = &src[n..];
             self.advance(n);
         }
@@ -1110,14 +1120,7 @@ impl Gather<'_, '_> {
         while done < dst.len() && self.seg < self.bufs.len() {
             let b = &self.bufs[self.seg][self.off..];
             let n = b.len().min(dst.len() - done);
-            let piece = &b[..n];
-            let to = &mut dst[done..done + n];
-            // A writer's buffer may be a mapping of this very page.
-            if to.as_ptr_range().contains(&piece.as_ptr()) || piece.as_ptr_range().contains(&to.as_ptr()) {
-                to.copy_from_slice(&piece.to_vec());
-            } else {
-                to.copy_from_slice(piece);
-            }
+            copy_maybe_overlapping(&mut dst[done..done + n], &b[..n]);
             done += n;
             self.off += n;
             if self.off == self.bufs[self.seg].len() {

@@ -143,6 +143,22 @@ impl UserBuffers {
         Ok(out)
     }
 
+    /// Whether any of the buffer lies in a shared mapping of a file with a
+    /// store: a read into such pages must dirty each one as it copies (a
+    /// pinned page written back meanwhile would lose the read's data), so
+    /// it takes the buffered path, which does.
+    pub fn in_shared_file_mapping(&self) -> bool {
+        let st = self.mm.lock();
+        self.segs.iter().any(|&(addr, len)| {
+            let end = addr.saturating_add(len as u64);
+            st.vmas
+                .range(..end)
+                .rev()
+                .take_while(|(_, v)| v.end > addr)
+                .any(|(_, v)| matches!(&v.backing, crate::mm::vma::Backing::Shared { memory, .. } if memory.has_store()))
+        })
+    }
+
     /// The guest pages under `len` bytes of the virtual buffer from
     /// `start`, each held by a frame reference (Linux's pin_user_pages),
     /// so a file's data can move straight between them and the page cache

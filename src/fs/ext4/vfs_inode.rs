@@ -379,6 +379,9 @@ impl Inode for Ext4Inode {
             Ok(c) => c,
             Err(e) => return Some(Err(e)),
         };
+        if bufs.is_empty() {
+            return Some(Ok(0));
+        }
         let r = cache.read_into(offset, bufs);
         if r.is_ok() {
             self.touch_atime();

@@ -45,6 +45,7 @@ guest_test!(large_allocations_are_zeroed_and_checksum_like_native, "mem_large");
 guest_test!(file_io_read_write_seek_dup_fcntl_close_range, "files_io");
 guest_test!(file_metadata_stat_statx_chmod_utimens_access_statfs, "files_meta");
 guest_test!(directories_links_renames_and_path_errors, "files_dir");
+guest_test!(names_follow_renames_and_removals_of_open_files_and_cwd, "dentry_names");
 guest_test!(dev_null_zero_full_random_and_fd_links, "devices");
 guest_test!(proc_self_describes_the_process, "procfs", "arg1", "arg 2");
 guest_test!(bad_pointers_get_efault_and_unknown_syscalls_enosys, "bad_pointers");

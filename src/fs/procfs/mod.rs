@@ -330,15 +330,7 @@ pub fn anon_path(inode: &InodeRef) -> Path {
 /// unlinked, or the type-and-inode name of an anonymous file.
 pub fn file_link_text(file: &File, root: Option<&Path>) -> Vec<u8> {
     match (&file.path, root) {
-        (Some(p), Some(root)) => {
-            let mut s = p.to_bytes(root);
-            if let Ok(md) = p.metadata() {
-                if md.nlink == 0 && !md.is_dir() {
-                    s.extend_from_slice(b" (deleted)");
-                }
-            }
-            s
-        }
+        (Some(p), Some(root)) => p.link_text(root),
         _ => {
             if let Some(name) = file.inode.link_name() {
                 return name;
@@ -601,7 +593,7 @@ impl Inode for ProcInode {
             Node::PidLink(..) => {
                 let path = self.link_path()?;
                 let root = self.fs.reader_root().ok_or(Errno::ENOENT)?;
-                Ok(path.to_bytes(&root))
+                Ok(path.link_text(&root))
             }
             Node::FdLink(pid, fd) => {
                 let file = self.open_file(pid, fd)?;

@@ -56,6 +56,7 @@ guest_test!(identity_rlimits_getrandom_affinity_prctl, "identity");
 guest_test!(signal_actions_masks_and_altstack_round_trip, "signal_state");
 guest_test!(capability_sets_move_like_commoncap_through_setuid_and_exec, "creds_caps");
 guest_test!(proc_pid_and_proc_sys_files_match_native, "proc_files");
+guest_test!(proc_files_read_after_exec_and_rewind_show_the_present, "proc_reread");
 guest_test!(mlock_mlockall_mincore_and_address_space_limits, "mem_lock");
 guest_test!(memfd_create_files_names_flags_and_seals, "mem_memfd");
 

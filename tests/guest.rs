@@ -59,6 +59,8 @@ guest_test!(proc_pid_and_proc_sys_files_match_native, "proc_files");
 guest_test!(proc_files_read_after_exec_and_rewind_show_the_present, "proc_reread");
 guest_test!(mlock_mlockall_mincore_and_address_space_limits, "mem_lock");
 guest_test!(memfd_create_files_names_flags_and_seals, "mem_memfd");
+guest_test!(file_mappings_on_tmpfs_share_cow_and_sigbus_like_native, "mem_filemap", "/tmp");
+guest_test!(file_mappings_on_the_overlay_share_cow_and_sigbus_like_native, "mem_filemap", "/var/tmp");
 
 // Ways to die or exit: the status must match (128+N for signal N).
 guest_test!(null_write_dies_with_sigsegv_139, "faults", "null-write");

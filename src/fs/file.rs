@@ -348,16 +348,7 @@ impl FileOps for RegularFile {
             Ok(n) => n,
             Err(e) => return Some(Err(e)),
         };
-        let mut left = allowed;
-        let src: Vec<&[u8]> = src
-            .iter()
-            .map(|s| {
-                let n = s.len().min(left);
-                left -= n;
-                &s[..n]
-            })
-            .filter(|s| !s.is_empty())
-            .collect();
+        let src = crate::fs::io::first_bytes(src, allowed);
         let (n, end) = match file.inode.write_gather((!append).then_some(*pos), &src)? {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),

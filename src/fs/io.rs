@@ -114,6 +114,19 @@ fn read_into_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRes
     }
 }
 
+/// The first `n` bytes of the pieces `src` (a write cut short by a limit).
+pub fn first_bytes<'a>(src: &[&'a [u8]], n: usize) -> Vec<&'a [u8]> {
+    let mut left = n;
+    src.iter()
+        .map(|s| {
+            let take = s.len().min(left);
+            left -= take;
+            &s[..take]
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 /// A read straight into the caller's pages, pinned a chunk at a time, for
 /// files that can (a page cache with a store); None: they cannot. A fault
 /// in the buffer after progress ends the read short.

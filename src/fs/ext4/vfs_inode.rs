@@ -138,16 +138,7 @@ impl Ext4Inode {
             return Err(Errno::EFBIG);
         }
         let n = if total > max - offset {
-            let mut left = (max - offset) as usize;
-            let cut: Vec<&[u8]> = src
-                .iter()
-                .map(|s| {
-                    let n = s.len().min(left);
-                    left -= n;
-                    &s[..n]
-                })
-                .collect();
-            cache.write_gather(offset, &cut)?
+            cache.write_gather(offset, &crate::fs::io::first_bytes(src, (max - offset) as usize))?
         } else {
             cache.write_gather(offset, src)?
         };

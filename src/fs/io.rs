@@ -14,6 +14,12 @@ use crate::mm::uaccess::UserBuffers;
 /// Bytes moved per step of a large read, write or copy.
 pub const IO_CHUNK: usize = 1 << 20;
 
+/// Reads and writes of at least this many bytes pin the caller's pages
+/// (`read_pinned`, `write_pinned`); smaller ones copy through the page
+/// cache's pieces or a kernel buffer, which costs less than the probing
+/// and pinning for a few pages.
+const PINNED_MIN: usize = 64 << 10;
+
 /// Linux's rw_verify_area: EINVAL for a count that is negative as an
 /// ssize_t, and for a position (None for streams, which have none) that is
 /// negative or that the count would carry past the largest offset.
@@ -63,20 +69,29 @@ fn read_into_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRes
     if let Some(r) = file.ops.read_to_user(file, bufs) {
         return r;
     }
-    if !stream && let Some(r) = read_pinned(file, bufs, offset, pos_guard.as_deref_mut()) {
+    if !stream
+        && bufs.len() >= PINNED_MIN
+        && let Some(r) = read_pinned(file, bufs, offset, pos_guard.as_deref_mut())
+    {
         return r;
     }
     if !stream {
         // A page cache hands its pages over without a kernel buffer.
         let pos = offset.unwrap_or_else(|| pos_guard.as_deref().copied().unwrap_or(0));
         let mut copied = 0usize;
+        // A fault part way counts what was copied up to it (Linux's
+        // copy_to_user is byte-exact), not just whole pieces.
         let direct = file.ops.read_pieces(file, pos, bufs.len(), &mut |piece| {
-            bufs.copy_out(copied, piece).map_err(|_| Errno::EFAULT)?;
-            copied += piece.len();
-            Ok(())
+            let n = bufs.copy_out_upto(copied, piece);
+            copied += n;
+            if n < piece.len() { Err(Errno::EFAULT) } else { Ok(()) }
         });
         if let Some(r) = direct {
-            let n = r?;
+            let n = match r {
+                Ok(n) => n.max(copied),
+                Err(_) if copied > 0 => copied,
+                Err(e) => return Err(e),
+            };
             if let Some(g) = pos_guard.as_mut() {
                 **g = pos + n as u64;
             }
@@ -95,13 +110,23 @@ fn read_into_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRes
             (None, Some(g)) => **g,
             (None, None) => 0,
         };
+        let before = pos;
         let r = if offset.is_some() { file.ops.pread(file, &mut data, pos) } else { file.ops.read(file, &mut data, &mut pos) };
         let n = match r {
             Ok(n) => n,
             Err(e) if done == 0 => return Err(e),
             Err(_) => return Ok(done),
         };
-        if bufs.copy_out(done, &data[..n]).is_err() {
+        if !stream {
+            // A regular file's read counts the bytes copied before a fault.
+            let k = bufs.copy_out_upto(done, &data[..n]);
+            if k < n {
+                if let Some(g) = pos_guard.as_mut() {
+                    **g = before + k as u64;
+                }
+                return if done + k == 0 { Err(Errno::EFAULT) } else { Ok(done + k) };
+            }
+        } else if bufs.copy_out(done, &data[..n]).is_err() {
             return if done == 0 { Err(Errno::EFAULT) } else { Ok(done) };
         }
         if let Some(g) = pos_guard.as_mut() {
@@ -201,7 +226,10 @@ fn write_from_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRe
     if file.ops.discards_writes() {
         return Ok(bufs.len());
     }
-    if !stream && let Some(r) = write_pinned(file, bufs, offset, pos_guard.as_deref_mut()) {
+    if !stream
+        && bufs.len() >= PINNED_MIN
+        && let Some(r) = write_pinned(file, bufs, offset, pos_guard.as_deref_mut())
+    {
         return r;
     }
     let mut done = 0usize;
@@ -210,9 +238,18 @@ fn write_from_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRe
             return Ok(done);
         }
         let chunk = (bufs.len() - done).min(IO_CHUNK);
-        let data = match bufs.copy_in(done, chunk) {
-            Ok(d) => d,
-            Err(e) => return if done == 0 { Err(e) } else { Ok(done) },
+        let data = if stream {
+            match bufs.copy_in(done, chunk) {
+                Ok(d) => d,
+                Err(e) => return if done == 0 { Err(e) } else { Ok(done) },
+            }
+        } else {
+            // A regular file takes the bytes before a fault (a short write,
+            // as Linux's generic_perform_write); EFAULT if there are none.
+            match bufs.copy_in_upto(done, chunk) {
+                d if d.is_empty() && chunk > 0 => return if done == 0 { Err(Errno::EFAULT) } else { Ok(done) },
+                d => d,
+            }
         };
         let r = match (offset, pos_guard.as_mut()) {
             (Some(off), _) => file.ops.pwrite(file, &data, off + done as u64),

@@ -143,6 +143,60 @@ impl UserBuffers {
         Ok(out)
     }
 
+    /// Copies as much of `data` to the virtual buffer at `start` as it
+    /// can before a fault (as Linux's copy_to_user does); returns the bytes
+    /// copied.
+    pub fn copy_out_upto(&self, start: usize, data: &[u8]) -> usize {
+        let mut done = 0;
+        while done < data.len() {
+            let Some(addr) = self.address_of(start + done) else { break };
+            let n = ((PAGE_SIZE - addr % PAGE_SIZE) as usize).min(data.len() - done).min(self.segment_left(start + done));
+            if self.mm.write_bytes(addr, &data[done..done + n]).is_err() {
+                break;
+            }
+            done += n;
+        }
+        done
+    }
+
+    /// Copies up to `len` bytes of the virtual buffer from `start`, stopping
+    /// at the first page that faults (as Linux's copy_from_user does).
+    pub fn copy_in_upto(&self, start: usize, len: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(len);
+        while out.len() < len {
+            let Some(addr) = self.address_of(start + out.len()) else { break };
+            let n = ((PAGE_SIZE - addr % PAGE_SIZE) as usize).min(len - out.len()).min(self.segment_left(start + out.len()));
+            if self.mm.read_bytes_append(addr, n, &mut out).is_err() {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The guest address of byte `at` of the virtual buffer.
+    fn address_of(&self, at: usize) -> Option<u64> {
+        let mut base = 0usize;
+        for &(addr, len) in &self.segs {
+            if at < base + len {
+                return Some(addr + (at - base) as u64);
+            }
+            base += len;
+        }
+        None
+    }
+
+    /// Bytes from byte `at` to the end of its segment.
+    fn segment_left(&self, at: usize) -> usize {
+        let mut base = 0usize;
+        for &(_, len) in &self.segs {
+            if at < base + len {
+                return base + len - at;
+            }
+            base += len;
+        }
+        0
+    }
+
     /// Whether any of the buffer lies in a shared mapping of a file with a
     /// store: a read into such pages must dirty each one as it copies (a
     /// pinned page written back meanwhile would lose the read's data), so

@@ -40,3 +40,23 @@ fn attacks_on_the_stub_kill_or_signal_the_attacker_only() {
     assert_eq!(lines.last(), Some(&"the guest lives on: 1"), "{stdout}\nstderr: {stderr}");
     assert_eq!(out.status, 0, "{stdout}\nstderr: {stderr}");
 }
+
+#[test]
+fn faked_mapper_answers_never_expose_memory_to_another_guest() {
+    let bin = common::build("seccomp_mapper_attack", Link::Static);
+    let out = common::run_vkernel_with(&["--platform", "seccomp"], &bin, &[], &Input::Null);
+    if out.status != 0 && out.stderr_str().contains("seccomp") && out.stdout.is_empty() {
+        eprintln!("skipped: this host has no seccomp platform: {}", out.stderr_str());
+        return;
+    }
+    let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
+    assert!(!out.timed_out, "timed out; stdout:\n{stdout}");
+    assert!(!stderr.contains("panicked"), "vkernel panicked: {stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    // The attacker may end any way its attack takes it; the victim sees
+    // only its own memory.
+    assert!(lines.contains(&"victim: exited 0"), "{stdout}\nstderr: {stderr}");
+    assert!(lines.iter().any(|l| l.starts_with("attacker: ")), "{stdout}");
+    assert_eq!(lines.last(), Some(&"the guest lives on"), "{stdout}\nstderr: {stderr}");
+    assert_eq!(out.status, 0, "{stdout}\nstderr: {stderr}");
+}

@@ -71,11 +71,13 @@ pub mod ops {
     pub const MAX: usize = (4096 - FIRST) / OP_SIZE;
 }
 
-/// The MAPPER page.
+/// The MAPPER page: hints and results the mapper writes, which guest
+/// threads can write too. That a batch is done vkernel learns only from
+/// the stub's done byte, a byte of guest RAM no stub maps, which the
+/// mapper sets with pwrite on the memfd once the batch's calls returned.
 pub mod mapper {
+    /// The last request served: the futex vkernel sleeps on.
     pub const DONE: usize = 0;
-    pub const MAPPER_SLEEPS: usize = 4;
-    pub const VK_SLEEPS: usize = 8;
     pub const LEFT: usize = 16;
     pub const RESULT: usize = 24;
 }
@@ -89,6 +91,10 @@ pub mod shared {
     pub const FSGSBASE: usize = 48;
     pub const STUB_SPIN: usize = 52;
     pub const MAPPER_SPIN: usize = 56;
+    /// The guest-RAM offset of the stub's done byte (see `mapper`).
+    pub const DONE_OFFSET: usize = 64;
+    /// A nonzero byte: what the mapper writes there.
+    pub const ONE: usize = 72;
     pub const GUEST_FILTER: usize = 256;
     pub const MAPPER_FILTER: usize = 2048;
 }
@@ -118,9 +124,11 @@ pub const GUEST_ALLOWED: &[u32] =
     &[libc::SYS_futex as u32, libc::SYS_rt_sigreturn as u32, libc::SYS_exit as u32, libc::SYS_arch_prctl as u32, libc::SYS_sched_yield as u32];
 
 /// The mapper's calls: host mappings, new guest host threads (and what
-/// they do before the guest filter is on), plus everything the guest
-/// threads it makes may need (their filters stack on this one).
+/// they do before the guest filter is on), the write of the done byte,
+/// plus everything the guest threads it makes may need (their filters
+/// stack on this one, so pwrite stays the mapper's).
 pub const MAPPER_ALLOWED: &[u32] = &[
+    libc::SYS_pwrite64 as u32,
     libc::SYS_mmap as u32,
     libc::SYS_munmap as u32,
     libc::SYS_mprotect as u32,
@@ -218,6 +226,7 @@ mod tests {
         let mprog = filter(MAPPER_ALLOWED);
         assert_eq!(verdict(&mprog, AUDIT_ARCH_X86_64, mmap, STUB_CODE + 0x300), SECCOMP_RET_ALLOW);
         assert_eq!(verdict(&mprog, AUDIT_ARCH_X86_64, libc::SYS_write as u32, STUB_CODE + 0x300), SECCOMP_RET_TRAP);
+        assert_eq!(verdict(&prog, AUDIT_ARCH_X86_64, libc::SYS_pwrite64 as u32, STUB_CODE + 0x300), SECCOMP_RET_TRAP, "only the mapper sets its done byte");
         for nr in GUEST_ALLOWED {
             assert!(MAPPER_ALLOWED.contains(nr), "the mapper's filter, under every guest thread's, lets the stub's own calls through");
         }

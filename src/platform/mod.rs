@@ -7,6 +7,7 @@ pub mod host;
 pub mod ptrace;
 pub mod seccomp;
 pub mod spawn;
+pub mod stub_common;
 
 use std::sync::Arc;
 

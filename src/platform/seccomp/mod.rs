@@ -347,7 +347,6 @@ impl StubProcess {
                 }
             }
             *request = request.wrapping_add(1);
-            let want = *request;
             let done = self.ram().word(self.done_page);
             done.store(0, Ordering::Relaxed);
             let seq = self.ram().word(self.ops_page + ops::SEQ as u64);

@@ -59,18 +59,9 @@
     .set ARCH_SET_GS, 0x1001
     .set ARCH_SET_FS, 0x1002
 
-    .text
-    .globl _start
-_start:
-1:  int3
-    jmp 1b
-
-# One injected system call during set-up (vkernel traces the first thread
-# until it is ready); the result comes back in rax at the int3.
-    .org 0x10
-syscall_site:
-    syscall
-    int3
+# The entry and the syscall site (used during set-up, while vkernel
+# traces the first thread).
+    .include "stub_common.s"
 
 # Set-up makes the mapper thread here: the parent stops at the int3, the
 # child starts serving.

@@ -139,6 +139,9 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
         .spawn(move || super::run::run(runner, regs, None))
         .map_err(|e| (format!("cannot start a kernel thread: {e}"), 1))?;
     let status = thread.join().map_err(|_| ("kernel thread panicked".to_string(), 70));
+    if let Some(stats) = options.verbose.then(|| super::PLATFORM.get().and_then(|p| p.stats())).flatten() {
+        eprintln!("vkernel: platform {}: {stats}", super::PLATFORM.get().map_or("", |p| p.name()));
+    }
     // PID 1 is gone: the machine shuts down (disks written back, unmounted).
     super::shutdown::run(&system);
     Ok(status?.shell_code() as u8)

@@ -163,6 +163,10 @@ pub trait Platform: Send + Sync {
         true
     }
     fn name(&self) -> &'static str;
+    /// What the platform counted, for `-v` at exit.
+    fn stats(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Which platform to run guests on (`--platform`).

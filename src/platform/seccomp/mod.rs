@@ -15,6 +15,7 @@
 //! vkernel's — kills every stub through PR_SET_PDEATHSIG).
 
 pub mod frame;
+pub mod stats;
 pub mod stub;
 
 use parking_lot::{Condvar, Mutex};
@@ -140,6 +141,10 @@ impl Platform for SeccompPlatform {
 
     fn name(&self) -> &'static str {
         "seccomp"
+    }
+
+    fn stats(&self) -> Option<String> {
+        Some(stats::report())
     }
 }
 
@@ -337,6 +342,7 @@ impl StubProcess {
     fn run_ops(&self, ops: &[[u64; 7]]) -> Result<u64, ()> {
         let mut request = self.request.lock();
         let mut last = 0;
+        stats::OPS.fetch_add(ops.len() as u64, Ordering::Relaxed);
         for chunk in ops.chunks(ops::MAX) {
             let page = self.ram().page(self.ops_page);
             page[ops::COUNT..ops::COUNT + 8].copy_from_slice(&(chunk.len() as u64).to_ne_bytes());
@@ -362,7 +368,7 @@ impl StubProcess {
             };
             // Done when the done byte is set (any nonzero byte of it: the
             // mapper writes it only after its last call returned).
-            if !wait_on(done, hint, None, |v| v != 0, MAX_SPIN, alive) {
+            if !wait_on(done, hint, None, |v| v != 0, MAX_SPIN, alive, &stats::BATCHES) {
                 return Err(());
             }
             // Results are guest-writable: a lie about them can only make
@@ -393,18 +399,28 @@ impl StubProcess {
 /// Waits until `pred(word)` holds: spins up to `spin`, then sleeps on the
 /// word (announcing it in `sleeps`), checking `alive` now and then. False
 /// when `alive` says the other side is gone.
-fn wait_for(word: &AtomicU32, sleeps: &AtomicU32, pred: impl Fn(u32) -> bool, spin: Duration, alive: impl Fn() -> bool) -> bool {
-    wait_on(word, word, Some(sleeps), pred, spin, alive)
+fn wait_for(word: &AtomicU32, sleeps: &AtomicU32, pred: impl Fn(u32) -> bool, spin: Duration, alive: impl Fn() -> bool, tally: &stats::Tally) -> bool {
+    wait_on(word, word, Some(sleeps), pred, spin, alive, tally)
 }
 
 /// `wait_for` where the condition is on `word` but the other side wakes
 /// sleepers through the futex `wake` (changing it before the wake), when
 /// `sleeps` says it should, or always.
-fn wait_on(word: &AtomicU32, wake: &AtomicU32, sleeps: Option<&AtomicU32>, pred: impl Fn(u32) -> bool, spin: Duration, alive: impl Fn() -> bool) -> bool {
+#[allow(clippy::too_many_arguments)]
+fn wait_on(
+    word: &AtomicU32,
+    wake: &AtomicU32,
+    sleeps: Option<&AtomicU32>,
+    pred: impl Fn(u32) -> bool,
+    spin: Duration,
+    alive: impl Fn() -> bool,
+    tally: &stats::Tally,
+) -> bool {
     let start = Instant::now();
     let mut n = 0u32;
     loop {
         if pred(word.load(Ordering::Acquire)) {
+            tally.count(false);
             return true;
         }
         std::hint::spin_loop();
@@ -426,10 +442,15 @@ fn wait_on(word: &AtomicU32, wake: &AtomicU32, sleeps: Option<&AtomicU32>, pred:
         fence(Ordering::SeqCst);
         if pred(word.load(Ordering::Acquire)) {
             sleeps.inspect(|s| s.store(0, Ordering::Relaxed));
+            tally.count(true);
             return true;
         }
         let woken = futex_wait(wake, w, LIVENESS_INTERVAL);
         sleeps.inspect(|s| s.store(0, Ordering::Relaxed));
+        if pred(word.load(Ordering::Acquire)) {
+            tally.count(true);
+            return true;
+        }
         if !woken && !pred(word.load(Ordering::Acquire)) && !alive() {
             return false;
         }
@@ -554,7 +575,7 @@ fn setup_stub(shared: &Shared, p: &mut StubProcess) -> Result<(), String> {
     let ram = p.ram();
     let state = ram.word(slot0_offset + slot::STATE as u64);
     let vk_sleeps = ram.word(slot0_offset + slot::VK_SLEEPS as u64);
-    if !wait_for(state, vk_sleeps, |v| v == slot::EVENT, MAX_SPIN, || p.thread_alive(pid)) {
+    if !wait_for(state, vk_sleeps, |v| v == slot::EVENT, MAX_SPIN, || p.thread_alive(pid), &stats::EVENTS) {
         return Err(fail("the first thread never parked"));
     }
     p.idle.lock().push(Seed { slot: slot0, offset: slot0_offset, tid: pid });
@@ -648,7 +669,7 @@ impl HostThread {
             }
             true
         };
-        if !wait_for(self.word(slot::STATE), self.word(slot::VK_SLEEPS), |v| v == slot::EVENT, spin, alive) {
+        if !wait_for(self.word(slot::STATE), self.word(slot::VK_SLEEPS), |v| v == slot::EVENT, spin, alive, &stats::EVENTS) {
             return false;
         }
         let uc = self.u64_at(slot::UC);
@@ -662,9 +683,11 @@ impl HostThread {
         self.word(slot::FLAGS).store(flags, Ordering::Relaxed);
         self.word(slot::STATE).store(slot::ANSWERED, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if self.word(slot::STUB_SLEEPS).load(Ordering::Acquire) != 0 {
+        let asleep = self.word(slot::STUB_SLEEPS).load(Ordering::Acquire) != 0;
+        if asleep {
             futex_wake(self.word(slot::STATE));
         }
+        stats::ANSWERS.count(asleep);
     }
 }
 

@@ -184,8 +184,8 @@ pub fn pin_kernel_thread() {
 }
 
 /// The platform for this boot and why it was chosen: the one asked for,
-/// else ptrace. seccomp is opt-in while it is slower than ptrace here and
-/// its mapper's answer page is writable by the guest (docs/architecture.md).
+/// else ptrace. seccomp is opt-in while it is slower than ptrace here
+/// (docs/architecture.md).
 pub fn create(memory: Arc<dyn GuestMemory>, choice: Option<PlatformChoice>) -> std::io::Result<(Arc<dyn Platform>, String)> {
     match choice {
         Some(PlatformChoice::Ptrace) => Ok((Arc::new(ptrace::PtracePlatform::new(memory)?), "asked for (--platform or VKERNEL_PLATFORM)".into())),

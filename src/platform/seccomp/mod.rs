@@ -10,7 +10,10 @@
 //! Host mappings are changed by the stub process's mapper thread, which
 //! executes batches vkernel writes into a page the stub cannot write;
 //! only it may call mmap, under its own filter, so a guest that jumps into
-//! stub code can make no host call but waiting and returning. ptrace is
+//! stub code can make no host call but waiting and returning. That a
+//! batch is done vkernel learns from a byte of guest RAM no stub maps,
+//! which only the mapper writes (with pwrite on the memfd): everything the
+//! stub can write, a guest thread can write too. ptrace is
 //! used only to set a new stub up (by the factory thread, whose death —
 //! vkernel's — kills every stub through PR_SET_PDEATHSIG).
 

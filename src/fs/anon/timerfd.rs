@@ -4,10 +4,9 @@
 //! whenever it is looked at (read, poll, gettime) and the timer is armed
 //! again once the count is read, so a tiny interval costs nothing while
 //! nobody reads. CLOCK_REALTIME deadlines are converted to the monotonic
-//! clock when set; TFD_TIMER_CANCEL_ON_SET timers are cancelled by
-//! `clock_was_set`, which nothing calls yet: the guest cannot set the
-//! clock (clock_settime is not offered), and a step of the host clock is
-//! not noticed.
+//! clock when set (a later clock_settime does not move them);
+//! TFD_TIMER_CANCEL_ON_SET timers are cancelled by `clock_was_set` when
+//! guest root sets the clock (a step of the host clock is not noticed).
 
 use parking_lot::Mutex;
 use std::any::Any;
@@ -60,8 +59,7 @@ fn cancel_list() -> &'static Mutex<Vec<Weak<TimerFd>>> {
 
 /// CLOCK_REALTIME was set: every TFD_TIMER_CANCEL_ON_SET timer becomes
 /// readable and its next read fails with ECANCELED (Linux's
-/// timerfd_clock_was_set). Unused until the guest can set the clock.
-#[allow(dead_code)]
+/// timerfd_clock_was_set).
 pub fn clock_was_set() {
     let list: Vec<Arc<TimerFd>> = cancel_list().lock().iter().filter_map(Weak::upgrade).collect();
     for t in list {

@@ -43,11 +43,13 @@ pub fn realtime_ns() -> i128 {
 
 /// Guest root set CLOCK_REALTIME to `ns` (Linux's do_settimeofday64):
 /// the clock moves, and absolute realtime sleepers waiting on
-/// `realtime_set_queue` wake to measure again.
-pub fn set_realtime(ns: i128) {
-    super::vclock::set_realtime(ns);
+/// `realtime_set_queue` wake to measure again. Returns how far the clock
+/// moved.
+pub fn set_realtime(ns: i128) -> i128 {
+    let step = super::vclock::set_realtime(ns);
     REALTIME_SETS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     realtime_set_queue().wake_all();
+    step
 }
 
 static REALTIME_SETS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

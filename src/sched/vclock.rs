@@ -564,7 +564,8 @@ fn update() {
 
 /// Sets the guest's CLOCK_REALTIME (and with it TAI and the coarse
 /// realtime clock) to read `ns` now; the monotonic clocks do not move.
-pub fn set_realtime(ns: i128) {
+/// Returns how far the clock moved.
+pub fn set_realtime(ns: i128) -> i128 {
     let c = clocks();
     let step = ns - now_ns(Clock::Realtime);
     let mut w = c.lock_writer();
@@ -572,6 +573,7 @@ pub fn set_realtime(ns: i128) {
         w.guest_realtime_offset += step;
         w.reanchor(tsc);
     });
+    step
 }
 
 /// Sets the timezone gettimeofday reports (Linux's sys_tz).

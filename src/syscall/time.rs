@@ -98,8 +98,9 @@ fn set_time_of_day(sys: &Sys, time: Option<Timespec>, tz: Option<Timezone>) -> K
         vclock::set_timezone(tz.tz_minuteswest, tz.tz_dsttime);
     }
     if let Some(t) = time {
-        crate::sched::clock::set_realtime(t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128);
-        crate::fs::anon::timerfd::clock_was_set();
+        let step = crate::sched::clock::set_realtime(t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128);
+        crate::fs::anon::timerfd::clock_was_set(step);
+        crate::task::posix_timer::clock_was_set(step);
     }
     Ok(0)
 }
@@ -187,8 +188,8 @@ fn sys_restart_syscall(sys: &mut Sys) -> KResult<u64> {
     let saved = sys.task.restart_block.lock().take();
     match saved {
         Some(RestartBlock::Sleep { deadline, rem_addr }) => relative_sleep(sys, deadline, rem_addr),
-        Some(RestartBlock::FutexWait { uaddr, val, bitset, deadline, private }) => {
-            crate::syscall::futex::restart_wait(sys, uaddr, val, bitset, deadline, private)
+        Some(RestartBlock::FutexWait { uaddr, val, bitset, deadline, realtime, private }) => {
+            crate::syscall::futex::restart_wait(sys, uaddr, val, bitset, deadline, realtime, private)
         }
         Some(RestartBlock::Poll { fds, nfds, deadline }) => crate::syscall::poll::restart_poll(sys, fds, nfds, deadline),
         // Nothing to restart: Linux's default restart block gives EINTR.

@@ -3,8 +3,8 @@
  * TAI and the coarse realtime clock move (vDSO and system call agree),
  * the monotonic clocks do not; settimeofday's timezone is what
  * gettimeofday reports; a TFD_TIMER_CANCEL_ON_SET timerfd reads
- * ECANCELED; an absolute CLOCK_REALTIME sleep ends when the clock is set
- * past its deadline; new file timestamps follow the clock; a non-root
+ * ECANCELED; an absolute CLOCK_REALTIME sleep, futex wait, timerfd and
+ * POSIX timer end when the clock is set past their deadline; new file timestamps follow the clock; a non-root
  * caller gets EPERM and the clock stays. */
 #include "common.h"
 #include <fcntl.h>
@@ -13,6 +13,8 @@
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <linux/futex.h>
+#include <signal.h>
 #include <time.h>
 
 static long long ns_of(clockid_t c, int raw)
@@ -74,20 +76,50 @@ int main(void)
     EXPECT_EQ("set again", set_realtime(ns_of(CLOCK_REALTIME, 1) + SEC), 0);
     EXPECT_ERR("cancelled", read(tfd, &ticks, sizeof ticks), ECANCELED);
 
-    /* An absolute realtime sleep ends when the clock passes its deadline. */
-    pid_t child = fork();
-    if (child == 0) {
+    /* Absolute realtime waits end when the clock passes their deadline:
+     * a sleep and a futex wait in children, a timerfd and a POSIX timer
+     * here. */
+    pid_t sleeper = fork();
+    if (sleeper == 0) {
         struct timespec until = {ns_of(CLOCK_REALTIME, 1) / SEC + 30, 0};
         long long start = ns_of(CLOCK_MONOTONIC, 1);
         int r = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &until, NULL);
         _exit(r == 0 && ns_of(CLOCK_MONOTONIC, 1) - start < 20 * SEC ? 0 : 1);
     }
-    struct timespec pause = {0, 200000000};
+    pid_t waiter = fork();
+    if (waiter == 0) {
+        static int word;
+        struct timespec until = {ns_of(CLOCK_REALTIME, 1) / SEC + 30, 0};
+        long long start = ns_of(CLOCK_MONOTONIC, 1);
+        long r = syscall(SYS_futex, &word, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME | FUTEX_PRIVATE_FLAG, 0, &until, NULL, FUTEX_BITSET_MATCH_ANY);
+        _exit(r == -1 && errno == ETIMEDOUT && ns_of(CLOCK_MONOTONIC, 1) - start < 20 * SEC ? 0 : 1);
+    }
+    int abs_tfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK);
+    struct itimerspec later = {.it_value = {ns_of(CLOCK_REALTIME, 1) / SEC + 30, 0}};
+    EXPECT_EQ("arm an absolute timerfd", timerfd_settime(abs_tfd, TFD_TIMER_ABSTIME, &later, NULL), 0);
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    sigprocmask(SIG_BLOCK, &alrm, NULL);
+    timer_t ptimer;
+    struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM};
+    EXPECT_EQ("timer_create", timer_create(CLOCK_REALTIME, &sev, &ptimer), 0);
+    EXPECT_EQ("arm an absolute POSIX timer", timer_settime(ptimer, TIMER_ABSTIME, &later, NULL), 0);
+    struct timespec pause = {0, 300000000};
     nanosleep(&pause, NULL);
-    EXPECT_EQ("set past the sleeper's deadline", set_realtime(ns_of(CLOCK_REALTIME, 1) + 60 * SEC), 0);
+    EXPECT_EQ("timerfd not due yet", read(abs_tfd, &ticks, sizeof ticks), -1);
+    EXPECT_EQ("set past the deadlines", set_realtime(ns_of(CLOCK_REALTIME, 1) + 60 * SEC), 0);
     int status = -1;
-    waitpid(child, &status, 0);
+    waitpid(sleeper, &status, 0);
     EXPECT_EQ("the absolute sleep ended at once", WIFEXITED(status) ? WEXITSTATUS(status) : 99, 0);
+    waitpid(waiter, &status, 0);
+    EXPECT_EQ("the absolute futex wait timed out at once", WIFEXITED(status) ? WEXITSTATUS(status) : 99, 0);
+    struct timespec five = {5, 0};
+    EXPECT_EQ("the POSIX timer fired", sigtimedwait(&alrm, NULL, &five), SIGALRM);
+    ticks = 0;
+    for (int i = 0; i < 50 && read(abs_tfd, &ticks, sizeof ticks) != 8; i++)
+        nanosleep(&(struct timespec){0, 100000000}, NULL);
+    EXPECT_EQ("the timerfd expired once", ticks, 1);
 
     /* File times follow the guest's clock. */
     int fd = open("/tmp/clock-set-file", O_CREAT | O_WRONLY, 0644);
@@ -100,7 +132,7 @@ int main(void)
     /* Back to (about) the host's time; then a non-root caller is refused. */
     EXPECT_EQ("set back", set_realtime(real0 + (ns_of(CLOCK_MONOTONIC, 1) - mono0)), 0);
     CHECK("back near the start", llabs(ns_of(CLOCK_REALTIME, 1) - real0) < 10 * SEC);
-    child = fork();
+    pid_t child = fork();
     if (child == 0) {
         if (setuid(65534) != 0)
             _exit(2);

@@ -223,7 +223,10 @@ impl Mm {
     /// guest to take.
     pub fn prefault(&self, addr: u64) {
         let mut st = self.lock();
-        let _ = st.handle_fault(&self.phys, addr, true);
+        // Only inside a VMA: a wild address must not grow a stack.
+        if st.find_vma(addr).is_some() {
+            let _ = st.handle_fault(&self.phys, addr, true);
+        }
     }
 
     /// The current host generation (see `handle_fault`).

@@ -746,8 +746,12 @@ impl MmState {
                 }
                 // A program's data pages (GOT, relocated pointers) are
                 // written nearly always: copy the faulting one now rather
-                // than map it read-only and fault again for the write.
-                if matches!(vma.backing, Backing::File { .. }) && vma.prot & PROT_WRITE != 0 && self.pages.get(&vpn).is_some_and(|p| p.cow) {
+                // than map it read-only and fault again for the write. Only
+                // from a host file's version-keyed cache, which its
+                // mappings see unchanged anyway; pages of a file vkernel
+                // writes (tmpfs, ext4) must go on following its writes.
+                let frozen_file = matches!(&vma.backing, Backing::File { cache: Some(c), .. } if !c.has_store() && !c.is_memory_only());
+                if frozen_file && vma.prot & PROT_WRITE != 0 && self.pages.get(&vpn).is_some_and(|p| p.cow) {
                     self.break_cow(phys, vpn)?;
                 }
                 let (map_start, map_end) = self.add_cached_file_pages(phys, &vma, vpn).unwrap_or((win_start, win_end));

@@ -135,6 +135,12 @@ struct Writer {
     fallback_offset: u64,
     /// CLOCK_REALTIME - CLOCK_MONOTONIC on the host.
     host_realtime_offset: i128,
+    /// What guest root added to the wall clock (clock_settime and
+    /// settimeofday move the guest's clock, never the host's).
+    guest_realtime_offset: i128,
+    /// settimeofday's timezone (minutes west, DST type), as gettimeofday
+    /// returns it.
+    timezone: (i32, i32),
     /// CLOCK_TAI - CLOCK_REALTIME on the host: whole seconds, the leap
     /// seconds NTP told it (0 until told), read at boot.
     tai_offset: i128,
@@ -165,6 +171,8 @@ fn clocks() -> &'static Clocks {
             rate: 0,
             fallback_offset: 0,
             host_realtime_offset: first.realtime_offset,
+            guest_realtime_offset: 0,
+            timezone: (0, 0),
             tai_offset: crate::platform::host::clock::tai_offset_s() as i128 * NSEC_PER_SEC as i128,
             coarse_ns,
             getcpu_mode: VK_GETCPU_SYSCALL,
@@ -333,7 +341,7 @@ impl Writer {
     }
 
     fn realtime_offset(&self) -> i128 {
-        self.host_realtime_offset
+        self.host_realtime_offset + self.guest_realtime_offset
     }
 
     /// The page's words (and the two of vkernel's copy) for the current
@@ -345,8 +353,8 @@ impl Writer {
         words[word(VK_VVAR_MULT)] = self.mult;
         words[word(VK_VVAR_COARSE_NS)] = self.coarse_ns;
         words[word(VK_VVAR_HRES_NS)] = 1;
-        // Timezone: none (minutes west 0, no DST), as vkernel's gettimeofday.
-        words[word(VK_VVAR_TZ)] = 0;
+        // The two i32s of the timezone, minutes west first (little-endian).
+        words[word(VK_VVAR_TZ)] = self.timezone.0 as u32 as u64 | (self.timezone.1 as u32 as u64) << 32;
         words[word(VK_VVAR_GETCPU_MODE)] = self.getcpu_mode;
         for id in HRES_IDS {
             let offset = match id {
@@ -569,6 +577,35 @@ fn update() {
     });
 }
 
+/// Sets the guest's CLOCK_REALTIME (and with it TAI and the coarse
+/// realtime clock) to read `ns` now; the monotonic clocks do not move.
+/// Returns how far the clock moved.
+pub fn set_realtime(ns: i128) -> i128 {
+    let c = clocks();
+    let step = ns - now_ns(Clock::Realtime);
+    let mut w = c.lock_writer();
+    c.publish(&mut w, |w, tsc| {
+        w.guest_realtime_offset += step;
+        w.reanchor(tsc);
+    });
+    step
+}
+
+/// Sets the timezone gettimeofday reports (Linux's sys_tz).
+pub fn set_timezone(minuteswest: i32, dsttime: i32) {
+    let c = clocks();
+    let mut w = c.lock_writer();
+    c.publish(&mut w, |w, tsc| {
+        w.timezone = (minuteswest, dsttime);
+        w.reanchor(tsc);
+    });
+}
+
+/// The timezone gettimeofday reports.
+pub fn timezone() -> (i32, i32) {
+    clocks().lock_writer().timezone
+}
+
 /// Clock `clock` now, in nanoseconds (CLOCK_REALTIME from the epoch, the
 /// others from vkernel's boot).
 pub fn now_ns(clock: Clock) -> i128 {
@@ -632,6 +669,8 @@ mod tests {
             rate: 0,
             fallback_offset: 0,
             host_realtime_offset: 0,
+            guest_realtime_offset: 0,
+            timezone: (0, 0),
             tai_offset: 0,
             coarse_ns: 4_000_000,
             getcpu_mode: 0,

@@ -801,10 +801,15 @@ impl MmState {
                     && cache.lookup(file_off / PAGE_SIZE).is_some()
             })
             .collect();
-        // Through populate, which shares them (or reads one that went
+        // Through populate, a run of cached pages at a time (one look at
+        // the file's size each), which shares them (or reads one that went
         // from the cache since the lookup, as a fault would).
+        let mut runs: Vec<(u64, u64)> = Vec::new();
         for page in cached {
-            if self.populate(phys, vma, page, page + 1).is_err() {
+            add_page_to_runs(&mut runs, page);
+        }
+        for (from, to) in runs {
+            if self.populate(phys, vma, from, to).is_err() {
                 break;
             }
         }
@@ -888,7 +893,7 @@ impl MmState {
             }
             Backing::File { file, offset, file_end, cache, .. } => {
                 let size = file.size().map_err(|_| FaultError::Bus)?;
-                let read_page = |file_off: u64, buf: &mut [u8]| {
+                let read_fully = |file_off: u64, buf: &mut [u8]| {
                     let mut got = 0;
                     while got < buf.len() {
                         match file.read_at(file_off + got as u64, &mut buf[got..]) {
@@ -896,6 +901,38 @@ impl MmState {
                             Ok(n) => got += n,
                         }
                     }
+                    got
+                };
+                // A host file's pages missing from its cache come with one
+                // read for the window, not one host read each.
+                let file_off_of = |vpn: u64| offset + (vpn * PAGE_SIZE - vma.start);
+                let mut window = (0u64, Vec::new());
+                if let (Some(c), Some(&lo), Some(&hi)) = (cache.as_ref(), absent.first(), absent.last()) {
+                    let missing = absent.iter().filter(|&&v| c.lookup(file_off_of(v) / PAGE_SIZE).is_none()).count();
+                    if !c.has_store() && !c.is_memory_only() && missing > 1 {
+                        let from = file_off_of(lo);
+                        let to = (file_off_of(hi) + PAGE_SIZE).min(*file_end).min(size);
+                        if to > from {
+                            let mut buf = vec![0u8; (to - from) as usize];
+                            let got = read_fully(from, &mut buf);
+                            buf.truncate(got);
+                            window = (from, buf);
+                        }
+                    }
+                }
+                let read_page = |file_off: u64, buf: &mut [u8]| {
+                    let (from, data) = (window.0, &window.1);
+                    if file_off >= from && file_off < from + data.len() as u64 {
+                        let at = (file_off - from) as usize;
+                        let n = buf.len().min(data.len() - at);
+                        buf[..n].copy_from_slice(&data[at..at + n]);
+                        if n < buf.len() {
+                            // The window's end (the file's, or a short read).
+                            read_fully(file_off + n as u64, &mut buf[n..]);
+                        }
+                        return;
+                    }
+                    read_fully(file_off, buf);
                 };
                 for vpn in absent {
                     let file_off = offset + (vpn * PAGE_SIZE - vma.start);

@@ -65,9 +65,10 @@ pub fn realtime_set_queue() -> &'static super::wait::WaitQueue {
     &QUEUE
 }
 
-/// The wall-clock time of boot (btime in /proc/stat).
+/// The wall-clock time of boot (btime in /proc/stat): setting the clock
+/// moves it too, as Linux's getboottime.
 pub fn boot_realtime_ns() -> i128 {
-    boot().realtime_ns
+    boot().realtime_ns + super::vclock::realtime_set_offset()
 }
 
 /// times() counts clock ticks from boot.

@@ -591,6 +591,11 @@ pub fn set_realtime(ns: i128) -> i128 {
     step
 }
 
+/// How far guest root has moved the wall clock from the host's.
+pub fn realtime_set_offset() -> i128 {
+    clocks().lock_writer().guest_realtime_offset
+}
+
 /// Sets the timezone gettimeofday reports (Linux's sys_tz).
 pub fn set_timezone(minuteswest: i32, dsttime: i32) {
     let c = clocks();

@@ -27,6 +27,21 @@ static long long ns_of(clockid_t c, int raw)
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* btime of /proc/stat. */
+static long long btime(void)
+{
+    char buf[8192];
+    FILE *f = fopen("/proc/stat", "r");
+    long long b = -1;
+    if (!f)
+        return -1;
+    while (fgets(buf, sizeof buf, f))
+        if (sscanf(buf, "btime %lld", &b) == 1)
+            break;
+    fclose(f);
+    return b;
+}
+
 static int set_realtime(long long ns)
 {
     struct timespec ts = {ns / 1000000000LL, ns % 1000000000LL};
@@ -37,6 +52,7 @@ static int set_realtime(long long ns)
 
 int main(void)
 {
+    long long btime0 = btime();
     long long real0 = ns_of(CLOCK_REALTIME, 1), mono0 = ns_of(CLOCK_MONOTONIC, 1), tai0 = ns_of(CLOCK_TAI, 1);
     const long long hour = 3600 * SEC;
 
@@ -46,6 +62,7 @@ int main(void)
     CHECK("vdso realtime agrees", llabs(ns_of(CLOCK_REALTIME, 0) - ns_of(CLOCK_REALTIME, 1)) < SEC / 100);
     CHECK("coarse realtime follows", llabs(ns_of(CLOCK_REALTIME_COARSE, 0) - real1) < SEC);
     CHECK("tai follows", ns_of(CLOCK_TAI, 1) - tai0 >= hour);
+    CHECK("btime moved with it", btime() - btime0 >= 3599 && btime() - btime0 <= 3601);
     CHECK("monotonic did not jump", mono1 - mono0 >= 0 && mono1 - mono0 < 5 * SEC);
     CHECK("time() follows", time(NULL) >= (real0 + hour) / SEC);
     struct timeval tv;

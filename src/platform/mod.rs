@@ -30,12 +30,14 @@ pub fn initial_regs() -> Regs {
 pub const STUB_REGION_START: u64 = 0x7fff_ff00_0000;
 
 /// A change the host must make to a stub's mappings before the guest
-/// runs again: map a range of the guest-RAM memfd at a guest address, or
-/// unmap a range.
+/// runs again: map a range of the guest-RAM memfd at a guest address,
+/// unmap a range, or change the protection of a range the host maps
+/// wholly (fork's write-protection: mprotect; a backend may unmap instead).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostOp {
     Map { addr: u64, len: u64, prot: u32, offset: u64 },
     Unmap { addr: u64, len: u64 },
+    Protect { addr: u64, len: u64, prot: u32 },
 }
 
 /// Host changes an address space queued, and the guest-RAM frames that

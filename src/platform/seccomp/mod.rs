@@ -797,6 +797,7 @@ impl SeccompContext {
                         [libc::SYS_mmap as u64, addr, len, prot as u64, (libc::MAP_SHARED | libc::MAP_FIXED) as u64, STUB_MEMFD as u64, offset]
                     }
                     HostOp::Unmap { addr, len } => [libc::SYS_munmap as u64, addr, len, 0, 0, 0, 0],
+                    HostOp::Protect { addr, len, prot } => [libc::SYS_mprotect as u64, addr, len, prot as u64, 0, 0, 0],
                 })
                 .collect();
             if t.process.run_ops(&ops).is_err() {

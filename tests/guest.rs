@@ -89,6 +89,18 @@ fn tmpfs_space_returns_after_a_mapped_hole_is_faulted_and_unlinked() {
     assert_eq!(out.status, 0, "{}", out.stdout_str());
 }
 
+/// Guest root sets the guest's wall clock (vkernel only: natively this
+/// would set the host's); the host's clock never moves.
+#[test]
+fn guest_root_sets_the_guest_clock_and_never_the_hosts() {
+    let bin = common::build("clock_set", Link::Static);
+    let before = std::time::SystemTime::now();
+    let out = common::run_vkernel(&bin, &[], &Input::Null);
+    let drift = std::time::SystemTime::now().duration_since(before).expect("the host clock went back");
+    assert_eq!(out.status, 0, "{}{}", out.stdout_str(), out.stderr_str());
+    assert!(drift < std::time::Duration::from_secs(600), "the host clock moved: {drift:?}");
+}
+
 /// The vkernel command line itself.
 mod command_line {
     use super::common::{self, Input, Link, VKERNEL};

@@ -507,6 +507,7 @@ pub fn walk(cx: &WalkContext<'_>, path: &[u8], follow_last: bool) -> KResult<Pat
 /// directory and the last name. A path ending in "/" keeps the name and sets
 /// `trailing_slash`; "." and ".." as last components are reported as-is
 /// so callers can answer EEXIST/EBUSY/EINVAL the way Linux does.
+#[cfg(test)]
 pub fn walk_parent(cx: &WalkContext<'_>, path: &[u8]) -> KResult<(Path, Vec<u8>, bool)> {
     let found = walk_parent_any_length(cx, path)?;
     check_name_length(&found.1)?;

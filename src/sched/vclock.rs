@@ -27,8 +27,15 @@ const LEAD_NS: i128 = 10_000;
 const UPDATE_INTERVAL: Duration = Duration::from_millis(100);
 /// The first re-anchoring comes sooner, to refine the boot calibration.
 const FIRST_UPDATE: Duration = Duration::from_millis(10);
-/// The shortest baseline the boot calibration measures the TSC over.
-const CALIBRATION: Duration = Duration::from_millis(1);
+/// The shortest baseline the boot calibration measures the TSC over, and
+/// the longest it waits for one precise enough (see `enable`).
+const MIN_CALIBRATION: Duration = Duration::from_micros(50);
+const MAX_CALIBRATION: Duration = Duration::from_millis(2);
+/// The boot rate is taken once the two samples' TSC brackets together are
+/// at most this part of the baseline (an error of at most 250 ppm, which
+/// the first update, FIRST_UPDATE later, finds well inside LEAD_NS and
+/// measures again over the longer baseline).
+const CALIBRATION_PRECISION: u64 = 4000;
 /// Largest rate correction, in parts per million (NTP slews at 500).
 const MAX_SLEW_PPM: i128 = 1000;
 /// Farther than this from the host, the TSC is not trusted any more.
@@ -128,6 +135,12 @@ struct Writer {
     fallback_offset: u64,
     /// CLOCK_REALTIME - CLOCK_MONOTONIC on the host.
     host_realtime_offset: i128,
+    /// What guest root added to the wall clock (clock_settime and
+    /// settimeofday move the guest's clock, never the host's).
+    guest_realtime_offset: i128,
+    /// settimeofday's timezone (minutes west, DST type), as gettimeofday
+    /// returns it.
+    timezone: (i32, i32),
     /// CLOCK_TAI - CLOCK_REALTIME on the host: whole seconds, the leap
     /// seconds NTP told it (0 until told), read at boot.
     tai_offset: i128,
@@ -158,6 +171,8 @@ fn clocks() -> &'static Clocks {
             rate: 0,
             fallback_offset: 0,
             host_realtime_offset: first.realtime_offset,
+            guest_realtime_offset: 0,
+            timezone: (0, 0),
             tai_offset: crate::platform::host::clock::tai_offset_s() as i128 * NSEC_PER_SEC as i128,
             coarse_ns,
             getcpu_mode: VK_GETCPU_SYSCALL,
@@ -326,7 +341,7 @@ impl Writer {
     }
 
     fn realtime_offset(&self) -> i128 {
-        self.host_realtime_offset
+        self.host_realtime_offset + self.guest_realtime_offset
     }
 
     /// The page's words (and the two of vkernel's copy) for the current
@@ -338,8 +353,8 @@ impl Writer {
         words[word(VK_VVAR_MULT)] = self.mult;
         words[word(VK_VVAR_COARSE_NS)] = self.coarse_ns;
         words[word(VK_VVAR_HRES_NS)] = 1;
-        // Timezone: none (minutes west 0, no DST), as vkernel's gettimeofday.
-        words[word(VK_VVAR_TZ)] = 0;
+        // The two i32s of the timezone, minutes west first (little-endian).
+        words[word(VK_VVAR_TZ)] = self.timezone.0 as u32 as u64 | (self.timezone.1 as u32 as u64) << 32;
         words[word(VK_VVAR_GETCPU_MODE)] = self.getcpu_mode;
         for id in HRES_IDS {
             let offset = match id {
@@ -429,7 +444,7 @@ pub fn start() {
 }
 
 /// Boot, before the first guest runs: calibrates the TSC against the host
-/// (waiting out what is left of CALIBRATION since `start`), fills the page
+/// (spinning for what is left of a precise enough baseline since `start`), fills the page
 /// and starts its updates. Returns what -v reports.
 pub fn enable() -> String {
     let c = clocks();
@@ -439,11 +454,19 @@ pub fn enable() -> String {
     let mut why = tsc_unusable();
     let mut calibrated = None;
     if why.is_none() {
-        let until = Duration::from_nanos(first.host_ns) + CALIBRATION;
-        while Duration::from_nanos(host_ns()) < until {
+        // Boot did its work since `start`; spin only for what is missing
+        // of a baseline long enough for the samples' precision.
+        let started = Duration::from_nanos(first.host_ns);
+        let mut now = sample();
+        loop {
+            let baseline = Duration::from_nanos(now.host_ns.saturating_sub(first.host_ns));
+            let precise = now.tsc.wrapping_sub(first.tsc) >= (first.width + now.width).saturating_mul(CALIBRATION_PRECISION);
+            if (baseline >= MIN_CALIBRATION && precise) || Duration::from_nanos(host_ns()) >= started + MAX_CALIBRATION {
+                break;
+            }
             std::hint::spin_loop();
+            now = sample();
         }
-        let now = sample();
         match rate(now.tsc.wrapping_sub(first.tsc), now.host_ns.saturating_sub(first.host_ns)) {
             // A TSC between 100 MHz and 20 GHz: anything else is a broken
             // measurement.
@@ -554,6 +577,40 @@ fn update() {
     });
 }
 
+/// Sets the guest's CLOCK_REALTIME (and with it TAI and the coarse
+/// realtime clock) to read `ns` now; the monotonic clocks do not move.
+/// Returns how far the clock moved.
+pub fn set_realtime(ns: i128) -> i128 {
+    let c = clocks();
+    let step = ns - now_ns(Clock::Realtime);
+    let mut w = c.lock_writer();
+    c.publish(&mut w, |w, tsc| {
+        w.guest_realtime_offset += step;
+        w.reanchor(tsc);
+    });
+    step
+}
+
+/// How far guest root has moved the wall clock from the host's.
+pub fn realtime_set_offset() -> i128 {
+    clocks().lock_writer().guest_realtime_offset
+}
+
+/// Sets the timezone gettimeofday reports (Linux's sys_tz).
+pub fn set_timezone(minuteswest: i32, dsttime: i32) {
+    let c = clocks();
+    let mut w = c.lock_writer();
+    c.publish(&mut w, |w, tsc| {
+        w.timezone = (minuteswest, dsttime);
+        w.reanchor(tsc);
+    });
+}
+
+/// The timezone gettimeofday reports.
+pub fn timezone() -> (i32, i32) {
+    clocks().lock_writer().timezone
+}
+
 /// Clock `clock` now, in nanoseconds (CLOCK_REALTIME from the epoch, the
 /// others from vkernel's boot).
 pub fn now_ns(clock: Clock) -> i128 {
@@ -617,6 +674,8 @@ mod tests {
             rate: 0,
             fallback_offset: 0,
             host_realtime_offset: 0,
+            guest_realtime_offset: 0,
+            timezone: (0, 0),
             tai_offset: 0,
             coarse_ns: 4_000_000,
             getcpu_mode: 0,

@@ -10,6 +10,7 @@ pub mod frame;
 pub mod map;
 pub mod oom;
 pub mod page_cache;
+pub mod scatter;
 pub mod uaccess;
 pub mod vdso;
 pub mod vma;

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crate::abi::{Errno, KResult, PAGE_SIZE};
 use crate::mm::Mm;
 use crate::mm::frame::{Frame, PhysMemory};
+use crate::mm::scatter::{Gather, Scatter};
 
 const PAGE: usize = PAGE_SIZE as usize;
 
@@ -501,7 +502,7 @@ impl PageCache {
         }
         let n = (size - off).min(total as u64) as usize;
         let end_page = (off + n as u64).div_ceil(PAGE_SIZE);
-        let mut out = Scatter { bufs: dst, seg: 0, off: 0 };
+        let mut out = Scatter::new(dst);
         let mut done = 0usize;
         let mut misses = 0;
         while done < n {
@@ -601,7 +602,7 @@ impl PageCache {
         if len == 0 {
             return Ok(0);
         }
-        let mut data = Gather { bufs: src, seg: 0, off: 0 };
+        let mut data = Gather::new(src);
         self.touch();
         let _io = self.io.read();
         let end = off.checked_add(len as u64).ok_or(Errno::EFBIG)?;
@@ -1070,83 +1071,6 @@ impl Drop for PageCache {
             DIRTY_PAGES.fetch_sub(st.dirty, Ordering::Relaxed);
         }
         self.phys.put_many(frames);
-    }
-}
-
-/// Copies between guest pages that may be the same page: a reader's or
-/// writer's buffer may be a mapping of the very file page it moves.
-fn copy_maybe_overlapping(to: &mut [u8], from: &[u8]) {
-    if to.as_ptr_range().contains(&from.as_ptr()) || from.as_ptr_range().contains(&to.as_ptr()) {
-        to.copy_from_slice(&from.to_vec());
-    } else {
-        to.copy_from_slice(from);
-    }
-}
-
-/// A cursor over scattered destination buffers.
-struct Scatter<'a, 'b> {
-    bufs: &'a mut [&'b mut [u8]],
-    seg: usize,
-    off: usize,
-}
-
-impl Scatter<'_, '_> {
-    /// Copies `src` to the cursor and moves past it (the caller never
-    /// puts more than the buffers hold).
-    fn put(&mut self, mut src: &[u8]) {
-        while !src.is_empty() && self.seg < self.bufs.len() {
-            let b = &mut self.bufs[self.seg][self.off..];
-            let n = b.len().min(src.len());
-            copy_maybe_overlapping(&mut b[..n], &src[..n]);
-            src = &src[n..];
-            self.advance(n);
-        }
-    }
-
-    fn advance(&mut self, n: usize) {
-        self.off += n;
-        if self.off == self.bufs[self.seg].len() {
-            self.seg += 1;
-            self.off = 0;
-        }
-    }
-
-    /// The next `len` bytes of the buffers as slices; the cursor moves past them.
-    fn take(&mut self, mut len: usize) -> Vec<&mut [u8]> {
-        let mut ranges = Vec::new();
-        while len > 0 && self.seg < self.bufs.len() {
-            let n = (self.bufs[self.seg].len() - self.off).min(len);
-            ranges.push((self.seg, self.off, n));
-            len -= n;
-            self.advance(n);
-        }
-        let first = ranges.first().map_or(0, |r| r.0);
-        self.bufs.iter_mut().skip(first).zip(ranges).map(|(b, (_, from, n))| &mut b[from..from + n]).collect()
-    }
-}
-
-/// A cursor over scattered source buffers.
-struct Gather<'a, 'b> {
-    bufs: &'a [&'b [u8]],
-    seg: usize,
-    off: usize,
-}
-
-impl Gather<'_, '_> {
-    /// Fills `dst` from the cursor and moves past what it took.
-    fn get(&mut self, dst: &mut [u8]) {
-        let mut done = 0;
-        while done < dst.len() && self.seg < self.bufs.len() {
-            let b = &self.bufs[self.seg][self.off..];
-            let n = b.len().min(dst.len() - done);
-            copy_maybe_overlapping(&mut dst[done..done + n], &b[..n]);
-            done += n;
-            self.off += n;
-            if self.off == self.bufs[self.seg].len() {
-                self.seg += 1;
-                self.off = 0;
-            }
-        }
     }
 }
 

@@ -3,7 +3,8 @@
 
     python_conformance.py --logs DIR [--docs FILE] MODULE...
 
-Reads DIR/native/MODULE.log and DIR/vkernel/MODULE.log (written by
+Reads DIR/native/MODULE.log and DIR/vkernel/MODULE.log, or for a package
+of tests its submodules' DIR/*/MODULE.SUB.log (written by
 bench/python_conformance.sh), prints a table per module and the share of
 natively passing cases that also pass under vkernel, and with --docs
 replaces the generated part of FILE (between the python-conformance
@@ -155,14 +156,35 @@ def is_af_inet(case):
     return bool(AF_INET_TRACE.search(case.trace) or AF_INET_TRACE.search(case.detail))
 
 
+def load(logs, mode, module):
+    """Cases of MODULE, from MODULE.log or from its submodules' logs
+    (MODULE.sub.log), and how each log ended, by the unit it ran."""
+    cases, endings = OrderedDict(), {}
+    folder = Path(logs) / mode
+    paths = [folder / f"{module}.log"] + sorted(folder.glob(f"{module}.*.log"))
+    for path in paths:
+        if not path.exists():
+            continue
+        text = path.read_text(errors="replace")
+        endings[path.name[: -len(".log")]] = ending(text)
+        cases.update(parse(text))
+    return cases, endings
+
+
+def unit_ending(cid, endings):
+    """How the log that should have run case CID ended."""
+    best = ""
+    for unit in endings:
+        if cid.startswith("test." + unit + ".") and len(unit) > len(best):
+            best = unit
+    return endings[best] if best else "no log"
+
+
 def compare(logs, modules):
     rows, lost = [], OrderedDict()
     for module in modules:
-        texts = {}
-        for mode in ("native", "vkernel"):
-            path = Path(logs) / mode / f"{module}.log"
-            texts[mode] = path.read_text(errors="replace") if path.exists() else ""
-        native, vk = parse(texts["native"]), parse(texts["vkernel"])
+        native, _ = load(logs, "native", module)
+        vk, vk_endings = load(logs, "vkernel", module)
         row = {"module": module, "native": count(native), "vkernel": count(vk)}
         both = inet = 0
         lost[module] = []
@@ -176,9 +198,9 @@ def compare(logs, modules):
                 inet += 1
             else:
                 if other is None:
-                    why = "not run: " + ending(texts["vkernel"])
+                    why = "not run: " + unit_ending(cid, vk_endings)
                 elif other.status is None:
-                    why = "never finished: " + ending(texts["vkernel"])
+                    why = "never finished: " + unit_ending(cid, vk_endings)
                 else:
                     why = f"{other.status}: {other.detail}" if other.detail else other.status
                 lost[module].append((cid, why))

@@ -2,6 +2,7 @@
 """Per-case results of `python3 -m test -v MODULE` logs, native vs vkernel.
 
     python_conformance.py --logs DIR [--docs FILE] MODULE...
+    python_conformance.py --hung LOG
 
 Reads DIR/native/MODULE.log and DIR/vkernel/MODULE.log, or for a package
 of tests its submodules' DIR/*/MODULE.SUB.log (written by
@@ -9,6 +10,9 @@ bench/python_conformance.sh), prints a table per module and the share of
 natively passing cases that also pass under vkernel, and with --docs
 replaces the generated part of FILE (between the python-conformance
 markers) with the same table and the list of cases lost under vkernel.
+
+--hung prints the case a log's run hung in (regrtest's --timeout ended
+it), for the script to try again without it; nothing if it did not hang.
 
 A case is a test method, named by its id (test.test_os.FileTests.test_read).
 It passes when unittest printed `ok` or `expected failure` for it and no
@@ -261,10 +265,20 @@ END = "<!-- python-conformance:end -->"
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--logs", required=True)
+    ap.add_argument("--logs")
     ap.add_argument("--docs")
-    ap.add_argument("modules", nargs="+")
+    ap.add_argument("--hung")
+    ap.add_argument("modules", nargs="*")
     args = ap.parse_args()
+    if args.hung:
+        text = Path(args.hung).read_text(errors="replace")
+        if ending(text).startswith("Timeout ("):
+            unfinished = [cid for cid, case in parse(text).items() if case.status is None]
+            if unfinished:
+                print(unfinished[-1])
+        return 0
+    if not args.logs or not args.modules:
+        ap.error("--logs and at least one MODULE are needed")
     rows, lost = compare(args.logs, args.modules)
     tab, summary = table(rows)
     print(tab)

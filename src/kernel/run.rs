@@ -395,7 +395,7 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
             return Some(Ending::Group(status));
         }
         let action = {
-            let mut actions = task.sigactions.lock();
+            let mut actions = task.sigactions();
             let a = actions.get(sig);
             if a.handler > SIG_IGN && a.flags & SA_RESETHAND != 0 {
                 actions.actions[(sig - 1) as usize].handler = SIG_DFL;

@@ -498,7 +498,9 @@ pub fn commit(task: &Arc<Task>, image: Image) -> crate::platform::Regs {
     for file in closed {
         crate::fs::file::close_fd(file, task.tgid);
     }
-    task.sigactions.lock().reset_for_exec();
+    // A CLONE_SIGHAND sharer in another process keeps its handlers.
+    task.unshare_sigactions();
+    task.sigactions().reset_for_exec();
     task.signals.lock().altstack = Default::default();
     crate::task::posix_timer::delete_all(&task.process);
     task.set_comm(&image.comm);

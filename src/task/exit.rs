@@ -45,7 +45,7 @@ pub fn notify_parent(child: &Arc<Process>, code: i32, status: i32) {
         parent.child_events.wake_all();
         return;
     };
-    let action = parent_task.sigactions.lock().get(SIGCHLD);
+    let action = parent_task.sigactions().get(SIGCHLD);
     let stop_report = code == CLD_STOPPED || code == CLD_CONTINUED;
     let sig = if stop_report { SIGCHLD } else { child.exit_signal.load(Ordering::Relaxed) };
     if sig > 0 && !(stop_report && action.flags & SA_NOCLDSTOP != 0) {
@@ -233,7 +233,7 @@ fn exit_process(task: &Arc<Task>, status: i32) {
     // SA_NOCLDWAIT has its children reaped at once.
     let reap_now = match process.parent().and_then(|p| p.leader()) {
         Some(parent) => {
-            let a = parent.sigactions.lock().get(SIGCHLD);
+            let a = parent.sigactions().get(SIGCHLD);
             (a.handler == SIG_IGN || a.flags & SA_NOCLDWAIT != 0) && process.exit_signal.load(Ordering::Relaxed) == SIGCHLD
         }
         None => false,

@@ -165,9 +165,9 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
     let files = if flags & CLONE_FILES != 0 { parent.files_table() } else { Arc::new(Mutex::new(parent.files().clone())) };
     let fs = if flags & CLONE_FS != 0 { parent.fs_context() } else { Arc::new(Mutex::new(parent.fs().clone())) };
     let sigactions = if flags & CLONE_SIGHAND != 0 {
-        parent.sigactions.clone()
+        parent.sigactions_table()
     } else {
-        let mut actions = parent.sigactions.lock().clone();
+        let mut actions = parent.sigactions().clone();
         if flags & CLONE_CLEAR_SIGHAND != 0 {
             actions.reset_for_exec();
         }
@@ -188,7 +188,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         files: Mutex::new(files),
         fs: Mutex::new(fs),
         creds: Mutex::new(parent.creds()),
-        sigactions,
+        sigactions: Mutex::new(sigactions),
         signals: Mutex::new(signals),
         // Resource limits belong to the process (Linux's signal_struct).
         rlimits: if thread { parent.rlimits.clone() } else { Arc::new(Mutex::new(*parent.rlimits.lock())) },

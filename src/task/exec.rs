@@ -486,6 +486,11 @@ pub fn de_thread(task: &Arc<Task>) -> KResult<()> {
         tasks.remove(&tid);
         task.set_tid(process.tgid);
         tasks.insert(process.tgid, Arc::downgrade(task));
+        drop(tasks);
+        // Children this thread forked keep it as their parent thread.
+        for child in process.children.lock().iter().filter(|c| c.parent_thread() == tid) {
+            child.set_parent_thread(process.tgid);
+        }
     }
     Ok(())
 }

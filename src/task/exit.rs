@@ -99,6 +99,7 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
         // wakes, so what it sees next (/proc/self/task, tgkill) no longer
         // has this thread.
         task.system.tasks.lock().remove(&task.tid());
+        pass_children_to_a_sibling(task, &process);
         release_thread(task);
         drop_shared_state(task);
         process.thread_exited.wake_all();
@@ -273,12 +274,7 @@ fn reparent_children(task: &Arc<Task>, process: &Arc<Process>) {
     for child in children {
         child.set_parent(&reaper);
         reaper.children.lock().push(child.clone());
-        if let Some(leader) = child.leader() {
-            let sig = leader.pdeath_signal.load(Ordering::Relaxed);
-            if sig > 0 {
-                signal::send_to_process(&leader, SigInfo::kernel(sig));
-            }
-        }
+        send_pdeath_signals(&child);
         let zombie = match child.state().lifecycle {
             Lifecycle::Zombie { status } => Some(status),
             _ => None,
@@ -289,6 +285,33 @@ fn reparent_children(task: &Arc<Task>, process: &Arc<Process>) {
         }
     }
     reaper.child_events.wake_all();
+}
+
+/// A child's parent thread died: each of its threads that asked for a
+/// signal (PR_SET_PDEATHSIG) gets it, sent to its process (Linux's
+/// reparent_leader path in forget_original_parent).
+fn send_pdeath_signals(child: &Arc<Process>) {
+    for t in child.threads() {
+        let sig = t.pdeath_signal.load(Ordering::Relaxed);
+        if sig > 0 {
+            signal::send_to_process(&t, SigInfo::kernel(sig));
+        }
+    }
+}
+
+/// A thread exits and its process lives on: the children it forked pass
+/// to a live thread of the same process and hear of it through their
+/// death signals, as in Linux, where the real parent is a thread.
+fn pass_children_to_a_sibling(task: &Arc<Task>, process: &Arc<Process>) {
+    let mine: Vec<Arc<Process>> = process.children.lock().iter().filter(|c| c.parent_thread() == task.tid()).cloned().collect();
+    if mine.is_empty() {
+        return;
+    }
+    let Some(heir) = process.threads().into_iter().find(|t| !Arc::ptr_eq(t, task)) else { return };
+    for child in mine {
+        child.set_parent_thread(heir.tid());
+        send_pdeath_signals(&child);
+    }
 }
 
 /// Removes a zombie from its parent and the process table, adding its CPU

@@ -156,6 +156,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
     } else {
         let real_parent = if flags & CLONE_PARENT != 0 { parent.process.parent().unwrap_or_else(|| parent.process.clone()) } else { parent.process.clone() };
         let p = Process::new(pid, Some(&real_parent), parent.process.pgid(), parent.process.sid());
+        p.set_parent_thread(if flags & CLONE_PARENT != 0 { parent.process.parent_thread() } else { parent.tid() });
         p.limits.inherit(&parent.process.limits);
         // A thread's exit signal is ignored (Linux: threads never signal).
         p.exit_signal.store(exit_signal, Ordering::Relaxed);

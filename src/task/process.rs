@@ -51,6 +51,10 @@ pub struct Process {
     pub tgid: i32,
     parent: Mutex<Weak<Process>>,
     parent_tgid: AtomicI32,
+    /// The thread of the parent that is this process's real parent (the
+    /// one that forked it, or the one it was handed to): __WNOTHREAD waits
+    /// and PR_SET_PDEATHSIG follow the thread, not the process.
+    parent_thread: AtomicI32,
     pub children: Mutex<Vec<Arc<Process>>>,
     pgid: AtomicI32,
     sid: AtomicI32,
@@ -98,6 +102,7 @@ impl Process {
             tgid,
             parent: Mutex::new(parent.map(Arc::downgrade).unwrap_or_default()),
             parent_tgid: AtomicI32::new(parent.map(|p| p.tgid).unwrap_or(0)),
+            parent_thread: AtomicI32::new(parent.map(|p| p.tgid).unwrap_or(0)),
             children: Mutex::new(Vec::new()),
             pgid: AtomicI32::new(pgid),
             sid: AtomicI32::new(sid),
@@ -171,6 +176,17 @@ impl Process {
     pub fn set_parent(&self, parent: &Arc<Process>) {
         *self.parent.lock() = Arc::downgrade(parent);
         self.parent_tgid.store(parent.tgid, Ordering::Relaxed);
+        let thread = parent.leader().map(|t| t.tid()).unwrap_or(parent.tgid);
+        self.parent_thread.store(thread, Ordering::Relaxed);
+    }
+
+    /// The tid of the parent's thread that is this process's real parent.
+    pub fn parent_thread(&self) -> i32 {
+        self.parent_thread.load(Ordering::Relaxed)
+    }
+
+    pub fn set_parent_thread(&self, tid: i32) {
+        self.parent_thread.store(tid, Ordering::Relaxed);
     }
 
     pub fn state(&self) -> MutexGuard<'_, ProcessState> {

@@ -353,7 +353,7 @@ static void sighand_sharer_execs(void)
         sigaction(SIGUSR2, NULL, &sa);
         CHECK("SIGUSR2 still ignored", sa.sa_handler == SIG_IGN);
         fflush(stdout);
-        _exit(0);
+        _exit(vk_failures ? 1 : 0);
     }
     printf("the process left behind: %s\n", status_str(wait_status(c, 0)));
 }

@@ -78,6 +78,9 @@ pub struct Process {
     group_exit: Mutex<Option<i32>>,
     /// The thread whose execve is ending the others (0: none).
     exec_tid: AtomicI32,
+    /// While a thread dumps core: the registers of the other threads, each
+    /// left here as it dies (Linux's core_state).
+    core_threads: Mutex<Option<Vec<crate::task::coredump::ThreadState>>>,
     /// Woken when a thread exits (an exec waits for the others to go).
     pub thread_exited: WaitQueue,
     /// OOM adjustment, core-dump filter, dumpability (see `task::limits`).
@@ -127,6 +130,7 @@ impl Process {
             threads: Mutex::new(Vec::new()),
             group_exit: Mutex::new(None),
             exec_tid: AtomicI32::new(0),
+            core_threads: Mutex::new(None),
             stop_seq: AtomicU64::new(0),
             stop_active: AtomicBool::new(false),
             thread_exited: WaitQueue::new(),
@@ -232,6 +236,34 @@ impl Process {
             }
         }
         status
+    }
+
+    /// Overrides the group's exit status (a core dump knows only at the
+    /// end whether the core was written).
+    pub fn set_group_exit_status(&self, status: i32) {
+        *self.group_exit.lock() = Some(status);
+    }
+
+    /// A thread starts dumping core: the others, as they die, leave their
+    /// state for the core file.
+    pub fn begin_core_collection(&self) {
+        *self.core_threads.lock() = Some(Vec::new());
+    }
+
+    pub fn collecting_core(&self) -> bool {
+        self.core_threads.lock().is_some()
+    }
+
+    /// A dying thread's state, if a core dump is collecting it.
+    pub fn offer_core_state(&self, state: crate::task::coredump::ThreadState) {
+        if let Some(v) = self.core_threads.lock().as_mut() {
+            v.push(state);
+        }
+    }
+
+    /// The states collected for the core (empty without a collection).
+    pub fn take_core_states(&self) -> Vec<crate::task::coredump::ThreadState> {
+        self.core_threads.lock().take().unwrap_or_default()
     }
 
     /// Is the whole group exiting?

@@ -401,11 +401,13 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
         let sig = info.signo();
         if sig == SIGKILL {
             // A sibling dumping core wants this thread's registers.
+            let status = status_signaled(SIGKILL, false);
             if task.process.collecting_core() {
                 let xstate = context.extended_state(&space(&task.mm())).unwrap_or_default();
                 task.process.offer_core_state(crate::task::coredump::ThreadState { task: task.clone(), regs: *regs, xstate });
+                // The dumper ends the group; this thread goes alone.
+                return Some(Ending::Thread(status));
             }
-            let status = status_signaled(SIGKILL, false);
             // Another thread's exec ends this one alone.
             let exec_tid = task.process.exec_tid();
             if exec_tid != 0 && exec_tid != task.tid() {

@@ -45,6 +45,7 @@ guest_test!(large_allocations_are_zeroed_and_checksum_like_native, "mem_large");
 guest_test!(file_io_read_write_seek_dup_fcntl_close_range, "files_io");
 guest_test!(file_metadata_stat_statx_chmod_utimens_access_statfs, "files_meta");
 guest_test!(directories_links_renames_and_path_errors, "files_dir");
+guest_test!(names_follow_renames_and_removals_of_open_files_and_cwd, "dentry_names");
 guest_test!(dev_null_zero_full_random_and_fd_links, "devices");
 guest_test!(proc_self_describes_the_process, "procfs", "arg1", "arg 2");
 guest_test!(bad_pointers_get_efault_and_unknown_syscalls_enosys, "bad_pointers");
@@ -55,8 +56,11 @@ guest_test!(identity_rlimits_getrandom_affinity_prctl, "identity");
 guest_test!(signal_actions_masks_and_altstack_round_trip, "signal_state");
 guest_test!(capability_sets_move_like_commoncap_through_setuid_and_exec, "creds_caps");
 guest_test!(proc_pid_and_proc_sys_files_match_native, "proc_files");
+guest_test!(proc_files_read_after_exec_and_rewind_show_the_present, "proc_reread");
 guest_test!(mlock_mlockall_mincore_and_address_space_limits, "mem_lock");
 guest_test!(memfd_create_files_names_flags_and_seals, "mem_memfd");
+guest_test!(file_mappings_on_tmpfs_share_cow_and_sigbus_like_native, "mem_filemap", "/tmp");
+guest_test!(file_mappings_on_the_overlay_share_cow_and_sigbus_like_native, "mem_filemap", "/var/tmp");
 
 // Ways to die or exit: the status must match (128+N for signal N).
 guest_test!(null_write_dies_with_sigsegv_139, "faults", "null-write");
@@ -83,6 +87,18 @@ fn tmpfs_space_returns_after_a_mapped_hole_is_faulted_and_unlinked() {
     let bin = common::build("mem_memfd", Link::Static);
     let out = common::run_vkernel(&bin, &["tmpfs-space"], &Input::Null);
     assert_eq!(out.status, 0, "{}", out.stdout_str());
+}
+
+/// Guest root sets the guest's wall clock (vkernel only: natively this
+/// would set the host's); the host's clock never moves.
+#[test]
+fn guest_root_sets_the_guest_clock_and_never_the_hosts() {
+    let bin = common::build("clock_set", Link::Static);
+    let before = std::time::SystemTime::now();
+    let out = common::run_vkernel(&bin, &[], &Input::Null);
+    let drift = std::time::SystemTime::now().duration_since(before).expect("the host clock went back");
+    assert_eq!(out.status, 0, "{}{}", out.stdout_str(), out.stderr_str());
+    assert!(drift < std::time::Duration::from_secs(600), "the host clock moved: {drift:?}");
 }
 
 /// The vkernel command line itself.

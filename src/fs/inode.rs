@@ -126,6 +126,13 @@ pub trait Inode: Send + Sync + Any {
 
     fn as_any(&self) -> &dyn Any;
 
+    /// `other` is the same inode behind another object (for filesystems
+    /// that wrap one shared inode in a new object per lookup); the dentry
+    /// cache keeps a name's dentry while this holds.
+    fn same_inode(&self, _other: &InodeRef) -> bool {
+        false
+    }
+
     // ---- directories ----
     fn lookup(&self, _name: &[u8]) -> KResult<InodeRef> {
         Err(Errno::ENOTDIR)

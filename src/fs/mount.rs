@@ -197,7 +197,7 @@ fn root_path_of(p: &Path) -> Vec<u8> {
 }
 
 fn clone_mount(task: &dyn FsCaller, from: &Mount, inode: crate::fs::inode::InodeRef, root_path: Vec<u8>, at: &Path) -> KResult<Arc<Mount>> {
-    let root = Arc::new(Dentry { name: b"/".to_vec(), parent: None, inode });
+    let root = Dentry::root(inode);
     task.mounts().attach(from.sb.clone(), root, root_path, Some(at), &from.source, from.flags())
 }
 

@@ -38,7 +38,7 @@ fn last_kind(name: &[u8]) -> Last {
 
 /// A path for `name` in `dir` holding `inode` (no mount can be on it).
 pub fn child_path(dir: &Path, name: &[u8], inode: InodeRef) -> Path {
-    Path { mount: dir.mount.clone(), dentry: Arc::new(Dentry { name: name.to_vec(), parent: Some(dir.dentry.clone()), inode }) }
+    Path { mount: dir.mount.clone(), dentry: Dentry::child(&dir.dentry, name, inode) }
 }
 
 /// The entry `name` in `dir`, without following or crossing mounts.
@@ -210,7 +210,9 @@ fn open_tmpfile(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: 
     let p = create_in(task, &dir, &name, S_IFREG | (mode & 0o7777 & !umask(task)), 0)?;
     dir.inode().unlink(&name)?;
     let ino = p.metadata()?.ino;
-    let p = child_path(&dir, format!("#{ino}").as_bytes(), p.inode().clone());
+    let dentry = Dentry::detached(format!("#{ino}").as_bytes(), Some(dir.dentry.clone()), p.inode().clone());
+    dentry.mark_unlinked();
+    let p = Path { mount: dir.mount.clone(), dentry };
     let stored = (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC | O_DIRECTORY)) | O_LARGEFILE;
     File::open_path(p, stored)
 }
@@ -332,6 +334,7 @@ pub fn unlink(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
         return Err(Errno::EBUSY);
     }
     dir.inode().unlink(&name)?;
+    Dentry::removed(&dir.dentry, &name);
     notify::removed(&dir, &name, lost_name(&victim, &vmd));
     Ok(())
 }
@@ -366,6 +369,7 @@ pub fn rmdir(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
         return Err(Errno::EBUSY);
     }
     dir.inode().rmdir(&name)?;
+    Dentry::removed(&dir.dentry, &name);
     notify::removed(&dir, &name, lost_name(&victim, &vmd));
     Ok(())
 }
@@ -381,7 +385,7 @@ fn rename_trap(odir: &Path, ndir: &Path) -> KResult<Option<(u64, u64)>> {
     }
     for (lower, upper) in [(&odir.dentry, n), (&ndir.dentry, o)] {
         let mut child = lower.clone();
-        while let Some(parent) = child.parent.clone() {
+        while let Some(parent) = child.parent() {
             if id(&parent)? == upper {
                 return Ok(Some(id(&child)?));
             }
@@ -475,6 +479,7 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
         return Err(Errno::EBUSY);
     }
     odir.inode().rename(&oname, ndir.inode(), &nname, flags)?;
+    Dentry::renamed(&odir.dentry, &oname, &ndir.dentry, &nname, flags & RENAME_EXCHANGE != 0);
     let moved = notify::Victim { key: (smd.dev, smd.ino), is_dir: smd.is_dir(), gone: false };
     if flags & RENAME_EXCHANGE != 0 {
         // Each moved to the other's place (Linux: two fsnotify_move calls).

@@ -133,8 +133,8 @@ pub fn path_event(path: &Path, mask: u32) {
     }
     let Some((key, is_dir)) = key_of(path.inode()) else { return };
     let mask = mask | isdir(is_dir);
-    if let Some((parent, _)) = path.dentry.parent.as_ref().and_then(|p| key_of(&p.inode)) {
-        deliver(parent, mask, 0, Some(&path.dentry.name));
+    if let Some((parent, _)) = path.dentry.parent().and_then(|p| key_of(&p.inode)) {
+        deliver(parent, mask, 0, Some(&path.dentry.name()));
     }
     deliver(key, mask, 0, None);
 }

@@ -1,11 +1,14 @@
 //! Dentries, mounts and the path walk (Linux's namei): components, `.` and
 //! `..`, symlinks (40 at most), mount crossing in both directions.
-//! Dentries are not cached yet: a walk builds the chain it needs, and
-//! identity is an inode's (dev, ino).
+//! A directory's dentry remembers its looked-up children (weakly), so a
+//! name names one dentry while anyone holds it: rename moves that dentry
+//! and unlink marks it, and every cwd, open file and /proc link that holds
+//! it follows. Identity is still an inode's (dev, ino).
 
-use parking_lot::RwLock;
-use std::sync::Arc;
+use parking_lot::{Mutex, RwLock};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use crate::abi::limits::{NAME_MAX, PATH_MAX};
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT};
@@ -17,14 +20,117 @@ const MAX_SYMLINKS: u32 = 40;
 
 /// A name in a directory, with the chain up to its filesystem's root.
 pub struct Dentry {
-    pub name: Vec<u8>,
-    pub parent: Option<Arc<Dentry>>,
+    place: RwLock<Place>,
     pub inode: InodeRef,
+    /// Children looked up through this dentry, by name; dead entries are
+    /// swept as the map grows.
+    children: Mutex<Children>,
+}
+
+/// Where a dentry is: rename changes it, unlink or rmdir ends it.
+struct Place {
+    name: Vec<u8>,
+    parent: Option<Arc<Dentry>>,
+    unlinked: bool,
+}
+
+#[derive(Default)]
+struct Children {
+    by_name: HashMap<Vec<u8>, Weak<Dentry>>,
+    /// The map's size after the last sweep of dead entries.
+    swept: usize,
+}
+
+/// The same inode (one object, or one the filesystem says is the same);
+/// a filesystem that can tell neither gets a new dentry per lookup.
+fn same_object(a: &InodeRef, b: &InodeRef) -> bool {
+    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b)) || a.same_inode(b)
 }
 
 impl Dentry {
     pub fn root(inode: InodeRef) -> Arc<Dentry> {
-        Arc::new(Dentry { name: b"/".to_vec(), parent: None, inode })
+        Dentry::detached(b"/", None, inode)
+    }
+
+    /// A dentry in no directory's cache (a root, an O_TMPFILE, a memfd).
+    pub fn detached(name: &[u8], parent: Option<Arc<Dentry>>, inode: InodeRef) -> Arc<Dentry> {
+        Arc::new(Dentry { place: RwLock::new(Place { name: name.to_vec(), parent, unlinked: false }), inode, children: Default::default() })
+    }
+
+    /// The dentry for `name` in `parent` holding `inode`: the cached one
+    /// when it holds the same inode, else a new one that replaces it.
+    pub fn child(parent: &Arc<Dentry>, name: &[u8], inode: InodeRef) -> Arc<Dentry> {
+        let mut children = parent.children.lock();
+        if let Some(d) = children.by_name.get(name).and_then(Weak::upgrade) {
+            if same_object(&d.inode, &inode) {
+                return d;
+            }
+        }
+        let d = Dentry::detached(name, Some(parent.clone()), inode);
+        children.insert(name, &d);
+        d
+    }
+
+    pub fn name(&self) -> Vec<u8> {
+        self.place.read().name.clone()
+    }
+
+    pub fn parent(&self) -> Option<Arc<Dentry>> {
+        self.place.read().parent.clone()
+    }
+
+    /// Its name was removed (Linux's d_unlinked): /proc shows " (deleted)"
+    /// and getcwd answers ENOENT.
+    pub fn is_unlinked(&self) -> bool {
+        self.place.read().unlinked
+    }
+
+    pub fn mark_unlinked(&self) {
+        self.place.write().unlinked = true;
+    }
+
+    /// `name` left `dir` (unlink, rmdir, or replaced by a rename).
+    pub fn removed(dir: &Arc<Dentry>, name: &[u8]) {
+        let gone = dir.children.lock().by_name.remove(name).and_then(|w| w.upgrade());
+        if let Some(d) = gone {
+            d.mark_unlinked();
+        }
+    }
+
+    /// A rename moved `old_name` in `old_dir` to `new_name` in `new_dir`
+    /// (`exchange`: and the other way round); whatever it replaced is
+    /// unlinked.
+    pub fn renamed(old_dir: &Arc<Dentry>, old_name: &[u8], new_dir: &Arc<Dentry>, new_name: &[u8], exchange: bool) {
+        // One directory's lock at a time: no lock order between them.
+        let source = old_dir.children.lock().by_name.remove(old_name).and_then(|w| w.upgrade());
+        let target = new_dir.children.lock().by_name.remove(new_name).and_then(|w| w.upgrade());
+        if let Some(s) = &source {
+            s.move_to(new_dir, new_name);
+        }
+        match target {
+            Some(t) if exchange => t.move_to(old_dir, old_name),
+            Some(t) => t.mark_unlinked(),
+            None => {}
+        }
+    }
+
+    fn move_to(self: &Arc<Dentry>, dir: &Arc<Dentry>, name: &[u8]) {
+        {
+            let mut place = self.place.write();
+            place.name = name.to_vec();
+            place.parent = Some(dir.clone());
+        }
+        dir.children.lock().insert(name, self);
+    }
+}
+
+impl Children {
+    fn insert(&mut self, name: &[u8], d: &Arc<Dentry>) {
+        self.by_name.insert(name.to_vec(), Arc::downgrade(d));
+        if self.by_name.len() > 2 * self.swept.max(32) {
+            self.by_name.retain(|_, w| w.strong_count() > 0);
+            self.swept = self.by_name.len();
+        }
     }
 }
 
@@ -171,6 +277,17 @@ impl Path {
         self.path_from(root).0
     }
 
+    /// What a /proc link shows (Linux's d_path): the path from `root`, and
+    /// " (deleted)" once its name is gone.
+    pub fn link_text(&self, root: &Path) -> Vec<u8> {
+        let mut text = self.to_bytes(root);
+        let regular_gone = || self.metadata().is_ok_and(|md| md.nlink == 0 && !md.is_dir());
+        if self.dentry.is_unlinked() || regular_gone() {
+            text.extend_from_slice(b" (deleted)");
+        }
+        text
+    }
+
     /// The path as seen from `root`, or None when this place is not below
     /// `root` (/proc/<pid>/mounts skips such mounts).
     pub fn to_bytes_within(&self, root: &Path) -> Option<Vec<u8>> {
@@ -180,7 +297,6 @@ impl Path {
 
     fn path_from(&self, root: &Path) -> (Vec<u8>, bool) {
         let mut inside = false;
-        let mut parts: Vec<&[u8]> = Vec::new();
         let mut mount = self.mount.clone();
         let mut dentry = self.dentry.clone();
         let mut chain: Vec<Arc<Dentry>> = Vec::new();
@@ -189,10 +305,10 @@ impl Path {
                 inside = true;
                 break;
             }
-            match &dentry.parent {
+            match dentry.parent() {
                 Some(parent) => {
                     chain.push(dentry.clone());
-                    dentry = parent.clone();
+                    dentry = parent;
                 }
                 None => match &mount.mountpoint() {
                     Some((parent_mount, covered)) => {
@@ -204,16 +320,13 @@ impl Path {
                 },
             }
         }
-        for d in chain.iter().rev() {
-            parts.push(&d.name);
-        }
-        if parts.is_empty() {
+        if chain.is_empty() {
             return (b"/".to_vec(), inside);
         }
         let mut out = Vec::new();
-        for p in parts {
+        for d in chain.iter().rev() {
             out.push(b'/');
-            out.extend_from_slice(p);
+            out.extend_from_slice(&d.place.read().name);
         }
         (out, inside)
     }
@@ -394,6 +507,7 @@ pub fn walk(cx: &WalkContext<'_>, path: &[u8], follow_last: bool) -> KResult<Pat
 /// directory and the last name. A path ending in "/" keeps the name and sets
 /// `trailing_slash`; "." and ".." as last components are reported as-is
 /// so callers can answer EEXIST/EBUSY/EINVAL the way Linux does.
+#[cfg(test)]
 pub fn walk_parent(cx: &WalkContext<'_>, path: &[u8]) -> KResult<(Path, Vec<u8>, bool)> {
     let found = walk_parent_any_length(cx, path)?;
     check_name_length(&found.1)?;
@@ -464,8 +578,7 @@ fn walk_inner(cx: &WalkContext<'_>, path: &[u8], follow_last: bool, links: &mut 
             b".." => step_up(cx, current),
             _ => {
                 let inode = current.inode().lookup(name)?;
-                let child =
-                    Path { mount: current.mount.clone(), dentry: Arc::new(Dentry { name: name.to_vec(), parent: Some(current.dentry.clone()), inode }) };
+                let child = Path { mount: current.mount.clone(), dentry: Dentry::child(&current.dentry, name, inode) };
                 let child = cx.mounts.cross_down(child)?;
                 let cmd = child.metadata()?;
                 if cmd.mode & S_IFMT == S_IFLNK && (!last || follow_last || must_be_dir) {
@@ -499,8 +612,8 @@ fn step_up(cx: &WalkContext<'_>, mut current: Path) -> Path {
         if Arc::ptr_eq(&current.mount, &cx.root.mount) && same_dentry(&current.dentry, &cx.root.dentry) {
             return current;
         }
-        if let Some(parent) = &current.dentry.parent {
-            return Path { mount: current.mount.clone(), dentry: parent.clone() };
+        if let Some(parent) = current.dentry.parent() {
+            return Path { mount: current.mount.clone(), dentry: parent };
         }
         match current.mount.mountpoint() {
             Some((m, d)) => current = Path { mount: m.clone(), dentry: d.clone() },

@@ -90,8 +90,7 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     }
     let _ = super::PLATFORM.set(platform);
     arm_test_hooks();
-    let hostname = crate::platform::host::system::hostname();
-    let system = System::new(Config { memory: options.memory, verbose: options.verbose, hostname }, phys.clone());
+    let system = System::new(Config { memory: options.memory, verbose: options.verbose }, phys.clone());
     crate::sched::processes::install(system.clone());
     log_boot(options.memory);
     crate::mm::oom::install(system.clone());

@@ -628,9 +628,13 @@ impl MmState {
                 self.break_cow(phys, vpn)?;
                 // Writes cluster (stacks, heaps): copy the neighbouring
                 // copy-on-write pages now, as memcpy is far cheaper than a
-                // fault round trip each.
-                let first = (vpn & !(COW_AROUND_PAGES - 1)).max(vma.start / PAGE_SIZE);
-                let end = ((vpn | (COW_AROUND_PAGES - 1)) + 1).min(vma.end / PAGE_SIZE);
+                // fault round trip each. Not in a private file mapping:
+                // its unwritten pages must go on showing the file's writes.
+                let (first, end) = if matches!(vma.backing, Backing::Anonymous) {
+                    ((vpn & !(COW_AROUND_PAGES - 1)).max(vma.start / PAGE_SIZE), ((vpn | (COW_AROUND_PAGES - 1)) + 1).min(vma.end / PAGE_SIZE))
+                } else {
+                    (vpn, vpn + 1)
+                };
                 for other in first..end {
                     if other != vpn && self.pages.get(&other).is_some_and(|p| p.cow) && self.break_cow(phys, other).is_err() {
                         break;
@@ -764,9 +768,17 @@ impl MmState {
                             // A file with its own page cache: one read for the window.
                             let _ = cache.ensure(file_off / PAGE_SIZE, end - first);
                         }
-                        let f = cache.frame_filled(file_off / PAGE_SIZE, |buf| read_page(file_off, buf)).map_err(|_| FaultError::OutOfMemory)?;
-                        self.pages.insert(vpn, Pte { frame: f, cow: true, host: HostMapping::None });
-                        continue;
+                        // A store-less cache (tmpfs) shares its present
+                        // pages; its holes are copied (zeroes) below.
+                        let shared = if cache.is_memory_only() {
+                            cache.cached_frame(file_off / PAGE_SIZE)
+                        } else {
+                            Some(cache.frame_filled(file_off / PAGE_SIZE, |buf| read_page(file_off, buf)).map_err(|_| FaultError::OutOfMemory)?)
+                        };
+                        if let Some(f) = shared {
+                            self.pages.insert(vpn, Pte { frame: f, cow: true, host: HostMapping::None });
+                            continue;
+                        }
                     }
                     let f = phys.alloc(0).map_err(|_| FaultError::OutOfMemory)?;
                     let want = PAGE_SIZE.min(file_end.saturating_sub(file_off)) as usize;

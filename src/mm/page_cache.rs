@@ -84,6 +84,9 @@ pub struct PageCache {
     /// In `DIRTY` (changed under `state`).
     registered: AtomicBool,
     last_used: AtomicU64,
+    /// Neither a store nor a refilling user: the pages are the data, and
+    /// an absent page is a hole (tmpfs, shared anonymous memory).
+    memory_only: bool,
 }
 
 /// Caches with dirty pages, held until they are clean (so the file's data
@@ -108,6 +111,7 @@ const READAHEAD_MAX: u64 = 256;
 
 impl PageCache {
     fn build(phys: Arc<PhysMemory>, store: Option<Arc<dyn PageStore>>, size: u64, reclaimable: bool) -> Arc<PageCache> {
+        let memory_only = store.is_none() && !reclaimable;
         let cache = Arc::new(PageCache {
             phys,
             store,
@@ -117,6 +121,7 @@ impl PageCache {
             io: RwLock::new(()),
             registered: AtomicBool::new(false),
             last_used: AtomicU64::new(CLOCK.fetch_add(1, Ordering::Relaxed)),
+            memory_only,
         });
         // Clean pages only a reclaimable cache holds may be dropped under
         // pressure (they can be read again).
@@ -155,6 +160,11 @@ impl PageCache {
         self.store.is_some()
     }
 
+    /// An absent page is a hole, not a page to fill (see `memory_only`).
+    pub fn is_memory_only(&self) -> bool {
+        self.memory_only
+    }
+
     fn touch(&self) {
         self.last_used.store(CLOCK.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
     }
@@ -176,6 +186,15 @@ impl PageCache {
     /// The frame at `pgoff` if the page is cached (a hole otherwise).
     pub fn lookup(&self, pgoff: u64) -> Option<Frame> {
         self.state.lock().pages.get(&pgoff).map(|p| p.frame)
+    }
+
+    /// The frame at `pgoff` with a reference for the caller, if the page
+    /// is cached; never fills a hole.
+    pub fn cached_frame(&self, pgoff: u64) -> Option<Frame> {
+        let st = self.state.lock();
+        let frame = st.pages.get(&pgoff)?.frame;
+        self.phys.get(frame);
+        Some(frame)
     }
 
     pub fn page_count(&self) -> u64 {

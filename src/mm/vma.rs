@@ -59,15 +59,14 @@ pub fn file_cache(file: &dyn FileData) -> Option<Arc<PageCache>> {
     Some(cache)
 }
 
-/// The cache a private mapping of a file shares pages from (copy-on-write):
-/// the file's own page cache when it reads from a store (a disk
-/// filesystem), else the version-keyed cache of a file without one (host
-/// files). A store-less page cache (tmpfs) is not shared: its holes must
-/// stay holes, so such mappings copy.
+/// The cache a private mapping of a file shares pages from (copy-on-write,
+/// so the mapping sees the file's later writes until it writes a page
+/// itself, as on Linux): the file's own page cache, else the version-keyed
+/// cache of a file without one (host files). A store-less cache's (tmpfs)
+/// holes stay holes: only its present pages are shared (see populate).
 pub fn private_file_cache(page_cache: Option<Arc<PageCache>>, file: &dyn FileData) -> Option<Arc<PageCache>> {
     match page_cache {
-        Some(c) if c.has_store() => Some(c),
-        Some(_) => None,
+        Some(c) => Some(c),
         None => file_cache(file),
     }
 }

@@ -1,7 +1,8 @@
 //! The guest's clocks: CLOCK_MONOTONIC counts from vkernel's boot,
 //! CLOCK_REALTIME follows the host's wall clock (so host clock adjustments
-//! show through as on a real machine). Both are read as the vDSO reads
-//! them (sched/vclock.rs), so a guest sees one clock either way.
+//! show through as on a real machine) plus whatever guest root set it to.
+//! Both are read as the vDSO reads them (sched/vclock.rs), so a guest sees
+//! one clock either way.
 
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -40,9 +41,34 @@ pub fn realtime_ns() -> i128 {
     super::vclock::now_ns(super::vclock::Clock::Realtime)
 }
 
-/// The wall-clock time of boot (btime in /proc/stat).
+/// Guest root set CLOCK_REALTIME to `ns` (Linux's do_settimeofday64):
+/// the clock moves, and absolute realtime sleepers waiting on
+/// `realtime_set_queue` wake to measure again. Returns how far the clock
+/// moved.
+pub fn set_realtime(ns: i128) -> i128 {
+    let step = super::vclock::set_realtime(ns);
+    REALTIME_SETS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    realtime_set_queue().wake_all();
+    step
+}
+
+static REALTIME_SETS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many times CLOCK_REALTIME was set (a sleeper sees a change).
+pub fn realtime_sets() -> u64 {
+    REALTIME_SETS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Woken whenever the guest's CLOCK_REALTIME is set.
+pub fn realtime_set_queue() -> &'static super::wait::WaitQueue {
+    static QUEUE: super::wait::WaitQueue = super::wait::WaitQueue::new();
+    &QUEUE
+}
+
+/// The wall-clock time of boot (btime in /proc/stat): setting the clock
+/// moves it too, as Linux's getboottime.
 pub fn boot_realtime_ns() -> i128 {
-    boot().realtime_ns
+    boot().realtime_ns + super::vclock::realtime_set_offset()
 }
 
 /// times() counts clock ticks from boot.

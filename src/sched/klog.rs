@@ -15,8 +15,6 @@ use crate::sched::wait::WaitQueue;
 /// on small machines; a guest has less to say).
 pub const LOG_BUF_LEN: usize = 64 * 1024;
 
-pub const KERN_ERR: u8 = 3;
-pub const KERN_WARNING: u8 = 4;
 pub const KERN_NOTICE: u8 = 5;
 pub const KERN_INFO: u8 = 6;
 
@@ -58,8 +56,9 @@ pub fn printk(level: u8, text: &str) {
     log().readers.wake_all();
 }
 
-/// All records, oldest first, as one text (SYSLOG_ACTION_READ_ALL).
-pub fn contents() -> Vec<u8> {
+/// All records, oldest first, as one text.
+#[cfg(test)]
+fn contents() -> Vec<u8> {
     log().ring.lock().records.iter().flatten().copied().collect()
 }
 

@@ -58,10 +58,6 @@ impl Deadline {
         Deadline::at_monotonic(now_ns().saturating_add(ns.max(0)))
     }
 
-    pub fn after(d: Duration) -> Deadline {
-        Deadline::after_ns(i64::try_from(d.as_nanos()).unwrap_or(KTIME_MAX))
-    }
-
     /// At `ns` on the guest's monotonic clock.
     pub fn at_monotonic(ns: i64) -> Deadline {
         Deadline(ns.max(0))

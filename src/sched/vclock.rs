@@ -128,6 +128,12 @@ struct Writer {
     fallback_offset: u64,
     /// CLOCK_REALTIME - CLOCK_MONOTONIC on the host.
     host_realtime_offset: i128,
+    /// What guest root added to the wall clock (clock_settime and
+    /// settimeofday move the guest's clock, never the host's).
+    guest_realtime_offset: i128,
+    /// settimeofday's timezone (minutes west, DST type), as gettimeofday
+    /// returns it.
+    timezone: (i32, i32),
     /// CLOCK_TAI - CLOCK_REALTIME on the host: whole seconds, the leap
     /// seconds NTP told it (0 until told), read at boot.
     tai_offset: i128,
@@ -158,6 +164,8 @@ fn clocks() -> &'static Clocks {
             rate: 0,
             fallback_offset: 0,
             host_realtime_offset: first.realtime_offset,
+            guest_realtime_offset: 0,
+            timezone: (0, 0),
             tai_offset: crate::platform::host::clock::tai_offset_s() as i128 * NSEC_PER_SEC as i128,
             coarse_ns,
             getcpu_mode: VK_GETCPU_SYSCALL,
@@ -326,7 +334,7 @@ impl Writer {
     }
 
     fn realtime_offset(&self) -> i128 {
-        self.host_realtime_offset
+        self.host_realtime_offset + self.guest_realtime_offset
     }
 
     /// The page's words (and the two of vkernel's copy) for the current
@@ -338,8 +346,8 @@ impl Writer {
         words[word(VK_VVAR_MULT)] = self.mult;
         words[word(VK_VVAR_COARSE_NS)] = self.coarse_ns;
         words[word(VK_VVAR_HRES_NS)] = 1;
-        // Timezone: none (minutes west 0, no DST), as vkernel's gettimeofday.
-        words[word(VK_VVAR_TZ)] = 0;
+        // The two i32s of the timezone, minutes west first (little-endian).
+        words[word(VK_VVAR_TZ)] = self.timezone.0 as u32 as u64 | (self.timezone.1 as u32 as u64) << 32;
         words[word(VK_VVAR_GETCPU_MODE)] = self.getcpu_mode;
         for id in HRES_IDS {
             let offset = match id {
@@ -554,6 +562,40 @@ fn update() {
     });
 }
 
+/// Sets the guest's CLOCK_REALTIME (and with it TAI and the coarse
+/// realtime clock) to read `ns` now; the monotonic clocks do not move.
+/// Returns how far the clock moved.
+pub fn set_realtime(ns: i128) -> i128 {
+    let c = clocks();
+    let step = ns - now_ns(Clock::Realtime);
+    let mut w = c.lock_writer();
+    c.publish(&mut w, |w, tsc| {
+        w.guest_realtime_offset += step;
+        w.reanchor(tsc);
+    });
+    step
+}
+
+/// How far guest root has moved the wall clock from the host's.
+pub fn realtime_set_offset() -> i128 {
+    clocks().lock_writer().guest_realtime_offset
+}
+
+/// Sets the timezone gettimeofday reports (Linux's sys_tz).
+pub fn set_timezone(minuteswest: i32, dsttime: i32) {
+    let c = clocks();
+    let mut w = c.lock_writer();
+    c.publish(&mut w, |w, tsc| {
+        w.timezone = (minuteswest, dsttime);
+        w.reanchor(tsc);
+    });
+}
+
+/// The timezone gettimeofday reports.
+pub fn timezone() -> (i32, i32) {
+    clocks().lock_writer().timezone
+}
+
 /// Clock `clock` now, in nanoseconds (CLOCK_REALTIME from the epoch, the
 /// others from vkernel's boot).
 pub fn now_ns(clock: Clock) -> i128 {
@@ -617,6 +659,8 @@ mod tests {
             rate: 0,
             fallback_offset: 0,
             host_realtime_offset: 0,
+            guest_realtime_offset: 0,
+            timezone: (0, 0),
             tai_offset: 0,
             coarse_ns: 4_000_000,
             getcpu_mode: 0,

@@ -186,11 +186,6 @@ impl WaitQueue {
         }
         w.retain(Waiter::live);
     }
-
-    /// Blocks the calling task until `ready` yields a value. See `wait_any`.
-    pub fn wait_event<T>(&self, ready: impl FnMut() -> KResult<Option<T>>) -> KResult<T> {
-        wait_any(&[self], None, ready)
-    }
 }
 
 /// Blocks the calling task until `ready()` returns `Some`, waking whenever

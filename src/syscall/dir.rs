@@ -94,7 +94,7 @@ fn sys_getcwd(sys: &mut Sys) -> KResult<u64> {
         (fs.cwd.clone(), fs.root.clone())
     };
     // A removed working directory has no name (Linux: ENOENT).
-    if cwd.metadata()?.nlink == 0 {
+    if cwd.dentry.is_unlinked() || cwd.metadata()?.nlink == 0 {
         return Err(Errno::ENOENT);
     }
     let mut text = cwd.to_bytes(&root);

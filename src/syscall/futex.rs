@@ -39,6 +39,7 @@ fn sys_futex(sys: &mut Sys) -> KResult<u64> {
     // The timeout is read and checked first (Linux: sys_futex, then
     // futex_init_timeout): EFAULT, EINVAL, then saturation.
     let mut deadline = Deadline::NEVER;
+    let mut realtime = None;
     let timed = timeout != 0 && has_timeout(cmd);
     if timed {
         let ts: Timespec = sys.mm().read(timeout)?;
@@ -48,6 +49,7 @@ fn sys_futex(sys: &mut Sys) -> KResult<u64> {
             Deadline::after_ns(ns)
         } else if op & FUTEX_CLOCK_REALTIME != 0 || cmd == FUTEX_LOCK_PI {
             // FUTEX_LOCK_PI's timeout is always absolute CLOCK_REALTIME.
+            realtime = Some(ns as i128);
             Deadline::at_realtime(ns as i128)
         } else {
             Deadline::at_monotonic(ns)
@@ -59,7 +61,7 @@ fn sys_futex(sys: &mut Sys) -> KResult<u64> {
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
             let bitset = if cmd == FUTEX_WAIT { FUTEX_BITSET_MATCH_ANY } else { val3 };
-            wait(sys, uaddr, val, bitset, deadline, private, timed)
+            wait(sys, uaddr, val, bitset, deadline, realtime, private, timed)
         }
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
             let bitset = if cmd == FUTEX_WAKE { FUTEX_BITSET_MATCH_ANY } else { val3 };
@@ -209,16 +211,18 @@ fn sys_futex_waitv(sys: &mut Sys) -> KResult<u64> {
 /// FUTEX_WAIT[_BITSET]: an interrupted untimed wait restarts per
 /// SA_RESTART (ERESTARTSYS); a timed one goes through restart_syscall with
 /// its absolute deadline (Linux: futex_wait_restart).
-fn wait(sys: &Sys, uaddr: u64, val: u32, bitset: u32, deadline: Deadline, private: bool, timed: bool) -> KResult<u64> {
+/// A CLOCK_REALTIME deadline (`realtime`) follows a set of the clock.
+#[allow(clippy::too_many_arguments)]
+fn wait(sys: &Sys, uaddr: u64, val: u32, bitset: u32, deadline: Deadline, realtime: Option<i128>, private: bool, timed: bool) -> KResult<u64> {
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
     let mm = sys.mm();
     let key = futex_key(&mm, uaddr, private)?;
-    match sys.task.system.futexes.wait(key, bitset, deadline, || Ok(mm.read::<u32>(uaddr)? == val)) {
+    match sys.task.system.futexes.wait(key, bitset, deadline, realtime, || Ok(mm.read::<u32>(uaddr)? == val)) {
         Ok(()) => Ok(0),
         Err(Errno::ERESTARTSYS) if timed => {
-            *sys.task.restart_block.lock() = Some(RestartBlock::FutexWait { uaddr, val, bitset, deadline, private });
+            *sys.task.restart_block.lock() = Some(RestartBlock::FutexWait { uaddr, val, bitset, deadline, realtime, private });
             Err(Errno::ERESTART_RESTARTBLOCK)
         }
         Err(e) => Err(e),
@@ -226,6 +230,6 @@ fn wait(sys: &Sys, uaddr: u64, val: u32, bitset: u32, deadline: Deadline, privat
 }
 
 /// restart_syscall for an interrupted timed futex wait.
-pub fn restart_wait(sys: &Sys, uaddr: u64, val: u32, bitset: u32, deadline: Deadline, private: bool) -> KResult<u64> {
-    wait(sys, uaddr, val, bitset, deadline, private, true)
+pub fn restart_wait(sys: &Sys, uaddr: u64, val: u32, bitset: u32, deadline: Deadline, realtime: Option<i128>, private: bool) -> KResult<u64> {
+    wait(sys, uaddr, val, bitset, deadline, realtime, private, true)
 }

@@ -99,7 +99,7 @@ fn sys_memfd_create(sys: &mut Sys) -> KResult<u64> {
     root.inode().unlink(&entry)?;
     let mut shown = b"memfd:".to_vec();
     shown.extend_from_slice(&name);
-    let path = Path { mount: mount.clone(), dentry: Arc::new(Dentry { name: shown, parent: Some(mount.root.clone()), inode }) };
+    let path = Path { mount: mount.clone(), dentry: Dentry::detached(&shown, Some(mount.root.clone()), inode) };
     let file = File::open_path(path, crate::abi::fcntl::O_RDWR | crate::abi::fcntl::O_LARGEFILE)?;
     let limit = nofile_limit(sys.task);
     Ok(sys.task.files().install(file, flags & MFD_CLOEXEC != 0, 0, limit)? as u64)

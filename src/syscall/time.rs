@@ -78,10 +78,12 @@ fn valid_settod(ts: &Timespec) -> bool {
     ts.tv_sec >= 0 && (0..1_000_000_000).contains(&ts.tv_nsec) && ts.tv_sec <= TIME_SETTOD_SEC_MAX
 }
 
-/// Linux's do_sys_settimeofday64 up to the change itself: the values,
-/// then CAP_SYS_TIME. Changing the guest's wall clock (an offset the
-/// vDSO's clock data must carry too) is not offered yet: a caller who may
-/// set it gets ENOSYS rather than a clock that did not move.
+/// Linux's do_sys_settimeofday64: the values, then CAP_SYS_TIME, then the
+/// guest's wall clock moves (never the host's): absolute realtime sleeps
+/// measure again and TFD_TIMER_CANCEL_ON_SET timerfds are cancelled. The
+/// timezone is what gettimeofday reports from then on (Linux's sys_tz;
+/// its one-time warp of a local-time RTC does not apply: the guest's
+/// clock is the host's UTC one).
 fn set_time_of_day(sys: &Sys, time: Option<Timespec>, tz: Option<Timezone>) -> KResult<u64> {
     if time.is_some_and(|t| !valid_settod(&t)) {
         return Err(Errno::EINVAL);
@@ -92,10 +94,15 @@ fn set_time_of_day(sys: &Sys, time: Option<Timespec>, tz: Option<Timezone>) -> K
     if tz.is_some_and(|tz| !(-15 * 60..=15 * 60).contains(&tz.tz_minuteswest)) {
         return Err(Errno::EINVAL);
     }
-    if time.is_none() && tz.is_none() {
-        return Ok(0);
+    if let Some(tz) = tz {
+        vclock::set_timezone(tz.tz_minuteswest, tz.tz_dsttime);
     }
-    Err(Errno::ENOSYS)
+    if let Some(t) = time {
+        let step = crate::sched::clock::set_realtime(t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128);
+        crate::fs::anon::timerfd::clock_was_set(step);
+        crate::task::posix_timer::clock_was_set(step);
+    }
+    Ok(0)
 }
 
 /// clock_settime: only CLOCK_REALTIME can be set; every other clock is
@@ -131,7 +138,8 @@ fn sys_gettimeofday(sys: &mut Sys) -> KResult<u64> {
         mm.write(sys.arg(0), &tv)?;
     }
     if sys.arg(1) != 0 {
-        mm.write(sys.arg(1), &Timezone::default())?;
+        let (tz_minuteswest, tz_dsttime) = vclock::timezone();
+        mm.write(sys.arg(1), &Timezone { tz_minuteswest, tz_dsttime })?;
     }
     Ok(0)
 }
@@ -180,8 +188,8 @@ fn sys_restart_syscall(sys: &mut Sys) -> KResult<u64> {
     let saved = sys.task.restart_block.lock().take();
     match saved {
         Some(RestartBlock::Sleep { deadline, rem_addr }) => relative_sleep(sys, deadline, rem_addr),
-        Some(RestartBlock::FutexWait { uaddr, val, bitset, deadline, private }) => {
-            crate::syscall::futex::restart_wait(sys, uaddr, val, bitset, deadline, private)
+        Some(RestartBlock::FutexWait { uaddr, val, bitset, deadline, realtime, private }) => {
+            crate::syscall::futex::restart_wait(sys, uaddr, val, bitset, deadline, realtime, private)
         }
         Some(RestartBlock::Poll { fds, nfds, deadline }) => crate::syscall::poll::restart_poll(sys, fds, nfds, deadline),
         // Nothing to restart: Linux's default restart block gives EINTR.
@@ -213,12 +221,17 @@ fn sys_clock_nanosleep(sys: &mut Sys) -> KResult<u64> {
         // Sleep until the clock reaches `want`, re-reading it; an
         // absolute sleep simply restarts after a signal (ERESTARTNOHAND).
         loop {
+            let sets = crate::sched::clock::realtime_sets();
             let left = (want as i128 - clock_now(sys, id)?).clamp(0, KTIME_MAX as i128) as i64;
             if left == 0 {
                 return Ok(0);
             }
-            match wait::sleep_until(Deadline::after_ns(left).instant()) {
-                Ok(()) => {}
+            // A realtime clock set meanwhile ends the sleep early (the
+            // queue wakes it) so that the time left is measured again.
+            let set = crate::sched::clock::realtime_set_queue();
+            let queues: &[&wait::WaitQueue] = if matches!(id, CLOCK_REALTIME | CLOCK_TAI) { &[set] } else { &[] };
+            match wait::wait_any(queues, Deadline::after_ns(left).instant(), || Ok((crate::sched::clock::realtime_sets() != sets).then_some(()))) {
+                Ok(()) | Err(Errno::ETIMEDOUT) => {}
                 Err(Errno::ERESTARTSYS) => return Err(Errno::ERESTARTNOHAND),
                 Err(e) => return Err(e),
             }

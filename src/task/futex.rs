@@ -292,8 +292,10 @@ impl FutexTable {
 
     /// Linux's futex_wait: sleeps while the futex word holds the expected
     /// value (`still_equal`), until woken, `deadline` passes (ETIMEDOUT)
-    /// or a signal or kill ends the wait (ERESTARTSYS).
-    pub fn wait(&self, key: FutexKey, bitset: u32, deadline: Deadline, still_equal: impl FnOnce() -> KResult<bool>) -> KResult<()> {
+    /// or a signal or kill ends the wait (ERESTARTSYS). With `realtime`
+    /// the deadline is that CLOCK_REALTIME time, measured again whenever
+    /// the clock is set.
+    pub fn wait(&self, key: FutexKey, bitset: u32, deadline: Deadline, realtime: Option<i128>, still_equal: impl FnOnce() -> KResult<bool>) -> KResult<()> {
         let sleeper = match crate::sched::current() {
             Some(task) => task.sleeper().clone(),
             // Not on a task's kernel thread: nothing can wait.
@@ -303,7 +305,21 @@ impl FutexTable {
             }
         };
         let me = self.enqueue(key, bitset, sleeper, still_equal)?;
-        let r = wait_any(&[], deadline.instant(), || Ok(me.is_woken().then_some(())));
+        let r = match realtime {
+            None => wait_any(&[], deadline.instant(), || Ok(me.is_woken().then_some(()))),
+            Some(at) => loop {
+                let sets = crate::sched::clock::realtime_sets();
+                let set_queue = crate::sched::clock::realtime_set_queue();
+                let woken = wait_any(&[set_queue], Deadline::at_realtime(at).instant(), || {
+                    Ok(if me.is_woken() { Some(true) } else { (crate::sched::clock::realtime_sets() != sets).then_some(false) })
+                });
+                match woken {
+                    Ok(true) => break Ok(()),
+                    Ok(false) => continue,
+                    Err(e) => break Err(e),
+                }
+            },
+        };
         match r {
             Ok(()) => Ok(()),
             Err(e) => {

@@ -47,7 +47,9 @@ pub enum RestartBlock {
     /// time left goes to `rem_addr` when interrupted again.
     Sleep { deadline: crate::sched::time::Deadline, rem_addr: u64 },
     /// A futex wait with a timeout (Linux's futex_wait_restart).
-    FutexWait { uaddr: u64, val: u32, bitset: u32, deadline: crate::sched::time::Deadline, private: bool },
+    /// `realtime`: the deadline is that CLOCK_REALTIME time (it moves when
+    /// the clock is set).
+    FutexWait { uaddr: u64, val: u32, bitset: u32, deadline: crate::sched::time::Deadline, realtime: Option<i128>, private: bool },
     /// poll(2) on `nfds` entries at `fds` until `deadline` (None: no
     /// timeout), as Linux's do_restart_poll.
     Poll { fds: u64, nfds: u32, deadline: Option<crate::sched::time::Deadline> },

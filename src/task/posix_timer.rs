@@ -100,6 +100,9 @@ struct TimerState {
     /// The overrun count of the signal delivered before that one.
     overrun_last: i32,
     deleted: bool,
+    /// Armed with TIMER_ABSTIME on CLOCK_REALTIME/TAI: a clock set moves
+    /// the expiry (Linux's realtime hrtimer base).
+    realtime_abs: bool,
 }
 
 pub struct PosixTimer {
@@ -139,7 +142,16 @@ pub fn create(task: &Arc<Task>, id: i32, clock: TimerClock, notify: Notify) -> A
         process: Arc::downgrade(process),
         this: this.clone(),
         cpu_armed: AtomicBool::new(false),
-        state: Mutex::new(TimerState { expires: None, interval_ns: 0, timer: None, generation: 0, overrun: 0, overrun_last: 0, deleted: false }),
+        state: Mutex::new(TimerState {
+            expires: None,
+            interval_ns: 0,
+            timer: None,
+            generation: 0,
+            overrun: 0,
+            overrun_last: 0,
+            deleted: false,
+            realtime_abs: false,
+        }),
     });
     process.posix_timers.lock().timers.insert(id, timer.clone());
     timer
@@ -359,7 +371,14 @@ impl PosixTimer {
                 (_, false) => Deadline::after_ns(value_ns).monotonic_ns(),
             });
         }
+        st.realtime_abs = absolute && value_ns != 0 && matches!(self.clock, TimerClock::Realtime);
         self.arm(&mut st, None);
+        if st.realtime_abs {
+            drop(st);
+            let mut list = realtime_list().lock();
+            list.retain(|w| w.strong_count() > 0 && !std::ptr::eq(w.as_ptr(), self));
+            list.push(self.this.clone());
+        }
         old
     }
 
@@ -367,6 +386,34 @@ impl PosixTimer {
     pub fn overrun(&self) -> i32 {
         let st = self.state.lock();
         if self.signal_pending() { st.overrun_last } else { st.overrun }
+    }
+}
+
+/// Timers armed with TIMER_ABSTIME on a realtime clock (pruned as they
+/// go or are set again).
+fn realtime_list() -> &'static Mutex<Vec<Weak<PosixTimer>>> {
+    static LIST: Mutex<Vec<Weak<PosixTimer>>> = Mutex::new(Vec::new());
+    &LIST
+}
+
+/// CLOCK_REALTIME was set, moving by `step_ns`: absolute realtime expiries
+/// come that much sooner on the monotonic clock (Linux's clock_was_set
+/// retriggering the realtime hrtimer base).
+pub fn clock_was_set(step_ns: i128) {
+    let list: Vec<Arc<PosixTimer>> = {
+        let mut list = realtime_list().lock();
+        list.retain(|w| w.strong_count() > 0);
+        list.iter().filter_map(Weak::upgrade).collect()
+    };
+    for t in list {
+        let mut st = t.state.lock();
+        if !st.realtime_abs || st.deleted {
+            continue;
+        }
+        if let Some(e) = st.expires.filter(|&e| e != KTIME_MAX) {
+            st.expires = Some((e as i128 - step_ns).clamp(i64::MIN as i128, KTIME_MAX as i128 - 1) as i64);
+            t.arm(&mut st, None);
+        }
     }
 }
 

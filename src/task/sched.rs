@@ -117,7 +117,8 @@ pub struct SchedChange {
     pub nice: i32,
     pub reset_on_fork: bool,
     pub deadline: Deadline,
-    /// sched_flags beyond reset-on-fork, already checked against SCHED_FLAG_ALL.
+    /// SCHED_FLAG_UTIL_CLAMP was asked for (flags already checked against
+    /// SCHED_FLAG_ALL).
     pub util_clamp: bool,
 }
 
@@ -137,6 +138,11 @@ pub fn set_scheduler(caller: &Task, target: &Task, change: SchedChange) -> KResu
     }
     check_permission(caller, target, &current, policy, &change, reset_on_fork)?;
     safe_nice(caller, target)?;
+    // Utilization clamps are not kept: Linux built without
+    // CONFIG_UCLAMP_TASK answers EOPNOTSUPP (uclamp_validate).
+    if change.util_clamp {
+        return Err(Errno::EOPNOTSUPP);
+    }
     if policy == SCHED_DEADLINE && !deadline_admitted(&change.deadline) {
         return Err(Errno::EBUSY);
     }

@@ -15,7 +15,6 @@ use crate::task::process::{Lifecycle, Process};
 pub struct Config {
     pub memory: u64,
     pub verbose: bool,
-    pub hostname: Vec<u8>,
 }
 
 pub struct System {

@@ -4,10 +4,9 @@
 //! whenever it is looked at (read, poll, gettime) and the timer is armed
 //! again once the count is read, so a tiny interval costs nothing while
 //! nobody reads. CLOCK_REALTIME deadlines are converted to the monotonic
-//! clock when set; TFD_TIMER_CANCEL_ON_SET timers are cancelled by
-//! `clock_was_set`, which nothing calls yet: the guest cannot set the
-//! clock (clock_settime is not offered), and a step of the host clock is
-//! not noticed.
+//! clock when set, and moved by `clock_was_set` when guest root sets the
+//! clock, which also cancels TFD_TIMER_CANCEL_ON_SET timers (a step of the
+//! host clock is not noticed).
 
 use parking_lot::Mutex;
 use std::any::Any;
@@ -36,6 +35,9 @@ struct TimerState {
     generation: u64,
     /// The flags of the last settime (fdinfo).
     flags: u32,
+    /// Armed with TFD_TIMER_ABSTIME on a realtime clock: a clock set moves
+    /// the deadline (Linux's realtime hrtimer base).
+    realtime_abs: bool,
     /// Armed with TFD_TIMER_CANCEL_ON_SET on a realtime clock.
     cancel_on_set: bool,
     /// The clock was set since: the next read fails with ECANCELED.
@@ -52,24 +54,35 @@ pub struct TimerFd {
     this: Weak<TimerFd>,
 }
 
-/// Timerfds armed with TFD_TIMER_CANCEL_ON_SET (Linux's cancel_list).
-fn cancel_list() -> &'static Mutex<Vec<Weak<TimerFd>>> {
+/// Timerfds armed with TFD_TIMER_ABSTIME on a realtime clock (with
+/// Linux's cancel_list among them).
+fn realtime_list() -> &'static Mutex<Vec<Weak<TimerFd>>> {
     static LIST: OnceLock<Mutex<Vec<Weak<TimerFd>>>> = OnceLock::new();
     LIST.get_or_init(Default::default)
 }
 
-/// CLOCK_REALTIME was set: every TFD_TIMER_CANCEL_ON_SET timer becomes
-/// readable and its next read fails with ECANCELED (Linux's
-/// timerfd_clock_was_set). Unused until the guest can set the clock.
-#[allow(dead_code)]
-pub fn clock_was_set() {
-    let list: Vec<Arc<TimerFd>> = cancel_list().lock().iter().filter_map(Weak::upgrade).collect();
+/// CLOCK_REALTIME was set, moving by `step_ns`: an absolute realtime
+/// deadline comes that much sooner on the monotonic clock, and every
+/// TFD_TIMER_CANCEL_ON_SET timer becomes readable and its next read fails
+/// with ECANCELED (Linux's timerfd_clock_was_set).
+pub fn clock_was_set(step_ns: i128) {
+    let list: Vec<Arc<TimerFd>> = realtime_list().lock().iter().filter_map(Weak::upgrade).collect();
     for t in list {
         let mut st = t.state.lock();
-        if st.cancel_on_set && !st.cancelled {
+        if !st.realtime_abs {
+            continue;
+        }
+        if let Some(d) = st.deadline.filter(|&d| d != KTIME_MAX) {
+            st.deadline = Some((d as i128 - step_ns).clamp(i64::MIN as i128, KTIME_MAX as i128 - 1) as i64);
+        }
+        let cancel = st.cancel_on_set && !st.cancelled;
+        if cancel {
             st.cancelled = true;
             st.ticks = st.ticks.saturating_add(1);
-            drop(st);
+        }
+        t.arm(&mut st);
+        drop(st);
+        if cancel {
             t.wake();
         }
     }
@@ -95,6 +108,7 @@ impl TimerFd {
                 timer: None,
                 generation: 0,
                 flags: 0,
+                realtime_abs: false,
                 cancel_on_set: false,
                 cancelled: false,
             }),
@@ -191,13 +205,14 @@ impl TimerFd {
                 (v, true) => Some(v),
                 (v, false) => Some(Deadline::after_ns(v).monotonic_ns()),
             };
-            st.cancel_on_set = self.realtime && flags & TFD_TIMER_ABSTIME != 0 && flags & TFD_TIMER_CANCEL_ON_SET != 0;
+            st.realtime_abs = self.realtime && flags & TFD_TIMER_ABSTIME != 0;
+            st.cancel_on_set = st.realtime_abs && flags & TFD_TIMER_CANCEL_ON_SET != 0;
             self.arm(&mut st);
             old
         };
-        let mut list = cancel_list().lock();
+        let mut list = realtime_list().lock();
         list.retain(|w| w.strong_count() > 0 && !std::ptr::eq(w.as_ptr(), self));
-        if self.state.lock().cancel_on_set {
+        if self.state.lock().realtime_abs {
             list.push(self.this.clone());
         }
         drop(list);
@@ -329,7 +344,7 @@ mod tests {
         let far = crate::sched::clock::realtime_ns() as i64 + 1_000_000_000_000;
         rt.set(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, far, 0);
         mono.set(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, i64::MAX, 0);
-        clock_was_set();
+        clock_was_set(0);
         assert_eq!(rt.take(true), Err(Errno::ECANCELED));
         assert_eq!(rt.take(true), Err(Errno::EAGAIN));
         assert_eq!(mono.take(true), Err(Errno::EAGAIN));

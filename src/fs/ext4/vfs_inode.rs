@@ -217,6 +217,10 @@ impl Inode for Ext4Inode {
         self
     }
 
+    fn same_inode(&self, other: &InodeRef) -> bool {
+        other.as_any().downcast_ref::<Ext4Inode>().is_some_and(|o| Arc::ptr_eq(&o.handle, &self.handle))
+    }
+
     fn lookup(&self, name: &[u8]) -> KResult<InodeRef> {
         let ino = self.fs().lookup(self.ino(), name)?;
         self.child(ino)

@@ -9,6 +9,7 @@ mod ns;
 mod sys;
 mod system;
 
+use parking_lot::Mutex;
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
@@ -340,15 +341,7 @@ pub fn anon_path(inode: &InodeRef) -> Path {
 /// unlinked, or the type-and-inode name of an anonymous file.
 pub fn file_link_text(file: &File, root: Option<&Path>) -> Vec<u8> {
     match (&file.path, root) {
-        (Some(p), Some(root)) => {
-            let mut s = p.to_bytes(root);
-            if let Ok(md) = p.metadata() {
-                if md.nlink == 0 && !md.is_dir() {
-                    s.extend_from_slice(b" (deleted)");
-                }
-            }
-            s
-        }
+        (Some(p), Some(root)) => p.link_text(root),
         _ => {
             if let Some(name) = file.inode.link_name() {
                 return name;
@@ -611,7 +604,7 @@ impl Inode for ProcInode {
             Node::PidLink(..) => {
                 let path = self.link_path()?;
                 let root = self.fs.reader_root().ok_or(Errno::ENOENT)?;
-                Ok(path.to_bytes(&root))
+                Ok(path.link_text(&root))
             }
             Node::FdLink(pid, fd) => {
                 let file = self.open_file(pid, fd)?;
@@ -666,10 +659,20 @@ impl Inode for ProcInode {
             Node::Global(_) | Node::PidFile(..) => None,
             _ => return Ok(None),
         };
-        // Like Linux, a write-only open generates nothing.
-        let data = if flags & O_ACCMODE == O_WRONLY { Vec::new() } else { self.generate()? };
+        // A process's files are generated at the first read, as Linux's
+        // seq_read (the open only needs the process); the others at open,
+        // where their errors belong. A write-only open generates nothing.
+        let generated = match self.node {
+            Node::PidFile(pid, _) => {
+                self.fs.task(pid)?;
+                Generated { bytes: None, fresh: false }
+            }
+            _ if flags & O_ACCMODE == O_WRONLY => Generated { bytes: Some(Vec::new()), fresh: true },
+            _ => Generated { bytes: Some(self.generate()?), fresh: true },
+        };
         let seq = !matches!(self.node, Node::PidFile(_, PidFile::Cmdline | PidFile::Environ));
-        Ok(Some(Arc::new(SnapshotFile { data, writer, seq, fs: self.fs.clone() })))
+        let source = ProcInode { fs: self.fs.clone(), node: self.node };
+        Ok(Some(Arc::new(SnapshotFile { data: Mutex::new(generated), writer, seq, source })))
     }
 }
 
@@ -700,37 +703,52 @@ enum Writer {
     Sys(u16),
 }
 
-/// An open /proc file: the bytes generated at open.
+/// An open /proc file. A seq_file (all but cmdline and environ) keeps the
+/// bytes it generated until a read from offset 0 generates them again
+/// (Linux: seq_read after a rewind); cmdline and environ read the
+/// process's memory on every read, so an exec since the open shows.
 struct SnapshotFile {
-    data: Vec<u8>,
+    data: Mutex<Generated>,
     writer: Option<Writer>,
-    /// A seq_file in Linux (all but cmdline and environ).
     seq: bool,
-    fs: Arc<ProcFs>,
+    source: ProcInode,
+}
+
+struct Generated {
+    /// None until the first read.
+    bytes: Option<Vec<u8>>,
+    /// Generated at open and not read from yet.
+    fresh: bool,
 }
 
 impl FileOps for SnapshotFile {
     fn read(&self, _file: &File, buf: &mut [u8], pos: &mut u64) -> KResult<usize> {
-        if *pos >= self.data.len() as u64 {
+        let mut data = self.data.lock();
+        if data.bytes.is_none() || !self.seq || (*pos == 0 && !data.fresh) {
+            data.bytes = Some(self.source.generate()?);
+        }
+        data.fresh = false;
+        let bytes = data.bytes.as_deref().unwrap_or_default();
+        if *pos >= bytes.len() as u64 {
             return Ok(0);
         }
         let start = *pos as usize;
-        let n = (self.data.len() - start).min(buf.len());
-        buf[..n].copy_from_slice(&self.data[start..start + n]);
+        let n = (bytes.len() - start).min(buf.len());
+        buf[..n].copy_from_slice(&bytes[start..start + n]);
         *pos += n as u64;
         Ok(n)
     }
 
     fn write(&self, _file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
         match self.writer {
-            Some(Writer::Pid(pid, f)) => self.fs.task(pid)?.write(f, buf),
+            Some(Writer::Pid(pid, f)) => self.source.fs.task(pid)?.write(f, buf),
             Some(Writer::Sys(entry)) => sys::write(entry, buf),
             None => Err(Errno::EINVAL),
         }
     }
 
     fn size(&self, _file: &File) -> KResult<u64> {
-        Ok(self.data.len() as u64)
+        Ok(self.data.lock().bytes.as_ref().map_or(0, Vec::len) as u64)
     }
 
     /// Linux's seq_lseek: SEEK_SET and SEEK_CUR only (SEEK_END is EINVAL);

@@ -15,6 +15,7 @@ use crate::abi::stat::{S_IFMT, S_IFSOCK};
 use crate::abi::{Errno, KResult};
 use crate::fs::lookup::{FsCaller, MAY_WRITE, may_access, resolve_at};
 use crate::fs::namei;
+use crate::fs::path::Dentry;
 use crate::net::unix::UnixSocket;
 
 /// A name-table entry a socket owns, for removal when it goes.
@@ -109,8 +110,11 @@ fn bind_path(sock: &UnixSocket, caller: &dyn FsCaller, addr: &[u8]) -> KResult<(
     if st.addr.is_some() {
         drop(st);
         // Bound already: the node just made goes again.
-        if let Some(parent) = &node.dentry.parent {
-            let _ = parent.inode.unlink(&node.dentry.name);
+        if let Some(parent) = node.dentry.parent() {
+            let name = node.dentry.name();
+            if parent.inode.unlink(&name).is_ok() {
+                Dentry::removed(&parent, &name);
+            }
         }
         return Err(Errno::EINVAL);
     }

@@ -323,6 +323,7 @@ static void signal_state(void)
  * that execs gets its own table, reset as exec resets it; the sharer
  * left behind keeps its handlers. */
 static char sharer_stack[65536];
+static void on_usr1_info(int s, siginfo_t *i, void *c) { (void)s; (void)i; (void)c; }
 static int exec_sharer(void *arg)
 {
     (void)arg;
@@ -335,10 +336,7 @@ static void sighand_sharer_execs(void)
 {
     pid_t c = xfork();
     if (c == 0) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_usr1;
-        sigaction(SIGUSR1, &sa, NULL);
+        set_action(SIGUSR1, on_usr1_info, 0);
         signal(SIGUSR2, SIG_IGN);
         pid_t s = clone(exec_sharer, sharer_stack + sizeof sharer_stack, CLONE_VM | CLONE_SIGHAND | SIGCHLD, NULL);
         if (s < 0) {
@@ -348,8 +346,9 @@ static void sighand_sharer_execs(void)
         int st;
         waitpid(s, &st, 0);
         printf("the sharer that exec'd: %s\n", status_str(st));
+        struct sigaction sa;
         sigaction(SIGUSR1, NULL, &sa);
-        CHECK("SIGUSR1's handler kept by the sharer left behind", sa.sa_handler == on_usr1);
+        CHECK("SIGUSR1's handler kept by the sharer left behind", sa.sa_sigaction == on_usr1_info);
         sigaction(SIGUSR2, NULL, &sa);
         CHECK("SIGUSR2 still ignored", sa.sa_handler == SIG_IGN);
         fflush(stdout);

@@ -34,6 +34,8 @@ from pathlib import Path
 HEADER = re.compile(r"^( {2})?(\w+) \(((?:\w+\.)*\w+)\)(.*)$")
 STATUS = re.compile(r"^(ok|FAIL|ERROR|expected failure|unexpected success|skipped(?: .*)?)$")
 REPORT = re.compile(r"^(FAIL|ERROR): (\w+) \(((?:\w+\.)*\w+)\)")
+# test_concurrent_futures prints each case's time before its status.
+DURATION = re.compile(r"^\d+\.\d+s ")
 FIXTURES = {"setUpClass", "tearDownClass", "setUpModule", "tearDownModule"}
 AF_INET_TRACE = re.compile(r"\[Errno 97\]|Address family not supported|EAFNOSUPPORT")
 AF_INET_SKIP = re.compile(r"IPv4|IPv6|IPV6|ipv6|AF_INET|inet_pton|inet6")
@@ -112,7 +114,7 @@ def parse(text):
             cid = case_id(name, ident)
             case = cases.setdefault(cid, Case(cid))
             subtest = header.group(1) is not None
-            status = rest.rsplit(" ... ", 1)[1].strip() if " ... " in rest else None
+            status = DURATION.sub("", rest.rsplit(" ... ", 1)[1].strip()) if " ... " in rest else None
             if subtest:
                 if status and STATUS.match(status):
                     case.set(status)
@@ -126,7 +128,7 @@ def parse(text):
             i += 1
             continue
         if pending is not None:
-            tail = line.rsplit(" ... ", 1)[1].strip() if " ... " in line else line.strip()
+            tail = DURATION.sub("", line.rsplit(" ... ", 1)[1].strip() if " ... " in line else line.strip())
             if STATUS.match(tail):
                 pending.set(tail)
                 pending = None

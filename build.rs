@@ -12,7 +12,7 @@
 //!   src/vdso/vvar.h into `vvar_layout.rs`, so C and Rust share one source.
 use std::{env, fs, path::PathBuf, process::Command};
 
-/// Must equal `STUB_BASE` in src/platform/ptrace/stub.rs.
+/// Must equal `STUB_BASE` in src/platform/stub_common.rs.
 const STUB_BASE: &str = "0x7fffff000000";
 
 fn main() {
@@ -30,6 +30,8 @@ fn build_stub(cc: &str, out_dir: &std::path::Path, source: &str, name: &str) {
     let status = Command::new(cc)
         .args(["-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none", "-Wl,-z,noexecstack", "-Wl,-z,max-page-size=4096"])
         .arg(format!("-Wl,-Ttext-segment={STUB_BASE}"))
+        // Both stubs include stub_common.s.
+        .arg("-Wa,-I,src/platform")
         .arg("-o")
         .arg(&out)
         .arg(source)
@@ -41,6 +43,7 @@ fn build_stub(cc: &str, out_dir: &std::path::Path, source: &str, name: &str) {
         assert!(s.success(), "strip failed");
     }
     println!("cargo:rerun-if-changed={source}");
+    println!("cargo:rerun-if-changed=src/platform/stub_common.s");
 }
 
 fn build_vdso(cc: &str, out_dir: &std::path::Path) {

@@ -254,6 +254,27 @@ def bench_spawn_busybox(args, vk, results):
     bench_spawn(args, vk, results, "busybox true", 5, [BUSYBOX, "true"])
 
 
+def bench_spawn_dynamic(args, vk, results):
+    """exec of a dynamic binary: ld.so, libc, relocations."""
+    bench_spawn(args, vk, results, "dynamic /bin/true", 2.5, ["/bin/true"])
+
+
+def bench_bigmem(args, vk, results):
+    mib, forks = 100, 20
+    print(f"== {mib} MiB of anonymous memory: first touch, then fork+exit+wait of the process x {forks} (median of {args.reps})")
+    prog = os.path.join(args.bin, "bigmem")
+    cmd = [prog, str(mib), str(forks)]
+    nat = [checked(cmd, "native bigmem")[1] for _ in range(args.reps)]
+    virt = [checked(vk + ["--"] + cmd, "vkernel bigmem")[1] for _ in range(args.reps)]
+    n_touch, v_touch = (statistics.median(field(o, "touch_ms") for o in runs) for runs in (nat, virt))
+    n_fork, v_fork = (statistics.median(field(o, "fork_us") for o in runs) for runs in (nat, virt))
+    print(f"   native  {n_touch:8.1f} ms first touch   {n_fork:8.1f} us per fork")
+    print(f"   vkernel {v_touch:8.1f} ms first touch   {v_fork:8.1f} us per fork")
+    print(f"   ratio   {v_touch / n_touch:8.1f}x               {v_fork / n_fork:8.1f}x")
+    results.append((f"first touch of {mib} MiB", f"{n_touch:.1f} ms", f"{v_touch:.1f} ms", f"{v_touch / n_touch:.1f}x"))
+    results.append((f"fork+exit+wait of a {mib} MiB process", f"{n_fork:.0f} us", f"{v_fork:.0f} us", f"{v_fork / n_fork:.1f}x"))
+
+
 def need_busybox():
     if not os.path.exists(BUSYBOX):
         raise Failed(f"{BUSYBOX} missing (apt-get install busybox-static)")
@@ -327,6 +348,8 @@ def main():
         ("memory-giveback", bench_memory_giveback, args.vkernel),
         ("spawn-tiny", bench_spawn_tiny, vk),
         ("spawn-busybox", bench_spawn_busybox, vk),
+        ("spawn-dynamic", bench_spawn_dynamic, vk),
+        ("bigmem", bench_bigmem, vk),
         ("pipeline", bench_pipeline, vk),
         ("shell-loop", bench_shell, vk),
     ]]

@@ -32,7 +32,7 @@ vkernel=target/release/vkernel
 
 out=target/bench
 mkdir -p "$out"
-for prog in getppid clock cpu idle touch spawn; do
+for prog in getppid clock cpu idle touch spawn bigmem; do
     cc -O2 -static -Wall -o "$out/$prog" "bench/$prog.c"
 done
 cc -O2 -static -nostdlib -fno-stack-protector -Wall -o "$out/true" bench/true.c

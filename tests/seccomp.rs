@@ -8,14 +8,21 @@ mod common;
 
 use common::{Input, Link};
 
-#[test]
-fn attacks_on_the_stub_kill_or_signal_the_attacker_only() {
-    let bin = common::build("seccomp_attacks", Link::Static);
+/// Runs guest program `name` on the seccomp platform; None (and a
+/// message) when this host cannot start it.
+fn run_on_seccomp(name: &str) -> Option<common::Outcome> {
+    let bin = common::build(name, Link::Static);
     let out = common::run_vkernel_with(&["--platform", "seccomp"], &bin, &[], &Input::Null);
     if out.status != 0 && out.stderr_str().contains("seccomp") && out.stdout.is_empty() {
         eprintln!("skipped: this host has no seccomp platform: {}", out.stderr_str());
-        return;
+        return None;
     }
+    Some(out)
+}
+
+#[test]
+fn attacks_on_the_stub_kill_or_signal_the_attacker_only() {
+    let Some(out) = run_on_seccomp("seccomp_attacks") else { return };
     let stderr = out.stderr_str();
     assert!(!out.timed_out, "timed out; stdout:\n{}", out.stdout_str());
     assert!(!stderr.contains("panicked"), "vkernel panicked: {stderr}");
@@ -38,5 +45,20 @@ fn attacks_on_the_stub_kill_or_signal_the_attacker_only() {
     let scribbles: Vec<&&str> = lines.iter().filter(|l| l.starts_with("scribble over the slots: ")).collect();
     assert_eq!(scribbles.len(), 3, "{stdout}");
     assert_eq!(lines.last(), Some(&"the guest lives on: 1"), "{stdout}\nstderr: {stderr}");
+    assert_eq!(out.status, 0, "{stdout}\nstderr: {stderr}");
+}
+
+#[test]
+fn faked_mapper_answers_never_expose_memory_to_another_guest() {
+    let Some(out) = run_on_seccomp("seccomp_mapper_attack") else { return };
+    let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
+    assert!(!out.timed_out, "timed out; stdout:\n{stdout}");
+    assert!(!stderr.contains("panicked"), "vkernel panicked: {stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    // The attacker may end any way its attack takes it; the victim sees
+    // only its own memory.
+    assert!(lines.contains(&"victim: exited 0"), "{stdout}\nstderr: {stderr}");
+    assert!(lines.iter().any(|l| l.starts_with("attacker: ")), "{stdout}");
+    assert_eq!(lines.last(), Some(&"the guest lives on"), "{stdout}\nstderr: {stderr}");
     assert_eq!(out.status, 0, "{stdout}\nstderr: {stderr}");
 }

@@ -89,6 +89,7 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
         eprintln!("vkernel: platform {}: {why}", platform.name());
     }
     let _ = super::PLATFORM.set(platform);
+    let (init_job, init_thread) = super::run::spawn_init_thread().map_err(|e| (format!("cannot start a kernel thread: {e}"), 1))?;
     arm_test_hooks();
     let system = System::new(Config { memory: options.memory, verbose: options.verbose }, phys.clone());
     crate::sched::processes::install(system.clone());
@@ -132,12 +133,11 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
             eprintln!("vkernel: no vDSO (--vdso off or -e vdso=0): every clock read is a system call");
         }
     }
-    let runner = init.clone();
-    let thread = std::thread::Builder::new()
-        .name("vkernel-task-1".into())
-        .spawn(move || super::run::run(runner, regs, None))
-        .map_err(|e| (format!("cannot start a kernel thread: {e}"), 1))?;
-    let status = thread.join().map_err(|_| ("kernel thread panicked".to_string(), 70));
+    init_job.send((init.clone(), regs)).map_err(|_| ("kernel thread panicked".to_string(), 70))?;
+    let status = init_thread.join().ok().flatten().ok_or_else(|| ("kernel thread panicked".to_string(), 70));
+    if let Some(stats) = options.verbose.then(|| super::PLATFORM.get().and_then(|p| p.stats())).flatten() {
+        eprintln!("vkernel: platform {}: {stats}", super::PLATFORM.get().map_or("", |p| p.name()));
+    }
     // PID 1 is gone: the machine shuts down (disks written back, unmounted).
     super::shutdown::run(&system);
     Ok(status?.shell_code() as u8)

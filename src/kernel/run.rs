@@ -47,12 +47,20 @@ fn space(mm: &Arc<crate::mm::Mm>) -> Arc<dyn crate::platform::AddressSpace> {
     mm.clone()
 }
 
-/// Runs `task` from `regs` until it exits; `xstate` is FPU state to load
-/// first (a forked child inherits its parent's).
-pub fn run(task: Arc<Task>, regs: Regs, xstate: Option<Vec<u8>>) -> ExitStatus {
-    pin_if_wanted();
-    let mut context = crate::kernel::platform().new_context();
-    run_on(context.as_mut(), task, regs, xstate)
+/// PID 1's kernel thread, started as soon as the platform exists: it makes
+/// its context and a ready host address space (a stub's fork and exec)
+/// while boot goes on, then runs the task it is sent until it exits. None
+/// when boot gave up before sending one.
+pub fn spawn_init_thread() -> std::io::Result<(mpsc::Sender<(Arc<Task>, Regs)>, std::thread::JoinHandle<Option<ExitStatus>>)> {
+    let (tx, rx) = mpsc::channel::<(Arc<Task>, Regs)>();
+    let thread = std::thread::Builder::new().name("vkernel-task-1".into()).spawn(move || {
+        pin_if_wanted();
+        let mut context = crate::kernel::platform().new_context();
+        context.prepare();
+        let (task, regs) = rx.recv().ok()?;
+        Some(run_on(context.as_mut(), task, regs, None))
+    })?;
+    Ok((tx, thread))
 }
 
 /// Pins the calling kernel thread to a CPU if the platform wants it.

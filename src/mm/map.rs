@@ -230,12 +230,19 @@ impl MmState {
         self.split_at(start);
         self.split_at(end);
         let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
+        // Taking permissions away only (RELRO, guard pages) keeps the host
+        // mappings, with less access; anything else is refaulted.
+        let only_less = keys.iter().all(|k| self.vmas.get(k).is_some_and(|v| prot & !v.prot == 0));
         for k in &keys {
             if let Some(v) = self.vmas.get_mut(k) {
                 v.prot = prot;
             }
         }
-        self.unmap_host_range(start, end);
+        if only_less && prot != 0 {
+            self.protect_host_range(start, end, prot);
+        } else {
+            self.unmap_host_range(start, end);
+        }
         for k in keys {
             if self.vmas.contains_key(&k) {
                 self.merge_around(k);
@@ -540,7 +547,7 @@ mod tests {
     }
 
     #[test]
-    fn mprotect_changes_the_mapped_run_before_a_hole_and_drops_host_mappings() {
+    fn mprotect_changes_the_mapped_run_before_a_hole_and_narrows_or_drops_host_mappings() {
         let mm = mm();
         let a = mm.map(anon(0x40_0000, 4 * PAGE_SIZE, MAP_FIXED)).unwrap();
         mm.handle_fault(a, mm.host_generation()).unwrap();
@@ -555,10 +562,16 @@ mod tests {
         mm.take_host_changes();
         mm.handle_fault(a, mm.host_generation()).unwrap();
         mm.take_host_changes();
+        // Less access: the host mapping narrows with one mprotect.
         mm.lock().protect(a, PAGE_SIZE, PROT_READ).unwrap();
         let ops = mm.take_host_changes().ops;
-        assert_eq!(ops, vec![HostOp::Unmap { addr: a, len: PAGE_SIZE }]);
+        assert_eq!(ops, vec![HostOp::Protect { addr: a, len: PAGE_SIZE, prot: PROT_READ }]);
+        assert_eq!(mm.lock().pages[&(a / PAGE_SIZE)].host, HostMapping::Full);
+        // More access: dropped, refaulted with the new protection.
+        mm.lock().protect(a, PAGE_SIZE, PROT_READ | PROT_EXEC).unwrap();
+        assert_eq!(mm.take_host_changes().ops, vec![HostOp::Unmap { addr: a, len: PAGE_SIZE }]);
         assert_eq!(mm.lock().pages[&(a / PAGE_SIZE)].host, HostMapping::None);
+        mm.lock().protect(a, PAGE_SIZE, PROT_READ).unwrap();
         // A write through the kernel now faults like the guest would.
         assert_eq!(mm.write_bytes(a, b"x"), Err(Errno::EFAULT));
     }

@@ -32,13 +32,31 @@ pub const TASK_SIZE: u64 = crate::platform::STUB_REGION_START;
 pub const MMAP_MIN_ADDR: u64 = 0x10000;
 /// Pages mapped around a fault in one go (64 KiB).
 const FAULT_AROUND_PAGES: u64 = 16;
-const FAULT_AROUND_ORDER: usize = 4;
+/// The largest window an anonymous streak grows to (2 MiB, order 9).
+const ANON_STREAK_MAX_PAGES: u64 = 512;
+/// A private file mapping's fault also maps the pages around it (this
+/// aligned window, 1 MiB) that the file's cache already holds: no I/O,
+/// and code runs through a library in a few faults.
+const FILE_AROUND_PAGES: u64 = 256;
 /// Copy-on-write pages copied together on a write fault (aligned window).
 const COW_AROUND_PAGES: u64 = 8;
 /// Pages on each side of a fault whose present pages are mapped together.
 const PRESENT_MAP_AROUND: u64 = 256;
 
+/// Host calls a new host address space spends at most on mapping what the
+/// old one mapped (one ptrace batch holds 73).
+const REWARM_MAX_OPS: usize = 64;
+
 pub use crate::platform::HostOp;
+
+/// Adds page `vpn` to sorted runs [start, end) of page numbers, extending
+/// the last run when it is the next page.
+fn add_page_to_runs(runs: &mut Vec<(u64, u64)>, vpn: u64) {
+    match runs.last_mut() {
+        Some((_, end)) if *end == vpn => *end += 1,
+        _ => runs.push((vpn, vpn + 1)),
+    }
+}
 
 /// How the host maps a page now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +114,14 @@ pub struct MmState {
     /// VMAs unmapped under the lock, dropped once it is released (see
     /// `MmGuard`).
     released: Vec<Vma>,
+    /// Page runs [start, end) (page numbers) a new host address space maps
+    /// at once (`forget_host_mappings`): a fork child's copy of what its
+    /// parent's host mapped.
+    rewarm: Vec<(u64, u64)>,
+    /// Anonymous first-touch faults that walk up a VMA get windows that
+    /// double (`anonymous_window`): the page the next window starts at,
+    /// and its size in pages.
+    anon_streak: (u64, u64),
 }
 
 /// `Mm::lock`'s guard. VMAs unmapped under it are dropped after the lock
@@ -171,6 +197,8 @@ impl Mm {
                 host_ops: Vec::new(),
                 deferred_frees: Vec::new(),
                 released: Vec::new(),
+                rewarm: Vec::new(),
+                anon_streak: (0, 0),
             }),
         })
     }
@@ -188,6 +216,17 @@ impl Mm {
         let mut st = self.lock();
         let stale = generation != self.host_generation.load(Ordering::Acquire) || !st.host_ops.is_empty() || self.host_sync.is_locked();
         st.handle_fault(&self.phys, addr, stale)
+    }
+
+    /// Resolves a fault at `addr` before the guest takes it (exec's entry
+    /// point and stack); a fault that would be a signal is left for the
+    /// guest to take.
+    pub fn prefault(&self, addr: u64) {
+        let mut st = self.lock();
+        // Only inside a VMA: a wild address must not grow a stack.
+        if st.find_vma(addr).is_some() {
+            let _ = st.handle_fault(&self.phys, addr, true);
+        }
     }
 
     /// The current host generation (see `handle_fault`).
@@ -322,18 +361,24 @@ impl Mm {
         (cst.start_stack, cst.saved_auxv) = (st.start_stack, st.saved_auxv.clone());
         // A child inherits the limits but no locked pages (Linux's dup_mmap).
         cst.limits = st.limits;
-        let mut write_protect: Vec<(u64, u64)> = Vec::new();
+        let mut write_protect: Vec<(u64, u64, u32)> = Vec::new();
         let vmas: Vec<Vma> = st.vmas.values().cloned().collect();
         for vma in &vmas {
             let private = vma.flags & MAP_TYPE == MAP_PRIVATE;
             for (&vpn, pte) in st.pages.range_mut(vma.start / PAGE_SIZE..vma.end / PAGE_SIZE) {
                 self.phys.get(pte.frame);
+                if pte.host != HostMapping::None {
+                    // The child's new host address space starts with what
+                    // the parent's maps (Linux copies the page tables).
+                    add_page_to_runs(&mut cst.rewarm, vpn);
+                }
                 if private {
                     if pte.host == HostMapping::Full && vma.prot & PROT_WRITE != 0 {
-                        pte.host = HostMapping::None;
+                        pte.host = HostMapping::ReadOnly;
+                        let prot = vma.prot & !PROT_WRITE;
                         match write_protect.last_mut() {
-                            Some((_, end)) if *end == vpn * PAGE_SIZE => *end += PAGE_SIZE,
-                            _ => write_protect.push((vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)),
+                            Some((_, end, p)) if *end == vpn * PAGE_SIZE && *p == prot => *end += PAGE_SIZE,
+                            _ => write_protect.push((vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE, prot)),
                         }
                     }
                     pte.cow = true;
@@ -342,9 +387,10 @@ impl Mm {
             }
         }
         // The parent keeps running on its host mappings: writable private
-        // pages must fault again so the first write copies.
-        for (start, end) in write_protect {
-            st.queue(HostOp::Unmap { addr: start, len: end - start });
+        // pages become read-only so the first write faults and copies
+        // (reads go on without a fault).
+        for (start, end, prot) in write_protect {
+            st.queue(HostOp::Protect { addr: start, len: end - start, prot });
         }
         let shared: Vec<Arc<page_cache::PageCache>> = vmas
             .iter()
@@ -409,13 +455,20 @@ impl crate::platform::AddressSpace for Mm {
     }
 
     /// Forgets every host mapping (the host address space was lost or is
-    /// being rebuilt); pages are mapped again on fault.
+    /// being rebuilt): the new one maps at once what the old one mapped (or
+    /// a fork child's parent), up to REWARM_MAX_OPS host calls; the rest is
+    /// mapped again on fault.
     fn forget_host_mappings(&self) {
         let mut st = self.lock();
-        for pte in st.pages.values_mut() {
-            pte.host = HostMapping::None;
+        let mut runs = std::mem::take(&mut st.rewarm);
+        for (&vpn, pte) in st.pages.iter_mut() {
+            if pte.host != HostMapping::None {
+                add_page_to_runs(&mut runs, vpn);
+                pte.host = HostMapping::None;
+            }
         }
         st.host_ops.clear();
+        st.map_runs_to_host(&runs, REWARM_MAX_OPS);
     }
 }
 
@@ -523,6 +576,28 @@ impl MmState {
             }
         }
         written
+    }
+
+    /// mprotect that only takes permissions away: the host mappings in
+    /// [start, end) get `prot` too (less for copy-on-write pages, which
+    /// stay without write), one host mprotect per run of mapped pages.
+    pub fn protect_host_range(&mut self, start: u64, end: u64, prot: u32) {
+        let mut runs: Vec<(u64, u64, u32)> = Vec::new();
+        for (&vpn, pte) in self.pages.range_mut(start / PAGE_SIZE..end / PAGE_SIZE) {
+            let host_prot = match pte.host {
+                HostMapping::None => continue,
+                HostMapping::ReadOnly => prot & !PROT_WRITE,
+                HostMapping::Full => prot,
+            };
+            pte.host = if host_prot == prot { HostMapping::Full } else { HostMapping::ReadOnly };
+            match runs.last_mut() {
+                Some((_, e, p)) if *e == vpn * PAGE_SIZE && *p == host_prot => *e += PAGE_SIZE,
+                _ => runs.push((vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE, host_prot)),
+            }
+        }
+        for (s, e, prot) in runs {
+            self.queue(HostOp::Protect { addr: s, len: e - s, prot });
+        }
     }
 
     /// Removes host mappings in [start, end) but keeps the pages.
@@ -653,9 +728,11 @@ impl MmState {
                 Ok(())
             }
             None => {
-                // Fault around: the aligned window containing the page.
+                // Fault around: the aligned window containing the page, or
+                // a growing one for first touches walking up anonymous memory.
                 let win_start = (vpn & !(FAULT_AROUND_PAGES - 1)).max(vma.start / PAGE_SIZE);
                 let win_end = ((vpn | (FAULT_AROUND_PAGES - 1)) + 1).min(vma.end / PAGE_SIZE);
+                let (win_start, win_end) = self.anonymous_window(&vma, vpn).unwrap_or((win_start, win_end));
                 match self.populate(phys, &vma, win_start, win_end) {
                     Ok(()) => {}
                     // Memory is tight: settle for the one page.
@@ -667,10 +744,76 @@ impl MmState {
                 if !self.pages.contains_key(&vpn) {
                     return Err(FaultError::Bus);
                 }
-                self.map_to_host(&vma, win_start, win_end);
+                // A program's data pages (GOT, relocated pointers) are
+                // written nearly always: copy the faulting one now rather
+                // than map it read-only and fault again for the write. Only
+                // from a host file's version-keyed cache, which its
+                // mappings see unchanged anyway; pages of a file vkernel
+                // writes (tmpfs, ext4) must go on following its writes.
+                let frozen_file = matches!(&vma.backing, Backing::File { cache: Some(c), .. } if !c.has_store() && !c.is_memory_only());
+                if frozen_file && vma.prot & PROT_WRITE != 0 && self.pages.get(&vpn).is_some_and(|p| p.cow) {
+                    self.break_cow(phys, vpn)?;
+                }
+                let (map_start, map_end) = self.add_cached_file_pages(phys, &vma, vpn).unwrap_or((win_start, win_end));
+                self.map_to_host(&vma, map_start.min(win_start), map_end.max(win_end));
                 Ok(())
             }
         }
+    }
+
+    /// The window of a first-touch fault at `vpn` in private anonymous
+    /// memory when it continues a streak (the page right after the last
+    /// window): twice the last one, up to ANON_STREAK_MAX_PAGES and the
+    /// next present page, so touching 100 MiB in order takes tens of
+    /// faults, not thousands (Linux's is a fault per page, but cheap).
+    /// Records the streak either way; None for the usual window.
+    fn anonymous_window(&mut self, vma: &Vma, vpn: u64) -> Option<(u64, u64)> {
+        if !matches!(vma.backing, Backing::Anonymous) || vma.flags & MAP_TYPE != MAP_PRIVATE {
+            return None;
+        }
+        let (next, size) = self.anon_streak;
+        if vpn != next || size == 0 {
+            self.anon_streak = (((vpn | (FAULT_AROUND_PAGES - 1)) + 1).min(vma.end / PAGE_SIZE), FAULT_AROUND_PAGES);
+            return None;
+        }
+        let size = (size * 2).min(ANON_STREAK_MAX_PAGES);
+        let mut end = (vpn + size).min(vma.end / PAGE_SIZE);
+        if let Some((&present, _)) = self.pages.range(vpn..end).next() {
+            end = present;
+        }
+        self.anon_streak = (end, size);
+        Some((vpn, end.max(vpn + 1)))
+    }
+
+    /// Puts in the page table the whole file pages around `vpn` (its
+    /// aligned FILE_AROUND_PAGES window) of a private file mapping that
+    /// the file's cache holds already; returns the window.
+    fn add_cached_file_pages(&mut self, phys: &Arc<PhysMemory>, vma: &Vma, vpn: u64) -> Option<(u64, u64)> {
+        let Backing::File { offset, file_end, cache: Some(cache), .. } = &vma.backing else { return None };
+        let first = (vpn & !(FILE_AROUND_PAGES - 1)).max(vma.start / PAGE_SIZE);
+        let end = ((vpn | (FILE_AROUND_PAGES - 1)) + 1).min(vma.end / PAGE_SIZE);
+        let cached: Vec<u64> = (first..end)
+            .filter(|&page| {
+                let file_off = offset + (page * PAGE_SIZE - vma.start);
+                !self.pages.contains_key(&page)
+                    && file_off % PAGE_SIZE == 0
+                    && file_off + PAGE_SIZE <= *file_end
+                    && cache.lookup(file_off / PAGE_SIZE).is_some()
+            })
+            .collect();
+        // Through populate, a run of cached pages at a time (one look at
+        // the file's size each), which shares them (or reads one that went
+        // from the cache since the lookup, as a fault would).
+        let mut runs: Vec<(u64, u64)> = Vec::new();
+        for page in cached {
+            add_page_to_runs(&mut runs, page);
+        }
+        for (from, to) in runs {
+            if self.populate(phys, vma, from, to).is_err() {
+                break;
+            }
+        }
+        Some((first, end))
     }
 
     /// A fault just below a MAP_GROWSDOWN VMA extends it (stack growth)
@@ -708,18 +851,27 @@ impl MmState {
         }
         match &vma.backing {
             Backing::Anonymous => {
-                // A whole aligned window gets one contiguous block: one host mmap.
-                if absent.len() as u64 == FAULT_AROUND_PAGES && first % FAULT_AROUND_PAGES == 0 {
-                    if let Ok(block) = phys.alloc(FAULT_AROUND_ORDER) {
-                        for (i, vpn) in absent.iter().enumerate() {
-                            self.pages.insert(*vpn, Pte { frame: block + i as u32, cow: false, host: HostMapping::None });
-                        }
-                        return Ok(());
+                // Each run of absent pages gets the largest contiguous
+                // blocks that fit: one host mmap per block.
+                let mut i = 0;
+                while i < absent.len() {
+                    let mut run = 1;
+                    while i + run < absent.len() && absent[i + run] == absent[i] + run as u64 {
+                        run += 1;
                     }
-                }
-                for vpn in absent {
-                    let f = phys.alloc(0).map_err(|_| FaultError::OutOfMemory)?;
-                    self.pages.insert(vpn, Pte { frame: f, cow: false, host: HostMapping::None });
+                    let mut order = (usize::BITS - 1 - run.leading_zeros()) as usize;
+                    order = order.min(ANON_STREAK_MAX_PAGES.trailing_zeros() as usize);
+                    let block = loop {
+                        match phys.alloc(order) {
+                            Ok(b) => break b,
+                            Err(_) if order > 0 => order -= 1,
+                            Err(_) => return Err(FaultError::OutOfMemory),
+                        }
+                    };
+                    for k in 0..(1usize << order) {
+                        self.pages.insert(absent[i + k], Pte { frame: block + k as u32, cow: false, host: HostMapping::None });
+                    }
+                    i += 1 << order;
                 }
             }
             Backing::Shared { memory, pgoff, .. } => {
@@ -741,7 +893,7 @@ impl MmState {
             }
             Backing::File { file, offset, file_end, cache, .. } => {
                 let size = file.size().map_err(|_| FaultError::Bus)?;
-                let read_page = |file_off: u64, buf: &mut [u8]| {
+                let read_fully = |file_off: u64, buf: &mut [u8]| {
                     let mut got = 0;
                     while got < buf.len() {
                         match file.read_at(file_off + got as u64, &mut buf[got..]) {
@@ -749,6 +901,38 @@ impl MmState {
                             Ok(n) => got += n,
                         }
                     }
+                    got
+                };
+                // A host file's pages missing from its cache come with one
+                // read for the window, not one host read each.
+                let file_off_of = |vpn: u64| offset + (vpn * PAGE_SIZE - vma.start);
+                let mut window = (0u64, Vec::new());
+                if let (Some(c), Some(&lo), Some(&hi)) = (cache.as_ref(), absent.first(), absent.last()) {
+                    let missing = absent.iter().filter(|&&v| c.lookup(file_off_of(v) / PAGE_SIZE).is_none()).count();
+                    if !c.has_store() && !c.is_memory_only() && missing > 1 {
+                        let from = file_off_of(lo);
+                        let to = (file_off_of(hi) + PAGE_SIZE).min(*file_end).min(size);
+                        if to > from {
+                            let mut buf = vec![0u8; (to - from) as usize];
+                            let got = read_fully(from, &mut buf);
+                            buf.truncate(got);
+                            window = (from, buf);
+                        }
+                    }
+                }
+                let read_page = |file_off: u64, buf: &mut [u8]| {
+                    let (from, data) = (window.0, &window.1);
+                    if file_off >= from && file_off < from + data.len() as u64 {
+                        let at = (file_off - from) as usize;
+                        let n = buf.len().min(data.len() - at);
+                        buf[..n].copy_from_slice(&data[at..at + n]);
+                        if n < buf.len() {
+                            // The window's end (the file's, or a short read).
+                            read_fully(file_off + n as u64, &mut buf[n..]);
+                        }
+                        return;
+                    }
+                    read_fully(file_off, buf);
                 };
                 for vpn in absent {
                     let file_off = offset + (vpn * PAGE_SIZE - vma.start);
@@ -790,6 +974,25 @@ impl MmState {
             }
         }
         Ok(())
+    }
+
+    /// Queues host mmaps for the present pages of `runs` (page numbers),
+    /// each VMA's part with that VMA's protection, until `max_ops` host
+    /// calls are queued.
+    fn map_runs_to_host(&mut self, runs: &[(u64, u64)], max_ops: usize) {
+        for &(first, end) in runs {
+            let vmas: Vec<Vma> = self.vmas.range(..end * PAGE_SIZE).rev().take_while(|(_, v)| v.end > first * PAGE_SIZE).map(|(_, v)| v.clone()).collect();
+            for vma in vmas.iter().rev() {
+                if self.host_ops.len() >= max_ops {
+                    return;
+                }
+                let from = first.max(vma.start / PAGE_SIZE);
+                let to = end.min(vma.end / PAGE_SIZE);
+                if from < to && vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+                    self.map_to_host(vma, from, to);
+                }
+            }
+        }
     }
 
     /// Queues host mmaps for the present, unmapped pages in [first, end),

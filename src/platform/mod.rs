@@ -7,6 +7,7 @@ pub mod host;
 pub mod ptrace;
 pub mod seccomp;
 pub mod spawn;
+pub mod stub_common;
 
 use std::sync::Arc;
 
@@ -29,12 +30,14 @@ pub fn initial_regs() -> Regs {
 pub const STUB_REGION_START: u64 = 0x7fff_ff00_0000;
 
 /// A change the host must make to a stub's mappings before the guest
-/// runs again: map a range of the guest-RAM memfd at a guest address, or
-/// unmap a range.
+/// runs again: map a range of the guest-RAM memfd at a guest address,
+/// unmap a range, or change the protection of a range the host maps
+/// wholly (fork's write-protection: mprotect; a backend may unmap instead).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostOp {
     Map { addr: u64, len: u64, prot: u32, offset: u64 },
     Unmap { addr: u64, len: u64 },
+    Protect { addr: u64, len: u64, prot: u32 },
 }
 
 /// Host changes an address space queued, and the guest-RAM frames that
@@ -162,6 +165,10 @@ pub trait Platform: Send + Sync {
         true
     }
     fn name(&self) -> &'static str;
+    /// What the platform counted, for `-v` at exit.
+    fn stats(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Which platform to run guests on (`--platform`).
@@ -179,8 +186,8 @@ pub fn pin_kernel_thread() {
 }
 
 /// The platform for this boot and why it was chosen: the one asked for,
-/// else ptrace. seccomp is opt-in while it is slower than ptrace here and
-/// its mapper's answer page is writable by the guest (docs/architecture.md).
+/// else ptrace. seccomp is opt-in while it is slower than ptrace here
+/// (docs/architecture.md).
 pub fn create(memory: Arc<dyn GuestMemory>, choice: Option<PlatformChoice>) -> std::io::Result<(Arc<dyn Platform>, String)> {
     match choice {
         Some(PlatformChoice::Ptrace) => Ok((Arc::new(ptrace::PtracePlatform::new(memory)?), "asked for (--platform or VKERNEL_PLATFORM)".into())),

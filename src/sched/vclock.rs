@@ -27,8 +27,15 @@ const LEAD_NS: i128 = 10_000;
 const UPDATE_INTERVAL: Duration = Duration::from_millis(100);
 /// The first re-anchoring comes sooner, to refine the boot calibration.
 const FIRST_UPDATE: Duration = Duration::from_millis(10);
-/// The shortest baseline the boot calibration measures the TSC over.
-const CALIBRATION: Duration = Duration::from_millis(1);
+/// The shortest baseline the boot calibration measures the TSC over, and
+/// the longest it waits for one precise enough (see `enable`).
+const MIN_CALIBRATION: Duration = Duration::from_micros(50);
+const MAX_CALIBRATION: Duration = Duration::from_millis(2);
+/// The boot rate is taken once the two samples' TSC brackets together are
+/// at most this part of the baseline (an error of at most 250 ppm, which
+/// the first update, FIRST_UPDATE later, finds well inside LEAD_NS and
+/// measures again over the longer baseline).
+const CALIBRATION_PRECISION: u64 = 4000;
 /// Largest rate correction, in parts per million (NTP slews at 500).
 const MAX_SLEW_PPM: i128 = 1000;
 /// Farther than this from the host, the TSC is not trusted any more.
@@ -437,7 +444,7 @@ pub fn start() {
 }
 
 /// Boot, before the first guest runs: calibrates the TSC against the host
-/// (waiting out what is left of CALIBRATION since `start`), fills the page
+/// (spinning for what is left of a precise enough baseline since `start`), fills the page
 /// and starts its updates. Returns what -v reports.
 pub fn enable() -> String {
     let c = clocks();
@@ -447,11 +454,19 @@ pub fn enable() -> String {
     let mut why = tsc_unusable();
     let mut calibrated = None;
     if why.is_none() {
-        let until = Duration::from_nanos(first.host_ns) + CALIBRATION;
-        while Duration::from_nanos(host_ns()) < until {
+        // Boot did its work since `start`; spin only for what is missing
+        // of a baseline long enough for the samples' precision.
+        let started = Duration::from_nanos(first.host_ns);
+        let mut now = sample();
+        loop {
+            let baseline = Duration::from_nanos(now.host_ns.saturating_sub(first.host_ns));
+            let precise = now.tsc.wrapping_sub(first.tsc) >= (first.width + now.width).saturating_mul(CALIBRATION_PRECISION);
+            if (baseline >= MIN_CALIBRATION && precise) || Duration::from_nanos(host_ns()) >= started + MAX_CALIBRATION {
+                break;
+            }
             std::hint::spin_loop();
+            now = sample();
         }
-        let now = sample();
         match rate(now.tsc.wrapping_sub(first.tsc), now.host_ns.saturating_sub(first.host_ns)) {
             // A TSC between 100 MHz and 20 GHz: anything else is a broken
             // measurement.

@@ -160,6 +160,11 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
         auxv.insert(0, (AT_SYSINFO_EHDR, base));
     }
     let sp = build_stack(&mm, &argv, &envp, &execfn, auxv, stack_limit)?;
+    // The first instructions and the stack the new program touches are
+    // mapped before it runs, in the batch that sets up its host address
+    // space, not by two faults.
+    mm.prefault(entry);
+    mm.prefault(sp);
     let mut regs: Regs = crate::platform::initial_regs();
     regs.rip = entry;
     regs.rsp = sp;

@@ -313,9 +313,10 @@ impl Stub {
         inject_syscall(self.tid, site, template, nr, args)
     }
 
-    /// Applies host mapping changes in batches of MAX_OPS.
-    fn apply(&self, memory: &dyn GuestMemory, ops: &[HostOp]) -> Result<(), ()> {
-        let Some(template) = get_regs(self.tid) else { return Err(()) };
+    /// Applies host mapping changes in batches of MAX_OPS; the registers
+    /// the thread holds, when known, save reading them.
+    fn apply(&self, memory: &dyn GuestMemory, ops: &[HostOp], known: Option<Regs>) -> Result<(), ()> {
+        let Some(template) = known.or_else(|| get_regs(self.tid)) else { return Err(()) };
         for chunk in ops.chunks(MAX_OPS) {
             let page = memory.ram().page(self.process.ops_page);
             for (i, op) in chunk.iter().enumerate() {
@@ -324,6 +325,7 @@ impl Stub {
                         [libc::SYS_mmap as u64, addr, len, prot as u64, (libc::MAP_SHARED | libc::MAP_FIXED) as u64, STUB_MEMFD as u64, offset]
                     }
                     HostOp::Unmap { addr, len } => [libc::SYS_munmap as u64, addr, len, 0, 0, 0, 0],
+                    HostOp::Protect { addr, len, prot } => [libc::SYS_mprotect as u64, addr, len, prot as u64, 0, 0, 0],
                 };
                 for (j, w) in words.iter().enumerate() {
                     let at = i * OP_SIZE + j * 8;
@@ -503,10 +505,8 @@ impl Context for PtraceContext {
             mm.forget_host_mappings();
         }
         let changes = mm.take_host_changes();
-        if !changes.ops.is_empty() {
-            stub.host_regs = None;
-        }
-        if !changes.ops.is_empty() && stub.apply(&*memory, &changes.ops).is_err() {
+        let known = if changes.ops.is_empty() { None } else { stub.host_regs.take() };
+        if !changes.ops.is_empty() && stub.apply(&*memory, &changes.ops, known).is_err() {
             // The host refused a mapping (e.g. too many host VMAs): the
             // host mappings are only a cache, so drop them all and refault.
             let Some(t) = get_regs(tid) else { return Event::Lost };

@@ -3,19 +3,9 @@
 # (see platform/ptrace/stub.rs) because vkernel jumps to them by address.
 # No stack is used: after start-up the stub's address space holds nothing
 # but this page and views of guest memory.
-    .intel_syntax noprefix
-    .text
-    .globl _start
-_start:
-1:  int3
-    jmp 1b
-
-# One injected system call: vkernel loads rax/rdi/rsi/rdx/r10/r8/r9 and
-# sets rip here; the result comes back in rax at the int3.
-    .org 0x10
-syscall_site:
-    syscall
-    int3
+# The entry and the syscall site for injected calls: vkernel loads
+# rax/rdi/rsi/rdx/r10/r8/r9 and sets rip there.
+    .include "stub_common.s"
 
 # A batch of system calls read from the ops page: rbx points at the first
 # op (nr, a1..a6 as 7 quadwords), r12 holds the count. Stops at the first

@@ -10,11 +10,15 @@
 //! Host mappings are changed by the stub process's mapper thread, which
 //! executes batches vkernel writes into a page the stub cannot write;
 //! only it may call mmap, under its own filter, so a guest that jumps into
-//! stub code can make no host call but waiting and returning. ptrace is
+//! stub code can make no host call but waiting and returning. That a
+//! batch is done vkernel learns from a byte of guest RAM no stub maps,
+//! which only the mapper writes (with pwrite on the memfd): everything the
+//! stub can write, a guest thread can write too. ptrace is
 //! used only to set a new stub up (by the factory thread, whose death —
 //! vkernel's — kills every stub through PR_SET_PDEATHSIG).
 
 pub mod frame;
+pub mod stats;
 pub mod stub;
 
 use parking_lot::{Condvar, Mutex};
@@ -141,6 +145,10 @@ impl Platform for SeccompPlatform {
     fn name(&self) -> &'static str {
         "seccomp"
     }
+
+    fn stats(&self) -> Option<String> {
+        Some(stats::report())
+    }
 }
 
 /// A factory: a thread that lives as long as vkernel and forks stubs (so
@@ -239,6 +247,9 @@ struct StubProcess {
     ops_page: u64,
     mapper_page: u64,
     shared_page: u64,
+    /// A page of guest RAM no stub maps: its first byte is set by this
+    /// stub's mapper (and nothing else) when a batch is done.
+    done_page: u64,
     /// Guest RAM offset of each slot in use.
     slots: Mutex<Vec<Option<u64>>>,
     /// Host threads parked in their slots that no guest thread uses (a
@@ -258,7 +269,7 @@ impl Drop for StubProcess {
             let mut status = 0;
             libc::waitpid(self.tgid, &mut status, libc::__WALL);
         }
-        for page in [self.ops_page, self.mapper_page, self.shared_page] {
+        for page in [self.ops_page, self.mapper_page, self.shared_page, self.done_page] {
             self.memory.free_page(page);
         }
         for offset in self.slots.get_mut().iter().flatten() {
@@ -334,6 +345,7 @@ impl StubProcess {
     fn run_ops(&self, ops: &[[u64; 7]]) -> Result<u64, ()> {
         let mut request = self.request.lock();
         let mut last = 0;
+        stats::OPS.fetch_add(ops.len() as u64, Ordering::Relaxed);
         for chunk in ops.chunks(ops::MAX) {
             let page = self.ram().page(self.ops_page);
             page[ops::COUNT..ops::COUNT + 8].copy_from_slice(&(chunk.len() as u64).to_ne_bytes());
@@ -344,18 +356,26 @@ impl StubProcess {
                 }
             }
             *request = request.wrapping_add(1);
+            let done = self.ram().word(self.done_page);
+            done.store(0, Ordering::Relaxed);
             let seq = self.ram().word(self.ops_page + ops::SEQ as u64);
             seq.store(*request, Ordering::Release);
-            fence(Ordering::SeqCst);
-            if self.ram().word(self.mapper_page + mapper::MAPPER_SLEEPS as u64).load(Ordering::Acquire) != 0 {
+            // Always woken, and always waking us: sleep flags in the
+            // guest-writable MAPPER page could be forged to leave either
+            // side asleep.
+            futex_wake(seq);
+            let hint = self.ram().word(self.mapper_page + mapper::DONE as u64);
+            let alive = || {
                 futex_wake(seq);
-            }
-            let done = self.ram().word(self.mapper_page + mapper::DONE as u64);
-            let vk_sleeps = self.ram().word(self.mapper_page + mapper::VK_SLEEPS as u64);
-            let want = *request;
-            if !wait_for(done, vk_sleeps, |v| v == want, MAX_SPIN, || self.thread_alive(self.mapper_tid)) {
+                self.thread_alive(self.mapper_tid)
+            };
+            // Done when the done byte is set (any nonzero byte of it: the
+            // mapper writes it only after its last call returned).
+            if !wait_on(done, hint, None, |v| v != 0, MAX_SPIN, alive, &stats::BATCHES) {
                 return Err(());
             }
+            // Results are guest-writable: a lie about them can only make
+            // vkernel redo the guest's own mappings (see clear_mappings).
             let answers = self.ram().page(self.mapper_page);
             let left = u64::from_ne_bytes(answers[mapper::LEFT..mapper::LEFT + 8].try_into().unwrap_or([0; 8]));
             last = u64::from_ne_bytes(answers[mapper::RESULT..mapper::RESULT + 8].try_into().unwrap_or([0; 8]));
@@ -365,16 +385,45 @@ impl StubProcess {
         }
         Ok(last)
     }
+
+    /// Unmaps every guest mapping from the stub. Err only when the mapper
+    /// is gone: the answer is not looked at (a guest can forge it, and
+    /// this munmap cannot fail), so forged answers cannot turn a retry
+    /// into a lost guest.
+    fn clear_mappings(&self) -> Result<(), ()> {
+        match self.run_ops(&[[libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0]]) {
+            Ok(_) => Ok(()),
+            Err(()) if self.thread_alive(self.mapper_tid) => Ok(()),
+            Err(()) => Err(()),
+        }
+    }
 }
 
 /// Waits until `pred(word)` holds: spins up to `spin`, then sleeps on the
 /// word (announcing it in `sleeps`), checking `alive` now and then. False
 /// when `alive` says the other side is gone.
-fn wait_for(word: &AtomicU32, sleeps: &AtomicU32, pred: impl Fn(u32) -> bool, spin: Duration, alive: impl Fn() -> bool) -> bool {
+fn wait_for(word: &AtomicU32, sleeps: &AtomicU32, pred: impl Fn(u32) -> bool, spin: Duration, alive: impl Fn() -> bool, tally: &stats::Tally) -> bool {
+    wait_on(word, word, Some(sleeps), pred, spin, alive, tally)
+}
+
+/// `wait_for` where the condition is on `word` but the other side wakes
+/// sleepers through the futex `wake` (changing it before the wake), when
+/// `sleeps` says it should, or always.
+#[allow(clippy::too_many_arguments)]
+fn wait_on(
+    word: &AtomicU32,
+    wake: &AtomicU32,
+    sleeps: Option<&AtomicU32>,
+    pred: impl Fn(u32) -> bool,
+    spin: Duration,
+    alive: impl Fn() -> bool,
+    tally: &stats::Tally,
+) -> bool {
     let start = Instant::now();
     let mut n = 0u32;
     loop {
         if pred(word.load(Ordering::Acquire)) {
+            tally.count(false);
             return true;
         }
         std::hint::spin_loop();
@@ -391,15 +440,20 @@ fn wait_for(word: &AtomicU32, sleeps: &AtomicU32, pred: impl Fn(u32) -> bool, sp
         }
     }
     loop {
-        sleeps.store(1, Ordering::SeqCst);
+        let w = wake.load(Ordering::Acquire);
+        sleeps.inspect(|s| s.store(1, Ordering::SeqCst));
         fence(Ordering::SeqCst);
-        let v = word.load(Ordering::Acquire);
-        if pred(v) {
-            sleeps.store(0, Ordering::Relaxed);
+        if pred(word.load(Ordering::Acquire)) {
+            sleeps.inspect(|s| s.store(0, Ordering::Relaxed));
+            tally.count(true);
             return true;
         }
-        let woken = futex_wait(word, v, LIVENESS_INTERVAL);
-        sleeps.store(0, Ordering::Relaxed);
+        let woken = futex_wait(wake, w, LIVENESS_INTERVAL);
+        sleeps.inspect(|s| s.store(0, Ordering::Relaxed));
+        if pred(word.load(Ordering::Acquire)) {
+            tally.count(true);
+            return true;
+        }
         if !woken && !pred(word.load(Ordering::Acquire)) && !alive() {
             return false;
         }
@@ -426,10 +480,10 @@ fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) -> bool {
 fn make_stub(shared: &Arc<Shared>) -> Result<StubProcess, String> {
     let memory = &shared.memory;
     let page = || memory.alloc_page().ok_or_else(|| "no guest memory for a stub".to_string());
-    let (ops_page, mapper_page, shared_page) = (page()?, page()?, page()?);
+    let (ops_page, mapper_page, shared_page, done_page) = (page()?, page()?, page()?, page()?);
     let pid = crate::platform::spawn::fork_stub(memory.ram().memfd(), shared.stub_elf.as_raw_fd());
     if pid < 0 {
-        for p in [ops_page, mapper_page, shared_page] {
+        for p in [ops_page, mapper_page, shared_page, done_page] {
             memory.free_page(p);
         }
         return Err(format!("cannot fork a stub: {}", std::io::Error::last_os_error()));
@@ -441,6 +495,7 @@ fn make_stub(shared: &Arc<Shared>) -> Result<StubProcess, String> {
         ops_page,
         mapper_page,
         shared_page,
+        done_page,
         slots: Mutex::new(Vec::new()),
         idle: Mutex::new(Vec::new()),
         request: Mutex::new(0),
@@ -467,7 +522,7 @@ fn setup_stub(shared: &Shared, p: &mut StubProcess) -> Result<(), String> {
     call(libc::SYS_munmap, [code_end, USER_TOP - code_end, 0, 0, 0, 0])?;
 
     // The SHARED page: both filters, the signal masks, the tunables.
-    write_shared_page(shared, p.ram().page(p.shared_page));
+    write_shared_page(shared, p.ram().page(p.shared_page), p.done_page);
     let (slot0, slot0_offset) = p.alloc_slot().ok_or_else(|| fail("no guest memory for a slot"))?;
     let map = |addr: u64, len: u64, prot: i32, offset: u64| {
         let r = call(libc::SYS_mmap, [addr, len, prot as u64, (libc::MAP_SHARED | libc::MAP_FIXED) as u64, STUB_MEMFD as u64, offset])?;
@@ -523,7 +578,7 @@ fn setup_stub(shared: &Shared, p: &mut StubProcess) -> Result<(), String> {
     let ram = p.ram();
     let state = ram.word(slot0_offset + slot::STATE as u64);
     let vk_sleeps = ram.word(slot0_offset + slot::VK_SLEEPS as u64);
-    if !wait_for(state, vk_sleeps, |v| v == slot::EVENT, MAX_SPIN, || p.thread_alive(pid)) {
+    if !wait_for(state, vk_sleeps, |v| v == slot::EVENT, MAX_SPIN, || p.thread_alive(pid), &stats::EVENTS) {
         return Err(fail("the first thread never parked"));
     }
     p.idle.lock().push(Seed { slot: slot0, offset: slot0_offset, tid: pid });
@@ -532,7 +587,7 @@ fn setup_stub(shared: &Shared, p: &mut StubProcess) -> Result<(), String> {
 
 /// Writes the SHARED page: the filter programs and their sock_fprogs, the
 /// masks, whether FSGSBASE may be used, the spin counts.
-fn write_shared_page(shared: &Shared, page: &mut [u8]) {
+fn write_shared_page(shared: &Shared, page: &mut [u8], done_page: u64) {
     let put_prog = |page: &mut [u8], fprog_at: usize, prog_at: usize, prog: &[SockFilter]| {
         page[fprog_at..fprog_at + 2].copy_from_slice(&(prog.len() as u16).to_ne_bytes());
         page[fprog_at + 8..fprog_at + 16].copy_from_slice(&(SHARED_ADDR + prog_at as u64).to_ne_bytes());
@@ -551,6 +606,8 @@ fn write_shared_page(shared: &Shared, page: &mut [u8]) {
     page[shared::FSGSBASE..shared::FSGSBASE + 4].copy_from_slice(&(shared.fsgsbase as u32).to_ne_bytes());
     page[shared::STUB_SPIN..shared::STUB_SPIN + 4].copy_from_slice(&STUB_SPIN.to_ne_bytes());
     page[shared::MAPPER_SPIN..shared::MAPPER_SPIN + 4].copy_from_slice(&MAPPER_SPIN.to_ne_bytes());
+    page[shared::DONE_OFFSET..shared::DONE_OFFSET + 8].copy_from_slice(&done_page.to_ne_bytes());
+    page[shared::ONE] = 1;
 }
 
 /// A host thread parked in a slot, not driven by any context.
@@ -615,7 +672,7 @@ impl HostThread {
             }
             true
         };
-        if !wait_for(self.word(slot::STATE), self.word(slot::VK_SLEEPS), |v| v == slot::EVENT, spin, alive) {
+        if !wait_for(self.word(slot::STATE), self.word(slot::VK_SLEEPS), |v| v == slot::EVENT, spin, alive, &stats::EVENTS) {
             return false;
         }
         let uc = self.u64_at(slot::UC);
@@ -629,9 +686,11 @@ impl HostThread {
         self.word(slot::FLAGS).store(flags, Ordering::Relaxed);
         self.word(slot::STATE).store(slot::ANSWERED, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if self.word(slot::STUB_SLEEPS).load(Ordering::Acquire) != 0 {
+        let asleep = self.word(slot::STUB_SLEEPS).load(Ordering::Acquire) != 0;
+        if asleep {
             futex_wake(self.word(slot::STATE));
         }
+        stats::ANSWERS.count(asleep);
     }
 }
 
@@ -677,7 +736,7 @@ impl SeccompContext {
             let mut spare = None;
             while let Some(mut t) = self.spare.pop() {
                 // A spare whose stub died (killed from outside) is dropped.
-                if t.process.run_ops(&[[libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0]]).is_ok() {
+                if t.process.clear_mappings().is_ok() {
                     t.space = Arc::downgrade(space);
                     t.fresh = true;
                     spare = Some(t);
@@ -725,7 +784,7 @@ impl SeccompContext {
         let tgid = t.process.tgid as u64;
         if space.set_host_owner(tgid) != tgid {
             // Another stub process ran this space (vfork): start empty.
-            t.process.run_ops(&[[libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0]])?;
+            t.process.clear_mappings()?;
             space.forget_host_mappings();
         }
         let changes = space.take_host_changes();
@@ -738,6 +797,7 @@ impl SeccompContext {
                         [libc::SYS_mmap as u64, addr, len, prot as u64, (libc::MAP_SHARED | libc::MAP_FIXED) as u64, STUB_MEMFD as u64, offset]
                     }
                     HostOp::Unmap { addr, len } => [libc::SYS_munmap as u64, addr, len, 0, 0, 0, 0],
+                    HostOp::Protect { addr, len, prot } => [libc::SYS_mprotect as u64, addr, len, prot as u64, 0, 0, 0],
                 })
                 .collect();
             if t.process.run_ops(&ops).is_err() {
@@ -745,7 +805,7 @@ impl SeccompContext {
                 if !t.process.thread_alive(t.process.mapper_tid) {
                     return Err(());
                 }
-                t.process.run_ops(&[[libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0]])?;
+                t.process.clear_mappings()?;
                 space.forget_host_mappings();
             }
         }
@@ -920,7 +980,11 @@ impl Context for SeccompContext {
             ])
         };
         match made {
-            Ok(tid) if tid as i64 > 0 => Some(ThreadSeed(Box::new((process, Seed { slot, offset, tid: tid as i32 })))),
+            // The tid is guest-writable: it must at least name a thread
+            // of this stub other than the mapper.
+            Ok(tid) if tid as i64 > 0 && tid as i32 != process.mapper_tid && process.thread_alive(tid as i32) => {
+                Some(ThreadSeed(Box::new((process, Seed { slot, offset, tid: tid as i32 }))))
+            }
             _ => {
                 let _ = process.run_ops(&[[libc::SYS_munmap as u64, slot_addr(slot), SLOT_SIZE, 0, 0, 0, 0]]);
                 process.free_slot(slot);

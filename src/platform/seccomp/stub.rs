@@ -4,11 +4,9 @@
 /// The assembled stub (see stub.s and build.rs).
 pub static STUB_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/seccomp_stub.elf"));
 
-pub const STUB_BASE: u64 = crate::platform::STUB_REGION_START;
-/// The stub's code page.
-pub const STUB_CODE: u64 = STUB_BASE + 0x1000;
-/// `syscall; int3` for calls injected during set-up.
-pub const SYSCALL_SITE: u64 = STUB_CODE + 0x10;
+use crate::platform::stub_common::{OP_SIZE, SECCOMP_RET_TRAP, code_page_filter};
+pub use crate::platform::stub_common::{OPS_ADDR, STUB_BASE, STUB_CODE, STUB_MEMFD, SYSCALL_SITE, SockFilter, USER_TOP};
+
 /// `syscall` that makes the mapper thread (the child jumps to its loop).
 pub const MAPPER_CLONE_SITE: u64 = STUB_CODE + 0x20;
 /// `int3` where every guest host thread waits for its first registers.
@@ -18,8 +16,6 @@ pub const RESTORER: u64 = STUB_CODE + 0x50;
 /// The signal handler.
 pub const HANDLER: u64 = STUB_CODE + 0x80;
 
-/// vkernel's orders to the mapper: read-only in the stub.
-pub const OPS_ADDR: u64 = STUB_BASE + 0x10000;
 /// The mapper's answers.
 pub const MAPPER_ADDR: u64 = STUB_BASE + 0x11000;
 /// Filters, signal masks and tunables: read-only in the stub.
@@ -28,12 +24,8 @@ pub const SHARED_ADDR: u64 = STUB_BASE + 0x12000;
 pub const SLOTS_ADDR: u64 = STUB_BASE + 0x100000;
 pub const SLOT_SIZE: u64 = 0x8000;
 pub const SLOT_PAGES: usize = (SLOT_SIZE / 4096) as usize;
-/// The highest user address on x86-64 with 4-level paging.
-pub const USER_TOP: u64 = 0x7fff_ffff_f000;
 /// How many guest host threads one stub process can hold.
 pub const MAX_SLOTS: usize = ((USER_TOP - SLOTS_ADDR) / SLOT_SIZE) as usize;
-/// The guest-RAM memfd inside the stub.
-pub const STUB_MEMFD: i32 = 3;
 
 /// A slot's control words (its first page; the rest is the alternate
 /// signal stack).
@@ -67,15 +59,17 @@ pub mod ops {
     pub const SEQ: usize = 0;
     pub const COUNT: usize = 8;
     pub const FIRST: usize = 64;
-    pub const OP_SIZE: usize = 56;
+    pub const OP_SIZE: usize = super::OP_SIZE;
     pub const MAX: usize = (4096 - FIRST) / OP_SIZE;
 }
 
-/// The MAPPER page.
+/// The MAPPER page: hints and results the mapper writes, which guest
+/// threads can write too. That a batch is done vkernel learns only from
+/// the stub's done byte, a byte of guest RAM no stub maps, which the
+/// mapper sets with pwrite on the memfd once the batch's calls returned.
 pub mod mapper {
+    /// The last request served: the futex vkernel sleeps on.
     pub const DONE: usize = 0;
-    pub const MAPPER_SLEEPS: usize = 4;
-    pub const VK_SLEEPS: usize = 8;
     pub const LEFT: usize = 16;
     pub const RESULT: usize = 24;
 }
@@ -89,26 +83,13 @@ pub mod shared {
     pub const FSGSBASE: usize = 48;
     pub const STUB_SPIN: usize = 52;
     pub const MAPPER_SPIN: usize = 56;
+    /// The guest-RAM offset of the stub's done byte (see `mapper`).
+    pub const DONE_OFFSET: usize = 64;
+    /// A nonzero byte: what the mapper writes there.
+    pub const ONE: usize = 72;
     pub const GUEST_FILTER: usize = 256;
     pub const MAPPER_FILTER: usize = 2048;
 }
-
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SockFilter {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
-}
-
-const LD_W_ABS: u16 = 0x20;
-const JEQ_K: u16 = 0x15;
-const JGE_K: u16 = 0x35;
-const RET_K: u16 = 0x06;
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-pub const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
-pub const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
 
 /// The system calls a guest thread's own stub code makes: waiting for and
 /// waking vkernel, returning to the guest, leaving, setting TLS bases
@@ -118,9 +99,11 @@ pub const GUEST_ALLOWED: &[u32] =
     &[libc::SYS_futex as u32, libc::SYS_rt_sigreturn as u32, libc::SYS_exit as u32, libc::SYS_arch_prctl as u32, libc::SYS_sched_yield as u32];
 
 /// The mapper's calls: host mappings, new guest host threads (and what
-/// they do before the guest filter is on), plus everything the guest
-/// threads it makes may need (their filters stack on this one).
+/// they do before the guest filter is on), the write of the done byte,
+/// plus everything the guest threads it makes may need (their filters
+/// stack on this one, so pwrite stays the mapper's).
 pub const MAPPER_ALLOWED: &[u32] = &[
+    libc::SYS_pwrite64 as u32,
     libc::SYS_mmap as u32,
     libc::SYS_munmap as u32,
     libc::SYS_mprotect as u32,
@@ -140,34 +123,13 @@ pub const MAPPER_ALLOWED: &[u32] = &[
 /// traps everything else (SIGSYS: the guest's system calls, or a stub
 /// that went wrong).
 pub fn filter(allowed: &[u32]) -> Vec<SockFilter> {
-    let f = |code, jt, jf, k| SockFilter { code, jt, jf, k };
-    let lo = STUB_CODE as u32;
-    let hi = (STUB_CODE >> 32) as u32;
-    // Layout: 0..=6 checks, 7 load nr, 8..8+n compares, then TRAP, ALLOW.
-    let n = allowed.len() as u8;
-    let trap = 8 + n;
-    let mut prog = vec![
-        f(LD_W_ABS, 0, 0, 4),
-        f(JEQ_K, 0, trap - 2, AUDIT_ARCH_X86_64),
-        f(LD_W_ABS, 0, 0, 12),
-        f(JEQ_K, 0, trap - 4, hi),
-        f(LD_W_ABS, 0, 0, 8),
-        f(JGE_K, 0, trap - 6, lo),
-        f(JGE_K, trap - 7, 0, lo + 0x1000),
-        f(LD_W_ABS, 0, 0, 0),
-    ];
-    for (i, nr) in allowed.iter().enumerate() {
-        let here = 8 + i as u8;
-        prog.push(f(JEQ_K, trap - here, 0, *nr));
-    }
-    prog.push(f(RET_K, 0, 0, SECCOMP_RET_TRAP));
-    prog.push(f(RET_K, 0, 0, SECCOMP_RET_ALLOW));
-    prog
+    code_page_filter(allowed, SECCOMP_RET_TRAP)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::stub_common::{AUDIT_ARCH_X86_64, SECCOMP_RET_ALLOW, verdict};
 
     #[test]
     fn stub_is_linked_where_vkernel_jumps() {
@@ -179,29 +141,6 @@ mod tests {
         assert_eq!(&code[0x20..0x22], &[0x0f, 0x05], "syscall at the mapper clone site");
         assert_eq!(code[0x40], 0xcc, "int3 at the thread entry");
         assert!(text.p_filesz <= 0x1000, "the code fits in its page");
-    }
-
-    /// Runs the filter as the kernel would for (arch, nr, ip).
-    fn verdict(prog: &[SockFilter], arch: u32, nr: u32, ip: u64) -> u32 {
-        let data = |off: u32| match off {
-            0 => nr,
-            4 => arch,
-            8 => ip as u32,
-            12 => (ip >> 32) as u32,
-            _ => 0,
-        };
-        let (mut pc, mut acc) = (0usize, 0u32);
-        loop {
-            let ins = prog[pc];
-            match ins.code {
-                LD_W_ABS => acc = data(ins.k),
-                JEQ_K => pc += if acc == ins.k { ins.jt } else { ins.jf } as usize,
-                JGE_K => pc += if acc >= ins.k { ins.jt } else { ins.jf } as usize,
-                RET_K => return ins.k,
-                _ => panic!("unknown instruction"),
-            }
-            pc += 1;
-        }
     }
 
     #[test]
@@ -218,6 +157,7 @@ mod tests {
         let mprog = filter(MAPPER_ALLOWED);
         assert_eq!(verdict(&mprog, AUDIT_ARCH_X86_64, mmap, STUB_CODE + 0x300), SECCOMP_RET_ALLOW);
         assert_eq!(verdict(&mprog, AUDIT_ARCH_X86_64, libc::SYS_write as u32, STUB_CODE + 0x300), SECCOMP_RET_TRAP);
+        assert_eq!(verdict(&prog, AUDIT_ARCH_X86_64, libc::SYS_pwrite64 as u32, STUB_CODE + 0x300), SECCOMP_RET_TRAP, "only the mapper sets its done byte");
         for nr in GUEST_ALLOWED {
             assert!(MAPPER_ALLOWED.contains(nr), "the mapper's filter, under every guest thread's, lets the stub's own calls through");
         }

@@ -41,7 +41,10 @@
     .set SH_FSGSBASE,    48
     .set SH_STUB_SPIN,   52
     .set SH_MAPPER_SPIN, 56
+    .set SH_DONE_OFFSET, 64  # guest-RAM offset of the batch-done byte (never mapped here)
+    .set SH_ONE,         72  # a nonzero byte, the source of that write
 
+    .set SYS_pwrite64, 18
     .set SYS_rt_sigprocmask, 14
     .set SYS_rt_sigreturn, 15
     .set SYS_clone, 56
@@ -56,18 +59,9 @@
     .set ARCH_SET_GS, 0x1001
     .set ARCH_SET_FS, 0x1002
 
-    .text
-    .globl _start
-_start:
-1:  int3
-    jmp 1b
-
-# One injected system call during set-up (vkernel traces the first thread
-# until it is ready); the result comes back in rax at the int3.
-    .org 0x10
-syscall_site:
-    syscall
-    int3
+# The entry and the syscall site (used during set-up, while vkernel
+# traces the first thread).
+    .include "stub_common.s"
 
 # Set-up makes the mapper thread here: the parent stops at the int3, the
 # child starts serving.
@@ -184,10 +178,14 @@ handler:
 # The mapper thread: installs its filter, blocks every signal, then serves
 # batches of system calls (nr + six arguments each) that vkernel writes in
 # the OPS page: [0] request number, [8] count, ops from [64]. Answers in
-# MAPPER: [0] request number served, [4] mapper sleeps, [8] vkernel
-# sleeps, [16] ops not done (0: all), [24] last result. An op with the
+# MAPPER: [0] request number served (the futex vkernel sleeps on; always
+# woken), [16] ops not done (0: all), [24] last result. An op with the
 # clone number makes a guest host thread for the slot in its sixth
-# argument.
+# argument. Guest threads can write the MAPPER page, so vkernel trusts
+# none of it: that a batch is done it learns from a byte of guest RAM no
+# stub maps, which only this thread writes (pwrite to the memfd, from a
+# read-only source, at an offset from the read-only SHARED page) after
+# the batch's last call returned.
     .org 0x200
 mapper_start:
     mov eax, SYS_seccomp
@@ -217,19 +215,12 @@ mapper_loop:
     mov eax, SYS_sched_yield
     syscall
     jmp 1b
-5:
-    mov dword ptr [rip + MAPPER + 4], 1
-    mfence
-    mov eax, [rip + OPS]
-    cmp eax, r14d
-    jne 2f
-    lea rdi, [rip + OPS]
+5:  lea rdi, [rip + OPS]
     mov esi, FUTEX_WAIT
     mov edx, r14d
     xor r10d, r10d
     mov eax, SYS_futex
     syscall
-2:  mov dword ptr [rip + MAPPER + 4], 0
     jmp mapper_loop
 mapper_work:
     mov r14d, eax
@@ -254,10 +245,13 @@ mapper_work:
     jmp 3b
 4:  mov [rip + MAPPER + 16], r12
     mov [rip + MAPPER + 24], rax
+    mov edi, 3
+    lea rsi, [rip + SHARED + SH_ONE]
+    mov edx, 1
+    mov r10, [rip + SHARED + SH_DONE_OFFSET]
+    mov eax, SYS_pwrite64
+    syscall
     mov [rip + MAPPER], r14d
-    mfence
-    cmp dword ptr [rip + MAPPER + 8], 0
-    je mapper_loop
     lea rdi, [rip + MAPPER]
     mov esi, FUTEX_WAKE
     mov edx, 1

@@ -1,0 +1,43 @@
+//! Counts of the seccomp platform's hand-offs, for `-v` at exit: how
+//! often each wait was over while spinning and how often it slept on its
+//! futex (the split the benchmarks report, issue 10).
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// One kind of wait: ended while spinning, or after a futex sleep.
+pub struct Tally {
+    spun: AtomicU64,
+    slept: AtomicU64,
+}
+
+impl Tally {
+    const fn new() -> Tally {
+        Tally { spun: AtomicU64::new(0), slept: AtomicU64::new(0) }
+    }
+
+    pub fn count(&self, slept: bool) {
+        if slept { &self.slept } else { &self.spun }.fetch_add(1, Relaxed);
+    }
+
+    fn show(&self, what: &str) -> String {
+        let (spun, slept) = (self.spun.load(Relaxed), self.slept.load(Relaxed));
+        let total = spun + slept;
+        let pct = if total == 0 { 0.0 } else { 100.0 * spun as f64 / total as f64 };
+        format!("{what} {total} ({spun} spun, {slept} slept: {pct:.0}% spun)")
+    }
+}
+
+/// vkernel waiting for a guest thread's next event (after answering it).
+pub static EVENTS: Tally = Tally::new();
+/// A guest thread waiting for vkernel's answer: "slept" when the answer
+/// had to wake it (the stub's own flag, as it read at the answer).
+pub static ANSWERS: Tally = Tally::new();
+/// vkernel waiting for the mapper to finish a batch.
+pub static BATCHES: Tally = Tally::new();
+/// Host calls in those batches.
+pub static OPS: AtomicU64 = AtomicU64::new(0);
+
+/// The line `-v` prints at exit.
+pub fn report() -> String {
+    format!("hand-offs: {}; {}; {}, {} host calls", EVENTS.show("guest events"), ANSWERS.show("answers"), BATCHES.show("mapper batches"), OPS.load(Relaxed))
+}

@@ -1,0 +1,106 @@
+//! What the two platforms' stubs share: where they live in every guest
+//! address space, the start of their code (stub_common.s, included by
+//! both stub.s files), the layout of a batched host call, and the seccomp
+//! filter that lets only the stub's code page make its few host calls.
+
+/// Where build.rs links both stubs.
+pub const STUB_BASE: u64 = crate::platform::STUB_REGION_START;
+/// The stub's code page (its second ELF segment).
+pub const STUB_CODE: u64 = STUB_BASE + 0x1000;
+/// `syscall; int3` for calls injected with ptrace (stub_common.s).
+pub const SYSCALL_SITE: u64 = STUB_CODE + 0x10;
+/// The page of vkernel's orders to the stub (read-only in the stub).
+pub const OPS_ADDR: u64 = STUB_BASE + 0x10000;
+/// The highest user address on x86-64 with 4-level paging.
+pub const USER_TOP: u64 = 0x7fff_ffff_f000;
+/// The fd number of the guest-RAM memfd inside every stub.
+pub const STUB_MEMFD: i32 = crate::platform::spawn::STUB_MEMFD;
+/// Bytes per batched host call: nr + six arguments.
+pub const OP_SIZE: usize = 56;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SockFilter {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
+
+pub const LD_W_ABS: u16 = 0x20;
+pub const JEQ_K: u16 = 0x15;
+pub const JGE_K: u16 = 0x35;
+pub const RET_K: u16 = 0x06;
+pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+pub const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
+pub const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
+pub const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+
+/// A filter that lets `allowed` through when made from the stub's code
+/// page (x86-64 ABI only) and answers everything else with `otherwise`.
+pub fn code_page_filter(allowed: &[u32], otherwise: u32) -> Vec<SockFilter> {
+    let f = |code, jt, jf, k| SockFilter { code, jt, jf, k };
+    let lo = STUB_CODE as u32;
+    let hi = (STUB_CODE >> 32) as u32;
+    // Layout: 0..=6 checks, 7 load nr, 8..8+n compares, then the refusal
+    // and ALLOW.
+    let n = allowed.len() as u8;
+    let refuse = 8 + n;
+    let mut prog = vec![
+        f(LD_W_ABS, 0, 0, 4),
+        f(JEQ_K, 0, refuse - 2, AUDIT_ARCH_X86_64),
+        f(LD_W_ABS, 0, 0, 12),
+        f(JEQ_K, 0, refuse - 4, hi),
+        f(LD_W_ABS, 0, 0, 8),
+        f(JGE_K, 0, refuse - 6, lo),
+        f(JGE_K, refuse - 7, 0, lo + 0x1000),
+        f(LD_W_ABS, 0, 0, 0),
+    ];
+    for (i, nr) in allowed.iter().enumerate() {
+        let here = 8 + i as u8;
+        prog.push(f(JEQ_K, refuse - here, 0, *nr));
+    }
+    prog.push(f(RET_K, 0, 0, otherwise));
+    prog.push(f(RET_K, 0, 0, SECCOMP_RET_ALLOW));
+    prog
+}
+
+/// Runs a filter as the kernel would for (arch, nr, ip): for tests.
+#[cfg(test)]
+pub fn verdict(prog: &[SockFilter], arch: u32, nr: u32, ip: u64) -> u32 {
+    let data = |off: u32| match off {
+        0 => nr,
+        4 => arch,
+        8 => ip as u32,
+        12 => (ip >> 32) as u32,
+        _ => 0,
+    };
+    let (mut pc, mut acc) = (0usize, 0u32);
+    loop {
+        let ins = prog[pc];
+        match ins.code {
+            LD_W_ABS => acc = data(ins.k),
+            JEQ_K => pc += if acc == ins.k { ins.jt } else { ins.jf } as usize,
+            JGE_K => pc += if acc >= ins.k { ins.jt } else { ins.jf } as usize,
+            RET_K => return ins.k,
+            _ => panic!("unknown instruction"),
+        }
+        pc += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_code_page_gets_through() {
+        let prog = code_page_filter(&[1, 2], SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(verdict(&prog, AUDIT_ARCH_X86_64, 2, STUB_CODE + 8), SECCOMP_RET_ALLOW);
+        assert_eq!(verdict(&prog, AUDIT_ARCH_X86_64, 3, STUB_CODE + 8), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(verdict(&prog, AUDIT_ARCH_X86_64, 1, STUB_CODE - 1), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(verdict(&prog, AUDIT_ARCH_X86_64, 1, STUB_CODE + 0x1000), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(verdict(&prog, AUDIT_ARCH_X86_64, 1, STUB_CODE + (1 << 32)), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(verdict(&prog, 0x4000_0003, 1, STUB_CODE + 8), SECCOMP_RET_KILL_PROCESS, "the i386 ABI is refused");
+    }
+}

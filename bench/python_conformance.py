@@ -44,6 +44,17 @@ AF_INET_SKIP = re.compile(r"IPv4|IPv6|IPV6|ipv6|AF_INET|inet_pton|inet6")
 # server on HOSTv4 comes up with no socket at all.
 AF_INET_SILENT = [
     re.compile(r"^test\.test_os\.TestSendfile\."),  # asyncSetUp: start_server(host=HOSTv4), then server.sockets[0]
+    # setUp's UDP syslog server failed on AF_INET, so tearDown finds none.
+    re.compile(r"^test\.test_logging\.SysLogHandlerTest\.test_udp_reconnection$"),
+    # test_multiprocessing_fork hangs in tearDownModule (docs/compatibility.md),
+    # so its failure report is never printed; each of these, run alone,
+    # fails on errno 97 (socket.socket(), Listener(family='AF_INET'),
+    # create_server((HOST, 0)), managers at (HOST, 0)).
+    re.compile(
+        r"^test\.test_multiprocessing_fork\.(TestCloseFds\.test_closefd|TestTimeouts\.test_timeout|TestWait\.test_wait_socket(_slow)?"
+        r"|With\w+TestManagerRestart\.test_rapid_restart|WithProcessesTestListener\.test_multiple_bind"
+        r"|WithProcessesTestListenerClient\.(test_issue16955|test_listener_client))$"
+    ),
 ]
 # The same seen in a traceback: a server on 127.0.0.1/0.0.0.0 with no
 # socket (test_events' create_server and _make_ssl_server, test_ssl's
@@ -173,7 +184,7 @@ def is_af_inet(case):
     if case.status in ("FAIL", "ERROR") and "unix" not in case.name.lower() and AF_INET_SILENT_TRACE.search(case.trace):
         return True
     if case.status == "skipped":
-        return bool(AF_INET_SKIP.search(case.detail))
+        return bool(AF_INET_SKIP.search(case.detail) or AF_INET_TRACE.search(case.detail))
     return bool(AF_INET_TRACE.search(case.trace) or AF_INET_TRACE.search(case.detail))
 
 

@@ -212,8 +212,16 @@ impl Process {
         self.threads.lock().len()
     }
 
+    /// Adds a new thread. One that joins while the group is exiting (a
+    /// clone racing an exit_group or a fatal signal) gets the SIGKILL its
+    /// siblings got: start_group_exit marks the group before it walks the
+    /// threads, so each new thread is either in that walk or sees the mark.
     pub fn add_thread(&self, task: &Arc<Task>) {
         self.threads.lock().push(Arc::downgrade(task));
+        if self.group_exiting() {
+            task.signals.lock().pending.add(crate::signal::SigInfo::kernel(crate::abi::signal::SIGKILL));
+            task.notify_signal();
+        }
     }
 
     /// Takes `task` out of the live threads; returns how many remain (the

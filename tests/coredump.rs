@@ -17,8 +17,12 @@ use common::{Input, Link};
 /// core_crash built static with debug information (the shared builder
 /// leaves it out), so gdb can name arguments and variables.
 fn debug_binary(link: &str) -> std::path::PathBuf {
-    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("core_crash.debug{}.{}", link.replace(' ', ""), std::process::id()));
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest/core_crash.c");
+    debug_build("core_crash", link)
+}
+
+fn debug_build(program: &str, link: &str) -> std::path::PathBuf {
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{program}.debug{}.{}", link.replace(' ', ""), std::process::id()));
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/guest/{program}.c"));
     let r = Command::new("cc").args(["-g", "-O0"]).args(link.split_whitespace()).arg("-o").arg(&out).arg(&src).output().expect("run cc");
     assert!(r.status.success(), "cc failed: {}", String::from_utf8_lossy(&r.stderr));
     out
@@ -120,4 +124,29 @@ fn a_core_past_its_limit_is_not_reported_dumped() {
     let size = fs::metadata(dir.join("core")).map(|m| m.len()).unwrap_or(0);
     assert!(size <= 20000, "the core file ({size} bytes) passes RLIMIT_CORE");
     let _ = fs::remove_dir_all(&dir);
+}
+
+/// A threaded process's core holds every thread (NT_PRSTATUS each): gdb
+/// lists all three, the one blocked in read and the one spinning where
+/// they were, beside the crashing main thread (tests/guest/core_threads.c).
+#[test]
+fn a_threaded_crash_dumps_every_thread() {
+    if !common::have_tool("gdb") {
+        return;
+    }
+    let bin = debug_build("core_threads", "-static");
+    let dir = common::fresh_scratch("core-threads");
+    let share = format!("{}:/cd", dir.display());
+    let script = format!("cd /cd && {}; echo status=$?", bin.display());
+    let out = common::run_vkernel_with(&["--share", &share], "/bin/sh", &["-c", &script], &Input::Null);
+    assert!(!out.timed_out, "vkernel timed out:\n{}", out.stderr_str());
+    assert!(out.stdout_str().contains("status=139"), "stdout: {}\nstderr: {}", out.stdout_str(), out.stderr_str());
+    let core = dir.join("core");
+    let gdb = Command::new("gdb").args(["-batch", "-nx", "-ex", "info threads", "-ex", "thread apply all bt"]).arg(&bin).arg(&core).output().expect("run gdb");
+    let text = String::from_utf8_lossy(&gdb.stdout).to_string() + &String::from_utf8_lossy(&gdb.stderr);
+    for want in ["Program terminated with signal SIGSEGV", "Thread 3 ", "Thread 2 ", "Thread 1 ", "main () at", "in reading_thread", "spinning_thread"] {
+        assert!(text.contains(want), "gdb's answer lacks {want:?}:\n{text}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+    let _ = fs::remove_file(&bin);
 }

@@ -43,7 +43,7 @@ guest_test!(exec_errors_scripts_cloexec_and_signal_state_across_exec, "proc_exec
 guest_test!(sessions_groups_group_kill_orphans_subreaper_pdeathsig, "proc_groups");
 guest_test!(sigkill_to_a_process_ends_vfork_and_stop_waits, "proc_kill_waits");
 guest_test!(process_vm_rw_kcmp_unshare_and_setns_follow_linux, "proc_share");
-guest_test!(rlimit_cpu_sigxcpu_then_sigkill_inherited_and_prlimit_of_another_process, "proc_limits");
+guest_test!(rlimit_cpu_sigxcpu_then_sigkill_inherited_prlimit_of_another_process_and_nproc, "proc_limits");
 
 // Signals.
 guest_test!(siginfo_masks_pending_rt_order_resethand_nodefer_sigsuspend_sigtimedwait, "sig_deliver");

@@ -36,9 +36,10 @@ macro_rules! thread_test {
     };
 }
 
-thread_test!(create_join_tls_mutex_condvar_barrier_robust_exit_fork_exec_proc_task, "thread_basic");
+thread_test!(create_join_tls_mutex_condvar_barrier_robust_exit_fork_exec_proc_task_parent_thread, "thread_basic");
 thread_test!(directed_and_process_signals_sigwait_fatal_stop_cancel_setxid, "thread_signals");
 thread_test!(shared_futexes_wake_op_pi_waitv_affinity_membarrier_clone3, "thread_futex");
+thread_test!(exit_while_threads_are_being_created_ends_every_thread, "thread_exit_race");
 
 /// python3's threading, a thread pool and a timer: same output as native.
 #[test]

@@ -371,6 +371,20 @@ fn start_child(parent: &Arc<Task>, context: &mut dyn Context, mm: &Arc<crate::mm
     Ok(())
 }
 
+/// Before a core dump: kills the other threads of the process and waits
+/// until each has left its registers and gone (a kill of this thread ends
+/// the wait; the core then has what was collected).
+fn stop_others_for_core(task: &Arc<Task>, sig: i32) -> Vec<crate::task::coredump::ThreadState> {
+    let process = &task.process;
+    if process.thread_count() <= 1 || task.rlimit(RLIMIT_CORE).cur < crate::abi::PAGE_SIZE {
+        return Vec::new();
+    }
+    process.begin_core_collection();
+    process.start_group_exit(task, status_signaled(sig, false));
+    let _ = crate::sched::wait::wait_killable(&process.thread_exited, || Ok((process.thread_count() <= 1).then_some(())));
+    process.take_core_states()
+}
+
 /// Takes the next deliverable signal: this task's own first, then the
 /// process's.
 fn dequeue(task: &Task) -> Option<SigInfo> {
@@ -394,7 +408,14 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
         let Some(info) = dequeue(task) else { break };
         let sig = info.signo();
         if sig == SIGKILL {
+            // A sibling dumping core wants this thread's registers.
             let status = status_signaled(SIGKILL, false);
+            if task.process.collecting_core() {
+                let xstate = context.extended_state(&space(&task.mm())).unwrap_or_default();
+                task.process.offer_core_state(crate::task::coredump::ThreadState { task: task.clone(), regs: *regs, xstate });
+                // The dumper ends the group; this thread goes alone.
+                return Some(Ending::Thread(status));
+            }
             // Another thread's exec ends this one alone.
             let exec_tid = task.process.exec_tid();
             if exec_tid != 0 && exec_tid != task.tid() {
@@ -403,7 +424,7 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
             return Some(Ending::Group(status));
         }
         let action = {
-            let mut actions = task.sigactions.lock();
+            let mut actions = task.sigactions();
             let a = actions.get(sig);
             if a.handler > SIG_IGN && a.flags & SA_RESETHAND != 0 {
                 actions.actions[(sig - 1) as usize].handler = SIG_DFL;
@@ -428,7 +449,9 @@ fn deliver_signals(task: &Arc<Task>, regs: &mut Regs, context: &mut dyn Context,
                 DefaultAction::Terminate => return Some(Ending::Group(status_signaled(sig, false))),
                 DefaultAction::CoreDump => {
                     let xstate = context.extended_state(&space(&task.mm())).unwrap_or_default();
-                    let dumped = crate::task::coredump::dump(task, regs, &xstate, sig, &info);
+                    let others = stop_others_for_core(task, sig);
+                    let dumped = crate::task::coredump::dump(task, regs, &xstate, sig, &info, &others);
+                    task.process.set_group_exit_status(status_signaled(sig, dumped));
                     return Some(Ending::Group(status_signaled(sig, dumped)));
                 }
             },

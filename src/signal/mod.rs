@@ -267,7 +267,7 @@ fn complete_signal(target: &Arc<Task>, sig: i32) {
 pub fn force_on_task(task: &Arc<Task>, info: SigInfo) {
     let sig = info.signo();
     {
-        let mut actions = task.sigactions.lock();
+        let mut actions = task.sigactions();
         let blocked = task.signals.lock().blocked & sigbit(sig) != 0;
         let idx = (sig - 1) as usize;
         if blocked || actions.actions[idx].handler == SIG_IGN {
@@ -293,7 +293,7 @@ fn prepare_send(task: &Arc<Task>, sig: i32, _forced: bool) -> bool {
     } else if STOP_SIGNALS & sigbit(sig) != 0 {
         process.discard_pending(sigbit(SIGCONT));
     }
-    let actions = task.sigactions.lock();
+    let actions = task.sigactions();
     let handler = actions.get(sig).handler;
     // Blocked signals are never dropped here: the handler may change
     // before they are unblocked (Linux's sig_ignored).

@@ -196,7 +196,23 @@ fn sys_pidfd_send_signal(sys: &mut Sys) -> KResult<u64> {
         PIDFD_SELF_THREAD_GROUP => (task.system.process_leader(task.tgid).ok_or(Errno::ESRCH)?, false),
         fd => {
             let file = task.files().get(fd)?;
-            let p = pidfd::of(&file)?;
+            let p = match pidfd::of(&file) {
+                Ok(p) => p,
+                Err(e) => {
+                    // An open /proc/<pid> directory names its process too.
+                    let pid = crate::fs::procfs::pid_dir_pid(&file.inode).ok_or(e)?;
+                    match task.system.process_leader(pid) {
+                        Some(leader) => return signal_by_pidfd(sys, leader, false, sig, info_addr, flags),
+                        None if task.system.process(pid).is_some() => {
+                            if sig != 0 {
+                                valid_signal(sig)?;
+                            }
+                            return Ok(0);
+                        }
+                        None => return Err(Errno::ESRCH),
+                    }
+                }
+            };
             match p.process.leader().filter(|_| !p.reaped() && !p.exited()) {
                 Some(leader) => (leader, false),
                 // A zombie takes signals and nothing happens; a reaped
@@ -211,6 +227,13 @@ fn sys_pidfd_send_signal(sys: &mut Sys) -> KResult<u64> {
             }
         }
     };
+    signal_by_pidfd(sys, target, thread_pidfd, sig, info_addr, flags)
+}
+
+/// The rest of pidfd_send_signal once the target is known: the siginfo
+/// checks, then kill's.
+fn signal_by_pidfd(sys: &mut Sys, target: Arc<crate::task::Task>, thread_pidfd: bool, sig: i32, info_addr: u64, flags: u32) -> KResult<u64> {
+    let task = sys.task;
     let thread = flags & PIDFD_SIGNAL_THREAD != 0 || (thread_pidfd && flags == 0);
     let info = if info_addr != 0 {
         let mut info = SigInfo { bytes: [0; 128] };

@@ -51,7 +51,7 @@ fn sys_unshare(sys: &mut Sys) -> KResult<u64> {
     if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) != 0 && task.process.thread_count() > 1 {
         return Err(Errno::EINVAL);
     }
-    if flags & (CLONE_SIGHAND | CLONE_VM) != 0 && Arc::strong_count(&task.sigactions) > 1 {
+    if flags & (CLONE_SIGHAND | CLONE_VM) != 0 && Arc::strong_count(&task.sigactions_table()) > 2 {
         return Err(Errno::EINVAL);
     }
     if flags & CLONE_NEWUSER != 0 {
@@ -152,7 +152,7 @@ fn sys_kcmp(sys: &mut Sys) -> KResult<u64> {
         KCMP_VM => compare(Arc::as_ptr(&t1.mm()), Arc::as_ptr(&t2.mm()), kind),
         KCMP_FILES => compare(Arc::as_ptr(&t1.files_table()), Arc::as_ptr(&t2.files_table()), kind),
         KCMP_FS => compare(Arc::as_ptr(&t1.fs_context()), Arc::as_ptr(&t2.fs_context()), kind),
-        KCMP_SIGHAND => compare(Arc::as_ptr(&t1.sigactions), Arc::as_ptr(&t2.sigactions), kind),
+        KCMP_SIGHAND => compare(Arc::as_ptr(&t1.sigactions_table()), Arc::as_ptr(&t2.sigactions_table()), kind),
         // No task has an I/O context or a System V undo list: both are
         // "none", which compares equal.
         KCMP_IO | KCMP_SYSVSEM => 0,

@@ -44,7 +44,7 @@ fn sys_rt_sigaction(sys: &mut Sys) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let old = {
-        let mut actions = sys.task.sigactions.lock();
+        let mut actions = sys.task.sigactions();
         let old = actions.actions[idx];
         if let Some(mut a) = new {
             a.mask &= !UNBLOCKABLE;

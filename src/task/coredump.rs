@@ -2,7 +2,8 @@
 //! fs/binfmt_elf.c): a process killed by a signal whose default action
 //! dumps core, with RLIMIT_CORE of at least a page, leaves an ELF core
 //! file named `core` in its working directory, which gdb reads: the
-//! dumping thread's registers and FPU state, the process's identity, the
+//! dumping thread's registers and FPU state, then every other thread's
+//! (each stops and leaves them as it dies), the process's identity, the
 //! signal, the auxiliary vector, the mapped files, and the memory Linux's default
 //! coredump_filter keeps (anonymous memory that was touched, shared
 //! anonymous memory, the first page of mapped ELF files). Pipes in
@@ -46,17 +47,26 @@ struct Segment {
     elf_header_only: bool,
 }
 
-/// Writes the core of `task`'s process killed by `sig`; true when a core
-/// was written whole (the wait status then says "core dumped").
-pub fn dump(task: &Arc<Task>, regs: &Regs, xstate: &[u8], sig: i32, info: &SigInfo) -> bool {
+/// Another thread of the dumping process, as it was when it died: its
+/// registers and FPU state go into the core after the dumper's.
+pub struct ThreadState {
+    pub task: Arc<Task>,
+    pub regs: Regs,
+    pub xstate: Vec<u8>,
+}
+
+/// Writes the core of `task`'s process killed by `sig`, with the states
+/// of its `others` threads; true when a core was written whole (the wait
+/// status then says "core dumped").
+pub fn dump(task: &Arc<Task>, regs: &Regs, xstate: &[u8], sig: i32, info: &SigInfo, others: &[ThreadState]) -> bool {
     let limit = task.rlimit(RLIMIT_CORE).cur;
     if limit < PAGE_SIZE {
         return false;
     }
-    write_core(task, regs, xstate, sig, info, limit).unwrap_or(false)
+    write_core(task, regs, xstate, sig, info, others, limit).unwrap_or(false)
 }
 
-fn write_core(task: &Arc<Task>, regs: &Regs, xstate: &[u8], sig: i32, info: &SigInfo, limit: u64) -> KResult<bool> {
+fn write_core(task: &Arc<Task>, regs: &Regs, xstate: &[u8], sig: i32, info: &SigInfo, others: &[ThreadState], limit: u64) -> KResult<bool> {
     let mm = task.mm();
     let (segments, files) = segments_of(&mm);
     // Past 65535 program headers the ELF needs an extra section header
@@ -74,7 +84,15 @@ fn write_core(task: &Arc<Task>, regs: &Regs, xstate: &[u8], sig: i32, info: &Sig
         return Ok(false);
     }
 
-    let notes = notes(task, &mm, regs, xstate, sig, info, &files);
+    let mut notes = notes(task, &mm, regs, xstate, sig, info, &files);
+    // Then every other thread's registers, as Linux's fill_thread_core_info.
+    let plain = SigInfo::kernel(sig);
+    for t in others {
+        let mut status = prstatus(&t.task, &t.regs, sig, &plain);
+        status[4..12].fill(0); // only si_signo for these
+        note(&mut notes, b"CORE", NT_PRSTATUS, &status);
+        fpu_notes(&mut notes, &t.xstate);
+    }
     let phnum = segments.len() + 1;
     let headers_len = 64 + 56 * phnum as u64;
     let notes_off = headers_len;
@@ -244,13 +262,18 @@ fn notes(task: &Arc<Task>, mm: &Arc<Mm>, regs: &Regs, xstate: &[u8], sig: i32, i
     let auxv: Vec<u8> = mm.lock().saved_auxv.iter().flat_map(|&(k, v)| k.to_le_bytes().into_iter().chain(v.to_le_bytes())).collect();
     note(&mut out, b"CORE", NT_AUXV, &auxv);
     note(&mut out, b"CORE", NT_FILE, &file_note(files));
+    fpu_notes(&mut out, xstate);
+    out
+}
+
+/// A thread's FPU notes: the fxsave area, then the whole XSAVE image.
+fn fpu_notes(out: &mut Vec<u8>, xstate: &[u8]) {
     if xstate.len() >= FXSAVE_SIZE {
-        note(&mut out, b"CORE", NT_FPREGSET, &xstate[..FXSAVE_SIZE]);
+        note(out, b"CORE", NT_FPREGSET, &xstate[..FXSAVE_SIZE]);
     }
     if xstate.len() > FXSAVE_SIZE {
-        note(&mut out, b"LINUX", NT_X86_XSTATE, xstate);
+        note(out, b"LINUX", NT_X86_XSTATE, xstate);
     }
-    out
 }
 
 /// struct elf_prstatus (336 bytes on x86-64).

@@ -491,6 +491,11 @@ pub fn de_thread(task: &Arc<Task>) -> KResult<()> {
         tasks.remove(&tid);
         task.set_tid(process.tgid);
         tasks.insert(process.tgid, Arc::downgrade(task));
+        drop(tasks);
+        // Children this thread forked keep it as their parent thread.
+        for child in process.children.lock().iter().filter(|c| c.parent_thread() == tid) {
+            child.set_parent_thread(process.tgid);
+        }
     }
     Ok(())
 }
@@ -503,7 +508,9 @@ pub fn commit(task: &Arc<Task>, image: Image) -> crate::platform::Regs {
     for file in closed {
         crate::fs::file::close_fd(file, task.tgid);
     }
-    task.sigactions.lock().reset_for_exec();
+    // A CLONE_SIGHAND sharer in another process keeps its handlers.
+    task.unshare_sigactions();
+    task.sigactions().reset_for_exec();
     task.signals.lock().altstack = Default::default();
     crate::task::posix_timer::delete_all(&task.process);
     task.set_comm(&image.comm);

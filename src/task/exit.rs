@@ -45,7 +45,7 @@ pub fn notify_parent(child: &Arc<Process>, code: i32, status: i32) {
         parent.child_events.wake_all();
         return;
     };
-    let action = parent_task.sigactions.lock().get(SIGCHLD);
+    let action = parent_task.sigactions().get(SIGCHLD);
     let stop_report = code == CLD_STOPPED || code == CLD_CONTINUED;
     let sig = if stop_report { SIGCHLD } else { child.exit_signal.load(Ordering::Relaxed) };
     if sig > 0 && !(stop_report && action.flags & SA_NOCLDSTOP != 0) {
@@ -99,6 +99,7 @@ pub fn exit_task(task: &Arc<Task>, ending: Ending) -> i32 {
         // wakes, so what it sees next (/proc/self/task, tgkill) no longer
         // has this thread.
         task.system.tasks.lock().remove(&task.tid());
+        pass_children_to_a_sibling(task, &process);
         release_thread(task);
         drop_shared_state(task);
         process.thread_exited.wake_all();
@@ -233,7 +234,7 @@ fn exit_process(task: &Arc<Task>, status: i32) {
     // SA_NOCLDWAIT has its children reaped at once.
     let reap_now = match process.parent().and_then(|p| p.leader()) {
         Some(parent) => {
-            let a = parent.sigactions.lock().get(SIGCHLD);
+            let a = parent.sigactions().get(SIGCHLD);
             (a.handler == SIG_IGN || a.flags & SA_NOCLDWAIT != 0) && process.exit_signal.load(Ordering::Relaxed) == SIGCHLD
         }
         None => false,
@@ -273,12 +274,7 @@ fn reparent_children(task: &Arc<Task>, process: &Arc<Process>) {
     for child in children {
         child.set_parent(&reaper);
         reaper.children.lock().push(child.clone());
-        if let Some(leader) = child.leader() {
-            let sig = leader.pdeath_signal.load(Ordering::Relaxed);
-            if sig > 0 {
-                signal::send_to_process(&leader, SigInfo::kernel(sig));
-            }
-        }
+        send_pdeath_signals(&child);
         let zombie = match child.state().lifecycle {
             Lifecycle::Zombie { status } => Some(status),
             _ => None,
@@ -289,6 +285,33 @@ fn reparent_children(task: &Arc<Task>, process: &Arc<Process>) {
         }
     }
     reaper.child_events.wake_all();
+}
+
+/// A child's parent thread died: each of its threads that asked for a
+/// signal (PR_SET_PDEATHSIG) gets it, sent to its process (Linux's
+/// reparent_leader path in forget_original_parent).
+fn send_pdeath_signals(child: &Arc<Process>) {
+    for t in child.threads() {
+        let sig = t.pdeath_signal.load(Ordering::Relaxed);
+        if sig > 0 {
+            signal::send_to_process(&t, SigInfo::kernel(sig));
+        }
+    }
+}
+
+/// A thread exits and its process lives on: the children it forked pass
+/// to a live thread of the same process and hear of it through their
+/// death signals, as in Linux, where the real parent is a thread.
+fn pass_children_to_a_sibling(task: &Arc<Task>, process: &Arc<Process>) {
+    let mine: Vec<Arc<Process>> = process.children.lock().iter().filter(|c| c.parent_thread() == task.tid()).cloned().collect();
+    if mine.is_empty() {
+        return;
+    }
+    let Some(heir) = process.threads().into_iter().find(|t| !Arc::ptr_eq(t, task)) else { return };
+    for child in mine {
+        child.set_parent_thread(heir.tid());
+        send_pdeath_signals(&child);
+    }
 }
 
 /// Removes a zombie from its parent and the process table, adding its CPU

@@ -8,6 +8,8 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
+use crate::abi::capability::{CAP_SYS_ADMIN, CAP_SYS_RESOURCE};
+use crate::abi::resource::RLIMIT_NPROC;
 use crate::abi::sched::{
     CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS,
     CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK,
@@ -20,6 +22,26 @@ use crate::task::process::Process;
 use crate::task::{Task, TaskSignals};
 
 const NAMESPACE_FLAGS: u64 = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+
+/// RLIMIT_NPROC: EAGAIN when the caller's real user already has as many
+/// tasks (threads included, zombies until reaped, as Linux's ucounts) as
+/// the limit, unless the user is root or holds CAP_SYS_RESOURCE or
+/// CAP_SYS_ADMIN (Linux's copy_process).
+fn check_nproc(parent: &Arc<Task>) -> KResult<()> {
+    let limit = parent.rlimit(RLIMIT_NPROC).cur;
+    // Fewer tasks than the limit in all: nothing to count.
+    if (parent.system.tasks.lock().len() as u64) < limit {
+        return Ok(());
+    }
+    let creds = parent.creds();
+    if creds.uid == 0 || creds.capable(CAP_SYS_RESOURCE) || creds.capable(CAP_SYS_ADMIN) {
+        return Ok(());
+    }
+    // Upgraded under the table lock, looked at (and dropped) after it.
+    let tasks: Vec<Arc<Task>> = parent.system.tasks.lock().values().filter_map(|w| w.upgrade()).collect();
+    let mine = tasks.iter().filter(|t| t.creds().uid == creds.uid).count() as u64;
+    if mine >= limit { Err(Errno::EAGAIN) } else { Ok(()) }
+}
 
 /// Completion a vfork parent waits on.
 pub struct VforkDone {
@@ -115,6 +137,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         return Err(Errno::ERESTARTNOINTR);
     }
     let kernel = &parent.system;
+    check_nproc(parent)?;
     let pid = match wanted_tid {
         Some(tid) => {
             if parent.creds().euid != 0 {
@@ -133,6 +156,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
     } else {
         let real_parent = if flags & CLONE_PARENT != 0 { parent.process.parent().unwrap_or_else(|| parent.process.clone()) } else { parent.process.clone() };
         let p = Process::new(pid, Some(&real_parent), parent.process.pgid(), parent.process.sid());
+        p.set_parent_thread(if flags & CLONE_PARENT != 0 { parent.process.parent_thread() } else { parent.tid() });
         p.limits.inherit(&parent.process.limits);
         // A thread's exit signal is ignored (Linux: threads never signal).
         p.exit_signal.store(exit_signal, Ordering::Relaxed);
@@ -142,9 +166,9 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
     let files = if flags & CLONE_FILES != 0 { parent.files_table() } else { Arc::new(Mutex::new(parent.files().clone())) };
     let fs = if flags & CLONE_FS != 0 { parent.fs_context() } else { Arc::new(Mutex::new(parent.fs().clone())) };
     let sigactions = if flags & CLONE_SIGHAND != 0 {
-        parent.sigactions.clone()
+        parent.sigactions_table()
     } else {
-        let mut actions = parent.sigactions.lock().clone();
+        let mut actions = parent.sigactions().clone();
         if flags & CLONE_CLEAR_SIGHAND != 0 {
             actions.reset_for_exec();
         }
@@ -165,7 +189,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         files: Mutex::new(files),
         fs: Mutex::new(fs),
         creds: Mutex::new(parent.creds()),
-        sigactions,
+        sigactions: Mutex::new(sigactions),
         signals: Mutex::new(signals),
         // Resource limits belong to the process (Linux's signal_struct).
         rlimits: if thread { parent.rlimits.clone() } else { Arc::new(Mutex::new(*parent.rlimits.lock())) },

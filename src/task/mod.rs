@@ -87,7 +87,9 @@ pub struct Task {
     /// when the task stops sharing it (unshare(CLONE_FS)).
     fs: Mutex<Arc<Mutex<FsContext>>>,
     pub creds: Mutex<Creds>,
-    pub sigactions: Arc<Mutex<SignalActions>>,
+    /// The signal handler table, shared by CLONE_SIGHAND (every thread of
+    /// a process); replaced by a private copy at exec.
+    sigactions: Mutex<Arc<Mutex<SignalActions>>>,
     pub signals: Mutex<TaskSignals>,
     pub rlimits: Arc<Mutex<[Rlimit; RLIM_NLIMITS]>>,
     pub comm: Mutex<[u8; 16]>,
@@ -143,6 +145,25 @@ impl Task {
     /// The fd table itself (CLONE_FILES shares it).
     pub fn files_table(&self) -> Arc<Mutex<FdTable>> {
         self.files.lock().clone()
+    }
+
+    pub fn sigactions(&self) -> parking_lot::ArcMutexGuard<parking_lot::RawMutex, SignalActions> {
+        self.sigactions.lock().lock_arc()
+    }
+
+    /// The handler table itself (CLONE_SIGHAND shares it).
+    pub fn sigactions_table(&self) -> Arc<Mutex<SignalActions>> {
+        self.sigactions.lock().clone()
+    }
+
+    /// Gives the task a private copy of its handler table if another
+    /// process shares it (exec: Linux's unshare_sighand).
+    pub fn unshare_sigactions(&self) {
+        let mut table = self.sigactions.lock();
+        if Arc::strong_count(&table) > 1 {
+            let copy = table.lock().clone();
+            *table = Arc::new(Mutex::new(copy));
+        }
     }
 
     /// Gives the task a private copy of its fd table if another process
@@ -234,7 +255,7 @@ impl Task {
             files: Mutex::new(Arc::new(Mutex::new(files))),
             fs: Mutex::new(Arc::new(Mutex::new(fs))),
             creds: Mutex::new(Creds::from_host()),
-            sigactions: Arc::new(Mutex::new(SignalActions::default())),
+            sigactions: Mutex::new(Arc::new(Mutex::new(SignalActions::default()))),
             signals: Mutex::new(TaskSignals::default()),
             rlimits: Arc::new(Mutex::new(limits::initial())),
             comm: Mutex::new([0; 16]),
@@ -344,7 +365,7 @@ impl crate::sched::CurrentTask for Task {
     }
     fn signal_blocked_or_ignored(&self, sig: i32) -> bool {
         let blocked = self.signals.lock().blocked & crate::signal::sigbit(sig) != 0;
-        blocked || self.sigactions.lock().get(sig).handler == crate::abi::signal::SIG_IGN
+        blocked || self.sigactions().get(sig).handler == crate::abi::signal::SIG_IGN
     }
     fn send_signal_to_self(&self, sig: i32) {
         let Some(me) = current().filter(|t| t.tid() == self.tid()) else { return };

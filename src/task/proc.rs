@@ -289,7 +289,7 @@ fn pid_content(system: &System, task: &Arc<Task>, f: PidFile) -> Vec<u8> {
 
 /// (ignored, caught) signal sets of a task's thread group.
 fn signal_sets(task: &Task) -> (u64, u64) {
-    let actions = task.sigactions.lock();
+    let actions = task.sigactions();
     let (mut ign, mut cgt) = (0u64, 0u64);
     for (i, a) in actions.actions.iter().enumerate() {
         match a.handler {

@@ -51,6 +51,10 @@ pub struct Process {
     pub tgid: i32,
     parent: Mutex<Weak<Process>>,
     parent_tgid: AtomicI32,
+    /// The thread of the parent that is this process's real parent (the
+    /// one that forked it, or the one it was handed to): __WNOTHREAD waits
+    /// and PR_SET_PDEATHSIG follow the thread, not the process.
+    parent_thread: AtomicI32,
     pub children: Mutex<Vec<Arc<Process>>>,
     pgid: AtomicI32,
     sid: AtomicI32,
@@ -74,6 +78,9 @@ pub struct Process {
     group_exit: Mutex<Option<i32>>,
     /// The thread whose execve is ending the others (0: none).
     exec_tid: AtomicI32,
+    /// While a thread dumps core: the registers of the other threads, each
+    /// left here as it dies (Linux's core_state).
+    core_threads: Mutex<Option<Vec<crate::task::coredump::ThreadState>>>,
     /// Woken when a thread exits (an exec waits for the others to go).
     pub thread_exited: WaitQueue,
     /// OOM adjustment, core-dump filter, dumpability (see `task::limits`).
@@ -98,6 +105,7 @@ impl Process {
             tgid,
             parent: Mutex::new(parent.map(Arc::downgrade).unwrap_or_default()),
             parent_tgid: AtomicI32::new(parent.map(|p| p.tgid).unwrap_or(0)),
+            parent_thread: AtomicI32::new(parent.map(|p| p.tgid).unwrap_or(0)),
             children: Mutex::new(Vec::new()),
             pgid: AtomicI32::new(pgid),
             sid: AtomicI32::new(sid),
@@ -122,6 +130,7 @@ impl Process {
             threads: Mutex::new(Vec::new()),
             group_exit: Mutex::new(None),
             exec_tid: AtomicI32::new(0),
+            core_threads: Mutex::new(None),
             stop_seq: AtomicU64::new(0),
             stop_active: AtomicBool::new(false),
             thread_exited: WaitQueue::new(),
@@ -171,6 +180,17 @@ impl Process {
     pub fn set_parent(&self, parent: &Arc<Process>) {
         *self.parent.lock() = Arc::downgrade(parent);
         self.parent_tgid.store(parent.tgid, Ordering::Relaxed);
+        let thread = parent.leader().map(|t| t.tid()).unwrap_or(parent.tgid);
+        self.parent_thread.store(thread, Ordering::Relaxed);
+    }
+
+    /// The tid of the parent's thread that is this process's real parent.
+    pub fn parent_thread(&self) -> i32 {
+        self.parent_thread.load(Ordering::Relaxed)
+    }
+
+    pub fn set_parent_thread(&self, tid: i32) {
+        self.parent_thread.store(tid, Ordering::Relaxed);
     }
 
     pub fn state(&self) -> MutexGuard<'_, ProcessState> {
@@ -192,8 +212,16 @@ impl Process {
         self.threads.lock().len()
     }
 
+    /// Adds a new thread. One that joins while the group is exiting (a
+    /// clone racing an exit_group or a fatal signal) gets the SIGKILL its
+    /// siblings got: start_group_exit marks the group before it walks the
+    /// threads, so each new thread is either in that walk or sees the mark.
     pub fn add_thread(&self, task: &Arc<Task>) {
         self.threads.lock().push(Arc::downgrade(task));
+        if self.group_exiting() {
+            task.signals.lock().pending.add(crate::signal::SigInfo::kernel(crate::abi::signal::SIGKILL));
+            task.notify_signal();
+        }
     }
 
     /// Takes `task` out of the live threads; returns how many remain (the
@@ -216,6 +244,34 @@ impl Process {
             }
         }
         status
+    }
+
+    /// Overrides the group's exit status (a core dump knows only at the
+    /// end whether the core was written).
+    pub fn set_group_exit_status(&self, status: i32) {
+        *self.group_exit.lock() = Some(status);
+    }
+
+    /// A thread starts dumping core: the others, as they die, leave their
+    /// state for the core file.
+    pub fn begin_core_collection(&self) {
+        *self.core_threads.lock() = Some(Vec::new());
+    }
+
+    pub fn collecting_core(&self) -> bool {
+        self.core_threads.lock().is_some()
+    }
+
+    /// A dying thread's state, if a core dump is collecting it.
+    pub fn offer_core_state(&self, state: crate::task::coredump::ThreadState) {
+        if let Some(v) = self.core_threads.lock().as_mut() {
+            v.push(state);
+        }
+    }
+
+    /// The states collected for the core (empty without a collection).
+    pub fn take_core_states(&self) -> Vec<crate::task::coredump::ThreadState> {
+        self.core_threads.lock().take().unwrap_or_default()
     }
 
     /// Is the whole group exiting?

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::abi::signal::{CLD_CONTINUED, CLD_STOPPED, SIGCHLD, SIGCONT};
-use crate::abi::wait::{WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED};
+use crate::abi::wait::{WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED};
 use crate::abi::{Errno, KResult};
 use crate::task::Task;
 use crate::task::exit::{STATUS_CONTINUED, child_code, reap, status_stopped};
@@ -49,6 +49,8 @@ fn find_report(task: &Arc<Task>, which: &Which, options: u32) -> KResult<Option<
             Which::Group(g) => c.pgid() == *g,
             Which::Process(p) => Arc::ptr_eq(c, p),
         })
+        // __WNOTHREAD: only children of this thread, not of its siblings.
+        .filter(|c| options & WNOTHREAD == 0 || c.parent_thread() == task.tid())
         // __WCLONE selects children whose exit signal is not SIGCHLD.
         .filter(|c| options & WALL != 0 || ((c.exit_signal.load(Ordering::Relaxed) != SIGCHLD) == (options & WCLONE != 0)))
         .collect();

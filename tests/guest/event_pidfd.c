@@ -137,6 +137,23 @@ static void signalling(void)
     waitid(P_PIDFD, fd, &si, WEXITED);
     printf("child: %s by %s\n", si_code_name(SIGCHLD, si.si_code), signame(si.si_status));
     close(fd);
+
+    /* An open /proc/<pid> directory is a pidfd too (Python's test_signal). */
+    c = xfork();
+    if (c == 0) {
+        for (;;)
+            pause();
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)c);
+    fd = open(path, O_RDONLY | O_DIRECTORY);
+    EXPECT_EQ("pidfd_send_signal SIGTERM through /proc/<pid>", send_sig(fd, SIGTERM, NULL, 0), 0);
+    printf("child signalled through /proc/<pid>: %s\n", status_str(wait_status(c, 0)));
+    EXPECT_ERR("pidfd_send_signal through /proc/<pid> once reaped", send_sig(fd, SIGTERM, NULL, 0), ESRCH);
+    close(fd);
+    fd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+    EXPECT_ERR("pidfd_send_signal on /proc/self/fd", send_sig(fd, 0, NULL, 0), EBADF);
+    close(fd);
 }
 
 static void taking_fds(void)

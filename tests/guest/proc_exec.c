@@ -7,6 +7,7 @@
  * The program re-executes itself with a role as argv[1] to observe the
  * state after exec. */
 #include "proc.h"
+#include <sched.h>
 #include <sys/stat.h>
 
 extern char **environ;
@@ -318,6 +319,44 @@ static void signal_state(void)
     run_role_after("signal state across exec", signal_setup, argv, environ);
 }
 
+/* A process sharing its handlers (CLONE_VM | CLONE_SIGHAND, no thread)
+ * that execs gets its own table, reset as exec resets it; the sharer
+ * left behind keeps its handlers. */
+static char sharer_stack[65536];
+static void on_usr1_info(int s, siginfo_t *i, void *c) { (void)s; (void)i; (void)c; }
+static int exec_sharer(void *arg)
+{
+    (void)arg;
+    char *argv[] = {self, "role-signals", NULL};
+    execve(self, argv, environ);
+    _exit(127);
+}
+
+static void sighand_sharer_execs(void)
+{
+    pid_t c = xfork();
+    if (c == 0) {
+        set_action(SIGUSR1, on_usr1_info, 0);
+        signal(SIGUSR2, SIG_IGN);
+        pid_t s = clone(exec_sharer, sharer_stack + sizeof sharer_stack, CLONE_VM | CLONE_SIGHAND | SIGCHLD, NULL);
+        if (s < 0) {
+            printf("clone: %s\n", errname(errno));
+            _exit(1);
+        }
+        int st;
+        waitpid(s, &st, 0);
+        printf("the sharer that exec'd: %s\n", status_str(st));
+        struct sigaction sa;
+        sigaction(SIGUSR1, NULL, &sa);
+        CHECK("SIGUSR1's handler kept by the sharer left behind", sa.sa_sigaction == on_usr1_info);
+        sigaction(SIGUSR2, NULL, &sa);
+        CHECK("SIGUSR2 still ignored", sa.sa_handler == SIG_IGN);
+        fflush(stdout);
+        _exit(vk_failures ? 1 : 0);
+    }
+    printf("the process left behind: %s\n", status_str(wait_status(c, 0)));
+}
+
 static void execveat_section(void)
 {
     char *argv[] = {self, "role-exit", "17", NULL};
@@ -391,6 +430,7 @@ int main(int argc, char **argv)
     section("#! scripts", scripts);
     section("close-on-exec", cloexec);
     section("signal state across exec", signal_state);
+    section("exec by a process sharing the handlers", sighand_sharer_execs);
     section("execveat", execveat_section);
     remove_scratch();
     return finish();

@@ -1,9 +1,10 @@
 /* Resource limits that act: RLIMIT_FSIZE (short writes, EFBIG and SIGXFSZ
  * for write, pwrite, appends, truncate and fallocate), RLIMIT_CPU (SIGXCPU at the soft limit and once
  * a second past it, SIGKILL at the hard limit, inherited across fork) and
- * prlimit on another process. */
+ * prlimit on another process, RLIMIT_NPROC (EAGAIN for fork and threads). */
 #define _GNU_SOURCE
 #include "proc.h"
+#include <pthread.h>
 
 static volatile sig_atomic_t xcpu_count;
 static int report_fd = -1;
@@ -158,6 +159,40 @@ static void fsize_limit(void)
     unlink(path);
 }
 
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+static void nproc_limit(void)
+{
+    pid_t pid = xfork();
+    if (pid == 0) {
+        /* Root is exempt: be the unprivileged user natively is. */
+        if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(3);
+        struct rlimit lim;
+        getrlimit(RLIMIT_NPROC, &lim);
+        struct rlimit none = {0, lim.rlim_max};
+        EXPECT_EQ("setrlimit NPROC 0", setrlimit(RLIMIT_NPROC, &none), 0);
+        pid_t c;
+        EXPECT_ERR("fork over RLIMIT_NPROC", (c = fork()) == 0 ? (_exit(0), 0L) : (long)c, EAGAIN);
+        pthread_t t;
+        int r = pthread_create(&t, NULL, nothing, NULL);
+        printf("pthread_create over RLIMIT_NPROC: %s\n", r == EAGAIN ? "EAGAIN" : r == 0 ? "created" : "other error");
+        if (r == 0)
+            pthread_join(t, NULL);
+        EXPECT_EQ("setrlimit NPROC back", setrlimit(RLIMIT_NPROC, &lim), 0);
+        c = fork();
+        if (c == 0)
+            _exit(0);
+        printf("fork under the old limit: %s\n", status_str(wait_status(c, 0)));
+        fflush(stdout);
+        _exit(vk_failures ? 1 : 0);
+    }
+    printf("unprivileged child: %s\n", status_str(wait_status(pid, 0)));
+}
+
 int main(void)
 {
     reset_signals();
@@ -165,6 +200,7 @@ int main(void)
     section("RLIMIT_CPU across fork", cpu_limit_inherited);
     section("prlimit on another process", prlimit_other);
     section("RLIMIT_FSIZE: short writes, EFBIG and SIGXFSZ", fsize_limit);
+    section("RLIMIT_NPROC: fork and threads get EAGAIN", nproc_limit);
     remove_scratch();
     return finish();
 }

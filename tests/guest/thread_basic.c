@@ -6,6 +6,8 @@
  * is the same however the threads are scheduled. */
 #include "proc.h"
 #include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <semaphore.h>
 #include <dirent.h>
 #include <sys/syscall.h>
@@ -434,6 +436,64 @@ static void proc_task(void)
     EXPECT_EQ("/proc/self/task entries after joins", count_tasks(), 1);
 }
 
+/* ---- the parent is a thread: PR_SET_PDEATHSIG and __WNOTHREAD ---- */
+static int pdeath_ready[2];
+static pid_t pdeath_child;
+
+static void *fork_a_pdeath_child(void *arg)
+{
+    (void)arg;
+    pdeath_child = fork();
+    if (pdeath_child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGUSR1);
+        write(pdeath_ready[1], "r", 1);
+        for (;;)
+            pause();
+    }
+    char b;
+    read(pdeath_ready[0], &b, 1);
+    return NULL; /* this thread exits; the process lives on */
+}
+
+static pid_t forked_by_thread;
+static void *fork_and_check_waits(void *arg)
+{
+    pid_t by_main = *(pid_t *)arg;
+    EXPECT_ERR("__WNOTHREAD in a thread without children of its own", waitpid(-1, NULL, WNOHANG | __WNOTHREAD), ECHILD);
+    EXPECT_ERR("__WNOTHREAD for a sibling's child", waitpid(by_main, NULL, __WNOTHREAD), ECHILD);
+    int st;
+    CHECK("a sibling's child without __WNOTHREAD", waitpid(by_main, &st, 0) == by_main);
+    forked_by_thread = fork();
+    if (forked_by_thread == 0)
+        _exit(5);
+    CHECK("__WNOTHREAD for its own child", waitpid(forked_by_thread, &st, __WNOTHREAD) == forked_by_thread);
+    printf("its own child: %s\n", status_str(st));
+    forked_by_thread = fork();
+    if (forked_by_thread == 0)
+        _exit(6);
+    return NULL;
+}
+
+static void parent_threads(void)
+{
+    pipe(pdeath_ready);
+    pthread_t t;
+    pthread_create(&t, NULL, fork_a_pdeath_child, NULL);
+    pthread_join(t, NULL);
+    /* The thread that forked it is gone: the child got its SIGUSR1. */
+    printf("child of an exited thread: %s\n", status_str(wait_status(pdeath_child, 0)));
+
+    pid_t by_main = fork();
+    if (by_main == 0)
+        _exit(4);
+    pthread_create(&t, NULL, fork_and_check_waits, &by_main);
+    pthread_join(t, NULL);
+    /* Its parent thread went: the child passed to the main thread. */
+    int st;
+    CHECK("__WNOTHREAD for a child of an exited thread", waitpid(forked_by_thread, &st, __WNOTHREAD) == forked_by_thread);
+    printf("that child: %s\n", status_str(st));
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -456,5 +516,6 @@ int main(int argc, char **argv)
     section("robust mutexes", robust_mutexes);
     section("fork and exec from a thread", fork_and_exec);
     section("/proc/self/task", proc_task);
+    section("the parent is a thread: pdeath signal and __WNOTHREAD", parent_threads);
     return finish();
 }

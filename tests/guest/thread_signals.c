@@ -245,6 +245,10 @@ static void stop_continue(void)
         pthread_t t;
         pthread_create(&t, NULL, count_up, NULL);
         pthread_create(&t, NULL, count_up, NULL);
+        /* Ready: SIGUSR1 is blocked now (before this, a SIGUSR1 kills). */
+        long ready = 0;
+        if (write(pipefd[1], &ready, sizeof ready) != sizeof ready)
+            _exit(2);
         for (;;) {
             int sig;
             sigwait(&set, &sig);
@@ -254,6 +258,9 @@ static void stop_continue(void)
         }
     }
     close(pipefd[1]);
+    long ready = -1;
+    if (read(pipefd[0], &ready, sizeof ready) != sizeof ready)
+        printf("read ready failed\n");
     usleep(30000);
     kill(pid, SIGSTOP);
     int st = wait_status(pid, WUNTRACED);

@@ -343,7 +343,6 @@ impl Pipe {
     /// advances a buffer only after copy_page_to_iter took all of it), so
     /// a read into a bad buffer is EFAULT and loses nothing; after some
     /// buffers were copied it returns their count.
-    #[allow(dead_code)]
     pub fn read_to_user(&self, bufs: &UserBuffers, nonblock: bool) -> KResult<usize> {
         if bufs.is_empty() {
             return Ok(0);
@@ -583,9 +582,9 @@ impl FileOps for PipeEnd {
         self.pipe.read(buf, file.nonblocking())
     }
 
-    // Not wired yet: reads go through `read` (FUZZ_FINDINGS.md, Open: with
-    // `Pipe::read_to_user` the threads stop/continue test lost a progress
-    // read under load, cause not found).
+    fn read_to_user(&self, file: &File, bufs: &UserBuffers) -> Option<KResult<usize>> {
+        Some(self.pipe.read_to_user(bufs, file.nonblocking()))
+    }
 
     fn write(&self, file: &File, buf: &[u8], _pos: &mut u64) -> KResult<usize> {
         let (r, sigpipe) = self.pipe.write(buf, file.nonblocking(), file.flags() & O_DIRECT != 0);

@@ -227,6 +227,16 @@ pub fn new_procfs() -> InodeRef {
     Arc::new(ProcInode { fs, node: Node::Root })
 }
 
+/// The pid a /proc/<pid> directory names: pidfd_send_signal takes such an
+/// fd as a pidfd (Linux's tgid_pidfd_to_pid). /proc/<pid>/task/<tid> is the
+/// same node here, so it is taken too, where Linux answers EBADF.
+pub fn pid_dir_pid(inode: &InodeRef) -> Option<i32> {
+    match inode.as_any().downcast_ref::<ProcInode>()?.node {
+        Node::PidDir(pid) => Some(pid),
+        _ => None,
+    }
+}
+
 fn view() -> KResult<&'static Arc<dyn ProcessView>> {
     VIEW.get().ok_or(Errno::ENOENT)
 }

@@ -29,7 +29,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::platform::ptrace::{NoSpace, get_regs, inject_syscall, ptrace, set_regs, wait_stub};
-use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, ThreadSeed};
+use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostChanges, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, ThreadSeed};
 use frame::Frame;
 use stub::*;
 
@@ -272,10 +272,16 @@ struct Orders {
     /// be seen done before the ops page is written again or its result
     /// is trusted.
     in_flight: bool,
-    /// Such a batch was seen to fail: the space's host mappings must be
-    /// dropped (`take_failure`).
+    /// Such a batch was seen to fail: the stub's guest mappings were
+    /// cleared and the space must forget its host mappings
+    /// (`take_failure`).
     failed: bool,
+    /// Frames that batch replaced: reusable once it is done.
+    frees: Option<(Arc<dyn AddressSpace>, Vec<u32>)>,
 }
+
+/// The munmap of every guest mapping in a stub.
+const CLEAR_OP: [u64; 7] = [libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0];
 
 impl Drop for StubProcess {
     fn drop(&mut self) {
@@ -285,6 +291,10 @@ impl Drop for StubProcess {
             libc::kill(self.tgid, libc::SIGKILL);
             let mut status = 0;
             libc::waitpid(self.tgid, &mut status, libc::__WALL);
+        }
+        // No host mapping is left: frames a batch replaced are free.
+        if let Some((space, frees)) = self.request.get_mut().frees.take() {
+            space.host_changes_applied(HostChanges { ops: Vec::new(), deferred_frees: frees });
         }
         for page in [self.ops_page, self.mapper_page, self.shared_page, self.done_page] {
             self.memory.free_page(page);
@@ -418,15 +428,27 @@ impl StubProcess {
         } else {
             self.wait_done()?
         };
+        if !ok {
+            // The host refused a mapping (a MAP_FIXED that failed may
+            // have left the old one): no frame it replaced is free until
+            // every guest mapping is gone.
+            self.post(orders, &[CLEAR_OP]);
+            if self.wait_done().is_err() && !self.thread_alive(self.mapper_tid) {
+                return Err(());
+            }
+            orders.failed = true;
+        }
         orders.in_flight = false;
         self.in_flight.store(false, Ordering::Release);
-        orders.failed |= !ok;
+        if let Some((space, frees)) = orders.frees.take() {
+            space.host_changes_applied(HostChanges { ops: Vec::new(), deferred_frees: frees });
+        }
         Ok(())
     }
 
     /// Did a batch posted without waiting fail (the host refused a
-    /// mapping)? Then the caller drops the space's host mappings. Err when
-    /// the mapper is gone.
+    /// mapping)? Then the stub's guest mappings are gone, and the caller
+    /// makes the space forget them. Err when the mapper is gone.
     fn take_failure(&self) -> Result<bool, ()> {
         let mut orders = self.request.lock();
         self.settle(&mut orders)?;
@@ -456,11 +478,12 @@ impl StubProcess {
     /// one hand-off less. Everyone else who orders, resumes a thread or
     /// looks at an event first sees it done (`settle`). Err when the
     /// mapper is gone.
-    fn post_maps(&self, ops: &[[u64; 7]]) -> Result<u32, ()> {
+    fn post_maps(&self, ops: &[[u64; 7]], frees: Option<(Arc<dyn AddressSpace>, Vec<u32>)>) -> Result<u32, ()> {
         let mut orders = self.request.lock();
         self.settle(&mut orders)?;
         let seq = self.post(&mut orders, ops);
         orders.in_flight = true;
+        orders.frees = frees;
         self.in_flight.store(true, Ordering::Release);
         stats::HANDED.fetch_add(1, Ordering::Relaxed);
         Ok(seq)
@@ -478,7 +501,7 @@ impl StubProcess {
     /// this munmap cannot fail), so forged answers cannot turn a retry
     /// into a lost guest.
     fn clear_mappings(&self) -> Result<(), ()> {
-        match self.run_ops(&[[libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0]]) {
+        match self.run_ops(&[CLEAR_OP]) {
             Ok(_) => Ok(()),
             Err(()) if self.thread_alive(self.mapper_tid) => Ok(()),
             Err(()) => Err(()),
@@ -876,7 +899,6 @@ impl SeccompContext {
     fn apply_changes(space: &Arc<dyn AddressSpace>, t: &HostThread) -> Result<(u64, Option<u32>), ()> {
         let _sync = space.host_sync().lock();
         if t.process.take_failure()? {
-            t.process.clear_mappings()?;
             space.forget_host_mappings();
         }
         let tgid = t.process.tgid as u64;
@@ -885,7 +907,7 @@ impl SeccompContext {
             t.process.clear_mappings()?;
             space.forget_host_mappings();
         }
-        let changes = space.take_host_changes();
+        let mut changes = space.take_host_changes();
         let mut awaited = None;
         if !changes.ops.is_empty() {
             let ops: Vec<[u64; 7]> = changes
@@ -899,13 +921,18 @@ impl SeccompContext {
                     HostOp::Protect { addr, len, prot } => [libc::SYS_mprotect as u64, addr, len, prot as u64, 0, 0, 0],
                 })
                 .collect();
-            // Only new mappings and nothing to free: no frame's reuse and
-            // no lost access depends on this batch being done, only this
-            // thread's next access (it waits in its handler) and other
-            // threads' resumes (they settle it first).
-            let maps_only = changes.deferred_frees.is_empty() && ops.len() <= ops::MAX && changes.ops.iter().all(|op| matches!(op, HostOp::Map { .. }));
+            // Only mappings (new ones, or copies replacing copy-on-write
+            // ones, which were read-only): no access the page table took
+            // away depends on this batch being done, only this thread's
+            // next access (it waits in its handler), other threads'
+            // resumes and every later order (they settle it first), and
+            // the reuse of the frames it replaces (released when it is
+            // seen done, by the trusted done byte).
+            let maps_only = ops.len() <= ops::MAX && changes.ops.iter().all(|op| matches!(op, HostOp::Map { .. }));
             if maps_only {
-                awaited = Some(t.process.post_maps(&ops)?);
+                let frees = std::mem::take(&mut changes.deferred_frees);
+                let frees = if frees.is_empty() { None } else { Some((space.clone(), frees)) };
+                awaited = Some(t.process.post_maps(&ops, frees)?);
             } else if t.process.run_ops(&ops).is_err() {
                 // The host refused a mapping: drop them all and refault.
                 if !t.process.thread_alive(t.process.mapper_tid) {
@@ -980,9 +1007,6 @@ impl Context for SeccompContext {
             Err(()) => return Event::Lost,
             Ok(true) => {
                 let _sync = space.host_sync().lock();
-                if t.process.clear_mappings().is_err() {
-                    return Event::Lost;
-                }
                 space.forget_host_mappings();
             }
             Ok(false) => {}

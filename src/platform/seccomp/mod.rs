@@ -11,9 +11,11 @@
 //! executes batches vkernel writes into a page the stub cannot write;
 //! only it may call mmap, under its own filter, so a guest that jumps into
 //! stub code can make no host call but waiting and returning. That a
-//! batch is done vkernel learns from a byte of guest RAM no stub maps,
+//! batch is done vkernel learns from a byte of guest RAM no stub can write,
 //! which only the mapper writes (with pwrite on the memfd): everything the
-//! stub can write, a guest thread can write too. ptrace is
+//! stub can write, a guest thread can write too. A batch of only new mappings for a
+//! fault is awaited by the answered thread's handler instead of vkernel
+//! (see `StubProcess::post_maps`). ptrace is
 //! used only to set a new stub up (by the factory thread, whose death —
 //! vkernel's — kills every stub through PR_SET_PDEATHSIG).
 
@@ -247,8 +249,9 @@ struct StubProcess {
     ops_page: u64,
     mapper_page: u64,
     shared_page: u64,
-    /// A page of guest RAM no stub maps: its first byte is set by this
-    /// stub's mapper (and nothing else) when a batch is done.
+    /// A page of guest RAM no stub can write (mapped read-only at
+    /// DONE_ADDR): its first byte is set by this stub's mapper (and
+    /// nothing else, through pwrite) when a batch is done.
     done_page: u64,
     /// Guest RAM offset of each slot in use.
     slots: Mutex<Vec<Option<u64>>>,

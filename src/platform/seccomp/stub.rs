@@ -72,7 +72,7 @@ pub mod ops {
 
 /// The MAPPER page: hints and results the mapper writes, which guest
 /// threads can write too. That a batch is done vkernel learns only from
-/// the stub's done byte, a byte of guest RAM no stub maps, which the
+/// the stub's done byte, a byte of guest RAM no stub can write, which the
 /// mapper sets with pwrite on the memfd once the batch's calls returned.
 pub mod mapper {
     /// The last request served: the futex vkernel sleeps on.

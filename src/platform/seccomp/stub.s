@@ -43,7 +43,7 @@
     .set SH_FSGSBASE,    48
     .set SH_STUB_SPIN,   52
     .set SH_MAPPER_SPIN, 56
-    .set SH_DONE_OFFSET, 64  # guest-RAM offset of the batch-done byte (never mapped here)
+    .set SH_DONE_OFFSET, 64  # guest-RAM offset of the batch-done byte (mapped read-only at DONE)
     .set SH_ONE,         72  # a nonzero byte, the source of that write
     .set SH_WAIT_TS,     80  # struct timespec: the longest sleep awaiting the mapper
 

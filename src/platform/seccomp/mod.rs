@@ -11,9 +11,11 @@
 //! executes batches vkernel writes into a page the stub cannot write;
 //! only it may call mmap, under its own filter, so a guest that jumps into
 //! stub code can make no host call but waiting and returning. That a
-//! batch is done vkernel learns from a byte of guest RAM no stub maps,
+//! batch is done vkernel learns from a byte of guest RAM no stub can write,
 //! which only the mapper writes (with pwrite on the memfd): everything the
-//! stub can write, a guest thread can write too. ptrace is
+//! stub can write, a guest thread can write too. A batch of only new mappings for a
+//! fault is awaited by the answered thread's handler instead of vkernel
+//! (see `StubProcess::post_maps`). ptrace is
 //! used only to set a new stub up (by the factory thread, whose death —
 //! vkernel's — kills every stub through PR_SET_PDEATHSIG).
 
@@ -29,7 +31,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::platform::ptrace::{NoSpace, get_regs, inject_syscall, ptrace, set_regs, wait_stub};
-use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, ThreadSeed};
+use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostChanges, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, ThreadSeed};
 use frame::Frame;
 use stub::*;
 
@@ -247,8 +249,9 @@ struct StubProcess {
     ops_page: u64,
     mapper_page: u64,
     shared_page: u64,
-    /// A page of guest RAM no stub maps: its first byte is set by this
-    /// stub's mapper (and nothing else) when a batch is done.
+    /// A page of guest RAM no stub can write (mapped read-only at
+    /// DONE_ADDR): its first byte is set by this stub's mapper (and
+    /// nothing else, through pwrite) when a batch is done.
     done_page: u64,
     /// Guest RAM offset of each slot in use.
     slots: Mutex<Vec<Option<u64>>>,
@@ -256,9 +259,32 @@ struct StubProcess {
     /// guest thread ended while its address space lives on); a new guest
     /// thread of the space takes one before a new one is made.
     idle: Mutex<Vec<Seed>>,
-    /// The last order given to the mapper (taken while ordering).
-    request: Mutex<u32>,
+    /// The mapper's orders (taken while ordering).
+    request: Mutex<Orders>,
+    /// A batch was posted that nobody waited for yet (mirrors
+    /// `Orders::in_flight`, for the wedge check).
+    in_flight: AtomicBool,
 }
+
+/// The state of a stub's mapper orders.
+#[derive(Default)]
+struct Orders {
+    /// The last request number given.
+    seq: u32,
+    /// The last batch was posted without waiting (`post_maps`): it must
+    /// be seen done before the ops page is written again or its result
+    /// is trusted.
+    in_flight: bool,
+    /// Such a batch was seen to fail: the stub's guest mappings were
+    /// cleared and the space must forget its host mappings
+    /// (`take_failure`).
+    failed: bool,
+    /// Frames that batch replaced: reusable once it is done.
+    frees: Option<(Arc<dyn AddressSpace>, Vec<u32>)>,
+}
+
+/// The munmap of every guest mapping in a stub.
+const CLEAR_OP: [u64; 7] = [libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0];
 
 impl Drop for StubProcess {
     fn drop(&mut self) {
@@ -268,6 +294,10 @@ impl Drop for StubProcess {
             libc::kill(self.tgid, libc::SIGKILL);
             let mut status = 0;
             libc::waitpid(self.tgid, &mut status, libc::__WALL);
+        }
+        // No host mapping is left: frames a batch replaced are free.
+        if let Some((space, frees)) = self.request.get_mut().frees.take() {
+            space.host_changes_applied(HostChanges { ops: Vec::new(), deferred_frees: frees });
         }
         for page in [self.ops_page, self.mapper_page, self.shared_page, self.done_page] {
             self.memory.free_page(page);
@@ -340,50 +370,133 @@ impl StubProcess {
         asleep && mask("SigBlk:") & kick != 0 && (mask("SigPnd:") | mask("ShdPnd:")) & kick != 0
     }
 
+    /// Writes one batch (at most `ops::MAX` ops) into the ops page, clears
+    /// the done byte and wakes the mapper; returns its request number.
+    fn post(&self, orders: &mut Orders, chunk: &[[u64; 7]]) -> u32 {
+        stats::OPS.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        let page = self.ram().page(self.ops_page);
+        page[ops::COUNT..ops::COUNT + 8].copy_from_slice(&(chunk.len() as u64).to_ne_bytes());
+        for (i, op) in chunk.iter().enumerate() {
+            for (j, w) in op.iter().enumerate() {
+                let at = ops::FIRST + i * ops::OP_SIZE + j * 8;
+                page[at..at + 8].copy_from_slice(&w.to_ne_bytes());
+            }
+        }
+        orders.seq = orders.seq.wrapping_add(1);
+        let done = self.ram().word(self.done_page);
+        done.store(0, Ordering::Relaxed);
+        let seq = self.ram().word(self.ops_page + ops::SEQ as u64);
+        seq.store(orders.seq, Ordering::Release);
+        // Always woken, and always waking us: sleep flags in the
+        // guest-writable MAPPER page could be forged to leave either
+        // side asleep.
+        futex_wake(seq);
+        orders.seq
+    }
+
+    /// Waits until the posted batch is done; Ok(true) when every call in
+    /// it succeeded (as the guest-writable answers say), Err when the
+    /// mapper is gone.
+    fn wait_done(&self) -> Result<bool, ()> {
+        let done = self.ram().word(self.done_page);
+        let seq = self.ram().word(self.ops_page + ops::SEQ as u64);
+        let hint = self.ram().word(self.mapper_page + mapper::DONE as u64);
+        let alive = || {
+            futex_wake(seq);
+            self.thread_alive(self.mapper_tid)
+        };
+        // Done when the done byte is set (any nonzero byte of it: the
+        // mapper writes it only after its last call returned).
+        if !wait_on(done, hint, None, |v| v != 0, MAX_SPIN, alive, &stats::BATCHES) {
+            return Err(());
+        }
+        // Results are guest-writable: a lie about them can only make
+        // vkernel redo the guest's own mappings (see clear_mappings).
+        let answers = self.ram().page(self.mapper_page);
+        let left = u64::from_ne_bytes(answers[mapper::LEFT..mapper::LEFT + 8].try_into().unwrap_or([0; 8]));
+        Ok(left == 0)
+    }
+
+    /// Sees a batch posted without waiting done (recording whether it
+    /// failed); Err when the mapper is gone.
+    fn settle(&self, orders: &mut Orders) -> Result<(), ()> {
+        if !orders.in_flight {
+            return Ok(());
+        }
+        // The answered thread waited for it before it returned to the
+        // guest: usually done by now, and no hand-off is counted.
+        let ok = if self.ram().word(self.done_page).load(Ordering::Acquire) != 0 {
+            let answers = self.ram().page(self.mapper_page);
+            u64::from_ne_bytes(answers[mapper::LEFT..mapper::LEFT + 8].try_into().unwrap_or([0; 8])) == 0
+        } else {
+            self.wait_done()?
+        };
+        if !ok {
+            // The host refused a mapping (a MAP_FIXED that failed may
+            // have left the old one): no frame it replaced is free until
+            // every guest mapping is gone.
+            self.post(orders, &[CLEAR_OP]);
+            if self.wait_done().is_err() && !self.thread_alive(self.mapper_tid) {
+                return Err(());
+            }
+            orders.failed = true;
+        }
+        orders.in_flight = false;
+        self.in_flight.store(false, Ordering::Release);
+        if let Some((space, frees)) = orders.frees.take() {
+            space.host_changes_applied(HostChanges { ops: Vec::new(), deferred_frees: frees });
+        }
+        Ok(())
+    }
+
+    /// Did a batch posted without waiting fail (the host refused a
+    /// mapping)? Then the stub's guest mappings are gone, and the caller
+    /// makes the space forget them. Err when the mapper is gone.
+    fn take_failure(&self) -> Result<bool, ()> {
+        let mut orders = self.request.lock();
+        self.settle(&mut orders)?;
+        Ok(std::mem::take(&mut orders.failed))
+    }
+
     /// Has the mapper execute `ops` (nr + six arguments each); returns
     /// the last result, or Err when one failed or the stub is gone.
     fn run_ops(&self, ops: &[[u64; 7]]) -> Result<u64, ()> {
-        let mut request = self.request.lock();
+        let mut orders = self.request.lock();
+        self.settle(&mut orders)?;
         let mut last = 0;
-        stats::OPS.fetch_add(ops.len() as u64, Ordering::Relaxed);
         for chunk in ops.chunks(ops::MAX) {
-            let page = self.ram().page(self.ops_page);
-            page[ops::COUNT..ops::COUNT + 8].copy_from_slice(&(chunk.len() as u64).to_ne_bytes());
-            for (i, op) in chunk.iter().enumerate() {
-                for (j, w) in op.iter().enumerate() {
-                    let at = ops::FIRST + i * ops::OP_SIZE + j * 8;
-                    page[at..at + 8].copy_from_slice(&w.to_ne_bytes());
-                }
-            }
-            *request = request.wrapping_add(1);
-            let done = self.ram().word(self.done_page);
-            done.store(0, Ordering::Relaxed);
-            let seq = self.ram().word(self.ops_page + ops::SEQ as u64);
-            seq.store(*request, Ordering::Release);
-            // Always woken, and always waking us: sleep flags in the
-            // guest-writable MAPPER page could be forged to leave either
-            // side asleep.
-            futex_wake(seq);
-            let hint = self.ram().word(self.mapper_page + mapper::DONE as u64);
-            let alive = || {
-                futex_wake(seq);
-                self.thread_alive(self.mapper_tid)
-            };
-            // Done when the done byte is set (any nonzero byte of it: the
-            // mapper writes it only after its last call returned).
-            if !wait_on(done, hint, None, |v| v != 0, MAX_SPIN, alive, &stats::BATCHES) {
+            self.post(&mut orders, chunk);
+            if !self.wait_done()? {
                 return Err(());
             }
-            // Results are guest-writable: a lie about them can only make
-            // vkernel redo the guest's own mappings (see clear_mappings).
             let answers = self.ram().page(self.mapper_page);
-            let left = u64::from_ne_bytes(answers[mapper::LEFT..mapper::LEFT + 8].try_into().unwrap_or([0; 8]));
             last = u64::from_ne_bytes(answers[mapper::RESULT..mapper::RESULT + 8].try_into().unwrap_or([0; 8]));
-            if left != 0 {
-                return Err(());
-            }
         }
         Ok(last)
+    }
+
+    /// Gives the mapper one batch of new mappings (at most `ops::MAX`) and
+    /// does not wait: the thread about to be answered waits for the
+    /// returned request number in its handler instead, so its fault costs
+    /// one hand-off less. Everyone else who orders, resumes a thread or
+    /// looks at an event first sees it done (`settle`). Err when the
+    /// mapper is gone.
+    fn post_maps(&self, ops: &[[u64; 7]], frees: Option<(Arc<dyn AddressSpace>, Vec<u32>)>) -> Result<u32, ()> {
+        let mut orders = self.request.lock();
+        self.settle(&mut orders)?;
+        let seq = self.post(&mut orders, ops);
+        orders.in_flight = true;
+        orders.frees = frees;
+        self.in_flight.store(true, Ordering::Release);
+        stats::HANDED.fetch_add(1, Ordering::Relaxed);
+        Ok(seq)
+    }
+
+    /// Has the last batch posted been seen done, or is it done? (A thread
+    /// waiting for it in its handler sleeps with the kick blocked and is
+    /// not wedged.)
+    fn mapper_idle(&self) -> bool {
+        !self.in_flight.load(Ordering::Acquire) || self.ram().word(self.done_page).load(Ordering::Acquire) != 0
     }
 
     /// Unmaps every guest mapping from the stub. Err only when the mapper
@@ -391,7 +504,7 @@ impl StubProcess {
     /// this munmap cannot fail), so forged answers cannot turn a retry
     /// into a lost guest.
     fn clear_mappings(&self) -> Result<(), ()> {
-        match self.run_ops(&[[libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0]]) {
+        match self.run_ops(&[CLEAR_OP]) {
             Ok(_) => Ok(()),
             Err(()) if self.thread_alive(self.mapper_tid) => Ok(()),
             Err(()) => Err(()),
@@ -498,7 +611,8 @@ fn make_stub(shared: &Arc<Shared>) -> Result<StubProcess, String> {
         done_page,
         slots: Mutex::new(Vec::new()),
         idle: Mutex::new(Vec::new()),
-        request: Mutex::new(0),
+        request: Mutex::new(Orders::default()),
+        in_flight: AtomicBool::new(false),
     };
     // On failure, dropping `process` kills the stub and frees its pages.
     setup_stub(shared, &mut process)?;
@@ -531,6 +645,7 @@ fn setup_stub(shared: &Shared, p: &mut StubProcess) -> Result<(), String> {
     map(OPS_ADDR, 4096, libc::PROT_READ, p.ops_page)?;
     map(MAPPER_ADDR, 4096, libc::PROT_READ | libc::PROT_WRITE, p.mapper_page)?;
     map(SHARED_ADDR, 4096, libc::PROT_READ, p.shared_page)?;
+    map(DONE_ADDR, 4096, libc::PROT_READ, p.done_page)?;
     map(slot_addr(slot0), SLOT_SIZE, libc::PROT_READ | libc::PROT_WRITE, slot0_offset)?;
 
     // Handlers: struct kernel_sigaction { handler, flags, restorer, mask }
@@ -608,6 +723,8 @@ fn write_shared_page(shared: &Shared, page: &mut [u8], done_page: u64) {
     page[shared::MAPPER_SPIN..shared::MAPPER_SPIN + 4].copy_from_slice(&MAPPER_SPIN.to_ne_bytes());
     page[shared::DONE_OFFSET..shared::DONE_OFFSET + 8].copy_from_slice(&done_page.to_ne_bytes());
     page[shared::ONE] = 1;
+    page[shared::WAIT_TS..shared::WAIT_TS + 8].fill(0);
+    page[shared::WAIT_TS + 8..shared::WAIT_TS + 16].copy_from_slice(&10_000_000u64.to_ne_bytes());
 }
 
 /// A host thread parked in a slot, not driven by any context.
@@ -662,7 +779,7 @@ impl HostThread {
                 // It left by itself (a guest jumped to the stub's exit).
                 return false;
             }
-            if StubProcess::wedged(&status) {
+            if StubProcess::wedged(&status) && process.mapper_idle() {
                 // The guest broke its own stub (it rewrote the shared
                 // words so that the thread sleeps with every signal
                 // blocked): nothing can reach it but a kill.
@@ -779,15 +896,22 @@ impl SeccompContext {
     }
 
     /// Applies the address space's queued host changes through the mapper.
-    fn apply_changes(space: &Arc<dyn AddressSpace>, t: &HostThread) -> Result<u64, ()> {
+    /// Returns the host generation and, when the mapper was left to make
+    /// new mappings without vkernel waiting, the request the answered
+    /// thread must wait for.
+    fn apply_changes(space: &Arc<dyn AddressSpace>, t: &HostThread) -> Result<(u64, Option<u32>), ()> {
         let _sync = space.host_sync().lock();
+        if t.process.take_failure()? {
+            space.forget_host_mappings();
+        }
         let tgid = t.process.tgid as u64;
         if space.set_host_owner(tgid) != tgid {
             // Another stub process ran this space (vfork): start empty.
             t.process.clear_mappings()?;
             space.forget_host_mappings();
         }
-        let changes = space.take_host_changes();
+        let mut changes = space.take_host_changes();
+        let mut awaited = None;
         if !changes.ops.is_empty() {
             let ops: Vec<[u64; 7]> = changes
                 .ops
@@ -800,7 +924,19 @@ impl SeccompContext {
                     HostOp::Protect { addr, len, prot } => [libc::SYS_mprotect as u64, addr, len, prot as u64, 0, 0, 0],
                 })
                 .collect();
-            if t.process.run_ops(&ops).is_err() {
+            // Only mappings (new ones, or copies replacing copy-on-write
+            // ones, which were read-only): no access the page table took
+            // away depends on this batch being done, only this thread's
+            // next access (it waits in its handler), other threads'
+            // resumes and every later order (they settle it first), and
+            // the reuse of the frames it replaces (released when it is
+            // seen done, by the trusted done byte).
+            let maps_only = ops.len() <= ops::MAX && changes.ops.iter().all(|op| matches!(op, HostOp::Map { .. }));
+            if maps_only {
+                let frees = std::mem::take(&mut changes.deferred_frees);
+                let frees = if frees.is_empty() { None } else { Some((space.clone(), frees)) };
+                awaited = Some(t.process.post_maps(&ops, frees)?);
+            } else if t.process.run_ops(&ops).is_err() {
                 // The host refused a mapping: drop them all and refault.
                 if !t.process.thread_alive(t.process.mapper_tid) {
                     return Err(());
@@ -810,7 +946,7 @@ impl SeccompContext {
             }
         }
         space.host_changes_applied(changes);
-        Ok(space.host_generation())
+        Ok((space.host_generation(), awaited))
     }
 }
 
@@ -827,7 +963,7 @@ impl Context for SeccompContext {
         if !t.park(MAX_SPIN) {
             return Event::Lost;
         }
-        let Ok(generation) = Self::apply_changes(space, t) else { return Event::Lost };
+        let Ok((generation, awaited)) = Self::apply_changes(space, t) else { return Event::Lost };
         let Some(frame) = t.frame.take() else { return Event::Lost };
         frame.store_regs(t.slot_bytes(), regs);
         if t.fresh {
@@ -835,6 +971,10 @@ impl Context for SeccompContext {
             t.fresh = false;
         }
         let mut flags = 0;
+        if let Some(seq) = awaited {
+            flags |= slot::FLAG_AWAIT_MAPPER;
+            t.word(slot::AWAIT).store(seq, Ordering::Relaxed);
+        }
         let b = t.slot_bytes();
         b[slot::NEW_FS..slot::NEW_FS + 8].copy_from_slice(&regs.fs_base.to_ne_bytes());
         b[slot::NEW_GS..slot::NEW_GS + 8].copy_from_slice(&regs.gs_base.to_ne_bytes());
@@ -862,6 +1002,18 @@ impl Context for SeccompContext {
         let ran = answered.elapsed();
         self.spin = if ran < MAX_SPIN { (ran * 2).clamp(MIN_SPIN * 4, MAX_SPIN) } else { MIN_SPIN };
         let Some(t) = self.threads.get_mut(&space.id()) else { return Event::Lost };
+        // The batch this thread waited for (if any) is done before its
+        // event is served; had it failed, the space's host mappings are
+        // dropped first, so that a fault on a page it should have mapped
+        // maps it again rather than being taken for a real one.
+        match t.process.take_failure() {
+            Err(()) => return Event::Lost,
+            Ok(true) => {
+                let _sync = space.host_sync().lock();
+                space.forget_host_mappings();
+            }
+            Ok(false) => {}
+        }
         let Some(frame) = t.frame.as_ref() else { return Event::Lost };
         let mut r = frame.regs();
         if fsgsbase {
@@ -885,7 +1037,10 @@ impl Context for SeccompContext {
                 r.rax = (-(libc::ENOSYS as i64)) as u64;
                 Event::Syscall
             }
-            libc::SIGSEGV if code > 0 => Event::Fault { addr, generation },
+            // A thread that was to wait for its new mappings may have
+            // returned before them (a guest that forged the words it
+            // waits on): its fault may be stale.
+            libc::SIGSEGV if code > 0 => Event::Fault { addr, generation: if awaited.is_some() { u64::MAX } else { generation } },
             libc::SIGTRAP | libc::SIGFPE | libc::SIGILL | libc::SIGBUS | libc::SIGSEGV if code > 0 || signo == libc::SIGTRAP => {
                 Event::Signal { signo, code, addr }
             }

@@ -34,10 +34,20 @@ pub static EVENTS: Tally = Tally::new();
 pub static ANSWERS: Tally = Tally::new();
 /// vkernel waiting for the mapper to finish a batch.
 pub static BATCHES: Tally = Tally::new();
-/// Host calls in those batches.
+/// Batches vkernel did not wait for: the answered thread's handler
+/// waited for them (its own new mappings).
+pub static HANDED: AtomicU64 = AtomicU64::new(0);
+/// Host calls in all batches.
 pub static OPS: AtomicU64 = AtomicU64::new(0);
 
 /// The line `-v` prints at exit.
 pub fn report() -> String {
-    format!("hand-offs: {}; {}; {}, {} host calls", EVENTS.show("guest events"), ANSWERS.show("answers"), BATCHES.show("mapper batches"), OPS.load(Relaxed))
+    format!(
+        "hand-offs: {}; {}; {}, {} more awaited by the answered thread, {} host calls",
+        EVENTS.show("guest events"),
+        ANSWERS.show("answers"),
+        BATCHES.show("mapper batches"),
+        HANDED.load(Relaxed),
+        OPS.load(Relaxed)
+    )
 }

@@ -20,6 +20,9 @@ pub const HANDLER: u64 = STUB_CODE + 0x80;
 pub const MAPPER_ADDR: u64 = STUB_BASE + 0x11000;
 /// Filters, signal masks and tunables: read-only in the stub.
 pub const SHARED_ADDR: u64 = STUB_BASE + 0x12000;
+/// The done byte's page, read-only in the stub (only the mapper's pwrite
+/// to the memfd sets the byte).
+pub const DONE_ADDR: u64 = STUB_BASE + 0x13000;
 /// The first thread slot; slots are `SLOT_SIZE` apart and aligned.
 pub const SLOTS_ADDR: u64 = STUB_BASE + 0x100000;
 pub const SLOT_SIZE: u64 = 0x8000;
@@ -43,6 +46,9 @@ pub mod slot {
     pub const NEW_GS: usize = 64;
     pub const FLAGS: usize = 72;
     pub const SYSCALL: usize = 76;
+    /// With `FLAG_AWAIT_MAPPER`: the mapper request the answered thread
+    /// waits for before it returns to the guest.
+    pub const AWAIT: usize = 80;
     pub const ALTSTACK: usize = 128;
     /// The alternate stack: from the second page to the slot's end.
     pub const STACK_START: u64 = 4096;
@@ -52,6 +58,7 @@ pub mod slot {
     pub const ANSWERED: u32 = 2;
     pub const FLAG_SET_BASES: u32 = 1;
     pub const FLAG_EXIT: u32 = 2;
+    pub const FLAG_AWAIT_MAPPER: u32 = 4;
 }
 
 /// The OPS page: [0] request number, [8] count, ops of 7 words from [64].
@@ -65,7 +72,7 @@ pub mod ops {
 
 /// The MAPPER page: hints and results the mapper writes, which guest
 /// threads can write too. That a batch is done vkernel learns only from
-/// the stub's done byte, a byte of guest RAM no stub maps, which the
+/// the stub's done byte, a byte of guest RAM no stub can write, which the
 /// mapper sets with pwrite on the memfd once the batch's calls returned.
 pub mod mapper {
     /// The last request served: the futex vkernel sleeps on.
@@ -87,6 +94,9 @@ pub mod shared {
     pub const DONE_OFFSET: usize = 64;
     /// A nonzero byte: what the mapper writes there.
     pub const ONE: usize = 72;
+    /// A `struct timespec`: the longest a thread awaiting the mapper
+    /// sleeps before it looks again.
+    pub const WAIT_TS: usize = 80;
     pub const GUEST_FILTER: usize = 256;
     pub const MAPPER_FILTER: usize = 2048;
 }

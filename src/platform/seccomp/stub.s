@@ -15,6 +15,7 @@
     .set OPS,        _start + 0xf000    # 0x7fffff010000: vkernel's orders to the mapper (read-only)
     .set MAPPER,     _start + 0x10000   # 0x7fffff011000: the mapper's answers
     .set SHARED,     _start + 0x11000   # 0x7fffff012000: filters, masks, tunables (read-only)
+    .set DONE,       _start + 0x12000   # 0x7fffff013000: the done byte's page (read-only)
     .set SLOT_MASK,  -0x8000          # slots are 32 KiB, 32 KiB aligned
 
     # slot control words (see stub.rs)
@@ -29,8 +30,9 @@
     .set S_GS,       48
     .set S_NEW_FS,   56
     .set S_NEW_GS,   64
-    .set S_FLAGS,    72     # 1: set fs/gs base, 2: exit this thread
+    .set S_FLAGS,    72     # 1: set fs/gs base, 2: exit this thread, 4: await the mapper
     .set S_SYSCALL,  76
+    .set S_AWAIT,    80     # with flag 4: the mapper request to wait for
     .set S_ALTSTACK, 128    # stack_t for sigaltstack
 
     # SHARED page
@@ -41,8 +43,9 @@
     .set SH_FSGSBASE,    48
     .set SH_STUB_SPIN,   52
     .set SH_MAPPER_SPIN, 56
-    .set SH_DONE_OFFSET, 64  # guest-RAM offset of the batch-done byte (never mapped here)
+    .set SH_DONE_OFFSET, 64  # guest-RAM offset of the batch-done byte (mapped read-only at DONE)
     .set SH_ONE,         72  # a nonzero byte, the source of that write
+    .set SH_WAIT_TS,     80  # struct timespec: the longest sleep awaiting the mapper
 
     .set SYS_pwrite64, 18
     .set SYS_rt_sigprocmask, 14
@@ -148,7 +151,43 @@ handler:
     jmp 3b
 5:  test dword ptr [rbx + S_FLAGS], 2
     jnz 7f
-    cmp dword ptr [rip + SHARED + SH_FSGSBASE], 0
+    test dword ptr [rbx + S_FLAGS], 4
+    jz 10f
+    # vkernel gave the mapper this thread's new host mappings and did
+    # not wait: wait here until they are made. Done when the done byte
+    # (read-only here, set by the mapper after its last call) is set, or
+    # the MAPPER word says request S_AWAIT was served. A guest can forge
+    # the latter (or S_AWAIT, or the flag): it only returns early, and
+    # vkernel takes its next fault for a stale one. Sleeps on the MAPPER
+    # word (the mapper always wakes it), never longer than SH_WAIT_TS.
+    mov r12d, [rip + SHARED + SH_STUB_SPIN]
+11: cmp byte ptr [rip + DONE], 0
+    jne 10f
+    mov eax, [rip + MAPPER]
+    sub eax, [rbx + S_AWAIT]
+    jns 10f
+    pause
+    dec r12d
+    jz 12f
+    test r12d, 255
+    jnz 11b
+    mov eax, SYS_sched_yield
+    syscall
+    jmp 11b
+12: mov edx, [rip + MAPPER]
+    cmp byte ptr [rip + DONE], 0
+    jne 10f
+    mov eax, edx
+    sub eax, [rbx + S_AWAIT]
+    jns 10f
+    lea rdi, [rip + MAPPER]
+    mov esi, FUTEX_WAIT
+    lea r10, [rip + SHARED + SH_WAIT_TS]
+    mov eax, SYS_futex
+    syscall
+    mov r12d, 1
+    jmp 11b
+10: cmp dword ptr [rip + SHARED + SH_FSGSBASE], 0
     je 6f
     mov rax, [rbx + S_NEW_FS]
     wrfsbase rax
@@ -178,15 +217,15 @@ handler:
 # The mapper thread: installs its filter, blocks every signal, then serves
 # batches of system calls (nr + six arguments each) that vkernel writes in
 # the OPS page: [0] request number, [8] count, ops from [64]. Answers in
-# MAPPER: [0] request number served (the futex vkernel sleeps on; always
-# woken), [16] ops not done (0: all), [24] last result. An op with the
+# MAPPER: [0] request number served (the futex vkernel and a thread
+# awaiting its mappings sleep on; always woken), [16] ops not done (0: all), [24] last result. An op with the
 # clone number makes a guest host thread for the slot in its sixth
 # argument. Guest threads can write the MAPPER page, so vkernel trusts
 # none of it: that a batch is done it learns from a byte of guest RAM no
 # stub maps, which only this thread writes (pwrite to the memfd, from a
 # read-only source, at an offset from the read-only SHARED page) after
 # the batch's last call returned.
-    .org 0x200
+    .org 0x280
 mapper_start:
     mov eax, SYS_seccomp
     mov edi, 1
@@ -254,7 +293,7 @@ mapper_work:
     mov [rip + MAPPER], r14d
     lea rdi, [rip + MAPPER]
     mov esi, FUTEX_WAKE
-    mov edx, 1
+    mov edx, 0x7fffffff     # vkernel and a guest thread may both wait
     mov eax, SYS_futex
     syscall
     jmp mapper_loop

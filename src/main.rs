@@ -177,6 +177,7 @@ fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    platform::host::system::single_malloc_arena();
     let options = match Options::try_parse() {
         Ok(o) => o,
         Err(e) => {

@@ -1,4 +1,4 @@
-//! Creating a stub process: a host fork whose child keeps only the
+//! Creating a stub process: a host vfork-style clone whose child keeps only the
 //! guest-RAM memfd, asks to be traced, and executes a stub image from a
 //! memfd. Both platforms start their stubs this way.
 
@@ -9,16 +9,47 @@ pub const STUB_MEMFD: i32 = 3;
 /// calling thread (stopped with SIGTRAP at its first instruction). Returns
 /// the child's pid, or -1.
 pub fn fork_stub(memfd: i32, stub_elf: i32) -> i32 {
-    // SAFETY: getpid has no preconditions.
-    let parent = unsafe { libc::getpid() };
-    // SAFETY: fork in a threaded process; the child only makes raw
-    // system calls (async-signal-safe) before execveat.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        // SAFETY: see above; these are raw syscalls with valid arguments.
-        unsafe { stub_child(memfd, stub_elf, parent) };
-    }
-    pid
+    // The child shares our memory until its exec (CLONE_VM|CLONE_VFORK,
+    // this thread waits meanwhile): a fork would copy vkernel's page
+    // tables and write-protect its private memory, and every thread of
+    // ours would then take a copy-on-write fault per page it writes.
+    const STACK_WORDS: usize = 4096;
+    let mut stack = vec![0u64; STACK_WORDS];
+    let mut args = StubArgs {
+        memfd,
+        stub_elf,
+        // SAFETY: getpid has no preconditions.
+        parent: unsafe { libc::getpid() },
+    };
+    // 16-byte aligned top of the child's stack.
+    let top = ((stack.as_mut_ptr() as usize + STACK_WORDS * 8) & !15) as *mut libc::c_void;
+    // SAFETY: the child runs `stub_entry` on `stack`, which outlives it
+    // (CLONE_VFORK returns only once the child has exec'd or exited), and
+    // reads `args` only; it makes raw system calls only.
+    unsafe { libc::clone(stub_entry, top, libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD, &mut args as *mut StubArgs as *mut libc::c_void) }
+}
+
+struct StubArgs {
+    memfd: i32,
+    stub_elf: i32,
+    parent: i32,
+}
+
+extern "C" fn stub_entry(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the StubArgs fork_stub passed, alive while it
+    // waits for this child.
+    let args = unsafe { &*(arg as *const StubArgs) };
+    // SAFETY: this is the freshly cloned child.
+    unsafe { stub_child(args.memfd, args.stub_elf, args.parent) }
+}
+
+/// The kernel's struct sigaction (what rt_sigaction reads and writes).
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
 }
 
 /// The stub child between fork and exec: detach from the terminal, die with
@@ -29,6 +60,28 @@ pub fn fork_stub(memfd: i32, stub_elf: i32) -> i32 {
 unsafe fn stub_child(memfd: i32, stub_elf: i32, parent: i32) -> ! {
     // SAFETY: raw system calls with constant or checked arguments.
     unsafe {
+        // Our memory is vkernel's until the exec: no handler of vkernel
+        // may run here. Caught signals go back to their default (exec
+        // would reset them anyway); ignored ones stay ignored.
+        let full: libc::sigset_t = {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut set);
+            set
+        };
+        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &full as *const _, 0usize, 8usize);
+        for sig in 1..=64 {
+            if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+                continue;
+            }
+            let mut old: KernelSigaction = std::mem::zeroed();
+            if libc::syscall(libc::SYS_rt_sigaction, sig, 0usize, &mut old as *mut KernelSigaction, 8usize) == 0
+                && old.handler != libc::SIG_DFL
+                && old.handler != libc::SIG_IGN
+            {
+                let dfl = KernelSigaction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+                libc::syscall(libc::SYS_rt_sigaction, sig, &dfl as *const KernelSigaction, 0usize, 8usize);
+            }
+        }
         let empty: libc::sigset_t = std::mem::zeroed();
         libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty as *const _, 0usize, 8usize);
         libc::syscall(libc::SYS_setsid);

@@ -638,14 +638,27 @@ impl Drop for PtraceContext {
 
 /// Reaps a stub leader just killed; false when it must wait for its other
 /// threads (reaped by their own tracers) first.
+/// A leader already reaped (its death was seen while it ran) is no child
+/// any more: ECHILD ends the wait at once.
 fn reap_killed(pid: i32) -> bool {
     for _ in 0..100 {
-        match wait_stub_flags(pid, libc::WNOHANG) {
-            Some(status) if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) => return true,
+        let mut status = 0;
+        // SAFETY: waiting for our own traced thread; status is a local.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL | libc::__WNOTHREAD | libc::WNOHANG) };
+        if r == pid {
+            if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+                return true;
+            }
             // A stop reported before the kill took effect: go on waiting.
-            Some(_) => {}
-            None => std::thread::yield_now(),
+            continue;
         }
+        if r < 0 {
+            match std::io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) => continue,
+                _ => return true,
+            }
+        }
+        std::thread::yield_now();
     }
     false
 }

@@ -54,6 +54,7 @@ guest_test!(general_registers_flags_and_fs_gs_survive_syscalls, "registers");
 guest_test!(clocks_advance_and_sleeps_last_long_enough, "clocks");
 guest_test!(identity_rlimits_getrandom_affinity_prctl, "identity");
 guest_test!(signal_actions_masks_and_altstack_round_trip, "signal_state");
+guest_test!(sigtimedwait_takes_a_blocked_signal_arriving_while_it_waits, "sigwait_blocked");
 guest_test!(capability_sets_move_like_commoncap_through_setuid_and_exec, "creds_caps");
 guest_test!(proc_pid_and_proc_sys_files_match_native, "proc_files");
 guest_test!(proc_files_read_after_exec_and_rewind_show_the_present, "proc_reread");

@@ -296,8 +296,12 @@ fn prepare_send(task: &Arc<Task>, sig: i32, _forced: bool) -> bool {
     let actions = task.sigactions();
     let handler = actions.get(sig).handler;
     // Blocked signals are never dropped here: the handler may change
-    // before they are unblocked (Linux's sig_ignored).
-    let blocked = task.signals.lock().blocked & sigbit(sig) & !UNBLOCKABLE != 0;
+    // before they are unblocked (Linux's sig_ignored), nor those a
+    // sigtimedwait waits for.
+    let blocked = {
+        let s = task.signals.lock();
+        (s.blocked | s.real_blocked) & sigbit(sig) & !UNBLOCKABLE != 0
+    };
     if blocked {
         return true;
     }

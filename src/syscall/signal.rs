@@ -271,11 +271,16 @@ fn sys_rt_sigtimedwait(sys: &mut Sys) -> KResult<u64> {
         let saved = {
             let mut s = task.signals.lock();
             let saved = s.blocked;
+            s.real_blocked = saved;
             s.blocked &= !set;
             saved
         };
         let r = crate::sched::wait::wait_any(&[], deadline, || Ok(take()));
-        task.signals.lock().blocked = saved;
+        {
+            let mut s = task.signals.lock();
+            s.blocked = saved;
+            s.real_blocked = 0;
+        }
         match r {
             Ok(i) => i,
             Err(Errno::ETIMEDOUT) => return Err(Errno::EAGAIN),

@@ -60,6 +60,10 @@ pub enum RestartBlock {
 #[derive(Clone, Default)]
 pub struct TaskSignals {
     pub blocked: u64,
+    /// The mask rt_sigtimedwait unblocked its set from, while it waits
+    /// (Linux's real_blocked): a signal blocked there is never dropped as
+    /// ignored, even though `blocked` lets it through to wake the waiter.
+    pub real_blocked: u64,
     pub pending: crate::signal::SigPending,
     pub altstack: Sigaltstack,
     /// The mask to restore after a handler runs for rt_sigsuspend/pselect.

@@ -21,7 +21,7 @@ fn debug_binary(link: &str) -> std::path::PathBuf {
 }
 
 fn debug_build(program: &str, link: &str) -> std::path::PathBuf {
-    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{program}.debug{}.{}", link.replace(' ', ""), std::process::id()));
+    let out = common::scratch_dir().join(format!("{program}.debug{}.{}", link.replace(' ', ""), std::process::id()));
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/guest/{program}.c"));
     let r = Command::new("cc").args(["-g", "-O0"]).args(link.split_whitespace()).arg("-o").arg(&out).arg(&src).output().expect("run cc");
     assert!(r.status.success(), "cc failed: {}", String::from_utf8_lossy(&r.stderr));

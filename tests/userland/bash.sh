@@ -43,9 +43,13 @@ for i in 3 4 5; do echo "$i" >&"${BC[1]}"; read -r sq <&"${BC[0]}"; echo "square
 exec {BC[1]}>&-
 wait "$bc_pid"; echo "coproc status $?"
 coproc sort -r
+# A copy of the output end: bash unsets COPROC (and closes its fds) as soon
+# as it reaps sort, which may happen before mapfile runs.
+exec {sort_out}<&"${COPROC[0]}"
 printf 'm\nz\na\n' >&"${COPROC[1]}"
 exec {COPROC[1]}>&-
-mapfile -t sorted <&"${COPROC[0]}"
+mapfile -t sorted <&"$sort_out"
+exec {sort_out}<&-
 wait
 echo "coproc sort: ${sorted[*]}"
 

@@ -376,48 +376,12 @@ impl PageCache {
     /// read(2) on a file with a store: bytes at `off`, short at the end of
     /// the file. Misses read ahead when the reads are sequential.
     pub fn read(self: &Arc<Self>, off: u64, buf: &mut [u8]) -> KResult<usize> {
-        self.touch();
-        let size = self.size();
-        if off >= size || buf.is_empty() {
-            return Ok(0);
-        }
-        let n = (size - off).min(buf.len() as u64) as usize;
-        let mut done = 0usize;
-        let mut misses = 0;
-        while done < n {
-            let missing = {
-                let st = self.state.lock();
-                let mut missing = None;
-                while done < n {
-                    let pos = off + done as u64;
-                    let (idx, in_page) = (pos / PAGE_SIZE, (pos % PAGE_SIZE) as usize);
-                    let len = (PAGE - in_page).min(n - done);
-                    match st.pages.get(&idx) {
-                        Some(p) => buf[done..done + len].copy_from_slice(&self.phys.frame_bytes(p.frame)[in_page..in_page + len]),
-                        None => {
-                            missing = Some(idx);
-                            break;
-                        }
-                    }
-                    done += len;
-                }
-                missing
-            };
-            let Some(idx) = missing else { break };
-            misses += 1;
-            if misses > 64 {
-                // Reclaim keeps taking what we read: give up with what we have.
-                return if done > 0 { Ok(done) } else { Err(Errno::ENOMEM) };
-            }
-            let wanted = ((off + n as u64).div_ceil(PAGE_SIZE) - idx).max(1);
-            let count = self.readahead(idx, wanted);
-            if let Err(e) = self.ensure(idx, count) {
-                return if done > 0 { Ok(done) } else { Err(e) };
-            }
-        }
-        let end_page = (off + n as u64).div_ceil(PAGE_SIZE);
-        self.state.lock().next_sequential = end_page;
-        Ok(n)
+        let mut at = 0;
+        self.read_pieces(off, buf.len(), &mut |piece| {
+            buf[at..at + piece.len()].copy_from_slice(piece);
+            at += piece.len();
+            Ok(())
+        })
     }
 
     /// read(2) without a kernel buffer: hands the bytes at `off` (at most

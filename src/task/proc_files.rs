@@ -146,6 +146,10 @@ fn smaps(task: &Task, rollup: bool) -> Vec<u8> {
         kb_line(&mut s, "MMUPageSize", PAGE_SIZE);
         usage_lines(&mut s, &u, false);
         let _ = writeln!(s, "THPeligible:    {:>8}", 0);
+        if crate::platform::host::clock::protection_keys_enabled() {
+            // Every mapping has key 0: pkey_alloc is not offered.
+            let _ = writeln!(s, "ProtectionKey:  {:>8}", 0);
+        }
         let locked = st.locked.bytes_in(vma.start, vma.start + PAGE_SIZE) > 0;
         let _ = writeln!(s, "VmFlags: {}", vm_flags(vma, locked));
     }

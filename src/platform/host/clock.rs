@@ -57,6 +57,13 @@ pub fn cpu_flags() -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Whether the host kernel enabled memory protection keys (OSPKE): Linux
+/// then prints a ProtectionKey line per mapping in smaps, and so do we.
+pub fn protection_keys_enabled() -> bool {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ENABLED.get_or_init(|| cpu_flags().iter().any(|f| f == "ospke"))
+}
+
 /// The clocksource the host kernel keeps time with ("tsc", "kvm-clock",
 /// "hpet", ...), if it says.
 pub fn clocksource() -> Option<String> {

@@ -85,6 +85,7 @@ impl MmState {
 
     /// Inserts a VMA (range already free), merging with neighbours.
     pub fn insert_vma(&mut self, vma: Vma) {
+        self.table_wanted(vma.start, vma.end);
         let start = vma.start;
         self.vmas.insert(start, vma);
         self.merge_around(start);

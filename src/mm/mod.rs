@@ -10,6 +10,7 @@ pub mod frame;
 pub mod map;
 pub mod oom;
 pub mod page_cache;
+pub mod patch;
 pub mod scatter;
 pub mod uaccess;
 pub mod vdso;
@@ -123,6 +124,8 @@ pub struct MmState {
     /// double (`anonymous_window`): the page the next window starts at,
     /// and its size in pages.
     anon_streak: (u64, u64),
+    /// Rewritten system call sites (the seccomp platform's; see patch.rs).
+    patches: patch::Patches,
 }
 
 /// `Mm::lock`'s guard. VMAs unmapped under it are dropped after the lock
@@ -200,6 +203,7 @@ impl Mm {
                 released: Vec::new(),
                 rewarm: Vec::new(),
                 anon_streak: (0, 0),
+                patches: Default::default(),
             }),
         })
     }
@@ -377,6 +381,7 @@ impl Mm {
         (cst.start_stack, cst.saved_auxv) = (st.start_stack, st.saved_auxv.clone());
         // A child inherits the limits but no locked pages (Linux's dup_mmap).
         cst.limits = st.limits;
+        cst.patches = st.patches.clone();
         let mut write_protect: Vec<(u64, u64, u32)> = Vec::new();
         let vmas: Vec<Vma> = st.vmas.values().cloned().collect();
         for vma in &vmas {
@@ -484,7 +489,20 @@ impl crate::platform::AddressSpace for Mm {
             }
         }
         st.host_ops.clear();
+        st.remap_table();
         st.map_runs_to_host(&runs, REWARM_MAX_OPS);
+    }
+
+    fn syscall_trapped(&self, site: u64, nr: u32, table: &crate::platform::SyscallTable) {
+        self.lock().syscall_trapped(&self.phys, site, nr, table);
+    }
+
+    fn patched_site(&self, entry: u32) -> Option<(u64, u32)> {
+        self.lock().patches.site(entry)
+    }
+
+    fn patched_site_at(&self, site: u64) -> Option<u32> {
+        self.lock().patches.number_at(site)
     }
 }
 

@@ -71,6 +71,33 @@ pub trait AddressSpace: Send + Sync {
     fn set_host_owner(&self, owner: u64) -> u64;
     /// Every host mapping is gone; pages are mapped again on fault.
     fn forget_host_mappings(&self);
+    /// A system call trapped from the `mov $nr, %eax; syscall` at `site`
+    /// (seven bytes before the trap's return address): the space counts
+    /// it and, when the site traps often and can be rewritten, rewrites
+    /// it to jump through `table` (see mm/patch.rs); the host runs the
+    /// new code once the queued changes are applied.
+    fn syscall_trapped(&self, _site: u64, _nr: u32, _table: &SyscallTable) {}
+    /// The site and system call number of `table` entry `entry`.
+    fn patched_site(&self, _entry: u32) -> Option<(u64, u32)> {
+        None
+    }
+    /// The system call number of the patched site at `site`.
+    fn patched_site_at(&self, _site: u64) -> Option<u32> {
+        None
+    }
+}
+
+/// A platform's table for patched system call sites: `entries` code
+/// pointers at guest address `addr` (below 2 GiB, so a seven-byte
+/// `jmp *addr+8k` reaches it), `len` bytes of guest RAM at memfd offset
+/// `offset`, mapped read-only into every address space that has a
+/// patched site.
+#[derive(Clone, Copy, Debug)]
+pub struct SyscallTable {
+    pub addr: u64,
+    pub len: u64,
+    pub offset: u64,
+    pub entries: u32,
 }
 
 /// Guest RAM as the platform sees it: the host memfd stubs map, and pages

@@ -30,8 +30,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use crate::mm::patch::SITE_LEN;
 use crate::platform::ptrace::{NoSpace, get_regs, inject_syscall, ptrace, set_regs, wait_stub};
-use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostChanges, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, ThreadSeed};
+use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostChanges, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, SyscallTable, ThreadSeed};
 use frame::Frame;
 use stub::*;
 
@@ -70,6 +71,9 @@ struct Shared {
     memory: Arc<dyn GuestMemory>,
     stub_elf: OwnedFd,
     fsgsbase: bool,
+    /// The syscall table and trampolines for patched sites (None: no
+    /// patching, without FSGSBASE or when turned off).
+    patching: Option<Patching>,
     ready: Mutex<Ready>,
     /// Signalled when the factories should make more.
     wanted: Condvar,
@@ -106,7 +110,9 @@ impl SeccompPlatform {
         let stub_elf = unsafe { OwnedFd::from_raw_fd(fd) };
         crate::platform::host::files::write_all_fd(fd, STUB_ELF)?;
         let fsgsbase = crate::platform::host::system::has_fsgsbase();
-        let shared = Arc::new(Shared { memory, stub_elf, fsgsbase, ready: Mutex::new(Ready::default()), wanted: Condvar::new(), made: Condvar::new() });
+        let patching = if fsgsbase && std::env::var_os("VKERNEL_NO_PATCHING").is_none() { Patching::new(memory.as_ref()) } else { None };
+        let shared =
+            Arc::new(Shared { memory, stub_elf, fsgsbase, patching, ready: Mutex::new(Ready::default()), wanted: Condvar::new(), made: Condvar::new() });
         let (tx, rx) = std::sync::mpsc::channel();
         let factory_shared = shared.clone();
         std::thread::Builder::new().name("vkernel-stubs".into()).spawn(move || factory(factory_shared, tx))?;
@@ -194,6 +200,41 @@ fn factory(shared: Arc<Shared>, started: std::sync::mpsc::Sender<Result<(), Stri
                 std::thread::sleep(Duration::from_millis(10 * failures.min(100) as u64));
             }
         }
+    }
+}
+
+/// The pages patched sites go through, shared by every stub: the
+/// syscall table (read-only at `SYSCALL_TABLE` in address spaces with a
+/// patched site, mapped by the space itself) and the trampolines (r-x at
+/// `TRAMPOLINES` in every stub).
+struct Patching {
+    table: SyscallTable,
+    trampolines: u64,
+}
+
+const TRAMPOLINES_LEN: u64 = SYSCALL_ENTRIES as u64 * TRAMPOLINE_SIZE;
+
+impl Patching {
+    fn new(memory: &dyn GuestMemory) -> Option<Patching> {
+        let table_len = SYSCALL_ENTRIES as u64 * 8;
+        let order = |len: u64| (len / 4096).trailing_zeros() as usize;
+        let table_offset = memory.alloc_pages(order(table_len))?;
+        let trampolines = memory.alloc_pages(order(TRAMPOLINES_LEN))?;
+        let table = memory.ram().bytes(table_offset, table_len as usize);
+        let code = memory.ram().bytes(trampolines, TRAMPOLINES_LEN as usize);
+        for k in 0..SYSCALL_ENTRIES as usize {
+            let at = TRAMPOLINES + k as u64 * TRAMPOLINE_SIZE;
+            table[k * 8..k * 8 + 8].copy_from_slice(&at.to_ne_bytes());
+            // mov $k, %r11d; jmp FAST_ENTRY; int3 padding.
+            let t = &mut code[k * 16..k * 16 + 16];
+            t.fill(0xcc);
+            t[0..2].copy_from_slice(&[0x41, 0xbb]);
+            t[2..6].copy_from_slice(&(k as u32).to_le_bytes());
+            t[6] = 0xe9;
+            let rel = FAST_ENTRY as i64 - (at as i64 + 11);
+            t[7..11].copy_from_slice(&(rel as i32).to_le_bytes());
+        }
+        Some(Patching { table: SyscallTable { addr: SYSCALL_TABLE, len: table_len, offset: table_offset, entries: SYSCALL_ENTRIES }, trampolines })
     }
 }
 
@@ -647,6 +688,9 @@ fn setup_stub(shared: &Shared, p: &mut StubProcess) -> Result<(), String> {
     map(SHARED_ADDR, 4096, libc::PROT_READ, p.shared_page)?;
     map(DONE_ADDR, 4096, libc::PROT_READ, p.done_page)?;
     map(slot_addr(slot0), SLOT_SIZE, libc::PROT_READ | libc::PROT_WRITE, slot0_offset)?;
+    if let Some(patching) = &shared.patching {
+        map(TRAMPOLINES, TRAMPOLINES_LEN, libc::PROT_READ | libc::PROT_EXEC, patching.trampolines)?;
+    }
 
     // Handlers: struct kernel_sigaction { handler, flags, restorer, mask }
     // in the OPS page (the kernel reads it; the stub cannot write it).
@@ -748,7 +792,69 @@ struct HostThread {
     gs_base: u64,
     /// Runs a new program: its FPU state starts clean unless loaded.
     fresh: bool,
+    /// Parked at a call from a patched site (registers in the slot's F_
+    /// words, no frame).
+    fast: bool,
+    /// The registers a fast call was last answered with: the thread's
+    /// while it returns to the guest (an event on the way back is an
+    /// interrupt at those registers).
+    answered: Option<Regs>,
 }
+
+const SEGV_ACCERR: i32 = 2;
+
+/// Registers as the `syscall` instruction leaves them for system call
+/// `nr` returning to `ret` (rcx: the return address, r11: the flags), and
+/// as vkernel serves a trapped call (rax: -ENOSYS until answered).
+fn syscall_at(r: &mut Regs, ret: u64, nr: u64) {
+    r.rip = ret;
+    r.rcx = ret;
+    r.r11 = r.eflags;
+    r.orig_rax = nr;
+    r.rax = (-(libc::ENOSYS as i64)) as u64;
+}
+
+/// An event from a thread in the stub's patched-site code (a signal
+/// frame whose rip is there), in the guest's terms; None for anything
+/// else in the stub region.
+fn stub_code_event(space: &Arc<dyn AddressSpace>, t: &HostThread, signo: i32, r: &mut Regs) -> Option<Event> {
+    let rip = r.rip;
+    // On its way back from an answered fast call (or reporting a kick that
+    // came while it waited): interrupted at the registers it was given.
+    if (FAST_ANSWERED..=FAST_CONVERT).contains(&rip) {
+        *r = t.answered?;
+        return Some(Event::Interrupted);
+    }
+    // The call from a guest whose gs is its own: the entry below
+    // SLOW_MARK, the flags it saved from bit 32.
+    if signo == libc::SIGSYS && rip == FAST_SLOW_SYSCALL + 2 {
+        let (site, nr) = space.patched_site((r.rax & (SLOW_MARK - 1)) as u32)?;
+        let lahf = (r.rax >> 32) & 0xffff;
+        r.eflags = (r.eflags & !ARITH_FLAGS) | ((lahf >> 8) & 0xd5) | ((lahf & 1) << 11);
+        syscall_at(r, site + SITE_LEN, nr as u64);
+        return Some(Event::Syscall);
+    }
+    // Interrupted on the way in, before it saved anything: at the site.
+    let entry = if (TRAMPOLINES..TRAMPOLINES + TRAMPOLINES_LEN).contains(&rip) {
+        (rip - TRAMPOLINES) / TRAMPOLINE_SIZE
+    } else if (FAST_SLOW..=FAST_SLOW_SYSCALL).contains(&rip) {
+        // The flags are in ax until `shl rax, 32` (at FAST_SLOW + 3).
+        let lahf = if rip <= FAST_SLOW + 3 { r.rax & 0xffff } else { (r.rax >> 32) & 0xffff };
+        r.eflags = (r.eflags & !ARITH_FLAGS) | ((lahf >> 8) & 0xd5) | ((lahf & 1) << 11);
+        r.r11 & 0xffff_ffff
+    } else {
+        return None;
+    };
+    let (site, _) = space.patched_site(entry as u32)?;
+    r.rip = site;
+    Some(Event::Interrupted)
+}
+
+/// The arithmetic flags lahf and seto saved (CF PF AF ZF SF, OF).
+const ARITH_FLAGS: u64 = 0x8d5;
+/// The flags a guest may set (popfq at user level ignores the rest).
+const USER_FLAGS: u64 = 0x0025_4dd5;
+const TRAP_FLAG: u64 = 0x100;
 
 impl HostThread {
     fn slot_bytes(&self) -> &mut [u8] {
@@ -764,9 +870,10 @@ impl HostThread {
         u64::from_ne_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]))
     }
 
-    /// Waits until the thread is parked with an event, and takes its frame.
+    /// Waits until the thread is parked with an event, and takes its frame
+    /// (or notes a fast call).
     fn park(&mut self, spin: Duration) -> bool {
-        if self.frame.is_some() {
+        if self.frame.is_some() || self.fast {
             return true;
         }
         let (process, tid) = (self.process.clone(), self.tid);
@@ -789,17 +896,95 @@ impl HostThread {
             }
             true
         };
-        if !wait_for(self.word(slot::STATE), self.word(slot::VK_SLEEPS), |v| v == slot::EVENT, spin, alive, &stats::EVENTS) {
+        let posted = |v| v == slot::EVENT || v == slot::FAST;
+        if !wait_for(self.word(slot::STATE), self.word(slot::VK_SLEEPS), posted, spin, alive, &stats::EVENTS) {
             return false;
+        }
+        if self.word(slot::STATE).load(Ordering::Acquire) == slot::FAST {
+            self.fast = true;
+            return true;
         }
         let uc = self.u64_at(slot::UC);
         self.frame = Frame::locate(self.slot_bytes(), slot_addr(self.slot), slot::STACK_START, uc);
         self.frame.is_some()
     }
 
+    /// Gives a thread parked at a fast call a signal frame (for its FPU
+    /// state, or an answer the fast return cannot carry): answered with
+    /// `FLAG_CONVERT`, it traps at `FAST_CONVERT` with only stub code
+    /// run since the call. Its registers are vkernel's to write anyway.
+    fn convert(&mut self) -> bool {
+        if self.fast {
+            self.answer(slot::FLAG_CONVERT);
+            if !self.park(MAX_SPIN) {
+                return false;
+            }
+        }
+        self.frame.is_some()
+    }
+
+    /// The registers of the fast call the thread is parked at, and its
+    /// table entry.
+    fn fast_regs(&self) -> (u32, Regs) {
+        let mut r = crate::platform::initial_regs();
+        let fields: [(&mut u64, usize); 14] = [
+            (&mut r.rbx, slot::F_RBX),
+            (&mut r.rbp, slot::F_RBP),
+            (&mut r.r12, slot::F_R12),
+            (&mut r.r13, slot::F_R13),
+            (&mut r.r14, slot::F_R14),
+            (&mut r.r15, slot::F_R15),
+            (&mut r.rdi, slot::F_RDI),
+            (&mut r.rsi, slot::F_RSI),
+            (&mut r.rdx, slot::F_RDX),
+            (&mut r.r10, slot::F_R10),
+            (&mut r.r8, slot::F_R8),
+            (&mut r.r9, slot::F_R9),
+            (&mut r.rsp, slot::F_RSP),
+            (&mut r.fs_base, slot::FS),
+        ];
+        for (field, at) in fields {
+            *field = self.u64_at(at);
+        }
+        let lahf = self.word(slot::F_LAHF).load(Ordering::Relaxed) as u64;
+        r.eflags = (self.u64_at(slot::F_RFLAGS) & !ARITH_FLAGS) | ((lahf >> 8) & 0xd5) | ((lahf & 1) << 11);
+        (self.word(slot::F_SITE).load(Ordering::Relaxed), r)
+    }
+
+    /// Answers a fast call: the thread loads `regs` and jumps to their rip.
+    fn answer_fast(&mut self, regs: &Regs) {
+        let b = self.slot_bytes();
+        let fields = [
+            (slot::F_RBX, regs.rbx),
+            (slot::F_RBP, regs.rbp),
+            (slot::F_R12, regs.r12),
+            (slot::F_R13, regs.r13),
+            (slot::F_R14, regs.r14),
+            (slot::F_R15, regs.r15),
+            (slot::F_RDI, regs.rdi),
+            (slot::F_RSI, regs.rsi),
+            (slot::F_RDX, regs.rdx),
+            (slot::F_R10, regs.r10),
+            (slot::F_R8, regs.r8),
+            (slot::F_R9, regs.r9),
+            (slot::F_RSP, regs.rsp),
+            (slot::F_RAX, regs.rax),
+            (slot::F_RCX, regs.rcx),
+            (slot::F_R11, regs.r11),
+            (slot::F_RIP, regs.rip),
+            (slot::F_RFLAGS, (regs.eflags & USER_FLAGS) | 0x2),
+        ];
+        for (at, v) in fields {
+            b[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+        }
+        self.answered = Some(*regs);
+        self.answer(0);
+    }
+
     /// Answers the parked thread: it returns to the guest.
     fn answer(&mut self, flags: u32) {
         self.frame = None;
+        self.fast = false;
         self.word(slot::FLAGS).store(flags, Ordering::Relaxed);
         self.word(slot::STATE).store(slot::ANSWERED, Ordering::SeqCst);
         fence(Ordering::SeqCst);
@@ -877,6 +1062,8 @@ impl SeccompContext {
                         fs_base: 0,
                         gs_base: 0,
                         fresh: true,
+                        fast: false,
+                        answered: None,
                     }
                 }
             };
@@ -953,6 +1140,8 @@ impl SeccompContext {
 impl Context for SeccompContext {
     fn switch(&mut self, space: &Arc<dyn AddressSpace>, regs: &mut Regs) -> Event {
         let fsgsbase = self.shared.fsgsbase;
+        let shared = self.shared.clone();
+        let patching = shared.patching.as_ref();
         let kick = self.kick.clone();
         let spin = self.spin;
         let t = match self.thread_for(space, true) {
@@ -964,20 +1153,47 @@ impl Context for SeccompContext {
             return Event::Lost;
         }
         let Ok((generation, awaited)) = Self::apply_changes(space, t) else { return Event::Lost };
-        let Some(frame) = t.frame.take() else { return Event::Lost };
-        frame.store_regs(t.slot_bytes(), regs);
-        if t.fresh {
-            frame.reset_xstate(t.slot_bytes(), slot_addr(t.slot), slot::STACK_START);
-            t.fresh = false;
+        // A fast call is answered the fast way when its return can carry
+        // the registers: the guest's gs stays 0 (the slot's, see below),
+        // no single-stepping, the FPU state as it is.
+        let fast = t.fast && !t.fresh && regs.gs_base == 0 && regs.eflags & TRAP_FLAG == 0;
+        if !fast && !t.convert() {
+            return Event::Lost;
         }
         let mut flags = 0;
-        if let Some(seq) = awaited {
-            flags |= slot::FLAG_AWAIT_MAPPER;
-            t.word(slot::AWAIT).store(seq, Ordering::Relaxed);
+        let mut frame = None;
+        if fast {
+            // Its new mappings must exist before it returns: no handler
+            // waits for them on this path.
+            if awaited.is_some() {
+                match t.process.take_failure() {
+                    Err(()) => return Event::Lost,
+                    Ok(true) => {
+                        let _sync = space.host_sync().lock();
+                        space.forget_host_mappings();
+                    }
+                    Ok(false) => {}
+                }
+            }
+        } else {
+            let Some(f) = t.frame.take() else { return Event::Lost };
+            f.store_regs(t.slot_bytes(), regs);
+            if t.fresh {
+                f.reset_xstate(t.slot_bytes(), slot_addr(t.slot), slot::STACK_START);
+                t.fresh = false;
+            }
+            if let Some(seq) = awaited {
+                flags |= slot::FLAG_AWAIT_MAPPER;
+                t.word(slot::AWAIT).store(seq, Ordering::Relaxed);
+            }
+            frame = Some(f);
         }
+        // With patching, a guest gs of 0 is the slot's address on the host:
+        // the fast entry finds the slot through it.
+        let host_gs = if patching.is_some() && regs.gs_base == 0 { slot_addr(t.slot) } else { regs.gs_base };
         let b = t.slot_bytes();
         b[slot::NEW_FS..slot::NEW_FS + 8].copy_from_slice(&regs.fs_base.to_ne_bytes());
-        b[slot::NEW_GS..slot::NEW_GS + 8].copy_from_slice(&regs.gs_base.to_ne_bytes());
+        b[slot::NEW_GS..slot::NEW_GS + 8].copy_from_slice(&host_gs.to_ne_bytes());
         if !fsgsbase && (regs.fs_base != t.fs_base || regs.gs_base != t.gs_base) {
             flags |= slot::FLAG_SET_BASES;
             (t.fs_base, t.gs_base) = (regs.fs_base, regs.gs_base);
@@ -987,11 +1203,16 @@ impl Context for SeccompContext {
         // to signal: it left `pending`, and the guest does not run.
         if kick.pending.swap(false, Ordering::SeqCst) {
             kick.target.store(0, Ordering::Release);
-            t.frame = Some(frame);
+            t.frame = frame;
             return Event::Interrupted;
         }
         let answered = Instant::now();
-        t.answer(flags);
+        if fast {
+            t.answer_fast(regs);
+        } else {
+            t.answered = None;
+            t.answer(flags);
+        }
         let parked = t.park(spin);
         kick.target.store(0, Ordering::Release);
         if !parked {
@@ -1014,11 +1235,31 @@ impl Context for SeccompContext {
             }
             Ok(false) => {}
         }
+        if t.fast {
+            stats::FAST.fetch_add(1, Ordering::Relaxed);
+            let (entry, mut r) = t.fast_regs();
+            let event = match space.patched_site(entry) {
+                Some((site, nr)) => {
+                    syscall_at(&mut r, site + SITE_LEN, nr as u64);
+                    Event::Syscall
+                }
+                // A forged entry: as if the guest jumped into the stub.
+                None => {
+                    r.rip = FAST_ENTRY;
+                    Event::Signal { signo: libc::SIGSEGV, code: SEGV_ACCERR, addr: FAST_ENTRY }
+                }
+            };
+            *regs = r;
+            return event;
+        }
         let Some(frame) = t.frame.as_ref() else { return Event::Lost };
         let mut r = frame.regs();
         if fsgsbase {
             r.fs_base = t.u64_at(slot::FS);
             r.gs_base = t.u64_at(slot::GS);
+            if patching.is_some() && r.gs_base == slot_addr(t.slot) {
+                r.gs_base = 0;
+            }
         } else {
             (r.fs_base, r.gs_base) = (t.fs_base, t.gs_base);
         }
@@ -1026,15 +1267,41 @@ impl Context for SeccompContext {
         let code = t.word(slot::CODE).load(Ordering::Relaxed) as i32;
         let addr = t.u64_at(slot::ADDR);
         const SYS_SECCOMP: i32 = 1;
-        const SEGV_ACCERR: i32 = 2;
         let event = match signo {
-            // Guest code never runs in the stub region: a guest that
-            // jumped into the stub (and trapped or faulted there, or
-            // rewrote a frame to return there) gets a SIGSEGV.
-            _ if r.rip >= STUB_REGION_START => Event::Signal { signo: libc::SIGSEGV, code: SEGV_ACCERR, addr: r.rip },
+            _ if r.rip >= STUB_REGION_START => match patching.and_then(|_| stub_code_event(space, t, signo, &mut r)) {
+                Some(event) => event,
+                // Guest code never runs in the stub region: a guest that
+                // jumped into the stub (and trapped or faulted there, or
+                // rewrote a frame to return there) gets a SIGSEGV.
+                None => Event::Signal { signo: libc::SIGSEGV, code: SEGV_ACCERR, addr: r.rip },
+            },
             libc::SIGSYS if code == SYS_SECCOMP => {
+                if let Some(p) = patching {
+                    if let Some(site) = r.rip.checked_sub(SITE_LEN) {
+                        space.syscall_trapped(site, r.rax as u32, &p.table);
+                    }
+                }
                 r.orig_rax = r.rax;
                 r.rax = (-(libc::ENOSYS as i64)) as u64;
+                Event::Syscall
+            }
+            // A thread that ran a site's old `mov` and then found it
+            // patched (or restarted a call there: rip - 2) traps at the
+            // 0x06 where `syscall` was: that system call.
+            libc::SIGILL if patching.is_some() && r.rip >= 5 && space.patched_site_at(r.rip - 5).is_some() => {
+                let (nr, ret) = (r.rax, r.rip + 2);
+                syscall_at(&mut r, ret, nr);
+                Event::Syscall
+            }
+            // A patched site whose table the host does not map (yet, or
+            // any more): the same call.
+            libc::SIGSEGV
+                if patching.is_some()
+                    && (SYSCALL_TABLE..SYSCALL_TABLE + SYSCALL_ENTRIES as u64 * 8).contains(&addr)
+                    && space.patched_site_at(r.rip).is_some() =>
+            {
+                let (nr, ret) = (space.patched_site_at(r.rip).unwrap_or(0) as u64, r.rip + SITE_LEN);
+                syscall_at(&mut r, ret, nr);
                 Event::Syscall
             }
             // A thread that was to wait for its new mappings may have
@@ -1057,7 +1324,7 @@ impl Context for SeccompContext {
 
     fn extended_state(&mut self, space: &Arc<dyn AddressSpace>) -> Option<Vec<u8>> {
         let t = self.thread_for(space, false).ok()?;
-        if !t.park(MAX_SPIN) {
+        if !t.park(MAX_SPIN) || !t.convert() {
             return None;
         }
         let frame = t.frame.as_ref()?;
@@ -1066,7 +1333,7 @@ impl Context for SeccompContext {
 
     fn set_extended_state(&mut self, space: &Arc<dyn AddressSpace>, state: &[u8]) -> bool {
         let Ok(t) = self.thread_for(space, false) else { return false };
-        if !t.park(MAX_SPIN) {
+        if !t.park(MAX_SPIN) || !t.convert() {
             return false;
         }
         t.fresh = false;
@@ -1167,6 +1434,8 @@ impl Context for SeccompContext {
             fs_base: 0,
             gs_base: 0,
             fresh: true,
+            fast: false,
+            answered: None,
         };
         self.threads.insert(space.id(), t);
         true

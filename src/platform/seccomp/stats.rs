@@ -37,17 +37,20 @@ pub static BATCHES: Tally = Tally::new();
 /// Batches vkernel did not wait for: the answered thread's handler
 /// waited for them (its own new mappings).
 pub static HANDED: AtomicU64 = AtomicU64::new(0);
+/// System calls from patched sites (no signal).
+pub static FAST: AtomicU64 = AtomicU64::new(0);
 /// Host calls in all batches.
 pub static OPS: AtomicU64 = AtomicU64::new(0);
 
 /// The line `-v` prints at exit.
 pub fn report() -> String {
     format!(
-        "hand-offs: {}; {}; {}, {} more awaited by the answered thread, {} host calls",
+        "hand-offs: {}; {}; {}, {} more awaited by the answered thread, {} host calls; {} calls from patched sites",
         EVENTS.show("guest events"),
         ANSWERS.show("answers"),
         BATCHES.show("mapper batches"),
         HANDED.load(Relaxed),
-        OPS.load(Relaxed)
+        OPS.load(Relaxed),
+        FAST.load(Relaxed)
     )
 }

@@ -16,6 +16,29 @@ pub const RESTORER: u64 = STUB_CODE + 0x50;
 /// The signal handler.
 pub const HANDLER: u64 = STUB_CODE + 0x80;
 
+/// Patched system call sites (see stub.s `fast_entry` and mm/patch.rs):
+/// where trampolines jump, where the thread waits for the answer (kicks
+/// before `FAST_ANSWERED` are ignored), where it returns to the guest,
+/// the `ud2` that gives vkernel a signal frame, and the trapping
+/// `syscall` for a guest whose gs is its own.
+pub const FAST_ENTRY: u64 = STUB_CODE + 0x600;
+pub const FAST_ANSWERED: u64 = STUB_CODE + 0x740;
+pub const FAST_CONVERT: u64 = STUB_CODE + 0x808;
+pub const FAST_SLOW: u64 = STUB_CODE + 0x810;
+pub const FAST_SLOW_SYSCALL: u64 = STUB_CODE + 0x830;
+/// `FAST_SLOW_SYSCALL`'s number: this bit (an x32 number: it always
+/// traps), the table entry below it, the saved flags from bit 32.
+pub const SLOW_MARK: u64 = 0x4000_0000;
+/// The trampolines: entry k at `TRAMPOLINES + k * TRAMPOLINE_SIZE` is
+/// `mov $k, %r11d; jmp FAST_ENTRY`. The same pages in every stub.
+pub const TRAMPOLINES: u64 = STUB_BASE + 0x20000;
+pub const TRAMPOLINE_SIZE: u64 = 16;
+/// The syscall table patched sites jump through: entry k holds the
+/// address of trampoline k. Below 2 GiB, and with 0x06 in its third byte
+/// (see mm/patch.rs `jump`).
+pub const SYSCALL_TABLE: u64 = 0x6006_0000;
+pub const SYSCALL_ENTRIES: u32 = 4096;
+
 /// The mapper's answers.
 pub const MAPPER_ADDR: u64 = STUB_BASE + 0x11000;
 /// Filters, signal masks and tunables: read-only in the stub.
@@ -49,16 +72,43 @@ pub mod slot {
     /// With `FLAG_AWAIT_MAPPER`: the mapper request the answered thread
     /// waits for before it returns to the guest.
     pub const AWAIT: usize = 80;
+    /// Set by the handler when a kick came while a fast call waited.
+    pub const KICKED: usize = 84;
     pub const ALTSTACK: usize = 128;
+    /// A fast call's site entry, flags and registers (stub.s F_*).
+    pub const F_SITE: usize = 256;
+    pub const F_LAHF: usize = 260;
+    pub const F_RFLAGS: usize = 264;
+    pub const F_RBX: usize = 272;
+    pub const F_RBP: usize = 280;
+    pub const F_R12: usize = 288;
+    pub const F_R13: usize = 296;
+    pub const F_R14: usize = 304;
+    pub const F_R15: usize = 312;
+    pub const F_RDI: usize = 320;
+    pub const F_RSI: usize = 328;
+    pub const F_RDX: usize = 336;
+    pub const F_R10: usize = 344;
+    pub const F_R8: usize = 352;
+    pub const F_R9: usize = 360;
+    pub const F_RSP: usize = 368;
+    pub const F_RAX: usize = 376;
+    pub const F_RCX: usize = 384;
+    pub const F_R11: usize = 392;
+    pub const F_RIP: usize = 400;
     /// The alternate stack: from the second page to the slot's end.
     pub const STACK_START: u64 = 4096;
 
     pub const RUNNING: u32 = 0;
     pub const EVENT: u32 = 1;
     pub const ANSWERED: u32 = 2;
+    /// A call from a patched site, its registers in the F_ words.
+    pub const FAST: u32 = 3;
     pub const FLAG_SET_BASES: u32 = 1;
     pub const FLAG_EXIT: u32 = 2;
     pub const FLAG_AWAIT_MAPPER: u32 = 4;
+    /// To a fast call: trap into a signal frame (at `FAST_CONVERT`).
+    pub const FLAG_CONVERT: u32 = 8;
 }
 
 /// The OPS page: [0] request number, [8] count, ops of 7 words from [64].
@@ -151,6 +201,10 @@ mod tests {
         assert_eq!(&code[0x20..0x22], &[0x0f, 0x05], "syscall at the mapper clone site");
         assert_eq!(code[0x40], 0xcc, "int3 at the thread entry");
         assert!(text.p_filesz <= 0x1000, "the code fits in its page");
+        assert_eq!(&code[0x600..0x602], &[0x9f, 0x0f], "lahf; seto al at the fast entry");
+        assert_eq!(&code[0x740..0x743], &[0xf7, 0x43, 0x48], "the answer's flags tested at FAST_ANSWERED");
+        assert_eq!(&code[0x808..0x80a], &[0x0f, 0x0b], "ud2 at FAST_CONVERT");
+        assert_eq!(&code[0x830..0x832], &[0x0f, 0x05], "syscall at FAST_SLOW_SYSCALL");
     }
 
     #[test]

@@ -33,7 +33,33 @@
     .set S_FLAGS,    72     # 1: set fs/gs base, 2: exit this thread, 4: await the mapper
     .set S_SYSCALL,  76
     .set S_AWAIT,    80     # with flag 4: the mapper request to wait for
+    .set S_KICKED,   84     # a kick came during a fast call's wait
     .set S_ALTSTACK, 128    # stack_t for sigaltstack
+    # A fast (patched-site) system call's registers (see stub.rs slot::fast)
+    .set F_SITE,     256    # the site's table index
+    .set F_LAHF,     260    # ah (lahf) and al (seto): the arithmetic flags
+    .set F_RFLAGS,   264    # pushfq after they were lost; the answer's rflags
+    .set F_RBX,      272
+    .set F_RBP,      280
+    .set F_R12,      288
+    .set F_R13,      296
+    .set F_R14,      304
+    .set F_R15,      312
+    .set F_RDI,      320
+    .set F_RSI,      328
+    .set F_RDX,      336
+    .set F_R10,      344
+    .set F_R8,       352
+    .set F_R9,       360
+    .set F_RSP,      368
+    .set F_RAX,      376
+    .set F_RCX,      384
+    .set F_R11,      392
+    .set F_RIP,      400
+    .set F_STACK,    512    # top of the few bytes pushfq needs
+    .set STATE_FAST, 3
+    .set FLAG_CONVERT, 8
+    .set SLOW_MARK, 0x40000000         # an x32 number: always traps
 
     # SHARED page
     .set SH_GUEST_PROG,  0
@@ -47,6 +73,7 @@
     .set SH_ONE,         72  # a nonzero byte, the source of that write
     .set SH_WAIT_TS,     80  # struct timespec: the longest sleep awaiting the mapper
 
+    .set SIGUSR1, 10
     .set SYS_pwrite64, 18
     .set SYS_rt_sigprocmask, 14
     .set SYS_rt_sigreturn, 15
@@ -94,7 +121,22 @@ restorer:
 # blocked: rdi = signal, rsi = siginfo, rdx = ucontext.
     .org 0x80
 handler:
-    mov rbx, rsp
+    # The kick while a thread is on its way into vkernel through a
+    # patched site (fast_entry up to the answer) cannot be posted (the
+    # slot holds that call): it is noted, and the thread reports it with
+    # a trap once answered (see fast_answered).
+    cmp edi, SIGUSR1
+    jne 1f
+    mov rax, [rdx + 40 + 16 * 8]
+    lea rcx, [rip + fast_entry]
+    sub rax, rcx
+    cmp rax, fast_answered - fast_entry
+    jae 1f
+    mov rcx, rsp
+    and rcx, SLOT_MASK
+    mov dword ptr [rcx + S_KICKED], 1
+    ret
+1:  mov rbx, rsp
     and rbx, SLOT_MASK
     mov [rbx + S_SIGNO], edi
     mov eax, [rsi + 8]
@@ -207,7 +249,9 @@ handler:
     syscall
 8:  mov dword ptr [rbx + S_STATE], 0
     ret
-7:  # vkernel let this host thread go.
+7:
+thread_exit:
+    # vkernel let this host thread go.
     mov dword ptr [rbx + S_STATE], 0
     xor edi, edi
     mov eax, SYS_exit
@@ -343,3 +387,135 @@ thread_init:
     test rax, rax
     jnz mapper_die
     jmp thread_entry
+
+# A system call from a patched site: the site jumped through the syscall
+# table to its trampoline, which loaded r11d with the site's index and
+# jumped here. rax, rcx and r11 are free (the system call would clobber
+# rcx and r11, and rax is its result). With gs based at this thread's slot
+# (vkernel keeps it there while the guest's own gs is 0), the registers go
+# to the slot, the event is posted and the answer awaited like the
+# handler's, without a signal; otherwise (a guest with its own gs) the
+# call traps from here with a number vkernel recognizes. Nothing here
+# touches the FPU, so the guest's stays live.
+    .org 0x600
+fast_entry:
+    lahf
+    seto al
+    rdgsbase rcx
+    test ecx, 0x7fff
+    jnz fast_slow
+    cmp rcx, [rip + slots_start]
+    jb fast_slow
+    cmp rcx, [rip + slots_end]
+    jae fast_slow
+    mov [rcx + F_LAHF], ax
+    mov [rcx + F_SITE], r11d
+    mov [rcx + F_RSP], rsp
+    mov [rcx + F_RBX], rbx
+    mov [rcx + F_RBP], rbp
+    mov [rcx + F_R12], r12
+    mov [rcx + F_R13], r13
+    mov [rcx + F_R14], r14
+    mov [rcx + F_R15], r15
+    mov [rcx + F_RDI], rdi
+    mov [rcx + F_RSI], rsi
+    mov [rcx + F_RDX], rdx
+    mov [rcx + F_R10], r10
+    mov [rcx + F_R8], r8
+    mov [rcx + F_R9], r9
+    lea rsp, [rcx + F_STACK]
+    pushfq
+    pop qword ptr [rcx + F_RFLAGS]
+    rdfsbase rax
+    mov [rcx + S_FS], rax
+    mov rbx, rcx
+    mov dword ptr [rbx + S_STATE], STATE_FAST
+    mfence
+    cmp dword ptr [rbx + S_VK_SLEEPS], 0
+    je 2f
+    lea rdi, [rbx + S_STATE]
+    mov esi, FUTEX_WAKE
+    mov edx, 1
+    mov eax, SYS_futex
+    syscall
+2:  mov r12d, [rip + SHARED + SH_STUB_SPIN]
+3:  cmp dword ptr [rbx + S_STATE], 2
+    je fast_answered
+    pause
+    dec r12d
+    jz 9f
+    test r12d, 255
+    jnz 3b
+    mov eax, SYS_sched_yield
+    syscall
+    jmp 3b
+9:  mov dword ptr [rbx + S_STUB_SLEEPS], 1
+    mfence
+    cmp dword ptr [rbx + S_STATE], STATE_FAST
+    jne 4f
+    lea rdi, [rbx + S_STATE]
+    mov esi, FUTEX_WAIT
+    mov edx, STATE_FAST
+    xor r10d, r10d
+    mov eax, SYS_futex
+    syscall
+4:  mov dword ptr [rbx + S_STUB_SLEEPS], 0
+    mov r12d, 1
+    jmp 3b
+# Answered: back to the guest with the registers vkernel wrote (a kick
+# from here on is a real event: vkernel knows the registers it answered).
+    .org 0x740
+fast_answered:
+    test dword ptr [rbx + S_FLAGS], 2
+    jnz thread_exit
+    test dword ptr [rbx + S_FLAGS], FLAG_CONVERT
+    jnz fast_convert
+    cmp dword ptr [rbx + S_KICKED], 0
+    jne fast_kicked
+    mov rcx, rbx
+    mov dword ptr [rcx + S_STATE], 0
+    mov rax, [rcx + S_NEW_FS]
+    wrfsbase rax
+    mov rbx, [rcx + F_RBX]
+    mov rbp, [rcx + F_RBP]
+    mov r12, [rcx + F_R12]
+    mov r13, [rcx + F_R13]
+    mov r14, [rcx + F_R14]
+    mov r15, [rcx + F_R15]
+    mov rdi, [rcx + F_RDI]
+    mov rsi, [rcx + F_RSI]
+    mov rdx, [rcx + F_RDX]
+    mov r10, [rcx + F_R10]
+    mov r8, [rcx + F_R8]
+    mov r9, [rcx + F_R9]
+    mov rax, [rcx + F_RAX]
+    mov r11, [rcx + F_R11]
+    lea rsp, [rcx + F_RFLAGS]
+    popfq
+    mov rsp, [rcx + F_RSP]
+    mov rcx, [rcx + F_RCX]
+    jmp qword ptr gs:[F_RIP]
+# vkernel needs the thread in a signal frame (its FPU state, a new gs,
+# single-stepping): the undefined instruction gives it one.
+fast_kicked:
+    mov dword ptr [rbx + S_KICKED], 0
+    .org 0x808, 0x90
+fast_convert:
+    ud2
+# Not our gs: trap from here, the site's index and the lost flags in rax.
+    .org 0x810
+fast_slow:
+    movzx eax, ax
+    shl rax, 32
+    or rax, r11
+    or rax, SLOW_MARK
+    .org 0x830, 0x90
+fast_slow_syscall:
+    syscall
+    ud2
+fast_end:
+    .p2align 3
+slots_start:
+    .quad 0x7fffff100000                # SLOTS_ADDR
+slots_end:
+    .quad 0x7fffff100000 + 0x1df * 0x8000   # the end of the last whole slot

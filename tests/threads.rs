@@ -40,6 +40,7 @@ thread_test!(create_join_tls_mutex_condvar_barrier_robust_exit_fork_exec_proc_ta
 thread_test!(directed_and_process_signals_sigwait_fatal_stop_cancel_setxid, "thread_signals");
 thread_test!(shared_futexes_wake_op_pi_waitv_affinity_membarrier_clone3, "thread_futex");
 thread_test!(exit_while_threads_are_being_created_ends_every_thread, "thread_exit_race");
+thread_test!(hot_syscall_sites_signals_restarts_fork_exec_gs_and_the_table_range, "thread_patched_sites");
 
 /// python3's threading, a thread pool and a timer: same output as native.
 #[test]

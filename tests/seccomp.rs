@@ -34,6 +34,12 @@ fn attacks_on_the_stub_kill_or_signal_the_attacker_only() {
         "write to the stub code: killed by signal 11",
         "write to the ops page: killed by signal 11",
         "signals during hand-offs: exited 0",
+        "signals during patched hand-offs: exited 0",
+        "the fast entry with a bad entry: killed by signal 11",
+        "the slow path with a bad entry: killed by signal 11",
+        "write to the syscall table: killed by signal 11",
+        "jump into the fast return: killed by signal 11",
+        "jump into a trampoline: killed by signal 11",
     ];
     let stdout = out.stdout_str();
     let lines: Vec<&str> = stdout.lines().collect();
@@ -44,6 +50,9 @@ fn attacks_on_the_stub_kill_or_signal_the_attacker_only() {
     // a clean end of that process alone.
     let scribbles: Vec<&&str> = lines.iter().filter(|l| l.starts_with("scribble over the slots: ")).collect();
     assert_eq!(scribbles.len(), 3, "{stdout}");
+    let patched = lines.iter().filter(|l| l.starts_with("scribble over the slots during patched calls: ")).count();
+    assert_eq!(patched, 3, "{stdout}");
+    assert!(lines.iter().any(|l| l.starts_with("gs at another thread's slot: ")), "{stdout}");
     assert_eq!(lines.last(), Some(&"the guest lives on: 1"), "{stdout}\nstderr: {stderr}");
     assert_eq!(out.status, 0, "{stdout}\nstderr: {stderr}");
 }

@@ -19,6 +19,13 @@
 #define OPS_PAGE 0x7fffff010000UL
 #define SLOTS 0x7fffff100000UL
 #define SLOT_SIZE 0x8000UL
+/* Patched system call sites (stub.rs): the fast entry, the return half,
+ * the slow path's trapping syscall, the trampolines, the syscall table. */
+#define FAST_ENTRY (STUB_CODE + 0x600)
+#define FAST_ANSWERED (STUB_CODE + 0x740)
+#define FAST_SLOW_SYSCALL (STUB_CODE + 0x830)
+#define TRAMPOLINES 0x7fffff020000UL
+#define SYSCALL_TABLE 0x60060000UL
 
 static void report(const char *what, int st)
 {
@@ -92,6 +99,79 @@ static void scribble_slots(void)
     pthread_join(t, NULL);
 }
 
+/* The same through glibc's getppid, a site the platform patches: the
+ * garbage lands in the fast calls' saved registers too. */
+static void scribble_slots_patched(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, scribbler, (void *)54321);
+    for (int i = 0; i < 20000; i++)
+        getppid();
+    stop = 1;
+    pthread_join(t, NULL);
+}
+
+static void hot_getppid(void)
+{
+    for (int i = 0; i < 100; i++)
+        getppid();
+}
+
+/* The fast entry with a table entry no site has. */
+static void fast_entry_bad_entry(void)
+{
+    hot_getppid();
+    __asm__ volatile("mov $0xffff, %%r11d; jmp *%0" ::"r"(FAST_ENTRY) : "r11", "memory");
+}
+
+/* The slow path's trap with an entry no site has. */
+static void slow_path_bad_entry(void)
+{
+    hot_getppid();
+    __asm__ volatile("mov $0x4000fff0, %%eax; jmp *%0" ::"r"(FAST_SLOW_SYSCALL) : "rax", "memory");
+}
+
+/* Into the return half with garbage registers, and into a trampoline's
+ * middle. */
+static void jump_to_fast_return(void)
+{
+    hot_getppid();
+    __asm__ volatile("mov $0x1000, %%ebx; jmp *%0" ::"r"(FAST_ANSWERED) : "rbx", "memory");
+}
+
+static void jump_into_trampoline(void)
+{
+    hot_getppid();
+    __asm__ volatile("xor %%eax, %%eax; jmp *%0" ::"r"(TRAMPOLINES + 3) : "rax", "memory");
+}
+
+static void write_table(void)
+{
+    hot_getppid();
+    *(volatile uint64_t *)SYSCALL_TABLE = 0x401000;
+}
+
+/* gs based at another thread's slot while both make patched calls: the
+ * calls land in the other thread's slot. */
+static void *getppid_loop(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20000; i++)
+        getppid();
+    return NULL;
+}
+
+static void forged_gs(void)
+{
+    hot_getppid();
+    pthread_t t;
+    pthread_create(&t, NULL, getppid_loop, NULL);
+    uint64_t other = SLOTS + SLOT_SIZE;
+    __asm__ volatile("wrgsbase %0" ::"r"(other));
+    getppid_loop(NULL);
+    pthread_join(t, NULL);
+}
+
 static volatile unsigned long handled;
 
 static void on_usr1(int sig) { (void)sig; handled++; }
@@ -119,6 +199,20 @@ static void signals_during_handoffs(void)
     _exit(handled > 0 ? 0 : 4);
 }
 
+/* ... and during fast hand-offs from a patched site. */
+static void signals_during_patched_handoffs(void)
+{
+    signal(SIGUSR1, on_usr1);
+    pthread_t t;
+    pthread_create(&t, NULL, signaller, (void *)(uintptr_t)syscall(SYS_gettid));
+    pid_t me = getpid();
+    for (int i = 0; i < 20000; i++)
+        if (getpid() != me)
+            _exit(3);
+    pthread_join(t, NULL);
+    _exit(handled > 0 ? 0 : 4);
+}
+
 int main(void)
 {
     run("jump to the handler", jump_to_handler);
@@ -130,6 +224,15 @@ int main(void)
     run("signals during hand-offs", signals_during_handoffs);
     for (int i = 0; i < 3; i++)
         run("scribble over the slots", scribble_slots);
+    run("signals during patched hand-offs", signals_during_patched_handoffs);
+    run("the fast entry with a bad entry", fast_entry_bad_entry);
+    run("the slow path with a bad entry", slow_path_bad_entry);
+    run("write to the syscall table", write_table);
+    run("jump into the fast return", jump_to_fast_return);
+    run("jump into a trampoline", jump_into_trampoline);
+    run("gs at another thread's slot", forged_gs);
+    for (int i = 0; i < 3; i++)
+        run("scribble over the slots during patched calls", scribble_slots_patched);
     printf("the guest lives on: %d\n", (int)(getppid() == 0));
     return 0;
 }

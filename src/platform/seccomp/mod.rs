@@ -819,9 +819,12 @@ fn syscall_at(r: &mut Regs, ret: u64, nr: u64) {
 /// else in the stub region.
 fn stub_code_event(space: &Arc<dyn AddressSpace>, t: &HostThread, signo: i32, r: &mut Regs) -> Option<Event> {
     let rip = r.rip;
+    // Only the kick (and the trap that reports one) is expected in this
+    // code; anything else there is a guest that jumped in.
+    let kick = signo == KICK_SIGNAL || (signo == libc::SIGILL && rip == FAST_CONVERT);
     // On its way back from an answered fast call (or reporting a kick that
     // came while it waited): interrupted at the registers it was given.
-    if (FAST_ANSWERED..=FAST_CONVERT).contains(&rip) {
+    if kick && (FAST_ANSWERED..=FAST_CONVERT).contains(&rip) {
         *r = t.answered?;
         return Some(Event::Interrupted);
     }
@@ -835,7 +838,9 @@ fn stub_code_event(space: &Arc<dyn AddressSpace>, t: &HostThread, signo: i32, r:
         return Some(Event::Syscall);
     }
     // Interrupted on the way in, before it saved anything: at the site.
-    let entry = if (TRAMPOLINES..TRAMPOLINES + TRAMPOLINES_LEN).contains(&rip) {
+    let entry = if !kick {
+        return None;
+    } else if (TRAMPOLINES..TRAMPOLINES + TRAMPOLINES_LEN).contains(&rip) {
         (rip - TRAMPOLINES) / TRAMPOLINE_SIZE
     } else if (FAST_SLOW..=FAST_SLOW_SYSCALL).contains(&rip) {
         // The flags are in ax until `shl rax, 32` (at FAST_SLOW + 3).

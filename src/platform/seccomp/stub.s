@@ -167,8 +167,15 @@ handler:
     # case what we wait for waits for this CPU), then sleep on the state
     # word.
     mov r12d, [rip + SHARED + SH_STUB_SPIN]
-3:  cmp dword ptr [rbx + S_STATE], 2
+    # Answered (2), or still posted (1); any other value is a guest that
+    # wrote the slot: post again, so that vkernel sees an event (and can
+    # end the guest) rather than this thread spinning with every signal
+    # blocked.
+3:  mov eax, [rbx + S_STATE]
+    cmp eax, 2
     je 5f
+    cmp eax, 1
+    jne 1b
     pause
     dec r12d
     jz 9f
@@ -439,8 +446,13 @@ fast_entry:
     mov eax, SYS_futex
     syscall
 2:  mov r12d, [rip + SHARED + SH_STUB_SPIN]
-3:  cmp dword ptr [rbx + S_STATE], 2
+    # Answered (2), or still waiting (3); any other value is a guest that
+    # wrote the slot: trap, so that vkernel sees an event either way.
+3:  mov eax, [rbx + S_STATE]
+    cmp eax, 2
     je fast_answered
+    cmp eax, STATE_FAST
+    jne fast_convert
     pause
     dec r12d
     jz 9f

@@ -55,14 +55,16 @@ def median_of(n, fn):
 
 
 def bench_syscall(args, vk, results):
-    print("== syscall round trip: getppid x 100,000 (median of %d)" % args.reps)
     prog = os.path.join(args.bin, "getppid")
-    nat = median_of(args.reps, lambda: field(checked([prog, "100000"], "native getppid")[1], "ns_per_call"))
-    virt = median_of(args.reps, lambda: field(checked(vk + ["--", prog, "100000"], "vkernel getppid")[1], "ns_per_call"))
-    print(f"   native  {nat:10.1f} ns/call")
-    print(f"   vkernel {virt:10.1f} ns/call")
-    print(f"   ratio   {virt / nat:10.1f}x   (first target <= 60x)")
-    results.append(("getppid round trip", f"{nat:.0f} ns", f"{virt:.0f} ns", f"{virt / nat:.1f}x"))
+    for mode, label in (([], "getppid round trip"), (["libc"], "getppid via glibc (patchable site)")):
+        print("== syscall round trip: %s x 100,000 (median of %d)" % (label, args.reps))
+        argv = [prog, "100000"] + mode
+        nat = median_of(args.reps, lambda: field(checked(argv, "native getppid")[1], "ns_per_call"))
+        virt = median_of(args.reps, lambda: field(checked(vk + ["--"] + argv, "vkernel getppid")[1], "ns_per_call"))
+        print(f"   native  {nat:10.1f} ns/call")
+        print(f"   vkernel {virt:10.1f} ns/call")
+        print(f"   ratio   {virt / nat:10.1f}x   (target <= 15x, <= 5x patched)")
+        results.append((label, f"{nat:.0f} ns", f"{virt:.0f} ns", f"{virt / nat:.1f}x"))
 
 
 def bench_clock(args, vk, results):

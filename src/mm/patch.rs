@@ -17,10 +17,7 @@ use super::vma::Backing;
 use super::{HostMapping, MmState, Pte};
 use crate::abi::PAGE_SIZE;
 use crate::abi::mman::{PROT_EXEC, PROT_READ, PROT_WRITE};
-use crate::platform::{HostOp, SyscallTable};
-
-/// Bytes of a site: `mov $nr, %eax` (5) and `syscall` (2).
-pub const SITE_LEN: u64 = 7;
+use crate::platform::{HostOp, SITE_LEN, SyscallTable};
 
 /// Calls never patched: they replace or rebuild the thread's whole
 /// context, so they take the signal path anyway (rt_sigreturn, clone,

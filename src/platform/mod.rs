@@ -87,6 +87,10 @@ pub trait AddressSpace: Send + Sync {
     }
 }
 
+/// Bytes of a patchable system call site: `mov $nr, %eax` (5) and
+/// `syscall` (2).
+pub const SITE_LEN: u64 = 7;
+
 /// A platform's table for patched system call sites: `entries` code
 /// pointers at guest address `addr` (below 2 GiB, so a seven-byte
 /// `jmp *addr+8k` reaches it), `len` bytes of guest RAM at memfd offset

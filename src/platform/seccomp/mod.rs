@@ -30,9 +30,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::mm::patch::SITE_LEN;
 use crate::platform::ptrace::{NoSpace, get_regs, inject_syscall, ptrace, set_regs, wait_stub};
-use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostChanges, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, SyscallTable, ThreadSeed};
+use crate::platform::{
+    AddressSpace, Context, Event, GuestMemory, HostChanges, HostOp, Interrupt, Platform, Regs, SITE_LEN, STUB_REGION_START, SyscallTable, ThreadSeed,
+};
 use frame::Frame;
 use stub::*;
 

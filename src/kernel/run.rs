@@ -265,7 +265,10 @@ fn step(
     let mm = task.mm();
     let event = context.switch(&space(&mm), regs);
     if let Some((tgid, tid)) = context.host_thread(mm.id) {
-        task.cpu.lock().switch_stub(tgid, tid);
+        let moved = task.cpu.lock().switch_stub(tgid, tid);
+        if moved {
+            crate::task::apply_affinity_to_host(task);
+        }
     }
     match event {
         Event::Syscall => {

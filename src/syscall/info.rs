@@ -123,6 +123,7 @@ fn sys_sched_setaffinity(sys: &mut Sys) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     *target.affinity.lock() = mask;
+    crate::task::apply_affinity_to_host(&target);
     Ok(0)
 }
 
@@ -132,7 +133,7 @@ fn sys_sched_yield(_sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_getcpu(sys: &mut Sys) -> KResult<u64> {
-    let cpu = crate::platform::host::system::current_cpu();
+    let cpu = crate::task::current_cpu(&sys.task);
     let mm = sys.mm();
     if sys.arg(0) != 0 {
         mm.write(sys.arg(0), &cpu)?;

@@ -414,14 +414,21 @@ impl CpuAccount {
     }
 
     /// The task's guest code now runs in host thread `tid` of stub
-    /// process `tgid`.
-    pub fn switch_stub(&mut self, tgid: i32, tid: i32) {
+    /// process `tgid`. True when that is a different host thread.
+    pub fn switch_stub(&mut self, tgid: i32, tid: i32) -> bool {
         if (tgid, tid) == self.stub {
-            return;
+            return false;
         }
         self.user_done += stub_cpu(self.stub).saturating_sub(self.stub_base);
         self.stub = (tgid, tid);
         self.stub_base = stub_cpu(self.stub);
+        true
+    }
+
+    /// The host thread (stub process, thread) the task's guest code last
+    /// ran in; zeros before it first ran.
+    pub fn stub(&self) -> (i32, i32) {
+        self.stub
     }
 }
 
@@ -437,6 +444,31 @@ pub fn cpu_times(task: &Task) -> (u64, u64) {
     let user = a.user_done + stub_cpu(a.stub).saturating_sub(a.stub_base);
     let system = host_thread_cpu(a.kernel_tid).saturating_sub(a.kernel_base);
     (user, system)
+}
+
+/// Whether each guest thread runs in a host thread of its own that takes
+/// the guest's sched_setaffinity mask (a platform whose kernel threads are
+/// not pinned: seccomp). Set at boot.
+pub static HOST_THREADS_TAKE_AFFINITY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Gives the host thread `task` runs in the task's affinity mask, where
+/// host threads take it (a host thread reused from an ended guest thread
+/// must lose the old mask too).
+pub fn apply_affinity_to_host(task: &Task) {
+    if !HOST_THREADS_TAKE_AFFINITY.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let (_, tid) = task.cpu.lock().stub();
+    if tid > 0 {
+        crate::platform::host::system::set_thread_affinity(tid, &task.affinity.lock());
+    }
+}
+
+/// The CPU the task's guest code runs on (or last ran on): its host
+/// thread's, or the calling kernel thread's before it ran.
+pub fn current_cpu(task: &Task) -> u32 {
+    let (tgid, tid) = task.cpu.lock().stub();
+    crate::platform::host::system::thread_cpu_of(tgid, tid).unwrap_or_else(crate::platform::host::system::current_cpu)
 }
 
 /// The affinity mask of every CPU vkernel may use.

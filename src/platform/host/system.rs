@@ -198,6 +198,39 @@ pub fn pin_like_caller(tid: i32) {
     }
 }
 
+/// The CPU host thread `tid` of process `tgid` runs on (or last ran on),
+/// from /proc (field 39 of its stat), or None when it cannot be read.
+pub fn thread_cpu_of(tgid: i32, tid: i32) -> Option<u32> {
+    if tgid <= 0 || tid <= 0 {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/stat")).ok()?;
+    // The name (field 2) may hold spaces and parentheses: count from the
+    // last ')', after which field 3 (the state) comes first.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(39 - 3).and_then(|w| w.parse().ok())
+}
+
+/// Sets the CPU affinity of host thread `tid` (of a stub process vkernel
+/// made) to the CPUs in `mask` (bit n = CPU n). False when the host
+/// refused.
+pub fn set_thread_affinity(tid: i32, mask: &[u64]) -> bool {
+    // SAFETY: cpu_set_t is plain data; sched_setaffinity on a thread of a
+    // process we created (same owner).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for (w, bits) in mask.iter().enumerate() {
+            for b in 0..64 {
+                let cpu = w * 64 + b;
+                if bits & (1 << b) != 0 && cpu < libc::CPU_SETSIZE as usize {
+                    libc::CPU_SET(cpu, &mut set);
+                }
+            }
+        }
+        tid > 0 && libc::sched_setaffinity(tid, size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
 /// CPU time of host thread `tid` of process `tgid` in nanoseconds, from
 /// /proc (a thread CPU clock of another process cannot be read), or the
 /// process clock when that fails.

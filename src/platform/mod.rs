@@ -202,6 +202,13 @@ pub trait Platform: Send + Sync {
     }
 }
 
+/// The answer to the guest event the calling kernel thread serves will
+/// take long (the task sleeps in the kernel, or the call is a slow one):
+/// the guest thread waiting for it, if any, should stop spinning for it.
+pub fn answer_takes_long() {
+    seccomp::answer_takes_long();
+}
+
 /// Which platform to run guests on (`--platform`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlatformChoice {

@@ -50,6 +50,9 @@ impl Sleeper {
 
     /// Sleeps until the generation moves past `seen` or `deadline` passes.
     fn sleep(&self, seen: u64, deadline: Option<Instant>) {
+        // The guest thread waiting for this kernel thread's answer need
+        // not spin for it.
+        crate::platform::answer_takes_long();
         let mut g = self.generation.lock();
         self.sleeping.store(true, std::sync::atomic::Ordering::Relaxed);
         let _awake = Awake(&self.sleeping);

@@ -199,6 +199,14 @@ fn table() -> &'static Table {
 
 /// Services the system call in `regs` (number in orig_rax, arguments in
 /// rdi rsi rdx r10 r8 r9) and puts the result in rax.
+/// Calls whose service takes long even when nothing blocks (a new
+/// address space, a new process, the end of one): the guest thread
+/// waiting for the answer need not spin for it.
+fn takes_long(nr: u64) -> bool {
+    use linux_raw_sys::general::*;
+    [__NR_execve, __NR_execveat, __NR_clone, __NR_clone3, __NR_fork, __NR_vfork, __NR_exit, __NR_exit_group].contains(&(nr as u32))
+}
+
 pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Outcome {
     // Linux takes the number as an int (do_syscall_64): the high half of
     // rax does not count.
@@ -224,6 +232,9 @@ pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Outcome {
         regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
         return Outcome { exit: None, xstate: None, spawn: None };
     };
+    if takes_long(nr) {
+        crate::platform::answer_takes_long();
+    }
     let mut sys = Sys { task, regs, args, exit: None, regs_replaced: false, xstate: None, spawn: None };
     let result = handler(&mut sys);
     let (exit, replaced, xstate, spawn) = (sys.exit, sys.regs_replaced, sys.xstate.take(), sys.spawn.take());

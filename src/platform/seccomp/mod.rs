@@ -862,7 +862,45 @@ const ARITH_FLAGS: u64 = 0x8d5;
 const USER_FLAGS: u64 = 0x0025_4dd5;
 const TRAP_FLAG: u64 = 0x100;
 
+thread_local! {
+    /// The host thread this kernel thread last took an event from (a slot
+    /// is freed only with its process, so while the process lives the
+    /// offset is that slot's; held weakly so a dead stub is not kept).
+    static SERVING: std::cell::RefCell<Option<(Weak<StubProcess>, u64)>> = const { std::cell::RefCell::new(None) };
+    /// That thread waits for this kernel thread's answer now.
+    static AWAITS_ANSWER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// See `platform::answer_takes_long`: sets the waiting thread's `LONG`
+/// word, once per event.
+pub fn answer_takes_long() {
+    if !AWAITS_ANSWER.replace(false) {
+        return;
+    }
+    SERVING.with_borrow(|s| {
+        if let Some((process, offset)) = s.as_ref().and_then(|(p, offset)| Some((p.upgrade()?, *offset))) {
+            process.ram().word(offset + slot::LONG as u64).store(1, Ordering::Relaxed);
+        }
+    });
+}
+
+/// This kernel thread lets go of the host thread it served (released).
+fn forget_serving() {
+    AWAITS_ANSWER.set(false);
+    SERVING.set(None);
+}
+
 impl HostThread {
+    /// Notes that this thread waits for this kernel thread's answer.
+    fn note_serving(&self) {
+        SERVING.with_borrow_mut(|s| {
+            if !matches!(s, Some((p, o)) if std::ptr::eq(p.as_ptr(), Arc::as_ptr(&self.process)) && *o == self.offset) {
+                *s = Some((Arc::downgrade(&self.process), self.offset));
+            }
+        });
+        AWAITS_ANSWER.set(true);
+    }
+
     fn slot_bytes(&self) -> &mut [u8] {
         self.process.ram().bytes(self.offset, SLOT_SIZE as usize)
     }
@@ -908,10 +946,14 @@ impl HostThread {
         }
         if self.word(slot::STATE).load(Ordering::Acquire) == slot::FAST {
             self.fast = true;
+            self.note_serving();
             return true;
         }
         let uc = self.u64_at(slot::UC);
         self.frame = Frame::locate(self.slot_bytes(), slot_addr(self.slot), slot::STACK_START, uc);
+        if self.frame.is_some() {
+            self.note_serving();
+        }
         self.frame.is_some()
     }
 
@@ -991,6 +1033,8 @@ impl HostThread {
     fn answer(&mut self, flags: u32) {
         self.frame = None;
         self.fast = false;
+        AWAITS_ANSWER.set(false);
+        self.word(slot::LONG).store(0, Ordering::Relaxed);
         self.word(slot::FLAGS).store(flags, Ordering::Relaxed);
         self.word(slot::STATE).store(slot::ANSWERED, Ordering::SeqCst);
         fence(Ordering::SeqCst);
@@ -1356,7 +1400,9 @@ impl Context for SeccompContext {
 
     fn release(&mut self, id: u64) {
         let Some(mut t) = self.threads.remove(&id) else { return };
-        if !t.park(MAX_SPIN) {
+        let parked = t.park(MAX_SPIN);
+        forget_serving();
+        if !parked {
             return;
         }
         t.frame = None;

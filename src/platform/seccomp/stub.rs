@@ -74,6 +74,10 @@ pub mod slot {
     pub const AWAIT: usize = 80;
     /// Set by the handler when a kick came while a fast call waited.
     pub const KICKED: usize = 84;
+    /// Set by vkernel when serving the event will take long (the task
+    /// sleeps in the kernel): the waiting thread sleeps instead of
+    /// spinning. Cleared before the answer.
+    pub const LONG: usize = 88;
     pub const ALTSTACK: usize = 128;
     /// A fast call's site entry, flags and registers (stub.s F_*).
     pub const F_SITE: usize = 256;

@@ -34,6 +34,7 @@
     .set S_SYSCALL,  76
     .set S_AWAIT,    80     # with flag 4: the mapper request to wait for
     .set S_KICKED,   84     # a kick came during a fast call's wait
+    .set S_LONG,     88     # vkernel sleeps serving the event: stop spinning
     .set S_ALTSTACK, 128    # stack_t for sigaltstack
     # A fast (patched-site) system call's registers (see stub.rs slot::fast)
     .set F_SITE,     256    # the site's table index
@@ -177,6 +178,8 @@ handler:
     cmp eax, 1
     jne 1b
     pause
+    cmp dword ptr [rbx + S_LONG], 0
+    jne 9f
     dec r12d
     jz 9f
     test r12d, 255
@@ -454,6 +457,8 @@ fast_entry:
     cmp eax, STATE_FAST
     jne fast_convert
     pause
+    cmp dword ptr [rbx + S_LONG], 0
+    jne 9f
     dec r12d
     jz 9f
     test r12d, 255

@@ -72,9 +72,9 @@ struct Options {
     /// clock read traps)
     #[arg(long = "vdso", value_name = "on|off", default_value = "on", action = clap::ArgAction::Set, value_parser = parse_on_off)]
     vdso: bool,
-    /// How guest code runs: ptrace (the default) or seccomp (seccomp traps
-    /// over shared memory; experimental). Without it, the VKERNEL_PLATFORM
-    /// environment variable may name one
+    /// How guest code runs: seccomp (seccomp traps over shared memory, the
+    /// default where the host allows it) or ptrace (the fallback). Without
+    /// it, the VKERNEL_PLATFORM environment variable may name one
     #[arg(long = "platform", value_name = "ptrace|seccomp", value_parser = parse_platform)]
     platform: Option<platform::PlatformChoice>,
 

@@ -224,12 +224,15 @@ pub fn pin_kernel_thread() {
 }
 
 /// The platform for this boot and why it was chosen: the one asked for,
-/// else ptrace. seccomp is opt-in while it is slower than ptrace here
-/// (docs/architecture.md).
+/// else seccomp where the host allows it (it answers system calls without
+/// a ptrace stop), else ptrace.
 pub fn create(memory: Arc<dyn GuestMemory>, choice: Option<PlatformChoice>) -> std::io::Result<(Arc<dyn Platform>, String)> {
     match choice {
         Some(PlatformChoice::Ptrace) => Ok((Arc::new(ptrace::PtracePlatform::new(memory)?), "asked for (--platform or VKERNEL_PLATFORM)".into())),
         Some(PlatformChoice::Seccomp) => Ok((Arc::new(seccomp::SeccompPlatform::new(memory)?), "asked for (--platform or VKERNEL_PLATFORM)".into())),
-        None => Ok((Arc::new(ptrace::PtracePlatform::new(memory)?), "the default".into())),
+        None => match seccomp::SeccompPlatform::new(memory.clone()) {
+            Ok(p) => Ok((Arc::new(p), "the default: this host allows it".into())),
+            Err(e) => Ok((Arc::new(ptrace::PtracePlatform::new(memory)?), format!("the fallback: the seccomp platform cannot start here ({e})"))),
+        },
     }
 }

@@ -239,6 +239,18 @@ impl Patching {
     }
 }
 
+/// Sees the last batch posted without waiting done; had it failed, the
+/// space's host mappings are dropped, so that a fault on a page it should
+/// have mapped maps it again rather than being taken for a real one. Err
+/// when the stub is gone.
+fn take_batch_failure(process: &StubProcess, space: &Arc<dyn AddressSpace>) -> Result<(), ()> {
+    if process.take_failure()? {
+        let _sync = space.host_sync().lock();
+        space.forget_host_mappings();
+    }
+    Ok(())
+}
+
 /// Why no stub process came.
 enum NoStub {
     /// The task was interrupted while waiting (a signal, a kill).
@@ -1215,15 +1227,8 @@ impl Context for SeccompContext {
         if fast {
             // Its new mappings must exist before it returns: no handler
             // waits for them on this path.
-            if awaited.is_some() {
-                match t.process.take_failure() {
-                    Err(()) => return Event::Lost,
-                    Ok(true) => {
-                        let _sync = space.host_sync().lock();
-                        space.forget_host_mappings();
-                    }
-                    Ok(false) => {}
-                }
+            if awaited.is_some() && take_batch_failure(&t.process, space).is_err() {
+                return Event::Lost;
             }
         } else {
             let Some(f) = t.frame.take() else { return Event::Lost };
@@ -1274,16 +1279,9 @@ impl Context for SeccompContext {
         self.spin = if ran < MAX_SPIN { (ran * 2).clamp(MIN_SPIN * 4, MAX_SPIN) } else { MIN_SPIN };
         let Some(t) = self.threads.get_mut(&space.id()) else { return Event::Lost };
         // The batch this thread waited for (if any) is done before its
-        // event is served; had it failed, the space's host mappings are
-        // dropped first, so that a fault on a page it should have mapped
-        // maps it again rather than being taken for a real one.
-        match t.process.take_failure() {
-            Err(()) => return Event::Lost,
-            Ok(true) => {
-                let _sync = space.host_sync().lock();
-                space.forget_host_mappings();
-            }
-            Ok(false) => {}
+        // event is served.
+        if take_batch_failure(&t.process, space).is_err() {
+            return Event::Lost;
         }
         if t.fast {
             stats::FAST.fetch_add(1, Ordering::Relaxed);

@@ -71,3 +71,37 @@ fn faked_mapper_answers_never_expose_memory_to_another_guest() {
     assert_eq!(lines.last(), Some(&"the guest lives on"), "{stdout}\nstderr: {stderr}");
     assert_eq!(out.status, 0, "{stdout}\nstderr: {stderr}");
 }
+
+/// Without --platform, vkernel runs on seccomp where it starts and falls
+/// back to ptrace where it does not, saying which and why under -v; asked
+/// for by name, a backend that cannot start is a one-line error.
+#[test]
+fn the_default_is_seccomp_and_a_host_without_it_falls_back_to_ptrace() {
+    let run = |args: &[&str], no_seccomp: bool| {
+        let mut cmd = std::process::Command::new(common::VKERNEL);
+        cmd.args(args).args(["--", "/bin/true"]).env_remove("VKERNEL_PLATFORM").stdin(std::process::Stdio::null());
+        if no_seccomp {
+            cmd.env("VKERNEL_TEST_NO_SECCOMP", "1");
+        }
+        let out = cmd.output().expect("run vkernel");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (status, stderr) = run(&["-v"], false);
+    assert_eq!(status, Some(0), "{stderr}");
+    if !stderr.contains("platform seccomp: the default") {
+        // This host cannot run seccomp: the fallback must have said why.
+        assert!(stderr.contains("platform ptrace: the fallback: the seccomp platform cannot start here"), "{stderr}");
+        eprintln!("skipped the seccomp half: this host has no seccomp platform");
+    }
+    let (status, stderr) = run(&["-v"], true);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(stderr.contains("platform ptrace: the fallback: the seccomp platform cannot start here (VKERNEL_TEST_NO_SECCOMP is set)"), "{stderr}");
+    let (status, stderr) = run(&["--platform", "seccomp"], true);
+    assert_ne!(status, Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("cannot start the platform") && lines[0].contains("VKERNEL_TEST_NO_SECCOMP"), "{stderr}");
+    let (status, stderr) = run(&["-v", "--platform", "ptrace"], true);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(stderr.contains("platform ptrace: asked for"), "{stderr}");
+}

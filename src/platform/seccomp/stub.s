@@ -192,10 +192,12 @@ handler:
     mfence
     cmp dword ptr [rbx + S_STATE], 1
     jne 4f
+    # At most 10 ms: a guest that cleared S_STUB_SLEEPS (vkernel then
+    # does not wake us) costs itself that, never a thread asleep for good.
     lea rdi, [rbx + S_STATE]
     mov esi, FUTEX_WAIT
     mov edx, 1
-    xor r10d, r10d
+    lea r10, [rip + SHARED + SH_WAIT_TS]
     mov eax, SYS_futex
     syscall
 4:  mov dword ptr [rbx + S_STUB_SLEEPS], 0
@@ -445,7 +447,7 @@ fast_entry:
     je 2f
     lea rdi, [rbx + S_STATE]
     mov esi, FUTEX_WAKE
-    mov edx, 1
+    mov edx, esi            # wake 1 (short: this code ends before 0x740)
     mov eax, SYS_futex
     syscall
 2:  mov r12d, [rip + SHARED + SH_STUB_SPIN]
@@ -471,9 +473,9 @@ fast_entry:
     cmp dword ptr [rbx + S_STATE], STATE_FAST
     jne 4f
     lea rdi, [rbx + S_STATE]
-    mov esi, FUTEX_WAIT
+    xor esi, esi            # FUTEX_WAIT, at most 10 ms (as above)
     mov edx, STATE_FAST
-    xor r10d, r10d
+    lea r10, [rip + SHARED + SH_WAIT_TS]
     mov eax, SYS_futex
     syscall
 4:  mov dword ptr [rbx + S_STUB_SLEEPS], 0

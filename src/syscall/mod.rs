@@ -204,7 +204,7 @@ fn table() -> &'static Table {
 /// waiting for the answer need not spin for it.
 fn takes_long(nr: u64) -> bool {
     use linux_raw_sys::general::*;
-    [__NR_execve, __NR_execveat, __NR_clone, __NR_clone3, __NR_fork, __NR_vfork, __NR_exit, __NR_exit_group].contains(&(nr as u32))
+    matches!(nr as u32, __NR_execve | __NR_execveat | __NR_clone | __NR_clone3 | __NR_fork | __NR_vfork | __NR_exit | __NR_exit_group)
 }
 
 pub fn dispatch(task: &Arc<Task>, regs: &mut Regs) -> Outcome {

@@ -219,13 +219,8 @@ pub fn set_thread_affinity(tid: i32, mask: &[u64]) -> bool {
     // process we created (same owner).
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        for (w, bits) in mask.iter().enumerate() {
-            for b in 0..64 {
-                let cpu = w * 64 + b;
-                if bits & (1 << b) != 0 && cpu < libc::CPU_SETSIZE as usize {
-                    libc::CPU_SET(cpu, &mut set);
-                }
-            }
+        for cpu in (0..libc::CPU_SETSIZE as usize).filter(|c| mask.get(c / 64).is_some_and(|w| w >> (c % 64) & 1 != 0)) {
+            libc::CPU_SET(cpu, &mut set);
         }
         tid > 0 && libc::sched_setaffinity(tid, size_of::<libc::cpu_set_t>(), &set) == 0
     }

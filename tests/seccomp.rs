@@ -77,7 +77,6 @@ fn faked_mapper_answers_never_expose_memory_to_another_guest() {
 /// A guest thread whose gs names another thread's slot makes patched
 /// calls through that slot while its owner does too.
 #[test]
-#[ignore = "hangs in about 1 of 4 runs under load: the forger and the slot's owner both wait in the fast path on one slot, and the attacker's SIGALRM (alarm 20) does not end the process; a wait a signal cannot end (issue 10 note)"]
 fn a_thread_with_another_threads_slot_in_gs_is_killed_or_signalled() {
     let bin = common::build("seccomp_attacks", Link::Static);
     let out = common::run_vkernel_with(&["--platform", "seccomp"], &bin, &["forged-gs"], &Input::Null);

@@ -415,6 +415,17 @@ impl StubProcess {
         std::fs::read_to_string(format!("/proc/{}/task/{tid}/status", self.tgid)).unwrap_or_default()
     }
 
+    /// The futex word a host thread sleeps on now, from /proc's view of
+    /// its system call (None when it runs or is in another call).
+    fn futex_sleep_addr(&self, tid: i32) -> Option<u64> {
+        let call = std::fs::read_to_string(format!("/proc/{}/task/{tid}/syscall", self.tgid)).ok()?;
+        let mut fields = call.split_whitespace();
+        if fields.next()? != libc::SYS_futex.to_string() {
+            return None;
+        }
+        u64::from_str_radix(fields.next()?.trim_start_matches("0x"), 16).ok()
+    }
+
     /// Does the host thread with this status hold the kick signal blocked
     /// and pending?
     /// Guest code runs with no signal blocked, and the stub's handler
@@ -937,6 +948,7 @@ impl HostThread {
             return true;
         }
         let (process, tid) = (self.process.clone(), self.tid);
+        let own_state = slot_addr(self.slot) + slot::STATE as u64;
         let alive = || {
             if !process.thread_alive(tid) {
                 return false;
@@ -946,7 +958,13 @@ impl HostThread {
                 // It left by itself (a guest jumped to the stub's exit).
                 return false;
             }
-            if StubProcess::wedged(&status) && process.mapper_idle() {
+            // A guest thread only ever waits on its own slot's state; one
+            // asleep on another slot's has its gs forged to that slot
+            // (the fast entry trusts gs) and waits for answers nobody
+            // owes it, where a kick is only noted: it too is reached by
+            // nothing but a kill.
+            let forged = process.futex_sleep_addr(tid).is_some_and(|a| a != own_state && (SLOTS_ADDR..USER_TOP).contains(&a));
+            if forged || (StubProcess::wedged(&status) && process.mapper_idle()) {
                 // The guest broke its own stub (it rewrote the shared
                 // words so that the thread sleeps with every signal
                 // blocked): nothing can reach it but a kill.

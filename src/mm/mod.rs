@@ -735,11 +735,12 @@ impl MmState {
                     return Ok(());
                 }
                 self.break_cow(phys, vpn)?;
-                // Writes cluster (stacks, heaps): copy the neighbouring
-                // copy-on-write pages now, as memcpy is far cheaper than a
-                // fault round trip each. Not in a private file mapping:
-                // its unwritten pages must go on showing the file's writes.
-                let (first, end) = if matches!(vma.backing, Backing::Anonymous) {
+                // Writes cluster (stacks, heaps, a library's data and
+                // GOT): copy the neighbouring copy-on-write pages now, as
+                // memcpy is far cheaper than a fault round trip each. Not
+                // in a private mapping of a file vkernel writes: its
+                // unwritten pages must go on showing the file's writes.
+                let (first, end) = if matches!(vma.backing, Backing::Anonymous) || vma.backing.is_frozen_file() {
                     ((vpn & !(COW_AROUND_PAGES - 1)).max(vma.start / PAGE_SIZE), ((vpn | (COW_AROUND_PAGES - 1)) + 1).min(vma.end / PAGE_SIZE))
                 } else {
                     (vpn, vpn + 1)
@@ -784,8 +785,7 @@ impl MmState {
                 // from a host file's version-keyed cache, which its
                 // mappings see unchanged anyway; pages of a file vkernel
                 // writes (tmpfs, ext4) must go on following its writes.
-                let frozen_file = matches!(&vma.backing, Backing::File { cache: Some(c), .. } if !c.has_store() && !c.is_memory_only());
-                if frozen_file && vma.prot & PROT_WRITE != 0 && self.pages.get(&vpn).is_some_and(|p| p.cow) {
+                if vma.backing.is_frozen_file() && vma.prot & PROT_WRITE != 0 && self.pages.get(&vpn).is_some_and(|p| p.cow) {
                     self.break_cow(phys, vpn)?;
                 }
                 let (map_start, map_end) = self.add_cached_file_pages(phys, &vma, vpn).unwrap_or((win_start, win_end));

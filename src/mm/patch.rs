@@ -117,7 +117,7 @@ impl MmState {
         if off as u64 + SITE_LEN > PAGE_SIZE {
             return false;
         }
-        let Some(vma) = self.find_vma(site) else { return false };
+        let Some(vma) = self.find_vma(site).cloned() else { return false };
         let text = vma.prot & PROT_EXEC != 0 && vma.prot & PROT_WRITE == 0 && matches!(vma.backing, Backing::File { .. });
         if patch && !text {
             return false;
@@ -131,13 +131,14 @@ impl MmState {
         let bytes = phys.frame_bytes(copy);
         bytes.copy_from_slice(phys.frame_bytes(pte.frame));
         bytes[off..off + 7].copy_from_slice(to);
-        // Threads running the old page keep running it until the host
-        // unmap; then they fault the new one in, whole.
+        // The host maps the new page over the old in one mmap: threads
+        // running the old page keep running it until then, and then run
+        // the new one, whole (no fault to bring it in).
         self.deferred_frees.push(pte.frame);
-        if pte.host != HostMapping::None {
-            self.queue(HostOp::Unmap { addr: vpn * PAGE_SIZE, len: PAGE_SIZE });
-        }
         self.pages.insert(vpn, Pte { frame: copy, cow: false, host: HostMapping::None });
+        if pte.host != HostMapping::None {
+            self.map_to_host(&vma, vpn, vpn + 1);
+        }
         true
     }
 

@@ -39,6 +39,15 @@ pub enum Backing {
     File { file: Arc<dyn FileData>, offset: u64, file_end: u64, name: Vec<u8>, dev: u64, ino: u64, cache: Option<Arc<PageCache>> },
 }
 
+impl Backing {
+    /// A private mapping of a host file through its version-keyed cache:
+    /// nothing vkernel does changes the pages it shares, so a page copied
+    /// early shows what a page copied at its first write would.
+    pub fn is_frozen_file(&self) -> bool {
+        matches!(self, Backing::File { cache: Some(c), .. } if !c.has_store() && !c.is_memory_only())
+    }
+}
+
 /// The shared page cache for a file without one of its own (host files
 /// seen through the read-only root), keyed by identity and version so a
 /// file changed on the host gets a fresh cache. It lives while some

@@ -92,7 +92,16 @@ struct Ready {
     /// The factory failed this many times in a row (out of host
     /// processes or memory); past `GIVE_UP_FAILURES` waiters give up.
     failures: u32,
+    /// When a stub was last taken (or the first one made).
+    last_taken: Option<Instant>,
 }
+
+/// The stock is refilled only after this long without a stub taken:
+/// making one costs a millisecond or two of CPU in many small steps, and
+/// on a small host that would be taken from the very guests starting up
+/// (a short-lived program is over before then). A context that finds
+/// the stock empty gets its stub made at once.
+const REFILL_QUIET: Duration = Duration::from_millis(20);
 
 /// Consecutive failures to make a stub (about a minute of retries) after
 /// which a guest that needs one is lost, as under host memory exhaustion.
@@ -173,19 +182,36 @@ fn factory(shared: Arc<Shared>, started: std::sync::mpsc::Sender<Result<(), Stri
     loop {
         {
             let mut ready = shared.ready.lock();
-            while ready.stubs.len() + ready.making >= READY_STUBS + ready.waiting {
-                shared.wanted.wait(&mut ready);
+            loop {
+                let stock = ready.stubs.len() + ready.making;
+                if stock < ready.waiting || (started.is_some() && stock == 0) {
+                    break;
+                }
+                if stock < READY_STUBS {
+                    let quiet = ready.last_taken.map_or(REFILL_QUIET, |t| t.elapsed());
+                    if quiet >= REFILL_QUIET {
+                        break;
+                    }
+                    shared.wanted.wait_for(&mut ready, REFILL_QUIET - quiet);
+                } else {
+                    shared.wanted.wait(&mut ready);
+                }
             }
             ready.making += 1;
         }
+        let began = Instant::now();
         let made = make_stub(&shared);
         shared.ready.lock().making -= 1;
+        stats::STUBS_MADE.fetch_add(1, Ordering::Relaxed);
+        stats::STUBS_MAKE_NS.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
         match made {
             Ok(stub) => {
+                let mut ready = shared.ready.lock();
                 if let Some(s) = started.take() {
+                    // The first guest takes this one at once.
+                    ready.last_taken = Some(Instant::now());
                     let _ = s.send(Ok(()));
                 }
-                let mut ready = shared.ready.lock();
                 ready.stubs.push(Arc::new(stub));
                 ready.failures = 0;
                 shared.made.notify_one();
@@ -270,6 +296,7 @@ impl Shared {
     /// failing.
     fn take_stub(&self, interrupted: &AtomicBool) -> Result<Arc<StubProcess>, NoStub> {
         let mut ready = self.ready.lock();
+        ready.last_taken = Some(Instant::now());
         if let Some(s) = ready.stubs.pop() {
             self.wanted.notify_one();
             return Ok(s);
@@ -1125,6 +1152,7 @@ impl SeccompContext {
                 if t.process.clear_mappings().is_ok() {
                     t.space = Arc::downgrade(space);
                     t.fresh = true;
+                    stats::SPARES_REUSED.fetch_add(1, Ordering::Relaxed);
                     spare = Some(t);
                     break;
                 }
@@ -1133,7 +1161,10 @@ impl SeccompContext {
                 Some(t) => t,
                 None => {
                     let never = AtomicBool::new(false);
+                    let began = Instant::now();
                     let process = self.shared.take_stub(if interruptible { &self.kick.pending } else { &never })?;
+                    stats::STUBS_TAKEN.fetch_add(1, Ordering::Relaxed);
+                    stats::STUBS_WAIT_NS.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
                     // A new stub has its first thread idle in slot 0.
                     let seed = process.idle.lock().pop().ok_or(NoStub::Exhausted)?;
                     HostThread {

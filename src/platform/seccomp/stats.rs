@@ -42,15 +42,31 @@ pub static FAST: AtomicU64 = AtomicU64::new(0);
 /// Host calls in all batches.
 pub static OPS: AtomicU64 = AtomicU64::new(0);
 
+/// Stub processes: made by the factories (and the time it took them),
+/// taken by contexts, and how long the takers waited for one; address
+/// spaces that reused a spare host thread instead.
+pub static STUBS_MADE: AtomicU64 = AtomicU64::new(0);
+pub static STUBS_MAKE_NS: AtomicU64 = AtomicU64::new(0);
+pub static STUBS_TAKEN: AtomicU64 = AtomicU64::new(0);
+pub static STUBS_WAIT_NS: AtomicU64 = AtomicU64::new(0);
+pub static SPARES_REUSED: AtomicU64 = AtomicU64::new(0);
+
 /// The line `-v` prints at exit.
 pub fn report() -> String {
+    let ms = |ns: &AtomicU64| ns.load(Relaxed) as f64 / 1e6;
     format!(
-        "hand-offs: {}; {}; {}, {} more awaited by the answered thread, {} host calls; {} calls from patched sites",
+        "hand-offs: {}; {}; {}, {} more awaited by the answered thread, {} host calls; {} calls from patched sites; \
+         stubs: {} made in {:.1} ms, {} taken after {:.1} ms of waiting, {} spares reused",
         EVENTS.show("guest events"),
         ANSWERS.show("answers"),
         BATCHES.show("mapper batches"),
         HANDED.load(Relaxed),
         OPS.load(Relaxed),
-        FAST.load(Relaxed)
+        FAST.load(Relaxed),
+        STUBS_MADE.load(Relaxed),
+        ms(&STUBS_MAKE_NS),
+        STUBS_TAKEN.load(Relaxed),
+        ms(&STUBS_WAIT_NS),
+        SPARES_REUSED.load(Relaxed)
     )
 }

@@ -84,15 +84,15 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
         crate::mm::vdso::install(&phys).map_err(|e| (format!("cannot put the vDSO in guest memory: {e}"), 1))?;
     }
     return_free_pages_periodically(Arc::downgrade(&phys));
-    let (platform, why) = crate::platform::create(phys.clone(), options.platform).map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
-    if options.verbose {
-        eprintln!("vkernel: platform {}: {why}", platform.name());
-    }
-    // Kernel threads unpinned: each guest thread's host thread is its own
-    // and follows the guest's sched_setaffinity.
-    crate::task::HOST_THREADS_TAKE_AFFINITY.store(!platform.pin_kernel_threads(), std::sync::atomic::Ordering::Relaxed);
-    let _ = super::PLATFORM.set(platform);
-    let (init_job, init_thread) = super::run::spawn_init_thread().map_err(|e| (format!("cannot start a kernel thread: {e}"), 1))?;
+    // The platform starts (the seccomp one makes its first stub process,
+    // a millisecond or more) while the machine is put together: no task
+    // runs before it is there.
+    let platform_memory: Arc<dyn crate::platform::GuestMemory> = phys.clone();
+    let choice = options.platform;
+    let platform_start = std::thread::Builder::new()
+        .name("vkernel-boot".into())
+        .spawn(move || crate::platform::create(platform_memory, choice).map_err(|e| e.to_string()))
+        .map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
     arm_test_hooks();
     let system = System::new(Config { memory: options.memory, verbose: options.verbose }, phys.clone());
     crate::sched::processes::install(system.clone());
@@ -128,6 +128,18 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     *init.exe.lock() = image.exe_path;
     let regs = image.regs;
 
+    let (platform, why) = platform_start
+        .join()
+        .map_err(|_| ("cannot start the platform: it panicked".to_string(), 70))?
+        .map_err(|e| (format!("cannot start the platform: {e}"), 1))?;
+    if options.verbose {
+        eprintln!("vkernel: platform {}: {why}", platform.name());
+    }
+    // Kernel threads unpinned: each guest thread's host thread is its own
+    // and follows the guest's sched_setaffinity.
+    crate::task::HOST_THREADS_TAKE_AFFINITY.store(!platform.pin_kernel_threads(), std::sync::atomic::Ordering::Relaxed);
+    let _ = super::PLATFORM.set(platform);
+    let (init_job, init_thread) = super::run::spawn_init_thread().map_err(|e| (format!("cannot start a kernel thread: {e}"), 1))?;
     let clocks = crate::sched::vclock::enable();
     if options.verbose {
         if options.vdso {

@@ -202,10 +202,10 @@ fn factory(shared: Arc<Shared>, started: std::sync::mpsc::Sender<Result<(), Stri
         let began = Instant::now();
         let made = make_stub(&shared);
         shared.ready.lock().making -= 1;
-        stats::STUBS_MADE.fetch_add(1, Ordering::Relaxed);
-        stats::STUBS_MAKE_NS.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
         match made {
             Ok(stub) => {
+                stats::STUBS_MADE.fetch_add(1, Ordering::Relaxed);
+                stats::STUBS_MAKE_NS.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
                 let mut ready = shared.ready.lock();
                 if let Some(s) = started.take() {
                     // The first guest takes this one at once.

@@ -406,6 +406,17 @@ static void exec_seal(void)
 
     fd = mfd(MFD_EXEC_ | MFD_ALLOW_SEALING_);
     EXPECT_EQ("MFD_EXEC: fchmod 0644 then 0755", fchmod(fd, 0644) | fchmod(fd, 0755), 0);
+    close(fd);
+
+    /* The write seal F_SEAL_EXEC brings looks for mappings too. */
+    fd = sealable(4096);
+    char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK("a writable shared mapping", m != MAP_FAILED);
+    EXPECT_ERR("F_SEAL_EXEC on the 0777 memfd", fcntl(fd, F_ADD_SEALS, SEAL_EXEC), EBUSY);
+    EXPECT_EQ("  seals", fcntl(fd, F_GET_SEALS), 0);
+    munmap(m, 4096);
+    EXPECT_EQ("  after munmap", fcntl(fd, F_ADD_SEALS, SEAL_EXEC), 0);
+    EXPECT_EQ("  seals", fcntl(fd, F_GET_SEALS), SEAL_EXEC | SEAL_WRITE | SEAL_FUTURE_WRITE | SEAL_SHRINK | SEAL_GROW);
 }
 
 static void shared_by_inode(void)
@@ -446,6 +457,11 @@ static void plain_tmpfs(void)
     int p[2];
     pipe(p);
     EXPECT_ERR("F_GET_SEALS on a pipe", fcntl(p[0], F_GET_SEALS), EINVAL);
+    snprintf(name, sizeof name, "/var/tmp/vk-seals-%d", (int)getpid());
+    int disk = open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    unlink(name);
+    EXPECT_ERR("F_GET_SEALS on a /var/tmp file", fcntl(disk, F_GET_SEALS), EINVAL);
+    EXPECT_ERR("F_ADD_SEALS on a /var/tmp file", fcntl(disk, F_ADD_SEALS, SEAL_WRITE), EINVAL);
     int null = open("/dev/null", O_RDWR);
     EXPECT_ERR("F_ADD_SEALS on /dev/null", fcntl(null, F_ADD_SEALS, SEAL_WRITE), EINVAL);
 }

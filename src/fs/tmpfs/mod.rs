@@ -597,13 +597,18 @@ impl Inode for TmpInode {
     /// address-space locks, and a fault takes ours under those), so the
     /// seals are checked again when they are set.
     fn add_seals(&self, seals: u32) -> KResult<()> {
-        let (cache, deny) = {
+        let (cache, seals, deny) = {
             let st = self.lock();
             let Kind::File(f) = &st.kind else { return Err(Errno::EINVAL) };
             if st.seals & F_SEAL_SEAL != 0 {
                 return Err(Errno::EPERM);
             }
-            (f.cache.clone(), seals & F_SEAL_WRITE != 0 && st.seals & F_SEAL_WRITE == 0)
+            // F_SEAL_EXEC on a file that may be executed makes it
+            // unchangeable too, W^X from then on; the write seal it
+            // brings is held to the rule on mappings (current Linux's
+            // memfd_add_seals adds it before looking).
+            let seals = if seals & F_SEAL_EXEC != 0 && st.mode & 0o111 != 0 { seals | F_SEAL_SHRINK | F_SEAL_GROW | WRITE_SEALS } else { seals };
+            (f.cache.clone(), seals, seals & F_SEAL_WRITE != 0 && st.seals & F_SEAL_WRITE == 0)
         };
         if deny {
             // New writable shared mappings fail from here on, and the
@@ -620,11 +625,7 @@ impl Inode for TmpInode {
                 // A racing F_ADD_SEALS sealed the seals meanwhile.
                 Err(Errno::EPERM)
             } else {
-                // F_SEAL_EXEC on a file that may be executed makes it
-                // unchangeable too, W^X from then on (memfd_add_seals).
-                // The write seal it brings does not look for mappings.
-                let implied = if seals & F_SEAL_EXEC != 0 && st.mode & 0o111 != 0 { F_SEAL_SHRINK | F_SEAL_GROW | WRITE_SEALS } else { 0 };
-                st.seals |= seals | implied;
+                st.seals |= seals;
                 Ok(())
             }
         };

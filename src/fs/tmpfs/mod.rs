@@ -1179,6 +1179,43 @@ mod tests {
     }
 
     #[test]
+    fn seals_hold_on_writes_resizes_and_chmod() {
+        let root = fs();
+        let f = file(&root, "f", &[b'a'; PAGE + 10]);
+        assert_eq!(f.seals(), Some(F_SEAL_SEAL));
+        assert_eq!(f.add_seals(F_SEAL_GROW).err(), Some(Errno::EPERM));
+        assert_eq!(root.seals(), None);
+        set_initial_seals(&f, 0).unwrap();
+        f.add_seals(F_SEAL_GROW | F_SEAL_SHRINK).unwrap();
+        // A write across the end stops at the page that holds the end.
+        assert_eq!(f.write_at(0, &[0u8; 3 * PAGE]), Ok(PAGE));
+        assert_eq!(f.write_at(PAGE_SIZE + 4, b"xyzxyz"), Ok(6));
+        assert_eq!(f.write_at(PAGE_SIZE + 8, b"xyz").err(), Some(Errno::EPERM));
+        assert_eq!(f.append(b"x").err(), Some(Errno::EPERM));
+        assert_eq!(f.write_at(99_999, b"").unwrap(), 0);
+        let resize = |size| f.setattr(&SetAttr { size: Some(size), ..Default::default() });
+        assert_eq!(resize(1).err(), Some(Errno::EPERM));
+        assert_eq!(resize(PAGE_SIZE * 2).err(), Some(Errno::EPERM));
+        assert_eq!(resize(PAGE_SIZE + 10), Ok(()));
+        assert_eq!(f.fallocate(FALLOC_FL_KEEP_SIZE, 0, PAGE_SIZE * 2).err(), Some(Errno::EPERM));
+        f.add_seals(F_SEAL_FUTURE_WRITE).unwrap();
+        assert_eq!(f.write_at(0, b"x").err(), Some(Errno::EPERM));
+        assert_eq!(f.fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1).err(), Some(Errno::EPERM));
+        assert_eq!(f.shared_mapping_may_write(true).err(), Some(Errno::EPERM));
+        assert_eq!(f.shared_mapping_may_write(false), Ok(false));
+        // F_SEAL_EXEC on an executable file brings the other seals.
+        let g = file(&root, "g", b"");
+        g.setattr(&SetAttr { mode: Some(0o755), ..Default::default() }).unwrap();
+        set_initial_seals(&g, 0).unwrap();
+        g.add_seals(F_SEAL_EXEC).unwrap();
+        assert_eq!(g.seals(), Some(F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | WRITE_SEALS));
+        assert_eq!(g.setattr(&SetAttr { mode: Some(0o644), ..Default::default() }).err(), Some(Errno::EPERM));
+        assert_eq!(g.setattr(&SetAttr { mode: Some(0o711), ..Default::default() }), Ok(()));
+        g.add_seals(F_SEAL_SEAL).unwrap();
+        assert_eq!(g.add_seals(0).err(), Some(Errno::EPERM));
+    }
+
+    #[test]
     fn symlinks_store_their_target() {
         let root = fs();
         let l = root.symlink(b"l", b"/some/where", 7, 8).unwrap();

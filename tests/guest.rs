@@ -60,6 +60,7 @@ guest_test!(proc_pid_and_proc_sys_files_match_native, "proc_files");
 guest_test!(proc_files_read_after_exec_and_rewind_show_the_present, "proc_reread");
 guest_test!(mlock_mlockall_mincore_and_address_space_limits, "mem_lock");
 guest_test!(memfd_create_files_names_flags_and_seals, "mem_memfd");
+guest_test!(memfd_seals_hold_on_every_write_resize_map_and_chmod_path, "mem_memfd_seals");
 guest_test!(file_mappings_on_tmpfs_share_cow_and_sigbus_like_native, "mem_filemap", "/tmp");
 guest_test!(file_mappings_on_the_overlay_share_cow_and_sigbus_like_native, "mem_filemap", "/var/tmp");
 

@@ -72,6 +72,14 @@ pub const F_SETPIPE_SZ: u32 = general::F_SETPIPE_SZ;
 pub const F_GETPIPE_SZ: u32 = general::F_GETPIPE_SZ;
 pub const F_GET_SEALS: u32 = general::F_GET_SEALS;
 pub const F_ADD_SEALS: u32 = general::F_ADD_SEALS;
+pub const F_SEAL_SEAL: u32 = general::F_SEAL_SEAL;
+pub const F_SEAL_SHRINK: u32 = general::F_SEAL_SHRINK;
+pub const F_SEAL_GROW: u32 = general::F_SEAL_GROW;
+pub const F_SEAL_WRITE: u32 = general::F_SEAL_WRITE;
+pub const F_SEAL_FUTURE_WRITE: u32 = general::F_SEAL_FUTURE_WRITE;
+pub const F_SEAL_EXEC: u32 = general::F_SEAL_EXEC;
+/// Every seal Linux knows (mm/memfd.c's F_ALL_SEALS).
+pub const F_ALL_SEALS: u32 = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC;
 pub const FD_CLOEXEC: u64 = general::FD_CLOEXEC as u64;
 
 pub const F_RDLCK: i16 = general::F_RDLCK as i16;

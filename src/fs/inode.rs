@@ -240,6 +240,30 @@ pub trait Inode: Send + Sync + Any {
         Ok(())
     }
 
+    // ---- seals (F_ADD_SEALS, F_GET_SEALS; memfd_create sets the first) ----
+    // Only tmpfs regular files carry seals, as only shmem's do on Linux
+    // (mm/memfd.c); every other file answers EINVAL and maps freely.
+
+    /// The file's seals (F_SEAL_*); None: it cannot carry any.
+    fn seals(&self) -> Option<u32> {
+        None
+    }
+    /// Adds `seals` (known bits, through a file open for writing: the
+    /// caller checked both): EPERM once F_SEAL_SEAL is set, EBUSY for
+    /// F_SEAL_WRITE while a shared mapping of the file may write.
+    fn add_seals(&self, _seals: u32) -> KResult<()> {
+        Err(Errno::EINVAL)
+    }
+    /// A MAP_SHARED mapping through a file open for writing is about to be
+    /// made, under its address space's lock: may it ever write (Linux's
+    /// VM_MAYWRITE, which a write seal takes away so mprotect cannot add
+    /// PROT_WRITE)? EPERM for PROT_WRITE (`prot_write`) under a write seal,
+    /// and for any such mapping while F_ADD_SEALS is making sure none
+    /// exists (Linux's mapping_map_writable).
+    fn shared_mapping_may_write(&self, _prot_write: bool) -> KResult<bool> {
+        Ok(true)
+    }
+
     // ---- extended attributes ----
     // The VFS (fs/xattr.rs) has checked permissions and the name: a
     // user.*, trusted.* or security.* name, or a POSIX ACL the VFS has

@@ -421,10 +421,13 @@ impl Mm {
             })
             .collect();
         drop(cst);
-        drop(st);
+        // The child is a mapper before the parent can unmap its copies, so
+        // a look for writable mappings that finds the parent's gone finds
+        // the child (PageCache::writably_mapped).
         for memory in shared {
             memory.add_mapper(&child);
         }
+        drop(st);
         child
     }
 
@@ -554,6 +557,16 @@ impl MmState {
         if host_mapped {
             self.queue(HostOp::Unmap { addr: start, len: end - start });
         }
+    }
+
+    /// Whether a shared mapping here may write `memory`, now or after an
+    /// mprotect (Linux counts such VMAs in i_mmap_writable: MAP_SHARED
+    /// with VM_MAYWRITE, whatever their protection now).
+    pub fn maps_writably(&self, memory: &page_cache::PageCache) -> bool {
+        self.vmas.values().any(|v| match &v.backing {
+            Backing::Shared { memory: m, .. } => std::ptr::eq(Arc::as_ptr(m), memory) && v.flags & vma::VMA_NO_MAYWRITE == 0,
+            _ => false,
+        })
     }
 
     /// The address ranges where VMAs map page offsets [first, end) of

@@ -984,6 +984,30 @@ impl PageCache {
         written
     }
 
+    /// Whether any address space has a shared mapping that may write
+    /// this memory (Linux's mapping_writably_mapped), for F_SEAL_WRITE.
+    /// The caller has already made new such mappings fail. An address
+    /// space that becomes a mapper while we look (a fork of one we have
+    /// looked at) is looked at too: a fork registers its child before the
+    /// parent's copy can go, so a copy cannot slip by.
+    pub fn writably_mapped(&self) -> bool {
+        // Held, not just remembered, so no new address space can reuse
+        // one's address while we look.
+        let mut seen: Vec<Arc<Mm>> = Vec::new();
+        loop {
+            let fresh: Vec<Arc<Mm>> = self.mappers.lock().iter().filter_map(|w| w.upgrade()).filter(|mm| !seen.iter().any(|s| Arc::ptr_eq(s, mm))).collect();
+            if fresh.is_empty() {
+                return false;
+            }
+            for mm in fresh {
+                if mm.lock().maps_writably(self) {
+                    return true;
+                }
+                seen.push(mm);
+            }
+        }
+    }
+
     /// Records that `mm` maps this memory.
     pub fn add_mapper(&self, mm: &Arc<Mm>) {
         let mut m = self.mappers.lock();

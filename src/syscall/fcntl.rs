@@ -73,7 +73,9 @@ fn sys_fcntl(sys: &mut Sys) -> KResult<u64> {
             Ok(0)
         }
         F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => record_lock(sys, &file, cmd, arg),
-        F_GETOWN | F_SETOWN | F_GETOWN_EX | F_SETOWN_EX | F_GETSIG | F_SETSIG | F_NOTIFY if file.flags() & O_PATH != 0 => Err(Errno::EBADF),
+        F_GETOWN | F_SETOWN | F_GETOWN_EX | F_SETOWN_EX | F_GETSIG | F_SETSIG | F_NOTIFY | F_GET_SEALS | F_ADD_SEALS if file.flags() & O_PATH != 0 => {
+            Err(Errno::EBADF)
+        }
         F_GETOWN => {
             let owner = file.owner();
             // A group owner reads back negative (which glibc's wrapper

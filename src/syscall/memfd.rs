@@ -1,13 +1,13 @@
 //! memfd_create: an anonymous regular file on a kernel-internal tmpfs
 //! (Linux's shm_mnt), unlinked from birth, named "/memfd:NAME (deleted)"
-//! in /proc. Its seals, for F_GET_SEALS and F_ADD_SEALS: a memfd made
-//! without MFD_ALLOW_SEALING carries F_SEAL_SEAL, as on Linux. Sealing
-//! itself is not offered yet, so MFD_ALLOW_SEALING (and MFD_NOEXEC_SEAL,
-//! which implies it) are EINVAL rather than seals that would not hold.
+//! in /proc; and F_GET_SEALS/F_ADD_SEALS, which fcntl hands here. The
+//! seals live on the tmpfs inode, which enforces them (as shmem does);
+//! this file only picks a memfd's first seals and checks fcntl's arguments.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use crate::abi::fcntl::{F_ALL_SEALS, F_SEAL_EXEC, F_SEAL_SEAL};
 use crate::abi::stat::S_IFREG;
 use crate::abi::{Errno, KResult};
 use crate::fs::file::File;
@@ -32,9 +32,6 @@ const MFD_HUGE_MASK: u32 = 0x3f << 26;
 /// NAME_MAX minus the "memfd:" prefix (Linux's MFD_NAME_MAX_LEN).
 const MFD_NAME_MAX_LEN: usize = 255 - 6;
 
-/// F_SEAL_SEAL (include/uapi/linux/fcntl.h).
-pub const F_SEAL_SEAL: u32 = 0x1;
-
 /// The internal tmpfs every memfd lives on, and its mount (never in any
 /// task's mount table).
 fn memfd_mount() -> &'static Arc<Mount> {
@@ -45,34 +42,30 @@ fn memfd_mount() -> &'static Arc<Mount> {
     })
 }
 
-/// Whether `file` is a memfd (so it has seals).
-pub fn is_memfd(file: &File) -> bool {
-    let Some(path) = &file.path else { return false };
-    Arc::ptr_eq(&path.mount, memfd_mount())
-}
-
-/// F_GET_SEALS: a memfd's seals (always F_SEAL_SEAL: sealing is not
-/// offered); EINVAL for any other file, as for non-shmem files on Linux.
+/// F_GET_SEALS: the seals of a memfd or any other tmpfs file (those carry
+/// F_SEAL_SEAL from birth, as shmem files do); EINVAL for other files.
 pub fn get_seals(file: &File) -> KResult<u64> {
-    if is_memfd(file) { Ok(F_SEAL_SEAL as u64) } else { Err(Errno::EINVAL) }
+    file.inode.seals().map(u64::from).ok_or(Errno::EINVAL)
 }
-
-/// Every seal Linux knows (F_SEAL_SEAL ... F_SEAL_EXEC).
-const F_ALL_SEALS: u32 = 0x3f;
 
 /// F_ADD_SEALS in Linux's order (memfd_add_seals): a file not open for
-/// writing is EPERM, unknown seals EINVAL, a file without seals EINVAL,
-/// and a memfd EPERM, as its F_SEAL_SEAL forbids more.
+/// writing is EPERM, unknown seals EINVAL, a file that cannot carry seals
+/// EINVAL; the rest (F_SEAL_SEAL's EPERM, F_SEAL_WRITE's EBUSY) is the
+/// filesystem's. `seals` is what fcntl's unsigned int argument holds.
 pub fn add_seals(file: &File, seals: u32) -> KResult<u64> {
-    if file.flags() & crate::abi::fcntl::O_ACCMODE == crate::abi::fcntl::O_RDONLY {
+    if !file.writable() {
         return Err(Errno::EPERM);
     }
-    if seals & !F_ALL_SEALS != 0 || !is_memfd(file) {
+    if seals & !F_ALL_SEALS != 0 {
         return Err(Errno::EINVAL);
     }
-    Err(Errno::EPERM)
+    file.inode.add_seals(seals)?;
+    Ok(0)
 }
 
+/// memfd_create in Linux's order: flags (EINVAL), then the name (EFAULT,
+/// EINVAL when too long). With vm.memfd_noexec at its default 0, a memfd
+/// made with neither MFD_EXEC nor MFD_NOEXEC_SEAL is MFD_EXEC's.
 fn sys_memfd_create(sys: &mut Sys) -> KResult<u64> {
     let (name_addr, flags) = (sys.arg(0), sys.arg_u32(1));
     let allowed = if flags & MFD_HUGETLB != 0 { MFD_ALL_FLAGS | MFD_HUGE_MASK } else { MFD_ALL_FLAGS };
@@ -83,11 +76,20 @@ fn sys_memfd_create(sys: &mut Sys) -> KResult<u64> {
         Err(Errno::ENAMETOOLONG) => return Err(Errno::EINVAL),
         other => other?,
     };
-    // Huge pages: none are reserved (vm.nr_hugepages is 0), and sealing
-    // is not offered (see the module comment).
-    if flags & (MFD_HUGETLB | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL) != 0 {
+    // Huge pages: none are reserved (vm.nr_hugepages is 0).
+    if flags & MFD_HUGETLB != 0 {
         return Err(Errno::EINVAL);
     }
+    // Mode 0777 whatever the umask (shmem_file_setup); MFD_NOEXEC_SEAL
+    // takes the exec bits away for good and leaves sealing open, as
+    // MFD_ALLOW_SEALING does; without either the seals are sealed.
+    let (mode, seals) = if flags & MFD_NOEXEC_SEAL != 0 {
+        (0o666, F_SEAL_EXEC)
+    } else if flags & MFD_ALLOW_SEALING != 0 {
+        (0o777, 0)
+    } else {
+        (0o777, F_SEAL_SEAL)
+    };
     let creds = sys.task.creds();
     let mount = memfd_mount();
     let root = Path { mount: mount.clone(), dentry: mount.root.clone() };
@@ -95,8 +97,9 @@ fn sys_memfd_create(sys: &mut Sys) -> KResult<u64> {
     // or mapped.
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let entry = format!("memfd-{}", NEXT.fetch_add(1, Ordering::Relaxed)).into_bytes();
-    let inode: InodeRef = root.inode().create(&entry, S_IFREG | 0o777, 0, creds.fsuid, creds.fsgid)?;
+    let inode: InodeRef = root.inode().create(&entry, S_IFREG | mode, 0, creds.fsuid, creds.fsgid)?;
     root.inode().unlink(&entry)?;
+    crate::fs::tmpfs::set_initial_seals(&inode, seals)?;
     let mut shown = b"memfd:".to_vec();
     shown.extend_from_slice(&name);
     let path = Path { mount: mount.clone(), dentry: Dentry::detached(&shown, Some(mount.root.clone()), inode) };

@@ -85,10 +85,12 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
     mm.lock().check_map_address(addr, len, flags)?;
     let map_type = flags & MAP_TYPE;
     let grows = flags & MAP_GROWSDOWN != 0;
-    // A shared mapping of a file opened read-only stays read-only.
-    let no_maywrite = match &file {
-        Some(f) if map_type != MAP_PRIVATE && !f.writable() => VMA_NO_MAYWRITE,
-        _ => 0,
+    // A shared mapping of a file opened read-only stays read-only; one
+    // through a file open for writing asks the file (its seals) below.
+    let (mut no_maywrite, seal_check) = match &file {
+        Some(f) if map_type != MAP_PRIVATE && !f.writable() => (VMA_NO_MAYWRITE, None),
+        Some(f) if map_type != MAP_PRIVATE => (0, Some(f.inode.clone())),
+        _ => (0, None),
     };
     let backing = match file {
         None => match map_type {
@@ -142,7 +144,16 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
     if let Backing::Shared { memory, .. } = &backing {
         memory.add_mapper(&mm);
     }
-    let mapped = mm.map(MapRequest {
+    let mut st = mm.lock();
+    // Asked under the address-space lock: F_ADD_SEALS(F_SEAL_WRITE) first
+    // makes this fail, then looks for writable mappings under each
+    // mapper's lock, so it sees this one or this one fails.
+    if let Some(inode) = seal_check
+        && !inode.shared_mapping_may_write(prot & PROT_WRITE != 0)?
+    {
+        no_maywrite = VMA_NO_MAYWRITE;
+    }
+    let mapped = st.map(MapRequest {
         addr,
         len,
         prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
@@ -150,6 +161,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
         backing,
         label: "",
     })?;
+    drop(st);
     crate::syscall::mlock::mapped(sys, flags, mapped, len);
     Ok(mapped)
 }

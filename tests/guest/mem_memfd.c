@@ -2,7 +2,7 @@
  * size and data through read, write, ftruncate and a shared mapping, seen
  * across fork), its flag and name checks, and the seals of a memfd made
  * without MFD_ALLOW_SEALING (F_SEAL_SEAL only), F_GET_SEALS/F_ADD_SEALS on
- * other files. */
+ * other files. Sealing itself: mem_memfd_seals.c. */
 #include "proc.h"
 #include <sys/mman.h>
 #include <sys/stat.h>

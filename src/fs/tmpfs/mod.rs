@@ -8,10 +8,13 @@
 use parking_lot::{Mutex, MutexGuard};
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-use crate::abi::fcntl::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, RENAME_EXCHANGE, RENAME_NOREPLACE};
+use crate::abi::fcntl::{
+    F_SEAL_EXEC, F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, RENAME_EXCHANGE,
+    RENAME_NOREPLACE,
+};
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::abi::statfs::TMPFS_MAGIC;
 use crate::abi::xattr::{XATTR_CREATE, XATTR_REPLACE};
@@ -47,6 +50,10 @@ pub struct TmpInode {
     ino: u64,
     me: Weak<TmpInode>,
     state: Mutex<State>,
+    /// F_ADD_SEALS calls adding F_SEAL_WRITE that are making sure no
+    /// shared mapping may write: while any is, new ones are EPERM (Linux's
+    /// mapping_deny_writable, i_mmap_writable below zero).
+    denying_writable_maps: AtomicU32,
 }
 
 struct State {
@@ -61,7 +68,13 @@ struct State {
     kind: Kind,
     /// Extended attributes by name (Linux's simple_xattrs, sorted).
     xattrs: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// F_SEAL_* bits. Every inode starts with F_SEAL_SEAL, as shmem's do;
+    /// only a memfd starts with fewer (`set_initial_seals`).
+    seals: u32,
 }
+
+/// The seals that stop writes (Linux's is_write_sealed).
+const WRITE_SEALS: u32 = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
 
 enum Kind {
     Dir(Dir),
@@ -145,7 +158,8 @@ impl TmpFs {
             fs: self.clone(),
             ino: self.next_ino.fetch_add(1, Ordering::Relaxed),
             me: me.clone(),
-            state: Mutex::new(State { mode, uid, gid, nlink, rdev, atime: t, mtime: t, ctime: t, kind, xattrs: BTreeMap::new() }),
+            state: Mutex::new(State { mode, uid, gid, nlink, rdev, atime: t, mtime: t, ctime: t, kind, xattrs: BTreeMap::new(), seals: F_SEAL_SEAL }),
+            denying_writable_maps: AtomicU32::new(0),
         }))
     }
 
@@ -573,6 +587,66 @@ impl Inode for TmpInode {
         }
     }
 
+    fn seals(&self) -> Option<u32> {
+        let st = self.lock();
+        matches!(st.kind, Kind::File(_)).then_some(st.seals)
+    }
+
+    /// memfd_add_seals. Linux holds the inode lock throughout; here the
+    /// look for writable mappings runs with no lock of ours held (it takes
+    /// address-space locks, and a fault takes ours under those), so the
+    /// seals are checked again when they are set.
+    fn add_seals(&self, seals: u32) -> KResult<()> {
+        let (cache, seals, deny) = {
+            let st = self.lock();
+            let Kind::File(f) = &st.kind else { return Err(Errno::EINVAL) };
+            if st.seals & F_SEAL_SEAL != 0 {
+                return Err(Errno::EPERM);
+            }
+            // F_SEAL_EXEC on a file that may be executed makes it
+            // unchangeable too, W^X from then on; the write seal it
+            // brings is held to the rule on mappings (current Linux's
+            // memfd_add_seals adds it before looking).
+            let seals = if seals & F_SEAL_EXEC != 0 && st.mode & 0o111 != 0 { seals | F_SEAL_SHRINK | F_SEAL_GROW | WRITE_SEALS } else { seals };
+            (f.cache.clone(), seals, seals & F_SEAL_WRITE != 0 && st.seals & F_SEAL_WRITE == 0)
+        };
+        if deny {
+            // New writable shared mappings fail from here on, and the
+            // look sees every one made before.
+            self.denying_writable_maps.fetch_add(1, Ordering::SeqCst);
+            if cache.writably_mapped() {
+                self.denying_writable_maps.fetch_sub(1, Ordering::SeqCst);
+                return Err(Errno::EBUSY);
+            }
+        }
+        let result = {
+            let mut st = self.lock();
+            if st.seals & F_SEAL_SEAL != 0 {
+                // A racing F_ADD_SEALS sealed the seals meanwhile.
+                Err(Errno::EPERM)
+            } else {
+                st.seals |= seals;
+                Ok(())
+            }
+        };
+        if deny {
+            self.denying_writable_maps.fetch_sub(1, Ordering::SeqCst);
+        }
+        result
+    }
+
+    /// memfd_check_seals_mmap and mapping_map_writable.
+    fn shared_mapping_may_write(&self, prot_write: bool) -> KResult<bool> {
+        let st = self.lock();
+        if st.seals & WRITE_SEALS != 0 {
+            return if prot_write { Err(Errno::EPERM) } else { Ok(false) };
+        }
+        if self.denying_writable_maps.load(Ordering::SeqCst) != 0 {
+            return Err(Errno::EPERM);
+        }
+        Ok(true)
+    }
+
     fn readlink(&self) -> KResult<Vec<u8>> {
         let mut st = self.lock();
         match &st.kind {
@@ -647,12 +721,25 @@ impl Inode for TmpInode {
             if mode & !FALLOC_FL_KEEP_SIZE != 0 {
                 return Err(Errno::EOPNOTSUPP);
             }
-            if mode & FALLOC_FL_KEEP_SIZE == 0 && end > self.metadata()?.size {
+            let (size, seals) = {
+                let st = self.lock();
+                (if let Kind::File(f) = &st.kind { f.size } else { 0 }, st.seals)
+            };
+            // F_SEAL_GROW: no allocation past the end, even one that
+            // keeps the size (shmem_fallocate).
+            if seals & F_SEAL_GROW != 0 && end > size {
+                return Err(Errno::EPERM);
+            }
+            if mode & FALLOC_FL_KEEP_SIZE == 0 && end > size {
                 self.setattr(&SetAttr { size: Some(end), ..Default::default() })?;
             }
             return Ok(());
         }
         let mut st = self.lock();
+        // A punched hole writes zeros: not under a write seal.
+        if st.seals & WRITE_SEALS != 0 {
+            return Err(Errno::EPERM);
+        }
         let Kind::File(f) = &mut st.kind else { return Err(Errno::ENODEV) };
         let (first_whole, end_whole) = (offset.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
         if first_whole > end_whole {
@@ -681,6 +768,19 @@ impl Inode for TmpInode {
 
     fn setattr(&self, attr: &SetAttr) -> KResult<()> {
         let mut st = self.lock();
+        // shmem_setattr: F_SEAL_EXEC keeps every exec bit as it is;
+        // F_SEAL_SHRINK and F_SEAL_GROW forbid their way of resizing.
+        if let Some(mode) = attr.mode
+            && st.seals & F_SEAL_EXEC != 0
+            && (st.mode ^ mode) & 0o111 != 0
+        {
+            return Err(Errno::EPERM);
+        }
+        if let (Some(size), Kind::File(f)) = (attr.size, &st.kind)
+            && ((size < f.size && st.seals & F_SEAL_SHRINK != 0) || (size > f.size && st.seals & F_SEAL_GROW != 0))
+        {
+            return Err(Errno::EPERM);
+        }
         let mut shrunk = None;
         if let Some(size) = attr.size {
             if let Kind::File(f) = &st.kind {
@@ -760,6 +860,7 @@ impl Inode for TmpInode {
 
 impl TmpInode {
     fn write_locked(&self, st: &mut State, offset: u64, buf: &[u8]) -> KResult<usize> {
+        let seals = st.seals;
         let Kind::File(f) = &mut st.kind else {
             return Err(if matches!(st.kind, Kind::Dir(_)) { Errno::EISDIR } else { Errno::EINVAL });
         };
@@ -767,6 +868,21 @@ impl TmpInode {
             return Ok(0);
         }
         let end = offset.checked_add(buf.len() as u64).filter(|&e| e <= i64::MAX as u64).ok_or(Errno::EFBIG)?;
+        if seals & WRITE_SEALS != 0 {
+            return Err(Errno::EPERM);
+        }
+        let mut buf = buf;
+        if seals & F_SEAL_GROW != 0 && end > f.size {
+            // shmem_write_begin refuses, a page at a time, the piece of a
+            // write that would end past the end of the file: the pieces
+            // before the page that holds the end are written, the rest is
+            // not (EPERM when nothing was).
+            let last_whole_page = f.size / PAGE_SIZE * PAGE_SIZE;
+            if last_whole_page <= offset {
+                return Err(Errno::EPERM);
+            }
+            buf = &buf[..(last_whole_page - offset) as usize];
+        }
         let mut done = 0;
         while done < buf.len() {
             let pos = offset + done as u64;
@@ -817,6 +933,19 @@ impl TmpInode {
         st.mtime = t;
         st.ctime = t;
     }
+}
+
+/// memfd_create: the seals a new memfd starts with (fewer than the
+/// F_SEAL_SEAL every tmpfs file has). EINVAL if `inode` is not a tmpfs
+/// regular file.
+pub fn set_initial_seals(inode: &InodeRef, seals: u32) -> KResult<()> {
+    let t = inode.as_any().downcast_ref::<TmpInode>().ok_or(Errno::EINVAL)?;
+    let mut st = t.lock();
+    if !matches!(st.kind, Kind::File(_)) {
+        return Err(Errno::EINVAL);
+    }
+    st.seals = seals;
+    Ok(())
 }
 
 /// A fresh tmpfs root as an `InodeRef`.
@@ -1047,6 +1176,43 @@ mod tests {
         assert_eq!(f.setxattr(b"system.posix_acl_access", b"", 0).err(), Some(Errno::EOPNOTSUPP));
         assert_eq!(f.setxattr(b"bogus.x", b"", 0).err(), Some(Errno::EOPNOTSUPP));
         assert_eq!(f.setxattr(b"user.big", &vec![0u8; XATTR_SPACE], 0).err(), Some(Errno::ENOSPC));
+    }
+
+    #[test]
+    fn seals_hold_on_writes_resizes_and_chmod() {
+        let root = fs();
+        let f = file(&root, "f", &[b'a'; PAGE + 10]);
+        assert_eq!(f.seals(), Some(F_SEAL_SEAL));
+        assert_eq!(f.add_seals(F_SEAL_GROW).err(), Some(Errno::EPERM));
+        assert_eq!(root.seals(), None);
+        set_initial_seals(&f, 0).unwrap();
+        f.add_seals(F_SEAL_GROW | F_SEAL_SHRINK).unwrap();
+        // A write across the end stops at the page that holds the end.
+        assert_eq!(f.write_at(0, &[0u8; 3 * PAGE]), Ok(PAGE));
+        assert_eq!(f.write_at(PAGE_SIZE + 4, b"xyzxyz"), Ok(6));
+        assert_eq!(f.write_at(PAGE_SIZE + 8, b"xyz").err(), Some(Errno::EPERM));
+        assert_eq!(f.append(b"x").err(), Some(Errno::EPERM));
+        assert_eq!(f.write_at(99_999, b"").unwrap(), 0);
+        let resize = |size| f.setattr(&SetAttr { size: Some(size), ..Default::default() });
+        assert_eq!(resize(1).err(), Some(Errno::EPERM));
+        assert_eq!(resize(PAGE_SIZE * 2).err(), Some(Errno::EPERM));
+        assert_eq!(resize(PAGE_SIZE + 10), Ok(()));
+        assert_eq!(f.fallocate(FALLOC_FL_KEEP_SIZE, 0, PAGE_SIZE * 2).err(), Some(Errno::EPERM));
+        f.add_seals(F_SEAL_FUTURE_WRITE).unwrap();
+        assert_eq!(f.write_at(0, b"x").err(), Some(Errno::EPERM));
+        assert_eq!(f.fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1).err(), Some(Errno::EPERM));
+        assert_eq!(f.shared_mapping_may_write(true).err(), Some(Errno::EPERM));
+        assert_eq!(f.shared_mapping_may_write(false), Ok(false));
+        // F_SEAL_EXEC on an executable file brings the other seals.
+        let g = file(&root, "g", b"");
+        g.setattr(&SetAttr { mode: Some(0o755), ..Default::default() }).unwrap();
+        set_initial_seals(&g, 0).unwrap();
+        g.add_seals(F_SEAL_EXEC).unwrap();
+        assert_eq!(g.seals(), Some(F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | WRITE_SEALS));
+        assert_eq!(g.setattr(&SetAttr { mode: Some(0o644), ..Default::default() }).err(), Some(Errno::EPERM));
+        assert_eq!(g.setattr(&SetAttr { mode: Some(0o711), ..Default::default() }), Ok(()));
+        g.add_seals(F_SEAL_SEAL).unwrap();
+        assert_eq!(g.add_seals(0).err(), Some(Errno::EPERM));
     }
 
     #[test]

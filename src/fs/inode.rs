@@ -8,6 +8,8 @@ use std::sync::Arc;
 use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, STATX_BASIC_STATS};
 use crate::abi::{Errno, KResult, StatFs, Timespec};
 use crate::fs::file::FileOps;
+use crate::fs::posix_acl::{InitialAcls, PosixAcl};
+use crate::fs::xattr::{ACL_ACCESS, ACL_DEFAULT};
 
 pub type InodeRef = Arc<dyn Inode>;
 
@@ -285,6 +287,37 @@ pub trait Inode: Send + Sync + Any {
     }
     fn removexattr(&self, _name: &[u8]) -> KResult<()> {
         Err(Errno::EOPNOTSUPP)
+    }
+
+    // ---- POSIX ACLs ----
+    // A filesystem that stores system.posix_acl_* (Linux's IS_POSIXACL)
+    // answers these from a parsed copy, never by reading storage on every
+    // call, and keeps it in step with its setxattr/removexattr of those
+    // names. The defaults are a filesystem without ACLs: permission checks
+    // use the mode alone and new inodes get the umask.
+
+    /// The access ACL permission checks consult (Linux's
+    /// get_inode_acl(ACL_TYPE_ACCESS)); None when the inode has none.
+    fn access_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
+        Ok(None)
+    }
+    /// The default ACL a directory's new entries inherit.
+    fn default_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
+        Ok(None)
+    }
+    /// `create` of an inode starting with `acls` (Linux's
+    /// posix_acl_create result; the VFS asks only a directory whose
+    /// `default_acl` gave one). A filesystem that can sets them before the
+    /// name appears; by default they are set just after.
+    fn create_with_acls(&self, name: &[u8], mode: u32, rdev: u64, uid: u32, gid: u32, acls: &InitialAcls) -> KResult<InodeRef> {
+        let inode = self.create(name, mode, rdev, uid, gid)?;
+        if let Some(acl) = &acls.access {
+            inode.setxattr(ACL_ACCESS, &acl.to_xattr(), 0)?;
+        }
+        if let Some(acl) = &acls.default {
+            inode.setxattr(ACL_DEFAULT, &acl.to_xattr(), 0)?;
+        }
+        Ok(inode)
     }
 
     /// Special files (devices, proc files with their own behaviour) return

@@ -5,7 +5,7 @@
 use crate::abi::fcntl::AT_FDCWD;
 use crate::abi::stat::{S_IFDIR, S_IFMT};
 use crate::abi::{Errno, KResult};
-use crate::fs::inode::Metadata;
+use crate::fs::inode::{Inode, Metadata};
 use crate::fs::path::{self, Path, WalkContext};
 use std::sync::Arc;
 
@@ -28,8 +28,12 @@ pub const MAY_EXEC: u32 = 1;
 pub const MAY_WRITE: u32 = 2;
 pub const MAY_READ: u32 = 4;
 
-/// DAC check of `mask` (MAY_*) against an inode's mode and owner.
-pub fn may_access(creds: &Creds, md: &Metadata, mask: u32) -> KResult<()> {
+/// DAC check of `mask` (MAY_*) against an inode's mode, owner and access
+/// ACL (Linux's generic_permission and acl_permission_check): the owner
+/// gets the owner bits; with an ACL (consulted only when the group class
+/// has some bits, as Linux does) the ACL decides for everyone else;
+/// without one, the group or other bits.
+pub fn may_access(creds: &Creds, inode: &dyn Inode, md: &Metadata, mask: u32) -> KResult<()> {
     let mode = md.mode;
     if creds.is_root() {
         // Root may do anything except execute a file with no x bit at all.
@@ -38,13 +42,16 @@ pub fn may_access(creds: &Creds, md: &Metadata, mask: u32) -> KResult<()> {
         }
         return Ok(());
     }
-    let bits = if creds.fsuid == md.uid {
-        (mode >> 6) & 7
-    } else if creds.in_group(md.gid) {
-        (mode >> 3) & 7
-    } else {
-        mode & 7
-    };
+    let mask = mask & 7;
+    if creds.fsuid == md.uid {
+        return if (mode >> 6) & mask == mask { Ok(()) } else { Err(Errno::EACCES) };
+    }
+    if mode & 0o070 != 0 {
+        if let Some(acl) = inode.access_acl()? {
+            return acl.permission(creds, md, mask);
+        }
+    }
+    let bits = if creds.in_group(md.gid) { (mode >> 3) & 7 } else { mode & 7 };
     if bits & mask == mask { Ok(()) } else { Err(Errno::EACCES) }
 }
 
@@ -80,7 +87,7 @@ pub fn resolve_at(task: &dyn FsCaller, dirfd: i32, path: &[u8], follow: bool, em
     let start = start_dir(task, dirfd, path)?;
     let root = task.fs().root.clone();
     let creds = task.creds();
-    let search = |md: &Metadata| may_access(&creds, md, MAY_EXEC);
+    let search = |inode: &dyn Inode, md: &Metadata| may_access(&creds, inode, md, MAY_EXEC);
     let cx = WalkContext { mounts: task.mounts(), root: &root, start: &start, may_search: &search };
     path::walk(&cx, path, follow)
 }
@@ -101,7 +108,7 @@ pub fn resolve_parent_at_any_length(task: &dyn FsCaller, dirfd: i32, path: &[u8]
     let start = start_dir(task, dirfd, path)?;
     let root = task.fs().root.clone();
     let creds = task.creds();
-    let search = |md: &Metadata| may_access(&creds, md, MAY_EXEC);
+    let search = |inode: &dyn Inode, md: &Metadata| may_access(&creds, inode, md, MAY_EXEC);
     let cx = WalkContext { mounts: task.mounts(), root: &root, start: &start, may_search: &search };
     path::walk_parent_any_length(&cx, path)
 }

@@ -26,6 +26,7 @@ pub mod notify;
 pub mod overlay;
 pub mod path;
 pub mod pipe;
+pub mod posix_acl;
 pub mod procfs;
 pub mod share;
 pub mod splice;

@@ -235,7 +235,7 @@ fn relative_to(p: &Path, base: &Path) -> Option<Vec<u8>> {
 /// above it (for placing copies).
 fn walk_in(task: &dyn FsCaller, m: Arc<Mount>, rel: &[u8]) -> KResult<Path> {
     let root = Path { dentry: m.root.clone(), mount: m };
-    let search = |_: &crate::fs::inode::Metadata| Ok(());
+    let search = |_: &dyn crate::fs::inode::Inode, _: &crate::fs::inode::Metadata| Ok(());
     let cx = crate::fs::path::WalkContext { mounts: task.mounts(), root: &root, start: &root, may_search: &search };
     crate::fs::path::walk(&cx, rel, false)
 }

@@ -13,7 +13,9 @@ use crate::abi::fcntl::{
 use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX};
 use crate::abi::{Errno, KResult, Timespec};
 use crate::fs::file::File;
-use crate::fs::inode::{InodeRef, Metadata, SetAttr};
+use crate::fs::inode::{Inode, InodeRef, Metadata, SetAttr};
+use crate::fs::posix_acl::InitialAcls;
+use crate::fs::xattr::ACL_ACCESS;
 use crate::fs::lookup::{FsCaller, MAY_EXEC, MAY_READ, MAY_WRITE, may_access, resolve_at, resolve_parent_at};
 use crate::fs::path::{Dentry, Path};
 use crate::fs::{notify, now};
@@ -60,8 +62,10 @@ fn is_mountpoint(task: &dyn FsCaller, path: &Path) -> bool {
 
 /// Linux's may_delete: write+search on the directory, and the sticky bit
 /// limits removal to the owner of the entry or of the directory.
-fn may_delete(creds: &Creds, dir: &Metadata, victim: &Metadata) -> KResult<()> {
-    may_access(creds, dir, MAY_WRITE | MAY_EXEC)?;
+fn may_delete(creds: &Creds, dir: &Path, victim: &Metadata) -> KResult<()> {
+    let dir_inode = dir.inode();
+    let dir = dir.metadata()?;
+    may_access(creds, &**dir_inode, &dir, MAY_WRITE | MAY_EXEC)?;
     if dir.mode & S_ISVTX != 0 && !creds.is_root() && creds.fsuid != dir.uid && creds.fsuid != victim.uid {
         return Err(Errno::EPERM);
     }
@@ -75,7 +79,9 @@ fn new_owner(creds: &Creds, dir: &Metadata) -> (u32, u32) {
 }
 
 /// Creates `name` in `dir` after the checks every creating call shares
-/// (EEXIST, EROFS, EACCES in Linux's order). `mode` carries the type.
+/// (EEXIST, EROFS, EACCES in Linux's order). `mode` carries the type and
+/// the caller's permission bits, before the umask or the directory's
+/// default ACL (`inherit_acls`) masks them.
 fn create_in(task: &dyn FsCaller, dir: &Path, name: &[u8], mode: u32, rdev: u64) -> KResult<Path> {
     if lookup_child(dir, name)?.is_some() {
         return Err(Errno::EEXIST);
@@ -83,14 +89,27 @@ fn create_in(task: &dyn FsCaller, dir: &Path, name: &[u8], mode: u32, rdev: u64)
     check_writable(dir)?;
     let creds = task.creds();
     let dmd = dir.metadata()?;
-    may_access(&creds, &dmd, MAY_WRITE | MAY_EXEC)?;
+    may_access(&creds, &**dir.inode(), &dmd, MAY_WRITE | MAY_EXEC)?;
     let (uid, gid) = new_owner(&creds, &dmd);
-    let mut mode = mode;
+    let (mut mode, acls) = inherit_acls(task, &**dir.inode(), mode)?;
     if mode & S_IFMT == S_IFDIR && dmd.mode & S_ISGID != 0 {
         mode |= S_ISGID;
     }
-    let inode = dir.inode().create(name, mode, rdev, uid, gid)?;
+    let inode = if acls.is_empty() { dir.inode().create(name, mode, rdev, uid, gid)? } else { dir.inode().create_with_acls(name, mode, rdev, uid, gid, &acls)? };
     Ok(child_path(dir, name, inode))
+}
+
+/// Linux's posix_acl_create: under a directory with a default ACL, a new
+/// inode's mode is masked by that ACL (not by the umask) and it starts
+/// with an access ACL made from it unless the mode says it all; a new
+/// directory inherits the default ACL too. Elsewhere the umask applies.
+fn inherit_acls(task: &dyn FsCaller, dir: &dyn Inode, mode: u32) -> KResult<(u32, InitialAcls)> {
+    let Some(default) = dir.default_acl()? else {
+        return Ok((mode & !umask(task), InitialAcls::default()));
+    };
+    let (access, mode) = default.create_masq(mode);
+    let default = if mode & S_IFMT == S_IFDIR { Some(default) } else { None };
+    Ok((mode, InitialAcls { access: access.map(Arc::new), default }))
 }
 
 fn umask(task: &dyn FsCaller) -> u32 {
@@ -134,7 +153,7 @@ pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32)
                 resolve_at(task, dirfd, path, flags & O_NOFOLLOW == 0, false)?
             }
             None => {
-                let mode = S_IFREG | (mode & 0o7777 & !umask(task));
+                let mode = S_IFREG | (mode & 0o7777);
                 created = true;
                 let p = create_in(task, &dir, &name, mode, 0)?;
                 created_in = Some((dir, name));
@@ -169,7 +188,7 @@ pub fn open(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: u32)
         if flags & O_TRUNC != 0 {
             mask |= MAY_WRITE;
         }
-        may_access(&creds, &md, mask)?;
+        may_access(&creds, &**p.inode(), &md, mask)?;
     }
     if let Some((dir, name)) = &created_in {
         notify::created(dir, name, false);
@@ -207,7 +226,7 @@ fn open_tmpfile(task: &dyn FsCaller, dirfd: i32, path: &[u8], flags: u32, mode: 
     check_writable(&dir)?;
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let name = format!(".vkernel-tmpfile-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)).into_bytes();
-    let p = create_in(task, &dir, &name, S_IFREG | (mode & 0o7777 & !umask(task)), 0)?;
+    let p = create_in(task, &dir, &name, S_IFREG | (mode & 0o7777), 0)?;
     dir.inode().unlink(&name)?;
     let ino = p.metadata()?.ino;
     let dentry = Dentry::detached(format!("#{ino}").as_bytes(), Some(dir.dentry.clone()), p.inode().clone());
@@ -224,7 +243,7 @@ pub fn mkdir(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32) -> KResult
     if !matches!(last_kind(&name), Last::Normal) {
         return Err(Errno::EEXIST);
     }
-    create_in(task, &dir, &name, S_IFDIR | (mode & 0o1777 & !umask(task)), 0)?;
+    create_in(task, &dir, &name, S_IFDIR | (mode & 0o1777), 0)?;
     notify::created(&dir, &name, true);
     Ok(())
 }
@@ -253,7 +272,7 @@ pub fn mknod(task: &dyn FsCaller, dirfd: i32, path: &[u8], mode: u32, dev: u64) 
         return Err(Errno::EPERM);
     }
     let rdev = if matches!(ftype, S_IFCHR | S_IFBLK) { dev } else { 0 };
-    let node = create_in(task, &dir, &name, ftype | (mode & 0o7777 & !umask(task)), rdev)?;
+    let node = create_in(task, &dir, &name, ftype | (mode & 0o7777), rdev)?;
     notify::created(&dir, &name, false);
     Ok(node)
 }
@@ -280,7 +299,7 @@ pub fn symlink(task: &dyn FsCaller, target: &[u8], dirfd: i32, path: &[u8]) -> K
     let (dir, name) = parent_for_new_name(task, dirfd, path)?;
     let creds = task.creds();
     let dmd = dir.metadata()?;
-    may_access(&creds, &dmd, MAY_WRITE | MAY_EXEC)?;
+    may_access(&creds, &**dir.inode(), &dmd, MAY_WRITE | MAY_EXEC)?;
     let (uid, gid) = new_owner(&creds, &dmd);
     dir.inode().symlink(&name, target, uid, gid)?;
     notify::created(&dir, &name, false);
@@ -295,7 +314,7 @@ pub fn link(task: &dyn FsCaller, old: &Path, newdirfd: i32, new: &[u8]) -> KResu
         return Err(Errno::EXDEV);
     }
     let creds = task.creds();
-    may_access(&creds, &dir.metadata()?, MAY_WRITE | MAY_EXEC)?;
+    may_access(&creds, &**dir.inode(), &dir.metadata()?, MAY_WRITE | MAY_EXEC)?;
     let md = old.metadata()?;
     if md.is_dir() {
         return Err(Errno::EPERM);
@@ -304,7 +323,7 @@ pub fn link(task: &dyn FsCaller, old: &Path, newdirfd: i32, new: &[u8]) -> KResu
     // who may read and write a plain file, may link it.
     if !creds.is_root() && creds.fsuid != md.uid {
         let plain = md.mode & S_IFMT == S_IFREG && md.mode & S_ISUID == 0 && md.mode & (S_ISGID | 0o010) != (S_ISGID | 0o010);
-        if !plain || may_access(&creds, &md, MAY_READ | MAY_WRITE).is_err() {
+        if !plain || may_access(&creds, &**old.inode(), &md, MAY_READ | MAY_WRITE).is_err() {
             return Err(Errno::EPERM);
         }
     }
@@ -326,7 +345,7 @@ pub fn unlink(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
     if trailing_slash {
         return Err(if vmd.is_dir() { Errno::EISDIR } else { Errno::ENOTDIR });
     }
-    may_delete(&task.creds(), &dir.metadata()?, &vmd)?;
+    may_delete(&task.creds(), &dir, &vmd)?;
     if vmd.is_dir() {
         return Err(Errno::EISDIR);
     }
@@ -356,7 +375,7 @@ pub fn rmdir(task: &dyn FsCaller, dirfd: i32, path: &[u8]) -> KResult<()> {
     check_writable(&dir)?;
     let victim = lookup_child(&dir, &name)?.ok_or(Errno::ENOENT)?;
     let vmd = victim.metadata()?;
-    may_delete(&task.creds(), &dir.metadata()?, &vmd)?;
+    may_delete(&task.creds(), &dir, &vmd)?;
     if !vmd.is_dir() {
         return Err(Errno::ENOTDIR);
     }
@@ -458,20 +477,20 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
     let creds = task.creds();
     let odmd = odir.metadata()?;
     let ndmd = ndir.metadata()?;
-    may_delete(&creds, &odmd, &smd)?;
+    may_delete(&creds, &odir, &smd)?;
     match &tmd {
-        Some(tmd) => may_delete(&creds, &ndmd, tmd)?,
-        None => may_access(&creds, &ndmd, MAY_WRITE | MAY_EXEC)?,
+        Some(tmd) => may_delete(&creds, &ndir, tmd)?,
+        None => may_access(&creds, &**ndir.inode(), &ndmd, MAY_WRITE | MAY_EXEC)?,
     }
     let same_dir = (odmd.dev, odmd.ino) == (ndmd.dev, ndmd.ino);
     // A directory that changes parent rewrites its "..": it must be writable.
     if !same_dir {
         if smd.is_dir() {
-            may_access(&creds, &smd, MAY_WRITE)?;
+            may_access(&creds, &**source.inode(), &smd, MAY_WRITE)?;
         }
-        if let Some(tmd) = &tmd {
+        if let Some((target, tmd)) = target.as_ref().zip(tmd.as_ref()) {
             if flags & RENAME_EXCHANGE != 0 && tmd.is_dir() {
-                may_access(&creds, tmd, MAY_WRITE)?;
+                may_access(&creds, &**target.inode(), tmd, MAY_WRITE)?;
             }
         }
     }
@@ -511,6 +530,13 @@ pub fn chmod(task: &dyn FsCaller, path: &Path, mode: u32) -> KResult<()> {
         mode &= !S_ISGID;
     }
     path.inode().setattr(&SetAttr { mode: Some(mode), ..Default::default() })?;
+    // posix_acl_chmod: an extended access ACL follows the new mode (the
+    // group bits become its mask).
+    if md.mode & S_IFMT != S_IFLNK {
+        if let Some(acl) = path.inode().access_acl()? {
+            path.inode().setxattr(ACL_ACCESS, &acl.chmod(mode).to_xattr(), 0)?;
+        }
+    }
     notify::path_event(path, IN_ATTRIB);
     Ok(())
 }
@@ -572,7 +598,7 @@ pub fn set_times(task: &dyn FsCaller, path: &Path, atime: TimeArg, mtime: TimeAr
         if explicit {
             return Err(Errno::EPERM);
         }
-        may_access(&creds, &md, MAY_WRITE)?;
+        may_access(&creds, &**path.inode(), &md, MAY_WRITE)?;
     }
     let t = now();
     let pick = |a: TimeArg| match a {
@@ -601,7 +627,7 @@ pub fn truncate_path(task: &dyn FsCaller, path: &Path, len: u64) -> KResult<()> 
         _ => return Err(Errno::EINVAL),
     }
     check_writable(path)?;
-    may_access(&task.creds(), &md, MAY_WRITE)?;
+    may_access(&task.creds(), &**path.inode(), &md, MAY_WRITE)?;
     crate::fs::file::check_new_size(md.size, len)?;
     path.inode().setattr(&SetAttr { size: Some(len), ..Default::default() })?;
     notify::path_event(path, IN_MODIFY);
@@ -622,7 +648,7 @@ pub fn access(task: &dyn FsCaller, path: &Path, mode: u32, effective: bool) -> K
     if mode & MAY_WRITE != 0 && matches!(md.mode & S_IFMT, S_IFREG | S_IFDIR | S_IFLNK) {
         check_writable(path)?;
     }
-    may_access(&creds, &md, mode)
+    may_access(&creds, &**path.inode(), &md, mode)
 }
 
 #[cfg(test)]
@@ -646,7 +672,7 @@ mod tests {
     }
 
     fn go(t: &Tree, path: &str, follow: bool) -> KResult<Path> {
-        let ok = |_: &Metadata| Ok(());
+        let ok = |_: &dyn crate::fs::inode::Inode, _: &Metadata| Ok(());
         let cx = WalkContext { mounts: &t.mounts, root: &t.root, start: &t.root, may_search: &ok };
         walk(&cx, path.as_bytes(), follow)
     }
@@ -703,12 +729,12 @@ mod tests {
         assert_eq!(go(&t, "/file/", true).err(), Some(Errno::ENOTDIR));
         assert_eq!(go(&t, &format!("/{}", "n".repeat(256)), true).err(), Some(Errno::ENAMETOOLONG));
         assert_eq!(go(&t, &"a/".repeat(2100), true).err(), Some(Errno::ENAMETOOLONG));
-        let ok = |_: &Metadata| Ok(());
+        let ok = |_: &dyn crate::fs::inode::Inode, _: &Metadata| Ok(());
         let cx = WalkContext { mounts: &t.mounts, root: &t.root, start: &t.root, may_search: &ok };
         let (dir, name, slash) = walk_parent(&cx, b"/file/").unwrap();
         assert_eq!((name.as_slice(), slash), (&b"file"[..], true));
         assert!(dir.metadata().unwrap().is_dir());
-        let deny = |_: &Metadata| Err(Errno::EACCES);
+        let deny = |_: &dyn crate::fs::inode::Inode, _: &Metadata| Err(Errno::EACCES);
         let cx = WalkContext { mounts: &t.mounts, root: &t.root, start: &t.root, may_search: &deny };
         assert_eq!(walk(&cx, b"/file", true).err(), Some(Errno::EACCES));
     }

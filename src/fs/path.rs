@@ -14,7 +14,7 @@ use crate::abi::limits::{NAME_MAX, PATH_MAX};
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT};
 use crate::abi::{Errno, KResult};
 use crate::fs::fstype::SuperBlock;
-use crate::fs::inode::{InodeRef, Metadata};
+use crate::fs::inode::{Inode, InodeRef, Metadata};
 
 const MAX_SYMLINKS: u32 = 40;
 
@@ -493,7 +493,7 @@ pub struct WalkContext<'a> {
     /// Where a relative path starts (cwd or a dirfd's directory).
     pub start: &'a Path,
     /// Checks search (x) permission on a directory before entering it.
-    pub may_search: &'a dyn Fn(&Metadata) -> KResult<()>,
+    pub may_search: &'a dyn Fn(&dyn Inode, &Metadata) -> KResult<()>,
 }
 
 /// Walks `path` to the object it names. `follow_last` follows a final
@@ -541,7 +541,7 @@ pub fn walk_parent_any_length(cx: &WalkContext<'_>, path: &[u8]) -> KResult<(Pat
     if !md.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    (cx.may_search)(&md)?;
+    (cx.may_search)(&**dir.inode(), &md)?;
     Ok((dir, name.to_vec(), trailing_slash))
 }
 
@@ -569,7 +569,7 @@ fn walk_inner(cx: &WalkContext<'_>, path: &[u8], follow_last: bool, links: &mut 
         if !md.is_dir() {
             return Err(Errno::ENOTDIR);
         }
-        (cx.may_search)(&md)?;
+        (cx.may_search)(&**current.inode(), &md)?;
         if name.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }

@@ -1,8 +1,8 @@
 //! Extended attributes on behalf of a task: Linux's order of checks (EROFS,
 //! fs/xattr.c xattr_permission, the capability module's rule for
 //! security.*, then the name's handler) and the POSIX ACL handler
-//! (fs/posix_acl.c: ACLs validated, an access ACL rewrites the mode, as
-//! posix_acl_update_mode does). Filesystems only store values
+//! (fs/posix_acl.c: ACLs validated by fs/posix_acl.rs, an access ACL
+//! rewrites the mode, as posix_acl_update_mode does). Filesystems only store values
 //! (`Inode::getxattr` and friends). Syscall handlers decode names and
 //! buffers and call these; the overlay's copy-up goes to the inodes
 //! directly and takes whatever the upper layer stores.
@@ -10,21 +10,15 @@
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISVTX};
 use crate::abi::xattr::{security_prefix, system_prefix, trusted_prefix, user_prefix};
 use crate::abi::{Errno, KResult};
-use crate::fs::inode::{Metadata, SetAttr};
+use crate::fs::inode::{Inode, Metadata, SetAttr};
 use crate::fs::lookup::{FsCaller, MAY_READ, MAY_WRITE, may_access};
 use crate::fs::path::Path;
+use crate::fs::posix_acl::PosixAcl;
 use crate::sched::Creds;
 
 pub const ACL_ACCESS: &[u8] = b"system.posix_acl_access";
 pub const ACL_DEFAULT: &[u8] = b"system.posix_acl_default";
 
-const ACL_USER_OBJ: u16 = 0x01;
-const ACL_USER: u16 = 0x02;
-const ACL_GROUP_OBJ: u16 = 0x04;
-const ACL_GROUP: u16 = 0x08;
-const ACL_MASK: u16 = 0x10;
-const ACL_OTHER: u16 = 0x20;
-const ACL_XATTR_VERSION: u32 = 2;
 
 /// The handlers Linux's filesystems register: user.*, trusted.*,
 /// security.* and the two POSIX ACL names.
@@ -59,7 +53,7 @@ fn owner_or_root(creds: &Creds, md: &Metadata) -> bool {
 }
 
 /// Linux's xattr_permission for `name` on an inode with `md`.
-fn permission(creds: &Creds, md: &Metadata, name: &[u8], write: bool) -> KResult<()> {
+fn permission(creds: &Creds, inode: &dyn Inode, md: &Metadata, name: &[u8], write: bool) -> KResult<()> {
     // security.* and system.* are left to the capability module and the
     // handlers.
     if name.starts_with(security_prefix()) || name.starts_with(system_prefix()) {
@@ -78,13 +72,13 @@ fn permission(creds: &Creds, md: &Metadata, name: &[u8], write: bool) -> KResult
             return Err(Errno::EPERM);
         }
     }
-    may_access(creds, md, if write { MAY_WRITE } else { MAY_READ })
+    may_access(creds, inode, md, if write { MAY_WRITE } else { MAY_READ })
 }
 
 /// getxattr: the value of `name`.
 pub fn get(task: &dyn FsCaller, path: &Path, name: &[u8]) -> KResult<Vec<u8>> {
     let md = path.metadata()?;
-    permission(&task.creds(), &md, name, false)?;
+    permission(&task.creds(), &**path.inode(), &md, name, false)?;
     handler(name)?;
     path.inode().getxattr(name)
 }
@@ -114,7 +108,7 @@ fn may_change(task: &dyn FsCaller, path: &Path, name: &[u8]) -> KResult<(Handler
     }
     let creds = task.creds();
     let md = path.metadata()?;
-    permission(&creds, &md, name, true)?;
+    permission(&creds, &**path.inode(), &md, name, true)?;
     if name.starts_with(security_prefix()) && !creds.is_root() {
         return Err(Errno::EPERM);
     }
@@ -138,89 +132,10 @@ pub fn remove(task: &dyn FsCaller, path: &Path, name: &[u8]) -> KResult<()> {
     }
 }
 
-/// One ACL entry of the VFS xattr form.
-#[derive(Clone, Copy)]
-struct AclEntry {
-    tag: u16,
-    perm: u16,
-    id: u32,
-}
-
-/// Parses and checks an ACL (posix_acl_from_xattr + posix_acl_valid):
-/// tags in order, one each of USER_OBJ, GROUP_OBJ and OTHER, a MASK when
-/// there are named entries, named ids ascending. An empty list is None.
-fn parse_acl(value: &[u8]) -> KResult<Option<Vec<AclEntry>>> {
-    if value.len() < 4 || (value.len() - 4) % 8 != 0 {
-        return Err(Errno::EINVAL);
-    }
-    if u32::from_le_bytes([value[0], value[1], value[2], value[3]]) != ACL_XATTR_VERSION {
-        return Err(Errno::EOPNOTSUPP);
-    }
-    let entries: Vec<AclEntry> = value[4..]
-        .chunks_exact(8)
-        .map(|e| AclEntry { tag: u16::from_le_bytes([e[0], e[1]]), perm: u16::from_le_bytes([e[2], e[3]]), id: u32::from_le_bytes([e[4], e[5], e[6], e[7]]) })
-        .collect();
-    if entries.is_empty() {
-        return Ok(None);
-    }
-    let mut last_tag = 0u16;
-    let mut last_id: Option<u32> = None;
-    let (mut user_obj, mut group_obj, mut other, mut mask, mut named) = (0, 0, 0, 0, 0);
-    for e in &entries {
-        if e.perm & !7 != 0 || e.tag < last_tag {
-            return Err(Errno::EINVAL);
-        }
-        if e.tag != last_tag {
-            last_id = None;
-        }
-        match e.tag {
-            ACL_USER_OBJ => user_obj += 1,
-            ACL_GROUP_OBJ => group_obj += 1,
-            ACL_OTHER => other += 1,
-            ACL_MASK => mask += 1,
-            ACL_USER | ACL_GROUP => {
-                if last_id.is_some_and(|l| e.id <= l) {
-                    return Err(Errno::EINVAL);
-                }
-                last_id = Some(e.id);
-                named += 1;
-            }
-            _ => return Err(Errno::EINVAL),
-        }
-        last_tag = e.tag;
-    }
-    if user_obj != 1 || group_obj != 1 || other != 1 || mask > 1 || (named > 0 && mask == 0) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Some(entries))
-}
-
-/// The mode an ACL implies, and whether the mode says all the ACL does
-/// (posix_acl_equiv_mode).
-fn acl_mode(entries: &[AclEntry]) -> (u32, bool) {
-    let (mut mode, mut mask, mut equiv) = (0u32, None, true);
-    for e in entries {
-        let p = e.perm as u32;
-        match e.tag {
-            ACL_USER_OBJ => mode |= p << 6,
-            ACL_GROUP_OBJ => mode |= p << 3,
-            ACL_OTHER => mode |= p,
-            ACL_MASK => {
-                mask = Some(p);
-                equiv = false;
-            }
-            _ => equiv = false,
-        }
-    }
-    if let Some(m) = mask {
-        mode = (mode & !0o070) | (m << 3);
-    }
-    (mode, equiv)
-}
-
 /// system.posix_acl_access / _default: owner only; a default ACL only on
 /// directories; an access ACL the mode fully expresses is not stored, and
-/// any access ACL rewrites the permission bits.
+/// any access ACL rewrites the permission bits (posix_acl_update_mode).
+/// The filesystem gets the ACL in canonical form.
 fn set_acl(task: &dyn FsCaller, path: &Path, md: &Metadata, name: &[u8], value: Option<&[u8]>) -> KResult<()> {
     if md.mode & S_IFMT == S_IFLNK {
         return Err(Errno::EOPNOTSUPP);
@@ -228,22 +143,24 @@ fn set_acl(task: &dyn FsCaller, path: &Path, md: &Metadata, name: &[u8], value: 
     if !owner_or_root(&task.creds(), md) {
         return Err(Errno::EPERM);
     }
-    let entries = match value {
-        Some(v) => parse_acl(v)?,
+    let acl = match value {
+        Some(v) => PosixAcl::from_xattr(v)?,
         None => None,
     };
     let inode = path.inode();
     if name == ACL_DEFAULT && md.mode & S_IFMT != S_IFDIR {
-        return if entries.is_some() { Err(Errno::EACCES) } else { Ok(()) };
+        return if acl.is_some() { Err(Errno::EACCES) } else { Ok(()) };
     }
-    let Some(entries) = entries else {
+    let Some(acl) = acl else {
+        // Removing an ACL that is not there is no error (set_acl with
+        // NULL, as ext4 and shmem do it).
         return match inode.removexattr(name) {
-            Err(Errno::ENODATA) if value.is_some() => Ok(()),
+            Err(Errno::ENODATA) => Ok(()),
             r => r,
         };
     };
     if name == ACL_ACCESS {
-        let (bits, equiv) = acl_mode(&entries);
+        let (bits, equiv) = acl.equiv_mode();
         let mut mode = (md.mode & 0o7000) | bits;
         let creds = task.creds();
         if !creds.is_root() && !creds.in_group(md.gid) {
@@ -255,9 +172,9 @@ fn set_acl(task: &dyn FsCaller, path: &Path, md: &Metadata, name: &[u8], value: 
                 Err(e) => return Err(e),
             }
         } else {
-            inode.setxattr(name, value.unwrap_or_default(), 0)?;
+            inode.setxattr(name, &acl.to_xattr(), 0)?;
         }
         return inode.setattr(&SetAttr { mode: Some(mode), ..Default::default() });
     }
-    inode.setxattr(name, value.unwrap_or_default(), 0)
+    inode.setxattr(name, &acl.to_xattr(), 0)
 }

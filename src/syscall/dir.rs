@@ -111,7 +111,7 @@ fn enter_dir(task: &Task, p: &Path) -> KResult<()> {
     if !md.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    may_access(&task.creds(), &md, MAY_EXEC)
+    may_access(&task.creds(), &**p.inode(), &md, MAY_EXEC)
 }
 
 fn sys_chdir(sys: &mut Sys) -> KResult<u64> {

@@ -324,7 +324,7 @@ fn sys_inotify_add_watch(sys: &mut Sys) -> KResult<u64> {
     if mask & IN_ONLYDIR != 0 && !md.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    crate::fs::lookup::may_access(&sys.task.creds(), &md, crate::fs::lookup::MAY_READ)?;
+    crate::fs::lookup::may_access(&sys.task.creds(), &**p.inode(), &md, crate::fs::lookup::MAY_READ)?;
     Ok(inotify.add_watch((md.dev, md.ino), mask)? as u64)
 }
 

@@ -60,7 +60,7 @@ fn load_depth(task: &Task, dirfd: i32, path: &[u8], argv: Vec<Vec<u8>>, envp: Ve
     if md.mode & S_IFMT != S_IFREG || file.mount.noexec() {
         return Err(Errno::EACCES);
     }
-    may_access(&task.creds(), &md, MAY_EXEC)?;
+    may_access(&task.creds(), &*inode, &md, MAY_EXEC)?;
     let exe_path = file.to_bytes(&task.fs().root);
     let mut head = vec![0u8; BINPRM_BUF_SIZE];
     let n = read_full(&inode, 0, &mut head)?;

@@ -322,7 +322,7 @@ pub fn console_file(host_fd: i32, inode: InodeRef, flags: u32) -> Arc<File> {
 /// /dev/console in the guest's tree, which console fds show as their path
 /// (so ttyname works).
 fn console_node(root: &Path, mounts: &MountTable) -> Option<Path> {
-    let search = |_: &Metadata| Ok(());
+    let search = |_: &dyn crate::fs::inode::Inode, _: &Metadata| Ok(());
     let cx = WalkContext { mounts, root, start: root, may_search: &search };
     walk(&cx, b"/dev/console", true).ok()
 }

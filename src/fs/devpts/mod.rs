@@ -73,7 +73,7 @@ pub fn new_devpts() -> InodeRef {
 /// The slave node of pty `index`, with its path when the caller's root
 /// reaches /dev/pts/N (for /proc/<pid>/fd and ttyname).
 pub fn slave_path(root: &Path, mounts: &MountTable, index: u32) -> (InodeRef, Option<Path>) {
-    let search = |_: &Metadata| Ok(());
+    let search = |_: &dyn Inode, _: &Metadata| Ok(());
     let cx = WalkContext { mounts, root, start: root, may_search: &search };
     match walk(&cx, format!("/dev/pts/{index}").as_bytes(), true) {
         Ok(p) if p.inode().as_any().downcast_ref::<DevPtsInode>().is_some_and(|i| i.node == Node::Slave(index)) => (p.inode().clone(), Some(p)),

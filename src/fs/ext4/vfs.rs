@@ -15,6 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
+use crate::fs::posix_acl::AclCache;
 use super::fs::{Ext4, MountOptions};
 use super::vfs_inode::Ext4Inode;
 use crate::abi::mount::MS_RDONLY;
@@ -213,6 +214,8 @@ impl Ext4Fs {
                             mtime_set: Mutex::new(None),
                             attr: Mutex::new((0, Some(attr))),
                             unlinked: AtomicBool::new(false),
+                            access_acl: AclCache::default(),
+                            default_acl: AclCache::default(),
                         });
                         if inodes.len() >= 1024 && inodes.len().is_power_of_two() {
                             inodes.retain(|_, w| w.strong_count() > 0);
@@ -471,6 +474,10 @@ pub struct InodeHandle {
     attr: Mutex<(u64, Option<super::Attr>)>,
     /// The glue saw its last link go: the last user frees it.
     unlinked: AtomicBool,
+    /// The POSIX ACLs as last read (the glue's setxattr and removexattr
+    /// of their names forget them).
+    pub access_acl: AclCache,
+    pub default_acl: AclCache,
 }
 
 impl InodeHandle {

@@ -10,10 +10,12 @@ use std::sync::Arc;
 use super::vfs::{Ext4Fs, InodeHandle, NameState};
 use super::{Attr, SetAttr as EngineSetAttr};
 use crate::abi::fcntl::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, RENAME_EXCHANGE};
-use crate::abi::stat::{S_IFDIR, S_IFMT};
+use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT};
 use crate::abi::statfs::EXT4_SUPER_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
+use crate::fs::posix_acl::{self, PosixAcl};
+use crate::fs::xattr::{ACL_ACCESS, ACL_DEFAULT};
 use crate::mm::page_cache::PageCache;
 
 /// ext4's EXT4_EXTENTS_FL: the file maps its blocks with an extent tree.
@@ -115,6 +117,15 @@ impl Ext4Inode {
         r?;
         *last = Some(now);
         Ok(())
+    }
+
+    /// A change of an ACL name drops the parsed copy.
+    fn forget_acl(&self, name: &[u8]) {
+        if name == ACL_ACCESS {
+            self.handle.access_acl.forget();
+        } else if name == ACL_DEFAULT {
+            self.handle.default_acl.forget();
+        }
     }
 
     fn max_file_size(&self) -> KResult<u64> {
@@ -548,13 +559,29 @@ impl Inode for Ext4Inode {
     fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
         let r = self.engine().setxattr(self.ino(), name, value, flags);
         self.handle.forget_attr();
+        self.forget_acl(name);
         r
     }
 
     fn removexattr(&self, name: &[u8]) -> KResult<()> {
         let r = self.engine().removexattr(self.ino(), name);
         self.handle.forget_attr();
+        self.forget_acl(name);
         r
+    }
+
+    fn access_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
+        if self.file_type == S_IFLNK {
+            return Ok(None);
+        }
+        self.handle.access_acl.get(|| posix_acl::stored(self.engine().getxattr(self.ino(), ACL_ACCESS)))
+    }
+
+    fn default_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
+        if self.file_type != S_IFDIR {
+            return Ok(None);
+        }
+        self.handle.default_acl.get(|| posix_acl::stored(self.engine().getxattr(self.ino(), ACL_DEFAULT)))
     }
 
     fn page_cache(&self) -> Option<Arc<PageCache>> {

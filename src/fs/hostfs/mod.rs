@@ -16,6 +16,8 @@ use crate::abi::statfs::ST_RDONLY;
 use crate::abi::{Errno, KResult, StatFs};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::make_dev;
+use crate::fs::posix_acl::{self, AclCache, PosixAcl};
+use crate::fs::xattr::{ACL_ACCESS, ACL_DEFAULT};
 use crate::platform::host::files::{self as host, HostFd, HostStat, OpenAs};
 
 /// Host fds kept open across calls, over all hostfs inodes; past this,
@@ -41,6 +43,10 @@ pub struct HostInode {
     md: Metadata,
     synthetic: bool,
     fd: Mutex<Option<HostFd>>,
+    /// The host object's POSIX ACLs, read at the first permission check
+    /// or create that needs them (the host tree does not change under us).
+    access_acl: AclCache,
+    default_acl: AclCache,
 }
 
 fn cstring(bytes: &[u8]) -> KResult<CString> {
@@ -78,7 +84,7 @@ impl HostFs {
         let dot = cstring(b".").map_err(|e| e.to_string())?;
         let root_md = root.lstat_at(&dot).map(|st| metadata_of(&st)).map_err(|e| format!("cannot stat root directory {}: {e}", dir.display()))?;
         let fs = Arc::new(HostFs { root, synthetic: synthetic.iter().map(|s| s.as_bytes().to_vec()).collect(), root_md });
-        Ok(Arc::new(HostInode { rel: dot, md: fs.root_md, fs, synthetic: false, fd: Mutex::new(None) }))
+        Ok(Arc::new(HostInode::new(fs.clone(), dot, fs.root_md, false)))
     }
 }
 
@@ -98,6 +104,10 @@ impl FdGuard<'_> {
 }
 
 impl HostInode {
+    fn new(fs: Arc<HostFs>, rel: CString, md: Metadata, synthetic: bool) -> HostInode {
+        HostInode { fs, rel, md, synthetic, fd: Mutex::new(None), access_acl: AclCache::default(), default_acl: AclCache::default() }
+    }
+
     fn child_path(&self, name: &[u8]) -> KResult<CString> {
         if self.rel.as_bytes() == b"." {
             cstring(name)
@@ -178,12 +188,12 @@ impl Inode for HostInode {
         }
         let rel = self.child_path(name)?;
         match self.fs.root.lstat_at(&rel).map(|st| metadata_of(&st)) {
-            Ok(md) => Ok(Arc::new(HostInode { fs: self.fs.clone(), rel, md, synthetic: false, fd: Mutex::new(None) })),
+            Ok(md) => Ok(Arc::new(HostInode::new(self.fs.clone(), rel, md, false))),
             Err(Errno::ENOENT) if self.is_root() => {
                 let i = self.fs.synthetic.iter().position(|s| s == name).ok_or(Errno::ENOENT)?;
                 let md =
                     Metadata { mode: S_IFDIR | 0o755, nlink: 2, uid: 0, gid: 0, ino: SYNTHETIC_INO_BASE + i as u64, size: 0, blocks: 0, ..self.fs.root_md };
-                Ok(Arc::new(HostInode { fs: self.fs.clone(), rel, md, synthetic: true, fd: Mutex::new(None) }))
+                Ok(Arc::new(HostInode::new(self.fs.clone(), rel, md, true)))
             }
             Err(e) => Err(e),
         }
@@ -232,6 +242,20 @@ impl Inode for HostInode {
     }
     fn removexattr(&self, _name: &[u8]) -> KResult<()> {
         Err(Errno::EROFS)
+    }
+
+    fn access_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
+        if self.md.mode & S_IFMT == S_IFLNK {
+            return Ok(None);
+        }
+        self.access_acl.get(|| posix_acl::stored(self.getxattr(ACL_ACCESS)))
+    }
+
+    fn default_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
+        if !self.md.is_dir() {
+            return Ok(None);
+        }
+        self.default_acl.get(|| posix_acl::stored(self.getxattr(ACL_DEFAULT)))
     }
 
     fn readdir(&self, offset: u64, sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {

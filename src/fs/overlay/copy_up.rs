@@ -119,8 +119,8 @@ fn copy_data(from: &InodeRef, to: &InodeRef, size: u64) -> KResult<()> {
     to.setattr(&SetAttr { size: Some(size), ..Default::default() })
 }
 
-/// Every attribute the upper layer takes; others (system.* ACLs, a lower
-/// layer's own overlay markers) are left behind.
+/// Every attribute the upper layer takes, POSIX ACLs included (as
+/// ovl_copy_xattr); a lower layer's own overlay markers are left behind.
 fn copy_xattrs(from: &InodeRef, to: &InodeRef) {
     for name in from.listxattr().unwrap_or_default() {
         if is_private(&name) {

@@ -30,6 +30,7 @@ use crate::abi::statfs::OVERLAYFS_SUPER_MAGIC;
 use crate::abi::{Errno, KResult, StatFs};
 use crate::fs::file::FileOps;
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
+use crate::fs::posix_acl::{InitialAcls, PosixAcl};
 use crate::fs::{check_name, new_anon_dev};
 
 /// The upper layer's private attributes (Linux's trusted.overlay.*).
@@ -709,6 +710,15 @@ impl Inode for OvlInode {
         self.create_with(name, mode & S_IFMT == S_IFDIR, |work, temp| work.create(temp, mode, rdev, uid, gid))
     }
 
+    /// The ACLs go on the copy in the work directory, before it is put in
+    /// place (as ovl_create_object has the upper filesystem inherit them).
+    fn create_with_acls(&self, name: &[u8], mode: u32, rdev: u64, uid: u32, gid: u32, acls: &InitialAcls) -> KResult<InodeRef> {
+        if mode & S_IFMT == S_IFCHR && rdev == 0 {
+            return Err(Errno::EPERM);
+        }
+        self.create_with(name, mode & S_IFMT == S_IFDIR, |work, temp| work.create_with_acls(temp, mode, rdev, uid, gid, acls))
+    }
+
     fn symlink(&self, name: &[u8], target: &[u8], uid: u32, gid: u32) -> KResult<InodeRef> {
         self.create_with(name, false, |work, temp| work.symlink(temp, target, uid, gid))
     }
@@ -884,6 +894,16 @@ impl Inode for OvlInode {
 
     fn listxattr(&self) -> KResult<Vec<Vec<u8>>> {
         Ok(self.real()?.listxattr()?.into_iter().filter(|n| !is_private(n)).collect())
+    }
+
+    /// The real object's: the lower one's until a copy-up, which copies
+    /// the ACLs with the other xattrs.
+    fn access_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
+        self.real()?.access_acl()
+    }
+
+    fn default_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
+        self.real()?.default_acl()
     }
 
     /// Removing an attribute the lower object lacks copies nothing up.

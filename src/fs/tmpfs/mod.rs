@@ -20,7 +20,8 @@ use crate::abi::statfs::TMPFS_MAGIC;
 use crate::abi::xattr::{XATTR_CREATE, XATTR_REPLACE};
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr, dtype_of_mode};
-use crate::fs::xattr::stored_namespace;
+use crate::fs::posix_acl::{InitialAcls, PosixAcl};
+use crate::fs::xattr::{ACL_ACCESS, ACL_DEFAULT, stored_namespace};
 use crate::fs::{check_name, new_anon_dev, now};
 use crate::mm::frame::guest_ram;
 use crate::mm::page_cache::PageCache;
@@ -68,6 +69,9 @@ struct State {
     kind: Kind,
     /// Extended attributes by name (Linux's simple_xattrs, sorted).
     xattrs: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// The POSIX ACLs, parsed (shmem keeps them in i_acl/i_default_acl,
+    /// outside the xattr space).
+    acls: InitialAcls,
     /// F_SEAL_* bits. Every inode starts with F_SEAL_SEAL, as shmem's do;
     /// only a memfd starts with fewer (`set_initial_seals`).
     seals: u32,
@@ -158,7 +162,7 @@ impl TmpFs {
             fs: self.clone(),
             ino: self.next_ino.fetch_add(1, Ordering::Relaxed),
             me: me.clone(),
-            state: Mutex::new(State { mode, uid, gid, nlink, rdev, atime: t, mtime: t, ctime: t, kind, xattrs: BTreeMap::new(), seals: F_SEAL_SEAL }),
+            state: Mutex::new(State { mode, uid, gid, nlink, rdev, atime: t, mtime: t, ctime: t, kind, xattrs: BTreeMap::new(), acls: InitialAcls::default(), seals: F_SEAL_SEAL }),
             denying_writable_maps: AtomicU32::new(0),
         }))
     }
@@ -399,6 +403,11 @@ impl Inode for TmpInode {
     }
 
     fn create(&self, name: &[u8], mode: u32, rdev: u64, uid: u32, gid: u32) -> KResult<InodeRef> {
+        self.create_with_acls(name, mode, rdev, uid, gid, &InitialAcls::default())
+    }
+
+    /// The ACLs are the inode's before its name appears.
+    fn create_with_acls(&self, name: &[u8], mode: u32, rdev: u64, uid: u32, gid: u32, acls: &InitialAcls) -> KResult<InodeRef> {
         check_name(name)?;
         let _ns = self.fs.namespace();
         if !self.is_dir() {
@@ -415,6 +424,13 @@ impl Inode for TmpInode {
         };
         let mode = if mode & S_IFMT == 0 { mode | S_IFREG } else { mode };
         let inode = self.fs.alloc_inode(mode, uid, gid, rdev, kind)?;
+        if !acls.is_empty() {
+            let mut st = inode.lock();
+            st.acls.access = acls.access.clone();
+            if mode & S_IFMT == S_IFDIR {
+                st.acls.default = acls.default.clone();
+            }
+        }
         self.insert(name, inode.clone())?;
         Ok(inode)
     }
@@ -816,13 +832,37 @@ impl Inode for TmpInode {
     }
 
     fn getxattr(&self, name: &[u8]) -> KResult<Vec<u8>> {
+        let st = self.lock();
+        if let Some(slot) = acl_slot(&st.acls, name) {
+            return slot.as_ref().map(|a| a.to_xattr()).ok_or(Errno::ENODATA);
+        }
         if !stored_namespace(name) {
             return Err(Errno::EOPNOTSUPP);
         }
-        self.lock().xattrs.get(name).cloned().ok_or(Errno::ENODATA)
+        st.xattrs.get(name).cloned().ok_or(Errno::ENODATA)
     }
 
     fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
+        if name == ACL_ACCESS || name == ACL_DEFAULT {
+            // The VFS validated it; the overlay's copy-up hands over what
+            // another filesystem stored, checked again here.
+            let acl = PosixAcl::from_xattr(value)?.map(Arc::new);
+            let mut st = self.lock();
+            let is_dir = matches!(st.kind, Kind::Dir(_));
+            let slot = if name == ACL_ACCESS {
+                &mut st.acls.access
+            } else if is_dir {
+                &mut st.acls.default
+            } else {
+                return Err(Errno::EACCES);
+            };
+            if (flags & XATTR_CREATE != 0 && slot.is_some()) || (flags & XATTR_REPLACE != 0 && slot.is_none()) {
+                return Err(if slot.is_some() { Errno::EEXIST } else { Errno::ENODATA });
+            }
+            *slot = acl;
+            st.ctime = now();
+            return Ok(());
+        }
         if !stored_namespace(name) {
             return Err(Errno::EOPNOTSUPP);
         }
@@ -843,18 +883,53 @@ impl Inode for TmpInode {
         Ok(())
     }
 
+    /// The ACL names first, then the others in order (simple_xattr_list).
     fn listxattr(&self) -> KResult<Vec<Vec<u8>>> {
-        Ok(self.lock().xattrs.keys().cloned().collect())
+        let st = self.lock();
+        let mut names = Vec::new();
+        if st.acls.access.is_some() {
+            names.push(ACL_ACCESS.to_vec());
+        }
+        if st.acls.default.is_some() {
+            names.push(ACL_DEFAULT.to_vec());
+        }
+        names.extend(st.xattrs.keys().cloned());
+        Ok(names)
     }
 
     fn removexattr(&self, name: &[u8]) -> KResult<()> {
+        let mut st = self.lock();
+        if name == ACL_ACCESS || name == ACL_DEFAULT {
+            let slot = if name == ACL_ACCESS { &mut st.acls.access } else { &mut st.acls.default };
+            slot.take().ok_or(Errno::ENODATA)?;
+            st.ctime = now();
+            return Ok(());
+        }
         if !stored_namespace(name) {
             return Err(Errno::EOPNOTSUPP);
         }
-        let mut st = self.lock();
         st.xattrs.remove(name).ok_or(Errno::ENODATA)?;
         st.ctime = now();
         Ok(())
+    }
+
+    fn access_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
+        Ok(self.lock().acls.access.clone())
+    }
+
+    fn default_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
+        Ok(self.lock().acls.default.clone())
+    }
+}
+
+/// The slot of an ACL name, None for other names.
+fn acl_slot<'a>(acls: &'a InitialAcls, name: &[u8]) -> Option<&'a Option<Arc<PosixAcl>>> {
+    if name == ACL_ACCESS {
+        Some(&acls.access)
+    } else if name == ACL_DEFAULT {
+        Some(&acls.default)
+    } else {
+        None
     }
 }
 
@@ -1173,7 +1248,8 @@ mod tests {
         assert_eq!(f.listxattr().unwrap(), [b"user.a".to_vec(), b"user.b".to_vec()]);
         f.removexattr(b"user.b").unwrap();
         assert_eq!(f.removexattr(b"user.b").err(), Some(Errno::ENODATA));
-        assert_eq!(f.setxattr(b"system.posix_acl_access", b"", 0).err(), Some(Errno::EOPNOTSUPP));
+        assert_eq!(f.setxattr(b"system.posix_acl_access", b"", 0).err(), Some(Errno::EINVAL));
+        assert_eq!(f.setxattr(b"system.other", b"", 0).err(), Some(Errno::EOPNOTSUPP));
         assert_eq!(f.setxattr(b"bogus.x", b"", 0).err(), Some(Errno::EOPNOTSUPP));
         assert_eq!(f.setxattr(b"user.big", &vec![0u8; XATTR_SPACE], 0).err(), Some(Errno::ENOSPC));
     }

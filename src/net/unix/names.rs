@@ -189,7 +189,7 @@ pub fn find_other(caller: Option<&dyn FsCaller>, addr: &[u8], kind: u32) -> KRes
     let (path, _) = path_name(addr);
     let node = resolve_at(caller, AT_FDCWD, &path, true, false)?;
     let md = node.metadata()?;
-    may_access(&caller.creds(), &md, MAY_WRITE)?;
+    may_access(&caller.creds(), &**node.inode(), &md, MAY_WRITE)?;
     if md.mode & S_IFMT != S_IFSOCK {
         return Err(Errno::ECONNREFUSED);
     }

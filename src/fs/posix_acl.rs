@@ -35,8 +35,9 @@ pub struct AclEntry {
 }
 
 /// A valid ACL (posix_acl_valid holds): entries in tag order, one each of
-/// USER_OBJ, GROUP_OBJ and OTHER, a MASK when there are named entries,
-/// named ids strictly ascending.
+/// USER_OBJ, GROUP_OBJ and OTHER, a MASK when there are named entries.
+/// Named entries are kept in the order given: Linux no longer requires
+/// ascending ids (nor unique ones), and the first match decides.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PosixAcl {
     entries: Vec<AclEntry>,
@@ -58,10 +59,20 @@ impl InitialAcls {
 }
 
 impl PosixAcl {
-    /// Parses and checks the xattr form (posix_acl_from_xattr, then
-    /// posix_acl_valid): EOPNOTSUPP for another version, EINVAL for a
-    /// malformed or invalid list. An empty list is None (no ACL).
+    /// Parses and checks the xattr form (`parse`, then `validate`).
     pub fn from_xattr(value: &[u8]) -> KResult<Option<PosixAcl>> {
+        let acl = PosixAcl::parse(value)?;
+        if let Some(acl) = &acl {
+            acl.validate()?;
+        }
+        Ok(acl)
+    }
+
+    /// Parses the xattr form (posix_acl_from_xattr): EOPNOTSUPP for
+    /// another version, EINVAL for a torn entry, an unknown tag or a named
+    /// entry with the undefined id. An empty list is None (no ACL). The
+    /// entries' order and perms are `validate`'s business.
+    pub fn parse(value: &[u8]) -> KResult<Option<PosixAcl>> {
         if value.len() < 4 || (value.len() - 4) % 8 != 0 {
             return Err(Errno::EINVAL);
         }
@@ -87,37 +98,25 @@ impl PosixAcl {
         if entries.is_empty() {
             return Ok(None);
         }
-        let acl = PosixAcl { entries };
-        acl.validate()?;
-        Ok(Some(acl))
+        Ok(Some(PosixAcl { entries }))
     }
 
-    /// posix_acl_valid's state machine.
-    fn validate(&self) -> KResult<()> {
+    /// posix_acl_valid's state machine: EINVAL unless the entries are in
+    /// order, with known perms, one mask at most and one where needed.
+    pub fn validate(&self) -> KResult<()> {
         let mut state = ACL_USER_OBJ;
-        let mut next_id = 0u64;
         let mut needs_mask = false;
         for e in &self.entries {
             if e.perm & !7 != 0 {
                 return Err(Errno::EINVAL);
             }
             state = match (e.tag, state) {
-                (ACL_USER_OBJ, ACL_USER_OBJ) => {
-                    next_id = 0;
-                    ACL_USER
-                }
+                (ACL_USER_OBJ, ACL_USER_OBJ) => ACL_USER,
                 (ACL_USER, ACL_USER) | (ACL_GROUP, ACL_GROUP) => {
-                    if u64::from(e.id) < next_id {
-                        return Err(Errno::EINVAL);
-                    }
-                    next_id = u64::from(e.id) + 1;
                     needs_mask = true;
                     state
                 }
-                (ACL_GROUP_OBJ, ACL_USER) => {
-                    next_id = 0;
-                    ACL_GROUP
-                }
+                (ACL_GROUP_OBJ, ACL_USER) => ACL_GROUP,
                 (ACL_MASK, ACL_GROUP) => ACL_OTHER,
                 (ACL_OTHER, ACL_OTHER) => 0,
                 (ACL_OTHER, ACL_GROUP) if !needs_mask => 0,
@@ -140,11 +139,13 @@ impl PosixAcl {
         out
     }
 
+    #[cfg(test)]
     pub fn entries(&self) -> &[AclEntry] {
         &self.entries
     }
 
     /// The three entries `mode`'s permission bits say (posix_acl_from_mode).
+    #[cfg(test)]
     pub fn from_mode(mode: u32) -> PosixAcl {
         let entry = |tag, perm: u32| AclEntry { tag, perm: (perm & 7) as u16, id: ACL_UNDEFINED_ID };
         PosixAcl { entries: vec![entry(ACL_USER_OBJ, mode >> 6), entry(ACL_GROUP_OBJ, mode >> 3), entry(ACL_OTHER, mode)] }
@@ -337,11 +338,13 @@ mod tests {
         let base = [(ACL_USER_OBJ, 7, 0), (ACL_GROUP_OBJ, 5, 0), (ACL_OTHER, 0, 0)];
         assert!(PosixAcl::from_xattr(&acl(&base)).unwrap().is_some());
         assert_eq!(PosixAcl::from_xattr(&acl(&[])).unwrap(), None);
-        // Named entries need a mask; ids ascend; tags in order.
+        // Named entries need a mask; tags in order; ids in any order.
         let no_mask = [(ACL_USER_OBJ, 7, 0), (ACL_USER, 5, 10), (ACL_GROUP_OBJ, 5, 0), (ACL_OTHER, 0, 0)];
         assert_eq!(PosixAcl::from_xattr(&acl(&no_mask)).err(), Some(Errno::EINVAL));
         let dup = [(ACL_USER_OBJ, 7, 0), (ACL_USER, 5, 10), (ACL_USER, 5, 10), (ACL_GROUP_OBJ, 5, 0), (ACL_MASK, 7, 0), (ACL_OTHER, 0, 0)];
-        assert_eq!(PosixAcl::from_xattr(&acl(&dup)).err(), Some(Errno::EINVAL));
+        assert!(PosixAcl::from_xattr(&acl(&dup)).unwrap().is_some());
+        let two_masks = [(ACL_USER_OBJ, 7, 0), (ACL_GROUP_OBJ, 5, 0), (ACL_MASK, 7, 0), (ACL_MASK, 7, 0), (ACL_OTHER, 0, 0)];
+        assert_eq!(PosixAcl::from_xattr(&acl(&two_masks)).err(), Some(Errno::EINVAL));
         let undefined = [(ACL_USER_OBJ, 7, 0), (ACL_USER, 5, u32::MAX), (ACL_GROUP_OBJ, 5, 0), (ACL_MASK, 7, 0), (ACL_OTHER, 0, 0)];
         assert_eq!(PosixAcl::from_xattr(&acl(&undefined)).err(), Some(Errno::EINVAL));
         let order = [(ACL_GROUP_OBJ, 5, 0), (ACL_USER_OBJ, 7, 0), (ACL_OTHER, 0, 0)];

@@ -79,7 +79,12 @@ fn permission(creds: &Creds, inode: &dyn Inode, md: &Metadata, name: &[u8], writ
 pub fn get(task: &dyn FsCaller, path: &Path, name: &[u8]) -> KResult<Vec<u8>> {
     let md = path.metadata()?;
     permission(&task.creds(), &**path.inode(), &md, name, false)?;
-    handler(name)?;
+    // A symlink has no ACLs (posix_acl_xattr_get).
+    if let Handler::Acl = handler(name)? {
+        if md.mode & S_IFMT == S_IFLNK {
+            return Err(Errno::EOPNOTSUPP);
+        }
+    }
     path.inode().getxattr(name)
 }
 
@@ -132,25 +137,28 @@ pub fn remove(task: &dyn FsCaller, path: &Path, name: &[u8]) -> KResult<()> {
     }
 }
 
-/// system.posix_acl_access / _default: owner only; a default ACL only on
-/// directories; an access ACL the mode fully expresses is not stored, and
-/// any access ACL rewrites the permission bits (posix_acl_update_mode).
-/// The filesystem gets the ACL in canonical form.
+/// system.posix_acl_access / _default, in Linux's order (do_set_acl,
+/// vfs_set_acl): the value parsed, EOPNOTSUPP on a symlink, a default ACL
+/// only on directories (EACCES; removing one elsewhere succeeds), the
+/// owner only (EPERM), then the ACL validated. An access ACL the mode
+/// fully expresses is not stored, and any access ACL rewrites the
+/// permission bits (posix_acl_update_mode). The filesystem gets the ACL in
+/// canonical form.
 fn set_acl(task: &dyn FsCaller, path: &Path, md: &Metadata, name: &[u8], value: Option<&[u8]>) -> KResult<()> {
+    let acl = match value {
+        Some(v) => PosixAcl::parse(v)?,
+        None => None,
+    };
     if md.mode & S_IFMT == S_IFLNK {
         return Err(Errno::EOPNOTSUPP);
+    }
+    if name == ACL_DEFAULT && md.mode & S_IFMT != S_IFDIR {
+        return if acl.is_some() { Err(Errno::EACCES) } else { Ok(()) };
     }
     if !owner_or_root(&task.creds(), md) {
         return Err(Errno::EPERM);
     }
-    let acl = match value {
-        Some(v) => PosixAcl::from_xattr(v)?,
-        None => None,
-    };
     let inode = path.inode();
-    if name == ACL_DEFAULT && md.mode & S_IFMT != S_IFDIR {
-        return if acl.is_some() { Err(Errno::EACCES) } else { Ok(()) };
-    }
     let Some(acl) = acl else {
         // Removing an ACL that is not there is no error (set_acl with
         // NULL, as ext4 and shmem do it).
@@ -159,6 +167,7 @@ fn set_acl(task: &dyn FsCaller, path: &Path, md: &Metadata, name: &[u8], value: 
             r => r,
         };
     };
+    acl.validate()?;
     if name == ACL_ACCESS {
         let (bits, equiv) = acl.equiv_mode();
         let mut mode = (md.mode & 0o7000) | bits;

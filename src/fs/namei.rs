@@ -14,10 +14,10 @@ use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IF
 use crate::abi::{Errno, KResult, Timespec};
 use crate::fs::file::File;
 use crate::fs::inode::{Inode, InodeRef, Metadata, SetAttr};
-use crate::fs::posix_acl::InitialAcls;
-use crate::fs::xattr::ACL_ACCESS;
 use crate::fs::lookup::{FsCaller, MAY_EXEC, MAY_READ, MAY_WRITE, may_access, resolve_at, resolve_parent_at};
 use crate::fs::path::{Dentry, Path};
+use crate::fs::posix_acl::InitialAcls;
+use crate::fs::xattr::ACL_ACCESS;
 use crate::fs::{notify, now};
 use crate::sched::Creds;
 
@@ -95,7 +95,8 @@ fn create_in(task: &dyn FsCaller, dir: &Path, name: &[u8], mode: u32, rdev: u64)
     if mode & S_IFMT == S_IFDIR && dmd.mode & S_ISGID != 0 {
         mode |= S_ISGID;
     }
-    let inode = if acls.is_empty() { dir.inode().create(name, mode, rdev, uid, gid)? } else { dir.inode().create_with_acls(name, mode, rdev, uid, gid, &acls)? };
+    let inode =
+        if acls.is_empty() { dir.inode().create(name, mode, rdev, uid, gid)? } else { dir.inode().create_with_acls(name, mode, rdev, uid, gid, &acls)? };
     Ok(child_path(dir, name, inode))
 }
 

@@ -19,7 +19,6 @@ use crate::sched::Creds;
 pub const ACL_ACCESS: &[u8] = b"system.posix_acl_access";
 pub const ACL_DEFAULT: &[u8] = b"system.posix_acl_default";
 
-
 /// The handlers Linux's filesystems register: user.*, trusted.*,
 /// security.* and the two POSIX ACL names.
 enum Handler {

@@ -186,7 +186,8 @@ fn find_and_load(init: &Arc<Task>, program: &[u8], argv: Vec<Vec<u8>>, envp: Vec
 fn initial_cwd(system: &Arc<System>, root: &Path) -> Path {
     let Ok(cwd) = std::env::current_dir() else { return root.clone() };
     let creds = crate::sched::Creds::from_host();
-    let search = |inode: &dyn crate::fs::inode::Inode, md: &crate::fs::inode::Metadata| crate::fs::lookup::may_access(&creds, inode, md, crate::fs::lookup::MAY_EXEC);
+    let search =
+        |inode: &dyn crate::fs::inode::Inode, md: &crate::fs::inode::Metadata| crate::fs::lookup::may_access(&creds, inode, md, crate::fs::lookup::MAY_EXEC);
     let cx = WalkContext { mounts: &system.mounts, root, start: root, may_search: &search };
     match walk(&cx, cwd.as_os_str().as_bytes(), true) {
         Ok(p) if p.metadata().map(|m| m.is_dir()).unwrap_or(false) => p,

@@ -15,7 +15,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
-use crate::fs::posix_acl::AclCache;
 use super::fs::{Ext4, MountOptions};
 use super::vfs_inode::Ext4Inode;
 use crate::abi::mount::MS_RDONLY;
@@ -23,6 +22,7 @@ use crate::abi::{Errno, KResult, PAGE_SIZE, Timespec};
 use crate::block::BlockDevice;
 use crate::fs::fstype::{self, FileSystemType, MountRequest, SuperBlock, SuperOps};
 use crate::fs::inode::InodeRef;
+use crate::fs::posix_acl::AclCache;
 use crate::mm::page_cache::{PageCache, PageStore};
 
 const PAGE: u64 = PAGE_SIZE;

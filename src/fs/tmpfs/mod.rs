@@ -162,7 +162,20 @@ impl TmpFs {
             fs: self.clone(),
             ino: self.next_ino.fetch_add(1, Ordering::Relaxed),
             me: me.clone(),
-            state: Mutex::new(State { mode, uid, gid, nlink, rdev, atime: t, mtime: t, ctime: t, kind, xattrs: BTreeMap::new(), acls: InitialAcls::default(), seals: F_SEAL_SEAL }),
+            state: Mutex::new(State {
+                mode,
+                uid,
+                gid,
+                nlink,
+                rdev,
+                atime: t,
+                mtime: t,
+                ctime: t,
+                kind,
+                xattrs: BTreeMap::new(),
+                acls: InitialAcls::default(),
+                seals: F_SEAL_SEAL,
+            }),
             denying_writable_maps: AtomicU32::new(0),
         }))
     }

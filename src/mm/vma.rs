@@ -40,6 +40,17 @@ pub enum Backing {
 }
 
 impl Backing {
+    /// The page cache whose reverse map must hold a mapping of this
+    /// (`PageCache::add_mapper`): a shared mapping's memory, or the cache
+    /// a private file mapping shares pages from.
+    pub fn page_cache(&self) -> Option<&Arc<PageCache>> {
+        match self {
+            Backing::Shared { memory, .. } => Some(memory),
+            Backing::File { cache, .. } => cache.as_ref(),
+            Backing::Anonymous => None,
+        }
+    }
+
     /// A private mapping of a host file through its version-keyed cache:
     /// nothing vkernel does changes the pages it shares, so a page copied
     /// early shows what a page copied at its first write would.

@@ -141,7 +141,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
         }
     };
     crate::syscall::mlock::may_map_locked(sys, flags, len)?;
-    if let Backing::Shared { memory, .. } = &backing {
+    if let Some(memory) = backing.page_cache() {
         memory.add_mapper(&mm);
     }
     let mut st = mm.lock();

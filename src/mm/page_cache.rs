@@ -1078,6 +1078,14 @@ impl PageCache {
         drop(punched);
     }
 
+    /// Punches out the pages [first, end) of memory without a store
+    /// (MADV_REMOVE in shared anonymous memory): they leave the cache and
+    /// every mapping, and read as zeros after.
+    pub fn punch(self: &Arc<Self>, first: u64, end: u64) {
+        let punched = self.punch_range(first, end);
+        self.unmap_punched(first, end, punched);
+    }
+
     fn live_mappers(&self) -> Vec<Arc<Mm>> {
         self.mappers.lock().iter().filter_map(|w| w.upgrade()).collect()
     }

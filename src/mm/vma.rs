@@ -15,6 +15,12 @@ pub trait FileData: Send + Sync {
     /// Identity and version: (dev, ino, mtime seconds, mtime nanoseconds,
     /// size). Pages cached for one version are never shown for another.
     fn version(&self) -> crate::abi::KResult<(u64, u64, i64, i64, u64)>;
+    /// Punches a hole in the file over [offset, offset+len), as
+    /// fallocate(PUNCH_HOLE|KEEP_SIZE) through a file open for writing
+    /// (MADV_REMOVE); EOPNOTSUPP where its filesystem cannot.
+    fn punch_hole(&self, _offset: u64, _len: u64) -> crate::abi::KResult<()> {
+        Err(crate::abi::Errno::EOPNOTSUPP)
+    }
     /// The pathname /proc/<pid>/maps shows for a shared mapping of it
     /// (None: an anonymous shared mapping's "/dev/zero (deleted)").
     fn maps_name(&self) -> Option<Vec<u8>> {

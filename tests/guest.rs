@@ -65,6 +65,9 @@ guest_test!(file_mappings_on_tmpfs_share_cow_and_sigbus_like_native, "mem_filema
 guest_test!(file_mappings_on_the_overlay_share_cow_and_sigbus_like_native, "mem_filemap", "/var/tmp");
 guest_test!(posix_acls_on_tmpfs_decide_access_follow_chmod_and_are_inherited, "files_acl", "/tmp");
 guest_test!(posix_acls_on_the_overlay_decide_access_follow_chmod_and_are_inherited, "files_acl", "/var/tmp");
+guest_test!(madv_remove_punches_holes_in_tmpfs_files_and_refuses_like_linux, "mem_madv_remove", "/tmp");
+guest_test!(madv_remove_punches_holes_in_dev_shm_files_and_refuses_like_linux, "mem_madv_remove", "/dev/shm");
+guest_test!(madv_remove_punches_holes_in_overlay_files_and_refuses_like_linux, "mem_madv_remove", "/var/tmp");
 
 // Ways to die or exit: the status must match (128+N for signal N).
 guest_test!(null_write_dies_with_sigsegv_139, "faults", "null-write");

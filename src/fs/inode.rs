@@ -367,6 +367,14 @@ impl crate::mm::vma::FileData for MappedInode {
         let md = self.0.metadata()?;
         Ok((md.dev, md.ino, md.mtime.tv_sec, md.mtime.tv_nsec, md.size))
     }
+
+    /// vfs_fallocate's punch for MADV_REMOVE: a shared mapping that may
+    /// write is of a regular file open for writing, so the checks left are
+    /// the filesystem's (EOPNOTSUPP without hole punching, seals).
+    fn punch_hole(&self, offset: u64, len: u64) -> KResult<()> {
+        use crate::abi::fcntl::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
+        self.0.fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len)
+    }
 }
 
 /// The file of a shared mapping: the inode, and the path it was mapped by
@@ -383,6 +391,10 @@ impl crate::mm::vma::FileData for MappedSharedFile {
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> KResult<usize> {
         self.inode.read_at(offset, buf)
+    }
+
+    fn punch_hole(&self, offset: u64, len: u64) -> KResult<()> {
+        self.inode.punch_hole(offset, len)
     }
 
     fn version(&self) -> KResult<(u64, u64, i64, i64, u64)> {

@@ -12,6 +12,21 @@ use crate::abi::{Errno, KResult, PAGE_SIZE, page_align_up};
 use crate::mm::vma::*;
 use crate::mm::{MMAP_MIN_ADDR, Mm, MmState, TASK_SIZE};
 
+/// One VMA's part of an MADV_REMOVE: the hole to punch (as fallocate's
+/// PUNCH_HOLE|KEEP_SIZE) at byte `offset` of what it maps.
+pub struct Removal {
+    pub target: RemovalTarget,
+    pub offset: u64,
+    pub len: u64,
+}
+
+pub enum RemovalTarget {
+    /// A mapped file: its filesystem punches (`FileData::punch_hole`).
+    File(std::sync::Arc<dyn FileData>),
+    /// Shared anonymous memory: its pages go (`PageCache::punch`).
+    Memory(std::sync::Arc<crate::mm::page_cache::PageCache>),
+}
+
 /// A request to map something, already decoded by the syscall layer.
 pub struct MapRequest {
     pub addr: u64,
@@ -253,6 +268,11 @@ impl MmState {
     }
 
     pub fn advise(&mut self, start: u64, len: u64, advice: u32) -> KResult<()> {
+        if advice == MADV_REMOVE {
+            // It punches holes in files: `removals`, then the caller
+            // punches with the address-space lock released.
+            return Err(Errno::EINVAL);
+        }
         if start % PAGE_SIZE != 0 {
             return Err(Errno::EINVAL);
         }
@@ -297,10 +317,7 @@ impl MmState {
                         unmapped = true;
                     }
                     let (s, e) = (cursor.max(v.start), end.min(v.end));
-                    if matches!(advice, MADV_DONTNEED | MADV_FREE | MADV_REMOVE | MADV_PAGEOUT) {
-                        if advice == MADV_REMOVE && v.flags & MAP_TYPE != MAP_SHARED {
-                            return Err(Errno::EINVAL);
-                        }
+                    if matches!(advice, MADV_DONTNEED | MADV_FREE | MADV_PAGEOUT) {
                         // Private pages are dropped (zero or file data on
                         // next touch); shared pages persist in their object.
                         if advice != MADV_PAGEOUT {
@@ -316,6 +333,57 @@ impl MmState {
             }
         }
         if unmapped { Err(Errno::ENOMEM) } else { Ok(()) }
+    }
+
+    /// MADV_REMOVE's walk over the VMAs of [start, start+len), as Linux's
+    /// madvise_remove sees each in turn: the holes to punch, in order, and
+    /// how the walk ends: a VMA's refusal (the holes before it are still
+    /// punched), else ENOMEM when part of the range was unmapped. The
+    /// caller punches with this address space's lock released (Linux
+    /// drops mmap_lock too): a punch takes every mapper's lock.
+    pub fn removals(&self, start: u64, len: u64) -> (Vec<Removal>, KResult<()>) {
+        let mut holes = Vec::new();
+        if start % PAGE_SIZE != 0 {
+            return (holes, Err(Errno::EINVAL));
+        }
+        let Some(len) = page_align_up(len) else { return (holes, Err(Errno::EINVAL)) };
+        let Some(end) = start.checked_add(len) else { return (holes, Err(Errno::EINVAL)) };
+        let mut unmapped = false;
+        let mut cursor = start;
+        while cursor < end {
+            let Some(v) = self.first_vma_above(cursor).filter(|v| v.start < end) else {
+                unmapped = true;
+                break;
+            };
+            unmapped |= v.start > cursor;
+            let (s, e) = (cursor.max(v.start), end.min(v.end));
+            // mm/madvise.c madvise_remove: VM_LOCKED, then a file at all
+            // (shared anonymous memory is a shmem file), then
+            // vma_is_shared_maywrite (Linux 6.7+; VM_WRITE before).
+            if self.locked.bytes_in(s, e) > 0 {
+                return (holes, Err(Errno::EINVAL));
+            }
+            let target = match &v.backing {
+                Backing::Shared { memory, file, .. } => match file {
+                    Some(f) => RemovalTarget::File(f.clone()),
+                    None => RemovalTarget::Memory(memory.clone()),
+                },
+                // A special mapping ([vdso], [vvar]) has no file.
+                Backing::File { file, .. } if v.label.is_empty() => RemovalTarget::File(file.clone()),
+                _ => return (holes, Err(Errno::EINVAL)),
+            };
+            if v.flags & MAP_TYPE == MAP_PRIVATE || v.flags & VMA_NO_MAYWRITE != 0 {
+                return (holes, Err(Errno::EACCES));
+            }
+            let offset = match &v.backing {
+                Backing::Shared { pgoff, .. } => pgoff * PAGE_SIZE,
+                Backing::File { offset, .. } => *offset,
+                Backing::Anonymous => 0,
+            } + (s - v.start);
+            holes.push(Removal { target, offset, len: e - s });
+            cursor = v.end;
+        }
+        (holes, if unmapped { Err(Errno::ENOMEM) } else { Ok(()) })
     }
 
     pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> KResult<u64> {

@@ -413,13 +413,7 @@ impl Mm {
         for (start, end, prot) in write_protect {
             st.queue(HostOp::Protect { addr: start, len: end - start, prot });
         }
-        let shared: Vec<Arc<page_cache::PageCache>> = vmas
-            .iter()
-            .filter_map(|v| match &v.backing {
-                Backing::Shared { memory, .. } => Some(memory.clone()),
-                _ => None,
-            })
-            .collect();
+        let shared: Vec<Arc<page_cache::PageCache>> = vmas.iter().filter_map(|v| v.backing.page_cache().cloned()).collect();
         drop(cst);
         // The child is a mapper before the parent can unmap its copies, so
         // a look for writable mappings that finds the parent's gone finds
@@ -587,10 +581,36 @@ impl MmState {
     }
 
     /// Drops the pages of every VMA mapping `memory` at page offsets in
-    /// [first, end) (the file was truncated, or the pages were dropped).
-    pub fn drop_shared_pages(&mut self, memory: &Arc<page_cache::PageCache>, first: u64, end: u64) {
+    /// [first, end) (the file was truncated, or a hole punched): all of a
+    /// shared mapping's, and of a private one's those `private` names.
+    pub fn drop_file_pages(&mut self, memory: &Arc<page_cache::PageCache>, first: u64, end: u64, private: page_cache::PrivatePages) {
         for (start, end, _) in self.shared_ranges(memory, first, end, false) {
             self.drop_pages(start, end);
+        }
+        let private_ranges: Vec<(u64, u64)> = self
+            .vmas
+            .values()
+            .filter_map(|v| match &v.backing {
+                Backing::File { cache: Some(c), offset, .. } if Arc::ptr_eq(c, memory) => {
+                    let pgoff = offset / PAGE_SIZE;
+                    let lo = first.max(pgoff);
+                    let hi = end.min(pgoff.saturating_add(v.len() / PAGE_SIZE));
+                    (lo < hi).then(|| (v.start + (lo - pgoff) * PAGE_SIZE, v.start + (hi - pgoff) * PAGE_SIZE))
+                }
+                _ => None,
+            })
+            .collect();
+        for (start, end) in private_ranges {
+            match private {
+                page_cache::PrivatePages::All => self.drop_pages(start, end),
+                page_cache::PrivatePages::Sharing(frames) => {
+                    let sharing: Vec<u64> =
+                        self.pages.range(start / PAGE_SIZE..end / PAGE_SIZE).filter(|(_, p)| p.cow && frames.binary_search(&p.frame).is_ok()).map(|(&k, _)| k).collect();
+                    for vpn in sharing {
+                        self.drop_pages(vpn * PAGE_SIZE, (vpn + 1) * PAGE_SIZE);
+                    }
+                }
+            }
         }
     }
 

@@ -52,6 +52,29 @@ pub trait PageStore: Send + Sync {
     }
 }
 
+/// Which pages of a private mapping of a cache leave it with the cache's
+/// pages (see `Mm::drop_file_pages`).
+pub enum PrivatePages<'a> {
+    /// Every page in the range, the mapping's own copies included.
+    All,
+    /// Only pages still sharing one of these frames (sorted) with the cache.
+    Sharing(&'a [Frame]),
+}
+
+/// Pages a hole punch took out of a cache. Their frames are released when
+/// this goes: until then none can be reused, so a private mapping's page
+/// that still shares one is told by its frame (`unmap_punched`).
+pub struct PunchedPages {
+    phys: Arc<PhysMemory>,
+    frames: Vec<Frame>,
+}
+
+impl Drop for PunchedPages {
+    fn drop(&mut self) {
+        self.phys.put_many(std::mem::take(&mut self.frames));
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Page {
     frame: Frame,
@@ -758,10 +781,25 @@ impl PageCache {
         self.drop_range(first, u64::MAX)
     }
 
-    /// Drops the pages of [first, end) (truncation, hole punching).
+    /// Drops the pages of [first, end) (truncation).
     pub fn drop_range(&self, first: u64, end: u64) -> u64 {
+        let frames = self.take_range(first, end);
+        let n = frames.len() as u64;
+        self.phys.put_many(frames);
+        n
+    }
+
+    /// Takes the pages of [first, end) out for a hole punch; their frames
+    /// are released only when the result goes (see `PunchedPages`).
+    pub fn punch_range(&self, first: u64, end: u64) -> PunchedPages {
+        PunchedPages { phys: self.phys.clone(), frames: self.take_range(first, end) }
+    }
+
+    /// Removes the pages of [first, end) and returns their frames, still
+    /// referenced. Dirty ones give their reservation back.
+    fn take_range(&self, first: u64, end: u64) -> Vec<Frame> {
         if first >= end {
-            return 0;
+            return Vec::new();
         }
         let (frames, unreserve, dirty) = {
             let mut st = self.state.lock();
@@ -790,9 +828,7 @@ impl PageCache {
         {
             s.unreserve(unreserve);
         }
-        let n = frames.len() as u64;
-        self.phys.put_many(frames);
-        n
+        frames
     }
 
     /// Zeroes the bytes of the page holding offset `size` from there on (a
@@ -1018,19 +1054,40 @@ impl PageCache {
     }
 
     /// After a file shrank: removes pages at offsets >= `first` from every
-    /// mapping, so touching them is SIGBUS as on Linux. Call without
-    /// filesystem locks held (it takes address-space locks).
+    /// mapping, a private mapping's own copies too (Linux's
+    /// truncate_pagecache unmaps with even_cows), so touching them is
+    /// SIGBUS as on Linux. Call without filesystem locks held (it takes
+    /// address-space locks).
     pub fn unmap_from_mappers(self: &Arc<Self>, first: u64) {
-        self.unmap_range_from_mappers(first, u64::MAX);
+        for mm in self.live_mappers() {
+            mm.lock().drop_file_pages(self, first, u64::MAX, PrivatePages::All);
+        }
     }
 
-    /// Removes pages of [first, end) from every mapping (they were dropped
-    /// from the cache: a later touch reads the file again).
-    pub fn unmap_range_from_mappers(self: &Arc<Self>, first: u64, end: u64) {
-        let mappers: Vec<Arc<Mm>> = self.mappers.lock().iter().filter_map(|w| w.upgrade()).collect();
-        for mm in mappers {
-            mm.lock().drop_shared_pages(self, first, end);
+    /// After a hole punch of [first, end): removes those pages from every
+    /// shared mapping, and from private mappings the pages that still
+    /// share a punched frame (a private mapping's own copies stay, as
+    /// Linux's punch unmaps without even_cows); a later touch reads the
+    /// hole. Then the punched frames are released.
+    pub fn unmap_punched(self: &Arc<Self>, first: u64, end: u64, punched: PunchedPages) {
+        let mut frames = punched.frames.clone();
+        frames.sort_unstable();
+        for mm in self.live_mappers() {
+            mm.lock().drop_file_pages(self, first, end, PrivatePages::Sharing(&frames));
         }
+        drop(punched);
+    }
+
+    /// Punches out the pages [first, end) of memory without a store
+    /// (MADV_REMOVE in shared anonymous memory): they leave the cache and
+    /// every mapping, and read as zeros after.
+    pub fn punch(self: &Arc<Self>, first: u64, end: u64) {
+        let punched = self.punch_range(first, end);
+        self.unmap_punched(first, end, punched);
+    }
+
+    fn live_mappers(&self) -> Vec<Arc<Mm>> {
+        self.mappers.lock().iter().filter_map(|w| w.upgrade()).collect()
     }
 
     /// Drops clean pages only this cache holds, up to `want`; returns the

@@ -15,6 +15,12 @@ pub trait FileData: Send + Sync {
     /// Identity and version: (dev, ino, mtime seconds, mtime nanoseconds,
     /// size). Pages cached for one version are never shown for another.
     fn version(&self) -> crate::abi::KResult<(u64, u64, i64, i64, u64)>;
+    /// Punches a hole in the file over [offset, offset+len), as
+    /// fallocate(PUNCH_HOLE|KEEP_SIZE) through a file open for writing
+    /// (MADV_REMOVE); EOPNOTSUPP where its filesystem cannot.
+    fn punch_hole(&self, _offset: u64, _len: u64) -> crate::abi::KResult<()> {
+        Err(crate::abi::Errno::EOPNOTSUPP)
+    }
     /// The pathname /proc/<pid>/maps shows for a shared mapping of it
     /// (None: an anonymous shared mapping's "/dev/zero (deleted)").
     fn maps_name(&self) -> Option<Vec<u8>> {
@@ -40,6 +46,17 @@ pub enum Backing {
 }
 
 impl Backing {
+    /// The page cache whose reverse map must hold a mapping of this
+    /// (`PageCache::add_mapper`): a shared mapping's memory, or the cache
+    /// a private file mapping shares pages from.
+    pub fn page_cache(&self) -> Option<&Arc<PageCache>> {
+        match self {
+            Backing::Shared { memory, .. } => Some(memory),
+            Backing::File { cache, .. } => cache.as_ref(),
+            Backing::Anonymous => None,
+        }
+    }
+
     /// A private mapping of a host file through its version-keyed cache:
     /// nothing vkernel does changes the pages it shares, so a page copied
     /// early shows what a page copied at its first write would.

@@ -3,7 +3,7 @@
 
 use crate::abi::fcntl::O_PATH;
 use crate::abi::mman::{
-    MAP_32BIT, MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE,
+    MADV_REMOVE, MAP_32BIT, MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE,
     MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
 use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_IFSOCK};
@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::fs::file::{File, MAX_FILE_OFFSET};
 use crate::fs::inode::MappedInode;
-use crate::mm::map::MapRequest;
+use crate::mm::map::{MapRequest, RemovalTarget};
 use crate::mm::vma::*;
 use crate::syscall::{Sys, SyscallDef};
 use crate::syscalls;
@@ -141,7 +141,7 @@ fn sys_mmap(sys: &mut Sys) -> KResult<u64> {
         }
     };
     crate::syscall::mlock::may_map_locked(sys, flags, len)?;
-    if let Backing::Shared { memory, .. } = &backing {
+    if let Some(memory) = backing.page_cache() {
         memory.add_mapper(&mm);
     }
     let mut st = mm.lock();
@@ -237,7 +237,26 @@ fn sys_mremap(sys: &mut Sys) -> KResult<u64> {
 }
 
 fn sys_madvise(sys: &mut Sys) -> KResult<u64> {
+    if sys.arg_u32(2) == MADV_REMOVE {
+        return madvise_remove(sys);
+    }
     sys.mm().lock().advise(sys.arg(0), sys.arg(1), sys.arg_u32(2))?;
+    Ok(0)
+}
+
+/// MADV_REMOVE: each VMA's part of the range becomes a hole in the file
+/// or shared memory it maps, punched in order with the address-space lock
+/// released; the walk's own error (a refusing VMA, a gap) comes after the
+/// holes before it were punched, as Linux's madvise walk returns it.
+fn madvise_remove(sys: &mut Sys) -> KResult<u64> {
+    let (holes, walk) = sys.mm().lock().removals(sys.arg(0), sys.arg(1));
+    for hole in holes {
+        match hole.target {
+            RemovalTarget::File(file) => file.punch_hole(hole.offset, hole.len)?,
+            RemovalTarget::Memory(memory) => memory.punch(hole.offset / PAGE_SIZE, (hole.offset + hole.len) / PAGE_SIZE),
+        }
+    }
+    walk?;
     Ok(0)
 }
 

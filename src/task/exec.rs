@@ -325,6 +325,9 @@ fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, file: &crate::fs::path::Path, bias: u64,
     // others share one cache among all their mappings.
     let data: std::sync::Arc<dyn crate::mm::vma::FileData> = std::sync::Arc::new(crate::fs::inode::MappedInode(inode.clone(), Some(file.mount.clone())));
     let cache = crate::mm::vma::private_file_cache(inode.page_cache(), &*data);
+    if let Some(cache) = &cache {
+        cache.add_mapper(mm);
+    }
     let mut st = mm.lock();
     for ph in elf.phdrs.iter().filter(|p| p.p_type == PT_LOAD) {
         if ph.p_filesz > ph.p_memsz || ph.p_vaddr % PAGE_SIZE != ph.p_offset % PAGE_SIZE {

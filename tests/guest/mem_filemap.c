@@ -2,20 +2,28 @@
  * (/tmp: tmpfs under vkernel; /var/tmp: the overlay's upper layer):
  * MAP_SHARED writes seen by read and pwrite seen through the mapping;
  * MAP_PRIVATE sees the file's later writes until it writes a page itself,
- * and its writes never reach the file; msync; SIGBUS for a page wholly
- * past the end of the file, also after a truncate. */
+ * and its writes never reach the file; msync; SIGBUS (BUS_ADRERR at the
+ * page) for a page wholly past the end of the file, shared or private,
+ * also after a truncate by this or another process, which takes a private
+ * mapping's own copies past the end too (Linux's even_cows); a hole punch
+ * takes only the pages a private mapping still shares with the file. */
 #include "common.h"
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 static sigjmp_buf jump;
-static volatile int got_signal;
+static volatile int got_signal, got_code;
+static void *volatile got_addr;
 
-static void on_fault(int sig)
+static void on_fault(int sig, siginfo_t *si, void *uc)
 {
+    (void)uc;
     got_signal = sig;
+    got_code = si->si_code;
+    got_addr = si->si_addr;
     siglongjmp(jump, 1);
 }
 
@@ -26,6 +34,19 @@ static int touch(volatile char *p)
     if (sigsetjmp(jump, 1) == 0)
         (void)*p;
     return got_signal;
+}
+
+/* "none", "SIGBUS BUS_ADRERR at it", or what else touching `p` did. */
+static const char *bus_at(volatile char *p)
+{
+    static char buf[64];
+    int sig = touch(p);
+    if (sig == 0)
+        return "none";
+    if (sig == SIGBUS && got_code == BUS_ADRERR && got_addr == (void *)p)
+        return "SIGBUS BUS_ADRERR at it";
+    snprintf(buf, sizeof buf, "signal %d code %d%s", sig, got_code, got_addr == (void *)p ? "" : " elsewhere");
+    return buf;
 }
 
 static char byte_at(int fd, off_t off)
@@ -43,7 +64,7 @@ int main(int argc, char **argv)
     CHECK("mkdtemp", mkdtemp(dir) != NULL);
     char path[300];
     snprintf(path, sizeof path, "%s/f", dir);
-    struct sigaction sa = {.sa_handler = on_fault};
+    struct sigaction sa = {.sa_sigaction = on_fault, .sa_flags = SA_SIGINFO};
     sigaction(SIGBUS, &sa, NULL);
     sigaction(SIGSEGV, &sa, NULL);
     long page = sysconf(_SC_PAGESIZE);
@@ -86,13 +107,64 @@ int main(int argc, char **argv)
     printf("touch page past eof: signal %s\n", touch(big + 2 * page) == SIGBUS ? "SIGBUS" : "other");
     EXPECT_EQ("ftruncate to one page", ftruncate(fd, page), 0);
     printf("shared page after truncate: signal %s\n", touch(s + page) == SIGBUS ? "SIGBUS" : "none or other");
-    /* Not compared: Linux's truncate also drops a private mapping's
-     * unwritten pages past the new end (SIGBUS); vkernel keeps them. */
     printf("private written page after truncate: %c\n", p[0]);
+    printf("private unwritten page past the new end: %s\n", bus_at(p + page));
 
     munmap(s, 2 * page);
     munmap(p, 2 * page);
     munmap(big, 4 * page);
+
+    /* Private mappings and truncation, page by page: four pages, page 1
+     * cut to 100 bytes; page 0 read, pages 1 and 2 written (copied). */
+    EXPECT_EQ("ftruncate to zero", ftruncate(fd, 0), 0);
+    EXPECT_EQ("rewind", lseek(fd, 0, SEEK_SET), 0);
+    memset(fill, 'b', 2 * page);
+    EXPECT_EQ("write 1", write(fd, fill, 2 * page), 2 * page);
+    EXPECT_EQ("write 2", write(fd, fill, 2 * page), 2 * page);
+    char *q = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    CHECK("mmap private 4", q != MAP_FAILED);
+    (void)q[0];
+    (void)q[3 * page];
+    q[page] = 'C';
+    q[page + 200] = 'D';
+    q[2 * page] = 'E';
+    /* Truncated by another process. */
+    pid_t child = fork();
+    if (child == 0)
+        _exit(ftruncate(fd, page + 100) != 0);
+    int status = -1;
+    waitpid(child, &status, 0);
+    EXPECT_EQ("child truncated", status, 0);
+    printf("page 0 (shared with the file): %c %s\n", q[0], bus_at(q));
+    printf("page 1 (own copy, partly past the end): %c %c %s\n", q[page], q[page + 200], bus_at(q + page));
+    printf("page 2 (own copy, wholly past the end): %s\n", bus_at(q + 2 * page));
+    printf("page 3 (shared, wholly past the end): %s\n", bus_at(q + 3 * page));
+    printf("page 2 touched again: %s\n", touch(q + 2 * page) ? "yes" : "no");
+    /* The file grows again: the pages come back from the file. */
+    EXPECT_EQ("ftruncate to four pages", ftruncate(fd, 4 * page), 0);
+    printf("page 2 after regrowth: %d %s\n", q[2 * page], bus_at(q + 2 * page));
+    munmap(q, 4 * page);
+
+    /* A private mapping larger than the file from the start. */
+    EXPECT_EQ("ftruncate to a page and a bit", ftruncate(fd, page + 10), 0);
+    char *r = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    CHECK("mmap private past eof", r != MAP_FAILED);
+    printf("last file page: %s, byte 9 %c, bytes past the end %d %d\n", bus_at(r + page), r[page + 9], r[page + 10], r[2 * page - 1]);
+    printf("the page after it: %s\n", bus_at(r + 2 * page));
+    munmap(r, 3 * page);
+
+    /* A hole punched under a private mapping: a page it only read shows
+     * the hole, a page it wrote keeps its copy. */
+    EXPECT_EQ("ftruncate to zero again", ftruncate(fd, 0), 0);
+    EXPECT_EQ("rewind again", lseek(fd, 0, SEEK_SET), 0);
+    EXPECT_EQ("write 3", write(fd, fill, 2 * page), 2 * page);
+    char *h = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    CHECK("mmap private for a hole", h != MAP_FAILED);
+    printf("before the punch: %c %c\n", h[0], h[page]);
+    h[page] = 'W';
+    EXPECT_EQ("punch", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 2 * page), 0);
+    printf("after the punch: read page %d, written page %c\n", h[0], h[page]);
+    munmap(h, 2 * page);
     close(fd);
     EXPECT_EQ("unlink", unlink(path), 0);
     EXPECT_EQ("rmdir", rmdir(dir), 0);

@@ -513,21 +513,25 @@ impl Inode for Ext4Inode {
         let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
         let (first, last) = (offset / PAGE_SIZE, end.div_ceil(PAGE_SIZE));
         if mode & FALLOC_FL_PUNCH_HOLE != 0 {
-            {
+            let (full_first, full_end) = (offset.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
+            let punched = {
                 let _io = cache.io_exclusive();
                 // Whole pages leave the cache; partial ones are zeroed there.
-                let (full_first, full_end) = (offset.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
-                cache.drop_range(full_first, full_end);
+                let punched = cache.punch_range(full_first, full_end);
                 cache.zero_range_in_page(offset, end.min(full_first * PAGE_SIZE));
                 cache.zero_range_in_page((full_end * PAGE_SIZE).max(offset), end);
                 let r = self.engine().punch_hole(self.ino(), offset, len);
                 self.handle.forget_attr();
-                r?;
-                cache.refresh_holes(offset / PAGE_SIZE);
-                cache.refresh_holes((end - 1) / PAGE_SIZE);
-            }
-            cache.unmap_range_from_mappers(offset.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
-            return Ok(());
+                if r.is_ok() {
+                    cache.refresh_holes(offset / PAGE_SIZE);
+                    cache.refresh_holes((end - 1) / PAGE_SIZE);
+                }
+                (punched, r)
+            };
+            // The pages left the cache either way: no mapping may keep them.
+            let (punched, r) = punched;
+            cache.unmap_punched(full_first, full_end, punched);
+            return r;
         }
         if end > self.max_file_size()? {
             return Err(Errno::EFBIG);

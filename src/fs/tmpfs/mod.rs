@@ -779,18 +779,19 @@ impl Inode for TmpInode {
             f.cache.zero_range_in_page(end_whole * PAGE_SIZE, end);
         }
         let cache = f.cache.clone();
-        if first_whole < end_whole {
-            cache.drop_range(first_whole, end_whole);
+        let punched = (first_whole < end_whole).then(|| {
+            let punched = cache.punch_range(first_whole, end_whole);
             let excess = f.charged.saturating_sub(cache.page_count());
             f.charged -= excess;
             self.fs.uncharge_pages(excess);
-        }
+            punched
+        });
         let t = now();
         st.mtime = t;
         st.ctime = t;
         drop(st);
-        if first_whole < end_whole {
-            cache.unmap_range_from_mappers(first_whole, end_whole);
+        if let Some(punched) = punched {
+            cache.unmap_punched(first_whole, end_whole, punched);
         }
         Ok(())
     }

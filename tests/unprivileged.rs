@@ -54,10 +54,7 @@ fn publish(src: &Path) -> PathBuf {
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let dst = public_dir().join(src.file_name().expect("file name"));
     if !dst.exists() {
-        let tmp = dst.with_extension("partial");
-        fs::copy(src, &tmp).unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)).unwrap();
-        fs::rename(&tmp, &dst).unwrap();
+        common::copy_executable(src, &dst);
     }
     dst
 }

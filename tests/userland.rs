@@ -61,10 +61,7 @@ fn vkernel() -> PathBuf {
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let dst = public_dir().join("vkernel");
     if !dst.exists() {
-        let tmp = dst.with_extension("partial");
-        fs::copy(common::VKERNEL, &tmp).expect("copy vkernel");
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)).unwrap();
-        fs::rename(&tmp, &dst).unwrap();
+        common::copy_executable(Path::new(common::VKERNEL), &dst);
     }
     dst
 }

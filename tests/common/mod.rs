@@ -64,6 +64,19 @@ pub fn scratch_dir() -> PathBuf {
 }
 
 /// A name no other test or test run uses at the same time.
+/// Copies an executable to `dst` (mode 0755, renamed into place) with a
+/// `cp` child: a copy written by this multi-threaded process would be
+/// open for writing in any child another test thread forked meanwhile,
+/// and exec of it fails with ETXTBSY until that child execs.
+pub fn copy_executable(src: &Path, dst: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = dst.with_extension("partial");
+    let status = Command::new("cp").arg(src).arg(&tmp).status().unwrap_or_else(|e| panic!("cp {}: {e}", src.display()));
+    assert!(status.success(), "cp {} {} failed", src.display(), tmp.display());
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::rename(&tmp, dst).unwrap();
+}
+
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: Mutex<u64> = Mutex::new(0);
     let mut n = COUNTER.lock().unwrap_or_else(|e| e.into_inner());

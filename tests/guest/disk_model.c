@@ -10,13 +10,6 @@
 #include "disk_tree.h"
 #include <sys/mman.h>
 
-#ifndef FALLOC_FL_KEEP_SIZE
-#define FALLOC_FL_KEEP_SIZE 1
-#endif
-#ifndef FALLOC_FL_PUNCH_HOLE
-#define FALLOC_FL_PUNCH_HOLE 2
-#endif
-
 static uint64_t rng;
 
 static uint64_t next(void)

@@ -29,13 +29,6 @@
 #define MFD_NOEXEC_SEAL_ 0x8
 #define MFD_EXEC_ 0x10
 
-#ifndef FALLOC_FL_KEEP_SIZE
-#define FALLOC_FL_KEEP_SIZE 1
-#endif
-#ifndef FALLOC_FL_PUNCH_HOLE
-#define FALLOC_FL_PUNCH_HOLE 2
-#endif
-
 static int mfd(unsigned flags)
 {
     int fd = syscall(SYS_memfd_create, "seals", flags);

@@ -514,7 +514,7 @@ impl Inode for Ext4Inode {
         let (first, last) = (offset / PAGE_SIZE, end.div_ceil(PAGE_SIZE));
         if mode & FALLOC_FL_PUNCH_HOLE != 0 {
             let (full_first, full_end) = (offset.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
-            let punched = {
+            let (punched, r) = {
                 let _io = cache.io_exclusive();
                 // Whole pages leave the cache; partial ones are zeroed there.
                 let punched = cache.punch_range(full_first, full_end);
@@ -529,7 +529,6 @@ impl Inode for Ext4Inode {
                 (punched, r)
             };
             // The pages left the cache either way: no mapping may keep them.
-            let (punched, r) = punched;
             cache.unmap_punched(full_first, full_end, punched);
             return r;
         }

@@ -846,8 +846,8 @@ impl Inode for TmpInode {
     }
 
     fn getxattr(&self, name: &[u8]) -> KResult<Vec<u8>> {
-        let st = self.lock();
-        if let Some(slot) = acl_slot(&st.acls, name) {
+        let mut st = self.lock();
+        if let Some(slot) = acl_slot(&mut st.acls, name) {
             return slot.as_ref().map(|a| a.to_xattr()).ok_or(Errno::ENODATA);
         }
         if !stored_namespace(name) {
@@ -862,14 +862,10 @@ impl Inode for TmpInode {
             // another filesystem stored, checked again here.
             let acl = PosixAcl::from_xattr(value)?.map(Arc::new);
             let mut st = self.lock();
-            let is_dir = matches!(st.kind, Kind::Dir(_));
-            let slot = if name == ACL_ACCESS {
-                &mut st.acls.access
-            } else if is_dir {
-                &mut st.acls.default
-            } else {
+            if name == ACL_DEFAULT && !matches!(st.kind, Kind::Dir(_)) {
                 return Err(Errno::EACCES);
-            };
+            }
+            let Some(slot) = acl_slot(&mut st.acls, name) else { return Err(Errno::EOPNOTSUPP) };
             if (flags & XATTR_CREATE != 0 && slot.is_some()) || (flags & XATTR_REPLACE != 0 && slot.is_none()) {
                 return Err(if slot.is_some() { Errno::EEXIST } else { Errno::ENODATA });
             }
@@ -913,8 +909,7 @@ impl Inode for TmpInode {
 
     fn removexattr(&self, name: &[u8]) -> KResult<()> {
         let mut st = self.lock();
-        if name == ACL_ACCESS || name == ACL_DEFAULT {
-            let slot = if name == ACL_ACCESS { &mut st.acls.access } else { &mut st.acls.default };
+        if let Some(slot) = acl_slot(&mut st.acls, name) {
             slot.take().ok_or(Errno::ENODATA)?;
             st.ctime = now();
             return Ok(());
@@ -937,11 +932,11 @@ impl Inode for TmpInode {
 }
 
 /// The slot of an ACL name, None for other names.
-fn acl_slot<'a>(acls: &'a InitialAcls, name: &[u8]) -> Option<&'a Option<Arc<PosixAcl>>> {
+fn acl_slot<'a>(acls: &'a mut InitialAcls, name: &[u8]) -> Option<&'a mut Option<Arc<PosixAcl>>> {
     if name == ACL_ACCESS {
-        Some(&acls.access)
+        Some(&mut acls.access)
     } else if name == ACL_DEFAULT {
-        Some(&acls.default)
+        Some(&mut acls.default)
     } else {
         None
     }

@@ -604,8 +604,12 @@ impl MmState {
             match private {
                 page_cache::PrivatePages::All => self.drop_pages(start, end),
                 page_cache::PrivatePages::Sharing(frames) => {
-                    let sharing: Vec<u64> =
-                        self.pages.range(start / PAGE_SIZE..end / PAGE_SIZE).filter(|(_, p)| p.cow && frames.binary_search(&p.frame).is_ok()).map(|(&k, _)| k).collect();
+                    let sharing: Vec<u64> = self
+                        .pages
+                        .range(start / PAGE_SIZE..end / PAGE_SIZE)
+                        .filter(|(_, p)| p.cow && frames.binary_search(&p.frame).is_ok())
+                        .map(|(&k, _)| k)
+                        .collect();
                     for vpn in sharing {
                         self.drop_pages(vpn * PAGE_SIZE, (vpn + 1) * PAGE_SIZE);
                     }

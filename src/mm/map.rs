@@ -343,7 +343,7 @@ impl MmState {
     /// drops mmap_lock too): a punch takes every mapper's lock.
     pub fn removals(&self, start: u64, len: u64) -> (Vec<Removal>, KResult<()>) {
         let mut holes = Vec::new();
-        if start % PAGE_SIZE != 0 {
+        if !start.is_multiple_of(PAGE_SIZE) {
             return (holes, Err(Errno::EINVAL));
         }
         let Some(len) = page_align_up(len) else { return (holes, Err(Errno::EINVAL)) };

@@ -9,6 +9,7 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use crate::abi::{Errno, KResult};
+use crate::sched::time::Deadline;
 
 /// Where a task sleeps: a generation counter bumped by every wake-up, so a
 /// wake between "check the condition" and "sleep" is never lost.
@@ -197,6 +198,33 @@ impl WaitQueue {
 /// passes. `ready` is called without any queue lock held.
 pub fn wait_any<T>(queues: &[&WaitQueue], deadline: Option<Instant>, ready: impl FnMut() -> KResult<Option<T>>) -> KResult<T> {
     wait_on(queues, deadline, false, ready)
+}
+
+/// `wait_any` until `deadline`, or with `realtime` until CLOCK_REALTIME
+/// reads that time (nanoseconds since the epoch): then the deadline is
+/// measured again whenever guest root sets the clock, so a jump past it
+/// ends the wait at once (ETIMEDOUT) and one back makes it longer, as
+/// Linux's absolute timers on the realtime clock base (futexes with
+/// FUTEX_CLOCK_REALTIME, LOCK_PI, futex_waitv) behave.
+pub fn wait_until<T>(queues: &[&WaitQueue], deadline: Deadline, realtime: Option<i128>, mut ready: impl FnMut() -> KResult<Option<T>>) -> KResult<T> {
+    let Some(at) = realtime else { return wait_any(queues, deadline.instant(), ready) };
+    let clock = crate::sched::clock::realtime_set_queue();
+    let all: Vec<&WaitQueue> = queues.iter().copied().chain(std::iter::once(clock)).collect();
+    loop {
+        let sets = crate::sched::clock::realtime_sets();
+        // Some(None): the clock was set; measure the deadline again.
+        let r = wait_any(&all, Deadline::at_realtime(at).instant(), || {
+            Ok(match ready()? {
+                Some(v) => Some(Some(v)),
+                None => (crate::sched::clock::realtime_sets() != sets).then_some(None),
+            })
+        });
+        match r {
+            Ok(Some(v)) => return Ok(v),
+            Ok(None) => continue,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Like `wait_any` on one queue, but only a kill ends the wait early

@@ -91,6 +91,11 @@ fn update(sys: &Sys, kind: Kind, change: impl FnOnce(&mut Ids, bool) -> KResult<
         creds.fix_caps_after_setuid(&old);
     }
     committed(sys, &old, &creds);
+    let real_user_changed = kind == Kind::User && creds.uid != old.uid;
+    drop(creds);
+    if real_user_changed {
+        crate::task::limits::setuid_nproc_mark(sys.task);
+    }
     Ok(0)
 }
 

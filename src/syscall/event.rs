@@ -199,7 +199,9 @@ fn sys_pidfd_send_signal(sys: &mut Sys) -> KResult<u64> {
             let p = match pidfd::of(&file) {
                 Ok(p) => p,
                 Err(e) => {
-                    // An open /proc/<pid> directory names its process too.
+                    // An open /proc/<pid> directory names its process
+                    // too, and /proc/<tid> its thread's process (Linux
+                    // signals the thread group of the task it names).
                     let pid = crate::fs::procfs::pid_dir_pid(&file.inode).ok_or(e)?;
                     match task.system.process_leader(pid) {
                         Some(leader) => return signal_by_pidfd(sys, leader, false, sig, info_addr, flags),
@@ -209,7 +211,10 @@ fn sys_pidfd_send_signal(sys: &mut Sys) -> KResult<u64> {
                             }
                             return Ok(0);
                         }
-                        None => return Err(Errno::ESRCH),
+                        None => match task.system.task(pid) {
+                            Some(thread) => return signal_by_pidfd(sys, thread, false, sig, info_addr, flags),
+                            None => return Err(Errno::ESRCH),
+                        },
                     }
                 }
             };

@@ -37,6 +37,8 @@ fn read_string_array(sys: &Sys, mut addr: u64) -> KResult<Vec<Vec<u8>>> {
 }
 
 fn do_execve(sys: &mut Sys, dirfd: i32, path: Vec<u8>, argv: u64, envp: u64, flags: u32) -> KResult<u64> {
+    // Right after the path, before the flags (do_execveat_common).
+    crate::task::limits::exec_nproc_check(sys.task)?;
     if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
         return Err(Errno::EINVAL);
     }

@@ -93,8 +93,8 @@ fn sys_futex(sys: &mut Sys) -> KResult<u64> {
             let op = WakeOp::decode(val3)?;
             sys.task.system.futexes.wake_op(key1, key2, wake, wake2, op, |apply| mm.atomic_update_u32(uaddr2, |v| Some(apply(v))))
         }
-        FUTEX_LOCK_PI | FUTEX_LOCK_PI2 => lock_pi(sys, uaddr, private, deadline, false),
-        FUTEX_TRYLOCK_PI => lock_pi(sys, uaddr, private, deadline, true),
+        FUTEX_LOCK_PI | FUTEX_LOCK_PI2 => lock_pi(sys, uaddr, private, deadline, realtime, false),
+        FUTEX_TRYLOCK_PI => lock_pi(sys, uaddr, private, deadline, realtime, true),
         FUTEX_UNLOCK_PI => {
             let mm = sys.mm();
             let key = futex_key(&mm, uaddr, private)?;
@@ -108,8 +108,9 @@ fn sys_futex(sys: &mut Sys) -> KResult<u64> {
 
 /// FUTEX_LOCK_PI[2] and FUTEX_TRYLOCK_PI: take the lock word for the
 /// caller, or (unless trying) wait until an unlock hands it over or its
-/// owner dies. An interrupted wait restarts (Linux: ERESTARTNOINTR).
-fn lock_pi(sys: &Sys, uaddr: u64, private: bool, deadline: Deadline, try_only: bool) -> KResult<u64> {
+/// owner dies. An interrupted wait restarts (Linux: ERESTARTNOINTR). A
+/// CLOCK_REALTIME deadline (`realtime`) follows a set of the clock.
+fn lock_pi(sys: &Sys, uaddr: u64, private: bool, deadline: Deadline, realtime: Option<i128>, try_only: bool) -> KResult<u64> {
     let mm = sys.mm();
     let key = futex_key(&mm, uaddr, private)?;
     let futexes = &sys.task.system.futexes;
@@ -127,7 +128,7 @@ fn lock_pi(sys: &Sys, uaddr: u64, private: bool, deadline: Deadline, try_only: b
         let me = futexes.enqueue_pi(key, tid, sys.task.sleeper.clone());
         // The owner may have unlocked between the attempt and the enqueue:
         // look again before sleeping.
-        let r = crate::sched::wait::wait_any(&[], deadline.instant(), || {
+        let r = crate::sched::wait::wait_until(&[], deadline, realtime, || {
             if me.is_woken() {
                 return Ok(Some(()));
             }
@@ -159,13 +160,16 @@ fn sys_futex_waitv(sys: &mut Sys) -> KResult<u64> {
     if flags != 0 || nr == 0 || nr > FUTEX_WAITV_MAX || waiters == 0 {
         return Err(Errno::EINVAL);
     }
-    let mut deadline = Deadline::NEVER;
+    let (mut deadline, mut realtime) = (Deadline::NEVER, None);
     if timeout != 0 {
         let ts: Timespec = sys.mm().read(timeout)?;
         let ns = timespec_ns(&ts)?;
         deadline = match clockid {
             crate::abi::time::CLOCK_MONOTONIC => Deadline::at_monotonic(ns),
-            crate::abi::time::CLOCK_REALTIME => Deadline::at_realtime(ns as i128),
+            crate::abi::time::CLOCK_REALTIME => {
+                realtime = Some(ns as i128);
+                Deadline::at_realtime(ns as i128)
+            }
             _ => return Err(Errno::EINVAL),
         };
     }
@@ -197,7 +201,8 @@ fn sys_futex_waitv(sys: &mut Sys) -> KResult<u64> {
         }
         Ok(true)
     })?;
-    let r = crate::sched::wait::wait_any(&[], deadline.instant(), || Ok(queued.iter().position(|w| w.is_woken())));
+    // A CLOCK_REALTIME deadline follows a set of the clock.
+    let r = crate::sched::wait::wait_until(&[], deadline, realtime, || Ok(queued.iter().position(|w| w.is_woken())));
     for w in &queued {
         futexes.dequeue(w);
     }

@@ -8,8 +8,6 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
-use crate::abi::capability::{CAP_SYS_ADMIN, CAP_SYS_RESOURCE};
-use crate::abi::resource::RLIMIT_NPROC;
 use crate::abi::sched::{
     CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS,
     CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK,
@@ -22,26 +20,6 @@ use crate::task::process::Process;
 use crate::task::{Task, TaskSignals};
 
 const NAMESPACE_FLAGS: u64 = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
-
-/// RLIMIT_NPROC: EAGAIN when the caller's real user already has as many
-/// tasks (threads included, zombies until reaped, as Linux's ucounts) as
-/// the limit, unless the user is root or holds CAP_SYS_RESOURCE or
-/// CAP_SYS_ADMIN (Linux's copy_process).
-fn check_nproc(parent: &Arc<Task>) -> KResult<()> {
-    let limit = parent.rlimit(RLIMIT_NPROC).cur;
-    // Fewer tasks than the limit in all: nothing to count.
-    if (parent.system.tasks.lock().len() as u64) < limit {
-        return Ok(());
-    }
-    let creds = parent.creds();
-    if creds.uid == 0 || creds.capable(CAP_SYS_RESOURCE) || creds.capable(CAP_SYS_ADMIN) {
-        return Ok(());
-    }
-    // Upgraded under the table lock, looked at (and dropped) after it.
-    let tasks: Vec<Arc<Task>> = parent.system.tasks.lock().values().filter_map(|w| w.upgrade()).collect();
-    let mine = tasks.iter().filter(|t| t.creds().uid == creds.uid).count() as u64;
-    if mine >= limit { Err(Errno::EAGAIN) } else { Ok(()) }
-}
 
 /// Completion a vfork parent waits on.
 pub struct VforkDone {
@@ -137,7 +115,10 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         return Err(Errno::ERESTARTNOINTR);
     }
     let kernel = &parent.system;
-    check_nproc(parent)?;
+    // The child inherits the parent's RLIMIT_NPROC mark, which the check
+    // clears for the parent.
+    let nproc_exceeded = parent.nproc_exceeded.load(Ordering::Relaxed);
+    crate::task::limits::fork_nproc_check(parent)?;
     let pid = match wanted_tid {
         Some(tid) => {
             if parent.creds().euid != 0 {
@@ -206,6 +187,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         cpu: Mutex::new(Default::default()),
         start_time_ns: crate::sched::clock::monotonic_ns(),
         exe_done_since_fork: AtomicBool::new(false),
+        nproc_exceeded: AtomicBool::new(nproc_exceeded),
         vfork_done: Mutex::new(vfork.clone()),
         restart_block: Mutex::new(None),
         sched: Mutex::new(parent.sched.lock().for_child()),

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::abi::{Errno, KResult};
 use crate::sched::time::Deadline;
-use crate::sched::wait::{Sleeper, wait_any};
+use crate::sched::wait::{Sleeper, wait_until};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum FutexKey {
@@ -305,21 +305,7 @@ impl FutexTable {
             }
         };
         let me = self.enqueue(key, bitset, sleeper, still_equal)?;
-        let r = match realtime {
-            None => wait_any(&[], deadline.instant(), || Ok(me.is_woken().then_some(()))),
-            Some(at) => loop {
-                let sets = crate::sched::clock::realtime_sets();
-                let set_queue = crate::sched::clock::realtime_set_queue();
-                let woken = wait_any(&[set_queue], Deadline::at_realtime(at).instant(), || {
-                    Ok(if me.is_woken() { Some(true) } else { (crate::sched::clock::realtime_sets() != sets).then_some(false) })
-                });
-                match woken {
-                    Ok(true) => break Ok(()),
-                    Ok(false) => continue,
-                    Err(e) => break Err(e),
-                }
-            },
-        };
+        let r = wait_until(&[], deadline, realtime, || Ok(me.is_woken().then_some(())));
         match r {
             Ok(()) => Ok(()),
             Err(e) => {

@@ -117,6 +117,9 @@ pub struct Task {
     pub start_time_ns: u64,
     /// The task has called execve since it was forked (setpgid: EACCES).
     pub exe_done_since_fork: std::sync::atomic::AtomicBool,
+    /// set*uid found the new real user over RLIMIT_NPROC (Linux's
+    /// PF_NPROC_EXCEEDED): execve checks again (see `limits`).
+    pub nproc_exceeded: std::sync::atomic::AtomicBool,
     /// Set for a vfork child until it execs or exits (the parent waits).
     pub vfork_done: Mutex<Option<Arc<fork::VforkDone>>>,
     /// What restart_syscall resumes after an ERESTART_RESTARTBLOCK.
@@ -275,6 +278,7 @@ impl Task {
             cpu: Mutex::new(CpuAccount::default()),
             start_time_ns: now,
             exe_done_since_fork: std::sync::atomic::AtomicBool::new(false),
+            nproc_exceeded: std::sync::atomic::AtomicBool::new(false),
             vfork_done: Mutex::new(None),
             restart_block: Mutex::new(None),
             sched: Mutex::new(Default::default()),

@@ -3,6 +3,8 @@
  * pidfd_send_signal with and without a siginfo, pidfd_getfd, and the
  * argument checks. */
 #include "event.h"
+#include <pthread.h>
+#include <sys/stat.h>
 
 #ifndef PIDFD_NONBLOCK
 #define PIDFD_NONBLOCK O_NONBLOCK
@@ -156,6 +158,74 @@ static void signalling(void)
     close(fd);
 }
 
+static void *thread_pauses(void *arg)
+{
+    int w = *(int *)arg;
+    pid_t tid = gettid();
+    write(w, &tid, sizeof tid);
+    for (;;)
+        pause();
+    return NULL;
+}
+
+/* Linux's tgid_pidfd_to_pid takes only a directory of /proc's tgid kind:
+ * /proc/<pid>, and /proc/<tid> of another thread (looked up, though not
+ * listed), but no /proc/<pid>/task/<tid>, whose files still work. */
+static void task_directories(void)
+{
+    int p[2];
+    pipe(p);
+    pid_t c = xfork();
+    if (c == 0) {
+        pthread_t t;
+        pthread_create(&t, NULL, thread_pauses, &p[1]);
+        for (;;)
+            pause();
+    }
+    pid_t tid = 0;
+    CHECK("the child's thread started", read(p[0], &tid, sizeof tid) == sizeof tid && tid != c);
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d", (int)c, (int)tid);
+    int fd = open(path, O_RDONLY | O_DIRECTORY);
+    CHECK("open /proc/<pid>/task/<tid>", fd >= 0);
+    EXPECT_ERR("pidfd_send_signal through /proc/<pid>/task/<tid>", send_sig(fd, 0, NULL, 0), EBADF);
+    struct stat st, st2;
+    CHECK("fstat of it", fstat(fd, &st) == 0 && S_ISDIR(st.st_mode));
+    printf("mode %o\n", st.st_mode & 07777);
+    int f = openat(fd, "status", O_RDONLY);
+    char buf[4096] = {0};
+    CHECK("its status", f >= 0 && read(f, buf, sizeof buf - 1) > 0);
+    char want[32];
+    snprintf(want, sizeof want, "\nPid:\t%d\n", (int)tid);
+    printf("status names the thread: %s\n", strstr(buf, want) ? "yes" : "no");
+    snprintf(want, sizeof want, "\nTgid:\t%d\n", (int)c);
+    printf("and its group: %s\n", strstr(buf, want) ? "yes" : "no");
+    close(f);
+    char link[256] = {0}, self[256] = {0};
+    readlinkat(fd, "exe", link, sizeof link - 1);
+    readlink("/proc/self/exe", self, sizeof self - 1);
+    printf("exe link is the program: %s\n", strcmp(link, self) ? "no" : "yes");
+    CHECK("its fd directory", fstatat(fd, "fd", &st2, 0) == 0 && S_ISDIR(st2.st_mode));
+    EXPECT_ERR("no task directory inside", fstatat(fd, "task", &st2, 0), ENOENT);
+    printf("not the inode of /proc/<tid>: ");
+    snprintf(path, sizeof path, "/proc/%d", (int)tid);
+    printf("%s\n", stat(path, &st2) == 0 && st2.st_ino != st.st_ino ? "yes" : "no");
+    close(fd);
+    snprintf(path, sizeof path, "/proc/%d/task/%d", (int)c, (int)c);
+    fd = open(path, O_RDONLY | O_DIRECTORY);
+    EXPECT_ERR("pidfd_send_signal through /proc/<pid>/task/<pid>", send_sig(fd, 0, NULL, 0), EBADF);
+    close(fd);
+    snprintf(path, sizeof path, "/proc/%d", (int)tid);
+    fd = open(path, O_RDONLY | O_DIRECTORY);
+    CHECK("open /proc/<tid>", fd >= 0);
+    EXPECT_EQ("pidfd_send_signal 0 through /proc/<tid>", send_sig(fd, 0, NULL, 0), 0);
+    EXPECT_EQ("pidfd_send_signal SIGTERM through /proc/<tid>", send_sig(fd, SIGTERM, NULL, 0), 0);
+    printf("the process: %s\n", status_str(wait_status(c, 0)));
+    close(fd);
+    close(p[0]);
+    close(p[1]);
+}
+
 static void taking_fds(void)
 {
     int p[2];
@@ -222,6 +292,7 @@ int main(void)
     section("a pidfd across its process's life", lifecycle);
     section("waitid(P_PIDFD)", waiting);
     section("pidfd_send_signal", signalling);
+    section("/proc task directories are not pidfds", task_directories);
     section("pidfd_getfd", taking_fds);
     section("argument checks, self and zombies", errors);
     return finish();

@@ -1,7 +1,10 @@
 /* Resource limits that act: RLIMIT_FSIZE (short writes, EFBIG and SIGXFSZ
  * for write, pwrite, appends, truncate and fallocate), RLIMIT_CPU (SIGXCPU at the soft limit and once
  * a second past it, SIGKILL at the hard limit, inherited across fork) and
- * prlimit on another process, RLIMIT_NPROC (EAGAIN for fork and threads). */
+ * prlimit on another process, RLIMIT_NPROC (EAGAIN for fork and threads;
+ * set*uid to a user over it marks the caller, whose execve fails while it
+ * is still over, the mark inherited by a fork child and cleared in the
+ * parent, as Linux's PF_NPROC_EXCEEDED). */
 #define _GNU_SOURCE
 #include "proc.h"
 #include <pthread.h>
@@ -193,14 +196,133 @@ static void nproc_limit(void)
     printf("unprivileged child: %s\n", status_str(wait_status(pid, 0)));
 }
 
-int main(void)
+/* execve of this program as "nproc-exec WHAT": -1 with errno if it fails. */
+static int exec_probe(const char *what)
 {
+    fflush(stdout);
+    char *argv[] = {"proc_limits", "nproc-exec", (char *)what, NULL};
+    char *envp[] = {NULL};
+    return execve("/proc/self/exe", argv, envp);
+}
+
+static void set_nproc(rlim_t soft)
+{
+    struct rlimit lim;
+    getrlimit(RLIMIT_NPROC, &lim);
+    lim.rlim_cur = soft;
+    if (setrlimit(RLIMIT_NPROC, &lim) != 0)
+        printf("setrlimit NPROC %ld: %s  FAIL\n", (long)soft, errname(errno));
+}
+
+static void become_nobody(const char *label)
+{
+    if (setgid(65534) != 0)
+        printf("setgid: %s  FAIL\n", errname(errno));
+    EXPECT_EQ(label, setuid(65534), 0);
+}
+
+static void nproc_exec(void)
+{
+    if (geteuid() != 0) {
+        printf("not root: set*uid cannot change the real user here\n");
+        return;
+    }
+    /* Two processes of user 65534 that wait. */
+    int ready[2];
+    pipe(ready);
+    pid_t helper[2];
+    for (int i = 0; i < 2; i++) {
+        helper[i] = xfork();
+        if (helper[i] == 0) {
+            if (setgid(65534) != 0 || setuid(65534) != 0)
+                _exit(3);
+            write(ready[1], "r", 1);
+            for (;;)
+                pause();
+        }
+    }
+    char b[2];
+    int got = 0;
+    while (got < 2 && read(ready[0], b, 1) == 1)
+        got++;
+    CHECK("helpers run as 65534", got == 2);
+
+    /* Not over the limit at setuid: no mark, exec works even once the
+     * limit is lowered. */
+    pid_t c = xfork();
+    if (c == 0) {
+        set_nproc(100);
+        become_nobody("setuid under the limit");
+        set_nproc(1);
+        exec_probe("no mark from setuid");
+        printf("execve without the mark: %s  FAIL\n", errname(errno));
+        _exit(1);
+    }
+    printf("%s\n", status_str(wait_status(c, 0)));
+
+    /* Over it (two other tasks, limit 1): setuid succeeds, execve is
+     * EAGAIN while the user, the caller counted, has more tasks than the
+     * limit, and works once it has no more. */
+    c = xfork();
+    if (c == 0) {
+        set_nproc(1);
+        become_nobody("setuid over the limit");
+        EXPECT_ERR("execve after it", exec_probe("x"), EAGAIN);
+        set_nproc(2);
+        EXPECT_ERR("execve with 3 tasks, limit 2", exec_probe("x"), EAGAIN);
+        set_nproc(3);
+        exec_probe("3 tasks, limit 3");
+        printf("execve with 3 tasks, limit 3: %s  FAIL\n", errname(errno));
+        _exit(1);
+    }
+    printf("%s\n", status_str(wait_status(c, 0)));
+
+    /* A fork clears the parent's mark; the child keeps it. */
+    c = xfork();
+    if (c == 0) {
+        set_nproc(1);
+        become_nobody("setuid over the limit again");
+        set_nproc(10);
+        fflush(stdout);
+        pid_t g = fork();
+        if (g == 0) {
+            /* Limits are the process's own: the child lowers its copy. */
+            set_nproc(1);
+            EXPECT_ERR("the fork child's execve (mark inherited)", exec_probe("x"), EAGAIN);
+            fflush(stdout);
+            _exit(vk_failures ? 1 : 0);
+        }
+        set_nproc(1);
+        int st;
+        waitpid(g, &st, 0);
+        printf("fork child: %s\n", status_str(st));
+        exec_probe("the parent after a fork");
+        printf("the forking parent's execve: %s  FAIL\n", errname(errno));
+        _exit(1);
+    }
+    printf("%s\n", status_str(wait_status(c, 0)));
+
+    for (int i = 0; i < 2; i++) {
+        kill(helper[i], SIGKILL);
+        wait_status(helper[i], 0);
+    }
+    close(ready[0]);
+    close(ready[1]);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 2 && strcmp(argv[1], "nproc-exec") == 0) {
+        printf("execve worked: %s\n", argv[2]);
+        return 0;
+    }
     reset_signals();
     section("RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard", cpu_soft_then_hard);
     section("RLIMIT_CPU across fork", cpu_limit_inherited);
     section("prlimit on another process", prlimit_other);
     section("RLIMIT_FSIZE: short writes, EFBIG and SIGXFSZ", fsize_limit);
     section("RLIMIT_NPROC: fork and threads get EAGAIN", nproc_limit);
+    section("RLIMIT_NPROC: execve after set*uid", nproc_exec);
     remove_scratch();
     return finish();
 }

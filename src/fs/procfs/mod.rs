@@ -157,6 +157,20 @@ enum PidEntry {
     NsDir,
 }
 
+impl PidEntry {
+    /// The node of this entry of process (or thread) `pid`'s directory.
+    fn node(&self, pid: i32) -> Node {
+        match self {
+            PidEntry::File(f) => Node::PidFile(pid, *f),
+            PidEntry::Link(l) => Node::PidLink(pid, *l),
+            PidEntry::FdDir => Node::FdDir(pid),
+            PidEntry::FdInfoDir => Node::FdInfoDir(pid),
+            PidEntry::TaskDir => Node::TaskDir(pid),
+            PidEntry::NsDir => Node::NsDir(pid),
+        }
+    }
+}
+
 const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("auxv", PidEntry::File(PidFile::Auxv)),
     ("cgroup", PidEntry::File(PidFile::Cgroup)),
@@ -209,6 +223,10 @@ enum Node {
     FdInfo(i32, i32),
     /// /proc/<pid>/task: one directory per thread of the group.
     TaskDir(i32),
+    /// /proc/<pid>/task/<tid>: the thread's own files, as /proc/<tid>
+    /// has them but without "task" (Linux's tid_base_stuff), and not a
+    /// directory pidfd_send_signal takes (proc_tid_base_operations).
+    ThreadDir(i32, i32),
     /// /proc/<pid>/ns and its links.
     NsDir(i32),
     NsLink(i32, Namespace),
@@ -227,9 +245,10 @@ pub fn new_procfs() -> InodeRef {
     Arc::new(ProcInode { fs, node: Node::Root })
 }
 
-/// The pid a /proc/<pid> directory names: pidfd_send_signal takes such an
-/// fd as a pidfd (Linux's tgid_pidfd_to_pid). /proc/<pid>/task/<tid> is the
-/// same node here, so it is taken too, where Linux answers EBADF.
+/// The pid a /proc/<pid> directory names (also /proc/<tid> of a thread
+/// that is not its group's leader, which a lookup finds though readdir
+/// does not list it): pidfd_send_signal takes such an fd as a pidfd
+/// (Linux's tgid_pidfd_to_pid), but not /proc/<pid>/task/<tid>.
 pub fn pid_dir_pid(inode: &InodeRef) -> Option<i32> {
     match inode.as_any().downcast_ref::<ProcInode>()?.node {
         Node::PidDir(pid) => Some(pid),
@@ -278,6 +297,7 @@ fn ino_of(node: Node) -> u64 {
         Node::MountsLink => 4,
         Node::Global(g) => 16 + GLOBALS.iter().position(|(_, x)| *x == g).unwrap_or(0) as u64,
         Node::PidDir(p) => pid_ino(p, 1),
+        Node::ThreadDir(_, t) => pid_ino(t, 2),
         Node::PidFile(p, f) => pid_ino(p, 16 + f as u64),
         Node::PidLink(p, l) => pid_ino(p, 48 + l as u64),
         Node::FdDir(p) => pid_ino(p, 64),
@@ -296,6 +316,7 @@ impl ProcInode {
     fn pid(&self) -> Option<i32> {
         match self.node {
             Node::PidDir(p)
+            | Node::ThreadDir(_, p)
             | Node::PidFile(p, _)
             | Node::PidLink(p, _)
             | Node::FdDir(p)
@@ -362,7 +383,7 @@ impl Inode for ProcInode {
             Node::Root => (S_IFDIR | 0o555, 2),
             Node::SelfLink | Node::ThreadSelfLink | Node::MountsLink => (S_IFLNK | 0o777, 1),
             Node::Global(_) => (S_IFREG | 0o444, 1),
-            Node::PidDir(_) => (S_IFDIR | 0o555, 3),
+            Node::PidDir(_) | Node::ThreadDir(..) => (S_IFDIR | 0o555, 3),
             Node::PidFile(_, f) => (S_IFREG | f.mode(), 1),
             Node::NsDir(_) => (S_IFDIR | 0o511, 2),
             Node::NsLink(..) => (S_IFLNK | 0o777, 1),
@@ -437,17 +458,11 @@ impl Inode for ProcInode {
                 fs.task(pid)?;
                 Ok(fs.node(Node::PidDir(pid)))
             }
-            Node::PidDir(pid) => {
+            Node::PidDir(pid) | Node::ThreadDir(_, pid) => {
                 fs.task(pid)?;
-                let (_, entry) = PID_ENTRIES.iter().find(|(n, _)| n.as_bytes() == name).ok_or(Errno::ENOENT)?;
-                Ok(fs.node(match entry {
-                    PidEntry::File(f) => Node::PidFile(pid, *f),
-                    PidEntry::Link(l) => Node::PidLink(pid, *l),
-                    PidEntry::FdDir => Node::FdDir(pid),
-                    PidEntry::FdInfoDir => Node::FdInfoDir(pid),
-                    PidEntry::TaskDir => Node::TaskDir(pid),
-                    PidEntry::NsDir => Node::NsDir(pid),
-                }))
+                let thread = matches!(self.node, Node::ThreadDir(..));
+                let (_, entry) = PID_ENTRIES.iter().find(|(n, e)| n.as_bytes() == name && !(thread && matches!(e, PidEntry::TaskDir))).ok_or(Errno::ENOENT)?;
+                Ok(fs.node(entry.node(pid)))
             }
             Node::NsDir(pid) => {
                 fs.task(pid)?;
@@ -461,7 +476,7 @@ impl Inode for ProcInode {
                 if fs.task(tid)?.tgid() != leader.tgid() {
                     return Err(Errno::ENOENT);
                 }
-                Ok(fs.node(Node::PidDir(tid)))
+                Ok(fs.node(Node::ThreadDir(pid, tid)))
             }
             Node::FdDir(pid) | Node::FdInfoDir(pid) => {
                 let fd = parse_number(name).ok_or(Errno::ENOENT)?;
@@ -503,6 +518,7 @@ impl Inode for ProcInode {
         let ino = ino_of(self.node);
         let parent_ino = match self.node {
             Node::FdDir(p) | Node::FdInfoDir(p) | Node::TaskDir(p) | Node::NsDir(p) => ino_of(Node::PidDir(p)),
+            Node::ThreadDir(p, _) => ino_of(Node::TaskDir(p)),
             Node::Sys(n) => sys::parent(n).map(|p| ino_of(Node::Sys(p))).unwrap_or(1),
             _ => 1,
         };
@@ -517,18 +533,16 @@ impl Inode for ProcInode {
                 fixed.push((b"sys".to_vec(), ino_of(Node::Sys(sys::ROOT)), 4));
                 fixed.push((b"thread-self".to_vec(), ino_of(Node::ThreadSelfLink), 10));
             }
-            Node::PidDir(pid) => {
+            Node::PidDir(pid) | Node::ThreadDir(_, pid) => {
                 self.fs.task(pid)?;
-                for (n, e) in PID_ENTRIES {
-                    let (node, dtype) = match e {
-                        PidEntry::File(f) => (Node::PidFile(pid, *f), 8),
-                        PidEntry::Link(l) => (Node::PidLink(pid, *l), 10),
-                        PidEntry::FdDir => (Node::FdDir(pid), 4),
-                        PidEntry::FdInfoDir => (Node::FdInfoDir(pid), 4),
-                        PidEntry::TaskDir => (Node::TaskDir(pid), 4),
-                        PidEntry::NsDir => (Node::NsDir(pid), 4),
+                let thread = matches!(self.node, Node::ThreadDir(..));
+                for (n, e) in PID_ENTRIES.iter().filter(|(_, e)| !(thread && matches!(e, PidEntry::TaskDir))) {
+                    let dtype = match e {
+                        PidEntry::File(_) => 8,
+                        PidEntry::Link(_) => 10,
+                        _ => 4,
                     };
-                    fixed.push((n.as_bytes().to_vec(), ino_of(node), dtype));
+                    fixed.push((n.as_bytes().to_vec(), ino_of(e.node(pid)), dtype));
                 }
             }
             Node::NsDir(pid) => {
@@ -578,7 +592,7 @@ impl Inode for ProcInode {
                 Node::Root => (Node::PidDir(n), 4),
                 Node::FdDir(pid) => (Node::FdLink(pid, n), 10),
                 Node::FdInfoDir(pid) => (Node::FdInfo(pid, n), 8),
-                Node::TaskDir(_) => (Node::PidDir(n), 4),
+                Node::TaskDir(pid) => (Node::ThreadDir(pid, n), 4),
                 _ => continue,
             };
             let name = n.to_string();
@@ -678,7 +692,7 @@ impl Inode for ProcInode {
 
 impl ProcInode {
     fn is_dir(&self) -> bool {
-        matches!(self.node, Node::Root | Node::PidDir(_) | Node::FdDir(_) | Node::FdInfoDir(_) | Node::TaskDir(_))
+        matches!(self.node, Node::Root | Node::PidDir(_) | Node::ThreadDir(..) | Node::FdDir(_) | Node::FdInfoDir(_) | Node::TaskDir(_))
     }
 
     fn no_new_entries(&self) -> KResult<InodeRef> {
@@ -805,6 +819,8 @@ mod tests {
             Node::SelfLink,
             Node::PidDir(1),
             Node::PidDir(2),
+            Node::ThreadDir(1, 2),
+            Node::TaskDir(1),
             Node::PidFile(1, PidFile::Stat),
             Node::PidFile(1, PidFile::Status),
             Node::PidLink(1, PidLink::Exe),

@@ -46,10 +46,10 @@ pub fn may_access(creds: &Creds, inode: &dyn Inode, md: &Metadata, mask: u32) ->
     if creds.fsuid == md.uid {
         return if (mode >> 6) & mask == mask { Ok(()) } else { Err(Errno::EACCES) };
     }
-    if mode & 0o070 != 0 {
-        if let Some(acl) = inode.access_acl()? {
-            return acl.permission(creds, md, mask);
-        }
+    if mode & 0o070 != 0
+        && let Some(acl) = inode.access_acl()?
+    {
+        return acl.permission(creds, md, mask);
     }
     let bits = if creds.in_group(md.gid) { (mode >> 3) & 7 } else { mode & 7 };
     if bits & mask == mask { Ok(()) } else { Err(Errno::EACCES) }

@@ -489,10 +489,11 @@ pub fn rename(task: &dyn FsCaller, olddirfd: i32, old: &[u8], newdirfd: i32, new
         if smd.is_dir() {
             may_access(&creds, &**source.inode(), &smd, MAY_WRITE)?;
         }
-        if let Some((target, tmd)) = target.as_ref().zip(tmd.as_ref()) {
-            if flags & RENAME_EXCHANGE != 0 && tmd.is_dir() {
-                may_access(&creds, &**target.inode(), tmd, MAY_WRITE)?;
-            }
+        if let Some((target, tmd)) = target.as_ref().zip(tmd.as_ref())
+            && flags & RENAME_EXCHANGE != 0
+            && tmd.is_dir()
+        {
+            may_access(&creds, &**target.inode(), tmd, MAY_WRITE)?;
         }
     }
     if is_mountpoint(task, &source) || target.as_ref().is_some_and(|t| is_mountpoint(task, t)) {
@@ -533,10 +534,10 @@ pub fn chmod(task: &dyn FsCaller, path: &Path, mode: u32) -> KResult<()> {
     path.inode().setattr(&SetAttr { mode: Some(mode), ..Default::default() })?;
     // posix_acl_chmod: an extended access ACL follows the new mode (the
     // group bits become its mask).
-    if md.mode & S_IFMT != S_IFLNK {
-        if let Some(acl) = path.inode().access_acl()? {
-            path.inode().setxattr(ACL_ACCESS, &acl.chmod(mode).to_xattr(), 0)?;
-        }
+    if md.mode & S_IFMT != S_IFLNK
+        && let Some(acl) = path.inode().access_acl()?
+    {
+        path.inode().setxattr(ACL_ACCESS, &acl.chmod(mode).to_xattr(), 0)?;
     }
     notify::path_event(path, IN_ATTRIB);
     Ok(())

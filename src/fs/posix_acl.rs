@@ -73,7 +73,7 @@ impl PosixAcl {
     /// entry with the undefined id. An empty list is None (no ACL). The
     /// entries' order and perms are `validate`'s business.
     pub fn parse(value: &[u8]) -> KResult<Option<PosixAcl>> {
-        if value.len() < 4 || (value.len() - 4) % 8 != 0 {
+        if value.len() < 4 || !(value.len() - 4).is_multiple_of(8) {
             return Err(Errno::EINVAL);
         }
         if u32::from_le_bytes([value[0], value[1], value[2], value[3]]) != ACL_XATTR_VERSION {

@@ -79,10 +79,10 @@ pub fn get(task: &dyn FsCaller, path: &Path, name: &[u8]) -> KResult<Vec<u8>> {
     let md = path.metadata()?;
     permission(&task.creds(), &**path.inode(), &md, name, false)?;
     // A symlink has no ACLs (posix_acl_xattr_get).
-    if let Handler::Acl = handler(name)? {
-        if md.mode & S_IFMT == S_IFLNK {
-            return Err(Errno::EOPNOTSUPP);
-        }
+    if let Handler::Acl = handler(name)?
+        && md.mode & S_IFMT == S_IFLNK
+    {
+        return Err(Errno::EOPNOTSUPP);
     }
     path.inode().getxattr(name)
 }

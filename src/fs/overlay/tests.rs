@@ -376,3 +376,43 @@ fn concurrent_copy_ups_renames_and_listings_stay_consistent() {
     assert!(walk(&o, "usr/share/doc/a/readme").is_ok() || walk(&o, "doc-moved/a/readme").is_ok());
     assert_eq!(read_all(&walk(&l, "etc/f3").unwrap()), b"lower data");
 }
+
+/// An ACL in the xattr form: USER_OBJ rw-, USER 65534 r-x, GROUP_OBJ r--,
+/// MASK rwx, OTHER ---.
+fn named_user_acl() -> Vec<u8> {
+    let mut v = 2u32.to_le_bytes().to_vec();
+    for (tag, perm, id) in [(1u16, 6u16, u32::MAX), (2, 5, 65534), (4, 4, u32::MAX), (0x10, 7, u32::MAX), (0x20, 0, u32::MAX)] {
+        v.extend_from_slice(&tag.to_le_bytes());
+        v.extend_from_slice(&perm.to_le_bytes());
+        v.extend_from_slice(&id.to_le_bytes());
+    }
+    v
+}
+
+#[test]
+fn acls_read_through_and_copy_up_with_the_file() {
+    use crate::fs::xattr::{ACL_ACCESS, ACL_DEFAULT};
+    let l = lower();
+    let lower_file = walk(&l, "etc/passwd").unwrap();
+    lower_file.setxattr(ACL_ACCESS, &named_user_acl(), 0).unwrap();
+    walk(&l, "etc").unwrap().setxattr(ACL_DEFAULT, &named_user_acl(), 0).unwrap();
+    let o = overlay(&l);
+    let f = walk(&o, "etc/passwd").unwrap();
+    // Before any copy-up: the lower object's.
+    assert_eq!(f.getxattr(ACL_ACCESS).unwrap(), named_user_acl());
+    assert!(f.access_acl().unwrap().is_some());
+    assert!(walk(&o, "etc").unwrap().default_acl().unwrap().is_some());
+    // A write copies it up; the copy keeps the ACL, the lower file is untouched.
+    f.write_at(0, b"x").unwrap();
+    let upper = f.as_any().downcast_ref::<OvlInode>().unwrap().upper().unwrap();
+    assert_eq!(upper.getxattr(ACL_ACCESS).unwrap(), named_user_acl());
+    assert!(f.listxattr().unwrap().contains(&ACL_ACCESS.to_vec()));
+    f.removexattr(ACL_ACCESS).unwrap();
+    assert!(f.access_acl().unwrap().is_none());
+    assert_eq!(lower_file.getxattr(ACL_ACCESS).unwrap(), named_user_acl());
+    // A directory's copy-up keeps its default ACL.
+    let etc = walk(&o, "etc").unwrap();
+    etc.setattr(&SetAttr { uid: Some(0), ..Default::default() }).unwrap();
+    let upper_etc = etc.as_any().downcast_ref::<OvlInode>().unwrap().upper().unwrap();
+    assert_eq!(upper_etc.getxattr(ACL_DEFAULT).unwrap(), named_user_acl());
+}

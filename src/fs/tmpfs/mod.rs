@@ -1244,6 +1244,43 @@ mod tests {
     }
 
     #[test]
+    fn acls_are_kept_parsed_listed_first_and_given_at_create() {
+        use crate::fs::posix_acl::{InitialAcls, PosixAcl};
+        use crate::fs::xattr::{ACL_ACCESS, ACL_DEFAULT};
+        let root = fs();
+        let f = root.create(b"f", S_IFREG | 0o644, 0, 0, 0).unwrap();
+        // Unnamed entries' ids are ignored in and read back as -1.
+        let mut acl = 2u32.to_le_bytes().to_vec();
+        for (tag, perm, id) in [(1u16, 6u16, 0u32), (2, 5, 65534), (4, 4, 0), (0x10, 7, 0), (0x20, 0, 0)] {
+            acl.extend_from_slice(&tag.to_le_bytes());
+            acl.extend_from_slice(&perm.to_le_bytes());
+            acl.extend_from_slice(&id.to_le_bytes());
+        }
+        let canonical = PosixAcl::from_xattr(&acl).unwrap().unwrap().to_xattr();
+        assert_ne!(canonical, acl);
+        assert_eq!(f.getxattr(ACL_ACCESS).err(), Some(Errno::ENODATA));
+        f.setxattr(b"user.a", b"1", 0).unwrap();
+        f.setxattr(ACL_ACCESS, &acl, 0).unwrap();
+        assert_eq!(f.getxattr(ACL_ACCESS).unwrap(), canonical);
+        assert_eq!(f.listxattr().unwrap(), [ACL_ACCESS.to_vec(), b"user.a".to_vec()]);
+        assert!(f.access_acl().unwrap().is_some());
+        assert_eq!(f.setxattr(ACL_DEFAULT, &acl, 0).err(), Some(Errno::EACCES));
+        assert_eq!(f.setxattr(ACL_ACCESS, &acl[..6], 0).err(), Some(Errno::EINVAL));
+        f.removexattr(ACL_ACCESS).unwrap();
+        assert_eq!(f.removexattr(ACL_ACCESS).err(), Some(Errno::ENODATA));
+        assert!(f.access_acl().unwrap().is_none());
+        // The ACLs a create hands over: a directory keeps the default one.
+        let parsed = std::sync::Arc::new(PosixAcl::from_xattr(&acl).unwrap().unwrap());
+        let acls = InitialAcls { access: Some(parsed.clone()), default: Some(parsed) };
+        let d = root.create_with_acls(b"d", S_IFDIR | 0o755, 0, 0, 0, &acls).unwrap();
+        assert_eq!(d.getxattr(ACL_DEFAULT).unwrap(), canonical);
+        assert_eq!(d.getxattr(ACL_ACCESS).unwrap(), canonical);
+        let g = root.create_with_acls(b"g", S_IFREG | 0o644, 0, 0, 0, &acls).unwrap();
+        assert!(g.default_acl().unwrap().is_none());
+        assert!(g.access_acl().unwrap().is_some());
+    }
+
+    #[test]
     fn xattrs_are_stored_replaced_and_removed() {
         let root = fs();
         let f = file(&root, "f", b"");

@@ -7,9 +7,10 @@
 
 use parking_lot::Mutex;
 use std::any::Any;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::CString;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
 use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::abi::statfs::ST_RDONLY;
@@ -25,6 +26,30 @@ use crate::platform::host::files::{self as host, HostFd, HostStat, OpenAs};
 const CACHED_FD_BUDGET: usize = 256;
 static CACHED_FDS: AtomicUsize = AtomicUsize::new(0);
 
+/// Lookups remembered per view (a few MiB of vkernel's heap at most).
+const ENTRY_CACHE: usize = 8192;
+
+/// What a lookup found, by path relative to the root: the inode, or None
+/// for a missing name; the oldest are forgotten first.
+#[derive(Default)]
+struct Entries {
+    found: HashMap<CString, Option<InodeRef>>,
+    order: VecDeque<CString>,
+}
+
+impl Entries {
+    fn remember(&mut self, rel: CString, entry: Option<InodeRef>) {
+        if self.found.insert(rel.clone(), entry).is_none() {
+            self.order.push_back(rel);
+        }
+        while self.order.len() > ENTRY_CACHE {
+            if let Some(old) = self.order.pop_front() {
+                self.found.remove(&old);
+            }
+        }
+    }
+}
+
 /// Inode numbers for directories vkernel supplies where the host tree has
 /// none (mount points such as /tmp, /dev and /proc under a bare root).
 const SYNTHETIC_INO_BASE: u64 = 0xffff_ff00_0000_0000;
@@ -34,6 +59,9 @@ pub struct HostFs {
     /// Names at the root that read as empty directories when missing on the host.
     synthetic: Vec<Vec<u8>>,
     root_md: Metadata,
+    /// The lookup cache, owned by the root inode: it holds inodes, which
+    /// hold this, so owning it here would keep the view alive for good.
+    entries: Weak<Mutex<Entries>>,
 }
 
 pub struct HostInode {
@@ -43,6 +71,8 @@ pub struct HostInode {
     md: Metadata,
     synthetic: bool,
     fd: Mutex<Option<HostFd>>,
+    /// The root's: the view's lookup cache (see `HostFs::entries`).
+    entries: Option<Arc<Mutex<Entries>>>,
     /// The host object's POSIX ACLs, read at the first permission check
     /// or create that needs them (the host tree does not change under us).
     access_acl: AclCache,
@@ -83,8 +113,11 @@ impl HostFs {
             .map_err(|e| format!("cannot open root directory {}: {} (give an existing directory with --root)", dir.display(), e))?;
         let dot = cstring(b".").map_err(|e| e.to_string())?;
         let root_md = root.lstat_at(&dot).map(|st| metadata_of(&st)).map_err(|e| format!("cannot stat root directory {}: {e}", dir.display()))?;
-        let fs = Arc::new(HostFs { root, synthetic: synthetic.iter().map(|s| s.as_bytes().to_vec()).collect(), root_md });
-        Ok(Arc::new(HostInode::new(fs.clone(), dot, fs.root_md, false)))
+        let entries = Arc::new(Mutex::new(Entries::default()));
+        let fs = Arc::new(HostFs { root, synthetic: synthetic.iter().map(|s| s.as_bytes().to_vec()).collect(), root_md, entries: Arc::downgrade(&entries) });
+        let mut root = HostInode::new(fs.clone(), dot, fs.root_md, false);
+        root.entries = Some(entries);
+        Ok(Arc::new(root))
     }
 }
 
@@ -105,7 +138,7 @@ impl FdGuard<'_> {
 
 impl HostInode {
     fn new(fs: Arc<HostFs>, rel: CString, md: Metadata, synthetic: bool) -> HostInode {
-        HostInode { fs, rel, md, synthetic, fd: Mutex::new(None), access_acl: AclCache::default(), default_acl: AclCache::default() }
+        HostInode { fs, rel, md, synthetic, fd: Mutex::new(None), entries: None, access_acl: AclCache::default(), default_acl: AclCache::default() }
     }
 
     fn child_path(&self, name: &[u8]) -> KResult<CString> {
@@ -121,6 +154,20 @@ impl HostInode {
 
     fn is_root(&self) -> bool {
         self.rel.as_bytes() == b"."
+    }
+
+    /// `lookup` of `name` (at `rel`) without the cache.
+    fn look_up_on_host(&self, name: &[u8], rel: &CString) -> KResult<InodeRef> {
+        match self.fs.root.lstat_at(rel).map(|st| metadata_of(&st)) {
+            Ok(md) => Ok(Arc::new(HostInode::new(self.fs.clone(), rel.clone(), md, false))),
+            Err(Errno::ENOENT) if self.is_root() => {
+                let i = self.fs.synthetic.iter().position(|s| s == name).ok_or(Errno::ENOENT)?;
+                let md =
+                    Metadata { mode: S_IFDIR | 0o755, nlink: 2, uid: 0, gid: 0, ino: SYNTHETIC_INO_BASE + i as u64, size: 0, blocks: 0, ..self.fs.root_md };
+                Ok(Arc::new(HostInode::new(self.fs.clone(), rel.clone(), md, true)))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The inode's host fd, opened for reading on first use. Holding the
@@ -187,16 +234,16 @@ impl Inode for HostInode {
             return Err(Errno::ENOENT);
         }
         let rel = self.child_path(name)?;
-        match self.fs.root.lstat_at(&rel).map(|st| metadata_of(&st)) {
-            Ok(md) => Ok(Arc::new(HostInode::new(self.fs.clone(), rel, md, false))),
-            Err(Errno::ENOENT) if self.is_root() => {
-                let i = self.fs.synthetic.iter().position(|s| s == name).ok_or(Errno::ENOENT)?;
-                let md =
-                    Metadata { mode: S_IFDIR | 0o755, nlink: 2, uid: 0, gid: 0, ino: SYNTHETIC_INO_BASE + i as u64, size: 0, blocks: 0, ..self.fs.root_md };
-                Ok(Arc::new(HostInode::new(self.fs.clone(), rel, md, true)))
-            }
-            Err(e) => Err(e),
+        let entries = self.fs.entries.upgrade();
+        if let Some(found) = entries.as_ref().and_then(|e| e.lock().found.get(&rel).cloned()) {
+            return found.ok_or(Errno::ENOENT);
         }
+        let found = self.look_up_on_host(name, &rel);
+        // Only what the tree holds is remembered, not a failure to look.
+        if let (Some(entries), Ok(_) | Err(Errno::ENOENT)) = (&entries, &found) {
+            entries.lock().remember(rel, found.clone().ok());
+        }
+        found
     }
 
     fn create(&self, _name: &[u8], _mode: u32, _rdev: u64, _uid: u32, _gid: u32) -> KResult<InodeRef> {
@@ -334,6 +381,38 @@ mod tests {
         .unwrap();
         names.sort();
         assert_eq!(names, [b".".to_vec(), b"..".to_vec(), b"file".to_vec()]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn lookups_are_remembered_within_the_bound_and_do_not_keep_the_view() {
+        let dir = std::env::temp_dir().join(format!("vk-hostfs-cache-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("sub/file"), b"x").unwrap();
+        let root = HostFs::new_root(&dir, &[]).unwrap();
+        let sub = root.lookup(b"sub").unwrap();
+        let a = sub.lookup(b"file").unwrap();
+        // Found again without the host: the same inode object, even once
+        // the host name is gone; a missing name stays missing.
+        assert_eq!(sub.lookup(b"absent").err(), Some(Errno::ENOENT));
+        std::fs::remove_file(dir.join("sub/file")).unwrap();
+        std::fs::write(dir.join("sub/absent"), b"y").unwrap();
+        let b = sub.lookup(b"file").unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(sub.lookup(b"absent").err(), Some(Errno::ENOENT));
+        // Past the bound the oldest entries go: "file" is looked up anew.
+        let host = root.as_any().downcast_ref::<HostInode>().unwrap();
+        let entries = host.entries.clone().unwrap();
+        for i in 0..ENTRY_CACHE {
+            assert_eq!(sub.lookup(format!("n{i}").as_bytes()).err(), Some(Errno::ENOENT));
+        }
+        assert_eq!(entries.lock().found.len(), ENTRY_CACHE);
+        assert_eq!(sub.lookup(b"file").err(), Some(Errno::ENOENT));
+        assert!(sub.lookup(b"absent").is_ok());
+        // The cache belongs to the root: it goes with the view.
+        drop((a, b, sub, root));
+        assert_eq!(Arc::strong_count(&entries), 1);
+        drop(entries);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1023,17 +1023,17 @@ impl MmState {
                             // A file with its own page cache: one read for the window.
                             let _ = cache.ensure(file_off / PAGE_SIZE, end - first);
                         }
-                        // A store-less cache (tmpfs) shares its present
-                        // pages; its holes are copied (zeroes) below.
-                        let shared = if cache.is_memory_only() {
-                            cache.cached_frame(file_off / PAGE_SIZE)
+                        // A store-less cache (tmpfs) gets a zeroed page in
+                        // a hole, as shmem's fault does, so the mapping sees
+                        // what is written to the file until it writes itself.
+                        let f = if cache.is_memory_only() {
+                            cache.frame_at(file_off / PAGE_SIZE)
                         } else {
-                            Some(cache.frame_filled(file_off / PAGE_SIZE, |buf| read_page(file_off, buf)).map_err(|_| FaultError::OutOfMemory)?)
+                            cache.frame_filled(file_off / PAGE_SIZE, |buf| read_page(file_off, buf))
                         };
-                        if let Some(f) = shared {
-                            self.pages.insert(vpn, Pte { frame: f, cow: true, host: HostMapping::None });
-                            continue;
-                        }
+                        let f = f.map_err(|_| FaultError::OutOfMemory)?;
+                        self.pages.insert(vpn, Pte { frame: f, cow: true, host: HostMapping::None });
+                        continue;
                     }
                     let f = phys.alloc(0).map_err(|_| FaultError::OutOfMemory)?;
                     let want = PAGE_SIZE.min(file_end.saturating_sub(file_off)) as usize;

@@ -165,6 +165,23 @@ int main(int argc, char **argv)
     EXPECT_EQ("punch", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 2 * page), 0);
     printf("after the punch: read page %d, written page %c\n", h[0], h[page]);
     munmap(h, 2 * page);
+
+    /* Private mappings of holes see what is later written to the file
+     * there (the fault fills the hole in the file's cache, as shmem's
+     * does), read-only and writable ones alike, until they write the page. */
+    EXPECT_EQ("ftruncate to zero for holes", ftruncate(fd, 0), 0);
+    EXPECT_EQ("grow sparse", ftruncate(fd, 3 * page), 0);
+    char *ro = mmap(NULL, 3 * page, PROT_READ, MAP_PRIVATE, fd, 0);
+    char *rw = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    CHECK("mmap private over holes", ro != MAP_FAILED && rw != MAP_FAILED);
+    printf("holes read: %d %d %d\n", ro[0], rw[page], rw[2 * page]);
+    rw[2 * page] = 'P';
+    EXPECT_EQ("pwrite into hole 0", pwrite(fd, "H", 1, 0), 1);
+    EXPECT_EQ("pwrite into hole 1", pwrite(fd, "I", 1, page), 1);
+    EXPECT_EQ("pwrite into hole 2", pwrite(fd, "J", 1, 2 * page), 1);
+    printf("after pwrite: read-only %c, writable unwritten %c, writable written %c, file %c\n", ro[0], rw[page], rw[2 * page], byte_at(fd, 2 * page));
+    munmap(ro, 3 * page);
+    munmap(rw, 3 * page);
     close(fd);
     EXPECT_EQ("unlink", unlink(path), 0);
     EXPECT_EQ("rmdir", rmdir(dir), 0);

@@ -818,9 +818,8 @@ fn write_shared_page(shared: &Shared, page: &mut [u8], done_page: u64) {
     page[shared::ALL_SIGNALS..shared::ALL_SIGNALS + 8].copy_from_slice(&u64::MAX.to_ne_bytes());
     page[shared::NO_SIGNALS..shared::NO_SIGNALS + 8].fill(0);
     page[shared::FSGSBASE..shared::FSGSBASE + 4].copy_from_slice(&(shared.fsgsbase as u32).to_ne_bytes());
-    let envu = |k: &str, d: u32| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
-    page[shared::STUB_SPIN..shared::STUB_SPIN + 4].copy_from_slice(&envu("XS", STUB_SPIN).to_ne_bytes());
-    page[shared::MAPPER_SPIN..shared::MAPPER_SPIN + 4].copy_from_slice(&envu("XM", MAPPER_SPIN).to_ne_bytes());
+    page[shared::STUB_SPIN..shared::STUB_SPIN + 4].copy_from_slice(&STUB_SPIN.to_ne_bytes());
+    page[shared::MAPPER_SPIN..shared::MAPPER_SPIN + 4].copy_from_slice(&MAPPER_SPIN.to_ne_bytes());
     page[shared::DONE_OFFSET..shared::DONE_OFFSET + 8].copy_from_slice(&done_page.to_ne_bytes());
     page[shared::ONE] = 1;
     page[shared::WAIT_TS..shared::WAIT_TS + 8].fill(0);

@@ -116,3 +116,36 @@ fn the_default_is_seccomp_and_a_host_without_it_falls_back_to_ptrace() {
     assert_eq!(status, Some(0), "{stderr}");
     assert!(stderr.contains("platform ptrace: asked for"), "{stderr}");
 }
+
+/// Calls in quick succession and far apart, in two threads and pinned to
+/// each CPU, answer as natively under every placement of the seccomp
+/// platform; the adaptive one (the default) moves its kernel threads
+/// between sharing their guest thread's CPU and spreading (counted by -v).
+#[test]
+fn placements_answer_like_native_and_adaptive_placement_moves() {
+    let bin = common::build("placement", Link::Static);
+    let native = common::run_native(&bin, &[], &Input::Null);
+    assert_eq!(native.status, 0, "placement fails natively:\n{}", native.stdout_str());
+    for placement in ["adaptive", "local", "spread"] {
+        let mut cmd = common::vkernel_command_with(&["-v", "--platform", "seccomp"], &bin, &[]);
+        cmd.env("VKERNEL_SECCOMP_PLACEMENT", placement);
+        let out = common::run_with(cmd, &Input::Null, std::time::Duration::from_secs(120));
+        let stderr = out.stderr_str();
+        if out.status != 0 && stderr.contains("cannot start the platform") {
+            eprintln!("skipped: this host has no seccomp platform: {stderr}");
+            return;
+        }
+        assert_eq!(out.stdout_str(), native.stdout_str(), "placement {placement}:\n{stderr}");
+        assert_eq!(out.status, 0, "placement {placement}:\n{stderr}");
+        let moves: u64 = stderr
+            .split("; ")
+            .find_map(|part| part.strip_suffix(" placement moves").or_else(|| part.trim_end().strip_suffix(" placement moves")))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no placement count in -v:\n{stderr}"));
+        if placement == "adaptive" {
+            assert!(moves >= 2, "quick calls spread and slow ones bring it back: {moves} moves\n{stderr}");
+        } else {
+            assert_eq!(moves, 0, "placement {placement} never moves\n{stderr}");
+        }
+    }
+}

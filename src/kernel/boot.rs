@@ -137,7 +137,6 @@ pub fn boot(options: BootOptions) -> Result<u8, (String, u8)> {
     }
     // Kernel threads unpinned: each guest thread's host thread is its own
     // and follows the guest's sched_setaffinity.
-    crate::task::HOST_THREADS_TAKE_AFFINITY.store(!platform.pin_kernel_threads(), std::sync::atomic::Ordering::Relaxed);
     let _ = super::PLATFORM.set(platform);
     let (init_job, init_thread) = super::run::spawn_init_thread().map_err(|e| (format!("cannot start a kernel thread: {e}"), 1))?;
     let clocks = crate::sched::vclock::enable();

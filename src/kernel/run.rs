@@ -202,8 +202,11 @@ fn run_on(context: &mut dyn Context, task: Arc<Task>, mut regs: Regs, xstate: Op
     let mut restart: Option<Errno> = None;
     let mut counts = (0u64, 0u64);
     let mut activity = Activity::Running;
+    // The affinity setting the context placed its host threads by (none
+    // yet: the first switch places them).
+    let mut placed = None;
     let ending = loop {
-        match panic::guarded(|| step(context, &task, &mut regs, &mut restart, &mut counts, &mut activity)) {
+        match panic::guarded(|| step(context, &task, &mut regs, &mut restart, &mut counts, &mut activity, &mut placed)) {
             Ok(Some(ending)) => break ending,
             Ok(None) => {}
             Err(msg) => {
@@ -257,18 +260,21 @@ fn step(
     restart: &mut Option<Errno>,
     counts: &mut (u64, u64),
     activity: &mut Activity,
+    placed: &mut Option<u64>,
 ) -> Option<Ending> {
     let verbose = task.system.config.verbose;
     if let Some(ending) = deliver_signals(task, regs, context, restart) {
         return Some(ending);
     }
+    let setting = task.affinity_setting.load(std::sync::atomic::Ordering::Acquire);
+    if *placed != Some(setting) {
+        context.set_cpus(&crate::task::affinity_cpus(task));
+        *placed = Some(setting);
+    }
     let mm = task.mm();
     let event = context.switch(&space(&mm), regs);
     if let Some((tgid, tid)) = context.host_thread(mm.id) {
-        let moved = task.cpu.lock().switch_stub(tgid, tid);
-        if moved {
-            crate::task::apply_affinity_to_host(task);
-        }
+        task.cpu.lock().switch_stub(tgid, tid);
     }
     match event {
         Event::Syscall => {

@@ -247,15 +247,6 @@ impl PageCache {
         Some(at)
     }
 
-    /// The frame at `pgoff` with a reference for the caller, if the page
-    /// is cached; never fills a hole.
-    pub fn cached_frame(&self, pgoff: u64) -> Option<Frame> {
-        let st = self.state.lock();
-        let frame = st.pages.get(&pgoff)?.frame;
-        self.phys.get(frame);
-        Some(frame)
-    }
-
     pub fn page_count(&self) -> u64 {
         self.state.lock().pages.len() as u64
     }

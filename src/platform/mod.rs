@@ -170,6 +170,10 @@ pub trait Context: Send {
     /// Takes over a host thread made by `spawn_thread` as this context's
     /// host side of `space`; false if it is gone.
     fn adopt_thread(&mut self, space: &Arc<dyn AddressSpace>, seed: ThreadSeed) -> bool;
+    /// The host CPUs the guest thread may run on (its sched_setaffinity
+    /// mask, within vkernel's CPUs; never empty): the context places its
+    /// host threads, and itself where it follows them, there.
+    fn set_cpus(&mut self, cpus: &[usize]);
     /// Host threads this context keeps for address spaces still alive but
     /// not running here now (their other threads run elsewhere): while
     /// there are any, the kernel thread must not end.

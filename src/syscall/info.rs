@@ -122,8 +122,7 @@ fn sys_sched_setaffinity(sys: &mut Sys) -> KResult<u64> {
     if mask.iter().all(|&w| w == 0) {
         return Err(Errno::EINVAL);
     }
-    *target.affinity.lock() = mask;
-    crate::task::apply_affinity_to_host(&target);
+    crate::task::set_affinity(&target, mask);
     Ok(0)
 }
 

@@ -183,6 +183,7 @@ pub fn clone_process_with(parent: &Arc<Task>, args: &CloneArgs, regs: &Regs, wan
         no_new_privs: AtomicBool::new(parent.no_new_privs.load(Ordering::Relaxed)),
         personality: std::sync::atomic::AtomicU32::new(parent.personality.load(Ordering::Relaxed)),
         affinity: Mutex::new(parent.affinity.lock().clone()),
+        affinity_setting: AtomicU64::new(parent.affinity_setting.load(Ordering::Relaxed)),
         stop_parked: std::sync::atomic::AtomicU64::new(0),
         cpu: Mutex::new(Default::default()),
         start_time_ns: crate::sched::clock::monotonic_ns(),

@@ -25,7 +25,7 @@ pub mod wait;
 
 use parking_lot::Mutex;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, AtomicU64};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use crate::abi::resource::RLIM_NLIMITS;
 use crate::abi::signal::SIGKILL;
@@ -109,6 +109,10 @@ pub struct Task {
     /// sched_setaffinity's mask: bit n set = may run on host CPU n
     /// (always within the CPUs vkernel may use).
     pub affinity: Mutex<Vec<u64>>,
+    /// Which setting of `affinity` this is (0: the initial all-CPUs mask;
+    /// each sched_setaffinity takes a number no task had): a kernel thread
+    /// places the task's host threads again when it changes.
+    pub affinity_setting: AtomicU64,
     /// The group stop (`Process` stop number) this thread last parked for.
     pub stop_parked: std::sync::atomic::AtomicU64,
     /// CPU time accounting (see `CpuAccount`).
@@ -274,6 +278,7 @@ impl Task {
             no_new_privs: std::sync::atomic::AtomicBool::new(false),
             personality: std::sync::atomic::AtomicU32::new(0),
             affinity: Mutex::new(all_cpus_mask()),
+            affinity_setting: AtomicU64::new(0),
             stop_parked: std::sync::atomic::AtomicU64::new(0),
             cpu: Mutex::new(CpuAccount::default()),
             start_time_ns: now,
@@ -450,22 +455,22 @@ pub fn cpu_times(task: &Task) -> (u64, u64) {
     (user, system)
 }
 
-/// Whether each guest thread runs in a host thread of its own that takes
-/// the guest's sched_setaffinity mask (a platform whose kernel threads are
-/// not pinned: seccomp). Set at boot.
-pub static HOST_THREADS_TAKE_AFFINITY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Sets `task`'s affinity mask (within the CPUs vkernel may use) as a new
+/// setting, and has its kernel thread place its host threads by it soon
+/// (at its next switch; a running guest is interrupted for it).
+pub fn set_affinity(task: &Task, mask: Vec<u64>) {
+    static SETTINGS: AtomicU64 = AtomicU64::new(1);
+    *task.affinity.lock() = mask;
+    task.affinity_setting.store(SETTINGS.fetch_add(1, Ordering::Relaxed), Ordering::Release);
+    if let Some(i) = task.interrupter.lock().as_ref() {
+        i.interrupt();
+    }
+}
 
-/// Gives the host thread `task` runs in the task's affinity mask, where
-/// host threads take it (a host thread reused from an ended guest thread
-/// must lose the old mask too).
-pub fn apply_affinity_to_host(task: &Task) {
-    if !HOST_THREADS_TAKE_AFFINITY.load(std::sync::atomic::Ordering::Relaxed) {
-        return;
-    }
-    let (_, tid) = task.cpu.lock().stub();
-    if tid > 0 {
-        crate::platform::host::system::set_thread_affinity(tid, &task.affinity.lock());
-    }
+/// The host CPUs `task` may run on: its affinity mask's.
+pub fn affinity_cpus(task: &Task) -> Vec<usize> {
+    let mask = task.affinity.lock();
+    crate::platform::host::system::allowed_cpus().iter().copied().filter(|&c| mask.get(c / 64).is_some_and(|w| w >> (c % 64) & 1 != 0)).collect()
 }
 
 /// The CPU the task's guest code runs on (or last ran on): its host

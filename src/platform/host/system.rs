@@ -180,6 +180,39 @@ pub fn pin_to_next_cpu() {
     }
 }
 
+/// Lets host thread `tid` (0: the calling thread) run on `cpus` only.
+pub fn set_thread_cpus(tid: i32, cpus: &[usize]) -> bool {
+    // SAFETY: cpu_set_t is plain data; sched_setaffinity on ourselves or on
+    // a thread of a process we created (same owner).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &c in cpus.iter().filter(|&&c| c < libc::CPU_SETSIZE as usize) {
+            libc::CPU_SET(c, &mut set);
+        }
+        tid >= 0 && libc::sched_setaffinity(tid, size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
+/// Pins the calling thread to one of `cpus`: the one it runs on if it is
+/// among them, else the first.
+pub fn pin_to_one_of(cpus: &[usize]) {
+    let here = current_cpu() as usize;
+    let cpu = if cpus.contains(&here) { here } else { cpus.first().copied().unwrap_or(here) };
+    set_thread_cpus(0, &[cpu]);
+}
+
+/// The CPU the calling thread is pinned to, if it is pinned to one.
+pub fn pinned_cpu() -> Option<usize> {
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity on ourselves.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) != 0 || libc::CPU_COUNT(&set) != 1 {
+            return None;
+        }
+        (0..libc::CPU_SETSIZE as usize).find(|&c| libc::CPU_ISSET(c, &set))
+    }
+}
+
 /// The host's /proc/cpuinfo (the guest sees the CPUs it runs on).
 pub fn cpuinfo() -> Vec<u8> {
     std::fs::read("/proc/cpuinfo").unwrap_or_else(|_| b"processor\t: 0\n\n".to_vec())
@@ -209,21 +242,6 @@ pub fn thread_cpu_of(tgid: i32, tid: i32) -> Option<u32> {
     // last ')', after which field 3 (the state) comes first.
     let rest = &stat[stat.rfind(')')? + 1..];
     rest.split_whitespace().nth(39 - 3).and_then(|w| w.parse().ok())
-}
-
-/// Sets the CPU affinity of host thread `tid` (of a stub process vkernel
-/// made) to the CPUs in `mask` (bit n = CPU n). False when the host
-/// refused.
-pub fn set_thread_affinity(tid: i32, mask: &[u64]) -> bool {
-    // SAFETY: cpu_set_t is plain data; sched_setaffinity on a thread of a
-    // process we created (same owner).
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        for cpu in (0..libc::CPU_SETSIZE as usize).filter(|c| mask.get(c / 64).is_some_and(|w| w >> (c % 64) & 1 != 0)) {
-            libc::CPU_SET(cpu, &mut set);
-        }
-        tid > 0 && libc::sched_setaffinity(tid, size_of::<libc::cpu_set_t>(), &set) == 0
-    }
 }
 
 /// CPU time of host thread `tid` of process `tgid` in nanoseconds, from

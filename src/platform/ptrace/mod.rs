@@ -622,6 +622,19 @@ impl Context for PtraceContext {
         true
     }
 
+    fn set_cpus(&mut self, cpus: &[usize]) {
+        use crate::platform::host::system;
+        // This kernel thread is pinned, and its stubs with it (a round
+        // trip stays on one CPU): all move when its CPU is not allowed.
+        if system::pinned_cpu().is_some_and(|c| cpus.contains(&c)) {
+            return;
+        }
+        system::pin_to_one_of(cpus);
+        for stub in self.stubs.values().chain(self.spare.iter()) {
+            system::pin_like_caller(stub.tid);
+        }
+    }
+
     fn parked(&self) -> usize {
         self.stubs.values().filter(|s| s.space.strong_count() > 0).count()
     }

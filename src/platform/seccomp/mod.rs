@@ -59,7 +59,8 @@ const MIN_SPIN: Duration = Duration::from_micros(2);
 /// A sleeping wait on a stub checks that the stub still lives this often.
 const LIVENESS_INTERVAL: Duration = Duration::from_millis(200);
 
-/// pause instructions the stub spins for an answer before it sleeps.
+/// pause instructions the stub spins for an answer before it sleeps (when
+/// its kernel thread is on another CPU).
 const STUB_SPIN: u32 = 2000;
 /// ...and the mapper for its next order.
 const MAPPER_SPIN: u32 = 1000;
@@ -68,13 +69,37 @@ pub struct SeccompPlatform {
     shared: Arc<Shared>,
 }
 
+/// Where a guest thread, its kernel thread and its stub's mapper run.
+/// On a VM, waking a thread on an idle CPU costs tens of microseconds (the
+/// virtual CPU is halted), and a hand-off that sleeps pays that twice; a
+/// wake on the waker's own CPU is an enqueue. So by default the three
+/// share one CPU and every hand-off sleeps at once (spinning there would
+/// only keep the other side from running), and a thread that makes calls
+/// in quick succession is spread: its kernel thread on another CPU, both
+/// sides spinning, until its calls come far apart again.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Placement {
+    /// Each guest thread with its kernel thread and mapper (pinned).
+    Local,
+    /// Left to the host, with spinning hand-offs.
+    Spread,
+    /// Local, spread while calls come quickly (the default).
+    Adaptive,
+}
+
+/// A local thread whose events come this soon after their answers, this
+/// many times in a row, is spread.
+const QUICK_RUN: Duration = Duration::from_micros(25);
+const QUICK_EVENTS: u32 = 32;
+/// A spread thread whose events come this late, this many times in a
+/// row, goes back to local.
+const SLOW_EVENTS: u32 = 2;
+
 struct Shared {
     memory: Arc<dyn GuestMemory>,
     stub_elf: OwnedFd,
     fsgsbase: bool,
-    /// Each guest thread, its kernel thread and its stub's mapper share
-    /// one CPU, and hand-offs sleep at once (see `pin_kernel_threads`).
-    local: bool,
+    placement: Placement,
     /// The syscall table and trampolines for patched sites (None: no
     /// patching, without FSGSBASE or when turned off).
     patching: Option<Patching>,
@@ -128,13 +153,18 @@ impl SeccompPlatform {
         crate::platform::host::files::write_all_fd(fd, STUB_ELF)?;
         let fsgsbase = crate::platform::host::system::has_fsgsbase();
         let patching = if fsgsbase && std::env::var_os("VKERNEL_NO_PATCHING").is_none() { Patching::new(memory.as_ref()) } else { None };
-        let local = std::env::var_os("VKERNEL_SECCOMP_LOCAL").is_some();
-        LOCAL.store(local, Ordering::Relaxed);
+        // VKERNEL_SECCOMP_PLACEMENT=local|spread picks one for comparisons.
+        let placement = match std::env::var("VKERNEL_SECCOMP_PLACEMENT").as_deref() {
+            Ok("local") => Placement::Local,
+            Ok("spread") => Placement::Spread,
+            _ => Placement::Adaptive,
+        };
+        MAPPER_SPINS.store(placement == Placement::Spread, Ordering::Relaxed);
         let shared = Arc::new(Shared {
             memory,
             stub_elf,
             fsgsbase,
-            local,
+            placement,
             patching,
             ready: Mutex::new(Ready::default()),
             wanted: Condvar::new(),
@@ -168,11 +198,14 @@ impl Platform for SeccompPlatform {
             spare: Vec::new(),
             kick: Arc::new(Kick { target: AtomicU64::new(0), pending: AtomicBool::new(false) }),
             spin: MAX_SPIN,
+            spread: self.shared.placement == Placement::Spread,
+            streak: 0,
+            cpus: crate::platform::host::system::allowed_cpus().to_vec(),
         })
     }
 
     fn pin_kernel_threads(&self) -> bool {
-        self.shared.local
+        self.shared.placement != Placement::Spread
     }
 
     fn name(&self) -> &'static str {
@@ -514,7 +547,8 @@ impl StubProcess {
         };
         // Done when the done byte is set (any nonzero byte of it: the
         // mapper writes it only after its last call returned).
-        if !wait_on(done, hint, None, |v| v != 0, MAX_SPIN, alive, &stats::BATCHES) {
+        let spin = if MAPPER_SPINS.load(Ordering::Relaxed) { MAX_SPIN } else { Duration::ZERO };
+        if !wait_on(done, hint, None, |v| v != 0, spin, alive, &stats::BATCHES) {
             return Err(());
         }
         // Results are guest-writable: a lie about them can only make
@@ -619,14 +653,10 @@ impl StubProcess {
     }
 }
 
-/// `Shared::local`, for the waits.
-static LOCAL: AtomicBool = AtomicBool::new(false);
-
-/// How long vkernel spins where it would spin `d`: not at all when the
-/// other side shares its CPU (the spin would only keep it from running).
-fn spin_budget(d: Duration) -> Duration {
-    if LOCAL.load(Ordering::Relaxed) { Duration::ZERO } else { d }
-}
+/// Whether mappers spin for their next order (and vkernel for their
+/// answers): only when placement is left to the host; otherwise a mapper
+/// shares its threads' CPU.
+static MAPPER_SPINS: AtomicBool = AtomicBool::new(false);
 
 /// Waits until `pred(word)` holds: spins up to `spin`, then sleeps on the
 /// word (announcing it in `sleeps`), checking `alive` now and then. False
@@ -649,7 +679,6 @@ fn wait_on(
     tally: &stats::Tally,
 ) -> bool {
     let start = Instant::now();
-    let spin = spin_budget(spin);
     let mut n = 0u32;
     while !spin.is_zero() {
         if pred(word.load(Ordering::Acquire)) {
@@ -839,8 +868,7 @@ fn write_shared_page(shared: &Shared, page: &mut [u8], done_page: u64) {
     page[shared::ALL_SIGNALS..shared::ALL_SIGNALS + 8].copy_from_slice(&u64::MAX.to_ne_bytes());
     page[shared::NO_SIGNALS..shared::NO_SIGNALS + 8].fill(0);
     page[shared::FSGSBASE..shared::FSGSBASE + 4].copy_from_slice(&(shared.fsgsbase as u32).to_ne_bytes());
-    let (stub_spin, mapper_spin) = if shared.local { (1, 1) } else { (STUB_SPIN, MAPPER_SPIN) };
-    page[shared::STUB_SPIN..shared::STUB_SPIN + 4].copy_from_slice(&stub_spin.to_ne_bytes());
+    let mapper_spin = if shared.placement == Placement::Spread { MAPPER_SPIN } else { 1 };
     page[shared::MAPPER_SPIN..shared::MAPPER_SPIN + 4].copy_from_slice(&mapper_spin.to_ne_bytes());
     page[shared::DONE_OFFSET..shared::DONE_OFFSET + 8].copy_from_slice(&done_page.to_ne_bytes());
     page[shared::ONE] = 1;
@@ -990,6 +1018,13 @@ impl HostThread {
         u64::from_ne_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]))
     }
 
+    /// How long to spin for an event that comes soon (the thread runs only
+    /// stub code first): not at all when it shares this CPU (its slot's
+    /// spin, which vkernel sets, says so).
+    fn wait_spin(&self) -> Duration {
+        if self.word(slot::SPIN).load(Ordering::Relaxed) == 0 { Duration::ZERO } else { MAX_SPIN }
+    }
+
     /// Waits until the thread is parked with an event, and takes its frame
     /// (or notes a fast call).
     fn park(&mut self, spin: Duration) -> bool {
@@ -1047,7 +1082,7 @@ impl HostThread {
     fn convert(&mut self) -> bool {
         if self.fast {
             self.answer(slot::FLAG_CONVERT);
-            if !self.park(MAX_SPIN) {
+            if !self.park(self.wait_spin()) {
                 return false;
             }
         }
@@ -1154,8 +1189,15 @@ struct SeccompContext {
     /// the next one (emptying one is a single munmap).
     spare: Vec<HostThread>,
     kick: Arc<Kick>,
-    /// How long to spin for the next event (adapted to what is measured).
+    /// How long to spin for the next event when spread (adapted to what
+    /// is measured).
     spin: Duration,
+    /// Spread now (see `Placement`), and the run of quick or slow events
+    /// that moves it.
+    spread: bool,
+    streak: u32,
+    /// The host CPUs its guest thread may use (`Context::set_cpus`).
+    cpus: Vec<usize>,
 }
 
 const MAX_SPARE: usize = 2;
@@ -1213,14 +1255,55 @@ impl SeccompContext {
     }
 
     /// Lets go of threads whose address spaces are gone.
-    /// In local mode, runs a host thread this context drives, and its
-    /// stub's mapper, on this kernel thread's CPU: each hand-off then wakes
-    /// a thread on the waker's own CPU, an enqueue, where waking an idle
-    /// CPU of a VM costs tens of microseconds.
+    /// Places a host thread this context drives (and its stub's mapper)
+    /// as this context's placement says, and tells it how long to spin.
     fn place_with_caller(&self, t: &HostThread) {
-        if self.shared.local {
-            crate::platform::host::system::pin_like_caller(t.tid);
-            crate::platform::host::system::pin_like_caller(t.process.mapper_tid);
+        use crate::platform::host::system;
+        if self.spread {
+            system::set_thread_cpus(t.tid, &self.cpus);
+            t.word(slot::SPIN).store(STUB_SPIN, Ordering::Relaxed);
+        } else {
+            system::pin_like_caller(t.tid);
+            system::pin_like_caller(t.process.mapper_tid);
+            t.word(slot::SPIN).store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// How long to spin for an event: as measured when spread, not at all
+    /// on the guest thread's own CPU.
+    fn event_spin(&self, measured: Duration) -> Duration {
+        if self.spread { measured } else { Duration::ZERO }
+    }
+
+    /// Moves this context (and the host thread of `id`) between local and
+    /// spread as its events say, under adaptive placement: `ran` is how
+    /// long the guest ran between its answer and this event.
+    fn adapt_placement(&mut self, id: u64, ran: Duration) {
+        if self.shared.placement != Placement::Adaptive {
+            return;
+        }
+        let goes_on = if self.spread { ran >= MAX_SPIN } else { ran < QUICK_RUN };
+        self.streak = if goes_on { self.streak + 1 } else { 0 };
+        if self.streak < if self.spread { SLOW_EVENTS } else { QUICK_EVENTS } {
+            return;
+        }
+        self.streak = 0;
+        self.spread = !self.spread;
+        stats::PLACEMENT_MOVES.fetch_add(1, Ordering::Relaxed);
+        self.place_self();
+        if let Some(t) = self.threads.get(&id) {
+            self.place_with_caller(t);
+        }
+    }
+
+    /// Places this kernel thread: anywhere when spread, else pinned to
+    /// one of its guest thread's CPUs.
+    fn place_self(&self) {
+        use crate::platform::host::system;
+        if self.spread {
+            system::set_thread_cpus(0, system::allowed_cpus());
+        } else {
+            system::pin_to_one_of(&self.cpus);
         }
     }
 
@@ -1292,13 +1375,13 @@ impl Context for SeccompContext {
         let shared = self.shared.clone();
         let patching = shared.patching.as_ref();
         let kick = self.kick.clone();
-        let spin = self.spin;
+        let spin = self.event_spin(self.spin);
         let t = match self.thread_for(space, true) {
             Ok(t) => t,
             Err(NoStub::Interrupted) => return Event::Interrupted,
             Err(NoStub::Exhausted) => return Event::Lost,
         };
-        if !t.park(MAX_SPIN) {
+        if !t.park(t.wait_spin()) {
             return Event::Lost;
         }
         let Ok((generation, awaited)) = Self::apply_changes(space, t) else { return Event::Lost };
@@ -1364,6 +1447,7 @@ impl Context for SeccompContext {
         // that was short; barely when it was long.
         let ran = answered.elapsed();
         self.spin = if ran < MAX_SPIN { (ran * 2).clamp(MIN_SPIN * 4, MAX_SPIN) } else { MIN_SPIN };
+        self.adapt_placement(space.id(), ran);
         let Some(t) = self.threads.get_mut(&space.id()) else { return Event::Lost };
         // The batch this thread waited for (if any) is done before its
         // event is served.
@@ -1459,7 +1543,7 @@ impl Context for SeccompContext {
 
     fn extended_state(&mut self, space: &Arc<dyn AddressSpace>) -> Option<Vec<u8>> {
         let t = self.thread_for(space, false).ok()?;
-        if !t.park(MAX_SPIN) || !t.convert() {
+        if !t.park(t.wait_spin()) || !t.convert() {
             return None;
         }
         let frame = t.frame.as_ref()?;
@@ -1468,7 +1552,7 @@ impl Context for SeccompContext {
 
     fn set_extended_state(&mut self, space: &Arc<dyn AddressSpace>, state: &[u8]) -> bool {
         let Ok(t) = self.thread_for(space, false) else { return false };
-        if !t.park(MAX_SPIN) || !t.convert() {
+        if !t.park(t.wait_spin()) || !t.convert() {
             return false;
         }
         t.fresh = false;
@@ -1485,7 +1569,7 @@ impl Context for SeccompContext {
 
     fn release(&mut self, id: u64) {
         let Some(mut t) = self.threads.remove(&id) else { return };
-        let parked = t.park(MAX_SPIN);
+        let parked = t.park(t.wait_spin());
         forget_serving();
         if !parked {
             return;
@@ -1577,6 +1661,21 @@ impl Context for SeccompContext {
         self.place_with_caller(&t);
         self.threads.insert(space.id(), t);
         true
+    }
+
+    fn set_cpus(&mut self, cpus: &[usize]) {
+        if cpus.is_empty() || cpus == self.cpus.as_slice() {
+            return;
+        }
+        self.cpus = cpus.to_vec();
+        // Spread with placement left to the host, this kernel thread was
+        // never pinned: only its host threads take the mask.
+        if self.shared.placement != Placement::Spread {
+            self.place_self();
+        }
+        for t in self.threads.values() {
+            self.place_with_caller(t);
+        }
     }
 
     fn parked(&self) -> usize {

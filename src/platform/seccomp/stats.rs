@@ -50,13 +50,15 @@ pub static STUBS_MAKE_NS: AtomicU64 = AtomicU64::new(0);
 pub static STUBS_TAKEN: AtomicU64 = AtomicU64::new(0);
 pub static STUBS_WAIT_NS: AtomicU64 = AtomicU64::new(0);
 pub static SPARES_REUSED: AtomicU64 = AtomicU64::new(0);
+/// Kernel threads moved between local and spread placement.
+pub static PLACEMENT_MOVES: AtomicU64 = AtomicU64::new(0);
 
 /// The line `-v` prints at exit.
 pub fn report() -> String {
     let ms = |ns: &AtomicU64| ns.load(Relaxed) as f64 / 1e6;
     format!(
         "hand-offs: {}; {}; {}, {} more awaited by the answered thread, {} host calls; {} calls from patched sites; \
-         stubs: {} made in {:.1} ms, {} taken after {:.1} ms of waiting, {} spares reused",
+         stubs: {} made in {:.1} ms, {} taken after {:.1} ms of waiting, {} spares reused; {} placement moves",
         EVENTS.show("guest events"),
         ANSWERS.show("answers"),
         BATCHES.show("mapper batches"),
@@ -67,6 +69,7 @@ pub fn report() -> String {
         ms(&STUBS_MAKE_NS),
         STUBS_TAKEN.load(Relaxed),
         ms(&STUBS_WAIT_NS),
-        SPARES_REUSED.load(Relaxed)
+        SPARES_REUSED.load(Relaxed),
+        PLACEMENT_MOVES.load(Relaxed)
     )
 }

@@ -78,6 +78,9 @@ pub mod slot {
     /// sleeps in the kernel): the waiting thread sleeps instead of
     /// spinning. Cleared before the answer.
     pub const LONG: usize = 88;
+    /// Pauses a thread spins for its answer before it sleeps, less one:
+    /// vkernel's choice per thread (0 where it shares the thread's CPU).
+    pub const SPIN: usize = 92;
     pub const ALTSTACK: usize = 128;
     /// A fast call's site entry, flags and registers (stub.s F_*).
     pub const F_SITE: usize = 256;
@@ -142,7 +145,6 @@ pub mod shared {
     pub const ALL_SIGNALS: usize = 32;
     pub const NO_SIGNALS: usize = 40;
     pub const FSGSBASE: usize = 48;
-    pub const STUB_SPIN: usize = 52;
     pub const MAPPER_SPIN: usize = 56;
     /// The guest-RAM offset of the stub's done byte (see `mapper`).
     pub const DONE_OFFSET: usize = 64;

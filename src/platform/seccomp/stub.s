@@ -35,6 +35,7 @@
     .set S_AWAIT,    80     # with flag 4: the mapper request to wait for
     .set S_KICKED,   84     # a kick came during a fast call's wait
     .set S_LONG,     88     # vkernel sleeps serving the event: stop spinning
+    .set S_SPIN,     92     # pauses spent awaiting an answer before sleeping, less one (vkernel's choice)
     .set S_ALTSTACK, 128    # stack_t for sigaltstack
     # A fast (patched-site) system call's registers (see stub.rs slot::fast)
     .set F_SITE,     256    # the site's table index
@@ -68,7 +69,6 @@
     .set SH_ALL_SIGNALS, 32
     .set SH_NO_SIGNALS,  40
     .set SH_FSGSBASE,    48
-    .set SH_STUB_SPIN,   52
     .set SH_MAPPER_SPIN, 56
     .set SH_DONE_OFFSET, 64  # guest-RAM offset of the batch-done byte (mapped read-only at DONE)
     .set SH_ONE,         72  # a nonzero byte, the source of that write
@@ -167,7 +167,8 @@ handler:
 2:  # Wait for the answer: spin (giving the CPU away now and then, in
     # case what we wait for waits for this CPU), then sleep on the state
     # word.
-    mov r12d, [rip + SHARED + SH_STUB_SPIN]
+    mov r12d, [rbx + S_SPIN]
+    inc r12d
     # Answered (2), or still posted (1); any other value is a guest that
     # wrote the slot: post again, so that vkernel sees an event (and can
     # end the guest) rather than this thread spinning with every signal
@@ -214,7 +215,8 @@ handler:
     # the latter (or S_AWAIT, or the flag): it only returns early, and
     # vkernel takes its next fault for a stale one. Sleeps on the MAPPER
     # word (the mapper always wakes it), never longer than SH_WAIT_TS.
-    mov r12d, [rip + SHARED + SH_STUB_SPIN]
+    mov r12d, [rbx + S_SPIN]
+    inc r12d
 11: cmp byte ptr [rip + DONE], 0
     jne 10f
     mov eax, [rip + MAPPER]
@@ -450,7 +452,8 @@ fast_entry:
     mov edx, esi            # wake 1 (short: this code ends before 0x740)
     mov eax, SYS_futex
     syscall
-2:  mov r12d, [rip + SHARED + SH_STUB_SPIN]
+2:  mov r12d, [rbx + S_SPIN]
+    inc r12d
     # Answered (2), or still waiting (3); any other value is a guest that
     # wrote the slot: trap, so that vkernel sees an event either way.
 3:  mov eax, [rbx + S_STATE]

@@ -34,6 +34,7 @@ fn flusher() -> &'static Flusher {
 }
 
 fn run() {
+    crate::platform::host::system::unpin_service_thread();
     let f = flusher();
     loop {
         {

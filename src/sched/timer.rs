@@ -54,6 +54,7 @@ impl Timers {
     }
 
     fn run(&self) {
+        crate::platform::host::system::unpin_service_thread();
         let mut q = self.queue.lock();
         loop {
             let now = Instant::now();

@@ -193,6 +193,12 @@ pub fn set_thread_cpus(tid: i32, cpus: &[usize]) -> bool {
     }
 }
 
+/// A service thread started by a (perhaps pinned) kernel thread runs on
+/// every CPU vkernel may use, not on its creator's.
+pub fn unpin_service_thread() {
+    set_thread_cpus(0, allowed_cpus());
+}
+
 /// Pins the calling thread to one of `cpus`: the one it runs on if it is
 /// among them, else the first.
 pub fn pin_to_one_of(cpus: &[usize]) {

@@ -386,6 +386,7 @@ impl RawConsole {
 /// code it calls is reported and the reader goes on (the console must not
 /// die with it).
 fn read_host_input(sink: impl ConsoleInput, fd: i32, wake: i32) {
+    super::system::unpin_service_thread();
     loop {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_loop(&sink, fd, wake))) {
             Ok(()) => return,

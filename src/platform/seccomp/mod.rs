@@ -26,7 +26,7 @@ pub mod stub;
 use parking_lot::{Condvar, Mutex};
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -87,6 +87,26 @@ enum Placement {
     Adaptive,
 }
 
+/// Contexts in `switch` now: guest threads that run or are being served
+/// (not blocked in the kernel).
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a context in `switch` while it lives.
+struct Running;
+
+impl Running {
+    fn new() -> Running {
+        RUNNING.fetch_add(1, Ordering::Relaxed);
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// A local thread whose events come this soon after their answers, this
 /// many times in a row, is spread.
 const QUICK_RUN: Duration = Duration::from_micros(25);
@@ -94,6 +114,8 @@ const QUICK_EVENTS: u32 = 32;
 /// A spread thread whose events come this late, this many times in a
 /// row, goes back to local.
 const SLOW_EVENTS: u32 = 2;
+/// Events after a move that do not count (they pay for the move).
+const SETTLING_EVENTS: u32 = 8;
 
 struct Shared {
     memory: Arc<dyn GuestMemory>,
@@ -200,6 +222,7 @@ impl Platform for SeccompPlatform {
             spin: MAX_SPIN,
             spread: self.shared.placement == Placement::Spread,
             streak: 0,
+            settling: 0,
             cpus: crate::platform::host::system::allowed_cpus().to_vec(),
         })
     }
@@ -1196,6 +1219,8 @@ struct SeccompContext {
     /// that moves it.
     spread: bool,
     streak: u32,
+    /// Events left before the next move is considered.
+    settling: u32,
     /// The host CPUs its guest thread may use (`Context::set_cpus`).
     cpus: Vec<usize>,
 }
@@ -1282,12 +1307,21 @@ impl SeccompContext {
         if self.shared.placement != Placement::Adaptive {
             return;
         }
-        let goes_on = if self.spread { ran >= MAX_SPIN } else { ran < QUICK_RUN };
+        // Spread, a thread takes two CPUs: only while the others have
+        // no guest that wants one.
+        if self.settling > 0 {
+            // The first events after a move pay for the move.
+            self.settling -= 1;
+            return;
+        }
+        let crowded = RUNNING.load(Ordering::Relaxed) >= crate::platform::host::system::cpu_count();
+        let goes_on = if self.spread { ran >= MAX_SPIN || crowded } else { ran < QUICK_RUN && !crowded };
         self.streak = if goes_on { self.streak + 1 } else { 0 };
         if self.streak < if self.spread { SLOW_EVENTS } else { QUICK_EVENTS } {
             return;
         }
         self.streak = 0;
+        self.settling = SETTLING_EVENTS;
         self.spread = !self.spread;
         stats::PLACEMENT_MOVES.fetch_add(1, Ordering::Relaxed);
         self.place_self();
@@ -1301,6 +1335,12 @@ impl SeccompContext {
     fn place_self(&self) {
         use crate::platform::host::system;
         if self.spread {
+            // Off the guest thread's CPU first: left to itself the host
+            // would keep both spinning on one.
+            let here = system::current_cpu() as usize;
+            if let Some(&other) = system::allowed_cpus().iter().find(|&&c| c != here) {
+                system::set_thread_cpus(0, &[other]);
+            }
             system::set_thread_cpus(0, system::allowed_cpus());
         } else {
             system::pin_to_one_of(&self.cpus);
@@ -1371,6 +1411,7 @@ impl SeccompContext {
 
 impl Context for SeccompContext {
     fn switch(&mut self, space: &Arc<dyn AddressSpace>, regs: &mut Regs) -> Event {
+        let _running = Running::new();
         let fsgsbase = self.shared.fsgsbase;
         let shared = self.shared.clone();
         let patching = shared.patching.as_ref();

@@ -1279,7 +1279,6 @@ impl SeccompContext {
         self.threads.get_mut(&id).ok_or(NoStub::Exhausted)
     }
 
-    /// Lets go of threads whose address spaces are gone.
     /// Places a host thread this context drives (and its stub's mapper)
     /// as this context's placement says, and tells it how long to spin.
     fn place_with_caller(&self, t: &HostThread) {
@@ -1307,13 +1306,13 @@ impl SeccompContext {
         if self.shared.placement != Placement::Adaptive {
             return;
         }
-        // Spread, a thread takes two CPUs: only while the others have
-        // no guest that wants one.
         if self.settling > 0 {
             // The first events after a move pay for the move.
             self.settling -= 1;
             return;
         }
+        // Spread, a thread takes two CPUs: only while the others have
+        // no guest that wants one.
         let crowded = RUNNING.load(Ordering::Relaxed) >= crate::platform::host::system::cpu_count();
         let goes_on = if self.spread { ran >= MAX_SPIN || crowded } else { ran < QUICK_RUN && !crowded };
         self.streak = if goes_on { self.streak + 1 } else { 0 };
@@ -1347,6 +1346,7 @@ impl SeccompContext {
         }
     }
 
+    /// Lets go of threads whose address spaces are gone.
     fn tidy(&mut self) {
         let dead: Vec<u64> = self.threads.iter().filter(|(_, t)| t.space.strong_count() == 0).map(|(&k, _)| k).collect();
         for k in dead {

@@ -349,10 +349,11 @@ pub trait Inode: Send + Sync + Any {
     }
 }
 
-/// An inode's data as mm reads it for a private file mapping. The mount
-/// it was mapped from stays in use while the mapping lives, as a VMA's
-/// file keeps its mount busy on Linux (umount is EBUSY).
-pub struct MappedInode(pub InodeRef, pub Option<Arc<crate::fs::path::Mount>>);
+/// An inode's data as mm reads it for a file mapping, and the path it
+/// was mapped by: its mount stays in use while the mapping lives, as a
+/// VMA's file keeps its mount busy on Linux (umount is EBUSY), and
+/// inotify hears of what the mapping does to the file there.
+pub struct MappedInode(pub InodeRef, pub Option<crate::fs::path::Path>);
 
 impl crate::mm::vma::FileData for MappedInode {
     fn size(&self) -> KResult<u64> {
@@ -373,7 +374,12 @@ impl crate::mm::vma::FileData for MappedInode {
     /// the filesystem's (EOPNOTSUPP without hole punching, seals).
     fn punch_hole(&self, offset: u64, len: u64) -> KResult<()> {
         use crate::abi::fcntl::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
-        self.0.fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len)
+        self.0.fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len)?;
+        // A modification, as vfs_fallocate's fsnotify_modify.
+        if let Some(path) = &self.1 {
+            crate::fs::notify::path_event(path, crate::abi::event::IN_MODIFY);
+        }
+        Ok(())
     }
 }
 

@@ -188,7 +188,7 @@ fn file_backing(sys: &Sys, file: &Arc<File>, md: &crate::fs::inode::Metadata, sh
             S_IFREG if shared && file.inode.page_cache().is_some() => {
                 let memory = file.inode.page_cache().ok_or(Errno::ENODEV)?;
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
-                let inode = MappedInode(file.inode.clone(), file.path.as_ref().map(|p| p.mount.clone()));
+                let inode = MappedInode(file.inode.clone(), file.path.clone());
                 let data: Arc<dyn FileData> = Arc::new(crate::fs::inode::MappedSharedFile { inode, name });
                 Backing::Shared { memory, pgoff: offset / PAGE_SIZE, file: Some(data) }
             }
@@ -197,7 +197,7 @@ fn file_backing(sys: &Sys, file: &Arc<File>, md: &crate::fs::inode::Metadata, sh
             // made later are not seen.
             S_IFREG if !shared || prot & PROT_WRITE == 0 => {
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
-                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone(), file.path.as_ref().map(|p| p.mount.clone())));
+                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone(), file.path.clone()));
                 let cache = crate::mm::vma::private_file_cache(file.inode.page_cache(), &*data);
                 Backing::File { file: data, offset, file_end: u64::MAX, name, dev: md.dev, ino: md.ino, cache }
             }

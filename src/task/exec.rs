@@ -323,7 +323,7 @@ fn map_elf(mm: &Arc<Mm>, elf: &ElfFile, file: &crate::fs::path::Path, bias: u64,
     let mut phdr_addr = None;
     // Files with their own page cache (tmpfs) are copied on first touch;
     // others share one cache among all their mappings.
-    let data: std::sync::Arc<dyn crate::mm::vma::FileData> = std::sync::Arc::new(crate::fs::inode::MappedInode(inode.clone(), Some(file.mount.clone())));
+    let data: std::sync::Arc<dyn crate::mm::vma::FileData> = std::sync::Arc::new(crate::fs::inode::MappedInode(inode.clone(), Some(file.clone())));
     let cache = crate::mm::vma::private_file_cache(inode.page_cache(), &*data);
     if let Some(cache) = &cache {
         cache.add_mapper(mm);

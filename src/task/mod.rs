@@ -423,15 +423,15 @@ impl CpuAccount {
     }
 
     /// The task's guest code now runs in host thread `tid` of stub
-    /// process `tgid`. True when that is a different host thread.
-    pub fn switch_stub(&mut self, tgid: i32, tid: i32) -> bool {
+    /// process `tgid` (its CPU time so far counts from here when that is
+    /// a different host thread).
+    pub fn switch_stub(&mut self, tgid: i32, tid: i32) {
         if (tgid, tid) == self.stub {
-            return false;
+            return;
         }
         self.user_done += stub_cpu(self.stub).saturating_sub(self.stub_base);
         self.stub = (tgid, tid);
         self.stub_base = stub_cpu(self.stub);
-        true
     }
 
     /// The host thread (stub process, thread) the task's guest code last

@@ -5,9 +5,11 @@
  * read see zeros, a private mapping keeps the pages it wrote), also in
  * shared anonymous memory; and Linux's refusals in madvise_remove's order
  * (VM_LOCKED EINVAL, no file EINVAL, not shared-maywrite EACCES), after
- * punching what came before, and ENOMEM for a gap. */
+ * punching what came before, and ENOMEM for a gap. The punch is an
+ * inotify IN_MODIFY of the file, as fallocate's. */
 #include "common.h"
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -60,9 +62,21 @@ static void file_holes(const char *path)
     priv[2 * page] = 'P';
     s[3 * page] = 'S';
 
+    int in = inotify_init1(IN_NONBLOCK);
+    CHECK("inotify watch", in >= 0 && inotify_add_watch(in, path, IN_MODIFY) >= 0);
     EXPECT_ERR("unaligned start", madvise(s + 1, page, MADV_REMOVE), EINVAL);
     EXPECT_EQ("zero length", madvise(s, 0, MADV_REMOVE), 0);
     EXPECT_EQ("remove pages 1 and 2", madvise(s + page, 2 * page, MADV_REMOVE), 0);
+    char events[4096];
+    long got = read(in, events, sizeof events);
+    int modified = 0;
+    for (long at = 0; at + (long)sizeof(struct inotify_event) <= got;) {
+        struct inotify_event *e = (struct inotify_event *)(events + at);
+        modified += (e->mask & IN_MODIFY) != 0;
+        at += sizeof *e + e->len;
+    }
+    printf("IN_MODIFY events for the punch: %d\n", modified);
+    close(in);
     /* Before anything reads the hole: a read fault in shared tmpfs
      * memory allocates its page again. */
     CHECK("blocks freed", blocks(fd) < before);

@@ -301,7 +301,8 @@ pub trait Inode: Send + Sync + Any {
     fn access_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
         Ok(None)
     }
-    /// The default ACL a directory's new entries inherit.
+    /// The default ACL a directory's new entries inherit (asked only of
+    /// directories; `access_acl` never of a symlink: the VFS checks).
     fn default_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
         Ok(None)
     }

@@ -3,7 +3,7 @@
 //! uid 0 holding CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH).
 
 use crate::abi::fcntl::AT_FDCWD;
-use crate::abi::stat::{S_IFDIR, S_IFMT};
+use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT};
 use crate::abi::{Errno, KResult};
 use crate::fs::inode::{Inode, Metadata};
 use crate::fs::path::{self, Path, WalkContext};
@@ -47,6 +47,7 @@ pub fn may_access(creds: &Creds, inode: &dyn Inode, md: &Metadata, mask: u32) ->
         return if (mode >> 6) & mask == mask { Ok(()) } else { Err(Errno::EACCES) };
     }
     if mode & 0o070 != 0
+        && mode & S_IFMT != S_IFLNK
         && let Some(acl) = inode.access_acl()?
     {
         return acl.permission(creds, md, mask);

@@ -95,8 +95,7 @@ fn create_in(task: &dyn FsCaller, dir: &Path, name: &[u8], mode: u32, rdev: u64)
     if mode & S_IFMT == S_IFDIR && dmd.mode & S_ISGID != 0 {
         mode |= S_ISGID;
     }
-    let inode =
-        if acls.is_empty() { dir.inode().create(name, mode, rdev, uid, gid)? } else { dir.inode().create_with_acls(name, mode, rdev, uid, gid, &acls)? };
+    let inode = dir.inode().create_with_acls(name, mode, rdev, uid, gid, &acls)?;
     Ok(child_path(dir, name, inode))
 }
 

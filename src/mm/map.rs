@@ -4,9 +4,9 @@
 
 use crate::abi::mman::{
     MADV_COLD, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE, MADV_KEEPONFORK, MADV_MERGEABLE,
-    MADV_NOHUGEPAGE, MADV_NORMAL, MADV_PAGEOUT, MADV_RANDOM, MADV_REMOVE, MADV_SEQUENTIAL, MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK, MAP_32BIT,
-    MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE,
-    PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
+    MADV_NOHUGEPAGE, MADV_NORMAL, MADV_PAGEOUT, MADV_RANDOM, MADV_SEQUENTIAL, MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK, MAP_32BIT, MAP_FIXED,
+    MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_EXEC,
+    PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
 };
 use crate::abi::{Errno, KResult, PAGE_SIZE, page_align_up};
 use crate::mm::vma::*;
@@ -268,11 +268,6 @@ impl MmState {
     }
 
     pub fn advise(&mut self, start: u64, len: u64, advice: u32) -> KResult<()> {
-        if advice == MADV_REMOVE {
-            // It punches holes in files: `removals`, then the caller
-            // punches with the address-space lock released.
-            return Err(Errno::EINVAL);
-        }
         if start % PAGE_SIZE != 0 {
             return Err(Errno::EINVAL);
         }
@@ -284,7 +279,6 @@ impl MmState {
                 | MADV_WILLNEED
                 | MADV_DONTNEED
                 | MADV_FREE
-                | MADV_REMOVE
                 | MADV_DONTFORK
                 | MADV_DOFORK
                 | MADV_MERGEABLE

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::vfs::{Ext4Fs, InodeHandle, NameState};
 use super::{Attr, SetAttr as EngineSetAttr};
 use crate::abi::fcntl::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, RENAME_EXCHANGE};
-use crate::abi::stat::{S_IFDIR, S_IFLNK, S_IFMT};
+use crate::abi::stat::{S_IFDIR, S_IFMT};
 use crate::abi::statfs::EXT4_SUPER_MAGIC;
 use crate::abi::{Errno, KResult, PAGE_SIZE, StatFs, Timespec};
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
@@ -574,16 +574,10 @@ impl Inode for Ext4Inode {
     }
 
     fn access_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
-        if self.file_type == S_IFLNK {
-            return Ok(None);
-        }
         self.handle.access_acl.get(|| posix_acl::stored(self.engine().getxattr(self.ino(), ACL_ACCESS)))
     }
 
     fn default_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
-        if self.file_type != S_IFDIR {
-            return Ok(None);
-        }
         self.handle.default_acl.get(|| posix_acl::stored(self.engine().getxattr(self.ino(), ACL_DEFAULT)))
     }
 

@@ -292,16 +292,10 @@ impl Inode for HostInode {
     }
 
     fn access_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
-        if self.md.mode & S_IFMT == S_IFLNK {
-            return Ok(None);
-        }
         self.access_acl.get(|| posix_acl::stored(self.getxattr(ACL_ACCESS)))
     }
 
     fn default_acl(&self) -> KResult<Option<Arc<PosixAcl>>> {
-        if !self.md.is_dir() {
-            return Ok(None);
-        }
         self.default_acl.get(|| posix_acl::stored(self.getxattr(ACL_DEFAULT)))
     }
 

@@ -704,15 +704,13 @@ impl Inode for OvlInode {
 
     fn create(&self, name: &[u8], mode: u32, rdev: u64, uid: u32, gid: u32) -> KResult<InodeRef> {
         // Linux's ovl_mknod: the guest may not make a whiteout.
-        if mode & S_IFMT == S_IFCHR && rdev == 0 {
-            return Err(Errno::EPERM);
-        }
-        self.create_with(name, mode & S_IFMT == S_IFDIR, |work, temp| work.create(temp, mode, rdev, uid, gid))
+        self.create_with_acls(name, mode, rdev, uid, gid, &InitialAcls::default())
     }
 
     /// The ACLs go on the copy in the work directory, before it is put in
     /// place (as ovl_create_object has the upper filesystem inherit them).
     fn create_with_acls(&self, name: &[u8], mode: u32, rdev: u64, uid: u32, gid: u32, acls: &InitialAcls) -> KResult<InodeRef> {
+        // Linux's ovl_mknod: the guest may not make a whiteout.
         if mode & S_IFMT == S_IFCHR && rdev == 0 {
             return Err(Errno::EPERM);
         }

@@ -168,16 +168,10 @@ pub fn thread_cpu_ns(tid: i32) -> u64 {
 pub fn pin_to_next_cpu() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    // SAFETY: cpu_set_t is plain data; sched_{get,set}affinity on ourselves.
     // The CPUs vkernel started with, not the calling thread's: a kernel
     // thread made by a pinned one inherits its single CPU.
     let cpus = allowed_cpus();
-    unsafe {
-        let cpu = cpus[NEXT.fetch_add(1, Ordering::Relaxed) % cpus.len()];
-        let mut one: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut one);
-        libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &one);
-    }
+    set_thread_cpus(0, &[cpus[NEXT.fetch_add(1, Ordering::Relaxed) % cpus.len()]]);
 }
 
 /// Lets host thread `tid` (0: the calling thread) run on `cpus` only.

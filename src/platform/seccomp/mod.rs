@@ -181,7 +181,6 @@ impl SeccompPlatform {
             Ok("spread") => Placement::Spread,
             _ => Placement::Adaptive,
         };
-        MAPPER_SPINS.store(placement == Placement::Spread, Ordering::Relaxed);
         let shared = Arc::new(Shared {
             memory,
             stub_elf,
@@ -405,6 +404,9 @@ struct StubProcess {
     /// DONE_ADDR): its first byte is set by this stub's mapper (and
     /// nothing else, through pwrite) when a batch is done.
     done_page: u64,
+    /// The mapper spins for its next order, and vkernel for its answers
+    /// (placement left to the host); otherwise it shares its threads' CPU.
+    mapper_spins: bool,
     /// Guest RAM offset of each slot in use.
     slots: Mutex<Vec<Option<u64>>>,
     /// Host threads parked in their slots that no guest thread uses (a
@@ -570,7 +572,8 @@ impl StubProcess {
         };
         // Done when the done byte is set (any nonzero byte of it: the
         // mapper writes it only after its last call returned).
-        let spin = if MAPPER_SPINS.load(Ordering::Relaxed) { MAX_SPIN } else { Duration::ZERO };
+        // The mapper shares its threads' CPU unless placement is the host's.
+        let spin = if self.mapper_spins { MAX_SPIN } else { Duration::ZERO };
         if !wait_on(done, hint, None, |v| v != 0, spin, alive, &stats::BATCHES) {
             return Err(());
         }
@@ -676,11 +679,6 @@ impl StubProcess {
     }
 }
 
-/// Whether mappers spin for their next order (and vkernel for their
-/// answers): only when placement is left to the host; otherwise a mapper
-/// shares its threads' CPU.
-static MAPPER_SPINS: AtomicBool = AtomicBool::new(false);
-
 /// Waits until `pred(word)` holds: spins up to `spin`, then sleeps on the
 /// word (announcing it in `sleeps`), checking `alive` now and then. False
 /// when `alive` says the other side is gone.
@@ -778,6 +776,7 @@ fn make_stub(shared: &Arc<Shared>) -> Result<StubProcess, String> {
         mapper_page,
         shared_page,
         done_page,
+        mapper_spins: shared.placement == Placement::Spread,
         slots: Mutex::new(Vec::new()),
         idle: Mutex::new(Vec::new()),
         request: Mutex::new(Orders::default()),

@@ -438,7 +438,12 @@ impl Inode for TmpInode {
         let mode = if mode & S_IFMT == 0 { mode | S_IFREG } else { mode };
         let inode = self.fs.alloc_inode(mode, uid, gid, rdev, kind)?;
         if !acls.is_empty() {
-            inode.lock().acls = acls.clone();
+            // Only a directory keeps a default ACL, whoever asks.
+            let mut st = inode.lock();
+            st.acls.access = acls.access.clone();
+            if mode & S_IFMT == S_IFDIR {
+                st.acls.default = acls.default.clone();
+            }
         }
         self.insert(name, inode.clone())?;
         Ok(inode)

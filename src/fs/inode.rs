@@ -336,6 +336,15 @@ pub trait Inode: Send + Sync + Any {
         None
     }
 
+    /// The host file a regular file of a host filesystem is (a `--share`
+    /// file, a file of the read-only host view), opened for reading and,
+    /// with `write`, for writing: its MAP_SHARED mappings map it on the
+    /// host, so they see host processes' changes and write() sees them.
+    /// `None`: not a host file.
+    fn host_file(&self, _write: bool) -> KResult<Option<crate::platform::HostFile>> {
+        Ok(None)
+    }
+
     /// For /proc/<pid>/fd-style "magic" links: the path the link resolves to
     /// directly, bypassing a textual walk. `None` for ordinary symlinks.
     fn magic_link(&self) -> Option<crate::fs::path::Path> {

@@ -159,7 +159,7 @@ fn read_pinned(file: &File, bufs: &UserBuffers, offset: Option<u64>, mut pos: Op
     // An empty read asks whether the file has the path at all, before any
     // page is pinned.
     let start = offset.or(pos.as_deref().copied()).unwrap_or(0);
-    if file.ops.read_into(file, start, &mut [])?.is_err() || bufs.in_shared_file_mapping() {
+    if file.ops.read_into(file, start, &mut [])?.is_err() || bufs.in_shared_file_mapping() || bufs.in_host_file_mapping() {
         return None;
     }
     // Pages past the end are never touched, as Linux copies only data.
@@ -277,7 +277,7 @@ fn write_from_inner(file: &File, bufs: &UserBuffers, offset: Option<u64>) -> KRe
 fn write_pinned(file: &File, bufs: &UserBuffers, offset: Option<u64>, mut pos: Option<&mut u64>) -> Option<KResult<usize>> {
     let mut at = offset.or(pos.as_deref().copied()).unwrap_or(0);
     // An empty write asks whether the file has the path at all.
-    if file.ops.write_gather(file, &[], &mut at.clone())?.is_err() {
+    if file.ops.write_gather(file, &[], &mut at.clone())?.is_err() || bufs.in_host_file_mapping() {
         return None;
     }
     let mut done = 0usize;

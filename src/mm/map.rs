@@ -88,6 +88,7 @@ impl MmState {
     pub fn unmap_range(&mut self, start: u64, end: u64) {
         self.split_at(start);
         self.split_at(end);
+        self.unmap_host_files(start, end);
         let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
         for k in keys {
             if let Some(vma) = self.vmas.remove(&k) {
@@ -259,6 +260,7 @@ impl MmState {
         } else {
             self.unmap_host_range(start, end);
         }
+        self.unmap_host_files(start, end);
         for k in keys {
             if self.vmas.contains_key(&k) {
                 self.merge_around(k);
@@ -316,6 +318,8 @@ impl MmState {
                         // next touch); shared pages persist in their object.
                         if advice != MADV_PAGEOUT {
                             self.drop_pages(s, e);
+                            // A host file's pages stay in the file.
+                            self.unmap_host_files(s, e);
                         }
                     }
                     cursor = v.end;
@@ -364,6 +368,7 @@ impl MmState {
                 },
                 // A special mapping ([vdso], [vvar]) has no file.
                 Backing::File { file, .. } if v.label.is_empty() => RemovalTarget::File(file.clone()),
+                Backing::HostFile { file, .. } => RemovalTarget::File(file.clone()),
                 _ => return (holes, Err(Errno::EINVAL)),
             };
             if v.flags & MAP_TYPE == MAP_PRIVATE || v.flags & VMA_NO_MAYWRITE != 0 {
@@ -371,7 +376,7 @@ impl MmState {
             }
             let offset = match &v.backing {
                 Backing::Shared { pgoff, .. } => pgoff * PAGE_SIZE,
-                Backing::File { offset, .. } => *offset,
+                Backing::File { offset, .. } | Backing::HostFile { offset, .. } => *offset,
                 Backing::Anonymous => 0,
             } + (s - v.start);
             holes.push(Removal { target, offset, len: e - s });
@@ -448,6 +453,7 @@ impl MmState {
         // Grow in place when this is the VMA's tail and the gap is free.
         let grow_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
         if old_end == vma.end && grow_end <= TASK_SIZE && self.range_is_free(old_end, grow_end) {
+            self.unmap_host_files(vma.start, vma.end);
             if let Some(v) = self.vmas.get_mut(&vma.start) {
                 v.end = grow_end;
             }
@@ -470,8 +476,10 @@ impl MmState {
         match &mut moved.backing {
             Backing::Anonymous => {}
             Backing::Shared { pgoff, .. } => *pgoff += delta / PAGE_SIZE,
-            Backing::File { offset, .. } => *offset += delta,
+            Backing::File { offset, .. } | Backing::HostFile { offset, .. } => *offset += delta,
         }
+        // Its new place is mapped at its first fault there.
+        moved.backing.forget_host_file();
         let pages: Vec<(u64, crate::mm::Pte)> = self.pages.range(old / PAGE_SIZE..(old + old_len) / PAGE_SIZE).map(|(&k, &p)| (k, p)).collect();
         // Take the pages out without releasing their frames.
         for (k, p) in &pages {

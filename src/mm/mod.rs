@@ -251,10 +251,14 @@ impl Mm {
         let mut done = 0;
         while done < buf.len() {
             let va = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
-            let frame = st.frame_for_access(&self.phys, va, false)?;
             let off = (va % PAGE_SIZE) as usize;
             let n = (PAGE_SIZE as usize - off).min(buf.len() - done);
-            buf[done..done + n].copy_from_slice(&self.phys.frame_bytes(frame)[off..off + n]);
+            if let Some((file, at)) = st.host_file_at(va, false)? {
+                file.0.read_mapped(at, &mut buf[done..done + n])?;
+            } else {
+                let frame = st.frame_for_access(&self.phys, va, false)?;
+                buf[done..done + n].copy_from_slice(&self.phys.frame_bytes(frame)[off..off + n]);
+            }
             done += n;
         }
         Ok(())
@@ -266,10 +270,16 @@ impl Mm {
         let mut done = 0;
         while done < len {
             let va = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
-            let frame = st.frame_for_access(&self.phys, va, false)?;
             let off = (va % PAGE_SIZE) as usize;
             let n = (PAGE_SIZE as usize - off).min(len - done);
-            out.extend_from_slice(&self.phys.frame_bytes(frame)[off..off + n]);
+            if let Some((file, at)) = st.host_file_at(va, false)? {
+                let from = out.len();
+                out.resize(from + n, 0);
+                file.0.read_mapped(at, &mut out[from..])?;
+            } else {
+                let frame = st.frame_for_access(&self.phys, va, false)?;
+                out.extend_from_slice(&self.phys.frame_bytes(frame)[off..off + n]);
+            }
             done += n;
         }
         Ok(())
@@ -287,10 +297,14 @@ impl Mm {
         let mut done = 0;
         while done < data.len() {
             let va = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
-            let frame = st.frame_for_access(&self.phys, va, true)?;
             let off = (va % PAGE_SIZE) as usize;
             let n = (PAGE_SIZE as usize - off).min(data.len() - done);
-            self.phys.frame_bytes(frame)[off..off + n].copy_from_slice(&data[done..done + n]);
+            if let Some((file, at)) = st.host_file_at(va, true)? {
+                file.0.write_mapped(at, &data[done..done + n])?;
+            } else {
+                let frame = st.frame_for_access(&self.phys, va, true)?;
+                self.phys.frame_bytes(frame)[off..off + n].copy_from_slice(&data[done..done + n]);
+            }
             done += n;
         }
         Ok(())
@@ -305,6 +319,9 @@ impl Mm {
             return Err(Errno::EINVAL);
         }
         let mut st = self.lock();
+        if let Some((file, at)) = st.host_file_at(addr, true)? {
+            return file.0.atomic_update_mapped_u32(at, update);
+        }
         let frame = st.frame_for_access(&self.phys, addr, true)?;
         let off = (addr % PAGE_SIZE) as usize;
         let bytes = self.phys.frame_bytes(frame);
@@ -326,7 +343,18 @@ impl Mm {
     /// Is `addr` in a shared mapping (MAP_SHARED, shm)? Futexes there are
     /// keyed by the page, elsewhere by address space and address.
     pub fn is_shared_mapping(&self, addr: u64) -> bool {
-        matches!(self.lock().find_vma(addr).map(|v| &v.backing), Some(crate::mm::vma::Backing::Shared { .. }))
+        matches!(self.lock().find_vma(addr).map(|v| &v.backing), Some(Backing::Shared { .. } | Backing::HostFile { .. }))
+    }
+
+    /// For a shared mapping of a host file: the file's identity and the
+    /// offset `addr` maps (futexes there meet every process mapping it).
+    pub fn host_file_position(&self, addr: u64) -> Option<(u64, u64, u64)> {
+        let st = self.lock();
+        let vma = st.find_vma(addr)?;
+        match &vma.backing {
+            Backing::HostFile { offset, dev, ino, .. } => Some((*dev, *ino, offset + (addr - vma.start))),
+            _ => None,
+        }
     }
 
     pub fn read<T: Pod>(&self, addr: u64) -> KResult<T> {
@@ -376,6 +404,10 @@ impl Mm {
         let mut st = self.lock();
         let mut cst = child.lock();
         cst.vmas = st.vmas.clone();
+        // The child's new host address space maps its host files afresh.
+        for vma in cst.vmas.values_mut() {
+            vma.backing.forget_host_file();
+        }
         (cst.brk_start, cst.brk, cst.mmap_base, cst.stack_top) = (st.brk_start, st.brk, st.mmap_base, st.stack_top);
         (cst.arg_start, cst.arg_end, cst.env_start, cst.env_end) = (st.arg_start, st.arg_end, st.env_start, st.env_end);
         (cst.start_stack, cst.saved_auxv) = (st.start_stack, st.saved_auxv.clone());
@@ -486,6 +518,9 @@ impl crate::platform::AddressSpace for Mm {
             }
         }
         st.host_ops.clear();
+        for vma in st.vmas.values_mut() {
+            vma.backing.forget_host_file();
+        }
         st.remap_table();
         st.map_runs_to_host(&runs, REWARM_MAX_OPS);
     }
@@ -528,8 +563,8 @@ impl MmState {
 
     fn queue(&mut self, op: HostOp) {
         // Merge with the previous op when contiguous (common in munmap loops).
-        if let (Some(HostOp::Unmap { addr, len }), HostOp::Unmap { addr: a2, len: l2 }) = (self.host_ops.last_mut(), op) {
-            if *addr + *len == a2 {
+        if let (Some(HostOp::Unmap { addr, len }), HostOp::Unmap { addr: a2, len: l2 }) = (self.host_ops.last_mut(), &op) {
+            if *addr + *len == *a2 {
                 *len += l2;
                 return;
             }
@@ -685,6 +720,19 @@ impl MmState {
         }
     }
 
+    /// For a kernel access at `va` in a shared mapping of a host file: the
+    /// file and the offset `va` maps (such pages have no frame). None
+    /// elsewhere; EFAULT where the guest's own access would fault.
+    fn host_file_at(&self, va: u64, write: bool) -> KResult<Option<(crate::platform::HostFile, u64)>> {
+        let Some(vma) = self.find_vma(va) else { return Ok(None) };
+        let Backing::HostFile { host, offset, .. } = &vma.backing else { return Ok(None) };
+        let allowed = if write { vma.prot & PROT_WRITE != 0 } else { vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0 };
+        if !allowed {
+            return Err(Errno::EFAULT);
+        }
+        Ok(Some((host.clone(), offset + (va - vma.start))))
+    }
+
     /// The frame backing `va` for a kernel access, faulting it in as the
     /// guest's own access would; EFAULT where the guest would get SIGSEGV.
     fn frame_for_access(&mut self, phys: &Arc<PhysMemory>, va: u64, write: bool) -> KResult<Frame> {
@@ -747,6 +795,9 @@ impl MmState {
         };
         if vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
             return Err(FaultError::AccErr);
+        }
+        if let Backing::HostFile { .. } = vma.backing {
+            return self.fault_host_file(vma.start, stale);
         }
         match self.pages.get(&vpn).copied() {
             Some(pte) if pte.host == HostMapping::Full => {
@@ -829,6 +880,40 @@ impl MmState {
                 self.map_to_host(&vma, map_start.min(win_start), map_end.max(win_end));
                 Ok(())
             }
+        }
+    }
+
+    /// A fault in a shared mapping of a host file: the host maps the whole
+    /// VMA from the file at once (it then faults pages in itself, and a
+    /// page past the end of the file is its SIGBUS, which the guest gets).
+    /// A fault where the host maps it already is the guest's protection
+    /// fault, unless it may be stale.
+    fn fault_host_file(&mut self, start: u64, stale: bool) -> Result<(), FaultError> {
+        let vma = self.vmas.get_mut(&start).ok_or(FaultError::MapErr)?;
+        let (addr, len, prot) = (vma.start, vma.len(), vma.prot);
+        let Backing::HostFile { host, offset, mapped, .. } = &mut vma.backing else { return Err(FaultError::MapErr) };
+        if *mapped {
+            return if stale { Ok(()) } else { Err(FaultError::AccErr) };
+        }
+        *mapped = true;
+        let op = HostOp::MapFile { addr, len, prot, offset: *offset, file: host.clone() };
+        self.queue(op);
+        Ok(())
+    }
+
+    /// Queues the host unmap of every host-file mapping reaching into
+    /// [start, end) that the host maps now, whole (its flag is the VMA's),
+    /// and marks them unmapped: a later fault maps the whole VMA again.
+    pub fn unmap_host_files(&mut self, start: u64, end: u64) {
+        let mut unmaps = Vec::new();
+        for (_, vma) in self.vmas.range_mut(..end).rev().take_while(|(_, v)| v.end > start) {
+            if vma.backing.host_file_mapped() {
+                vma.backing.forget_host_file();
+                unmaps.push((vma.start, vma.end));
+            }
+        }
+        for (s, e) in unmaps.into_iter().rev() {
+            self.queue(HostOp::Unmap { addr: s, len: e - s });
         }
     }
 
@@ -921,6 +1006,8 @@ impl MmState {
             return Ok(());
         }
         match &vma.backing {
+            // The host maps these itself (fault_host_file): no frames.
+            Backing::HostFile { .. } => return Err(FaultError::MapErr),
             Backing::Anonymous => {
                 // Each run of absent pages gets the largest contiguous
                 // blocks that fit: one host mmap per block.

@@ -99,6 +99,8 @@ pub fn footprint(mm: &Mm) -> Footprint {
                 Backing::Shared { .. } => f.shmem += 1,
                 Backing::File { .. } if pte.cow => f.file += 1,
                 Backing::File { .. } => f.anon += 1,
+                // The host's page cache, not guest RAM (it has no pages here).
+                Backing::HostFile { .. } => {}
             }
         }
     }

@@ -11,6 +11,7 @@ use crate::abi::uio::IOV_MAX;
 use crate::abi::{Errno, Iovec, KResult, PAGE_SIZE, Pod};
 use crate::mm::Mm;
 use crate::mm::frame::{Frame, PhysMemory};
+use crate::mm::vma::Backing;
 
 /// The end of the user address range (Linux's TASK_SIZE_MAX): access_ok
 /// fails above it.
@@ -202,14 +203,21 @@ impl UserBuffers {
     /// pinned page written back meanwhile would lose the read's data), so
     /// it takes the buffered path, which does.
     pub fn in_shared_file_mapping(&self) -> bool {
+        self.any_mapping(|b| matches!(b, Backing::Shared { memory, .. } if memory.has_store()))
+    }
+
+    /// Whether any of the buffer lies in a shared mapping of a host file:
+    /// its pages are the host's, with no frame to pin, so reads and writes
+    /// take the buffered path (which copies through the file).
+    pub fn in_host_file_mapping(&self) -> bool {
+        self.any_mapping(|b| matches!(b, Backing::HostFile { .. }))
+    }
+
+    fn any_mapping(&self, pred: impl Fn(&Backing) -> bool) -> bool {
         let st = self.mm.lock();
         self.segs.iter().any(|&(addr, len)| {
             let end = addr.saturating_add(len as u64);
-            st.vmas
-                .range(..end)
-                .rev()
-                .take_while(|(_, v)| v.end > addr)
-                .any(|(_, v)| matches!(&v.backing, crate::mm::vma::Backing::Shared { memory, .. } if memory.has_store()))
+            st.vmas.range(..end).rev().take_while(|(_, v)| v.end > addr).any(|(_, v)| pred(&v.backing))
         })
     }
 

@@ -43,6 +43,15 @@ pub enum Backing {
     /// `cache` holds the file's pages shared by every private mapping of
     /// it (copy-on-write), so repeated execs of one binary share frames.
     File { file: Arc<dyn FileData>, offset: u64, file_end: u64, name: Vec<u8>, dev: u64, ino: u64, cache: Option<Arc<PageCache>> },
+    /// A shared mapping of a host file (a `--share` file, or one of the
+    /// read-only host view): the host maps the file itself
+    /// (`HostOp::MapFile`, the whole VMA at its first fault), so its pages
+    /// are the host's page cache, never guest RAM, and the guest,
+    /// vkernel's reads and writes of the file and host processes all see
+    /// one copy. vkernel reaches the pages through `host` (opened for
+    /// writing when the mapping may write). `mapped`: the host maps the
+    /// whole VMA (or the order is queued).
+    HostFile { file: Arc<dyn FileData>, host: crate::platform::HostFile, offset: u64, dev: u64, ino: u64, mapped: bool },
 }
 
 impl Backing {
@@ -53,7 +62,20 @@ impl Backing {
         match self {
             Backing::Shared { memory, .. } => Some(memory),
             Backing::File { cache, .. } => cache.as_ref(),
-            Backing::Anonymous => None,
+            Backing::Anonymous | Backing::HostFile { .. } => None,
+        }
+    }
+
+    /// A host-file mapping the host maps now (see `Backing::HostFile`).
+    pub fn host_file_mapped(&self) -> bool {
+        matches!(self, Backing::HostFile { mapped: true, .. })
+    }
+
+    /// Marks a host-file mapping as not mapped on the host (it will be
+    /// mapped whole at its next fault).
+    pub fn forget_host_file(&mut self) {
+        if let Backing::HostFile { mapped, .. } = self {
+            *mapped = false;
         }
     }
 
@@ -155,7 +177,7 @@ impl Vma {
         match &mut tail.backing {
             Backing::Anonymous => {}
             Backing::Shared { pgoff, .. } => *pgoff += delta / 4096,
-            Backing::File { offset, .. } => *offset += delta,
+            Backing::File { offset, .. } | Backing::HostFile { offset, .. } => *offset += delta,
         }
         self.end = at;
         tail
@@ -171,6 +193,9 @@ impl Vma {
             (Backing::Shared { memory: a, pgoff: pa, .. }, Backing::Shared { memory: b, pgoff: pb, .. }) => Arc::ptr_eq(a, b) && pa + self.len() / 4096 == *pb,
             (Backing::File { dev: da, ino: ia, offset: oa, file_end: ea, .. }, Backing::File { dev: db, ino: ib, offset: ob, file_end: eb, .. }) => {
                 (da, ia) == (db, ib) && oa + self.len() == *ob && ea == eb
+            }
+            (Backing::HostFile { host: ha, offset: oa, mapped: ma, .. }, Backing::HostFile { host: hb, offset: ob, mapped: mb, .. }) => {
+                ha == hb && oa + self.len() == *ob && ma == mb
             }
             _ => false,
         }

@@ -31,13 +31,37 @@ pub const STUB_REGION_START: u64 = 0x7fff_ff00_0000;
 
 /// A change the host must make to a stub's mappings before the guest
 /// runs again: map a range of the guest-RAM memfd at a guest address,
-/// unmap a range, or change the protection of a range the host maps
-/// wholly (fork's write-protection: mprotect; a backend may unmap instead).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// map a host file there (MAP_SHARED, from `offset` of the file), unmap a
+/// range, or change the protection of a range the host maps wholly
+/// (fork's write-protection: mprotect; a backend may unmap instead).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HostOp {
     Map { addr: u64, len: u64, prot: u32, offset: u64 },
+    MapFile { addr: u64, len: u64, prot: u32, offset: u64, file: HostFile },
     Unmap { addr: u64, len: u64 },
     Protect { addr: u64, len: u64, prot: u32 },
+}
+
+/// A host file a stub maps itself (a shared mapping of a `--share` file
+/// or of the host view), so that the guest, vkernel's own reads and
+/// writes and host processes all see the host's one page cache. Opened
+/// with the access the mapping may use; the platform hands the stub a
+/// duplicate for the one mmap and closes it after.
+#[derive(Clone)]
+pub struct HostFile(pub Arc<host::files::HostFd>);
+
+impl PartialEq for HostFile {
+    fn eq(&self, other: &HostFile) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for HostFile {}
+
+impl std::fmt::Debug for HostFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HostFile(fd {})", self.0.raw())
+    }
 }
 
 /// Host changes an address space queued, and the guest-RAM frames that

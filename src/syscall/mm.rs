@@ -192,9 +192,15 @@ fn file_backing(sys: &Sys, file: &Arc<File>, md: &crate::fs::inode::Metadata, sh
                 let data: Arc<dyn FileData> = Arc::new(crate::fs::inode::MappedSharedFile { inode, name });
                 Backing::Shared { memory, pgoff: offset / PAGE_SIZE, file: Some(data) }
             }
-            // Without one (the read-only host view), a shared mapping that
-            // cannot write behaves as a private copy; host-side changes
-            // made later are not seen.
+            // Host files (shares, the host view) are mapped by the host
+            // itself: one page cache with the host's processes.
+            S_IFREG if shared && let Some(host) = file.inode.host_file(file.writable())? => {
+                let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
+                let inode = MappedInode(file.inode.clone(), file.path.clone());
+                let data: Arc<dyn FileData> = Arc::new(crate::fs::inode::MappedSharedFile { inode, name });
+                Backing::HostFile { file: data, host, offset, dev: md.dev, ino: md.ino, mapped: false }
+            }
+            // Anything else without a page cache gets private copies.
             S_IFREG if !shared || prot & PROT_WRITE == 0 => {
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
                 let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone(), file.path.clone()));

@@ -177,6 +177,11 @@ fn segments_of(mm: &Arc<Mm>) -> (Vec<Segment>, Vec<(u64, u64, u64, Vec<u8>)>) {
             _ if vma.prot & PROT_READ == 0 => (0, false, false),
             Backing::Anonymous => (if touched { whole } else { 0 }, false, false),
             Backing::Shared { .. } => (whole, false, false),
+            // A shared file mapping: named in NT_FILE, not dumped (0x33).
+            Backing::HostFile { file, offset, .. } => {
+                files.push((vma.start, vma.end, offset / PAGE_SIZE, file.maps_name().unwrap_or_default()));
+                (0, false, false)
+            }
             Backing::File { offset, name, .. } => {
                 files.push((vma.start, vma.end, offset / PAGE_SIZE, name.clone()));
                 if vma.flags & MAP_SHARED != 0 {

@@ -18,6 +18,8 @@ use crate::sched::wait::{Sleeper, wait_until};
 pub enum FutexKey {
     Private { mm: u64, addr: u64 },
     Shared { frame: u32, offset: u32 },
+    /// In a shared mapping of a host file: the file and the word's offset.
+    File { dev: u64, ino: u64, offset: u64 },
 }
 
 impl FutexKey {
@@ -35,6 +37,9 @@ impl FutexKey {
         mm.read::<u32>(uaddr)?;
         if !mm.is_shared_mapping(uaddr) {
             return Ok(FutexKey::Private { mm: mm.id, addr: uaddr });
+        }
+        if let Some((dev, ino, offset)) = mm.host_file_position(uaddr) {
+            return Ok(FutexKey::File { dev, ino, offset });
         }
         match mm.frame_of(uaddr) {
             Some(frame) => Ok(FutexKey::Shared { frame, offset: (uaddr % 4096) as u32 }),

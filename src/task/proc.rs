@@ -330,6 +330,7 @@ pub(crate) fn vma_line(vma: &crate::mm::vma::Vma) -> String {
             (pgoff * PAGE_SIZE, dev, ino, name)
         }
         Backing::Shared { pgoff, .. } => (pgoff * PAGE_SIZE, 1, 0, b"/dev/zero (deleted)".to_vec()),
+        Backing::HostFile { file, offset, dev, ino, .. } => (*offset, *dev, *ino, file.maps_name().unwrap_or_default()),
         _ => (0, 0, 0, vma.label.as_bytes().to_vec()),
     };
     let name = if name.is_empty() { vma.label.as_bytes().to_vec() } else { name };

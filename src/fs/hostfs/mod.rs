@@ -341,6 +341,24 @@ impl Inode for HostInode {
         }
         Ok(None)
     }
+
+    /// A file of its own for the mapping (the cached fd is shared by every
+    /// read); the view is read-only, so never for writing.
+    fn host_file(&self, write: bool) -> KResult<Option<crate::platform::HostFile>> {
+        if self.md.mode & S_IFMT != S_IFREG || self.synthetic {
+            return Ok(None);
+        }
+        if write {
+            return Err(Errno::EROFS);
+        }
+        let fd = self.fs.root.open_at(&self.rel, OpenAs::Read)?;
+        let st = host::fstat(fd.raw())?;
+        if (make_dev(st.dev.0, st.dev.1), st.ino) != (self.md.dev, self.md.ino) {
+            // Another file took the name on the host since it was looked up.
+            return Err(Errno::ESTALE);
+        }
+        Ok(Some(crate::platform::HostFile(Arc::new(fd))))
+    }
 }
 
 #[cfg(test)]

@@ -876,6 +876,12 @@ impl Inode for OvlInode {
         self.upper()?.page_cache()
     }
 
+    /// A lower file not copied up maps the host file (Linux's ovl_mmap
+    /// maps the real file of the moment too).
+    fn host_file(&self, write: bool) -> KResult<Option<crate::platform::HostFile>> {
+        self.real()?.host_file(write)
+    }
+
     fn getxattr(&self, name: &[u8]) -> KResult<Vec<u8>> {
         if is_private(name) {
             return Err(Errno::EOPNOTSUPP);

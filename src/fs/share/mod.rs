@@ -420,6 +420,21 @@ impl Inode for ShareInode {
         Ok(None)
     }
 
+    /// Read-only mappings share the cached read fd; one that may write
+    /// gets its own O_RDWR fd (the cached write fd may be O_WRONLY).
+    fn host_file(&self, write: bool) -> KResult<Option<crate::platform::HostFile>> {
+        if self.ftype != S_IFREG {
+            return Ok(None);
+        }
+        let fd = if write {
+            self.check_writable()?;
+            Arc::new(self.open_fresh(OpenAs::ReadWrite)?)
+        } else {
+            self.read_fd()?
+        };
+        Ok(Some(crate::platform::HostFile(fd)))
+    }
+
     fn getxattr(&self, name: &[u8]) -> KResult<Vec<u8>> {
         self.fd(Kind::Path)?.getxattr(&host::cstring(name)?)
     }

@@ -551,3 +551,93 @@ pub fn write_all_fd(fd: i32, data: &[u8]) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// What vkernel's own accesses to a host file's shared mapping do (a
+/// system call reading or writing guest memory that the host maps from a
+/// file, see mm's `Backing::HostFile`): through the fd, at the offset the
+/// address maps, with the mapping's rules at the end of the file. vkernel
+/// never maps these pages for a copy: a page past the end would be SIGBUS
+/// in vkernel itself.
+impl HostFd {
+    fn size(&self) -> KResult<u64> {
+        Ok(fstat(self.raw())?.size)
+    }
+
+    /// Reads `buf.len()` bytes of the mapping at file offset `offset`: the
+    /// tail of the last page past the end of the file reads as zeros, a
+    /// page wholly past it is EFAULT (where the guest gets SIGBUS).
+    pub fn read_mapped(&self, offset: u64, buf: &mut [u8]) -> KResult<()> {
+        let mut got = 0;
+        while got < buf.len() {
+            match self.pread(&mut buf[got..], offset + got as u64).map_err(|_| Errno::EFAULT)? {
+                0 => break,
+                n => got += n,
+            }
+        }
+        if got < buf.len() {
+            let mapped_end = crate::abi::page_align_up(self.size()?).unwrap_or(u64::MAX);
+            if offset + buf.len() as u64 > mapped_end {
+                return Err(Errno::EFAULT);
+            }
+            buf[got..].fill(0);
+        }
+        Ok(())
+    }
+
+    /// Writes `data` into the mapping at file offset `offset`: EFAULT for a
+    /// page wholly past the end of the file; bytes of the last page past
+    /// the end are not written (the file does not grow, and the host's
+    /// page keeps zeros there rather than the bytes a Linux page would
+    /// hold until it is reclaimed).
+    pub fn write_mapped(&self, offset: u64, data: &[u8]) -> KResult<()> {
+        let size = self.size()?;
+        let mapped_end = crate::abi::page_align_up(size).unwrap_or(u64::MAX);
+        if offset + data.len() as u64 > mapped_end {
+            return Err(Errno::EFAULT);
+        }
+        let inside = (size.saturating_sub(offset) as usize).min(data.len());
+        let mut put = 0;
+        while put < inside {
+            match self.pwrite(&data[put..inside], offset + put as u64).map_err(|_| Errno::EFAULT)? {
+                0 => return Err(Errno::EFAULT),
+                n => put += n,
+            }
+        }
+        Ok(())
+    }
+
+    /// Atomically updates the aligned u32 at file offset `offset` of the
+    /// mapping, as the guest's own atomic instructions on the same host
+    /// page see it: `update` gets the value and returns the new one (None
+    /// leaves it); returns the value found. vkernel maps the one page for
+    /// this, after checking that the file reaches it; only a host process
+    /// shrinking the file in that moment could make it SIGBUS.
+    pub fn atomic_update_mapped_u32(&self, offset: u64, mut update: impl FnMut(u32) -> Option<u32>) -> KResult<u32> {
+        let page = offset & !(crate::abi::PAGE_SIZE - 1);
+        if page >= self.size()? {
+            return Err(Errno::EFAULT);
+        }
+        let len = crate::abi::PAGE_SIZE as usize;
+        // SAFETY: a fresh shared mapping of one page of our own fd, where
+        // the kernel chooses the address; checked below.
+        let base = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, self.raw(), page as i64) };
+        if base == libc::MAP_FAILED {
+            return Err(Errno::EFAULT);
+        }
+        // SAFETY: `offset - page` is below the page size and 4-aligned (the
+        // caller checked the address's alignment, and mappings start at page
+        // offsets), so this is an aligned u32 inside the live mapping.
+        let word = unsafe { &*((base as *mut u8).add((offset - page) as usize) as *const std::sync::atomic::AtomicU32) };
+        let mut cur = word.load(std::sync::atomic::Ordering::SeqCst);
+        let found = loop {
+            let Some(new) = update(cur) else { break cur };
+            match word.compare_exchange(cur, new, std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst) {
+                Ok(_) => break cur,
+                Err(seen) => cur = seen,
+            }
+        };
+        // SAFETY: unmapping the page mapped above; `word` is not used after.
+        unsafe { libc::munmap(base, len) };
+        Ok(found)
+    }
+}

@@ -138,6 +138,10 @@ pub mod mapper {
     pub const RESULT: usize = 24;
 }
 
+/// Where in the MAPPER page the mapper's recvmsg of host files looks
+/// (stub_common::write_receive_area).
+pub const RECEIVE_AREA: usize = 2048;
+
 /// The SHARED page.
 pub mod shared {
     pub const GUEST_PROG: usize = 0;
@@ -164,8 +168,9 @@ pub mod shared {
 pub const GUEST_ALLOWED: &[u32] =
     &[libc::SYS_futex as u32, libc::SYS_rt_sigreturn as u32, libc::SYS_exit as u32, libc::SYS_arch_prctl as u32, libc::SYS_sched_yield as u32];
 
-/// The mapper's calls: host mappings, new guest host threads (and what
-/// they do before the guest filter is on), the write of the done byte,
+/// The mapper's calls: host mappings (and the receive and close of a host
+/// file it maps), new guest host threads (and what they do before the
+/// guest filter is on), the write of the done byte,
 /// plus everything the guest threads it makes may need (their filters
 /// stack on this one, so pwrite stays the mapper's).
 pub const MAPPER_ALLOWED: &[u32] = &[
@@ -183,6 +188,9 @@ pub const MAPPER_ALLOWED: &[u32] = &[
     libc::SYS_exit as u32,
     libc::SYS_arch_prctl as u32,
     libc::SYS_sched_yield as u32,
+    libc::SYS_recvmsg as u32,
+    libc::SYS_close as u32,
+    libc::SYS_close_range as u32,
 ];
 
 /// A filter that lets `allowed` through from the stub's code page and

@@ -195,6 +195,7 @@ fn file_backing(sys: &Sys, file: &Arc<File>, md: &crate::fs::inode::Metadata, sh
             // Host files (shares, the host view) are mapped by the host
             // itself: one page cache with the host's processes.
             S_IFREG if shared && let Some(host) = file.inode.host_file(file.writable())? => {
+                host.0.check_mappable(prot, offset)?;
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
                 let inode = MappedInode(file.inode.clone(), file.path.clone());
                 let data: Arc<dyn FileData> = Arc::new(crate::fs::inode::MappedSharedFile { inode, name });

@@ -71,6 +71,8 @@ pub struct HostInode {
     md: Metadata,
     synthetic: bool,
     fd: Mutex<Option<HostFd>>,
+    /// The fd its shared mappings map, while one lives (`host_file`).
+    map_fd: Mutex<Weak<HostFd>>,
     /// The root's: the view's lookup cache (see `HostFs::entries`).
     entries: Option<Arc<Mutex<Entries>>>,
     /// The host object's POSIX ACLs, read at the first permission check
@@ -138,7 +140,7 @@ impl FdGuard<'_> {
 
 impl HostInode {
     fn new(fs: Arc<HostFs>, rel: CString, md: Metadata, synthetic: bool) -> HostInode {
-        HostInode { fs, rel, md, synthetic, fd: Mutex::new(None), entries: None, access_acl: AclCache::default(), default_acl: AclCache::default() }
+        HostInode { fs, rel, md, synthetic, fd: Mutex::new(None), map_fd: Mutex::new(Weak::new()), entries: None, access_acl: AclCache::default(), default_acl: AclCache::default() }
     }
 
     fn child_path(&self, name: &[u8]) -> KResult<CString> {
@@ -342,8 +344,9 @@ impl Inode for HostInode {
         Ok(None)
     }
 
-    /// A file of its own for the mapping (the cached fd is shared by every
-    /// read); the view is read-only, so never for writing.
+    /// An fd of its own for the inode's mappings, shared by them while one
+    /// lives (the cached fd's budget is for reads); the view is read-only,
+    /// so never for writing.
     fn host_file(&self, write: bool) -> KResult<Option<crate::platform::HostFile>> {
         if self.md.mode & S_IFMT != S_IFREG || self.synthetic {
             return Ok(None);
@@ -351,13 +354,19 @@ impl Inode for HostInode {
         if write {
             return Err(Errno::EROFS);
         }
+        let mut map_fd = self.map_fd.lock();
+        if let Some(fd) = map_fd.upgrade() {
+            return Ok(Some(crate::platform::HostFile(fd)));
+        }
         let fd = self.fs.root.open_at(&self.rel, OpenAs::Read)?;
         let st = host::fstat(fd.raw())?;
         if (make_dev(st.dev.0, st.dev.1), st.ino) != (self.md.dev, self.md.ino) {
             // Another file took the name on the host since it was looked up.
             return Err(Errno::ESTALE);
         }
-        Ok(Some(crate::platform::HostFile(Arc::new(fd))))
+        let fd = Arc::new(fd);
+        *map_fd = Arc::downgrade(&fd);
+        Ok(Some(crate::platform::HostFile(fd)))
     }
 }
 

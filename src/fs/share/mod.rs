@@ -62,6 +62,9 @@ pub struct ShareInode {
     fds: Mutex<Fds>,
     /// Serializes listing (the directory fd's position is shared).
     listing: Mutex<()>,
+    /// The O_RDWR fd its shared mappings that may write map, while one
+    /// lives (`host_file`).
+    map_fd: Mutex<std::sync::Weak<HostFd>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -95,6 +98,7 @@ impl ShareFs {
             identity: (md.dev, md.ino),
             fds: Mutex::new(Fds::default()),
             listing: Mutex::new(()),
+            map_fd: Mutex::new(std::sync::Weak::new()),
         }))
     }
 }
@@ -179,6 +183,7 @@ impl ShareInode {
             identity: (md.dev, md.ino),
             fds: Mutex::new(Fds::default()),
             listing: Mutex::new(()),
+            map_fd: Mutex::new(std::sync::Weak::new()),
         };
         if CACHED_FDS.fetch_add(1, Ordering::Relaxed) < CACHED_FD_BUDGET {
             inode.fds.lock().path = Some(Arc::new(handle));
@@ -420,15 +425,24 @@ impl Inode for ShareInode {
         Ok(None)
     }
 
-    /// Read-only mappings share the cached read fd; one that may write
-    /// gets its own O_RDWR fd (the cached write fd may be O_WRONLY).
+    /// Read-only mappings share the cached read fd; those that may write
+    /// share an O_RDWR fd of their own (the cached write fd may be
+    /// O_WRONLY).
     fn host_file(&self, write: bool) -> KResult<Option<crate::platform::HostFile>> {
         if self.ftype != S_IFREG {
             return Ok(None);
         }
         let fd = if write {
             self.check_writable()?;
-            Arc::new(self.open_fresh(OpenAs::ReadWrite)?)
+            let mut map_fd = self.map_fd.lock();
+            match map_fd.upgrade() {
+                Some(fd) => fd,
+                None => {
+                    let fd = Arc::new(self.open_fresh(OpenAs::ReadWrite)?);
+                    *map_fd = Arc::downgrade(&fd);
+                    fd
+                }
+            }
         } else {
             self.read_fd()?
         };

@@ -606,6 +606,25 @@ impl HostFd {
         Ok(())
     }
 
+    /// Whether the host lets this fd be mapped shared with `prot` at
+    /// `offset` (its filesystem may not map at all, a noexec mount refuses
+    /// PROT_EXEC): a one-page mapping tried and dropped at once, so the
+    /// guest's mmap gets the host's refusal rather than faults that never
+    /// map.
+    pub fn check_mappable(&self, prot: u32, offset: u64) -> KResult<()> {
+        let len = crate::abi::PAGE_SIZE as usize;
+        let offset = i64::try_from(offset).map_err(|_| Errno::EOVERFLOW)?;
+        // SAFETY: a fresh shared mapping of our own fd, where the kernel
+        // chooses the address, never touched and unmapped at once.
+        let base = unsafe { libc::mmap(std::ptr::null_mut(), len, prot as i32, libc::MAP_SHARED, self.raw(), offset) };
+        if base == libc::MAP_FAILED {
+            return Err(Errno::last_host());
+        }
+        // SAFETY: unmapping the page just mapped.
+        unsafe { libc::munmap(base, len) };
+        Ok(())
+    }
+
     /// Atomically updates the aligned u32 at file offset `offset` of the
     /// mapping, as the guest's own atomic instructions on the same host
     /// page see it: `update` gets the value and returns the new one (None

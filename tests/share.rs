@@ -263,3 +263,202 @@ fn bad_share_options_are_one_line_and_exit_2() {
     assert_ne!(out.status, 0);
     assert_eq!(out.stderr_str().trim_end().lines().count(), 1, "{}", out.stderr_str());
 }
+
+/// What `mem_share_mmap DIR kept` leaves in DIR/kept, written only through
+/// a shared mapping: two pages and 100 bytes (the stores past the end, in
+/// the last page, must not be in the file).
+fn kept_bytes() -> Vec<u8> {
+    let mut v = vec![b'A'; 4096];
+    let text = b"written through a shared mapping\n";
+    v[..text.len()].copy_from_slice(text);
+    v.extend(std::iter::repeat_n(b'B', 4096));
+    v.extend(std::iter::repeat_n(b'C', 100));
+    v
+}
+
+/// "equal", or where two byte strings first differ, briefly.
+fn first_difference(got: &[u8], want: &[u8]) -> String {
+    match got.iter().zip(want).position(|(a, b)| a != b) {
+        Some(i) => format!("byte {i} is {:?}, want {:?} (sizes {} and {})", got[i] as char, want[i] as char, got.len(), want.len()),
+        None if got.len() != want.len() => format!("size {}, want {}", got.len(), want.len()),
+        None => "equal".to_string(),
+    }
+}
+
+#[test]
+fn writable_shared_mappings_of_share_files_behave_like_native_and_reach_the_host() {
+    let bin = common::build("mem_share_mmap", Link::Static);
+    let native_dir = HostDir::new("vk-share-mmap-native");
+    let shared = HostDir::new("vk-share-mmap");
+    let native = common::run_native(&bin, &[native_dir.0.to_str().unwrap(), "kept"], &Input::Null);
+    assert_eq!(native.status, 0, "mem_share_mmap fails its own checks natively:\n{}", native.stdout_str());
+    let arg = share_arg(&shared.0, "/data", "");
+    let vk = common::run_vkernel_with(&["--share", &arg], &bin, &["/data", "kept"], &Input::Null);
+    common::assert_same(&native, &vk);
+    let only_kept: BTreeSet<PathBuf> = [PathBuf::from("kept")].into();
+    assert_eq!(names_below(&native_dir.0), only_kept, "natively");
+    assert_eq!(names_below(&shared.0), only_kept, "the guest's files in the share, afterwards");
+    let want = kept_bytes();
+    assert_eq!(first_difference(&fs::read(native_dir.0.join("kept")).unwrap(), &want), "equal", "natively");
+    let on_host = fs::read(shared.0.join("kept")).unwrap();
+    assert_eq!(first_difference(&on_host, &want), "equal", "the host's copy of the file the guest wrote through a mapping");
+}
+
+/// A guest whose stdout lines arrive on a channel, so that waiting for one
+/// has a timeout; killed when dropped unless it was waited for.
+struct Guest {
+    child: Option<std::process::Child>,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Guest {
+    fn spawn(options: &[&str], bin: &Path, args: &[&str], stdin: Stdio) -> Guest {
+        let mut cmd = common::vkernel_command_with(options, bin, args);
+        cmd.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn vkernel");
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Guest { child: Some(child), lines, seen: Vec::new() }
+    }
+
+    /// Lines up to and including `want`; panics with what came instead
+    /// when the guest ends or 20 s pass first.
+    fn wait_for(&mut self, want: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let done = line == want;
+                    self.seen.push(line);
+                    if done {
+                        return;
+                    }
+                }
+                Err(_) => {
+                    let (status, stderr) = self.finish_now();
+                    panic!("the guest never said {want:?}; it said {:?}, exit {status}, stderr {stderr}", self.seen);
+                }
+            }
+        }
+    }
+
+    /// Kills the guest if it still runs; its exit status and stderr.
+    fn finish_now(&mut self) -> (i32, String) {
+        let Some(mut child) = self.child.take() else { return (-1, String::new()) };
+        let _ = child.kill();
+        let status = child.wait().map(common::status_code).unwrap_or(-1);
+        let mut stderr = String::new();
+        let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr);
+        (status, stderr)
+    }
+
+    /// The rest of the output (the guest gets 30 s to end): every line seen,
+    /// the exit status and stderr.
+    fn finish(mut self) -> (String, i32, String) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(_) => break,
+            }
+        }
+        let mut child = self.child.take().unwrap();
+        // Its stdout closed: it is exiting, or hung with its stdout closed.
+        let exit_by = std::time::Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(s)) => break common::status_code(s),
+                Ok(None) if std::time::Instant::now() < exit_by => std::thread::sleep(Duration::from_millis(10)),
+                _ => {
+                    let _ = child.kill();
+                    self.seen.push("<killed: still running>".to_string());
+                    break child.wait().map(common::status_code).unwrap_or(-1);
+                }
+            }
+        };
+        let mut stderr = String::new();
+        let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr);
+        (self.seen.join("\n"), status, stderr)
+    }
+}
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The guest maps `guest_path` MAP_SHARED PROT_READ, reads the byte at 5000
+/// and says "ready"; the host then pwrites a new byte there, which the
+/// guest's mapping must show within its 10 s of polling.
+fn host_write_shows_in_a_read_only_shared_mapping(options: &[&str], host_file: &Path, guest_path: &str) {
+    let bin = common::build("mem_share_mmap", Link::Static);
+    fs::write(host_file, vec![b'.'; 8192]).unwrap();
+    let mut guest = Guest::spawn(options, &bin, &["watch", guest_path, "5000"], Stdio::null());
+    guest.wait_for("ready");
+    std::thread::sleep(Duration::from_millis(50));
+    let file = fs::OpenOptions::new().write(true).open(host_file).unwrap();
+    std::os::unix::fs::FileExt::write_at(&file, b"Z", 5000).unwrap();
+    drop(file);
+    let (seen, status, stderr) = guest.finish();
+    assert_eq!(seen, "before: .\nready\nsaw: Z", "stderr: {stderr}");
+    assert_eq!(status, 0, "stderr: {stderr}");
+}
+
+#[test]
+fn a_host_write_shows_in_a_read_only_shared_mapping_of_a_share_file() {
+    let base = HostDir::new("vk-share-mmap-watch");
+    let arg = share_arg(&base.0, "/data", "");
+    host_write_shows_in_a_read_only_shared_mapping(&["--share", &arg], &base.0.join("watched"), "/data/watched");
+}
+
+#[test]
+fn a_host_write_shows_in_a_shared_mapping_of_a_read_only_share_file() {
+    let base = HostDir::new("vk-share-mmap-watch-ro");
+    let arg = share_arg(&base.0, "/ro", ":ro");
+    host_write_shows_in_a_read_only_shared_mapping(&["--share", &arg], &base.0.join("watched"), "/ro/watched");
+}
+
+#[test]
+fn a_host_write_shows_in_a_read_only_shared_mapping_of_a_host_root_file() {
+    // No share: the guest reaches the scratch file through the root overlay,
+    // whose lower layer is the host's file while the guest has not written it.
+    let base = HostDir::new("vk-share-mmap-watch-root");
+    let file = base.0.join("watched");
+    host_write_shows_in_a_read_only_shared_mapping(&[], &file, file.to_str().unwrap());
+}
+
+#[test]
+fn stores_through_a_shared_mapping_reach_the_host_file_at_msync_and_after_exit() {
+    let bin = common::build("mem_share_mmap", Link::Static);
+    let base = HostDir::new("vk-share-mmap-store");
+    let file = base.0.join("stored");
+    fs::write(&file, vec![b'.'; 8192]).unwrap();
+    let arg = share_arg(&base.0, "/data", "");
+    let mut guest = Guest::spawn(&["--share", &arg], &bin, &["store", "/data/stored", "from the guest"], Stdio::piped());
+    guest.wait_for("synced");
+    let mut want = vec![b'.'; 8192];
+    want[..14].copy_from_slice(b"from the guest");
+    want[8192 - 14..].copy_from_slice(b"from the guest");
+    // msync(MS_SYNC) returned and the mapping is still there.
+    assert_eq!(first_difference(&fs::read(&file).unwrap(), &want), "equal", "the host file after the guest's msync");
+    drop(guest.child.as_mut().unwrap().stdin.take());
+    let (seen, status, stderr) = guest.finish();
+    assert_eq!(seen, "msync MS_SYNC: 0\nsynced\nmunmap: 0\nfailures: 0", "stderr: {stderr}");
+    assert_eq!(status, 0, "stderr: {stderr}");
+    assert_eq!(first_difference(&fs::read(&file).unwrap(), &want), "equal", "the host file after the guest exited");
+    assert_eq!(names_below(&base.0), [PathBuf::from("stored")].into());
+}

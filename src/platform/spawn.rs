@@ -1,19 +1,14 @@
 //! Creating a stub process: a host vfork-style clone whose child keeps only the
-//! guest-RAM memfd and the socket it receives host files on, asks to be
-//! traced, and executes a stub image from a memfd. Both platforms start
-//! their stubs this way.
+//! guest-RAM memfd, asks to be traced, and executes a stub image from a
+//! memfd. Both platforms start their stubs this way.
 
 /// The fd number of the guest-RAM memfd inside every stub.
 pub const STUB_MEMFD: i32 = 3;
-/// The fd number of the stub's end of its file channel (see
-/// stub_common::FileChannel): host files it maps arrive there.
-pub const STUB_SOCKET: i32 = 5;
 
 /// Forks a stub that will exec `stub_elf` (an fd of ours) traced by the
-/// calling thread (stopped with SIGTRAP at its first instruction), holding
-/// `memfd` and `socket` at STUB_MEMFD and STUB_SOCKET. Returns the
-/// child's pid, or -1.
-pub fn fork_stub(memfd: i32, stub_elf: i32, socket: i32) -> i32 {
+/// calling thread (stopped with SIGTRAP at its first instruction). Returns
+/// the child's pid, or -1.
+pub fn fork_stub(memfd: i32, stub_elf: i32) -> i32 {
     // The child shares our memory until its exec (CLONE_VM|CLONE_VFORK,
     // this thread waits meanwhile): a fork would copy vkernel's page
     // tables and write-protect its private memory, and every thread of
@@ -23,7 +18,6 @@ pub fn fork_stub(memfd: i32, stub_elf: i32, socket: i32) -> i32 {
     let mut args = StubArgs {
         memfd,
         stub_elf,
-        socket,
         // SAFETY: getpid has no preconditions.
         parent: unsafe { libc::getpid() },
     };
@@ -38,7 +32,6 @@ pub fn fork_stub(memfd: i32, stub_elf: i32, socket: i32) -> i32 {
 struct StubArgs {
     memfd: i32,
     stub_elf: i32,
-    socket: i32,
     parent: i32,
 }
 
@@ -47,7 +40,7 @@ extern "C" fn stub_entry(arg: *mut libc::c_void) -> libc::c_int {
     // waits for this child.
     let args = unsafe { &*(arg as *const StubArgs) };
     // SAFETY: this is the freshly cloned child.
-    unsafe { stub_child(args.memfd, args.stub_elf, args.socket, args.parent) }
+    unsafe { stub_child(args.memfd, args.stub_elf, args.parent) }
 }
 
 /// The kernel's struct sigaction (what rt_sigaction reads and writes).
@@ -60,12 +53,11 @@ struct KernelSigaction {
 }
 
 /// The stub child between fork and exec: detach from the terminal, die with
-/// the tracer thread, keep only the guest-RAM memfd and the file socket,
-/// ask to be traced, exec.
+/// the tracer thread, keep only the guest-RAM memfd, ask to be traced, exec.
 ///
 /// # Safety
 /// Must be called only in a freshly forked child; never returns.
-unsafe fn stub_child(memfd: i32, stub_elf: i32, socket: i32, parent: i32) -> ! {
+unsafe fn stub_child(memfd: i32, stub_elf: i32, parent: i32) -> ! {
     // SAFETY: raw system calls with constant or checked arguments.
     unsafe {
         // Our memory is vkernel's until the exec: no handler of vkernel
@@ -97,23 +89,20 @@ unsafe fn stub_child(memfd: i32, stub_elf: i32, socket: i32, parent: i32) -> ! {
         if libc::syscall(libc::SYS_getppid) as i32 != parent {
             libc::syscall(libc::SYS_exit_group, 1);
         }
-        // Move the fds out of the way first: any may already sit at the
-        // target numbers, and dup3 refuses equal fds.
+        // Move both fds out of the way first: either may already sit at
+        // the target numbers, and dup3 refuses equal fds.
         let high_mem = libc::syscall(libc::SYS_fcntl, memfd, libc::F_DUPFD, 1000);
         let high_elf = libc::syscall(libc::SYS_fcntl, stub_elf, libc::F_DUPFD, 1000);
-        let high_socket = libc::syscall(libc::SYS_fcntl, socket, libc::F_DUPFD, 1000);
-        let elf_fd = STUB_MEMFD + 1;
+        let elf_fd = crate::platform::spawn::STUB_MEMFD + 1;
         if high_mem < 0
             || high_elf < 0
-            || high_socket < 0
-            || libc::syscall(libc::SYS_dup3, high_mem, STUB_MEMFD, 0) < 0
+            || libc::syscall(libc::SYS_dup3, high_mem, crate::platform::spawn::STUB_MEMFD, 0) < 0
             || libc::syscall(libc::SYS_dup3, high_elf, elf_fd, libc::O_CLOEXEC) < 0
-            || libc::syscall(libc::SYS_dup3, high_socket, STUB_SOCKET, 0) < 0
         {
             libc::syscall(libc::SYS_exit_group, 1);
         }
-        libc::syscall(libc::SYS_close_range, 0u32, (STUB_MEMFD - 1) as u32, 0u32);
-        libc::syscall(libc::SYS_close_range, (STUB_SOCKET + 1) as u32, u32::MAX, 0u32);
+        libc::syscall(libc::SYS_close_range, 0u32, (crate::platform::spawn::STUB_MEMFD - 1) as u32, 0u32);
+        libc::syscall(libc::SYS_close_range, (elf_fd + 1) as u32, u32::MAX, 0u32);
         libc::syscall(libc::SYS_ptrace, libc::PTRACE_TRACEME, 0, 0, 0);
         let argv: [*const libc::c_char; 2] = [c"vkernel-stub".as_ptr(), std::ptr::null()];
         let envp: [*const libc::c_char; 1] = [std::ptr::null()];

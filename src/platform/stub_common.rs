@@ -65,173 +65,86 @@ pub fn code_page_filter(allowed: &[u32], otherwise: u32) -> Vec<SockFilter> {
     prog
 }
 
-/// The fd number a host file sent to a stub gets there: the lowest free
-/// one, which each map frees first (the stub holds nothing below
-/// STUB_MEMFD, and no guest thread may open anything).
-const RECEIVED_FD: u64 = 0;
+/// The fd number a host file a stub maps gets there while it maps it:
+/// the lowest free one, which each map frees first (the stub holds
+/// nothing below STUB_MEMFD, and no guest thread may open anything).
+const OPENED_FD: u64 = 0;
 
-/// The layout of a stub's receive area (a page the stub may write): the
-/// msghdr recvmsg reads and updates, its one iovec, the byte it carries,
-/// and room for one SCM_RIGHTS message.
-mod recv {
-    pub const MSGHDR: usize = 0;
-    pub const IOVEC: usize = 64;
-    pub const BYTE: usize = 96;
-    pub const CONTROL: usize = 128;
-    pub const CONTROL_LEN: usize = 64;
-    pub const SIZE: usize = 256;
+/// Bytes at the end of a stub's ops page for the paths its batch opens.
+pub const PATHS_SIZE: usize = 1024;
+/// Bytes per path ("/proc/<pid>/fd/<n>" and its NUL).
+const PATH_SLOT: usize = 32;
+
+/// One batch as a stub runs it: host calls (nr + six arguments each) and
+/// the paths its host-file maps open, for `PATHS_SIZE` bytes at the end
+/// of the ops page (slot k at `k * 32`).
+#[derive(Default)]
+pub struct Batch {
+    pub calls: Vec<[u64; 7]>,
+    pub paths: Vec<Vec<u8>>,
 }
 
-/// Bytes of a receive area (see `write_receive_area`).
-pub const RECEIVE_AREA_SIZE: usize = recv::SIZE;
-
-/// Fills a receive area that lives at `addr` in the stub: a msghdr with
-/// one one-byte iovec and a control buffer, all inside the area. The
-/// guest may scribble it (the page is writable in the stub); a bad value
-/// only makes its own next host-file map fail, which is retried.
-pub fn write_receive_area(area: &mut [u8], addr: u64) {
-    let area = &mut area[..recv::SIZE];
-    area.fill(0);
-    let mut put = |at: usize, v: u64| area[at..at + 8].copy_from_slice(&v.to_ne_bytes());
-    // struct msghdr: name, namelen, iov, iovlen, control, controllen, flags.
-    put(recv::MSGHDR + 16, addr + recv::IOVEC as u64);
-    put(recv::MSGHDR + 24, 1);
-    put(recv::MSGHDR + 32, addr + recv::CONTROL as u64);
-    put(recv::MSGHDR + 40, recv::CONTROL_LEN as u64);
-    put(recv::IOVEC, addr + recv::BYTE as u64);
-    put(recv::IOVEC + 8, 1);
+impl Batch {
+    /// Writes the paths into the ops page's last PATHS_SIZE bytes.
+    pub fn write_paths(&self, ops_page: &mut [u8]) {
+        let area = &mut ops_page[4096 - PATHS_SIZE..];
+        for (k, path) in self.paths.iter().enumerate() {
+            let slot = &mut area[k * PATH_SLOT..(k + 1) * PATH_SLOT];
+            slot.fill(0);
+            slot[..path.len()].copy_from_slice(path);
+        }
+    }
 }
 
-/// The host calls of one mapping change, as a stub's batch runs them
-/// (nr + six arguments each). A host file's map takes four: free the fd
-/// it will get, receive it (sent beforehand on the stub's `FileChannel`),
-/// map it, close it (a file that was not sent makes the receive fail with
-/// EAGAIN, never wait, so the batch fails and is retried). `receive_area`
-/// is where `write_receive_area` put the stub's msghdr.
-pub fn host_op_words(op: &crate::platform::HostOp, receive_area: u64, out: &mut Vec<[u64; 7]>) {
+/// Splits host changes into batches of at most `max_calls` host calls.
+/// A host file's map takes four: free the fd it will get, open the file
+/// through vkernel's own fd in /proc (`/proc/<vkernel>/fd/<n>`, with the
+/// access vkernel's fd has), map it, close it. So no stub ever holds a
+/// host file but while it maps it, nor any way to receive one. The paths
+/// lie at `paths_addr` in the stub (the end of its read-only ops page).
+pub fn batches(ops: &[crate::platform::HostOp], max_calls: usize, paths_addr: u64) -> Vec<Batch> {
     use crate::platform::HostOp;
     let shared_fixed = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-    match op {
-        HostOp::Map { addr, len, prot, offset } => out.push([libc::SYS_mmap as u64, *addr, *len, *prot as u64, shared_fixed, STUB_MEMFD as u64, *offset]),
-        HostOp::MapFile { addr, len, prot, offset, .. } => {
-            out.push([libc::SYS_close_range as u64, RECEIVED_FD, RECEIVED_FD, 0, 0, 0, 0]);
-            out.push([libc::SYS_recvmsg as u64, crate::platform::spawn::STUB_SOCKET as u64, receive_area + recv::MSGHDR as u64, (libc::MSG_CMSG_CLOEXEC | libc::MSG_DONTWAIT) as u64, 0, 0, 0]);
-            out.push([libc::SYS_mmap as u64, *addr, *len, *prot as u64, shared_fixed, RECEIVED_FD, *offset]);
-            out.push([libc::SYS_close as u64, RECEIVED_FD, 0, 0, 0, 0, 0]);
+    let mut out = vec![Batch::default()];
+    for op in ops {
+        let need = if matches!(op, HostOp::MapFile { .. }) { 4 } else { 1 };
+        let full = out.last().is_some_and(|b| b.calls.len() + need > max_calls || (need == 4 && (b.paths.len() + 1) * PATH_SLOT > PATHS_SIZE));
+        if full {
+            out.push(Batch::default());
         }
-        HostOp::Unmap { addr, len } => out.push([libc::SYS_munmap as u64, *addr, *len, 0, 0, 0, 0]),
-        HostOp::Protect { addr, len, prot } => out.push([libc::SYS_mprotect as u64, *addr, *len, *prot as u64, 0, 0, 0]),
-    }
-}
-
-/// How host files reach a stub: a datagram socket pair whose one end the
-/// stub holds at STUB_SOCKET. vkernel sends each file a batch maps, in
-/// order, just before it posts the batch; the batch's recvmsg takes them
-/// in the same order. vkernel keeps a handle on the stub's end too, to
-/// throw away files a failed batch never took before it sends again.
-pub struct FileChannel {
-    send: std::os::fd::OwnedFd,
-    stub_end: std::os::fd::OwnedFd,
-}
-
-impl FileChannel {
-    pub fn new() -> std::io::Result<FileChannel> {
-        use std::os::fd::FromRawFd;
-        let mut fds = [0i32; 2];
-        // SAFETY: socketpair writes two fds into the local array.
-        if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: both fds were just created and are owned by nobody else.
-        let (send, stub_end) = unsafe { (std::os::fd::OwnedFd::from_raw_fd(fds[0]), std::os::fd::OwnedFd::from_raw_fd(fds[1])) };
-        Ok(FileChannel { send, stub_end })
-    }
-
-    /// The fd fork_stub gives the stub as STUB_SOCKET.
-    pub fn stub_end(&self) -> i32 {
-        use std::os::fd::AsRawFd;
-        self.stub_end.as_raw_fd()
-    }
-
-    /// Sends the files of `ops`' host-file maps, in order, after throwing
-    /// away any an earlier batch left. Stops at the first that cannot be
-    /// sent: the batch's receive for it fails, and so the batch.
-    pub fn send_files(&self, ops: &[crate::platform::HostOp]) {
-        use std::os::fd::AsRawFd;
-        let mut first = true;
-        for op in ops {
-            let crate::platform::HostOp::MapFile { file, .. } = op else { continue };
-            if first {
-                self.drain();
-                first = false;
+        let Some(batch) = out.last_mut() else { break };
+        match op {
+            HostOp::Map { addr, len, prot, offset } => {
+                batch.calls.push([libc::SYS_mmap as u64, *addr, *len, *prot as u64, shared_fixed, STUB_MEMFD as u64, *offset])
             }
-            if send_fd(self.send.as_raw_fd(), file.0.raw()).is_err() {
-                return;
+            HostOp::MapFile { addr, len, prot, offset, file } => {
+                let path_at = paths_addr + (batch.paths.len() * PATH_SLOT) as u64;
+                batch.paths.push(format!("/proc/{}/fd/{}", proc_pid(), file.0.raw()).into_bytes());
+                let access = (file.0.access_mode() | libc::O_CLOEXEC) as u64;
+                batch.calls.push([libc::SYS_close_range as u64, OPENED_FD, OPENED_FD, 0, 0, 0, 0]);
+                batch.calls.push([libc::SYS_openat as u64, libc::AT_FDCWD as u64, path_at, access, 0, 0, 0]);
+                batch.calls.push([libc::SYS_mmap as u64, *addr, *len, *prot as u64, shared_fixed, OPENED_FD, *offset]);
+                batch.calls.push([libc::SYS_close as u64, OPENED_FD, 0, 0, 0, 0, 0]);
             }
+            HostOp::Unmap { addr, len } => batch.calls.push([libc::SYS_munmap as u64, *addr, *len, 0, 0, 0, 0]),
+            HostOp::Protect { addr, len, prot } => batch.calls.push([libc::SYS_mprotect as u64, *addr, *len, *prot as u64, 0, 0, 0]),
         }
     }
-
-    /// Receives and closes every file waiting at the stub's end.
-    fn drain(&self) {
-        use std::os::fd::AsRawFd;
-        while let Some(fd) = receive_fd(self.stub_end.as_raw_fd()) {
-            drop(fd);
-        }
-    }
+    out
 }
 
-/// Sends `fd` as one SCM_RIGHTS datagram of one byte.
-fn send_fd(socket: i32, fd: i32) -> std::io::Result<()> {
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
-    let mut control = [0u64; 4];
-    // SAFETY: msghdr is plain data; zero is a valid start.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    // SAFETY: CMSG_SPACE only computes a size.
-    msg.msg_controllen = unsafe { libc::CMSG_SPACE(4) } as usize;
-    // SAFETY: the control buffer (32 bytes) holds one cmsghdr with one
-    // int (CMSG_SPACE(4) = 24); the pointers CMSG_* return lie inside it.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(4) as usize;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>(), fd);
-    }
-    // SAFETY: `msg` and everything it points to are live locals.
-    if unsafe { libc::sendmsg(socket, &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) } == 1 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+/// vkernel's pid as the /proc its stubs see names it (read from
+/// /proc/self, which also holds inside a pid namespace with its own /proc).
+fn proc_pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(|| std::fs::read_link("/proc/self").ok().and_then(|p| p.to_str().and_then(|s| s.parse().ok())).unwrap_or_else(std::process::id))
 }
 
-/// Takes one waiting datagram: None when none waits, else the fd it
-/// carried (if any).
-fn receive_fd(socket: i32) -> Option<Option<std::os::fd::OwnedFd>> {
-    use std::os::fd::FromRawFd;
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
-    let mut control = [0u64; 4];
-    // SAFETY: msghdr is plain data; zero is a valid start.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&control);
-    // SAFETY: `msg` and everything it points to are live locals.
-    if unsafe { libc::recvmsg(socket, &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) } < 0 {
-        return None;
-    }
-    // SAFETY: the kernel filled `control` up to msg_controllen; CMSG_*
-    // walk only that.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        if cmsg.is_null() || (*cmsg).cmsg_level != libc::SOL_SOCKET || (*cmsg).cmsg_type != libc::SCM_RIGHTS {
-            return Some(None);
-        }
-        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>());
-        Some(Some(std::os::fd::OwnedFd::from_raw_fd(fd)))
-    }
+/// Whether stubs can open vkernel's fds through /proc (so host files can
+/// be mapped by the host): /proc shows vkernel's own fds.
+pub fn host_files_mappable() -> bool {
+    static OK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OK.get_or_init(|| std::fs::read_dir(format!("/proc/{}/fd", proc_pid())).is_ok())
 }
 
 /// Runs a filter as the kernel would for (arch, nr, ip): for tests.

@@ -16,10 +16,20 @@ use crate::sched::wait::{Sleeper, wait_until};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum FutexKey {
-    Private { mm: u64, addr: u64 },
-    Shared { frame: u32, offset: u32 },
+    Private {
+        mm: u64,
+        addr: u64,
+    },
+    Shared {
+        frame: u32,
+        offset: u32,
+    },
     /// In a shared mapping of a host file: the file and the word's offset.
-    File { dev: u64, ino: u64, offset: u64 },
+    File {
+        dev: u64,
+        ino: u64,
+        offset: u64,
+    },
 }
 
 impl FutexKey {

@@ -140,7 +140,17 @@ impl FdGuard<'_> {
 
 impl HostInode {
     fn new(fs: Arc<HostFs>, rel: CString, md: Metadata, synthetic: bool) -> HostInode {
-        HostInode { fs, rel, md, synthetic, fd: Mutex::new(None), map_fd: Mutex::new(Weak::new()), entries: None, access_acl: AclCache::default(), default_acl: AclCache::default() }
+        HostInode {
+            fs,
+            rel,
+            md,
+            synthetic,
+            fd: Mutex::new(None),
+            map_fd: Mutex::new(Weak::new()),
+            entries: None,
+            access_acl: AclCache::default(),
+            default_acl: AclCache::default(),
+        }
     }
 
     fn child_path(&self, name: &[u8]) -> KResult<CString> {

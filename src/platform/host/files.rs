@@ -606,6 +606,13 @@ impl HostFd {
         Ok(())
     }
 
+    /// The fd's access mode (O_RDONLY, O_WRONLY or O_RDWR).
+    pub fn access_mode(&self) -> i32 {
+        // SAFETY: F_GETFL on our own fd.
+        let flags = unsafe { libc::fcntl(self.raw(), libc::F_GETFL) };
+        if flags < 0 { libc::O_RDONLY } else { flags & libc::O_ACCMODE }
+    }
+
     /// Whether the host lets this fd be mapped shared with `prot` at
     /// `offset` (its filesystem may not map at all, a noexec mount refuses
     /// PROT_EXEC): a one-page mapping tried and dropped at once, so the

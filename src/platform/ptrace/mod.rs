@@ -10,8 +10,8 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
+use crate::platform::stub_common::{PATHS_SIZE, batches};
 use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, ThreadSeed};
-use crate::platform::stub_common::{FileChannel, host_op_words, write_receive_area};
 use stub::*;
 
 /// The regset of the XSAVE area (linux/elf.h).
@@ -98,20 +98,14 @@ struct HostProcess {
     /// Offset in guest RAM of the page the batch loop reads its ops from
     /// (one per process: appliers take the address space's `host_sync`).
     ops_page: u64,
-    /// Offset in guest RAM of the page mapped read-write at RECEIVE_ADDR,
-    /// where the batch's recvmsg of a host file looks.
-    receive_page: u64,
     memory: Arc<dyn GuestMemory>,
     /// Live host threads of the process.
     threads: AtomicUsize,
-    /// Where host files the batches map come from.
-    files: FileChannel,
 }
 
 impl Drop for HostProcess {
     fn drop(&mut self) {
         self.memory.free_page(self.ops_page);
-        self.memory.free_page(self.receive_page);
     }
 }
 
@@ -324,17 +318,10 @@ impl Stub {
     /// the thread holds, when known, save reading them.
     fn apply(&self, memory: &dyn GuestMemory, ops: &[HostOp], known: Option<Regs>) -> Result<(), ()> {
         let Some(template) = known.or_else(|| get_regs(self.tid)) else { return Err(()) };
-        let mut calls: Vec<[u64; 7]> = Vec::with_capacity(ops.len());
-        for op in ops {
-            host_op_words(op, RECEIVE_ADDR, &mut calls);
-        }
-        if ops.iter().any(|op| matches!(op, HostOp::MapFile { .. })) {
-            // Fresh: a guest thread may have scribbled the page.
-            write_receive_area(memory.ram().page(self.process.receive_page), RECEIVE_ADDR);
-            self.process.files.send_files(ops);
-        }
-        for chunk in calls.chunks(MAX_OPS) {
+        for batch in batches(ops, MAX_OPS, OPS_ADDR + (4096 - PATHS_SIZE) as u64) {
+            let chunk = &batch.calls;
             let page = memory.ram().page(self.process.ops_page);
+            batch.write_paths(page);
             for (i, words) in chunk.iter().enumerate() {
                 for (j, w) in words.iter().enumerate() {
                     let at = i * OP_SIZE + j * 8;
@@ -418,28 +405,16 @@ impl PtraceContext {
 
     fn spawn_stub(&self, mm: Option<&Arc<dyn AddressSpace>>) -> Option<Stub> {
         let ops_page = self.memory.alloc_page()?;
-        let Some(receive_page) = self.memory.alloc_page() else {
-            self.memory.free_page(ops_page);
-            return None;
-        };
-        let free_pages = || {
-            self.memory.free_page(ops_page);
-            self.memory.free_page(receive_page);
-        };
-        let Ok(files) = FileChannel::new() else {
-            free_pages();
-            return None;
-        };
-        let pid = crate::platform::spawn::fork_stub(self.memory.ram().memfd(), self.stub_elf, files.stub_end());
+        let pid = crate::platform::spawn::fork_stub(self.memory.ram().memfd(), self.stub_elf);
         if pid < 0 {
-            free_pages();
+            self.memory.free_page(ops_page);
             return None;
         }
         let space: Weak<dyn AddressSpace> = match mm {
             Some(m) => Arc::downgrade(m),
             None => Weak::<NoSpace>::new(),
         };
-        let process = Arc::new(HostProcess { tgid: pid, ops_page, receive_page, memory: self.memory.clone(), threads: AtomicUsize::new(1), files });
+        let process = Arc::new(HostProcess { tgid: pid, ops_page, memory: self.memory.clone(), threads: AtomicUsize::new(1) });
         let stub = Stub { tid: pid, process, space, host_regs: None };
         if self.setup_stub(&stub).is_none() {
             // SAFETY: killing a half-made stub process we created.
@@ -476,23 +451,6 @@ impl PtraceContext {
             )
             .ok()?;
         if r as u64 != OPS_ADDR {
-            return None;
-        }
-        let r = stub
-            .inject(
-                &template,
-                libc::SYS_mmap,
-                [
-                    RECEIVE_ADDR,
-                    4096,
-                    (libc::PROT_READ | libc::PROT_WRITE) as u64,
-                    (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
-                    STUB_MEMFD as u64,
-                    stub.process.receive_page,
-                ],
-            )
-            .ok()?;
-        if r as u64 != RECEIVE_ADDR {
             return None;
         }
         // The filter program and its sock_fprog go in the ops page.

@@ -10,16 +10,13 @@ use crate::platform::stub_common::{SECCOMP_RET_KILL_PROCESS, code_page_filter};
 pub const BATCH_ENTRY: u64 = STUB_CODE + 0x20;
 /// `syscall` for clone: the parent traps, the new thread spins.
 pub const CLONE_SITE: u64 = STUB_CODE + 0x60;
-/// The page a batch's recvmsg of a host file uses (read-write; see
-/// stub_common::write_receive_area).
-pub const RECEIVE_ADDR: u64 = OPS_ADDR + 0x1000;
 /// End of the stub's mappings.
-pub const STUB_END: u64 = RECEIVE_ADDR + 0x1000;
-/// Operations per batch (the whole ops page).
-pub const MAX_OPS: usize = 4096 / OP_SIZE;
+pub const STUB_END: u64 = OPS_ADDR + 0x1000;
+/// Operations per batch (the ops page but for the paths at its end).
+pub const MAX_OPS: usize = (4096 - crate::platform::stub_common::PATHS_SIZE) / OP_SIZE;
 
-/// The stub's filter: only mmap, munmap and mprotect (with the receive
-/// and close of a host file it maps), clone (a new host thread) and exit
+/// The stub's filter: only mmap, munmap and mprotect (with the open and
+/// close of a host file it maps), clone (a new host thread) and exit
 /// (a host thread leaving), only from the stub's code page; anything else
 /// kills the stub. Guest system calls never get
 /// here (PTRACE_SYSEMU skips them before seccomp runs); this is the wall
@@ -31,7 +28,7 @@ pub fn seccomp_filter() -> Vec<SockFilter> {
         libc::SYS_mprotect as u32,
         libc::SYS_clone as u32,
         libc::SYS_exit as u32,
-        libc::SYS_recvmsg as u32,
+        libc::SYS_openat as u32,
         libc::SYS_close as u32,
         libc::SYS_close_range as u32,
     ];

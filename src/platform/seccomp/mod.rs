@@ -31,9 +31,9 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::platform::ptrace::{NoSpace, get_regs, inject_syscall, ptrace, set_regs, wait_stub};
-use crate::platform::stub_common::{FileChannel, host_op_words, write_receive_area};
+use crate::platform::stub_common::{Batch, PATHS_SIZE, batches};
 use crate::platform::{
-    AddressSpace, Context, Event, GuestMemory, HostChanges, HostOp, Interrupt, Platform, Regs, SITE_LEN, STUB_REGION_START, SyscallTable, ThreadSeed,
+    AddressSpace, Context, Event, GuestMemory, HostChanges, HostFile, HostOp, Interrupt, Platform, Regs, SITE_LEN, STUB_REGION_START, SyscallTable, ThreadSeed,
 };
 use frame::Frame;
 use stub::*;
@@ -419,8 +419,6 @@ struct StubProcess {
     /// A batch was posted that nobody waited for yet (mirrors
     /// `Orders::in_flight`, for the wedge check).
     in_flight: AtomicBool,
-    /// Where host files the mapper maps come from (sent while ordering).
-    files: FileChannel,
 }
 
 /// The state of a stub's mapper orders.
@@ -438,6 +436,8 @@ struct Orders {
     failed: bool,
     /// Frames that batch replaced: reusable once it is done.
     frees: Option<(Arc<dyn AddressSpace>, Vec<u32>)>,
+    /// Host files that batch opens by their fd numbers: open until done.
+    files: Vec<HostFile>,
 }
 
 /// The munmap of every guest mapping in a stub.
@@ -616,6 +616,7 @@ impl StubProcess {
         if let Some((space, frees)) = orders.frees.take() {
             space.host_changes_applied(HostChanges { ops: Vec::new(), deferred_frees: frees });
         }
+        orders.files.clear();
         Ok(())
     }
 
@@ -630,15 +631,20 @@ impl StubProcess {
 
     /// Has the mapper execute `ops` (nr + six arguments each); returns
     /// the last result, or Err when one failed or the stub is gone.
-    /// `changes` are the host changes `ops` came from: their host files
-    /// are sent once the last batch is done, before the first is posted.
-    fn run_ops(&self, ops: &[[u64; 7]], changes: &[HostOp]) -> Result<u64, ()> {
+    fn run_ops(&self, ops: &[[u64; 7]]) -> Result<u64, ()> {
+        let batches: Vec<Batch> = ops.chunks(ops::MAX).map(|c| Batch { calls: c.to_vec(), paths: Vec::new() }).collect();
+        self.run_batches(&batches)
+    }
+
+    /// `run_ops` of batches made by `stub_common::batches` (their paths
+    /// written with their calls).
+    fn run_batches(&self, batches: &[Batch]) -> Result<u64, ()> {
         let mut orders = self.request.lock();
         self.settle(&mut orders)?;
-        self.send_files(changes);
         let mut last = 0;
-        for chunk in ops.chunks(ops::MAX) {
-            self.post(&mut orders, chunk);
+        for batch in batches {
+            batch.write_paths(self.ram().page(self.ops_page));
+            self.post(&mut orders, &batch.calls);
             if !self.wait_done()? {
                 return Err(());
             }
@@ -654,25 +660,20 @@ impl StubProcess {
     /// one hand-off less. Everyone else who orders, resumes a thread or
     /// looks at an event first sees it done (`settle`). Err when the
     /// mapper is gone.
-    fn post_maps(&self, ops: &[[u64; 7]], changes: &[HostOp], frees: Option<(Arc<dyn AddressSpace>, Vec<u32>)>) -> Result<u32, ()> {
+    /// `files` are the host files it opens through vkernel's fds: they
+    /// stay open until it is seen done (a number closed and reused before
+    /// would open another file).
+    fn post_maps(&self, batch: &Batch, files: Vec<HostFile>, frees: Option<(Arc<dyn AddressSpace>, Vec<u32>)>) -> Result<u32, ()> {
         let mut orders = self.request.lock();
         self.settle(&mut orders)?;
-        self.send_files(changes);
-        let seq = self.post(&mut orders, ops);
+        batch.write_paths(self.ram().page(self.ops_page));
+        let seq = self.post(&mut orders, &batch.calls);
         orders.in_flight = true;
         orders.frees = frees;
+        orders.files = files;
         self.in_flight.store(true, Ordering::Release);
         stats::HANDED.fetch_add(1, Ordering::Relaxed);
         Ok(seq)
-    }
-
-    /// Sends the host files `changes` map (see FileChannel), with a fresh
-    /// receive area (a guest may have scribbled the old one).
-    fn send_files(&self, changes: &[HostOp]) {
-        if changes.iter().any(|op| matches!(op, HostOp::MapFile { .. })) {
-            write_receive_area(&mut self.ram().page(self.mapper_page)[RECEIVE_AREA..], MAPPER_ADDR + RECEIVE_AREA as u64);
-            self.files.send_files(changes);
-        }
     }
 
     /// Has the last batch posted been seen done, or is it done? (A thread
@@ -687,7 +688,7 @@ impl StubProcess {
     /// this munmap cannot fail), so forged answers cannot turn a retry
     /// into a lost guest.
     fn clear_mappings(&self) -> Result<(), ()> {
-        match self.run_ops(&[CLEAR_OP], &[]) {
+        match self.run_ops(&[CLEAR_OP]) {
             Ok(_) => Ok(()),
             Err(()) if self.thread_alive(self.mapper_tid) => Ok(()),
             Err(()) => Err(()),
@@ -777,21 +778,11 @@ fn make_stub(shared: &Arc<Shared>) -> Result<StubProcess, String> {
     let memory = &shared.memory;
     let page = || memory.alloc_page().ok_or_else(|| "no guest memory for a stub".to_string());
     let (ops_page, mapper_page, shared_page, done_page) = (page()?, page()?, page()?, page()?);
-    let free_pages = || {
+    let pid = crate::platform::spawn::fork_stub(memory.ram().memfd(), shared.stub_elf.as_raw_fd());
+    if pid < 0 {
         for p in [ops_page, mapper_page, shared_page, done_page] {
             memory.free_page(p);
         }
-    };
-    let files = match FileChannel::new() {
-        Ok(files) => files,
-        Err(e) => {
-            free_pages();
-            return Err(format!("cannot make a stub's file socket: {e}"));
-        }
-    };
-    let pid = crate::platform::spawn::fork_stub(memory.ram().memfd(), shared.stub_elf.as_raw_fd(), files.stub_end());
-    if pid < 0 {
-        free_pages();
         return Err(format!("cannot fork a stub: {}", std::io::Error::last_os_error()));
     }
     let mut process = StubProcess {
@@ -807,7 +798,6 @@ fn make_stub(shared: &Arc<Shared>) -> Result<StubProcess, String> {
         idle: Mutex::new(Vec::new()),
         request: Mutex::new(Orders::default()),
         in_flight: AtomicBool::new(false),
-        files,
     };
     // On failure, dropping `process` kills the stub and frees its pages.
     setup_stub(shared, &mut process)?;
@@ -1398,10 +1388,7 @@ impl SeccompContext {
         let mut changes = space.take_host_changes();
         let mut awaited = None;
         if !changes.ops.is_empty() {
-            let mut ops: Vec<[u64; 7]> = Vec::with_capacity(changes.ops.len());
-            for op in &changes.ops {
-                host_op_words(op, MAPPER_ADDR + RECEIVE_AREA as u64, &mut ops);
-            }
+            let batches = batches(&changes.ops, ops::MAX, OPS_ADDR + (4096 - PATHS_SIZE) as u64);
             // Only mappings (new ones, or copies replacing copy-on-write
             // ones, which were read-only): no access the page table took
             // away depends on this batch being done, only this thread's
@@ -1409,12 +1396,13 @@ impl SeccompContext {
             // resumes and every later order (they settle it first), and
             // the reuse of the frames it replaces (released when it is
             // seen done, by the trusted done byte).
-            let maps_only = ops.len() <= ops::MAX && changes.ops.iter().all(|op| matches!(op, HostOp::Map { .. } | HostOp::MapFile { .. }));
+            let maps_only = batches.len() == 1 && changes.ops.iter().all(|op| matches!(op, HostOp::Map { .. } | HostOp::MapFile { .. }));
             if maps_only {
                 let frees = std::mem::take(&mut changes.deferred_frees);
                 let frees = if frees.is_empty() { None } else { Some((space.clone(), frees)) };
-                awaited = Some(t.process.post_maps(&ops, &changes.ops, frees)?);
-            } else if t.process.run_ops(&ops, &changes.ops).is_err() {
+                let files = changes.ops.iter().filter_map(|op| if let HostOp::MapFile { file, .. } = op { Some(file.clone()) } else { None }).collect();
+                awaited = Some(t.process.post_maps(&batches[0], files, frees)?);
+            } else if t.process.run_batches(&batches).is_err() {
                 // The host refused a mapping: drop them all and refault.
                 if !t.process.thread_alive(t.process.mapper_tid) {
                     return Err(());
@@ -1680,7 +1668,7 @@ impl Context for SeccompContext {
                     offset,
                 ],
                 [libc::SYS_clone as u64, THREAD_FLAGS, 0, 0, 0, 0, slot_addr(slot)],
-            ], &[])
+            ])
         };
         match made {
             // The tid is guest-writable: it must at least name a thread
@@ -1689,7 +1677,7 @@ impl Context for SeccompContext {
                 Some(ThreadSeed(Box::new((process, Seed { slot, offset, tid: tid as i32 }))))
             }
             _ => {
-                let _ = process.run_ops(&[[libc::SYS_munmap as u64, slot_addr(slot), SLOT_SIZE, 0, 0, 0, 0]], &[]);
+                let _ = process.run_ops(&[[libc::SYS_munmap as u64, slot_addr(slot), SLOT_SIZE, 0, 0, 0, 0]]);
                 process.free_slot(slot);
                 None
             }

@@ -118,13 +118,15 @@ pub mod slot {
     pub const FLAG_CONVERT: u32 = 8;
 }
 
-/// The OPS page: [0] request number, [8] count, ops of 7 words from [64].
+/// The OPS page: [0] request number, [8] count, ops of 7 words from [64],
+/// the paths of host files the batch maps in the last PATHS_SIZE bytes.
 pub mod ops {
     pub const SEQ: usize = 0;
     pub const COUNT: usize = 8;
     pub const FIRST: usize = 64;
     pub const OP_SIZE: usize = super::OP_SIZE;
-    pub const MAX: usize = (4096 - FIRST) / OP_SIZE;
+    /// The page's end holds the paths the batch opens.
+    pub const MAX: usize = (4096 - FIRST - crate::platform::stub_common::PATHS_SIZE) / OP_SIZE;
 }
 
 /// The MAPPER page: hints and results the mapper writes, which guest
@@ -137,10 +139,6 @@ pub mod mapper {
     pub const LEFT: usize = 16;
     pub const RESULT: usize = 24;
 }
-
-/// Where in the MAPPER page the mapper's recvmsg of host files looks
-/// (stub_common::write_receive_area).
-pub const RECEIVE_AREA: usize = 2048;
 
 /// The SHARED page.
 pub mod shared {
@@ -168,7 +166,7 @@ pub mod shared {
 pub const GUEST_ALLOWED: &[u32] =
     &[libc::SYS_futex as u32, libc::SYS_rt_sigreturn as u32, libc::SYS_exit as u32, libc::SYS_arch_prctl as u32, libc::SYS_sched_yield as u32];
 
-/// The mapper's calls: host mappings (and the receive and close of a host
+/// The mapper's calls: host mappings (and the open and close of a host
 /// file it maps), new guest host threads (and what they do before the
 /// guest filter is on), the write of the done byte,
 /// plus everything the guest threads it makes may need (their filters
@@ -188,7 +186,7 @@ pub const MAPPER_ALLOWED: &[u32] = &[
     libc::SYS_exit as u32,
     libc::SYS_arch_prctl as u32,
     libc::SYS_sched_yield as u32,
-    libc::SYS_recvmsg as u32,
+    libc::SYS_openat as u32,
     libc::SYS_close as u32,
     libc::SYS_close_range as u32,
 ];

@@ -275,9 +275,11 @@ fn sys_msync(sys: &mut Sys) -> KResult<u64> {
     let end = addr.checked_add(crate::abi::page_align_up(len).ok_or(Errno::ENOMEM)?).ok_or(Errno::ENOMEM)?;
     // The range must be mapped; MS_SYNC writes shared file pages in it
     // back and makes them durable (MS_ASYNC: dirty pages are already
-    // tracked, as on Linux).
+    // tracked, as on Linux); a host file's shared mapping is the host's
+    // page cache, which its fdatasync writes.
     let mm = sys.mm();
     let mut to_sync = Vec::new();
+    let mut host_files = Vec::new();
     {
         let st = mm.lock();
         let mut cursor = addr;
@@ -292,6 +294,11 @@ fn sys_msync(sys: &mut Sys) -> KResult<u64> {
                         let to = pgoff + (end.min(v.end) - v.start).div_ceil(PAGE_SIZE);
                         to_sync.push((memory.clone(), from, to));
                     }
+                    if let Backing::HostFile { host, .. } = &v.backing
+                        && flags & MS_SYNC != 0
+                    {
+                        host_files.push(host.clone());
+                    }
                     cursor = v.end;
                 }
                 None => return Err(Errno::ENOMEM),
@@ -300,6 +307,9 @@ fn sys_msync(sys: &mut Sys) -> KResult<u64> {
     }
     for (memory, from, to) in to_sync {
         memory.sync_range(from, to)?;
+    }
+    for host in host_files {
+        host.0.sync(true)?;
     }
     Ok(0)
 }

@@ -70,6 +70,10 @@ pub fn code_page_filter(allowed: &[u32], otherwise: u32) -> Vec<SockFilter> {
 /// nothing below STUB_MEMFD, and no guest thread may open anything).
 const OPENED_FD: u64 = 0;
 
+/// Closes what a failed host-file map left open (run after clearing a
+/// stub's mappings; never fails).
+pub const CLOSE_OPENED: [u64; 7] = [libc::SYS_close_range as u64, OPENED_FD, OPENED_FD, 0, 0, 0, 0];
+
 /// Bytes at the end of a stub's ops page for the paths its batch opens.
 pub const PATHS_SIZE: usize = 1024;
 /// Bytes per path ("/proc/<pid>/fd/<n>" and its NUL).

@@ -10,7 +10,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use crate::platform::stub_common::{PATHS_SIZE, batches};
+use crate::platform::stub_common::{CLOSE_OPENED, PATHS_SIZE, batches};
 use crate::platform::{AddressSpace, Context, Event, GuestMemory, HostOp, Interrupt, Platform, Regs, STUB_REGION_START, ThreadSeed};
 use stub::*;
 
@@ -509,6 +509,9 @@ impl Context for PtraceContext {
             if stub.inject(&t, libc::SYS_munmap, [0, STUB_REGION_START, 0, 0, 0, 0]).is_err() {
                 return Event::Lost;
             }
+            // A failed host-file map may have left its file open.
+            let [nr, args @ ..] = CLOSE_OPENED;
+            let _ = stub.inject(&t, nr as i64, args);
             mm.forget_host_mappings();
         }
         mm.host_changes_applied(changes);

@@ -31,7 +31,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::platform::ptrace::{NoSpace, get_regs, inject_syscall, ptrace, set_regs, wait_stub};
-use crate::platform::stub_common::{Batch, PATHS_SIZE, batches};
+use crate::platform::stub_common::{Batch, CLOSE_OPENED, PATHS_SIZE, batches};
 use crate::platform::{
     AddressSpace, Context, Event, GuestMemory, HostChanges, HostFile, HostOp, Interrupt, Platform, Regs, SITE_LEN, STUB_REGION_START, SyscallTable, ThreadSeed,
 };
@@ -440,7 +440,7 @@ struct Orders {
     files: Vec<HostFile>,
 }
 
-/// The munmap of every guest mapping in a stub.
+/// The munmap of every guest mapping in a stub (followed by CLOSE_OPENED).
 const CLEAR_OP: [u64; 7] = [libc::SYS_munmap as u64, 0, STUB_REGION_START, 0, 0, 0, 0];
 
 impl Drop for StubProcess {
@@ -605,7 +605,7 @@ impl StubProcess {
             // The host refused a mapping (a MAP_FIXED that failed may
             // have left the old one): no frame it replaced is free until
             // every guest mapping is gone.
-            self.post(orders, &[CLEAR_OP]);
+            self.post(orders, &[CLEAR_OP, CLOSE_OPENED]);
             if self.wait_done().is_err() && !self.thread_alive(self.mapper_tid) {
                 return Err(());
             }
@@ -688,7 +688,7 @@ impl StubProcess {
     /// this munmap cannot fail), so forged answers cannot turn a retry
     /// into a lost guest.
     fn clear_mappings(&self) -> Result<(), ()> {
-        match self.run_ops(&[CLEAR_OP]) {
+        match self.run_ops(&[CLEAR_OP, CLOSE_OPENED]) {
             Ok(_) => Ok(()),
             Err(()) if self.thread_alive(self.mapper_tid) => Ok(()),
             Err(()) => Err(()),

@@ -8,33 +8,12 @@
  * mapping's own copies past the end too (Linux's even_cows); a hole punch
  * takes only the pages a private mapping still shares with the file. */
 #include "common.h"
+#include "fault.h"
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-
-static sigjmp_buf jump;
-static volatile int got_signal, got_code;
-static void *volatile got_addr;
-
-static void on_fault(int sig, siginfo_t *si, void *uc)
-{
-    (void)uc;
-    got_signal = sig;
-    got_code = si->si_code;
-    got_addr = si->si_addr;
-    siglongjmp(jump, 1);
-}
-
-/* The signal touching `p` raises (0 for none). */
-static int touch(volatile char *p)
-{
-    got_signal = 0;
-    if (sigsetjmp(jump, 1) == 0)
-        (void)*p;
-    return got_signal;
-}
 
 /* "none", "SIGBUS BUS_ADRERR at it", or what else touching `p` did. */
 static const char *bus_at(volatile char *p)

@@ -18,6 +18,7 @@
  *                                        says "synced", unmaps at EOF on
  *                                        stdin */
 #include "common.h"
+#include "fault.h"
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <setjmp.h>
@@ -33,26 +34,6 @@
 static long page;
 static char dir[256];
 
-static sigjmp_buf jump;
-static volatile int got_signal, got_code;
-static void *volatile got_addr;
-
-static void on_fault(int sig, siginfo_t *si, void *uc)
-{
-    (void)uc;
-    got_signal = sig;
-    got_code = si->si_code;
-    got_addr = si->si_addr;
-    siglongjmp(jump, 1);
-}
-
-static int touch(volatile char *p)
-{
-    got_signal = 0;
-    if (sigsetjmp(jump, 1) == 0)
-        (void)*p;
-    return got_signal;
-}
 
 static int poke(volatile char *p, char v)
 {

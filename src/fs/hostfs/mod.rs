@@ -19,7 +19,7 @@ use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
 use crate::fs::make_dev;
 use crate::fs::posix_acl::{self, AclCache, PosixAcl};
 use crate::fs::xattr::{ACL_ACCESS, ACL_DEFAULT};
-use crate::platform::host::files::{self as host, HostFd, HostStat, OpenAs};
+use crate::platform::host::files::{self as host, HostFd, HostStat, OpenAs, SharedFd};
 
 /// Host fds kept open across calls, over all hostfs inodes; past this,
 /// each operation opens and closes its own.
@@ -72,7 +72,7 @@ pub struct HostInode {
     synthetic: bool,
     fd: Mutex<Option<HostFd>>,
     /// The fd its shared mappings map, while one lives (`host_file`).
-    map_fd: Mutex<Weak<HostFd>>,
+    map_fd: SharedFd,
     /// The root's: the view's lookup cache (see `HostFs::entries`).
     entries: Option<Arc<Mutex<Entries>>>,
     /// The host object's POSIX ACLs, read at the first permission check
@@ -146,7 +146,7 @@ impl HostInode {
             md,
             synthetic,
             fd: Mutex::new(None),
-            map_fd: Mutex::new(Weak::new()),
+            map_fd: SharedFd::default(),
             entries: None,
             access_acl: AclCache::default(),
             default_acl: AclCache::default(),
@@ -364,18 +364,15 @@ impl Inode for HostInode {
         if write {
             return Err(Errno::EROFS);
         }
-        let mut map_fd = self.map_fd.lock();
-        if let Some(fd) = map_fd.upgrade() {
-            return Ok(Some(crate::platform::HostFile(fd)));
-        }
-        let fd = self.fs.root.open_at(&self.rel, OpenAs::Read)?;
-        let st = host::fstat(fd.raw())?;
-        if (make_dev(st.dev.0, st.dev.1), st.ino) != (self.md.dev, self.md.ino) {
-            // Another file took the name on the host since it was looked up.
-            return Err(Errno::ESTALE);
-        }
-        let fd = Arc::new(fd);
-        *map_fd = Arc::downgrade(&fd);
+        let fd = self.map_fd.get_or_open(|| {
+            let fd = self.fs.root.open_at(&self.rel, OpenAs::Read)?;
+            let st = host::fstat(fd.raw())?;
+            if (make_dev(st.dev.0, st.dev.1), st.ino) != (self.md.dev, self.md.ino) {
+                // Another file took the name on the host since it was looked up.
+                return Err(Errno::ESTALE);
+            }
+            Ok(fd)
+        })?;
         Ok(Some(crate::platform::HostFile(fd)))
     }
 }

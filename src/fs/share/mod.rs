@@ -23,7 +23,7 @@ use crate::fs::check_name;
 use crate::fs::file::FileOps;
 use crate::fs::hostfs::metadata_of;
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
-use crate::platform::host::files::{self as host, HostFd, OpenAs};
+use crate::platform::host::files::{self as host, HostFd, OpenAs, SharedFd};
 
 /// Host fds kept open across calls over all share inodes; past this an
 /// operation opens (and checks) its own.
@@ -64,7 +64,7 @@ pub struct ShareInode {
     listing: Mutex<()>,
     /// The O_RDWR fd its shared mappings that may write map, while one
     /// lives (`host_file`).
-    map_fd: Mutex<std::sync::Weak<HostFd>>,
+    map_fd: SharedFd,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -98,7 +98,7 @@ impl ShareFs {
             identity: (md.dev, md.ino),
             fds: Mutex::new(Fds::default()),
             listing: Mutex::new(()),
-            map_fd: Mutex::new(std::sync::Weak::new()),
+            map_fd: SharedFd::default(),
         }))
     }
 }
@@ -183,7 +183,7 @@ impl ShareInode {
             identity: (md.dev, md.ino),
             fds: Mutex::new(Fds::default()),
             listing: Mutex::new(()),
-            map_fd: Mutex::new(std::sync::Weak::new()),
+            map_fd: SharedFd::default(),
         };
         if CACHED_FDS.fetch_add(1, Ordering::Relaxed) < CACHED_FD_BUDGET {
             inode.fds.lock().path = Some(Arc::new(handle));
@@ -434,15 +434,7 @@ impl Inode for ShareInode {
         }
         let fd = if write {
             self.check_writable()?;
-            let mut map_fd = self.map_fd.lock();
-            match map_fd.upgrade() {
-                Some(fd) => fd,
-                None => {
-                    let fd = Arc::new(self.open_fresh(OpenAs::ReadWrite)?);
-                    *map_fd = Arc::downgrade(&fd);
-                    fd
-                }
-            }
+            self.map_fd.get_or_open(|| self.open_fresh(OpenAs::ReadWrite))?
         } else {
             self.read_fd()?
         };

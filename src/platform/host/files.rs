@@ -80,6 +80,23 @@ impl OpenAs {
 /// A host fd vkernel owns.
 pub struct HostFd(OwnedFd);
 
+/// An fd opened when first asked for and shared while anyone holds it
+/// (the fd an inode's shared mappings map).
+#[derive(Default)]
+pub struct SharedFd(parking_lot::Mutex<std::sync::Weak<HostFd>>);
+
+impl SharedFd {
+    pub fn get_or_open(&self, open: impl FnOnce() -> KResult<HostFd>) -> KResult<std::sync::Arc<HostFd>> {
+        let mut held = self.0.lock();
+        if let Some(fd) = held.upgrade() {
+            return Ok(fd);
+        }
+        let fd = std::sync::Arc::new(open()?);
+        *held = std::sync::Arc::downgrade(&fd);
+        Ok(fd)
+    }
+}
+
 /// Repeats a host call interrupted by a host signal (vkernel's own kick
 /// signal can land on any thread).
 fn retry(mut f: impl FnMut() -> isize) -> KResult<usize> {

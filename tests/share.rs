@@ -462,3 +462,36 @@ fn stores_through_a_shared_mapping_reach_the_host_file_at_msync_and_after_exit()
     assert_eq!(first_difference(&fs::read(&file).unwrap(), &want), "equal", "the host file after the guest exited");
     assert_eq!(names_below(&base.0), [PathBuf::from("stored")].into());
 }
+
+/// Working below a share directory that the guest renames: the current
+/// directory, an fd open on it and every name under it follow the rename,
+/// as on a bind mount (a share inode's host path follows renames made
+/// through vkernel).
+#[test]
+fn a_renamed_share_directory_keeps_the_cwd_and_its_contents_reachable() {
+    let script = r#"
+cd "$1" && mkdir -p ra/b && cd ra/b && echo one > f && exec 7<.
+mv "$1/ra" "$1/rc" || exit 1
+rel() { sed "s|^$1||"; }
+pwd -P | rel "$1"
+readlink /proc/self/cwd | rel "$1"
+readlink /proc/$$/fd/7 | rel "$1"
+cat f
+echo two >> f
+cat "$1/rc/b/f"
+ls
+mkdir sub && echo three > sub/g && mv sub sub2 && cat sub2/g
+cd .. && mv b b2 && cat b2/f | wc -l
+cd / && rm -r "$1/rc" && ls "$1"
+"#;
+    let native_dir = HostDir::new("vk-share-rename-native");
+    let native = common::run_native("/bin/sh", &["-c", script, "sh", native_dir.0.to_str().unwrap()], &Input::Null);
+    let guest_dir = HostDir::new("vk-share-rename");
+    let arg = share_arg(&guest_dir.0, "/data", "");
+    let guest = common::run_vkernel_with(&["--share", &arg], "/bin/sh", &["-c", script, "sh", "/data"], &Input::Null);
+    assert_eq!(native.status, 0, "natively: {}{}", native.stdout_str(), native.stderr_str());
+    assert!(native.stdout_str().contains("/rc/b\n"), "the script itself is off natively: {}", native.stdout_str());
+    assert_eq!(guest.stdout_str(), native.stdout_str(), "stderr under vkernel: {}", guest.stderr_str());
+    assert_eq!(guest.status, native.status);
+    assert!(names_below(&guest_dir.0).is_empty(), "the guest's files are gone from the host too");
+}

@@ -11,9 +11,10 @@
 
 use parking_lot::Mutex;
 use std::any::Any;
+use std::collections::HashMap;
 use std::ffi::CString;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
 use crate::abi::fcntl::{O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY};
 use crate::abi::stat::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
@@ -52,9 +53,15 @@ struct Fds {
 
 pub struct ShareInode {
     fs: Arc<ShareFs>,
-    /// The path from the share's root ("." for the root), used only
-    /// with `open_beneath`.
-    rel: CString,
+    /// This inode, for its children's `Place`.
+    me: Weak<ShareInode>,
+    /// Its directory and name, which a rename through vkernel changes:
+    /// they make the path from the share's root used with `open_beneath`.
+    place: Mutex<Place>,
+    /// Children looked up (or renamed here) that are still alive, so a
+    /// lookup gives the same object back (the VFS's dentries stay) and a
+    /// rename can move the one that exists.
+    children: Mutex<HashMap<Vec<u8>, Weak<ShareInode>>>,
     ftype: u32,
     /// The host object's (dev, ino) when looked up: a path that names
     /// another object later is ESTALE, not that object.
@@ -65,6 +72,12 @@ pub struct ShareInode {
     /// The O_RDWR fd its shared mappings that may write map, while one
     /// lives (`host_file`).
     map_fd: SharedFd,
+}
+
+/// Where a share inode is: None and "." for the root.
+struct Place {
+    parent: Option<Arc<ShareInode>>,
+    name: Vec<u8>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,9 +104,11 @@ impl ShareFs {
         let st = root.lstat_at(c"").map_err(|e| format!("cannot stat {}: {e}", dir.display()))?;
         let fs = Arc::new(ShareFs { root, writable });
         let md = metadata_of(&st);
-        Ok(Arc::new(ShareInode {
+        Ok(Arc::new_cyclic(|me| ShareInode {
             fs,
-            rel: c".".to_owned(),
+            me: me.clone(),
+            place: Mutex::new(Place { parent: None, name: b".".to_vec() }),
+            children: Mutex::new(HashMap::new()),
             ftype: S_IFDIR,
             identity: (md.dev, md.ino),
             fds: Mutex::new(Fds::default()),
@@ -112,11 +127,27 @@ impl Drop for ShareInode {
 }
 
 impl ShareInode {
-    fn child_rel(&self, name: &[u8]) -> KResult<CString> {
-        if self.rel.as_bytes() == b"." {
-            return host::cstring(name);
+    /// The path from the share's root ("." for the root itself), as the
+    /// renames made through vkernel left it.
+    fn rel(&self) -> KResult<CString> {
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        let (mut parent, name) = {
+            let place = self.place.lock();
+            (place.parent.clone(), place.name.clone())
+        };
+        if parent.is_none() {
+            return Ok(c".".to_owned());
         }
-        host::cstring(&[self.rel.as_bytes(), b"/", name].concat())
+        names.push(name);
+        while let Some(dir) = parent {
+            let place = dir.place.lock();
+            if place.parent.is_some() {
+                names.push(place.name.clone());
+            }
+            parent = place.parent.clone();
+        }
+        names.reverse();
+        host::cstring(&names.join(&b'/'))
     }
 
     fn check_writable(&self) -> KResult<()> {
@@ -126,7 +157,7 @@ impl ShareInode {
     /// Opens the object again by its path below the root, as `how`,
     /// refusing a different object now at that path.
     fn open_fresh(&self, how: OpenAs) -> KResult<HostFd> {
-        let fd = self.fs.root.open_beneath(&self.rel, how)?;
+        let fd = self.fs.root.open_beneath(&self.rel()?, how)?;
         let md = metadata_of(&fd.lstat_at(c"")?);
         if (md.dev, md.ino) != self.identity {
             return Err(Errno::ESTALE);
@@ -169,28 +200,64 @@ impl ShareInode {
         self.fd(Kind::Read)
     }
 
-    /// A new inode for `name` in this directory, from an O_PATH handle
-    /// opened relative to this directory's own fd (never following it).
+    /// The inode for `name` in this directory, from an O_PATH handle
+    /// opened relative to this directory's own fd (never following it):
+    /// the one already alive when it is still the object there, else a new
+    /// one.
     fn child(&self, name: &[u8]) -> KResult<Arc<ShareInode>> {
         let cname = component(name)?;
         let dir = self.dir_fd()?;
         let handle = dir.open_at(&cname, OpenAs::Path)?;
         let md = metadata_of(&handle.lstat_at(c"")?);
-        let inode = ShareInode {
+        let mut children = self.children.lock();
+        if let Some(known) = children.get(name).and_then(Weak::upgrade) {
+            if known.identity == (md.dev, md.ino) {
+                return Ok(known);
+            }
+        }
+        if children.len() > 64 {
+            children.retain(|_, w| w.strong_count() > 0);
+        }
+        let inode = Arc::new_cyclic(|me| ShareInode {
             fs: self.fs.clone(),
-            rel: self.child_rel(name)?,
+            me: me.clone(),
+            place: Mutex::new(Place { parent: self.me.upgrade(), name: name.to_vec() }),
+            children: Mutex::new(HashMap::new()),
             ftype: md.mode & S_IFMT,
             identity: (md.dev, md.ino),
             fds: Mutex::new(Fds::default()),
             listing: Mutex::new(()),
             map_fd: SharedFd::default(),
-        };
+        });
         if CACHED_FDS.fetch_add(1, Ordering::Relaxed) < CACHED_FD_BUDGET {
             inode.fds.lock().path = Some(Arc::new(handle));
         } else {
             CACHED_FDS.fetch_sub(1, Ordering::Relaxed);
         }
-        Ok(Arc::new(inode))
+        children.insert(name.to_vec(), Arc::downgrade(&inode));
+        Ok(inode)
+    }
+
+    /// `name` left this directory (unlink, rmdir).
+    fn forget_child(&self, name: &[u8]) {
+        self.children.lock().remove(name);
+    }
+
+    /// A rename moved `old_name` here to `new_name` in `new_dir` (with
+    /// `exchange`, and the other way round): the inodes alive follow, so
+    /// their paths (and their children's) are right again.
+    fn moved(&self, old_name: &[u8], new_dir: &ShareInode, new_name: &[u8], exchange: bool) {
+        // One directory's lock at a time: no order between them.
+        let source = self.children.lock().remove(old_name).and_then(|w| w.upgrade());
+        let target = new_dir.children.lock().remove(new_name).and_then(|w| w.upgrade());
+        if let Some(s) = source {
+            *s.place.lock() = Place { parent: new_dir.me.upgrade(), name: new_name.to_vec() };
+            new_dir.children.lock().insert(new_name.to_vec(), Arc::downgrade(&s));
+        }
+        if let Some(t) = target.filter(|_| exchange) {
+            *t.place.lock() = Place { parent: self.me.upgrade(), name: old_name.to_vec() };
+            self.children.lock().insert(old_name.to_vec(), Arc::downgrade(&t));
+        }
     }
 
     fn dir_fd(&self) -> KResult<Arc<HostFd>> {
@@ -298,12 +365,16 @@ impl Inode for ShareInode {
 
     fn unlink(&self, name: &[u8]) -> KResult<()> {
         self.check_writable()?;
-        self.dir_fd()?.unlink_at(&component(name)?, false)
+        self.dir_fd()?.unlink_at(&component(name)?, false)?;
+        self.forget_child(name);
+        Ok(())
     }
 
     fn rmdir(&self, name: &[u8]) -> KResult<()> {
         self.check_writable()?;
-        self.dir_fd()?.unlink_at(&component(name)?, true)
+        self.dir_fd()?.unlink_at(&component(name)?, true)?;
+        self.forget_child(name);
+        Ok(())
     }
 
     fn rename(&self, old_name: &[u8], new_dir: &InodeRef, new_name: &[u8], flags: u32) -> KResult<()> {
@@ -311,7 +382,9 @@ impl Inode for ShareInode {
         let new_dir = self.same_fs(new_dir)?;
         check_name(new_name).map_err(|e| if e == Errno::EEXIST { Errno::EBUSY } else { e })?;
         let (old, new) = (component(old_name)?, component(new_name)?);
-        self.dir_fd()?.rename_at(&old, &*new_dir.dir_fd()?, &new, flags)
+        self.dir_fd()?.rename_at(&old, &*new_dir.dir_fd()?, &new, flags)?;
+        self.moved(old_name, new_dir, new_name, flags & crate::abi::fcntl::RENAME_EXCHANGE != 0);
+        Ok(())
     }
 
     fn readdir(&self, offset: u64, sink: &mut dyn FnMut(DirEntry<'_>) -> bool) -> KResult<()> {

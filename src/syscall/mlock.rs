@@ -181,6 +181,13 @@ fn sys_mincore(sys: &mut Sys) -> KResult<u64> {
         let mut addr = start;
         while out.len() < pages as usize {
             let vma = st.find_vma(addr).filter(|v| v.start <= addr).ok_or(Errno::ENOMEM)?;
+            // A host file's shared mapping is the host's page cache.
+            if let crate::mm::vma::Backing::HostFile { host, offset, .. } = &vma.backing {
+                let count = ((vma.end - addr) / PAGE_SIZE).min(pages - out.len() as u64) as usize;
+                out.extend(host.0.resident_pages(offset + (addr - vma.start), count).map_err(|_| Errno::ENOMEM)?);
+                addr += count as u64 * PAGE_SIZE;
+                continue;
+            }
             while addr < vma.end && out.len() < pages as usize {
                 out.push(st.pages.contains_key(&(addr / PAGE_SIZE)) as u8);
                 addr += PAGE_SIZE;

@@ -344,6 +344,24 @@ static void madvise_checks(void)
     unlink(in_dir("madvise"));
 }
 
+/* mincore of a shared file mapping reports the file's page cache: pages
+ * written with pwrite are resident, pages of the hole never touched not. */
+static void mincore_checks(void)
+{
+    int fd = create("mincore", 4 * page);
+    EXPECT_EQ("mincore: pwrite page 0", pwrite(fd, "a", 1, 0), 1);
+    EXPECT_EQ("mincore: pwrite page 2", pwrite(fd, "c", 1, 2 * page), 1);
+    char *m = map("mincore: mmap MAP_SHARED PROT_READ", 4 * page, PROT_READ, MAP_SHARED, fd);
+    if (m) {
+        unsigned char vec[4] = {9, 9, 9, 9};
+        EXPECT_EQ("mincore: mincore", mincore(m, 4 * page, vec), 0);
+        printf("mincore: resident %d %d %d %d\n", vec[0] & 1, vec[1] & 1, vec[2] & 1, vec[3] & 1);
+        munmap(m, 4 * page);
+    }
+    close(fd);
+    unlink(in_dir("mincore"));
+}
+
 static void read_only_checks(void)
 {
     int w = create("rdonly", page);
@@ -586,6 +604,7 @@ int main(int argc, char **argv)
     madvise_checks();
     read_only_checks();
     maps_checks();
+    mincore_checks();
     futex_checks();
 
     EXPECT_EQ("rmdir", rmdir(dir), 0);

@@ -630,6 +630,37 @@ impl HostFd {
         if flags < 0 { libc::O_RDONLY } else { flags & libc::O_ACCMODE }
     }
 
+    /// Which of `pages` pages from file offset `offset` (page-aligned) the
+    /// host's page cache holds, one byte each as mincore gives them: the
+    /// host's mincore of a PROT_NONE mapping of them, never touched.
+    pub fn resident_pages(&self, offset: u64, pages: usize) -> KResult<Vec<u8>> {
+        let len = pages * crate::abi::PAGE_SIZE as usize;
+        let offset = i64::try_from(offset).map_err(|_| Errno::EOVERFLOW)?;
+        let mut out = vec![0u8; pages];
+        if pages == 0 {
+            return Ok(out);
+        }
+        // SAFETY: a fresh inaccessible mapping of our own fd, where the
+        // kernel chooses the address; only mincore looks at it.
+        let base = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_NONE, libc::MAP_SHARED, self.raw(), offset) };
+        if base == libc::MAP_FAILED {
+            return Err(Errno::last_host());
+        }
+        // SAFETY: mincore of the mapping above into a buffer of one byte
+        // per page of it.
+        let r = unsafe { libc::mincore(base, len, out.as_mut_ptr()) };
+        let err = Errno::last_host();
+        // SAFETY: unmapping the mapping above.
+        unsafe { libc::munmap(base, len) };
+        if r < 0 {
+            return Err(err);
+        }
+        for b in &mut out {
+            *b &= 1;
+        }
+        Ok(out)
+    }
+
     /// Whether the host lets this fd be mapped shared with `prot` at
     /// `offset` (its filesystem may not map at all, a noexec mount refuses
     /// PROT_EXEC): a one-page mapping tried and dropped at once, so the

@@ -74,14 +74,15 @@ const OPENED_FD: u64 = 0;
 /// stub's mappings; never fails).
 pub const CLOSE_OPENED: [u64; 7] = [libc::SYS_close_range as u64, OPENED_FD, OPENED_FD, 0, 0, 0, 0];
 
-/// Bytes at the end of a stub's ops page for the paths its batch opens.
-pub const PATHS_SIZE: usize = 1024;
+/// Bytes of a stub's read-only page for the paths its batch opens (the
+/// end of the ops page on ptrace, of the shared page on seccomp).
+pub const PATHS_SIZE: usize = 512;
 /// Bytes per path ("/proc/<pid>/fd/<n>" and its NUL).
 const PATH_SLOT: usize = 32;
 
 /// One batch as a stub runs it: host calls (nr + six arguments each) and
-/// the paths its host-file maps open, for `PATHS_SIZE` bytes at the end
-/// of the ops page (slot k at `k * 32`).
+/// the paths its host-file maps open, for `PATHS_SIZE` bytes of a page
+/// the stub reads (slot k at `k * 32`).
 #[derive(Default)]
 pub struct Batch {
     pub calls: Vec<[u64; 7]>,
@@ -89,9 +90,8 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Writes the paths into the ops page's last PATHS_SIZE bytes.
-    pub fn write_paths(&self, ops_page: &mut [u8]) {
-        let area = &mut ops_page[4096 - PATHS_SIZE..];
+    /// Writes the paths into the PATHS_SIZE bytes of `area`.
+    pub fn write_paths(&self, area: &mut [u8]) {
         for (k, path) in self.paths.iter().enumerate() {
             let slot = &mut area[k * PATH_SLOT..(k + 1) * PATH_SLOT];
             slot.fill(0);
@@ -105,7 +105,7 @@ impl Batch {
 /// through vkernel's own fd in /proc (`/proc/<vkernel>/fd/<n>`, with the
 /// access vkernel's fd has), map it, close it. So no stub ever holds a
 /// host file but while it maps it, nor any way to receive one. The paths
-/// lie at `paths_addr` in the stub (the end of its read-only ops page).
+/// lie at `paths_addr` in the stub, in a page it cannot write.
 pub fn batches(ops: &[crate::platform::HostOp], max_calls: usize, paths_addr: u64) -> Vec<Batch> {
     use crate::platform::HostOp;
     let shared_fixed = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;

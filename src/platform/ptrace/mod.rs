@@ -321,7 +321,7 @@ impl Stub {
         for batch in batches(ops, MAX_OPS, OPS_ADDR + (4096 - PATHS_SIZE) as u64) {
             let chunk = &batch.calls;
             let page = memory.ram().page(self.process.ops_page);
-            batch.write_paths(page);
+            batch.write_paths(&mut page[4096 - PATHS_SIZE..]);
             for (i, words) in chunk.iter().enumerate() {
                 for (j, w) in words.iter().enumerate() {
                     let at = i * OP_SIZE + j * 8;

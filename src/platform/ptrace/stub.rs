@@ -12,7 +12,8 @@ pub const BATCH_ENTRY: u64 = STUB_CODE + 0x20;
 pub const CLONE_SITE: u64 = STUB_CODE + 0x60;
 /// End of the stub's mappings.
 pub const STUB_END: u64 = OPS_ADDR + 0x1000;
-/// Operations per batch (the ops page but for the paths at its end).
+/// Operations per batch (the ops page but for the paths at its end; 64,
+/// as many as a rewarmed address space asks for at once).
 pub const MAX_OPS: usize = (4096 - crate::platform::stub_common::PATHS_SIZE) / OP_SIZE;
 
 /// The stub's filter: only mmap, munmap and mprotect (with the open and

@@ -31,7 +31,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::platform::ptrace::{NoSpace, get_regs, inject_syscall, ptrace, set_regs, wait_stub};
-use crate::platform::stub_common::{Batch, CLOSE_OPENED, PATHS_SIZE, batches};
+use crate::platform::stub_common::{Batch, CLOSE_OPENED, batches};
 use crate::platform::{
     AddressSpace, Context, Event, GuestMemory, HostChanges, HostFile, HostOp, Interrupt, Platform, Regs, SITE_LEN, STUB_REGION_START, SyscallTable, ThreadSeed,
 };
@@ -643,7 +643,7 @@ impl StubProcess {
         self.settle(&mut orders)?;
         let mut last = 0;
         for batch in batches {
-            batch.write_paths(self.ram().page(self.ops_page));
+            batch.write_paths(&mut self.ram().page(self.shared_page)[shared::PATHS..]);
             self.post(&mut orders, &batch.calls);
             if !self.wait_done()? {
                 return Err(());
@@ -666,7 +666,7 @@ impl StubProcess {
     fn post_maps(&self, batch: &Batch, files: Vec<HostFile>, frees: Option<(Arc<dyn AddressSpace>, Vec<u32>)>) -> Result<u32, ()> {
         let mut orders = self.request.lock();
         self.settle(&mut orders)?;
-        batch.write_paths(self.ram().page(self.ops_page));
+        batch.write_paths(&mut self.ram().page(self.shared_page)[shared::PATHS..]);
         let seq = self.post(&mut orders, &batch.calls);
         orders.in_flight = true;
         orders.frees = frees;
@@ -1388,7 +1388,7 @@ impl SeccompContext {
         let mut changes = space.take_host_changes();
         let mut awaited = None;
         if !changes.ops.is_empty() {
-            let batches = batches(&changes.ops, ops::MAX, OPS_ADDR + (4096 - PATHS_SIZE) as u64);
+            let batches = batches(&changes.ops, ops::MAX, SHARED_ADDR + shared::PATHS as u64);
             // Only mappings (new ones, or copies replacing copy-on-write
             // ones, which were read-only): no access the page table took
             // away depends on this batch being done, only this thread's

@@ -118,15 +118,13 @@ pub mod slot {
     pub const FLAG_CONVERT: u32 = 8;
 }
 
-/// The OPS page: [0] request number, [8] count, ops of 7 words from [64],
-/// the paths of host files the batch maps in the last PATHS_SIZE bytes.
+/// The OPS page: [0] request number, [8] count, ops of 7 words from [64].
 pub mod ops {
     pub const SEQ: usize = 0;
     pub const COUNT: usize = 8;
     pub const FIRST: usize = 64;
     pub const OP_SIZE: usize = super::OP_SIZE;
-    /// The page's end holds the paths the batch opens.
-    pub const MAX: usize = (4096 - FIRST - crate::platform::stub_common::PATHS_SIZE) / OP_SIZE;
+    pub const MAX: usize = (4096 - FIRST) / OP_SIZE;
 }
 
 /// The MAPPER page: hints and results the mapper writes, which guest
@@ -157,6 +155,9 @@ pub mod shared {
     pub const WAIT_TS: usize = 80;
     pub const GUEST_FILTER: usize = 256;
     pub const MAPPER_FILTER: usize = 2048;
+    /// The paths the batch's host-file maps open (stub_common::Batch),
+    /// after the mapper's filter.
+    pub const PATHS: usize = 4096 - crate::platform::stub_common::PATHS_SIZE;
 }
 
 /// The system calls a guest thread's own stub code makes: waiting for and
@@ -231,6 +232,7 @@ mod tests {
         assert_eq!(verdict(&prog, 0x4000_0003, futex, HANDLER + 0x30), SECCOMP_RET_TRAP, "the i386 ABI always traps");
         assert_eq!(verdict(&prog, AUDIT_ARCH_X86_64, futex | 0x4000_0000, HANDLER + 0x30), SECCOMP_RET_TRAP, "x32 numbers trap");
         let mprog = filter(MAPPER_ALLOWED);
+        assert!(shared::MAPPER_FILTER + mprog.len() * 8 <= shared::PATHS, "the mapper's filter ends before the paths");
         assert_eq!(verdict(&mprog, AUDIT_ARCH_X86_64, mmap, STUB_CODE + 0x300), SECCOMP_RET_ALLOW);
         assert_eq!(verdict(&mprog, AUDIT_ARCH_X86_64, libc::SYS_write as u32, STUB_CODE + 0x300), SECCOMP_RET_TRAP);
         assert_eq!(verdict(&prog, AUDIT_ARCH_X86_64, libc::SYS_pwrite64 as u32, STUB_CODE + 0x300), SECCOMP_RET_TRAP, "only the mapper sets its done byte");

@@ -61,7 +61,7 @@ pub struct ShareInode {
     /// Children looked up (or renamed here) that are still alive, so a
     /// lookup gives the same object back (the VFS's dentries stay) and a
     /// rename can move the one that exists.
-    children: Mutex<HashMap<Vec<u8>, Weak<ShareInode>>>,
+    children: Mutex<Children>,
     ftype: u32,
     /// The host object's (dev, ino) when looked up: a path that names
     /// another object later is ESTALE, not that object.
@@ -72,6 +72,28 @@ pub struct ShareInode {
     /// The O_RDWR fd its shared mappings that may write map, while one
     /// lives (`host_file`).
     map_fd: SharedFd,
+}
+
+/// A directory's live children by name; dead entries are swept as the
+/// map doubles.
+#[derive(Default)]
+struct Children {
+    by_name: HashMap<Vec<u8>, Weak<ShareInode>>,
+    swept: usize,
+}
+
+impl Children {
+    fn insert(&mut self, name: &[u8], inode: &Arc<ShareInode>) {
+        self.by_name.insert(name.to_vec(), Arc::downgrade(inode));
+        if self.by_name.len() > 2 * self.swept.max(32) {
+            self.by_name.retain(|_, w| w.strong_count() > 0);
+            self.swept = self.by_name.len();
+        }
+    }
+
+    fn take(&mut self, name: &[u8]) -> Option<Arc<ShareInode>> {
+        self.by_name.remove(name).and_then(|w| w.upgrade())
+    }
 }
 
 /// Where a share inode is: None and "." for the root.
@@ -108,7 +130,7 @@ impl ShareFs {
             fs,
             me: me.clone(),
             place: Mutex::new(Place { parent: None, name: b".".to_vec() }),
-            children: Mutex::new(HashMap::new()),
+            children: Mutex::new(Children::default()),
             ftype: S_IFDIR,
             identity: (md.dev, md.ino),
             fds: Mutex::new(Fds::default()),
@@ -210,19 +232,16 @@ impl ShareInode {
         let handle = dir.open_at(&cname, OpenAs::Path)?;
         let md = metadata_of(&handle.lstat_at(c"")?);
         let mut children = self.children.lock();
-        if let Some(known) = children.get(name).and_then(Weak::upgrade) {
+        if let Some(known) = children.by_name.get(name).and_then(Weak::upgrade) {
             if known.identity == (md.dev, md.ino) {
                 return Ok(known);
             }
-        }
-        if children.len() > 64 {
-            children.retain(|_, w| w.strong_count() > 0);
         }
         let inode = Arc::new_cyclic(|me| ShareInode {
             fs: self.fs.clone(),
             me: me.clone(),
             place: Mutex::new(Place { parent: self.me.upgrade(), name: name.to_vec() }),
-            children: Mutex::new(HashMap::new()),
+            children: Mutex::new(Children::default()),
             ftype: md.mode & S_IFMT,
             identity: (md.dev, md.ino),
             fds: Mutex::new(Fds::default()),
@@ -234,13 +253,13 @@ impl ShareInode {
         } else {
             CACHED_FDS.fetch_sub(1, Ordering::Relaxed);
         }
-        children.insert(name.to_vec(), Arc::downgrade(&inode));
+        children.insert(name, &inode);
         Ok(inode)
     }
 
     /// `name` left this directory (unlink, rmdir).
     fn forget_child(&self, name: &[u8]) {
-        self.children.lock().remove(name);
+        self.children.lock().by_name.remove(name);
     }
 
     /// A rename moved `old_name` here to `new_name` in `new_dir` (with
@@ -248,15 +267,15 @@ impl ShareInode {
     /// their paths (and their children's) are right again.
     fn moved(&self, old_name: &[u8], new_dir: &ShareInode, new_name: &[u8], exchange: bool) {
         // One directory's lock at a time: no order between them.
-        let source = self.children.lock().remove(old_name).and_then(|w| w.upgrade());
-        let target = new_dir.children.lock().remove(new_name).and_then(|w| w.upgrade());
+        let source = self.children.lock().take(old_name);
+        let target = new_dir.children.lock().take(new_name);
         if let Some(s) = source {
             *s.place.lock() = Place { parent: new_dir.me.upgrade(), name: new_name.to_vec() };
-            new_dir.children.lock().insert(new_name.to_vec(), Arc::downgrade(&s));
+            new_dir.children.lock().insert(new_name, &s);
         }
         if let Some(t) = target.filter(|_| exchange) {
             *t.place.lock() = Place { parent: self.me.upgrade(), name: old_name.to_vec() };
-            self.children.lock().insert(old_name.to_vec(), Arc::downgrade(&t));
+            self.children.lock().insert(old_name, &t);
         }
     }
 

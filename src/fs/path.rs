@@ -24,7 +24,7 @@ pub struct Dentry {
     pub inode: InodeRef,
     /// Children looked up through this dentry, by name; dead entries are
     /// swept as the map grows.
-    children: Mutex<Children>,
+    children: Mutex<Children<Dentry>>,
 }
 
 /// Where a dentry is: rename changes it, unlink or rmdir ends it.
@@ -34,11 +34,18 @@ struct Place {
     unlinked: bool,
 }
 
-#[derive(Default)]
-struct Children {
-    by_name: HashMap<Vec<u8>, Weak<Dentry>>,
+/// Live objects by name, held weakly (a dentry's children, a share
+/// directory's inodes); dead entries are swept as the map doubles.
+pub struct Children<T> {
+    by_name: HashMap<Vec<u8>, Weak<T>>,
     /// The map's size after the last sweep of dead entries.
     swept: usize,
+}
+
+impl<T> Default for Children<T> {
+    fn default() -> Self {
+        Children { by_name: HashMap::new(), swept: 0 }
+    }
 }
 
 /// The same inode (one object, or one the filesystem says is the same);
@@ -61,7 +68,7 @@ impl Dentry {
     /// when it holds the same inode, else a new one that replaces it.
     pub fn child(parent: &Arc<Dentry>, name: &[u8], inode: InodeRef) -> Arc<Dentry> {
         let mut children = parent.children.lock();
-        if let Some(d) = children.by_name.get(name).and_then(Weak::upgrade) {
+        if let Some(d) = children.get(name) {
             if same_object(&d.inode, &inode) {
                 return d;
             }
@@ -91,7 +98,7 @@ impl Dentry {
 
     /// `name` left `dir` (unlink, rmdir, or replaced by a rename).
     pub fn removed(dir: &Arc<Dentry>, name: &[u8]) {
-        let gone = dir.children.lock().by_name.remove(name).and_then(|w| w.upgrade());
+        let gone = dir.children.lock().take(name);
         if let Some(d) = gone {
             d.mark_unlinked();
         }
@@ -102,8 +109,8 @@ impl Dentry {
     /// unlinked.
     pub fn renamed(old_dir: &Arc<Dentry>, old_name: &[u8], new_dir: &Arc<Dentry>, new_name: &[u8], exchange: bool) {
         // One directory's lock at a time: no lock order between them.
-        let source = old_dir.children.lock().by_name.remove(old_name).and_then(|w| w.upgrade());
-        let target = new_dir.children.lock().by_name.remove(new_name).and_then(|w| w.upgrade());
+        let source = old_dir.children.lock().take(old_name);
+        let target = new_dir.children.lock().take(new_name);
         if let Some(s) = &source {
             s.move_to(new_dir, new_name);
         }
@@ -124,13 +131,23 @@ impl Dentry {
     }
 }
 
-impl Children {
-    fn insert(&mut self, name: &[u8], d: &Arc<Dentry>) {
+impl<T> Children<T> {
+    pub fn insert(&mut self, name: &[u8], d: &Arc<T>) {
         self.by_name.insert(name.to_vec(), Arc::downgrade(d));
         if self.by_name.len() > 2 * self.swept.max(32) {
             self.by_name.retain(|_, w| w.strong_count() > 0);
             self.swept = self.by_name.len();
         }
+    }
+
+    /// The live object named `name`.
+    pub fn get(&self, name: &[u8]) -> Option<Arc<T>> {
+        self.by_name.get(name).and_then(Weak::upgrade)
+    }
+
+    /// Takes `name` out, with its object if it lives.
+    pub fn take(&mut self, name: &[u8]) -> Option<Arc<T>> {
+        self.by_name.remove(name).and_then(|w| w.upgrade())
     }
 }
 

@@ -11,7 +11,6 @@
 
 use parking_lot::Mutex;
 use std::any::Any;
-use std::collections::HashMap;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
@@ -24,6 +23,7 @@ use crate::fs::check_name;
 use crate::fs::file::FileOps;
 use crate::fs::hostfs::metadata_of;
 use crate::fs::inode::{DirEntry, Inode, InodeRef, Metadata, SetAttr};
+use crate::fs::path::Children;
 use crate::platform::host::files::{self as host, HostFd, OpenAs, SharedFd};
 
 /// Host fds kept open across calls over all share inodes; past this an
@@ -61,7 +61,7 @@ pub struct ShareInode {
     /// Children looked up (or renamed here) that are still alive, so a
     /// lookup gives the same object back (the VFS's dentries stay) and a
     /// rename can move the one that exists.
-    children: Mutex<Children>,
+    children: Mutex<Children<ShareInode>>,
     ftype: u32,
     /// The host object's (dev, ino) when looked up: a path that names
     /// another object later is ESTALE, not that object.
@@ -72,28 +72,6 @@ pub struct ShareInode {
     /// The O_RDWR fd its shared mappings that may write map, while one
     /// lives (`host_file`).
     map_fd: SharedFd,
-}
-
-/// A directory's live children by name; dead entries are swept as the
-/// map doubles.
-#[derive(Default)]
-struct Children {
-    by_name: HashMap<Vec<u8>, Weak<ShareInode>>,
-    swept: usize,
-}
-
-impl Children {
-    fn insert(&mut self, name: &[u8], inode: &Arc<ShareInode>) {
-        self.by_name.insert(name.to_vec(), Arc::downgrade(inode));
-        if self.by_name.len() > 2 * self.swept.max(32) {
-            self.by_name.retain(|_, w| w.strong_count() > 0);
-            self.swept = self.by_name.len();
-        }
-    }
-
-    fn take(&mut self, name: &[u8]) -> Option<Arc<ShareInode>> {
-        self.by_name.remove(name).and_then(|w| w.upgrade())
-    }
 }
 
 /// Where a share inode is: None and "." for the root.
@@ -232,7 +210,7 @@ impl ShareInode {
         let handle = dir.open_at(&cname, OpenAs::Path)?;
         let md = metadata_of(&handle.lstat_at(c"")?);
         let mut children = self.children.lock();
-        if let Some(known) = children.by_name.get(name).and_then(Weak::upgrade) {
+        if let Some(known) = children.get(name) {
             if known.identity == (md.dev, md.ino) {
                 return Ok(known);
             }
@@ -259,7 +237,7 @@ impl ShareInode {
 
     /// `name` left this directory (unlink, rmdir).
     fn forget_child(&self, name: &[u8]) {
-        self.children.lock().by_name.remove(name);
+        self.children.lock().take(name);
     }
 
     /// A rename moved `old_name` here to `new_name` in `new_dir` (with

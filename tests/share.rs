@@ -495,3 +495,34 @@ cd / && rm -r "$1/rc" && ls "$1"
     assert_eq!(guest.status, native.status);
     assert!(names_below(&guest_dir.0).is_empty(), "the guest's files are gone from the host too");
 }
+
+/// A share on a host noexec mount (a tmpfs mounted noexec in a private
+/// mount namespace): PROT_EXEC of a shared mapping is refused by mmap and
+/// by mprotect as natively, and the mapping goes on reading (before, the
+/// mprotect succeeded and every fault after it asked the host for a map
+/// it refused, for ever).
+#[test]
+fn shared_mappings_of_a_noexec_host_mount_refuse_exec_like_native() {
+    let bin = common::build("mem_share_noexec", Link::Static);
+    let dir = HostDir::new("vk-share-noexec");
+    let script = r#"mount -t tmpfs -o noexec,size=1m none "$1" && echo data > "$1/f" || exit 99
+"$2" "$1/f"; echo "native exit $?"
+"$3" -m 256m --share "$1:/x" -- "$2" /x/f; echo "vkernel exit $?""#;
+    let out = std::process::Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(&dir.0)
+        .arg(&bin)
+        .arg(common::VKERNEL)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run unshare");
+    if out.status.code() == Some(99) || !out.status.success() {
+        assert!(std::env::var_os("CI").is_none(), "unshare -m with a tmpfs mount failed: {}", String::from_utf8_lossy(&out.stderr));
+        eprintln!("SKIPPED: no private mount namespace here");
+        return;
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (native, guest) = text.split_once("native exit 0\n").unwrap_or_else(|| panic!("native run failed: {text}"));
+    assert!(native.contains("mprotect PROT_READ|PROT_EXEC: -1 EACCES"), "the native run is not what the test expects: {native}");
+    assert_eq!(guest, format!("{native}vkernel exit 0\n"), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+}

@@ -157,9 +157,14 @@ pub fn is_special(vma: &Vma) -> bool {
 
 /// The protections a mapping may be given (Linux's VM_MAY* bits): the
 /// data page is only ever readable; the image may be made writable (a
-/// debugger's breakpoints land in a private copy).
+/// debugger's breakpoints land in a private copy); a host file's shared
+/// mapping from a noexec mount never executable.
 pub fn max_prot(vma: &Vma) -> u32 {
-    if vma.label == VVAR_LABEL { PROT_READ } else { PROT_READ | PROT_WRITE | PROT_EXEC }
+    match &vma.backing {
+        _ if vma.label == VVAR_LABEL => PROT_READ,
+        crate::mm::vma::Backing::HostFile { may_exec: false, .. } => PROT_READ | PROT_WRITE,
+        _ => PROT_READ | PROT_WRITE | PROT_EXEC,
+    }
 }
 
 impl MmState {

@@ -50,8 +50,10 @@ pub enum Backing {
     /// vkernel's reads and writes of the file and host processes all see
     /// one copy. vkernel reaches the pages through `host` (opened for
     /// writing when the mapping may write). `mapped`: the host maps the
-    /// whole VMA (or the order is queued).
-    HostFile { file: Arc<dyn FileData>, host: crate::platform::HostFile, offset: u64, dev: u64, ino: u64, mapped: bool },
+    /// whole VMA (or the order is queued). `may_exec`: neither the guest's
+    /// mount nor the host's is noexec (Linux's VM_MAYEXEC: mprotect may
+    /// not add PROT_EXEC otherwise, and the host would refuse the map).
+    HostFile { file: Arc<dyn FileData>, host: crate::platform::HostFile, offset: u64, dev: u64, ino: u64, mapped: bool, may_exec: bool },
 }
 
 impl Backing {

@@ -7,6 +7,7 @@ use crate::abi::mman::{
     MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_TYPE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
 use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_IFSOCK};
+use crate::abi::statfs::ST_NOEXEC;
 use crate::abi::{Errno, KResult, PAGE_SIZE};
 use std::sync::Arc;
 
@@ -199,7 +200,8 @@ fn file_backing(sys: &Sys, file: &Arc<File>, md: &crate::fs::inode::Metadata, sh
                 let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
                 let inode = MappedInode(file.inode.clone(), file.path.clone());
                 let data: Arc<dyn FileData> = Arc::new(crate::fs::inode::MappedSharedFile { inode, name });
-                Backing::HostFile { file: data, host, offset, dev: md.dev, ino: md.ino, mapped: false }
+                let noexec = file.path.as_ref().is_some_and(|p| p.mount.noexec()) || host.0.statfs()?.f_flags & ST_NOEXEC != 0;
+                Backing::HostFile { file: data, host, offset, dev: md.dev, ino: md.ino, mapped: false, may_exec: !noexec }
             }
             // Anything else without a page cache gets private copies.
             S_IFREG if !shared || prot & PROT_WRITE == 0 => {

@@ -96,6 +96,29 @@ fn tmpfs_space_returns_after_a_mapped_hole_is_faulted_and_unlinked() {
     assert_eq!(out.status, 0, "{}", out.stdout_str());
 }
 
+/// vm.memfd_noexec set by guest root changes what memfd_create makes, as
+/// natively; the native run is in its own pid namespace (the setting is
+/// per pid namespace there, so the host's is never written).
+#[test]
+fn memfd_noexec_sysctl_sets_memfd_modes_and_seals_like_native() {
+    let bin = common::build("mem_memfd_noexec", Link::Static);
+    let host_before = std::fs::read_to_string("/proc/sys/vm/memfd_noexec").ok();
+    let native = std::process::Command::new("unshare").args(["-pf", "--mount-proc"]).arg(&bin).stdin(std::process::Stdio::null()).output();
+    let native = match native {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        other => {
+            assert!(std::env::var_os("CI").is_none(), "a native run in a new pid namespace failed: {other:?}");
+            eprintln!("SKIPPED: no new pid namespace here");
+            return;
+        }
+    };
+    assert_eq!(std::fs::read_to_string("/proc/sys/vm/memfd_noexec").ok(), host_before, "the host's setting changed");
+    assert!(native.contains("MFD_EXEC: -1 EACCES"), "the native run is not what the test expects: {native}");
+    let out = common::run_vkernel(&bin, &[], &Input::Null);
+    assert_eq!(out.stdout_str(), native, "stderr: {}", out.stderr_str());
+    assert_eq!(out.status, 0);
+}
+
 /// Guest root sets the guest's wall clock (vkernel only: natively this
 /// would set the host's); the host's clock never moves.
 #[test]

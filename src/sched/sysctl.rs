@@ -22,6 +22,7 @@ pub struct Sysctl {
     core_uses_pid: AtomicU32,
     randomize_va_space: AtomicU32,
     dmesg_restrict: AtomicU32,
+    memfd_noexec: AtomicU32,
     boot_id: [u8; 16],
 }
 
@@ -39,9 +40,23 @@ fn sysctl() -> &'static Sysctl {
             // As the host is configured, so that syslog answers a user as
             // it would natively.
             dmesg_restrict: AtomicU32::new(crate::platform::host::system::kernel_sysctl("dmesg_restrict").unwrap_or(1) as u32),
+            // Linux's default (MEMFD_NOEXEC_SCOPE_EXEC); the guest is its
+            // own initial pid namespace, so it starts from 0 whatever the host's.
+            memfd_noexec: AtomicU32::new(0),
             boot_id,
         }
     })
+}
+
+/// vm.memfd_noexec: 0, a memfd made with neither MFD_EXEC nor
+/// MFD_NOEXEC_SEAL is MFD_EXEC's; 1, it is MFD_NOEXEC_SEAL's; 2, and
+/// MFD_EXEC is refused.
+pub fn memfd_noexec() -> u32 {
+    sysctl().memfd_noexec.load(Ordering::Relaxed)
+}
+
+pub fn set_memfd_noexec(value: u32) {
+    sysctl().memfd_noexec.store(value, Ordering::Relaxed)
 }
 
 pub fn hostname() -> Vec<u8> {

@@ -63,14 +63,23 @@ pub fn add_seals(file: &File, seals: u32) -> KResult<u64> {
     Ok(0)
 }
 
-/// memfd_create in Linux's order: flags (EINVAL), then the name (EFAULT,
-/// EINVAL when too long). With vm.memfd_noexec at its default 0, a memfd
-/// made with neither MFD_EXEC nor MFD_NOEXEC_SEAL is MFD_EXEC's.
+/// memfd_create in Linux's order: flags (EINVAL), vm.memfd_noexec
+/// (sanitize_flags: a memfd made with neither MFD_EXEC nor MFD_NOEXEC_SEAL
+/// is MFD_EXEC's at 0, MFD_NOEXEC_SEAL's from 1; at 2 anything but
+/// MFD_NOEXEC_SEAL is EACCES), then the name (EFAULT, EINVAL when too
+/// long).
 fn sys_memfd_create(sys: &mut Sys) -> KResult<u64> {
-    let (name_addr, flags) = (sys.arg(0), sys.arg_u32(1));
+    let (name_addr, mut flags) = (sys.arg(0), sys.arg_u32(1));
     let allowed = if flags & MFD_HUGETLB != 0 { MFD_ALL_FLAGS | MFD_HUGE_MASK } else { MFD_ALL_FLAGS };
     if flags & !allowed != 0 || (flags & MFD_EXEC != 0 && flags & MFD_NOEXEC_SEAL != 0) {
         return Err(Errno::EINVAL);
+    }
+    let noexec = crate::sched::sysctl::memfd_noexec();
+    if flags & (MFD_EXEC | MFD_NOEXEC_SEAL) == 0 {
+        flags |= if noexec >= 1 { MFD_NOEXEC_SEAL } else { MFD_EXEC };
+    }
+    if flags & MFD_NOEXEC_SEAL == 0 && noexec >= 2 {
+        return Err(Errno::EACCES);
     }
     let name = match sys.mm().read_cstring(name_addr, MFD_NAME_MAX_LEN) {
         Err(Errno::ENAMETOOLONG) => return Err(Errno::EINVAL),

@@ -103,6 +103,19 @@ static ENTRIES: &[Entry] = &[
     Entry { path: "kernel/threads-max", value: Value::Int(|| (guest_ram_pages() / 32).clamp(20, 0x3fff_ffff)) },
     Entry { path: "kernel/version", value: Value::Text(host_version) },
     Entry { path: "vm/max_map_count", value: Value::Int(|| 65530) },
+    Entry {
+        path: "vm/memfd_noexec",
+        value: Value::IntSet(
+            || sysctl::memfd_noexec() as i64,
+            |v| {
+                if !(0..=2).contains(&v) {
+                    return Err(Errno::EINVAL);
+                }
+                sysctl::set_memfd_noexec(v as u32);
+                Ok(())
+            },
+        ),
+    },
     Entry { path: "vm/overcommit_memory", value: Value::Int(|| 0) },
     Entry { path: "vm/overcommit_ratio", value: Value::Int(|| 50) },
 ];

@@ -264,25 +264,16 @@ impl Mm {
         Ok(())
     }
 
-    /// Appends `len` bytes of guest memory at `addr` to `out`.
+    /// Appends `len` bytes of guest memory at `addr` to `out`; on an error
+    /// `out` is as it was.
     pub fn read_bytes_append(&self, addr: u64, len: usize, out: &mut Vec<u8>) -> KResult<()> {
-        let mut st = self.lock();
-        let mut done = 0;
-        while done < len {
-            let va = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
-            let off = (va % PAGE_SIZE) as usize;
-            let n = (PAGE_SIZE as usize - off).min(len - done);
-            if let Some((file, at)) = st.host_file_at(va, false)? {
-                let from = out.len();
-                out.resize(from + n, 0);
-                file.0.read_mapped(at, &mut out[from..])?;
-            } else {
-                let frame = st.frame_for_access(&self.phys, va, false)?;
-                out.extend_from_slice(&self.phys.frame_bytes(frame)[off..off + n]);
-            }
-            done += n;
+        let from = out.len();
+        out.resize(from + len, 0);
+        let read = self.read_bytes_into(addr, &mut out[from..]);
+        if read.is_err() {
+            out.truncate(from);
         }
-        Ok(())
+        read
     }
 
     pub fn read_bytes(&self, addr: u64, len: usize) -> KResult<Vec<u8>> {
@@ -320,7 +311,7 @@ impl Mm {
         }
         let mut st = self.lock();
         if let Some((file, at)) = st.host_file_at(addr, true)? {
-            return file.0.atomic_update_mapped_u32(at, update);
+            return file.0.with_mapped_u32(at, |word| update_word(word, update));
         }
         let frame = st.frame_for_access(&self.phys, addr, true)?;
         let off = (addr % PAGE_SIZE) as usize;
@@ -330,14 +321,7 @@ impl Mm {
         // guest threads touch it concurrently only with atomic accesses or
         // data races the guest owns, as with any shared memory.
         let word = unsafe { &*(bytes.as_mut_ptr().add(off) as *const std::sync::atomic::AtomicU32) };
-        let mut cur = word.load(Ordering::SeqCst);
-        loop {
-            let Some(new) = update(cur) else { return Ok(cur) };
-            match word.compare_exchange(cur, new, Ordering::SeqCst, Ordering::SeqCst) {
-                Ok(_) => return Ok(cur),
-                Err(seen) => cur = seen,
-            }
-        }
+        Ok(update_word(word, update))
     }
 
     /// Is `addr` in a shared mapping (MAP_SHARED, shm)? Futexes there are
@@ -469,6 +453,19 @@ impl Mm {
 
     pub fn total_vm_pages(&self) -> u64 {
         self.lock().vmas.values().map(|v| v.len() / PAGE_SIZE).sum()
+    }
+}
+
+/// `update` applied to `word` with compare-and-exchange until it holds
+/// (None leaves it); the value found.
+fn update_word(word: &std::sync::atomic::AtomicU32, mut update: impl FnMut(u32) -> Option<u32>) -> u32 {
+    let mut cur = word.load(Ordering::SeqCst);
+    loop {
+        let Some(new) = update(cur) else { return cur };
+        match word.compare_exchange(cur, new, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => return cur,
+            Err(seen) => cur = seen,
+        }
     }
 }
 

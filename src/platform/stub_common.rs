@@ -125,7 +125,7 @@ pub fn batches(ops: &[crate::platform::HostOp], max_calls: usize, paths_addr: u6
                 let path_at = paths_addr + (batch.paths.len() * PATH_SLOT) as u64;
                 batch.paths.push(format!("/proc/{}/fd/{}", proc_pid(), file.0.raw()).into_bytes());
                 let access = (file.0.access_mode() | libc::O_CLOEXEC) as u64;
-                batch.calls.push([libc::SYS_close_range as u64, OPENED_FD, OPENED_FD, 0, 0, 0, 0]);
+                batch.calls.push(CLOSE_OPENED);
                 batch.calls.push([libc::SYS_openat as u64, libc::AT_FDCWD as u64, path_at, access, 0, 0, 0]);
                 batch.calls.push([libc::SYS_mmap as u64, *addr, *len, *prot as u64, shared_fixed, OPENED_FD, *offset]);
                 batch.calls.push([libc::SYS_close as u64, OPENED_FD, 0, 0, 0, 0, 0]);

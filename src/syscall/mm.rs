@@ -180,38 +180,36 @@ fn mappable(md: &crate::fs::inode::Metadata) -> bool {
 /// The backing of a file mapping that passed mmap's checks.
 #[allow(clippy::too_many_arguments)]
 fn file_backing(sys: &Sys, file: &Arc<File>, md: &crate::fs::inode::Metadata, shared: bool, len: u64, prot: u32, flags: u32, offset: u64) -> KResult<Backing> {
-    Ok({
-        match md.mode & S_IFMT {
-            // /dev/zero maps as anonymous memory.
-            S_IFCHR if md.rdev == crate::fs::make_dev(1, 5) => anonymous_backing(sys, shared, len, prot, flags)?,
-            // Files with a page cache in guest RAM (tmpfs, ext4) share its
-            // frames; the mapping holds the file and its mount.
-            S_IFREG if shared && file.inode.page_cache().is_some() => {
-                let memory = file.inode.page_cache().ok_or(Errno::ENODEV)?;
-                let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
-                let inode = MappedInode(file.inode.clone(), file.path.clone());
-                let data: Arc<dyn FileData> = Arc::new(crate::fs::inode::MappedSharedFile { inode, name });
-                Backing::Shared { memory, pgoff: offset / PAGE_SIZE, file: Some(data) }
-            }
-            // Host files (shares, the host view) are mapped by the host
-            // itself: one page cache with the host's processes.
-            S_IFREG if shared && let Some(host) = file.inode.host_file(file.writable())? => {
-                host.0.check_mappable(prot, offset)?;
-                let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
-                let inode = MappedInode(file.inode.clone(), file.path.clone());
-                let data: Arc<dyn FileData> = Arc::new(crate::fs::inode::MappedSharedFile { inode, name });
-                let noexec = file.path.as_ref().is_some_and(|p| p.mount.noexec()) || host.0.statfs()?.f_flags & ST_NOEXEC != 0;
-                Backing::HostFile { file: data, host, offset, dev: md.dev, ino: md.ino, mapped: false, may_exec: !noexec }
-            }
-            // Anything else without a page cache gets private copies.
-            S_IFREG if !shared || prot & PROT_WRITE == 0 => {
-                let name = file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
-                let data: Arc<dyn FileData> = Arc::new(MappedInode(file.inode.clone(), file.path.clone()));
-                let cache = crate::mm::vma::private_file_cache(file.inode.page_cache(), &*data);
-                Backing::File { file: data, offset, file_end: u64::MAX, name, dev: md.dev, ino: md.ino, cache }
-            }
-            _ => return Err(Errno::ENODEV),
+    // What a file mapping holds: the inode and the path it was mapped by
+    // (its mount stays busy), and the name /proc/<pid>/maps shows.
+    let name = || file.path.as_ref().map(|p| p.to_bytes(&sys.task.fs().root)).unwrap_or_default();
+    let inode = || MappedInode(file.inode.clone(), file.path.clone());
+    let shared_file = || -> Arc<dyn FileData> { Arc::new(crate::fs::inode::MappedSharedFile { inode: inode(), name: name() }) };
+    Ok(match md.mode & S_IFMT {
+        // /dev/zero maps as anonymous memory.
+        S_IFCHR if md.rdev == crate::fs::make_dev(1, 5) => anonymous_backing(sys, shared, len, prot, flags)?,
+        // Files with a page cache in guest RAM (tmpfs, ext4) share its
+        // frames.
+        S_IFREG if shared && let Some(memory) = file.inode.page_cache() => Backing::Shared { memory, pgoff: offset / PAGE_SIZE, file: Some(shared_file()) },
+        // Host files (shares, the host view) are mapped by the host
+        // itself, one page cache with the host's processes, where stubs
+        // can open vkernel's fds through /proc.
+        S_IFREG
+            if shared
+                && crate::platform::stub_common::host_files_mappable()
+                && let Some(host) = file.inode.host_file(file.writable())? =>
+        {
+            host.0.check_mappable(prot, offset)?;
+            let noexec = file.path.as_ref().is_some_and(|p| p.mount.noexec()) || host.0.statfs()?.f_flags & ST_NOEXEC != 0;
+            Backing::HostFile { file: shared_file(), host, offset, dev: md.dev, ino: md.ino, mapped: false, may_exec: !noexec }
         }
+        // Anything else without a page cache gets private copies.
+        S_IFREG if !shared || prot & PROT_WRITE == 0 => {
+            let data: Arc<dyn FileData> = Arc::new(inode());
+            let cache = crate::mm::vma::private_file_cache(file.inode.page_cache(), &*data);
+            Backing::File { file: data, offset, file_end: u64::MAX, name: name(), dev: md.dev, ino: md.ino, cache }
+        }
+        _ => return Err(Errno::ENODEV),
     })
 }
 

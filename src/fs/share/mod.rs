@@ -131,20 +131,18 @@ impl ShareInode {
     /// renames made through vkernel left it.
     fn rel(&self) -> KResult<CString> {
         let mut names: Vec<Vec<u8>> = Vec::new();
-        let (mut parent, name) = {
+        let (mut name, mut parent) = {
             let place = self.place.lock();
-            (place.parent.clone(), place.name.clone())
+            (place.name.clone(), place.parent.clone())
         };
-        if parent.is_none() {
-            return Ok(c".".to_owned());
-        }
-        names.push(name);
+        // Every name but the root's, from here up.
         while let Some(dir) = parent {
+            names.push(name);
             let place = dir.place.lock();
-            if place.parent.is_some() {
-                names.push(place.name.clone());
-            }
-            parent = place.parent.clone();
+            (name, parent) = (place.name.clone(), place.parent.clone());
+        }
+        if names.is_empty() {
+            return Ok(c".".to_owned());
         }
         names.reverse();
         host::cstring(&names.join(&b'/'))

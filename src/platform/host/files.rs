@@ -580,6 +580,17 @@ impl HostFd {
         Ok(fstat(self.raw())?.size)
     }
 
+    /// A shared mapping of `len` bytes of the file from `offset` in
+    /// vkernel itself, unmapped when dropped; the host's errno when it
+    /// refuses.
+    fn map_in_vkernel(&self, len: usize, prot: i32, offset: u64) -> KResult<VkernelMapping> {
+        let offset = i64::try_from(offset).map_err(|_| Errno::EOVERFLOW)?;
+        // SAFETY: a fresh shared mapping of our own fd where the kernel
+        // chooses the address: it overlaps nothing of ours.
+        let base = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, self.raw(), offset) };
+        if base == libc::MAP_FAILED { Err(Errno::last_host()) } else { Ok(VkernelMapping { base, len }) }
+    }
+
     /// Reads `buf.len()` bytes of the mapping at file offset `offset`: the
     /// tail of the last page past the end of the file reads as zeros, a
     /// page wholly past it is EFAULT (where the guest gets SIGBUS).
@@ -634,26 +645,15 @@ impl HostFd {
     /// host's page cache holds, one byte each as mincore gives them: the
     /// host's mincore of a PROT_NONE mapping of them, never touched.
     pub fn resident_pages(&self, offset: u64, pages: usize) -> KResult<Vec<u8>> {
-        let len = pages * crate::abi::PAGE_SIZE as usize;
-        let offset = i64::try_from(offset).map_err(|_| Errno::EOVERFLOW)?;
         let mut out = vec![0u8; pages];
         if pages == 0 {
             return Ok(out);
         }
-        // SAFETY: a fresh inaccessible mapping of our own fd, where the
-        // kernel chooses the address; only mincore looks at it.
-        let base = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_NONE, libc::MAP_SHARED, self.raw(), offset) };
-        if base == libc::MAP_FAILED {
+        let mapping = self.map_in_vkernel(pages * crate::abi::PAGE_SIZE as usize, libc::PROT_NONE, offset)?;
+        // SAFETY: mincore of a live mapping into a buffer of one byte per
+        // page of it.
+        if unsafe { libc::mincore(mapping.base, mapping.len, out.as_mut_ptr()) } < 0 {
             return Err(Errno::last_host());
-        }
-        // SAFETY: mincore of the mapping above into a buffer of one byte
-        // per page of it.
-        let r = unsafe { libc::mincore(base, len, out.as_mut_ptr()) };
-        let err = Errno::last_host();
-        // SAFETY: unmapping the mapping above.
-        unsafe { libc::munmap(base, len) };
-        if r < 0 {
-            return Err(err);
         }
         for b in &mut out {
             *b &= 1;
@@ -667,51 +667,40 @@ impl HostFd {
     /// guest's mmap gets the host's refusal rather than faults that never
     /// map.
     pub fn check_mappable(&self, prot: u32, offset: u64) -> KResult<()> {
-        let len = crate::abi::PAGE_SIZE as usize;
-        let offset = i64::try_from(offset).map_err(|_| Errno::EOVERFLOW)?;
-        // SAFETY: a fresh shared mapping of our own fd, where the kernel
-        // chooses the address, never touched and unmapped at once.
-        let base = unsafe { libc::mmap(std::ptr::null_mut(), len, prot as i32, libc::MAP_SHARED, self.raw(), offset) };
-        if base == libc::MAP_FAILED {
-            return Err(Errno::last_host());
-        }
-        // SAFETY: unmapping the page just mapped.
-        unsafe { libc::munmap(base, len) };
-        Ok(())
+        self.map_in_vkernel(crate::abi::PAGE_SIZE as usize, prot as i32, offset).map(drop)
     }
 
-    /// Atomically updates the aligned u32 at file offset `offset` of the
-    /// mapping, as the guest's own atomic instructions on the same host
-    /// page see it: `update` gets the value and returns the new one (None
-    /// leaves it); returns the value found. vkernel maps the one page for
-    /// this, after checking that the file reaches it; only a host process
-    /// shrinking the file in that moment could make it SIGBUS.
-    pub fn atomic_update_mapped_u32(&self, offset: u64, mut update: impl FnMut(u32) -> Option<u32>) -> KResult<u32> {
+    /// Runs `f` on the aligned u32 at file offset `offset` of the mapping,
+    /// the word the guest's own atomic instructions on the same host page
+    /// see. vkernel maps the one page for this, after checking that the
+    /// file reaches it; only a host process shrinking the file in that
+    /// moment could make it SIGBUS.
+    pub fn with_mapped_u32<R>(&self, offset: u64, f: impl FnOnce(&std::sync::atomic::AtomicU32) -> R) -> KResult<R> {
         let page = offset & !(crate::abi::PAGE_SIZE - 1);
         if page >= self.size()? {
             return Err(Errno::EFAULT);
         }
-        let len = crate::abi::PAGE_SIZE as usize;
-        // SAFETY: a fresh shared mapping of one page of our own fd, where
-        // the kernel chooses the address; checked below.
-        let base = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, self.raw(), page as i64) };
-        if base == libc::MAP_FAILED {
-            return Err(Errno::EFAULT);
-        }
+        let mapping = self.map_in_vkernel(crate::abi::PAGE_SIZE as usize, libc::PROT_READ | libc::PROT_WRITE, page).map_err(|_| Errno::EFAULT)?;
         // SAFETY: `offset - page` is below the page size and 4-aligned (the
         // caller checked the address's alignment, and mappings start at page
-        // offsets), so this is an aligned u32 inside the live mapping.
-        let word = unsafe { &*((base as *mut u8).add((offset - page) as usize) as *const std::sync::atomic::AtomicU32) };
-        let mut cur = word.load(std::sync::atomic::Ordering::SeqCst);
-        let found = loop {
-            let Some(new) = update(cur) else { break cur };
-            match word.compare_exchange(cur, new, std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst) {
-                Ok(_) => break cur,
-                Err(seen) => cur = seen,
-            }
-        };
-        // SAFETY: unmapping the page mapped above; `word` is not used after.
-        unsafe { libc::munmap(base, len) };
-        Ok(found)
+        // offsets), so this is an aligned u32 inside the mapping, which
+        // lives until after `f` returns.
+        let word = unsafe { &*((mapping.base as *mut u8).add((offset - page) as usize) as *const std::sync::atomic::AtomicU32) };
+        Ok(f(word))
+    }
+}
+
+/// A mapping of a host file in vkernel's own address space
+/// (`HostFd::map_in_vkernel`), unmapped when dropped.
+struct VkernelMapping {
+    base: *mut libc::c_void,
+    len: usize,
+}
+
+impl Drop for VkernelMapping {
+    fn drop(&mut self) {
+        // SAFETY: unmapping a mapping this value made and owns; nothing
+        // borrows it past its life.
+        unsafe { libc::munmap(self.base, self.len) };
     }
 }
